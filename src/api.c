@@ -1,0 +1,372 @@
+/* api.c - the control-socket requests a node answers, one handler each.
+ *
+ * Requests are JSON objects with a "cmd" member; every answer has "ok".
+ * The CLI (src/cmd/) and the dashboard use exactly these. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "numtext.h"
+
+enum {
+    RESULTS_PAGE = 4096,      /* numbers per results answer */
+    RESULTS_PAGE_BIG = 64,    /* ... when regenerating each number is costly */
+    BIG_SEMIPRIME_BITS = 200,
+};
+
+struct results_waiter {
+    struct control_conn *conn;
+    uint64_t batch_id, from, max;
+    struct results_waiter *next;
+};
+
+static const char *state_name(enum batch_state s)
+{
+    switch (s) {
+    case BATCH_RUNNING: return "running";
+    case BATCH_DONE: return "done";
+    case BATCH_CANCELLED: return "cancelled";
+    }
+    return "unknown";
+}
+
+/* Accepts a JSON integer or a decimal string (u64 seeds do not fit a
+ * JSON double losslessly, so clients may send strings). */
+static int get_u64(json_t *req, const char *key, uint64_t dflt, uint64_t *out)
+{
+    json_t *v = json_object_get(req, key);
+    if (v == NULL || json_is_null(v)) {
+        *out = dflt;
+        return 0;
+    }
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *out = (uint64_t)json_integer_value(v);
+        return 0;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        char *end;
+        if (s[0] >= '0' && s[0] <= '9') {
+            unsigned long long x = strtoull(s, &end, 10);
+            if (*end == '\0') {
+                *out = x;
+                return 0;
+            }
+        }
+    }
+    return -1;
+}
+
+/* ---- submit ----------------------------------------------------------- */
+
+static int list_spec_from_json(struct batch_spec *spec, json_t *numbers, char *err,
+                               size_t errlen)
+{
+    if (!json_is_array(numbers) || json_array_size(numbers) == 0) {
+        snprintf(err, errlen, "\"numbers\" must be a non-empty array of strings");
+        return -1;
+    }
+    size_t n = json_array_size(numbers), len = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(numbers, i);
+        if (!json_is_string(v)) {
+            snprintf(err, errlen, "number %zu is not a string", i + 1);
+            return -1;
+        }
+        len += json_string_length(v) + 1;
+    }
+    char *text = malloc(len + 1);
+    if (text == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(numbers, i);
+        const char *s = json_string_value(v);
+        /* A newline inside one string would split it into two numbers. */
+        if (memchr(s, '\n', json_string_length(v)) != NULL || json_string_length(v) == 0) {
+            snprintf(err, errlen, "number %zu: '%.40s' is not a valid non-negative integer",
+                     i + 1, s);
+            free(text);
+            return -1;
+        }
+        memcpy(text + off, s, json_string_length(v));
+        off += json_string_length(v);
+        text[off++] = '\n';
+    }
+    int rc = batch_list_parse(spec, text, off, err, errlen);
+    free(text);
+    return rc;
+}
+
+static int spec_from_json(struct batch_spec *spec, json_t *req, char *err, size_t errlen)
+{
+    const char *kind = json_string_value(json_object_get(req, "kind"));
+    uint64_t count, step, bits, seed;
+    if (kind == NULL)
+        kind = "range";
+    if (get_u64(req, "count", 999, &count) != 0 || get_u64(req, "step", 2, &step) != 0 ||
+        get_u64(req, "bits", 64, &bits) != 0 || get_u64(req, "seed", 1, &seed) != 0) {
+        snprintf(err, errlen, "count, step, bits and seed must be non-negative integers");
+        return -1;
+    }
+    if (strcmp(kind, "range") == 0) {
+        json_t *start = json_object_get(req, "start");
+        const char *s = json_is_string(start) ? json_string_value(start) : "999999999999";
+        return batch_range_init(spec, s, step, count, err, errlen);
+    }
+    if (strcmp(kind, "semiprimes") == 0) {
+        if (bits > MESH_MAX_BITS) {
+            snprintf(err, errlen, "bits must be at most %d", MESH_MAX_BITS);
+            return -1;
+        }
+        return batch_semiprimes_init(spec, (uint32_t)bits, count, seed, err, errlen);
+    }
+    if (strcmp(kind, "list") == 0)
+        return list_spec_from_json(spec, json_object_get(req, "numbers"), err, errlen);
+    snprintf(err, errlen, "unknown batch kind '%s'", kind);
+    return -1;
+}
+
+static void api_submit(struct node *n, struct control_conn *c, json_t *req)
+{
+    struct qcmd cmd = {.type = QCMD_SUBMIT};
+    char err[512];
+    uint64_t chunk;
+    const char *name = json_string_value(json_object_get(req, "name"));
+    if (get_u64(req, "chunk", 0, &chunk) != 0 || chunk > UINT32_MAX) {
+        control_reply_error(c, "chunk must be a non-negative integer");
+        return;
+    }
+    if (spec_from_json(&cmd.spec, req, err, sizeof err) != 0) {
+        control_reply_error(c, "%s", err);
+        return;
+    }
+    cmd.spec.chunk = (uint32_t)chunk;
+    if (name != NULL)
+        snprintf(cmd.name, sizeof cmd.name, "%s", name);
+    uint64_t id;
+    if (node_submit(n, &cmd, &id, err, sizeof err) != 0)
+        control_reply_error(c, "%s", err);
+    else
+        control_reply(c, json_pack("{s:b, s:I, s:I}", "ok", 1, "batch", (json_int_t)id,
+                                   "total", (json_int_t)cmd.spec.count));
+    qcmd_free(&cmd);
+}
+
+/* ---- results ---------------------------------------------------------- */
+
+static json_t *results_page(struct node *n, const struct batch_info *info,
+                            uint64_t from, uint64_t max)
+{
+    json_t *arr = json_array();
+    uint64_t avail = queue_done_prefix(n->queue, info->id, from);
+    if (info->spec->kind == BATCH_SEMIPRIMES && info->spec->bits > BIG_SEMIPRIME_BITS &&
+        max > RESULTS_PAGE_BIG)
+        max = RESULTS_PAGE_BIG;
+    if (avail > max)
+        avail = max;
+    char num[MESH_MAX_DIGITS + 2];
+    for (uint64_t i = from; i < from + avail; i++) {
+        if (batch_number(info->spec, i, num, sizeof num) != 0)
+            break;
+        json_array_append_new(arr, json_pack("{s:s, s:s}", "n", num, "r",
+                                             queue_result(n->queue, info->id, i)));
+    }
+    return arr;
+}
+
+static json_t *results_answer(struct node *n, const struct batch_info *info,
+                              uint64_t from, uint64_t max)
+{
+    return json_pack("{s:b, s:I, s:s, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
+                     "batch", (json_int_t)info->id, "state", state_name(info->state),
+                     "total", (json_int_t)info->total, "done", (json_int_t)info->done,
+                     "unfactored", (json_int_t)info->unfactored, "from", (json_int_t)from,
+                     "results", results_page(n, info, from, max));
+}
+
+/* A waiter can be answered when a result is ready at its position, or when
+ * none will ever come (the batch finished or was cancelled). */
+static bool waiter_ready(struct node *n, const struct results_waiter *w,
+                         struct batch_info *info)
+{
+    if (queue_batch_get(n->queue, w->batch_id, info) != 0)
+        return true;
+    return info->state != BATCH_RUNNING || w->from >= info->total ||
+           queue_done_prefix(n->queue, w->batch_id, w->from) > 0;
+}
+
+static void api_results(struct node *n, struct control_conn *c, json_t *req)
+{
+    uint64_t id, from, max;
+    struct batch_info info;
+    if (get_u64(req, "batch", 0, &id) != 0 || get_u64(req, "from", 0, &from) != 0 ||
+        get_u64(req, "max", RESULTS_PAGE, &max) != 0) {
+        control_reply_error(c, "batch, from and max must be non-negative integers");
+        return;
+    }
+    if (queue_batch_get(n->queue, id, &info) != 0) {
+        control_reply_error(c, "no batch %" PRIu64, id);
+        return;
+    }
+    if (max == 0 || max > RESULTS_PAGE)
+        max = RESULTS_PAGE;
+    struct results_waiter probe = {c, id, from, max, NULL};
+    if (!json_is_true(json_object_get(req, "wait")) || waiter_ready(n, &probe, &info)) {
+        control_reply(c, results_answer(n, &info, from, max));
+        return;
+    }
+    struct results_waiter *w = malloc(sizeof *w);
+    if (w == NULL) {
+        control_reply_error(c, "out of memory");
+        return;
+    }
+    *w = probe;
+    w->next = n->waiters;
+    n->waiters = w;
+}
+
+void api_wake_waiters(struct node *n)
+{
+    struct results_waiter **pp = &n->waiters;
+    while (*pp != NULL) {
+        struct results_waiter *w = *pp;
+        struct batch_info info;
+        if (!waiter_ready(n, w, &info)) {
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        if (queue_batch_get(n->queue, w->batch_id, &info) == 0)
+            control_reply(w->conn, results_answer(n, &info, w->from, w->max));
+        else
+            control_reply_error(w->conn, "no batch %" PRIu64, w->batch_id);
+        free(w);
+    }
+}
+
+void api_on_conn_closed(void *ud, struct control_conn *c)
+{
+    struct node *n = ud;
+    for (struct results_waiter **pp = &n->waiters; *pp != NULL;) {
+        struct results_waiter *w = *pp;
+        if (w->conn == c) {
+            *pp = w->next;
+            free(w);
+        } else {
+            pp = &w->next;
+        }
+    }
+}
+
+void api_drop_waiters(struct node *n)
+{
+    while (n->waiters != NULL) {
+        struct results_waiter *w = n->waiters;
+        n->waiters = w->next;
+        control_reply_error(w->conn, "node shutting down");
+        free(w);
+    }
+}
+
+/* ---- status ----------------------------------------------------------- */
+
+static const char *self_state(const struct node *n)
+{
+    if (!n->draining)
+        return "active";
+    return worker_pool_busy(n->pool) > 0 ? "draining" : "drained";
+}
+
+static json_t *self_json(struct node *n)
+{
+    return json_pack("{s:s, s:s, s:b, s:s, s:s, s:b, s:i, s:i, s:f, s:I, s:I, s:f}",
+                     "id", n->keys.id_hex, "name", n->cfg->name, "self", 1,
+                     "role", "leader", "state", self_state(n), "connected", 1,
+                     "workers", (int)worker_pool_size(n->pool),
+                     "busy", (int)worker_pool_busy(n->pool),
+                     "rate", n->stats.meter.rate, "done", (json_int_t)n->stats.done,
+                     "unfactored", (json_int_t)n->stats.unfactored, "last_heard", 0.0);
+}
+
+static json_t *batches_json(struct node *n)
+{
+    json_t *arr = json_array();
+    size_t count = queue_batch_count(n->queue);
+    for (size_t i = 0; i < count; i++) {
+        struct batch_info b;
+        if (queue_batch_at(n->queue, i, &b) != 0)
+            continue;
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I}",
+            "id", (json_int_t)b.id, "name", b.name, "total", (json_int_t)b.total,
+            "done", (json_int_t)b.done, "unfactored", (json_int_t)b.unfactored,
+            "state", state_name(b.state), "chunk", (json_int_t)b.chunk));
+    }
+    return arr;
+}
+
+static void api_status(struct node *n, struct control_conn *c, json_t *req)
+{
+    (void)req;
+    json_t *nodes = json_array();
+    json_array_append_new(nodes, self_json(n));
+    uint64_t uptime = (uv_now(&n->loop) - n->started_ms) / 1000;
+    control_reply(c, json_pack("{s:b, s:s, s:s, s:o, s:s, s:o, s:b, s:I, s:s}",
+        "ok", 1, "id", n->keys.id_hex, "name", n->cfg->name, "nodes", nodes,
+        "leader", n->keys.id_hex, "batches", batches_json(n), "draining", n->draining,
+        "uptime_s", (json_int_t)uptime,
+        "version", MESH_VERSION));
+}
+
+/* ---- cancel, drain ---------------------------------------------------- */
+
+static void api_cancel(struct node *n, struct control_conn *c, json_t *req)
+{
+    uint64_t id;
+    char err[256];
+    if (get_u64(req, "batch", 0, &id) != 0) {
+        control_reply_error(c, "batch must be a non-negative integer");
+        return;
+    }
+    if (node_cancel(n, id, err, sizeof err) != 0)
+        control_reply_error(c, "%s", err);
+    else
+        control_reply(c, json_pack("{s:b, s:I}", "ok", 1, "batch", (json_int_t)id));
+}
+
+static void api_drain(struct node *n, struct control_conn *c, json_t *req)
+{
+    (void)req;
+    node_set_drain(n, true);
+    control_reply(c, json_pack("{s:b, s:s}", "ok", 1, "state", self_state(n)));
+}
+
+static void api_undrain(struct node *n, struct control_conn *c, json_t *req)
+{
+    (void)req;
+    node_set_drain(n, false);
+    control_reply(c, json_pack("{s:b, s:s}", "ok", 1, "state", self_state(n)));
+}
+
+static const struct {
+    const char *name;
+    void (*handle)(struct node *n, struct control_conn *c, json_t *req);
+} api_table[] = {
+    {"submit", api_submit},   {"results", api_results}, {"status", api_status},
+    {"cancel", api_cancel},   {"drain", api_drain},     {"undrain", api_undrain},
+};
+
+void api_on_request(void *ud, struct control_conn *c, json_t *req)
+{
+    struct node *n = ud;
+    const char *cmd = json_string_value(json_object_get(req, "cmd"));
+    for (size_t i = 0; cmd != NULL && i < sizeof api_table / sizeof api_table[0]; i++)
+        if (strcmp(cmd, api_table[i].name) == 0) {
+            api_table[i].handle(n, c, req);
+            return;
+        }
+    control_reply_error(c, "unknown command '%s'", cmd ? cmd : "(none)");
+}

@@ -1,0 +1,26 @@
+/* cmd.c - the CLI subcommand table. */
+#include "cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const struct cmd_entry *const cmd_table[] = {
+    &cmd_submit_entry, &cmd_results_entry, &cmd_status_entry, &cmd_cancel_entry,
+    &cmd_drain_entry,  &cmd_undrain_entry, &cmd_factor_entry, NULL,
+};
+
+const struct cmd_entry *cmd_find(const char *name)
+{
+    for (size_t i = 0; cmd_table[i] != NULL; i++)
+        if (strcmp(cmd_table[i]->name, name) == 0)
+            return cmd_table[i];
+    return NULL;
+}
+
+int cmd_usage_error(const struct cmd_entry *entry, const char *why)
+{
+    if (why != NULL)
+        fprintf(stderr, "mesh %s: %s\n", entry->name, why);
+    fprintf(stderr, "usage: mesh %s %s\n", entry->name, entry->usage);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,171 @@
+/* submit.c - `mesh submit`: send a batch to the node, print its id. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "cmd.h"
+#include "ctl_client.h"
+
+/* The workload of the managers-based job server mesh grew from: 999 odd
+ * numbers from 999999999999, in chunks of 43. */
+#define CLASSIC_START "999999999999"
+enum { CLASSIC_COUNT = 999, CLASSIC_STEP = 2, CLASSIC_CHUNK = 43 };
+
+static int cmd_submit_exec(const char *data_dir, int argc, char **argv);
+
+const struct cmd_entry cmd_submit_entry = {
+    "submit",
+    "[--start S] [--count N] [--step K] | --file F|- | --semiprimes BITS --count N "
+    "[--seed S]  [--chunk C] [--name NAME]",
+    "submit a batch (default: 999 odd numbers from 999999999999, chunks of 43)",
+    cmd_submit_exec,
+};
+
+static const struct option submit_options[] = {
+    {"start", required_argument, NULL, 's'}, {"count", required_argument, NULL, 'n'},
+    {"step", required_argument, NULL, 'k'},  {"file", required_argument, NULL, 'f'},
+    {"semiprimes", required_argument, NULL, 'b'}, {"seed", required_argument, NULL, 'S'},
+    {"chunk", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'N'},
+    {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+};
+
+static int read_all(const char *path, char **out, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "mesh submit: cannot read %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    size_t r;
+    while (buf != NULL && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n > BATCH_MAX_LIST_INPUT) {
+            fprintf(stderr, "mesh submit: %s is larger than %zu bytes\n", path,
+                    (size_t)BATCH_MAX_LIST_INPUT);
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (nb == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    if (buf == NULL)
+        return -1;
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* Validates the file here, so an error names the line of the user's file,
+ * and sends the normalised numbers. */
+static int add_file_numbers(json_t *req, const char *path)
+{
+    char *text;
+    size_t len;
+    if (read_all(path, &text, &len) != 0)
+        return -1;
+    struct batch_spec spec;
+    char err[512];
+    int rc = batch_list_parse(&spec, text, len, err, sizeof err);
+    free(text);
+    if (rc != 0) {
+        fprintf(stderr, "mesh submit: %s: %s\n", strcmp(path, "-") ? path : "stdin", err);
+        return -1;
+    }
+    json_t *arr = json_array();
+    for (uint64_t i = 0; i < spec.count; i++)
+        json_array_append_new(arr, json_string(spec.list + spec.offsets[i]));
+    json_object_set_new(req, "numbers", arr);
+    json_object_set_new(req, "kind", json_string("list"));
+    batch_spec_free(&spec);
+    return 0;
+}
+
+static int is_uint(const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+static int cmd_submit_exec(const char *data_dir, int argc, char **argv)
+{
+    const struct cmd_entry *self = &cmd_submit_entry;
+    json_t *req = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "cmd", "submit", "kind",
+                            "range", "start", CLASSIC_START, "count",
+                            (json_int_t)CLASSIC_COUNT, "step", (json_int_t)CLASSIC_STEP,
+                            "chunk", (json_int_t)CLASSIC_CHUNK);
+    const char *file = NULL;
+    int opt, shaped = 0;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", submit_options, NULL)) != -1) {
+        const char *key = NULL;
+        switch (opt) {
+        case 's': json_object_set_new(req, "start", json_string(optarg)); shaped = 1; continue;
+        case 'n': key = "count"; break;
+        case 'k': key = "step"; break;
+        case 'b': key = "bits"; json_object_set_new(req, "kind", json_string("semiprimes")); break;
+        case 'S': key = "seed"; break;
+        case 'c': key = "chunk"; break;
+        case 'f': file = optarg; continue;
+        case 'N': json_object_set_new(req, "name", json_string(optarg)); continue;
+        case 'h':
+            json_decref(req);
+            printf("usage: mesh submit %s\n%s\n", self->usage, self->summary);
+            return EXIT_OK;
+        default:
+            json_decref(req);
+            return cmd_usage_error(self, "unknown or incomplete option");
+        }
+        if (!is_uint(optarg)) {
+            fprintf(stderr, "mesh submit: --%s needs a non-negative integer, not '%s'\n",
+                    key, optarg);
+            json_decref(req);
+            return EXIT_USAGE;
+        }
+        json_object_set_new(req, key, json_string(optarg));
+        if (opt != 'c')
+            shaped = 1;
+    }
+    if (optind < argc) {
+        json_decref(req);
+        return cmd_usage_error(self, "unexpected argument");
+    }
+    /* Anything but the classic workload gets adaptive chunks unless --chunk. */
+    if (shaped || file != NULL) {
+        json_t *chunk = json_object_get(req, "chunk");
+        if (json_is_integer(chunk))
+            json_object_set_new(req, "chunk", json_integer(0));
+    }
+    if (file != NULL && add_file_numbers(req, file) != 0) {
+        json_decref(req);
+        return EXIT_FAIL;
+    }
+    int code = EXIT_OK;
+    json_t *resp = ctl_request(data_dir, req, &code);
+    if (resp == NULL)
+        return code;
+    printf("%" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(resp, "batch")));
+    json_decref(resp);
+    return EXIT_OK;
+}

@@ -1,0 +1,271 @@
+/* config.c - see config.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "datadir.h"
+
+enum { MAX_AUTHKEY_FILE = 4096 };
+
+enum opt_id {
+    OPT_AUTHKEY = 256, OPT_AUTHKEY_FILE, OPT_DATA_DIR, OPT_WORKERS, OPT_NAME,
+    OPT_HEADLESS, OPT_LOG_FILE, OPT_LOG_LEVEL, OPT_NUMBER_TIMEOUT, OPT_PORT,
+    OPT_PEER, OPT_NO_MDNS,
+};
+
+static const struct option node_options[] = {
+    {"authkey", required_argument, NULL, OPT_AUTHKEY},
+    {"authkey-file", required_argument, NULL, OPT_AUTHKEY_FILE},
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+    {"workers", required_argument, NULL, OPT_WORKERS},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"headless", no_argument, NULL, OPT_HEADLESS},
+    {"log-file", required_argument, NULL, OPT_LOG_FILE},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"number-timeout", required_argument, NULL, OPT_NUMBER_TIMEOUT},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"peer", required_argument, NULL, OPT_PEER},
+    {"no-mdns", no_argument, NULL, OPT_NO_MDNS},
+    {NULL, 0, NULL, 0},
+};
+
+void node_config_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: mesh --authkey KEY [options]      run a node\n"
+        "       mesh [--data-dir DIR] COMMAND ...  talk to the local node\n"
+        "\n"
+        "node options:\n"
+        "  --authkey KEY          shared mesh key (or --authkey-file FILE, or $MESH_AUTHKEY)\n"
+        "  --authkey-file FILE    read the key from FILE (trailing newline stripped)\n"
+        "  --data-dir DIR         state directory (default $XDG_STATE_HOME/mesh,\n"
+        "                         /var/lib/mesh for root)\n"
+        "  --workers N            worker processes (default: online CPUs)\n"
+        "  --name NAME            node name (default: host name)\n"
+        "  --headless             no dashboard; one log line per event\n"
+        "  --log-file FILE        log there instead of stderr\n"
+        "  --log-level LEVEL      error, warn, info (default), debug\n"
+        "  --number-timeout SECS  per-number budget, 0 = none (default 60)\n"
+        "  --port PORT            listen for peers (default %d, 0 = any free port)\n"
+        "  --peer HOST:PORT       dial a static peer (repeatable)\n"
+        "  --no-mdns              no mDNS discovery\n",
+        CONFIG_DEFAULT_PORT);
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    if (s[0] < '0' || s[0] > '9')
+        return -1;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int config_split_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+    const char *colon = strrchr(s, ':');
+    unsigned long p;
+    if (colon == NULL || colon == s || (size_t)(colon - s) >= hostlen ||
+        parse_uint(colon + 1, 65535, &p) != 0 || p == 0)
+        return -1;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
+static int set_authkey(struct node_config *cfg, const char *key, size_t len,
+                       char *err, size_t errlen)
+{
+    if (len == 0) {
+        snprintf(err, errlen, "the authkey is empty");
+        return -1;
+    }
+    free(cfg->authkey);
+    cfg->authkey = malloc(len + 1);
+    if (cfg->authkey == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(cfg->authkey, key, len);
+    cfg->authkey[len] = '\0';
+    cfg->authkey_len = len;
+    return 0;
+}
+
+static int read_authkey_file(struct node_config *cfg, const char *path,
+                             char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot read authkey file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char buf[MAX_AUTHKEY_FILE + 1];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    if (n > MAX_AUTHKEY_FILE) {
+        snprintf(err, errlen, "authkey file %s is larger than %d bytes", path,
+                 MAX_AUTHKEY_FILE);
+        return -1;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    int rc = set_authkey(cfg, buf, n, err, errlen);
+    memset(buf, 0, sizeof buf);
+    return rc;
+}
+
+/* Overwrites a secret argv string in place: /proc/PID/cmdline reads these
+ * very bytes, so after this `ps` shows an empty argument. */
+static void scrub_arg(char *arg)
+{
+    memset(arg, 0, strlen(arg));
+}
+
+static void set_defaults(struct node_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->log_level = LOG_INFO;
+    cfg->number_timeout_s = CONFIG_DEFAULT_NUMBER_TIMEOUT_S;
+    cfg->port = CONFIG_DEFAULT_PORT;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->workers = cpus > 0 ? (unsigned)cpus : 1;
+    if (gethostname(cfg->name, sizeof cfg->name - 1) != 0 || cfg->name[0] == '\0')
+        snprintf(cfg->name, sizeof cfg->name, "node");
+}
+
+static int apply_option(struct node_config *cfg, int opt, char *arg,
+                        char *err, size_t errlen)
+{
+    unsigned long v;
+    switch (opt) {
+    case OPT_AUTHKEY: {
+        int rc = set_authkey(cfg, arg, strlen(arg), err, errlen);
+        scrub_arg(arg);
+        return rc;
+    }
+    case OPT_AUTHKEY_FILE:
+        return read_authkey_file(cfg, arg, err, errlen);
+    case OPT_DATA_DIR:
+        if (snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", arg) >=
+            (int)sizeof cfg->data_dir)
+            break;
+        return 0;
+    case OPT_WORKERS:
+        if (parse_uint(arg, 1024, &v) != 0 || v == 0)
+            break;
+        cfg->workers = (unsigned)v;
+        return 0;
+    case OPT_NAME:
+        if (arg[0] == '\0' || strlen(arg) >= sizeof cfg->name)
+            break;
+        snprintf(cfg->name, sizeof cfg->name, "%s", arg);
+        return 0;
+    case OPT_HEADLESS:
+        cfg->headless = true;
+        return 0;
+    case OPT_LOG_FILE:
+        snprintf(cfg->log_file, sizeof cfg->log_file, "%s", arg);
+        return 0;
+    case OPT_LOG_LEVEL: {
+        int level = log_level_parse(arg);
+        if (level < 0)
+            break;
+        cfg->log_level = (enum log_level)level;
+        return 0;
+    }
+    case OPT_NUMBER_TIMEOUT: {
+        char *end;
+        double s = strtod(arg, &end);
+        if (*end != '\0' || end == arg || !(s >= 0) || s > 86400 * 365)
+            break;
+        cfg->number_timeout_s = s;
+        return 0;
+    }
+    case OPT_PORT:
+        if (parse_uint(arg, 65535, &v) != 0)
+            break;
+        cfg->port = (uint16_t)v;
+        return 0;
+    case OPT_PEER: {
+        char host[256];
+        uint16_t port;
+        if (cfg->n_peers >= CONFIG_MAX_PEERS ||
+            config_split_hostport(arg, host, sizeof host, &port) != 0)
+            break;
+        cfg->peers[cfg->n_peers++] = arg;
+        return 0;
+    }
+    case OPT_NO_MDNS:
+        cfg->no_mdns = true;
+        return 0;
+    default:
+        snprintf(err, errlen, "unknown option (see mesh --help)");
+        return -1;
+    }
+    snprintf(err, errlen, "invalid value '%s' for --%s", arg,
+             node_options[opt - OPT_AUTHKEY].name);
+    return -1;
+}
+
+static int finish_config(struct node_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->authkey == NULL) {
+        const char *env = getenv("MESH_AUTHKEY");
+        if (env == NULL || env[0] == '\0') {
+            snprintf(err, errlen, "no authkey: give --authkey KEY, --authkey-file FILE "
+                                  "or set MESH_AUTHKEY");
+            return -1;
+        }
+        if (set_authkey(cfg, env, strlen(env), err, errlen) != 0)
+            return -1;
+    }
+    if (cfg->data_dir[0] == '\0' &&
+        datadir_default(cfg->data_dir, sizeof cfg->data_dir) != 0) {
+        snprintf(err, errlen, "no default data dir (set HOME or use --data-dir)");
+        return -1;
+    }
+    return 0;
+}
+
+int node_config_parse(struct node_config *cfg, int argc, char **argv,
+                      char *err, size_t errlen)
+{
+    set_defaults(cfg);
+    optind = 1;
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", node_options, NULL)) != -1) {
+        if (opt == '?' || opt == ':') {
+            snprintf(err, errlen, "unknown or incomplete option '%s' (see mesh --help)",
+                     argv[optind - 1]);
+            return -1;
+        }
+        if (apply_option(cfg, opt, optarg, err, errlen) != 0)
+            return -1;
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument '%s' (see mesh --help)", argv[optind]);
+        return -1;
+    }
+    return finish_config(cfg, err, errlen);
+}
+
+void node_config_free(struct node_config *cfg)
+{
+    if (cfg->authkey != NULL) {
+        memset(cfg->authkey, 0, cfg->authkey_len);
+        free(cfg->authkey);
+        cfg->authkey = NULL;
+    }
+}

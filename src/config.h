@@ -1,0 +1,43 @@
+/* config.h - a node's configuration, from its command line and environment.
+ *
+ * The authkey comes from --authkey, --authkey-file or $MESH_AUTHKEY (in that
+ * order of precedence). A key given on argv is copied out and the argv bytes
+ * are overwritten, so `ps` and /proc/PID/cmdline no longer show it. */
+#ifndef MESH_CONFIG_H
+#define MESH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+enum { CONFIG_MAX_PEERS = 64, CONFIG_DEFAULT_PORT = 47110 };
+#define CONFIG_DEFAULT_NUMBER_TIMEOUT_S 60.0
+
+struct node_config {
+    char *authkey;              /* malloc'd, never logged */
+    size_t authkey_len;
+    char data_dir[4096];
+    unsigned workers;           /* 0 before parse: online CPUs */
+    char name[64];
+    bool headless;
+    char log_file[4096];        /* empty: stderr */
+    enum log_level log_level;
+    double number_timeout_s;    /* per-number budget; 0 = unlimited */
+    uint16_t port;
+    char *peers[CONFIG_MAX_PEERS]; /* "HOST:PORT" strings, pointing into argv */
+    size_t n_peers;
+    bool no_mdns;
+};
+
+/* Returns 0, or -1 with a message for the user in err (exit code 2). */
+int node_config_parse(struct node_config *cfg, int argc, char **argv,
+                      char *err, size_t errlen);
+void node_config_free(struct node_config *cfg);
+void node_config_usage(FILE *out);
+
+/* Splits "HOST:PORT"; returns -1 when malformed. */
+int config_split_hostport(const char *s, char *host, size_t hostlen, uint16_t *port);
+
+#endif

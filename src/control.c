@@ -1,0 +1,266 @@
+/* control.c - see control.h. */
+#include "control.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct control_conn {
+    struct control *ctl;
+    uv_pipe_t pipe;
+    char *buf;
+    size_t len, cap;
+    bool pending;       /* a request is waiting for its answer */
+    bool closing;
+    bool dispatching;   /* inside on_request: the caller loops on */
+    struct control_conn *next;
+};
+
+struct control {
+    struct control_config cfg;
+    uv_pipe_t server;
+    struct control_conn *conns;
+    unsigned open_handles;
+    void (*stop_done)(void *ud);
+    void *stop_ud;
+    char path[4096];
+};
+
+struct write_req {
+    uv_write_t req;
+    char *data;
+};
+
+static void process_lines(struct control_conn *c);
+
+static void on_written(uv_write_t *req, int status)
+{
+    (void)status;
+    struct write_req *wr = (struct write_req *)req;
+    free(wr->data);
+    free(wr);
+}
+
+static void unlink_conn(struct control *ctl, struct control_conn *c)
+{
+    for (struct control_conn **pp = &ctl->conns; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            return;
+        }
+}
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    struct control_conn *c = h->data;
+    struct control *ctl = c->ctl;
+    free(c->buf);
+    free(c);
+    if (--ctl->open_handles == 0 && ctl->stop_done != NULL)
+        ctl->stop_done(ctl->stop_ud);
+}
+
+static void close_conn(struct control_conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    unlink_conn(c->ctl, c);
+    if (c->pending && c->ctl->cfg.on_conn_closed != NULL)
+        c->ctl->cfg.on_conn_closed(c->ctl->cfg.ud, c);
+    uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+}
+
+static void send_json(struct control_conn *c, json_t *resp)
+{
+    char *text = json_dumps(resp, JSON_COMPACT);
+    json_decref(resp);
+    struct write_req *wr = malloc(sizeof *wr);
+    if (text == NULL || wr == NULL) {
+        free(text);
+        free(wr);
+        close_conn(c);
+        return;
+    }
+    size_t n = strlen(text);
+    text[n] = '\n'; /* json_dumps' NUL becomes the line end */
+    wr->data = text;
+    uv_buf_t buf = uv_buf_init(text, (unsigned)(n + 1));
+    if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written) != 0) {
+        free(text);
+        free(wr);
+        close_conn(c);
+    }
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct control_conn *c = h->data;
+    if (suggested < 65536)
+        suggested = 65536;
+    if (c->cap - c->len < suggested) {
+        size_t cap = c->cap * 2 > c->len + suggested ? c->cap * 2 : c->len + suggested;
+        char *nb = realloc(c->buf, cap);
+        if (nb == NULL) {
+            *buf = uv_buf_init(NULL, 0);
+            return;
+        }
+        c->buf = nb;
+        c->cap = cap;
+    }
+    *buf = uv_buf_init(c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    struct control_conn *c = s->data;
+    if (nread < 0) {
+        close_conn(c);
+        return;
+    }
+    c->len += (size_t)nread;
+    if (c->len > CONTROL_MAX_REQUEST) {
+        control_reply_error(c, "request larger than %d bytes", CONTROL_MAX_REQUEST);
+        close_conn(c);
+        return;
+    }
+    process_lines(c);
+}
+
+/* Takes the first line out of the buffer, then dispatches it: the handler
+ * may answer at once (re-entering control_reply), so the buffer must already
+ * be consistent when it runs. */
+static void handle_first_line(struct control_conn *c, char *nl)
+{
+    size_t linelen = (size_t)(nl - c->buf);
+    json_error_t jerr;
+    json_t *req = json_loadb(c->buf, linelen, 0, &jerr);
+    memmove(c->buf, nl + 1, c->len - linelen - 1);
+    c->len -= linelen + 1;
+    c->pending = true;
+    if (req == NULL || !json_is_object(req)) {
+        control_reply_error(c, "malformed request: %s", req ? "not an object" : jerr.text);
+        json_decref(req);
+        return;
+    }
+    c->dispatching = true;
+    c->ctl->cfg.on_request(c->ctl->cfg.ud, c, req);
+    c->dispatching = false;
+    json_decref(req);
+}
+
+/* Handles complete lines while no request is pending. */
+static void process_lines(struct control_conn *c)
+{
+    while (!c->pending && !c->closing) {
+        char *nl = c->len > 0 ? memchr(c->buf, '\n', c->len) : NULL;
+        if (nl == NULL) {
+            uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+            return;
+        }
+        handle_first_line(c, nl);
+    }
+    if (c->pending && !c->closing)
+        uv_read_stop((uv_stream_t *)&c->pipe);
+}
+
+void control_reply(struct control_conn *c, json_t *resp)
+{
+    if (c->closing) {
+        json_decref(resp);
+        return;
+    }
+    c->pending = false;
+    send_json(c, resp);
+    if (!c->dispatching)
+        process_lines(c);
+}
+
+void control_reply_error(struct control_conn *c, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    control_reply(c, json_pack("{s:b, s:s}", "ok", 0, "error", msg));
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    struct control *ctl = server->data;
+    if (status != 0)
+        return;
+    struct control_conn *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return;
+    c->ctl = ctl;
+    uv_pipe_init(ctl->cfg.loop, &c->pipe, 0);
+    c->pipe.data = c;
+    ctl->open_handles++;
+    if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0) {
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+        return;
+    }
+    c->next = ctl->conns;
+    ctl->conns = c;
+    uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+static void on_server_closed(uv_handle_t *h)
+{
+    struct control *ctl = h->data;
+    if (--ctl->open_handles == 0 && ctl->stop_done != NULL)
+        ctl->stop_done(ctl->stop_ud);
+}
+
+static void free_on_close(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+int control_start(struct control **out, const struct control_config *cfg,
+                  char *err, size_t errlen)
+{
+    struct control *ctl = calloc(1, sizeof *ctl);
+    if (ctl == NULL)
+        return -1;
+    ctl->cfg = *cfg;
+    snprintf(ctl->path, sizeof ctl->path, "%s", cfg->path);
+    ctl->cfg.path = ctl->path;
+    uv_pipe_init(cfg->loop, &ctl->server, 0);
+    ctl->server.data = ctl;
+    ctl->open_handles = 1;
+    /* We hold the data dir lock, so a socket file left here is stale. */
+    unlink(ctl->path);
+    /* Create the socket 0600 from the start: no window where others connect. */
+    mode_t old = umask(0177);
+    int rc = uv_pipe_bind(&ctl->server, ctl->path);
+    umask(old);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&ctl->server, 64, on_connection);
+    if (rc != 0) {
+        snprintf(err, errlen, "control socket %s: %s", ctl->path, uv_strerror(rc));
+        uv_close((uv_handle_t *)&ctl->server, free_on_close);
+        *out = NULL;
+        return -1;
+    }
+    *out = ctl;
+    return 0;
+}
+
+void control_stop(struct control *ctl, void (*done)(void *ud), void *ud)
+{
+    ctl->stop_done = done;
+    ctl->stop_ud = ud;
+    while (ctl->conns != NULL)
+        close_conn(ctl->conns);
+    uv_close((uv_handle_t *)&ctl->server, on_server_closed);
+    unlink(ctl->path);
+}

@@ -1,0 +1,32 @@
+/* ctl_client.h - the CLI's side of the control socket (blocking, simple).
+ *
+ * A CLI command opens the node's socket in the data dir, sends one JSON
+ * request per line and reads one JSON answer per line. */
+#ifndef MESH_CTL_CLIENT_H
+#define MESH_CTL_CLIENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct ctl_client {
+    int fd;
+    char *buf;
+    size_t len, cap;
+};
+
+/* Connects to the node of data_dir (NULL: the default dir). On failure
+ * prints why on stderr and returns -1 (the command exits EXIT_NO_NODE). */
+int ctl_open(struct ctl_client *cl, const char *data_dir);
+
+/* Sends req (reference stolen) and returns the answer, or NULL after
+ * printing why on stderr. An answer with "ok": false is printed as
+ * "mesh: ERROR" and returned as NULL too; *node_error tells the cases apart
+ * (1: the node refused the request, 0: the connection failed). */
+json_t *ctl_call(struct ctl_client *cl, json_t *req, int *node_error);
+
+void ctl_close(struct ctl_client *cl);
+
+/* Shorthand: open, one call, close. Sets *exit_code on failure. */
+json_t *ctl_request(const char *data_dir, json_t *req, int *exit_code);
+
+#endif

@@ -1,0 +1,78 @@
+/* node.h - the node context: owns the uv loop and wires every module.
+ *
+ * node.c is the one place that knows all modules; api.c answers control
+ * requests against the same context. Everything a node has lives here:
+ * there is no global state. */
+#ifndef MESH_NODE_H
+#define MESH_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "control.h"
+#include "keys.h"
+#include "log.h"
+#include "queue.h"
+#include "scheduler.h"
+#include "stats.h"
+#include "worker.h"
+
+struct results_waiter;
+
+/* Results of finished numbers not yet committed to the queue: committed
+ * together once per loop iteration, many per COMPLETE command (the Raft
+ * log will want few large entries, not many small ones). */
+struct pending_results {
+    struct qresult *items;
+    uint64_t *batch_ids;
+    size_t n, cap;
+};
+
+struct node {
+    struct node_config *cfg;
+    uv_loop_t loop;
+    struct mesh_log log;
+    FILE *log_out;
+    int lock_fd;
+    struct mesh_keys keys;
+    char control_path[4200];
+
+    struct queue *queue;
+    struct sched *sched;
+    struct worker_pool *pool;
+    struct control *control;
+
+    uv_signal_t sigint, sigterm;
+    uv_timer_t tick;            /* 1 s: stats */
+    uv_check_t commit_check;    /* end of each loop iteration: commit results */
+
+    struct pending_results pending;
+    struct results_waiter *waiters;
+    bool draining;
+    bool stopping;
+    unsigned closing;           /* subsystems still closing at shutdown */
+    struct node_stats stats;
+    uint64_t started_ms;
+};
+
+/* Runs a node until SIGINT/SIGTERM; returns the process exit code. */
+int node_run(struct node_config *cfg);
+
+/* Commands, shared by the control API (and later the dashboard). */
+int node_submit(struct node *n, struct qcmd *submit, uint64_t *batch_id,
+                char *err, size_t errlen);
+int node_cancel(struct node *n, uint64_t batch_id, char *err, size_t errlen);
+void node_set_drain(struct node *n, bool drain);
+/* Hands out jobs to idle workers. */
+void node_dispatch(struct node *n);
+
+/* api.c: the control-socket request handlers. */
+void api_on_request(void *ud, struct control_conn *c, json_t *req);
+void api_on_conn_closed(void *ud, struct control_conn *c);
+/* Answers results waiters that can now make progress. */
+void api_wake_waiters(struct node *n);
+void api_drop_waiters(struct node *n);
+
+#endif

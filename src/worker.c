@@ -1,0 +1,485 @@
+/* worker.c - see worker.h.
+ *
+ * Life of a worker: spawn -> (idle <-> busy)* -> exit -> all three handles
+ * (process, stdin pipe, stdout pipe) closed -> job settled -> respawn.
+ * The child's stdout is read to EOF before the worker is settled, so an
+ * answer written just before a crash is never lost. */
+#include "worker.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "numtext.h"
+
+enum {
+    WINDOW = 32,                 /* numbers written ahead of the answers */
+    MAX_LINE = 1 << 20,          /* longest answer line we accept */
+    READ_CHUNK = 64 * 1024,
+    RESPAWN_MIN_MS = 50,
+    RESPAWN_MAX_MS = 5000,
+    DEADLINE_MARGIN_MS = 2000,   /* the child enforces the budget itself; this
+                                    catches a child that cannot */
+};
+
+struct worker {
+    struct worker_pool *pool;
+    uv_process_t proc;
+    uv_pipe_t to_child;
+    uv_pipe_t from_child;
+    uv_timer_t timer;           /* number deadline while busy, respawn delay while dead */
+    unsigned open_handles;      /* of proc, to_child, from_child */
+    bool alive;                 /* spawned and not yet settled */
+    bool exited, eof;
+    bool has_job, feeding;
+    bool killing;
+    enum worker_end kill_reason;
+    struct sched_job job;
+    uint64_t next_send;         /* next index to write */
+    uint64_t head;              /* oldest unanswered index */
+    uint64_t head_start_ms;
+    uint64_t respawn_delay_ms;
+    char *line;
+    size_t line_len, line_cap;
+    char readbuf[READ_CHUNK];
+};
+
+struct worker_pool {
+    struct worker_pool_config cfg;
+    struct worker *workers;
+    char exe[4096];
+    char budget_arg[32];
+    bool stopping;
+    unsigned timers_open;
+    void (*stop_done)(void *ud);
+    void *stop_ud;
+};
+
+struct write_req {
+    uv_write_t req;
+    char data[];
+};
+
+static void spawn_worker(struct worker *w);
+static void maybe_stop_done(struct worker_pool *p);
+
+/* ---- writing numbers ---------------------------------------------------- */
+
+static void on_written(uv_write_t *req, int status)
+{
+    (void)status; /* EPIPE means the child died: its exit settles the job */
+    free(req);
+}
+
+static void feed(struct worker *w)
+{
+    if (!w->alive || !w->has_job || !w->feeding)
+        return;
+    uint64_t room = WINDOW - (w->next_send - w->head);
+    uint64_t n = w->job.hi - w->next_send;
+    if (n > room)
+        n = room;
+    if (n == 0)
+        return;
+    size_t per = MESH_MAX_DIGITS + 32;
+    struct write_req *wr = malloc(sizeof *wr + n * per);
+    if (wr == NULL)
+        return;
+    size_t len = 0;
+    char num[MESH_MAX_DIGITS + 2];
+    for (uint64_t i = 0; i < n; i++, w->next_send++) {
+        if (w->pool->cfg.make_number(w->pool->cfg.ud, w->job.batch_id, w->next_send,
+                                     num, sizeof num) != 0)
+            snprintf(num, sizeof num, "0"); /* batch gone: answer is discarded */
+        len += (size_t)snprintf(wr->data + len, per, "%llu %s\n",
+                                (unsigned long long)w->next_send, num);
+    }
+    uv_buf_t buf = uv_buf_init(wr->data, (unsigned)len);
+    if (uv_write(&wr->req, (uv_stream_t *)&w->to_child, &buf, 1, on_written) != 0)
+        free(wr);
+}
+
+/* ---- deadlines ---------------------------------------------------------- */
+
+static void on_deadline(uv_timer_t *t)
+{
+    struct worker *w = t->data;
+    if (!w->alive || !w->has_job)
+        return;
+    mlog(w->pool->cfg.log, LOG_WARN,
+         "worker %d: number %llu of batch %llu exceeded its budget; killing it",
+         w->proc.pid, (unsigned long long)w->head, (unsigned long long)w->job.batch_id);
+    w->killing = true;
+    w->kill_reason = WORKER_JOB_TIMEOUT;
+    uv_process_kill(&w->proc, SIGKILL);
+}
+
+static void arm_deadline(struct worker *w)
+{
+    uint64_t budget = w->pool->cfg.budget_ms;
+    w->head_start_ms = uv_now(w->pool->cfg.loop);
+    if (budget == 0)
+        return;
+    uv_timer_start(&w->timer, on_deadline, budget + budget / 2 + DEADLINE_MARGIN_MS, 0);
+}
+
+/* ---- reading answers ---------------------------------------------------- */
+
+/* Turns the child's "done ..." / "partial C ..." into the canonical text. */
+static int canonical_text(char *rest, char *out, size_t outlen, bool *unfactored)
+{
+    *unfactored = false;
+    if (strncmp(rest, "done", 4) == 0 && (rest[4] == '\0' || rest[4] == ' ')) {
+        snprintf(out, outlen, "%s", rest[4] ? rest + 5 : "");
+        return 0;
+    }
+    if (strncmp(rest, "partial ", 8) == 0) {
+        char *cof = rest + 8;
+        char *sp = strchr(cof, ' ');
+        *unfactored = true;
+        if (sp == NULL)
+            snprintf(out, outlen, "unfactored:%s", cof);
+        else
+            snprintf(out, outlen, "%s unfactored:%.*s", sp + 1, (int)(sp - cof), cof);
+        return 0;
+    }
+    return -1;
+}
+
+static void kill_for_protocol_error(struct worker *w, const char *why)
+{
+    mlog(w->pool->cfg.log, LOG_ERROR, "worker %d: %s; restarting it", w->proc.pid, why);
+    w->killing = true;
+    w->kill_reason = WORKER_JOB_CRASHED;
+    uv_process_kill(&w->proc, SIGKILL);
+}
+
+static void finish_job(struct worker *w, enum worker_end why)
+{
+    struct worker_pool *p = w->pool;
+    struct sched_job job = w->job;
+    uint64_t next = w->head;
+    w->has_job = false;
+    uv_timer_stop(&w->timer);
+    p->cfg.on_job_end(p->cfg.ud, &job, next, why);
+    if (p->cfg.on_idle != NULL && !p->stopping)
+        p->cfg.on_idle(p->cfg.ud);
+}
+
+static void handle_answer(struct worker *w, char *line)
+{
+    struct worker_pool *p = w->pool;
+    char *end;
+    unsigned long long id = strtoull(line, &end, 10);
+    if (!w->has_job || end == line || *end != ' ' || id != w->head) {
+        kill_for_protocol_error(w, "answer out of order");
+        return;
+    }
+    size_t cap = strlen(end) + MESH_MAX_DIGITS + 32;
+    char *text = malloc(cap);
+    if (text == NULL)
+        return;
+    bool unfactored;
+    if (canonical_text(end + 1, text, cap, &unfactored) != 0) {
+        /* "error ...": the kernel refused (e.g. a failed verification):
+         * report the number as unfactored rather than guess. */
+        mlog(p->cfg.log, LOG_WARN, "worker %d: kernel error on index %llu: %s",
+             w->proc.pid, id, end + 1);
+        char num[MESH_MAX_DIGITS + 2] = "0";
+        p->cfg.make_number(p->cfg.ud, w->job.batch_id, id, num, sizeof num);
+        snprintf(text, cap, "unfactored:%s", num);
+        unfactored = true;
+    }
+    uint64_t now = uv_now(p->cfg.loop);
+    struct worker_result r = {w->job.batch_id, id, text, unfactored,
+                              (double)(now - w->head_start_ms)};
+    p->cfg.on_result(p->cfg.ud, &r);
+    free(text);
+    w->head++;
+    w->respawn_delay_ms = 0;
+    if (w->head == w->job.hi)
+        finish_job(w, WORKER_JOB_DONE);
+    else if (!w->feeding && w->head == w->next_send)
+        finish_job(w, WORKER_JOB_RETURNED);
+    else {
+        arm_deadline(w);
+        feed(w);
+    }
+}
+
+static int append_bytes(struct worker *w, const char *data, size_t n)
+{
+    if (w->line_len + n > MAX_LINE)
+        return -1;
+    if (w->line_len + n + 1 > w->line_cap) {
+        size_t cap = (w->line_len + n + 1) * 2;
+        char *nl = realloc(w->line, cap);
+        if (nl == NULL)
+            return -1;
+        w->line = nl;
+        w->line_cap = cap;
+    }
+    memcpy(w->line + w->line_len, data, n);
+    w->line_len += n;
+    return 0;
+}
+
+static void settle_if_gone(struct worker *w);
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct worker *w = s->data;
+    if (nread < 0) {
+        uv_read_stop(s);
+        w->eof = true;
+        settle_if_gone(w);
+        return;
+    }
+    const char *p = buf->base, *end = buf->base + nread;
+    while (p < end && !w->killing) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)((nl ? nl : end) - p);
+        if (append_bytes(w, p, n) != 0) {
+            kill_for_protocol_error(w, "answer line too long");
+            return;
+        }
+        if (nl == NULL)
+            break;
+        w->line[w->line_len] = '\0';
+        w->line_len = 0;
+        handle_answer(w, w->line);
+        p = nl + 1;
+    }
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    struct worker *w = h->data;
+    *buf = uv_buf_init(w->readbuf, sizeof w->readbuf);
+}
+
+/* ---- process life ------------------------------------------------------- */
+
+static void on_respawn_timer(uv_timer_t *t)
+{
+    spawn_worker(t->data);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct worker *w = h->data;
+    if (--w->open_handles > 0)
+        return;
+    struct worker_pool *p = w->pool;
+    w->alive = false;
+    if (w->has_job)
+        finish_job(w, w->killing ? w->kill_reason : WORKER_JOB_CRASHED);
+    w->killing = false;
+    if (p->stopping) {
+        maybe_stop_done(p);
+        return;
+    }
+    /* Back off when a worker keeps dying right away (broken binary, OOM). */
+    w->respawn_delay_ms = w->respawn_delay_ms == 0 ? RESPAWN_MIN_MS
+                                                   : w->respawn_delay_ms * 2;
+    if (w->respawn_delay_ms > RESPAWN_MAX_MS)
+        w->respawn_delay_ms = RESPAWN_MAX_MS;
+    uv_timer_start(&w->timer, on_respawn_timer, w->respawn_delay_ms, 0);
+}
+
+static void settle_if_gone(struct worker *w)
+{
+    if (!w->exited || !w->eof)
+        return;
+    uv_close((uv_handle_t *)&w->proc, on_handle_closed);
+    uv_close((uv_handle_t *)&w->to_child, on_handle_closed);
+    uv_close((uv_handle_t *)&w->from_child, on_handle_closed);
+}
+
+static void on_child_exit(uv_process_t *proc, int64_t status, int signal)
+{
+    struct worker *w = proc->data;
+    if (!w->killing && !w->pool->stopping)
+        mlog(w->pool->cfg.log, LOG_WARN, "worker %d exited (status %lld, signal %d)",
+             proc->pid, (long long)status, signal);
+    w->exited = true;
+    settle_if_gone(w);
+}
+
+static void spawn_worker(struct worker *w)
+{
+    struct worker_pool *p = w->pool;
+    uv_loop_t *loop = p->cfg.loop;
+    uv_pipe_init(loop, &w->to_child, 0);
+    uv_pipe_init(loop, &w->from_child, 0);
+    w->to_child.data = w->from_child.data = w->proc.data = w;
+    uv_stdio_container_t stdio[3] = {
+        {.flags = UV_CREATE_PIPE | UV_READABLE_PIPE, .data.stream = (uv_stream_t *)&w->to_child},
+        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&w->from_child},
+        {.flags = UV_INHERIT_FD, .data.fd = 2},
+    };
+    char *args[] = {p->exe, "__worker", "--number-timeout", p->budget_arg, NULL};
+    uv_process_options_t opts = {
+        .exit_cb = on_child_exit, .file = p->exe, .args = args,
+        .stdio = stdio, .stdio_count = 3,
+    };
+    w->exited = w->eof = false;
+    w->open_handles = 3;
+    int rc = uv_spawn(loop, &w->proc, &opts);
+    if (rc != 0) {
+        mlog(p->cfg.log, LOG_ERROR, "cannot start worker %s: %s", p->exe, uv_strerror(rc));
+        w->exited = w->eof = true; /* uv_spawn left proc initialised: close all */
+        w->alive = true;
+        settle_if_gone(w);
+        return;
+    }
+    w->alive = true;
+    uv_read_start((uv_stream_t *)&w->from_child, on_alloc, on_read);
+    if (p->cfg.on_idle != NULL)
+        p->cfg.on_idle(p->cfg.ud);
+}
+
+/* ---- pool --------------------------------------------------------------- */
+
+int worker_pool_start(struct worker_pool **out, const struct worker_pool_config *cfg)
+{
+    struct worker_pool *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return -1;
+    p->cfg = *cfg;
+    p->workers = calloc(cfg->count, sizeof *p->workers);
+    size_t len = sizeof p->exe;
+    if (p->workers == NULL || uv_exepath(p->exe, &len) != 0) {
+        free(p->workers);
+        free(p);
+        return -1;
+    }
+    snprintf(p->budget_arg, sizeof p->budget_arg, "%llu",
+             (unsigned long long)cfg->budget_ms);
+    for (unsigned i = 0; i < cfg->count; i++) {
+        struct worker *w = &p->workers[i];
+        w->pool = p;
+        uv_timer_init(cfg->loop, &w->timer);
+        w->timer.data = w;
+        p->timers_open++;
+    }
+    for (unsigned i = 0; i < cfg->count; i++)
+        spawn_worker(&p->workers[i]);
+    *out = p;
+    return 0;
+}
+
+static bool worker_ready(const struct worker *w)
+{
+    return w->alive && !w->exited && !w->has_job && !w->killing;
+}
+
+bool worker_pool_assign(struct worker_pool *p, const struct sched_job *job)
+{
+    for (unsigned i = 0; i < p->cfg.count; i++) {
+        struct worker *w = &p->workers[i];
+        if (!worker_ready(w))
+            continue;
+        w->job = *job;
+        w->has_job = true;
+        w->feeding = true;
+        w->next_send = w->head = job->lo;
+        arm_deadline(w);
+        feed(w);
+        return true;
+    }
+    return false;
+}
+
+unsigned worker_pool_idle(const struct worker_pool *p)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < p->cfg.count; i++)
+        n += worker_ready(&p->workers[i]);
+    return n;
+}
+
+unsigned worker_pool_busy(const struct worker_pool *p)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < p->cfg.count; i++)
+        n += p->workers[i].has_job;
+    return n;
+}
+
+unsigned worker_pool_size(const struct worker_pool *p)
+{
+    return p->cfg.count;
+}
+
+void worker_pool_return_unstarted(struct worker_pool *p)
+{
+    for (unsigned i = 0; i < p->cfg.count; i++) {
+        struct worker *w = &p->workers[i];
+        if (!w->has_job || w->killing)
+            continue;
+        w->feeding = false;
+        if (w->head == w->next_send)
+            finish_job(w, WORKER_JOB_RETURNED);
+    }
+}
+
+void worker_pool_abort_batch(struct worker_pool *p, uint64_t batch_id)
+{
+    for (unsigned i = 0; i < p->cfg.count; i++) {
+        struct worker *w = &p->workers[i];
+        if (!w->has_job || w->job.batch_id != batch_id || w->killing || w->exited)
+            continue;
+        w->killing = true;
+        w->kill_reason = WORKER_JOB_ABORTED;
+        w->respawn_delay_ms = 0;
+        uv_process_kill(&w->proc, SIGKILL);
+    }
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    struct worker *w = h->data;
+    struct worker_pool *p = w->pool;
+    if (--p->timers_open == 0 && p->stop_done != NULL)
+        p->stop_done(p->stop_ud);
+}
+
+static void maybe_stop_done(struct worker_pool *p)
+{
+    for (unsigned i = 0; i < p->cfg.count; i++)
+        if (p->workers[i].alive)
+            return;
+    for (unsigned i = 0; i < p->cfg.count; i++)
+        if (!uv_is_closing((uv_handle_t *)&p->workers[i].timer))
+            uv_close((uv_handle_t *)&p->workers[i].timer, on_timer_closed);
+}
+
+void worker_pool_stop(struct worker_pool *p, void (*done)(void *ud), void *ud)
+{
+    p->stopping = true;
+    p->stop_done = done;
+    p->stop_ud = ud;
+    for (unsigned i = 0; i < p->cfg.count; i++) {
+        struct worker *w = &p->workers[i];
+        uv_timer_stop(&w->timer);
+        if (w->alive && !w->exited) {
+            w->killing = true;
+            w->kill_reason = WORKER_JOB_RETURNED;
+            uv_process_kill(&w->proc, SIGKILL);
+        }
+    }
+    maybe_stop_done(p);
+}
+
+void worker_pool_free(struct worker_pool *p)
+{
+    if (p == NULL)
+        return;
+    for (unsigned i = 0; i < p->cfg.count; i++)
+        free(p->workers[i].line);
+    free(p->workers);
+    free(p);
+}
