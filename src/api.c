@@ -314,11 +314,12 @@ static void api_status(struct node *n, struct control_conn *c, json_t *req)
     json_t *nodes = json_array();
     json_array_append_new(nodes, self_json(n));
     uint64_t uptime = (uv_now(&n->loop) - n->started_ms) / 1000;
-    control_reply(c, json_pack("{s:b, s:s, s:s, s:o, s:s, s:o, s:b, s:I, s:s}",
+    json_t *top = json_pack("{s:b, s:s, s:s, s:o, s:s, s:o, s:b, s:I, s:s}",
         "ok", 1, "id", n->keys.id_hex, "name", n->cfg->name, "nodes", nodes,
         "leader", n->keys.id_hex, "batches", batches_json(n), "draining", n->draining,
-        "uptime_s", (json_int_t)uptime,
-        "version", MESH_VERSION));
+        "uptime_s", (json_int_t)uptime, "version", MESH_VERSION);
+    node_links_status(n, nodes, top);
+    control_reply(c, top);
 }
 
 /* ---- cancel, drain ---------------------------------------------------- */

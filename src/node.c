@@ -249,7 +249,7 @@ static void node_shutdown(struct node *n)
     uv_close((uv_handle_t *)&n->sigterm, NULL);
     uv_close((uv_handle_t *)&n->tick, NULL);
     uv_close((uv_handle_t *)&n->commit_check, NULL);
-    n->closing = 2;
+    n->closing = 2 + node_links_stop(n, on_subsystem_closed);
     control_stop(n->control, on_subsystem_closed, n);
     worker_pool_stop(n->pool, on_subsystem_closed, n);
 }
@@ -378,10 +378,18 @@ int node_run(struct node_config *cfg)
         uv_run(&n->loop, UV_RUN_DEFAULT);
         goto out;
     }
+    if (node_links_start(n) != 0 || node_discovery_start(n) != 0) {
+        n->stopping = true;
+        n->closing = 2 + node_links_stop(n, on_subsystem_closed);
+        control_stop(n->control, on_subsystem_closed, n);
+        worker_pool_stop(n->pool, on_subsystem_closed, n);
+        uv_run(&n->loop, UV_RUN_DEFAULT);
+        goto out;
+    }
     start_handles(n);
     n->started_ms = uv_now(&n->loop);
-    mlog(&n->log, LOG_INFO, "node %s (%s) up: %u workers, data dir %s", cfg->name,
-         n->keys.id_hex, cfg->workers, cfg->data_dir);
+    mlog(&n->log, LOG_INFO, "node %s (%s) up: %u workers, port %u, data dir %s",
+         cfg->name, n->keys.id_hex, cfg->workers, n->link_port, cfg->data_dir);
     uv_run(&n->loop, UV_RUN_DEFAULT);
     rc = 0;
 out:

@@ -20,6 +20,8 @@
 #include "worker.h"
 
 struct results_waiter;
+struct net;
+struct discovery;
 
 /* Results of finished numbers not yet committed to the queue: committed
  * together once per loop iteration, many per COMPLETE command (the Raft
@@ -43,6 +45,9 @@ struct node {
     struct sched *sched;
     struct worker_pool *pool;
     struct control *control;
+    struct net *net;            /* peer links */
+    struct discovery *disc;     /* mDNS; NULL with --no-mdns */
+    uint16_t link_port;         /* the port actually bound */
 
     uv_signal_t sigint, sigterm;
     uv_timer_t tick;            /* 1 s: stats */
@@ -67,6 +72,13 @@ int node_cancel(struct node *n, uint64_t batch_id, char *err, size_t errlen);
 void node_set_drain(struct node *n, bool drain);
 /* Hands out jobs to idle workers. */
 void node_dispatch(struct node *n);
+
+/* node_links.c: peer links and discovery. */
+int node_links_start(struct node *n);
+int node_discovery_start(struct node *n);
+unsigned node_links_stop(struct node *n, void (*on_closed)(void *ud));
+/* Appends the peers to `nodes`; adds "port" and "discovery" to `top`. */
+void node_links_status(const struct node *n, json_t *nodes, json_t *top);
 
 /* api.c: the control-socket request handlers. */
 void api_on_request(void *ud, struct control_conn *c, json_t *req);

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# test.sh - install what is needed, build, and run the whole test suite:
+#   1. the plain build (gcc, -O2),
+#   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer,
+#   3. every libFuzzer target for a short bounded run (clang).
+# Ends with one line "mesh: N passed, N failed".
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/contrib/deps.sh" test || exit 1
+cd "$top"
+
+passed=0
+failed=0
+count() { # count BUILDDIR: adds the results of the last meson test run
+    local log="$1/meson-logs/testlog.json"
+    [ -f "$log" ] || return 0
+    local p f
+    p=$(grep -c '"result": "OK"' "$log" || true)
+    f=$(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+run_suite() { # run_suite NAME BUILDDIR [meson setup args...] -- [meson test args...]
+    local name="$1" dir="$2"
+    shift 2
+    local setup=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do setup+=("$1"); shift; done
+    [ "${1:-}" = -- ] && shift
+    echo "== $name"
+    if [ ! -d "$dir" ]; then
+        meson setup "$dir" "${setup[@]}" >"$dir.setup.log" 2>&1 ||
+            { cat "$dir.setup.log"; failed=$((failed + 1)); return; }
+    fi
+    if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
+        tail -50 "$dir.build.log"
+        failed=$((failed + 1))
+        return
+    fi
+    meson test -C "$dir" --print-errorlogs "$@"
+    count "$dir"
+}
+
+run_suite "plain build" build-test -- --no-suite fuzz
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    run_suite "asan+ubsan build" build-test-asan -Db_sanitize=address,undefined \
+    -Db_lundef=false -- --no-suite fuzz --no-suite slow --timeout-multiplier 3
+CC=clang run_suite "fuzz (libFuzzer, bounded)" build-test-fuzz -Dfuzz=true \
+    -Db_sanitize=address,undefined -Db_lundef=false -- --suite fuzz
+
+echo "mesh: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,155 @@
+/* node_links.c - the node's wiring of peer links (src/net) and mDNS
+ * discovery (src/mdns): discovered peers are dialed with their key pinned,
+ * static --peer addresses are dialed by the link layer with backoff, and
+ * link events become log lines. Liveness comes from the links alone. */
+#include <stdio.h>
+#include <string.h>
+
+#include "node.h" /* first: declares struct net for net.h */
+#include "discovery.h"
+#include "net.h"
+
+static void on_peer_up(void *ud, const struct net_peer *p)
+{
+    struct node *n = ud;
+    mlog(&n->log, LOG_INFO, "peer %s (%s) at %s linked: %u workers", p->name, p->id_hex,
+         p->addr, p->workers);
+}
+
+static void on_peer_down(void *ud, const struct net_peer *p)
+{
+    struct node *n = ud;
+    mlog(&n->log, LOG_INFO, "peer %s (%s) down", p->name, p->id_hex);
+}
+
+static void on_message(void *ud, const struct net_peer *p, uint8_t type,
+                       const uint8_t *data, size_t len)
+{
+    struct node *n = ud;
+    (void)data;
+    mlog(&n->log, LOG_DEBUG, "peer %s: message type %u (%zu bytes) ignored", p->id_hex,
+         type, len);
+}
+
+static void fill_stats(void *ud, struct net_stats *out)
+{
+    struct node *n = ud;
+    out->rate = n->stats.meter.rate;
+    out->busy = worker_pool_busy(n->pool);
+    out->done = n->stats.done;
+    out->draining = n->draining;
+}
+
+static int add_static_peers(struct node *n)
+{
+    for (size_t i = 0; i < n->cfg->n_peers; i++) {
+        char host[256];
+        uint16_t port;
+        if (config_split_hostport(n->cfg->peers[i], host, sizeof host, &port) != 0 ||
+            net_add_static_peer(n->net, host, port) != 0) {
+            mlog(&n->log, LOG_ERROR, "cannot use peer %s", n->cfg->peers[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int node_links_start(struct node *n)
+{
+    struct net_config nc = {
+        .loop = &n->loop, .log = &n->log, .keys = &n->keys, .name = n->cfg->name,
+        .port = n->cfg->port, .workers = n->cfg->workers, .ud = n,
+        .on_peer_up = on_peer_up, .on_peer_down = on_peer_down,
+        .on_message = on_message, .fill_stats = fill_stats,
+    };
+    int rc = net_start(&n->net, &nc);
+    if (rc != 0) {
+        mlog(&n->log, LOG_ERROR, "cannot listen for peers on port %u: %s", n->cfg->port,
+             uv_strerror(rc));
+        return -1;
+    }
+    n->link_port = net_port(n->net);
+    return add_static_peers(n);
+}
+
+static void on_discovered(void *ud, const struct discovery_peer *p)
+{
+    struct node *n = ud;
+    mlog(&n->log, LOG_INFO, "discovered %s (%s) at %s:%u", p->name, p->id_hex, p->address,
+         p->port);
+    if (net_dial(n->net, p->address, p->port, p->pk) != 0)
+        mlog(&n->log, LOG_WARN, "cannot dial discovered peer %s", p->id_hex);
+}
+
+int node_discovery_start(struct node *n)
+{
+    if (n->cfg->no_mdns)
+        return 0;
+    char pk_hex[2 * MESH_KEY_BYTES + 1];
+    for (int i = 0; i < MESH_KEY_BYTES; i++)
+        snprintf(pk_hex + 2 * i, 3, "%02x", n->keys.pk[i]);
+    struct discovery_config dc = {
+        .loop = &n->loop, .log = &n->log, .name = n->cfg->name, .port = n->link_port,
+        .id_hex = n->keys.id_hex, .pk_hex = pk_hex, .tag_hex = n->keys.tag_hex,
+        .version = NET_PROTOCOL_VERSION, .ud = n, .on_peer = on_discovered,
+    };
+    if (discovery_start(&n->disc, &dc) != 0) {
+        mlog(&n->log, LOG_ERROR, "cannot start mDNS discovery");
+        return -1;
+    }
+    return 0;
+}
+
+/* Stops both; each calls on_closed(n) once when done. Returns how many. */
+unsigned node_links_stop(struct node *n, void (*on_closed)(void *ud))
+{
+    unsigned count = 0;
+    if (n->disc != NULL) {
+        discovery_stop(n->disc, on_closed);
+        n->disc = NULL;
+        count++;
+    }
+    if (n->net != NULL) {
+        net_stop(n->net, on_closed);
+        n->net = NULL;
+        count++;
+    }
+    return count;
+}
+
+static json_t *peer_json(const struct node *n, const struct net_peer *p)
+{
+    double ago = p->last_heard_ms ? (double)(uv_now((uv_loop_t *)&n->loop) -
+                                             p->last_heard_ms) / 1000.0 : -1.0;
+    char ago_text[32];
+    if (ago < 0)
+        snprintf(ago_text, sizeof ago_text, "never");
+    else
+        snprintf(ago_text, sizeof ago_text, "%.1fs ago", ago);
+    return json_pack("{s:s, s:s, s:b, s:s, s:s, s:b, s:i, s:i, s:f, s:I, s:f, s:s, s:s}",
+                     "id", p->id_hex, "name", p->name, "self", 0, "role", "peer",
+                     "state", p->stats.draining ? "draining" : "active",
+                     "connected", p->connected, "workers", (int)p->workers,
+                     "busy", (int)p->stats.busy, "rate", p->stats.rate,
+                     "done", (json_int_t)p->stats.done, "last_heard", ago,
+                     "last_heard_text", ago_text, "addr", p->addr);
+}
+
+void node_links_status(const struct node *n, json_t *nodes, json_t *top)
+{
+    if (n->net != NULL)
+        for (size_t i = 0; i < net_peer_count(n->net); i++)
+            json_array_append_new(nodes, peer_json(n, net_peer_at(n->net, i)));
+    json_object_set_new(top, "port", json_integer(n->link_port));
+    if (n->disc == NULL) {
+        json_object_set_new(top, "discovery", json_pack("{s:b}", "enabled", 0));
+        return;
+    }
+    struct discovery_status ds;
+    discovery_status(n->disc, &ds);
+    json_object_set_new(top, "discovery",
+        json_pack("{s:b, s:b, s:s, s:i, s:i}", "enabled", 1, "daemon_running",
+                  ds.daemon_running, "published_name", ds.published_name,
+                  "foreign_meshes", (int)ds.foreign_meshes, "peers_seen",
+                  (int)ds.peers_seen));
+}

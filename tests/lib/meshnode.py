@@ -1,0 +1,118 @@
+"""meshnode.py - start and drive real `mesh` nodes from Python tests.
+
+Each node gets its own temporary data dir and a free loopback port; it is
+stopped by its PID (SIGTERM, then SIGKILL) and its dir deleted. Used by the
+node, net and mdns tests; python3 is a test-only dependency."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout=10.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+
+
+class Node:
+    def __init__(self, mesh, authkey="test-key", name=None, workers=2, port=None,
+                 peers=(), extra=(), data_dir=None, env=None, mdns=False):
+        self.mesh = mesh
+        self.own_dir = data_dir is None
+        self.dir = data_dir or tempfile.mkdtemp(prefix="mesh-test-")
+        self.port = port if port is not None else free_port()
+        self.name = name or os.path.basename(self.dir)
+        args = [mesh, "--authkey", authkey, "--data-dir", self.dir, "--headless",
+                "--name", self.name, "--workers", str(workers), "--port", str(self.port),
+                "--log-file", os.path.join(self.dir, "node.log")]
+        if not mdns:
+            args.append("--no-mdns")
+        for p in peers:
+            args += ["--peer", p]
+        args += list(extra)
+        self.env = dict(os.environ if env is None else env)
+        # stderr to a file, never a pipe nobody reads (a full pipe would
+        # block the node and its workers).
+        self.errf = open(os.path.join(self.dir, "stderr.txt"), "ab")
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=self.errf,
+                                     env=self.env)
+        self.pid = self.proc.pid
+
+    def wait_ready(self, timeout=15):
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError("node exited early (%s): %s" %
+                                     (self.proc.returncode, self.log()))
+            return self.cli("status", "--json", check=False).returncode == 0
+        wait_for(ready, timeout, what="node %s control socket" % self.name)
+        return self
+
+    def log(self):
+        text = ""
+        for name in ("stderr.txt", "node.log"):
+            try:
+                with open(os.path.join(self.dir, name)) as f:
+                    text += f.read()
+            except OSError:
+                pass
+        return text
+
+    def cli(self, *args, check=True, input=None, timeout=60):
+        r = subprocess.run([self.mesh, "--data-dir", self.dir] + list(args),
+                           input=input, capture_output=True, text=True,
+                           timeout=timeout, env=self.env)
+        if check and r.returncode != 0:
+            raise AssertionError("mesh %s failed (%d): %s" % (" ".join(args),
+                                                             r.returncode, r.stderr))
+        return r
+
+    def status(self):
+        return json.loads(self.cli("status", "--json").stdout)
+
+    def children(self):
+        """PIDs of the node's worker processes."""
+        kids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.pid:
+                    kids.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+        return kids
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc.poll() is None:
+            os.kill(self.pid, sig)
+            self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self.errf.close()
+        if self.own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)

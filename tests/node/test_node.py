@@ -1,0 +1,312 @@
+"""Node lifecycle through the control socket, with real worker processes.
+
+usage: test_node.py MESH_BINARY [unittest args, e.g. NodeTest.test_classic]
+Oracles: coreutils `factor` (the text format is byte-identical to it)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from meshnode import Node, wait_for  # noqa: E402
+
+MESH = None
+
+
+def coreutils_factor(numbers):
+    r = subprocess.run(["factor"], input="\n".join(str(n) for n in numbers) + "\n",
+                       capture_output=True, text=True, check=True)
+    return r.stdout
+
+
+def batch(node, bid):
+    for b in node.status()["batches"]:
+        if b["id"] == bid:
+            return b
+    raise AssertionError("no batch %d in status" % bid)
+
+
+class NodeTest(unittest.TestCase):
+    def setUp(self):
+        self.nodes = []
+
+    def tearDown(self):
+        for n in self.nodes:
+            n.stop()
+
+    def start(self, **kw):
+        n = Node(MESH, **kw)
+        self.nodes.append(n)
+        return n.wait_ready()
+
+    def submit(self, node, *args, input=None):
+        r = node.cli("submit", *args, input=input)
+        return int(r.stdout.strip())
+
+    # -- the classic workload and the submit shapes -------------------------
+
+    def test_classic_workload_matches_coreutils(self):
+        n = self.start()
+        bid = self.submit(n)
+        out = n.cli("results", str(bid), "--wait").stdout
+        expected = coreutils_factor(range(999999999999, 999999999999 + 2 * 999, 2))
+        self.assertEqual(out, expected)
+        b = batch(n, bid)
+        self.assertEqual((b["total"], b["done"], b["state"]), (999, 999, "done"))
+
+    def test_range_semiprimes_and_file(self):
+        n = self.start()
+        r1 = self.submit(n, "--start", "18446744073709551000", "--count", "40", "--step", "7")
+        self.assertEqual(n.cli("results", str(r1), "--wait").stdout,
+                         coreutils_factor(18446744073709551000 + 7 * i for i in range(40)))
+        nums = [0, 1, 2, 97, 561, 4294967291 * 4294967279, 2**64 - 1, 2**64 + 1, 10**30 + 57]
+        path = os.path.join(n.dir, "numbers.txt")
+        with open(path, "w") as f:
+            f.write("# a comment\n\n" + "\n".join("  %d " % x for x in nums) + "\n")
+        r2 = self.submit(n, "--file", path)
+        self.assertEqual(n.cli("results", str(r2), "--wait").stdout, coreutils_factor(nums))
+        r3 = self.submit(n, "--file", "-", input="12\n35\n")
+        self.assertEqual(n.cli("results", str(r3), "--wait").stdout, "12: 2 2 3\n35: 5 7\n")
+        r4 = self.submit(n, "--semiprimes", "64", "--count", "30", "--seed", "7")
+        lines = n.cli("results", str(r4), "--wait").stdout.splitlines()
+        self.assertEqual(len(lines), 30)
+        nums4 = [int(l.split(":")[0]) for l in lines]
+        self.assertEqual("\n".join(lines) + "\n", coreutils_factor(nums4))
+        for x in nums4:
+            self.assertEqual(x.bit_length(), 64)
+        # Reproducible from the seed: a second batch gives the same numbers.
+        r5 = self.submit(n, "--semiprimes", "64", "--count", "30", "--seed", "7")
+        self.assertEqual(n.cli("results", str(r5), "--wait").stdout.splitlines(), lines)
+
+    def test_results_json_lines(self):
+        n = self.start()
+        bid = self.submit(n, "--file", "-", input="12\n1\n1000000000000000000000000000057\n")
+        rows = [json.loads(l) for l in
+                n.cli("results", str(bid), "--wait", "--json").stdout.splitlines()]
+        self.assertEqual(rows[0], {"n": "12", "factors": ["2", "2", "3"]})
+        self.assertEqual(rows[1], {"n": "1", "factors": []})
+        self.assertEqual(rows[2]["n"], "1000000000000000000000000000057")
+        prod = 1
+        for f in rows[2]["factors"]:
+            self.assertIsInstance(f, str)
+            prod *= int(f)
+        self.assertEqual(prod, 10**30 + 57)
+
+    def test_status_json_shape(self):
+        n = self.start(workers=3, name="alpha")
+        self.submit(n, "--count", "10")
+        st = n.status()
+        self.assertEqual(len(st["nodes"]), 1)
+        me = st["nodes"][0]
+        for key in ("id", "name", "self", "role", "state", "connected", "workers", "rate"):
+            self.assertIn(key, me)
+        self.assertEqual((me["name"], me["self"], me["workers"]), ("alpha", True, 3))
+        self.assertEqual(len(me["id"]), 16)
+        self.assertEqual(st["leader"], me["id"])
+        self.assertEqual(st["batches"][0]["total"], 10)
+        for key in ("id", "total", "done", "state"):
+            self.assertIn(key, st["batches"][0])
+        self.assertIn("1", n.cli("status").stdout)
+
+    # -- cancel, drain --------------------------------------------------------
+
+    def test_cancel_stops_work_promptly(self):
+        n = self.start()
+        bid = self.submit(n, "--semiprimes", "110", "--count", "100000")
+        wait_for(lambda: n.status()["nodes"][0]["busy"] > 0, what="workers busy")
+        n.cli("cancel", str(bid))
+        self.assertEqual(batch(n, bid)["state"], "cancelled")
+        wait_for(lambda: n.status()["nodes"][0]["busy"] == 0, timeout=5, what="workers idle")
+        done = batch(n, bid)["done"]
+        time.sleep(0.5)
+        self.assertEqual(batch(n, bid)["done"], done)
+        # Results so far are still served, and a cancelled batch ends --wait.
+        out = n.cli("results", str(bid), "--wait", timeout=20).stdout
+        self.assertLessEqual(len(out.splitlines()), done)
+
+    def test_drain_and_undrain(self):
+        n = self.start()
+        self.assertEqual(n.cli("drain").stdout.strip() in ("drained", "draining"), True)
+        bid = self.submit(n, "--count", "50")
+        time.sleep(0.5)
+        self.assertEqual(batch(n, bid)["done"], 0)
+        self.assertEqual(n.status()["nodes"][0]["state"], "drained")
+        n.cli("undrain")
+        out = n.cli("results", str(bid), "--wait").stdout
+        self.assertEqual(len(out.splitlines()), 50)
+
+    def test_drain_finishes_started_numbers(self):
+        n = self.start()
+        bid = self.submit(n, "--semiprimes", "100", "--count", "2000")
+        wait_for(lambda: batch(n, bid)["done"] > 0, what="progress")
+        n.cli("drain")
+        wait_for(lambda: n.status()["nodes"][0]["state"] == "drained", timeout=10,
+                 what="drained")
+        done = batch(n, bid)["done"]
+        time.sleep(0.5)
+        self.assertEqual(batch(n, bid)["done"], done)
+        self.assertLess(done, 2000)
+        n.cli("undrain")
+        out = n.cli("results", str(bid), "--wait", timeout=120).stdout
+        self.assertEqual(len(out.splitlines()), 2000)
+
+    # -- faults ------------------------------------------------------------------
+
+    def test_number_over_budget_is_reported_unfactored(self):
+        n = self.start(extra=["--number-timeout", "0.3"])
+        # A balanced 256-bit semiprime (gp: nextprime(2^127+12345) *
+        # nextprime(2^128+999)): far beyond 0.3 s for any method.
+        hard = 57896044618658097711785492504343958335843761710880422346405267801093179272271
+        big = (2**127 - 1) * (2**89 - 1) * 4  # Mersenne primes: must complete
+        bid = self.submit(n, "--file", "-", input="%d\n%d\n%d\n" % (big, hard, 35))
+        lines = n.cli("results", str(bid), "--wait", timeout=60).stdout.splitlines()
+        self.assertEqual(len(lines), 3)
+        self.assertEqual(lines[0], "%d: 2 2 %d %d" % (big, 2**89 - 1, 2**127 - 1))
+        self.assertTrue(lines[1].startswith("%d:" % hard), lines[1])
+        self.assertIn("unfactored:%d" % hard, lines[1])
+        self.assertEqual(lines[2], "35: 5 7")
+        row = json.loads(n.cli("results", str(bid), "--json").stdout.splitlines()[1])
+        self.assertEqual(row["unfactored"], str(hard))
+
+    def test_killed_worker_loses_nothing(self):
+        n = self.start()
+        bid = self.submit(n, "--semiprimes", "90", "--count", "400", "--seed", "3")
+        wait_for(lambda: batch(n, bid)["done"] > 10, what="progress")
+        kids = n.children()
+        self.assertEqual(len(kids), 2)
+        os.kill(kids[0], signal.SIGKILL)
+        out = n.cli("results", str(bid), "--wait", timeout=120).stdout
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 400)
+        self.assertNotIn("unfactored", out)
+        nums = [int(l.split(":")[0]) for l in lines]
+        self.assertEqual(out, coreutils_factor(nums))
+        wait_for(lambda: len(n.children()) == 2, what="worker respawned")
+        self.assertIsNone(n.proc.poll())
+
+    # -- bad input and start-up errors ------------------------------------------
+
+    def test_bad_file_names_the_line_and_submits_nothing(self):
+        n = self.start()
+        r = n.cli("submit", "--file", "-", input="12\n\n13\nabc\n14\n", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("line 4", r.stderr)
+        self.assertIn("abc", r.stderr)
+        r = n.cli("submit", "--file", "-", input="12\n-5\n", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("line 2", r.stderr)
+        r = n.cli("submit", "--file", "-", input="1" * 400 + "\n", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("1024 bits", r.stderr)
+        r = n.cli("submit", "--file", "/nonexistent/file", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(n.status()["batches"], [])
+
+    def test_bad_arguments(self):
+        n = self.start()
+        cases = [
+            (["submit", "--count", "abc"], 2), (["submit", "--count"], 2),
+            (["submit", "--count", "0"], 1), (["submit", "--semiprimes", "5000"], 1),
+            (["results"], 2), (["results", "x"], 2), (["results", "99"], 1),
+            (["cancel", "99"], 1), (["frobnicate"], 2), (["status", "--bogus"], 2),
+        ]
+        for args, code in cases:
+            r = n.cli(*args, check=False)
+            self.assertEqual(r.returncode, code, (args, r.stderr))
+            self.assertTrue(r.stderr.strip(), args)
+        self.assertIsNone(n.proc.poll())
+        self.assertEqual(n.status()["batches"], [])
+        # Garbage on the control socket: the node answers and keeps running.
+        import socket
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(os.path.join(n.dir, "control.sock"))
+        s.sendall(b"this is not json\n{\"cmd\": 5}\n")
+        reply = s.makefile().readline()
+        self.assertFalse(json.loads(reply)["ok"])
+        s.close()
+        self.assertEqual(n.status()["batches"], [])
+
+    def test_help_and_version(self):
+        for cmd in ("submit", "results", "status", "cancel", "drain", "undrain", "factor"):
+            r = subprocess.run([MESH, cmd, "--help"], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, cmd)
+            self.assertIn("usage", r.stdout.lower())
+        r = subprocess.run([MESH, "--version"], capture_output=True, text=True)
+        self.assertTrue(r.stdout.startswith("mesh "))
+
+    def test_no_node_running(self):
+        d = tempfile.mkdtemp()
+        try:
+            r = subprocess.run([MESH, "--data-dir", d, "status"], capture_output=True,
+                               text=True)
+            self.assertEqual(r.returncode, 3)
+            self.assertIn("no node", r.stderr)
+        finally:
+            os.rmdir(d)
+
+    def test_no_authkey_exits_2(self):
+        env = dict(os.environ)
+        env.pop("MESH_AUTHKEY", None)
+        d = tempfile.mkdtemp()
+        try:
+            r = subprocess.run([MESH, "--data-dir", d, "--headless"], capture_output=True,
+                               text=True, env=env, timeout=10)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("authkey", r.stderr)
+        finally:
+            os.rmdir(d)
+
+    def test_authkey_sources_and_scrubbing(self):
+        n = self.start(authkey="s3cret-k3y-on-argv")
+        with open("/proc/%d/cmdline" % n.pid, "rb") as f:
+            self.assertNotIn(b"s3cret-k3y-on-argv", f.read())
+        keyfile = os.path.join(n.dir, "keyfile")
+        with open(keyfile, "w") as f:
+            f.write("from-a-file\n")
+        d2 = tempfile.mkdtemp()
+        env = dict(os.environ, MESH_AUTHKEY="from-env")
+        for args, e in (([MESH, "--authkey-file", keyfile], None), ([MESH], env)):
+            d = tempfile.mkdtemp()
+            p = subprocess.Popen(args + ["--data-dir", d, "--headless", "--no-mdns",
+                                         "--port", "0", "--workers", "1"],
+                                 env=e, stderr=subprocess.DEVNULL)
+            try:
+                wait_for(lambda: subprocess.run([MESH, "--data-dir", d, "status"],
+                                                capture_output=True).returncode == 0,
+                         what="node with key from file/env")
+            finally:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=10)
+                subprocess.run(["rm", "-rf", d])
+        os.rmdir(d2)
+
+    def test_second_node_on_same_data_dir_refused(self):
+        n = self.start()
+        r = subprocess.run([MESH, "--authkey", "k", "--data-dir", n.dir, "--headless",
+                            "--no-mdns", "--port", "0"], capture_output=True, text=True,
+                           timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("another node (pid %d)" % n.pid, r.stderr + n.log())
+        self.assertIsNone(n.proc.poll())
+        self.assertEqual(n.status()["nodes"][0]["self"], True)
+
+    def test_sigterm_stops_node_and_workers(self):
+        n = self.start()
+        kids = n.children()
+        self.assertEqual(len(kids), 2)
+        n.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(n.proc.wait(timeout=10), 0)
+        for k in kids:
+            wait_for(lambda: not os.path.exists("/proc/%d" % k) or
+                     open("/proc/%d/stat" % k).read().split(")")[1].split()[0] == "Z",
+                     what="worker %d gone" % k)
+        self.assertFalse(os.path.exists(os.path.join(n.dir, "control.sock")))
+
+
+if __name__ == "__main__":
+    MESH = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
