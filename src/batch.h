@@ -1,0 +1,79 @@
+/* batch.h - a batch spec: stored compactly, expanded one number at a time.
+ *
+ * A batch can hold up to ten million numbers of up to 1024 bits; storing them
+ * expanded in every replica would cost gigabytes. So a batch is a recipe (a
+ * range, or a seeded generator) and only explicit lists store their numbers.
+ * batch_number() turns (spec, index) into the decimal text of one number,
+ * identically on every machine. */
+#ifndef MESH_BATCH_H
+#define MESH_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "numtext.h"
+
+enum {
+    BATCH_MAX_COUNT = 10000000,
+    BATCH_MIN_SEMIPRIME_BITS = 16,
+    BATCH_MAX_SEMIPRIME_BITS = MESH_MAX_BITS,
+};
+/* Largest list text batch_list_parse() accepts (and list blob decoded). */
+#define BATCH_MAX_LIST_INPUT ((size_t)256 << 20)
+
+enum batch_kind { BATCH_RANGE = 1, BATCH_SEMIPRIMES = 2, BATCH_LIST = 3 };
+
+struct batch_spec {
+    enum batch_kind kind;
+    uint64_t count;     /* numbers in the batch, 1..BATCH_MAX_COUNT */
+    uint32_t chunk;     /* numbers per job; 0 = adaptive (the scheduler decides) */
+    char *start;        /* RANGE: normalised decimal start (malloc'd) */
+    uint64_t step;      /* RANGE: >= 1 */
+    uint32_t bits;      /* SEMIPRIMES: 16..1024 */
+    uint64_t seed;      /* SEMIPRIMES */
+    char *list;         /* LIST: normalised decimals packed, each NUL-terminated (malloc'd) */
+    uint64_t *offsets;  /* LIST: offsets[i] of number i in list (malloc'd) */
+    size_t list_len;    /* LIST: bytes in list, NULs included */
+};
+
+/* Frees the owned buffers and zeroes the spec (safe on a zeroed spec). */
+void batch_spec_free(struct batch_spec *s);
+/* Deep copy into dst (overwritten, not freed first). 0, or -1 on ENOMEM. */
+int batch_spec_copy(struct batch_spec *dst, const struct batch_spec *src);
+/* Validates limits (count, step, bits, every value of a range < 2^1024,
+ * list consistency). 0, or -1 and a message in err. */
+int batch_spec_validate(const struct batch_spec *s, char *err, size_t errlen);
+
+/* Initialise s (overwritten, not freed first). start is any text that
+ * numtext_normalize() accepts. 0, or -1 + err (s left zeroed). */
+int batch_range_init(struct batch_spec *s, const char *start, uint64_t step,
+                     uint64_t count, char *err, size_t errlen);
+int batch_semiprimes_init(struct batch_spec *s, uint32_t bits, uint64_t count,
+                          uint64_t seed, char *err, size_t errlen);
+/* Parses a whole file/stdin text: one number per line; blank lines,
+ * surrounding whitespace, '#' comment lines and a leading UTF-8 byte order
+ * mark are ignored; any bad line
+ * fails the WHOLE parse with an error naming the line:
+ * "line 17: 'abc' is not a valid non-negative integer". At most
+ * BATCH_MAX_COUNT numbers and BATCH_MAX_LIST_INPUT bytes of text.
+ * On failure s is left zeroed. */
+int batch_list_parse(struct batch_spec *s, const char *text, size_t len,
+                     char *err, size_t errlen);
+
+/* Writes number #index (0-based) as normalised decimal into buf
+ * (buflen >= MESH_MAX_DIGITS + 2). Range: start + index*step.
+ * Semiprimes: p*q with p, q prime of bits/2 and bits - bits/2 bits, derived
+ * only from (seed, index), so every machine computes the same number; the
+ * product has exactly `bits` bits. Costs a few ms at 1024 bits.
+ * Returns 0, or -1 for index >= count, a short buffer or an invalid spec. */
+int batch_number(const struct batch_spec *s, uint64_t index, char *buf, size_t buflen);
+
+/* Byte encoding of a spec (inside queue commands and snapshots). The decoder
+ * rejects anything batch_spec_validate() would; on failure it marks the
+ * reader failed, leaves s zeroed and returns -1. */
+struct qbuf;
+struct qreader;
+int batch_spec_encode(const struct batch_spec *s, struct qbuf *out);
+int batch_spec_decode(struct qreader *in, struct batch_spec *s);
+
+#endif

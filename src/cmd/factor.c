@@ -1,0 +1,212 @@
+/* factor.c - `mesh factor [N...]`: factor numbers locally, no node needed.
+ *
+ * A drop-in for coreutils `factor`: same stdout byte for byte for every
+ * input both accept (arguments, else whitespace-separated numbers on
+ * stdin), the same error lines on stderr for invalid numbers and options,
+ * carry on after a bad number and exit 1. Differences: inputs of 2^1024 and
+ * more are refused ("number exceeds 1024 bits"), and --number-timeout MS
+ * bounds the time per number: an unfinished number prints
+ * "N: f1 f2 unfactored:C" (the format of factor_format_line) and the exit
+ * status becomes 1. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmd.h"
+#include "factor.h"
+
+struct factor_cmd {
+    struct factor_ctx kernel;
+    uint64_t budget_ms;   /* --number-timeout; 0 = unlimited */
+    bool curly_quotes;    /* quote tokens like coreutils in a UTF-8 locale */
+    int status;           /* EXIT_OK until something fails */
+};
+
+static void print_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: mesh factor [--number-timeout MS] [NUMBER]...\n"
+            "Print the prime factors of each specified integer NUMBER (below\n"
+            "2^1024). If none are specified on the command line, read them\n"
+            "from standard input. Output is that of coreutils factor.\n"
+            "\n"
+            "      --number-timeout MS  stop working on a number after MS\n"
+            "                           milliseconds and print the rest as\n"
+            "                           'unfactored:C' (default 0: no limit)\n"
+            "      --help               display this help and exit\n");
+}
+
+/* coreutils quotes with the locale's quotation marks: U+2018/U+2019 in a
+ * UTF-8 locale, apostrophes otherwise. Follows the same variables as
+ * setlocale(LC_CTYPE, "") without changing the process locale. */
+static bool locale_is_utf8(void)
+{
+    const char *names[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *v = getenv(names[i]);
+        if (v != NULL && v[0] != '\0')
+            return strcasestr(v, "utf-8") != NULL || strcasestr(v, "utf8") != NULL;
+    }
+    return false;
+}
+
+/* Writes tok as coreutils' quote() does in its locale quoting style:
+ * backslash and control characters as C escapes, so the message stays on
+ * one line whatever the token holds. */
+static void put_quoted(const char *tok, FILE *out)
+{
+    static const char escapes[] = "\\a\\b\\t\\n\\v\\f\\r";
+    for (const unsigned char *c = (const unsigned char *)tok; *c != '\0'; c++) {
+        if (*c == '\\')
+            fputs("\\\\", out);
+        else if (*c >= '\a' && *c <= '\r')
+            fwrite(&escapes[2 * (*c - '\a')], 1, 2, out);
+        else if (*c < 0x20 || *c == 0x7f)
+            fprintf(out, "\\%03o", *c);
+        else
+            fputc(*c, out);
+    }
+}
+
+static void report_bad_number(struct factor_cmd *cmd, const char *tok,
+                              const char *why)
+{
+    fputs("factor: ", stderr);
+    fputs(cmd->curly_quotes ? "\xe2\x80\x98" : "'", stderr);
+    put_quoted(tok, stderr);
+    fputs(cmd->curly_quotes ? "\xe2\x80\x99" : "'", stderr);
+    if (why == NULL)
+        fputs(" is not a valid positive integer\n", stderr);
+    else
+        fprintf(stderr, ": %s\n", why);
+    cmd->status = EXIT_FAIL;
+}
+
+static void factor_one(struct factor_cmd *cmd, const char *tok)
+{
+    struct factor_result res;
+    enum factor_status st = factor_decimal(&cmd->kernel, tok, cmd->budget_ms, &res);
+    char *line = st == FACTOR_ERROR ? NULL : factor_format_line(tok, &res);
+    if (st == FACTOR_ERROR) {
+        bool invalid = strcmp(res.error, factor_parse_message(FACTOR_PARSE_INVALID)) == 0;
+        report_bad_number(cmd, tok, invalid ? NULL : res.error);
+    } else if (line == NULL) {
+        report_bad_number(cmd, tok, "out of memory");
+    } else {
+        puts(line);
+        if (st == FACTOR_PARTIAL)
+            cmd->status = EXIT_FAIL;
+    }
+    free(line);
+    factor_result_free(&res);
+}
+
+/* Tokens of any length separated by space, tab or newline -- exactly
+ * coreutils' delimiters: "\r" or "\v" are part of a token (and make it
+ * invalid). A NUL byte ends the token's text as it does for coreutils,
+ * which reads C strings. */
+static void factor_stdin(struct factor_cmd *cmd)
+{
+    size_t cap = 64, len = 0;
+    char *tok = malloc(cap);
+    int c;
+    if (tok == NULL)
+        return;
+    do {
+        c = getchar();
+        if (c != EOF && c != ' ' && c != '\t' && c != '\n') {
+            if (len + 1 == cap) {
+                char *bigger = realloc(tok, cap * 2);
+                if (bigger == NULL)
+                    break;
+                tok = bigger;
+                cap *= 2;
+            }
+            tok[len++] = (char)c;
+        } else if (len > 0) {
+            tok[len] = '\0';
+            factor_one(cmd, tok);
+            len = 0;
+        }
+    } while (c != EOF);
+    free(tok);
+}
+
+static bool is_prefix_of(const char *arg, const char *option, size_t min_len)
+{
+    size_t len = strcspn(arg, "=");
+    return len >= min_len && strncmp(arg, option, len) == 0;
+}
+
+static int option_error(const char *fmt, const char *what)
+{
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, "Try 'mesh factor --help' for more information.\n");
+    return EXIT_FAIL; /* coreutils factor exits 1 on a bad option */
+}
+
+/* Options may appear anywhere before "--" (GNU getopt permutation, as in
+ * coreutils). Moves the operands to the front of argv, returns their count,
+ * or -1 - exit code when the command must stop now. */
+static int parse_args(struct factor_cmd *cmd, int argc, char **argv)
+{
+    int operands = 0;
+    bool options_done = false;
+    for (int i = 1; i < argc; i++) {
+        char *arg = argv[i];
+        if (options_done || arg[0] != '-' || arg[1] == '\0') {
+            argv[operands++] = arg;
+        } else if (strcmp(arg, "--") == 0) {
+            options_done = true;
+        } else if (arg[1] != '-') {
+            char bad[2] = {arg[1], '\0'};
+            return -1 - option_error("factor: invalid option -- '%s'\n", bad);
+        } else if (is_prefix_of(arg, "--help", 3)) {
+            print_usage(stdout);
+            return -1 - EXIT_OK;
+        } else if (is_prefix_of(arg, "--number-timeout", 3)) {
+            const char *eq = strchr(arg, '=');
+            const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            char *end = NULL;
+            if (value == NULL)
+                return -1 - option_error("factor: option '%s' requires an argument\n", arg);
+            unsigned long long ms = strtoull(value, &end, 10);
+            if (value[0] < '0' || value[0] > '9' || *end != '\0')
+                return -1 - option_error("factor: invalid --number-timeout '%s'\n", value);
+            cmd->budget_ms = ms;
+        } else {
+            return -1 - option_error("factor: unrecognized option '%s'\n", arg);
+        }
+    }
+    return operands;
+}
+
+static int cmd_factor_exec(const char *data_dir, int argc, char **argv)
+{
+    (void)data_dir; /* local work: no node, no data dir */
+    struct factor_cmd cmd = {.budget_ms = 0, .status = EXIT_OK,
+                             .curly_quotes = locale_is_utf8()};
+    int operands = parse_args(&cmd, argc, argv);
+    if (operands < 0)
+        return -1 - operands;
+    if (factor_ctx_init(&cmd.kernel) != 0) {
+        fprintf(stderr, "factor: cannot initialise the factoring kernel\n");
+        return EXIT_FAIL;
+    }
+    if (operands == 0)
+        factor_stdin(&cmd);
+    for (int i = 0; i < operands; i++)
+        factor_one(&cmd, argv[i]);
+    factor_ctx_free(&cmd.kernel);
+    if (fflush(stdout) != 0)
+        cmd.status = EXIT_FAIL;
+    return cmd.status;
+}
+
+const struct cmd_entry cmd_factor_entry = {
+    "factor", "[--number-timeout MS] [N...]",
+    "factor numbers locally, like coreutils factor", cmd_factor_exec,
+};

@@ -1,0 +1,236 @@
+/* factor.c - factor_decimal: dispatch by size, verify, report. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "factor.h"
+#include "factor_u64.h"
+#include "pari_path.h"
+#include "prime_list.h"
+#include "small_primes.h"
+
+/* 64 MB: MPQS on 1024-bit inputs needs tens of MB; the default 8 MB is
+ * too small beyond ~200 bits. Virtual memory, touched only when used. */
+enum { PARI_STACK_BYTES = 64u << 20 };
+
+int factor_ctx_init(struct factor_ctx *ctx)
+{
+    ctx->pari_stack_bytes = PARI_STACK_BYTES;
+    return pari_path_init(ctx->pari_stack_bytes);
+}
+
+void factor_ctx_free(struct factor_ctx *ctx)
+{
+    ctx->pari_stack_bytes = 0;
+}
+
+void factor_result_free(struct factor_result *res)
+{
+    for (size_t i = 0; i < res->count; i++)
+        free(res->factors[i]);
+    free(res->factors);
+    free(res->unfactored);
+    memset(res, 0, sizeof *res);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool fits_u64(const mpz_t x)
+{
+    return mpz_sgn(x) >= 0 && mpz_sizeinbase(x, 2) <= 64;
+}
+
+static uint64_t get_u64(const mpz_t x)
+{
+    uint64_t v = 0;
+    mpz_export(&v, NULL, -1, sizeof v, 0, 0, x);
+    return v;
+}
+
+static int push_u64_factors(struct prime_list *primes, uint64_t n)
+{
+    uint64_t f[FACTOR_U64_MAX];
+    int count = factor_u64(n, f);
+    for (int i = 0; i < count; i++)
+        if (prime_list_push_u64(primes, f[i]) != 0)
+            return -1;
+    return 0;
+}
+
+/* Divides 2 and the table primes out of rest. Primes are tested in groups
+ * whose product fits a word: one multi-limb remainder per group, then
+ * cheap single-word remainders. */
+static void strip_small_primes(mpz_t rest, struct prime_list *primes)
+{
+    mp_bitcnt_t twos = mpz_scan1(rest, 0);
+    mpz_tdiv_q_2exp(rest, rest, twos);
+    for (mp_bitcnt_t i = 0; i < twos; i++)
+        prime_list_push_u64(primes, 2);
+    int i = 0;
+    while (i < TRIAL_PRIMES_COUNT && mpz_cmp_ui(rest, 1) > 0) {
+        uint64_t group = 1;
+        int end = i;
+        while (end < TRIAL_PRIMES_COUNT &&
+               group <= UINT64_MAX / small_primes[end].p)
+            group *= small_primes[end++].p;
+        uint64_t r = mpz_fdiv_ui(rest, group);
+        for (; i < end; i++) {
+            unsigned long p = small_primes[i].p;
+            if (r % p != 0)
+                continue;
+            while (mpz_divisible_ui_p(rest, p)) {
+                mpz_divexact_ui(rest, rest, p);
+                prime_list_push_u64(primes, p);
+            }
+        }
+    }
+}
+
+/* rest is odd, > 2^64 or composite, and free of table primes: BPSW, the
+ * 64-bit path, or PARI. Returns FACTOR_DONE or FACTOR_PARTIAL. */
+static enum factor_status split_rest(mpz_t rest, struct prime_list *primes,
+                                     uint64_t budget_ms, uint64_t start_ms)
+{
+    for (int round = 0; round < 2; round++) {
+        if (mpz_cmp_ui(rest, 1) == 0)
+            return FACTOR_DONE;
+        if (fits_u64(rest)) {
+            push_u64_factors(primes, get_u64(rest));
+            mpz_set_ui(rest, 1);
+            return FACTOR_DONE;
+        }
+        if (mpz_probab_prime_p(rest, 25) > 0) {
+            prime_list_push(primes, rest, 1);
+            mpz_set_ui(rest, 1);
+            return FACTOR_DONE;
+        }
+        if (round > 0)
+            break; /* PARI ran out of budget: rest stays unfactored */
+        uint64_t left = 0;
+        if (budget_ms != 0) {
+            uint64_t spent = now_ms() - start_ms;
+            if (spent >= budget_ms)
+                return FACTOR_PARTIAL;
+            left = budget_ms - spent;
+        }
+        mpz_t c;
+        mpz_init_set(c, rest);
+        int timed_out = pari_path_factor(c, left, primes, rest);
+        mpz_clear(c);
+        if (!timed_out)
+            return FACTOR_DONE;
+        /* PARI may have stopped one prime short: look at rest once more. */
+    }
+    return FACTOR_PARTIAL;
+}
+
+static bool is_proven_or_bpsw_prime(const mpz_t p)
+{
+    if (fits_u64(p))
+        return u64_is_prime(get_u64(p));
+    return mpz_probab_prime_p(p, 25) > 0;
+}
+
+/* The answer is only reported if it checks out independently of how it was
+ * found: product == N, every factor prime, any rest composite. */
+static bool verify(const mpz_t n, const struct prime_list *primes,
+                   const mpz_t rest)
+{
+    mpz_t product;
+    mpz_init_set(product, rest);
+    bool ok = true;
+    for (size_t i = 0; i < primes->count && ok; i++) {
+        ok = is_proven_or_bpsw_prime(primes->items[i]);
+        mpz_mul(product, product, primes->items[i]);
+    }
+    if (mpz_cmp_ui(rest, 1) != 0)
+        ok = ok && mpz_cmp_ui(rest, 1) > 0 && !is_proven_or_bpsw_prime(rest);
+    /* 0 has no factors and rest 1: its product (1) is the one exception. */
+    ok = ok && (mpz_cmp(product, n) == 0 ||
+                (mpz_sgn(n) == 0 && primes->count == 0));
+    mpz_clear(product);
+    return ok;
+}
+
+static char *mpz_to_decimal(const mpz_t x)
+{
+    char *s = malloc(mpz_sizeinbase(x, 10) + 2);
+    if (s != NULL)
+        mpz_get_str(s, 10, x);
+    return s;
+}
+
+static int fill_result(struct factor_result *res, const struct prime_list *primes,
+                       const mpz_t rest)
+{
+    res->factors = calloc(primes->count ? primes->count : 1, sizeof(char *));
+    if (res->factors == NULL)
+        return -1;
+    for (size_t i = 0; i < primes->count; i++) {
+        res->factors[i] = mpz_to_decimal(primes->items[i]);
+        if (res->factors[i] == NULL)
+            return -1;
+        res->count = i + 1;
+    }
+    if (mpz_cmp_ui(rest, 1) != 0) {
+        res->unfactored = mpz_to_decimal(rest);
+        if (res->unfactored == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+static enum factor_status fail(struct factor_result *res, const char *message)
+{
+    factor_result_free(res);
+    snprintf(res->error, sizeof res->error, "%s", message);
+    return FACTOR_ERROR;
+}
+
+static enum factor_status factor_mpz(const mpz_t n, uint64_t budget_ms,
+                                     struct prime_list *primes, mpz_t rest)
+{
+    uint64_t start_ms = now_ms();
+    if (mpz_sgn(n) == 0)
+        return FACTOR_DONE; /* coreutils prints "0:" */
+    if (fits_u64(n)) {
+        push_u64_factors(primes, get_u64(n));
+        return FACTOR_DONE;
+    }
+    mpz_set(rest, n);
+    strip_small_primes(rest, primes);
+    return split_rest(rest, primes, budget_ms, start_ms);
+}
+
+enum factor_status factor_decimal(struct factor_ctx *ctx, const char *n,
+                                  uint64_t budget_ms, struct factor_result *res)
+{
+    (void)ctx; /* PARI's state is process-global; ctx marks it initialised */
+    memset(res, 0, sizeof *res);
+    mpz_t value, rest;
+    mpz_inits(value, rest, NULL);
+    mpz_set_ui(rest, 1);
+    struct prime_list primes;
+    prime_list_init(&primes);
+    enum factor_status status;
+    enum factor_parse_status parsed = factor_parse(n, strlen(n), value);
+    if (parsed != FACTOR_PARSE_OK) {
+        status = fail(res, factor_parse_message(parsed));
+    } else {
+        status = factor_mpz(value, budget_ms, &primes, rest);
+        prime_list_sort(&primes);
+        if (!verify(value, &primes, rest))
+            status = fail(res, "internal error: verification failed");
+        else if (fill_result(res, &primes, rest) != 0)
+            status = fail(res, "out of memory");
+    }
+    prime_list_free(&primes);
+    mpz_clears(value, rest, NULL);
+    return status;
+}

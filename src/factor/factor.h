@@ -1,0 +1,80 @@
+/* factor.h - the factoring kernel: decimal in, verified prime factors out.
+ *
+ * Any integer from 0 below 2^1024. Numbers that fit in 64 bits go through
+ * the hand-written fast path (factor_u64.h); larger ones have their small
+ * factors stripped and the rest handed to libpari. Every answer is checked
+ * before it is returned: the factors multiply back to N (GMP) and each is
+ * proven prime (below 2^64) or a BPSW probable prime. A failed check is an
+ * error, never a wrong answer.
+ *
+ * A per-number budget bounds the time spent: past it the result holds the
+ * primes found so far and the composite rest as `unfactored`. */
+#ifndef MESH_FACTOR_H
+#define MESH_FACTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gmp.h>
+
+enum {
+    FACTOR_MAX_BITS = 1024,  /* inputs must be below 2^1024 */
+    FACTOR_MAX_DIGITS = 309, /* decimal digits of 2^1024 - 1 */
+};
+
+/* Per-process kernel state. PARI keeps its own process-global state (its
+ * stack, prime table, error handlers); this context records that it was set
+ * up and the stack size used. One per process; not thread-safe. */
+struct factor_ctx {
+    size_t pari_stack_bytes;
+};
+
+/* Initialises PARI once per process (later calls reuse it). 0 on success. */
+int factor_ctx_init(struct factor_ctx *ctx);
+/* PARI is left alive until process exit: other contexts may still use it. */
+void factor_ctx_free(struct factor_ctx *ctx);
+
+enum factor_status {
+    FACTOR_ERROR = -1,   /* invalid input or failed verification: see error */
+    FACTOR_DONE = 0,     /* factors hold the complete factorisation */
+    FACTOR_PARTIAL = 1,  /* budget exceeded: factors * unfactored == N */
+};
+
+struct factor_result {
+    char **factors;    /* prime factors, decimal, ascending, with multiplicity */
+    size_t count;
+    char *unfactored;  /* composite cofactor left when PARTIAL, else NULL */
+    char error[64];    /* message when ERROR, else "" */
+};
+
+/* Factors the decimal text n (digits, optional leading '+', leading zeros
+ * allowed). budget_ms == 0 means unlimited. Fills *res (release it with
+ * factor_result_free, whatever the outcome) and returns its status.
+ * Budgets are enforced on the PARI path with SIGALRM (setitimer): the
+ * handler is installed only while PARI runs and restored afterwards; the
+ * 64-bit path always completes within microseconds and is not interrupted. */
+enum factor_status factor_decimal(struct factor_ctx *ctx, const char *n,
+                                  uint64_t budget_ms, struct factor_result *res);
+void factor_result_free(struct factor_result *res);
+
+enum factor_parse_status {
+    FACTOR_PARSE_OK = 0,
+    FACTOR_PARSE_INVALID = -1, /* not [+]digits */
+    FACTOR_PARSE_TOO_BIG = -2, /* >= 2^FACTOR_MAX_BITS */
+};
+
+/* Parses s[0..len) as [+]digits into out (initialised by the caller).
+ * Rejects anything else, including whitespace and a sign other than one
+ * leading '+'. Checks the size before converting, so huge input is cheap. */
+enum factor_parse_status factor_parse(const char *s, size_t len, mpz_t out);
+/* "not a valid positive integer" / "number exceeds 1024 bits". */
+const char *factor_parse_message(enum factor_parse_status status);
+
+/* The one text form of a result, shared by `mesh factor` and `mesh results`:
+ *   "N: f1 f2 ..."                    complete (coreutils `factor` format)
+ *   "N: f1 f2 ... unfactored:C"       budget exceeded, C composite
+ * n is printed normalised (no '+', no leading zeros). Returns a malloc'd
+ * string without newline, or NULL (out of memory, or res is an error). */
+char *factor_format_line(const char *n, const struct factor_result *res);
+
+#endif

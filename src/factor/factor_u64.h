@@ -1,0 +1,30 @@
+/* factor_u64.h - the 64-bit fast path of the factoring kernel.
+ *
+ * Nearly every number the mesh sees fits in 64 bits, so this is the hot
+ * path: written by hand on Montgomery arithmetic, no allocation, no global
+ * state, no budget (the worst case, a balanced 64-bit semiprime, takes tens
+ * of microseconds). Exposed separately so the benchmark can time it. */
+#ifndef MESH_FACTOR_U64_H
+#define MESH_FACTOR_U64_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* A 64-bit number has at most 63 prime factors with multiplicity. */
+enum { FACTOR_U64_MAX = 64 };
+
+/* Deterministic for every n < 2^64 (strong probable prime to the 7 bases
+ * of Jim Sinclair's set, which has no 64-bit counterexample). */
+bool u64_is_prime(uint64_t n);
+
+/* Writes the prime factors of n ascending with multiplicity into out and
+ * returns their count; 0 and 1 have none. Never fails. */
+int factor_u64(uint64_t n, uint64_t out[FACTOR_U64_MAX]);
+
+/* Splitting engines for an odd composite n without factors below 2^12 that
+ * is not a perfect square. Each returns a nontrivial factor, or 0 when it
+ * gave up (the caller then tries another engine). */
+uint64_t u64_rho_brent(uint64_t n, uint64_t max_iterations);
+uint64_t u64_ecm(uint64_t n);
+
+#endif

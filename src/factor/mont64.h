@@ -1,0 +1,118 @@
+/* mont64.h - Montgomery arithmetic modulo an odd 64-bit n (internal).
+ *
+ * This is the innermost loop of the u64 fast path, the product's hot path:
+ * every primality test, rho step and ECM curve operation is built from
+ * mont_mul. Values stay in Montgomery form (a*R mod n, R = 2^64) so a
+ * modular product costs three multiplications and no division.
+ * Header-only (static inline) so the compiler can keep everything in
+ * registers across the loops that use it. */
+#ifndef MESH_FACTOR_MONT64_H
+#define MESH_FACTOR_MONT64_H
+
+#include <stdint.h>
+
+typedef unsigned __int128 u128;
+
+struct mont64 {
+    uint64_t n;    /* odd modulus */
+    uint64_t ninv; /* n^-1 mod 2^64 */
+    uint64_t one;  /* R mod n: 1 in Montgomery form */
+    uint64_t r2;   /* R^2 mod n: converts into Montgomery form */
+};
+
+static inline uint64_t mont_inverse_2adic(uint64_t n)
+{
+    /* Newton iteration: each step doubles the number of correct low bits;
+     * x = n is already correct to 3 bits for odd n (n*n == 1 mod 8). */
+    uint64_t x = n;
+    for (int i = 0; i < 5; i++)
+        x *= 2 - n * x;
+    return x;
+}
+
+static inline void mont_init(struct mont64 *m, uint64_t n)
+{
+    m->n = n;
+    m->ninv = mont_inverse_2adic(n);
+    m->one = (uint64_t)(-n) % n;
+    m->r2 = (uint64_t)(((u128)m->one * m->one) % n);
+}
+
+/* t / R mod n for t < n*R. Using n^-1 (not -n^-1) keeps the intermediate
+ * below 2^64 for every n < 2^64: the result is hi - mulhi(q, n), borrowing n
+ * when negative. */
+static inline uint64_t mont_reduce(const struct mont64 *m, u128 t)
+{
+    uint64_t hi = (uint64_t)(t >> 64);
+    uint64_t q = (uint64_t)t * m->ninv;
+    uint64_t qn_hi = (uint64_t)(((u128)q * m->n) >> 64);
+    uint64_t r = hi - qn_hi;
+    return hi < qn_hi ? r + m->n : r;
+}
+
+static inline uint64_t mont_mul(const struct mont64 *m, uint64_t a, uint64_t b)
+{
+    return mont_reduce(m, (u128)a * b);
+}
+
+static inline uint64_t mont_sqr(const struct mont64 *m, uint64_t a)
+{
+    return mont_reduce(m, (u128)a * a);
+}
+
+static inline uint64_t mont_add(const struct mont64 *m, uint64_t a, uint64_t b)
+{
+    uint64_t s = a + b;
+    /* a, b < n: the sum overflowed 64 bits or reached n -> subtract n. */
+    return (s < a || s >= m->n) ? s - m->n : s;
+}
+
+static inline uint64_t mont_sub(const struct mont64 *m, uint64_t a, uint64_t b)
+{
+    return a >= b ? a - b : a - b + m->n;
+}
+
+static inline uint64_t mont_to(const struct mont64 *m, uint64_t a)
+{
+    return mont_mul(m, a % m->n, m->r2);
+}
+
+static inline uint64_t mont_from(const struct mont64 *m, uint64_t a)
+{
+    return mont_reduce(m, a);
+}
+
+static inline uint64_t mont_pow(const struct mont64 *m, uint64_t base, uint64_t e)
+{
+    uint64_t r = m->one;
+    while (e != 0) {
+        if (e & 1)
+            r = mont_mul(m, r, base);
+        base = mont_sqr(m, base);
+        e >>= 1;
+    }
+    return r;
+}
+
+static inline uint64_t gcd_u64(uint64_t a, uint64_t b)
+{
+    /* Binary gcd: no divisions, which matters in the rho/ECM loops. */
+    if (a == 0)
+        return b;
+    if (b == 0)
+        return a;
+    int shift = __builtin_ctzll(a | b);
+    a >>= __builtin_ctzll(a);
+    do {
+        b >>= __builtin_ctzll(b);
+        if (a > b) {
+            uint64_t t = a;
+            a = b;
+            b = t;
+        }
+        b -= a;
+    } while (b != 0);
+    return a << shift;
+}
+
+#endif

@@ -1,0 +1,136 @@
+/* pari_path.c - libpari factoring under a time budget.
+ *
+ * PARI has no deadline parameter, so the budget is enforced the way gp's own
+ * alarm() does it: SIGALRM raises a PARI error (e_ALARM) that unwinds to a
+ * pari_CATCH. PARI defers signals inside its critical sections (its malloc
+ * wrappers set PARI_SIGINT_block), and GMP allocates through those wrappers
+ * because PARI installs them as GMP's memory functions, so unwinding never
+ * leaves the heap half-updated. Our own bookkeeping between PARI calls is
+ * wrapped in the same BLOCK_SIGINT_START/END for the same reason.
+ *
+ * PARI's state (stack, prime table, error context) is process-global; that
+ * is unavoidable with libpari, and why the kernel is single-threaded per
+ * process (the node runs one worker process per core). */
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <pari/pari.h>
+
+#include "factor.h"
+#include "pari_path.h"
+
+int pari_path_init(size_t stack_bytes)
+{
+    if (pari_mainstack != NULL)
+        return 0; /* already initialised in this process */
+    /* INIT_DFTm: default settings. Deliberately without INIT_SIGm: PARI must
+     * not take over SIGSEGV/SIGFPE/SIGINT (a crash should crash the worker,
+     * which the node restarts; sanitizers need those signals too), and
+     * without INIT_JMPm: every PARI call here runs inside pari_CATCH. */
+    pari_init_opts(stack_bytes, 500000, INIT_DFTm);
+    return pari_mainstack != NULL ? 0 : -1;
+}
+
+/* Runs in signal context. Inside a PARI critical section, defer exactly as
+ * PARI's own handlers do (BLOCK_SIGINT_END re-raises the signal). */
+static void on_budget_alarm(int sig)
+{
+    if (PARI_SIGINT_block) {
+        PARI_SIGINT_pending = sig;
+        return;
+    }
+    pari_err(e_ALARM, "factoring budget exceeded");
+}
+
+static void set_timer_ms(uint64_t ms)
+{
+    struct itimerval t;
+    memset(&t, 0, sizeof t);
+    t.it_value.tv_sec = (time_t)(ms / 1000);
+    t.it_value.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+    setitimer(ITIMER_REAL, &t, NULL);
+}
+
+struct pari_state {
+    struct prime_list *primes;
+    mpz_t *rest;
+    int finished; /* set once rest reached 1 */
+};
+
+/* Records p^e. Blocked against the alarm so the list and rest stay
+ * consistent: either both reflect p^e or neither does. */
+static void record_prime(struct pari_state *st, const char *digits, long e)
+{
+    BLOCK_SIGINT_START
+    mpz_t p;
+    mpz_init_set_str(p, digits, 10);
+    if (mpz_divisible_p(*st->rest, p)) {
+        for (long i = 0; i < e; i++)
+            mpz_divexact(*st->rest, *st->rest, p);
+        prime_list_push(st->primes, p, (unsigned long)e);
+    }
+    mpz_clear(p);
+    BLOCK_SIGINT_END
+}
+
+/* Z_factor, as gp's factor() uses: same speed as the incremental
+ * ifac_start/ifac_next on 100-124-bit semiprimes (measured) and simpler. A
+ * call cut off by the budget loses the primes PARI had not returned yet,
+ * which for a hard number is everything but what trial division found. */
+static void run_z_factor(const char *digits, uint64_t budget_ms,
+                     struct pari_state *st)
+{
+    GEN fa = Z_factor(strtoi(digits));
+    if (budget_ms != 0)
+        set_timer_ms(0); /* stop it before leaving the catch scope */
+    GEN primes = gel(fa, 1), exponents = gel(fa, 2);
+    for (long i = 1; i < lg(primes); i++)
+        record_prime(st, itostr(gel(primes, i)), itos(gel(exponents, i)));
+    st->finished = mpz_cmp_ui(*st->rest, 1) == 0;
+}
+
+/* The setjmp (pari_CATCH) lives here and touches no local of its own after
+ * it, so nothing is left indeterminate by the longjmp: all state is in *st,
+ * owned by the caller's frame. */
+static void z_factor_with_catch(const char *digits, uint64_t budget_ms,
+                            struct pari_state *st)
+{
+    pari_CATCH(CATCH_ALL) {
+        /* Budget exceeded (or a PARI error): st holds what was found. */
+        if (budget_ms != 0)
+            set_timer_ms(0);
+    } pari_TRY {
+        run_z_factor(digits, budget_ms, st);
+    } pari_ENDCATCH;
+}
+
+int pari_path_factor(const mpz_t c, uint64_t budget_ms,
+                     struct prime_list *primes, mpz_t rest)
+{
+    char digits[FACTOR_MAX_DIGITS + 2];
+    if (mpz_sizeinbase(c, 10) > FACTOR_MAX_DIGITS)
+        return 1;
+    mpz_get_str(digits, 10, c);
+    struct pari_state st = {primes, (mpz_t *)rest, 0};
+    struct sigaction on_alarm, previous;
+    memset(&on_alarm, 0, sizeof on_alarm);
+    on_alarm.sa_handler = on_budget_alarm;
+    /* The handler longjmps and PARI's setjmp does not restore the signal
+     * mask: SA_NODEFER keeps SIGALRM unblocked for the next number. */
+    on_alarm.sa_flags = SA_NODEFER;
+    sigemptyset(&on_alarm.sa_mask);
+    pari_sp av = avma;
+    if (budget_ms != 0) {
+        sigaction(SIGALRM, &on_alarm, &previous);
+        set_timer_ms(budget_ms);
+    }
+    z_factor_with_catch(digits, budget_ms, &st);
+    if (budget_ms != 0) {
+        if (PARI_SIGINT_pending == SIGALRM)
+            PARI_SIGINT_pending = 0;
+        sigaction(SIGALRM, &previous, NULL);
+    }
+    set_avma(av);
+    return st.finished ? 0 : 1;
+}

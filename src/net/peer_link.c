@@ -1,0 +1,380 @@
+/* peer_link.c - see peer_link.h. */
+#include "peer_link.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+#include "handshake.h"
+
+enum {
+    READ_CHUNK = 64 * 1024,
+    /* Before the handshake completes a peer is unauthenticated: it gets a
+     * buffer just big enough for the largest handshake message. */
+    HANDSHAKE_BUF = 256,
+};
+
+struct peer_link {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    uv_connect_t connect_req;
+    struct link_config cfg;
+    int open_handles;
+    bool closing, up, initiator;
+    const char *close_reason;
+    struct handshake hs;
+    struct frame_key tx, rx;
+    uint8_t peer_pk[MESH_KEY_BYTES];
+    uint64_t session_id;
+    uint8_t *rx_buf;
+    size_t rx_len, rx_cap, rx_need;
+    size_t backlog;
+    char remote_ip[64];
+    uint16_t remote_port;
+};
+
+struct link_write {
+    uv_write_t req;
+    struct peer_link *link;
+    size_t len;
+    uint8_t data[];
+};
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct peer_link *l = h->data;
+    if (--l->open_handles > 0)
+        return;
+    l->cfg.on_closed(l, l->cfg.ud, l->close_reason, l->up);
+    sodium_memzero(&l->tx, sizeof l->tx);
+    sodium_memzero(&l->rx, sizeof l->rx);
+    free(l->rx_buf);
+    free(l);
+}
+
+void link_close(struct peer_link *l, const char *reason)
+{
+    if (l->closing)
+        return;
+    l->closing = true;
+    l->close_reason = reason;
+    hs_wipe(&l->hs);
+    uv_close((uv_handle_t *)&l->tcp, on_handle_closed);
+    uv_close((uv_handle_t *)&l->timer, on_handle_closed);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    struct link_write *w = (struct link_write *)req;
+    struct peer_link *l = w->link;
+    l->backlog -= w->len;
+    free(w);
+    if (status < 0 && status != UV_ECANCELED)
+        link_close(l, uv_strerror(status));
+}
+
+/* Allocates a write request with room for len bytes; the caller fills it. */
+static struct link_write *write_new(struct peer_link *l, size_t len)
+{
+    struct link_write *w = malloc(sizeof *w + len);
+    if (w != NULL) {
+        w->link = l;
+        w->len = len;
+    }
+    return w;
+}
+
+static int write_submit(struct peer_link *l, struct link_write *w)
+{
+    uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)w->len);
+    l->backlog += w->len;
+    int rc = uv_write(&w->req, (uv_stream_t *)&l->tcp, &buf, 1, on_written);
+    if (rc < 0) {
+        l->backlog -= w->len;
+        free(w);
+        link_close(l, uv_strerror(rc));
+    }
+    return rc;
+}
+
+static int write_raw(struct peer_link *l, const uint8_t *data, size_t len)
+{
+    struct link_write *w = write_new(l, len);
+    if (w == NULL) {
+        link_close(l, "out of memory");
+        return UV_ENOMEM;
+    }
+    memcpy(w->data, data, len);
+    return write_submit(l, w);
+}
+
+int link_send(struct peer_link *l, uint8_t type, const void *data, size_t len)
+{
+    if (!l->up || l->closing)
+        return UV_ENOTCONN;
+    if (len > FRAME_MAX_PAYLOAD)
+        return UV_E2BIG;
+    if (l->backlog + len > l->cfg.max_backlog)
+        return UV_ENOBUFS;
+    struct link_write *w = write_new(l, frame_wire_size(len));
+    if (w == NULL)
+        return UV_ENOMEM;
+    int rc = frame_seal(&l->tx, type, data, len, w->data);
+    if (rc != FRAME_OK) {
+        free(w);
+        link_close(l, frame_strerror(rc));
+        return UV_ENOTCONN;
+    }
+    return write_submit(l, w);
+}
+
+static void become_up(struct peer_link *l)
+{
+    struct hs_session s;
+    hs_finish(&l->hs, &s);
+    frame_key_init(&l->tx, s.tx_key);
+    frame_key_init(&l->rx, s.rx_key);
+    memcpy(l->peer_pk, s.peer_pk, sizeof l->peer_pk);
+    /* Hash of both direction keys in initiator order: equal on both ends,
+     * and reveals nothing about the keys. */
+    uint8_t both[2 * HS_SESSION_KEY_BYTES], id[8];
+    memcpy(both, l->initiator ? s.tx_key : s.rx_key, HS_SESSION_KEY_BYTES);
+    memcpy(both + HS_SESSION_KEY_BYTES, l->initiator ? s.rx_key : s.tx_key,
+           HS_SESSION_KEY_BYTES);
+    crypto_generichash(id, sizeof id, both, sizeof both, NULL, 0);
+    for (int i = 0; i < 8; i++)
+        l->session_id = (l->session_id << 8) | id[i];
+    sodium_memzero(both, sizeof both);
+    sodium_memzero(&s, sizeof s);
+    l->up = true;
+    l->cfg.on_up(l, l->cfg.ud);
+}
+
+/* Feeds one complete handshake message; returns 0 to go on, -1 if closed. */
+static int handshake_step(struct peer_link *l, const uint8_t *msg)
+{
+    uint8_t reply[HS_MSG1_BYTES];
+    size_t reply_len = 0;
+    int rc;
+    if (l->initiator && l->hs.step == 0) {
+        rc = hs_initiator_read_msg0(&l->hs, msg, reply);
+        reply_len = HS_MSG1_BYTES;
+    } else if (l->initiator) {
+        rc = hs_initiator_read_msg2(&l->hs, msg);
+    } else {
+        rc = hs_responder_read_msg1(&l->hs, msg, reply);
+        reply_len = HS_MSG2_BYTES;
+    }
+    if (rc != HS_OK) {
+        link_close(l, hs_strerror(rc));
+        return -1;
+    }
+    if (reply_len > 0 && write_raw(l, reply, reply_len) < 0)
+        return -1;
+    if (hs_done(&l->hs))
+        become_up(l);
+    return l->closing ? -1 : 0;
+}
+
+/* Consumes as many complete handshake messages and frames as rx_buf holds. */
+static void process_input(struct peer_link *l)
+{
+    size_t off = 0;
+    while (!l->closing) {
+        size_t avail = l->rx_len - off;
+        if (!l->up) {
+            size_t need = hs_next_msg_size(&l->hs);
+            if (avail < need) {
+                l->rx_need = need;
+                break;
+            }
+            if (handshake_step(l, l->rx_buf + off) != 0)
+                break;
+            off += need;
+            continue;
+        }
+        size_t consumed = 0, plen = 0;
+        uint8_t type = 0;
+        const uint8_t *payload = NULL;
+        int rc = frame_next(&l->rx, l->rx_buf + off, avail, &consumed, &type,
+                            &payload, &plen);
+        if (rc == FRAME_NEED_MORE) {
+            l->rx_need = consumed;
+            break;
+        }
+        if (rc != FRAME_OK) {
+            link_close(l, frame_strerror(rc));
+            break;
+        }
+        off += consumed;
+        l->cfg.on_frame(l, l->cfg.ud, type, payload, plen);
+    }
+    if (!l->closing && off > 0) {
+        memmove(l->rx_buf, l->rx_buf + off, l->rx_len - off);
+        l->rx_len -= off;
+    }
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    struct peer_link *l = h->data;
+    size_t want = HANDSHAKE_BUF;
+    if (l->up) {
+        want = l->rx_len + READ_CHUNK;
+        if (l->rx_need > want)
+            want = l->rx_need;
+    }
+    if (want > l->rx_cap) {
+        uint8_t *p = realloc(l->rx_buf, want);
+        if (p != NULL) {
+            l->rx_buf = p;
+            l->rx_cap = want;
+        }
+    }
+    /* A zero-length buffer makes libuv report UV_ENOBUFS: the link closes. */
+    *buf = uv_buf_init((char *)l->rx_buf + l->rx_len,
+                       (unsigned)(l->rx_cap > l->rx_len ? l->rx_cap - l->rx_len : 0));
+    if (l->rx_buf == NULL)
+        buf->base = NULL;
+}
+
+static const char *eof_reason(const struct peer_link *l)
+{
+    if (l->up)
+        return "connection closed by peer";
+    if (l->initiator && l->hs.step == 1)
+        return "peer refused our handshake (different authkey?)";
+    return "connection closed during handshake";
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    (void)buf;
+    struct peer_link *l = s->data;
+    if (n < 0) {
+        link_close(l, n < 0 && n != UV_EOF ? uv_strerror((int)n) : eof_reason(l));
+        return;
+    }
+    l->rx_len += (size_t)n;
+    process_input(l);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+    struct peer_link *l = t->data;
+    link_close(l, l->up ? "no hello after handshake" : "handshake timeout");
+}
+
+static void note_remote(struct peer_link *l)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    if (uv_tcp_getpeername(&l->tcp, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        uv_ip6_name(a, l->remote_ip, sizeof l->remote_ip);
+        l->remote_port = ntohs(a->sin6_port);
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        uv_ip4_name(a, l->remote_ip, sizeof l->remote_ip);
+        l->remote_port = ntohs(a->sin_port);
+    }
+}
+
+static int start_reading(struct peer_link *l)
+{
+    if (l->remote_ip[0] == '\0')
+        note_remote(l);
+    uv_tcp_nodelay(&l->tcp, 1);
+    return uv_read_start((uv_stream_t *)&l->tcp, on_alloc, on_read);
+}
+
+/* Common part: allocate and open both handles. */
+static struct peer_link *link_new(const struct link_config *cfg)
+{
+    struct peer_link *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return NULL;
+    l->cfg = *cfg;
+    if (uv_tcp_init(cfg->loop, &l->tcp) != 0) {
+        free(l);
+        return NULL;
+    }
+    uv_timer_init(cfg->loop, &l->timer);
+    l->tcp.data = l;
+    l->timer.data = l;
+    l->open_handles = 2;
+    uv_timer_start(&l->timer, on_timeout, cfg->handshake_timeout_ms, 0);
+    return l;
+}
+
+int link_accept(struct peer_link **out, const struct link_config *cfg,
+                uv_stream_t *server)
+{
+    struct peer_link *l = link_new(cfg);
+    if (l == NULL)
+        return UV_ENOMEM;
+    *out = l;
+    int rc = uv_accept(server, (uv_stream_t *)&l->tcp);
+    if (rc == 0)
+        note_remote(l);
+    else
+        link_close(l, uv_strerror(rc)); /* on_closed will report it */
+    return 0;
+}
+
+void link_start_responder(struct peer_link *l)
+{
+    if (l->closing)
+        return;
+    int rc = start_reading(l);
+    if (rc != 0) {
+        link_close(l, uv_strerror(rc));
+        return;
+    }
+    uint8_t msg0[HS_MSG0_BYTES];
+    hs_responder_start(&l->hs, l->cfg.keys, msg0);
+    write_raw(l, msg0, sizeof msg0);
+}
+
+static void on_connected(uv_connect_t *req, int status)
+{
+    struct peer_link *l = req->data;
+    if (status == UV_ECANCELED || l->closing)
+        return;
+    if (status < 0 || (status = start_reading(l)) < 0)
+        link_close(l, uv_strerror(status));
+}
+
+int link_connect(struct peer_link **out, const struct link_config *cfg,
+                 const struct sockaddr *addr, const uint8_t *expected_pk)
+{
+    struct peer_link *l = link_new(cfg);
+    if (l == NULL)
+        return UV_ENOMEM;
+    *out = l;
+    l->initiator = true;
+    hs_initiator_start(&l->hs, cfg->keys, expected_pk);
+    l->connect_req.data = l;
+    int rc = uv_tcp_connect(&l->connect_req, &l->tcp, addr, on_connected);
+    if (rc != 0)
+        link_close(l, uv_strerror(rc));
+    return 0;
+}
+
+void link_confirm(struct peer_link *l)
+{
+    if (!l->closing)
+        uv_timer_stop(&l->timer);
+}
+
+size_t link_backlog(const struct peer_link *l) { return l->backlog; }
+bool link_is_up(const struct peer_link *l) { return l->up && !l->closing; }
+bool link_is_initiator(const struct peer_link *l) { return l->initiator; }
+const uint8_t *link_peer_pk(const struct peer_link *l) { return l->peer_pk; }
+const char *link_remote_ip(const struct peer_link *l) { return l->remote_ip; }
+uint64_t link_session_id(const struct peer_link *l) { return l->session_id; }
+uint16_t link_remote_port(const struct peer_link *l) { return l->remote_port; }

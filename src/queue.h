@@ -1,0 +1,100 @@
+/* queue.h - the replicated state machine: batches and their results.
+ *
+ * The ONLY way to change state is queue_apply(command). The Raft log replays
+ * the same commands on every member, so apply is deterministic and free of
+ * side effects: no clock, no randomness, no I/O. Everything else here is a
+ * read-only view for the scheduler, the control socket and the CLI. */
+#ifndef MESH_QUEUE_H
+#define MESH_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+
+enum { QRESULT_MAX_TEXT = 65536, QUEUE_NAME_MAX = 64 };
+
+enum qcmd_type { QCMD_SUBMIT = 1, QCMD_COMPLETE = 2, QCMD_CANCEL = 3 };
+enum batch_state { BATCH_RUNNING = 1, BATCH_DONE = 2, BATCH_CANCELLED = 3 };
+
+/* text: the result of one number in the canonical form used by
+ * `mesh results`: the prime factors ascending separated by single spaces
+ * ("" for 0 and 1), optionally followed by " unfactored:C" when the budget
+ * ran out (C = remaining composite). The queue checks only the length
+ * (<= QRESULT_MAX_TEXT) and the charset [0-9a-z: ]. */
+struct qresult {
+    uint64_t index;
+    char *text;
+};
+
+struct qcmd {
+    enum qcmd_type type;
+    uint64_t batch_id;          /* COMPLETE, CANCEL */
+    struct batch_spec spec;     /* SUBMIT */
+    char name[QUEUE_NAME_MAX];  /* SUBMIT: optional label, NUL-terminated,
+                                   no control characters */
+    struct qresult *results;    /* COMPLETE: many per command (malloc'd) */
+    size_t n_results;
+};
+
+/* Frees spec, result texts and the results array; zeroes c. */
+void qcmd_free(struct qcmd *c);
+/* 0 with a malloc'd buffer, or -1 (invalid command or ENOMEM). */
+int qcmd_encode(const struct qcmd *c, uint8_t **buf, size_t *len);
+/* Fuzzed: -1 on any bad byte (c left zeroed), 0 with c owning its memory. */
+int qcmd_decode(const uint8_t *buf, size_t len, struct qcmd *c);
+/* True when text[0..len) is an acceptable result text (see struct qresult). */
+bool qresult_text_valid(const char *text, size_t len);
+
+struct queue;
+struct queue *queue_new(void);
+void queue_free(struct queue *q);
+
+/* Applies a command.
+ * SUBMIT validates the spec and name, assigns the next batch id (1, 2, 3...)
+ *   and returns it in *batch_id (may be NULL).
+ * COMPLETE records results for indexes not yet done. A duplicate for a done
+ *   index is ignored (leases can be re-issued); an index >= count or a bad
+ *   text is an error for that entry only: the other entries are still applied
+ *   and -1 is returned naming the first bad entry. When the last index
+ *   completes the batch becomes DONE. COMPLETE on a CANCELLED batch is
+ *   ignored (returns 0).
+ * CANCEL marks RUNNING -> CANCELLED (results so far kept). Cancelling a
+ *   CANCELLED batch is a no-op (0); a DONE batch is an error.
+ * Returns 0, or -1 with err for an unknown batch etc. */
+int queue_apply(struct queue *q, const struct qcmd *c, uint64_t *batch_id,
+                char *err, size_t errlen);
+
+struct batch_info {
+    uint64_t id;
+    enum batch_state state;
+    uint64_t total, done, unfactored;
+    uint32_t chunk;
+    char name[QUEUE_NAME_MAX];
+    const struct batch_spec *spec;  /* owned by the queue; batches are never
+                                       removed, so valid until queue_free */
+};
+
+size_t queue_batch_count(const struct queue *q);
+int queue_batch_at(const struct queue *q, size_t i, struct batch_info *out); /* in id order */
+int queue_batch_get(const struct queue *q, uint64_t id, struct batch_info *out); /* -1 unknown */
+/* Id the next SUBMIT will get. */
+uint64_t queue_next_batch_id(const struct queue *q);
+bool queue_is_done(const struct queue *q, uint64_t id, uint64_t index);
+/* NULL if unknown or not done. The pointer is valid until the next
+ * queue_apply / queue_restore / queue_free on q. */
+const char *queue_result(const struct queue *q, uint64_t id, uint64_t index);
+/* Number of consecutive done indexes starting at `from` (for streaming
+ * results in order). 0 for an unknown batch. */
+uint64_t queue_done_prefix(const struct queue *q, uint64_t id, uint64_t from);
+/* First not-done index >= from, or count if none (the scheduler's requeue
+ * scan). 0 for an unknown batch. */
+uint64_t queue_next_pending(const struct queue *q, uint64_t id, uint64_t from);
+
+/* Snapshot of the whole state (malloc'd). Restore into an EMPTY queue (one
+ * that never applied anything); -1 on malformed input, leaving q empty. */
+int queue_snapshot(const struct queue *q, uint8_t **buf, size_t *len);
+int queue_restore(struct queue *q, const uint8_t *buf, size_t len);
+
+#endif

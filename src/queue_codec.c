@@ -1,0 +1,303 @@
+/* queue_codec.c - growable byte buffer and bounds-checked reader.
+ *
+ * Sticky failure on both sides keeps encoders and decoders short: they read
+ * or write every field unconditionally and test `failed` once. The reader
+ * never reads past len, whatever the input says. */
+#include "queue_codec.h"
+
+#include "queue.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void qbuf_init(struct qbuf *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void qbuf_free(struct qbuf *b)
+{
+    free(b->data);
+    qbuf_init(b);
+}
+
+static bool qbuf_reserve(struct qbuf *b, size_t n)
+{
+    if (b->failed)
+        return false;
+    if (n <= b->cap - b->len)
+        return true;
+    if (n > SIZE_MAX / 2 - b->len) {
+        b->failed = true;
+        return false;
+    }
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap - b->len < n)
+        cap *= 2;
+    uint8_t *p = realloc(b->data, cap);
+    if (p == NULL) {
+        b->failed = true;
+        return false;
+    }
+    b->data = p;
+    b->cap = cap;
+    return true;
+}
+
+void qbuf_put_bytes(struct qbuf *b, const void *p, size_t n)
+{
+    if (n == 0 || !qbuf_reserve(b, n))
+        return;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+void qbuf_put_u8(struct qbuf *b, uint8_t v)
+{
+    qbuf_put_bytes(b, &v, 1);
+}
+
+void qbuf_put_varint(struct qbuf *b, uint64_t v)
+{
+    uint8_t tmp[10];
+    size_t n = 0;
+    do {
+        uint8_t byte = v & 0x7f;
+        v >>= 7;
+        tmp[n++] = byte | (v ? 0x80 : 0);
+    } while (v);
+    qbuf_put_bytes(b, tmp, n);
+}
+
+void qbuf_put_str(struct qbuf *b, const char *s, size_t n)
+{
+    qbuf_put_varint(b, n);
+    qbuf_put_bytes(b, s, n);
+}
+
+int qbuf_take(struct qbuf *b, uint8_t **buf, size_t *len)
+{
+    /* An empty encoding is legal for the buffer but callers expect a real
+     * pointer, so make sure one exists. */
+    if (!b->failed && b->data == NULL)
+        qbuf_reserve(b, 1);
+    if (b->failed) {
+        qbuf_free(b);
+        return -1;
+    }
+    *buf = b->data;
+    *len = b->len;
+    qbuf_init(b);
+    return 0;
+}
+
+void qreader_init(struct qreader *r, const uint8_t *p, size_t len)
+{
+    r->p = p;
+    r->len = len;
+    r->pos = 0;
+    r->failed = false;
+}
+
+void qreader_fail(struct qreader *r)
+{
+    r->failed = true;
+}
+
+size_t qreader_remaining(const struct qreader *r)
+{
+    return r->failed ? 0 : r->len - r->pos;
+}
+
+bool qreader_done(const struct qreader *r)
+{
+    return !r->failed && r->pos == r->len;
+}
+
+uint8_t qreader_u8(struct qreader *r)
+{
+    if (qreader_remaining(r) < 1) {
+        r->failed = true;
+        return 0;
+    }
+    return r->p[r->pos++];
+}
+
+uint64_t qreader_varint(struct qreader *r)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        uint8_t byte = qreader_u8(r);
+        if (r->failed)
+            return 0;
+        /* The 10th byte may only carry the single top bit. */
+        if (shift == 63 && byte > 1) {
+            r->failed = true;
+            return 0;
+        }
+        /* A zero final byte after the first is an over-long encoding:
+         * refuse it so every value has exactly one encoding. */
+        if (shift > 0 && byte == 0) {
+            r->failed = true;
+            return 0;
+        }
+        v |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80))
+            return v;
+    }
+    r->failed = true;
+    return 0;
+}
+
+const uint8_t *qreader_str(struct qreader *r, size_t max, size_t *n)
+{
+    uint64_t len = qreader_varint(r);
+    if (r->failed || len > max || len > qreader_remaining(r)) {
+        r->failed = true;
+        *n = 0;
+        return NULL;
+    }
+    const uint8_t *p = r->p + r->pos;
+    r->pos += (size_t)len;
+    *n = (size_t)len;
+    return p;
+}
+
+/* ---- queue commands -------------------------------------------------------
+ * version u8 (1), type u8, then
+ *   SUBMIT:   name str (< QUEUE_NAME_MAX), spec
+ *   COMPLETE: batch_id, n, n * (index, text str)
+ *   CANCEL:   batch_id
+ * Commands travel through the Raft log and are replayed from disk, so the
+ * decoder treats every byte as hostile and accepts only what the encoder
+ * could have produced: trailing bytes, over-long varints, bad names, bad
+ * result texts and invalid specs are all rejected. */
+
+enum { QCMD_VERSION = 1 };
+
+void qcmd_free(struct qcmd *c)
+{
+    batch_spec_free(&c->spec);
+    for (size_t i = 0; c->results != NULL && i < c->n_results; i++)
+        free(c->results[i].text);
+    free(c->results);
+    memset(c, 0, sizeof *c);
+}
+
+static bool label_valid(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+static int encode_complete(const struct qcmd *c, struct qbuf *out)
+{
+    qbuf_put_varint(out, c->batch_id);
+    qbuf_put_varint(out, c->n_results);
+    for (size_t i = 0; i < c->n_results; i++) {
+        const char *text = c->results[i].text;
+        size_t len = text ? strlen(text) : 0;
+        if (text == NULL || !qresult_text_valid(text, len))
+            return -1;
+        qbuf_put_varint(out, c->results[i].index);
+        qbuf_put_str(out, text, len);
+    }
+    return 0;
+}
+
+static int encode_body(const struct qcmd *c, struct qbuf *out)
+{
+    switch (c->type) {
+    case QCMD_SUBMIT: {
+        const char *nul = memchr(c->name, '\0', sizeof c->name);
+        if (nul == NULL || !label_valid(c->name, (size_t)(nul - c->name)))
+            return -1;
+        qbuf_put_str(out, c->name, (size_t)(nul - c->name));
+        return batch_spec_encode(&c->spec, out);
+    }
+    case QCMD_COMPLETE:
+        return encode_complete(c, out);
+    case QCMD_CANCEL:
+        qbuf_put_varint(out, c->batch_id);
+        return 0;
+    }
+    return -1;
+}
+
+int qcmd_encode(const struct qcmd *c, uint8_t **buf, size_t *len)
+{
+    struct qbuf out;
+    qbuf_init(&out);
+    qbuf_put_u8(&out, QCMD_VERSION);
+    qbuf_put_u8(&out, (uint8_t)c->type);
+    if (encode_body(c, &out) != 0) {
+        qbuf_free(&out);
+        return -1;
+    }
+    return qbuf_take(&out, buf, len);
+}
+
+static int decode_submit(struct qreader *in, struct qcmd *c)
+{
+    size_t n;
+    const uint8_t *name = qreader_str(in, QUEUE_NAME_MAX - 1, &n);
+    if (name == NULL || !label_valid((const char *)name, n))
+        return -1;
+    memcpy(c->name, name, n);
+    return batch_spec_decode(in, &c->spec);
+}
+
+static int decode_complete(struct qreader *in, struct qcmd *c)
+{
+    c->batch_id = qreader_varint(in);
+    uint64_t n = qreader_varint(in);
+    /* Each entry takes at least two bytes: bound the allocation by input. */
+    if (in->failed || n > qreader_remaining(in) / 2)
+        return -1;
+    c->results = calloc(n ? n : 1, sizeof *c->results);
+    if (c->results == NULL)
+        return -1;
+    for (c->n_results = 0; c->n_results < n; c->n_results++) {
+        struct qresult *r = &c->results[c->n_results];
+        r->index = qreader_varint(in);
+        size_t len;
+        const char *text = (const char *)qreader_str(in, QRESULT_MAX_TEXT, &len);
+        if (text == NULL || !qresult_text_valid(text, len))
+            return -1;
+        r->text = strndup(text, len);
+        if (r->text == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+static int decode_body(struct qreader *in, struct qcmd *c)
+{
+    switch (c->type) {
+    case QCMD_SUBMIT:
+        return decode_submit(in, c);
+    case QCMD_COMPLETE:
+        return decode_complete(in, c);
+    case QCMD_CANCEL:
+        c->batch_id = qreader_varint(in);
+        return in->failed ? -1 : 0;
+    }
+    return -1;
+}
+
+int qcmd_decode(const uint8_t *buf, size_t len, struct qcmd *c)
+{
+    memset(c, 0, sizeof *c);
+    struct qreader in;
+    qreader_init(&in, buf, len);
+    uint8_t version = qreader_u8(&in);
+    c->type = (enum qcmd_type)qreader_u8(&in);
+    if (in.failed || version != QCMD_VERSION || decode_body(&in, c) != 0 ||
+        !qreader_done(&in)) {
+        qcmd_free(c);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Writes the benchmark corpora (fixed seed) into DIR:
+   semi64.txt   balanced 64-bit semiprimes (two 32-bit primes)
+   rand64.txt   uniformly random 64-bit numbers
+   semi100.txt  balanced 100-bit semiprimes
+   semi124.txt  balanced 124-bit semiprimes
+usage: kernel_corpus.py DIR [SCALE]   (SCALE multiplies the counts)"""
+import os
+import random
+import sys
+
+
+def is_prime(m):
+    if m < 2:
+        return False
+    for p in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
+        if m % p == 0:
+            return m == p
+    d, s = m - 1, 0
+    while d % 2 == 0:
+        d, s = d // 2, s + 1
+    for a in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41):
+        x = pow(a, d, m)
+        if x in (1, m - 1):
+            continue
+        for _ in range(s - 1):
+            x = x * x % m
+            if x == m - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def prime(rng, bits):
+    while True:
+        p = rng.getrandbits(bits) | (1 << (bits - 1)) | 1
+        if is_prime(p):
+            return p
+
+
+def semiprimes(rng, bits, count):
+    out = []
+    while len(out) < count:
+        n = prime(rng, bits // 2) * prime(rng, bits - bits // 2)
+        if n.bit_length() == bits:
+            out.append(n)
+    return out
+
+
+def main():
+    outdir = sys.argv[1]
+    scale = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
+    rng = random.Random(20240601)
+    sets = {
+        "semi64": semiprimes(rng, 64, int(2000 * scale)),
+        "rand64": [rng.getrandbits(64) | (1 << 63) for _ in range(int(20000 * scale))],
+        "semi100": semiprimes(rng, 100, int(100 * scale)),
+        "semi124": semiprimes(rng, 124, int(30 * scale)),
+    }
+    for name, nums in sets.items():
+        with open(os.path.join(outdir, name + ".txt"), "w") as f:
+            f.write("\n".join(map(str, nums)) + "\n")
+
+
+if __name__ == "__main__":
+    main()

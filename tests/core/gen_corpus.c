@@ -1,0 +1,127 @@
+/* gen_corpus.c - writes the seed corpora of the core fuzz targets.
+ * Run by hand after a format change:
+ *   build-core/tests/core/gen_corpus tests/core
+ * It writes corpus_qcmd/, corpus_snapshot/ and corpus_list/ (which must
+ * exist) from commands built through the public API, so seeds always match
+ * the current encoders. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue.h"
+
+static void write_file(const char *dir, const char *name, const void *p, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || fwrite(p, 1, n, f) != n) {
+        perror(path);
+        exit(1);
+    }
+    fclose(f);
+}
+
+static void must(int rc, const char *what)
+{
+    if (rc != 0) {
+        fprintf(stderr, "gen_corpus: %s failed\n", what);
+        exit(1);
+    }
+}
+
+/* Encodes c into dir/name and applies it to q. */
+static void emit(struct queue *q, const char *dir, const char *name, struct qcmd *c)
+{
+    uint8_t *buf;
+    size_t len;
+    char err[128];
+    must(qcmd_encode(c, &buf, &len), name);
+    write_file(dir, name, buf, len);
+    free(buf);
+    queue_apply(q, c, NULL, err, sizeof err);
+    qcmd_free(c);
+}
+
+static struct qcmd complete(uint64_t id, uint64_t first, size_t n, const char *text)
+{
+    struct qcmd c = {.type = QCMD_COMPLETE, .batch_id = id, .n_results = n};
+    c.results = calloc(n, sizeof *c.results);
+    for (size_t i = 0; i < n; i++) {
+        c.results[i].index = first + i;
+        c.results[i].text = strdup(text);
+    }
+    return c;
+}
+
+static void snapshot_to(const struct queue *q, const char *dir, const char *name)
+{
+    uint8_t *buf;
+    size_t len;
+    must(queue_snapshot(q, &buf, &len), name);
+    write_file(dir, name, buf, len);
+    free(buf);
+}
+
+static void gen_commands_and_snapshots(const char *base)
+{
+    char qdir[4096], sdir[4096], err[128];
+    snprintf(qdir, sizeof qdir, "%s/corpus_qcmd", base);
+    snprintf(sdir, sizeof sdir, "%s/corpus_snapshot", base);
+    struct queue *q = queue_new();
+    snapshot_to(q, sdir, "empty");
+    struct qcmd c = {.type = QCMD_SUBMIT};
+    must(batch_range_init(&c.spec, "999999999999", 2, 999, err, sizeof err), "range");
+    c.spec.chunk = 43;
+    snprintf(c.name, sizeof c.name, "odd");
+    emit(q, qdir, "submit_range", &c);
+    c = (struct qcmd){.type = QCMD_SUBMIT};
+    must(batch_semiprimes_init(&c.spec, 100, 20, 7, err, sizeof err), "semiprimes");
+    emit(q, qdir, "submit_semiprimes", &c);
+    c = (struct qcmd){.type = QCMD_SUBMIT};
+    const char *list = "15\n21\n18446744073709551617\n";
+    must(batch_list_parse(&c.spec, list, strlen(list), err, sizeof err), "list");
+    emit(q, qdir, "submit_list", &c);
+    c = complete(1, 0, 70, "3 7");
+    emit(q, qdir, "complete_many", &c);
+    c = complete(3, 0, 3, "3 5");
+    c.results[2].text[0] = '\0';
+    strcpy(c.results[1].text, "3 7");
+    emit(q, qdir, "complete_all", &c);
+    c = complete(2, 4, 1, "2 unfactored:91");
+    emit(q, qdir, "complete_unfactored", &c);
+    snapshot_to(q, sdir, "running");
+    c = (struct qcmd){.type = QCMD_CANCEL, .batch_id = 2};
+    emit(q, qdir, "cancel", &c);
+    snapshot_to(q, sdir, "mixed");
+    queue_free(q);
+}
+
+static void gen_lists(const char *base)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/corpus_list", base);
+    const char *seeds[][2] = {
+        {"plain", "1\n2\n3\n"},
+        {"messy", "# numbers\n\n  +007 \r\n\t42\n# end\n18446744073709551616"},
+        {"bad_line", "1\n2\nabc\n"},
+        {"big", "17976931348623159077293051907890247336179769789423065727343008115773267"
+                "5805500963132708477322407536021120113879871393357658789768814416622492"
+                "8474306394741243777678934248654852763022196012460941194530829520850057"
+                "6883815068234246288147391311054082723716335051068458629823994724593847"
+                "9716304835356329624224137215\n0\n"},
+    };
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++)
+        write_file(dir, seeds[i][0], seeds[i][1], strlen(seeds[i][1]));
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: gen_corpus DIR (tests/core)\n");
+        return 2;
+    }
+    gen_commands_and_snapshots(argv[1]);
+    gen_lists(argv[1]);
+    return 0;
+}

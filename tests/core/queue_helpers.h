@@ -1,0 +1,60 @@
+/* queue_helpers.h - small command builders shared by the queue tests. */
+#ifndef MESH_TEST_QUEUE_HELPERS_H
+#define MESH_TEST_QUEUE_HELPERS_H
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "check.h"
+#include "queue.h"
+
+/* SUBMIT of a range batch "start, step 1, count". */
+static inline struct qcmd make_submit(const char *start, uint64_t count, const char *name)
+{
+    struct qcmd c;
+    memset(&c, 0, sizeof c);
+    c.type = QCMD_SUBMIT;
+    char err[128];
+    CHECK_INT_EQ(batch_range_init(&c.spec, start, 1, count, err, sizeof err), 0);
+    snprintf(c.name, sizeof c.name, "%s", name);
+    return c;
+}
+
+/* COMPLETE with n (index, text) pairs given as varargs. */
+static inline struct qcmd make_complete(uint64_t batch_id, size_t n, ...)
+{
+    struct qcmd c;
+    memset(&c, 0, sizeof c);
+    c.type = QCMD_COMPLETE;
+    c.batch_id = batch_id;
+    c.results = calloc(n ? n : 1, sizeof *c.results);
+    CHECK(c.results != NULL);
+    c.n_results = n;
+    va_list ap;
+    va_start(ap, n);
+    for (size_t i = 0; i < n; i++) {
+        c.results[i].index = va_arg(ap, uint64_t);
+        c.results[i].text = strdup(va_arg(ap, const char *));
+    }
+    va_end(ap);
+    return c;
+}
+
+static inline struct qcmd make_cancel(uint64_t batch_id)
+{
+    struct qcmd c;
+    memset(&c, 0, sizeof c);
+    c.type = QCMD_CANCEL;
+    c.batch_id = batch_id;
+    return c;
+}
+
+/* Applies and frees c; returns queue_apply's result. */
+static inline int apply_free(struct queue *q, struct qcmd c, uint64_t *id, char *err)
+{
+    int rc = queue_apply(q, &c, id, err, 128);
+    qcmd_free(&c);
+    return rc;
+}
+
+#endif

@@ -1,0 +1,169 @@
+/* test_qcmd.c - queue command encoding: round trips and rejections. */
+#include "queue_codec.h"
+#include "queue_helpers.h"
+
+#define U(x) ((uint64_t)(x))
+
+/* encode -> decode -> encode gives the same bytes, and every strict prefix
+ * and every appended byte is rejected. */
+static void roundtrip(const struct qcmd *c)
+{
+    uint8_t *a, *b;
+    size_t alen, blen;
+    CHECK_INT_EQ(qcmd_encode(c, &a, &alen), 0);
+    struct qcmd d;
+    CHECK_INT_EQ(qcmd_decode(a, alen, &d), 0);
+    CHECK_INT_EQ(d.type, c->type);
+    CHECK_INT_EQ(qcmd_encode(&d, &b, &blen), 0);
+    CHECK_INT_EQ(alen, blen);
+    CHECK(memcmp(a, b, alen) == 0);
+    for (size_t cut = 0; cut < alen; cut++) {
+        struct qcmd t;
+        CHECK_INT_EQ(qcmd_decode(a, cut, &t), -1);
+        CHECK(t.results == NULL && t.spec.start == NULL);
+    }
+    uint8_t *longer = malloc(alen + 1);
+    memcpy(longer, a, alen);
+    longer[alen] = 0;
+    struct qcmd t;
+    CHECK_INT_EQ(qcmd_decode(longer, alen + 1, &t), -1);
+    free(longer);
+    qcmd_free(&d);
+    free(a);
+    free(b);
+}
+
+static void test_submit_roundtrip(void)
+{
+    struct qcmd c = make_submit("999999999999", 999, "odd numbers");
+    c.spec.step = 2;
+    c.spec.chunk = 43;
+    roundtrip(&c);
+    uint8_t *buf;
+    size_t len;
+    CHECK_INT_EQ(qcmd_encode(&c, &buf, &len), 0);
+    struct qcmd d;
+    CHECK_INT_EQ(qcmd_decode(buf, len, &d), 0);
+    CHECK_STR_EQ(d.name, "odd numbers");
+    CHECK_STR_EQ(d.spec.start, "999999999999");
+    CHECK_INT_EQ(d.spec.step, 2);
+    CHECK_INT_EQ(d.spec.chunk, 43);
+    CHECK_INT_EQ(d.spec.count, 999);
+    qcmd_free(&d);
+    free(buf);
+    qcmd_free(&c);
+
+    memset(&c, 0, sizeof c);
+    c.type = QCMD_SUBMIT;
+    char err[128];
+    CHECK_INT_EQ(batch_semiprimes_init(&c.spec, 1024, 10000000, 0xdeadbeef, err, 128), 0);
+    roundtrip(&c);
+    qcmd_free(&c);
+    c.type = QCMD_SUBMIT;
+    const char *text = "2\n3\n\n# x\n340282366920938463463374607431768211457\n";
+    CHECK_INT_EQ(batch_list_parse(&c.spec, text, strlen(text), err, sizeof err), 0);
+    snprintf(c.name, sizeof c.name, "%s", "list \xc3\xa9");  /* UTF-8 label */
+    roundtrip(&c);
+    qcmd_free(&c);
+}
+
+static void test_complete_and_cancel_roundtrip(void)
+{
+    struct qcmd c = make_complete(7, 3, U(0), "", U(UINT64_MAX), "2 2 unfactored:91",
+                                  U(300), "3 5 7");
+    roundtrip(&c);
+    uint8_t *buf;
+    size_t len;
+    CHECK_INT_EQ(qcmd_encode(&c, &buf, &len), 0);
+    struct qcmd d;
+    CHECK_INT_EQ(qcmd_decode(buf, len, &d), 0);
+    CHECK_INT_EQ(d.batch_id, 7);
+    CHECK_INT_EQ(d.n_results, 3);
+    CHECK_INT_EQ(d.results[1].index, UINT64_MAX);
+    CHECK_STR_EQ(d.results[1].text, "2 2 unfactored:91");
+    CHECK_STR_EQ(d.results[0].text, "");
+    qcmd_free(&d);
+    free(buf);
+    qcmd_free(&c);
+    c = make_complete(1, 0);
+    roundtrip(&c);
+    qcmd_free(&c);
+    c = make_cancel(UINT64_MAX);
+    roundtrip(&c);
+    qcmd_free(&c);
+}
+
+static void test_encode_refuses_invalid(void)
+{
+    uint8_t *buf = NULL;
+    size_t len;
+    struct qcmd c = make_complete(1, 1, U(0), "2;rm -rf");
+    CHECK_INT_EQ(qcmd_encode(&c, &buf, &len), -1);
+    qcmd_free(&c);
+    c = make_submit("5", 1, "x");
+    c.spec.step = 0;
+    CHECK_INT_EQ(qcmd_encode(&c, &buf, &len), -1);
+    c.spec.step = 1;
+    c.name[0] = 0x1b;  /* terminal escape */
+    CHECK_INT_EQ(qcmd_encode(&c, &buf, &len), -1);
+    qcmd_free(&c);
+    c = make_cancel(1);
+    c.type = (enum qcmd_type)0;
+    CHECK_INT_EQ(qcmd_encode(&c, &buf, &len), -1);
+    CHECK(buf == NULL);
+}
+
+static void test_decode_rejects_bad_bytes(void)
+{
+    struct qcmd d;
+    /* version 1, CANCEL, batch 5 */
+    const uint8_t ok[] = {1, 3, 5};
+    CHECK_INT_EQ(qcmd_decode(ok, sizeof ok, &d), 0);
+    CHECK_INT_EQ(d.batch_id, 5);
+    qcmd_free(&d);
+    const uint8_t bad_version[] = {2, 3, 5};
+    CHECK_INT_EQ(qcmd_decode(bad_version, sizeof bad_version, &d), -1);
+    const uint8_t bad_type[] = {1, 9, 5};
+    CHECK_INT_EQ(qcmd_decode(bad_type, sizeof bad_type, &d), -1);
+    const uint8_t overlong[] = {1, 3, 0x85, 0x00};  /* 5 in two bytes */
+    CHECK_INT_EQ(qcmd_decode(overlong, sizeof overlong, &d), -1);
+    const uint8_t overflow[] = {1, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02};
+    CHECK_INT_EQ(qcmd_decode(overflow, sizeof overflow, &d), -1);
+    const uint8_t max[] = {1, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    CHECK_INT_EQ(qcmd_decode(max, sizeof max, &d), 0);
+    CHECK(d.batch_id == UINT64_MAX);
+    qcmd_free(&d);
+    /* COMPLETE claiming a huge count with no bytes behind it. */
+    const uint8_t huge[] = {1, 2, 1, 0xff, 0xff, 0xff, 0xff, 0x0f};
+    CHECK_INT_EQ(qcmd_decode(huge, sizeof huge, &d), -1);
+    /* COMPLETE with an upper-case result text. */
+    const uint8_t upper[] = {1, 2, 1, 1, 0, 1, 'A'};
+    CHECK_INT_EQ(qcmd_decode(upper, sizeof upper, &d), -1);
+    const uint8_t lower[] = {1, 2, 1, 1, 0, 1, 'a'};
+    CHECK_INT_EQ(qcmd_decode(lower, sizeof lower, &d), 0);
+    qcmd_free(&d);
+    /* SUBMIT range with a non-normalised start "07". */
+    const uint8_t start07[] = {1, 1, 0, BATCH_RANGE, 1, 0, 2, '0', '7', 1};
+    CHECK_INT_EQ(qcmd_decode(start07, sizeof start07, &d), -1);
+    const uint8_t start7[] = {1, 1, 0, BATCH_RANGE, 1, 0, 1, '7', 1};
+    CHECK_INT_EQ(qcmd_decode(start7, sizeof start7, &d), 0);
+    qcmd_free(&d);
+    /* SUBMIT list whose count disagrees with its numbers. */
+    const uint8_t list_bad[] = {1, 1, 0, BATCH_LIST, 2, 0, 2, '7', 0};
+    CHECK_INT_EQ(qcmd_decode(list_bad, sizeof list_bad, &d), -1);
+    const uint8_t list_ok[] = {1, 1, 0, BATCH_LIST, 1, 0, 2, '7', 0};
+    CHECK_INT_EQ(qcmd_decode(list_ok, sizeof list_ok, &d), 0);
+    qcmd_free(&d);
+    /* SUBMIT semiprimes with 8 bits. */
+    const uint8_t semi_bad[] = {1, 1, 0, BATCH_SEMIPRIMES, 1, 0, 8, 0};
+    CHECK_INT_EQ(qcmd_decode(semi_bad, sizeof semi_bad, &d), -1);
+}
+
+int main(void)
+{
+    test_submit_roundtrip();
+    test_complete_and_cancel_roundtrip();
+    test_encode_refuses_invalid();
+    test_decode_rejects_bad_bytes();
+    return 0;
+}

@@ -1,0 +1,273 @@
+/* test_queue.c - the replicated state machine: apply and the read side. */
+#include "queue_helpers.h"
+
+#define U(x) ((uint64_t)(x))
+
+static void test_submit_assigns_ids(void)
+{
+    struct queue *q = queue_new();
+    char err[128];
+    uint64_t id = 0;
+    CHECK_INT_EQ(queue_batch_count(q), 0);
+    CHECK_INT_EQ(queue_next_batch_id(q), 1);
+    CHECK_INT_EQ(apply_free(q, make_submit("10", 5, "first"), &id, err), 0);
+    CHECK_INT_EQ(id, 1);
+    CHECK_INT_EQ(apply_free(q, make_submit("20", 7, ""), &id, err), 0);
+    CHECK_INT_EQ(id, 2);
+    CHECK_INT_EQ(queue_batch_count(q), 2);
+    struct batch_info info;
+    CHECK_INT_EQ(queue_batch_at(q, 0, &info), 0);
+    CHECK_INT_EQ(info.id, 1);
+    CHECK_STR_EQ(info.name, "first");
+    CHECK_INT_EQ(info.state, BATCH_RUNNING);
+    CHECK_INT_EQ(info.total, 5);
+    CHECK_INT_EQ(info.done, 0);
+    CHECK_STR_EQ(info.spec->start, "10");
+    CHECK_INT_EQ(queue_batch_get(q, 2, &info), 0);
+    CHECK_INT_EQ(info.total, 7);
+    CHECK_INT_EQ(queue_batch_at(q, 2, &info), -1);
+    CHECK_INT_EQ(queue_batch_get(q, 3, &info), -1);
+    CHECK_INT_EQ(queue_batch_get(q, 0, &info), -1);
+    queue_free(q);
+}
+
+static void test_submit_rejects_invalid(void)
+{
+    struct queue *q = queue_new();
+    char err[128];
+    struct qcmd c = make_submit("10", 5, "x");
+    c.spec.step = 0;
+    CHECK_INT_EQ(queue_apply(q, &c, NULL, err, sizeof err), -1);
+    c.spec.step = 1;
+    c.name[0] = '\n';
+    CHECK_INT_EQ(queue_apply(q, &c, NULL, err, sizeof err), -1);
+    memset(c.name, 'a', sizeof c.name);  /* no NUL */
+    CHECK_INT_EQ(queue_apply(q, &c, NULL, err, sizeof err), -1);
+    qcmd_free(&c);
+    /* A failed SUBMIT consumes no id. */
+    CHECK_INT_EQ(queue_next_batch_id(q), 1);
+    CHECK_INT_EQ(queue_batch_count(q), 0);
+    queue_free(q);
+}
+
+static void test_complete_until_done(void)
+{
+    struct queue *q = queue_new();
+    char err[128];
+    uint64_t id;
+    CHECK_INT_EQ(apply_free(q, make_submit("4", 3, "b"), &id, err), 0);
+    CHECK_INT_EQ(apply_free(q, make_complete(id, 1, U(1), "5"), NULL, err), 0);
+    CHECK(!queue_is_done(q, id, 0));
+    CHECK(queue_is_done(q, id, 1));
+    CHECK(queue_result(q, id, 0) == NULL);
+    CHECK_STR_EQ(queue_result(q, id, 1), "5");
+    struct batch_info info;
+    CHECK_INT_EQ(queue_batch_get(q, id, &info), 0);
+    CHECK_INT_EQ(info.done, 1);
+    CHECK_INT_EQ(info.state, BATCH_RUNNING);
+    CHECK_INT_EQ(apply_free(q, make_complete(id, 2, U(0), "2 2", U(2), "2 3"), NULL, err), 0);
+    CHECK_INT_EQ(queue_batch_get(q, id, &info), 0);
+    CHECK_INT_EQ(info.done, 3);
+    CHECK_INT_EQ(info.state, BATCH_DONE);
+    CHECK_STR_EQ(queue_result(q, id, 0), "2 2");
+    CHECK_STR_EQ(queue_result(q, id, 2), "2 3");
+    CHECK(queue_result(q, id, 3) == NULL);
+    queue_free(q);
+}
+
+static void test_duplicate_complete_ignored(void)
+{
+    struct queue *q = queue_new();
+    char err[128];
+    uint64_t id;
+    CHECK_INT_EQ(apply_free(q, make_submit("4", 3, ""), &id, err), 0);
+    CHECK_INT_EQ(apply_free(q, make_complete(id, 1, U(0), "2 2"), NULL, err), 0);
+    /* A re-issued lease reports again: the first result stays. */
+    CHECK_INT_EQ(apply_free(q, make_complete(id, 2, U(0), "7", U(0), "8"), NULL, err), 0);
+    CHECK_STR_EQ(queue_result(q, id, 0), "2 2");
+    struct batch_info info;
+    CHECK_INT_EQ(queue_batch_get(q, id, &info), 0);
+    CHECK_INT_EQ(info.done, 1);
+    /* Duplicates inside one command count once too. */
+    CHECK_INT_EQ(apply_free(q, make_complete(id, 3, U(1), "5", U(1), "5", U(2), "2 3"),
+                            NULL, err), 0);
+    CHECK_INT_EQ(queue_batch_get(q, id, &info), 0);
+    CHECK_INT_EQ(info.done, 3);
+    CHECK_INT_EQ(info.state, BATCH_DONE);
+    /* Late results for a finished batch are ignored, not errors. */
+    CHECK_INT_EQ(apply_free(q, make_complete(id, 1, U(1), "9"), NULL, err), 0);
+    CHECK_STR_EQ(queue_result(q, id, 1), "5");
+    queue_free(q);
+}
+
+static void test_bad_entries_fail_alone(void)
+{
+    struct queue *q = queue_new();
+    char err[128];
+    uint64_t id;
+    CHECK_INT_EQ(apply_free(q, make_submit("4", 3, ""), &id, err), 0);
+    struct qcmd c = make_complete(id, 4, U(0), "2 2", U(3), "7", U(1), "BAD", U(2), "2 3");
+    CHECK_INT_EQ(queue_apply(q, &c, NULL, err, sizeof err), -1);
+    CHECK_STR_EQ(err, "batch 1: index 3 out of range (count 3)");
+    qcmd_free(&c);
+    CHECK(queue_is_done(q, id, 0));
+    CHECK(!queue_is_done(q, id, 1));
+    CHECK(queue_is_done(q, id, 2));
+    c = make_complete(id, 1, U(1), "5");
+    free(c.results[0].text);
+    c.results[0].text = NULL;
+    CHECK_INT_EQ(queue_apply(q, &c, NULL, err, sizeof err), -1);
+    qcmd_free(&c);
+    CHECK(!queue_is_done(q, id, 1));
+    queue_free(q);
+}
+
+static void test_unfactored_counted(void)
+{
+    struct queue *q = queue_new();
+    char err[128];
+    uint64_t id;
+    CHECK_INT_EQ(apply_free(q, make_submit("0", 4, ""), &id, err), 0);
+    CHECK_INT_EQ(apply_free(q, make_complete(id, 3, U(0), "", U(1), "", U(3),
+                                             "3 unfactored:1000000016000000063"), NULL, err), 0);
+    struct batch_info info;
+    CHECK_INT_EQ(queue_batch_get(q, id, &info), 0);
+    CHECK_INT_EQ(info.unfactored, 1);
+    CHECK_INT_EQ(info.done, 3);
+    CHECK_STR_EQ(queue_result(q, id, 0), "");
+    queue_free(q);
+}
+
+static void test_cancel(void)
+{
+    struct queue *q = queue_new();
+    char err[128];
+    uint64_t id;
+    CHECK_INT_EQ(apply_free(q, make_submit("4", 3, ""), &id, err), 0);
+    CHECK_INT_EQ(apply_free(q, make_complete(id, 1, U(0), "2 2"), NULL, err), 0);
+    CHECK_INT_EQ(apply_free(q, make_cancel(id), NULL, err), 0);
+    struct batch_info info;
+    CHECK_INT_EQ(queue_batch_get(q, id, &info), 0);
+    CHECK_INT_EQ(info.state, BATCH_CANCELLED);
+    /* Results so far are kept; later ones are ignored. */
+    CHECK_STR_EQ(queue_result(q, id, 0), "2 2");
+    CHECK_INT_EQ(apply_free(q, make_complete(id, 1, U(1), "5"), NULL, err), 0);
+    CHECK(!queue_is_done(q, id, 1));
+    CHECK_INT_EQ(apply_free(q, make_cancel(id), NULL, err), 0);  /* idempotent */
+    /* A finished batch cannot be cancelled. */
+    CHECK_INT_EQ(apply_free(q, make_submit("4", 1, ""), &id, err), 0);
+    CHECK_INT_EQ(apply_free(q, make_complete(id, 1, U(0), "2 2"), NULL, err), 0);
+    CHECK_INT_EQ(apply_free(q, make_cancel(id), NULL, err), -1);
+    CHECK_STR_EQ(err, "batch 2 is already done");
+    queue_free(q);
+}
+
+static void test_unknown_batch(void)
+{
+    struct queue *q = queue_new();
+    char err[128];
+    CHECK_INT_EQ(apply_free(q, make_complete(9, 1, U(0), "2"), NULL, err), -1);
+    CHECK_STR_EQ(err, "unknown batch 9");
+    CHECK_INT_EQ(apply_free(q, make_cancel(9), NULL, err), -1);
+    CHECK_STR_EQ(err, "unknown batch 9");
+    struct qcmd c = make_cancel(1);
+    c.type = (enum qcmd_type)42;
+    CHECK_INT_EQ(queue_apply(q, &c, NULL, err, sizeof err), -1);
+    CHECK(!queue_is_done(q, 9, 0));
+    CHECK(queue_result(q, 9, 0) == NULL);
+    CHECK_INT_EQ(queue_done_prefix(q, 9, 0), 0);
+    CHECK_INT_EQ(queue_next_pending(q, 9, 0), 0);
+    queue_free(q);
+}
+
+static void test_prefix_and_pending(void)
+{
+    struct queue *q = queue_new();
+    char err[128];
+    uint64_t id;
+    CHECK_INT_EQ(apply_free(q, make_submit("1", 10, ""), &id, err), 0);
+    CHECK_INT_EQ(queue_next_pending(q, id, 0), 0);
+    CHECK_INT_EQ(queue_done_prefix(q, id, 0), 0);
+    CHECK_INT_EQ(apply_free(q, make_complete(id, 4, U(0), "", U(1), "2", U(2), "3",
+                                             U(5), "2 3"), NULL, err), 0);
+    CHECK_INT_EQ(queue_done_prefix(q, id, 0), 3);
+    CHECK_INT_EQ(queue_done_prefix(q, id, 1), 2);
+    CHECK_INT_EQ(queue_done_prefix(q, id, 3), 0);
+    CHECK_INT_EQ(queue_done_prefix(q, id, 5), 1);
+    CHECK_INT_EQ(queue_done_prefix(q, id, 10), 0);
+    CHECK_INT_EQ(queue_done_prefix(q, id, 99), 0);
+    CHECK_INT_EQ(queue_next_pending(q, id, 0), 3);
+    CHECK_INT_EQ(queue_next_pending(q, id, 4), 4);
+    CHECK_INT_EQ(queue_next_pending(q, id, 5), 6);
+    CHECK_INT_EQ(queue_next_pending(q, id, 10), 10);
+    CHECK_INT_EQ(queue_next_pending(q, id, 50), 10);
+    /* Filling the hole moves the cursor across the block done earlier. */
+    CHECK_INT_EQ(apply_free(q, make_complete(id, 2, U(4), "2 2", U(3), "2 2"), NULL, err), 0);
+    CHECK_INT_EQ(queue_next_pending(q, id, 0), 6);
+    CHECK_INT_EQ(queue_done_prefix(q, id, 0), 6);
+    queue_free(q);
+}
+
+/* Across page (1024) and word (64) boundaries on a full-size batch. */
+static void test_pending_big_batch(void)
+{
+    struct queue *q = queue_new();
+    char err[128];
+    uint64_t id;
+    CHECK_INT_EQ(apply_free(q, make_submit("1", BATCH_MAX_COUNT, ""), &id, err), 0);
+    enum { N = 5000 };
+    struct qcmd c = make_complete(id, 0);
+    free(c.results);
+    c.results = calloc(N, sizeof *c.results);
+    c.n_results = N;
+    for (size_t i = 0; i < N; i++) {
+        /* Done: 0..2999, and 3001..4999 except 4095. */
+        c.results[i].index = i < 3000 ? i : i + 1;
+        c.results[i].text = strdup(c.results[i].index == 4095 ? "7" : "2");
+    }
+    c.results[N - 1].index = 9999999;
+    CHECK_INT_EQ(queue_apply(q, &c, NULL, err, sizeof err), 0);
+    qcmd_free(&c);
+    CHECK_INT_EQ(queue_next_pending(q, id, 0), 3000);
+    CHECK_INT_EQ(queue_done_prefix(q, id, 0), 3000);
+    CHECK_INT_EQ(queue_next_pending(q, id, 3001), 5000);
+    CHECK_INT_EQ(queue_done_prefix(q, id, 3001), 1999);
+    CHECK_INT_EQ(queue_next_pending(q, id, 9999999), 10000000);
+    CHECK_INT_EQ(queue_next_pending(q, id, 9999998), 9999998);
+    CHECK_STR_EQ(queue_result(q, id, 4095), "7");
+    CHECK_STR_EQ(queue_result(q, id, 9999999), "2");
+    struct batch_info info;
+    CHECK_INT_EQ(queue_batch_get(q, id, &info), 0);
+    CHECK_INT_EQ(info.done, N);
+    queue_free(q);
+}
+
+static void test_text_validation(void)
+{
+    CHECK(qresult_text_valid("", 0));
+    CHECK(qresult_text_valid("2 3 unfactored:77", 17));
+    CHECK(!qresult_text_valid("2,3", 3));
+    CHECK(!qresult_text_valid("A", 1));
+    CHECK(!qresult_text_valid("2\n", 2));
+    char *big = malloc(QRESULT_MAX_TEXT + 1);
+    memset(big, '7', QRESULT_MAX_TEXT + 1);
+    CHECK(qresult_text_valid(big, QRESULT_MAX_TEXT));
+    CHECK(!qresult_text_valid(big, QRESULT_MAX_TEXT + 1));
+    free(big);
+}
+
+int main(void)
+{
+    test_submit_assigns_ids();
+    test_submit_rejects_invalid();
+    test_complete_until_done();
+    test_duplicate_complete_ignored();
+    test_bad_entries_fail_alone();
+    test_unfactored_counted();
+    test_cancel();
+    test_unknown_batch();
+    test_prefix_and_pending();
+    test_pending_big_batch();
+    test_text_validation();
+    return 0;
+}

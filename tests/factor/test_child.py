@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""The worker child: spawn `DRIVER __worker`, check the protocol answers,
+the budget (partial), and that the child exits 0 at EOF on stdin."""
+import subprocess
+import sys
+
+
+def nextprime(n):
+    def is_prime(m):  # Miller-Rabin with many fixed bases: fine for an oracle
+        if m < 2:
+            return False
+        for p in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
+            if m % p == 0:
+                return m == p
+        d, s = m - 1, 0
+        while d % 2 == 0:
+            d, s = d // 2, s + 1
+        for a in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41):
+            x = pow(a, d, m)
+            if x in (1, m - 1):
+                continue
+            for _ in range(s - 1):
+                x = x * x % m
+                if x == m - 1:
+                    break
+            else:
+                return False
+        return True
+    n += 1
+    while not is_prime(n):
+        n += 1
+    return n
+
+
+def run_child(driver, args, requests):
+    proc = subprocess.Popen([driver, "__worker"] + args, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        out, err = proc.communicate("".join(requests), timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()  # only the process this test started, by its handle
+            proc.wait()
+    return proc.returncode, out, err
+
+
+def check(cond, what):
+    if not cond:
+        print("FAIL:", what)
+        sys.exit(1)
+
+
+def test_answers(driver):
+    requests = ["1 12\n", "2 0\n", "3 1\n", "4 18446744073709551617\n",
+                "5 abc\n", "6 +007\n", "\n", "garbage\n",
+                "18446744073709551615 18446744073709551557\n",
+                "8 " + "9" * 310 + "\n", "9 4"]  # last line without newline
+    rc, out, err = run_child(driver, [], requests)
+    check(rc == 0, "exit code %r at EOF (stderr %r)" % (rc, err))
+    want = ["1 done 2 2 3", "2 done", "3 done", "4 done 274177 67280421310721",
+            "5 error not a valid positive integer", "6 done 7",
+            "0 error malformed request",
+            "18446744073709551615 done 18446744073709551557",
+            "8 error number exceeds 1024 bits", "9 done 2 2"]
+    got = out.splitlines()
+    check(got == want, "answers\n got %r\nwant %r" % (got, want))
+
+
+def test_budget(driver):
+    p = nextprime(2 ** 100 + 99991)
+    q = nextprime(2 ** 100 + 7 * 99991 + 12345)
+    n = p * q * 6
+    small = nextprime(2 ** 50) * nextprime(2 ** 49)
+    requests = ["10 %d\n" % n, "11 %d\n" % small]
+    rc, out, err = run_child(driver, ["--number-timeout", "50"], requests)
+    check(rc == 0, "exit code %r (stderr %r)" % (rc, err))
+    got = out.splitlines()
+    check(got[0] == "10 partial %d 2 3" % (p * q), "partial answer %r" % got[0])
+    check(got[1] == "11 done %d %d" % (nextprime(2 ** 49), nextprime(2 ** 50)),
+          "after a partial the child still works: %r" % got[1])
+
+
+def test_bad_option(driver):
+    rc, _, _ = run_child(driver, ["--bogus"], [])
+    check(rc == 2, "bad option must fail with 2, got %r" % rc)
+
+
+def main():
+    driver = sys.argv[1]
+    test_answers(driver)
+    test_budget(driver)
+    test_bad_option(driver)
+    print("child: ok")
+
+
+if __name__ == "__main__":
+    main()
