@@ -4,6 +4,7 @@
  * million number range costs a few bytes in every replica and in the Raft
  * log. batch_number() is the one place that turns a recipe into numbers, and
  * it depends on nothing but the spec and the index. */
+#include "errbuf.h"
 #include "batch.h"
 
 #include <gmp.h>
@@ -15,19 +16,6 @@
 #include <string.h>
 
 #include "queue_codec.h"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* mpz_set_ui takes an unsigned long, which is 32 bits on some ABIs. */
 static void mpz_set_u64(mpz_t z, uint64_t v)

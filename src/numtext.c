@@ -3,6 +3,7 @@
  * Pure string work, no GMP: the 1024-bit limit is checked by comparing the
  * digits with the decimal text of 2^1024 - 1 (equal lengths compare like
  * numbers), which is exact and cheap. */
+#include "errbuf.h"
 #include "numtext.h"
 
 #include <stdio.h>
@@ -17,12 +18,6 @@ static const char max_value[] =
     "56329624224137215";
 
 _Static_assert(sizeof max_value - 1 == MESH_MAX_DIGITS, "2^1024-1 has 309 digits");
-
-static void set_err(char *err, size_t errlen, const char *msg)
-{
-    if (err != NULL && errlen > 0)
-        snprintf(err, errlen, "%s", msg);
-}
 
 static bool all_digits(const char *s, size_t len)
 {

@@ -15,6 +15,7 @@
  * malloc per number (a malloc'd char* each would add ~24 bytes of pointer
  * and allocator overhead). The price: a text buffer may move when its page
  * grows, so queue_result() pointers live only until the next apply. */
+#include "errbuf.h"
 #include "queue.h"
 
 #include <stdarg.h>
@@ -49,19 +50,6 @@ struct queue {
     size_t n, cap;
     uint64_t next_id;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- batches ------------------------------------------------------------- */
 

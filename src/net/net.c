@@ -56,7 +56,9 @@ struct net {
     struct dial_target **targets;
     size_t ntargets;
     struct addr_limiter limiter;
-    struct log_ratelimit rl_refused, rl_handshake, rl_peer;
+    /* One limiter per cause: unauthenticated junk, refused connections,
+     * authenticated peers breaking the protocol, peer up/down. */
+    struct log_ratelimit rl_handshake, rl_refused, rl_protocol, rl_peer;
     bool stopping;
     int resolving;               /* getaddrinfo requests in flight */
     int closing;                 /* handles/links/requests still to finish */
@@ -514,7 +516,8 @@ static void log_closed(struct conn *c, const char *reason, bool was_up)
                      "peer %s (%s) down: %s", c->peer->pub.name,
                      c->peer->pub.id_hex, reason);
     else if (!c->hello && !(c->target != NULL && c->target->is_self))
-        mlog_limited(net->cfg.log, &net->rl_handshake, now_ms(net), LOG_WARN,
+        mlog_limited(net->cfg.log, was_up ? &net->rl_protocol : &net->rl_handshake,
+                     now_ms(net), LOG_WARN,
                      "link %s %s %s: %s", c->inbound ? "from" : "to", where,
                      was_up ? "closed before hello" : "failed handshake", reason);
 }

@@ -218,6 +218,8 @@ static void test_authenticated_misbehaviour(struct fixture *f)
         CHECK(run_until(&f->loop, ac_done, &c, 5000));
         CHECK(c.closed_by_server);
         CHECK(run_until(&f->loop, node_idle, f, 3000));
+        if (!log_has(f, reasons[i]))
+            fprintf(stderr, "missing log reason: %s\n", reasons[i]);
         CHECK(log_has(f, reasons[i]));
         harness_rmdir(dir);
     }
@@ -298,6 +300,12 @@ int main(void)
     tnode_stop(&f.a, &f.loop);
     harness_rmdir(f.dir_a);
     harness_rmdir(f.dir_good);
+    if (getenv("NET_TEST_SHOW_LOG") != NULL) {
+        rewind(f.log_file);
+        int ch;
+        while ((ch = fgetc(f.log_file)) != EOF)
+            fputc(ch, stderr);
+    }
     fclose(f.log_file);
     CHECK_INT_EQ(uv_loop_close(&f.loop), 0);
     printf("hostile: ok\n");

@@ -199,6 +199,26 @@ class NodeTest(unittest.TestCase):
         wait_for(lambda: len(n.children()) == 2, what="worker respawned")
         self.assertIsNone(n.proc.poll())
 
+    def test_hung_worker_is_killed_and_number_reported(self):
+        # SIGSTOP makes a worker hang mid-number, as a kernel bug would. The
+        # node kills it once the number is past its budget (plus margin),
+        # reports that number unfactored, and finishes the batch.
+        n = self.start(extra=["--number-timeout", "0.5"])
+        bid = self.submit(n, "--semiprimes", "90", "--count", "3000", "--seed", "5")
+        wait_for(lambda: batch(n, bid)["done"] > 10, what="progress")
+        victim = n.children()[0]
+        os.kill(victim, signal.SIGSTOP)
+        out = n.cli("results", str(bid), "--wait", timeout=120).stdout.splitlines()
+        self.assertEqual(len(out), 3000)
+        hung = [l for l in out if "unfactored:" in l]
+        self.assertEqual(len(hung), 1, hung)
+        num = hung[0].split(":")[0]
+        self.assertEqual(hung[0], "%s: unfactored:%s" % (num, num))
+        self.assertFalse(os.path.exists("/proc/%d" % victim) and
+                         open("/proc/%d/stat" % victim).read().split(")")[1].split()[0]
+                         not in "Z", "hung worker still alive")
+        self.assertIn("exceeded its budget", n.log())
+
     # -- bad input and start-up errors ------------------------------------------
 
     def test_bad_file_names_the_line_and_submits_nothing(self):
