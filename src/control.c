@@ -25,6 +25,7 @@ struct control {
     uv_pipe_t server;
     struct control_conn *conns;
     unsigned open_handles;
+    bool stopping;
     void (*stop_done)(void *ud);
     void *stop_ud;
     char path[4096];
@@ -54,14 +55,23 @@ static void unlink_conn(struct control *ctl, struct control_conn *c)
         }
 }
 
+/* The last handle closed after control_stop: report, then free. */
+static void release_handle(struct control *ctl)
+{
+    if (--ctl->open_handles > 0 || !ctl->stopping)
+        return;
+    if (ctl->stop_done != NULL)
+        ctl->stop_done(ctl->stop_ud);
+    free(ctl);
+}
+
 static void on_conn_closed(uv_handle_t *h)
 {
     struct control_conn *c = h->data;
     struct control *ctl = c->ctl;
     free(c->buf);
     free(c);
-    if (--ctl->open_handles == 0 && ctl->stop_done != NULL)
-        ctl->stop_done(ctl->stop_ud);
+    release_handle(ctl);
 }
 
 static void close_conn(struct control_conn *c)
@@ -215,9 +225,7 @@ static void on_connection(uv_stream_t *server, int status)
 
 static void on_server_closed(uv_handle_t *h)
 {
-    struct control *ctl = h->data;
-    if (--ctl->open_handles == 0 && ctl->stop_done != NULL)
-        ctl->stop_done(ctl->stop_ud);
+    release_handle(h->data);
 }
 
 static void free_on_close(uv_handle_t *h)
@@ -257,6 +265,7 @@ int control_start(struct control **out, const struct control_config *cfg,
 
 void control_stop(struct control *ctl, void (*done)(void *ud), void *ud)
 {
+    ctl->stopping = true;
     ctl->stop_done = done;
     ctl->stop_ud = ud;
     while (ctl->conns != NULL)

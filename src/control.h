@@ -40,6 +40,8 @@ void control_reply(struct control_conn *c, json_t *resp);
 void control_reply_error(struct control_conn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Closes the listener and every connection, removes the socket file, then
+ * calls done(ud) and frees ctl. */
 void control_stop(struct control *ctl, void (*done)(void *ud), void *ud);
 
 #endif
