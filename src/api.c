@@ -274,18 +274,11 @@ void api_drop_waiters(struct node *n)
 
 /* ---- status ----------------------------------------------------------- */
 
-static const char *self_state(const struct node *n)
-{
-    if (!n->draining)
-        return "active";
-    return worker_pool_busy(n->pool) > 0 ? "draining" : "drained";
-}
-
 static json_t *self_json(struct node *n)
 {
     return json_pack("{s:s, s:s, s:b, s:s, s:s, s:b, s:i, s:i, s:f, s:I, s:I, s:f}",
                      "id", n->keys.id_hex, "name", n->cfg->name, "self", 1,
-                     "role", "leader", "state", self_state(n), "connected", 1,
+                     "role", "leader", "state", node_state_name(n), "connected", 1,
                      "workers", (int)worker_pool_size(n->pool),
                      "busy", (int)worker_pool_busy(n->pool),
                      "rate", n->stats.meter.rate, "done", (json_int_t)n->stats.done,
@@ -342,14 +335,14 @@ static void api_drain(struct node *n, struct control_conn *c, json_t *req)
 {
     (void)req;
     node_set_drain(n, true);
-    control_reply(c, json_pack("{s:b, s:s}", "ok", 1, "state", self_state(n)));
+    control_reply(c, json_pack("{s:b, s:s}", "ok", 1, "state", node_state_name(n)));
 }
 
 static void api_undrain(struct node *n, struct control_conn *c, json_t *req)
 {
     (void)req;
     node_set_drain(n, false);
-    control_reply(c, json_pack("{s:b, s:s}", "ok", 1, "state", self_state(n)));
+    control_reply(c, json_pack("{s:b, s:s}", "ok", 1, "state", node_state_name(n)));
 }
 
 static const struct {

@@ -238,7 +238,7 @@ static void on_subsystem_closed(void *ud)
         uv_stop(&n->loop);
 }
 
-static void node_shutdown(struct node *n)
+void node_stop(struct node *n)
 {
     if (n->stopping)
         return;
@@ -249,7 +249,8 @@ static void node_shutdown(struct node *n)
     uv_close((uv_handle_t *)&n->sigterm, NULL);
     uv_close((uv_handle_t *)&n->tick, NULL);
     uv_close((uv_handle_t *)&n->commit_check, NULL);
-    n->closing = 2 + node_links_stop(n, on_subsystem_closed);
+    n->closing = 2 + node_links_stop(n, on_subsystem_closed) +
+                 node_ui_stop(n, on_subsystem_closed);
     control_stop(n->control, on_subsystem_closed, n);
     worker_pool_stop(n->pool, on_subsystem_closed, n);
 }
@@ -258,19 +259,23 @@ static void on_signal(uv_signal_t *s, int signum)
 {
     struct node *n = s->data;
     mlog(&n->log, LOG_INFO, "signal %d", signum);
-    node_shutdown(n);
+    node_stop(n);
 }
 
+/* The log goes to --log-file, or to DATA_DIR/mesh.log while the dashboard
+ * owns the terminal, or else to stderr. */
 static int open_log(struct node *n)
 {
-    n->log.level = n->cfg->log_level;
-    n->log.out = stderr;
-    if (n->cfg->log_file[0] == '\0')
+    char path[4200];
+    if (n->cfg->log_file[0] != '\0')
+        snprintf(path, sizeof path, "%s", n->cfg->log_file);
+    else if (node_wants_ui(n->cfg))
+        snprintf(path, sizeof path, "%s/mesh.log", n->cfg->data_dir);
+    else
         return 0;
-    n->log_out = fopen(n->cfg->log_file, "a");
+    n->log_out = fopen(path, "a");
     if (n->log_out == NULL) {
-        fprintf(stderr, "mesh: cannot open log file %s: %s\n", n->cfg->log_file,
-                strerror(errno));
+        fprintf(stderr, "mesh: cannot open log file %s: %s\n", path, strerror(errno));
         return -1;
     }
     n->log.out = n->log_out;
@@ -300,6 +305,7 @@ static int start_pool(struct node *n)
     struct worker_pool_config wc = {
         .loop = &n->loop, .log = &n->log, .count = n->cfg->workers,
         .budget_ms = (uint64_t)(n->cfg->number_timeout_s * 1000.0), .ud = n,
+        .stderr_fd = n->log_out != NULL ? fileno(n->log_out) : STDERR_FILENO,
         .make_number = make_number, .on_result = on_result,
         .on_job_end = on_job_end, .on_idle = on_idle,
     };
@@ -365,8 +371,10 @@ int node_run(struct node_config *cfg)
     n->lock_fd = -1;
     signal(SIGPIPE, SIG_IGN); /* a dead worker or client is an error code, not a signal */
     uv_loop_init(&n->loop);
+    n->log.level = cfg->log_level;
+    n->log.out = stderr;
     int rc = 1;
-    if (open_log(n) != 0 || claim_data_dir(n) != 0)
+    if (claim_data_dir(n) != 0 || open_log(n) != 0)
         goto out;
     n->queue = queue_new();
     n->sched = n->queue ? sched_new(n->queue) : NULL;
@@ -388,6 +396,8 @@ int node_run(struct node_config *cfg)
     }
     start_handles(n);
     n->started_ms = uv_now(&n->loop);
+    if (node_wants_ui(cfg))
+        node_ui_start(n);
     mlog(&n->log, LOG_INFO, "node %s (%s) up: %u workers, port %u, data dir %s",
          cfg->name, n->keys.id_hex, cfg->workers, n->link_port, cfg->data_dir);
     uv_run(&n->loop, UV_RUN_DEFAULT);

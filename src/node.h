@@ -16,6 +16,7 @@
 #include "log.h"
 #include "queue.h"
 #include "scheduler.h"
+#include "snapshot.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -48,6 +49,9 @@ struct node {
     struct net *net;            /* peer links */
     struct discovery *disc;     /* mDNS; NULL with --no-mdns */
     uint16_t link_port;         /* the port actually bound */
+    struct ui *ui;              /* the dashboard; NULL when headless */
+    uv_timer_t ui_timer;        /* feeds it snapshots */
+    struct ui_snapshot snapshot;
 
     uv_signal_t sigint, sigterm;
     uv_timer_t tick;            /* 1 s: stats */
@@ -62,8 +66,11 @@ struct node {
     uint64_t started_ms;
 };
 
-/* Runs a node until SIGINT/SIGTERM; returns the process exit code. */
+/* Runs a node until SIGINT/SIGTERM (or `q` on the dashboard); returns the
+ * process exit code. */
 int node_run(struct node_config *cfg);
+/* Starts a graceful shutdown: every subsystem closes, then node_run returns. */
+void node_stop(struct node *n);
 
 /* Commands, shared by the control API (and later the dashboard). */
 int node_submit(struct node *n, struct qcmd *submit, uint64_t *batch_id,
@@ -72,6 +79,17 @@ int node_cancel(struct node *n, uint64_t batch_id, char *err, size_t errlen);
 void node_set_drain(struct node *n, bool drain);
 /* Hands out jobs to idle workers. */
 void node_dispatch(struct node *n);
+
+/* node_ui.c: the dashboard, when the node has a terminal. */
+struct ui;
+bool node_wants_ui(const struct node_config *cfg);
+int node_ui_start(struct node *n);
+unsigned node_ui_stop(struct node *n, void (*on_closed)(void *ud));
+
+/* node_snapshot.c: the dashboard's copy of the node's state. */
+void node_snapshot(const struct node *n, struct ui_snapshot *s);
+/* "active", "draining" (workers still finishing) or "drained". */
+const char *node_state_name(const struct node *n);
 
 /* node_links.c: peer links and discovery. */
 int node_links_start(struct node *n);

@@ -12,14 +12,14 @@
 static void on_peer_up(void *ud, const struct net_peer *p)
 {
     struct node *n = ud;
-    mlog(&n->log, LOG_INFO, "peer %s (%s) at %s linked: %u workers", p->name, p->id_hex,
+    mlog(&n->log, LOG_DEBUG, "peer %s (%s) at %s linked: %u workers", p->name, p->id_hex,
          p->addr, p->workers);
 }
 
 static void on_peer_down(void *ud, const struct net_peer *p)
 {
     struct node *n = ud;
-    mlog(&n->log, LOG_INFO, "peer %s (%s) down", p->name, p->id_hex);
+    mlog(&n->log, LOG_DEBUG, "peer %s (%s) down", p->name, p->id_hex);
 }
 
 static void on_message(void *ud, const struct net_peer *p, uint8_t type,

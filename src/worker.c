@@ -318,7 +318,7 @@ static void spawn_worker(struct worker *w)
     uv_stdio_container_t stdio[3] = {
         {.flags = UV_CREATE_PIPE | UV_READABLE_PIPE, .data.stream = (uv_stream_t *)&w->to_child},
         {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&w->from_child},
-        {.flags = UV_INHERIT_FD, .data.fd = 2},
+        {.flags = UV_INHERIT_FD, .data.fd = p->cfg.stderr_fd},
     };
     char *args[] = {p->exe, "__worker", "--number-timeout", p->budget_arg, NULL};
     uv_process_options_t opts = {

@@ -37,6 +37,8 @@ struct worker_pool_config {
     struct mesh_log *log;
     unsigned count;
     uint64_t budget_ms;         /* per number; 0 = unlimited */
+    int stderr_fd;              /* the children's stderr (the log while a
+                                   dashboard owns the terminal) */
     void *ud;
     /* Writes number #index of a batch as decimal; -1 if the batch is gone. */
     int (*make_number)(void *ud, uint64_t batch_id, uint64_t index, char *buf,

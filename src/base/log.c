@@ -33,6 +33,22 @@ void mlogv(struct mesh_log *lg, enum log_level level, const char *fmt, va_list a
     fprintf(out, "%s.%03ldZ %-5s %s\n", stamp, ts.tv_nsec / 1000000,
             level_names[level], msg);
     fflush(out);
+    if (lg != NULL) {
+        snprintf(lg->ring[lg->ring_next], LOG_RING_WIDTH, "%.8s %-5s %.140s", stamp + 11,
+                 level_names[level], msg);
+        lg->ring_next = (lg->ring_next + 1) % LOG_RING_LINES;
+        if (lg->ring_count < LOG_RING_LINES)
+            lg->ring_count++;
+    }
+}
+
+size_t log_recent(const struct mesh_log *lg, char out[][LOG_RING_WIDTH], size_t max)
+{
+    size_t n = lg->ring_count < max ? lg->ring_count : max;
+    size_t first = (lg->ring_next + LOG_RING_LINES - n) % LOG_RING_LINES;
+    for (size_t i = 0; i < n; i++)
+        memcpy(out[i], lg->ring[(first + i) % LOG_RING_LINES], LOG_RING_WIDTH);
+    return n;
 }
 
 void mlog(struct mesh_log *lg, enum log_level level, const char *fmt, ...)

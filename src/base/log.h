@@ -12,10 +12,19 @@
 
 enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 
+enum { LOG_RING_LINES = 8, LOG_RING_WIDTH = 160 };
+
 struct mesh_log {
     FILE *out;              /* stderr when NULL */
     enum log_level level;   /* lines above this level are dropped */
+    /* The latest lines, kept for the dashboard's log panel. */
+    char ring[LOG_RING_LINES][LOG_RING_WIDTH];
+    size_t ring_next;       /* slot the next line goes to */
+    size_t ring_count;
 };
+
+/* Copies the kept lines, oldest first, into out; returns how many. */
+size_t log_recent(const struct mesh_log *lg, char out[][LOG_RING_WIDTH], size_t max);
 
 /* Per-cause limiter: hostile peers must not be able to flood the log.
  * Zero-initialise; one per cause (e.g. per listener for "bad handshake"). */
