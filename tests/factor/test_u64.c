@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "factor_u64.h"
+#include "mont64.h"
 
 static void check_factors(uint64_t n, const uint64_t *want, int count)
 {
@@ -109,6 +110,63 @@ static void test_primality_against_trial_division(void)
     }
 }
 
+/* The branch-free mont_add/mont_sub against 128-bit arithmetic, for moduli
+ * where a + b overflows 64 bits and for small ones. */
+static void test_mont_add_sub(void)
+{
+    static const uint64_t moduli[] = {3, 4095, 4294967291ULL,
+                                      (1ULL << 63) + 29, 18446744073709551557ULL,
+                                      UINT64_MAX};
+    uint64_t seed = 3;
+    for (size_t i = 0; i < sizeof moduli / sizeof moduli[0]; i++) {
+        struct mont64 m;
+        mont_init(&m, moduli[i]);
+        uint64_t n = moduli[i];
+        uint64_t edge[] = {0, 1, n / 2, n / 2 + 1, n - 2, n - 1};
+        for (int k = 0; k < 2000; k++) {
+            uint64_t a = k < 36 ? edge[k % 6] : splitmix(&seed) % n;
+            uint64_t b = k < 36 ? edge[k / 6] : splitmix(&seed) % n;
+            CHECK(mont_add(&m, a, b) == (uint64_t)(((unsigned __int128)a + b) % n));
+            CHECK(mont_sub(&m, a, b) ==
+                  (uint64_t)(((unsigned __int128)a + n - b) % n));
+        }
+    }
+}
+
+/* Around the switch from 3 to 7 Miller-Rabin bases, and composites that
+ * pass base 2 (strong pseudoprimes), which reach the lockstep bases. */
+static void test_primality_edges(void)
+{
+    CHECK(!u64_is_prime(4759123141ULL)); /* spsp to 2, 7, 61 */
+    CHECK(!u64_is_prime(2047) && !u64_is_prime(3277) && !u64_is_prime(4033));
+    CHECK(!u64_is_prime(3215031751ULL));       /* spsp to 2, 3, 5, 7 */
+    CHECK(!u64_is_prime(2152302898747ULL));    /* spsp to 2..11 */
+    CHECK(!u64_is_prime(3474749660383ULL));    /* spsp to 2..13 */
+    CHECK(!u64_is_prime(341550071728321ULL));  /* spsp to 2..17 */
+    CHECK(!u64_is_prime(3825123056546413051ULL));
+    for (uint64_t n = 4759123141ULL - 3000; n < 4759123141ULL + 3000; n++)
+        CHECK_INT_EQ(u64_is_prime(n), is_prime_slow(n));
+}
+
+/* ECM alone on semiprimes of 40..64 bits (both sides of its B1 steps at
+ * 44, 52 and 58 bits): a proper factor every time. */
+static void test_ecm_direct(void)
+{
+    uint64_t seed = 4242;
+    for (int bits = 40; bits <= 64; bits++) {
+        for (int i = 0; i < 12; i++) {
+            uint64_t p, q;
+            do {
+                p = random_prime(&seed, bits / 2);
+                q = random_prime(&seed, bits - bits / 2);
+            } while (p == q || 64 - __builtin_clzll(p * q) < bits - 1 ||
+                     (unsigned __int128)p * q > UINT64_MAX);
+            uint64_t d = u64_ecm(p * q);
+            CHECK(d == p || d == q);
+        }
+    }
+}
+
 static void test_random_products(void)
 {
     uint64_t seed = 99;
@@ -129,6 +187,9 @@ static void test_random_products(void)
 int main(void)
 {
     test_edges();
+    test_mont_add_sub();
+    test_primality_edges();
+    test_ecm_direct();
     test_primality_against_trial_division();
     test_generated_semiprimes();
     test_random_products();

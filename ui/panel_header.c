@@ -1,0 +1,110 @@
+/* panel_header.c - the header line, the mesh totals line and the footer
+ * with the keys. */
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "panels.h"
+
+static const char *mdns_text(const struct ui_snapshot *s)
+{
+    if (!s->mdns_enabled)
+        return "off";
+    return s->mdns_running ? "on" : "no daemon";
+}
+
+static void header_text(char *out, size_t outsz, const struct ui_view *v,
+                        int idlen)
+{
+    const struct ui_snapshot *s = v->snap;
+    const char *dash = v->utf8 ? "\u2014" : "-";
+    const struct ui_node *self = s->n_nodes > 0 ? &s->nodes[0] : NULL;
+    char others[32] = "";
+    if (s->foreign_meshes == 1)
+        snprintf(others, sizeof others, "  1 other mesh");
+    else
+        snprintf(others, sizeof others, "  %u other meshes", s->foreign_meshes);
+    snprintf(out, outsz, "mesh %s %s (%.*s)  leader %.*s  mDNS: %s%s", dash,
+             self ? self->name : "?", idlen, self ? self->id : "?",
+             idlen, s->leader[0] ? s->leader : "none", mdns_text(s), others);
+}
+
+void panel_header(const struct rect *r, const struct ui_view *v)
+{
+    unsigned attr = ui_attr(v->colors, UI_PAIR_HEAD) | A_BOLD;
+    if (!v->snap) {
+        ui_put_pad(r->y, r->x, r->w, attr, v->utf8 ? "mesh \u2014 waiting for the node\u2026"
+                                                   : "mesh - waiting for the node...");
+        return;
+    }
+    char text[512];
+    header_text(text, sizeof text, v, 16);
+    if ((int)strlen(text) > r->w)      /* narrow: short ids */
+        header_text(text, sizeof text, v, 8);
+    ui_put_pad(r->y, r->x, r->w, attr, text);
+}
+
+void panel_totals(const struct rect *r, const struct ui_view *v)
+{
+    const struct ui_snapshot *s = v->snap;
+    if (!s)
+        return;
+    double rate = 0;
+    unsigned busy = 0, workers = 0, down = 0;
+    uint64_t done = 0;
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        const struct ui_node *n = &s->nodes[i];
+        if (!n->self && !n->connected) {   /* stale numbers: not counted */
+            down++;
+            continue;
+        }
+        rate += n->rate;
+        busy += n->busy;
+        workers += n->workers;
+        done += n->done;
+    }
+    char rtext[32], text[160];
+    fmt_rate(rtext, sizeof rtext, rate);
+    snprintf(text, sizeof text, "Mesh: %zu node%s, %u down  rate %s  done %llu  busy",
+             s->n_nodes, s->n_nodes == 1 ? "" : "s", down, rtext,
+             (unsigned long long)done);
+    unsigned head = ui_attr(v->colors, UI_PAIR_HEAD) | A_BOLD;
+    int c = ui_put(r->y, r->x, r->w, head, text);
+    char count[32];
+    snprintf(count, sizeof count, "%u/%u", busy, workers);
+    int mw = r->w - c - 1;
+    if (mw > 40)
+        mw = 40;
+    if (mw >= (int)strlen(count) + 4)
+        meter_draw(r->y, r->x + c + 1, mw, v->colors,
+                   ui_attr(v->colors, UI_PAIR_OK) | A_BOLD, busy, workers, count);
+    else
+        ui_put(r->y, r->x + c + 1, r->w - c - 1, A_NORMAL, count);
+}
+
+void panel_footer(const struct rect *r, const struct ui_view *v)
+{
+    bool active = !v->snap || v->snap->n_nodes == 0 ||
+                  strcmp(v->snap->nodes[0].state, "active") == 0;
+    const char *items[][2] = {
+        {"s", "Classic"}, {"b", "64-bit"},  {"B", "100-bit"}, {"c", "Cancel"},
+        {v->utf8 ? "\u2191\u2193" : "Up/Dn", "Select"},
+        {"d", active ? "Drain" : "Undrain"}, {"q", "Quit"},
+    };
+    int x = r->x, end = r->x + r->w;
+    unsigned key = A_BOLD, label = ui_attr(v->colors, UI_PAIR_KEY);
+    move(r->y, r->x);
+    for (size_t i = 0; i < sizeof items / sizeof items[0] && x < end; i++) {
+        x += ui_put(r->y, x, end - x, key, items[i][0]);
+        char l[24];
+        snprintf(l, sizeof l, " %-7s", items[i][1]);
+        x += ui_put(r->y, x, end - x, label, l);
+        if (x < end)
+            x += ui_put(r->y, x, end - x, A_NORMAL, " ");
+    }
+    if (x < end) {
+        attron(label);
+        mvhline(r->y, x, ' ', end - x);
+        attroff(label);
+    }
+}
