@@ -64,10 +64,10 @@ void ui_draw(const struct ui_view *v)
                    s ? s->n_log : 0);
     if (l.too_small) {
         char msg[64];
-        snprintf(msg, sizeof msg, "mesh: terminal too small (%dx%d)", cols, lines);
+        snprintf(msg, sizeof msg, "terminal too small (%dx%d)", cols, lines);
         ui_put(0, 0, cols, A_BOLD, msg);
         if (lines > 1)
-            ui_put(1, 0, cols, A_NORMAL, "q quits");
+            ui_put(1, 0, cols, A_NORMAL, "mesh: q quits");
         refresh();
         return;
     }

@@ -68,6 +68,8 @@ void panel_totals(const struct rect *r, const struct ui_view *v)
     snprintf(text, sizeof text, "Mesh: %zu node%s, %u down  rate %s  done %llu  busy",
              s->n_nodes, s->n_nodes == 1 ? "" : "s", down, rtext,
              (unsigned long long)done);
+    if ((int)strlen(text) + 16 > r->w)     /* narrow: the essentials */
+        snprintf(text, sizeof text, "Mesh: %zu/%u down  %s  busy", s->n_nodes, down, rtext);
     unsigned head = ui_attr(v->colors, UI_PAIR_HEAD) | A_BOLD;
     int c = ui_put(r->y, r->x, r->w, head, text);
     char count[32];
@@ -91,13 +93,18 @@ void panel_footer(const struct rect *r, const struct ui_view *v)
         {v->utf8 ? "\u2191\u2193" : "Up/Dn", "Select"},
         {"d", active ? "Drain" : "Undrain"}, {"q", "Quit"},
     };
+    size_t n = sizeof items / sizeof items[0];
     int x = r->x, end = r->x + r->w;
+    /* htop-like: padded labels when they fit, else tight, else without the
+     * selection hint (the arrows still work) */
+    bool pad = r->w >= 72, hint = r->w >= 64;
     unsigned key = A_BOLD, label = ui_attr(v->colors, UI_PAIR_KEY);
-    move(r->y, r->x);
-    for (size_t i = 0; i < sizeof items / sizeof items[0] && x < end; i++) {
+    for (size_t i = 0; i < n && x < end; i++) {
+        if (!hint && i == 4)
+            continue;
         x += ui_put(r->y, x, end - x, key, items[i][0]);
         char l[24];
-        snprintf(l, sizeof l, " %-7s", items[i][1]);
+        snprintf(l, sizeof l, pad ? " %-7s" : " %s", items[i][1]);
         x += ui_put(r->y, x, end - x, label, l);
         if (x < end)
             x += ui_put(r->y, x, end - x, A_NORMAL, " ");

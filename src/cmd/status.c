@@ -35,6 +35,19 @@ static void print_nodes(json_t *nodes)
     }
 }
 
+static void print_discovery(json_t *disc, json_int_t port)
+{
+    printf("links on port %lld; ", (long long)port);
+    if (!json_is_true(json_object_get(disc, "enabled")))
+        printf("mDNS off\n\n");
+    else if (!json_is_true(json_object_get(disc, "daemon_running")))
+        printf("mDNS on, avahi-daemon not running\n\n");
+    else
+        printf("mDNS on as \"%s\", %lld other mesh(es) seen\n\n",
+               json_string_value(json_object_get(disc, "published_name")),
+               (long long)json_integer_value(json_object_get(disc, "foreign_meshes")));
+}
+
 static void print_batches(json_t *batches)
 {
     if (json_array_size(batches) == 0) {
@@ -81,10 +94,12 @@ static int cmd_status_exec(const char *data_dir, int argc, char **argv)
         free(text);
     } else {
         json_t *leader = json_object_get(resp, "leader");
-        printf("node %s (%s), leader %s\n\n",
+        printf("node %s (%s), leader %s\n",
                json_string_value(json_object_get(resp, "name")),
                json_string_value(json_object_get(resp, "id")),
                json_is_string(leader) ? json_string_value(leader) : "none");
+        print_discovery(json_object_get(resp, "discovery"),
+                        json_integer_value(json_object_get(resp, "port")));
         print_nodes(json_object_get(resp, "nodes"));
         print_batches(json_object_get(resp, "batches"));
     }

@@ -1,13 +1,14 @@
 /* ui_demo.c - test fixture: runs the dashboard on a uv loop with fake
  * actions and canned snapshots, for the tmux layout tests.
  *
- *   ui_demo ACTIONS_FILE [--nodes N] [--batches N]
+ *   ui_demo ACTIONS_FILE [--nodes N] [--batches N] [--hostile 1]
  *
  * Every action is appended to ACTIONS_FILE as one line ("submit classic",
  * "cancel 2", "drain 1", "quit"). Snapshots (3 nodes, the third one down;
  * 2 batches, one running) are fed every 250 ms; submitted batches are
  * added to them; "semiprimes100" submissions fail (to show errors). `q`
- * stops the dashboard and the program exits 0. */
+ * stops the dashboard and the program exits 0. --hostile 1 puts terminal
+ * escape sequences and invalid UTF-8 into a peer name and a log line. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,6 +84,13 @@ static void add_node(struct demo *d, const char *id, const char *name, const cha
     n->rate = rate;
     n->done = (uint64_t)(rate * 10);
     n->last_heard_s = heard;
+}
+
+static void make_hostile(struct demo *d)
+{
+    snprintf(d->snap.nodes[1].name, sizeof d->snap.nodes[1].name,
+             "evil\x1b[2J\x1b[Hx\x1b]2;pwned\x07\xff\xfe\r\nend");
+    add_log(d, "peer says \x1b[31mred\x1b[0m \x1b]2;pwned\x07 \xc3\x28 bye");
 }
 
 static void canned(struct demo *d, unsigned extra_nodes, unsigned extra_batches)
@@ -200,15 +208,18 @@ static void demo_quit(void *ud)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: ui_demo ACTIONS_FILE [--nodes N] [--batches N]\n");
+        fprintf(stderr, "usage: ui_demo ACTIONS_FILE [--nodes N] [--batches N] [--hostile 1]\n");
         return 2;
     }
     unsigned extra_nodes = 0, extra_batches = 0;
+    bool hostile = false;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--nodes") == 0)
             extra_nodes = (unsigned)atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--batches") == 0)
             extra_batches = (unsigned)atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--hostile") == 0)
+            hostile = atoi(argv[i + 1]) != 0;
     }
     struct demo *d = calloc(1, sizeof *d);   /* large: not on the stack */
     if (!d)
@@ -220,6 +231,8 @@ int main(int argc, char **argv)
     }
     uv_loop_init(&d->loop);
     canned(d, extra_nodes, extra_batches);
+    if (hostile)
+        make_hostile(d);
     struct ui_actions a = {.ud = d, .submit = demo_submit, .cancel = demo_cancel,
                            .set_drain = demo_set_drain, .quit = demo_quit};
     int rc = ui_start(&d->ui, &d->loop, &a);
