@@ -13,12 +13,12 @@ enum { C_ID, C_STATE, C_PROGRESS, C_DONE, C_UNF, C_NAME, C_N };
 static void fit(struct column *c, int width)
 {
     const struct column init[C_N] = {
-        [C_ID]       = {"ID", 6, 8, 0, 0, true, 0, false},
+        [C_ID]       = {"ID", 5, 8, 0, 0, true, 0, false},
         [C_STATE]    = {"STATE", 9, 9, 0, 0, false, 0, false},
-        [C_PROGRESS] = {"PROGRESS", 14, 50, 0, 2, false, 0, false},
-        [C_DONE]     = {"DONE/TOTAL", 13, 21, 3, 3, true, 0, false},
+        [C_PROGRESS] = {"PROGRESS", 20, 50, 0, 2, false, 0, false},
+        [C_DONE]     = {"DONE/TOTAL", 11, 21, 3, 3, true, 0, false},
         [C_UNF]      = {"UNFACT", 6, 8, 2, 0, true, 0, false},
-        [C_NAME]     = {"NAME", 8, 26, 1, 1, false, 0, false},
+        [C_NAME]     = {"NAME", 8, 24, 1, 1, false, 0, false},
     };
     memcpy(c, init, sizeof init);
     columns_fit(c, C_N, width);

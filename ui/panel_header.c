@@ -20,7 +20,9 @@ static void header_text(char *out, size_t outsz, const struct ui_view *v,
     const char *dash = v->utf8 ? "\u2014" : "-";
     const struct ui_node *self = s->n_nodes > 0 ? &s->nodes[0] : NULL;
     char others[32] = "";
-    if (s->foreign_meshes == 1)
+    if (!s->mdns_enabled)
+        ;                       /* no discovery: nothing known of others */
+    else if (s->foreign_meshes == 1)
         snprintf(others, sizeof others, "  1 other mesh");
     else
         snprintf(others, sizeof others, "  %u other meshes", s->foreign_meshes);
@@ -97,14 +99,14 @@ void panel_footer(const struct rect *r, const struct ui_view *v)
     int x = r->x, end = r->x + r->w;
     /* htop-like: padded labels when they fit, else tight, else without the
      * selection hint (the arrows still work) */
-    bool pad = r->w >= 72, hint = r->w >= 64;
+    bool pad = r->w >= 80, hint = r->w >= 64;
     unsigned key = A_BOLD, label = ui_attr(v->colors, UI_PAIR_KEY);
     for (size_t i = 0; i < n && x < end; i++) {
         if (!hint && i == 4)
             continue;
         x += ui_put(r->y, x, end - x, key, items[i][0]);
         char l[24];
-        snprintf(l, sizeof l, pad ? " %-7s" : " %s", items[i][1]);
+        snprintf(l, sizeof l, pad ? " %-8s" : " %s", items[i][1]);
         x += ui_put(r->y, x, end - x, label, l);
         if (x < end)
             x += ui_put(r->y, x, end - x, A_NORMAL, " ");

@@ -97,6 +97,22 @@ static int add_file_numbers(json_t *req, const char *path)
     return 0;
 }
 
+static void print_help(const struct cmd_entry *self)
+{
+    printf("usage: mesh submit %s\n%s\n\n"
+           "  --start S --count N --step K  the range S, S+K, ... (N numbers; step 1 by default\n"
+           "                                once any of them is given)\n"
+           "  --file F                      one number per line ('-': stdin); blank lines and\n"
+           "                                '#' comments are skipped; any bad line rejects the\n"
+           "                                whole file, naming the line\n"
+           "  --semiprimes BITS --count N   random balanced semiprimes of BITS bits (16..1024),\n"
+           "  [--seed S]                    the same for the same seed on every machine\n"
+           "  --chunk C                     numbers per job (default: adaptive, ~100 ms of work)\n"
+           "  --name NAME                   a label shown in status\n"
+           "Numbers are non-negative decimals below 2^1024. Prints the batch id.\n",
+           self->usage, self->summary);
+}
+
 static int is_uint(const char *s)
 {
     if (*s == '\0')
@@ -131,7 +147,7 @@ static int cmd_submit_exec(const char *data_dir, int argc, char **argv)
         case 'N': json_object_set_new(req, "name", json_string(optarg)); continue;
         case 'h':
             json_decref(req);
-            printf("usage: mesh submit %s\n%s\n", self->usage, self->summary);
+            print_help(self);
             return EXIT_OK;
         default:
             json_decref(req);
@@ -151,11 +167,13 @@ static int cmd_submit_exec(const char *data_dir, int argc, char **argv)
         json_decref(req);
         return cmd_usage_error(self, "unexpected argument");
     }
-    /* Anything but the classic workload gets adaptive chunks unless --chunk. */
+    /* Anything but the classic workload gets step 1 and adaptive chunks
+     * unless given: the classic defaults only make sense together. */
     if (shaped || file != NULL) {
-        json_t *chunk = json_object_get(req, "chunk");
-        if (json_is_integer(chunk))
+        if (json_is_integer(json_object_get(req, "chunk")))
             json_object_set_new(req, "chunk", json_integer(0));
+        if (json_is_integer(json_object_get(req, "step")))
+            json_object_set_new(req, "step", json_integer(1));
     }
     if (file != NULL && add_file_numbers(req, file) != 0) {
         json_decref(req);

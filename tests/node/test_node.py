@@ -80,6 +80,9 @@ class NodeTest(unittest.TestCase):
             f.write("# a comment\n\n" + "\n".join("  %d " % x for x in nums) + "\n")
         r2 = self.submit(n, "--file", path)
         self.assertEqual(n.cli("results", str(r2), "--wait").stdout, coreutils_factor(nums))
+        r6 = self.submit(n, "--start", "10", "--count", "5")  # step 1 unless given
+        self.assertEqual(n.cli("results", str(r6), "--wait").stdout,
+                         coreutils_factor(range(10, 15)))
         r3 = self.submit(n, "--file", "-", input="12\n35\n")
         self.assertEqual(n.cli("results", str(r3), "--wait").stdout, "12: 2 2 3\n35: 5 7\n")
         r4 = self.submit(n, "--semiprimes", "64", "--count", "30", "--seed", "7")

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""The real node's dashboard: `mesh` (no --headless) inside a private tmux
+server; keys drive it exactly as a user would.
+
+    test_node_dashboard.py MESH [NodeDashboardTest.test_name ...]
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tmuxpane import TmuxPane, _alive  # noqa: E402
+
+MESH = None
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+class NodeDashboardTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="mesh-ui-node-")
+        self.pane = None
+
+    def tearDown(self):
+        if self.pane:
+            self.pane.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "mesh.log")) as f:
+                return f.read()
+        except FileNotFoundError:
+            return "(no mesh.log)"
+
+    def wait(self, what, timeout=20.0):
+        try:
+            return self.pane.wait_for(what, timeout)
+        except AssertionError as e:
+            raise AssertionError("%s\nnode log:\n%s" % (e, self.log())) from None
+
+    def start(self, width=100, height=30):
+        self.pane = TmuxPane([MESH, "--authkey", "k", "--data-dir", self.dir,
+                              "--no-mdns", "--port", "0", "--workers", "2",
+                              "--name", "uinode"], width, height)
+        return self.pane
+
+    def test_submit_drain_quit(self):
+        p = self.start()
+        s = self.wait(re.compile(r"^mesh \u2014 uinode \([0-9a-f]{16}\)", re.M))
+        s = self.wait(re.compile(r"^uinode .* self .*\] \d/2", re.M))
+        self.assertIn("mDNS: off", s)
+        self.assertIn("Nodes (1)", s)
+        self.assertRegex(s, r"leader [0-9a-f]{16}")
+        workers = children(p.pid)
+        self.assertGreaterEqual(len(workers), 2, workers)
+
+        p.keys("s")
+        s = self.wait(re.compile(r"submitted batch (\d+) \(classic"))
+        bid = re.search(r"submitted batch (\d+)", s).group(1)
+        row = re.compile(r"^ *>?%s (running|done)\s+\[\|* *\]\s+\d+%%\s+\d+/999\s+\d+ classic"
+                         % bid, re.M)
+        self.wait(row)
+        s = self.wait(re.compile(r"^ *>?%s done\s+\[\|+\] 100%%\s+999/999\s+0 classic"
+                                 % bid, re.M), timeout=60)
+        self.assertIn("Batches (1)", s)
+        # the dashboard and the control socket agree
+        st = subprocess.run([MESH, "--data-dir", self.dir, "status", "--json"],
+                            capture_output=True, text=True, timeout=20)
+        self.assertEqual(st.returncode, 0, st.stderr)
+        self.assertRegex(st.stdout, r'"done":\s*999')
+
+        p.keys("d")
+        s = self.wait(re.compile(r"^uinode .*(draining|drained)", re.M))
+        self.assertIn("d Undrain", s)
+        self.wait(re.compile(r"^uinode .*drained", re.M))
+        p.keys("d")
+        self.wait(re.compile(r"^uinode .*active", re.M))
+
+        p.keys("q")
+        self.assertEqual(p.wait_exit(timeout=20), 0, self.log())
+        for w in workers:                 # the node took its workers along
+            self.assertFalse(_alive(w), "worker %d still running" % w)
+        self.assertIn("uinode", self.log())
+
+    def test_ctrl_c_stops_gracefully(self):
+        # ^C reaches the node's own SIGINT handler (not ncurses'): the node
+        # stops, restores the terminal and exits 0
+        p = self.start(80, 24)
+        self.wait(re.compile(r"^uinode .* self ", re.M))
+        p.keys("C-c")
+        self.assertEqual(p.wait_exit(timeout=20), 0, self.log())
+        self.assertNotIn("Nodes (1)", p.capture())   # left the alternate screen
+
+    def test_resize_keeps_running(self):
+        p = self.start(80, 24)
+        self.wait(re.compile(r"^uinode .* self ", re.M))
+        p.keys("b")
+        self.wait(re.compile(r"done\s+\[\|+\] 100%\s+1000/1000"), timeout=60)
+        for w, h in ((120, 40), (50, 14), (80, 24)):
+            p.resize(w, h)
+            s = self.wait(lambda t, h=h: len(t.rstrip("\n").split("\n")) == h and
+                          "uinode" in t and "100%" in t)
+            for line in s.split("\n"):
+                self.assertLessEqual(len(line), w)
+        p.keys("q")
+        self.assertEqual(p.wait_exit(timeout=20), 0, self.log())
+
+
+if __name__ == "__main__":
+    MESH = os.path.abspath(sys.argv.pop(1))
+    unittest.main()
