@@ -2,6 +2,7 @@
  *
  * Requests are JSON objects with a "cmd" member; every answer has "ok".
  * The CLI (src/cmd/) and the dashboard use exactly these. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,8 +49,10 @@ static int get_u64(json_t *req, const char *key, uint64_t dflt, uint64_t *out)
         const char *s = json_string_value(v);
         char *end;
         if (s[0] >= '0' && s[0] <= '9') {
+            errno = 0;
             unsigned long long x = strtoull(s, &end, 10);
-            if (*end == '\0') {
+            /* Values travel back as JSON integers (signed 64-bit). */
+            if (*end == '\0' && errno == 0 && x <= INT64_MAX) {
                 *out = x;
                 return 0;
             }
@@ -101,20 +104,45 @@ static int list_spec_from_json(struct batch_spec *spec, json_t *numbers, char *e
     return rc;
 }
 
+/* A member that is present must have the right type: silently running
+ * the default workload instead of the one asked for would be worse. */
+static bool present_but_not(json_t *req, const char *key, int (*is_type)(const json_t *))
+{
+    json_t *v = json_object_get(req, key);
+    return v != NULL && !json_is_null(v) && !is_type(v);
+}
+
+static int is_string(const json_t *v) { return json_is_string(v); }
+static int is_string_or_integer(const json_t *v)
+{
+    return json_is_string(v) || json_is_integer(v);
+}
+
 static int spec_from_json(struct batch_spec *spec, json_t *req, char *err, size_t errlen)
 {
+    if (present_but_not(req, "kind", is_string) ||
+        present_but_not(req, "start", is_string_or_integer) ||
+        present_but_not(req, "name", is_string)) {
+        snprintf(err, errlen, "kind and name must be strings, start a string or integer");
+        return -1;
+    }
     const char *kind = json_string_value(json_object_get(req, "kind"));
     uint64_t count, step, bits, seed;
     if (kind == NULL)
         kind = "range";
-    if (get_u64(req, "count", 999, &count) != 0 || get_u64(req, "step", 2, &step) != 0 ||
+    if (get_u64(req, "count", 999, &count) != 0 || get_u64(req, "step", 1, &step) != 0 ||
         get_u64(req, "bits", 64, &bits) != 0 || get_u64(req, "seed", 1, &seed) != 0) {
         snprintf(err, errlen, "count, step, bits and seed must be non-negative integers");
         return -1;
     }
     if (strcmp(kind, "range") == 0) {
         json_t *start = json_object_get(req, "start");
+        char digits[32];
         const char *s = json_is_string(start) ? json_string_value(start) : "999999999999";
+        if (json_is_integer(start)) {
+            snprintf(digits, sizeof digits, "%" JSON_INTEGER_FORMAT, json_integer_value(start));
+            s = digits;
+        }
         return batch_range_init(spec, s, step, count, err, errlen);
     }
     if (strcmp(kind, "semiprimes") == 0) {
@@ -145,6 +173,11 @@ static void api_submit(struct node *n, struct control_conn *c, json_t *req)
         return;
     }
     cmd.spec.chunk = (uint32_t)chunk;
+    if (name != NULL && strlen(name) >= sizeof cmd.name) {
+        control_reply_error(c, "name longer than %zu bytes", sizeof cmd.name - 1);
+        qcmd_free(&cmd);
+        return;
+    }
     if (name != NULL)
         snprintf(cmd.name, sizeof cmd.name, "%s", name);
     uint64_t id;
@@ -229,10 +262,13 @@ static void api_results(struct node *n, struct control_conn *c, json_t *req)
     n->waiters = w;
 }
 
+/* Takes the ready waiters off the list before answering any: an answer
+ * lets that connection's next request run at once, and that request may
+ * commit and wake waiters again, changing the list under us. */
 void api_wake_waiters(struct node *n)
 {
-    struct results_waiter **pp = &n->waiters;
-    while (*pp != NULL) {
+    struct results_waiter *ready = NULL, **tail = &ready;
+    for (struct results_waiter **pp = &n->waiters; *pp != NULL;) {
         struct results_waiter *w = *pp;
         struct batch_info info;
         if (!waiter_ready(n, w, &info)) {
@@ -240,6 +276,14 @@ void api_wake_waiters(struct node *n)
             continue;
         }
         *pp = w->next;
+        w->next = NULL;
+        *tail = w;
+        tail = &w->next;
+    }
+    while (ready != NULL) {
+        struct results_waiter *w = ready;
+        struct batch_info info;
+        ready = w->next;
         if (queue_batch_get(n->queue, w->batch_id, &info) == 0)
             control_reply(w->conn, results_answer(n, &info, w->from, w->max));
         else

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 struct control_conn {
@@ -87,6 +88,10 @@ static void close_conn(struct control_conn *c)
 
 static void send_json(struct control_conn *c, json_t *resp)
 {
+    /* json_pack returns NULL on bad input (e.g. invalid UTF-8): the client
+     * still gets an answer rather than a silent close. */
+    if (resp == NULL)
+        resp = json_pack("{s:b, s:s}", "ok", 0, "error", "internal error building the answer");
     char *text = json_dumps(resp, JSON_COMPACT);
     json_decref(resp);
     struct write_req *wr = malloc(sizeof *wr);
@@ -164,19 +169,18 @@ static void handle_first_line(struct control_conn *c, char *nl)
     json_decref(req);
 }
 
-/* Handles complete lines while no request is pending. */
+/* Handles complete lines while no request is pending. Reading goes on
+ * while one is pending (the bytes wait in the buffer, capped by
+ * CONTROL_MAX_REQUEST), so a client that hangs up during a long wait is
+ * noticed at once and its waiter dropped. */
 static void process_lines(struct control_conn *c)
 {
     while (!c->pending && !c->closing) {
         char *nl = c->len > 0 ? memchr(c->buf, '\n', c->len) : NULL;
-        if (nl == NULL) {
-            uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+        if (nl == NULL)
             return;
-        }
         handle_first_line(c, nl);
     }
-    if (c->pending && !c->closing)
-        uv_read_stop((uv_stream_t *)&c->pipe);
 }
 
 void control_reply(struct control_conn *c, json_t *resp)
@@ -191,6 +195,21 @@ void control_reply(struct control_conn *c, json_t *resp)
         process_lines(c);
 }
 
+/* Drops a multi-byte UTF-8 sequence cut short at the end of s (snprintf
+ * truncates by bytes; JSON strings must be valid UTF-8). */
+static void trim_partial_utf8(char *s)
+{
+    size_t len = strlen(s), i = len;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80 && len - i < 3)
+        i--;
+    if (i == 0 || ((unsigned char)s[i - 1] & 0x80) == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (len - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
 void control_reply_error(struct control_conn *c, const char *fmt, ...)
 {
     char msg[1024];
@@ -198,6 +217,7 @@ void control_reply_error(struct control_conn *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    trim_partial_utf8(msg);
     control_reply(c, json_pack("{s:b, s:s}", "ok", 0, "error", msg));
 }
 
@@ -236,6 +256,13 @@ static void free_on_close(uv_handle_t *h)
 int control_start(struct control **out, const struct control_config *cfg,
                   char *err, size_t errlen)
 {
+    struct sockaddr_un addr;
+    if (strlen(cfg->path) >= sizeof addr.sun_path) {
+        /* libuv would silently bind a truncated path. */
+        snprintf(err, errlen, "control socket path %s is longer than %zu bytes: "
+                 "use a shorter --data-dir", cfg->path, sizeof addr.sun_path - 1);
+        return -1;
+    }
     struct control *ctl = calloc(1, sizeof *ctl);
     if (ctl == NULL)
         return -1;

@@ -2,6 +2,7 @@
 #include "node.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +26,15 @@ static int node_commit(struct node *n, const struct qcmd *cmd, uint64_t *batch_i
     return rc;
 }
 
-static void commit_pending_batch(struct node *n, uint64_t batch_id)
+/* Returns -1 when out of memory: the results stay pending for the next
+ * loop iteration. */
+static int commit_pending_batch(struct node *n, uint64_t batch_id)
 {
     struct pending_results *p = &n->pending;
     struct qcmd cmd = {.type = QCMD_COMPLETE, .batch_id = batch_id};
     cmd.results = malloc(p->n * sizeof *cmd.results);
     if (cmd.results == NULL)
-        return;
+        return -1;
     size_t kept = 0;
     for (size_t i = 0; i < p->n; i++) {
         if (p->batch_ids[i] == batch_id)
@@ -47,12 +50,14 @@ static void commit_pending_batch(struct node *n, uint64_t batch_id)
         mlog(&n->log, LOG_WARN, "results for batch %llu: %s",
              (unsigned long long)batch_id, err);
     qcmd_free(&cmd);
+    return 0;
 }
 
 static void commit_pending(struct node *n)
 {
     while (n->pending.n > 0)
-        commit_pending_batch(n, n->pending.batch_ids[0]);
+        if (commit_pending_batch(n, n->pending.batch_ids[0]) != 0)
+            return;
 }
 
 static void on_commit_check(uv_check_t *h)
@@ -121,10 +126,18 @@ static void give_up_on(struct node *n, uint64_t batch_id, uint64_t index)
     add_pending(n, batch_id, index, text);
 }
 
+static bool batch_running(const struct node *n, uint64_t batch_id)
+{
+    struct batch_info info;
+    return queue_batch_get(n->queue, batch_id, &info) == 0 && info.state == BATCH_RUNNING;
+}
+
 static void on_job_end(void *ud, const struct sched_job *job, uint64_t next,
                        enum worker_end why)
 {
     struct node *n = ud;
+    if (!batch_running(n, job->batch_id))
+        return; /* cancelled (or done) meanwhile: nothing to give back */
     switch (why) {
     case WORKER_JOB_DONE:
     case WORKER_JOB_ABORTED:
@@ -288,7 +301,8 @@ static int claim_data_dir(struct node *n)
     if (datadir_ensure(n->cfg->data_dir, err, sizeof err) != 0 ||
         (n->lock_fd = datadir_lock(n->cfg->data_dir, err, sizeof err)) < 0 ||
         mesh_keys_load_or_create(&n->keys, n->cfg->data_dir, err, sizeof err) != 0 ||
-        datadir_control_path(n->cfg->data_dir, n->control_path, sizeof n->control_path) != 0) {
+        (datadir_control_path(n->cfg->data_dir, n->control_path, sizeof n->control_path) != 0 &&
+         snprintf(err, sizeof err, "data dir path too long: %s", n->cfg->data_dir) > 0)) {
         mlog(&n->log, LOG_ERROR, "%s", err);
         return -1;
     }
@@ -300,11 +314,18 @@ static int claim_data_dir(struct node *n)
     return 0;
 }
 
+/* Seconds to whole milliseconds, rounding up: a tiny budget must not
+ * become 0, which means unlimited. */
+static uint64_t budget_ms(double seconds)
+{
+    return seconds <= 0 ? 0 : (uint64_t)ceil(seconds * 1000.0);
+}
+
 static int start_pool(struct node *n)
 {
     struct worker_pool_config wc = {
         .loop = &n->loop, .log = &n->log, .count = n->cfg->workers,
-        .budget_ms = (uint64_t)(n->cfg->number_timeout_s * 1000.0), .ud = n,
+        .budget_ms = budget_ms(n->cfg->number_timeout_s), .ud = n,
         .stderr_fd = n->log_out != NULL ? fileno(n->log_out) : STDERR_FILENO,
         .make_number = make_number, .on_result = on_result,
         .on_job_end = on_job_end, .on_idle = on_idle,

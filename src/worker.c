@@ -88,16 +88,20 @@ static void feed(struct worker *w)
         return;
     size_t len = 0;
     char num[MESH_MAX_DIGITS + 2];
-    for (uint64_t i = 0; i < n; i++, w->next_send++) {
-        if (w->pool->cfg.make_number(w->pool->cfg.ud, w->job.batch_id, w->next_send,
+    uint64_t index = w->next_send;
+    for (uint64_t i = 0; i < n; i++, index++) {
+        if (w->pool->cfg.make_number(w->pool->cfg.ud, w->job.batch_id, index,
                                      num, sizeof num) != 0)
             snprintf(num, sizeof num, "0"); /* batch gone: answer is discarded */
         len += (size_t)snprintf(wr->data + len, per, "%llu %s\n",
-                                (unsigned long long)w->next_send, num);
+                                (unsigned long long)index, num);
     }
     uv_buf_t buf = uv_buf_init(wr->data, (unsigned)len);
-    if (uv_write(&wr->req, (uv_stream_t *)&w->to_child, &buf, 1, on_written) != 0)
+    if (uv_write(&wr->req, (uv_stream_t *)&w->to_child, &buf, 1, on_written) != 0) {
         free(wr);
+        return; /* not sent: the next answer (or respawn) tries again */
+    }
+    w->next_send = index; /* only what really went out counts as sent */
 }
 
 /* ---- deadlines ---------------------------------------------------------- */
@@ -112,7 +116,8 @@ static void on_deadline(uv_timer_t *t)
          w->proc.pid, (unsigned long long)w->head, (unsigned long long)w->job.batch_id);
     w->killing = true;
     w->kill_reason = WORKER_JOB_TIMEOUT;
-    uv_process_kill(&w->proc, SIGKILL);
+    if (!w->exited) /* after exit the pid may already be someone else's */
+        uv_process_kill(&w->proc, SIGKILL);
 }
 
 static void arm_deadline(struct worker *w)
@@ -152,7 +157,8 @@ static void kill_for_protocol_error(struct worker *w, const char *why)
     mlog(w->pool->cfg.log, LOG_ERROR, "worker %d: %s; restarting it", w->proc.pid, why);
     w->killing = true;
     w->kill_reason = WORKER_JOB_CRASHED;
-    uv_process_kill(&w->proc, SIGKILL);
+    if (!w->exited)
+        uv_process_kill(&w->proc, SIGKILL);
 }
 
 static void finish_job(struct worker *w, enum worker_end why)

@@ -102,30 +102,43 @@ struct curves {
     uint64_t a24[ECM_LANES];
 };
 
-/* Suyama's curves for sigma, sigma+1, ...: x = u^3 / v^3 and
- * a24 = (v-u)^3 (3u+v) / (16 u^3 v) with u = sigma^2 - 5, v = 4 sigma.
- * All lanes share one inversion (Montgomery's batch trick). Returns 1 when
- * the curves are usable, a factor of n found on the way, or n when some
- * curve is degenerate (the caller moves on to the next sigmas). */
-static uint64_t curves_init(const struct mont64 *m, uint64_t sigma,
+/* Curve number idx as a24 = num_a / den and x0 = num_x / den (Montgomery
+ * form): Suyama's curve for sigma = 6 + idx, x0 = u^3 / v^3 and
+ * a24 = (v-u)^3 (3u+v) / (16 u^3 v), u = sigma^2 - 5, v = 4 sigma.
+ * Curves with rational torsion Z/2 x Z/8 (group order divisible by 16, as
+ * micro-ecm in YAFU uses) were tried in place of the first twelve: the
+ * success rate per curve at B1 = 205, B2 = 4100 on balanced 64-bit
+ * semiprimes was the same as Suyama's (0.165 against 0.163, measured), so
+ * they were not kept. */
+static void curve_fraction(const struct mont64 *m, uint64_t idx,
+                           uint64_t *num_x, uint64_t *num_a, uint64_t *den)
+{
+    uint64_t sigma = 6 + idx;
+    uint64_t s = mont_to(m, sigma);
+    uint64_t u = mont_sub(m, mont_sqr(m, s), mont_to(m, 5));
+    uint64_t v = mont_add(m, mont_add(m, s, s), mont_add(m, s, s));
+    uint64_t u3 = mont_mul(m, mont_sqr(m, u), u);
+    uint64_t v3 = mont_mul(m, mont_sqr(m, v), v);
+    uint64_t sixteen_u3v = mont_mul(m, mont_mul(m, mont_to(m, 16), u3), v);
+    uint64_t vmu = mont_sub(m, v, u);
+    uint64_t t = mont_add(m, mont_add(m, u, u), mont_add(m, u, v));
+    /* Over the common denominator 16 u^3 v^4: */
+    *num_x = mont_mul(m, u3, sixteen_u3v);
+    *num_a = mont_mul(m, mont_mul(m, mont_mul(m, mont_sqr(m, vmu), vmu), t), v3);
+    *den = mont_mul(m, sixteen_u3v, v3);
+}
+
+/* Curves first, first + 1, ... (see curve_fraction), one per lane. All
+ * lanes share one inversion (Montgomery's batch trick). Returns 1 when the
+ * curves are usable, a factor of n found on the way, or n when some curve
+ * is degenerate (the caller moves on to the next curves). */
+static uint64_t curves_init(const struct mont64 *m, uint64_t first,
                             struct curves *c)
 {
     uint64_t num_x[ECM_LANES], num_a[ECM_LANES], den[ECM_LANES];
-    uint64_t five = mont_to(m, 5), sixteen = mont_to(m, 16);
     uint64_t all = m->one;
     for (int l = 0; l < ECM_LANES; l++) {
-        uint64_t s = mont_to(m, sigma + (uint64_t)l);
-        uint64_t u = mont_sub(m, mont_sqr(m, s), five);
-        uint64_t v = mont_add(m, mont_add(m, s, s), mont_add(m, s, s));
-        uint64_t u3 = mont_mul(m, mont_sqr(m, u), u);
-        uint64_t v3 = mont_mul(m, mont_sqr(m, v), v);
-        uint64_t sixteen_u3v = mont_mul(m, mont_mul(m, sixteen, u3), v);
-        uint64_t vmu = mont_sub(m, v, u);
-        uint64_t t = mont_add(m, mont_add(m, u, u), mont_add(m, u, v));
-        /* Over the common denominator 16 u^3 v^4: */
-        num_x[l] = mont_mul(m, u3, sixteen_u3v);
-        num_a[l] = mont_mul(m, mont_mul(m, mont_mul(m, mont_sqr(m, vmu), vmu), t), v3);
-        den[l] = mont_mul(m, sixteen_u3v, v3);
+        curve_fraction(m, first + (uint64_t)l, &num_x[l], &num_a[l], &den[l]);
         all = mont_mul(m, all, den[l]);
     }
     uint64_t all_plain = mont_from(m, all);
@@ -177,15 +190,17 @@ static const struct prac_chain *chain_for(uint64_t b1)
     return NULL;
 }
 
-/* Stage 2 state of all lanes: baby[j] = [j]Q for odd j <= D/2 with the
- * products X*Z, and the giant steps [gm*D]Q. */
+/* Giant steps stored at once: (B2 + D/2) / D + 1 for the largest B2 that
+ * params_for picks (25 * 205 -> 26), with room to spare. */
+enum { ECM_MAX_GIANTS = 48 };
+
+/* Stage 2 state of all lanes: baby[j] = [j]Q for j = +-1 mod 6, j <= D/2
+ * (only those coprime to D are used), and the normalised x = X/Z of the
+ * used baby steps and of the giant steps [g*D]Q. */
 struct stage2 {
     struct lanes baby[ECM_HALF_D + 1];
-    uint64_t baby_xz[ECM_HALF_D + 1][ECM_LANES];
-    struct lanes step, giant, prev;
-    uint64_t giant_xz[ECM_LANES];
-    uint64_t gm;
-    uint64_t acc[ECM_LANES];
+    uint64_t baby_x[ECM_HALF_D + 1][ECM_LANES];
+    uint64_t giant_x[ECM_MAX_GIANTS][ECM_LANES];
 };
 
 static bool coprime_to_d(uint64_t j)
@@ -193,72 +208,116 @@ static bool coprime_to_d(uint64_t j)
     return j % 3 != 0 && j % 5 != 0 && j % 7 != 0;
 }
 
-static void stage2_init(const struct mont64 *m, const struct curves *c,
-                        const struct lanes *q, struct stage2 *s)
+/* Fills s->baby and returns [D]Q in *step. */
+static void stage2_baby(const struct mont64 *m, const struct curves *c,
+                        const struct lanes *q, struct stage2 *s,
+                        struct lanes *step)
 {
-    struct lanes q2;
+    /* Only j = +-1 mod 6 are ever used (j coprime to D), so two
+     * progressions of step 6 build them: 37 additions and 3 doublings
+     * instead of 52 and 2 for every odd j (the layout of micro-ecm's
+     * stage 2 init). [D]Q = [107]Q + [103]Q, difference [4]Q. */
+    struct lanes q2, q3, q4, q6, b107;
     xdbl(m, q, c->a24, &q2);
+    xadd(m, &q2, q, q, &q3);
+    xdbl(m, &q3, c->a24, &q6);
+    xdbl(m, &q2, c->a24, &q4);
     s->baby[1] = *q;
-    xadd(m, &q2, q, q, &s->baby[3]);
-    for (int j = 5; j <= ECM_HALF_D; j += 2)
-        xadd(m, &s->baby[j - 2], &q2, &s->baby[j - 4], &s->baby[j]);
-    for (int j = 1; j <= ECM_HALF_D; j += 2)
-        if (coprime_to_d((uint64_t)j))
-            for (int l = 0; l < ECM_LANES; l++)
-                s->baby_xz[j][l] = mont_mul(m, s->baby[j].x[l], s->baby[j].z[l]);
-    xdbl(m, &s->baby[ECM_HALF_D], c->a24, &s->step); /* [D]Q */
-    s->giant = s->step;
-    s->gm = 1;
-    for (int l = 0; l < ECM_LANES; l++) {
-        s->giant_xz[l] = mont_mul(m, s->giant.x[l], s->giant.z[l]);
-        s->acc[l] = m->one;
-    }
+    xadd(m, &q3, &q2, q, &s->baby[5]);
+    xadd(m, &q6, q, &s->baby[5], &s->baby[7]);
+    xadd(m, &s->baby[5], &q6, q, &s->baby[11]); /* difference [-1]Q */
+    for (int j = 17; j <= ECM_HALF_D; j += 6)
+        xadd(m, &s->baby[j - 6], &q6, &s->baby[j - 12], &s->baby[j]);
+    for (int j = 13; j <= ECM_HALF_D; j += 6)
+        xadd(m, &s->baby[j - 6], &q6, &s->baby[j - 12], &s->baby[j]);
+    xadd(m, &s->baby[101], &q6, &s->baby[95], &b107);
+    xadd(m, &b107, &s->baby[103], &q4, step);
 }
 
-static void giant_advance(const struct mont64 *m, const struct curves *c,
-                          struct stage2 *s, uint64_t want)
+/* x = X/Z for every (X, Z) of the list with one inversion (Montgomery's
+ * batch trick). Returns 1, or the product of all Z (a multiple of a factor
+ * of n, or n) when it is not invertible: some point is the identity modulo
+ * a factor, which is what ECM looks for. */
+enum { ECM_MAX_NORMALISE = (ECM_HALF_D + ECM_MAX_GIANTS) * ECM_LANES };
+static uint64_t normalise(const struct mont64 *m, const uint64_t *const *xs,
+                          const uint64_t *const *zs, uint64_t *const *out,
+                          int count)
 {
-    while (s->gm < want) {
-        struct lanes next;
-        if (s->gm == 1)
-            xdbl(m, &s->giant, c->a24, &next);
-        else
-            xadd(m, &s->giant, &s->step, &s->prev, &next);
-        s->prev = s->giant;
-        s->giant = next;
-        s->gm++;
+    uint64_t prefix[ECM_MAX_NORMALISE];
+    uint64_t all = m->one;
+    for (int i = 0; i < count; i++) {
+        all = mont_mul(m, all, *zs[i]);
+        prefix[i] = all;
     }
-    for (int l = 0; l < ECM_LANES; l++)
-        s->giant_xz[l] = mont_mul(m, s->giant.x[l], s->giant.z[l]);
+    uint64_t all_plain = mont_from(m, all);
+    if (gcd_u64(all_plain, m->n) != 1)
+        return all;
+    uint64_t inv = mont_to(m, inverse_mod(all_plain, m->n));
+    for (int i = count - 1; i >= 0; i--) {
+        uint64_t zinv = i > 0 ? mont_mul(m, inv, prefix[i - 1]) : inv;
+        inv = mont_mul(m, inv, *zs[i]);
+        *out[i] = mont_mul(m, *xs[i], zinv);
+    }
+    return 1;
 }
 
-/* acc *= X_g Z_j - X_j Z_g for every j in mask (bit i stands for j = 2i+1):
- * one product per j as (X_g - X_j)(Z_g + Z_j) - X_g Z_g + X_j Z_j. Both
- * primes gm*D - j and gm*D + j are covered by the same j. */
-static void stage2_window(const struct mont64 *m, struct stage2 *s,
-                          uint64_t mask)
+/* acc *= x_g - x_j for every j in mask (bit i stands for j = 2i+1). */
+static void stage2_window(const struct mont64 *m, const struct stage2 *s,
+                          uint64_t g, uint64_t mask, uint64_t acc[ECM_LANES])
 {
     while (mask != 0) {
         int j = 2 * __builtin_ctzll(mask) + 1;
         mask &= mask - 1;
-        const struct lanes *b = &s->baby[j];
-        for (int l = 0; l < ECM_LANES; l++) {
-            uint64_t t = mont_mul(m, mont_sub(m, s->giant.x[l], b->x[l]),
-                                  mont_add(m, s->giant.z[l], b->z[l]));
-            t = mont_add(m, mont_sub(m, t, s->giant_xz[l]), s->baby_xz[j][l]);
-            s->acc[l] = mont_mul(m, s->acc[l], t);
-        }
+        for (int l = 0; l < ECM_LANES; l++)
+            acc[l] = mont_mul(m, acc[l], mont_sub(m, s->giant_x[g][l], s->baby_x[j][l]));
     }
 }
 
 /* Covers every prime p in (b1, b2]; returns the per-lane products, a
- * multiple of the factor exactly when some such p divides the order. */
+ * multiple of the factor exactly when some such p divides the order.
+ * With baby and giant steps normalised (Z = 1), the term for the pair of
+ * primes g*D +- j is x_g - x_j: no product but the accumulation itself,
+ * where the unnormalised cross product X_g Z_j - X_j Z_g costs two (one
+ * with the X*Z trick). The normalisation costs ~3 products per point and
+ * one inversion, far fewer than the ~450 terms it saves a product on. */
 static void stage2(const struct mont64 *m, const struct curves *c,
                    const struct lanes *q, uint64_t b1, uint64_t b2,
                    uint64_t acc[ECM_LANES])
 {
     struct stage2 s;
-    stage2_init(m, c, q, &s);
+    struct lanes giant[ECM_MAX_GIANTS];
+    stage2_baby(m, c, q, &s, &giant[1]);
+    uint64_t giants = (b2 + ECM_HALF_D) / ECM_D; /* last window used */
+    if (giants > ECM_MAX_GIANTS - 1)
+        giants = ECM_MAX_GIANTS - 1; /* not reached: params_for keeps B2 small */
+    for (uint64_t g = 2; g <= giants; g++) {
+        if (g == 2)
+            xdbl(m, &giant[1], c->a24, &giant[2]);
+        else
+            xadd(m, &giant[g - 1], &giant[1], &giant[g - 2], &giant[g]);
+    }
+    const uint64_t *xs[ECM_MAX_NORMALISE], *zs[ECM_MAX_NORMALISE];
+    uint64_t *out[ECM_MAX_NORMALISE];
+    int count = 0;
+    for (int l = 0; l < ECM_LANES; l++) {
+        for (int j = 1; j <= ECM_HALF_D; j += 2) {
+            if (!coprime_to_d((uint64_t)j))
+                continue;
+            xs[count] = &s.baby[j].x[l];
+            zs[count] = &s.baby[j].z[l];
+            out[count++] = &s.baby_x[j][l];
+        }
+        for (uint64_t g = 1; g <= giants; g++) {
+            xs[count] = &giant[g].x[l];
+            zs[count] = &giant[g].z[l];
+            out[count++] = &s.giant_x[g][l];
+        }
+    }
+    uint64_t bad = normalise(m, xs, zs, out, count);
+    for (int l = 0; l < ECM_LANES; l++)
+        acc[l] = bad != 1 ? bad : m->one;
+    if (bad != 1)
+        return;
     uint64_t window = 0, mask = 0;
     for (int i = 0; i < SMALL_PRIMES_COUNT; i++) {
         uint64_t p = small_primes[i].p;
@@ -266,27 +325,22 @@ static void stage2(const struct mont64 *m, const struct curves *c,
             continue;
         if (p > b2)
             break;
-        uint64_t want = (p + ECM_HALF_D) / ECM_D;
-        if (want == 0) { /* p < D/2: [p]Q is a baby step itself */
+        uint64_t g = (p + ECM_HALF_D) / ECM_D;
+        if (g == 0) { /* p < D/2: [p]Q is a baby step itself */
             for (int l = 0; l < ECM_LANES; l++)
-                s.acc[l] = mont_mul(m, s.acc[l], s.baby[p].z[l]);
+                acc[l] = mont_mul(m, acc[l], s.baby[p].z[l]);
             continue;
         }
-        if (want != window) {
-            if (mask != 0)
-                stage2_window(m, &s, mask);
-            giant_advance(m, c, &s, want);
-            window = want;
+        if (g != window) {
+            stage2_window(m, &s, window, mask, acc);
+            window = g;
             mask = 0;
         }
-        uint64_t md = want * ECM_D;
+        uint64_t md = g * ECM_D;
         uint64_t j = p > md ? p - md : md - p;
-        mask |= 1ULL << (j / 2);
+        mask |= 1ULL << (j / 2); /* g*D - j and g*D + j share one term */
     }
-    if (mask != 0)
-        stage2_window(m, &s, mask);
-    for (int l = 0; l < ECM_LANES; l++)
-        acc[l] = s.acc[l];
+    stage2_window(m, &s, window, mask, acc);
 }
 
 /* gcd of n with the product of the lanes' values; when that is n (lanes
@@ -317,7 +371,11 @@ static struct ecm_params params_for(uint64_t n)
     /* Bigger inputs have bigger smallest factors: grow B1 with them. */
     int bits = 64 - __builtin_clzll(n);
     uint64_t b1 = bits <= 44 ? 47 : bits <= 52 ? 85 : bits <= 58 ? 125 : 205;
-    return (struct ecm_params){b1, 20 * b1};
+    /* B2 = 25 B1 since stage 2 terms cost one product (normalised points):
+     * on balanced 64-bit semiprimes 20, 25, 30, 40 B1 gave 54.7, 53.6,
+     * 53.5, 55.6 us of ECM per number, and B1 = 165 / 250 were slower at
+     * every B2 (measured with 2 lanes and the PRAC chains). */
+    return (struct ecm_params){b1, 25 * b1};
 }
 
 uint64_t u64_ecm(uint64_t n)
@@ -328,9 +386,9 @@ uint64_t u64_ecm(uint64_t n)
     const struct prac_chain *chain = chain_for(par.b1);
     if (chain == NULL)
         return 0; /* unreachable: the caller falls back to rho */
-    for (uint64_t sigma = 6; sigma < 6 + ECM_MAX_CURVES; sigma += ECM_LANES) {
+    for (uint64_t idx = 0; idx < ECM_MAX_CURVES; idx += ECM_LANES) {
         struct curves c;
-        uint64_t g = curves_init(&m, sigma, &c);
+        uint64_t g = curves_init(&m, idx, &c);
         if (g != 1) {
             if (g != n)
                 return g;

@@ -37,7 +37,9 @@ class Node:
         self.dir = data_dir or tempfile.mkdtemp(prefix="mesh-test-")
         self.port = port if port is not None else free_port()
         self.name = name or os.path.basename(self.dir)
-        args = [mesh, "--authkey", authkey, "--data-dir", self.dir, "--headless",
+        # authkey=None: the key comes from extra (--authkey-file) or env.
+        args = [mesh] + (["--authkey", authkey] if authkey is not None else []) + [
+                "--data-dir", self.dir, "--headless",
                 "--name", self.name, "--workers", str(workers), "--port", str(self.port),
                 "--log-file", os.path.join(self.dir, "node.log")]
         if not mdns:

@@ -34,6 +34,15 @@ def gp_factor(numbers):
     return r.stdout
 
 
+def alive(pid):
+    """True while pid runs (a zombie awaiting its reaper counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def batch(node, bid):
     for b in node.status()["batches"]:
         if b["id"] == bid:
@@ -138,9 +147,13 @@ class NodeTest(unittest.TestCase):
         done = batch(n, bid)["done"]
         time.sleep(0.5)
         self.assertEqual(batch(n, bid)["done"], done)
-        # Results so far are still served, and a cancelled batch ends --wait.
+        # Results so far are still served (correct ones), and a cancelled
+        # batch ends --wait instead of hanging.
         out = n.cli("results", str(bid), "--wait", timeout=20).stdout
-        self.assertLessEqual(len(out.splitlines()), done)
+        lines = out.splitlines()
+        self.assertGreater(len(lines), 0)
+        self.assertLessEqual(len(lines), done)
+        self.assertEqual(out, gp_factor(int(l.split(":")[0]) for l in lines))
 
     def test_drain_and_undrain(self):
         n = self.start()
@@ -217,9 +230,7 @@ class NodeTest(unittest.TestCase):
         self.assertEqual(len(hung), 1, hung)
         num = hung[0].split(":")[0]
         self.assertEqual(hung[0], "%s: unfactored:%s" % (num, num))
-        self.assertFalse(os.path.exists("/proc/%d" % victim) and
-                         open("/proc/%d/stat" % victim).read().split(")")[1].split()[0]
-                         not in "Z", "hung worker still alive")
+        self.assertFalse(alive(victim), "hung worker still alive")
         self.assertIn("exceeded its budget", n.log())
 
     # -- bad input and start-up errors ------------------------------------------
@@ -264,6 +275,80 @@ class NodeTest(unittest.TestCase):
         s.close()
         self.assertEqual(n.status()["batches"], [])
 
+    def test_pipelined_requests_all_answered(self):
+        # Several requests in one write: each gets its answer, in order,
+        # including a results wait that a later request in the same write
+        # (a cancel from another connection) releases.
+        import socket
+        n = self.start()
+        a = self.submit(n, "--semiprimes", "110", "--count", "100000")
+        c1 = socket.socket(socket.AF_UNIX)
+        c1.connect(os.path.join(n.dir, "control.sock"))
+        c1.sendall(b'{"cmd":"results","batch":%d,"from":99999,"wait":true}\n'
+                   b'{"cmd":"status"}\n{"cmd":"bogus"}\n' % a)
+        n.cli("cancel", str(a))
+        f = c1.makefile()
+        answers = [json.loads(f.readline()) for _ in range(3)]
+        c1.close()
+        self.assertEqual(answers[0]["state"], "cancelled")
+        self.assertIn("nodes", answers[1])
+        self.assertFalse(answers[2]["ok"])
+        self.assertIsNone(n.proc.poll())
+
+    def test_client_hanging_up_during_wait_is_forgotten(self):
+        n = self.start()
+        n.cli("drain")
+        bid = self.submit(n, "--count", "10")
+        fds = len(os.listdir("/proc/%d/fd" % n.pid))
+        for _ in range(30):
+            p = subprocess.Popen([MESH, "--data-dir", n.dir, "results", str(bid), "--wait"],
+                                 stdout=subprocess.DEVNULL)
+            time.sleep(0.05)
+            p.kill()
+            p.wait()
+        wait_for(lambda: len(os.listdir("/proc/%d/fd" % n.pid)) <= fds + 2,
+                 what="control connections closed")
+        n.cli("undrain")
+        self.assertEqual(len(n.cli("results", str(bid), "--wait").stdout.splitlines()), 10)
+
+    def test_bad_json_values_rejected(self):
+        import socket
+        n = self.start()
+        bad = [
+            {"cmd": "submit", "step": "18446744073709551616"},
+            {"cmd": "submit", "kind": 7},
+            {"cmd": "submit", "start": [1]},
+            {"cmd": "submit", "count": -5},
+            {"cmd": "submit", "name": "é" * 40},
+            {"cmd": "results", "batch": "x"},
+            {"cmd": "x" + "é" * 600},
+        ]
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(os.path.join(n.dir, "control.sock"))
+        f = s.makefile()
+        for req in bad:
+            s.sendall(json.dumps(req).encode() + b"\n")
+            answer = json.loads(f.readline())
+            self.assertFalse(answer["ok"], req)
+            self.assertTrue(answer["error"], req)
+        s.sendall(b'{"cmd":"submit","start":10,"count":3}\n')
+        self.assertTrue(json.loads(f.readline())["ok"])
+        s.close()
+        bid = n.status()["batches"][0]["id"]
+        self.assertEqual(n.cli("results", str(bid), "--wait").stdout, "10: 2 5\n11: 11\n12: 2 2 3\n")
+
+    def test_data_dir_too_long_for_socket(self):
+        d = tempfile.mkdtemp()
+        long_dir = os.path.join(d, "x" * 100)
+        try:
+            r = subprocess.run([MESH, "--authkey", "k", "--data-dir", long_dir, "--headless",
+                                "--no-mdns", "--port", "0"], capture_output=True, text=True,
+                               timeout=20)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("longer than", r.stderr)
+        finally:
+            subprocess.run(["rm", "-rf", d])
+
     def test_help_and_version(self):
         for cmd in ("submit", "results", "status", "cancel", "drain", "undrain", "factor"):
             r = subprocess.run([MESH, cmd, "--help"], capture_output=True, text=True)
@@ -298,25 +383,25 @@ class NodeTest(unittest.TestCase):
         n = self.start(authkey="s3cret-k3y-on-argv")
         with open("/proc/%d/cmdline" % n.pid, "rb") as f:
             self.assertNotIn(b"s3cret-k3y-on-argv", f.read())
+        # A key from a file and one from the environment are the same key as
+        # on argv: nodes using them link to the argv node (and a wrong one
+        # would not: see the net tests).
         keyfile = os.path.join(n.dir, "keyfile")
         with open(keyfile, "w") as f:
-            f.write("from-a-file\n")
-        d2 = tempfile.mkdtemp()
-        env = dict(os.environ, MESH_AUTHKEY="from-env")
-        for args, e in (([MESH, "--authkey-file", keyfile], None), ([MESH], env)):
-            d = tempfile.mkdtemp()
-            p = subprocess.Popen(args + ["--data-dir", d, "--headless", "--no-mdns",
-                                         "--port", "0", "--workers", "1"],
-                                 env=e, stderr=subprocess.DEVNULL)
-            try:
-                wait_for(lambda: subprocess.run([MESH, "--data-dir", d, "status"],
-                                                capture_output=True).returncode == 0,
-                         what="node with key from file/env")
-            finally:
-                p.send_signal(signal.SIGTERM)
-                p.wait(timeout=10)
-                subprocess.run(["rm", "-rf", d])
-        os.rmdir(d2)
+            f.write("s3cret-k3y-on-argv\n")
+        env = dict(os.environ)
+        env.pop("MESH_AUTHKEY", None)
+        peer = ["--peer", "127.0.0.1:%d" % n.port]
+        from_file = Node(MESH, authkey=None, extra=["--authkey-file", keyfile] + peer, env=env)
+        self.nodes.append(from_file)
+        from_env = Node(MESH, authkey=None, extra=peer,
+                        env=dict(env, MESH_AUTHKEY="s3cret-k3y-on-argv"))
+        self.nodes.append(from_env)
+        for other in (from_file, from_env):
+            other.wait_ready()
+            wait_for(lambda: any(p["id"] == n.status()["id"] and p["connected"]
+                                 for p in other.status()["nodes"] if not p["self"]),
+                     what="link with the same key from another source")
 
     def test_second_node_on_same_data_dir_refused(self):
         n = self.start()
@@ -335,9 +420,7 @@ class NodeTest(unittest.TestCase):
         n.proc.send_signal(signal.SIGTERM)
         self.assertEqual(n.proc.wait(timeout=10), 0)
         for k in kids:
-            wait_for(lambda: not os.path.exists("/proc/%d" % k) or
-                     open("/proc/%d/stat" % k).read().split(")")[1].split()[0] == "Z",
-                     what="worker %d gone" % k)
+            wait_for(lambda: not alive(k), what="worker %d gone" % k)
         self.assertFalse(os.path.exists(os.path.join(n.dir, "control.sock")))
 
 
