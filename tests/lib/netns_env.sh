@@ -22,6 +22,9 @@
 # - Needs root and iproute2. The `dummy` link type is not available here,
 #   veth + bridge are.
 
+# The daemon config is the same as for the loopback tests, on mesh0.
+. "$(dirname "${BASH_SOURCE[0]}")/avahi_env.sh"
+
 NETNS_ENV_PREFIX=""
 NETNS_ENV_DIR=""
 NETNS_ENV_COUNT=0
@@ -80,27 +83,7 @@ netns_env_spawn() {
 }
 
 netns_env_write_avahi_conf() {
-    local i=$1
-    cat >"$NETNS_ENV_DIR/host$i/avahi.conf" <<EOF
-[server]
-host-name=${NETNS_ENV_PREFIX}-host$i
-use-ipv4=yes
-use-ipv6=no
-allow-interfaces=mesh0
-deny-interfaces=eth0,eth1,wlan0,docker0
-enable-dbus=yes
-ratelimit-interval-usec=1000000
-ratelimit-burst=1000
-[wide-area]
-enable-wide-area=no
-[publish]
-publish-hinfo=no
-publish-workstation=no
-publish-domain=no
-[reflector]
-enable-reflector=no
-[rlimits]
-EOF
+    avahi_env_write_avahi_conf "$NETNS_ENV_DIR/host$1" "${NETNS_ENV_PREFIX}-host$1" mesh0
 }
 
 # Private bus + avahi-daemon for host I; waits until avahi is running.
