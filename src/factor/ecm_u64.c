@@ -4,18 +4,24 @@
  * balanced 64-bit semiprime; ECM finds them in a few curves of a few
  * thousand modular products each.
  * Montgomery curves in X:Z coordinates with Suyama's parametrisation (group
- * order divisible by 12), stage 1 by a Montgomery ladder over the product of
- * prime powers up to B1, stage 2 by the baby-step giant-step continuation
- * up to B2.
+ * order divisible by 12), stage 1 by a precomputed PRAC chain for the
+ * product of prime powers up to B1 (prac_chains.h, P. Montgomery's Lucas
+ * chains; micro-ecm in YAFU precomputes its chains too), stage 2 by the
+ * baby-step giant-step continuation up to B2.
  *
  * The curve operations are written over ECM_LANES curves run in lockstep
- * (same scalar, same prime walk) so that independent products can overlap;
- * with branch-free modular additions and everything inlined one lane turned
- * out as fast as two (the ladder already has two independent halves), so
- * the count is 1, kept as a knob. Stage 2 follows the layout of micro-ecm
- * in YAFU (B. Buhrow): D = 2*3*5*7, primes D*g +- j paired on one product,
- * X_j*Z_j precomputed so each term costs one product (P. Montgomery's
- * trick); the code is our own. */
+ * (same chain, same prime walk) so that independent products can overlap.
+ * A ladder has two independent halves per bit, so one lane was enough for
+ * it; consecutive PRAC steps mostly depend on each other, so one lane is
+ * latency-bound (measured 7.5 us of stage 1 per curve against 5.5 with two
+ * lanes). Two lanes cost ~0.5 extra curve on average (curves come in
+ * pairs) and still win: 56 against 66 us per balanced 64-bit semiprime;
+ * three lanes tie on those and lose on random 64-bit inputs (10.0 against
+ * 8.8 us), four lose. Stage 2 follows the layout of micro-ecm in YAFU
+ * (B. Buhrow): D = 2*3*5*7, baby steps by two progressions of step 6,
+ * primes D*g +- j paired on one term; baby and giant steps are normalised
+ * to Z = 1 with one batch inversion so each term is one product. The code
+ * is our own. */
 #include <stddef.h>
 
 #include "factor_u64.h"
@@ -24,7 +30,7 @@
 #include "small_primes.h"
 
 enum {
-    ECM_LANES = 2,          /* curves per batch: measured 1 ~ 2 > 4 once inlined */
+    ECM_LANES = 2,          /* curves per batch: see above */
     ECM_MAX_CURVES = 256,
     ECM_D = 210,            /* stage 2 giant step: 2*3*5*7 */
     ECM_HALF_D = ECM_D / 2,
@@ -35,7 +41,8 @@ struct lanes {
     uint64_t x[ECM_LANES], z[ECM_LANES];
 };
 
-/* p + q from d = p - q, lane by lane. */
+/* p + q from d = p - q, lane by lane. r must not alias d (d is read after
+ * r->x is written); it may alias p or q. */
 static inline __attribute__((always_inline)) void xadd(const struct mont64 *m, const struct lanes *p,
                  const struct lanes *q, const struct lanes *d, struct lanes *r)
 {
@@ -48,20 +55,6 @@ static inline __attribute__((always_inline)) void xadd(const struct mont64 *m, c
         uint64_t dif = mont_sqr(m, mont_sub(m, u, v));
         r->x[l] = mont_mul(m, d->z[l], sum);
         r->z[l] = mont_mul(m, d->x[l], dif);
-    }
-}
-
-/* The same when the difference is normalised (z == 1): saves a product. */
-static inline __attribute__((always_inline)) void xadd_unit(const struct mont64 *m, const struct lanes *p,
-                      const struct lanes *q, const uint64_t *dx, struct lanes *r)
-{
-    for (int l = 0; l < ECM_LANES; l++) {
-        uint64_t u = mont_mul(m, mont_sub(m, p->x[l], p->z[l]),
-                              mont_add(m, q->x[l], q->z[l]));
-        uint64_t v = mont_mul(m, mont_add(m, p->x[l], p->z[l]),
-                              mont_sub(m, q->x[l], q->z[l]));
-        r->x[l] = mont_sqr(m, mont_add(m, u, v));
-        r->z[l] = mont_mul(m, dx[l], mont_sqr(m, mont_sub(m, u, v)));
     }
 }
 
@@ -371,11 +364,13 @@ static struct ecm_params params_for(uint64_t n)
     /* Bigger inputs have bigger smallest factors: grow B1 with them. */
     int bits = 64 - __builtin_clzll(n);
     uint64_t b1 = bits <= 44 ? 47 : bits <= 52 ? 85 : bits <= 58 ? 125 : 205;
-    /* B2 = 25 B1 since stage 2 terms cost one product (normalised points):
-     * on balanced 64-bit semiprimes 20, 25, 30, 40 B1 gave 54.7, 53.6,
-     * 53.5, 55.6 us of ECM per number, and B1 = 165 / 250 were slower at
-     * every B2 (measured with 2 lanes and the PRAC chains). */
-    return (struct ecm_params){b1, 25 * b1};
+    /* B2 = 25 B1 at 59-64 bits since stage 2 terms cost one product
+     * (normalised points): on balanced 64-bit semiprimes 20, 25, 30, 40 B1
+     * gave 54.7, 53.6, 53.5, 55.6 us of ECM per number, and B1 = 165 / 250
+     * were slower at every B2 (measured with 2 lanes and the PRAC chains).
+     * Below that 20 B1 stays: 25 cost random 64-bit inputs (mostly smaller
+     * cofactors) 4% (9.07 against 8.69 us). */
+    return (struct ecm_params){b1, (b1 == 205 ? 25 : 20) * b1};
 }
 
 uint64_t u64_ecm(uint64_t n)

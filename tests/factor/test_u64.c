@@ -5,6 +5,7 @@
 #include "check.h"
 #include "factor_u64.h"
 #include "mont64.h"
+#include "prac_chains.h"
 
 static void check_factors(uint64_t n, const uint64_t *want, int count)
 {
@@ -148,13 +149,76 @@ static void test_primality_edges(void)
         CHECK_INT_EQ(u64_is_prime(n), is_prime_slow(n));
 }
 
-/* ECM alone on semiprimes of 40..64 bits (both sides of its B1 steps at
- * 44, 52 and 58 bits): a proper factor every time. */
+/* The precomputed PRAC chains (prac_chains.h, generated): every register
+ * index in range, no register read before it is written, no addition
+ * whose destination is its difference operand (xadd reads it after writing
+ * x), every addition's difference really is the difference of its operands,
+ * and the whole chain multiplies by the product of the prime powers <= B1.
+ * Multiples are tracked modulo the prime 2^61 - 1 (the product has ~300
+ * bits); a wrong chain would have to agree with the right one modulo it by
+ * chance. Also: each B1 that ecm_u64.c's params_for picks has a chain. */
+static const uint64_t mersenne61 = (1ULL << 61) - 1;
+
+static uint64_t mulmod61(uint64_t a, uint64_t b)
+{
+    return (uint64_t)((unsigned __int128)a * b % mersenne61);
+}
+
+static void test_prac_chains(void)
+{
+    const uint64_t want_b1[] = {47, 85, 125, 205};
+    for (size_t w = 0; w < sizeof want_b1 / sizeof want_b1[0]; w++) {
+        bool found = false;
+        for (size_t i = 0; i < sizeof prac_chains / sizeof prac_chains[0]; i++)
+            found = found || prac_chains[i].b1 == want_b1[w];
+        CHECK(found);
+    }
+    for (size_t i = 0; i < sizeof prac_chains / sizeof prac_chains[0]; i++) {
+        const struct prac_chain *ch = &prac_chains[i];
+        uint64_t k[PRAC_REGS] = {1};
+        bool written[PRAC_REGS] = {true};
+        for (int o = 0; o < ch->count; o++) {
+            const struct prac_op *op = &ch->ops[o];
+            CHECK(op->op <= 1 && op->dst < PRAC_REGS && op->a < PRAC_REGS);
+            CHECK(written[op->a]);
+            if (op->op == 0) {
+                k[op->dst] = mulmod61(2, k[op->a]);
+            } else {
+                CHECK(op->b < PRAC_REGS && op->c < PRAC_REGS);
+                CHECK(written[op->b] && written[op->c]);
+                CHECK(op->dst != op->c);
+                uint64_t diff = (k[op->a] + mersenne61 - k[op->b]) % mersenne61;
+                CHECK(k[op->c] != 0);
+                CHECK(diff == k[op->c] || (diff + k[op->c]) % mersenne61 == 0);
+                k[op->dst] = (k[op->a] + k[op->b]) % mersenne61;
+            }
+            written[op->dst] = true;
+        }
+        uint64_t product = 1;
+        for (uint64_t p = 2; p <= ch->b1; p++) {
+            bool prime = true;
+            for (uint64_t d = 2; d * d <= p; d++)
+                prime = prime && p % d != 0;
+            if (!prime)
+                continue;
+            uint64_t pe = p;
+            while (pe * p <= ch->b1)
+                pe *= p;
+            product = mulmod61(product, pe);
+        }
+        CHECK(ch->result < PRAC_REGS && written[ch->result]);
+        CHECK(k[ch->result] == product);
+    }
+}
+
+/* ECM alone on semiprimes of 28..64 bits (both sides of its B1 steps at
+ * 44, 52 and 58 bits, each with its own PRAC chain and stage 2 range): a
+ * proper factor every time, checked against the known primes. */
 static void test_ecm_direct(void)
 {
     uint64_t seed = 4242;
-    for (int bits = 40; bits <= 64; bits++) {
-        for (int i = 0; i < 12; i++) {
+    for (int bits = 28; bits <= 64; bits++) {
+        for (int i = 0; i < 24; i++) {
             uint64_t p, q;
             do {
                 p = random_prime(&seed, bits / 2);
@@ -189,6 +253,7 @@ int main(void)
     test_edges();
     test_mont_add_sub();
     test_primality_edges();
+    test_prac_chains();
     test_ecm_direct();
     test_primality_against_trial_division();
     test_generated_semiprimes();

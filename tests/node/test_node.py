@@ -134,6 +134,9 @@ class NodeTest(unittest.TestCase):
         for key in ("id", "total", "done", "state"):
             self.assertIn(key, st["batches"][0])
         self.assertIn("1", n.cli("status").stdout)
+        # Only the data dir's owner may talk to the node.
+        self.assertEqual(os.stat(os.path.join(n.dir, "control.sock")).st_mode & 0o777, 0o600)
+        self.assertEqual(os.stat(os.path.join(n.dir, "node.key")).st_mode & 0o777, 0o600)
 
     # -- cancel, drain --------------------------------------------------------
 
@@ -249,6 +252,9 @@ class NodeTest(unittest.TestCase):
         self.assertIn("1024 bits", r.stderr)
         r = n.cli("submit", "--file", "/nonexistent/file", check=False)
         self.assertEqual(r.returncode, 1)
+        r = n.cli("submit", "--file", "-", input="\n  \n# only a comment\n", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no numbers", r.stderr)
         self.assertEqual(n.status()["batches"], [])
 
     def test_bad_arguments(self):
