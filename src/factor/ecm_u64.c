@@ -15,9 +15,9 @@
  * it; consecutive PRAC steps mostly depend on each other, so one lane is
  * latency-bound (measured 7.5 us of stage 1 per curve against 5.5 with two
  * lanes). Two lanes cost ~0.5 extra curve on average (curves come in
- * pairs) and still win: 56 against 66 us per balanced 64-bit semiprime;
- * three lanes tie on those and lose on random 64-bit inputs (10.0 against
- * 8.8 us), four lose. Stage 2 follows the layout of micro-ecm in YAFU
+ * pairs) and still win: 55 against 66 us of ECM per balanced 64-bit
+ * semiprime; three lanes tie on those and lose on random 64-bit inputs
+ * (10.0 against 8.8 us per number), four lose. Stage 2 follows the layout of micro-ecm in YAFU
  * (B. Buhrow): D = 2*3*5*7, baby steps by two progressions of step 6,
  * primes D*g +- j paired on one term; baby and giant steps are normalised
  * to Z = 1 with one batch inversion so each term is one product. The code
@@ -70,7 +70,9 @@ static inline __attribute__((always_inline)) void xdbl(const struct mont64 *m, c
     }
 }
 
-/* a^-1 mod n for a in normal form, or 0 when gcd(a, n) != 1. */
+/* a^-1 mod n for a in normal form, or 0 when gcd(a, n) != 1. (Replacing
+ * the divisions by up to 8 subtractions per step, as micro-ecm's modinv_64
+ * does, measured slower here: 0.45 against 0.34 us per curves_init.) */
 static uint64_t inverse_mod(uint64_t a, uint64_t n)
 {
     __int128 t = 0, new_t = 1;
@@ -185,7 +187,7 @@ static const struct prac_chain *chain_for(uint64_t b1)
 
 /* Giant steps stored at once: (B2 + D/2) / D + 1 for the largest B2 that
  * params_for picks (25 * 205 -> 26), with room to spare. */
-enum { ECM_MAX_GIANTS = 48 };
+enum { ECM_MAX_GIANTS = STAGE2_MAX_GIANTS };
 
 /* Stage 2 state of all lanes: baby[j] = [j]Q for j = +-1 mod 6, j <= D/2
  * (only those coprime to D are used), and the normalised x = X/Z of the
@@ -236,6 +238,9 @@ static uint64_t normalise(const struct mont64 *m, const uint64_t *const *xs,
                           const uint64_t *const *zs, uint64_t *const *out,
                           int count)
 {
+    /* One running product each way. Splitting it into two interleaved
+     * half-length chains (shorter dependency chains) gained < 0.5%, within
+     * the noise, so the simple form stays. */
     uint64_t prefix[ECM_MAX_NORMALISE];
     uint64_t all = m->one;
     for (int i = 0; i < count; i++) {
@@ -254,15 +259,54 @@ static uint64_t normalise(const struct mont64 *m, const uint64_t *const *xs,
     return 1;
 }
 
+/* The stage 2 terms for (b1, b2) (see struct stage2_plan): from the table
+ * in prac_chains.h for the pairs params_for picks, else worked out here. */
+static void stage2_plan_init(uint64_t b1, uint64_t b2, struct stage2_plan *pl)
+{
+    for (size_t i = 0; i < sizeof stage2_plans / sizeof stage2_plans[0]; i++) {
+        if (stage2_plans[i].b1 == b1 && stage2_plans[i].b2 == b2) {
+            *pl = stage2_plans[i];
+            return;
+        }
+    }
+    *pl = (struct stage2_plan){.b1 = (uint32_t)b1, .b2 = (uint32_t)b2};
+    for (int i = 0; i < SMALL_PRIMES_COUNT; i++) {
+        uint64_t p = small_primes[i].p;
+        if (p <= b1)
+            continue;
+        uint64_t g = (p + ECM_HALF_D) / ECM_D;
+        if (p > b2 || g >= ECM_MAX_GIANTS)
+            break; /* the second never happens: params_for keeps B2 small */
+        if (g == 0) { /* p < D/2: [p]Q is a baby step itself */
+            pl->low |= 1ULL << (p / 2);
+            continue;
+        }
+        uint64_t md = g * ECM_D;
+        uint64_t j = p > md ? p - md : md - p;
+        pl->mask[g] |= 1ULL << (j / 2); /* g*D - j and g*D + j share a term */
+        pl->giants = g;
+    }
+}
+
 /* acc *= x_g - x_j for every j in mask (bit i stands for j = 2i+1). */
 static void stage2_window(const struct mont64 *m, const struct stage2 *s,
-                          uint64_t g, uint64_t mask, uint64_t acc[ECM_LANES])
+                          uint64_t g, uint64_t mask, uint64_t acc[ECM_LANES],
+                          uint64_t acc2[ECM_LANES])
 {
+    /* Two accumulators per lane, terms alternating: the products of one
+     * accumulator form a dependency chain, and halving its length lets
+     * the multiplier overlap them. */
     while (mask != 0) {
         int j = 2 * __builtin_ctzll(mask) + 1;
         mask &= mask - 1;
         for (int l = 0; l < ECM_LANES; l++)
             acc[l] = mont_mul(m, acc[l], mont_sub(m, s->giant_x[g][l], s->baby_x[j][l]));
+        if (mask == 0)
+            break;
+        j = 2 * __builtin_ctzll(mask) + 1;
+        mask &= mask - 1;
+        for (int l = 0; l < ECM_LANES; l++)
+            acc2[l] = mont_mul(m, acc2[l], mont_sub(m, s->giant_x[g][l], s->baby_x[j][l]));
     }
 }
 
@@ -274,15 +318,13 @@ static void stage2_window(const struct mont64 *m, const struct stage2 *s,
  * with the X*Z trick). The normalisation costs ~3 products per point and
  * one inversion, far fewer than the ~450 terms it saves a product on. */
 static void stage2(const struct mont64 *m, const struct curves *c,
-                   const struct lanes *q, uint64_t b1, uint64_t b2,
+                   const struct lanes *q, const struct stage2_plan *pl,
                    uint64_t acc[ECM_LANES])
 {
     struct stage2 s;
     struct lanes giant[ECM_MAX_GIANTS];
     stage2_baby(m, c, q, &s, &giant[1]);
-    uint64_t giants = (b2 + ECM_HALF_D) / ECM_D; /* last window used */
-    if (giants > ECM_MAX_GIANTS - 1)
-        giants = ECM_MAX_GIANTS - 1; /* not reached: params_for keeps B2 small */
+    uint64_t giants = pl->giants;
     for (uint64_t g = 2; g <= giants; g++) {
         if (g == 2)
             xdbl(m, &giant[1], c->a24, &giant[2]);
@@ -311,29 +353,18 @@ static void stage2(const struct mont64 *m, const struct curves *c,
         acc[l] = bad != 1 ? bad : m->one;
     if (bad != 1)
         return;
-    uint64_t window = 0, mask = 0;
-    for (int i = 0; i < SMALL_PRIMES_COUNT; i++) {
-        uint64_t p = small_primes[i].p;
-        if (p <= b1)
-            continue;
-        if (p > b2)
-            break;
-        uint64_t g = (p + ECM_HALF_D) / ECM_D;
-        if (g == 0) { /* p < D/2: [p]Q is a baby step itself */
-            for (int l = 0; l < ECM_LANES; l++)
-                acc[l] = mont_mul(m, acc[l], s.baby[p].z[l]);
-            continue;
-        }
-        if (g != window) {
-            stage2_window(m, &s, window, mask, acc);
-            window = g;
-            mask = 0;
-        }
-        uint64_t md = g * ECM_D;
-        uint64_t j = p > md ? p - md : md - p;
-        mask |= 1ULL << (j / 2); /* g*D - j and g*D + j share one term */
+    for (uint64_t low = pl->low; low != 0; low &= low - 1) {
+        int p = 2 * __builtin_ctzll(low) + 1;
+        for (int l = 0; l < ECM_LANES; l++)
+            acc[l] = mont_mul(m, acc[l], s.baby[p].z[l]);
     }
-    stage2_window(m, &s, window, mask, acc);
+    uint64_t acc2[ECM_LANES];
+    for (int l = 0; l < ECM_LANES; l++)
+        acc2[l] = m->one;
+    for (uint64_t g = 1; g <= giants; g++)
+        stage2_window(m, &s, g, pl->mask[g], acc, acc2);
+    for (int l = 0; l < ECM_LANES; l++)
+        acc[l] = mont_mul(m, acc[l], acc2[l]);
 }
 
 /* gcd of n with the product of the lanes' values; when that is n (lanes
@@ -381,6 +412,8 @@ uint64_t u64_ecm(uint64_t n)
     const struct prac_chain *chain = chain_for(par.b1);
     if (chain == NULL)
         return 0; /* unreachable: the caller falls back to rho */
+    struct stage2_plan plan;
+    bool planned = false;
     for (uint64_t idx = 0; idx < ECM_MAX_CURVES; idx += ECM_LANES) {
         struct curves c;
         uint64_t g = curves_init(&m, idx, &c);
@@ -390,10 +423,17 @@ uint64_t u64_ecm(uint64_t n)
             continue;
         }
         struct lanes q = stage1(&m, &c, chain);
+        /* A gcd after stage 1 too: folding its Z into stage 2 instead (one
+         * gcd per batch) cost random 64-bit inputs 13% (9.9 against 8.8
+         * us), whose smaller factors stage 1 often finds alone. */
         g = lanes_gcd(&m, q.z);
         if (g == 1) {
             uint64_t acc[ECM_LANES];
-            stage2(&m, &c, &q, par.b1, par.b2, acc);
+            if (!planned) {
+                stage2_plan_init(par.b1, par.b2, &plan);
+                planned = true;
+            }
+            stage2(&m, &c, &q, &plan, acc);
             g = lanes_gcd(&m, acc);
         }
         if (g != 1 && g != n)

@@ -349,4 +349,45 @@ static const struct prac_chain prac_chains[6] = {
     {250, 511, 1, 2971, prac_b1_250},
 };
 
+enum { STAGE2_MAX_GIANTS = 48 };
+
+/* Stage 2 terms for one (B1, B2), giant step D = 210. */
+struct stage2_plan {
+    uint32_t b1, b2;
+    uint64_t giants; /* last window g used */
+    uint64_t low;    /* bit p/2: prime p < D/2 in (B1, B2] */
+    /* bit j/2: g*D - j or g*D + j is a prime in (B1, B2] */
+    uint64_t mask[STAGE2_MAX_GIANTS];
+};
+
+static const struct stage2_plan stage2_plans[4] = {
+    {47, 940, 4, 0xd129a64000000ULL, {
+        0x0ULL, 0xd029a64b4cb61ULL, 0xc129a64b4ca61ULL,
+        0x9129a64a4c961ULL, 0x5128a04b4cb61ULL,
+    }},
+    {85, 1700, 8, 0xd100000000000ULL, {
+        0x0ULL, 0xd029a64b4cb61ULL, 0xc129a64b4ca61ULL,
+        0x9129a64a4c961ULL, 0x5128a04b4cb61ULL, 0xd029224b4c361ULL,
+        0x5109260b4cb21ULL, 0xd129844b4cb61ULL, 0x5029a64200b60ULL,
+    }},
+    {125, 2500, 12, 0x0ULL, {
+        0x0ULL, 0xd029a64b4cb61ULL, 0xc129a64b4ca61ULL,
+        0x9129a64a4c961ULL, 0x5128a04b4cb61ULL, 0xd029224b4c361ULL,
+        0x5109260b4cb21ULL, 0xd129844b4cb61ULL, 0xd029a64304b60ULL,
+        0xd128260304b61ULL, 0xd129844b4c361ULL, 0xd129a60b4c941ULL,
+        0x9029044a00000ULL,
+    }},
+    {205, 5125, 24, 0x0ULL, {
+        0x0ULL, 0xd021a6490cb41ULL, 0xc129a64b4ca61ULL,
+        0x9129a64a4c961ULL, 0x5128a04b4cb61ULL, 0xd029224b4c361ULL,
+        0x5109260b4cb21ULL, 0xd129844b4cb61ULL, 0xd029a64304b60ULL,
+        0xd128260304b61ULL, 0xd129844b4c361ULL, 0xd129a60b4c941ULL,
+        0xd129864a4cb21ULL, 0x9121a64b48b21ULL, 0xd12886424c941ULL,
+        0xc128a6414c340ULL, 0xd10106494c161ULL, 0xc109a64b4c861ULL,
+        0xd129a44b00b61ULL, 0xc129a60a4c961ULL, 0x5121a64b0cb21ULL,
+        0x9021844948261ULL, 0xd02182424cb01ULL, 0xd109820b4c141ULL,
+        0x9129a6494c321ULL,
+    }},
+};
+
 #endif

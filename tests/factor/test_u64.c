@@ -211,6 +211,42 @@ static void test_prac_chains(void)
     }
 }
 
+/* The stage 2 plans of prac_chains.h (generated) against a recomputation
+ * from scratch: every prime in (B1, B2] has its term (p < D/2 as a baby
+ * step, else the pair g*D +- j), and no term stands for no prime. Also:
+ * the (B1, B2) pairs ecm_u64.c's params_for picks are all in the table. */
+static void test_stage2_plans(void)
+{
+    const uint32_t want[][2] = {{47, 940}, {85, 1700}, {125, 2500}, {205, 5125}};
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        bool found = false;
+        for (size_t i = 0; i < sizeof stage2_plans / sizeof stage2_plans[0]; i++)
+            found = found || (stage2_plans[i].b1 == want[w][0] &&
+                              stage2_plans[i].b2 == want[w][1]);
+        CHECK(found);
+    }
+    for (size_t i = 0; i < sizeof stage2_plans / sizeof stage2_plans[0]; i++) {
+        const struct stage2_plan *pl = &stage2_plans[i];
+        uint64_t low = 0, giants = 0, mask[STAGE2_MAX_GIANTS] = {0};
+        for (uint64_t p = pl->b1 + 1; p <= pl->b2; p++) {
+            if (!is_prime_slow(p))
+                continue;
+            uint64_t g = (p + 105) / 210;
+            CHECK(g < STAGE2_MAX_GIANTS);
+            if (g == 0) {
+                low |= 1ULL << (p / 2);
+                continue;
+            }
+            uint64_t j = p > g * 210 ? p - g * 210 : g * 210 - p;
+            mask[g] |= 1ULL << (j / 2);
+            giants = g;
+        }
+        CHECK(pl->low == low && pl->giants == giants);
+        for (int g = 0; g < STAGE2_MAX_GIANTS; g++)
+            CHECK(pl->mask[g] == mask[g]);
+    }
+}
+
 /* ECM alone on semiprimes of 28..64 bits (both sides of its B1 steps at
  * 44, 52 and 58 bits, each with its own PRAC chain and stage 2 range): a
  * proper factor every time, checked against the known primes. */
@@ -254,6 +290,7 @@ int main(void)
     test_mont_add_sub();
     test_primality_edges();
     test_prac_chains();
+    test_stage2_plans();
     test_ecm_direct();
     test_primality_against_trial_division();
     test_generated_semiprimes();
