@@ -43,6 +43,7 @@ run_suite() { # run_suite NAME BUILDDIR [meson setup args...] -- [meson test arg
 
 run_suite "plain build" build-test -- --no-suite fuzz
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    LSAN_OPTIONS=suppressions="$top/tests/lib/lsan.supp" \
     run_suite "asan+ubsan build" build-test-asan -Db_sanitize=address,undefined \
     -Db_lundef=false -- --no-suite fuzz --no-suite slow --timeout-multiplier 3
 CC=clang run_suite "fuzz (libFuzzer, bounded)" build-test-fuzz -Dfuzz=true \

@@ -1,35 +1,17 @@
 #!/usr/bin/env python3
 """The worker child: spawn `DRIVER __worker`, check the protocol answers,
 the budget (partial), and that the child exits 0 at EOF on stdin."""
+import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import primes  # noqa: E402
+
 
 def nextprime(n):
-    def is_prime(m):  # Miller-Rabin with many fixed bases: fine for an oracle
-        if m < 2:
-            return False
-        for p in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
-            if m % p == 0:
-                return m == p
-        d, s = m - 1, 0
-        while d % 2 == 0:
-            d, s = d // 2, s + 1
-        for a in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41):
-            x = pow(a, d, m)
-            if x in (1, m - 1):
-                continue
-            for _ in range(s - 1):
-                x = x * x % m
-                if x == m - 1:
-                    break
-            else:
-                return False
-        return True
-    n += 1
-    while not is_prime(n):
-        n += 1
-    return n
+    """The smallest prime > n."""
+    return primes.nextprime(n + 1)
 
 
 def run_child(driver, args, requests):
