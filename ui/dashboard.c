@@ -232,6 +232,13 @@ static void init_colors(struct ui *ui)
     init_pair(UI_PAIR_SELECT, COLOR_BLACK, COLOR_CYAN);
 }
 
+/* A start-up failure after the SIGWINCH handle exists: the ui is freed
+ * once libuv is done with the handle inside it. */
+static void free_ui_on_close(uv_handle_t *h)
+{
+    free(h->data);
+}
+
 int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_actions *actions)
 {
     *out = NULL;
@@ -268,7 +275,7 @@ int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_actions *actions)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (!ui->screen) {
-        uv_close((uv_handle_t *)&ui->winch, (uv_close_cb)free);
+        uv_close((uv_handle_t *)&ui->winch, free_ui_on_close);
         return -ENOTTY;
     }
     set_term(ui->screen);
@@ -285,7 +292,7 @@ int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_actions *actions)
     if (rc < 0) {
         endwin();
         delscreen(ui->screen);
-        uv_close((uv_handle_t *)&ui->winch, (uv_close_cb)free);
+        uv_close((uv_handle_t *)&ui->winch, free_ui_on_close);
         return rc;
     }
     ui->keys.data = ui;

@@ -118,6 +118,25 @@ class NodeDashboardTest(unittest.TestCase):
         self.assertEqual(p.wait_exit(timeout=20), 0, self.log())
 
 
+    def test_unknown_terminal_runs_headless(self):
+        # A terminal ncurses cannot drive: the node says so and runs on
+        # headless, serving the CLI as usual.
+        self.pane = TmuxPane([MESH, "--authkey", "k", "--data-dir", self.dir,
+                              "--no-mdns", "--port", "0", "--workers", "1"],
+                             80, 24, env={"TERM": "no-such-term"})
+
+        def status_ok():
+            return subprocess.run([MESH, "--data-dir", self.dir, "status"],
+                                  capture_output=True, timeout=20).returncode == 0
+        deadline = time.monotonic() + 20
+        while not status_ok():
+            self.assertLess(time.monotonic(), deadline, self.log())
+            time.sleep(0.1)
+        self.assertIn("running headless", self.log())
+        r = subprocess.run([MESH, "--data-dir", self.dir, "submit", "--count", "5"],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
 if __name__ == "__main__":
     MESH = os.path.abspath(sys.argv.pop(1))
     unittest.main()

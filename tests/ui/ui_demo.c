@@ -238,6 +238,10 @@ int main(int argc, char **argv)
     int rc = ui_start(&d->ui, &d->loop, &a);
     if (rc != 0) {
         fprintf(stderr, "ui_start: %s\n", uv_strerror(rc));
+        uv_run(&d->loop, UV_RUN_DEFAULT); /* ui_start's handles finish closing */
+        uv_loop_close(&d->loop);
+        fclose(d->actions);
+        free(d);
         return 1;
     }
     record(d, "started");
