@@ -191,34 +191,43 @@ static void api_submit(struct node *n, struct control_conn *c, json_t *req)
 
 /* ---- results ---------------------------------------------------------- */
 
+/* Up to max results from index `from`, in input order. A running batch
+ * stops at its first pending number (results stream in order as they
+ * come); a cancelled one skips the numbers it will never have. *next is
+ * where the following page starts. */
 static json_t *results_page(struct node *n, const struct batch_info *info,
-                            uint64_t from, uint64_t max)
+                            uint64_t from, uint64_t max, uint64_t *next)
 {
     json_t *arr = json_array();
-    uint64_t avail = queue_done_prefix(n->queue, info->id, from);
     if (info->spec->kind == BATCH_SEMIPRIMES && info->spec->bits > BIG_SEMIPRIME_BITS &&
         max > RESULTS_PAGE_BIG)
         max = RESULTS_PAGE_BIG;
-    if (avail > max)
-        avail = max;
+    bool skip_gaps = info->state != BATCH_RUNNING;
     char num[MESH_MAX_DIGITS + 2];
-    for (uint64_t i = from; i < from + avail; i++) {
-        if (batch_number(info->spec, i, num, sizeof num) != 0)
+    uint64_t i = from, got = 0;
+    for (; i < info->total && got < max; i++) {
+        const char *r = queue_result(n->queue, info->id, i);
+        if (r == NULL && skip_gaps)
+            continue;
+        if (r == NULL || batch_number(info->spec, i, num, sizeof num) != 0)
             break;
-        json_array_append_new(arr, json_pack("{s:s, s:s}", "n", num, "r",
-                                             queue_result(n->queue, info->id, i)));
+        json_array_append_new(arr, json_pack("{s:s, s:s}", "n", num, "r", r));
+        got++;
     }
+    *next = i;
     return arr;
 }
 
 static json_t *results_answer(struct node *n, const struct batch_info *info,
                               uint64_t from, uint64_t max)
 {
-    return json_pack("{s:b, s:I, s:s, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
+    uint64_t next;
+    json_t *page = results_page(n, info, from, max, &next);
+    return json_pack("{s:b, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
                      "batch", (json_int_t)info->id, "state", state_name(info->state),
                      "total", (json_int_t)info->total, "done", (json_int_t)info->done,
                      "unfactored", (json_int_t)info->unfactored, "from", (json_int_t)from,
-                     "results", results_page(n, info, from, max));
+                     "next", (json_int_t)next, "results", page);
 }
 
 /* A waiter can be answered when a result is ready at its position, or when

@@ -5,7 +5,8 @@
  * "unfactored:C". --json gives JSON Lines: {"n": "N", "factors": [...]}
  * plus "unfactored": "C" when present; numbers are strings. Without --wait
  * the command prints the numbers done so far (in order, up to the first
- * one still pending) and exits. */
+ * one still pending) and exits; for a cancelled batch, every number that
+ * was done. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,8 +83,9 @@ static int stream_results(struct ctl_client *cl, json_int_t batch, int wait, int
         const char *state = json_string_value(json_object_get(resp, "state"));
         int running = state != NULL && strcmp(state, "running") == 0;
         print_page(results, as_json);
+        json_int_t next = json_integer_value(json_object_get(resp, "next"));
         json_decref(resp);
-        from += (json_int_t)got;
+        from = next > from ? next : from + (json_int_t)got;
         if (from >= total || (got == 0 && (!wait || !running)))
             break;
     }
