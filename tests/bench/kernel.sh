@@ -37,7 +37,8 @@ ours() { # mode corpus
 }
 
 printf '%-34s %12s %12s %12s\n' "corpus (us per number, 1 core)" mesh coreutils "PARI/GP"
-for set in semi64:u64 rand64:u64 semi100:decimal semi124:decimal; do
+for set in semi64:u64 rand64:u64 semi100:decimal semi124:decimal \
+           rand100:decimal mixed100:decimal; do
     name=${set%%:*}
     mode=${set##*:}
     corpus="$work/$name.txt"

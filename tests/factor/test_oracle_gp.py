@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Oracle: `DRIVER factor` against PARI/GP's factor() on 100-200-bit numbers
 generated from a fixed seed (random numbers, semiprimes with factors of
-mixed sizes, prime powers, Carmichael-like products)."""
+mixed sizes, prime powers, Carmichael-like products), and on 65..128-bit
+numbers, the range of the rho pre-pass before MPQS: random ones and
+products with a medium (14..40-bit) factor."""
 import random
 import subprocess
 import sys
@@ -24,7 +26,21 @@ def corpus():
     for k in (10 ** 12 + 150, 2 ** 40 + 4):
         a, b, c = 6 * k + 1, 12 * k + 1, 18 * k + 1
         nums.append(a * b * c)
-    return nums
+    return nums + corpus_128(rng)
+
+
+def corpus_128(rng):
+    """Random 65..128-bit numbers, and medium prime times large prime (one
+    part may fit 64 bits, the other not: both sides of the split)."""
+    nums = [rng.getrandbits(bits) | (1 << (bits - 1))
+            for bits in range(65, 129) for _ in range(3)]
+    for i in range(120):
+        small = 14 + i % 27
+        big = rng.randint(max(2, 65 - small), 128 - small)
+        p = nextprime(rng.getrandbits(small) | (1 << (small - 1)))
+        q = nextprime(rng.getrandbits(big) | (1 << (big - 1)))
+        nums.append(p * q * (1 if i % 4 else p))
+    return [n for n in nums if n < 2 ** 128]
 
 
 def gp_lines(nums):
