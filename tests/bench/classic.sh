@@ -4,24 +4,8 @@
 # `mesh results --wait` has printed every line. The Python managers
 # reference takes 4.19 s for this on this kind of machine (DESIGN.md).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$top/build}
-mesh=$build/src/mesh
+. "$(dirname "$0")/bench_node.sh" "${1:-}"
 runs=${RUNS:-10}
-dir=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-"$mesh" --authkey bench --data-dir "$dir" --headless --no-mdns --port 0 \
-    --log-file "$dir/log" &
-pid=$!
-for _ in $(seq 100); do
-    "$mesh" --data-dir "$dir" status >/dev/null 2>&1 && break
-    sleep 0.05
-done
 python3 - "$mesh" "$dir" "$runs" <<'PY'
 import subprocess, sys, time
 mesh, d, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])

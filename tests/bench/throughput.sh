@@ -5,22 +5,7 @@
 #    20,000 numbers in chunks of 1   (reference 6.1k jobs/s)
 # Time is from `mesh submit` until `mesh results --wait` printed every line.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-mesh=${1:-$top/build}/src/mesh
-dir=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-"$mesh" --authkey bench --data-dir "$dir" --headless --no-mdns --port 0 \
-    --log-file "$dir/log" &
-pid=$!
-for _ in $(seq 100); do
-    "$mesh" --data-dir "$dir" status >/dev/null 2>&1 && break
-    sleep 0.05
-done
+. "$(dirname "$0")/bench_node.sh" "${1:-}"
 run() { # run COUNT CHUNK -> prints seconds
     local t0 t1 b
     t0=$(date +%s%N)
