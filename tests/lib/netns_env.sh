@@ -120,6 +120,15 @@ netns_env_start_avahi() {
     return 1
 }
 
+# netns_env_create_with_avahi N: hosts 1..N, each with its avahi-daemon up.
+netns_env_create_with_avahi() {
+    netns_env_create "$1" || return 1
+    local i
+    for i in $(seq "$1"); do
+        netns_env_start_avahi "$i" || return 1
+    done
+}
+
 netns_env_teardown() {
     local pid i
     for pid in "${NETNS_ENV_PIDS[@]}"; do

@@ -9,10 +9,7 @@ here=$(dirname "$(readlink -f "$0")")
 . "$here/../lib/netns_env.sh"
 [ "$(id -u)" = 0 ] || exit 77
 
-netns_env_create 3 || exit 1
-for i in 1 2 3; do
-    netns_env_start_avahi "$i" || exit 1
-done
+netns_env_create_with_avahi 3 || exit 1
 pids=()
 for i in 1 2 3; do
     netns_env_spawn "$i" "$probe" "host$i" "0$i" abcd "700$i" 2 3000 20000 \
