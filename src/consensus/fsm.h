@@ -1,0 +1,51 @@
+/* fsm.h - (consensus-internal) the queue state machine as a raft_fsm.
+ *
+ * Every committed entry reaches fsm apply on every member, in log order. An
+ * entry is one queue command in the envelope of entry.h. Apply never returns
+ * non-zero to raft (that would stop last_applied for good): a malformed
+ * entry or a refused command ("unknown batch", "already done") is an
+ * OUTCOME, reported to on_applied; running out of memory aborts the process
+ * (a replica that skipped an entry would diverge). Snapshots are the queue's
+ * own snapshot bytes; restore replaces the queue wholesale.
+ *
+ * Only files in src/consensus include this header (it includes raft.h). */
+#ifndef MESH_CONSENSUS_FSM_H
+#define MESH_CONSENSUS_FSM_H
+
+#include <raft.h>
+#include <stdint.h>
+
+#include "queue.h"
+
+/* What applying one entry did. Valid only during the on_applied call. */
+struct fsm_outcome {
+    uint64_t index;           /* raft log index of the entry (counted by the fsm) */
+    int rc;                   /* 0 applied, -1 refused (err says why) */
+    enum qcmd_type type;      /* 0 when the entry could not be decoded */
+    uint64_t batch_id;        /* SUBMIT: the id assigned; COMPLETE/CANCEL: target */
+    uint64_t node_id;         /* DRAIN: the node */
+    const struct qcmd *cmd;   /* the decoded command (NULL if undecodable) */
+    const char *err;          /* "" when rc == 0 */
+};
+
+struct fsm_config {
+    struct queue **queue;     /* the live queue; restore swaps in a new one */
+    void *ud;
+    /* Called synchronously from inside raft's apply: must only record the
+     * outcome (the consensus module defers effects to its own check handle). */
+    void (*on_applied)(void *ud, const struct fsm_outcome *o);
+    /* Called after a restore replaced the whole queue. May be NULL. */
+    void (*on_restored)(void *ud);
+};
+
+/* Fills fsm (version and callbacks); fsm->data points at an internal state
+ * allocated here. 0, or -1 on ENOMEM. */
+int fsm_init(struct raft_fsm *fsm, const struct fsm_config *cfg);
+void fsm_close(struct raft_fsm *fsm);
+
+/* The raft index the fsm believes it applied last. raft does not pass the
+ * index to apply, so the fsm counts: it must be told where counting starts
+ * (after a restore the snapshot index; at start the raft log's start). */
+void fsm_set_applied_index(struct raft_fsm *fsm, uint64_t index);
+
+#endif
