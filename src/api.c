@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "node.h"
+#include "net.h"
 #include "numtext.h"
 
 enum {
@@ -158,6 +159,21 @@ static int spec_from_json(struct batch_spec *spec, json_t *req, char *err, size_
     return -1;
 }
 
+/* Writes answer when this node's replica has applied them (node_write.c). */
+static void on_submitted(void *ud, int rc, uint64_t batch_id, const char *err)
+{
+    struct control_conn *c = ud;
+    struct node *n = control_conn_ud(c);
+    struct batch_info info;
+    if (rc != 0)
+        control_reply_error(c, "%s", err);
+    else if (queue_batch_get(n->queue, batch_id, &info) != 0)
+        control_reply_error(c, "batch %" PRIu64 " was committed but is not here", batch_id);
+    else
+        control_reply(c, json_pack("{s:b, s:I, s:I}", "ok", 1, "batch", (json_int_t)batch_id,
+                                   "total", (json_int_t)info.total));
+}
+
 static void api_submit(struct node *n, struct control_conn *c, json_t *req)
 {
     struct qcmd cmd = {.type = QCMD_SUBMIT};
@@ -180,12 +196,7 @@ static void api_submit(struct node *n, struct control_conn *c, json_t *req)
     }
     if (name != NULL)
         snprintf(cmd.name, sizeof cmd.name, "%s", name);
-    uint64_t id;
-    if (node_submit(n, &cmd, &id, err, sizeof err) != 0)
-        control_reply_error(c, "%s", err);
-    else
-        control_reply(c, json_pack("{s:b, s:I, s:I}", "ok", 1, "batch", (json_int_t)id,
-                                   "total", (json_int_t)cmd.spec.count));
+    node_write(n, &cmd, on_submitted, c);
     qcmd_free(&cmd);
 }
 
@@ -304,6 +315,7 @@ void api_wake_waiters(struct node *n)
 void api_on_conn_closed(void *ud, struct control_conn *c)
 {
     struct node *n = ud;
+    node_write_forget(n, c);
     for (struct results_waiter **pp = &n->waiters; *pp != NULL;) {
         struct results_waiter *w = *pp;
         if (w->conn == c) {
@@ -370,32 +382,77 @@ static void api_status(struct node *n, struct control_conn *c, json_t *req)
 
 /* ---- cancel, drain ---------------------------------------------------- */
 
+static void on_cancelled(void *ud, int rc, uint64_t batch_id, const char *err)
+{
+    struct control_conn *c = ud;
+    if (rc != 0)
+        control_reply_error(c, "%s", err);
+    else
+        control_reply(c, json_pack("{s:b, s:I}", "ok", 1, "batch", (json_int_t)batch_id));
+}
+
 static void api_cancel(struct node *n, struct control_conn *c, json_t *req)
 {
     uint64_t id;
-    char err[256];
     if (get_u64(req, "batch", 0, &id) != 0) {
         control_reply_error(c, "batch must be a non-negative integer");
         return;
     }
-    if (node_cancel(n, id, err, sizeof err) != 0)
+    struct qcmd cmd = {.type = QCMD_CANCEL, .batch_id = id};
+    node_write(n, &cmd, on_cancelled, c);
+}
+
+/* NODE by id (hex, or a unique prefix of it) or by name; NULL: this node. */
+static int resolve_node(struct node *n, const char *which, uint64_t *id)
+{
+    if (which == NULL || which[0] == '\0' || strcmp(which, n->cfg->name) == 0 ||
+        strncmp(n->keys.id_hex, which, strlen(which)) == 0) {
+        *id = n->keys.id;
+        return 0;
+    }
+    int found = 0;
+    for (size_t i = 0; n->net != NULL && i < net_peer_count(n->net); i++) {
+        const struct net_peer *p = net_peer_at(n->net, i);
+        if (strcmp(p->name, which) == 0 || strncmp(p->id_hex, which, strlen(which)) == 0) {
+            *id = p->id;
+            found++;
+        }
+    }
+    return found == 1 ? 0 : found == 0 ? -1 : -2;
+}
+
+static void on_drain_done(void *ud, int rc, uint64_t batch_id, const char *err)
+{
+    struct control_conn *c = ud;
+    (void)batch_id;
+    if (rc != 0)
         control_reply_error(c, "%s", err);
     else
-        control_reply(c, json_pack("{s:b, s:I}", "ok", 1, "batch", (json_int_t)id));
+        control_reply(c, json_pack("{s:b}", "ok", 1));
+}
+
+static void set_drain(struct node *n, struct control_conn *c, json_t *req, bool drained)
+{
+    const char *which = json_string_value(json_object_get(req, "node"));
+    struct qcmd cmd = {.type = QCMD_DRAIN, .drained = drained};
+    int rc = resolve_node(n, which, &cmd.node_id);
+    if (rc != 0) {
+        control_reply_error(c, rc == -1 ? "no node named '%s' in the mesh"
+                                        : "'%s' names more than one node: give more of its id",
+                            which);
+        return;
+    }
+    node_write(n, &cmd, on_drain_done, c);
 }
 
 static void api_drain(struct node *n, struct control_conn *c, json_t *req)
 {
-    (void)req;
-    node_set_drain(n, true);
-    control_reply(c, json_pack("{s:b, s:s}", "ok", 1, "state", node_state_name(n)));
+    set_drain(n, c, req, true);
 }
 
 static void api_undrain(struct node *n, struct control_conn *c, json_t *req)
 {
-    (void)req;
-    node_set_drain(n, false);
-    control_reply(c, json_pack("{s:b, s:s}", "ok", 1, "state", node_state_name(n)));
+    set_drain(n, c, req, false);
 }
 
 static const struct {

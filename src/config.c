@@ -15,7 +15,7 @@ enum { MAX_AUTHKEY_FILE = 4096 };
 enum opt_id {
     OPT_AUTHKEY = 256, OPT_AUTHKEY_FILE, OPT_DATA_DIR, OPT_WORKERS, OPT_NAME,
     OPT_HEADLESS, OPT_LOG_FILE, OPT_LOG_LEVEL, OPT_NUMBER_TIMEOUT, OPT_PORT,
-    OPT_PEER, OPT_NO_MDNS,
+    OPT_PEER, OPT_NO_MDNS, OPT_ELECTION_MS, OPT_HEARTBEAT_MS, OPT_VOTERS,
 };
 
 static const struct option node_options[] = {
@@ -31,6 +31,9 @@ static const struct option node_options[] = {
     {"port", required_argument, NULL, OPT_PORT},
     {"peer", required_argument, NULL, OPT_PEER},
     {"no-mdns", no_argument, NULL, OPT_NO_MDNS},
+    {"election-timeout", required_argument, NULL, OPT_ELECTION_MS},
+    {"heartbeat", required_argument, NULL, OPT_HEARTBEAT_MS},
+    {"voters", required_argument, NULL, OPT_VOTERS},
     {NULL, 0, NULL, 0},
 };
 
@@ -53,8 +56,11 @@ void node_config_usage(FILE *out)
         "  --number-timeout SECS  per-number budget, 0 = none (default 60)\n"
         "  --port PORT            listen for peers (default %d, 0 = any free port)\n"
         "  --peer HOST:PORT       dial a static peer (repeatable)\n"
-        "  --no-mdns              no mDNS discovery\n",
-        CONFIG_DEFAULT_PORT);
+        "  --no-mdns              no mDNS discovery\n"
+        "  --voters N             Raft voters the mesh keeps: 1, 3 or 5 (default 3)\n"
+        "  --election-timeout MS  Raft election timeout (default %d; LAN)\n"
+        "  --heartbeat MS         Raft heartbeat (default %d; under a tenth of the above)\n",
+        CONFIG_DEFAULT_PORT, CONFIG_DEFAULT_ELECTION_MS, CONFIG_DEFAULT_HEARTBEAT_MS);
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -138,6 +144,9 @@ static void set_defaults(struct node_config *cfg)
     cfg->log_level = LOG_INFO;
     cfg->number_timeout_s = CONFIG_DEFAULT_NUMBER_TIMEOUT_S;
     cfg->port = CONFIG_DEFAULT_PORT;
+    cfg->election_ms = CONFIG_DEFAULT_ELECTION_MS;
+    cfg->heartbeat_ms = CONFIG_DEFAULT_HEARTBEAT_MS;
+    cfg->voters = CONFIG_DEFAULT_VOTERS;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->workers = cpus > 0 ? (unsigned)cpus : 1;
     if (gethostname(cfg->name, sizeof cfg->name - 1) != 0 || cfg->name[0] == '\0')
@@ -209,6 +218,21 @@ static int apply_option(struct node_config *cfg, int opt, char *arg,
     case OPT_NO_MDNS:
         cfg->no_mdns = true;
         return 0;
+    case OPT_ELECTION_MS:
+        if (parse_uint(arg, 60000, &v) != 0 || v < 50)
+            break;
+        cfg->election_ms = (unsigned)v;
+        return 0;
+    case OPT_HEARTBEAT_MS:
+        if (parse_uint(arg, 10000, &v) != 0 || v < 5)
+            break;
+        cfg->heartbeat_ms = (unsigned)v;
+        return 0;
+    case OPT_VOTERS:
+        if (parse_uint(arg, 5, &v) != 0 || (v != 1 && v != 3 && v != 5))
+            break;
+        cfg->voters = (unsigned)v;
+        return 0;
     default:
         snprintf(err, errlen, "unknown option (see mesh --help)");
         return -1;
@@ -229,6 +253,10 @@ static int finish_config(struct node_config *cfg, char *err, size_t errlen)
         }
         if (set_authkey(cfg, env, strlen(env), err, errlen) != 0)
             return -1;
+    }
+    if (cfg->heartbeat_ms * 2 > cfg->election_ms) {
+        snprintf(err, errlen, "--heartbeat must be under half of --election-timeout");
+        return -1;
     }
     if (cfg->data_dir[0] == '\0' &&
         datadir_default(cfg->data_dir, sizeof cfg->data_dir) != 0) {

@@ -12,7 +12,10 @@
 
 #include "log.h"
 
-enum { CONFIG_MAX_PEERS = 64, CONFIG_DEFAULT_PORT = 47110 };
+enum {
+    CONFIG_MAX_PEERS = 64, CONFIG_DEFAULT_PORT = 47110,
+    CONFIG_DEFAULT_ELECTION_MS = 500, CONFIG_DEFAULT_HEARTBEAT_MS = 50, CONFIG_DEFAULT_VOTERS = 3,
+};
 #define CONFIG_DEFAULT_NUMBER_TIMEOUT_S 60.0
 
 struct node_config {
@@ -29,6 +32,8 @@ struct node_config {
     char *peers[CONFIG_MAX_PEERS]; /* "HOST:PORT" strings, pointing into argv */
     size_t n_peers;
     bool no_mdns;
+    unsigned election_ms, heartbeat_ms;  /* Raft timing */
+    unsigned voters;            /* voters the mesh keeps (1, 3, 5) */
 };
 
 /* Returns 0, or -1 with a message for the user in err (exit code 2). */

@@ -300,3 +300,8 @@ void control_stop(struct control *ctl, void (*done)(void *ud), void *ud)
     uv_close((uv_handle_t *)&ctl->server, on_server_closed);
     unlink(ctl->path);
 }
+
+void *control_conn_ud(const struct control_conn *c)
+{
+    return c->ctl->cfg.ud;
+}

@@ -44,4 +44,7 @@ void control_reply_error(struct control_conn *c, const char *fmt, ...)
  * calls done(ud) and frees ctl. */
 void control_stop(struct control *ctl, void (*done)(void *ud), void *ud);
 
+/* The ud of the control the connection belongs to. */
+void *control_conn_ud(const struct control_conn *c);
+
 #endif

@@ -12,227 +12,15 @@
 #include "datadir.h"
 #include "numtext.h"
 
-enum { TICK_MS = 1000, PENDING_FLUSH_AT = 4096 };
+enum { TICK_MS = 1000 };
 
-/* ---- committing results -------------------------------------------------- */
-
-/* Applies one command to the state machine. With Raft this becomes a
- * proposal to the leader; everything after it reacts to applied state. */
-static int node_commit(struct node *n, const struct qcmd *cmd, uint64_t *batch_id,
-                       char *err, size_t errlen)
-{
-    int rc = queue_apply(n->queue, cmd, batch_id, err, errlen);
-    api_wake_waiters(n);
-    return rc;
-}
-
-/* Returns -1 when out of memory: the results stay pending for the next
- * loop iteration. */
-static int commit_pending_batch(struct node *n, uint64_t batch_id)
-{
-    struct pending_results *p = &n->pending;
-    struct qcmd cmd = {.type = QCMD_COMPLETE, .batch_id = batch_id};
-    cmd.results = malloc(p->n * sizeof *cmd.results);
-    if (cmd.results == NULL)
-        return -1;
-    size_t kept = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        if (p->batch_ids[i] == batch_id)
-            cmd.results[cmd.n_results++] = p->items[i];
-        else {
-            p->items[kept] = p->items[i];
-            p->batch_ids[kept++] = p->batch_ids[i];
-        }
-    }
-    p->n = kept;
-    char err[256];
-    if (node_commit(n, &cmd, NULL, err, sizeof err) != 0)
-        mlog(&n->log, LOG_WARN, "results for batch %llu: %s",
-             (unsigned long long)batch_id, err);
-    qcmd_free(&cmd);
-    return 0;
-}
-
-static void commit_pending(struct node *n)
-{
-    while (n->pending.n > 0)
-        if (commit_pending_batch(n, n->pending.batch_ids[0]) != 0)
-            return;
-}
-
+/* End of every loop iteration: what this node factored goes to the leader,
+ * and the leader proposes what it gathered, as few large entries. */
 static void on_commit_check(uv_check_t *h)
 {
     struct node *n = h->data;
-    if (n->pending.n > 0) {
-        commit_pending(n);
-        node_dispatch(n);
-    }
-}
-
-static void add_pending(struct node *n, uint64_t batch_id, uint64_t index,
-                        const char *text)
-{
-    struct pending_results *p = &n->pending;
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 256;
-        struct qresult *ni = realloc(p->items, cap * sizeof *ni);
-        if (ni != NULL)
-            p->items = ni;
-        uint64_t *nb = realloc(p->batch_ids, cap * sizeof *nb);
-        if (nb != NULL)
-            p->batch_ids = nb;
-        if (ni == NULL || nb == NULL)
-            return; /* not recorded: the index stays pending and is redone */
-        p->cap = cap;
-    }
-    char *copy = strdup(text);
-    if (copy == NULL)
-        return;
-    p->items[p->n] = (struct qresult){index, copy};
-    p->batch_ids[p->n++] = batch_id;
-    if (p->n >= PENDING_FLUSH_AT)
-        commit_pending(n);
-}
-
-/* ---- worker pool callbacks ------------------------------------------------ */
-
-static int make_number(void *ud, uint64_t batch_id, uint64_t index, char *buf, size_t len)
-{
-    struct node *n = ud;
-    struct batch_info info;
-    if (queue_batch_get(n->queue, batch_id, &info) != 0)
-        return -1;
-    return batch_number(info.spec, index, buf, len);
-}
-
-static void on_result(void *ud, const struct worker_result *r)
-{
-    struct node *n = ud;
-    n->stats.done++;
-    n->stats.unfactored += r->unfactored;
-    sched_observe(n->sched, r->batch_id, 1, r->ms);
-    add_pending(n, r->batch_id, r->index, r->text);
-}
-
-/* The kernel could not finish `index` (it hung, or killed its worker twice):
- * record it as unfactored rather than retry forever. */
-static void give_up_on(struct node *n, uint64_t batch_id, uint64_t index)
-{
-    char num[MESH_MAX_DIGITS + 2], text[MESH_MAX_DIGITS + 16];
-    if (make_number(n, batch_id, index, num, sizeof num) != 0)
-        return;
-    snprintf(text, sizeof text, "unfactored:%s", num);
-    n->stats.unfactored++;
-    add_pending(n, batch_id, index, text);
-}
-
-static bool batch_running(const struct node *n, uint64_t batch_id)
-{
-    struct batch_info info;
-    return queue_batch_get(n->queue, batch_id, &info) == 0 && info.state == BATCH_RUNNING;
-}
-
-static void on_job_end(void *ud, const struct sched_job *job, uint64_t next,
-                       enum worker_end why)
-{
-    struct node *n = ud;
-    if (!batch_running(n, job->batch_id))
-        return; /* cancelled (or done) meanwhile: nothing to give back */
-    switch (why) {
-    case WORKER_JOB_DONE:
-    case WORKER_JOB_ABORTED:
-        break;
-    case WORKER_JOB_RETURNED:
-        sched_give_back(n->sched, job, next, 0);
-        break;
-    case WORKER_JOB_TIMEOUT:
-        give_up_on(n, job->batch_id, next);
-        sched_give_back(n->sched, job, next + 1, 0);
-        break;
-    case WORKER_JOB_CRASHED: {
-        uint32_t crashes = (next == job->lo ? job->crashes : 0) + 1;
-        if (crashes >= SCHED_MAX_CRASHES) {
-            mlog(&n->log, LOG_WARN, "number %llu of batch %llu killed %u workers; "
-                 "reporting it unfactored", (unsigned long long)next,
-                 (unsigned long long)job->batch_id, crashes);
-            give_up_on(n, job->batch_id, next);
-            sched_give_back(n->sched, job, next + 1, 0);
-        } else {
-            sched_give_back(n->sched, job, next, crashes);
-        }
-        break;
-    }
-    }
-}
-
-static void on_idle(void *ud)
-{
-    node_dispatch(ud);
-}
-
-static bool has_unfinished_batch(const struct node *n)
-{
-    size_t count = queue_batch_count(n->queue);
-    for (size_t i = 0; i < count; i++) {
-        struct batch_info info;
-        if (queue_batch_at(n->queue, i, &info) == 0 && info.state == BATCH_RUNNING)
-            return true;
-    }
-    return false;
-}
-
-void node_dispatch(struct node *n)
-{
-    if (n->stopping || n->draining || n->pool == NULL)
-        return;
-    struct sched_job job;
-    while (worker_pool_idle(n->pool) > 0 && sched_next_job(n->sched, &job))
-        worker_pool_assign(n->pool, &job);
-    /* Nothing out, nothing to hand out, yet a batch is unfinished: some
-     * range fell through the cracks; find it again. */
-    if (worker_pool_busy(n->pool) == 0 && n->pending.n == 0 && has_unfinished_batch(n)) {
-        sched_rescan(n->sched);
-        while (worker_pool_idle(n->pool) > 0 && sched_next_job(n->sched, &job))
-            worker_pool_assign(n->pool, &job);
-    }
-}
-
-/* ---- commands ------------------------------------------------------------- */
-
-int node_submit(struct node *n, struct qcmd *submit, uint64_t *batch_id,
-                char *err, size_t errlen)
-{
-    if (node_commit(n, submit, batch_id, err, errlen) != 0)
-        return -1;
-    mlog(&n->log, LOG_INFO, "batch %llu submitted: %llu numbers",
-         (unsigned long long)*batch_id, (unsigned long long)submit->spec.count);
-    node_dispatch(n);
-    return 0;
-}
-
-int node_cancel(struct node *n, uint64_t batch_id, char *err, size_t errlen)
-{
-    commit_pending(n);
-    struct qcmd cmd = {.type = QCMD_CANCEL, .batch_id = batch_id};
-    if (node_commit(n, &cmd, NULL, err, errlen) != 0)
-        return -1;
-    worker_pool_abort_batch(n->pool, batch_id);
-    sched_prune(n->sched);
-    mlog(&n->log, LOG_INFO, "batch %llu cancelled", (unsigned long long)batch_id);
-    return 0;
-}
-
-void node_set_drain(struct node *n, bool drain)
-{
-    if (n->draining == drain)
-        return;
-    n->draining = drain;
-    mlog(&n->log, LOG_INFO, drain ? "draining: finishing started numbers, taking no new work"
-                                  : "undrained: taking work again");
-    if (drain)
-        worker_pool_return_unstarted(n->pool);
-    else
-        node_dispatch(n);
+    node_work_flush(n);
+    node_lead_flush(n);
 }
 
 /* ---- life cycle ----------------------------------------------------------- */
@@ -262,8 +50,9 @@ void node_stop(struct node *n)
     uv_close((uv_handle_t *)&n->sigterm, NULL);
     uv_close((uv_handle_t *)&n->tick, NULL);
     uv_close((uv_handle_t *)&n->commit_check, NULL);
-    n->closing = 2 + node_links_stop(n, on_subsystem_closed) +
-                 node_ui_stop(n, on_subsystem_closed);
+    node_write_fail_all(n, "node shutting down");
+    n->closing = 2 + node_cluster_stop(n, on_subsystem_closed) +
+                 node_links_stop(n, on_subsystem_closed) + node_ui_stop(n, on_subsystem_closed);
     control_stop(n->control, on_subsystem_closed, n);
     worker_pool_stop(n->pool, on_subsystem_closed, n);
 }
@@ -325,11 +114,10 @@ static int start_pool(struct node *n)
 {
     struct worker_pool_config wc = {
         .loop = &n->loop, .log = &n->log, .count = n->cfg->workers,
-        .budget_ms = budget_ms(n->cfg->number_timeout_s), .ud = n,
+        .budget_ms = budget_ms(n->cfg->number_timeout_s),
         .stderr_fd = n->log_out != NULL ? fileno(n->log_out) : STDERR_FILENO,
-        .make_number = make_number, .on_result = on_result,
-        .on_job_end = on_job_end, .on_idle = on_idle,
     };
+    node_work_pool_config(n, &wc);
     n->stats.workers = n->cfg->workers;
     if (worker_pool_start(&n->pool, &wc) != 0) {
         mlog(&n->log, LOG_ERROR, "cannot start the worker pool");
@@ -369,12 +157,9 @@ static void start_handles(struct node *n)
 
 static void node_free(struct node *n)
 {
-    for (size_t i = 0; i < n->pending.n; i++)
-        free(n->pending.items[i].text);
-    free(n->pending.items);
-    free(n->pending.batch_ids);
+    node_work_free(n);
+    free(n->peer_info);
     worker_pool_free(n->pool);
-    sched_free(n->sched);
     queue_free(n->queue);
     mesh_keys_wipe(&n->keys);
     if (n->lock_fd >= 0)
@@ -398,8 +183,7 @@ int node_run(struct node_config *cfg)
     if (claim_data_dir(n) != 0 || open_log(n) != 0)
         goto out;
     n->queue = queue_new();
-    n->sched = n->queue ? sched_new(n->queue) : NULL;
-    if (n->sched == NULL || start_control(n) != 0)
+    if (n->queue == NULL || node_work_start(n) != 0 || start_control(n) != 0)
         goto out;
     if (start_pool(n) != 0) {
         n->closing = 1;
@@ -407,9 +191,11 @@ int node_run(struct node_config *cfg)
         uv_run(&n->loop, UV_RUN_DEFAULT);
         goto out;
     }
-    if (node_links_start(n) != 0 || node_discovery_start(n) != 0) {
+    if (node_links_start(n) != 0 || node_discovery_start(n) != 0 ||
+        node_cluster_start(n) != 0) {
         n->stopping = true;
-        n->closing = 2 + node_links_stop(n, on_subsystem_closed);
+        n->closing = 2 + node_links_stop(n, on_subsystem_closed) +
+                     node_cluster_stop(n, on_subsystem_closed);
         control_stop(n->control, on_subsystem_closed, n);
         worker_pool_stop(n->pool, on_subsystem_closed, n);
         uv_run(&n->loop, UV_RUN_DEFAULT);

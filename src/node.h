@@ -13,6 +13,7 @@
 #include "config.h"
 #include "control.h"
 #include "keys.h"
+#include "meshmsg.h"
 #include "log.h"
 #include "queue.h"
 #include "scheduler.h"
@@ -24,14 +25,20 @@ struct results_waiter;
 struct net;
 struct discovery;
 
-/* Results of finished numbers not yet committed to the queue: committed
- * together once per loop iteration, many per COMPLETE command (the Raft
- * log will want few large entries, not many small ones). */
-struct pending_results {
-    struct qresult *items;
-    uint64_t *batch_ids;
-    size_t n, cap;
+struct consensus;
+struct lead;
+struct work;
+struct write_op;
+
+/* What a peer last said of its cluster (MESH_MSG_CLUSTER). */
+struct peer_cluster {
+    uint64_t id;
+    uint64_t cluster_id, leader, term, applied;
+    bool member;
+    uint64_t heard_ms;
 };
+
+enum { NODE_MAX_PEER_INFO = 1024 };
 
 struct node {
     struct node_config *cfg;
@@ -42,8 +49,12 @@ struct node {
     struct mesh_keys keys;
     char control_path[4200];
 
-    struct queue *queue;
-    struct sched *sched;
+    struct queue *queue;        /* this node's replica */
+    struct consensus *cons;     /* the raft log under the queue */
+    struct lead *lead;          /* leases and commits: only while leader */
+    struct work *work;          /* leases taken and results not yet committed */
+    struct write_op *writes;    /* client writes waiting for the mesh */
+    uint64_t next_write_req;
     struct worker_pool *pool;
     struct control *control;
     struct net *net;            /* peer links */
@@ -55,9 +66,17 @@ struct node {
 
     uv_signal_t sigint, sigterm;
     uv_timer_t tick;            /* 1 s: stats */
-    uv_check_t commit_check;    /* end of each loop iteration: commit results */
+    uv_check_t commit_check;    /* end of each loop iteration: flush results */
+    uv_timer_t cluster_timer;   /* organise, gossip cluster state, lease deadlines */
 
-    struct pending_results pending;
+    /* Self-organisation (node_cluster.c). */
+    struct peer_cluster *peer_info;
+    size_t n_peer_info;
+    uint64_t organize_at_ms;    /* no cluster state: decide after this */
+    uint64_t cluster_id;
+    uint64_t last_join_ms;
+    uint64_t known_leader;
+
     struct results_waiter *waiters;
     bool draining;
     bool stopping;
@@ -72,13 +91,61 @@ int node_run(struct node_config *cfg);
 /* Starts a graceful shutdown: every subsystem closes, then node_run returns. */
 void node_stop(struct node *n);
 
-/* Commands, shared by the control API (and later the dashboard). */
-int node_submit(struct node *n, struct qcmd *submit, uint64_t *batch_id,
-                char *err, size_t errlen);
-int node_cancel(struct node *n, uint64_t batch_id, char *err, size_t errlen);
+/* node_write.c: every write (submit, cancel, drain) goes through the
+ * leader's log. done runs once: rc 0 when THIS node's replica has applied
+ * the entry (so a read that follows sees it), -1 refused or failed (err). */
+typedef void (*node_write_cb)(void *ud, int rc, uint64_t batch_id, const char *err);
+void node_write(struct node *n, const struct qcmd *cmd, node_write_cb done, void *ud);
+/* Leader side of a forwarded write. */
+void node_write_on_forward(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
+void node_write_on_reply(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
+/* Applied index advanced, or the leader changed: finish what can be. */
+void node_write_progress(struct node *n);
+void node_write_fail_all(struct node *n, const char *why);
+/* A client went away: its waiting writes finish without calling back. */
+void node_write_forget(struct node *n, void *ud);
+/* "no quorum: 1 of 3 voters reachable" (or "no leader elected yet"). */
+void node_quorum_text(const struct node *n, char *buf, size_t len);
 void node_set_drain(struct node *n, bool drain);
-/* Hands out jobs to idle workers. */
-void node_dispatch(struct node *n);
+
+/* node_cluster.c: consensus wiring and self-organisation. */
+int node_cluster_start(struct node *n);
+unsigned node_cluster_stop(struct node *n, void (*on_closed)(void *ud));
+void node_cluster_on_message(struct node *n, uint64_t peer, uint8_t type,
+                             const uint8_t *data, size_t len);
+void node_cluster_on_peer(struct node *n, uint64_t peer, bool up);
+/* True when this node is the leader (raft says so). */
+bool node_is_leader(const struct node *n);
+uint64_t node_leader_id(const struct node *n);
+const struct peer_cluster *node_peer_cluster(const struct node *n, uint64_t id);
+
+/* node_lead.c: the leader's leases and commits. */
+int node_lead_start(struct node *n);
+void node_lead_stop(struct node *n);
+void node_lead_dispatch(struct node *n);
+void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
+                          const struct msg_result *items, size_t count);
+void node_lead_on_lease_end(struct node *n, uint64_t from, const struct msg_lease_end *e);
+void node_lead_on_peer_down(struct node *n, uint64_t peer);
+void node_lead_tick(struct node *n);
+void node_lead_flush(struct node *n);
+void node_lead_on_queue_replaced(struct node *n);
+size_t node_lead_leases_of(const struct node *n, uint64_t node_id);
+
+/* node_work.c: this node's side of leases. */
+int node_work_start(struct node *n);
+void node_work_free(struct node *n);
+void node_work_on_lease(struct node *n, uint64_t from, const struct msg_lease *l);
+void node_work_dispatch(struct node *n);
+void node_work_flush(struct node *n);
+void node_work_on_leader_change(struct node *n);
+void node_work_on_applied(struct node *n, uint64_t batch_id);
+void node_work_abort_batch(struct node *n, uint64_t batch_id);
+size_t node_work_outbox(const struct node *n);
+void node_work_pool_config(struct node *n, struct worker_pool_config *wc);
+
+/* Sends a mesh message (meshmsg.h) to a linked peer; 0 or a libuv error. */
+int node_send(struct node *n, uint64_t peer, uint8_t type, const uint8_t *data, size_t len);
 
 /* node_ui.c: the dashboard, when the node has a terminal. */
 struct ui;

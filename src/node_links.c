@@ -14,21 +14,21 @@ static void on_peer_up(void *ud, const struct net_peer *p)
     struct node *n = ud;
     mlog(&n->log, LOG_DEBUG, "peer %s (%s) at %s linked: %u workers", p->name, p->id_hex,
          p->addr, p->workers);
+    node_cluster_on_peer(n, p->id, true);
 }
 
 static void on_peer_down(void *ud, const struct net_peer *p)
 {
     struct node *n = ud;
     mlog(&n->log, LOG_DEBUG, "peer %s (%s) down", p->name, p->id_hex);
+    node_cluster_on_peer(n, p->id, false);
 }
 
 static void on_message(void *ud, const struct net_peer *p, uint8_t type,
                        const uint8_t *data, size_t len)
 {
     struct node *n = ud;
-    (void)data;
-    mlog(&n->log, LOG_DEBUG, "peer %s: message type %u (%zu bytes) ignored", p->id_hex,
-         type, len);
+    node_cluster_on_message(n, p->id, type, data, len);
 }
 
 static void fill_stats(void *ud, struct net_stats *out)

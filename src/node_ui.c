@@ -31,25 +31,42 @@ static int make_spec(const char *kind, struct qcmd *cmd, char *err, size_t errle
     return batch_semiprimes_init(&cmd->spec, bits, count, (uint64_t)uv_hrtime(), err, errlen);
 }
 
+/* Writes from the dashboard travel the same path as the CLI's; the answer
+ * comes later (from the leader) and lands in the log panel. */
+static void on_ui_write(void *ud, int rc, uint64_t batch_id, const char *err)
+{
+    struct node *n = ud;
+    if (rc == 0 && batch_id != 0)
+        mlog(&n->log, LOG_INFO, "dashboard: batch %llu accepted", (unsigned long long)batch_id);
+    else if (rc != 0)
+        mlog(&n->log, LOG_WARN, "dashboard: %s", err);
+}
+
 static int ui_submit(void *ud, const char *kind, char *err, size_t errlen)
 {
     struct node *n = ud;
     struct qcmd cmd = {.type = QCMD_SUBMIT};
-    uint64_t id = 0;
-    int rc = make_spec(kind, &cmd, err, errlen) == 0 &&
-             node_submit(n, &cmd, &id, err, errlen) == 0 ? (int)id : -1;
+    if (make_spec(kind, &cmd, err, errlen) != 0)
+        return -1;
+    node_write(n, &cmd, on_ui_write, n);
     qcmd_free(&cmd);
-    return rc;
+    return 0;
 }
 
 static int ui_cancel(void *ud, uint64_t batch_id, char *err, size_t errlen)
 {
-    return node_cancel(ud, batch_id, err, errlen);
+    (void)err;
+    (void)errlen;
+    struct qcmd cmd = {.type = QCMD_CANCEL, .batch_id = batch_id};
+    node_write(ud, &cmd, on_ui_write, ud);
+    return 0;
 }
 
 static void ui_set_drain(void *ud, bool drain)
 {
-    node_set_drain(ud, drain);
+    struct node *n = ud;
+    struct qcmd cmd = {.type = QCMD_DRAIN, .node_id = n->keys.id, .drained = drain};
+    node_write(n, &cmd, on_ui_write, n);
 }
 
 static void ui_quit(void *ud)

@@ -113,6 +113,8 @@ static void do_submit(struct ui *ui, const char *kind, const char *what)
     int id = ui->act.submit(ui->act.ud, kind, err, sizeof err);
     if (id > 0)
         set_status(ui, false, "submitted batch %d (%s)", id, what);
+    else if (id == 0) /* sent to the leader: the log shows the batch id */
+        set_status(ui, false, "submitting %s", what);
     else
         set_status(ui, true, "submit %s failed: %s", kind, err[0] ? err : "unknown error");
 }
@@ -128,7 +130,7 @@ static void do_cancel(struct ui *ui)
     if (!ui->act.cancel)
         set_status(ui, true, "cancel: not available");
     else if (ui->act.cancel(ui->act.ud, id, err, sizeof err) == 0)
-        set_status(ui, false, "cancelled batch %" PRIu64, id);
+        set_status(ui, false, "cancelling batch %" PRIu64, id);
     else
         set_status(ui, true, "cancel batch %" PRIu64 " failed: %s", id,
                    err[0] ? err : "unknown error");

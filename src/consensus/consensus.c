@@ -1,0 +1,492 @@
+/* consensus.c - see consensus.h. raft + raft_uv + our transport + the fsm.
+ *
+ * Facts of libraft 0.15 this file is built around (see DESIGN.md):
+ * pre-vote always on; apply must never fail (fsm.c); entry buffers are
+ * multiples of 8 bytes (entry.c); no state-change callback, so the node
+ * polls consensus_status(); one membership change at a time. */
+#include "consensus.h"
+
+#include <errno.h>
+#include <raft.h>
+#include <raft/uv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "entry.h"
+#include "errbuf.h"
+#include "fsm.h"
+#include "transport.h"
+
+enum {
+    OUTCOME_RING = 1024,        /* applied outcomes kept for proposal callbacks */
+    SNAPSHOT_THRESHOLD = 4096,  /* entries between snapshots */
+    SNAPSHOT_TRAILING = 1024,   /* entries kept after one (cheap catch-up) */
+    CONNECT_RETRY_MS = 100,
+};
+
+static const char member_marker[] = "member";
+
+struct outcome {
+    uint64_t index;
+    int rc;
+    uint64_t batch_id;
+    char err[160];
+};
+
+/* Work for the check handle: an applied entry or a finished proposal. */
+struct deferred {
+    struct consensus_applied applied;  /* when done == NULL */
+    consensus_done_cb done;
+    void *ud;
+    char err[160];
+    struct deferred *next;
+};
+
+struct proposal {
+    struct raft_apply req;
+    struct consensus *c;
+    consensus_done_cb done;
+    void *ud;
+};
+
+struct consensus {
+    struct consensus_config cfg;
+    char dir[4096];
+    struct raft raft;
+    struct raft_io io;
+    struct raft_uv_transport transport;
+    struct raft_fsm fsm;
+    bool started, closing, raft_inited;
+    uv_check_t check;
+    struct deferred *head, **tail;
+    struct outcome ring[OUTCOME_RING];
+    size_t in_flight;
+    struct raft_change change;
+    bool changing;
+    uint64_t change_id;
+    struct raft_transfer transfer;
+    bool transferring;
+    void (*on_closed)(void *ud);
+};
+
+static void defer(struct consensus *c, struct deferred *d)
+{
+    d->next = NULL;
+    *c->tail = d;
+    c->tail = &d->next;
+}
+
+/* ---- fsm hooks (inside raft's apply: record only) ------------------------- */
+
+static void on_fsm_applied(void *ud, const struct fsm_outcome *o)
+{
+    struct consensus *c = ud;
+    /* raft sets last_applied after apply returns: this entry is the next. */
+    uint64_t index = raft_last_applied(&c->raft) + 1;
+    struct outcome *slot = &c->ring[index % OUTCOME_RING];
+    slot->index = index;
+    slot->rc = o->rc;
+    slot->batch_id = o->batch_id;
+    snprintf(slot->err, sizeof slot->err, "%s", o->err ? o->err : "");
+    struct deferred *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        abort(); /* an effect lost would leave a waiter hanging: as apply, abort */
+    d->applied = (struct consensus_applied){
+        .index = index, .type = o->type, .rc = o->rc, .batch_id = o->batch_id,
+        .node_id = o->node_id, .err = d->err};
+    snprintf(d->err, sizeof d->err, "%s", slot->err);
+    defer(c, d);
+}
+
+static void on_fsm_restored(void *ud)
+{
+    struct consensus *c = ud;
+    if (c->cfg.on_restored != NULL)
+        c->cfg.on_restored(c->cfg.ud);
+}
+
+/* ---- deferred effects ------------------------------------------------------ */
+
+static void on_check(uv_check_t *h)
+{
+    struct consensus *c = h->data;
+    struct deferred *list = c->head;
+    c->head = NULL;
+    c->tail = &c->head;
+    while (list != NULL) {
+        struct deferred *d = list;
+        list = d->next;
+        if (d->done != NULL)
+            d->done(d->ud, d->applied.rc, d->applied.index, d->applied.batch_id, d->err);
+        else if (c->cfg.on_applied != NULL)
+            c->cfg.on_applied(c->cfg.ud, &d->applied);
+        free(d);
+    }
+}
+
+/* ---- proposals ------------------------------------------------------------- */
+
+static void on_apply_done(struct raft_apply *req, int status, void *result)
+{
+    struct proposal *p = req->data;
+    struct consensus *c = p->c;
+    (void)result;
+    c->in_flight--;
+    struct deferred *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        abort();
+    d->done = p->done;
+    d->ud = p->ud;
+    d->applied.index = req->index;
+    const struct outcome *o = &c->ring[req->index % OUTCOME_RING];
+    if (status != 0) {
+        d->applied.rc = -2;
+        snprintf(d->err, sizeof d->err, "not committed: %s", raft_strerror(status));
+    } else if (o->index == req->index) {
+        d->applied.rc = o->rc;
+        d->applied.batch_id = o->batch_id;
+        snprintf(d->err, sizeof d->err, "%s", o->err);
+    }
+    defer(c, d);
+    free(p);
+}
+
+int consensus_propose(struct consensus *c, const struct qcmd *cmd, consensus_done_cb done,
+                      void *ud, char *err, size_t errlen)
+{
+    if (!c->started || c->closing || raft_state(&c->raft) != RAFT_LEADER) {
+        set_err(err, errlen, "not the leader");
+        return -1;
+    }
+    struct raft_buffer buf;
+    int rc = entry_encode(cmd, &buf.base, &buf.len);
+    if (rc != 0) {
+        set_err(err, errlen, rc == -2 ? "command larger than one log entry"
+                                      : "cannot encode command");
+        return -1;
+    }
+    struct proposal *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        raft_free(buf.base);
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    p->c = c;
+    p->done = done;
+    p->ud = ud;
+    p->req.data = p;
+    rc = raft_apply(&c->raft, &p->req, &buf, 1, on_apply_done);
+    if (rc != 0) {
+        raft_free(buf.base);
+        free(p);
+        set_err(err, errlen, "%s", raft_errmsg(&c->raft));
+        return -1;
+    }
+    c->in_flight++;
+    return 0;
+}
+
+size_t consensus_in_flight(const struct consensus *c)
+{
+    return c->in_flight;
+}
+
+/* ---- membership ------------------------------------------------------------ */
+
+static unsigned count_voters(const struct raft_configuration *conf)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < conf->n; i++)
+        n += conf->servers[i].role == RAFT_VOTER;
+    return n;
+}
+
+static void on_assigned(struct raft_change *req, int status)
+{
+    struct consensus *c = req->data;
+    c->changing = false;
+    if (status != 0)
+        mlog(c->cfg.log, LOG_WARN, "cannot assign a role to %016llx: %s",
+             (unsigned long long)c->change_id, raft_strerror(status));
+    else
+        mlog(c->cfg.log, LOG_INFO, "node %016llx joined the cluster",
+             (unsigned long long)c->change_id);
+}
+
+static int assign_role(struct consensus *c, uint64_t id)
+{
+    int role = count_voters(&c->raft.configuration) < c->cfg.max_voters ? RAFT_VOTER
+                                                                         : RAFT_STANDBY;
+    c->change.data = c;
+    int rc = raft_assign(&c->raft, &c->change, id, role, on_assigned);
+    if (rc != 0) {
+        c->changing = false;
+        mlog(c->cfg.log, LOG_WARN, "cannot assign %016llx: %s", (unsigned long long)id,
+             raft_errmsg(&c->raft));
+    }
+    return rc;
+}
+
+static void on_added(struct raft_change *req, int status)
+{
+    struct consensus *c = req->data;
+    if (status != 0) {
+        c->changing = false;
+        mlog(c->cfg.log, LOG_WARN, "cannot add %016llx: %s",
+             (unsigned long long)c->change_id, raft_strerror(status));
+        return;
+    }
+    if (raft_state(&c->raft) != RAFT_LEADER) {
+        c->changing = false;
+        return;
+    }
+    assign_role(c, c->change_id);
+}
+
+static const struct raft_server *find_server(const struct consensus *c, uint64_t id)
+{
+    const struct raft_configuration *conf = &c->raft.configuration;
+    for (unsigned i = 0; i < conf->n; i++)
+        if (conf->servers[i].id == id)
+            return &conf->servers[i];
+    return NULL;
+}
+
+int consensus_add_member(struct consensus *c, uint64_t id)
+{
+    if (!c->started || c->closing || c->changing || raft_state(&c->raft) != RAFT_LEADER)
+        return -1;
+    const struct raft_server *s = find_server(c, id);
+    if (s != NULL && s->role != RAFT_SPARE)
+        return 0; /* already a member */
+    char address[32];
+    snprintf(address, sizeof address, "%016llx", (unsigned long long)id);
+    c->changing = true;
+    c->change_id = id;
+    c->change.data = c;
+    if (s != NULL) /* added earlier, the assign did not happen */
+        return assign_role(c, id) == 0 ? 0 : -1;
+    if (raft_add(&c->raft, &c->change, id, address, on_added) != 0) {
+        c->changing = false;
+        return -1;
+    }
+    return 0;
+}
+
+static void on_transferred(struct raft_transfer *req)
+{
+    struct consensus *c = req->data;
+    c->transferring = false;
+}
+
+int consensus_transfer(struct consensus *c, uint64_t to)
+{
+    if (!c->started || c->transferring || raft_state(&c->raft) != RAFT_LEADER)
+        return -1;
+    c->transfer.data = c;
+    if (raft_transfer(&c->raft, &c->transfer, to, on_transferred) != 0)
+        return -1;
+    c->transferring = true;
+    return 0;
+}
+
+/* ---- status ---------------------------------------------------------------- */
+
+static enum consensus_role role_of(int raft_role)
+{
+    switch (raft_role) {
+    case RAFT_VOTER: return CONSENSUS_VOTER;
+    case RAFT_STANDBY: return CONSENSUS_STANDBY;
+    default: return CONSENSUS_SPARE;
+    }
+}
+
+void consensus_status(const struct consensus *c, struct consensus_status *out)
+{
+    memset(out, 0, sizeof *out);
+    out->started = c->started;
+    if (!c->started)
+        return;
+    struct raft *r = (struct raft *)&c->raft;
+    out->is_leader = raft_state(r) == RAFT_LEADER;
+    const char *address;
+    raft_id leader;
+    raft_leader(r, &leader, &address);
+    out->leader_id = leader;
+    out->term = r->current_term;
+    out->commit_index = r->commit_index;
+    out->applied_index = raft_last_applied(r);
+    out->last_index = raft_last_index(r);
+    const struct raft_configuration *conf = &r->configuration;
+    out->voters = count_voters(conf);
+    for (unsigned i = 0; i < conf->n && out->n_members < CONSENSUS_MAX_MEMBERS; i++) {
+        out->members[out->n_members++] = (struct consensus_member){
+            conf->servers[i].id, role_of(conf->servers[i].role)};
+        if (conf->servers[i].id == c->cfg.self_id)
+            out->role = role_of(conf->servers[i].role);
+    }
+}
+
+bool consensus_is_member(const struct consensus *c, uint64_t id)
+{
+    return c->started && find_server(c, id) != NULL;
+}
+
+/* ---- links ------------------------------------------------------------------ */
+
+void consensus_on_message(struct consensus *c, uint64_t peer, uint8_t type,
+                          const uint8_t *data, size_t len)
+{
+    transport_on_message(&c->transport, peer, type, data, len);
+}
+
+void consensus_on_peer_down(struct consensus *c, uint64_t peer)
+{
+    transport_on_peer_down(&c->transport, peer);
+}
+
+/* ---- life cycle ------------------------------------------------------------- */
+
+static int write_marker(struct consensus *c)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", c->dir, member_marker);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "%016llx\n", (unsigned long long)c->cfg.self_id);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+bool consensus_has_state(const struct consensus *c)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", c->dir, member_marker);
+    return access(path, F_OK) == 0;
+}
+
+static int ensure_dir(const char *dir)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+int consensus_open(struct consensus **out, const struct consensus_config *cfg)
+{
+    struct consensus *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return -1;
+    c->cfg = *cfg;
+    c->tail = &c->head;
+    snprintf(c->dir, sizeof c->dir, "%s", cfg->dir);
+    if (c->cfg.election_ms == 0)
+        c->cfg.election_ms = CONSENSUS_DEFAULT_ELECTION_MS;
+    if (c->cfg.heartbeat_ms == 0)
+        c->cfg.heartbeat_ms = CONSENSUS_DEFAULT_HEARTBEAT_MS;
+    if (c->cfg.max_voters == 0)
+        c->cfg.max_voters = 3;
+    struct transport_config tc = {
+        .loop = cfg->loop, .log = cfg->log, .ud = cfg->ud, .send = cfg->send,
+        .backlog = cfg->backlog, .linked = cfg->linked};
+    struct fsm_config fc = {.queue = cfg->queue, .ud = c, .on_applied = on_fsm_applied,
+                            .on_restored = on_fsm_restored};
+    char address[32];
+    snprintf(address, sizeof address, "%016llx", (unsigned long long)cfg->self_id);
+    if (ensure_dir(c->dir) != 0 || transport_init(&c->transport, &tc) != 0) {
+        mlog(cfg->log, LOG_ERROR, "cannot prepare raft in %s", c->dir);
+        free(c);
+        return -1;
+    }
+    if (fsm_init(&c->fsm, &fc) != 0 ||
+        raft_uv_init(&c->io, cfg->loop, c->dir, &c->transport) != 0 ||
+        raft_init(&c->raft, &c->io, &c->fsm, cfg->self_id, address) != 0) {
+        mlog(cfg->log, LOG_ERROR, "cannot initialise raft in %s: %s", c->dir,
+             c->io.errmsg[0] ? c->io.errmsg : "out of memory");
+        abort(); /* half-initialised raft cannot be unwound in 0.15: refuse loudly */
+    }
+    c->raft_inited = true;
+    raft_uv_set_connect_retry_delay(&c->io, CONNECT_RETRY_MS);
+    raft_set_election_timeout(&c->raft, c->cfg.election_ms);
+    raft_set_heartbeat_timeout(&c->raft, c->cfg.heartbeat_ms);
+    raft_set_pre_vote(&c->raft, true);
+    raft_set_snapshot_threshold(&c->raft, SNAPSHOT_THRESHOLD);
+    raft_set_snapshot_trailing(&c->raft, SNAPSHOT_TRAILING);
+    uv_check_init(cfg->loop, &c->check);
+    c->check.data = c;
+    uv_check_start(&c->check, on_check);
+    *out = c;
+    return 0;
+}
+
+int consensus_bootstrap(struct consensus *c)
+{
+    struct raft_configuration conf;
+    char address[32];
+    snprintf(address, sizeof address, "%016llx", (unsigned long long)c->cfg.self_id);
+    raft_configuration_init(&conf);
+    int rc = raft_configuration_add(&conf, c->cfg.self_id, address, RAFT_VOTER);
+    if (rc == 0)
+        rc = raft_bootstrap(&c->raft, &conf);
+    raft_configuration_close(&conf);
+    if (rc != 0 && rc != RAFT_CANTBOOTSTRAP) {
+        mlog(c->cfg.log, LOG_ERROR, "cannot bootstrap: %s", raft_errmsg(&c->raft));
+        return -1;
+    }
+    return consensus_start(c);
+}
+
+int consensus_start(struct consensus *c)
+{
+    if (c->started)
+        return 0;
+    if (write_marker(c) != 0) {
+        mlog(c->cfg.log, LOG_ERROR, "cannot write %s/%s: %s", c->dir, member_marker,
+             strerror(errno));
+        return -1;
+    }
+    int rc = raft_start(&c->raft);
+    if (rc != 0) {
+        mlog(c->cfg.log, LOG_ERROR, "cannot start raft: %s", raft_errmsg(&c->raft));
+        return -1;
+    }
+    c->started = true;
+    fsm_set_applied_index(&c->fsm, raft_last_applied(&c->raft));
+    return 0;
+}
+
+static void on_check_closed(uv_handle_t *h)
+{
+    struct consensus *c = h->data;
+    while (c->head != NULL) {
+        struct deferred *d = c->head;
+        c->head = d->next;
+        if (d->done != NULL)
+            d->done(d->ud, -2, 0, 0, "shutting down");
+        free(d);
+    }
+    void (*done)(void *) = c->on_closed;
+    void *ud = c->cfg.ud;
+    transport_free(&c->transport);
+    fsm_close(&c->fsm);
+    free(c);
+    if (done != NULL)
+        done(ud);
+}
+
+static void on_raft_closed(struct raft *r)
+{
+    struct consensus *c = (struct consensus *)((char *)r - offsetof(struct consensus, raft));
+    raft_uv_close(&c->io);
+    uv_close((uv_handle_t *)&c->check, on_check_closed);
+}
+
+void consensus_close(struct consensus *c, void (*done)(void *ud))
+{
+    c->closing = true;
+    c->on_closed = done;
+    raft_close(&c->raft, on_raft_closed);
+}

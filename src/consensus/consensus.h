@@ -1,0 +1,119 @@
+/* consensus.h - the replicated log under the queue (Raft, behind this header).
+ *
+ * The only module that knows libraft: nothing outside src/consensus
+ * includes raft.h, so the engine can be upgraded or replaced. It runs raft
+ * with raft_uv storage in a directory of the data dir and raft messages
+ * carried by the node's encrypted links (transport.h), applies committed
+ * entries to the queue on every member, and tells the node what changed
+ * from its own check handle, outside raft's callbacks.
+ *
+ * Raft ids are node ids (derived from each node's static key); a link's
+ * authenticated id is the only id raft ever hears for that peer. */
+#ifndef MESH_CONSENSUS_H
+#define MESH_CONSENSUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "log.h"
+#include "queue.h"
+
+enum {
+    CONSENSUS_DEFAULT_ELECTION_MS = 500,   /* LAN: ~2-4 RTTs of a slow switch x many */
+    CONSENSUS_DEFAULT_HEARTBEAT_MS = 50,
+    CONSENSUS_MAX_MEMBERS = 256,
+    CONSENSUS_MSG_FIRST = 16,              /* link message types 16..19 */
+    CONSENSUS_MSG_LAST = 19,
+};
+
+enum consensus_role {
+    CONSENSUS_NONE = 0,     /* not (yet) in the configuration */
+    CONSENSUS_VOTER,
+    CONSENSUS_STANDBY,      /* replicates the log, does not vote */
+    CONSENSUS_SPARE,        /* added, not yet assigned */
+};
+
+struct consensus_member {
+    uint64_t id;
+    enum consensus_role role;
+};
+
+struct consensus_status {
+    bool started;
+    bool is_leader;
+    enum consensus_role role;   /* of this node */
+    uint64_t leader_id;         /* 0: none known */
+    uint64_t term, commit_index, applied_index, last_index;
+    unsigned voters;
+    size_t n_members;
+    struct consensus_member members[CONSENSUS_MAX_MEMBERS];
+};
+
+/* One applied entry, reported on every member in log order. */
+struct consensus_applied {
+    uint64_t index;
+    enum qcmd_type type;        /* 0 when the entry was not a command */
+    int rc;                     /* 0 applied; -1 refused: err says why */
+    uint64_t batch_id;          /* SUBMIT: assigned id; COMPLETE, CANCEL: target */
+    uint64_t node_id;           /* DRAIN: the node */
+    const char *err;
+};
+
+struct consensus_config {
+    uv_loop_t *loop;
+    struct mesh_log *log;
+    const char *dir;            /* raft_uv storage; created if missing */
+    uint64_t self_id;
+    unsigned election_ms, heartbeat_ms;  /* 0: defaults above */
+    unsigned max_voters;        /* members beyond it join as standbys */
+    struct queue **queue;       /* the state machine (restore swaps it) */
+    void *ud;
+    int (*send)(void *ud, uint64_t peer, uint8_t type, const void *data, size_t len);
+    size_t (*backlog)(void *ud, uint64_t peer);
+    int (*linked)(void *ud, uint64_t peer);
+    void (*on_applied)(void *ud, const struct consensus_applied *a);
+    void (*on_restored)(void *ud);  /* the queue was replaced by a snapshot */
+};
+
+struct consensus;
+
+/* Prepares raft (nothing runs yet). 0 or -1 (logged). */
+int consensus_open(struct consensus **out, const struct consensus_config *cfg);
+/* True when this data dir already belongs to a cluster (or asked to join
+ * one): the node starts raft at once instead of waiting to organise. */
+bool consensus_has_state(const struct consensus *c);
+/* Starts as the single voter of a new cluster. */
+int consensus_bootstrap(struct consensus *c);
+/* Starts with the state on disk (possibly none: then waits to be added). */
+int consensus_start(struct consensus *c);
+
+/* Proposes a command (leader only). done runs later, from the loop, after
+ * the entry was applied here (rc 0 or the apply's refusal -1 with err) or
+ * could not be (rc -2: not leader, leadership lost, shutting down). */
+typedef void (*consensus_done_cb)(void *ud, int rc, uint64_t index, uint64_t batch_id,
+                                  const char *err);
+int consensus_propose(struct consensus *c, const struct qcmd *cmd, consensus_done_cb done,
+                      void *ud, char *err, size_t errlen);
+/* Proposals not yet applied (the caller caps them). */
+size_t consensus_in_flight(const struct consensus *c);
+
+/* Leader: adds a node (voter while fewer than max_voters, else standby).
+ * One change at a time: -1 when busy or not leader (retry later). */
+int consensus_add_member(struct consensus *c, uint64_t id);
+/* Leader: hands leadership to another voter (the most caught-up if 0). */
+int consensus_transfer(struct consensus *c, uint64_t to);
+
+void consensus_status(const struct consensus *c, struct consensus_status *out);
+bool consensus_is_member(const struct consensus *c, uint64_t id);
+
+/* Link events, routed here by the node. */
+void consensus_on_message(struct consensus *c, uint64_t peer, uint8_t type,
+                          const uint8_t *data, size_t len);
+void consensus_on_peer_down(struct consensus *c, uint64_t peer);
+
+/* Stops raft; done(ud) once every handle is closed and c is freed. */
+void consensus_close(struct consensus *c, void (*done)(void *ud));
+
+#endif

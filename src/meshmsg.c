@@ -1,0 +1,194 @@
+/* meshmsg.c - see meshmsg.h. Built on the queue's varint codec so that
+ * every byte format of the node shares one reader with one set of checks. */
+#include "meshmsg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue_codec.h"
+
+int msg_cluster_encode(const struct msg_cluster *m, uint8_t **buf, size_t *len)
+{
+    struct qbuf b;
+    qbuf_init(&b);
+    qbuf_put_varint(&b, m->cluster_id);
+    qbuf_put_varint(&b, m->leader);
+    qbuf_put_varint(&b, m->term);
+    qbuf_put_u8(&b, m->member ? 1 : 0);
+    qbuf_put_varint(&b, m->applied);
+    return qbuf_take(&b, buf, len);
+}
+
+int msg_cluster_decode(struct msg_cluster *m, const uint8_t *p, size_t len)
+{
+    struct qreader r;
+    qreader_init(&r, p, len);
+    m->cluster_id = qreader_varint(&r);
+    m->leader = qreader_varint(&r);
+    m->term = qreader_varint(&r);
+    uint8_t member = qreader_u8(&r);
+    m->applied = qreader_varint(&r);
+    m->member = member == 1;
+    return qreader_done(&r) && member <= 1 ? 0 : -1;
+}
+
+int msg_forward_encode(uint64_t req, const struct qcmd *c, uint8_t **buf, size_t *len)
+{
+    uint8_t *cmd;
+    size_t cmd_len;
+    if (qcmd_encode(c, &cmd, &cmd_len) != 0)
+        return -1;
+    struct qbuf b;
+    qbuf_init(&b);
+    qbuf_put_varint(&b, req);
+    qbuf_put_bytes(&b, cmd, cmd_len);
+    free(cmd);
+    return qbuf_take(&b, buf, len);
+}
+
+int msg_forward_decode(uint64_t *req, struct qcmd *c, const uint8_t *p, size_t len)
+{
+    struct qreader r;
+    qreader_init(&r, p, len);
+    *req = qreader_varint(&r);
+    if (r.failed)
+        return -1;
+    return qcmd_decode(p + r.pos, len - r.pos, c);
+}
+
+int msg_reply_encode(const struct msg_reply *m, uint8_t **buf, size_t *len)
+{
+    struct qbuf b;
+    qbuf_init(&b);
+    qbuf_put_varint(&b, m->req);
+    qbuf_put_u8(&b, m->rc);
+    qbuf_put_varint(&b, m->index);
+    qbuf_put_varint(&b, m->batch);
+    size_t n = strnlen(m->err, MESH_MSG_ERR_MAX);
+    qbuf_put_str(&b, m->err, n);
+    return qbuf_take(&b, buf, len);
+}
+
+/* Error texts end up on a user's terminal: printable ASCII only. */
+static bool printable(const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x20 || s[i] > 0x7e)
+            return false;
+    return true;
+}
+
+int msg_reply_decode(struct msg_reply *m, const uint8_t *p, size_t len)
+{
+    struct qreader r;
+    qreader_init(&r, p, len);
+    m->req = qreader_varint(&r);
+    m->rc = qreader_u8(&r);
+    m->index = qreader_varint(&r);
+    m->batch = qreader_varint(&r);
+    size_t n;
+    const uint8_t *err = qreader_str(&r, MESH_MSG_ERR_MAX, &n);
+    if (err == NULL || !qreader_done(&r) || m->rc > 2 || !printable(err, n))
+        return -1;
+    memcpy(m->err, err, n);
+    m->err[n] = '\0';
+    return 0;
+}
+
+int msg_lease_encode(const struct msg_lease *m, uint8_t **buf, size_t *len)
+{
+    struct qbuf b;
+    qbuf_init(&b);
+    qbuf_put_varint(&b, m->lease);
+    qbuf_put_varint(&b, m->batch);
+    qbuf_put_varint(&b, m->lo);
+    qbuf_put_varint(&b, m->hi);
+    qbuf_put_varint(&b, m->needs);
+    qbuf_put_varint(&b, m->crashes);
+    return qbuf_take(&b, buf, len);
+}
+
+int msg_lease_decode(struct msg_lease *m, const uint8_t *p, size_t len)
+{
+    struct qreader r;
+    qreader_init(&r, p, len);
+    m->lease = qreader_varint(&r);
+    m->batch = qreader_varint(&r);
+    m->lo = qreader_varint(&r);
+    m->hi = qreader_varint(&r);
+    m->needs = qreader_varint(&r);
+    uint64_t crashes = qreader_varint(&r);
+    m->crashes = crashes > UINT32_MAX ? UINT32_MAX : (uint32_t)crashes;
+    return qreader_done(&r) && m->lo < m->hi ? 0 : -1;
+}
+
+int msg_results_encode(const struct msg_results *m, uint8_t **buf, size_t *len)
+{
+    struct qbuf b;
+    qbuf_init(&b);
+    qbuf_put_varint(&b, m->lease);
+    qbuf_put_varint(&b, m->batch);
+    qbuf_put_varint(&b, m->n);
+    for (size_t i = 0; i < m->n; i++) {
+        qbuf_put_varint(&b, m->items[i].index);
+        qbuf_put_str(&b, m->items[i].text, m->items[i].len);
+    }
+    return qbuf_take(&b, buf, len);
+}
+
+int msg_results_decode(struct msg_results *m, const uint8_t *p, size_t len)
+{
+    struct qreader r;
+    qreader_init(&r, p, len);
+    m->lease = qreader_varint(&r);
+    m->batch = qreader_varint(&r);
+    uint64_t n = qreader_varint(&r);
+    m->items = NULL;
+    m->n = 0;
+    /* Each result takes at least 2 bytes: a count past that is a lie. */
+    if (r.failed || n > MESH_MSG_MAX_RESULTS || n > qreader_remaining(&r) / 2)
+        return -1;
+    m->items = malloc((size_t)(n ? n : 1) * sizeof *m->items);
+    if (m->items == NULL)
+        return -1;
+    for (uint64_t i = 0; i < n; i++) {
+        struct msg_result *it = &m->items[i];
+        it->index = qreader_varint(&r);
+        it->text = (const char *)qreader_str(&r, QRESULT_MAX_TEXT, &it->len);
+        if (it->text == NULL || !qresult_text_valid(it->text, it->len))
+            break;
+        m->n++;
+    }
+    if (m->n != n || !qreader_done(&r)) {
+        free(m->items);
+        m->items = NULL;
+        m->n = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int msg_lease_end_encode(const struct msg_lease_end *m, uint8_t **buf, size_t *len)
+{
+    struct qbuf b;
+    qbuf_init(&b);
+    qbuf_put_varint(&b, m->lease);
+    qbuf_put_varint(&b, m->next);
+    qbuf_put_u8(&b, m->why);
+    qbuf_put_varint(&b, m->crashes);
+    qbuf_put_varint(&b, m->ms);
+    return qbuf_take(&b, buf, len);
+}
+
+int msg_lease_end_decode(struct msg_lease_end *m, const uint8_t *p, size_t len)
+{
+    struct qreader r;
+    qreader_init(&r, p, len);
+    m->lease = qreader_varint(&r);
+    m->next = qreader_varint(&r);
+    m->why = qreader_u8(&r);
+    uint64_t crashes = qreader_varint(&r);
+    m->ms = qreader_varint(&r);
+    m->crashes = crashes > UINT32_MAX ? UINT32_MAX : (uint32_t)crashes;
+    return qreader_done(&r) ? 0 : -1;
+}

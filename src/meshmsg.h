@@ -1,0 +1,93 @@
+/* meshmsg.h - the node's own link messages (types 20..31), pure codecs.
+ *
+ * Link types 1..15 belong to the link layer (net/netmsg.h), 16..19 to the
+ * raft transport (consensus.h). These carry the mesh's work plane and its
+ * self-organisation. Every field is a varint or a length-prefixed string
+ * (queue_codec.h); decoders check every length and refuse trailing bytes
+ * (fuzzed: tests/core/fuzz_meshmsg.c). The sender's id is never in a
+ * message: it is the id the link authenticated.
+ *
+ *   CLUSTER  cluster_id | leader | term | member u8 | applied   (4 per second)
+ *   JOIN     (empty)                       a node asks the leader to add it
+ *   FORWARD  req | command bytes (qcmd)    a write, to the leader
+ *   REPLY    req | rc (0 ok, 1 refused, 2 not committed) | index | batch | err
+ *   LEASE    lease | batch | lo | hi | needs (applied index the node must reach)
+ *            | crashes (worker deaths so far on lo)
+ *   RESULTS  lease | batch | n | n x (index, text)   factored numbers
+ *   LEASE_END lease | next | why (enum worker_end) | crashes | ms
+ */
+#ifndef MESH_MESHMSG_H
+#define MESH_MESHMSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "queue.h"
+
+enum mesh_msg_type {
+    MESH_MSG_CLUSTER = 20,
+    MESH_MSG_JOIN = 21,
+    MESH_MSG_FORWARD = 22,
+    MESH_MSG_REPLY = 23,
+    MESH_MSG_LEASE = 24,
+    MESH_MSG_RESULTS = 25,
+    MESH_MSG_LEASE_END = 26,
+};
+
+enum { MESH_MSG_ERR_MAX = 200, MESH_MSG_MAX_RESULTS = 65536 };
+
+struct msg_cluster {
+    uint64_t cluster_id, leader, term, applied;
+    bool member;
+};
+
+struct msg_reply {
+    uint64_t req;
+    uint8_t rc;
+    uint64_t index, batch;
+    char err[MESH_MSG_ERR_MAX + 1];
+};
+
+struct msg_lease {
+    uint64_t lease, batch, lo, hi, needs;
+    uint32_t crashes;   /* worker deaths so far on index lo */
+};
+
+/* RESULTS: texts point into the decoded message (not NUL-terminated). */
+struct msg_result {
+    uint64_t index;
+    const char *text;
+    size_t len;
+};
+
+struct msg_results {
+    uint64_t lease, batch;
+    size_t n;
+    struct msg_result *items;   /* decode: malloc'd by the decoder */
+};
+
+struct msg_lease_end {
+    uint64_t lease, next;
+    uint8_t why;
+    uint32_t crashes;
+    uint64_t ms;
+};
+
+/* Encoders return 0 with a malloc'd buffer, or -1 (ENOMEM). */
+int msg_cluster_encode(const struct msg_cluster *m, uint8_t **buf, size_t *len);
+int msg_cluster_decode(struct msg_cluster *m, const uint8_t *p, size_t len);
+int msg_forward_encode(uint64_t req, const struct qcmd *c, uint8_t **buf, size_t *len);
+/* c owns its memory on success. */
+int msg_forward_decode(uint64_t *req, struct qcmd *c, const uint8_t *p, size_t len);
+int msg_reply_encode(const struct msg_reply *m, uint8_t **buf, size_t *len);
+int msg_reply_decode(struct msg_reply *m, const uint8_t *p, size_t len);
+int msg_lease_encode(const struct msg_lease *m, uint8_t **buf, size_t *len);
+int msg_lease_decode(struct msg_lease *m, const uint8_t *p, size_t len);
+int msg_results_encode(const struct msg_results *m, uint8_t **buf, size_t *len);
+/* On success free m->items (texts point into p). */
+int msg_results_decode(struct msg_results *m, const uint8_t *p, size_t len);
+int msg_lease_end_encode(const struct msg_lease_end *m, uint8_t **buf, size_t *len);
+int msg_lease_end_decode(struct msg_lease_end *m, const uint8_t *p, size_t len);
+
+#endif

@@ -1,0 +1,375 @@
+/* node_lead.c - the leader's half of the work plane: leases and commits.
+ *
+ * Leases are soft state, never in the log: a new leader starts from an
+ * empty table and re-leases whatever its replica shows not done (results
+ * are deterministic and COMPLETE ignores duplicates, so re-doing work is
+ * only a cost). Each node holds at most workers + LEASE_PREFETCH leases, so
+ * a fast node asks for more by finishing, and a lost node (link down), a
+ * frozen one (deadline) or a drained one gives its ranges back to the
+ * scheduler. At the tail of a batch, idle nodes duplicate the oldest
+ * leases (first committed result wins).
+ *
+ * Results from every node (this one included) are gathered and proposed as
+ * few large COMPLETE entries per loop iteration, with at most
+ * MAX_IN_FLIGHT entries uncommitted: the log wants few big entries, and
+ * 100k tiny ones froze raft's loop in a measurement (DESIGN.md). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "consensus.h"
+#include "net.h"
+
+enum {
+    LEASE_PREFETCH = 1,
+    MAX_IN_FLIGHT = 4,
+    ENTRY_BUDGET = 900 * 1024,      /* result bytes per COMPLETE entry (< 1 MiB) */
+    LEASE_GRACE_MS = 10000,         /* silence past the number budget: requeue */
+};
+
+struct lease {
+    uint64_t id, node;
+    struct sched_job job;
+    uint64_t issued_ms, deadline_ms;
+    bool duplicate;                 /* a tail copy of another lease */
+    bool copied;                    /* ... has a copy already */
+    struct lease *next;
+};
+
+struct pending_result {
+    uint64_t batch, index;
+    char *text;
+};
+
+struct lead {
+    struct sched *sched;
+    struct lease *leases;
+    uint64_t next_lease;
+    struct pending_result *pending;
+    size_t n_pending, cap_pending;
+};
+
+static uint64_t now_ms(const struct node *n)
+{
+    return uv_now((uv_loop_t *)&n->loop);
+}
+
+int node_lead_start(struct node *n)
+{
+    if (n->lead != NULL)
+        return 0;
+    struct lead *l = calloc(1, sizeof *l);
+    if (l == NULL || (l->sched = sched_new(n->queue)) == NULL) {
+        free(l);
+        return -1;
+    }
+    /* Lease ids only need to be unique for this leadership; mixing in the
+     * clock keeps a stale LEASE_END of an earlier term from matching. */
+    l->next_lease = (now_ms(n) << 20) | 1;
+    n->lead = l;
+    return 0;
+}
+
+static void free_pending(struct lead *l)
+{
+    for (size_t i = 0; i < l->n_pending; i++)
+        free(l->pending[i].text);
+    l->n_pending = 0;
+}
+
+void node_lead_stop(struct node *n)
+{
+    struct lead *l = n->lead;
+    if (l == NULL)
+        return;
+    while (l->leases != NULL) {
+        struct lease *x = l->leases;
+        l->leases = x->next;
+        free(x);
+    }
+    free_pending(l);
+    free(l->pending);
+    sched_free(l->sched);
+    free(l);
+    n->lead = NULL;
+}
+
+/* A snapshot replaced the replica: the scheduler must read the new one. */
+void node_lead_on_queue_replaced(struct node *n)
+{
+    if (n->lead == NULL)
+        return;
+    node_lead_stop(n);
+    node_lead_start(n);
+}
+
+size_t node_lead_leases_of(const struct node *n, uint64_t node_id)
+{
+    size_t count = 0;
+    for (const struct lease *x = n->lead ? n->lead->leases : NULL; x != NULL; x = x->next)
+        count += x->node == node_id;
+    return count;
+}
+
+/* ---- handing out ----------------------------------------------------------- */
+
+static uint64_t budget_ms(const struct node *n)
+{
+    return n->cfg->number_timeout_s > 0 ? (uint64_t)(n->cfg->number_timeout_s * 1000) : 60000;
+}
+
+static int send_lease(struct node *n, const struct lease *x)
+{
+    struct consensus_status st;
+    consensus_status(n->cons, &st);
+    struct msg_lease m = {x->id, x->job.batch_id, x->job.lo, x->job.hi, st.applied_index,
+                          x->job.crashes};
+    if (x->node == n->keys.id) {
+        node_work_on_lease(n, n->keys.id, &m);
+        return 0;
+    }
+    uint8_t *buf;
+    size_t len;
+    if (msg_lease_encode(&m, &buf, &len) != 0)
+        return -1;
+    int rc = node_send(n, x->node, MESH_MSG_LEASE, buf, len);
+    free(buf);
+    return rc;
+}
+
+static struct lease *new_lease(struct node *n, uint64_t node, const struct sched_job *job)
+{
+    struct lease *x = calloc(1, sizeof *x);
+    if (x == NULL)
+        return NULL;
+    x->id = n->lead->next_lease++;
+    x->node = node;
+    x->job = *job;
+    x->job.job_id = x->id;
+    x->issued_ms = now_ms(n);
+    x->deadline_ms = x->issued_ms + budget_ms(n) + LEASE_GRACE_MS;
+    x->next = n->lead->leases;
+    n->lead->leases = x;
+    return x;
+}
+
+static void unlink_lease(struct lead *l, struct lease *x)
+{
+    for (struct lease **pp = &l->leases; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == x) {
+            *pp = x->next;
+            return;
+        }
+}
+
+/* The oldest lease held elsewhere that has no copy yet (the tail). */
+static struct lease *oldest_uncopied(struct lead *l, uint64_t not_node)
+{
+    struct lease *best = NULL;
+    for (struct lease *x = l->leases; x != NULL; x = x->next)
+        if (!x->copied && !x->duplicate && x->node != not_node &&
+            (best == NULL || x->issued_ms < best->issued_ms))
+            best = x;
+    return best;
+}
+
+static bool grant_one(struct node *n, uint64_t node)
+{
+    struct lead *l = n->lead;
+    struct sched_job job;
+    struct lease *orig = NULL;
+    if (!sched_next_job(l->sched, &job)) {
+        orig = oldest_uncopied(l, node);
+        if (orig == NULL)
+            return false;
+        job = orig->job;
+    }
+    struct lease *x = new_lease(n, node, &job);
+    if (x == NULL)
+        return false;
+    if (orig != NULL) {
+        orig->copied = true;
+        x->duplicate = true;
+    }
+    if (send_lease(n, x) != 0) {
+        unlink_lease(l, x);
+        if (!x->duplicate)
+            sched_give_back(l->sched, &x->job, x->job.lo, x->job.crashes);
+        free(x);
+        return false;
+    }
+    return true;
+}
+
+static void fill_node(struct node *n, uint64_t node, unsigned workers)
+{
+    size_t held = node_lead_leases_of(n, node);
+    while (held < workers + LEASE_PREFETCH && grant_one(n, node))
+        held++;
+}
+
+static bool node_takes_work(const struct node *n, uint64_t id, bool draining)
+{
+    return !draining && !queue_node_drained(n->queue, id) && consensus_is_member(n->cons, id);
+}
+
+void node_lead_dispatch(struct node *n)
+{
+    if (n->lead == NULL || n->stopping)
+        return;
+    if (node_takes_work(n, n->keys.id, false))
+        fill_node(n, n->keys.id, worker_pool_size(n->pool));
+    for (size_t i = 0; n->net != NULL && i < net_peer_count(n->net); i++) {
+        const struct net_peer *p = net_peer_at(n->net, i);
+        const struct peer_cluster *pc = node_peer_cluster(n, p->id);
+        if (p->connected && pc != NULL && pc->member &&
+            node_takes_work(n, p->id, p->stats.draining))
+            fill_node(n, p->id, p->workers ? p->workers : 1);
+    }
+}
+
+/* ---- coming back ------------------------------------------------------------ */
+
+static struct lease *find_lease(struct lead *l, uint64_t id, uint64_t node)
+{
+    for (struct lease *x = l->leases; x != NULL; x = x->next)
+        if (x->id == id && x->node == node)
+            return x;
+    return NULL;
+}
+
+/* Gives a lease's unfinished part back (already done indexes are skipped
+ * by the scheduler) and forgets it. */
+static void requeue(struct lead *l, struct lease *x, uint64_t from, uint32_t crashes)
+{
+    unlink_lease(l, x);
+    if (!x->duplicate && from < x->job.hi)
+        sched_give_back(l->sched, &x->job, from, crashes);
+    free(x);
+}
+
+void node_lead_on_lease_end(struct node *n, uint64_t from, const struct msg_lease_end *e)
+{
+    struct lead *l = n->lead;
+    struct lease *x = l ? find_lease(l, e->lease, from) : NULL;
+    if (x == NULL)
+        return; /* an earlier leadership's lease, or requeued already */
+    if (e->why == WORKER_JOB_DONE) {
+        sched_observe(l->sched, x->job.batch_id, x->job.hi - x->job.lo,
+                      (double)(now_ms(n) - x->issued_ms));
+        unlink_lease(l, x);
+        free(x);
+    } else {
+        requeue(l, x, e->next < x->job.lo ? x->job.lo : e->next, e->crashes);
+    }
+    node_lead_dispatch(n);
+}
+
+void node_lead_on_peer_down(struct node *n, uint64_t peer)
+{
+    struct lead *l = n->lead;
+    if (l == NULL)
+        return;
+    for (struct lease *x = l->leases; x != NULL;) {
+        struct lease *next = x->next;
+        if (x->node == peer)
+            requeue(l, x, x->job.lo, x->job.crashes);
+        x = next;
+    }
+    node_lead_dispatch(n);
+}
+
+void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
+                          const struct msg_result *items, size_t count)
+{
+    struct lead *l = n->lead;
+    if (l == NULL)
+        return; /* not (or no longer) leader: the sender's outbox keeps them */
+    for (struct lease *x = l->leases; x != NULL; x = x->next)
+        if (x->node == from && x->job.batch_id == batch)
+            x->deadline_ms = now_ms(n) + budget_ms(n) + LEASE_GRACE_MS;
+    for (size_t i = 0; i < count; i++) {
+        if (queue_is_done(n->queue, batch, items[i].index))
+            continue;
+        if (l->n_pending == l->cap_pending) {
+            size_t cap = l->cap_pending ? l->cap_pending * 2 : 1024;
+            struct pending_result *p = realloc(l->pending, cap * sizeof *p);
+            if (p == NULL)
+                return; /* the sender still holds them */
+            l->pending = p;
+            l->cap_pending = cap;
+        }
+        char *text = strndup(items[i].text, items[i].len);
+        if (text == NULL)
+            return;
+        l->pending[l->n_pending++] = (struct pending_result){batch, items[i].index, text};
+    }
+}
+
+/* Lease deadlines: a node that holds a lease but says nothing (frozen,
+ * SIGSTOPped, a link that looks up but is not) loses it. */
+void node_lead_tick(struct node *n)
+{
+    struct lead *l = n->lead;
+    if (l == NULL)
+        return;
+    uint64_t now = now_ms(n);
+    for (struct lease *x = l->leases; x != NULL;) {
+        struct lease *next = x->next;
+        if (now > x->deadline_ms) {
+            mlog(&n->log, LOG_INFO, "lease of batch %llu [%llu,%llu) on %016llx expired",
+                 (unsigned long long)x->job.batch_id, (unsigned long long)x->job.lo,
+                 (unsigned long long)x->job.hi, (unsigned long long)x->node);
+            requeue(l, x, x->job.lo, x->job.crashes);
+        }
+        x = next;
+    }
+    sched_prune(l->sched);
+    node_lead_dispatch(n);
+}
+
+/* ---- committing -------------------------------------------------------------- */
+
+static void on_committed(void *ud, int rc, uint64_t index, uint64_t batch_id, const char *err)
+{
+    struct node *n = ud;
+    (void)index;
+    (void)batch_id;
+    if (rc == -1)
+        mlog(&n->log, LOG_WARN, "results refused: %s", err);
+    node_lead_dispatch(n);
+}
+
+/* One COMPLETE entry of batch `batch` from the pending results, up to
+ * ENTRY_BUDGET bytes; the rest stays pending. */
+static void propose_batch(struct node *n, uint64_t batch)
+{
+    struct lead *l = n->lead;
+    struct qcmd cmd = {.type = QCMD_COMPLETE, .batch_id = batch};
+    cmd.results = malloc(l->n_pending * sizeof *cmd.results);
+    if (cmd.results == NULL)
+        return;
+    size_t kept = 0, bytes = 0;
+    for (size_t i = 0; i < l->n_pending; i++) {
+        struct pending_result *p = &l->pending[i];
+        size_t cost = strlen(p->text) + 12;
+        if (p->batch == batch && bytes + cost <= ENTRY_BUDGET) {
+            cmd.results[cmd.n_results++] = (struct qresult){p->index, p->text};
+            bytes += cost;
+        } else {
+            l->pending[kept++] = *p;
+        }
+    }
+    l->n_pending = kept;
+    char err[256];
+    if (consensus_propose(n->cons, &cmd, on_committed, n, err, sizeof err) != 0)
+        mlog(&n->log, LOG_DEBUG, "results not proposed: %s", err); /* senders resend */
+    qcmd_free(&cmd);
+}
+
+void node_lead_flush(struct node *n)
+{
+    struct lead *l = n->lead;
+    while (l != NULL && l->n_pending > 0 && consensus_in_flight(n->cons) < MAX_IN_FLIGHT)
+        propose_batch(n, l->pending[0].batch);
+}

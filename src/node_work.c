@@ -1,0 +1,354 @@
+/* node_work.c - this node's side of the work plane.
+ *
+ * The leader leases index ranges (MESH_MSG_LEASE, or a direct call when
+ * the leader is this node). A lease waits here until this replica has
+ * applied the entry it names (so every number can be derived from the
+ * batch spec: a number that cannot be made is never factored) and a worker
+ * is idle. Results go into the outbox and are sent to the leader once per
+ * loop iteration; they stay in the outbox until this replica shows them
+ * committed, and are sent again to a new leader after a failover. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "consensus.h"
+#include "numtext.h"
+
+enum { OUTBOX_SEND_MAX = 4096 };
+
+struct taken {                  /* a lease waiting for a worker */
+    uint64_t leader;            /* who granted it */
+    struct msg_lease l;
+    struct taken *next;
+};
+
+struct boxed {                  /* a result not yet seen committed */
+    uint64_t batch, index, lease;
+    char *text;
+    bool sent;
+};
+
+struct work {
+    struct taken *waiting, **tail;
+    struct boxed *box;
+    size_t n_box, cap_box;
+    size_t unsent;
+    struct {                    /* job id (lease id) -> its leader */
+        uint64_t job, leader;
+    } running[256];
+};
+
+int node_work_start(struct node *n)
+{
+    n->work = calloc(1, sizeof *n->work);
+    if (n->work == NULL)
+        return -1;
+    n->work->tail = &n->work->waiting;
+    return 0;
+}
+
+void node_work_free(struct node *n)
+{
+    struct work *w = n->work;
+    if (w == NULL)
+        return;
+    while (w->waiting != NULL) {
+        struct taken *t = w->waiting;
+        w->waiting = t->next;
+        free(t);
+    }
+    for (size_t i = 0; i < w->n_box; i++)
+        free(w->box[i].text);
+    free(w->box);
+    free(w);
+    n->work = NULL;
+}
+
+size_t node_work_outbox(const struct node *n)
+{
+    return n->work ? n->work->n_box : 0;
+}
+
+/* ---- results -------------------------------------------------------------- */
+
+static void outbox_add(struct node *n, uint64_t lease, uint64_t batch, uint64_t index,
+                       const char *text)
+{
+    struct work *w = n->work;
+    if (w->n_box == w->cap_box) {
+        size_t cap = w->cap_box ? w->cap_box * 2 : 256;
+        struct boxed *b = realloc(w->box, cap * sizeof *b);
+        if (b == NULL)
+            return; /* not kept: the index stays pending and is leased again */
+        w->box = b;
+        w->cap_box = cap;
+    }
+    char *copy = strdup(text);
+    if (copy == NULL)
+        return;
+    w->box[w->n_box++] = (struct boxed){batch, index, lease, copy, false};
+    w->unsent++;
+}
+
+/* Sends the unsent results of one batch (up to OUTBOX_SEND_MAX). */
+static void send_batch_results(struct node *n, uint64_t leader, uint64_t batch)
+{
+    struct work *w = n->work;
+    struct msg_result *items = malloc(OUTBOX_SEND_MAX * sizeof *items);
+    size_t *which = malloc(OUTBOX_SEND_MAX * sizeof *which);
+    size_t count = 0;
+    for (size_t i = 0; items && which && i < w->n_box && count < OUTBOX_SEND_MAX; i++) {
+        struct boxed *b = &w->box[i];
+        if (b->sent || b->batch != batch)
+            continue;
+        items[count] = (struct msg_result){b->index, b->text, strlen(b->text)};
+        which[count++] = i;
+    }
+    int rc = 0;
+    if (count > 0 && leader == n->keys.id) {
+        node_lead_on_results(n, n->keys.id, batch, items, count);
+    } else if (count > 0) {
+        struct msg_results m = {0, batch, count, items};
+        uint8_t *buf;
+        size_t len;
+        rc = msg_results_encode(&m, &buf, &len);
+        if (rc == 0) {
+            rc = node_send(n, leader, MESH_MSG_RESULTS, buf, len);
+            free(buf);
+        }
+    }
+    for (size_t k = 0; rc == 0 && k < count; k++) {
+        w->box[which[k]].sent = true;
+        w->unsent--;
+    }
+    free(items);
+    free(which);
+}
+
+/* Once per loop iteration: what was factored goes to the leader. Without a
+ * leader it waits (and is kept) until one is elected. */
+void node_work_flush(struct node *n)
+{
+    struct work *w = n->work;
+    uint64_t leader = node_leader_id(n);
+    if (w == NULL || w->unsent == 0 || leader == 0)
+        return;
+    for (size_t i = 0; i < w->n_box && w->unsent > 0; i++)
+        if (!w->box[i].sent) {
+            size_t before = w->unsent;
+            send_batch_results(n, leader, w->box[i].batch);
+            if (w->unsent == before)
+                return; /* the link refuses: try next iteration */
+        }
+}
+
+void node_work_on_leader_change(struct node *n)
+{
+    struct work *w = n->work;
+    if (w == NULL)
+        return;
+    for (size_t i = 0; i < w->n_box; i++)
+        if (w->box[i].sent) {
+            w->box[i].sent = false;
+            w->unsent++;
+        }
+    /* Leases of the old leader: the new one re-leases what is not done. */
+    for (struct taken **pp = &w->waiting; *pp != NULL;) {
+        struct taken *t = *pp;
+        if (t->leader != node_leader_id(n)) {
+            *pp = t->next;
+            free(t);
+        } else {
+            pp = &t->next;
+        }
+    }
+    w->tail = &w->waiting;
+    while (*w->tail != NULL)
+        w->tail = &(*w->tail)->next;
+}
+
+/* A COMPLETE (or CANCEL) was applied: results now committed leave the box. */
+void node_work_on_applied(struct node *n, uint64_t batch_id)
+{
+    struct work *w = n->work;
+    if (w == NULL)
+        return;
+    struct batch_info info;
+    bool running = queue_batch_get(n->queue, batch_id, &info) == 0 &&
+                   info.state == BATCH_RUNNING;
+    size_t kept = 0;
+    for (size_t i = 0; i < w->n_box; i++) {
+        struct boxed *b = &w->box[i];
+        if (b->batch == batch_id && (!running || queue_is_done(n->queue, b->batch, b->index))) {
+            if (!b->sent)
+                w->unsent--;
+            free(b->text);
+            continue;
+        }
+        w->box[kept++] = *b;
+    }
+    w->n_box = kept;
+}
+
+/* ---- leases ----------------------------------------------------------------- */
+
+void node_work_on_lease(struct node *n, uint64_t from, const struct msg_lease *l)
+{
+    struct work *w = n->work;
+    struct taken *t = malloc(sizeof *t);
+    if (w == NULL || t == NULL) {
+        free(t);
+        return; /* the lease's deadline gives it back */
+    }
+    t->leader = from;
+    t->l = *l;
+    t->next = NULL;
+    *w->tail = t;
+    w->tail = &t->next;
+    node_work_dispatch(n);
+}
+
+static void remember_job(struct work *w, uint64_t job, uint64_t leader)
+{
+    for (size_t i = 0; i < sizeof w->running / sizeof w->running[0]; i++)
+        if (w->running[i].job == 0 || w->running[i].job == job) {
+            w->running[i].job = job;
+            w->running[i].leader = leader;
+            return;
+        }
+}
+
+static uint64_t forget_job(struct work *w, uint64_t job)
+{
+    for (size_t i = 0; i < sizeof w->running / sizeof w->running[0]; i++)
+        if (w->running[i].job == job) {
+            w->running[i].job = 0;
+            return w->running[i].leader;
+        }
+    return 0;
+}
+
+static void end_lease(struct node *n, uint64_t leader, const struct msg_lease_end *e)
+{
+    if (leader == 0)
+        return;
+    if (leader == n->keys.id) {
+        node_lead_on_lease_end(n, n->keys.id, e);
+        return;
+    }
+    uint8_t *buf;
+    size_t len;
+    if (msg_lease_end_encode(e, &buf, &len) == 0) {
+        node_send(n, leader, MESH_MSG_LEASE_END, buf, len);
+        free(buf);
+    }
+}
+
+/* A lease whose batch this replica has applied, or gave up on, starts. */
+static bool start_lease(struct node *n, const struct taken *t)
+{
+    struct batch_info info;
+    if (queue_batch_get(n->queue, t->l.batch, &info) != 0 || info.state != BATCH_RUNNING ||
+        t->l.hi > info.total) {
+        struct msg_lease_end e = {t->l.lease, t->l.lo, WORKER_JOB_ABORTED, 0, 0};
+        end_lease(n, t->leader, &e);
+        return false;
+    }
+    struct sched_job job = {t->l.lease, t->l.batch, t->l.lo, t->l.hi, t->l.crashes};
+    remember_job(n->work, job.job_id, t->leader);
+    return worker_pool_assign(n->pool, &job);
+}
+
+void node_work_dispatch(struct node *n)
+{
+    struct work *w = n->work;
+    if (w == NULL || n->pool == NULL || n->stopping)
+        return;
+    struct consensus_status st;
+    consensus_status(n->cons, &st);
+    while (w->waiting != NULL && worker_pool_idle(n->pool) > 0) {
+        struct taken *t = w->waiting;
+        if (st.applied_index < t->l.needs)
+            return; /* this replica lags: the lease waits for it */
+        w->waiting = t->next;
+        if (w->waiting == NULL)
+            w->tail = &w->waiting;
+        start_lease(n, t);
+        free(t);
+    }
+}
+
+void node_work_abort_batch(struct node *n, uint64_t batch_id)
+{
+    worker_pool_abort_batch(n->pool, batch_id);
+}
+
+/* ---- worker pool callbacks --------------------------------------------------- */
+
+static int make_number(void *ud, uint64_t batch_id, uint64_t index, char *buf, size_t len)
+{
+    struct node *n = ud;
+    struct batch_info info;
+    if (queue_batch_get(n->queue, batch_id, &info) != 0)
+        return -1;
+    return batch_number(info.spec, index, buf, len);
+}
+
+static void on_result(void *ud, const struct worker_result *r)
+{
+    struct node *n = ud;
+    n->stats.done++;
+    n->stats.unfactored += r->unfactored;
+    outbox_add(n, 0, r->batch_id, r->index, r->text);
+}
+
+/* The kernel could not finish `index` (it hung, or killed its worker twice):
+ * report it unfactored rather than retry forever. */
+static void give_up_on(struct node *n, uint64_t batch_id, uint64_t index)
+{
+    char num[MESH_MAX_DIGITS + 2], text[MESH_MAX_DIGITS + 16];
+    if (make_number(n, batch_id, index, num, sizeof num) != 0)
+        return;
+    snprintf(text, sizeof text, "unfactored:%s", num);
+    n->stats.unfactored++;
+    outbox_add(n, 0, batch_id, index, text);
+}
+
+static void on_job_end(void *ud, const struct sched_job *job, uint64_t next,
+                       enum worker_end why)
+{
+    struct node *n = ud;
+    uint64_t leader = forget_job(n->work, job->job_id);
+    struct msg_lease_end e = {job->job_id, next, (uint8_t)why, 0, 0};
+    if (why == WORKER_JOB_TIMEOUT) {
+        give_up_on(n, job->batch_id, next);
+        e.next = next + 1;
+    } else if (why == WORKER_JOB_CRASHED) {
+        uint32_t crashes = (next == job->lo ? job->crashes : 0) + 1;
+        if (crashes >= SCHED_MAX_CRASHES) {
+            mlog(&n->log, LOG_WARN, "number %llu of batch %llu killed %u workers; "
+                 "reporting it unfactored", (unsigned long long)next,
+                 (unsigned long long)job->batch_id, crashes);
+            give_up_on(n, job->batch_id, next);
+            e.next = next + 1;
+        } else {
+            e.crashes = crashes;
+        }
+    }
+    node_work_flush(n); /* results before the lease end, so nothing is re-leased needlessly */
+    end_lease(n, leader, &e);
+}
+
+static void on_idle(void *ud)
+{
+    node_work_dispatch(ud);
+}
+
+void node_work_pool_config(struct node *n, struct worker_pool_config *wc)
+{
+    wc->ud = n;
+    wc->make_number = make_number;
+    wc->on_result = on_result;
+    wc->on_job_end = on_job_end;
+    wc->on_idle = on_idle;
+}

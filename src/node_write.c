@@ -1,0 +1,272 @@
+/* node_write.c - writes from any node: through the leader's log.
+ *
+ * On the leader a write is proposed directly. Elsewhere it is forwarded
+ * (MESH_MSG_FORWARD) to the leader, which proposes it and replies with the
+ * entry's index; the write is answered only once THIS node's replica has
+ * applied that index, so `submit` then `results` on the same node works at
+ * once (read-your-writes). Without a leader a write fails at once with the
+ * quorum situation: a mesh that cannot commit must say so, not hang. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "consensus.h"
+#include "errbuf.h"
+#include "net.h"
+
+enum { WRITE_TIMEOUT_MS = 10000 };
+
+struct write_op {
+    uint64_t req;
+    uint64_t leader;            /* forwarded to; 0 while proposed locally */
+    uint64_t index;             /* committed at; 0 until known */
+    uint64_t batch_id;
+    uint64_t deadline_ms;
+    node_write_cb done;
+    void *ud;
+    struct write_op *next;
+};
+
+void node_quorum_text(const struct node *n, char *buf, size_t len)
+{
+    struct consensus_status st;
+    consensus_status(n->cons, &st);
+    if (!st.started || st.n_members == 0) {
+        snprintf(buf, len, "not in a cluster yet (organising: about %d s after start)", 3);
+        return;
+    }
+    unsigned reachable = 0;
+    for (size_t i = 0; i < st.n_members; i++) {
+        const struct consensus_member *m = &st.members[i];
+        if (m->role != CONSENSUS_VOTER)
+            continue;
+        const struct net_peer *p = n->net ? net_peer_find(n->net, m->id) : NULL;
+        reachable += m->id == n->keys.id || (p != NULL && p->connected);
+    }
+    snprintf(buf, len, "no quorum: %u of %u voters reachable", reachable, st.voters);
+}
+
+static void finish(struct node *n, struct write_op *op, int rc, const char *err)
+{
+    for (struct write_op **pp = &n->writes; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == op) {
+            *pp = op->next;
+            break;
+        }
+    if (op->done != NULL)
+        op->done(op->ud, rc, op->batch_id, err);
+    free(op);
+}
+
+static struct write_op *add_op(struct node *n, node_write_cb done, void *ud)
+{
+    struct write_op *op = calloc(1, sizeof *op);
+    if (op == NULL)
+        return NULL;
+    op->req = ++n->next_write_req;
+    op->done = done;
+    op->ud = ud;
+    op->deadline_ms = uv_now(&n->loop) + WRITE_TIMEOUT_MS;
+    op->next = n->writes;
+    n->writes = op;
+    return op;
+}
+
+/* Leader: propose and answer from the proposal callback. */
+struct local_write {
+    struct node *n;
+    struct write_op *op;
+};
+
+static void local_done(void *ud, int rc, uint64_t index, uint64_t batch_id, const char *err)
+{
+    struct local_write *lw = ud;
+    struct node *n = lw->n;
+    struct write_op *op = lw->op;
+    free(lw);
+    (void)index;
+    if (op == NULL)
+        return;
+    op->batch_id = batch_id;
+    finish(n, op, rc == 0 ? 0 : -1, err);
+}
+
+static void propose_here(struct node *n, struct write_op *op, const struct qcmd *cmd)
+{
+    char err[256];
+    struct local_write *lw = malloc(sizeof *lw);
+    if (lw == NULL) {
+        finish(n, op, -1, "out of memory");
+        return;
+    }
+    *lw = (struct local_write){n, op};
+    op->leader = n->keys.id;
+    op->deadline_ms = UINT64_MAX; /* the proposal callback always comes */
+    if (consensus_propose(n->cons, cmd, local_done, lw, err, sizeof err) != 0) {
+        free(lw);
+        finish(n, op, -1, err);
+    }
+}
+
+static void forward(struct node *n, struct write_op *op, const struct qcmd *cmd,
+                    uint64_t leader)
+{
+    uint8_t *buf;
+    size_t len;
+    if (msg_forward_encode(op->req, cmd, &buf, &len) != 0) {
+        finish(n, op, -1, "command too large to forward");
+        return;
+    }
+    op->leader = leader;
+    int rc = node_send(n, leader, MESH_MSG_FORWARD, buf, len);
+    free(buf);
+    if (rc != 0) {
+        char text[128];
+        node_quorum_text(n, text, sizeof text);
+        finish(n, op, -1, text);
+    }
+}
+
+void node_write(struct node *n, const struct qcmd *cmd, node_write_cb done, void *ud)
+{
+    struct write_op *op = add_op(n, done, ud);
+    if (op == NULL) {
+        done(ud, -1, 0, "out of memory");
+        return;
+    }
+    uint64_t leader = node_leader_id(n);
+    if (node_is_leader(n)) {
+        propose_here(n, op, cmd);
+    } else if (leader != 0) {
+        forward(n, op, cmd, leader);
+    } else {
+        char text[128];
+        node_quorum_text(n, text, sizeof text);
+        finish(n, op, -1, text);
+    }
+}
+
+/* Detaches every waiting write that answers to ud (a client went away). */
+void node_write_forget(struct node *n, void *ud)
+{
+    for (struct write_op *op = n->writes; op != NULL; op = op->next)
+        if (op->ud == ud)
+            op->done = NULL;
+}
+
+/* ---- the leader's side of a forwarded write --------------------------------------- */
+
+struct remote_write {
+    struct node *n;
+    uint64_t peer, req;
+};
+
+static void reply(struct node *n, uint64_t peer, const struct msg_reply *m)
+{
+    uint8_t *buf;
+    size_t len;
+    if (msg_reply_encode(m, &buf, &len) == 0) {
+        node_send(n, peer, MESH_MSG_REPLY, buf, len);
+        free(buf);
+    }
+}
+
+static void remote_done(void *ud, int rc, uint64_t index, uint64_t batch_id, const char *err)
+{
+    struct remote_write *rw = ud;
+    struct msg_reply m = {rw->req, (uint8_t)(rc == 0 ? 0 : rc == -1 ? 1 : 2), index,
+                          batch_id, ""};
+    snprintf(m.err, sizeof m.err, "%s", err ? err : "");
+    reply(rw->n, rw->peer, &m);
+    free(rw);
+}
+
+void node_write_on_forward(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
+{
+    uint64_t req;
+    struct qcmd cmd;
+    if (msg_forward_decode(&req, &cmd, data, len) != 0)
+        return; /* malformed: the sender times out */
+    struct msg_reply m = {req, 2, 0, 0, ""};
+    struct remote_write *rw = malloc(sizeof *rw);
+    if (!node_is_leader(n) || rw == NULL) {
+        snprintf(m.err, sizeof m.err, "%s", rw ? "not the leader (try again)" : "out of memory");
+        reply(n, peer, &m);
+        free(rw);
+        qcmd_free(&cmd);
+        return;
+    }
+    *rw = (struct remote_write){n, peer, req};
+    if (consensus_propose(n->cons, &cmd, remote_done, rw, m.err, sizeof m.err) != 0) {
+        reply(n, peer, &m);
+        free(rw);
+    }
+    qcmd_free(&cmd);
+}
+
+void node_write_on_reply(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
+{
+    struct msg_reply m;
+    if (msg_reply_decode(&m, data, len) != 0)
+        return;
+    for (struct write_op *op = n->writes; op != NULL; op = op->next) {
+        if (op->req != m.req || op->leader != peer)
+            continue;
+        if (m.rc != 0) {
+            finish(n, op, -1, m.err);
+        } else {
+            op->index = m.index;
+            op->batch_id = m.batch;
+            node_write_progress(n);
+        }
+        return;
+    }
+}
+
+/* Answers forwarded writes this replica has caught up with; fails those
+ * whose leader went away or that waited too long. */
+void node_write_progress(struct node *n)
+{
+    if (n->cons == NULL)
+        return;
+    struct consensus_status st;
+    consensus_status(n->cons, &st);
+    uint64_t now = uv_now(&n->loop);
+    for (struct write_op *op = n->writes; op != NULL;) {
+        struct write_op *next = op->next;
+        if (op->leader != n->keys.id) {
+            if (op->index != 0 && st.applied_index >= op->index)
+                finish(n, op, 0, "");
+            else if (op->index == 0 && op->leader != st.leader_id)
+                finish(n, op, -1, "the leader changed before the write was committed; "
+                                  "check `mesh status` and retry");
+            else if (now > op->deadline_ms)
+                finish(n, op, -1, "no answer from the leader in time");
+        }
+        op = next;
+    }
+}
+
+void node_write_fail_all(struct node *n, const char *why)
+{
+    while (n->writes != NULL)
+        finish(n, n->writes, -1, why);
+}
+
+/* ---- drain --------------------------------------------------------------------------- */
+
+/* The replicated drained flag reached this node: stop taking work (hand
+ * back what has not started) or take it again. */
+void node_set_drain(struct node *n, bool drain)
+{
+    if (n->draining == drain)
+        return;
+    n->draining = drain;
+    mlog(&n->log, LOG_INFO, drain ? "draining: finishing started numbers, taking no new work"
+                                  : "undrained: taking work again");
+    if (drain)
+        worker_pool_return_unstarted(n->pool);
+    else
+        node_work_dispatch(n);
+}
