@@ -21,7 +21,10 @@ enum { TICK_MS = 1000, PENDING_FLUSH_AT = 4096 };
 static int node_commit(struct node *n, const struct qcmd *cmd, uint64_t *batch_id,
                        char *err, size_t errlen)
 {
-    int rc = queue_apply(n->queue, cmd, batch_id, err, errlen);
+    struct queue_outcome out;
+    int rc = queue_apply(n->queue, cmd, &out, err, errlen);
+    if (batch_id != NULL)
+        *batch_id = out.batch_id;
     api_wake_waiters(n);
     return rc;
 }
