@@ -407,7 +407,7 @@ static int resolve_node(struct node *n, const char *which, uint64_t *id)
 {
     if (which == NULL || which[0] == '\0' || strcmp(which, n->cfg->name) == 0 ||
         strncmp(n->keys.id_hex, which, strlen(which)) == 0) {
-        *id = n->keys.id;
+        *id = n->keys.node_id;
         return 0;
     }
     int found = 0;

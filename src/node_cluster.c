@@ -79,8 +79,9 @@ static void send_cluster_info(struct node *n)
 {
     struct consensus_status st;
     consensus_status(n->cons, &st);
-    struct msg_cluster m = {n->cluster_id, st.leader_id, st.term, st.applied_index,
-                            consensus_is_member(n->cons, n->keys.id)};
+    struct msg_cluster m = {.cluster_id = n->cluster_id, .leader = st.leader_id,
+                            .term = st.term, .applied = st.applied_index,
+                            .member = consensus_is_member(n->cons, n->keys.node_id)};
     uint8_t *buf;
     size_t len;
     if (msg_cluster_encode(&m, &buf, &len) != 0)
@@ -106,7 +107,7 @@ static void on_cluster_msg(struct node *n, uint64_t peer, const uint8_t *data, s
     pc->member = m.member;
     pc->heard_ms = uv_now(&n->loop);
     if (n->cluster_id == 0 && m.member && m.cluster_id != 0 &&
-        consensus_is_member(n->cons, n->keys.id))
+        consensus_is_member(n->cons, n->keys.node_id))
         n->cluster_id = m.cluster_id;
 }
 
@@ -140,7 +141,7 @@ static bool smallest_unclustered(const struct node *n)
     for (size_t i = 0; n->net != NULL && i < net_peer_count(n->net); i++) {
         const struct net_peer *p = net_peer_at(n->net, i);
         const struct peer_cluster *pc = node_peer_cluster(n, p->id);
-        if (p->connected && pc != NULL && !pc->member && p->id < n->keys.id)
+        if (p->connected && pc != NULL && !pc->member && p->id < n->keys.node_id)
             return false;
         if (p->connected && pc == NULL)
             return false; /* not heard yet: wait a tick */
@@ -152,7 +153,7 @@ static void organize(struct node *n)
 {
     struct consensus_status st;
     consensus_status(n->cons, &st);
-    if (consensus_is_member(n->cons, n->keys.id))
+    if (consensus_is_member(n->cons, n->keys.node_id))
         return;
     if (uv_now(&n->loop) < n->organize_at_ms)
         return;
@@ -168,7 +169,7 @@ static void organize(struct node *n)
     if (!smallest_unclustered(n))
         return;
     mlog(&n->log, LOG_INFO, "no cluster among linked peers: bootstrapping one");
-    n->cluster_id = n->keys.id;
+    n->cluster_id = n->keys.node_id;
     if (consensus_bootstrap(n->cons) != 0)
         mlog(&n->log, LOG_ERROR, "bootstrap failed");
 }
@@ -247,7 +248,7 @@ static void on_applied(void *ud, const struct consensus_applied *a)
         bool drained = queue_node_drained(n->queue, a->node_id);
         mlog(&n->log, LOG_INFO, "node %016llx %s", (unsigned long long)a->node_id,
              drained ? "drained" : "undrained");
-        if (a->node_id == n->keys.id)
+        if (a->node_id == n->keys.node_id)
             node_set_drain(n, drained);
     }
     if (a->type == QCMD_COMPLETE || a->type == QCMD_CANCEL)
@@ -336,7 +337,7 @@ int node_cluster_start(struct node *n)
     snprintf(dir, sizeof dir, "%s/raft", n->cfg->data_dir);
     n->peer_info = calloc(NODE_MAX_PEER_INFO, sizeof *n->peer_info);
     struct consensus_config cc = {
-        .loop = &n->loop, .log = &n->log, .dir = dir, .self_id = n->keys.id,
+        .loop = &n->loop, .log = &n->log, .dir = dir, .self_id = n->keys.node_id,
         .election_ms = n->cfg->election_ms, .heartbeat_ms = n->cfg->heartbeat_ms,
         .max_voters = n->cfg->voters, .queue = &n->queue, .ud = n,
         .send = cons_send, .backlog = cons_backlog, .linked = cons_linked,

@@ -124,8 +124,8 @@ static int send_lease(struct node *n, const struct lease *x)
     consensus_status(n->cons, &st);
     struct msg_lease m = {x->id, x->job.batch_id, x->job.lo, x->job.hi, st.applied_index,
                           x->job.crashes};
-    if (x->node == n->keys.id) {
-        node_work_on_lease(n, n->keys.id, &m);
+    if (x->node == n->keys.node_id) {
+        node_work_on_lease(n, n->keys.node_id, &m);
         return 0;
     }
     uint8_t *buf;
@@ -217,8 +217,8 @@ void node_lead_dispatch(struct node *n)
 {
     if (n->lead == NULL || n->stopping)
         return;
-    if (node_takes_work(n, n->keys.id, false))
-        fill_node(n, n->keys.id, worker_pool_size(n->pool));
+    if (node_takes_work(n, n->keys.node_id, false))
+        fill_node(n, n->keys.node_id, worker_pool_size(n->pool));
     for (size_t i = 0; n->net != NULL && i < net_peer_count(n->net); i++) {
         const struct net_peer *p = net_peer_at(n->net, i);
         const struct peer_cluster *pc = node_peer_cluster(n, p->id);

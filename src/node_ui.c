@@ -65,7 +65,7 @@ static int ui_cancel(void *ud, uint64_t batch_id, char *err, size_t errlen)
 static void ui_set_drain(void *ud, bool drain)
 {
     struct node *n = ud;
-    struct qcmd cmd = {.type = QCMD_DRAIN, .node_id = n->keys.id, .drained = drain};
+    struct qcmd cmd = {.type = QCMD_DRAIN, .node_id = n->keys.node_id, .drained = drain};
     node_write(n, &cmd, on_ui_write, n);
 }
 

@@ -105,8 +105,8 @@ static void send_batch_results(struct node *n, uint64_t leader, uint64_t batch)
         which[count++] = i;
     }
     int rc = 0;
-    if (count > 0 && leader == n->keys.id) {
-        node_lead_on_results(n, n->keys.id, batch, items, count);
+    if (count > 0 && leader == n->keys.node_id) {
+        node_lead_on_results(n, n->keys.node_id, batch, items, count);
     } else if (count > 0) {
         struct msg_results m = {0, batch, count, items};
         uint8_t *buf;
@@ -232,8 +232,8 @@ static void end_lease(struct node *n, uint64_t leader, const struct msg_lease_en
 {
     if (leader == 0)
         return;
-    if (leader == n->keys.id) {
-        node_lead_on_lease_end(n, n->keys.id, e);
+    if (leader == n->keys.node_id) {
+        node_lead_on_lease_end(n, n->keys.node_id, e);
         return;
     }
     uint8_t *buf;

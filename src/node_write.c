@@ -42,7 +42,7 @@ void node_quorum_text(const struct node *n, char *buf, size_t len)
         if (m->role != CONSENSUS_VOTER)
             continue;
         const struct net_peer *p = n->net ? net_peer_find(n->net, m->id) : NULL;
-        reachable += m->id == n->keys.id || (p != NULL && p->connected);
+        reachable += m->id == n->keys.node_id || (p != NULL && p->connected);
     }
     snprintf(buf, len, "no quorum: %u of %u voters reachable", reachable, st.voters);
 }
@@ -101,7 +101,7 @@ static void propose_here(struct node *n, struct write_op *op, const struct qcmd 
         return;
     }
     *lw = (struct local_write){n, op};
-    op->leader = n->keys.id;
+    op->leader = n->keys.node_id;
     op->deadline_ms = UINT64_MAX; /* the proposal callback always comes */
     if (consensus_propose(n->cons, cmd, local_done, lw, err, sizeof err) != 0) {
         free(lw);
@@ -235,7 +235,7 @@ void node_write_progress(struct node *n)
     uint64_t now = uv_now(&n->loop);
     for (struct write_op *op = n->writes; op != NULL;) {
         struct write_op *next = op->next;
-        if (op->leader != n->keys.id) {
+        if (op->leader != n->keys.node_id) {
             if (op->index != 0 && st.applied_index >= op->index)
                 finish(n, op, 0, "");
             else if (op->index == 0 && op->leader != st.leader_id)

@@ -13,6 +13,7 @@
 #define MESH_CONSENSUS_FSM_H
 
 #include <raft.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "queue.h"
@@ -24,12 +25,19 @@ struct fsm_outcome {
     enum qcmd_type type;      /* 0 when the entry could not be decoded */
     uint64_t batch_id;        /* SUBMIT: the id assigned; COMPLETE/CANCEL: target */
     uint64_t node_id;         /* DRAIN: the node */
+    uint64_t recorded;        /* COMPLETE: results newly recorded (not duplicates) */
+    bool finished;            /* COMPLETE: this entry made the batch DONE */
     const struct qcmd *cmd;   /* the decoded command (NULL if undecodable) */
     const char *err;          /* "" when rc == 0 */
 };
 
 struct fsm_config {
     struct queue **queue;     /* the live queue; restore swaps in a new one */
+    /* The raft instance this fsm is given to (may be NULL in tests). raft
+     * hands apply no index and skips barrier and configuration entries, so
+     * counting applies alone drifts; with raft set, apply reads the index
+     * from raft_last_applied() + 1, which raft updates per entry. */
+    struct raft *raft;
     void *ud;
     /* Called synchronously from inside raft's apply: must only record the
      * outcome (the consensus module defers effects to its own check handle). */

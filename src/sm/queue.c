@@ -23,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nodeset.h"
 #include "queue_codec.h"
+#include "sm_oom.h"
 
 enum { QPAGE_SHIFT = 10, QPAGE_SIZE = 1 << QPAGE_SHIFT, QPAGE_WORDS = QPAGE_SIZE / 64 };
 
@@ -49,6 +51,7 @@ struct queue {
     struct qbatch **batches;      /* ascending id; pointers so infos stay valid */
     size_t n, cap;
     uint64_t next_id;
+    struct nodeset drained;       /* nodes whose drained flag is set */
 };
 
 /* ---- batches ------------------------------------------------------------- */
@@ -82,6 +85,7 @@ static void queue_clear(struct queue *q)
     q->batches = NULL;
     q->n = q->cap = 0;
     q->next_id = 1;
+    nodeset_free(&q->drained);
 }
 
 struct queue *queue_new(void)
@@ -246,7 +250,7 @@ static int record_result(struct qbatch *b, uint64_t index, const char *text, siz
 
 /* ---- apply --------------------------------------------------------------- */
 
-static int apply_submit(struct queue *q, const struct qcmd *c, uint64_t *batch_id,
+static int apply_submit(struct queue *q, const struct qcmd *c, struct queue_outcome *out,
                         char *err, size_t errlen)
 {
     if (!name_valid(c->name)) {
@@ -256,21 +260,18 @@ static int apply_submit(struct queue *q, const struct qcmd *c, uint64_t *batch_i
     if (batch_spec_validate(&c->spec, err, errlen) != 0)
         return -1;
     struct qbatch *b = calloc(1, sizeof *b);
-    if (b == NULL || batch_spec_copy(&b->spec, &c->spec) != 0 || append_batch(q, b) != 0) {
-        batch_free(b);
-        set_err(err, errlen, "out of memory");
-        return -1;
-    }
+    if (b == NULL || batch_spec_copy(&b->spec, &c->spec) != 0 || append_batch(q, b) != 0)
+        sm_oom("submit");
     b->id = q->next_id++;
     b->state = BATCH_RUNNING;
     memcpy(b->name, c->name, sizeof b->name);
-    if (batch_id != NULL)
-        *batch_id = b->id;
+    out->batch_id = b->id;
     return 0;
 }
 
 /* Applies one COMPLETE entry; -1 (with err) only for a bad entry. */
-static int apply_result(struct qbatch *b, const struct qresult *r, char *err, size_t errlen)
+static int apply_result(struct qbatch *b, const struct qresult *r, struct queue_outcome *out,
+                        char *err, size_t errlen)
 {
     if (r->index >= b->spec.count) {
         set_err(err, errlen, "batch %llu: index %llu out of range (count %llu)",
@@ -286,15 +287,16 @@ static int apply_result(struct qbatch *b, const struct qresult *r, char *err, si
     }
     if (is_done(b, r->index))
         return 0;  /* a re-issued lease finished twice: first result wins */
-    if (record_result(b, r->index, r->text, len) != 0) {
-        set_err(err, errlen, "out of memory");
-        return -1;
-    }
+    if (record_result(b, r->index, r->text, len) != 0)
+        sm_oom("complete");
+    out->recorded++;
     return 0;
 }
 
-static int apply_complete(struct queue *q, const struct qcmd *c, char *err, size_t errlen)
+static int apply_complete(struct queue *q, const struct qcmd *c, struct queue_outcome *out,
+                          char *err, size_t errlen)
 {
+    out->batch_id = c->batch_id;
     struct qbatch *b = find_batch(q, c->batch_id);
     if (b == NULL) {
         set_err(err, errlen, "unknown batch %llu", (unsigned long long)c->batch_id);
@@ -305,14 +307,17 @@ static int apply_complete(struct queue *q, const struct qcmd *c, char *err, size
     int rc = 0;
     for (size_t i = 0; i < c->n_results; i++) {
         /* Keep the first error message, but apply every good entry. */
-        if (apply_result(b, &c->results[i], rc == 0 ? err : NULL, errlen) != 0)
+        if (apply_result(b, &c->results[i], out, rc == 0 ? err : NULL, errlen) != 0)
             rc = -1;
     }
+    out->finished = b->state == BATCH_DONE;
     return rc;
 }
 
-static int apply_cancel(struct queue *q, const struct qcmd *c, char *err, size_t errlen)
+static int apply_cancel(struct queue *q, const struct qcmd *c, struct queue_outcome *out,
+                        char *err, size_t errlen)
 {
+    out->batch_id = c->batch_id;
     struct qbatch *b = find_batch(q, c->batch_id);
     if (b == NULL) {
         set_err(err, errlen, "unknown batch %llu", (unsigned long long)c->batch_id);
@@ -326,16 +331,49 @@ static int apply_cancel(struct queue *q, const struct qcmd *c, char *err, size_t
     return 0;
 }
 
-int queue_apply(struct queue *q, const struct qcmd *c, uint64_t *batch_id,
+/* The set is small by nature (one id per drained machine); the cap only
+ * bounds what a buggy or hostile member could make every replica hold. */
+enum { QUEUE_MAX_DRAINED = 4096 };
+
+static int apply_drain(struct queue *q, const struct qcmd *c, struct queue_outcome *out,
+                       char *err, size_t errlen)
+{
+    out->node_id = c->node_id;
+    if (c->node_id == 0) {
+        set_err(err, errlen, "node id 0 is not a node");
+        return -1;
+    }
+    if (!c->drained) {
+        nodeset_remove(&q->drained, c->node_id);
+        return 0;
+    }
+    if (q->drained.n >= QUEUE_MAX_DRAINED && !nodeset_has(&q->drained, c->node_id)) {
+        set_err(err, errlen, "too many drained nodes (%d)", QUEUE_MAX_DRAINED);
+        return -1;
+    }
+    if (nodeset_add(&q->drained, c->node_id) < 0)
+        sm_oom("drain");
+    return 0;
+}
+
+int queue_apply(struct queue *q, const struct qcmd *c, struct queue_outcome *out,
                 char *err, size_t errlen)
 {
+    struct queue_outcome ignored;
+    if (out == NULL)
+        out = &ignored;
+    memset(out, 0, sizeof *out);
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
     switch (c->type) {
     case QCMD_SUBMIT:
-        return apply_submit(q, c, batch_id, err, errlen);
+        return apply_submit(q, c, out, err, errlen);
     case QCMD_COMPLETE:
-        return apply_complete(q, c, err, errlen);
+        return apply_complete(q, c, out, err, errlen);
     case QCMD_CANCEL:
-        return apply_cancel(q, c, err, errlen);
+        return apply_cancel(q, c, out, err, errlen);
+    case QCMD_DRAIN:
+        return apply_drain(q, c, out, err, errlen);
     }
     set_err(err, errlen, "unknown command type %d", (int)c->type);
     return -1;
@@ -382,6 +420,21 @@ int queue_batch_get(const struct queue *q, uint64_t id, struct batch_info *out)
     return 0;
 }
 
+bool queue_node_drained(const struct queue *q, uint64_t node_id)
+{
+    return nodeset_has(&q->drained, node_id);
+}
+
+size_t queue_drained_count(const struct queue *q)
+{
+    return q->drained.n;
+}
+
+uint64_t queue_drained_at(const struct queue *q, size_t i)
+{
+    return i < q->drained.n ? q->drained.ids[i] : 0;
+}
+
 bool queue_is_done(const struct queue *q, uint64_t id, uint64_t index)
 {
     const struct qbatch *b = find_batch(q, id);
@@ -415,12 +468,13 @@ uint64_t queue_done_prefix(const struct queue *q, uint64_t id, uint64_t from)
 }
 
 /* ---- snapshot -------------------------------------------------------------
- * "MQS" 1, next_id, batch count, then per batch: id, state u8, name str,
+ * "MQS" 2, next_id, drained count and the drained node ids ascending,
+ * batch count, then per batch: id, state u8, name str,
  * spec, done count, and per done index in ascending order: gap (index minus
  * the previous index + 1) and text str. Restore re-runs record_result, so
  * the derived counters (unfactored, cursor) are recomputed, never trusted. */
 
-static const uint8_t snapshot_magic[4] = {'M', 'Q', 'S', 1};
+static const uint8_t snapshot_magic[4] = {'M', 'Q', 'S', 2};
 
 static void snapshot_results(const struct qbatch *b, struct qbuf *out)
 {
@@ -455,6 +509,9 @@ int queue_snapshot(const struct queue *q, uint8_t **buf, size_t *len)
     qbuf_init(&out);
     qbuf_put_bytes(&out, snapshot_magic, sizeof snapshot_magic);
     qbuf_put_varint(&out, q->next_id);
+    qbuf_put_varint(&out, q->drained.n);
+    for (size_t i = 0; i < q->drained.n; i++)
+        qbuf_put_varint(&out, q->drained.ids[i]);
     qbuf_put_varint(&out, q->n);
     for (size_t i = 0; i < q->n; i++) {
         if (snapshot_batch(q->batches[i], &out) != 0) {
@@ -526,14 +583,33 @@ static struct qbatch *restore_batch(struct qreader *in, uint64_t min_id, uint64_
     return b;
 }
 
+/* Strictly ascending non-zero ids, as apply_drain keeps them. */
+static int restore_drained(struct queue *q, struct qreader *in)
+{
+    uint64_t n = qreader_varint(in);
+    if (in->failed || n > QUEUE_MAX_DRAINED)
+        return -1;
+    uint64_t prev = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t id = qreader_varint(in);
+        if (in->failed || id <= prev || nodeset_add(&q->drained, id) < 0)
+            return -1;
+        prev = id;
+    }
+    return 0;
+}
+
 static int restore_all(struct queue *q, struct qreader *in)
 {
     uint8_t magic[sizeof snapshot_magic];
     for (size_t i = 0; i < sizeof magic; i++)
         magic[i] = qreader_u8(in);
     q->next_id = qreader_varint(in);
+    if (in->failed || memcmp(magic, snapshot_magic, sizeof magic) != 0 || q->next_id == 0 ||
+        restore_drained(q, in) != 0)
+        return -1;
     uint64_t n = qreader_varint(in);
-    if (in->failed || memcmp(magic, snapshot_magic, sizeof magic) != 0 || q->next_id == 0)
+    if (in->failed)
         return -1;
     uint64_t min_id = 1;
     for (uint64_t i = 0; i < n; i++) {
@@ -551,7 +627,7 @@ static int restore_all(struct queue *q, struct qreader *in)
 
 int queue_restore(struct queue *q, const uint8_t *buf, size_t len)
 {
-    if (q->n != 0 || q->next_id != 1)
+    if (q->n != 0 || q->next_id != 1 || q->drained.n != 0)
         return -1;
     struct qreader in;
     qreader_init(&in, buf, len);

@@ -15,7 +15,7 @@
 
 enum { QRESULT_MAX_TEXT = 65536, QUEUE_NAME_MAX = 64 };
 
-enum qcmd_type { QCMD_SUBMIT = 1, QCMD_COMPLETE = 2, QCMD_CANCEL = 3 };
+enum qcmd_type { QCMD_SUBMIT = 1, QCMD_COMPLETE = 2, QCMD_CANCEL = 3, QCMD_DRAIN = 4 };
 enum batch_state { BATCH_RUNNING = 1, BATCH_DONE = 2, BATCH_CANCELLED = 3 };
 
 /* text: the result of one number in the canonical form used by
@@ -36,6 +36,8 @@ struct qcmd {
                                    no control characters */
     struct qresult *results;    /* COMPLETE: many per command (malloc'd) */
     size_t n_results;
+    uint64_t node_id;           /* DRAIN: the node (a Raft id, never 0) */
+    bool drained;               /* DRAIN: true drains, false undrains */
 };
 
 /* Frees spec, result texts and the results array; zeroes c. */
@@ -51,9 +53,18 @@ struct queue;
 struct queue *queue_new(void);
 void queue_free(struct queue *q);
 
-/* Applies a command.
+/* What an applied command did, for the caller's effects (waking waiters,
+ * aborting workers, logging). Zeroed by queue_apply before anything else. */
+struct queue_outcome {
+    uint64_t batch_id;  /* SUBMIT: the id assigned; COMPLETE, CANCEL: the target */
+    uint64_t node_id;   /* DRAIN: the node */
+    uint64_t recorded;  /* COMPLETE: results newly recorded (not duplicates) */
+    bool finished;      /* COMPLETE: this command made the batch DONE */
+};
+
+/* Applies a command. out may be NULL.
  * SUBMIT validates the spec and name, assigns the next batch id (1, 2, 3...)
- *   and returns it in *batch_id (may be NULL).
+ *   and returns it in out->batch_id.
  * COMPLETE records results for indexes not yet done. A duplicate for a done
  *   index is ignored (leases can be re-issued); an index >= count or a bad
  *   text is an error for that entry only: the other entries are still applied
@@ -62,8 +73,13 @@ void queue_free(struct queue *q);
  *   ignored (returns 0).
  * CANCEL marks RUNNING -> CANCELLED (results so far kept). Cancelling a
  *   CANCELLED batch is a no-op (0); a DONE batch is an error.
- * Returns 0, or -1 with err for an unknown batch etc. */
-int queue_apply(struct queue *q, const struct qcmd *c, uint64_t *batch_id,
+ * DRAIN sets or clears the node's drained flag (idempotent both ways).
+ * Returns 0, or -1 with err when the command is refused (unknown batch,
+ * already done, a bad entry): a refusal changes nothing beyond what the
+ * comment above says and is an outcome for the proposer, not a failure.
+ * Out of memory never returns: it aborts (see sm_oom.h), because a replica
+ * that skipped a committed command would diverge. */
+int queue_apply(struct queue *q, const struct qcmd *c, struct queue_outcome *out,
                 char *err, size_t errlen);
 
 struct batch_info {
@@ -91,6 +107,11 @@ uint64_t queue_done_prefix(const struct queue *q, uint64_t id, uint64_t from);
 /* First not-done index >= from, or count if none (the scheduler's requeue
  * scan). 0 for an unknown batch. */
 uint64_t queue_next_pending(const struct queue *q, uint64_t id, uint64_t from);
+
+/* The replicated drained flags: the ids in ascending order. */
+bool queue_node_drained(const struct queue *q, uint64_t node_id);
+size_t queue_drained_count(const struct queue *q);
+uint64_t queue_drained_at(const struct queue *q, size_t i);  /* 0 when i is past the end */
 
 /* Snapshot of the whole state (malloc'd). Restore into an EMPTY queue (one
  * that never applied anything); -1 on malformed input, leaving q empty. */

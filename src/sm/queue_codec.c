@@ -168,6 +168,7 @@ const uint8_t *qreader_str(struct qreader *r, size_t max, size_t *n)
  *   SUBMIT:   name str (< QUEUE_NAME_MAX), spec
  *   COMPLETE: batch_id, n, n * (index, text str)
  *   CANCEL:   batch_id
+ *   DRAIN:    node_id, drained u8 (0 or 1)
  * Commands travel through the Raft log and are replayed from disk, so the
  * decoder treats every byte as hostile and accepts only what the encoder
  * could have produced: trailing bytes, over-long varints, bad names, bad
@@ -221,6 +222,10 @@ static int encode_body(const struct qcmd *c, struct qbuf *out)
         return encode_complete(c, out);
     case QCMD_CANCEL:
         qbuf_put_varint(out, c->batch_id);
+        return 0;
+    case QCMD_DRAIN:
+        qbuf_put_varint(out, c->node_id);
+        qbuf_put_u8(out, c->drained ? 1 : 0);
         return 0;
     }
     return -1;
@@ -283,6 +288,12 @@ static int decode_body(struct qreader *in, struct qcmd *c)
     case QCMD_CANCEL:
         c->batch_id = qreader_varint(in);
         return in->failed ? -1 : 0;
+    case QCMD_DRAIN: {
+        c->node_id = qreader_varint(in);
+        uint8_t drained = qreader_u8(in);
+        c->drained = drained == 1;
+        return in->failed || drained > 1 ? -1 : 0;
+    }
     }
     return -1;
 }

@@ -94,6 +94,13 @@ static void gen_commands_and_snapshots(const char *base)
     c = (struct qcmd){.type = QCMD_CANCEL, .batch_id = 2};
     emit(q, qdir, "cancel", &c);
     snapshot_to(q, sdir, "mixed");
+    c = (struct qcmd){.type = QCMD_DRAIN, .node_id = 0x1234567890abcdefULL, .drained = true};
+    emit(q, qdir, "drain", &c);
+    c = (struct qcmd){.type = QCMD_DRAIN, .node_id = 77, .drained = true};
+    emit(q, qdir, "drain_small", &c);
+    snapshot_to(q, sdir, "drained");
+    c = (struct qcmd){.type = QCMD_DRAIN, .node_id = 77, .drained = false};
+    emit(q, qdir, "undrain", &c);
     queue_free(q);
 }
 

@@ -49,10 +49,23 @@ static inline struct qcmd make_cancel(uint64_t batch_id)
     return c;
 }
 
+static inline struct qcmd make_drain(uint64_t node_id, bool drained)
+{
+    struct qcmd c;
+    memset(&c, 0, sizeof c);
+    c.type = QCMD_DRAIN;
+    c.node_id = node_id;
+    c.drained = drained;
+    return c;
+}
+
 /* Applies and frees c; returns queue_apply's result. */
 static inline int apply_free(struct queue *q, struct qcmd c, uint64_t *id, char *err)
 {
-    int rc = queue_apply(q, &c, id, err, 128);
+    struct queue_outcome out;
+    int rc = queue_apply(q, &c, &out, err, 128);
+    if (id != NULL)
+        *id = out.batch_id;
     qcmd_free(&c);
     return rc;
 }

@@ -256,6 +256,36 @@ static void test_text_validation(void)
     free(big);
 }
 
+/* The outcome names what changed, for the node's effects. */
+static void test_outcome(void)
+{
+    struct queue *q = queue_new();
+    char err[128];
+    struct queue_outcome out;
+    struct qcmd c = make_submit("4", 3, "b");
+    CHECK_INT_EQ(queue_apply(q, &c, &out, err, sizeof err), 0);
+    CHECK_INT_EQ(out.batch_id, 1);
+    CHECK_STR_EQ(err, "");
+    qcmd_free(&c);
+    c = make_complete(1, 3, U(0), "2 2", U(0), "2 2", U(1), "5");
+    CHECK_INT_EQ(queue_apply(q, &c, &out, err, sizeof err), 0);
+    CHECK_INT_EQ(out.batch_id, 1);
+    CHECK_INT_EQ(out.recorded, 2);  /* the duplicate is not counted */
+    CHECK(!out.finished);
+    qcmd_free(&c);
+    c = make_complete(1, 2, U(2), "2 3", U(1), "5");
+    CHECK_INT_EQ(queue_apply(q, &c, &out, err, sizeof err), 0);
+    CHECK_INT_EQ(out.recorded, 1);
+    CHECK(out.finished);
+    qcmd_free(&c);
+    c = make_cancel(1);
+    CHECK_INT_EQ(queue_apply(q, &c, &out, err, sizeof err), -1);
+    CHECK_INT_EQ(out.batch_id, 1);
+    CHECK(strstr(err, "already done") != NULL);
+    qcmd_free(&c);
+    queue_free(q);
+}
+
 int main(void)
 {
     test_submit_assigns_ids();
@@ -269,5 +299,6 @@ int main(void)
     test_prefix_and_pending();
     test_pending_big_batch();
     test_text_validation();
+    test_outcome();
     return 0;
 }

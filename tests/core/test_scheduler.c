@@ -10,11 +10,11 @@ static uint64_t submit(struct queue *q, uint64_t count, uint32_t chunk)
 {
     struct qcmd c = make_submit("1000", count, "t");
     c.spec.chunk = chunk;
-    uint64_t id;
+    struct queue_outcome out;
     char err[128];
-    CHECK_INT_EQ(queue_apply(q, &c, &id, err, sizeof err), 0);
+    CHECK_INT_EQ(queue_apply(q, &c, &out, err, sizeof err), 0);
     qcmd_free(&c);
-    return id;
+    return out.batch_id;
 }
 
 static void complete(struct queue *q, uint64_t id, uint64_t index)

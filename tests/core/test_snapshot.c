@@ -160,15 +160,16 @@ static void test_restore_rejects_damage(void)
 /* Hand-made snapshots: states apply could never produce are refused. */
 static void test_restore_rejects_impossible_states(void)
 {
-    /* magic, next_id 2, 1 batch: id 1, state, name "", RANGE count 1
-     * chunk 0 start "7" step 1, then the done list. */
-    const uint8_t running_done[] = {'M', 'Q', 'S', 1, 2, 1, 1, BATCH_RUNNING, 0,
+    /* HEAD: magic, next_id 2, no drained node, 1 batch; then id 1, state,
+     * name "", RANGE count 1 chunk 0 start "7" step 1, then the done list. */
+#define HEAD 'M', 'Q', 'S', 2, 2, 0, 1
+    const uint8_t running_done[] = {HEAD, 1, BATCH_RUNNING, 0,
                                     BATCH_RANGE, 1, 0, 1, '7', 1, 1, 0, 1, '7'};
-    const uint8_t done_done[] = {'M', 'Q', 'S', 1, 2, 1, 1, BATCH_DONE, 0,
+    const uint8_t done_done[] = {HEAD, 1, BATCH_DONE, 0,
                                  BATCH_RANGE, 1, 0, 1, '7', 1, 1, 0, 1, '7'};
-    const uint8_t done_empty[] = {'M', 'Q', 'S', 1, 2, 1, 1, BATCH_DONE, 0,
+    const uint8_t done_empty[] = {HEAD, 1, BATCH_DONE, 0,
                                   BATCH_RANGE, 1, 0, 1, '7', 1, 0};
-    const uint8_t id_too_big[] = {'M', 'Q', 'S', 1, 2, 1, 2, BATCH_RUNNING, 0,
+    const uint8_t id_too_big[] = {HEAD, 2, BATCH_RUNNING, 0,
                                   BATCH_RANGE, 1, 0, 1, '7', 1, 0};
     struct queue *q = queue_new();
     CHECK_INT_EQ(queue_restore(q, running_done, sizeof running_done), -1);
@@ -177,6 +178,7 @@ static void test_restore_rejects_impossible_states(void)
     CHECK_INT_EQ(queue_restore(q, done_done, sizeof done_done), 0);
     CHECK_STR_EQ(queue_result(q, 1, 0), "7");
     queue_free(q);
+#undef HEAD
 }
 
 int main(void)

@@ -1,0 +1,144 @@
+/* cluster.c - see cluster.h. */
+#include "cluster.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "entry.h"
+
+static void on_applied(void *ud, const struct fsm_outcome *o)
+{
+    struct member *m = ud;
+    /* Outcomes arrive once per command entry, in log order. */
+    CHECK(o->index > m->last_index);
+    m->last_index = o->index;
+    m->outcomes++;
+    if (o->rc != 0) {
+        CHECK(o->err != NULL && o->err[0] != '\0');
+        m->refused++;
+    }
+    if (o->cmd == NULL)
+        m->undecodable++;
+    if (o->rc == 0 && o->type == QCMD_SUBMIT) {
+        m->last_batch_id = o->batch_id;
+        m->last_submit_index = o->index;
+    }
+}
+
+static void on_restored(void *ud)
+{
+    struct member *m = ud;
+    m->restores++;
+}
+
+static void cluster_add(struct cluster *c)
+{
+    unsigned i = c->n;
+    struct member *m = &c->m[i];
+    m->q = queue_new();
+    CHECK(m->q != NULL);
+    struct fsm_config cfg = {
+        .queue = &m->q,
+        .raft = &c->f.servers[i].raft,  /* where grow will put it */
+        .ud = m,
+        .on_applied = on_applied,
+        .on_restored = on_restored,
+    };
+    CHECK_INT_EQ(fsm_init(&m->fsm, &cfg), 0);
+    CHECK_INT_EQ(raft_fixture_grow(&c->f, &m->fsm), 0);
+    c->n++;
+}
+
+void cluster_init(struct cluster *c, unsigned n)
+{
+    memset(c, 0, sizeof *c);
+    CHECK_INT_EQ(raft_fixture_initialize(&c->f), 0);
+    for (unsigned i = 0; i < n; i++)
+        cluster_add(c);
+    struct raft_configuration conf;
+    CHECK_INT_EQ(raft_fixture_configuration(&c->f, n, &conf), 0);
+    CHECK_INT_EQ(raft_fixture_bootstrap(&c->f, &conf), 0);
+    raft_configuration_close(&conf);
+    CHECK_INT_EQ(raft_fixture_start(&c->f), 0);
+    CHECK(raft_fixture_step_until_has_leader(&c->f, CLUSTER_STEP_MS));
+}
+
+void cluster_close(struct cluster *c)
+{
+    raft_fixture_close(&c->f);
+    for (unsigned i = 0; i < c->n; i++) {
+        fsm_close(&c->m[i].fsm);
+        queue_free(c->m[i].q);
+    }
+}
+
+unsigned cluster_leader(struct cluster *c)
+{
+    unsigned l = raft_fixture_leader_index(&c->f);
+    CHECK(l < c->n);
+    return l;
+}
+
+static void apply_cb(struct raft_apply *req, int status, void *result)
+{
+    struct cluster *c = req->data;
+    CHECK(result == NULL);
+    if (status != 0)
+        c->apply_failures++;
+    free(req);
+}
+
+/* raft owns buf.base from here on. */
+static raft_index propose_buf(struct cluster *c, struct raft_buffer buf)
+{
+    struct raft *r = raft_fixture_get(&c->f, cluster_leader(c));
+    struct raft_apply *req = malloc(sizeof *req);
+    CHECK(req != NULL);
+    req->data = c;
+    int rv = raft_apply(r, req, &buf, 1, apply_cb);
+    if (rv != 0)
+        fprintf(stderr, "raft_apply: %s\n", raft_errmsg(r));
+    CHECK_INT_EQ(rv, 0);
+    return raft_last_index(r);
+}
+
+raft_index cluster_propose_raw(struct cluster *c, const void *bytes, size_t len)
+{
+    struct raft_buffer buf = {.base = raft_malloc(len), .len = len};
+    CHECK(buf.base != NULL);
+    memcpy(buf.base, bytes, len);
+    return propose_buf(c, buf);
+}
+
+raft_index cluster_propose(struct cluster *c, const struct qcmd *cmd)
+{
+    struct raft_buffer buf;
+    CHECK_INT_EQ(entry_encode(cmd, &buf.base, &buf.len), 0);
+    return propose_buf(c, buf);
+}
+
+void cluster_settle(struct cluster *c, unsigned i, raft_index index)
+{
+    CHECK(raft_fixture_step_until_applied(&c->f, i, index, CLUSTER_STEP_MS));
+}
+
+bool cluster_same_state(struct cluster *c, unsigned i, unsigned j)
+{
+    uint8_t *a, *b;
+    size_t la, lb;
+    CHECK_INT_EQ(queue_snapshot(c->m[i].q, &a, &la), 0);
+    CHECK_INT_EQ(queue_snapshot(c->m[j].q, &b, &lb), 0);
+    bool same = la == lb && memcmp(a, b, la) == 0;
+    free(a);
+    free(b);
+    return same;
+}
+
+void cluster_set_snapshots(struct cluster *c, unsigned threshold, unsigned trailing)
+{
+    for (unsigned i = 0; i < c->n; i++) {
+        raft_set_snapshot_threshold(raft_fixture_get(&c->f, i), threshold);
+        raft_set_snapshot_trailing(raft_fixture_get(&c->f, i), trailing);
+    }
+}
