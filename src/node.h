@@ -166,6 +166,8 @@ unsigned node_links_stop(struct node *n, void (*on_closed)(void *ud));
 void node_links_status(const struct node *n, json_t *nodes, json_t *top);
 
 /* api.c: the control-socket request handlers. */
+/* "leader", "voter", "standby", "joining" or "worker" (not a member). */
+const char *node_role_of(const struct node *n, uint64_t id);
 void api_on_request(void *ud, struct control_conn *c, json_t *req);
 void api_on_conn_closed(void *ud, struct control_conn *c);
 /* Answers results waiters that can now make progress. */

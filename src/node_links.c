@@ -127,8 +127,8 @@ static json_t *peer_json(const struct node *n, const struct net_peer *p)
     else
         snprintf(ago_text, sizeof ago_text, "%.1fs ago", ago);
     return json_pack("{s:s, s:s, s:b, s:s, s:s, s:b, s:i, s:i, s:f, s:I, s:f, s:s, s:s}",
-                     "id", p->id_hex, "name", p->name, "self", 0, "role", "peer",
-                     "state", p->stats.draining ? "draining" : "active",
+                     "id", p->id_hex, "name", p->name, "self", 0, "role", node_role_of(n, p->id),
+                     "state", !p->connected ? "down" : p->stats.draining ? "draining" : "active",
                      "connected", p->connected, "workers", (int)p->workers,
                      "busy", (int)p->stats.busy, "rate", p->stats.rate,
                      "done", (json_int_t)p->stats.done, "last_heard", ago,
