@@ -164,6 +164,8 @@ static int spec_from_json(struct batch_spec *spec, json_t *req, char *err, size_
 static void on_submitted(void *ud, int rc, uint64_t batch_id, const char *err)
 {
     struct control_conn *c = ud;
+    if (rc == NODE_WRITE_GONE)
+        return; /* the client left: c is gone too */
     struct node *n = control_conn_ud(c);
     struct batch_info info;
     if (rc != 0)
@@ -197,7 +199,7 @@ static void api_submit(struct node *n, struct control_conn *c, json_t *req)
     }
     if (name != NULL)
         snprintf(cmd.name, sizeof cmd.name, "%s", name);
-    node_write(n, &cmd, on_submitted, c);
+    node_write(n, &cmd, on_submitted, c, c);
     qcmd_free(&cmd);
 }
 
@@ -431,6 +433,8 @@ static void api_status(struct node *n, struct control_conn *c, json_t *req)
 static void on_cancelled(void *ud, int rc, uint64_t batch_id, const char *err)
 {
     struct control_conn *c = ud;
+    if (rc == NODE_WRITE_GONE)
+        return;
     if (rc != 0)
         control_reply_error(c, "%s", err);
     else
@@ -445,7 +449,7 @@ static void api_cancel(struct node *n, struct control_conn *c, json_t *req)
         return;
     }
     struct qcmd cmd = {.type = QCMD_CANCEL, .batch_id = id};
-    node_write(n, &cmd, on_cancelled, c);
+    node_write(n, &cmd, on_cancelled, c, c);
 }
 
 /* NODE by id (hex, or a unique prefix of it) or by name; NULL: this node. */
@@ -467,14 +471,29 @@ static int resolve_node(struct node *n, const char *which, uint64_t *id)
     return found == 1 ? 0 : found == 0 ? -1 : -2;
 }
 
+struct drain_call {
+    struct control_conn *c;
+    uint64_t node;
+    bool drained;
+};
+
+/* "draining"/"drained" for this node (its workers are known here); for
+ * another node "draining" until its own status says more. */
 static void on_drain_done(void *ud, int rc, uint64_t batch_id, const char *err)
 {
-    struct control_conn *c = ud;
+    struct drain_call *d = ud;
     (void)batch_id;
-    if (rc != 0)
-        control_reply_error(c, "%s", err);
-    else
-        control_reply(c, json_pack("{s:b}", "ok", 1));
+    if (rc == NODE_WRITE_GONE)
+        ;
+    else if (rc != 0)
+        control_reply_error(d->c, "%s", err);
+    else if (d->c != NULL) {
+        struct node *n = control_conn_ud(d->c);
+        control_reply(d->c, json_pack("{s:b, s:s}", "ok", 1, "state",
+            d->node == n->keys.node_id ? node_state_name(n)
+                                       : d->drained ? "draining" : "active"));
+    }
+    free(d);
 }
 
 static void set_drain(struct node *n, struct control_conn *c, json_t *req, bool drained)
@@ -488,7 +507,13 @@ static void set_drain(struct node *n, struct control_conn *c, json_t *req, bool 
                             which);
         return;
     }
-    node_write(n, &cmd, on_drain_done, c);
+    struct drain_call *d = malloc(sizeof *d);
+    if (d == NULL) {
+        control_reply_error(c, "out of memory");
+        return;
+    }
+    *d = (struct drain_call){c, cmd.node_id, drained};
+    node_write(n, &cmd, on_drain_done, d, c);
 }
 
 static void api_drain(struct node *n, struct control_conn *c, json_t *req)

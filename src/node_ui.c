@@ -48,7 +48,7 @@ static int ui_submit(void *ud, const char *kind, char *err, size_t errlen)
     struct qcmd cmd = {.type = QCMD_SUBMIT};
     if (make_spec(kind, &cmd, err, errlen) != 0)
         return -1;
-    node_write(n, &cmd, on_ui_write, n);
+    node_write(n, &cmd, on_ui_write, n, NULL);
     qcmd_free(&cmd);
     return 0;
 }
@@ -58,7 +58,7 @@ static int ui_cancel(void *ud, uint64_t batch_id, char *err, size_t errlen)
     (void)err;
     (void)errlen;
     struct qcmd cmd = {.type = QCMD_CANCEL, .batch_id = batch_id};
-    node_write(ud, &cmd, on_ui_write, ud);
+    node_write(ud, &cmd, on_ui_write, ud, NULL);
     return 0;
 }
 
@@ -66,7 +66,7 @@ static void ui_set_drain(void *ud, bool drain)
 {
     struct node *n = ud;
     struct qcmd cmd = {.type = QCMD_DRAIN, .node_id = n->keys.node_id, .drained = drain};
-    node_write(n, &cmd, on_ui_write, n);
+    node_write(n, &cmd, on_ui_write, n, NULL);
 }
 
 static void ui_quit(void *ud)

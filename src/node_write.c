@@ -19,6 +19,10 @@ enum { WRITE_TIMEOUT_MS = 10000 };
 
 struct write_op {
     uint64_t req;
+    void *tag;                  /* node_write_forget() matches it */
+    bool forgotten;             /* the client left: done gets NODE_WRITE_GONE */
+    uint8_t *held;              /* encoded command held while organising */
+    size_t held_len;
     uint64_t leader;            /* forwarded to; 0 while proposed locally */
     uint64_t index;             /* committed at; 0 until known */
     uint64_t batch_id;
@@ -55,11 +59,12 @@ static void finish(struct node *n, struct write_op *op, int rc, const char *err)
             break;
         }
     if (op->done != NULL)
-        op->done(op->ud, rc, op->batch_id, err);
+        op->done(op->ud, op->forgotten ? NODE_WRITE_GONE : rc, op->batch_id, err);
+    free(op->held);
     free(op);
 }
 
-static struct write_op *add_op(struct node *n, node_write_cb done, void *ud)
+static struct write_op *add_op(struct node *n, node_write_cb done, void *ud, void *tag)
 {
     struct write_op *op = calloc(1, sizeof *op);
     if (op == NULL)
@@ -67,10 +72,19 @@ static struct write_op *add_op(struct node *n, node_write_cb done, void *ud)
     op->req = ++n->next_write_req;
     op->done = done;
     op->ud = ud;
+    op->tag = tag;
     op->deadline_ms = uv_now(&n->loop) + WRITE_TIMEOUT_MS;
     op->next = n->writes;
     n->writes = op;
     return op;
+}
+
+/* A member that knows no leader right after start (restarted with state,
+ * the election still running) waits briefly too; later, a missing leader
+ * means no quorum and writes fail at once. */
+static bool op_may_wait(const struct node *n)
+{
+    return uv_now((uv_loop_t *)&n->loop) - n->started_ms < WRITE_TIMEOUT_MS;
 }
 
 /* Leader: propose and answer from the proposal callback. */
@@ -128,13 +142,16 @@ static void forward(struct node *n, struct write_op *op, const struct qcmd *cmd,
     }
 }
 
-void node_write(struct node *n, const struct qcmd *cmd, node_write_cb done, void *ud)
+/* A node that is not yet in a cluster (the first seconds after start)
+ * holds writes until it is, rather than refusing them: a user who starts a
+ * node and submits at once expects the batch to run, not an error. */
+static bool organising(const struct node *n)
 {
-    struct write_op *op = add_op(n, done, ud);
-    if (op == NULL) {
-        done(ud, -1, 0, "out of memory");
-        return;
-    }
+    return !consensus_is_member(n->cons, n->keys.node_id);
+}
+
+static void send_write(struct node *n, struct write_op *op, const struct qcmd *cmd)
+{
     uint64_t leader = node_leader_id(n);
     if (node_is_leader(n)) {
         propose_here(n, op, cmd);
@@ -147,12 +164,49 @@ void node_write(struct node *n, const struct qcmd *cmd, node_write_cb done, void
     }
 }
 
+static void hold(struct node *n, struct write_op *op, const struct qcmd *cmd)
+{
+    if (qcmd_encode(cmd, &op->held, &op->held_len) != 0)
+        finish(n, op, -1, "out of memory");
+}
+
+/* A held write goes out once this node belongs to a cluster with a leader. */
+static void release_held(struct node *n, struct write_op *op)
+{
+    struct qcmd cmd;
+    uint8_t *held = op->held;
+    op->held = NULL;
+    if (qcmd_decode(held, op->held_len, &cmd) != 0) {
+        free(held);
+        finish(n, op, -1, "held command could not be decoded");
+        return;
+    }
+    free(held);
+    op->deadline_ms = uv_now(&n->loop) + WRITE_TIMEOUT_MS;
+    send_write(n, op, &cmd);
+    qcmd_free(&cmd);
+}
+
+void node_write(struct node *n, const struct qcmd *cmd, node_write_cb done, void *ud,
+                void *tag)
+{
+    struct write_op *op = add_op(n, done, ud, tag);
+    if (op == NULL) {
+        done(ud, -1, 0, "out of memory");
+        return;
+    }
+    if (organising(n) || (node_leader_id(n) == 0 && op_may_wait(n)))
+        hold(n, op, cmd);
+    else
+        send_write(n, op, cmd);
+}
+
 /* Detaches every waiting write that answers to ud (a client went away). */
-void node_write_forget(struct node *n, void *ud)
+void node_write_forget(struct node *n, void *tag)
 {
     for (struct write_op *op = n->writes; op != NULL; op = op->next)
-        if (op->ud == ud)
-            op->done = NULL;
+        if (op->tag == tag)
+            op->forgotten = true;
 }
 
 /* ---- the leader's side of a forwarded write --------------------------------------- */
@@ -235,7 +289,15 @@ void node_write_progress(struct node *n)
     uint64_t now = uv_now(&n->loop);
     for (struct write_op *op = n->writes; op != NULL;) {
         struct write_op *next = op->next;
-        if (op->leader != n->keys.node_id) {
+        if (op->held != NULL) {
+            if (!organising(n) && st.leader_id != 0)
+                release_held(n, op);
+            else if (now > op->deadline_ms) {
+                char text[128];
+                node_quorum_text(n, text, sizeof text);
+                finish(n, op, -1, text);
+            }
+        } else if (op->leader != n->keys.node_id) {
             if (op->index != 0 && st.applied_index >= op->index)
                 finish(n, op, 0, "");
             else if (op->index == 0 && op->leader != st.leader_id)
