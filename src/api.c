@@ -342,20 +342,6 @@ void api_drop_waiters(struct node *n)
 
 /* ---- status ----------------------------------------------------------- */
 
-/* leader, voter, standby, worker (not yet a member), from raft's view. */
-const char *node_role_of(const struct node *n, uint64_t id)
-{
-    struct consensus_status st;
-    consensus_status(n->cons, &st);
-    if (st.leader_id == id && id != 0)
-        return "leader";
-    for (size_t i = 0; i < st.n_members; i++)
-        if (st.members[i].id == id)
-            return st.members[i].role == CONSENSUS_VOTER ? "voter"
-                 : st.members[i].role == CONSENSUS_STANDBY ? "standby" : "joining";
-    return "worker";
-}
-
 static json_t *self_json(struct node *n)
 {
     return json_pack("{s:s, s:s, s:b, s:s, s:s, s:b, s:i, s:i, s:f, s:I, s:I, s:f}",

@@ -1,5 +1,6 @@
-/* snapshot.h - what the dashboard shows: a plain copy of the node's state,
- * filled by the node (src/node_snapshot.c) a few times a second. The
+/* snapshot.h - the ONE view of the mesh: a plain copy of the node's state,
+ * built by src/node_view.c, shown by the dashboard a few times a second and
+ * serialised by `mesh status --json` (src/api.c), so both say the same. The
  * dashboard reads only this and acts only through struct ui_actions, the
  * same operations the CLI uses; it knows nothing of links, raft or avahi. */
 #ifndef MESH_UI_SNAPSHOT_H
@@ -9,17 +10,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { UI_MAX_NODES = 128, UI_MAX_BATCHES = 64, UI_LOG_LINES = 8 };
+enum { UI_MAX_NODES = 1024, UI_MAX_BATCHES = 1024, UI_LOG_LINES = 8 };
 
 struct ui_node {
     char id[17];
     char name[64];
-    char role[16];         /* "leader", "peer", ... */
-    char state[16];        /* "active", "draining", "drained" */
+    char role[16];         /* "leader", "voter", "standby", "joining", "worker" */
+    char state[16];        /* "active", "draining", "drained", "down" */
+    char addr[64];         /* "ip:port" of its link ("" for self) */
     bool self, connected;
     unsigned workers, busy;
     double rate;           /* numbers per second */
-    uint64_t done;
+    uint64_t done;         /* numbers this node factored since it started */
+    uint64_t unfactored;
     double last_heard_s;   /* seconds since last heard; -1 never; 0 for self */
 };
 
@@ -28,10 +31,16 @@ struct ui_batch {
     char name[64];
     char state[16];        /* "running", "done", "cancelled" */
     uint64_t total, done, unfactored;
+    uint32_t chunk;
 };
 
 struct ui_snapshot {
     char leader[17];       /* "" when none */
+    uint64_t term, commit_index, applied_index;
+    unsigned voters, reachable;  /* voters in the configuration; linked ones */
+    bool quorum_ok;
+    char cluster_id[17];   /* "" until this node belongs to a cluster */
+    size_t n_batches_total; /* batches in the queue (batches[] holds the latest) */
     struct ui_node nodes[UI_MAX_NODES];   /* nodes[0] is this node */
     size_t n_nodes;
     struct ui_batch batches[UI_MAX_BATCHES]; /* the most recent ones */

@@ -153,7 +153,7 @@ class DashboardTest(unittest.TestCase):
         p.keys("Down")                    # already the last row
         p.keys("c")
         self.wait_recorded("cancel 2")
-        s = p.wait_for("cancelled batch 2")
+        s = p.wait_for("cancelling batch 2")
         p.wait_for(re.compile(r">2 cancelled"))
         p.keys("Up")
         p.wait_for(">1 done")

@@ -67,8 +67,10 @@ class NodeDashboardTest(unittest.TestCase):
         self.assertGreaterEqual(len(workers), 2, workers)
 
         p.keys("s")
-        s = self.wait(re.compile(r"submitted batch (\d+) \(classic"))
-        bid = re.search(r"submitted batch (\d+)", s).group(1)
+        self.wait("submitting classic")
+        # the write goes through the leader's log; its id reaches the log panel
+        s = self.wait(re.compile(r"batch (\d+) accepted"))
+        bid = re.search(r"batch (\d+) accepted", s).group(1)
         row = re.compile(r"^ *>?%s (running|done)\s+\[\|* *\]\s+\d+%%\s+\d+/999\s+\d+ classic"
                          % bid, re.M)
         self.wait(row)

@@ -1,0 +1,161 @@
+/* node_view.c - builds the ONE view of the mesh (ui/snapshot.h) from the
+ * node: this node, its peers with their raft roles, the consensus state and
+ * the batches of this replica. The dashboard draws it; `status --json`
+ * serialises it (api.c). Neither reads the node itself, so they cannot
+ * disagree on a fact. */
+#include <stdio.h>
+#include <string.h>
+
+#include "node.h" /* first: declares struct net for net.h */
+#include "consensus.h"
+#include "discovery.h"
+#include "net.h"
+#include "snapshot.h"
+
+const char *node_state_name(const struct node *n)
+{
+    if (!n->draining)
+        return "active";
+    return worker_pool_busy(n->pool) > 0 ? "draining" : "drained";
+}
+
+/* leader, voter, standby, joining (added, no role yet), worker (no log). */
+static const char *role_in(const struct consensus_status *st, uint64_t id)
+{
+    if (st->leader_id == id && id != 0)
+        return "leader";
+    for (size_t i = 0; i < st->n_members; i++)
+        if (st->members[i].id == id)
+            return st->members[i].role == CONSENSUS_VOTER ? "voter"
+                 : st->members[i].role == CONSENSUS_STANDBY ? "standby" : "joining";
+    return "worker";
+}
+
+const char *node_role_of(const struct node *n, uint64_t id)
+{
+    struct consensus_status st;
+    consensus_status(n->cons, &st);
+    return role_in(&st, id);
+}
+
+static void view_self(const struct node *n, const struct consensus_status *st,
+                      struct ui_node *u)
+{
+    snprintf(u->id, sizeof u->id, "%s", n->keys.id_hex);
+    snprintf(u->name, sizeof u->name, "%s", n->cfg->name);
+    snprintf(u->role, sizeof u->role, "%s", role_in(st, n->keys.node_id));
+    snprintf(u->state, sizeof u->state, "%s", node_state_name(n));
+    u->self = u->connected = true;
+    u->workers = worker_pool_size(n->pool);
+    u->busy = worker_pool_busy(n->pool);
+    u->rate = n->stats.meter.rate;
+    u->done = n->stats.done;
+    u->unfactored = n->stats.unfactored;
+    u->last_heard_s = 0;
+}
+
+/* A peer's drained flag is replicated: this replica knows it even when the
+ * peer is down; its busy workers come from its own stats. */
+static const char *peer_state(const struct node *n, const struct net_peer *p)
+{
+    if (!p->connected)
+        return "down";
+    if (queue_node_drained(n->queue, p->id) || p->stats.draining)
+        return p->stats.busy > 0 ? "draining" : "drained";
+    return "active";
+}
+
+static void view_peer(const struct node *n, const struct consensus_status *st,
+                      const struct net_peer *p, struct ui_node *u)
+{
+    snprintf(u->id, sizeof u->id, "%s", p->id_hex);
+    snprintf(u->name, sizeof u->name, "%s", p->name);
+    snprintf(u->role, sizeof u->role, "%s", role_in(st, p->id));
+    snprintf(u->state, sizeof u->state, "%s", peer_state(n, p));
+    snprintf(u->addr, sizeof u->addr, "%s", p->addr);
+    u->self = false;
+    u->connected = p->connected;
+    u->workers = p->workers;
+    u->busy = p->stats.busy;
+    u->rate = p->stats.rate;
+    u->done = p->stats.done;
+    u->last_heard_s = p->last_heard_ms == 0 ? -1.0 :
+        (double)(uv_now((uv_loop_t *)&n->loop) - p->last_heard_ms) / 1000.0;
+}
+
+static const char *batch_state_name(enum batch_state s)
+{
+    return s == BATCH_RUNNING ? "running" : s == BATCH_DONE ? "done" : "cancelled";
+}
+
+/* The most recent batches, oldest of them first. */
+static void view_batches(const struct node *n, struct ui_snapshot *s)
+{
+    size_t count = queue_batch_count(n->queue);
+    size_t first = count > UI_MAX_BATCHES ? count - UI_MAX_BATCHES : 0;
+    s->n_batches = 0;
+    s->n_batches_total = count;
+    for (size_t i = first; i < count; i++) {
+        struct batch_info b;
+        if (queue_batch_at(n->queue, i, &b) != 0)
+            continue;
+        struct ui_batch *u = &s->batches[s->n_batches++];
+        u->id = b.id;
+        snprintf(u->name, sizeof u->name, "%s", b.name);
+        snprintf(u->state, sizeof u->state, "%s", batch_state_name(b.state));
+        u->total = b.total;
+        u->done = b.done;
+        u->unfactored = b.unfactored;
+        u->chunk = b.chunk;
+    }
+}
+
+/* Voters this node can reach (itself included): what a quorum needs. */
+static unsigned reachable_voters(const struct node *n, const struct consensus_status *st)
+{
+    unsigned reachable = 0;
+    for (size_t i = 0; i < st->n_members; i++) {
+        const struct consensus_member *m = &st->members[i];
+        const struct net_peer *p = n->net ? net_peer_find(n->net, m->id) : NULL;
+        if (m->role == CONSENSUS_VOTER &&
+            (m->id == n->keys.node_id || (p != NULL && p->connected)))
+            reachable++;
+    }
+    return reachable;
+}
+
+static void view_consensus(const struct node *n, struct ui_snapshot *s,
+                           const struct consensus_status *st)
+{
+    if (st->leader_id != 0)
+        mesh_id_to_hex(st->leader_id, s->leader);
+    if (n->cluster_id != 0)
+        mesh_id_to_hex(n->cluster_id, s->cluster_id);
+    s->term = st->term;
+    s->commit_index = st->commit_index;
+    s->applied_index = st->applied_index;
+    s->voters = st->voters;
+    s->reachable = reachable_voters(n, st);
+    s->quorum_ok = st->voters > 0 && s->reachable * 2 > st->voters && st->leader_id != 0;
+}
+
+void node_snapshot(const struct node *n, struct ui_snapshot *s)
+{
+    struct consensus_status st;
+    consensus_status(n->cons, &st);
+    memset(s, 0, sizeof *s);
+    view_consensus(n, s, &st);
+    view_self(n, &st, &s->nodes[s->n_nodes++]);
+    size_t peers = n->net != NULL ? net_peer_count(n->net) : 0;
+    for (size_t i = 0; i < peers && s->n_nodes < UI_MAX_NODES; i++)
+        view_peer(n, &st, net_peer_at(n->net, i), &s->nodes[s->n_nodes++]);
+    view_batches(n, s);
+    s->mdns_enabled = n->disc != NULL;
+    if (n->disc != NULL) {
+        struct discovery_status ds;
+        discovery_status(n->disc, &ds);
+        s->mdns_running = ds.daemon_running;
+        s->foreign_meshes = ds.foreign_meshes;
+    }
+    s->n_log = log_recent(&n->log, s->log, UI_LOG_LINES);
+}
