@@ -26,6 +26,7 @@
 #include "nodeset.h"
 #include "queue_codec.h"
 #include "sm_oom.h"
+#include "upload.h"
 
 enum { QPAGE_SHIFT = 10, QPAGE_SIZE = 1 << QPAGE_SHIFT, QPAGE_WORDS = QPAGE_SIZE / 64 };
 
@@ -51,7 +52,9 @@ struct queue {
     struct qbatch **batches;      /* ascending id; pointers so infos stay valid */
     size_t n, cap;
     uint64_t next_id;
+    uint64_t applied;             /* commands applied: the uploads' clock */
     struct nodeset drained;       /* nodes whose drained flag is set */
+    struct upload_set uploads;    /* lists arriving in parts */
 };
 
 /* ---- batches ------------------------------------------------------------- */
@@ -85,7 +88,9 @@ static void queue_clear(struct queue *q)
     q->batches = NULL;
     q->n = q->cap = 0;
     q->next_id = 1;
+    q->applied = 0;
     nodeset_free(&q->drained);
+    upload_set_free(&q->uploads);
 }
 
 struct queue *queue_new(void)
@@ -250,23 +255,76 @@ static int record_result(struct qbatch *b, uint64_t index, const char *text, siz
 
 /* ---- apply --------------------------------------------------------------- */
 
+/* Takes ownership of spec (already valid). */
+static void add_batch(struct queue *q, struct batch_spec *spec, const char *name,
+                      struct queue_outcome *out)
+{
+    struct qbatch *b = calloc(1, sizeof *b);
+    if (b == NULL || append_batch(q, b) != 0)
+        sm_oom("submit");
+    b->spec = *spec;
+    memset(spec, 0, sizeof *spec);
+    b->id = q->next_id++;
+    b->state = BATCH_RUNNING;
+    memcpy(b->name, name, sizeof b->name);
+    out->batch_id = b->id;
+}
+
+/* The list of an upload, whole, as a spec: the final SUBMIT's header must
+ * announce exactly what was staged. The upload is gone afterwards. */
+static int spec_from_upload(struct queue *q, const struct qcmd *c, struct batch_spec *spec,
+                            char *err, size_t errlen)
+{
+    const struct upload *u = upload_find(&q->uploads, c->upload_id);
+    if (u == NULL) {
+        set_err(err, errlen, "unknown or expired upload %llu", (unsigned long long)c->upload_id);
+        return -1;
+    }
+    int rc = -1;
+    if (c->spec.kind != BATCH_LIST || u->len != c->spec.list_len) {
+        set_err(err, errlen, "upload %llu: %zu bytes staged, %zu announced",
+                (unsigned long long)u->id, u->len, c->spec.list_len);
+    } else {
+        char *list = upload_concat(u);
+        if (list == NULL)
+            sm_oom("submit upload");
+        rc = batch_list_adopt(spec, list, u->len, c->spec.count, c->spec.chunk, err, errlen);
+        if (rc == -2)
+            sm_oom("submit upload");
+    }
+    upload_drop(&q->uploads, c->upload_id);
+    return rc;
+}
+
 static int apply_submit(struct queue *q, const struct qcmd *c, struct queue_outcome *out,
                         char *err, size_t errlen)
 {
     if (!name_valid(c->name)) {
         set_err(err, errlen, "batch name too long or has control characters");
+        upload_drop(&q->uploads, c->upload_id);
         return -1;
     }
-    if (batch_spec_validate(&c->spec, err, errlen) != 0)
-        return -1;
-    struct qbatch *b = calloc(1, sizeof *b);
-    if (b == NULL || batch_spec_copy(&b->spec, &c->spec) != 0 || append_batch(q, b) != 0)
-        sm_oom("submit");
-    b->id = q->next_id++;
-    b->state = BATCH_RUNNING;
-    memcpy(b->name, c->name, sizeof b->name);
-    out->batch_id = b->id;
+    struct batch_spec spec;
+    if (c->upload_id != 0) {
+        if (spec_from_upload(q, c, &spec, err, errlen) != 0)
+            return -1;
+    } else {
+        if (batch_spec_validate(&c->spec, err, errlen) != 0)
+            return -1;
+        if (batch_spec_copy(&spec, &c->spec) != 0)
+            sm_oom("submit");
+    }
+    add_batch(q, &spec, c->name, out);
     return 0;
+}
+
+static int apply_list_part(struct queue *q, const struct qcmd *c, char *err, size_t errlen)
+{
+    int rc = upload_add_part(&q->uploads, c->upload_id, c->part, c->part_len, q->applied,
+                             err, errlen);
+    if (rc == -2)
+        sm_oom("list part");
+    return rc;
 }
 
 /* Applies one COMPLETE entry; -1 (with err) only for a bad entry. */
@@ -365,6 +423,9 @@ int queue_apply(struct queue *q, const struct qcmd *c, struct queue_outcome *out
     memset(out, 0, sizeof *out);
     if (err != NULL && errlen > 0)
         err[0] = '\0';
+    q->applied++;
+    if (q->uploads.n > 0)
+        upload_expire(&q->uploads, q->applied);
     switch (c->type) {
     case QCMD_SUBMIT:
         return apply_submit(q, c, out, err, errlen);
@@ -374,6 +435,8 @@ int queue_apply(struct queue *q, const struct qcmd *c, struct queue_outcome *out
         return apply_cancel(q, c, out, err, errlen);
     case QCMD_DRAIN:
         return apply_drain(q, c, out, err, errlen);
+    case QCMD_LIST_PART:
+        return apply_list_part(q, c, err, errlen);
     }
     set_err(err, errlen, "unknown command type %d", (int)c->type);
     return -1;
@@ -468,7 +531,8 @@ uint64_t queue_done_prefix(const struct queue *q, uint64_t id, uint64_t from)
 }
 
 /* ---- snapshot -------------------------------------------------------------
- * "MQS" 2, next_id, drained count and the drained node ids ascending,
+ * "MQS" 2, next_id, applied, drained count and the drained node ids
+ * ascending, the uploads in progress (upload.h),
  * batch count, then per batch: id, state u8, name str,
  * spec, done count, and per done index in ascending order: gap (index minus
  * the previous index + 1) and text str. Restore re-runs record_result, so
@@ -509,9 +573,11 @@ int queue_snapshot(const struct queue *q, uint8_t **buf, size_t *len)
     qbuf_init(&out);
     qbuf_put_bytes(&out, snapshot_magic, sizeof snapshot_magic);
     qbuf_put_varint(&out, q->next_id);
+    qbuf_put_varint(&out, q->applied);
     qbuf_put_varint(&out, q->drained.n);
     for (size_t i = 0; i < q->drained.n; i++)
         qbuf_put_varint(&out, q->drained.ids[i]);
+    upload_set_encode(&q->uploads, &out);
     qbuf_put_varint(&out, q->n);
     for (size_t i = 0; i < q->n; i++) {
         if (snapshot_batch(q->batches[i], &out) != 0) {
@@ -605,8 +671,9 @@ static int restore_all(struct queue *q, struct qreader *in)
     for (size_t i = 0; i < sizeof magic; i++)
         magic[i] = qreader_u8(in);
     q->next_id = qreader_varint(in);
+    q->applied = qreader_varint(in);
     if (in->failed || memcmp(magic, snapshot_magic, sizeof magic) != 0 || q->next_id == 0 ||
-        restore_drained(q, in) != 0)
+        restore_drained(q, in) != 0 || upload_set_decode(&q->uploads, in, q->applied) != 0)
         return -1;
     uint64_t n = qreader_varint(in);
     if (in->failed)
@@ -627,7 +694,7 @@ static int restore_all(struct queue *q, struct qreader *in)
 
 int queue_restore(struct queue *q, const uint8_t *buf, size_t len)
 {
-    if (q->n != 0 || q->next_id != 1 || q->drained.n != 0)
+    if (q->n != 0 || q->next_id != 1 || q->applied != 0)
         return -1;
     struct qreader in;
     qreader_init(&in, buf, len);
