@@ -146,6 +146,18 @@ uint64_t queue_drained_at(const struct queue *q, size_t i);  /* 0 when i is past
 /* Snapshot of the whole state (malloc'd). Restore into an EMPTY queue (one
  * that never applied anything); -1 on malformed input, leaving q empty. */
 int queue_snapshot(const struct queue *q, uint8_t **buf, size_t *len);
+
+/* The same snapshot in steps, so the costly encoding (~0.7 s for 10M
+ * results) can run on a worker thread while the owner keeps applying:
+ * queue_freeze (owner's thread; copies only the state apply may still
+ * change, ~1 ms per 10M results), queue_freeze_encode (any thread, any
+ * time before the thaw; the bytes are the state at the freeze), queue_thaw
+ * (owner's thread). While a freeze is held, queue_apply is fine but
+ * queue_restore into q and queue_free(q) are not: thaw first. */
+struct queue_freeze;
+struct queue_freeze *queue_freeze(struct queue *q);  /* NULL on ENOMEM */
+int queue_freeze_encode(const struct queue_freeze *f, uint8_t **buf, size_t *len);
+void queue_thaw(struct queue *q, struct queue_freeze *f);
 int queue_restore(struct queue *q, const uint8_t *buf, size_t len);
 
 #endif

@@ -6,6 +6,7 @@
 #include "errbuf.h"
 #include "batch.h"
 #include "queue_codec.h"
+#include "retire.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +14,22 @@
 /* An uploaded list is a normalised list: it obeys the same size limit. */
 #define UPLOAD_MAX_LEN (BATCH_MAX_LIST_INPUT + 1)
 
-static void upload_clear(struct upload *u)
+/* Part bytes may still be read by a frozen snapshot: retire them. */
+static void upload_clear(struct upload_set *s, struct upload *u)
 {
     for (size_t i = 0; i < u->n_parts; i++)
-        free(u->parts[i].bytes);
+        retire_free(s->retire, u->parts[i].bytes);
     free(u->parts);
 }
 
 void upload_set_free(struct upload_set *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        upload_clear(&s->items[i]);
+        upload_clear(s, &s->items[i]);
     free(s->items);
+    struct retire *retire = s->retire;
     memset(s, 0, sizeof *s);
+    s->retire = retire;
 }
 
 struct upload *upload_find(const struct upload_set *s, uint64_t id)
@@ -39,7 +43,7 @@ struct upload *upload_find(const struct upload_set *s, uint64_t id)
 static void remove_at(struct upload_set *s, size_t i)
 {
     s->staged -= s->items[i].len;
-    upload_clear(&s->items[i]);
+    upload_clear(s, &s->items[i]);
     memmove(s->items + i, s->items + i + 1, (s->n - i - 1) * sizeof *s->items);
     s->n--;
 }
@@ -156,6 +160,38 @@ char *upload_concat(const struct upload *u)
         pos += u->parts[i].len;
     }
     return list;
+}
+
+void upload_set_unshare(struct upload_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->items[i].parts);
+    free(s->items);
+    memset(s, 0, sizeof *s);
+}
+
+int upload_set_share(struct upload_set *dst, const struct upload_set *src)
+{
+    memset(dst, 0, sizeof *dst);
+    if (src->n == 0)
+        return 0;
+    dst->items = calloc(src->n, sizeof *dst->items);
+    if (dst->items == NULL)
+        return -1;
+    for (size_t i = 0; i < src->n; i++, dst->n++) {
+        const struct upload *u = &src->items[i];
+        struct upload *c = &dst->items[i];
+        *c = *u;
+        c->cap = u->n_parts;
+        c->parts = malloc(u->n_parts * sizeof *c->parts);
+        if (c->parts == NULL) {
+            upload_set_unshare(dst);
+            return -1;
+        }
+        memcpy(c->parts, u->parts, u->n_parts * sizeof *c->parts);
+    }
+    dst->staged = src->staged;
+    return 0;
 }
 
 /* ---- snapshot section ---------------------------------------------------- */

@@ -41,11 +41,14 @@ struct upload_set {
     struct upload *items;      /* in creation order (canonical for snapshots) */
     size_t n, cap;
     size_t staged;             /* bytes over all uploads */
+    struct retire *retire;     /* where part bytes go when dropped (may be NULL) */
 };
 
 struct qbuf;
+struct retire;
 struct qreader;
 
+/* Frees every upload; keeps s->retire. */
 void upload_set_free(struct upload_set *s);
 struct upload *upload_find(const struct upload_set *s, uint64_t id);
 /* Stages one part (copied) of upload id at time now, creating the upload or
@@ -59,6 +62,12 @@ char *upload_concat(const struct upload *u);
 void upload_drop(struct upload_set *s, uint64_t id);
 /* Drops every upload idle for more than UPLOAD_IDLE_LIMIT at time now. */
 void upload_expire(struct upload_set *s, uint64_t now);
+
+/* A copy of s whose parts point at s's bytes (immutable until retired):
+ * what a frozen snapshot encodes. 0, or -1 on ENOMEM (dst zeroed). */
+int upload_set_share(struct upload_set *dst, const struct upload_set *src);
+/* Frees a shared copy, not the bytes it points at. */
+void upload_set_unshare(struct upload_set *s);
 
 /* Snapshot section: count, then per upload id, touched, part count, parts.
  * Decode refuses anything apply could not have produced at time now. */

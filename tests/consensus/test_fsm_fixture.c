@@ -46,7 +46,7 @@ static void check_all_same(struct cluster *c)
 static void test_commands_replicate(void)
 {
     struct cluster c;
-    cluster_init(&c, 3);
+    cluster_init(&c, 3, false);
     raft_index first = propose_free(&c, submit_range("1000", 500));
     propose_free(&c, submit_range("7", 10));
     propose_free(&c, complete(1, 0, 300));
@@ -81,7 +81,7 @@ static void test_commands_replicate(void)
 static void test_refusals_do_not_stall(void)
 {
     struct cluster c;
-    cluster_init(&c, 3);
+    cluster_init(&c, 3, false);
     propose_free(&c, submit_range("5", 2));
     propose_free(&c, complete(1, 0, 2));
     const char garbage[16] = "not an entry!!!";
@@ -106,7 +106,7 @@ static void test_refusals_do_not_stall(void)
 static void test_leader_failover(void)
 {
     struct cluster c;
-    cluster_init(&c, 3);
+    cluster_init(&c, 3, false);
     propose_free(&c, submit_range("100", 1000));
     raft_index index = propose_free(&c, complete(1, 0, 400));
     cluster_settle(&c, c.n, index);
@@ -135,10 +135,10 @@ static void test_leader_failover(void)
 
 /* A member cut off while the others compact their log gets the state by
  * InstallSnapshot, ends byte-identical, and keeps counting indexes right. */
-static void test_snapshot_catch_up(void)
+static void test_snapshot_catch_up(bool sync_snapshots)
 {
     struct cluster c;
-    cluster_init(&c, 3);
+    cluster_init(&c, 3, sync_snapshots);
     cluster_set_snapshots(&c, 4, 2);
     unsigned leader = cluster_leader(&c);
     unsigned lag = (leader + 1) % c.n;
@@ -156,6 +156,8 @@ static void test_snapshot_catch_up(void)
     index = propose_free(&c, submit_range("42", 5));
     cluster_settle(&c, leader, index);
     CHECK(raft_last_applied(raft_fixture_get(&c.f, lag)) < index);
+    /* An async snapshot completes a few fixture steps after it starts. */
+    cluster_wait_snapshot(&c, leader, 5);
     for (unsigned i = 0; i < c.n; i++) {
         if (i != lag) {
             raft_fixture_reconnect(&c.f, lag, i);
@@ -178,7 +180,7 @@ static void test_snapshot_catch_up(void)
 static void test_list_upload(void)
 {
     struct cluster c;
-    cluster_init(&c, 3);
+    cluster_init(&c, 3, false);
     char *text = malloc(20000 * 12);
     size_t len = 0;
     for (int i = 0; i < 20000; i++)
@@ -215,7 +217,8 @@ int main(void)
     test_commands_replicate();
     test_refusals_do_not_stall();
     test_leader_failover();
-    test_snapshot_catch_up();
+    test_snapshot_catch_up(false);
+    test_snapshot_catch_up(true);
     test_list_upload();
     return 0;
 }
