@@ -17,6 +17,8 @@
 enum {
     ENTRY_HEADER_BYTES = 8,
     ENTRY_MAX_BYTES = 1 << 20,   /* every entry is at most 1 MiB */
+    /* Largest qcmd_encode size that fits: the max_payload for qcmd_split. */
+    ENTRY_MAX_PAYLOAD = ENTRY_MAX_BYTES - ENTRY_HEADER_BYTES,
 };
 
 /* Encodes c into a raft_malloc'd buffer (raft frees it once applied).

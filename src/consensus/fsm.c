@@ -4,7 +4,17 @@
  * advancing last_applied at the first non-zero return, for good. So
  * everything that can go wrong with an entry (bytes that do not decode, a
  * command the queue refuses) becomes an outcome handed to on_applied, and
- * the log moves on identically on every member. */
+ * the log moves on identically on every member.
+ *
+ * Snapshots use fsm version 3. raft 0.15 calls snapshot() on the loop,
+ * runs snapshot_async() on the libuv thread pool and snapshot_finalize()
+ * back on the loop once the snapshot is stored, and it keeps applying
+ * entries in between (replicationApply does not wait for a pending
+ * snapshot; only a second snapshot and InstallSnapshot are refused). So
+ * snapshot() freezes the queue (a copy of what apply may still change, ~1
+ * ms per 10M results), snapshot_async() encodes the frozen view (~0.7 s per
+ * 10M results, off the loop: heartbeats keep flowing) and finalize() frees
+ * the bytes and thaws the queue. */
 #include "fsm.h"
 
 #include <stdlib.h>
@@ -14,7 +24,8 @@
 
 struct fsm_state {
     struct fsm_config cfg;
-    uint64_t index;  /* last applied index when cfg.raft is NULL */
+    uint64_t index;               /* last applied index when cfg.raft is NULL */
+    struct queue_freeze *freeze;  /* from snapshot() to snapshot_finalize() */
 };
 
 static uint64_t next_index(struct fsm_state *st)
@@ -61,29 +72,75 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     return 0;
 }
 
-/* raft takes ownership of bufs and of every base with raft_free, so the
- * queue's malloc'd encoding is copied into raft's heap. */
+/* Loop thread, sync_snapshots: the whole encoding happens here. */
+static int fsm_snapshot_sync(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+                             unsigned *n_bufs)
+{
+    struct fsm_state *st = fsm->data;
+    struct raft_buffer *b = raft_calloc(1, sizeof *b);
+    uint8_t *snap;
+    size_t len;
+    if (b == NULL || queue_snapshot(*st->cfg.queue, &snap, &len) != 0) {
+        raft_free(b);
+        return RAFT_NOMEM;
+    }
+    b->base = snap;
+    b->len = len;
+    *bufs = b;
+    *n_bufs = 1;
+    return 0;
+}
+
+/* Loop thread. The buffer array is allocated here, not on the worker
+ * thread, in case the application gives raft a heap that is not
+ * thread-safe; its base is filled by snapshot_async. */
 static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    struct fsm_state *st = fsm->data;
+    if (st->freeze != NULL)
+        return RAFT_BUSY;
+    struct raft_buffer *b = raft_calloc(1, sizeof *b);
+    if (b == NULL)
+        return RAFT_NOMEM;
+    st->freeze = queue_freeze(*st->cfg.queue);
+    if (st->freeze == NULL) {
+        raft_free(b);
+        return RAFT_NOMEM;
+    }
+    *bufs = b;
+    *n_bufs = 1;
+    return 0;
+}
+
+/* Worker thread: reads nothing but the frozen view. */
+static int fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+                              unsigned *n_bufs)
 {
     struct fsm_state *st = fsm->data;
     uint8_t *snap;
     size_t len;
-    if (queue_snapshot(*st->cfg.queue, &snap, &len) != 0)
+    if (*n_bufs != 1 || queue_freeze_encode(st->freeze, &snap, &len) != 0)
         return RAFT_NOMEM;
-    struct raft_buffer *b = raft_malloc(sizeof *b);
-    void *base = raft_malloc(len);
-    if (b == NULL || base == NULL) {
-        raft_free(b);
-        raft_free(base);
-        free(snap);
-        return RAFT_NOMEM;
+    (*bufs)[0].base = snap;
+    (*bufs)[0].len = len;
+    return 0;
+}
+
+/* Loop thread, after the snapshot is stored or failed. With a finalize
+ * hook raft leaves the buffers to us, so the encoding is never copied. */
+static int fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+                                 unsigned *n_bufs)
+{
+    struct fsm_state *st = fsm->data;
+    if (*bufs != NULL) {
+        for (unsigned i = 0; i < *n_bufs; i++)
+            free((*bufs)[i].base);
+        raft_free(*bufs);
     }
-    memcpy(base, snap, len);
-    free(snap);
-    b->base = base;
-    b->len = len;
-    *bufs = b;
-    *n_bufs = 1;
+    *bufs = NULL;
+    *n_bufs = 0;
+    queue_thaw(*st->cfg.queue, st->freeze);
+    st->freeze = NULL;
     return 0;
 }
 
@@ -91,6 +148,8 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsign
 static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 {
     struct fsm_state *st = fsm->data;
+    if (st->freeze != NULL)
+        return RAFT_BUSY;  /* raft refuses installs while snapshotting anyway */
     struct queue *fresh = queue_new();
     if (fresh == NULL)
         return RAFT_NOMEM;
@@ -113,16 +172,25 @@ int fsm_init(struct raft_fsm *fsm, const struct fsm_config *cfg)
         return -1;
     st->cfg = *cfg;
     memset(fsm, 0, sizeof *fsm);
-    fsm->version = 1;
+    fsm->version = 3;
     fsm->data = st;
     fsm->apply = fsm_apply;
-    fsm->snapshot = fsm_snapshot;
     fsm->restore = fsm_restore;
+    fsm->snapshot_finalize = fsm_snapshot_finalize;
+    if (cfg->sync_snapshots) {
+        fsm->snapshot = fsm_snapshot_sync;
+    } else {
+        fsm->snapshot = fsm_snapshot;
+        fsm->snapshot_async = fsm_snapshot_async;
+    }
     return 0;
 }
 
 void fsm_close(struct raft_fsm *fsm)
 {
+    struct fsm_state *st = fsm->data;
+    if (st != NULL && st->freeze != NULL)
+        queue_thaw(*st->cfg.queue, st->freeze);
     free(fsm->data);
     fsm->data = NULL;
 }

@@ -44,6 +44,14 @@ struct fsm_config {
     void (*on_applied)(void *ud, const struct fsm_outcome *o);
     /* Called after a restore replaced the whole queue. May be NULL. */
     void (*on_restored)(void *ud);
+    /* false (default): fsm version 3, the snapshot is encoded on raft's
+     * thread pool while the loop keeps applying (10M results: ~4 ms on the
+     * loop instead of ~700 ms). raft_init refuses that unless io->version
+     * >= 2, and raft_uv 0.15 implements async_work but still reports
+     * version 1 (upstream 269e541, in 0.17.1, bumps it): set io.version = 2
+     * after raft_uv_init. true: encode inside snapshot() on the loop, for
+     * a raft_io without async_work. */
+    bool sync_snapshots;
 };
 
 /* Fills fsm (version and callbacks); fsm->data points at an internal state

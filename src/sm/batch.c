@@ -121,6 +121,45 @@ static bool walk_list(const char *list, size_t len, uint64_t count,
     return pos == len;
 }
 
+uint64_t batch_list_count(const char *list, size_t len)
+{
+    uint64_t count = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        const char *nul = memchr(list + pos, '\0', len - pos);
+        if (nul == NULL || !numtext_is_normal(list + pos, (size_t)(nul - list) - pos))
+            return 0;
+        count++;
+        pos = (size_t)(nul - list) + 1;
+    }
+    return count;
+}
+
+int batch_list_adopt(struct batch_spec *s, char *list, size_t len, uint64_t count,
+                     uint32_t chunk, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    if (count < 1 || count > BATCH_MAX_COUNT || len > BATCH_MAX_LIST_INPUT + 1) {
+        free(list);
+        set_err(err, errlen, "count must be 1..%d and the list at most %zu MiB",
+                BATCH_MAX_COUNT, BATCH_MAX_LIST_INPUT >> 20);
+        return -1;
+    }
+    uint64_t *offsets = malloc((size_t)count * sizeof *offsets);
+    if (offsets == NULL) {
+        free(list);
+        return -2;
+    }
+    *s = (struct batch_spec){.kind = BATCH_LIST, .count = count, .chunk = chunk,
+                             .list = list, .offsets = offsets, .list_len = len};
+    if (!walk_list(list, len, count, offsets, NULL)) {
+        batch_spec_free(s);
+        set_err(err, errlen, "malformed number list");
+        return -1;
+    }
+    return 0;
+}
+
 static int validate_list(const struct batch_spec *s, char *err, size_t errlen)
 {
     if (s->list == NULL || s->offsets == NULL ||

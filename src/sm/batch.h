@@ -60,6 +60,16 @@ int batch_semiprimes_init(struct batch_spec *s, uint32_t bits, uint64_t count,
 int batch_list_parse(struct batch_spec *s, const char *text, size_t len,
                      char *err, size_t errlen);
 
+/* How many numbers a packed list fragment holds (normalised decimals, each
+ * NUL-terminated, nothing else), or 0 when it is empty or malformed. The
+ * parts of an uploaded list are checked with it as they arrive. */
+uint64_t batch_list_count(const char *list, size_t len);
+/* Makes s a LIST spec that owns list (malloc'd, len bytes, count numbers),
+ * building its offsets. 0; -1 malformed (err set); -2 out of memory. On
+ * failure list is freed and s left zeroed. */
+int batch_list_adopt(struct batch_spec *s, char *list, size_t len, uint64_t count,
+                     uint32_t chunk, char *err, size_t errlen);
+
 /* Writes number #index (0-based) as normalised decimal into buf
  * (buflen >= MESH_MAX_DIGITS + 2). Range: start + index*step.
  * Semiprimes: p*q with p, q prime of bits/2 and bits - bits/2 bits, derived

@@ -15,7 +15,13 @@
 
 enum { QRESULT_MAX_TEXT = 65536, QUEUE_NAME_MAX = 64 };
 
-enum qcmd_type { QCMD_SUBMIT = 1, QCMD_COMPLETE = 2, QCMD_CANCEL = 3, QCMD_DRAIN = 4 };
+enum qcmd_type {
+    QCMD_SUBMIT = 1,
+    QCMD_COMPLETE = 2,
+    QCMD_CANCEL = 3,
+    QCMD_DRAIN = 4,
+    QCMD_LIST_PART = 5,  /* one part of a list uploaded in parts (see qcmd_split) */
+};
 enum batch_state { BATCH_RUNNING = 1, BATCH_DONE = 2, BATCH_CANCELLED = 3 };
 
 /* text: the result of one number in the canonical form used by
@@ -31,13 +37,20 @@ struct qresult {
 struct qcmd {
     enum qcmd_type type;
     uint64_t batch_id;          /* COMPLETE, CANCEL */
-    struct batch_spec spec;     /* SUBMIT */
+    struct batch_spec spec;     /* SUBMIT; when upload_id != 0 a LIST spec with
+                                   only count, chunk and list_len set (list
+                                   and offsets NULL): the staged upload must
+                                   match them */
     char name[QUEUE_NAME_MAX];  /* SUBMIT: optional label, NUL-terminated,
                                    no control characters */
     struct qresult *results;    /* COMPLETE: many per command (malloc'd) */
     size_t n_results;
     uint64_t node_id;           /* DRAIN: the node (a Raft id, never 0) */
     bool drained;               /* DRAIN: true drains, false undrains */
+    uint64_t upload_id;         /* LIST_PART; SUBMIT of an uploaded list (else 0) */
+    char *part;                 /* LIST_PART: whole numbers of the packed list,
+                                   each NUL-terminated (malloc'd) */
+    size_t part_len;
 };
 
 /* Frees spec, result texts and the results array; zeroes c. */
@@ -46,6 +59,19 @@ void qcmd_free(struct qcmd *c);
 int qcmd_encode(const struct qcmd *c, uint8_t **buf, size_t *len);
 /* Fuzzed: -1 on any bad byte (c left zeroed), 0 with c owning its memory. */
 int qcmd_decode(const uint8_t *buf, size_t len, struct qcmd *c);
+/* Turns one SUBMIT into the commands that carry it in log entries whose
+ * qcmd_encode size is at most max_payload bytes each (for raft entries:
+ * ENTRY_MAX_BYTES - ENTRY_HEADER_BYTES). A SUBMIT that fits, or is not a
+ * list, becomes one command: a copy of itself. A bigger list becomes
+ * LIST_PART commands tagged upload_id (non-zero, chosen at random by the
+ * proposer so concurrent uploads never collide), cut at number boundaries,
+ * then a final SUBMIT naming the upload; propose them in order. The batch
+ * exists only once that SUBMIT applies; an upload whose SUBMIT never comes
+ * is dropped by the queue after UPLOAD_IDLE_LIMIT further commands.
+ * *cmds is a malloc'd array of *n commands: qcmd_free each, then free it.
+ * 0, or -1 (invalid submit, upload_id 0, max_payload too small, ENOMEM). */
+int qcmd_split(const struct qcmd *submit, size_t max_payload, uint64_t upload_id,
+               struct qcmd **cmds, size_t *n);
 /* True when text[0..len) is an acceptable result text (see struct qresult). */
 bool qresult_text_valid(const char *text, size_t len);
 
@@ -73,6 +99,10 @@ struct queue_outcome {
  *   ignored (returns 0).
  * CANCEL marks RUNNING -> CANCELLED (results so far kept). Cancelling a
  *   CANCELLED batch is a no-op (0); a DONE batch is an error.
+ * LIST_PART stages its part (refused when malformed or over the size cap).
+ * SUBMIT with upload_id assembles the staged parts, checks them against
+ *   spec.count and spec.list_len, and drops the upload whether or not the
+ *   batch is created.
  * DRAIN sets or clears the node's drained flag (idempotent both ways).
  * Returns 0, or -1 with err when the command is refused (unknown batch,
  * already done, a bad entry): a refusal changes nothing beyond what the
@@ -116,6 +146,18 @@ uint64_t queue_drained_at(const struct queue *q, size_t i);  /* 0 when i is past
 /* Snapshot of the whole state (malloc'd). Restore into an EMPTY queue (one
  * that never applied anything); -1 on malformed input, leaving q empty. */
 int queue_snapshot(const struct queue *q, uint8_t **buf, size_t *len);
+
+/* The same snapshot in steps, so the costly encoding (~0.7 s for 10M
+ * results) can run on a worker thread while the owner keeps applying:
+ * queue_freeze (owner's thread; copies only the state apply may still
+ * change, ~1 ms per 10M results), queue_freeze_encode (any thread, any
+ * time before the thaw; the bytes are the state at the freeze), queue_thaw
+ * (owner's thread). While a freeze is held, queue_apply is fine but
+ * queue_restore into q and queue_free(q) are not: thaw first. */
+struct queue_freeze;
+struct queue_freeze *queue_freeze(struct queue *q);  /* NULL on ENOMEM */
+int queue_freeze_encode(const struct queue_freeze *f, uint8_t **buf, size_t *len);
+void queue_thaw(struct queue *q, struct queue_freeze *f);
 int queue_restore(struct queue *q, const uint8_t *buf, size_t len);
 
 #endif

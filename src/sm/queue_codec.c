@@ -165,10 +165,12 @@ const uint8_t *qreader_str(struct qreader *r, size_t max, size_t *n)
 
 /* ---- queue commands -------------------------------------------------------
  * version u8 (1), type u8, then
- *   SUBMIT:   name str (< QUEUE_NAME_MAX), spec
+ *   SUBMIT:   name str (< QUEUE_NAME_MAX), upload_id, then
+ *             upload_id 0: spec; else: kind u8 (LIST), count, chunk, list_len
  *   COMPLETE: batch_id, n, n * (index, text str)
  *   CANCEL:   batch_id
  *   DRAIN:    node_id, drained u8 (0 or 1)
+ *   LIST_PART: upload_id (non-zero), part str (whole normalised numbers)
  * Commands travel through the Raft log and are replayed from disk, so the
  * decoder treats every byte as hostile and accepts only what the encoder
  * could have produced: trailing bytes, over-long varints, bad names, bad
@@ -182,6 +184,7 @@ void qcmd_free(struct qcmd *c)
     for (size_t i = 0; c->results != NULL && i < c->n_results; i++)
         free(c->results[i].text);
     free(c->results);
+    free(c->part);
     memset(c, 0, sizeof *c);
 }
 
@@ -208,16 +211,38 @@ static int encode_complete(const struct qcmd *c, struct qbuf *out)
     return 0;
 }
 
+/* The announced shape of an uploaded list: as much as decode_list would
+ * check of a list it could see. */
+static bool upload_header_valid(const struct batch_spec *s)
+{
+    return s->kind == BATCH_LIST && s->count >= 1 && s->count <= BATCH_MAX_COUNT &&
+           s->list_len / 2 >= s->count &&
+           s->list_len <= BATCH_MAX_LIST_INPUT + 1;
+}
+
+static int encode_submit(const struct qcmd *c, struct qbuf *out)
+{
+    const char *nul = memchr(c->name, '\0', sizeof c->name);
+    if (nul == NULL || !label_valid(c->name, (size_t)(nul - c->name)))
+        return -1;
+    qbuf_put_str(out, c->name, (size_t)(nul - c->name));
+    qbuf_put_varint(out, c->upload_id);
+    if (c->upload_id == 0)
+        return batch_spec_encode(&c->spec, out);
+    if (!upload_header_valid(&c->spec))
+        return -1;
+    qbuf_put_u8(out, BATCH_LIST);
+    qbuf_put_varint(out, c->spec.count);
+    qbuf_put_varint(out, c->spec.chunk);
+    qbuf_put_varint(out, c->spec.list_len);
+    return 0;
+}
+
 static int encode_body(const struct qcmd *c, struct qbuf *out)
 {
     switch (c->type) {
-    case QCMD_SUBMIT: {
-        const char *nul = memchr(c->name, '\0', sizeof c->name);
-        if (nul == NULL || !label_valid(c->name, (size_t)(nul - c->name)))
-            return -1;
-        qbuf_put_str(out, c->name, (size_t)(nul - c->name));
-        return batch_spec_encode(&c->spec, out);
-    }
+    case QCMD_SUBMIT:
+        return encode_submit(c, out);
     case QCMD_COMPLETE:
         return encode_complete(c, out);
     case QCMD_CANCEL:
@@ -226,6 +251,12 @@ static int encode_body(const struct qcmd *c, struct qbuf *out)
     case QCMD_DRAIN:
         qbuf_put_varint(out, c->node_id);
         qbuf_put_u8(out, c->drained ? 1 : 0);
+        return 0;
+    case QCMD_LIST_PART:
+        if (c->upload_id == 0 || c->part == NULL || batch_list_count(c->part, c->part_len) == 0)
+            return -1;
+        qbuf_put_varint(out, c->upload_id);
+        qbuf_put_str(out, c->part, c->part_len);
         return 0;
     }
     return -1;
@@ -244,6 +275,19 @@ int qcmd_encode(const struct qcmd *c, uint8_t **buf, size_t *len)
     return qbuf_take(&out, buf, len);
 }
 
+static int decode_upload_header(struct qreader *in, struct batch_spec *s)
+{
+    s->kind = (enum batch_kind)qreader_u8(in);
+    s->count = qreader_varint(in);
+    uint64_t chunk = qreader_varint(in);
+    uint64_t len = qreader_varint(in);
+    if (in->failed || chunk > UINT32_MAX || len > SIZE_MAX)
+        return -1;
+    s->chunk = (uint32_t)chunk;
+    s->list_len = (size_t)len;
+    return upload_header_valid(s) ? 0 : -1;
+}
+
 static int decode_submit(struct qreader *in, struct qcmd *c)
 {
     size_t n;
@@ -251,7 +295,27 @@ static int decode_submit(struct qreader *in, struct qcmd *c)
     if (name == NULL || !label_valid((const char *)name, n))
         return -1;
     memcpy(c->name, name, n);
+    c->upload_id = qreader_varint(in);
+    if (in->failed)
+        return -1;
+    if (c->upload_id != 0)
+        return decode_upload_header(in, &c->spec);
     return batch_spec_decode(in, &c->spec);
+}
+
+static int decode_list_part(struct qreader *in, struct qcmd *c)
+{
+    c->upload_id = qreader_varint(in);
+    size_t n;
+    const char *p = (const char *)qreader_str(in, BATCH_MAX_LIST_INPUT + 1, &n);
+    if (p == NULL || c->upload_id == 0 || batch_list_count(p, n) == 0)
+        return -1;
+    c->part = malloc(n);
+    if (c->part == NULL)
+        return -1;
+    memcpy(c->part, p, n);
+    c->part_len = n;
+    return 0;
 }
 
 static int decode_complete(struct qreader *in, struct qcmd *c)
@@ -294,6 +358,8 @@ static int decode_body(struct qreader *in, struct qcmd *c)
         c->drained = drained == 1;
         return in->failed || drained > 1 ? -1 : 0;
     }
+    case QCMD_LIST_PART:
+        return decode_list_part(in, c);
     }
     return -1;
 }

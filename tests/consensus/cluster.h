@@ -30,8 +30,9 @@ struct cluster {
     unsigned apply_failures;  /* raft_apply callbacks with a non-zero status */
 };
 
-/* n voters, bootstrapped, started, with a leader. */
-void cluster_init(struct cluster *c, unsigned n);
+/* n voters, bootstrapped, started, with a leader; snapshots encoded by
+ * snapshot_async (as with raft_uv) or inside snapshot(). */
+void cluster_init(struct cluster *c, unsigned n, bool sync_snapshots);
 void cluster_close(struct cluster *c);
 unsigned cluster_leader(struct cluster *c);
 /* Proposes cmd on the leader; returns the entry's index. */
@@ -43,5 +44,7 @@ void cluster_settle(struct cluster *c, unsigned i, raft_index index);
 /* True when members i and j hold byte-identical queue snapshots. */
 bool cluster_same_state(struct cluster *c, unsigned i, unsigned j);
 void cluster_set_snapshots(struct cluster *c, unsigned threshold, unsigned trailing);
+/* Steps until member i stored a snapshot covering index (log compacted). */
+void cluster_wait_snapshot(struct cluster *c, unsigned i, raft_index index);
 
 #endif

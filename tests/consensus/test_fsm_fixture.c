@@ -2,6 +2,7 @@
  * fixture): every member applies the same entries and ends with the same
  * snapshot bytes, through failover, log compaction and InstallSnapshot;
  * entries that do not decode or that the queue refuses never stall the log. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -45,7 +46,7 @@ static void check_all_same(struct cluster *c)
 static void test_commands_replicate(void)
 {
     struct cluster c;
-    cluster_init(&c, 3);
+    cluster_init(&c, 3, false);
     raft_index first = propose_free(&c, submit_range("1000", 500));
     propose_free(&c, submit_range("7", 10));
     propose_free(&c, complete(1, 0, 300));
@@ -80,7 +81,7 @@ static void test_commands_replicate(void)
 static void test_refusals_do_not_stall(void)
 {
     struct cluster c;
-    cluster_init(&c, 3);
+    cluster_init(&c, 3, false);
     propose_free(&c, submit_range("5", 2));
     propose_free(&c, complete(1, 0, 2));
     const char garbage[16] = "not an entry!!!";
@@ -105,7 +106,7 @@ static void test_refusals_do_not_stall(void)
 static void test_leader_failover(void)
 {
     struct cluster c;
-    cluster_init(&c, 3);
+    cluster_init(&c, 3, false);
     propose_free(&c, submit_range("100", 1000));
     raft_index index = propose_free(&c, complete(1, 0, 400));
     cluster_settle(&c, c.n, index);
@@ -134,10 +135,10 @@ static void test_leader_failover(void)
 
 /* A member cut off while the others compact their log gets the state by
  * InstallSnapshot, ends byte-identical, and keeps counting indexes right. */
-static void test_snapshot_catch_up(void)
+static void test_snapshot_catch_up(bool sync_snapshots)
 {
     struct cluster c;
-    cluster_init(&c, 3);
+    cluster_init(&c, 3, sync_snapshots);
     cluster_set_snapshots(&c, 4, 2);
     unsigned leader = cluster_leader(&c);
     unsigned lag = (leader + 1) % c.n;
@@ -155,6 +156,8 @@ static void test_snapshot_catch_up(void)
     index = propose_free(&c, submit_range("42", 5));
     cluster_settle(&c, leader, index);
     CHECK(raft_last_applied(raft_fixture_get(&c.f, lag)) < index);
+    /* An async snapshot completes a few fixture steps after it starts. */
+    cluster_wait_snapshot(&c, leader, 5);
     for (unsigned i = 0; i < c.n; i++) {
         if (i != lag) {
             raft_fixture_reconnect(&c.f, lag, i);
@@ -173,11 +176,49 @@ static void test_snapshot_catch_up(void)
     cluster_close(&c);
 }
 
+/* A list too big for one entry goes in parts and appears whole. */
+static void test_list_upload(void)
+{
+    struct cluster c;
+    cluster_init(&c, 3, false);
+    char *text = malloc(20000 * 12);
+    size_t len = 0;
+    for (int i = 0; i < 20000; i++)
+        len += (size_t)sprintf(text + len, "%d\n", 1000000007 + 2 * i);
+    struct qcmd list = {.type = QCMD_SUBMIT}, *cmds;
+    char err[128];
+    CHECK_INT_EQ(batch_list_parse(&list.spec, text, len, err, sizeof err), 0);
+    free(text);
+    size_t n;
+    CHECK_INT_EQ(qcmd_split(&list, 8192, 0x1234abcd, &cmds, &n), 0);
+    CHECK(n > 10);
+    raft_index index = 0;
+    for (size_t i = 0; i < n; i++)
+        index = propose_free(&c, cmds[i]);
+    free(cmds);
+    cluster_settle(&c, c.n, index);
+    check_all_same(&c);
+    for (unsigned i = 0; i < c.n; i++) {
+        struct batch_info info;
+        CHECK_INT_EQ(c.m[i].refused, 0);
+        CHECK_INT_EQ(c.m[i].last_submit_index, index);
+        CHECK_INT_EQ(queue_batch_count(c.m[i].q), 1);
+        CHECK_INT_EQ(queue_batch_get(c.m[i].q, 1, &info), 0);
+        CHECK_INT_EQ(info.total, 20000);
+        CHECK(info.spec->list_len == list.spec.list_len &&
+              memcmp(info.spec->list, list.spec.list, list.spec.list_len) == 0);
+    }
+    qcmd_free(&list);
+    cluster_close(&c);
+}
+
 int main(void)
 {
     test_commands_replicate();
     test_refusals_do_not_stall();
     test_leader_failover();
-    test_snapshot_catch_up();
+    test_snapshot_catch_up(false);
+    test_snapshot_catch_up(true);
+    test_list_upload();
     return 0;
 }

@@ -21,6 +21,14 @@ static void apply_to_fresh_queue(const struct qcmd *c)
         queue_apply(q, &submit, NULL, err, sizeof err);
     qcmd_free(&submit);
     queue_apply(q, c, NULL, err, sizeof err);
+    if (c->type == QCMD_LIST_PART) {
+        /* Assemble the staged part into a batch, as a final SUBMIT would. */
+        struct qcmd fin = {.type = QCMD_SUBMIT, .upload_id = c->upload_id};
+        fin.spec = (struct batch_spec){.kind = BATCH_LIST, .list_len = c->part_len,
+                                       .count = batch_list_count(c->part, c->part_len)};
+        if (fin.spec.count <= BATCH_MAX_COUNT && queue_apply(q, &fin, NULL, err, sizeof err) != 0)
+            abort();
+    }
     uint8_t *snap;
     size_t len;
     if (queue_snapshot(q, &snap, &len) == 0)

@@ -63,6 +63,30 @@ static void snapshot_to(const struct queue *q, const char *dir, const char *name
     free(buf);
 }
 
+/* A list uploaded in parts: the parts, a snapshot with the upload half
+ * staged, then the SUBMIT that assembles it. */
+static void gen_upload(struct queue *q, const char *qdir, const char *sdir)
+{
+    struct qcmd list = {.type = QCMD_SUBMIT}, *cmds;
+    size_t n;
+    char err[128], text[4096] = "";
+    for (int i = 0; i < 300; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%d\n", 1000 + i * 7);
+    must(batch_list_parse(&list.spec, text, strlen(text), err, sizeof err), "upload list");
+    must(qcmd_split(&list, 600, 0x5eed, &cmds, &n), "split");
+    if (n < 3)
+        must(-1, "split into parts");
+    for (size_t i = 0; i < n; i++) {
+        char name[64];
+        snprintf(name, sizeof name, i + 1 < n ? "upload_part%zu" : "upload_submit", i);
+        if (i + 1 == n)
+            snapshot_to(q, sdir, "uploading");
+        emit(q, qdir, name, &cmds[i]);
+    }
+    free(cmds);
+    qcmd_free(&list);
+}
+
 static void gen_commands_and_snapshots(const char *base)
 {
     char qdir[4096], sdir[4096], err[128];
@@ -101,6 +125,7 @@ static void gen_commands_and_snapshots(const char *base)
     snapshot_to(q, sdir, "drained");
     c = (struct qcmd){.type = QCMD_DRAIN, .node_id = 77, .drained = false};
     emit(q, qdir, "undrain", &c);
+    gen_upload(q, qdir, sdir);
     queue_free(q);
 }
 

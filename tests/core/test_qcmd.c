@@ -143,19 +143,19 @@ static void test_decode_rejects_bad_bytes(void)
     CHECK_INT_EQ(qcmd_decode(lower, sizeof lower, &d), 0);
     qcmd_free(&d);
     /* SUBMIT range with a non-normalised start "07". */
-    const uint8_t start07[] = {1, 1, 0, BATCH_RANGE, 1, 0, 2, '0', '7', 1};
+    const uint8_t start07[] = {1, 1, 0, 0, BATCH_RANGE, 1, 0, 2, '0', '7', 1};
     CHECK_INT_EQ(qcmd_decode(start07, sizeof start07, &d), -1);
-    const uint8_t start7[] = {1, 1, 0, BATCH_RANGE, 1, 0, 1, '7', 1};
+    const uint8_t start7[] = {1, 1, 0, 0, BATCH_RANGE, 1, 0, 1, '7', 1};
     CHECK_INT_EQ(qcmd_decode(start7, sizeof start7, &d), 0);
     qcmd_free(&d);
     /* SUBMIT list whose count disagrees with its numbers. */
-    const uint8_t list_bad[] = {1, 1, 0, BATCH_LIST, 2, 0, 2, '7', 0};
+    const uint8_t list_bad[] = {1, 1, 0, 0, BATCH_LIST, 2, 0, 2, '7', 0};
     CHECK_INT_EQ(qcmd_decode(list_bad, sizeof list_bad, &d), -1);
-    const uint8_t list_ok[] = {1, 1, 0, BATCH_LIST, 1, 0, 2, '7', 0};
+    const uint8_t list_ok[] = {1, 1, 0, 0, BATCH_LIST, 1, 0, 2, '7', 0};
     CHECK_INT_EQ(qcmd_decode(list_ok, sizeof list_ok, &d), 0);
     qcmd_free(&d);
     /* SUBMIT semiprimes with 8 bits. */
-    const uint8_t semi_bad[] = {1, 1, 0, BATCH_SEMIPRIMES, 1, 0, 8, 0};
+    const uint8_t semi_bad[] = {1, 1, 0, 0, BATCH_SEMIPRIMES, 1, 0, 8, 0};
     CHECK_INT_EQ(qcmd_decode(semi_bad, sizeof semi_bad, &d), -1);
 }
 

@@ -160,9 +160,10 @@ static void test_restore_rejects_damage(void)
 /* Hand-made snapshots: states apply could never produce are refused. */
 static void test_restore_rejects_impossible_states(void)
 {
-    /* HEAD: magic, next_id 2, no drained node, 1 batch; then id 1, state,
+    /* HEAD: magic, next_id 2, applied 0, no drained node, no upload,
+     * 1 batch; then id 1, state,
      * name "", RANGE count 1 chunk 0 start "7" step 1, then the done list. */
-#define HEAD 'M', 'Q', 'S', 2, 2, 0, 1
+#define HEAD 'M', 'Q', 'S', 2, 2, 0, 0, 0, 1
     const uint8_t running_done[] = {HEAD, 1, BATCH_RUNNING, 0,
                                     BATCH_RANGE, 1, 0, 1, '7', 1, 1, 0, 1, '7'};
     const uint8_t done_done[] = {HEAD, 1, BATCH_DONE, 0,

@@ -1,0 +1,320 @@
+/* queue_snapshot.c - the queue's snapshot bytes, and restoring them.
+ *
+ * "MQS" 2, next_id, applied, drained count and the drained node ids
+ * ascending, the uploads in progress (upload.h), batch count, then per
+ * batch: id, state u8, name str, spec, done count, and per done index in
+ * ascending order: gap (index minus the previous index + 1) and text str.
+ * Restore re-runs qbatch_record, so the derived counters (unfactored,
+ * cursor) are recomputed, never trusted.
+ *
+ * Encoding always goes through a frozen view: a copy, taken at one instant,
+ * of everything apply may still change (counters, done bitmaps, the lists
+ * of batches, pages and upload parts), pointing at everything it will not
+ * (specs, names, offsets and texts of done indexes, part bytes). So the
+ * same code encodes synchronously (queue_snapshot) and on a worker thread
+ * while the owner keeps applying (queue_freeze), with identical bytes. */
+#include "queue_state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue_codec.h"
+
+static const uint8_t snapshot_magic[4] = {'M', 'Q', 'S', 2};
+
+struct frozen_page {
+    uint64_t page_no;
+    const uint32_t *offset;       /* the live page's: done slots never change */
+    const char *text;             /* the live buffer at freeze time */
+    uint64_t done[QPAGE_WORDS];   /* copied: apply sets more bits */
+};
+
+struct frozen_batch {
+    uint64_t id;
+    uint8_t state;
+    uint64_t done;
+    const char *name;
+    const struct batch_spec *spec;
+    struct frozen_page *pages;    /* the pages holding results, ascending */
+    size_t n_pages;
+};
+
+struct queue_freeze {
+    uint64_t next_id, applied;
+    uint64_t *drained;
+    size_t n_drained;
+    struct upload_set uploads;    /* shared copy */
+    struct frozen_batch *batches;
+    size_t n_batches;
+};
+
+/* ---- freezing (event loop) ----------------------------------------------- */
+
+static void view_free(struct queue_freeze *f)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; i < f->n_batches; i++)
+        free(f->batches[i].pages);
+    free(f->batches);
+    free(f->drained);
+    upload_set_unshare(&f->uploads);
+    free(f);
+}
+
+static int freeze_pages(const struct qbatch *b, struct frozen_batch *fb)
+{
+    uint64_t n = 0, total = b->pages ? qbatch_page_count(b) : 0;
+    for (uint64_t p = 0; p < total; p++)
+        n += b->pages[p] != NULL;
+    if (n == 0)
+        return 0;
+    fb->pages = malloc(n * sizeof *fb->pages);
+    if (fb->pages == NULL)
+        return -1;
+    for (uint64_t p = 0; p < total; p++) {
+        const struct result_page *pg = b->pages[p];
+        if (pg == NULL)
+            continue;
+        struct frozen_page *fp = &fb->pages[fb->n_pages++];
+        fp->page_no = p;
+        fp->offset = pg->offset;
+        fp->text = pg->text;
+        memcpy(fp->done, pg->done, sizeof fp->done);
+    }
+    return 0;
+}
+
+static int freeze_batches(const struct queue *q, struct queue_freeze *f)
+{
+    if (q->n == 0)
+        return 0;
+    f->batches = calloc(q->n, sizeof *f->batches);
+    if (f->batches == NULL)
+        return -1;
+    for (size_t i = 0; i < q->n; i++, f->n_batches++) {
+        const struct qbatch *b = q->batches[i];
+        struct frozen_batch *fb = &f->batches[i];
+        *fb = (struct frozen_batch){.id = b->id, .state = (uint8_t)b->state, .done = b->done,
+                                    .name = b->name, .spec = &b->spec};
+        if (freeze_pages(b, fb) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static struct queue_freeze *view_new(const struct queue *q)
+{
+    struct queue_freeze *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return NULL;
+    f->next_id = q->next_id;
+    f->applied = q->applied;
+    f->n_drained = q->drained.n;
+    f->drained = malloc((q->drained.n ? q->drained.n : 1) * sizeof *f->drained);
+    if (f->drained == NULL || upload_set_share(&f->uploads, &q->uploads) != 0 ||
+        freeze_batches(q, f) != 0) {
+        view_free(f);
+        return NULL;
+    }
+    if (q->drained.n > 0)
+        memcpy(f->drained, q->drained.ids, q->drained.n * sizeof *f->drained);
+    return f;
+}
+
+struct queue_freeze *queue_freeze(struct queue *q)
+{
+    struct queue_freeze *f = view_new(q);
+    if (f != NULL)
+        retire_hold(&q->retire);
+    return f;
+}
+
+void queue_thaw(struct queue *q, struct queue_freeze *f)
+{
+    if (f == NULL)
+        return;
+    view_free(f);
+    retire_release(&q->retire);
+}
+
+/* ---- encoding (any thread: reads only the view) -------------------------- */
+
+static void encode_page(const struct frozen_page *fp, uint64_t *expected, struct qbuf *out)
+{
+    for (unsigned w = 0; w < QPAGE_WORDS; w++) {
+        for (uint64_t word = fp->done[w]; word != 0; word &= word - 1) {
+            unsigned slot = w * 64 + (unsigned)__builtin_ctzll(word);
+            uint64_t index = (fp->page_no << QPAGE_SHIFT) + slot;
+            const char *text = fp->text + fp->offset[slot];
+            qbuf_put_varint(out, index - *expected);
+            qbuf_put_str(out, text, strlen(text));
+            *expected = index + 1;
+        }
+    }
+}
+
+static int encode_batch(const struct frozen_batch *fb, struct qbuf *out)
+{
+    qbuf_put_varint(out, fb->id);
+    qbuf_put_u8(out, fb->state);
+    qbuf_put_str(out, fb->name, strlen(fb->name));
+    if (batch_spec_encode(fb->spec, out) != 0)
+        return -1;
+    qbuf_put_varint(out, fb->done);
+    uint64_t expected = 0;
+    for (size_t p = 0; p < fb->n_pages; p++)
+        encode_page(&fb->pages[p], &expected, out);
+    return 0;
+}
+
+int queue_freeze_encode(const struct queue_freeze *f, uint8_t **buf, size_t *len)
+{
+    struct qbuf out;
+    qbuf_init(&out);
+    qbuf_put_bytes(&out, snapshot_magic, sizeof snapshot_magic);
+    qbuf_put_varint(&out, f->next_id);
+    qbuf_put_varint(&out, f->applied);
+    qbuf_put_varint(&out, f->n_drained);
+    for (size_t i = 0; i < f->n_drained; i++)
+        qbuf_put_varint(&out, f->drained[i]);
+    upload_set_encode(&f->uploads, &out);
+    qbuf_put_varint(&out, f->n_batches);
+    for (size_t i = 0; i < f->n_batches; i++) {
+        if (encode_batch(&f->batches[i], &out) != 0) {
+            qbuf_free(&out);
+            return -1;
+        }
+    }
+    return qbuf_take(&out, buf, len);
+}
+
+int queue_snapshot(const struct queue *q, uint8_t **buf, size_t *len)
+{
+    /* Synchronous: nothing applies meanwhile, so no hold is needed. */
+    struct queue_freeze *f = view_new(q);
+    if (f == NULL)
+        return -1;
+    int rc = queue_freeze_encode(f, buf, len);
+    view_free(f);
+    return rc;
+}
+
+/* ---- restore ------------------------------------------------------------- */
+
+static int restore_results(struct qbatch *b, struct qreader *in)
+{
+    uint64_t n_done = qreader_varint(in);
+    if (in->failed || n_done > b->spec.count)
+        return -1;
+    uint64_t index = 0;
+    for (uint64_t k = 0; k < n_done; k++) {
+        uint64_t gap = qreader_varint(in);
+        size_t len;
+        const char *text = (const char *)qreader_str(in, QRESULT_MAX_TEXT, &len);
+        if (text == NULL || gap >= b->spec.count - index)
+            return -1;
+        index += gap;
+        if (!qresult_text_valid(text, len))
+            return -1;
+        /* qbatch_record wants a NUL-terminated text for its strstr. */
+        char *copy = strndup(text, len);
+        int rc = copy ? qbatch_record(NULL, b, index, copy, len) : -1;
+        free(copy);
+        if (rc != 0)
+            return -1;
+        index++;
+    }
+    return 0;
+}
+
+/* The state must be one apply could have produced: DONE exactly when every
+ * index is done (record_result set it so), and RUNNING or CANCELLED only
+ * while some index is pending. */
+static bool state_consistent(const struct qbatch *b, uint8_t state)
+{
+    if (state == BATCH_DONE)
+        return b->done == b->spec.count;
+    return (state == BATCH_RUNNING || state == BATCH_CANCELLED) && b->done < b->spec.count;
+}
+
+static struct qbatch *restore_batch(struct qreader *in, uint64_t min_id, uint64_t next_id)
+{
+    struct qbatch *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return NULL;
+    b->id = qreader_varint(in);
+    uint8_t state = qreader_u8(in);
+    size_t name_len;
+    const uint8_t *name = qreader_str(in, QUEUE_NAME_MAX - 1, &name_len);
+    if (name != NULL)
+        memcpy(b->name, name, name_len);
+    if (name == NULL || b->id < min_id || b->id >= next_id || !queue_name_valid(b->name) ||
+        strlen(b->name) != name_len || batch_spec_decode(in, &b->spec) != 0) {
+        qbatch_free(b);
+        return NULL;
+    }
+    b->state = BATCH_RUNNING;
+    if (restore_results(b, in) != 0 || !state_consistent(b, state)) {
+        qbatch_free(b);
+        return NULL;
+    }
+    b->state = (enum batch_state)state;
+    return b;
+}
+
+/* Strictly ascending non-zero ids, as apply_drain keeps them. */
+static int restore_drained(struct queue *q, struct qreader *in)
+{
+    uint64_t n = qreader_varint(in);
+    if (in->failed || n > QUEUE_MAX_DRAINED)
+        return -1;
+    uint64_t prev = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t id = qreader_varint(in);
+        if (in->failed || id <= prev || nodeset_add(&q->drained, id) < 0)
+            return -1;
+        prev = id;
+    }
+    return 0;
+}
+
+static int restore_all(struct queue *q, struct qreader *in)
+{
+    uint8_t magic[sizeof snapshot_magic];
+    for (size_t i = 0; i < sizeof magic; i++)
+        magic[i] = qreader_u8(in);
+    q->next_id = qreader_varint(in);
+    q->applied = qreader_varint(in);
+    if (in->failed || memcmp(magic, snapshot_magic, sizeof magic) != 0 || q->next_id == 0 ||
+        restore_drained(q, in) != 0 || upload_set_decode(&q->uploads, in, q->applied) != 0)
+        return -1;
+    uint64_t n = qreader_varint(in);
+    if (in->failed)
+        return -1;
+    uint64_t min_id = 1;
+    for (uint64_t i = 0; i < n; i++) {
+        struct qbatch *b = restore_batch(in, min_id, q->next_id);
+        if (b == NULL)
+            return -1;
+        if (queue_append_batch(q, b) != 0) {
+            qbatch_free(b);
+            return -1;
+        }
+        min_id = b->id + 1;
+    }
+    return qreader_done(in) ? 0 : -1;
+}
+
+int queue_restore(struct queue *q, const uint8_t *buf, size_t len)
+{
+    if (q->n != 0 || q->next_id != 1 || q->applied != 0)
+        return -1;
+    struct qreader in;
+    qreader_init(&in, buf, len);
+    if (restore_all(q, &in) != 0) {
+        queue_clear(q);
+        return -1;
+    }
+    return 0;
+}

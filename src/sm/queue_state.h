@@ -1,0 +1,73 @@
+/* queue_state.h - (sm-internal) the queue's representation, shared by the
+ * files that apply commands (queue.c) and that snapshot and restore it
+ * (queue_snapshot.c). Nothing outside src/sm includes it.
+ *
+ * Results are kept in pages of QPAGE_SIZE consecutive indexes, allocated
+ * when the first result of the page arrives, so submitting a 10M batch costs
+ * a few bytes until work is done. A page holds a done bitmap, a 32-bit offset
+ * per index and one text buffer with the results packed NUL-terminated.
+ * Memory per done number: 4 bytes offset + 1 bit + strlen(text) + 1, plus
+ * ~8 bytes per page of 1024 in the page table: about 30 bytes for a typical
+ * "3 5 7"-sized 20-character result, ~300 MB for a full 10M batch. No
+ * malloc per number (a malloc'd char* each would add ~24 bytes of pointer
+ * and allocator overhead). The price: a text buffer may move when its page
+ * grows, so queue_result() pointers live only until the next apply.
+ *
+ * What a frozen snapshot (retire.h) relies on: batches, their specs and
+ * names, pages and a done index's offset and text never change once
+ * written; texts only move by retire_realloc. */
+#ifndef MESH_QUEUE_STATE_H
+#define MESH_QUEUE_STATE_H
+
+#include "queue.h"
+#include "nodeset.h"
+#include "retire.h"
+#include "upload.h"
+
+/* The drained set is small by nature (one id per drained machine); the cap
+ * only bounds what a buggy or hostile member could make every replica hold. */
+enum { QUEUE_MAX_DRAINED = 4096 };
+
+enum { QPAGE_SHIFT = 10, QPAGE_SIZE = 1 << QPAGE_SHIFT, QPAGE_WORDS = QPAGE_SIZE / 64 };
+
+struct result_page {
+    uint64_t done[QPAGE_WORDS];   /* bit i: index (page base + i) is done */
+    uint32_t offset[QPAGE_SIZE];  /* where index i's text starts in text */
+    uint32_t n_done;              /* QPAGE_SIZE lets scans skip the page */
+    char *text;                   /* packed NUL-terminated results */
+    size_t len, cap;
+};
+
+struct qbatch {
+    uint64_t id;
+    enum batch_state state;
+    char name[QUEUE_NAME_MAX];
+    struct batch_spec spec;
+    uint64_t done, unfactored;
+    struct result_page **pages;   /* ceil(count / QPAGE_SIZE); NULL until a result */
+    uint64_t cursor;              /* lowest not-done index; count when all done */
+};
+
+struct queue {
+    struct qbatch **batches;      /* ascending id; pointers so infos stay valid */
+    size_t n, cap;
+    uint64_t next_id;
+    uint64_t applied;             /* commands applied: the uploads' clock */
+    struct nodeset drained;       /* nodes whose drained flag is set */
+    struct upload_set uploads;    /* lists arriving in parts */
+    struct retire retire;         /* blocks a frozen snapshot may still read */
+};
+
+void qbatch_free(struct qbatch *b);
+uint64_t qbatch_page_count(const struct qbatch *b);
+bool qbatch_is_done(const struct qbatch *b, uint64_t index);
+/* Stores the result of a not-yet-done, in-range index with a valid text.
+ * Updates the counters, the cursor and the DONE transition. -1 on ENOMEM. */
+int qbatch_record(struct retire *rt, struct qbatch *b, uint64_t index, const char *text,
+                  size_t len);
+int queue_append_batch(struct queue *q, struct qbatch *b);
+bool queue_name_valid(const char *name);
+/* Back to the state of queue_new(). */
+void queue_clear(struct queue *q);
+
+#endif
