@@ -11,6 +11,7 @@
 #include "consensus.h"
 #include "net.h"
 #include "numtext.h"
+#include "view_json.h"
 
 enum {
     RESULTS_PAGE = 4096,      /* numbers per results answer */
@@ -342,75 +343,18 @@ void api_drop_waiters(struct node *n)
 
 /* ---- status ----------------------------------------------------------- */
 
-static json_t *self_json(struct node *n)
-{
-    return json_pack("{s:s, s:s, s:b, s:s, s:s, s:b, s:i, s:i, s:f, s:I, s:I, s:f}",
-                     "id", n->keys.id_hex, "name", n->cfg->name, "self", 1,
-                     "role", node_role_of(n, n->keys.node_id), "state", node_state_name(n),
-                     "connected", 1,
-                     "workers", (int)worker_pool_size(n->pool),
-                     "busy", (int)worker_pool_busy(n->pool),
-                     "rate", n->stats.meter.rate, "done", (json_int_t)n->stats.done,
-                     "unfactored", (json_int_t)n->stats.unfactored, "last_heard", 0.0);
-}
-
-static json_t *consensus_json(struct node *n, json_t *top)
-{
-    struct consensus_status st;
-    consensus_status(n->cons, &st);
-    char leader[MESH_ID_HEX_LEN + 1] = "", cluster[MESH_ID_HEX_LEN + 1] = "";
-    if (st.leader_id != 0)
-        mesh_id_to_hex(st.leader_id, leader);
-    if (n->cluster_id != 0)
-        mesh_id_to_hex(n->cluster_id, cluster);
-    unsigned reachable = 0;
-    for (size_t i = 0; i < st.n_members; i++) {
-        const struct consensus_member *m = &st.members[i];
-        const struct net_peer *p = n->net ? net_peer_find(n->net, m->id) : NULL;
-        if (m->role == CONSENSUS_VOTER &&
-            (m->id == n->keys.node_id || (p != NULL && p->connected)))
-            reachable++;
-    }
-    json_object_set_new(top, "leader", json_string(leader));
-    json_object_set_new(top, "term", json_integer((json_int_t)st.term));
-    json_object_set_new(top, "quorum", json_pack("{s:i, s:i, s:b}", "voters", (int)st.voters,
-                        "reachable", (int)reachable, "ok", st.voters > 0 &&
-                        reachable * 2 > st.voters));
-    json_object_set_new(top, "commit_index", json_integer((json_int_t)st.commit_index));
-    json_object_set_new(top, "applied_index", json_integer((json_int_t)st.applied_index));
-    json_object_set_new(top, "cluster_id", json_string(cluster));
-    json_object_set_new(top, "outbox", json_integer((json_int_t)node_work_outbox(n)));
-    return top;
-}
-
-static json_t *batches_json(struct node *n)
-{
-    json_t *arr = json_array();
-    size_t count = queue_batch_count(n->queue);
-    for (size_t i = 0; i < count; i++) {
-        struct batch_info b;
-        if (queue_batch_at(n->queue, i, &b) != 0)
-            continue;
-        json_array_append_new(arr, json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I}",
-            "id", (json_int_t)b.id, "name", b.name, "total", (json_int_t)b.total,
-            "done", (json_int_t)b.done, "unfactored", (json_int_t)b.unfactored,
-            "state", state_name(b.state), "chunk", (json_int_t)b.chunk));
-    }
-    return arr;
-}
-
+/* The mesh view (node_view.c) as JSON, plus what only the CLI shows. */
 static void api_status(struct node *n, struct control_conn *c, json_t *req)
 {
     (void)req;
-    json_t *nodes = json_array();
-    json_array_append_new(nodes, self_json(n));
+    node_snapshot(n, &n->snapshot);
     uint64_t uptime = (uv_now(&n->loop) - n->started_ms) / 1000;
-    json_t *top = json_pack("{s:b, s:s, s:s, s:o, s:o, s:b, s:I, s:s}",
-        "ok", 1, "id", n->keys.id_hex, "name", n->cfg->name, "nodes", nodes,
-        "batches", batches_json(n), "draining", n->draining,
-        "uptime_s", (json_int_t)uptime, "version", MESH_VERSION);
-    consensus_json(n, top);
-    node_links_status(n, nodes, top);
+    json_t *top = json_pack("{s:b, s:s, s:s, s:b, s:I, s:s, s:I}",
+        "ok", 1, "id", n->keys.id_hex, "name", n->cfg->name, "draining", n->draining,
+        "uptime_s", (json_int_t)uptime, "version", MESH_VERSION,
+        "outbox", (json_int_t)node_work_outbox(n));
+    view_to_json(&n->snapshot, top);
+    node_links_status(n, top);
     control_reply(c, top);
 }
 

@@ -157,7 +157,7 @@ bool node_wants_ui(const struct node_config *cfg);
 int node_ui_start(struct node *n);
 unsigned node_ui_stop(struct node *n, void (*on_closed)(void *ud));
 
-/* node_snapshot.c: the dashboard's copy of the node's state. */
+/* node_view.c: the one view of the mesh (dashboard and status --json). */
 void node_snapshot(const struct node *n, struct ui_snapshot *s);
 /* "active", "draining" (workers still finishing) or "drained". */
 const char *node_state_name(const struct node *n);
@@ -166,8 +166,8 @@ const char *node_state_name(const struct node *n);
 int node_links_start(struct node *n);
 int node_discovery_start(struct node *n);
 unsigned node_links_stop(struct node *n, void (*on_closed)(void *ud));
-/* Appends the peers to `nodes`; adds "port" and "discovery" to `top`. */
-void node_links_status(const struct node *n, json_t *nodes, json_t *top);
+/* Adds "port" and "discovery" to `top`. */
+void node_links_status(const struct node *n, json_t *top);
 
 /* api.c: the control-socket request handlers. */
 /* "leader", "voter", "standby", "joining" or "worker" (not a member). */

@@ -117,29 +117,8 @@ unsigned node_links_stop(struct node *n, void (*on_closed)(void *ud))
     return count;
 }
 
-static json_t *peer_json(const struct node *n, const struct net_peer *p)
+void node_links_status(const struct node *n, json_t *top)
 {
-    double ago = p->last_heard_ms ? (double)(uv_now((uv_loop_t *)&n->loop) -
-                                             p->last_heard_ms) / 1000.0 : -1.0;
-    char ago_text[32];
-    if (ago < 0)
-        snprintf(ago_text, sizeof ago_text, "never");
-    else
-        snprintf(ago_text, sizeof ago_text, "%.1fs ago", ago);
-    return json_pack("{s:s, s:s, s:b, s:s, s:s, s:b, s:i, s:i, s:f, s:I, s:f, s:s, s:s}",
-                     "id", p->id_hex, "name", p->name, "self", 0, "role", node_role_of(n, p->id),
-                     "state", !p->connected ? "down" : p->stats.draining ? "draining" : "active",
-                     "connected", p->connected, "workers", (int)p->workers,
-                     "busy", (int)p->stats.busy, "rate", p->stats.rate,
-                     "done", (json_int_t)p->stats.done, "last_heard", ago,
-                     "last_heard_text", ago_text, "addr", p->addr);
-}
-
-void node_links_status(const struct node *n, json_t *nodes, json_t *top)
-{
-    if (n->net != NULL)
-        for (size_t i = 0; i < net_peer_count(n->net); i++)
-            json_array_append_new(nodes, peer_json(n, net_peer_at(n->net, i)));
     json_object_set_new(top, "port", json_integer(n->link_port));
     if (n->disc == NULL) {
         json_object_set_new(top, "discovery", json_pack("{s:b}", "enabled", 0));

@@ -84,8 +84,7 @@ static void defer(struct consensus *c, struct deferred *d)
 static void on_fsm_applied(void *ud, const struct fsm_outcome *o)
 {
     struct consensus *c = ud;
-    /* raft sets last_applied after apply returns: this entry is the next. */
-    uint64_t index = raft_last_applied(&c->raft) + 1;
+    uint64_t index = o->index;
     struct outcome *slot = &c->ring[index % OUTCOME_RING];
     slot->index = index;
     slot->rc = o->rc;
@@ -392,8 +391,8 @@ int consensus_open(struct consensus **out, const struct consensus_config *cfg)
     struct transport_config tc = {
         .loop = cfg->loop, .log = cfg->log, .ud = cfg->ud, .send = cfg->send,
         .backlog = cfg->backlog, .linked = cfg->linked};
-    struct fsm_config fc = {.queue = cfg->queue, .ud = c, .on_applied = on_fsm_applied,
-                            .on_restored = on_fsm_restored};
+    struct fsm_config fc = {.queue = cfg->queue, .raft = &c->raft, .ud = c,
+                            .on_applied = on_fsm_applied, .on_restored = on_fsm_restored};
     char address[32];
     snprintf(address, sizeof address, "%016llx", (unsigned long long)cfg->self_id);
     if (ensure_dir(c->dir) != 0 || transport_init(&c->transport, &tc) != 0) {
@@ -401,9 +400,13 @@ int consensus_open(struct consensus **out, const struct consensus_config *cfg)
         free(c);
         return -1;
     }
-    if (fsm_init(&c->fsm, &fc) != 0 ||
-        raft_uv_init(&c->io, cfg->loop, c->dir, &c->transport) != 0 ||
-        raft_init(&c->raft, &c->io, &c->fsm, cfg->self_id, address) != 0) {
+    int rc = fsm_init(&c->fsm, &fc) != 0 ? -1
+           : raft_uv_init(&c->io, cfg->loop, c->dir, &c->transport);
+    /* raft_uv 0.15 implements async_work (snapshots encoded off the loop,
+     * fsm.h) but reports version 1; upstream bumped it in 0.17.1. */
+    if (rc == 0 && c->io.version < 2)
+        c->io.version = 2;
+    if (rc != 0 || raft_init(&c->raft, &c->io, &c->fsm, cfg->self_id, address) != 0) {
         mlog(cfg->log, LOG_ERROR, "cannot initialise raft in %s: %s", c->dir,
              c->io.errmsg[0] ? c->io.errmsg : "out of memory");
         abort(); /* half-initialised raft cannot be unwound in 0.15: refuse loudly */

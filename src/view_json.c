@@ -1,0 +1,48 @@
+/* view_json.c - see view_json.h. Field names are the CLI's contract with
+ * scripts: they only ever get added to. */
+#include "view_json.h"
+
+#include <stdio.h>
+
+static json_t *node_json(const struct ui_node *u)
+{
+    char ago[32];
+    if (u->last_heard_s < 0)
+        snprintf(ago, sizeof ago, "never");
+    else
+        snprintf(ago, sizeof ago, "%.1fs ago", u->last_heard_s);
+    return json_pack("{s:s, s:s, s:b, s:s, s:s, s:b, s:i, s:i, s:f, s:I, s:I, s:f, s:s, s:s}",
+                     "id", u->id, "name", u->name, "self", u->self, "role", u->role,
+                     "state", u->state, "connected", u->connected, "workers", (int)u->workers,
+                     "busy", (int)u->busy, "rate", u->rate, "done", (json_int_t)u->done,
+                     "unfactored", (json_int_t)u->unfactored, "last_heard", u->last_heard_s,
+                     "last_heard_text", u->self ? "self" : ago, "addr", u->addr);
+}
+
+static json_t *batch_json(const struct ui_batch *b)
+{
+    return json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I}", "id", (json_int_t)b->id,
+                     "name", b->name, "total", (json_int_t)b->total,
+                     "done", (json_int_t)b->done, "unfactored", (json_int_t)b->unfactored,
+                     "state", b->state, "chunk", (json_int_t)b->chunk);
+}
+
+void view_to_json(const struct ui_snapshot *s, json_t *top)
+{
+    json_t *nodes = json_array(), *batches = json_array();
+    for (size_t i = 0; i < s->n_nodes; i++)
+        json_array_append_new(nodes, node_json(&s->nodes[i]));
+    for (size_t i = 0; i < s->n_batches; i++)
+        json_array_append_new(batches, batch_json(&s->batches[i]));
+    json_object_set_new(top, "nodes", nodes);
+    json_object_set_new(top, "batches", batches);
+    json_object_set_new(top, "batches_total", json_integer((json_int_t)s->n_batches_total));
+    json_object_set_new(top, "leader", json_string(s->leader));
+    json_object_set_new(top, "term", json_integer((json_int_t)s->term));
+    json_object_set_new(top, "quorum", json_pack("{s:i, s:i, s:b}", "voters", (int)s->voters,
+                                                 "reachable", (int)s->reachable,
+                                                 "ok", s->quorum_ok));
+    json_object_set_new(top, "commit_index", json_integer((json_int_t)s->commit_index));
+    json_object_set_new(top, "applied_index", json_integer((json_int_t)s->applied_index));
+    json_object_set_new(top, "cluster_id", json_string(s->cluster_id));
+}
