@@ -250,6 +250,11 @@ static void on_applied(void *ud, const struct consensus_applied *a)
              drained ? "drained" : "undrained");
         if (a->node_id == n->keys.node_id)
             node_set_drain(n, drained);
+        /* A drained leader hands leadership on: the node is on its way out
+         * (maintenance, shutdown), and leading is work too. */
+        if (a->node_id == n->keys.node_id && drained && node_is_leader(n) &&
+            consensus_transfer(n->cons, 0) == 0)
+            mlog(&n->log, LOG_INFO, "drained: transferring leadership");
     }
     if (a->type == QCMD_COMPLETE || a->type == QCMD_CANCEL)
         node_work_on_applied(n, a->batch_id);

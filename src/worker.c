@@ -62,6 +62,7 @@ struct write_req {
 };
 
 static void spawn_worker(struct worker *w);
+static void finish_job(struct worker *w, enum worker_end why);
 static void maybe_stop_done(struct worker_pool *p);
 
 /* ---- writing numbers ---------------------------------------------------- */
@@ -90,11 +91,22 @@ static void feed(struct worker *w)
     char num[MESH_MAX_DIGITS + 2];
     uint64_t index = w->next_send;
     for (uint64_t i = 0; i < n; i++, index++) {
+        /* A number that cannot be made (its batch is not in this replica)
+         * is never factored: feeding stops and the job hands the rest back
+         * once what was sent is answered. */
         if (w->pool->cfg.make_number(w->pool->cfg.ud, w->job.batch_id, index,
-                                     num, sizeof num) != 0)
-            snprintf(num, sizeof num, "0"); /* batch gone: answer is discarded */
+                                     num, sizeof num) != 0) {
+            w->feeding = false;
+            break;
+        }
         len += (size_t)snprintf(wr->data + len, per, "%llu %s\n",
                                 (unsigned long long)index, num);
+    }
+    if (len == 0) {
+        free(wr);
+        if (!w->feeding && w->head == w->next_send)
+            finish_job(w, WORKER_JOB_RETURNED);
+        return;
     }
     uv_buf_t buf = uv_buf_init(wr->data, (unsigned)len);
     if (uv_write(&wr->req, (uv_stream_t *)&w->to_child, &buf, 1, on_written) != 0) {
@@ -192,8 +204,12 @@ static void handle_answer(struct worker *w, char *line)
          * report the number as unfactored rather than guess. */
         mlog(p->cfg.log, LOG_WARN, "worker %d: kernel error on index %llu: %s",
              w->proc.pid, id, end + 1);
-        char num[MESH_MAX_DIGITS + 2] = "0";
-        p->cfg.make_number(p->cfg.ud, w->job.batch_id, id, num, sizeof num);
+        char num[MESH_MAX_DIGITS + 2];
+        if (p->cfg.make_number(p->cfg.ud, w->job.batch_id, id, num, sizeof num) != 0) {
+            free(text);  /* the batch is gone here: record nothing */
+            kill_for_protocol_error(w, "answer for a number this node cannot make");
+            return;
+        }
         snprintf(text, cap, "unfactored:%s", num);
         unfactored = true;
     }
