@@ -88,7 +88,7 @@ int msg_reply_decode(struct msg_reply *m, const uint8_t *p, size_t len)
     m->batch = qreader_varint(&r);
     size_t n;
     const uint8_t *err = qreader_str(&r, MESH_MSG_ERR_MAX, &n);
-    if (err == NULL || !qreader_done(&r) || m->rc > 2 || !printable(err, n))
+    if (err == NULL || !qreader_done(&r) || m->rc > MSG_REPLY_NOT_LEADER || !printable(err, n))
         return -1;
     memcpy(m->err, err, n);
     m->err[n] = '\0';

@@ -10,7 +10,7 @@
  *   CLUSTER  cluster_id | leader | term | member u8 | applied   (4 per second)
  *   JOIN     (empty)                       a node asks the leader to add it
  *   FORWARD  req | command bytes (qcmd)    a write, to the leader
- *   REPLY    req | rc (0 ok, 1 refused, 2 not committed) | index | batch | err
+ *   REPLY    req | rc (enum msg_reply_rc) | index | batch | err
  *   LEASE    lease | batch | lo | hi | needs (applied index the node must reach)
  *            | crashes (worker deaths so far on lo)
  *   RESULTS  lease | batch | n | n x (index, text)   factored numbers
@@ -36,6 +36,13 @@ enum mesh_msg_type {
 };
 
 enum { MESH_MSG_ERR_MAX = 200, MESH_MSG_MAX_RESULTS = 65536 };
+
+enum msg_reply_rc {
+    MSG_REPLY_OK = 0,
+    MSG_REPLY_REFUSED = 1,      /* applied: the state machine said no */
+    MSG_REPLY_FAILED = 2,       /* proposed, outcome unknown (leadership lost) */
+    MSG_REPLY_NOT_LEADER = 3,   /* nothing proposed: safe to retry elsewhere */
+};
 
 struct msg_cluster {
     uint64_t cluster_id, leader, term, applied;

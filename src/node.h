@@ -76,6 +76,7 @@ struct node {
     uint64_t cluster_id;
     uint64_t last_join_ms;
     uint64_t known_leader;
+    bool seen_leader;           /* some leader was known since start */
 
     struct results_waiter *waiters;
     bool draining;

@@ -194,6 +194,7 @@ static void follow_leadership(struct node *n)
     mlog(&n->log, LOG_INFO, st.leader_id == 0 ? "no leader" : "leader is %016llx (term %llu)",
          (unsigned long long)st.leader_id, (unsigned long long)st.term);
     n->known_leader = st.leader_id;
+    n->seen_leader |= st.leader_id != 0;
     if (st.is_leader) {
         if (node_lead_start(n) != 0)
             mlog(&n->log, LOG_ERROR, "out of memory starting the leader's scheduler");

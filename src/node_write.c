@@ -21,6 +21,8 @@ struct write_op {
     uint64_t req;
     void *tag;                  /* node_write_forget() matches it */
     bool forgotten;             /* the client left: done gets NODE_WRITE_GONE */
+    uint8_t *retry;             /* forwarded: the command, should the leader have moved */
+    size_t retry_len;
     uint8_t *held;              /* encoded command held while organising */
     size_t held_len;
     uint64_t leader;            /* forwarded to; 0 while proposed locally */
@@ -61,6 +63,7 @@ static void finish(struct node *n, struct write_op *op, int rc, const char *err)
     if (op->done != NULL)
         op->done(op->ud, op->forgotten ? NODE_WRITE_GONE : rc, op->batch_id, err);
     free(op->held);
+    free(op->retry);
     free(op);
 }
 
@@ -79,12 +82,12 @@ static struct write_op *add_op(struct node *n, node_write_cb done, void *ud, voi
     return op;
 }
 
-/* A member that knows no leader right after start (restarted with state,
- * the election still running) waits briefly too; later, a missing leader
- * means no quorum and writes fail at once. */
+/* A member that has not seen any leader since it started (restarted with
+ * state, the first election still running) waits briefly too; once a
+ * leader was known, a missing one means no quorum and writes fail at once. */
 static bool op_may_wait(const struct node *n)
 {
-    return uv_now((uv_loop_t *)&n->loop) - n->started_ms < WRITE_TIMEOUT_MS;
+    return !n->seen_leader && uv_now((uv_loop_t *)&n->loop) - n->started_ms < WRITE_TIMEOUT_MS;
 }
 
 /* Leader: propose and answer from the proposal callback. */
@@ -128,7 +131,9 @@ static void forward(struct node *n, struct write_op *op, const struct qcmd *cmd,
 {
     uint8_t *buf;
     size_t len;
-    if (msg_forward_encode(op->req, cmd, &buf, &len) != 0) {
+    if (msg_forward_encode(op->req, cmd, &buf, &len) != 0 ||
+        (op->retry == NULL && qcmd_encode(cmd, &op->retry, &op->retry_len) != 0)) {
+        free(buf);
         finish(n, op, -1, "command too large to forward");
         return;
     }
@@ -229,8 +234,9 @@ static void reply(struct node *n, uint64_t peer, const struct msg_reply *m)
 static void remote_done(void *ud, int rc, uint64_t index, uint64_t batch_id, const char *err)
 {
     struct remote_write *rw = ud;
-    struct msg_reply m = {rw->req, (uint8_t)(rc == 0 ? 0 : rc == -1 ? 1 : 2), index,
-                          batch_id, ""};
+    struct msg_reply m = {rw->req, (uint8_t)(rc == 0 ? MSG_REPLY_OK : rc == -1 ? MSG_REPLY_REFUSED
+                                                                  : MSG_REPLY_FAILED),
+                          index, batch_id, ""};
     snprintf(m.err, sizeof m.err, "%s", err ? err : "");
     reply(rw->n, rw->peer, &m);
     free(rw);
@@ -242,10 +248,11 @@ void node_write_on_forward(struct node *n, uint64_t peer, const uint8_t *data, s
     struct qcmd cmd;
     if (msg_forward_decode(&req, &cmd, data, len) != 0)
         return; /* malformed: the sender times out */
-    struct msg_reply m = {req, 2, 0, 0, ""};
+    struct msg_reply m = {req, MSG_REPLY_NOT_LEADER, 0, 0, "not the leader"};
     struct remote_write *rw = malloc(sizeof *rw);
     if (!node_is_leader(n) || rw == NULL) {
-        snprintf(m.err, sizeof m.err, "%s", rw ? "not the leader (try again)" : "out of memory");
+        if (rw == NULL)
+            snprintf(m.err, sizeof m.err, "out of memory (on the leader)");
         reply(n, peer, &m);
         free(rw);
         qcmd_free(&cmd);
@@ -253,6 +260,7 @@ void node_write_on_forward(struct node *n, uint64_t peer, const uint8_t *data, s
     }
     *rw = (struct remote_write){n, peer, req};
     if (consensus_propose(n->cons, &cmd, remote_done, rw, m.err, sizeof m.err) != 0) {
+        m.rc = MSG_REPLY_FAILED;
         reply(n, peer, &m);
         free(rw);
     }
@@ -267,7 +275,13 @@ void node_write_on_reply(struct node *n, uint64_t peer, const uint8_t *data, siz
     for (struct write_op *op = n->writes; op != NULL; op = op->next) {
         if (op->req != m.req || op->leader != peer)
             continue;
-        if (m.rc != 0) {
+        if (m.rc == MSG_REPLY_NOT_LEADER && op->retry != NULL) {
+            /* Nothing was proposed: hold it until the new leader is known. */
+            op->held = op->retry;
+            op->held_len = op->retry_len;
+            op->retry = NULL;
+            op->leader = 0;
+        } else if (m.rc != 0) {
             finish(n, op, -1, m.err);
         } else {
             op->index = m.index;

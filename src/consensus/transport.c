@@ -20,8 +20,8 @@
 enum {
     PUMP_MS = 20,                      /* pending connects, paused channels */
     CHUNK = 64 * 1024,                 /* bytes read from raft per message */
-    BACKLOG_HIGH = 4 << 20,            /* link backlog that pauses reading */
-    BACKLOG_LOW = 1 << 20,             /* ... and that resumes it */
+    BACKLOG_HIGH = 2 << 20,            /* link backlog that pauses reading (links cap 4 MiB) */
+    BACKLOG_LOW = 512 << 10,           /* ... and that resumes it */
     MAX_UNREAD = 32 << 20,             /* raft not reading an accepted stream */
     MAX_ACCEPTED_PER_PEER = 8,         /* raft opens one per peer; spares for churn */
 };

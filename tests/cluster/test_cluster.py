@@ -1,0 +1,276 @@
+"""Mesh tests: real nodes on loopback forming ONE mesh through real Raft
+over real encrypted links, killed and stopped with real signals.
+
+Usage: test_cluster.py MESH_BINARY [unittest args...]
+
+Every node is stopped by its PID in tearDown and its data dir deleted.
+The oracle for every result is arithmetic: the factors multiply back to
+the number and each is prime (tests/lib/primes.py)."""
+import os
+import re
+import signal
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from meshnode import Node, free_port, wait_for  # noqa: E402
+from primes import is_prime  # noqa: E402
+
+MESH = None
+
+
+class Mesh:
+    """N nodes, each told of the others with --peer (no mDNS)."""
+
+    def __init__(self, count, workers=1, extra=()):
+        self.ports = [free_port() for _ in range(count)]
+        self.extra = list(extra)
+        self.workers = workers
+        self.nodes = [self._start(i) for i in range(count)]
+        for n in self.nodes:
+            n.wait_ready()
+
+    def _start(self, i, data_dir=None):
+        peers = ["127.0.0.1:%d" % p for j, p in enumerate(self.ports) if j != i]
+        return Node(MESH, name="n%d" % i, workers=self.workers, port=self.ports[i],
+                    peers=peers, extra=self.extra, data_dir=data_dir)
+
+    def restart(self, i):
+        """Starts node i again on its own data dir and port."""
+        old = self.nodes[i]
+        node = self._start(i, data_dir=old.dir)
+        node.own_dir = True   # the new handle deletes the dir at teardown
+        self.nodes[i] = node
+        node.wait_ready()
+        return node
+
+    def alive(self):
+        return [n for n in self.nodes if n.proc.poll() is None]
+
+    def statuses(self):
+        return [(n, n.status()) for n in self.alive()]
+
+    def formed(self, voters, timeout=20):
+        """Waits until every live node sees `voters` voters and one leader."""
+        wait_for(lambda: all(s["quorum"]["voters"] == voters for _, s in self.statuses()),
+                 timeout, interval=0.1, what="%d voters everywhere" % voters)
+        return self.leader(timeout)
+
+    def leader(self, timeout=20):
+        """The node every live node agrees leads (a quorum of them must)."""
+        def agreed():
+            sts = self.statuses()
+            ids = {s["leader"] for _, s in sts}
+            if len(ids) != 1 or "" in ids:
+                return None
+            lid = ids.pop()
+            return next((n for n, s in sts if s["id"] == lid), None)
+        return wait_for(agreed, timeout, interval=0.1, what="one agreed leader")
+
+    def followers(self):
+        lead = self.leader()
+        return [n for n in self.alive() if n is not lead]
+
+    def stop(self):
+        for n in self.nodes:
+            n.stop()
+
+
+def parse_results(text):
+    """'N: p q ...' lines -> list of (N, [p, ...])."""
+    out = []
+    for line in text.splitlines():
+        n, _, rest = line.partition(":")
+        out.append((int(n), [int(f) for f in rest.split()]))
+    return out
+
+
+def check_factored(test, rows, expect):
+    """rows are complete, in order, each correct."""
+    test.assertEqual([n for n, _ in rows], expect)
+    for n, factors in rows:
+        prod = 1
+        for f in factors:
+            prod *= f
+            test.assertTrue(is_prime(f), "%d: factor %d is not prime" % (n, f))
+        test.assertEqual(prod, n if n > 1 else 1, "%d: factors %s" % (n, factors))
+
+
+def done_of(status):
+    return {x["name"]: x["done"] for x in status["nodes"]}
+
+
+class ClusterTest(unittest.TestCase):
+    def setUp(self):
+        self.mesh = None
+
+    def tearDown(self):
+        if self.mesh is not None:
+            self.mesh.stop()
+
+    def submit(self, node, *args):
+        r = node.cli("submit", *args)
+        m = re.search(r"(\d+)\s*$", r.stdout.strip())
+        self.assertIsNotNone(m, r.stdout)
+        return m.group(1)
+
+    # ---- agreement and shared work ---------------------------------------
+
+    def test_one_leader_work_on_every_node(self):
+        self.mesh = Mesh(3)
+        lead = self.mesh.formed(3)
+        sts = self.mesh.statuses()
+        roles = sorted(x["role"] for x in sts[0][1]["nodes"])
+        self.assertEqual(roles, ["leader", "voter", "voter"])
+        for _, s in sts:
+            self.assertEqual(s["quorum"], {"voters": 3, "reachable": 3, "ok": True})
+            self.assertGreater(s["term"], 0)
+            self.assertNotEqual(s["cluster_id"], "")
+        follower, third = [n for n in self.mesh.nodes if n is not lead][:2]
+        start, count = 10 ** 15 + 1, 6000
+        bid = self.submit(follower, "--start", str(start), "--count", str(count),
+                          "--step", "2")
+        # read-your-writes: the batch is visible on the submitting follower at once
+        st = follower.status()
+        self.assertIn(int(bid), [b["id"] for b in st["batches"]])
+        out = third.cli("results", bid, "--wait", timeout=120).stdout
+        check_factored(self, parse_results(out), list(range(start, start + 2 * count, 2)))
+        worked = [name for name, d in done_of(lead.status()).items() if d > 0]
+        self.assertGreaterEqual(len(worked), 2, lead.status()["nodes"])
+
+    def test_writes_from_any_node(self):
+        self.mesh = Mesh(3)
+        a, b, c = self.mesh.nodes
+        bid = self.submit(a, "--semiprimes", "64", "--count", "20000", "--seed", "3")
+        b.cli("cancel", bid)
+        for n in (a, b, c):
+            wait_for(lambda n=n: [x for x in n.status()["batches"]
+                                  if x["id"] == int(bid)][0]["state"] == "cancelled",
+                     10, what="cancel replicated")
+        target = c.status()["name"]
+        self.assertIn(a.cli("drain", target).stdout.strip(), ("draining", "drained", "active"))
+        wait_for(lambda: [x for x in b.status()["nodes"] if x["name"] == target][0]["state"]
+                 in ("draining", "drained"), 10, what="drain seen everywhere")
+        a.cli("undrain", target)
+        r = a.cli("drain", "no-such-node", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no node named", r.stderr)
+
+    # ---- failures ---------------------------------------------------------
+
+    def test_leader_sigkill_five_times_loses_nothing(self):
+        self.mesh = Mesh(3, extra=["--number-timeout", "30"])
+        lead = self.mesh.leader()
+        start, count = 2 ** 62 + 1, 40000
+        bid = self.submit(self.mesh.followers()[0], "--start", str(start),
+                          "--count", str(count), "--step", "2")
+        for round_ in range(5):
+            lead = self.mesh.leader()
+            before = lead.status()["batches"][0]["done"]
+            if before >= count:
+                break
+            idx = self.mesh.nodes.index(lead)
+            lead.kill(signal.SIGKILL)
+            self.mesh.leader()  # the two others elect a new one
+            self.mesh.restart(idx)
+        survivor = self.mesh.alive()[0]
+        out = survivor.cli("results", bid, "--wait", timeout=300).stdout
+        check_factored(self, parse_results(out), list(range(start, start + 2 * count, 2)))
+        for n in self.mesh.alive():
+            b = [x for x in n.status()["batches"] if x["id"] == int(bid)][0]
+            wait_for(lambda n=n: [x for x in n.status()["batches"]
+                                  if x["id"] == int(bid)][0]["done"] == count, 20,
+                     what="every replica complete")
+            self.assertEqual(b["total"], count)
+
+    def test_killed_follower_leases_requeued(self):
+        self.mesh = Mesh(3)
+        lead = self.mesh.leader()
+        victim = self.mesh.followers()[0]
+        bid = self.submit(lead, "--semiprimes", "64", "--count", "30000", "--seed", "11")
+        wait_for(lambda: done_of(lead.status()).get(victim.name, 0) > 0, 30,
+                 what="the victim working")
+        victim.kill(signal.SIGKILL)
+        out = lead.cli("results", bid, "--wait", timeout=300).stdout
+        rows = parse_results(out)
+        self.assertEqual(len(rows), 30000)
+        check_factored(self, rows, [n for n, _ in rows])
+
+    def test_sigstopped_node_requeued_then_rejoins(self):
+        self.mesh = Mesh(3)
+        lead = self.mesh.leader()
+        victim = self.mesh.followers()[0]
+        bid = self.submit(lead, "--semiprimes", "64", "--count", "20000", "--seed", "5")
+        wait_for(lambda: done_of(lead.status()).get(victim.name, 0) > 0, 30,
+                 what="the victim working")
+        os.kill(victim.pid, signal.SIGSTOP)
+        try:
+            out = lead.cli("results", bid, "--wait", timeout=300).stdout
+        finally:
+            os.kill(victim.pid, signal.SIGCONT)
+        rows = parse_results(out)
+        self.assertEqual(len(rows), 20000)
+        self.assertEqual(len({n for n, _ in rows}), len(rows))
+        check_factored(self, rows, [n for n, _ in rows])
+        # it comes back, catches up, and its late results doubled nothing
+        wait_for(lambda: [x for x in victim.status()["batches"]
+                          if x["id"] == int(bid)][0]["done"] == 20000, 30,
+                 what="the stopped node catching up")
+        self.assertEqual([x for x in lead.status()["batches"]][0]["done"], 20000)
+
+    def test_no_quorum_refuses_writes_at_once(self):
+        self.mesh = Mesh(3)
+        self.mesh.leader()
+        a, b, c = self.mesh.nodes
+        b.kill(signal.SIGKILL)
+        c.kill(signal.SIGKILL)
+        wait_for(lambda: a.status()["quorum"]["reachable"] == 1, 15, what="peers gone")
+        wait_for(lambda: a.status()["leader"] == "", 15, what="leadership lost")
+        t0 = time.monotonic()
+        r = a.cli("submit", "--count", "10", check=False)
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no quorum: 1 of 3 voters reachable", r.stderr)
+        # reads still answer from the replica
+        self.assertEqual(a.cli("status").returncode, 0)
+
+    def test_restart_every_node_keeps_results_and_finishes(self):
+        self.mesh = Mesh(3)
+        lead = self.mesh.leader()
+        first = self.submit(lead, "--count", "999")
+        lead.cli("results", first, "--wait")
+        big = self.submit(lead, "--semiprimes", "64", "--count", "40000", "--seed", "9")
+        wait_for(lambda: lead.status()["batches"][1]["done"] > 1000, 60, what="progress")
+        for n in self.mesh.nodes:
+            n.proc.send_signal(signal.SIGTERM)
+        for n in self.mesh.nodes:
+            n.proc.wait(timeout=20)
+        for i in range(3):
+            self.mesh.restart(i)
+        lead = self.mesh.leader(timeout=30)
+        out = lead.cli("results", first).stdout
+        check_factored(self, parse_results(out), list(range(999999999999, 999999999999 + 999)))
+        rows = parse_results(lead.cli("results", big, "--wait", timeout=300).stdout)
+        self.assertEqual(len(rows), 40000)
+        check_factored(self, rows, [n for n, _ in rows])
+
+    def test_drain_leader_moves_leadership(self):
+        self.mesh = Mesh(3)
+        lead = self.mesh.leader()
+        bid = self.submit(lead, "--semiprimes", "64", "--count", "20000", "--seed", "7")
+        wait_for(lambda: lead.status()["batches"][0]["done"] > 100, 60, what="progress")
+        lead.cli("drain")
+        new = self.mesh.leader()
+        wait_for(lambda: self.mesh.leader() is not lead, 15, what="leadership moved")
+        new = self.mesh.leader()
+        rows = parse_results(new.cli("results", bid, "--wait", timeout=300).stdout)
+        self.assertEqual(len(rows), 20000)
+        check_factored(self, rows, [n for n, _ in rows])
+        self.assertEqual([x for x in new.status()["nodes"] if x["name"] == lead.name][0]
+                         ["state"], "drained")
+
+
+if __name__ == "__main__":
+    MESH = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
