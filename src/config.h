@@ -29,6 +29,8 @@ struct node_config {
     char *peers[CONFIG_MAX_PEERS]; /* "HOST:PORT" strings, pointing into argv */
     size_t n_peers;
     bool no_mdns;
+    bool require_strong_key;    /* refuse a weak authkey (exit 2) */
+    bool authkey_weak;          /* estimate below AUTHKEY_STRONG_BITS */
 };
 
 /* Returns 0, or -1 with a message for the user in err (exit code 2). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "node.h" /* first: declares struct net for net.h */
+#include "authkey.h"
 #include "discovery.h"
 #include "net.h"
 
@@ -69,6 +70,8 @@ int node_links_start(struct node *n)
         return -1;
     }
     n->link_port = net_port(n->net);
+    if (n->cfg->authkey_weak)
+        mlog(&n->log, LOG_WARN, "%s", AUTHKEY_WEAK_RISK);
     return add_static_peers(n);
 }
 
@@ -141,6 +144,9 @@ void node_links_status(const struct node *n, json_t *nodes, json_t *top)
         for (size_t i = 0; i < net_peer_count(n->net); i++)
             json_array_append_new(nodes, peer_json(n, net_peer_at(n->net, i)));
     json_object_set_new(top, "port", json_integer(n->link_port));
+    json_object_set_new(top, "authkey_weak", json_boolean(n->cfg->authkey_weak));
+    if (n->cfg->authkey_weak)
+        json_object_set_new(top, "authkey_warning", json_string(AUTHKEY_WEAK_RISK));
     if (n->disc == NULL) {
         json_object_set_new(top, "discovery", json_pack("{s:b}", "enabled", 0));
         return;

@@ -26,9 +26,11 @@ static void header_text(char *out, size_t outsz, const struct ui_view *v,
         snprintf(others, sizeof others, "  1 other mesh");
     else
         snprintf(others, sizeof others, "  %u other meshes", s->foreign_meshes);
-    snprintf(out, outsz, "mesh %s %s (%.*s)  leader %.*s  mDNS: %s%s", dash,
+    snprintf(out, outsz, "mesh %s %s (%.*s)  leader %.*s  mDNS: %s%s%s", dash,
              self ? self->name : "?", idlen, self ? self->id : "?",
-             idlen, s->leader[0] ? s->leader : "none", mdns_text(s), others);
+             idlen, s->leader[0] ? s->leader : "none", mdns_text(s), others,
+             s->weak_key ? "  WEAK AUTHKEY: anyone on the LAN can guess it offline "
+                           "(mesh keygen)" : "");
 }
 
 void panel_header(const struct rect *r, const struct ui_view *v)
