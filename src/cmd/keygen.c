@@ -9,7 +9,7 @@
 static int keygen_exec(const char *data_dir, int argc, char **argv);
 
 const struct cmd_entry cmd_keygen_entry = {
-    "keygen", "", "print a new random authkey (256 bits) for --authkey", keygen_exec,
+    "keygen", "", "print a new random authkey (256 bits)", keygen_exec,
 };
 
 static int keygen_exec(const char *data_dir, int argc, char **argv)
