@@ -84,6 +84,12 @@ static void on_discovered(void *ud, const struct discovery_peer *p)
         mlog(&n->log, LOG_WARN, "cannot dial discovered peer %s", p->id_hex);
 }
 
+static void on_discovery_gone(void *ud, const struct discovery_peer *p)
+{
+    struct node *n = ud;
+    net_undial(n->net, p->address, p->port, p->pk);
+}
+
 int node_discovery_start(struct node *n)
 {
     if (n->cfg->no_mdns)
@@ -95,6 +101,7 @@ int node_discovery_start(struct node *n)
         .loop = &n->loop, .log = &n->log, .name = n->cfg->name, .port = n->link_port,
         .id_hex = n->keys.id_hex, .pk_hex = pk_hex, .tag_hex = n->keys.tag_hex,
         .version = NET_PROTOCOL_VERSION, .ud = n, .on_peer = on_discovered,
+        .on_peer_gone = on_discovery_gone,
     };
     if (discovery_start(&n->disc, &dc) != 0) {
         mlog(&n->log, LOG_ERROR, "cannot start mDNS discovery");
