@@ -600,8 +600,8 @@ static void handle_hello(struct conn *c, const uint8_t *data, size_t len)
     c->peer = p;
     p->pub.connected = true;
     send_stats(c);
-    mlog(net->cfg.log, LOG_INFO, "peer %s (%s) up at %s", p->pub.name, p->pub.id_hex,
-         p->pub.addr);
+    mlog_limited(net->cfg.log, &net->rl_peer, now_ms(net), LOG_INFO, "peer %s (%s) up at %s",
+                 p->pub.name, p->pub.id_hex, p->pub.addr);
     if (net->cfg.on_peer_up != NULL)
         net->cfg.on_peer_up(net->cfg.ud, &p->pub);
 }
