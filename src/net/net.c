@@ -771,8 +771,9 @@ static void on_connection(uv_stream_t *server, int status)
     if (net->stopping)
         return;
     if (status < 0) {
-        /* EMFILE and friends: libuv has already accepted and closed the
-         * waiting connections with its reserve descriptor; links go on, and
+        /* On EMFILE libuv accepts and closes the waiting connections with
+         * its reserve descriptor (mostly without telling us); links go on,
+         * pending handshakes expire within first_msg_timeout_ms, and
          * accepting resumes by itself once descriptors are free again. */
         mlog_limited(net->cfg.log, &net->rl_refused, now_ms(net), LOG_WARN,
                      "cannot accept peer connections: %s", uv_strerror(status));
