@@ -87,7 +87,8 @@ def starve(nodes):
     flood = Flood(a.port).start()
     try:
         time.sleep(1.0)           # the flood is in full swing
-        b = Node(MESH, authkey=KEY, workers=1, peers=["127.0.0.1:%d" % a.port])
+        # port 0: the flood's own sockets may hold any fixed port by now
+        b = Node(MESH, authkey=KEY, workers=1, port=0, peers=["127.0.0.1:%d" % a.port])
         nodes.append(b)
         b.wait_ready()
         t0 = time.monotonic()
@@ -123,7 +124,8 @@ def emfile(nodes):
         assert linked(b, a_id), "existing link lost under EMFILE"
     finally:
         flood.stop()
-    c = Node(MESH, authkey=KEY, workers=1, peers=["127.0.0.1:%d" % a.port]).wait_ready()
+    c = Node(MESH, authkey=KEY, workers=1, port=0,
+             peers=["127.0.0.1:%d" % a.port]).wait_ready()
     nodes.append(c)
     wait_for(lambda: linked(c, a_id), timeout=10, what="a new peer after EMFILE")
     assert linked(b, a_id)

@@ -32,7 +32,8 @@ struct member {
 void member_keys(struct mesh_keys *out, const struct mesh_keys *mesh);
 
 /* Connects from src_ip (127.x.y.z) to 127.0.0.1:port and handshakes with
- * the node whose static key is server_pk, then sends HELLO. */
+ * the node whose static key is server_pk (NULL: whichever node answers),
+ * then sends HELLO. */
 void member_connect(struct member *m, uv_loop_t *loop, const char *src_ip,
                     uint16_t port, const struct mesh_keys *mesh,
                     const uint8_t server_pk[MESH_KEY_BYTES]);
