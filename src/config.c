@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "authkey.h"
 #include "datadir.h"
 
 enum { MAX_AUTHKEY_FILE = 4096 };
@@ -16,6 +17,7 @@ enum opt_id {
     OPT_AUTHKEY = 256, OPT_AUTHKEY_FILE, OPT_DATA_DIR, OPT_WORKERS, OPT_NAME,
     OPT_HEADLESS, OPT_LOG_FILE, OPT_LOG_LEVEL, OPT_NUMBER_TIMEOUT, OPT_PORT,
     OPT_PEER, OPT_NO_MDNS, OPT_ELECTION_MS, OPT_HEARTBEAT_MS, OPT_VOTERS,
+    OPT_REQUIRE_STRONG_KEY,
 };
 
 static const struct option node_options[] = {
@@ -34,6 +36,7 @@ static const struct option node_options[] = {
     {"election-timeout", required_argument, NULL, OPT_ELECTION_MS},
     {"heartbeat", required_argument, NULL, OPT_HEARTBEAT_MS},
     {"voters", required_argument, NULL, OPT_VOTERS},
+    {"require-strong-key", no_argument, NULL, OPT_REQUIRE_STRONG_KEY},
     {NULL, 0, NULL, 0},
 };
 
@@ -44,7 +47,8 @@ void node_config_usage(FILE *out)
         "       mesh [--data-dir DIR] COMMAND ...  talk to the local node\n"
         "\n"
         "node options:\n"
-        "  --authkey KEY          shared mesh key (or --authkey-file FILE, or $MESH_AUTHKEY)\n"
+        "  --authkey KEY          shared mesh key (or --authkey-file FILE, or $MESH_AUTHKEY);\n"
+        "                         make one with `mesh keygen`\n"
         "  --authkey-file FILE    read the key from FILE (trailing newline stripped)\n"
         "  --data-dir DIR         state directory (default $XDG_STATE_HOME/mesh,\n"
         "                         /var/lib/mesh for root)\n"
@@ -57,9 +61,10 @@ void node_config_usage(FILE *out)
         "  --port PORT            listen for peers (default %d, 0 = any free port)\n"
         "  --peer HOST:PORT       dial a static peer (repeatable)\n"
         "  --no-mdns              no mDNS discovery\n"
+        "  --require-strong-key   refuse to start with a weak (guessable) authkey\n"
         "  --voters N             Raft voters the mesh keeps: 1, 3 or 5 (default 3)\n"
         "  --election-timeout MS  Raft election timeout (default %d; LAN)\n"
-        "  --heartbeat MS         Raft heartbeat (default %d; under a tenth of the above)\n",
+        "  --heartbeat MS         Raft heartbeat (default %d; under half of the above)\n",
         CONFIG_DEFAULT_PORT, CONFIG_DEFAULT_ELECTION_MS, CONFIG_DEFAULT_HEARTBEAT_MS);
 }
 
@@ -233,6 +238,9 @@ static int apply_option(struct node_config *cfg, int opt, char *arg,
             break;
         cfg->voters = (unsigned)v;
         return 0;
+    case OPT_REQUIRE_STRONG_KEY:
+        cfg->require_strong_key = true;
+        return 0;
     default:
         snprintf(err, errlen, "unknown option (see mesh --help)");
         return -1;
@@ -240,6 +248,21 @@ static int apply_option(struct node_config *cfg, int opt, char *arg,
     snprintf(err, errlen, "invalid value '%s' for --%s", arg,
              node_options[opt - OPT_AUTHKEY].name);
     return -1;
+}
+
+/* Judged here, while the key is still in memory; the node reports the
+ * verdict (log, status, dashboard) after the key is wiped. */
+static int check_key_strength(struct node_config *cfg, char *err, size_t errlen)
+{
+    unsigned bits = authkey_strength_bits(cfg->authkey, cfg->authkey_len);
+    cfg->authkey_weak = bits < AUTHKEY_STRONG_BITS;
+    if (cfg->authkey_weak && cfg->require_strong_key) {
+        snprintf(err, errlen, "refusing a weak authkey (about %u bits of entropy, "
+                 "--require-strong-key wants %d): %s", bits, AUTHKEY_STRONG_BITS,
+                 AUTHKEY_WEAK_RISK);
+        return -1;
+    }
+    return 0;
 }
 
 static int finish_config(struct node_config *cfg, char *err, size_t errlen)
@@ -258,6 +281,8 @@ static int finish_config(struct node_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "--heartbeat must be under half of --election-timeout");
         return -1;
     }
+    if (check_key_strength(cfg, err, errlen) != 0)
+        return -1;
     if (cfg->data_dir[0] == '\0' &&
         datadir_default(cfg->data_dir, sizeof cfg->data_dir) != 0) {
         snprintf(err, errlen, "no default data dir (set HOME or use --data-dir)");

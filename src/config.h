@@ -34,6 +34,8 @@ struct node_config {
     bool no_mdns;
     unsigned election_ms, heartbeat_ms;  /* Raft timing */
     unsigned voters;            /* voters the mesh keeps (1, 3, 5) */
+    bool require_strong_key;    /* refuse a weak authkey (exit 2) */
+    bool authkey_weak;          /* estimate below AUTHKEY_STRONG_BITS */
 };
 
 /* Returns 0, or -1 with a message for the user in err (exit code 2). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "node.h" /* first: declares struct net for net.h */
+#include "authkey.h"
 #include "discovery.h"
 #include "net.h"
 
@@ -69,6 +70,8 @@ int node_links_start(struct node *n)
         return -1;
     }
     n->link_port = net_port(n->net);
+    if (n->cfg->authkey_weak)
+        mlog(&n->log, LOG_WARN, "%s", AUTHKEY_WEAK_RISK);
     return add_static_peers(n);
 }
 
@@ -79,6 +82,12 @@ static void on_discovered(void *ud, const struct discovery_peer *p)
          p->port);
     if (net_dial(n->net, p->address, p->port, p->pk) != 0)
         mlog(&n->log, LOG_WARN, "cannot dial discovered peer %s", p->id_hex);
+}
+
+static void on_discovery_gone(void *ud, const struct discovery_peer *p)
+{
+    struct node *n = ud;
+    net_undial(n->net, p->address, p->port, p->pk);
 }
 
 int node_discovery_start(struct node *n)
@@ -92,6 +101,7 @@ int node_discovery_start(struct node *n)
         .loop = &n->loop, .log = &n->log, .name = n->cfg->name, .port = n->link_port,
         .id_hex = n->keys.id_hex, .pk_hex = pk_hex, .tag_hex = n->keys.tag_hex,
         .version = NET_PROTOCOL_VERSION, .ud = n, .on_peer = on_discovered,
+        .on_peer_gone = on_discovery_gone,
     };
     if (discovery_start(&n->disc, &dc) != 0) {
         mlog(&n->log, LOG_ERROR, "cannot start mDNS discovery");
@@ -120,6 +130,9 @@ unsigned node_links_stop(struct node *n, void (*on_closed)(void *ud))
 void node_links_status(const struct node *n, json_t *top)
 {
     json_object_set_new(top, "port", json_integer(n->link_port));
+    json_object_set_new(top, "authkey_weak", json_boolean(n->cfg->authkey_weak));
+    if (n->cfg->authkey_weak)
+        json_object_set_new(top, "authkey_warning", json_string(AUTHKEY_WEAK_RISK));
     if (n->disc == NULL) {
         json_object_set_new(top, "discovery", json_pack("{s:b}", "enabled", 0));
         return;

@@ -157,5 +157,6 @@ void node_snapshot(const struct node *n, struct ui_snapshot *s)
         s->mdns_running = ds.daemon_running;
         s->foreign_meshes = ds.foreign_meshes;
     }
+    s->weak_key = n->cfg->authkey_weak;
     s->n_log = log_recent(&n->log, s->log, UI_LOG_LINES);
 }

@@ -31,6 +31,20 @@ static void header_text(char *out, size_t outsz, const struct ui_view *v,
              idlen, s->leader[0] ? s->leader : "none", mdns_text(s), others);
 }
 
+static void append_weak_key(char *text, size_t size, int width)
+{
+    static const char *const forms[] = {
+        "  WEAK AUTHKEY: anyone on the LAN can guess it offline (mesh keygen)",
+        "  WEAK AUTHKEY (mesh keygen)", "  WEAK KEY",
+    };
+    size_t len = strlen(text);
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
+        if ((int)(len + strlen(forms[i])) <= width || i + 1 == sizeof forms / sizeof forms[0]) {
+            snprintf(text + len, size - len, "%s", forms[i]);
+            return;
+        }
+}
+
 void panel_header(const struct rect *r, const struct ui_view *v)
 {
     unsigned attr = ui_attr(v->colors, UI_PAIR_HEAD) | A_BOLD;
@@ -43,6 +57,8 @@ void panel_header(const struct rect *r, const struct ui_view *v)
     header_text(text, sizeof text, v, 16);
     if ((int)strlen(text) > r->w)      /* narrow: short ids */
         header_text(text, sizeof text, v, 8);
+    if (v->snap->weak_key)             /* the longest form that fits */
+        append_weak_key(text, sizeof text, r->w);
     ui_put_pad(r->y, r->x, r->w, attr, text);
 }
 

@@ -47,6 +47,7 @@ struct ui_snapshot {
     size_t n_batches;
     bool mdns_enabled, mdns_running;
     unsigned foreign_meshes;
+    bool weak_key;         /* the authkey is guessable: warn in the header */
     char log[UI_LOG_LINES][160]; /* the latest log lines, oldest first */
     size_t n_log;
 };

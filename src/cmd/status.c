@@ -98,6 +98,9 @@ static int cmd_status_exec(const char *data_dir, int argc, char **argv)
                json_string_value(json_object_get(resp, "name")),
                json_string_value(json_object_get(resp, "id")),
                json_is_string(leader) ? json_string_value(leader) : "none");
+        json_t *weak = json_object_get(resp, "authkey_warning");
+        if (json_is_string(weak))
+            printf("WARNING: %s\n", json_string_value(weak));
         print_discovery(json_object_get(resp, "discovery"),
                         json_integer_value(json_object_get(resp, "port")));
         print_nodes(json_object_get(resp, "nodes"));

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "avahi_uv.h"
+#include "safe_name.h"
 #include "txt.h"
 
 #define TICK_MS 2000
@@ -35,6 +36,7 @@ struct service {
     AvahiIfIndex iface;
     AvahiProtocol proto;
     char *name, *type, *domain;
+    char shown[4 * DISCOVERY_NAME_MAX + 1]; /* name, safe to log and show */
     AvahiServiceResolver *resolver;     /* NULL: retry on the next tick */
     enum service_kind kind;
     bool reported;                      /* last_* hold what on_peer saw */
@@ -224,6 +226,27 @@ static bool same_as_reported(const struct service *s, const char *addr,
            memcmp(s->last_pk, rec->pk, TXT_PK_BYTES) == 0;
 }
 
+static void fill_peer(const struct service *s, struct discovery_peer *p)
+{
+    *p = (struct discovery_peer){
+        .name = s->shown, .id_hex = s->last_id,
+        .address = s->last_address, .port = s->last_port,
+    };
+    memcpy(p->pk, s->last_pk, TXT_PK_BYTES);
+}
+
+/* Undoes the last report of s (withdrawn, or replaced by another). */
+static void report_gone(struct service *s)
+{
+    struct discovery *d = s->d;
+    if (!s->reported || d->cfg.on_peer_gone == NULL)
+        return;
+    s->reported = false;
+    struct discovery_peer p;
+    fill_peer(s, &p);
+    d->cfg.on_peer_gone(d->cfg.ud, &p);
+}
+
 static void report_peer(struct service *s, const char *addr, uint16_t port,
                         const struct txt_record *rec)
 {
@@ -231,21 +254,19 @@ static void report_peer(struct service *s, const char *addr, uint16_t port,
     s->kind = SVC_PEER;
     if (same_as_reported(s, addr, port, rec))
         return;
+    report_gone(s);
     s->reported = true;
     snprintf(s->last_address, sizeof s->last_address, "%s", addr);
     s->last_port = port;
     memcpy(s->last_id, rec->id_hex, sizeof s->last_id);
     memcpy(s->last_pk, rec->pk, TXT_PK_BYTES);
     name_set_add(&d->peer_ids, rec->id_hex);
-    mlog(d->cfg.log, LOG_DEBUG, "mdns: peer '%s' id %s at %s:%u", s->name,
+    mlog(d->cfg.log, LOG_DEBUG, "mdns: peer '%s' id %s at %s:%u", s->shown,
          rec->id_hex, addr, port);
     if (d->cfg.on_peer == NULL)
         return;
-    struct discovery_peer p = {
-        .name = s->name, .id_hex = s->last_id,
-        .address = s->last_address, .port = port,
-    };
-    memcpy(p.pk, rec->pk, TXT_PK_BYTES);
+    struct discovery_peer p;
+    fill_peer(s, &p);
     d->cfg.on_peer(d->cfg.ud, &p);
 }
 
@@ -263,13 +284,13 @@ static void classify(struct service *s, const char *addr, uint16_t port,
     if (r != TXT_OK || rec.version != d->cfg.version) {
         s->kind = SVC_INVALID;
         mlog_limited(d->cfg.log, &d->rl_bad_txt, now_ms(d), LOG_WARN,
-                     "mdns: ignoring '%s' at %s: %s", s->name, addr,
+                     "mdns: ignoring '%s' at %s: %s", s->shown, addr,
                      r != TXT_OK ? txt_result_str(r) : "other protocol version");
         return;
     }
     if (strcmp(rec.tag_hex, d->tag_hex) != 0) {
         s->kind = SVC_FOREIGN;
-        name_set_add(&d->foreign, s->name);
+        name_set_add(&d->foreign, s->shown);
         return;
     }
     if (strcmp(rec.id_hex, d->id_hex) == 0) {
@@ -286,13 +307,13 @@ static void on_resolve(AvahiServiceResolver *r, AvahiIfIndex iface,
                        AvahiStringList *txt, AvahiLookupResultFlags flags,
                        void *ud)
 {
-    (void)iface, (void)proto, (void)type, (void)domain, (void)host, (void)flags;
+    (void)iface, (void)proto, (void)name, (void)type, (void)domain, (void)host, (void)flags;
     struct service *s = ud;
     struct discovery *d = s->d;
     if (event == AVAHI_RESOLVER_FAILURE) {
         /* Usually a timeout; the tick makes a new resolver later. */
         mlog_limited(d->cfg.log, &d->rl_resolve, now_ms(d), LOG_DEBUG,
-                     "mdns: resolving '%s' failed: %s", name,
+                     "mdns: resolving '%s' failed: %s", s->shown,
                      avahi_strerror(avahi_client_errno(d->client)));
         avahi_service_resolver_free(r);
         s->resolver = NULL;
@@ -312,7 +333,7 @@ static void start_resolver(struct discovery *d, struct service *s)
         AVAHI_PROTO_INET, 0, on_resolve, s);
     if (s->resolver == NULL)
         mlog_limited(d->cfg.log, &d->rl_resolve, now_ms(d), LOG_WARN,
-                     "mdns: cannot resolve '%s': %s", s->name,
+                     "mdns: cannot resolve '%s': %s", s->shown,
                      avahi_strerror(avahi_client_errno(d->client)));
 }
 
@@ -361,6 +382,7 @@ static void add_service(struct discovery *d, AvahiIfIndex iface,
         free_service(s);
         return;
     }
+    safe_name(name, strlen(name), s->shown, sizeof s->shown);
     s->next = d->services;
     d->services = s;
     start_resolver(d, s);
@@ -375,6 +397,7 @@ static void remove_service(struct discovery *d, AvahiIfIndex iface,
     if (s == NULL)
         return;
     *pp = s->next;
+    report_gone(s);
     free_service(s);
 }
 

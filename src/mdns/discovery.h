@@ -6,9 +6,13 @@
  * on_peer; services of other meshes are ignored and counted.
  *
  * Discovery is a hint, not liveness: a peer is reported when first resolved
- * and again whenever its address or port changes (the node re-dials), never
- * "removed" (a host that dies with its daemon is never withdrawn; the links
- * say who is alive). Without avahi-daemon the node keeps running: it says so
+ * and again whenever its address or port changes; on_peer_gone says an
+ * address was withdrawn or replaced (a host that dies with its daemon is
+ * never withdrawn: the links say who is alive). Announcements are not
+ * authenticated (the tag is public): the receiver must treat each report
+ * as one more address to try, never as the peer's only address.
+ * Instance names are sanitised (safe_name.h) before they are logged or
+ * passed on. Without avahi-daemon the node keeps running: it says so
  * once in the log and connects by itself when the daemon appears; when the
  * daemon restarts it reconnects and republishes.
  *
@@ -27,7 +31,7 @@
 
 /* Valid only during the on_peer call: copy what you keep. */
 struct discovery_peer {
-    const char *name;       /* service instance name */
+    const char *name;       /* service instance name, sanitised */
     const char *id_hex;     /* node id, lowercase hex */
     uint8_t pk[32];         /* static X25519 public key */
     const char *address;    /* IPv4 dotted quad */
@@ -45,6 +49,8 @@ struct discovery_config {
     unsigned version;       /* protocol version; others are ignored */
     void *ud;
     void (*on_peer)(void *ud, const struct discovery_peer *p);
+    /* May be NULL. The same fields as the on_peer call being undone. */
+    void (*on_peer_gone)(void *ud, const struct discovery_peer *p);
 };
 
 struct discovery_status {

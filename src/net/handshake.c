@@ -116,6 +116,12 @@ int hs_initiator_read_msg0(struct handshake *hs, const uint8_t msg0[HS_MSG0_BYTE
     if (msg0[4] != HS_VERSION)
         return HS_ERR_VERSION;
     const uint8_t *resp_pk = msg0 + 8;
+    /* Before any DH: a reflected connection (our own listener answered)
+     * costs the dialer nothing but this compare. */
+    if (sodium_memcmp(resp_pk, hs->keys->pk, MESH_KEY_BYTES) == 0)
+        return HS_ERR_SELF;
+    if (!hs_pk_canonical(resp_pk))
+        return HS_ERR_WEAK_KEY;
     if (hs->expect_pk && sodium_memcmp(resp_pk, hs->expected_pk, MESH_KEY_BYTES) != 0)
         return HS_ERR_PEER_KEY;
     memcpy(hs->msg0, msg0, HS_MSG0_BYTES);
@@ -143,6 +149,10 @@ int hs_responder_read_msg1(struct handshake *hs, const uint8_t msg1[HS_MSG1_BYTE
         return HS_ERR_SEALED;
     if (sodium_memcmp(p + M1_NONCE, hs->msg0 + 8 + MESH_KEY_BYTES, HS_NONCE_BYTES) != 0)
         return HS_ERR_REPLAY;
+    if (sodium_memcmp(p + M1_PK, hs->keys->pk, MESH_KEY_BYTES) == 0)
+        return HS_ERR_SELF;
+    if (!hs_pk_canonical(p + M1_PK))
+        return HS_ERR_WEAK_KEY;
     memcpy(hs->peer_pk, p + M1_PK, MESH_KEY_BYTES);
     memcpy(hs->peer_eph, p + M1_EPH, MESH_KEY_BYTES);
     if (crypto_scalarmult(hs->ss, hs->keys->sk, hs->peer_pk) != 0)
@@ -189,6 +199,11 @@ int hs_initiator_read_msg2(struct handshake *hs, const uint8_t msg2[HS_MSG2_BYTE
     return rc;
 }
 
+bool hs_pk_canonical(const uint8_t pk[MESH_KEY_BYTES])
+{
+    return (pk[MESH_KEY_BYTES - 1] & 0x80) == 0;
+}
+
 bool hs_done(const struct handshake *hs)
 {
     return hs->step == (hs->role == HS_INITIATOR ? 2 : 1);
@@ -231,6 +246,7 @@ const char *hs_strerror(int status)
     case HS_ERR_AUTH: return "authentication failed (wrong authkey?)";
     case HS_ERR_WEAK_KEY: return "invalid public key";
     case HS_ERR_STATE: return "handshake message out of order";
+    case HS_ERR_SELF: return "connected to ourselves (reflected connection)";
     default: return "unknown handshake error";
     }
 }

@@ -40,6 +40,8 @@ enum hs_status {
     HS_ERR_AUTH = -6,      /* MAC mismatch: wrong authkey (K) or forged */
     HS_ERR_WEAK_KEY = -7,  /* a low-order / all-zero DH result */
     HS_ERR_STATE = -8,     /* called out of order */
+    HS_ERR_SELF = -9,      /* the peer's static key is our own: a connection
+                            * reflected back to our listener */
 };
 
 enum hs_role { HS_INITIATOR, HS_RESPONDER };
@@ -88,6 +90,11 @@ int hs_finish(struct handshake *hs, struct hs_session *out);
 
 /* Wipes secrets of an abandoned handshake. */
 void hs_wipe(struct handshake *hs);
+
+/* A static public key we accept from the wire: X25519 ignores the top bit,
+ * so pk and pk|0x80 would be two node ids for one secret key. Keys with
+ * that bit set (never produced by crypto_scalarmult_base) are refused. */
+bool hs_pk_canonical(const uint8_t pk[MESH_KEY_BYTES]);
 
 /* Number of bytes the next incoming handshake message has (0 when done). */
 size_t hs_next_msg_size(const struct handshake *hs);

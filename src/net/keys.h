@@ -36,7 +36,7 @@ struct mesh_keys {
 int mesh_keys_load_or_create(struct mesh_keys *keys, const char *data_dir,
                              char *err, size_t errlen);
 
-/* Derives K and tag_hex from the authkey (slow on purpose: ~0.1 s, 64 MiB;
+/* Derives K and tag_hex from the authkey (slow on purpose: ~0.5 s, 128 MiB;
  * call once at start-up). Returns 0, or -1 when out of memory. */
 int mesh_keys_derive_authkey(struct mesh_keys *keys, const char *authkey,
                              size_t len);

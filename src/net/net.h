@@ -3,8 +3,10 @@
  * Listens for peers, dials static peers (--peer) and discovered ones
  * (net_dial, key pinned), reconnects with backoff, runs the handshake and
  * encrypted frames (peer_link.h), exchanges hello and per-second stats, and
- * keeps a table of every peer ever authenticated (down ones too) for
- * `mesh status`. Duplicate links between one pair collapse to the one dialed
+ * keeps a table of authenticated peers (down ones too, up to NET_MAX_PEERS;
+ * the longest-unseen down peer makes room) for `mesh status`. Peers are
+ * keyed by their 32-byte static key; the 64-bit node id names them in this
+ * API, and a second key claiming a known id is refused. Duplicate links between one pair collapse to the one dialed
  * by the lower node id. Peers are addressed by node id; every id in this API
  * was authenticated by its static key during the handshake, so upper layers
  * (raft) may trust it. All calls run on the loop thread. */
@@ -62,12 +64,20 @@ struct net_config {
     uint32_t tick_ms;              /* stats/keepalive period [1000] */
     uint32_t dead_after_ms;        /* silence before a peer is down [3000] */
     uint32_t handshake_timeout_ms; /* connect to hello [5000] */
+    uint32_t first_msg_timeout_ms; /* inbound: connect to the first message [1000] */
     uint32_t max_pending;          /* concurrent inbound handshakes [64] */
+    uint32_t max_pending_per_addr; /* of those, from one source address [8] */
     uint32_t handshake_burst;      /* per source address [20] */
     uint32_t handshakes_per_sec;   /* per source address, sustained [5] */
     uint32_t reconnect_min_ms;     /* [250] */
     uint32_t reconnect_max_ms;     /* [10000] */
-    size_t max_backlog;            /* bytes queued per link [64 MiB] */
+    uint32_t stable_link_ms;       /* a link this old resets the backoff [10000] */
+    uint32_t stall_ms;             /* queued bytes not draining: close [5000] */
+    uint32_t max_targets_per_host; /* discovered targets at one address [8] */
+    uint32_t addr_fail_limit;      /* failed dials before a discovered address
+                                    * is dropped [5] */
+    size_t max_backlog;            /* wire bytes queued per link [4 MiB] */
+    size_t max_buffers;            /* all links' buffers together [64 MiB] */
 };
 
 /* Binds and listens. Returns 0 or a libuv error (e.g. UV_EADDRINUSE). */
@@ -81,9 +91,17 @@ uint16_t net_port(const struct net *net);
 int net_add_static_peer(struct net *net, const char *host, uint16_t port);
 
 /* Like a static peer but the responder must prove it owns pk (discovery
- * announced it). A second call for the same pk updates the address. */
+ * announced it). Announcements are unauthenticated, so a pk keeps up to
+ * TARGET_ADDRS_MAX addresses, tried in turn; one that failed
+ * addr_fail_limit times in a row is dropped, and the target with it once
+ * it has none. At most max_targets_per_host keys are dialed at one host.
+ * 0, UV_EINVAL, UV_EBUSY (a cap was hit), UV_ENOMEM. */
 int net_dial(struct net *net, const char *host, uint16_t port,
              const uint8_t pk[MESH_KEY_BYTES]);
+
+/* The announcement of pk at host:port was withdrawn: stop dialing there. */
+void net_undial(struct net *net, const char *host, uint16_t port,
+                const uint8_t pk[MESH_KEY_BYTES]);
 
 /* Sends one message to a connected peer. type must be >= NET_MSG_FIRST_APP.
  * 0, UV_EINVAL, UV_ENOTCONN (peer unknown or down), UV_E2BIG,
@@ -91,7 +109,7 @@ int net_dial(struct net *net, const char *host, uint16_t port,
 int net_send(struct net *net, uint64_t node_id, uint8_t type, const void *data,
              size_t len);
 
-/* Bytes queued for writing to that peer (0 when not connected). */
+/* Wire bytes queued for writing to that peer (0 when not connected). */
 size_t net_backlog(const struct net *net, uint64_t node_id);
 
 size_t net_peer_count(const struct net *net);
@@ -102,6 +120,9 @@ const struct net_peer *net_peer_find(const struct net *net, uint64_t node_id);
  * open links. Both return to their floor when hostile clients go away. */
 size_t net_pending_handshakes(const struct net *net);
 size_t net_link_count(const struct net *net);
+
+/* Bytes of link buffers (queued writes, read buffers) held by all links. */
+size_t net_buffer_bytes(const struct net *net);
 
 /* Closes every link, timer and the listener; frees the net once all are
  * closed, then calls done(cfg->ud) (done may be NULL). No peer_down

@@ -30,6 +30,9 @@ struct peer_link {
     uint8_t *rx_buf;
     size_t rx_len, rx_cap, rx_need;
     size_t backlog;
+    size_t last_queue;          /* libuv write queue at the last stall check */
+    uint64_t last_drain_ms;     /* when queued bytes last moved */
+    int hs_error;               /* why the handshake failed, HS_OK if not */
     char remote_ip[64];
     uint16_t remote_port;
 };
@@ -41,11 +44,30 @@ struct link_write {
     uint8_t data[];
 };
 
+static bool budget_allows(const struct peer_link *l, size_t more)
+{
+    const struct link_budget *b = l->cfg.budget;
+    return b == NULL || b->used + more <= b->max;
+}
+
+static void budget_add(struct peer_link *l, size_t n)
+{
+    if (l->cfg.budget != NULL)
+        l->cfg.budget->used += n;
+}
+
+static void budget_sub(struct peer_link *l, size_t n)
+{
+    if (l->cfg.budget != NULL)
+        l->cfg.budget->used -= n;
+}
+
 static void on_handle_closed(uv_handle_t *h)
 {
     struct peer_link *l = h->data;
     if (--l->open_handles > 0)
         return;
+    budget_sub(l, l->rx_cap);
     l->cfg.on_closed(l, l->cfg.ud, l->close_reason, l->up);
     sodium_memzero(&l->tx, sizeof l->tx);
     sodium_memzero(&l->rx, sizeof l->rx);
@@ -69,6 +91,8 @@ static void on_written(uv_write_t *req, int status)
     struct link_write *w = (struct link_write *)req;
     struct peer_link *l = w->link;
     l->backlog -= w->len;
+    budget_sub(l, w->len);
+    l->last_drain_ms = uv_now(l->cfg.loop);
     free(w);
     if (status < 0 && status != UV_ECANCELED)
         link_close(l, uv_strerror(status));
@@ -88,10 +112,14 @@ static struct link_write *write_new(struct peer_link *l, size_t len)
 static int write_submit(struct peer_link *l, struct link_write *w)
 {
     uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)w->len);
+    if (l->backlog == 0)
+        l->last_drain_ms = uv_now(l->cfg.loop);  /* the stall clock starts */
     l->backlog += w->len;
+    budget_add(l, w->len);
     int rc = uv_write(&w->req, (uv_stream_t *)&l->tcp, &buf, 1, on_written);
     if (rc < 0) {
         l->backlog -= w->len;
+        budget_sub(l, w->len);
         free(w);
         link_close(l, uv_strerror(rc));
     }
@@ -115,9 +143,10 @@ int link_send(struct peer_link *l, uint8_t type, const void *data, size_t len)
         return UV_ENOTCONN;
     if (len > FRAME_MAX_PAYLOAD)
         return UV_E2BIG;
-    if (l->backlog + len > l->cfg.max_backlog)
+    size_t wire = frame_wire_size(len);
+    if (l->backlog + wire > l->cfg.max_backlog || !budget_allows(l, wire))
         return UV_ENOBUFS;
-    struct link_write *w = write_new(l, frame_wire_size(len));
+    struct link_write *w = write_new(l, wire);
     if (w == NULL)
         return UV_ENOMEM;
     int rc = frame_seal(&l->tx, type, data, len, w->data);
@@ -128,6 +157,8 @@ int link_send(struct peer_link *l, uint8_t type, const void *data, size_t len)
     }
     return write_submit(l, w);
 }
+
+static void on_timeout(uv_timer_t *t);
 
 static void become_up(struct peer_link *l)
 {
@@ -148,6 +179,8 @@ static void become_up(struct peer_link *l)
     sodium_memzero(both, sizeof both);
     sodium_memzero(&s, sizeof s);
     l->up = true;
+    /* The peer proved the key: it now gets the full deadline for HELLO. */
+    uv_timer_start(&l->timer, on_timeout, l->cfg.handshake_timeout_ms, 0);
     l->cfg.on_up(l, l->cfg.ud);
 }
 
@@ -167,6 +200,7 @@ static int handshake_step(struct peer_link *l, const uint8_t *msg)
         reply_len = HS_MSG2_BYTES;
     }
     if (rc != HS_OK) {
+        l->hs_error = rc;
         link_close(l, hs_strerror(rc));
         return -1;
     }
@@ -226,9 +260,12 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         if (l->rx_need > want)
             want = l->rx_need;
     }
-    if (want > l->rx_cap) {
+    /* Past the node's buffer budget the buffer does not grow; a frame that
+     * cannot fit then ends the link (UV_ENOBUFS below). */
+    if (want > l->rx_cap && (want <= HANDSHAKE_BUF || budget_allows(l, want - l->rx_cap))) {
         uint8_t *p = realloc(l->rx_buf, want);
         if (p != NULL) {
+            budget_add(l, want - l->rx_cap);
             l->rx_buf = p;
             l->rx_cap = want;
         }
@@ -335,6 +372,9 @@ void link_start_responder(struct peer_link *l)
         link_close(l, uv_strerror(rc));
         return;
     }
+    uint32_t first = l->cfg.first_msg_timeout_ms;
+    if (first != 0 && first < l->cfg.handshake_timeout_ms)
+        uv_timer_start(&l->timer, on_timeout, first, 0);
     uint8_t msg0[HS_MSG0_BYTES];
     hs_responder_start(&l->hs, l->cfg.keys, msg0);
     write_raw(l, msg0, sizeof msg0);
@@ -372,6 +412,16 @@ void link_confirm(struct peer_link *l)
 }
 
 size_t link_backlog(const struct peer_link *l) { return l->backlog; }
+bool link_reflected(const struct peer_link *l) { return l->hs_error == HS_ERR_SELF; }
+
+bool link_stalled(struct peer_link *l, uint64_t now_ms, uint64_t stall_ms)
+{
+    size_t queue = l->closing ? 0 : uv_stream_get_write_queue_size((uv_stream_t *)&l->tcp);
+    if (queue < l->last_queue)   /* part of a big write went out */
+        l->last_drain_ms = now_ms;
+    l->last_queue = queue;
+    return l->backlog > 0 && now_ms - l->last_drain_ms >= stall_ms;
+}
 bool link_is_up(const struct peer_link *l) { return l->up && !l->closing; }
 bool link_is_initiator(const struct peer_link *l) { return l->initiator; }
 const uint8_t *link_peer_pk(const struct peer_link *l) { return l->peer_pk; }

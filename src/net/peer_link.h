@@ -5,8 +5,9 @@
  * owner (net.c) gets on_up when the session keys are ready, on_frame per
  * decrypted frame, and on_closed exactly once, after every handle is closed,
  * right before the link frees itself. A timer closes links that are not
- * confirmed (link_confirm) within handshake_timeout_ms of their creation,
- * so a half-open or stalled peer cannot hold resources. */
+ * confirmed (link_confirm) within handshake_timeout_ms of their creation
+ * (and a responder whose first message is late), so a half-open or
+ * stalled peer cannot hold resources. */
 #ifndef MESH_NET_PEER_LINK_H
 #define MESH_NET_PEER_LINK_H
 
@@ -19,11 +20,23 @@
 
 struct peer_link;
 
+/* Buffer memory shared by all links of one owner (net.c): queued writes and
+ * read buffers, in bytes. Links refuse to grow past max; the owner keeps
+ * it (no global state). */
+struct link_budget {
+    size_t used, max;
+};
+
 struct link_config {
     uv_loop_t *loop;
     const struct mesh_keys *keys;
     uint32_t handshake_timeout_ms;
-    size_t max_backlog;   /* bytes queued for writing before link_send refuses */
+    /* Responder: the initiator's first message must arrive this soon after
+     * the connection (0 = handshake_timeout_ms). Idle connections from
+     * strangers are cut quickly; a genuine peer answers in one round trip. */
+    uint32_t first_msg_timeout_ms;
+    size_t max_backlog;   /* wire bytes queued before link_send refuses */
+    struct link_budget *budget;
     void *ud;             /* passed back to every callback */
     void (*on_up)(struct peer_link *l, void *ud);
     void (*on_frame)(struct peer_link *l, void *ud, uint8_t type,
@@ -55,7 +68,13 @@ void link_confirm(struct peer_link *l);
 /* Starts closing (idempotent); on_closed follows from the loop. */
 void link_close(struct peer_link *l, const char *reason);
 
+/* Wire bytes queued for writing (frames and handshake messages). */
 size_t link_backlog(const struct peer_link *l);
+/* True when bytes have been queued and none drained for stall_ms: the peer
+ * does not read. */
+bool link_stalled(struct peer_link *l, uint64_t now_ms, uint64_t stall_ms);
+/* The handshake failed because the other end is ourselves (HS_ERR_SELF). */
+bool link_reflected(const struct peer_link *l);
 bool link_is_up(const struct peer_link *l);
 bool link_is_initiator(const struct peer_link *l);
 const uint8_t *link_peer_pk(const struct peer_link *l);  /* valid once up */
