@@ -73,7 +73,6 @@ struct node {
     struct peer_cluster *peer_info;
     size_t n_peer_info;
     uint64_t organize_at_ms;    /* no cluster state: decide after this */
-    uint64_t cluster_id;
     uint64_t last_join_ms;
     uint64_t known_leader;
     bool seen_leader;           /* some leader was known since start */

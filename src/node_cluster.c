@@ -79,7 +79,7 @@ static void send_cluster_info(struct node *n)
 {
     struct consensus_status st;
     consensus_status(n->cons, &st);
-    struct msg_cluster m = {.cluster_id = n->cluster_id, .leader = st.leader_id,
+    struct msg_cluster m = {.cluster_id = consensus_cluster_id(n->cons), .leader = st.leader_id,
                             .term = st.term, .applied = st.applied_index,
                             .member = consensus_is_member(n->cons, n->keys.node_id)};
     uint8_t *buf;
@@ -106,9 +106,9 @@ static void on_cluster_msg(struct node *n, uint64_t peer, const uint8_t *data, s
     pc->applied = m.applied;
     pc->member = m.member;
     pc->heard_ms = uv_now(&n->loop);
-    if (n->cluster_id == 0 && m.member && m.cluster_id != 0 &&
+    if (consensus_cluster_id(n->cons) == 0 && m.member && m.cluster_id != 0 &&
         consensus_is_member(n->cons, n->keys.node_id))
-        n->cluster_id = m.cluster_id;
+        consensus_set_cluster_id(n->cons, m.cluster_id);
 }
 
 /* ---- organising ----------------------------------------------------------------- */
@@ -136,15 +136,20 @@ static uint64_t reachable_leader(const struct node *n)
     return 0;
 }
 
-static bool smallest_unclustered(const struct node *n)
+/* True when this node should found the cluster: no linked peer belongs to
+ * one (even one whose leader is not elected yet: a second bootstrap there
+ * would split the mesh) and no linked unclustered peer has a smaller id. */
+static bool should_bootstrap(const struct node *n)
 {
     for (size_t i = 0; n->net != NULL && i < net_peer_count(n->net); i++) {
         const struct net_peer *p = net_peer_at(n->net, i);
         const struct peer_cluster *pc = node_peer_cluster(n, p->id);
-        if (p->connected && pc != NULL && !pc->member && p->id < n->keys.node_id)
-            return false;
-        if (p->connected && pc == NULL)
+        if (!p->connected)
+            continue;
+        if (pc == NULL || pc->heard_ms == 0)
             return false; /* not heard yet: wait a tick */
+        if (pc->member || pc->cluster_id != 0 || p->id < n->keys.node_id)
+            return false;
     }
     return true;
 }
@@ -166,10 +171,10 @@ static void organize(struct node *n)
     }
     if (st.started)
         return; /* waiting to be added by a leader we lost sight of */
-    if (!smallest_unclustered(n))
+    if (!should_bootstrap(n))
         return;
     mlog(&n->log, LOG_INFO, "no cluster among linked peers: bootstrapping one");
-    n->cluster_id = n->keys.node_id;
+    consensus_set_cluster_id(n->cons, n->keys.node_id);
     if (consensus_bootstrap(n->cons) != 0)
         mlog(&n->log, LOG_ERROR, "bootstrap failed");
 }

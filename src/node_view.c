@@ -129,8 +129,8 @@ static void view_consensus(const struct node *n, struct ui_snapshot *s,
 {
     if (st->leader_id != 0)
         mesh_id_to_hex(st->leader_id, s->leader);
-    if (n->cluster_id != 0)
-        mesh_id_to_hex(n->cluster_id, s->cluster_id);
+    if (consensus_cluster_id(n->cons) != 0)
+        mesh_id_to_hex(consensus_cluster_id(n->cons), s->cluster_id);
     s->term = st->term;
     s->commit_index = st->commit_index;
     s->applied_index = st->applied_index;

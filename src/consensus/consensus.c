@@ -60,6 +60,7 @@ struct consensus {
     struct raft_uv_transport transport;
     struct raft_fsm fsm;
     bool started, closing, raft_inited;
+    uint64_t cluster_id;
     uv_check_t check;
     struct deferred *head, **tail;
     struct outcome ring[OUTCOME_RING];
@@ -349,15 +350,35 @@ void consensus_on_peer_down(struct consensus *c, uint64_t peer)
 
 /* ---- life cycle ------------------------------------------------------------- */
 
+/* DIR/member: "member SELF cluster ID" (hex). It exists from the moment
+ * this node bootstraps or asks to join, so a restart rejoins instead of
+ * organising again (and never bootstraps a second cluster). */
 static int write_marker(struct consensus *c)
 {
-    char path[4200];
+    char path[4200], tmp[4210];
     snprintf(path, sizeof path, "%s/%s", c->dir, member_marker);
-    FILE *f = fopen(path, "w");
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
     if (f == NULL)
         return -1;
-    fprintf(f, "%016llx\n", (unsigned long long)c->cfg.self_id);
-    return fclose(f) == 0 ? 0 : -1;
+    fprintf(f, "member %016llx cluster %016llx\n", (unsigned long long)c->cfg.self_id,
+            (unsigned long long)c->cluster_id);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
+static void read_marker(struct consensus *c)
+{
+    char path[4200];
+    unsigned long long self, cluster;
+    snprintf(path, sizeof path, "%s/%s", c->dir, member_marker);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    if (fscanf(f, "member %llx cluster %llx", &self, &cluster) == 2)
+        c->cluster_id = cluster;
+    fclose(f);
 }
 
 bool consensus_has_state(const struct consensus *c)
@@ -365,6 +386,20 @@ bool consensus_has_state(const struct consensus *c)
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", c->dir, member_marker);
     return access(path, F_OK) == 0;
+}
+
+uint64_t consensus_cluster_id(const struct consensus *c)
+{
+    return c->cluster_id;
+}
+
+void consensus_set_cluster_id(struct consensus *c, uint64_t id)
+{
+    if (c->cluster_id == id)
+        return;
+    c->cluster_id = id;
+    if (c->started && write_marker(c) != 0)
+        mlog(c->cfg.log, LOG_WARN, "cannot record the cluster id in %s", c->dir);
 }
 
 static int ensure_dir(const char *dir)
@@ -418,6 +453,7 @@ int consensus_open(struct consensus **out, const struct consensus_config *cfg)
     raft_set_pre_vote(&c->raft, true);
     raft_set_snapshot_threshold(&c->raft, SNAPSHOT_THRESHOLD);
     raft_set_snapshot_trailing(&c->raft, SNAPSHOT_TRAILING);
+    read_marker(c);
     uv_check_init(cfg->loop, &c->check);
     c->check.data = c;
     uv_check_start(&c->check, on_check);

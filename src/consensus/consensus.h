@@ -84,6 +84,10 @@ int consensus_open(struct consensus **out, const struct consensus_config *cfg);
 /* True when this data dir already belongs to a cluster (or asked to join
  * one): the node starts raft at once instead of waiting to organise. */
 bool consensus_has_state(const struct consensus *c);
+/* The cluster this node belongs to: the id of the node that founded it
+ * (0 until known). Kept in the data dir with the membership marker. */
+uint64_t consensus_cluster_id(const struct consensus *c);
+void consensus_set_cluster_id(struct consensus *c, uint64_t id);
 /* Starts as the single voter of a new cluster. */
 int consensus_bootstrap(struct consensus *c);
 /* Starts with the state on disk (possibly none: then waits to be added). */

@@ -144,6 +144,7 @@ class NodeTest(unittest.TestCase):
         n = self.start()
         bid = self.submit(n, "--semiprimes", "110", "--count", "100000")
         wait_for(lambda: n.status()["nodes"][0]["busy"] > 0, what="workers busy")
+        wait_for(lambda: batch(n, bid)["done"] > 0, what="first results committed")
         n.cli("cancel", str(bid))
         self.assertEqual(batch(n, bid)["state"], "cancelled")
         wait_for(lambda: n.status()["nodes"][0]["busy"] == 0, timeout=5, what="workers idle")
