@@ -66,7 +66,17 @@ class Mesh:
                 return None
             lid = ids.pop()
             return next((n for n, s in sts if s["id"] == lid), None)
-        return wait_for(agreed, timeout, interval=0.1, what="one agreed leader")
+        try:
+            return wait_for(agreed, timeout, interval=0.1, what="one agreed leader")
+        except AssertionError:
+            self.dump()
+            raise
+
+    def dump(self):
+        """The nodes' logs, for a failure report."""
+        for n in self.nodes:
+            sys.stderr.write("--- log of %s (pid %d)\n%s\n" % (n.name, n.pid,
+                             "\n".join(n.log().splitlines()[-40:])))
 
     def followers(self):
         lead = self.leader()
@@ -144,12 +154,15 @@ class ClusterTest(unittest.TestCase):
 
     def test_writes_from_any_node(self):
         self.mesh = Mesh(3)
+        self.mesh.formed(3)
         a, b, c = self.mesh.nodes
         bid = self.submit(a, "--semiprimes", "64", "--count", "20000", "--seed", "3")
+        # b may not have applied the submit yet: its cancel goes through the
+        # leader, which has
         b.cli("cancel", bid)
         for n in (a, b, c):
-            wait_for(lambda n=n: [x for x in n.status()["batches"]
-                                  if x["id"] == int(bid)][0]["state"] == "cancelled",
+            wait_for(lambda n=n: [x["state"] for x in n.status()["batches"]
+                                  if x["id"] == int(bid)] == ["cancelled"],
                      10, what="cancel replicated")
         target = c.status()["name"]
         self.assertIn(a.cli("drain", target).stdout.strip(), ("draining", "drained", "active"))
@@ -224,7 +237,7 @@ class ClusterTest(unittest.TestCase):
 
     def test_no_quorum_refuses_writes_at_once(self):
         self.mesh = Mesh(3)
-        self.mesh.leader()
+        self.mesh.formed(3)
         a, b, c = self.mesh.nodes
         b.kill(signal.SIGKILL)
         c.kill(signal.SIGKILL)
