@@ -10,8 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "factor.h"
+
 /* A 64-bit number has at most 63 prime factors with multiplicity. */
-enum { FACTOR_U64_MAX = 64 };
+enum { FACTOR_U64_MAX = FACTOR_U64_FACTORS_MAX };
 
 /* Deterministic for every n < 2^64 (strong probable prime to the 7 bases
  * of Jim Sinclair's set, which has no 64-bit counterexample). */
