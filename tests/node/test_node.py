@@ -133,7 +133,13 @@ class NodeTest(unittest.TestCase):
         self.assertEqual(st["batches"][0]["total"], 10)
         for key in ("id", "total", "done", "state"):
             self.assertIn(key, st["batches"][0])
-        self.assertIn("1", n.cli("status").stdout)
+        # The text form shows the same: this node's row and the batch's row
+        # (BATCH STATE DONE TOTAL % NAME) with its id and total.
+        text = n.cli("status").stdout.splitlines()
+        self.assertTrue(any(l.split()[:2] == [me["id"], "alpha"] for l in text), text)
+        rows = [l.split() for l in text if l.split()[:1] == [str(st["batches"][0]["id"])]]
+        self.assertEqual(len(rows), 1, text)
+        self.assertEqual(rows[0][3], "10")
         # Only the data dir's owner may talk to the node.
         self.assertEqual(os.stat(os.path.join(n.dir, "control.sock")).st_mode & 0o777, 0o600)
         self.assertEqual(os.stat(os.path.join(n.dir, "node.key")).st_mode & 0o777, 0o600)
