@@ -345,9 +345,16 @@ class NodeTest(unittest.TestCase):
             self.assertTrue(answer["error"], req)
         s.sendall(b'{"cmd":"submit","start":10,"count":3}\n')
         self.assertTrue(json.loads(f.readline())["ok"])
+        # No shape at all: the classic batch, as `mesh submit` sends it.
+        s.sendall(b'{"cmd":"submit"}\n')
+        self.assertTrue(json.loads(f.readline())["ok"])
         s.close()
-        bid = n.status()["batches"][0]["id"]
+        bid, classic = (b["id"] for b in n.status()["batches"][:2])
         self.assertEqual(n.cli("results", str(bid), "--wait").stdout, "10: 2 5\n11: 11\n12: 2 2 3\n")
+        lines = n.cli("results", str(classic), "--wait").stdout.splitlines()
+        self.assertEqual((len(lines), lines[1].split(":")[0], lines[-1].split(":")[0]),
+                         (999, "1000000000001", "1000000001995"))
+        self.assertEqual(batch(n, classic)["chunk"], 43)
 
     def test_data_dir_too_long_for_socket(self):
         d = tempfile.mkdtemp()
