@@ -148,9 +148,22 @@ static uint64_t smallest_divisor_slow(uint64_t n)
     return n;
 }
 
+/* A short rho run before ECM on composites up to 62 bits. Random 64-bit
+ * numbers leave such cofactors with a 13..20-bit factor most of the time,
+ * which rho finds in a few hundred steps, cheaper than the first pair of
+ * curves; balanced 64-bit semiprimes (63-64 bits) skip it. Measured in
+ * instructions (callgrind) per random 64-bit number: 256 steps up to 62
+ * bits -16%, 256 steps at every size -19% but +6% on balanced
+ * semiprimes, 512 steps -20% and +12%, 1024 steps up to 58 bits -11%. */
+enum { RHO_FIRST_STEPS = 256, RHO_FIRST_MAX_BITS = 62 };
+
 static uint64_t find_divisor(uint64_t n)
 {
-    uint64_t d = u64_ecm(n);
+    uint64_t d = 0;
+    if (64 - __builtin_clzll(n) <= RHO_FIRST_MAX_BITS)
+        d = u64_rho_once(n, RHO_FIRST_STEPS);
+    if (d == 0)
+        d = u64_ecm(n);
     if (d == 0)
         d = u64_rho_brent(n, UINT64_MAX);
     if (d == 0)
