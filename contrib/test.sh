@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # test.sh - install what is needed, build, and run the whole test suite:
-#   1. the plain build (gcc, -O2),
+#   1. the default build (gcc, debugoptimized): every test,
 #   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer,
-#   3. every libFuzzer target for a short bounded run (clang).
-# Ends with one line "mesh: N passed, N failed".
+#   3. every libFuzzer target for a short bounded run (clang),
+#   4. the packagers' builds, buildtype plain and release: built, plus the
+#      kernel's tests (the code whose speed depends on the optimiser).
+# Every build here treats warnings as errors (-Dwerror=true); the project's
+# defaults do not, so a distribution's own flags and compilers build it.
+# Ends with one line "mesh: N passed, N failed, N skipped".
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/contrib/deps.sh" test || exit 1
@@ -11,14 +15,17 @@ cd "$top"
 
 passed=0
 failed=0
+skipped=0
 count() { # count BUILDDIR: adds the results of the last meson test run
     local log="$1/meson-logs/testlog.json"
     [ -f "$log" ] || return 0
-    local p f
-    p=$(grep -c '"result": "OK"' "$log" || true)
+    local p f s
+    p=$(grep -c -E '"result": "(OK|EXPECTEDFAIL)"' "$log" || true)
     f=$(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)
+    s=$(grep -c '"result": "SKIP"' "$log" || true)
     passed=$((passed + p))
     failed=$((failed + f))
+    skipped=$((skipped + s))
 }
 
 run_suite() { # run_suite NAME BUILDDIR [meson setup args...] -- [meson test args...]
@@ -29,7 +36,7 @@ run_suite() { # run_suite NAME BUILDDIR [meson setup args...] -- [meson test arg
     [ "${1:-}" = -- ] && shift
     echo "== $name"
     if [ ! -d "$dir" ]; then
-        meson setup "$dir" "${setup[@]}" >"$dir.setup.log" 2>&1 ||
+        meson setup "$dir" -Dwerror=true "${setup[@]}" >"$dir.setup.log" 2>&1 ||
             { cat "$dir.setup.log"; failed=$((failed + 1)); return; }
     fi
     if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
@@ -41,7 +48,7 @@ run_suite() { # run_suite NAME BUILDDIR [meson setup args...] -- [meson test arg
     count "$dir"
 }
 
-run_suite "plain build" build-test -- --no-suite fuzz
+run_suite "default build (debugoptimized)" build-test -- --no-suite fuzz
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     LSAN_OPTIONS=suppressions="$top/tests/lib/lsan.supp" \
     run_suite "asan+ubsan build" build-test-asan -Db_sanitize=address,undefined \
@@ -49,5 +56,10 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 CC=clang run_suite "fuzz (libFuzzer, bounded)" build-test-fuzz -Dfuzz=true \
     -Db_sanitize=address,undefined -Db_lundef=false -- --suite fuzz
 
-echo "mesh: $passed passed, $failed failed"
+run_suite "plain build (packager flags only)" build-test-plain --buildtype=plain -- \
+    --suite factor --no-suite slow
+run_suite "release build" build-test-release --buildtype=release -- \
+    --suite factor --suite install --no-suite slow
+
+echo "mesh: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

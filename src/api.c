@@ -121,6 +121,14 @@ static int is_string_or_integer(const json_t *v)
     return json_is_string(v) || json_is_integer(v);
 }
 
+/* No shape given: the classic batch (batch.h), step and chunk included. */
+static bool is_classic(json_t *req)
+{
+    const char *kind = json_string_value(json_object_get(req, "kind"));
+    return (kind == NULL || strcmp(kind, "range") == 0) && !json_object_get(req, "start") &&
+           !json_object_get(req, "count") && !json_object_get(req, "step");
+}
+
 static int spec_from_json(struct batch_spec *spec, json_t *req, char *err, size_t errlen)
 {
     if (present_but_not(req, "kind", is_string) ||
@@ -133,7 +141,8 @@ static int spec_from_json(struct batch_spec *spec, json_t *req, char *err, size_
     uint64_t count, step, bits, seed;
     if (kind == NULL)
         kind = "range";
-    if (get_u64(req, "count", 999, &count) != 0 || get_u64(req, "step", 1, &step) != 0 ||
+    if (get_u64(req, "count", BATCH_CLASSIC_COUNT, &count) != 0 ||
+        get_u64(req, "step", is_classic(req) ? BATCH_CLASSIC_STEP : 1, &step) != 0 ||
         get_u64(req, "bits", 64, &bits) != 0 || get_u64(req, "seed", 1, &seed) != 0) {
         snprintf(err, errlen, "count, step, bits and seed must be non-negative integers");
         return -1;
@@ -141,7 +150,7 @@ static int spec_from_json(struct batch_spec *spec, json_t *req, char *err, size_
     if (strcmp(kind, "range") == 0) {
         json_t *start = json_object_get(req, "start");
         char digits[32];
-        const char *s = json_is_string(start) ? json_string_value(start) : "999999999999";
+        const char *s = json_is_string(start) ? json_string_value(start) : BATCH_CLASSIC_START;
         if (json_is_integer(start)) {
             snprintf(digits, sizeof digits, "%" JSON_INTEGER_FORMAT, json_integer_value(start));
             s = digits;
@@ -184,7 +193,8 @@ static void api_submit(struct node *n, struct control_conn *c, json_t *req)
     char err[512];
     uint64_t chunk;
     const char *name = json_string_value(json_object_get(req, "name"));
-    if (get_u64(req, "chunk", 0, &chunk) != 0 || chunk > UINT32_MAX) {
+    if (get_u64(req, "chunk", is_classic(req) ? BATCH_CLASSIC_CHUNK : 0, &chunk) != 0 ||
+        chunk > UINT32_MAX) {
         control_reply_error(c, "chunk must be a non-negative integer");
         return;
     }

@@ -14,9 +14,8 @@ enum { UI_REFRESH_MS = 250 };
 static int make_spec(const char *kind, struct qcmd *cmd, char *err, size_t errlen)
 {
     if (strcmp(kind, "classic") == 0) {
-        if (batch_range_init(&cmd->spec, "999999999999", 2, 999, err, errlen) != 0)
+        if (batch_classic_init(&cmd->spec, err, errlen) != 0)
             return -1;
-        cmd->spec.chunk = 43;
         snprintf(cmd->name, sizeof cmd->name, "classic");
         return 0;
     }

@@ -8,22 +8,73 @@
  * bounds the time per number: an unfinished number prints
  * "N: f1 f2 unfactored:C" (the format of factor_format_line) and the exit
  * status becomes 1. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "factor.h"
+
+enum {
+    OUT_BUFFER_BYTES = 1 << 16,
+    IN_CHUNK_BYTES = 1 << 16,
+};
 
 struct factor_cmd {
     struct factor_ctx kernel;
     uint64_t budget_ms;   /* --number-timeout; 0 = unlimited */
     bool curly_quotes;    /* quote tokens like coreutils in a UTF-8 locale */
+    /* Interactive use (a terminal on either side) sees each line as soon
+     * as it is computed, as with coreutils; otherwise lines are written
+     * out in blocks: one write per line was most of the cost of factoring
+     * small numbers. */
+    bool flush_each_line;
     int status;           /* EXIT_OK until something fails */
+    size_t out_len;
+    char out[OUT_BUFFER_BYTES];
 };
+
+static void out_flush(struct factor_cmd *cmd)
+{
+    if (cmd->out_len > 0 && fwrite(cmd->out, 1, cmd->out_len, stdout) != cmd->out_len)
+        cmd->status = EXIT_FAIL;
+    cmd->out_len = 0;
+    if (fflush(stdout) != 0)
+        cmd->status = EXIT_FAIL;
+}
+
+/* Room for len more bytes, flushing first when needed; false when a
+ * single piece is bigger than the whole buffer (written through instead). */
+static bool out_reserve(struct factor_cmd *cmd, size_t len)
+{
+    if (cmd->out_len + len > sizeof cmd->out)
+        out_flush(cmd);
+    return len <= sizeof cmd->out;
+}
+
+static void out_line_done(struct factor_cmd *cmd)
+{
+    if (cmd->flush_each_line)
+        out_flush(cmd);
+}
+
+static void out_put_line(struct factor_cmd *cmd, const char *line)
+{
+    size_t len = strlen(line);
+    if (out_reserve(cmd, len + 1)) {
+        memcpy(cmd->out + cmd->out_len, line, len);
+        cmd->out[cmd->out_len + len] = '\n';
+        cmd->out_len += len + 1;
+    } else if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF) {
+        cmd->status = EXIT_FAIL;
+    }
+    out_line_done(cmd);
+}
 
 static void print_usage(FILE *out)
 {
@@ -74,6 +125,7 @@ static void put_quoted(const char *tok, FILE *out)
 static void report_bad_number(struct factor_cmd *cmd, const char *tok,
                               const char *why)
 {
+    out_flush(cmd); /* keep stdout and stderr in order on a terminal */
     fputs("factor: ", stderr);
     fputs(cmd->curly_quotes ? "\xe2\x80\x98" : "'", stderr);
     put_quoted(tok, stderr);
@@ -85,8 +137,28 @@ static void report_bad_number(struct factor_cmd *cmd, const char *tok,
     cmd->status = EXIT_FAIL;
 }
 
-static void factor_one(struct factor_cmd *cmd, const char *tok)
+/* Below 2^64: no allocation, no GMP, straight into the output buffer. */
+static bool factor_one_u64(struct factor_cmd *cmd, const char *tok, size_t len)
 {
+    uint64_t n, f[FACTOR_U64_FACTORS_MAX];
+    if (!factor_parse_u64(tok, len, &n))
+        return false;
+    int count = factor_u64_checked(n, f);
+    if (count < 0) {
+        report_bad_number(cmd, tok, "internal error: verification failed");
+        return true;
+    }
+    out_reserve(cmd, FACTOR_U64_LINE_MAX);
+    cmd->out_len += factor_format_u64_line(cmd->out + cmd->out_len, n, f, count);
+    out_line_done(cmd);
+    return true;
+}
+
+/* tok is NUL-terminated; len is its strlen. */
+static void factor_one(struct factor_cmd *cmd, const char *tok, size_t len)
+{
+    if (factor_one_u64(cmd, tok, len))
+        return;
     struct factor_result res;
     enum factor_status st = factor_decimal(&cmd->kernel, tok, cmd->budget_ms, &res);
     char *line = st == FACTOR_ERROR ? NULL : factor_format_line(tok, &res);
@@ -96,7 +168,7 @@ static void factor_one(struct factor_cmd *cmd, const char *tok)
     } else if (line == NULL) {
         report_bad_number(cmd, tok, "out of memory");
     } else {
-        puts(line);
+        out_put_line(cmd, line);
         if (st == FACTOR_PARTIAL)
             cmd->status = EXIT_FAIL;
     }
@@ -107,32 +179,76 @@ static void factor_one(struct factor_cmd *cmd, const char *tok)
 /* Tokens of any length separated by space, tab or newline -- exactly
  * coreutils' delimiters: "\r" or "\v" are part of a token (and make it
  * invalid). A NUL byte ends the token's text as it does for coreutils,
- * which reads C strings. */
+ * which reads C strings. Input is read in large chunks: getchar() per byte
+ * cost more than factoring a small number. */
+struct token {
+    char *text;
+    size_t len, cap;
+};
+
+static bool token_append(struct token *tok, const char *bytes, size_t len)
+{
+    if (tok->len + len + 1 > tok->cap) {
+        size_t cap = tok->cap;
+        while (tok->len + len + 1 > cap)
+            cap *= 2;
+        char *bigger = realloc(tok->text, cap);
+        if (bigger == NULL)
+            return false;
+        tok->text = bigger;
+        tok->cap = cap;
+    }
+    memcpy(tok->text + tok->len, bytes, len);
+    tok->len += len;
+    return true;
+}
+
+static void token_finish(struct factor_cmd *cmd, struct token *tok)
+{
+    if (tok->len == 0)
+        return;
+    tok->text[tok->len] = '\0';
+    factor_one(cmd, tok->text, strlen(tok->text));
+    tok->len = 0;
+}
+
+static bool is_delimiter(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
 static void factor_stdin(struct factor_cmd *cmd)
 {
-    size_t cap = 64, len = 0;
-    char *tok = malloc(cap);
-    int c;
-    if (tok == NULL)
-        return;
-    do {
-        c = getchar();
-        if (c != EOF && c != ' ' && c != '\t' && c != '\n') {
-            if (len + 1 == cap) {
-                char *bigger = realloc(tok, cap * 2);
-                if (bigger == NULL)
-                    break;
-                tok = bigger;
-                cap *= 2;
-            }
-            tok[len++] = (char)c;
-        } else if (len > 0) {
-            tok[len] = '\0';
-            factor_one(cmd, tok);
-            len = 0;
+    struct token tok = {malloc(64), 0, 64};
+    char *chunk = malloc(IN_CHUNK_BYTES);
+    ssize_t got;
+    while (tok.text != NULL && chunk != NULL &&
+           (got = read(STDIN_FILENO, chunk, IN_CHUNK_BYTES)) != 0) {
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            cmd->status = EXIT_FAIL;
+            break;
         }
-    } while (c != EOF);
-    free(tok);
+        size_t i = 0, end = (size_t)got;
+        while (i < end) {
+            size_t start = i;
+            while (i < end && !is_delimiter(chunk[i]))
+                i++;
+            if (!token_append(&tok, chunk + start, i - start)) {
+                cmd->status = EXIT_FAIL;
+                break;
+            }
+            if (i < end) { /* a delimiter ends the token */
+                token_finish(cmd, &tok);
+                i++;
+            }
+        }
+    }
+    if (tok.text != NULL)
+        token_finish(cmd, &tok);
+    free(tok.text);
+    free(chunk);
 }
 
 static bool is_prefix_of(const char *arg, const char *option, size_t min_len)
@@ -187,8 +303,11 @@ static int parse_args(struct factor_cmd *cmd, int argc, char **argv)
 static int cmd_factor_exec(const char *data_dir, int argc, char **argv)
 {
     (void)data_dir; /* local work: no node, no data dir */
-    struct factor_cmd cmd = {.budget_ms = 0, .status = EXIT_OK,
-                             .curly_quotes = locale_is_utf8()};
+    static struct factor_cmd cmd; /* 64 KiB of output buffer: not on the stack */
+    cmd = (struct factor_cmd){.budget_ms = 0, .status = EXIT_OK,
+                              .curly_quotes = locale_is_utf8(),
+                              .flush_each_line = isatty(STDIN_FILENO) ||
+                                                 isatty(STDOUT_FILENO)};
     int operands = parse_args(&cmd, argc, argv);
     if (operands < 0)
         return -1 - operands;
@@ -199,10 +318,9 @@ static int cmd_factor_exec(const char *data_dir, int argc, char **argv)
     if (operands == 0)
         factor_stdin(&cmd);
     for (int i = 0; i < operands; i++)
-        factor_one(&cmd, argv[i]);
+        factor_one(&cmd, argv[i], strlen(argv[i]));
     factor_ctx_free(&cmd.kernel);
-    if (fflush(stdout) != 0)
-        cmd.status = EXIT_FAIL;
+    out_flush(&cmd);
     return cmd.status;
 }
 

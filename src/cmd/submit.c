@@ -10,11 +10,6 @@
 #include "cmd.h"
 #include "ctl_client.h"
 
-/* The workload of the managers-based job server mesh grew from: 999 odd
- * numbers from 999999999999, in chunks of 43. */
-#define CLASSIC_START "999999999999"
-enum { CLASSIC_COUNT = 999, CLASSIC_STEP = 2, CLASSIC_CHUNK = 43 };
-
 static int cmd_submit_exec(const char *data_dir, int argc, char **argv);
 
 const struct cmd_entry cmd_submit_entry = {
@@ -127,9 +122,10 @@ static int cmd_submit_exec(const char *data_dir, int argc, char **argv)
 {
     const struct cmd_entry *self = &cmd_submit_entry;
     json_t *req = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "cmd", "submit", "kind",
-                            "range", "start", CLASSIC_START, "count",
-                            (json_int_t)CLASSIC_COUNT, "step", (json_int_t)CLASSIC_STEP,
-                            "chunk", (json_int_t)CLASSIC_CHUNK);
+                            "range", "start", BATCH_CLASSIC_START, "count",
+                            (json_int_t)BATCH_CLASSIC_COUNT, "step",
+                            (json_int_t)BATCH_CLASSIC_STEP, "chunk",
+                            (json_int_t)BATCH_CLASSIC_CHUNK); /* batch.h */
     const char *file = NULL;
     int opt, shaped = 0;
     optind = 1;

@@ -1,4 +1,5 @@
 /* factor.c - factor_decimal: dispatch by size, verify, report. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,13 @@
  * too small beyond ~200 bits. Virtual memory, touched only when used. */
 enum { PARI_STACK_BYTES = 64u << 20 };
 
+/* PARI is set up by the first number that needs it (pari_path_factor):
+ * its initialisation (prime table, stack, defaults) costs ~8 ms, more than
+ * `mesh factor` spends on a thousand 64-bit numbers. */
 int factor_ctx_init(struct factor_ctx *ctx)
 {
     ctx->pari_stack_bytes = PARI_STACK_BYTES;
-    return pari_path_init(ctx->pari_stack_bytes);
+    return 0;
 }
 
 void factor_ctx_free(struct factor_ctx *ctx)
@@ -153,7 +157,8 @@ static void rho_prepass(mpz_t rest, struct prime_list *primes)
 /* rest is odd, > 2^64 or composite, and free of table primes: BPSW, the
  * 64-bit path, or PARI. Returns FACTOR_DONE or FACTOR_PARTIAL. */
 static enum factor_status split_rest(mpz_t rest, struct prime_list *primes,
-                                     uint64_t budget_ms, uint64_t start_ms)
+                                     uint64_t budget_ms, uint64_t start_ms,
+                                     size_t pari_stack_bytes)
 {
     for (int round = 0; round < 2; round++) {
         if (mpz_cmp_ui(rest, 1) == 0)
@@ -177,6 +182,8 @@ static enum factor_status split_rest(mpz_t rest, struct prime_list *primes,
                 return FACTOR_PARTIAL;
             left = budget_ms - spent;
         }
+        if (pari_path_init(pari_stack_bytes) != 0)
+            return FACTOR_PARTIAL;
         mpz_t c;
         mpz_init_set(c, rest);
         int timed_out = pari_path_factor(c, left, primes, rest);
@@ -251,27 +258,52 @@ static enum factor_status fail(struct factor_result *res, const char *message)
     return FACTOR_ERROR;
 }
 
+/* n is 2^64 or more (factor_decimal takes smaller ones the u64 way). */
 static enum factor_status factor_mpz(const mpz_t n, uint64_t budget_ms,
-                                     struct prime_list *primes, mpz_t rest)
+                                     struct prime_list *primes, mpz_t rest,
+                                     size_t pari_stack_bytes)
 {
     uint64_t start_ms = now_ms();
-    if (mpz_sgn(n) == 0)
-        return FACTOR_DONE; /* coreutils prints "0:" */
-    if (fits_u64(n)) {
-        push_u64_factors(primes, get_u64(n));
-        return FACTOR_DONE;
-    }
     mpz_set(rest, n);
     strip_small_primes(rest, primes);
     rho_prepass(rest, primes);
-    return split_rest(rest, primes, budget_ms, start_ms);
+    return split_rest(rest, primes, budget_ms, start_ms, pari_stack_bytes);
+}
+
+static char *u64_to_decimal(uint64_t v)
+{
+    char *s = malloc(21);
+    if (s != NULL)
+        snprintf(s, 21, "%" PRIu64, v);
+    return s;
+}
+
+/* Below 2^64: factor_u64_checked, no GMP. */
+static enum factor_status factor_small(uint64_t n, struct factor_result *res)
+{
+    uint64_t f[FACTOR_U64_FACTORS_MAX];
+    int count = factor_u64_checked(n, f);
+    if (count < 0)
+        return fail(res, "internal error: verification failed");
+    res->factors = calloc(count > 0 ? (size_t)count : 1, sizeof(char *));
+    if (res->factors == NULL)
+        return fail(res, "out of memory");
+    for (int i = 0; i < count; i++) {
+        res->factors[i] = u64_to_decimal(f[i]);
+        if (res->factors[i] == NULL)
+            return fail(res, "out of memory");
+        res->count = (size_t)i + 1;
+    }
+    return FACTOR_DONE;
 }
 
 enum factor_status factor_decimal(struct factor_ctx *ctx, const char *n,
                                   uint64_t budget_ms, struct factor_result *res)
 {
-    (void)ctx; /* PARI's state is process-global; ctx marks it initialised */
     memset(res, 0, sizeof *res);
+    uint64_t small;
+    if (factor_parse_u64(n, strlen(n), &small))
+        return factor_small(small, res);
     mpz_t value, rest;
     mpz_inits(value, rest, NULL);
     mpz_set_ui(rest, 1);
@@ -282,7 +314,7 @@ enum factor_status factor_decimal(struct factor_ctx *ctx, const char *n,
     if (parsed != FACTOR_PARSE_OK) {
         status = fail(res, factor_parse_message(parsed));
     } else {
-        status = factor_mpz(value, budget_ms, &primes, rest);
+        status = factor_mpz(value, budget_ms, &primes, rest, ctx->pari_stack_bytes);
         prime_list_sort(&primes);
         if (!verify(value, &primes, rest))
             status = fail(res, "internal error: verification failed");

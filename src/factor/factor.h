@@ -12,6 +12,7 @@
 #ifndef MESH_FACTOR_H
 #define MESH_FACTOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,5 +77,24 @@ const char *factor_parse_message(enum factor_parse_status status);
  * n is printed normalised (no '+', no leading zeros). Returns a malloc'd
  * string without newline, or NULL (out of memory, or res is an error). */
 char *factor_format_line(const char *n, const struct factor_result *res);
+
+/* Numbers below 2^64 without GMP or allocation (line_u64.c): the hot path
+ * of `mesh factor` and of factor_decimal. */
+enum {
+    FACTOR_U64_FACTORS_MAX = 64,
+    /* "N:" + 63 factors of 2, or fewer larger ones: digits of all the
+     * factors together exceed N's by at most their count. */
+    FACTOR_U64_LINE_MAX = 256,
+};
+/* [+]digits (leading zeros allowed) whose value fits 64 bits: true and the
+ * value in *out; false for anything else (factor_parse decides what). */
+bool factor_parse_u64(const char *s, size_t len, uint64_t *out);
+/* Factors n into out (ascending, with multiplicity) and checks the answer:
+ * the product is n and every factor is prime (see line_u64.c for how each
+ * size is checked). Returns the count, or -1 when the check failed. */
+int factor_u64_checked(uint64_t n, uint64_t out[FACTOR_U64_FACTORS_MAX]);
+/* "N: f1 f2 ...\n" into buf, not NUL-terminated; returns its length. */
+size_t factor_format_u64_line(char buf[FACTOR_U64_LINE_MAX], uint64_t n,
+                              const uint64_t *factors, int count);
 
 #endif

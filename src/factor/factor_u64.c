@@ -4,6 +4,10 @@
  * what is left a deterministic primality test, a perfect-square check, ECM
  * and, should ECM ever give up, Pollard-Brent rho, which always succeeds. */
 #include <math.h>
+#include <stdbool.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "factor_u64.h"
 #include "mont64.h"
@@ -30,6 +34,94 @@ static uint64_t isqrt_u64(uint64_t n)
     return r;
 }
 
+/* Divides small_primes[i] out of n as often as it goes (32-bit test). */
+static uint32_t divide_out32(uint32_t n, int i, struct factor_list *list)
+{
+    while (n * trial32.inv[i] <= trial32.lim[i]) {
+        push(list, small_primes[i].p);
+        n *= trial32.inv[i]; /* exact division */
+    }
+    return n;
+}
+
+static uint64_t divide_out64(uint64_t n, int i, struct factor_list *list)
+{
+    const struct small_prime *sp = &small_primes[i];
+    while (n * sp->inv <= sp->lim) {
+        push(list, sp->p);
+        n *= sp->inv;
+    }
+    return n;
+}
+
+/* Whether any prime of the block at inv/lim divides n < 2^32. */
+#if defined(__SSE2__)
+/* Four products per instruction pair; SSE2 is part of x86-64 itself, so
+ * this needs no run-time dispatch (measured: trial division of numbers
+ * below 10^7 ~ 1.3x faster than the unrolled scalar loop below). */
+static bool block_divides32(uint32_t n, const uint32_t *inv, const uint32_t *lim)
+{
+    const __m128i vn = _mm_set1_epi32((int)n);
+    const __m128i sign = _mm_set1_epi32(INT32_MIN); /* unsigned compare */
+    __m128i over = _mm_set1_epi32(-1);
+    for (int k = 0; k < TRIAL_BLOCK; k += 4) {
+        __m128i vi = _mm_loadu_si128((const __m128i *)(inv + k));
+        __m128i vl = _mm_loadu_si128((const __m128i *)(lim + k));
+        __m128i even = _mm_mul_epu32(vn, vi); /* lanes 0, 2 */
+        __m128i odd = _mm_mul_epu32(vn, _mm_srli_epi64(vi, 32)); /* 1, 3 */
+        __m128i prod = _mm_unpacklo_epi32(_mm_shuffle_epi32(even, _MM_SHUFFLE(0, 0, 2, 0)),
+                                          _mm_shuffle_epi32(odd, _MM_SHUFFLE(0, 0, 2, 0)));
+        over = _mm_and_si128(over, _mm_cmpgt_epi32(_mm_xor_si128(prod, sign),
+                                                   _mm_xor_si128(vl, sign)));
+    }
+    return _mm_movemask_epi8(over) != 0xffff; /* some n * inv <= lim */
+}
+#else
+static bool block_divides32(uint32_t n, const uint32_t *inv, const uint32_t *lim)
+{
+    bool hit = false;
+#pragma GCC unroll 8
+    for (int k = 0; k < TRIAL_BLOCK; k++)
+        hit |= n * inv[k] <= lim[k];
+    return hit;
+}
+#endif
+
+/* Trial division of n < 2^32 from block `block` on (see small_primes.h). */
+static uint32_t strip_blocks32(uint32_t n, int block, struct factor_list *list)
+{
+    for (int b = block; b < TRIAL_SLOTS / TRIAL_BLOCK; b++) {
+        if (trial32.square[b] > n)
+            break; /* n is 1 or a prime */
+        if (block_divides32(n, &trial32.inv[b * TRIAL_BLOCK],
+                            &trial32.lim[b * TRIAL_BLOCK]))
+            /* rare past the first blocks: find which, divide them out */
+            for (int k = 0; k < TRIAL_BLOCK; k++)
+                n = divide_out32(n, b * TRIAL_BLOCK + k, list);
+    }
+    return n;
+}
+
+/* The same for any n, moving to 32-bit products once n fits. */
+static uint64_t strip_blocks64(uint64_t n, struct factor_list *list)
+{
+    for (int b = 0; b < TRIAL_SLOTS / TRIAL_BLOCK; b++) {
+        if (n <= UINT32_MAX)
+            return strip_blocks32((uint32_t)n, b, list);
+        const struct small_prime *sp = &small_primes[b * TRIAL_BLOCK];
+        bool hit = false;
+        /* The padding slots of trial32 are real primes here (above 2^12):
+         * a match is still a true factor. */
+#pragma GCC unroll 8
+        for (int k = 0; k < TRIAL_BLOCK; k++)
+            hit |= n * sp[k].inv <= sp[k].lim;
+        if (hit)
+            for (int k = 0; k < TRIAL_BLOCK; k++)
+                n = divide_out64(n, b * TRIAL_BLOCK + k, list);
+    }
+    return n;
+}
+
 /* Divides out 2 and the table primes; returns the cofactor, which is 1, a
  * prime, or a composite whose factors all exceed SMALL_PRIMES_BOUND. */
 static uint64_t strip_small(uint64_t n, struct factor_list *list)
@@ -37,16 +129,7 @@ static uint64_t strip_small(uint64_t n, struct factor_list *list)
     int twos = __builtin_ctzll(n);
     for (int i = 0; i < twos; i++)
         push(list, 2);
-    n >>= twos;
-    for (int i = 0; i < TRIAL_PRIMES_COUNT; i++) {
-        const struct small_prime *sp = &small_primes[i];
-        if ((uint64_t)sp->p * sp->p > n)
-            break;
-        while (n * sp->inv <= sp->lim) { /* exact division: n * inv */
-            push(list, sp->p);
-            n *= sp->inv;
-        }
-    }
+    n = strip_blocks64(n >> twos, list);
     if (n > 1 && n < (uint64_t)SMALL_PRIMES_BOUND * SMALL_PRIMES_BOUND) {
         push(list, n); /* no factor below its square root: prime */
         n = 1;
@@ -65,9 +148,22 @@ static uint64_t smallest_divisor_slow(uint64_t n)
     return n;
 }
 
+/* A short rho run before ECM on composites up to 62 bits. Random 64-bit
+ * numbers leave such cofactors with a 13..20-bit factor most of the time,
+ * which rho finds in a few hundred steps, cheaper than the first pair of
+ * curves; balanced 64-bit semiprimes (63-64 bits) skip it. Measured in
+ * instructions (callgrind) per random 64-bit number: 256 steps up to 62
+ * bits -16%, 256 steps at every size -19% but +6% on balanced
+ * semiprimes, 512 steps -20% and +12%, 1024 steps up to 58 bits -11%. */
+enum { RHO_FIRST_STEPS = 256, RHO_FIRST_MAX_BITS = 62 };
+
 static uint64_t find_divisor(uint64_t n)
 {
-    uint64_t d = u64_ecm(n);
+    uint64_t d = 0;
+    if (64 - __builtin_clzll(n) <= RHO_FIRST_MAX_BITS)
+        d = u64_rho_once(n, RHO_FIRST_STEPS);
+    if (d == 0)
+        d = u64_ecm(n);
     if (d == 0)
         d = u64_rho_brent(n, UINT64_MAX);
     if (d == 0)

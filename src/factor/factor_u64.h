@@ -10,8 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "factor.h"
+
 /* A 64-bit number has at most 63 prime factors with multiplicity. */
-enum { FACTOR_U64_MAX = 64 };
+enum { FACTOR_U64_MAX = FACTOR_U64_FACTORS_MAX };
 
 /* Deterministic for every n < 2^64 (strong probable prime to the 7 bases
  * of Jim Sinclair's set, which has no 64-bit counterexample). */
@@ -26,5 +28,7 @@ int factor_u64(uint64_t n, uint64_t out[FACTOR_U64_MAX]);
  * gave up (the caller then tries another engine). */
 uint64_t u64_rho_brent(uint64_t n, uint64_t max_iterations);
 uint64_t u64_ecm(uint64_t n);
+/* One rho polynomial for about `iterations` steps: a cheap first try. */
+uint64_t u64_rho_once(uint64_t n, uint64_t iterations);
 
 #endif

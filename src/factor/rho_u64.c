@@ -52,3 +52,11 @@ uint64_t u64_rho_brent(uint64_t n, uint64_t max_iterations)
     }
     return 0;
 }
+
+uint64_t u64_rho_once(uint64_t n, uint64_t iterations)
+{
+    struct mont64 m;
+    mont_init(&m, n);
+    uint64_t g = rho_cycle(&m, m.one, mont_to(&m, 2), iterations);
+    return g != 1 && g != n ? g : 0;
+}

@@ -215,6 +215,15 @@ int batch_range_init(struct batch_spec *s, const char *start, uint64_t step,
     return 0;
 }
 
+int batch_classic_init(struct batch_spec *s, char *err, size_t errlen)
+{
+    if (batch_range_init(s, BATCH_CLASSIC_START, BATCH_CLASSIC_STEP,
+                         BATCH_CLASSIC_COUNT, err, errlen) != 0)
+        return -1;
+    s->chunk = BATCH_CLASSIC_CHUNK;
+    return 0;
+}
+
 int batch_semiprimes_init(struct batch_spec *s, uint32_t bits, uint64_t count,
                           uint64_t seed, char *err, size_t errlen)
 {

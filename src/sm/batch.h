@@ -48,6 +48,13 @@ int batch_spec_validate(const struct batch_spec *s, char *err, size_t errlen);
  * numtext_normalize() accepts. 0, or -1 + err (s left zeroed). */
 int batch_range_init(struct batch_spec *s, const char *start, uint64_t step,
                      uint64_t count, char *err, size_t errlen);
+/* The classic batch, the workload of the managers-based job server mesh
+ * grew from: 999 odd numbers from 999999999999, in chunks of 43. Its one
+ * definition: `mesh submit` without a shape, the dashboard's 's' key and a
+ * control request without start, count or step all mean exactly this. */
+#define BATCH_CLASSIC_START "999999999999"
+enum { BATCH_CLASSIC_COUNT = 999, BATCH_CLASSIC_STEP = 2, BATCH_CLASSIC_CHUNK = 43 };
+int batch_classic_init(struct batch_spec *s, char *err, size_t errlen);
 int batch_semiprimes_init(struct batch_spec *s, uint32_t bits, uint64_t count,
                           uint64_t seed, char *err, size_t errlen);
 /* Parses a whole file/stdin text: one number per line; blank lines,

@@ -13,7 +13,13 @@
 static void write_file(const char *dir, const char *name, const void *p, size_t n)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    /* A path that does not fit is refused rather than cut short (and the
+     * check is what tells GCC's -Wformat-truncation it was thought of). */
+    int len = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (len < 0 || (size_t)len >= sizeof path) {
+        fprintf(stderr, "gen_corpus: path too long: %s/%s\n", dir, name);
+        exit(1);
+    }
     FILE *f = fopen(path, "wb");
     if (f == NULL || fwrite(p, 1, n, f) != n) {
         perror(path);

@@ -20,9 +20,13 @@ static void test_range_small(void)
 {
     struct batch_spec s;
     char err[128], buf[MESH_MAX_DIGITS + 2];
-    /* The reference workload: 999 odd numbers from 999999999999. */
-    CHECK_INT_EQ(batch_range_init(&s, "999999999999", 2, 999, err, sizeof err), 0);
+    /* The reference workload: 999 odd numbers from 999999999999, in
+     * chunks of 43 (the one definition every entry point uses). */
+    CHECK_INT_EQ(batch_classic_init(&s, err, sizeof err), 0);
     CHECK_INT_EQ(s.kind, BATCH_RANGE);
+    CHECK_INT_EQ(s.count, 999);
+    CHECK_INT_EQ(s.step, 2);
+    CHECK_INT_EQ(s.chunk, 43);
     CHECK_INT_EQ(batch_number(&s, 0, buf, sizeof buf), 0);
     CHECK_STR_EQ(buf, "999999999999");
     CHECK_INT_EQ(batch_number(&s, 998, buf, sizeof buf), 0);

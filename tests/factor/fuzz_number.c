@@ -1,6 +1,8 @@
 /* fuzz_number.c - the decimal parser and the worker's request-line parser
  * on arbitrary bytes: no crash, no read past the input, and whatever is
- * accepted is well-formed (digits below 2^1024; id and a blank-free token). */
+ * accepted is well-formed (digits below 2^1024; id and a blank-free token),
+ * and the 64-bit parser agrees with the general one. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,14 @@ static void check_number(const uint8_t *data, size_t size)
     mpz_init(n);
     enum factor_parse_status st = factor_parse((const char *)data, size, n);
     if (st == FACTOR_PARSE_OK && (mpz_sgn(n) < 0 || mpz_sizeinbase(n, 2) > FACTOR_MAX_BITS))
+        abort();
+    /* The 64-bit parser accepts exactly what factor_parse accepts below
+     * 2^64, with the same value. */
+    uint64_t small;
+    bool fits = st == FACTOR_PARSE_OK && mpz_sizeinbase(n, 2) <= 64;
+    if (factor_parse_u64((const char *)data, size, &small) != fits)
+        abort();
+    if (fits && mpz_cmp_ui(n, small) != 0)
         abort();
     mpz_clear(n);
 }

@@ -11,11 +11,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A seed that cannot be read is a failure, not an empty corpus: a corpus
+ * directory that moved or was never committed must not pass silently. */
+static void fail_path(const char *path)
+{
+    fprintf(stderr, "fuzz replay: cannot read %s\n", path);
+    exit(1);
+}
+
 static void run_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
-        return;
+        fail_path(path);
     static uint8_t buf[1 << 20];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
@@ -26,22 +34,29 @@ static void run_path(const char *path)
 {
     struct stat st;
     if (stat(path, &st) != 0)
-        return;
+        fail_path(path);
     if (!S_ISDIR(st.st_mode)) {
         run_file(path);
         return;
     }
     DIR *d = opendir(path);
     struct dirent *e;
-    while (d != NULL && (e = readdir(d)) != NULL) {
+    size_t seeds = 0;
+    if (d == NULL)
+        fail_path(path);
+    while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
         char full[4096];
         snprintf(full, sizeof full, "%s/%s", path, e->d_name);
         run_file(full);
+        seeds++;
     }
-    if (d != NULL)
-        closedir(d);
+    closedir(d);
+    if (seeds == 0) {
+        fprintf(stderr, "fuzz replay: no seeds in %s\n", path);
+        exit(1);
+    }
 }
 
 static uint64_t next_random(uint64_t *s)

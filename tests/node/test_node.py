@@ -133,7 +133,13 @@ class NodeTest(unittest.TestCase):
         self.assertEqual(st["batches"][0]["total"], 10)
         for key in ("id", "total", "done", "state"):
             self.assertIn(key, st["batches"][0])
-        self.assertIn("1", n.cli("status").stdout)
+        # The text form shows the same: this node's row and the batch's row
+        # (BATCH STATE DONE TOTAL % NAME) with its id and total.
+        text = n.cli("status").stdout.splitlines()
+        self.assertTrue(any(l.split()[:2] == [me["id"], "alpha"] for l in text), text)
+        rows = [l.split() for l in text if l.split()[:1] == [str(st["batches"][0]["id"])]]
+        self.assertEqual(len(rows), 1, text)
+        self.assertEqual(rows[0][3], "10")
         # Only the data dir's owner may talk to the node.
         self.assertEqual(os.stat(os.path.join(n.dir, "control.sock")).st_mode & 0o777, 0o600)
         self.assertEqual(os.stat(os.path.join(n.dir, "node.key")).st_mode & 0o777, 0o600)
@@ -340,9 +346,16 @@ class NodeTest(unittest.TestCase):
             self.assertTrue(answer["error"], req)
         s.sendall(b'{"cmd":"submit","start":10,"count":3}\n')
         self.assertTrue(json.loads(f.readline())["ok"])
+        # No shape at all: the classic batch, as `mesh submit` sends it.
+        s.sendall(b'{"cmd":"submit"}\n')
+        self.assertTrue(json.loads(f.readline())["ok"])
         s.close()
-        bid = n.status()["batches"][0]["id"]
+        bid, classic = (b["id"] for b in n.status()["batches"][:2])
         self.assertEqual(n.cli("results", str(bid), "--wait").stdout, "10: 2 5\n11: 11\n12: 2 2 3\n")
+        lines = n.cli("results", str(classic), "--wait").stdout.splitlines()
+        self.assertEqual((len(lines), lines[1].split(":")[0], lines[-1].split(":")[0]),
+                         (999, "1000000000001", "1000000001995"))
+        self.assertEqual(batch(n, classic)["chunk"], 43)
 
     def test_data_dir_too_long_for_socket(self):
         d = tempfile.mkdtemp()

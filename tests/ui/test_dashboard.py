@@ -13,7 +13,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tmuxpane import TmuxPane  # noqa: E402
+from tmuxpane import require_tmux, TmuxPane  # noqa: E402
 
 DEMO = None
 HEADER = "mesh \u2014 alpha (a1b2c3d4e5f60718)"
@@ -232,5 +232,6 @@ class DashboardTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    require_tmux()
     DEMO = os.path.abspath(sys.argv.pop(1))
     unittest.main()

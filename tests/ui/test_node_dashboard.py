@@ -14,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tmuxpane import TmuxPane, _alive  # noqa: E402
+from tmuxpane import require_tmux, TmuxPane, _alive  # noqa: E402
 
 MESH = None
 
@@ -141,5 +141,6 @@ class NodeDashboardTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
 
 if __name__ == "__main__":
+    require_tmux()
     MESH = os.path.abspath(sys.argv.pop(1))
     unittest.main()

@@ -11,6 +11,17 @@ import time
 import uuid
 
 UTF8_ENV = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+SKIP = 77  # meson's exit code for a test that cannot run here
+
+
+def require_tmux():
+    """Exits with meson's skip code when tmux is not installed, so the
+    suite reports these tests as skipped instead of dropping them."""
+    import shutil
+    import sys
+    if shutil.which("tmux") is None:
+        print("SKIP: tmux is not installed (contrib/deps.sh test installs it)")
+        sys.exit(SKIP)
 
 
 class TmuxPane:
