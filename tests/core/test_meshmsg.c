@@ -1,0 +1,97 @@
+/* test_meshmsg.c - the node's link messages: round trips, and the
+ * refusals a hostile key holder would probe. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "meshmsg.h"
+
+static void test_cluster_round_trip(void)
+{
+    struct msg_cluster m = {.cluster_id = 0x1234567890abcdefULL, .leader = 7, .term = 3,
+                            .applied = 99, .member = true}, d;
+    uint8_t *buf;
+    size_t len;
+    CHECK(msg_cluster_encode(&m, &buf, &len) == 0);
+    CHECK(msg_cluster_decode(&d, buf, len) == 0);
+    CHECK(d.cluster_id == m.cluster_id && d.leader == 7 && d.term == 3 && d.applied == 99);
+    CHECK(d.member);
+    CHECK(msg_cluster_decode(&d, buf, len - 1) != 0);     /* short */
+    buf[len - 2] = 2;                                      /* member byte not 0/1 */
+    CHECK(msg_cluster_decode(&d, buf, len) != 0);
+    free(buf);
+}
+
+static void test_results_round_trip_and_lies(void)
+{
+    struct msg_result items[2] = {{5, "3 5", 3}, {6, "2 3", 3}};
+    struct msg_results m = {.lease = 1, .batch = 2, .n = 2, .items = items}, d;
+    uint8_t *buf;
+    size_t len;
+    CHECK(msg_results_encode(&m, &buf, &len) == 0);
+    CHECK(msg_results_decode(&d, buf, len) == 0);
+    CHECK(d.n == 2 && d.items[1].index == 6 && d.items[1].len == 3);
+    CHECK(memcmp(d.items[0].text, "3 5", 3) == 0);
+    free(d.items);
+    /* a count far past the bytes that follow is refused before any work */
+    uint8_t lie[] = {1, 2, 0xff, 0xff, 0x03};
+    CHECK(msg_results_decode(&d, lie, sizeof lie) != 0);
+    /* a result text with a character results never have */
+    struct msg_result bad[1] = {{1, "3\x1b[2J", 5}};
+    struct msg_results mb = {.lease = 1, .batch = 2, .n = 1, .items = bad};
+    free(buf);
+    CHECK(msg_results_encode(&mb, &buf, &len) == 0);
+    CHECK(msg_results_decode(&d, buf, len) != 0);
+    free(buf);
+}
+
+static void test_reply_text_is_printable(void)
+{
+    struct msg_reply m = {.req = 9, .rc = MSG_REPLY_REFUSED, .index = 4, .batch = 1}, d;
+    snprintf(m.err, sizeof m.err, "unknown batch 1");
+    uint8_t *buf;
+    size_t len;
+    CHECK(msg_reply_encode(&m, &buf, &len) == 0);
+    CHECK(msg_reply_decode(&d, buf, len) == 0);
+    CHECK_STR_EQ(d.err, "unknown batch 1");
+    CHECK(d.rc == MSG_REPLY_REFUSED);
+    buf[len - 1] = 0x1b; /* an escape in the error text: refused */
+    CHECK(msg_reply_decode(&d, buf, len) != 0);
+    free(buf);
+    m.rc = 9;
+    CHECK(msg_reply_encode(&m, &buf, &len) == 0);
+    CHECK(msg_reply_decode(&d, buf, len) != 0);  /* unknown rc */
+    free(buf);
+}
+
+static void test_lease_and_forward(void)
+{
+    struct msg_lease l = {.lease = 77, .batch = 3, .lo = 10, .hi = 20, .needs = 5,
+                          .crashes = 1}, dl;
+    uint8_t *buf;
+    size_t len;
+    CHECK(msg_lease_encode(&l, &buf, &len) == 0);
+    CHECK(msg_lease_decode(&dl, buf, len) == 0);
+    CHECK(dl.lo == 10 && dl.hi == 20 && dl.needs == 5 && dl.crashes == 1);
+    free(buf);
+    l.lo = 20; /* empty range */
+    CHECK(msg_lease_encode(&l, &buf, &len) == 0);
+    CHECK(msg_lease_decode(&dl, buf, len) != 0);
+    free(buf);
+    struct qcmd c = {.type = QCMD_CANCEL, .batch_id = 12}, dc;
+    uint64_t req;
+    CHECK(msg_forward_encode(42, &c, &buf, &len) == 0);
+    CHECK(msg_forward_decode(&req, &dc, buf, len) == 0);
+    CHECK(req == 42 && dc.type == QCMD_CANCEL && dc.batch_id == 12);
+    qcmd_free(&dc);
+    free(buf);
+}
+
+int main(void)
+{
+    test_cluster_round_trip();
+    test_results_round_trip_and_lies();
+    test_reply_text_is_printable();
+    test_lease_and_forward();
+    return 0;
+}
