@@ -9,13 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "node.h"
 #include "consensus.h"
 #include "errbuf.h"
 #include "net.h"
 
-enum { WRITE_TIMEOUT_MS = 10000 };
+enum {
+    WRITE_TIMEOUT_MS = 10000,
+    /* A command's bytes per log entry: under raft's 1 MiB entry cap AND,
+     * forwarded, under the link's 1 MiB frame with the FORWARD header. */
+    WRITE_PART_BYTES = 900 * 1024,
+};
 
 struct write_op {
     uint64_t req;
@@ -192,8 +198,76 @@ static void release_held(struct node *n, struct write_op *op)
     qcmd_free(&cmd);
 }
 
+/* ---- big lists: several entries, one batch ------------------------------------ */
+
+/* A list too big for one entry goes as LIST_PART entries and a final
+ * SUBMIT naming the upload; the batch exists (and gets its id) only when
+ * the final one applies, so nobody ever sees half a list. Parts go one at
+ * a time: the log keeps their order, and a failed part stops the rest. */
+struct chain {
+    struct node *n;
+    struct qcmd *cmds;
+    size_t count, next;
+    node_write_cb done;
+    void *ud, *tag;
+};
+
+static void write_one(struct node *n, const struct qcmd *cmd, node_write_cb done, void *ud,
+                      void *tag);
+
+static void chain_free(struct chain *ch)
+{
+    for (size_t i = 0; i < ch->count; i++)
+        qcmd_free(&ch->cmds[i]);
+    free(ch->cmds);
+    free(ch);
+}
+
+static void chain_step(void *ud, int rc, uint64_t batch_id, const char *err)
+{
+    struct chain *ch = ud;
+    if (rc != 0 || ch->next == ch->count) {
+        ch->done(ch->ud, rc, batch_id, err);
+        chain_free(ch);
+        return;
+    }
+    size_t i = ch->next++;
+    write_one(ch->n, &ch->cmds[i], chain_step, ch, ch->tag);
+}
+
+static bool needs_parts(const struct qcmd *cmd)
+{
+    return cmd->type == QCMD_SUBMIT && cmd->spec.kind == BATCH_LIST &&
+           cmd->spec.list_len > WRITE_PART_BYTES;
+}
+
+static void write_in_parts(struct node *n, const struct qcmd *cmd, node_write_cb done,
+                           void *ud, void *tag)
+{
+    struct chain *ch = calloc(1, sizeof *ch);
+    uint64_t upload_id = 0;
+    while (upload_id == 0)
+        randombytes_buf(&upload_id, sizeof upload_id);
+    if (ch == NULL || qcmd_split(cmd, WRITE_PART_BYTES, upload_id, &ch->cmds, &ch->count) != 0) {
+        free(ch);
+        done(ud, -1, 0, "cannot split the list into log entries (out of memory?)");
+        return;
+    }
+    *ch = (struct chain){n, ch->cmds, ch->count, 0, done, ud, tag};
+    chain_step(ch, 0, 0, "");
+}
+
 void node_write(struct node *n, const struct qcmd *cmd, node_write_cb done, void *ud,
                 void *tag)
+{
+    if (needs_parts(cmd))
+        write_in_parts(n, cmd, done, ud, tag);
+    else
+        write_one(n, cmd, done, ud, tag);
+}
+
+static void write_one(struct node *n, const struct qcmd *cmd, node_write_cb done, void *ud,
+                      void *tag)
 {
     struct write_op *op = add_op(n, done, ud, tag);
     if (op == NULL) {

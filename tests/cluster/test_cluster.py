@@ -173,6 +173,24 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("no node named", r.stderr)
 
+    def test_big_list_goes_in_parts(self):
+        # ~2.6 MB of numbers: three log entries of under 1 MiB, one batch, visible whole
+        self.mesh = Mesh(3, workers=1)
+        self.mesh.formed(3)
+        follower = self.mesh.followers()[0]
+        numbers = [10 ** 12 + 7 * i for i in range(200000)]
+        path = os.path.join(follower.dir, "numbers.txt")
+        with open(path, "w") as f:
+            f.write("\n".join(map(str, numbers)) + "\n")
+        bid = self.submit(follower, "--file", path)
+        st = follower.status()
+        b = [x for x in st["batches"] if x["id"] == int(bid)][0]
+        self.assertEqual(b["total"], len(numbers))
+        self.assertEqual(len(st["batches"]), 1)   # the parts are not batches
+        other = [n for n in self.mesh.nodes if n is not follower][0]
+        rows = parse_results(other.cli("results", bid, "--wait", timeout=300).stdout)
+        check_factored(self, rows, numbers)
+
     # ---- failures ---------------------------------------------------------
 
     def test_leader_sigkill_five_times_loses_nothing(self):
