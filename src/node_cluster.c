@@ -38,9 +38,15 @@ bool node_is_leader(const struct node *n)
     return st.is_leader;
 }
 
+/* Raft's view now (known_leader lags by up to a tick: it only marks
+ * leadership changes for follow_leadership). */
 uint64_t node_leader_id(const struct node *n)
 {
-    return n->known_leader;
+    struct consensus_status st;
+    if (n->cons == NULL)
+        return 0;
+    consensus_status(n->cons, &st);
+    return st.leader_id;
 }
 
 const struct peer_cluster *node_peer_cluster(const struct node *n, uint64_t id)

@@ -40,6 +40,20 @@ struct write_op {
     struct write_op *next;
 };
 
+/* Voters this node is linked to, itself included. */
+static unsigned reachable_voters(const struct node *n, const struct consensus_status *st)
+{
+    unsigned reachable = 0;
+    for (size_t i = 0; i < st->n_members; i++) {
+        const struct consensus_member *m = &st->members[i];
+        if (m->role != CONSENSUS_VOTER)
+            continue;
+        const struct net_peer *p = n->net ? net_peer_find(n->net, m->id) : NULL;
+        reachable += m->id == n->keys.node_id || (p != NULL && p->connected);
+    }
+    return reachable;
+}
+
 void node_quorum_text(const struct node *n, char *buf, size_t len)
 {
     struct consensus_status st;
@@ -48,15 +62,12 @@ void node_quorum_text(const struct node *n, char *buf, size_t len)
         snprintf(buf, len, "not in a cluster yet (organising: about %d s after start)", 3);
         return;
     }
-    unsigned reachable = 0;
-    for (size_t i = 0; i < st.n_members; i++) {
-        const struct consensus_member *m = &st.members[i];
-        if (m->role != CONSENSUS_VOTER)
-            continue;
-        const struct net_peer *p = n->net ? net_peer_find(n->net, m->id) : NULL;
-        reachable += m->id == n->keys.node_id || (p != NULL && p->connected);
-    }
-    snprintf(buf, len, "no quorum: %u of %u voters reachable", reachable, st.voters);
+    unsigned reachable = reachable_voters(n, &st);
+    if (reachable * 2 > st.voters)
+        snprintf(buf, len, "no leader: an election is under way (%u of %u voters reachable); "
+                 "retry in a moment", reachable, st.voters);
+    else
+        snprintf(buf, len, "no quorum: %u of %u voters reachable", reachable, st.voters);
 }
 
 static void finish(struct node *n, struct write_op *op, int rc, const char *err)
@@ -88,12 +99,17 @@ static struct write_op *add_op(struct node *n, node_write_cb done, void *ud, voi
     return op;
 }
 
-/* A member that has not seen any leader since it started (restarted with
- * state, the first election still running) waits briefly too; once a
- * leader was known, a missing one means no quorum and writes fail at once. */
+/* A member without a leader waits (up to WRITE_TIMEOUT_MS) when one is
+ * coming: right after start (restarted with state, the first election
+ * running), or while a quorum of voters is reachable (an election is under
+ * way). Without a reachable quorum no leader can come: fail at once. */
 static bool op_may_wait(const struct node *n)
 {
-    return !n->seen_leader && uv_now((uv_loop_t *)&n->loop) - n->started_ms < WRITE_TIMEOUT_MS;
+    struct consensus_status st;
+    consensus_status(n->cons, &st);
+    if (!n->seen_leader && uv_now((uv_loop_t *)&n->loop) - n->started_ms < WRITE_TIMEOUT_MS)
+        return true;
+    return st.voters > 0 && reachable_voters(n, &st) * 2 > st.voters;
 }
 
 /* Leader: propose and answer from the proposal callback. */
