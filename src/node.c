@@ -19,6 +19,7 @@ enum { TICK_MS = 1000 };
 static void on_commit_check(uv_check_t *h)
 {
     struct node *n = h->data;
+    node_cluster_poll(n);
     node_work_flush(n);
     node_lead_flush(n);
 }

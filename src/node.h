@@ -118,6 +118,8 @@ unsigned node_cluster_stop(struct node *n, void (*on_closed)(void *ud));
 void node_cluster_on_message(struct node *n, uint64_t peer, uint8_t type,
                              const uint8_t *data, size_t len);
 void node_cluster_on_peer(struct node *n, uint64_t peer, bool up);
+/* Follows leadership changes; the node calls it every loop iteration. */
+void node_cluster_poll(struct node *n);
 /* True when this node is the leader (raft says so). */
 bool node_is_leader(const struct node *n);
 uint64_t node_leader_id(const struct node *n);

@@ -31,22 +31,14 @@ enum {
 
 bool node_is_leader(const struct node *n)
 {
-    struct consensus_status st;
-    if (n->cons == NULL)
-        return false;
-    consensus_status(n->cons, &st);
-    return st.is_leader;
+    return n->cons != NULL && consensus_leader(n->cons) == n->keys.node_id;
 }
 
 /* Raft's view now (known_leader lags by up to a tick: it only marks
  * leadership changes for follow_leadership). */
 uint64_t node_leader_id(const struct node *n)
 {
-    struct consensus_status st;
-    if (n->cons == NULL)
-        return 0;
-    consensus_status(n->cons, &st);
-    return st.leader_id;
+    return n->cons != NULL ? consensus_leader(n->cons) : 0;
 }
 
 const struct peer_cluster *node_peer_cluster(const struct node *n, uint64_t id)
@@ -196,17 +188,19 @@ static void on_join(struct node *n, uint64_t peer)
 
 /* ---- leadership ------------------------------------------------------------------- */
 
+/* Runs every loop iteration (node_cluster_poll): a new leader starts
+ * leasing, and nodes re-send their uncommitted results to it, at once. */
 static void follow_leadership(struct node *n)
 {
+    if (consensus_leader(n->cons) == n->known_leader)
+        return;
     struct consensus_status st;
     consensus_status(n->cons, &st);
-    if (st.leader_id == n->known_leader)
-        return;
     mlog(&n->log, LOG_INFO, st.leader_id == 0 ? "no leader" : "leader is %016llx (term %llu)",
          (unsigned long long)st.leader_id, (unsigned long long)st.term);
     n->known_leader = st.leader_id;
     n->seen_leader |= st.leader_id != 0;
-    if (st.is_leader) {
+    if (st.leader_id == n->keys.node_id) {
         if (node_lead_start(n) != 0)
             mlog(&n->log, LOG_ERROR, "out of memory starting the leader's scheduler");
     } else {
@@ -226,6 +220,12 @@ static void on_cluster_tick(uv_timer_t *t)
     node_lead_tick(n);
     node_write_progress(n);
     node_work_dispatch(n);
+}
+
+void node_cluster_poll(struct node *n)
+{
+    if (n->cons != NULL && !n->stopping)
+        follow_leadership(n);
 }
 
 /* ---- consensus callbacks ------------------------------------------------------------ */

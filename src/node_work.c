@@ -264,11 +264,10 @@ void node_work_dispatch(struct node *n)
     struct work *w = n->work;
     if (w == NULL || n->pool == NULL || n->stopping)
         return;
-    struct consensus_status st;
-    consensus_status(n->cons, &st);
+    uint64_t applied = consensus_applied(n->cons);
     while (w->waiting != NULL && worker_pool_idle(n->pool) > 0) {
         struct taken *t = w->waiting;
-        if (st.applied_index < t->l.needs)
+        if (applied < t->l.needs)
             return; /* this replica lags: the lease waits for it */
         w->waiting = t->next;
         if (w->waiting == NULL)

@@ -330,6 +330,21 @@ void consensus_status(const struct consensus *c, struct consensus_status *out)
     }
 }
 
+uint64_t consensus_leader(const struct consensus *c)
+{
+    if (!c->started)
+        return 0;
+    raft_id leader;
+    const char *address;
+    raft_leader((struct raft *)&c->raft, &leader, &address);
+    return leader;
+}
+
+uint64_t consensus_applied(const struct consensus *c)
+{
+    return c->started ? raft_last_applied((struct raft *)&c->raft) : 0;
+}
+
 bool consensus_is_member(const struct consensus *c, uint64_t id)
 {
     return c->started && find_server(c, id) != NULL;

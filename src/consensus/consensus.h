@@ -21,8 +21,8 @@
 #include "queue.h"
 
 enum {
-    CONSENSUS_DEFAULT_ELECTION_MS = 500,   /* LAN: ~2-4 RTTs of a slow switch x many */
-    CONSENSUS_DEFAULT_HEARTBEAT_MS = 50,
+    CONSENSUS_DEFAULT_ELECTION_MS = 400,   /* see config.h */
+    CONSENSUS_DEFAULT_HEARTBEAT_MS = 40,
     CONSENSUS_MAX_MEMBERS = 256,
     CONSENSUS_MSG_FIRST = 16,              /* link message types 16..19 */
     CONSENSUS_MSG_LAST = 19,
@@ -110,6 +110,9 @@ int consensus_add_member(struct consensus *c, uint64_t id);
 int consensus_transfer(struct consensus *c, uint64_t to);
 
 void consensus_status(const struct consensus *c, struct consensus_status *out);
+/* The cheap part of the status, for every loop iteration: 0 when none. */
+uint64_t consensus_leader(const struct consensus *c);
+uint64_t consensus_applied(const struct consensus *c);
 bool consensus_is_member(const struct consensus *c, uint64_t id);
 
 /* Link events, routed here by the node. */
