@@ -16,12 +16,16 @@
 enum {
     RESULTS_PAGE = 4096,      /* numbers per results answer */
     RESULTS_PAGE_BIG = 64,    /* ... when regenerating each number is costly */
+    UNKNOWN_BATCH_WAIT_MS = 2000, /* replication lag a reader waits out */
+    UNKNOWN_BATCH_AHEAD = 64,     /* ... for ids this close to the next one */
     BIG_SEMIPRIME_BITS = 200,
 };
 
 struct results_waiter {
     struct control_conn *conn;
     uint64_t batch_id, from, max;
+    uint64_t unknown_until_ms;  /* a batch not (yet) here: wait for it until then */
+    bool wait;                  /* --wait: answer when there is progress to show */
     struct results_waiter *next;
 };
 
@@ -261,6 +265,8 @@ static bool waiter_ready(struct node *n, const struct results_waiter *w,
                          struct batch_info *info)
 {
     if (queue_batch_get(n->queue, w->batch_id, info) != 0)
+        return uv_now(&n->loop) >= w->unknown_until_ms;
+    if (!w->wait)
         return true;
     return info->state != BATCH_RUNNING || w->from >= info->total ||
            queue_done_prefix(n->queue, w->batch_id, w->from) > 0;
@@ -275,14 +281,21 @@ static void api_results(struct node *n, struct control_conn *c, json_t *req)
         control_reply_error(c, "batch, from and max must be non-negative integers");
         return;
     }
-    if (queue_batch_get(n->queue, id, &info) != 0) {
+    if (max == 0 || max > RESULTS_PAGE)
+        max = RESULTS_PAGE;
+    bool wait = json_is_true(json_object_get(req, "wait"));
+    struct results_waiter probe = {c, id, from, max, 0, wait, NULL};
+    bool here = queue_batch_get(n->queue, id, &info) == 0;
+    /* A batch id this replica has not reached yet may have just been
+     * submitted on another node: give replication a moment before "no". */
+    if (!here && id >= queue_next_batch_id(n->queue) && id < queue_next_batch_id(n->queue) +
+        UNKNOWN_BATCH_AHEAD)
+        probe.unknown_until_ms = uv_now(&n->loop) + UNKNOWN_BATCH_WAIT_MS;
+    else if (!here) {
         control_reply_error(c, "no batch %" PRIu64, id);
         return;
     }
-    if (max == 0 || max > RESULTS_PAGE)
-        max = RESULTS_PAGE;
-    struct results_waiter probe = {c, id, from, max, NULL};
-    if (!json_is_true(json_object_get(req, "wait")) || waiter_ready(n, &probe, &info)) {
+    if (here && waiter_ready(n, &probe, &info)) {
         control_reply(c, results_answer(n, &info, from, max));
         return;
     }

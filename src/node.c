@@ -203,6 +203,7 @@ int node_run(struct node_config *cfg)
         goto out;
     }
     start_handles(n);
+    uv_update_time(&n->loop);
     n->started_ms = uv_now(&n->loop);
     if (node_wants_ui(cfg))
         node_ui_start(n);

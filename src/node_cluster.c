@@ -220,6 +220,7 @@ static void on_cluster_tick(uv_timer_t *t)
     node_lead_tick(n);
     node_write_progress(n);
     node_work_dispatch(n);
+    api_wake_waiters(n); /* results waiters for a batch that never came */
 }
 
 void node_cluster_poll(struct node *n)
@@ -367,6 +368,9 @@ int node_cluster_start(struct node *n)
         if (consensus_start(n->cons) != 0)
             return -1;
     } else {
+        /* The loop's clock is as old as the loop: deriving the key (Argon2id,
+         * ~0.5 s or much more on a loaded machine) came since. */
+        uv_update_time(&n->loop);
         n->organize_at_ms = uv_now(&n->loop) + ORGANIZE_WINDOW_MS +
                             (n->cfg->no_mdns ? 0 : MDNS_EXTRA_MS);
     }

@@ -10,14 +10,23 @@
 
 enum {
     READ_CHUNK = 64 * 1024,
+    /* Frames sent during one loop iteration go out in one write: a busy
+     * mesh sends many small frames (leases, results, raft traffic) and a
+     * syscall each was most of a node's kernel time. Bigger frames (or a
+     * full cork) are written as they come. */
+    CORK_BYTES = 128 * 1024,
     /* Before the handshake completes a peer is unauthenticated: it gets a
      * buffer just big enough for the largest handshake message. */
     HANDSHAKE_BUF = 256,
 };
 
+struct link_write;
+
 struct peer_link {
     uv_tcp_t tcp;
     uv_timer_t timer;
+    uv_idle_t flush;            /* runs while the cork holds frames */
+    struct link_write *cork;    /* sealed frames not yet handed to libuv */
     uv_connect_t connect_req;
     struct link_config cfg;
     int open_handles;
@@ -40,7 +49,7 @@ struct peer_link {
 struct link_write {
     uv_write_t req;
     struct peer_link *link;
-    size_t len;
+    size_t len, cap;
     uint8_t data[];
 };
 
@@ -82,8 +91,15 @@ void link_close(struct peer_link *l, const char *reason)
     l->closing = true;
     l->close_reason = reason;
     hs_wipe(&l->hs);
+    if (l->cork != NULL) { /* never written: nothing will come back for it */
+        l->backlog -= l->cork->len;
+        budget_sub(l, l->cork->cap);
+        free(l->cork);
+        l->cork = NULL;
+    }
     uv_close((uv_handle_t *)&l->tcp, on_handle_closed);
     uv_close((uv_handle_t *)&l->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&l->flush, on_handle_closed);
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -91,7 +107,7 @@ static void on_written(uv_write_t *req, int status)
     struct link_write *w = (struct link_write *)req;
     struct peer_link *l = w->link;
     l->backlog -= w->len;
-    budget_sub(l, w->len);
+    budget_sub(l, w->cap);
     l->last_drain_ms = uv_now(l->cfg.loop);
     free(w);
     if (status < 0 && status != UV_ECANCELED)
@@ -104,10 +120,12 @@ static struct link_write *write_new(struct peer_link *l, size_t len)
     struct link_write *w = malloc(sizeof *w + len);
     if (w != NULL) {
         w->link = l;
-        w->len = len;
+        w->len = w->cap = len;
     }
     return w;
 }
+
+static int write_queued(struct peer_link *l, struct link_write *w, uv_buf_t *buf);
 
 static int write_submit(struct peer_link *l, struct link_write *w)
 {
@@ -115,15 +133,90 @@ static int write_submit(struct peer_link *l, struct link_write *w)
     if (l->backlog == 0)
         l->last_drain_ms = uv_now(l->cfg.loop);  /* the stall clock starts */
     l->backlog += w->len;
-    budget_add(l, w->len);
-    int rc = uv_write(&w->req, (uv_stream_t *)&l->tcp, &buf, 1, on_written);
+    budget_add(l, w->cap);
+    return write_queued(l, w, &buf);
+}
+
+/* Hands a write whose bytes are already counted in the backlog to libuv. */
+static int write_queued(struct peer_link *l, struct link_write *w, uv_buf_t *buf)
+{
+    int rc = uv_write(&w->req, (uv_stream_t *)&l->tcp, buf, 1, on_written);
     if (rc < 0) {
         l->backlog -= w->len;
-        budget_sub(l, w->len);
+        budget_sub(l, w->cap);
         free(w);
         link_close(l, uv_strerror(rc));
     }
     return rc;
+}
+
+static int cork_flush(struct peer_link *l)
+{
+    struct link_write *w = l->cork;
+    if (w == NULL)
+        return 0;
+    l->cork = NULL;
+    uv_idle_stop(&l->flush);
+    uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)w->len);
+    return write_queued(l, w, &buf);
+}
+
+static void on_flush(uv_idle_t *h)
+{
+    cork_flush(h->data);
+}
+
+/* Room for `wire` more bytes in the cork: grown (doubling, up to
+ * CORK_BYTES) rather than allocated whole, since the global link budget
+ * counts what is allocated and most iterations send a frame or two. */
+static int cork_reserve(struct peer_link *l, size_t wire)
+{
+    struct link_write *w = l->cork;
+    size_t have = w ? w->len : 0, cap = w ? w->cap : 0;
+    if (cap - have >= wire)
+        return 0;
+    if (have + wire > CORK_BYTES) {
+        if (cork_flush(l) != 0)
+            return UV_ENOTCONN;
+        return cork_reserve(l, wire);
+    }
+    size_t grown = cap ? cap : 4096;
+    while (grown < have + wire)
+        grown *= 2;
+    if (grown > CORK_BYTES)
+        grown = CORK_BYTES;
+    struct link_write *nw = realloc(w, sizeof *nw + grown);
+    if (nw == NULL)
+        return UV_ENOMEM;
+    if (w == NULL) {
+        nw->link = l;
+        nw->len = 0;
+        uv_idle_start(&l->flush, on_flush);
+    }
+    budget_add(l, grown - cap);
+    nw->cap = grown;
+    l->cork = nw;
+    return 0;
+}
+
+/* Seals a frame into the cork; the idle handle writes it out before the
+ * loop next waits for I/O. */
+static int cork_frame(struct peer_link *l, uint8_t type, const void *data, size_t len,
+                      size_t wire)
+{
+    int rc = cork_reserve(l, wire);
+    if (rc != 0)
+        return rc;
+    rc = frame_seal(&l->tx, type, data, len, l->cork->data + l->cork->len);
+    if (rc != FRAME_OK) {
+        link_close(l, frame_strerror(rc));
+        return UV_ENOTCONN;
+    }
+    if (l->backlog == 0)
+        l->last_drain_ms = uv_now(l->cfg.loop);
+    l->cork->len += wire;
+    l->backlog += wire;
+    return 0;
 }
 
 static int write_raw(struct peer_link *l, const uint8_t *data, size_t len)
@@ -146,6 +239,10 @@ int link_send(struct peer_link *l, uint8_t type, const void *data, size_t len)
     size_t wire = frame_wire_size(len);
     if (l->backlog + wire > l->cfg.max_backlog || !budget_allows(l, wire))
         return UV_ENOBUFS;
+    if (wire <= CORK_BYTES / 4)
+        return cork_frame(l, type, data, len, wire);
+    if (cork_flush(l) != 0)  /* keep frames in order */
+        return UV_ENOTCONN;
     struct link_write *w = write_new(l, wire);
     if (w == NULL)
         return UV_ENOMEM;
@@ -341,9 +438,11 @@ static struct peer_link *link_new(const struct link_config *cfg)
         return NULL;
     }
     uv_timer_init(cfg->loop, &l->timer);
+    uv_idle_init(cfg->loop, &l->flush);
     l->tcp.data = l;
     l->timer.data = l;
-    l->open_handles = 2;
+    l->flush.data = l;
+    l->open_handles = 3;
     uv_timer_start(&l->timer, on_timeout, cfg->handshake_timeout_ms, 0);
     return l;
 }
