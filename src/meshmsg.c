@@ -118,8 +118,8 @@ int msg_lease_decode(struct msg_lease *m, const uint8_t *p, size_t len)
     m->hi = qreader_varint(&r);
     m->needs = qreader_varint(&r);
     uint64_t crashes = qreader_varint(&r);
-    m->crashes = crashes > UINT32_MAX ? UINT32_MAX : (uint32_t)crashes;
-    return qreader_done(&r) && m->lo < m->hi ? 0 : -1;
+    m->crashes = (uint32_t)crashes;
+    return qreader_done(&r) && m->lo < m->hi && crashes <= UINT32_MAX ? 0 : -1;
 }
 
 int msg_results_encode(const struct msg_results *m, uint8_t **buf, size_t *len)
@@ -189,6 +189,6 @@ int msg_lease_end_decode(struct msg_lease_end *m, const uint8_t *p, size_t len)
     m->why = qreader_u8(&r);
     uint64_t crashes = qreader_varint(&r);
     m->ms = qreader_varint(&r);
-    m->crashes = crashes > UINT32_MAX ? UINT32_MAX : (uint32_t)crashes;
-    return qreader_done(&r) ? 0 : -1;
+    m->crashes = (uint32_t)crashes;
+    return qreader_done(&r) && crashes <= UINT32_MAX ? 0 : -1;
 }
