@@ -70,6 +70,8 @@ struct consensus {
     uint64_t change_id;
     struct raft_transfer transfer;
     bool transferring;
+    struct raft_barrier nudge;
+    bool nudging, nudge_again;
     void (*on_closed)(void *ud);
 };
 
@@ -129,6 +131,37 @@ static void on_check(uv_check_t *h)
 
 /* ---- proposals ------------------------------------------------------------- */
 
+static void nudge_followers(struct consensus *c);
+
+static void on_nudged(struct raft_barrier *req, int status)
+{
+    struct consensus *c = req->data;
+    (void)status;
+    c->nudging = false;
+    if (c->nudge_again && !c->closing) {
+        c->nudge_again = false;
+        nudge_followers(c);
+    }
+}
+
+/* Followers learn the commit index from the leader's next AppendEntries,
+ * which an idle leader sends only at the next heartbeat: a write then
+ * waits up to a heartbeat before its submitter's replica (or a reader
+ * elsewhere) sees it. When the pipeline runs dry, a barrier entry carries
+ * the new commit index to every follower at once. */
+static void nudge_followers(struct consensus *c)
+{
+    if (c->nudging) {
+        c->nudge_again = true;
+        return;
+    }
+    if (c->closing || raft_state(&c->raft) != RAFT_LEADER)
+        return;
+    c->nudge.data = c;
+    if (raft_barrier(&c->raft, &c->nudge, on_nudged) == 0)
+        c->nudging = true;
+}
+
 static void on_apply_done(struct raft_apply *req, int status, void *result)
 {
     struct proposal *p = req->data;
@@ -152,6 +185,8 @@ static void on_apply_done(struct raft_apply *req, int status, void *result)
     }
     defer(c, d);
     free(p);
+    if (status == 0 && c->in_flight == 0)
+        nudge_followers(c);
 }
 
 int consensus_propose(struct consensus *c, const struct qcmd *cmd, consensus_done_cb done,

@@ -21,8 +21,8 @@
 #include "queue.h"
 
 enum {
-    CONSENSUS_DEFAULT_ELECTION_MS = 400,   /* see config.h */
-    CONSENSUS_DEFAULT_HEARTBEAT_MS = 40,
+    CONSENSUS_DEFAULT_ELECTION_MS = 300,   /* see config.h */
+    CONSENSUS_DEFAULT_HEARTBEAT_MS = 30,
     CONSENSUS_MAX_MEMBERS = 256,
     CONSENSUS_MSG_FIRST = 16,              /* link message types 16..19 */
     CONSENSUS_MSG_LAST = 19,

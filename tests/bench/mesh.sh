@@ -105,32 +105,7 @@ printf '%-40s %8.1f ms (min %.1f, max %.1f)\n' "classic 999 batch, end to end" \
     "$(awk -v m="$med" 'BEGIN{print m*1000}')" "$(awk -v m="$lo" 'BEGIN{print m*1000}')" \
     "$(awk -v m="$hi" 'BEGIN{print m*1000}')"
 
-# Failover: a batch that runs for a while; the leader is SIGKILLed; the
-# clock runs until a survivor sees a new leader, then until its replica
-# shows a result committed after that (under the new leader).
-b=$("$mesh" --data-dir "$work/n$follower" submit --semiprimes 64 --count 200000 --seed 1)
-sleep 1
-lead=$(wait_leader)
-old=$(st "$lead" | field 'd["id"]')
-survivor=$(( (lead + 1) % 3 ))
-leader_and_done() {
-    st "$survivor" | field "d['leader'], [x['done'] for x in d['batches'] if x['id']==$b][0]" |
-        tr -d "(),'"
-}
-t0=$(date +%s%N)
-kill -9 "${pids[lead]}"
-wait "${pids[lead]}" 2>/dev/null || true
-pids[lead]=
-while :; do
-    read -r l d < <(leader_and_done)
-    [ -n "$l" ] && [ "$l" != "$old" ] && [ "$l" != "None" ] && break
-done
-t1=$(date +%s%N)
-before=$d
-while :; do
-    read -r l d < <(leader_and_done)
-    [ "$d" != "$before" ] && break
-done
-t2=$(date +%s%N)
-printf '%-40s %8d ms (new leader seen after %d ms)\n' "leader SIGKILL -> next committed result" \
-    "$(( (t2 - t0) / 1000000 ))" "$(( (t1 - t0) / 1000000 ))"
+# Failover (its own mesh): tests/bench/failover.py.
+cleanup
+trap - EXIT
+python3 "$top/tests/bench/failover.py" "$mesh" "$runs"
