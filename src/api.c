@@ -224,10 +224,55 @@ static void api_submit(struct node *n, struct control_conn *c, json_t *req)
  * stops at its first pending number (results stream in order as they
  * come); a cancelled one skips the numbers it will never have. *next is
  * where the following page starts. */
-static json_t *results_page(struct node *n, const struct batch_info *info,
-                            uint64_t from, uint64_t max, uint64_t *next)
+/* The results answer is written as text, not built from jansson objects:
+ * it is the one answer that carries millions of items, and every string in
+ * it is digits, lowercase letters, spaces and colons (qresult_text_valid,
+ * batch_number), which JSON needs no escaping for. */
+struct textbuf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+
+static void tb_put(struct textbuf *t, const char *s, size_t n)
 {
-    json_t *arr = json_array();
+    if (t->failed)
+        return;
+    if (t->cap - t->len < n + 2) { /* + the line end control_reply_text adds */
+        size_t cap = t->cap ? t->cap * 2 : 65536;
+        while (cap - t->len < n + 2)
+            cap *= 2;
+        char *np = realloc(t->p, cap);
+        if (np == NULL) {
+            t->failed = true;
+            return;
+        }
+        t->p = np;
+        t->cap = cap;
+    }
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+}
+
+static void tb_str(struct textbuf *t, const char *s)
+{
+    tb_put(t, s, strlen(s));
+}
+
+static void tb_u64(struct textbuf *t, const char *key, uint64_t v)
+{
+    char b[64];
+    int n = snprintf(b, sizeof b, ",\"%s\":%" PRIu64, key, v);
+    tb_put(t, b, (size_t)n);
+}
+
+/* Up to max results from index `from`, in input order. A running batch
+ * stops at its first pending number (results stream in order as they
+ * come); a cancelled one skips the numbers it will never have. Returns
+ * where the following page starts. */
+static uint64_t results_items(struct node *n, const struct batch_info *info, uint64_t from,
+                              uint64_t max, struct textbuf *t)
+{
     if (info->spec->kind == BATCH_SEMIPRIMES && info->spec->bits > BIG_SEMIPRIME_BITS &&
         max > RESULTS_PAGE_BIG)
         max = RESULTS_PAGE_BIG;
@@ -240,23 +285,39 @@ static json_t *results_page(struct node *n, const struct batch_info *info,
             continue;
         if (r == NULL || batch_number(info->spec, i, num, sizeof num) != 0)
             break;
-        json_array_append_new(arr, json_pack("{s:s, s:s}", "n", num, "r", r));
+        tb_str(t, got ? ",{\"n\":\"" : "{\"n\":\"");
+        tb_str(t, num);
+        tb_str(t, "\",\"r\":\"");
+        tb_str(t, r);
+        tb_str(t, "\"}");
         got++;
     }
-    *next = i;
-    return arr;
+    return i;
 }
 
-static json_t *results_answer(struct node *n, const struct batch_info *info,
-                              uint64_t from, uint64_t max)
+static void reply_results(struct node *n, struct control_conn *c,
+                          const struct batch_info *info, uint64_t from, uint64_t max)
 {
-    uint64_t next;
-    json_t *page = results_page(n, info, from, max, &next);
-    return json_pack("{s:b, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
-                     "batch", (json_int_t)info->id, "state", state_name(info->state),
-                     "total", (json_int_t)info->total, "done", (json_int_t)info->done,
-                     "unfactored", (json_int_t)info->unfactored, "from", (json_int_t)from,
-                     "next", (json_int_t)next, "results", page);
+    struct textbuf t = {0};
+    tb_str(&t, "{\"ok\":true,\"state\":\"");
+    tb_str(&t, state_name(info->state));
+    tb_str(&t, "\"");
+    tb_u64(&t, "batch", info->id);
+    tb_u64(&t, "total", info->total);
+    tb_u64(&t, "done", info->done);
+    tb_u64(&t, "unfactored", info->unfactored);
+    tb_u64(&t, "from", from);
+    tb_str(&t, ",\"results\":[");
+    uint64_t next = results_items(n, info, from, max, &t);
+    tb_str(&t, "]");
+    tb_u64(&t, "next", next);
+    tb_str(&t, "}");
+    if (t.failed) {
+        free(t.p);
+        control_reply_error(c, "out of memory");
+        return;
+    }
+    control_reply_text(c, t.p, t.len);
 }
 
 /* A waiter can be answered when a result is ready at its position, or when
@@ -296,7 +357,7 @@ static void api_results(struct node *n, struct control_conn *c, json_t *req)
         return;
     }
     if (here && waiter_ready(n, &probe, &info)) {
-        control_reply(c, results_answer(n, &info, from, max));
+        reply_results(n, c, &info, from, max);
         return;
     }
     struct results_waiter *w = malloc(sizeof *w);
@@ -332,7 +393,7 @@ void api_wake_waiters(struct node *n)
         struct batch_info info;
         ready = w->next;
         if (queue_batch_get(n->queue, w->batch_id, &info) == 0)
-            control_reply(w->conn, results_answer(n, &info, w->from, w->max));
+            reply_results(n, w->conn, &info, w->from, w->max);
         else
             control_reply_error(w->conn, "no batch %" PRIu64, w->batch_id);
         free(w);

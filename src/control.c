@@ -86,6 +86,8 @@ static void close_conn(struct control_conn *c)
     uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
 }
 
+static void send_line(struct control_conn *c, char *text, size_t n);
+
 static void send_json(struct control_conn *c, json_t *resp)
 {
     /* json_pack returns NULL on bad input (e.g. invalid UTF-8): the client
@@ -94,22 +96,11 @@ static void send_json(struct control_conn *c, json_t *resp)
         resp = json_pack("{s:b, s:s}", "ok", 0, "error", "internal error building the answer");
     char *text = json_dumps(resp, JSON_COMPACT);
     json_decref(resp);
-    struct write_req *wr = malloc(sizeof *wr);
-    if (text == NULL || wr == NULL) {
-        free(text);
-        free(wr);
+    if (text == NULL) {
         close_conn(c);
         return;
     }
-    size_t n = strlen(text);
-    text[n] = '\n'; /* json_dumps' NUL becomes the line end */
-    wr->data = text;
-    uv_buf_t buf = uv_buf_init(text, (unsigned)(n + 1));
-    if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written) != 0) {
-        free(text);
-        free(wr);
-        close_conn(c);
-    }
+    send_line(c, text, strlen(text)); /* json_dumps' NUL becomes the line end */
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -181,6 +172,36 @@ static void process_lines(struct control_conn *c)
             return;
         handle_first_line(c, nl);
     }
+}
+
+static void send_line(struct control_conn *c, char *text, size_t n)
+{
+    struct write_req *wr = malloc(sizeof *wr);
+    if (wr == NULL) {
+        free(text);
+        close_conn(c);
+        return;
+    }
+    text[n] = '\n';
+    wr->data = text;
+    uv_buf_t buf = uv_buf_init(text, (unsigned)(n + 1));
+    if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written) != 0) {
+        free(text);
+        free(wr);
+        close_conn(c);
+    }
+}
+
+void control_reply_text(struct control_conn *c, char *json, size_t len)
+{
+    if (c->closing) {
+        free(json);
+        return;
+    }
+    c->pending = false;
+    send_line(c, json, len);
+    if (!c->dispatching)
+        process_lines(c);
 }
 
 void control_reply(struct control_conn *c, json_t *resp)

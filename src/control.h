@@ -35,6 +35,9 @@ int control_start(struct control **out, const struct control_config *cfg,
 
 /* Sends resp (reference stolen) and resumes reading the connection. */
 void control_reply(struct control_conn *c, json_t *resp);
+/* The same with an answer already serialised: json (malloc'd, taken over,
+ * one spare byte past len for the line end) is one JSON object. */
+void control_reply_text(struct control_conn *c, char *json, size_t len);
 
 /* Convenience: {"ok": false, "error": msg}. */
 void control_reply_error(struct control_conn *c, const char *fmt, ...)

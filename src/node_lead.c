@@ -21,7 +21,9 @@
 #include "net.h"
 
 enum {
-    LEASE_PREFETCH = 1,
+    LEASE_PREFETCH = 1,             /* leases beyond one per worker ... */
+    SMALL_LEASE_NUMBERS = 256,      /* ... and, while leases are this small, */
+    SMALL_LEASE_DEPTH = 8,          /* up to this many per worker */
     MAX_IN_FLIGHT = 4,
     ENTRY_BUDGET = 900 * 1024,      /* result bytes per COMPLETE entry (< 1 MiB) */
     LEASE_GRACE_MS = 10000,         /* silence past the number budget: requeue */
@@ -38,15 +40,19 @@ struct lease {
 
 struct pending_result {
     uint64_t batch, index;
-    char *text;
+    size_t off, len;            /* its NUL-terminated text in lead.text */
 };
 
 struct lead {
     struct sched *sched;
     struct lease *leases;
     uint64_t next_lease;
+    /* Results gathered for the next COMPLETE entries, texts packed in one
+     * arena (no malloc per number on the leader's hot path). */
     struct pending_result *pending;
     size_t n_pending, cap_pending;
+    char *text;
+    size_t text_len, text_cap;
 };
 
 static uint64_t now_ms(const struct node *n)
@@ -72,9 +78,8 @@ int node_lead_start(struct node *n)
 
 static void free_pending(struct lead *l)
 {
-    for (size_t i = 0; i < l->n_pending; i++)
-        free(l->pending[i].text);
     l->n_pending = 0;
+    l->text_len = 0;
 }
 
 void node_lead_stop(struct node *n)
@@ -89,6 +94,7 @@ void node_lead_stop(struct node *n)
     }
     free_pending(l);
     free(l->pending);
+    free(l->text);
     sched_free(l->sched);
     free(l);
     n->lead = NULL;
@@ -201,11 +207,33 @@ static bool grant_one(struct node *n, uint64_t node)
     return true;
 }
 
-static void fill_node(struct node *n, uint64_t node, unsigned workers)
+/* Numbers in the leases a node holds. */
+static uint64_t numbers_of(const struct node *n, uint64_t node_id)
+{
+    uint64_t count = 0;
+    for (const struct lease *x = n->lead->leases; x != NULL; x = x->next)
+        if (x->node == node_id)
+            count += x->job.hi - x->job.lo;
+    return count;
+}
+
+/* One lease per worker plus one keeps a node busy while the next lease
+ * travels. When leases are tiny (trivial numbers, or a user's small
+ * --chunk) a round trip per lease would leave workers idle, so a node may
+ * then hold several per worker, up to SMALL_LEASE_NUMBERS numbers each. */
+static bool wants_more(const struct node *n, uint64_t node, unsigned workers)
 {
     size_t held = node_lead_leases_of(n, node);
-    while (held < workers + LEASE_PREFETCH && grant_one(n, node))
-        held++;
+    if (held < workers + LEASE_PREFETCH)
+        return true;
+    return held < (size_t)workers * SMALL_LEASE_DEPTH &&
+           numbers_of(n, node) < (uint64_t)workers * SMALL_LEASE_NUMBERS;
+}
+
+static void fill_node(struct node *n, uint64_t node, unsigned workers)
+{
+    while (wants_more(n, node, workers) && grant_one(n, node))
+        ;
 }
 
 static bool node_takes_work(const struct node *n, uint64_t id, bool draining)
@@ -279,6 +307,33 @@ void node_lead_on_peer_down(struct node *n, uint64_t peer)
     node_lead_dispatch(n);
 }
 
+static bool reserve(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (*cap >= need)
+        return true;
+    size_t c = *cap ? *cap : 1024;
+    while (c < need)
+        c *= 2;
+    void *np = realloc(*p, c * elem);
+    if (np == NULL)
+        return false;
+    *p = np;
+    *cap = c;
+    return true;
+}
+
+static bool add_pending(struct lead *l, uint64_t batch, const struct msg_result *r)
+{
+    if (!reserve((void **)&l->pending, &l->cap_pending, l->n_pending + 1, sizeof *l->pending) ||
+        !reserve((void **)&l->text, &l->text_cap, l->text_len + r->len + 1, 1))
+        return false;
+    memcpy(l->text + l->text_len, r->text, r->len);
+    l->text[l->text_len + r->len] = '\0';
+    l->pending[l->n_pending++] = (struct pending_result){batch, r->index, l->text_len, r->len};
+    l->text_len += r->len + 1;
+    return true;
+}
+
 void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
                           const struct msg_result *items, size_t count)
 {
@@ -291,18 +346,8 @@ void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
     for (size_t i = 0; i < count; i++) {
         if (queue_is_done(n->queue, batch, items[i].index))
             continue;
-        if (l->n_pending == l->cap_pending) {
-            size_t cap = l->cap_pending ? l->cap_pending * 2 : 1024;
-            struct pending_result *p = realloc(l->pending, cap * sizeof *p);
-            if (p == NULL)
-                return; /* the sender still holds them */
-            l->pending = p;
-            l->cap_pending = cap;
-        }
-        char *text = strndup(items[i].text, items[i].len);
-        if (text == NULL)
-            return;
-        l->pending[l->n_pending++] = (struct pending_result){batch, items[i].index, text};
+        if (!add_pending(l, batch, &items[i]))
+            return; /* out of memory: the sender still holds them */
     }
 }
 
@@ -341,7 +386,9 @@ static void on_committed(void *ud, int rc, uint64_t index, uint64_t batch_id, co
 }
 
 /* One COMPLETE entry of batch `batch` from the pending results, up to
- * ENTRY_BUDGET bytes; the rest stays pending. */
+ * ENTRY_BUDGET bytes; the rest stays pending (its texts slide down the
+ * arena, in order). The command borrows the arena's texts: only its
+ * results array is freed here, never through qcmd_free. */
 static void propose_batch(struct node *n, uint64_t batch)
 {
     struct lead *l = n->lead;
@@ -349,22 +396,37 @@ static void propose_batch(struct node *n, uint64_t batch)
     cmd.results = malloc(l->n_pending * sizeof *cmd.results);
     if (cmd.results == NULL)
         return;
-    size_t kept = 0, bytes = 0;
-    for (size_t i = 0; i < l->n_pending; i++) {
+    size_t bytes = 0;
+    bool *taken = calloc(l->n_pending, sizeof *taken);
+    for (size_t i = 0; taken != NULL && i < l->n_pending; i++) {
         struct pending_result *p = &l->pending[i];
-        size_t cost = strlen(p->text) + 12;
+        size_t cost = p->len + 12;
         if (p->batch == batch && bytes + cost <= ENTRY_BUDGET) {
-            cmd.results[cmd.n_results++] = (struct qresult){p->index, p->text};
+            cmd.results[cmd.n_results++] = (struct qresult){p->index, l->text + p->off};
             bytes += cost;
-        } else {
-            l->pending[kept++] = *p;
+            taken[i] = true;
         }
     }
-    l->n_pending = kept;
     char err[256];
-    if (consensus_propose(n->cons, &cmd, on_committed, n, err, sizeof err) != 0)
+    if (taken != NULL &&
+        consensus_propose(n->cons, &cmd, on_committed, n, err, sizeof err) != 0)
         mlog(&n->log, LOG_DEBUG, "results not proposed: %s", err); /* senders resend */
-    qcmd_free(&cmd);
+    free(cmd.results);
+    size_t kept = 0, text_len = 0;
+    for (size_t i = 0; taken != NULL && i < l->n_pending; i++) {
+        struct pending_result p = l->pending[i];
+        if (taken[i])
+            continue;
+        memmove(l->text + text_len, l->text + p.off, p.len + 1);
+        p.off = text_len;
+        text_len += p.len + 1;
+        l->pending[kept++] = p;
+    }
+    if (taken != NULL) {
+        l->n_pending = kept;
+        l->text_len = text_len;
+    }
+    free(taken);
 }
 
 void node_lead_flush(struct node *n)

@@ -23,16 +23,20 @@ struct taken {                  /* a lease waiting for a worker */
 };
 
 struct boxed {                  /* a result not yet seen committed */
-    uint64_t batch, index, lease;
-    char *text;
+    uint64_t batch, index;
+    size_t off, len;            /* its text in work.text */
     bool sent;
 };
 
 struct work {
     struct taken *waiting, **tail;
+    /* The outbox: results in production order, their texts packed in one
+     * arena (a malloc per number was a tenth of a busy node's time). */
     struct boxed *box;
     size_t n_box, cap_box;
-    size_t unsent;
+    size_t unsent, first_unsent;
+    char *text;
+    size_t text_len, text_cap;
     struct {                    /* job id (lease id) -> its leader */
         uint64_t job, leader;
     } running[256];
@@ -57,9 +61,8 @@ void node_work_free(struct node *n)
         w->waiting = t->next;
         free(t);
     }
-    for (size_t i = 0; i < w->n_box; i++)
-        free(w->box[i].text);
     free(w->box);
+    free(w->text);
     free(w);
     n->work = NULL;
 }
@@ -71,23 +74,39 @@ size_t node_work_outbox(const struct node *n)
 
 /* ---- results -------------------------------------------------------------- */
 
-static void outbox_add(struct node *n, uint64_t lease, uint64_t batch, uint64_t index,
-                       const char *text)
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (*cap >= need)
+        return true;
+    size_t c = *cap ? *cap : 256;
+    while (c < need)
+        c *= 2;
+    void *np = realloc(*p, c * elem);
+    if (np == NULL)
+        return false;
+    *p = np;
+    *cap = c;
+    return true;
+}
+
+static void outbox_add(struct node *n, uint64_t batch, uint64_t index, const char *text)
 {
     struct work *w = n->work;
-    if (w->n_box == w->cap_box) {
-        size_t cap = w->cap_box ? w->cap_box * 2 : 256;
-        struct boxed *b = realloc(w->box, cap * sizeof *b);
-        if (b == NULL)
-            return; /* not kept: the index stays pending and is leased again */
-        w->box = b;
-        w->cap_box = cap;
-    }
-    char *copy = strdup(text);
-    if (copy == NULL)
+    size_t len = strlen(text);
+    /* Not kept when out of memory: the index stays pending and is leased again. */
+    if (!grow((void **)&w->box, &w->cap_box, w->n_box + 1, sizeof *w->box) ||
+        !grow((void **)&w->text, &w->text_cap, w->text_len + len, 1))
         return;
-    w->box[w->n_box++] = (struct boxed){batch, index, lease, copy, false};
+    memcpy(w->text + w->text_len, text, len);
+    w->box[w->n_box++] = (struct boxed){batch, index, w->text_len, len, false};
+    w->text_len += len;
     w->unsent++;
+}
+
+static void advance_first_unsent(struct work *w)
+{
+    while (w->first_unsent < w->n_box && w->box[w->first_unsent].sent)
+        w->first_unsent++;
 }
 
 /* Sends the unsent results of one batch (up to OUTBOX_SEND_MAX). */
@@ -97,11 +116,12 @@ static void send_batch_results(struct node *n, uint64_t leader, uint64_t batch)
     struct msg_result *items = malloc(OUTBOX_SEND_MAX * sizeof *items);
     size_t *which = malloc(OUTBOX_SEND_MAX * sizeof *which);
     size_t count = 0;
-    for (size_t i = 0; items && which && i < w->n_box && count < OUTBOX_SEND_MAX; i++) {
+    for (size_t i = w->first_unsent; items && which && i < w->n_box && count < OUTBOX_SEND_MAX;
+         i++) {
         struct boxed *b = &w->box[i];
         if (b->sent || b->batch != batch)
             continue;
-        items[count] = (struct msg_result){b->index, b->text, strlen(b->text)};
+        items[count] = (struct msg_result){b->index, w->text + b->off, b->len};
         which[count++] = i;
     }
     int rc = 0;
@@ -121,6 +141,7 @@ static void send_batch_results(struct node *n, uint64_t leader, uint64_t batch)
         w->box[which[k]].sent = true;
         w->unsent--;
     }
+    advance_first_unsent(w);
     free(items);
     free(which);
 }
@@ -133,13 +154,12 @@ void node_work_flush(struct node *n)
     uint64_t leader = node_leader_id(n);
     if (w == NULL || w->unsent == 0 || leader == 0)
         return;
-    for (size_t i = 0; i < w->n_box && w->unsent > 0; i++)
-        if (!w->box[i].sent) {
-            size_t before = w->unsent;
-            send_batch_results(n, leader, w->box[i].batch);
-            if (w->unsent == before)
-                return; /* the link refuses: try next iteration */
-        }
+    while (w->unsent > 0 && w->first_unsent < w->n_box) {
+        size_t before = w->unsent;
+        send_batch_results(n, leader, w->box[w->first_unsent].batch);
+        if (w->unsent == before)
+            return; /* the link refuses: try next iteration */
+    }
 }
 
 void node_work_on_leader_change(struct node *n)
@@ -152,6 +172,7 @@ void node_work_on_leader_change(struct node *n)
             w->box[i].sent = false;
             w->unsent++;
         }
+    w->first_unsent = 0;
     /* Leases of the old leader: the new one re-leases what is not done. */
     for (struct taken **pp = &w->waiting; *pp != NULL;) {
         struct taken *t = *pp;
@@ -167,27 +188,33 @@ void node_work_on_leader_change(struct node *n)
         w->tail = &(*w->tail)->next;
 }
 
-/* A COMPLETE (or CANCEL) was applied: results now committed leave the box. */
+/* A COMPLETE (or CANCEL) was applied: results now committed leave the box.
+ * Kept texts slide down the arena in order, so it never fragments. */
 void node_work_on_applied(struct node *n, uint64_t batch_id)
 {
     struct work *w = n->work;
-    if (w == NULL)
+    if (w == NULL || w->n_box == 0)
         return;
     struct batch_info info;
     bool running = queue_batch_get(n->queue, batch_id, &info) == 0 &&
                    info.state == BATCH_RUNNING;
-    size_t kept = 0;
+    size_t kept = 0, text_len = 0;
     for (size_t i = 0; i < w->n_box; i++) {
-        struct boxed *b = &w->box[i];
-        if (b->batch == batch_id && (!running || queue_is_done(n->queue, b->batch, b->index))) {
-            if (!b->sent)
+        struct boxed b = w->box[i];
+        if (b.batch == batch_id && (!running || queue_is_done(n->queue, b.batch, b.index))) {
+            if (!b.sent)
                 w->unsent--;
-            free(b->text);
             continue;
         }
-        w->box[kept++] = *b;
+        memmove(w->text + text_len, w->text + b.off, b.len);
+        b.off = text_len;
+        text_len += b.len;
+        w->box[kept++] = b;
     }
     w->n_box = kept;
+    w->text_len = text_len;
+    w->first_unsent = 0;
+    advance_first_unsent(w);
 }
 
 /* ---- leases ----------------------------------------------------------------- */
@@ -298,7 +325,7 @@ static void on_result(void *ud, const struct worker_result *r)
     struct node *n = ud;
     n->stats.done++;
     n->stats.unfactored += r->unfactored;
-    outbox_add(n, 0, r->batch_id, r->index, r->text);
+    outbox_add(n, r->batch_id, r->index, r->text);
 }
 
 /* The kernel could not finish `index` (it hung, or killed its worker twice):
@@ -310,7 +337,7 @@ static void give_up_on(struct node *n, uint64_t batch_id, uint64_t index)
         return;
     snprintf(text, sizeof text, "unfactored:%s", num);
     n->stats.unfactored++;
-    outbox_add(n, 0, batch_id, index, text);
+    outbox_add(n, batch_id, index, text);
 }
 
 static void on_job_end(void *ud, const struct sched_job *job, uint64_t next,
