@@ -26,6 +26,7 @@ struct results_waiter {
     uint64_t batch_id, from, max;
     uint64_t unknown_until_ms;  /* a batch not (yet) here: wait for it until then */
     bool wait;                  /* --wait: answer when there is progress to show */
+    bool lines;                 /* the page as one string of lines */
     struct results_waiter *next;
 };
 
@@ -271,7 +272,7 @@ static void tb_u64(struct textbuf *t, const char *key, uint64_t v)
  * come); a cancelled one skips the numbers it will never have. Returns
  * where the following page starts. */
 static uint64_t results_items(struct node *n, const struct batch_info *info, uint64_t from,
-                              uint64_t max, struct textbuf *t)
+                              uint64_t max, bool lines, struct textbuf *t)
 {
     if (info->spec->kind == BATCH_SEMIPRIMES && info->spec->bits > BIG_SEMIPRIME_BITS &&
         max > RESULTS_PAGE_BIG)
@@ -285,18 +286,28 @@ static uint64_t results_items(struct node *n, const struct batch_info *info, uin
             continue;
         if (r == NULL || batch_number(info->spec, i, num, sizeof num) != 0)
             break;
-        tb_str(t, got ? ",{\"n\":\"" : "{\"n\":\"");
-        tb_str(t, num);
-        tb_str(t, "\",\"r\":\"");
-        tb_str(t, r);
-        tb_str(t, "\"}");
+        if (lines) { /* coreutils factor's line, in one JSON string */
+            tb_str(t, num);
+            tb_str(t, r[0] ? ": " : ":");
+            tb_str(t, r);
+            tb_str(t, "\\n");
+        } else {
+            tb_str(t, got ? ",{\"n\":\"" : "{\"n\":\"");
+            tb_str(t, num);
+            tb_str(t, "\",\"r\":\"");
+            tb_str(t, r);
+            tb_str(t, "\"}");
+        }
         got++;
     }
     return i;
 }
 
+/* lines: the items as one string of "N: factors" lines (what the CLI
+ * prints; an array of objects costs the client a parse per number). */
 static void reply_results(struct node *n, struct control_conn *c,
-                          const struct batch_info *info, uint64_t from, uint64_t max)
+                          const struct batch_info *info, uint64_t from, uint64_t max,
+                          bool lines)
 {
     struct textbuf t = {0};
     tb_str(&t, "{\"ok\":true,\"state\":\"");
@@ -307,9 +318,9 @@ static void reply_results(struct node *n, struct control_conn *c,
     tb_u64(&t, "done", info->done);
     tb_u64(&t, "unfactored", info->unfactored);
     tb_u64(&t, "from", from);
-    tb_str(&t, ",\"results\":[");
-    uint64_t next = results_items(n, info, from, max, &t);
-    tb_str(&t, "]");
+    tb_str(&t, lines ? ",\"lines\":\"" : ",\"results\":[");
+    uint64_t next = results_items(n, info, from, max, lines, &t);
+    tb_str(&t, lines ? "\"" : "]");
     tb_u64(&t, "next", next);
     tb_str(&t, "}");
     if (t.failed) {
@@ -345,7 +356,8 @@ static void api_results(struct node *n, struct control_conn *c, json_t *req)
     if (max == 0 || max > RESULTS_PAGE)
         max = RESULTS_PAGE;
     bool wait = json_is_true(json_object_get(req, "wait"));
-    struct results_waiter probe = {c, id, from, max, 0, wait, NULL};
+    bool lines = json_is_true(json_object_get(req, "lines"));
+    struct results_waiter probe = {c, id, from, max, 0, wait, lines, NULL};
     bool here = queue_batch_get(n->queue, id, &info) == 0;
     /* A batch id this replica has not reached yet may have just been
      * submitted on another node: give replication a moment before "no". */
@@ -357,7 +369,7 @@ static void api_results(struct node *n, struct control_conn *c, json_t *req)
         return;
     }
     if (here && waiter_ready(n, &probe, &info)) {
-        reply_results(n, c, &info, from, max);
+        reply_results(n, c, &info, from, max, lines);
         return;
     }
     struct results_waiter *w = malloc(sizeof *w);
@@ -393,7 +405,7 @@ void api_wake_waiters(struct node *n)
         struct batch_info info;
         ready = w->next;
         if (queue_batch_get(n->queue, w->batch_id, &info) == 0)
-            reply_results(n, w->conn, &info, w->from, w->max);
+            reply_results(n, w->conn, &info, w->from, w->max, w->lines);
         else
             control_reply_error(w->conn, "no batch %" PRIu64, w->batch_id);
         free(w);

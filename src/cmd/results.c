@@ -28,42 +28,56 @@ static const struct option results_options[] = {
     {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 };
 
-static void print_json_line(const char *n, const char *r)
+/* One "N: p1 p2 [unfactored:C]" line as a JSON Lines object. Numbers and
+ * factors are digits only, so no escaping is needed. */
+static void print_json_line(const char *line, size_t len)
 {
-    json_t *factors = json_array();
-    json_t *obj = json_pack("{s:s, s:o}", "n", n, "factors", factors);
-    char *copy = strdup(r), *save = NULL;
-    for (char *tok = copy ? strtok_r(copy, " ", &save) : NULL; tok != NULL;
-         tok = strtok_r(NULL, " ", &save)) {
-        if (strncmp(tok, "unfactored:", 11) == 0)
-            json_object_set_new(obj, "unfactored", json_string(tok + 11));
-        else
-            json_array_append_new(factors, json_string(tok));
+    const char *colon = memchr(line, ':', len);
+    if (colon == NULL)
+        return;
+    printf("{\"n\":\"%.*s\",\"factors\":[", (int)(colon - line), line);
+    const char *p = colon + 1, *end = line + len, *unfactored = NULL;
+    size_t unf_len = 0;
+    int first = 1;
+    while (p < end) {
+        while (p < end && *p == ' ')
+            p++;
+        const char *tok = p;
+        while (p < end && *p != ' ')
+            p++;
+        if (p == tok)
+            break;
+        if ((size_t)(p - tok) > 11 && memcmp(tok, "unfactored:", 11) == 0) {
+            unfactored = tok + 11;
+            unf_len = (size_t)(p - tok) - 11;
+            continue;
+        }
+        printf(first ? "\"%.*s\"" : ",\"%.*s\"", (int)(p - tok), tok);
+        first = 0;
     }
-    free(copy);
-    char *line = json_dumps(obj, JSON_COMPACT);
-    if (line != NULL)
-        puts(line);
-    free(line);
-    json_decref(obj);
+    if (unfactored != NULL)
+        printf("],\"unfactored\":\"%.*s\"}\n", (int)unf_len, unfactored);
+    else
+        fputs("]}\n", stdout);
 }
 
-static void print_page(json_t *results, int as_json)
+static size_t print_lines(const char *lines, size_t len, int as_json)
 {
-    size_t i;
-    json_t *item;
-    json_array_foreach(results, i, item) {
-        const char *n = json_string_value(json_object_get(item, "n"));
-        const char *r = json_string_value(json_object_get(item, "r"));
-        if (n == NULL || r == NULL)
-            continue;
-        if (as_json)
-            print_json_line(n, r);
-        else if (r[0] == '\0')
-            printf("%s:\n", n);
-        else
-            printf("%s: %s\n", n, r);
+    size_t count = 0;
+    if (!as_json) {
+        fwrite(lines, 1, len, stdout);
+        for (size_t i = 0; i < len; i++)
+            count += lines[i] == '\n';
+        return count;
     }
+    for (const char *p = lines, *end = lines + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        print_json_line(p, n);
+        count++;
+        p += n + 1;
+    }
+    return count;
 }
 
 /* Pages through the results; returns an exit code. */
@@ -72,17 +86,18 @@ static int stream_results(struct ctl_client *cl, json_int_t batch, int wait, int
     json_int_t from = 0;
     for (;;) {
         int node_error;
-        json_t *resp = ctl_call(cl, json_pack("{s:s, s:I, s:I, s:b}", "cmd", "results",
-                                              "batch", batch, "from", from, "wait", wait),
+        json_t *resp = ctl_call(cl, json_pack("{s:s, s:I, s:I, s:b, s:b}", "cmd", "results",
+                                              "batch", batch, "from", from, "wait", wait,
+                                              "lines", 1),
                                 &node_error);
         if (resp == NULL)
             return node_error ? EXIT_FAIL : EXIT_NO_NODE;
-        json_t *results = json_object_get(resp, "results");
-        size_t got = json_array_size(results);
+        json_t *lines = json_object_get(resp, "lines");
+        size_t got = print_lines(json_string_value(lines) ? json_string_value(lines) : "",
+                                 json_string_length(lines), as_json);
         json_int_t total = json_integer_value(json_object_get(resp, "total"));
         const char *state = json_string_value(json_object_get(resp, "state"));
         int running = state != NULL && strcmp(state, "running") == 0;
-        print_page(results, as_json);
         json_int_t next = json_integer_value(json_object_get(resp, "next"));
         json_decref(resp);
         from = next > from ? next : from + (json_int_t)got;
