@@ -44,6 +44,8 @@ struct qcmd {
     char name[QUEUE_NAME_MAX];  /* SUBMIT: optional label, NUL-terminated,
                                    no control characters */
     struct qresult *results;    /* COMPLETE: many per command (malloc'd) */
+    char *result_texts;         /* COMPLETE from qcmd_decode: every text lives
+                                   here (one block, not a malloc per number) */
     size_t n_results;
     uint64_t node_id;           /* DRAIN: the node (a Raft id, never 0) */
     bool drained;               /* DRAIN: true drains, false undrains */

@@ -181,9 +181,10 @@ enum { QCMD_VERSION = 1 };
 void qcmd_free(struct qcmd *c)
 {
     batch_spec_free(&c->spec);
-    for (size_t i = 0; c->results != NULL && i < c->n_results; i++)
+    for (size_t i = 0; c->results != NULL && c->result_texts == NULL && i < c->n_results; i++)
         free(c->results[i].text);
     free(c->results);
+    free(c->result_texts);
     free(c->part);
     memset(c, 0, sizeof *c);
 }
@@ -326,8 +327,11 @@ static int decode_complete(struct qreader *in, struct qcmd *c)
     if (in->failed || n > qreader_remaining(in) / 2)
         return -1;
     c->results = calloc(n ? n : 1, sizeof *c->results);
-    if (c->results == NULL)
+    /* Texts are at most the bytes left, plus a NUL each. */
+    c->result_texts = malloc(qreader_remaining(in) + n + 1);
+    if (c->results == NULL || c->result_texts == NULL)
         return -1;
+    size_t used = 0;
     for (c->n_results = 0; c->n_results < n; c->n_results++) {
         struct qresult *r = &c->results[c->n_results];
         r->index = qreader_varint(in);
@@ -335,9 +339,10 @@ static int decode_complete(struct qreader *in, struct qcmd *c)
         const char *text = (const char *)qreader_str(in, QRESULT_MAX_TEXT, &len);
         if (text == NULL || !qresult_text_valid(text, len))
             return -1;
-        r->text = strndup(text, len);
-        if (r->text == NULL)
-            return -1;
+        r->text = c->result_texts + used;
+        memcpy(r->text, text, len);
+        r->text[len] = '\0';
+        used += len + 1;
     }
     return 0;
 }
