@@ -286,8 +286,29 @@ static void test_outcome(void)
     queue_free(q);
 }
 
+/* The eight-bytes-at-a-time check agrees with the rule byte by byte: every
+ * byte value at every position of texts of every length up to 24. */
+static void test_result_text_charset(void)
+{
+    char text[24];
+    for (size_t len = 1; len <= sizeof text; len++) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (int b = 0; b < 256; b++) {
+                memset(text, '7', len);
+                text[pos] = (char)b;
+                bool want = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || b == ':' ||
+                            b == ' ';
+                CHECK(qresult_text_valid(text, len) == want);
+            }
+        }
+    }
+    CHECK(qresult_text_valid("", 0));
+    CHECK(qresult_text_valid("3 5 unfactored:1234567890123", 27));
+}
+
 int main(void)
 {
+    test_result_text_charset();
     test_submit_assigns_ids();
     test_submit_rejects_invalid();
     test_complete_until_done();
