@@ -24,7 +24,7 @@ enum {
     LEASE_PREFETCH = 1,             /* leases beyond one per worker ... */
     SMALL_LEASE_NUMBERS = 256,      /* ... and, while leases are this small, */
     SMALL_LEASE_DEPTH = 8,          /* up to this many per worker */
-    MAX_IN_FLIGHT = 4,
+    MAX_IN_FLIGHT = 2,
     ENTRY_BUDGET = 900 * 1024,      /* result bytes per COMPLETE entry (< 1 MiB) */
     LEASE_GRACE_MS = 10000,         /* silence past the number budget: requeue */
 };

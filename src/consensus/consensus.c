@@ -22,7 +22,7 @@
 
 enum {
     OUTCOME_RING = 1024,        /* applied outcomes kept for proposal callbacks */
-    SNAPSHOT_THRESHOLD = 4096,  /* entries between snapshots */
+    SNAPSHOT_THRESHOLD = 16384, /* entries between snapshots (each encodes the whole queue) */
     SNAPSHOT_TRAILING = 1024,   /* entries kept after one (cheap catch-up) */
     CONNECT_RETRY_MS = 100,
 };

@@ -97,8 +97,14 @@ report() { # report LABEL UNIT COUNT ARGS...
         printf "%-40s %8.0f %s  (median %.3f s, %.3f-%.3f)\n", l, c/m, u, m, lo, hi }'
 }
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 echo "3-node loopback mesh, 1 worker each, $runs runs each"
+lead_ticks=$(cpu_ticks "${pids[lead]}")
 report "trivial 1..1000000, chunks of 43" "numbers/s" 1000000 --start 1 --count 1000000 --chunk 43
+lead_ticks=$(( $(cpu_ticks "${pids[lead]}") - lead_ticks ))
+awk -v t="$lead_ticks" -v hz="$(getconf CLK_TCK)" -v n=$((runs * 1000000)) 'BEGIN {
+    printf "%-40s %8.2f us (leader process CPU, its own worker not included)\n",
+    "leader CPU per committed result", t / hz / n * 1e6 }'
 report "30000 one-number jobs" "jobs/s" 30000 --start 1 --count 30000 --chunk 1
 read -r med lo hi n < <(median --start 999999999999 --step 2 --count 999 --chunk 43)
 printf '%-40s %8.1f ms (min %.1f, max %.1f)\n' "classic 999 batch, end to end" \
