@@ -3,9 +3,11 @@
 # (encrypted links, Raft replication, 1 worker per node), on the path users
 # take: `mesh submit` on a follower, then `mesh results --wait` on another
 # node until every line is printed. Median (min-max) of RUNS runs each:
-#   trivial numbers 1..1,000,000, chunks of 43   (Python managers: 98k/s)
-#   30,000 one-number jobs (chunks of 1)          (Python managers: 6.1k/s)
+#   trivial numbers 1..1,000,000, chunks of 43
+#   30,000 one-number jobs (chunks of 1)
 #   the classic batch: 999 odd numbers from 999999999999, chunks of 43
+# Each against the Python managers job server of shared/seed, run here in the
+# same benchmark with as many worker processes (3): tests/bench/managers_ref.py.
 # Then the failover figure: SIGKILL the leader in the middle of a batch and
 # time until the next result is committed (seen in a survivor's status).
 # Every node is stopped by its PID and its data dir removed on exit.
@@ -88,28 +90,37 @@ median() { # median RUNS ARGS... : prints "median min max" in seconds and the li
     printf '%s\n' "${times[@]}" | sort -n | awk -v n="$n" '
         {t[NR]=$1} END {printf "%.4f %.4f %.4f %d\n", t[int((NR+1)/2)]/1e6, t[1]/1e6, t[NR]/1e6, n}'
 }
-report() { # report LABEL UNIT COUNT ARGS...
-    local label=$1 unit=$2 count=$3 m
-    shift 3
-    read -r med lo hi n < <(median "$@")
+ref_runs=${REF_RUNS:-3}
+reference() { # reference START COUNT STEP CHUNK: median seconds of the Python job server
+    local r
+    for r in $(seq "$ref_runs"); do
+        python3 "$top/tests/bench/managers_ref.py" "$1" "$2" "$3" "$4" 3
+    done | sort -n | awk '{t[NR]=$1} END {print t[int((NR+1)/2)]}'
+}
+report() { # report LABEL UNIT START COUNT STEP CHUNK
+    local label=$1 unit=$2 start=$3 count=$4 step=$5 chunk=$6 ref
+    read -r med lo hi n < <(median --start "$start" --count "$count" --step "$step" --chunk "$chunk")
     [ "$n" = "$count" ] || { echo "$label: got $n lines, want $count" >&2; exit 1; }
-    awk -v l="$label" -v u="$unit" -v c="$count" -v m="$med" -v lo="$lo" -v hi="$hi" 'BEGIN {
-        printf "%-40s %8.0f %s  (median %.3f s, %.3f-%.3f)\n", l, c/m, u, m, lo, hi }'
+    ref=$(reference "$start" "$count" "$step" "$chunk")
+    awk -v l="$label" -v u="$unit" -v c="$count" -v m="$med" -v lo="$lo" -v hi="$hi" -v r="$ref" '
+        BEGIN { printf "%-36s %8.0f %s (median %.3f s, %.3f-%.3f); Python job server %.0f %s: %.1fx\n",
+                       l, c/m, u, m, lo, hi, c/r, u, r/m }'
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 echo "3-node loopback mesh, 1 worker each, $runs runs each"
 lead_ticks=$(cpu_ticks "${pids[lead]}")
-report "trivial 1..1000000, chunks of 43" "numbers/s" 1000000 --start 1 --count 1000000 --chunk 43
+report "trivial 1..1000000, chunks of 43" "numbers/s" 1 1000000 1 43
 lead_ticks=$(( $(cpu_ticks "${pids[lead]}") - lead_ticks ))
 awk -v t="$lead_ticks" -v hz="$(getconf CLK_TCK)" -v n=$((runs * 1000000)) 'BEGIN {
     printf "%-40s %8.2f us (leader process CPU, its own worker not included)\n",
     "leader CPU per committed result", t / hz / n * 1e6 }'
-report "30000 one-number jobs" "jobs/s" 30000 --start 1 --count 30000 --chunk 1
+report "30000 one-number jobs" "jobs/s" 1 30000 1 1
 read -r med lo hi n < <(median --start 999999999999 --step 2 --count 999 --chunk 43)
-printf '%-40s %8.1f ms (min %.1f, max %.1f)\n' "classic 999 batch, end to end" \
-    "$(awk -v m="$med" 'BEGIN{print m*1000}')" "$(awk -v m="$lo" 'BEGIN{print m*1000}')" \
-    "$(awk -v m="$hi" 'BEGIN{print m*1000}')"
+ref=$(reference 999999999999 999 2 43)
+awk -v m="$med" -v lo="$lo" -v hi="$hi" -v r="$ref" 'BEGIN {
+    printf "%-36s %8.1f ms (min %.1f, max %.1f); Python job server %.0f ms: %.0fx\n",
+    "classic 999 batch, end to end", m*1000, lo*1000, hi*1000, r*1000, r/m }'
 
 # Failover (its own mesh): tests/bench/failover.py.
 cleanup
