@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "node.h"
 #include "consensus.h"
 #include "net.h"
@@ -307,25 +308,10 @@ void node_lead_on_peer_down(struct node *n, uint64_t peer)
     node_lead_dispatch(n);
 }
 
-static bool reserve(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (*cap >= need)
-        return true;
-    size_t c = *cap ? *cap : 1024;
-    while (c < need)
-        c *= 2;
-    void *np = realloc(*p, c * elem);
-    if (np == NULL)
-        return false;
-    *p = np;
-    *cap = c;
-    return true;
-}
-
 static bool add_pending(struct lead *l, uint64_t batch, const struct msg_result *r)
 {
-    if (!reserve((void **)&l->pending, &l->cap_pending, l->n_pending + 1, sizeof *l->pending) ||
-        !reserve((void **)&l->text, &l->text_cap, l->text_len + r->len + 1, 1))
+    if (!grow_array((void **)&l->pending, &l->cap_pending, l->n_pending + 1, sizeof *l->pending) ||
+        !grow_array((void **)&l->text, &l->text_cap, l->text_len + r->len + 1, 1))
         return false;
     memcpy(l->text + l->text_len, r->text, r->len);
     l->text[l->text_len + r->len] = '\0';

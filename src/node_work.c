@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "node.h"
 #include "consensus.h"
 #include "numtext.h"
@@ -74,28 +75,13 @@ size_t node_work_outbox(const struct node *n)
 
 /* ---- results -------------------------------------------------------------- */
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (*cap >= need)
-        return true;
-    size_t c = *cap ? *cap : 256;
-    while (c < need)
-        c *= 2;
-    void *np = realloc(*p, c * elem);
-    if (np == NULL)
-        return false;
-    *p = np;
-    *cap = c;
-    return true;
-}
-
 static void outbox_add(struct node *n, uint64_t batch, uint64_t index, const char *text)
 {
     struct work *w = n->work;
     size_t len = strlen(text);
     /* Not kept when out of memory: the index stays pending and is leased again. */
-    if (!grow((void **)&w->box, &w->cap_box, w->n_box + 1, sizeof *w->box) ||
-        !grow((void **)&w->text, &w->text_cap, w->text_len + len, 1))
+    if (!grow_array((void **)&w->box, &w->cap_box, w->n_box + 1, sizeof *w->box) ||
+        !grow_array((void **)&w->text, &w->text_cap, w->text_len + len, 1))
         return;
     memcpy(w->text + w->text_len, text, len);
     w->box[w->n_box++] = (struct boxed){batch, index, w->text_len, len, false};
