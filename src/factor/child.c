@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "child.h"
 
@@ -75,10 +77,57 @@ char *factor_child_format_answer(uint64_t id, enum factor_status status,
     return line;
 }
 
+/* Answers are buffered and written when the child is about to wait for
+ * more requests, or FLUSH_MS after the oldest unwritten one: the node sees
+ * a slow number's answer at once, while trivial numbers (microseconds
+ * each) go out a window at a time instead of a write(2) per number. */
+enum { OUT_CAP = 64 * 1024, FLUSH_MS = 5 };
+
+struct outbuf {
+    char data[OUT_CAP];
+    size_t len;
+    uint64_t oldest_ms;
+};
+
+static struct outbuf out; /* one per process: the child is its own program */
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void flush_out(void)
+{
+    size_t at = 0;
+    while (at < out.len) {
+        ssize_t n = write(STDOUT_FILENO, out.data + at, out.len - at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            exit(1); /* the node is gone */
+        at += (size_t)n;
+    }
+    out.len = 0;
+}
+
 static void emit(const char *line)
 {
-    fputs(line, stdout);
-    fflush(stdout); /* the node waits for each answer as it comes */
+    size_t len = strlen(line);
+    if (out.len + len > OUT_CAP)
+        flush_out();
+    if (len > OUT_CAP) { /* a huge answer (1024-bit numbers): as it is */
+        fputs(line, stdout);
+        fflush(stdout);
+        return;
+    }
+    if (out.len == 0)
+        out.oldest_ms = now_ms();
+    memcpy(out.data + out.len, line, len);
+    out.len += len;
+    if (now_ms() - out.oldest_ms >= FLUSH_MS)
+        flush_out();
 }
 
 static void answer_request(struct factor_ctx *ctx, char *line, size_t len,
@@ -125,6 +174,40 @@ static int parse_options(int argc, char **argv, uint64_t *budget_ms)
     return 0;
 }
 
+/* Reads requests with read(2) into its own buffer (not stdio: it must know
+ * when no request is waiting, to write the answers before blocking). */
+static void serve(struct factor_ctx *ctx, uint64_t budget_ms)
+{
+    static char in[2 * MAX_REQUEST_LINE];
+    size_t len = 0;
+    for (;;) {
+        char *nl;
+        size_t start = 0;
+        while ((nl = memchr(in + start, '\n', len - start)) != NULL) {
+            size_t n = (size_t)(nl - (in + start));
+            if (n > 0)
+                answer_request(ctx, in + start, n, budget_ms);
+            start += n + 1;
+        }
+        memmove(in, in + start, len - start);
+        len -= start;
+        if (len == sizeof in) { /* no line end in sight: refuse the line */
+            answer_request(ctx, in, sizeof in - 1 + MAX_REQUEST_LINE, budget_ms);
+            len = 0;
+        }
+        flush_out(); /* about to wait for requests: the node gets every answer */
+        ssize_t got = read(STDIN_FILENO, in + len, sizeof in - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            if (len > 0) /* a last line without its line end */
+                answer_request(ctx, in, len, budget_ms);
+            return;
+        }
+        len += (size_t)got;
+    }
+}
+
 int factor_child_main(int argc, char **argv)
 {
     /* Die with the node: an orphaned worker would factor for nobody. */
@@ -137,18 +220,8 @@ int factor_child_main(int argc, char **argv)
         fprintf(stderr, "mesh __worker: cannot initialise the kernel\n");
         return 1;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t got;
-    while ((got = getline(&line, &cap, stdin)) >= 0) {
-        size_t len = (size_t)got;
-        if (len > 0 && line[len - 1] == '\n')
-            len--;
-        if (len == 0)
-            continue;
-        answer_request(&ctx, line, len, budget_ms);
-    }
-    free(line);
+    serve(&ctx, budget_ms);
+    flush_out();
     factor_ctx_free(&ctx);
     return 0;
 }
