@@ -73,6 +73,27 @@ static void on_written(uv_write_t *req, int status)
     free(req);
 }
 
+/* "INDEX NUMBER\n" (snprintf per number was a visible cost with trivial
+ * numbers); dst has room for MESH_MAX_DIGITS + 32 bytes. */
+static size_t request_line(char *dst, uint64_t index, const char *num)
+{
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + index % 10);
+        index /= 10;
+    } while (index != 0);
+    size_t at = 0;
+    while (n > 0)
+        dst[at++] = digits[--n];
+    dst[at++] = ' ';
+    size_t len = strlen(num);
+    memcpy(dst + at, num, len);
+    at += len;
+    dst[at++] = '\n';
+    return at;
+}
+
 static void feed(struct worker *w)
 {
     if (!w->alive || !w->has_job || !w->feeding)
@@ -105,8 +126,7 @@ static void feed(struct worker *w)
             w->feeding = false;
             break;
         }
-        len += (size_t)snprintf(wr->data + len, per, "%llu %s\n",
-                                (unsigned long long)index, num);
+        len += request_line(wr->data + len, index, num);
     }
     if (len == 0) {
         free(wr);
@@ -154,7 +174,11 @@ static int canonical_text(char *rest, char *out, size_t outlen, bool *unfactored
 {
     *unfactored = false;
     if (strncmp(rest, "done", 4) == 0 && (rest[4] == '\0' || rest[4] == ' ')) {
-        snprintf(out, outlen, "%s", rest[4] ? rest + 5 : "");
+        const char *factors = rest[4] ? rest + 5 : "";
+        size_t len = strlen(factors);
+        if (len >= outlen)
+            return -1;
+        memcpy(out, factors, len + 1);
         return 0;
     }
     if (strncmp(rest, "partial ", 8) == 0) {
