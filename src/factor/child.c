@@ -144,6 +144,17 @@ static void answer_request(struct factor_ctx *ctx, char *line, size_t len,
         return;
     }
     line[len] = '\0'; /* the token ends the line */
+    /* Below 2^64 (the common case): no GMP, no malloc, no printf. A number
+     * whose check fails takes the general path, which reports it. */
+    uint64_t n, f[FACTOR_U64_FACTORS_MAX];
+    int count;
+    if (number[0] != '+' && factor_parse_u64(number, number_len, &n) &&
+        (count = factor_u64_checked(n, f)) >= 0) {
+        char answer_line[FACTOR_U64_LINE_MAX];
+        factor_format_u64_answer(answer_line, id, f, count);
+        emit(answer_line);
+        return;
+    }
     struct factor_result res;
     enum factor_status status = factor_decimal(ctx, number, budget_ms, &res);
     char *answer = factor_child_format_answer(id, status, &res);

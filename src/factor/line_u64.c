@@ -126,3 +126,18 @@ size_t factor_format_u64_line(char buf[FACTOR_U64_LINE_MAX], uint64_t n,
     *at++ = '\n';
     return (size_t)(at - buf);
 }
+
+size_t factor_format_u64_answer(char buf[FACTOR_U64_LINE_MAX], uint64_t id,
+                                const uint64_t *factors, int count)
+{
+    char *at = put_u64(buf, id);
+    memcpy(at, " done", 5);
+    at += 5;
+    for (int i = 0; i < count; i++) {
+        *at++ = ' ';
+        at = put_u64(at, factors[i]);
+    }
+    *at++ = '\n';
+    *at = '\0';
+    return (size_t)(at - buf);
+}
