@@ -363,6 +363,9 @@ int node_cluster_start(struct node *n)
     };
     if (n->peer_info == NULL || consensus_open(&n->cons, &cc) != 0)
         return -1;
+    /* Initialised before anything can fail: node_cluster_stop closes it. */
+    uv_timer_init(&n->loop, &n->cluster_timer);
+    n->cluster_timer.data = n;
     if (consensus_has_state(n->cons)) {
         mlog(&n->log, LOG_INFO, "rejoining the cluster recorded in %s", dir);
         if (consensus_start(n->cons) != 0)
@@ -374,8 +377,6 @@ int node_cluster_start(struct node *n)
         n->organize_at_ms = uv_now(&n->loop) + ORGANIZE_WINDOW_MS +
                             (n->cfg->no_mdns ? 0 : MDNS_EXTRA_MS);
     }
-    uv_timer_init(&n->loop, &n->cluster_timer);
-    n->cluster_timer.data = n;
     uv_timer_start(&n->cluster_timer, on_cluster_tick, CLUSTER_TICK_MS, CLUSTER_TICK_MS);
     return 0;
 }

@@ -485,16 +485,26 @@ int consensus_open(struct consensus **out, const struct consensus_config *cfg)
         free(c);
         return -1;
     }
-    int rc = fsm_init(&c->fsm, &fc) != 0 ? -1
-           : raft_uv_init(&c->io, cfg->loop, c->dir, &c->transport);
+    bool fsm_ok = fsm_init(&c->fsm, &fc) == 0;
+    int rc = fsm_ok ? raft_uv_init(&c->io, cfg->loop, c->dir, &c->transport) : -1;
+    bool io_ok = rc == 0;
     /* raft_uv 0.15 implements async_work (snapshots encoded off the loop,
      * fsm.h) but reports version 1; upstream bumped it in 0.17.1. */
     if (rc == 0 && c->io.version < 2)
         c->io.version = 2;
     if (rc != 0 || raft_init(&c->raft, &c->io, &c->fsm, cfg->self_id, address) != 0) {
-        mlog(cfg->log, LOG_ERROR, "cannot initialise raft in %s: %s", c->dir,
+        /* A damaged raft dir (or no memory): say what raft said and stop
+         * the node; raft_init undoes its own work when it fails. */
+        mlog(cfg->log, LOG_ERROR, "cannot open the raft state in %s: %s (move that "
+             "directory away to start this node afresh)", c->dir,
              c->io.errmsg[0] ? c->io.errmsg : "out of memory");
-        abort(); /* half-initialised raft cannot be unwound in 0.15: refuse loudly */
+        if (io_ok)
+            raft_uv_close(&c->io);
+        if (fsm_ok)
+            fsm_close(&c->fsm);
+        transport_abandon(&c->transport);
+        free(c);
+        return -1;
     }
     c->raft_inited = true;
     raft_uv_set_connect_retry_delay(&c->io, CONNECT_RETRY_MS);

@@ -473,6 +473,19 @@ int transport_init(struct raft_uv_transport *t, const struct transport_config *c
     return 0;
 }
 
+static void on_abandoned(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void transport_abandon(struct raft_uv_transport *t)
+{
+    struct transport *tr = t->impl;
+    t->impl = NULL;
+    if (tr != NULL)
+        uv_close((uv_handle_t *)&tr->pump, on_abandoned);
+}
+
 void transport_free(struct raft_uv_transport *t)
 {
     free(t->impl);

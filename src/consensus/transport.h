@@ -49,6 +49,8 @@ struct transport_config {
 int transport_init(struct raft_uv_transport *t, const struct transport_config *cfg);
 /* Frees what transport_init allocated; after raft_uv_close. */
 void transport_free(struct raft_uv_transport *t);
+/* For a transport raft never started: closes its timer, frees it later. */
+void transport_abandon(struct raft_uv_transport *t);
 
 /* A CHAN_* message arrived from an authenticated peer. */
 void transport_on_message(struct raft_uv_transport *t, uint64_t peer, uint8_t type,

@@ -5,6 +5,7 @@ Oracles: coreutils `factor` (the text format is byte-identical to it)."""
 import json
 import os
 import signal
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -432,6 +433,28 @@ class NodeTest(unittest.TestCase):
         self.assertIn("another node (pid %d)" % n.pid, r.stderr + n.log())
         self.assertIsNone(n.proc.poll())
         self.assertEqual(n.status()["nodes"][0]["self"], True)
+
+    def test_damaged_raft_state_refused_clearly(self):
+        # A data dir whose Raft metadata is garbage: a clear error naming the
+        # directory, exit 1, no crash; the dir is left as it was.
+        d = tempfile.mkdtemp(prefix="mesh-test-")
+        try:
+            raft = os.path.join(d, "raft")
+            os.makedirs(raft)
+            with open(os.path.join(raft, "member"), "w") as f:
+                f.write("member 0000000000000001 cluster 0000000000000001\n")
+            for name in ("metadata1", "metadata2"):
+                with open(os.path.join(raft, name), "wb") as f:
+                    f.write(b"\xab" * 100)
+            r = subprocess.run([MESH, "--authkey", "k", "--data-dir", d, "--headless",
+                                "--no-mdns", "--port", "0", "--workers", "1"],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("cannot open the raft state in %s" % raft, r.stderr)
+            with open(os.path.join(raft, "metadata1"), "rb") as f:
+                self.assertEqual(f.read(), b"\xab" * 100)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
 
     def test_sigterm_stops_node_and_workers(self):
         n = self.start()
