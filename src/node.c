@@ -113,9 +113,10 @@ static uint64_t budget_ms(double seconds)
 
 static int start_pool(struct node *n)
 {
+    n->number_budget_ms = budget_ms(n->cfg->number_timeout_s);
     struct worker_pool_config wc = {
         .loop = &n->loop, .log = &n->log, .count = n->cfg->workers,
-        .budget_ms = budget_ms(n->cfg->number_timeout_s),
+        .budget_ms = n->number_budget_ms,
         .stderr_fd = n->log_out != NULL ? fileno(n->log_out) : STDERR_FILENO,
     };
     node_work_pool_config(n, &wc);

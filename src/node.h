@@ -56,6 +56,7 @@ struct node {
     struct write_op *writes;    /* client writes waiting for the mesh */
     uint64_t next_write_req;
     struct worker_pool *pool;
+    uint64_t number_budget_ms;  /* per number (--number-timeout); 0 = none */
     struct control *control;
     struct net *net;            /* peer links */
     struct discovery *disc;     /* mDNS; NULL with --no-mdns */
@@ -161,6 +162,9 @@ unsigned node_ui_stop(struct node *n, void (*on_closed)(void *ud));
 
 /* node_view.c: the one view of the mesh (dashboard and status --json). */
 void node_snapshot(const struct node *n, struct ui_snapshot *s);
+/* Voters this node is linked to, itself included (what a quorum needs). */
+struct consensus_status;
+unsigned node_reachable_voters(const struct node *n, const struct consensus_status *st);
 /* "active", "draining" (workers still finishing) or "drained". */
 const char *node_state_name(const struct node *n);
 
@@ -172,8 +176,7 @@ unsigned node_links_stop(struct node *n, void (*on_closed)(void *ud));
 void node_links_status(const struct node *n, json_t *top);
 
 /* api.c: the control-socket request handlers. */
-/* "leader", "voter", "standby", "joining" or "worker" (not a member). */
-const char *node_role_of(const struct node *n, uint64_t id);
+
 void api_on_request(void *ud, struct control_conn *c, json_t *req);
 void api_on_conn_closed(void *ud, struct control_conn *c);
 /* Answers results waiters that can now make progress. */

@@ -120,17 +120,17 @@ size_t node_lead_leases_of(const struct node *n, uint64_t node_id)
 
 /* ---- handing out ----------------------------------------------------------- */
 
+/* A lease's holder must report within its number budget plus a grace;
+ * without a budget, a minute stands in for one. */
 static uint64_t budget_ms(const struct node *n)
 {
-    return n->cfg->number_timeout_s > 0 ? (uint64_t)(n->cfg->number_timeout_s * 1000) : 60000;
+    return n->number_budget_ms ? n->number_budget_ms : 60000;
 }
 
 static int send_lease(struct node *n, const struct lease *x)
 {
-    struct consensus_status st;
-    consensus_status(n->cons, &st);
-    struct msg_lease m = {x->id, x->job.batch_id, x->job.lo, x->job.hi, st.applied_index,
-                          x->job.crashes};
+    struct msg_lease m = {x->id, x->job.batch_id, x->job.lo, x->job.hi,
+                          consensus_applied(n->cons), x->job.crashes};
     if (x->node == n->keys.node_id) {
         node_work_on_lease(n, n->keys.node_id, &m);
         return 0;

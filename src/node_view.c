@@ -31,13 +31,6 @@ static const char *role_in(const struct consensus_status *st, uint64_t id)
     return "worker";
 }
 
-const char *node_role_of(const struct node *n, uint64_t id)
-{
-    struct consensus_status st;
-    consensus_status(n->cons, &st);
-    return role_in(&st, id);
-}
-
 static void view_self(const struct node *n, const struct consensus_status *st,
                       struct ui_node *u)
 {
@@ -111,7 +104,7 @@ static void view_batches(const struct node *n, struct ui_snapshot *s)
 }
 
 /* Voters this node can reach (itself included): what a quorum needs. */
-static unsigned reachable_voters(const struct node *n, const struct consensus_status *st)
+unsigned node_reachable_voters(const struct node *n, const struct consensus_status *st)
 {
     unsigned reachable = 0;
     for (size_t i = 0; i < st->n_members; i++) {
@@ -135,7 +128,7 @@ static void view_consensus(const struct node *n, struct ui_snapshot *s,
     s->commit_index = st->commit_index;
     s->applied_index = st->applied_index;
     s->voters = st->voters;
-    s->reachable = reachable_voters(n, st);
+    s->reachable = node_reachable_voters(n, st);
     s->quorum_ok = st->voters > 0 && s->reachable * 2 > st->voters && st->leader_id != 0;
 }
 

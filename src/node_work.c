@@ -38,9 +38,6 @@ struct work {
     size_t unsent, first_unsent;
     char *text;
     size_t text_len, text_cap;
-    struct {                    /* job id (lease id) -> its leader */
-        uint64_t job, leader;
-    } running[256];
 };
 
 int node_work_start(struct node *n)
@@ -221,26 +218,6 @@ void node_work_on_lease(struct node *n, uint64_t from, const struct msg_lease *l
     node_work_dispatch(n);
 }
 
-static void remember_job(struct work *w, uint64_t job, uint64_t leader)
-{
-    for (size_t i = 0; i < sizeof w->running / sizeof w->running[0]; i++)
-        if (w->running[i].job == 0 || w->running[i].job == job) {
-            w->running[i].job = job;
-            w->running[i].leader = leader;
-            return;
-        }
-}
-
-static uint64_t forget_job(struct work *w, uint64_t job)
-{
-    for (size_t i = 0; i < sizeof w->running / sizeof w->running[0]; i++)
-        if (w->running[i].job == job) {
-            w->running[i].job = 0;
-            return w->running[i].leader;
-        }
-    return 0;
-}
-
 static void end_lease(struct node *n, uint64_t leader, const struct msg_lease_end *e)
 {
     if (leader == 0)
@@ -268,7 +245,6 @@ static bool start_lease(struct node *n, const struct taken *t)
         return false;
     }
     struct sched_job job = {t->l.lease, t->l.batch, t->l.lo, t->l.hi, t->l.crashes};
-    remember_job(n->work, job.job_id, t->leader);
     return worker_pool_assign(n->pool, &job);
 }
 
@@ -330,7 +306,10 @@ static void on_job_end(void *ud, const struct sched_job *job, uint64_t next,
                        enum worker_end why)
 {
     struct node *n = ud;
-    uint64_t leader = forget_job(n->work, job->job_id);
+    /* To the leader now: one that granted the lease and lost leadership
+     * since has no use for it, and a new one ignores a lease it never
+     * granted (lease ids are per leadership). */
+    uint64_t leader = node_leader_id(n);
     struct msg_lease_end e = {job->job_id, next, (uint8_t)why, 0, 0};
     if (why == WORKER_JOB_TIMEOUT) {
         give_up_on(n, job->batch_id, next);

@@ -40,20 +40,6 @@ struct write_op {
     struct write_op *next;
 };
 
-/* Voters this node is linked to, itself included. */
-static unsigned reachable_voters(const struct node *n, const struct consensus_status *st)
-{
-    unsigned reachable = 0;
-    for (size_t i = 0; i < st->n_members; i++) {
-        const struct consensus_member *m = &st->members[i];
-        if (m->role != CONSENSUS_VOTER)
-            continue;
-        const struct net_peer *p = n->net ? net_peer_find(n->net, m->id) : NULL;
-        reachable += m->id == n->keys.node_id || (p != NULL && p->connected);
-    }
-    return reachable;
-}
-
 void node_quorum_text(const struct node *n, char *buf, size_t len)
 {
     struct consensus_status st;
@@ -62,7 +48,7 @@ void node_quorum_text(const struct node *n, char *buf, size_t len)
         snprintf(buf, len, "not in a cluster yet (organising: about %d s after start)", 3);
         return;
     }
-    unsigned reachable = reachable_voters(n, &st);
+    unsigned reachable = node_reachable_voters(n, &st);
     if (reachable * 2 > st.voters)
         snprintf(buf, len, "no leader: an election is under way (%u of %u voters reachable); "
                  "retry in a moment", reachable, st.voters);
@@ -109,7 +95,7 @@ static bool op_may_wait(const struct node *n)
     consensus_status(n->cons, &st);
     if (!n->seen_leader && uv_now((uv_loop_t *)&n->loop) - n->started_ms < WRITE_TIMEOUT_MS)
         return true;
-    return st.voters > 0 && reachable_voters(n, &st) * 2 > st.voters;
+    return st.voters > 0 && node_reachable_voters(n, &st) * 2 > st.voters;
 }
 
 /* Leader: propose and answer from the proposal callback. */
@@ -386,15 +372,15 @@ void node_write_on_reply(struct node *n, uint64_t peer, const uint8_t *data, siz
  * whose leader went away or that waited too long. */
 void node_write_progress(struct node *n)
 {
-    if (n->cons == NULL)
+    /* Runs on every applied entry: nothing to do (the common case) costs nothing. */
+    if (n->cons == NULL || n->writes == NULL)
         return;
-    struct consensus_status st;
-    consensus_status(n->cons, &st);
+    uint64_t leader = consensus_leader(n->cons), applied = consensus_applied(n->cons);
     uint64_t now = uv_now(&n->loop);
     for (struct write_op *op = n->writes; op != NULL;) {
         struct write_op *next = op->next;
         if (op->held != NULL) {
-            if (!organising(n) && st.leader_id != 0)
+            if (!organising(n) && leader != 0)
                 release_held(n, op);
             else if (now > op->deadline_ms) {
                 char text[128];
@@ -402,9 +388,9 @@ void node_write_progress(struct node *n)
                 finish(n, op, -1, text);
             }
         } else if (op->leader != n->keys.node_id) {
-            if (op->index != 0 && st.applied_index >= op->index)
+            if (op->index != 0 && applied >= op->index)
                 finish(n, op, 0, "");
-            else if (op->index == 0 && op->leader != st.leader_id)
+            else if (op->index == 0 && op->leader != leader)
                 finish(n, op, -1, "the leader changed before the write was committed; "
                                   "check `mesh status` and retry");
             else if (now > op->deadline_ms)
