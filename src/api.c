@@ -416,6 +416,7 @@ void api_on_conn_closed(void *ud, struct control_conn *c)
 {
     struct node *n = ud;
     node_write_forget(n, c);
+    node_members_forget(n, c);
     for (struct results_waiter **pp = &n->waiters; *pp != NULL;) {
         struct results_waiter *w = *pp;
         if (w->conn == c) {
@@ -552,12 +553,30 @@ static void api_undrain(struct node *n, struct control_conn *c, json_t *req)
     set_drain(n, c, req, false);
 }
 
+/* ---- leave, recover ------------------------------------------------------ */
+
+static void api_leave(struct node *n, struct control_conn *c, json_t *req)
+{
+    (void)req;
+    node_members_leave(n, c);
+}
+
+static void api_recover(struct node *n, struct control_conn *c, json_t *req)
+{
+    if (!json_is_true(json_object_get(req, "force"))) {
+        control_reply_error(c, "recover needs --force: it can lose committed entries");
+        return;
+    }
+    node_members_recover(n, c);
+}
+
 static const struct {
     const char *name;
     void (*handle)(struct node *n, struct control_conn *c, json_t *req);
 } api_table[] = {
     {"submit", api_submit},   {"results", api_results}, {"status", api_status},
     {"cancel", api_cancel},   {"drain", api_drain},     {"undrain", api_undrain},
+    {"leave", api_leave},     {"recover", api_recover},
 };
 
 void api_on_request(void *ud, struct control_conn *c, json_t *req)

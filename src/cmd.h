@@ -28,6 +28,8 @@ extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_cancel_entry;
 extern const struct cmd_entry cmd_drain_entry;
 extern const struct cmd_entry cmd_undrain_entry;
+extern const struct cmd_entry cmd_leave_entry;
+extern const struct cmd_entry cmd_recover_entry;
 extern const struct cmd_entry cmd_factor_entry;
 extern const struct cmd_entry cmd_keygen_entry;
 

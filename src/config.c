@@ -18,6 +18,10 @@ enum opt_id {
     OPT_HEADLESS, OPT_LOG_FILE, OPT_LOG_LEVEL, OPT_NUMBER_TIMEOUT, OPT_PORT,
     OPT_PEER, OPT_NO_MDNS, OPT_ELECTION_MS, OPT_HEARTBEAT_MS, OPT_VOTERS,
     OPT_REQUIRE_STRONG_KEY,
+    OPT_EXPECT,
+    OPT_VOTER_GRACE,
+    OPT_REMOVE_AFTER,
+    OPT_REJOIN,
 };
 
 static const struct option node_options[] = {
@@ -37,6 +41,10 @@ static const struct option node_options[] = {
     {"heartbeat", required_argument, NULL, OPT_HEARTBEAT_MS},
     {"voters", required_argument, NULL, OPT_VOTERS},
     {"require-strong-key", no_argument, NULL, OPT_REQUIRE_STRONG_KEY},
+    {"expect", required_argument, NULL, OPT_EXPECT},
+    {"voter-grace", required_argument, NULL, OPT_VOTER_GRACE},
+    {"remove-after", required_argument, NULL, OPT_REMOVE_AFTER},
+    {"rejoin", no_argument, NULL, OPT_REJOIN},
     {NULL, 0, NULL, 0},
 };
 
@@ -63,9 +71,15 @@ void node_config_usage(FILE *out)
         "  --no-mdns              no mDNS discovery\n"
         "  --require-strong-key   refuse to start with a weak (guessable) authkey\n"
         "  --voters N             Raft voters the mesh keeps: 1, 3 or 5 (default 3)\n"
+        "  --expect N             wait for N linked nodes before founding a mesh\n"
+        "  --voter-grace SECS     replace a voter unreachable this long (default %d)\n"
+        "  --remove-after SECS    remove a node gone this long (default %d)\n"
+        "  --rejoin               if this node was removed or its cluster is gone,\n"
+        "                         discard its raft state and join the mesh afresh\n"
         "  --election-timeout MS  Raft election timeout (default %d; LAN)\n"
         "  --heartbeat MS         Raft heartbeat (default %d; under half of the above)\n",
-        CONFIG_DEFAULT_PORT, CONFIG_DEFAULT_ELECTION_MS, CONFIG_DEFAULT_HEARTBEAT_MS);
+        CONFIG_DEFAULT_PORT, CONFIG_DEFAULT_VOTER_GRACE_S, CONFIG_DEFAULT_REMOVE_AFTER_S,
+        CONFIG_DEFAULT_ELECTION_MS, CONFIG_DEFAULT_HEARTBEAT_MS);
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -152,6 +166,8 @@ static void set_defaults(struct node_config *cfg)
     cfg->election_ms = CONFIG_DEFAULT_ELECTION_MS;
     cfg->heartbeat_ms = CONFIG_DEFAULT_HEARTBEAT_MS;
     cfg->voters = CONFIG_DEFAULT_VOTERS;
+    cfg->voter_grace_ms = CONFIG_DEFAULT_VOTER_GRACE_S * 1000ull;
+    cfg->remove_after_ms = CONFIG_DEFAULT_REMOVE_AFTER_S * 1000ull;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->workers = cpus > 0 ? (unsigned)cpus : 1;
     if (gethostname(cfg->name, sizeof cfg->name - 1) != 0 || cfg->name[0] == '\0')
@@ -241,6 +257,24 @@ static int apply_option(struct node_config *cfg, int opt, char *arg,
     case OPT_REQUIRE_STRONG_KEY:
         cfg->require_strong_key = true;
         return 0;
+    case OPT_EXPECT:
+        if (parse_uint(arg, 1024, &v) != 0 || v == 0)
+            break;
+        cfg->expect = (unsigned)v;
+        return 0;
+    case OPT_VOTER_GRACE:
+        if (parse_uint(arg, 86400, &v) != 0 || v == 0)
+            break;
+        cfg->voter_grace_ms = v * 1000ull;
+        return 0;
+    case OPT_REMOVE_AFTER:
+        if (parse_uint(arg, 86400 * 365, &v) != 0 || v == 0)
+            break;
+        cfg->remove_after_ms = v * 1000ull;
+        return 0;
+    case OPT_REJOIN:
+        cfg->rejoin = true;
+        return 0;
     default:
         snprintf(err, errlen, "unknown option (see mesh --help)");
         return -1;
@@ -279,6 +313,10 @@ static int finish_config(struct node_config *cfg, char *err, size_t errlen)
     }
     if (cfg->heartbeat_ms * 2 > cfg->election_ms) {
         snprintf(err, errlen, "--heartbeat must be under half of --election-timeout");
+        return -1;
+    }
+    if (cfg->remove_after_ms < cfg->voter_grace_ms) {
+        snprintf(err, errlen, "--remove-after must be at least --voter-grace");
         return -1;
     }
     if (check_key_strength(cfg, err, errlen) != 0)

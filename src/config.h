@@ -15,6 +15,7 @@
 enum {
     CONFIG_MAX_PEERS = 64, CONFIG_DEFAULT_PORT = 47110,
     CONFIG_DEFAULT_ELECTION_MS = 300, CONFIG_DEFAULT_HEARTBEAT_MS = 30, CONFIG_DEFAULT_VOTERS = 3,
+    CONFIG_DEFAULT_VOTER_GRACE_S = 10, CONFIG_DEFAULT_REMOVE_AFTER_S = 600,
 };
 #define CONFIG_DEFAULT_NUMBER_TIMEOUT_S 60.0
 
@@ -34,6 +35,10 @@ struct node_config {
     bool no_mdns;
     unsigned election_ms, heartbeat_ms;  /* Raft timing */
     unsigned voters;            /* voters the mesh keeps (1, 3, 5) */
+    unsigned expect;            /* nodes linked before the first bootstrap; 0: no wait */
+    uint64_t voter_grace_ms;    /* an unreachable voter is replaced after this */
+    uint64_t remove_after_ms;   /* a member gone this long leaves the configuration */
+    bool rejoin;                /* removed or cluster gone: discard raft state, join */
     bool require_strong_key;    /* refuse a weak authkey (exit 2) */
     bool authkey_weak;          /* estimate below AUTHKEY_STRONG_BITS */
 };

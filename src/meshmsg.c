@@ -192,3 +192,63 @@ int msg_lease_end_decode(struct msg_lease_end *m, const uint8_t *p, size_t len)
     m->crashes = (uint32_t)crashes;
     return qreader_done(&r) && crashes <= UINT32_MAX ? 0 : -1;
 }
+
+/* ---- peer exchange and membership ------------------------------------------ */
+
+int msg_peers_encode(const struct msg_peers *m, uint8_t **buf, size_t *len)
+{
+    struct qbuf b;
+    qbuf_init(&b);
+    qbuf_put_varint(&b, m->n);
+    for (size_t i = 0; i < m->n; i++) {
+        qbuf_put_bytes(&b, m->peers[i].key, sizeof m->peers[i].key);
+        qbuf_put_str(&b, m->peers[i].addr, strnlen(m->peers[i].addr, MESH_MSG_ADDR_MAX));
+    }
+    return qbuf_take(&b, buf, len);
+}
+
+static int read_peer(struct qreader *r, struct msg_peer *p)
+{
+    for (size_t k = 0; k < sizeof p->key; k++)
+        p->key[k] = qreader_u8(r);
+    size_t n;
+    const uint8_t *addr = qreader_str(r, MESH_MSG_ADDR_MAX, &n);
+    if (addr == NULL || n == 0 || !printable(addr, n))
+        return -1;
+    memcpy(p->addr, addr, n);
+    p->addr[n] = '\0';
+    return 0;
+}
+
+int msg_peers_decode(struct msg_peers *m, const uint8_t *p, size_t len)
+{
+    struct qreader r;
+    qreader_init(&r, p, len);
+    uint64_t n = qreader_varint(&r);
+    if (r.failed || n > MESH_MSG_MAX_PEERS)
+        return -1;
+    m->n = (size_t)n;
+    for (size_t i = 0; i < m->n; i++)
+        if (read_peer(&r, &m->peers[i]) != 0)
+            return -1;
+    return qreader_done(&r) ? 0 : -1;
+}
+
+int msg_membership_encode(const struct msg_membership_note *m, uint8_t **buf, size_t *len)
+{
+    struct qbuf b;
+    qbuf_init(&b);
+    qbuf_put_u8(&b, m->verdict);
+    qbuf_put_varint(&b, m->cluster_id);
+    return qbuf_take(&b, buf, len);
+}
+
+int msg_membership_decode(struct msg_membership_note *m, const uint8_t *p, size_t len)
+{
+    struct qreader r;
+    qreader_init(&r, p, len);
+    m->verdict = qreader_u8(&r);
+    m->cluster_id = qreader_varint(&r);
+    return qreader_done(&r) && (m->verdict == MSG_MEMBERSHIP_LEFT ||
+                                m->verdict == MSG_MEMBERSHIP_REMOVED) ? 0 : -1;
+}

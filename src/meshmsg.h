@@ -15,6 +15,9 @@
  *            | crashes (worker deaths so far on lo)
  *   RESULTS  lease | batch | n | n x (index, text)   factored numbers
  *   LEASE_END lease | next | why (enum worker_end) | crashes | ms
+ *   PEERS    n | n x (key 32 bytes | addr "ip:port")  linked peers (peer exchange)
+ *   LEAVE    (empty)                       a node asks the leader to remove it
+ *   MEMBERSHIP verdict (enum msg_membership) | cluster_id   leader to a node
  */
 #ifndef MESH_MESHMSG_H
 #define MESH_MESHMSG_H
@@ -33,6 +36,32 @@ enum mesh_msg_type {
     MESH_MSG_LEASE = 24,
     MESH_MSG_RESULTS = 25,
     MESH_MSG_LEASE_END = 26,
+    MESH_MSG_PEERS = 27,
+    MESH_MSG_LEAVE = 28,
+    MESH_MSG_MEMBERSHIP = 29,
+};
+
+enum { MESH_MSG_MAX_PEERS = 256, MESH_MSG_ADDR_MAX = 63 };
+
+/* What the leader tells a node about its place in the configuration. */
+enum msg_membership {
+    MSG_MEMBERSHIP_LEFT = 1,     /* its `mesh leave` is done */
+    MSG_MEMBERSHIP_REMOVED = 2,  /* it is not in the configuration (any more) */
+};
+
+struct msg_peer {
+    uint8_t key[32];
+    char addr[MESH_MSG_ADDR_MAX + 1];   /* "ip:port", printable */
+};
+
+struct msg_peers {
+    size_t n;
+    struct msg_peer peers[MESH_MSG_MAX_PEERS];
+};
+
+struct msg_membership_note {
+    uint8_t verdict;
+    uint64_t cluster_id;
 };
 
 enum { MESH_MSG_ERR_MAX = 200, MESH_MSG_MAX_RESULTS = 65536 };
@@ -96,5 +125,9 @@ int msg_results_encode(const struct msg_results *m, uint8_t **buf, size_t *len);
 int msg_results_decode(struct msg_results *m, const uint8_t *p, size_t len);
 int msg_lease_end_encode(const struct msg_lease_end *m, uint8_t **buf, size_t *len);
 int msg_lease_end_decode(struct msg_lease_end *m, const uint8_t *p, size_t len);
+int msg_peers_encode(const struct msg_peers *m, uint8_t **buf, size_t *len);
+int msg_peers_decode(struct msg_peers *m, const uint8_t *p, size_t len);
+int msg_membership_encode(const struct msg_membership_note *m, uint8_t **buf, size_t *len);
+int msg_membership_decode(struct msg_membership_note *m, const uint8_t *p, size_t len);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "consensus.h"
 #include "datadir.h"
 #include "numtext.h"
 
@@ -51,6 +52,7 @@ void node_stop(struct node *n)
     uv_close((uv_handle_t *)&n->sigterm, NULL);
     uv_close((uv_handle_t *)&n->tick, NULL);
     uv_close((uv_handle_t *)&n->commit_check, NULL);
+    node_members_close(n);
     node_write_fail_all(n, "node shutting down");
     n->closing = 2 + node_cluster_stop(n, on_subsystem_closed) +
                  node_links_stop(n, on_subsystem_closed) + node_ui_stop(n, on_subsystem_closed);
@@ -157,8 +159,21 @@ static void start_handles(struct node *n)
     uv_check_start(&n->commit_check, on_commit_check);
 }
 
+/* After `mesh leave`: this node is no longer in its cluster, and a
+ * restart must join afresh rather than revive a configuration that
+ * forgot it. Runs once raft has closed its files. */
+static void discard_left_state(struct node *n)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/raft", n->cfg->data_dir);
+    if (n->discard_raft_on_exit && consensus_discard_state(dir) != 0)
+        mlog(&n->log, LOG_ERROR, "cannot discard the raft state in %s", dir);
+}
+
 static void node_free(struct node *n)
 {
+    discard_left_state(n);
+    node_members_free(n);
     node_work_free(n);
     free(n->peer_info);
     worker_pool_free(n->pool);
@@ -185,7 +200,8 @@ int node_run(struct node_config *cfg)
     if (claim_data_dir(n) != 0 || open_log(n) != 0)
         goto out;
     n->queue = queue_new();
-    if (n->queue == NULL || node_work_start(n) != 0 || start_control(n) != 0)
+    if (n->queue == NULL || node_work_start(n) != 0 || node_members_start(n) != 0 ||
+        start_control(n) != 0)
         goto out;
     if (start_pool(n) != 0) {
         n->closing = 1;

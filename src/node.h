@@ -29,6 +29,9 @@ struct consensus;
 struct lead;
 struct work;
 struct write_op;
+struct members;
+struct control_conn;
+struct msg_cluster;
 
 /* What a peer last said of its cluster (MESH_MSG_CLUSTER). */
 struct peer_cluster {
@@ -77,6 +80,11 @@ struct node {
     uint64_t last_join_ms;
     uint64_t known_leader;
     bool seen_leader;           /* some leader was known since start */
+    struct members *members;    /* autopilot, leaving, removal (node_members.c) */
+    bool discard_raft_on_exit;  /* left the mesh: the raft state is void */
+    bool cluster_restarting;    /* consensus closing to start again */
+    bool restart_discard;       /* ... with its raft state discarded */
+    uint64_t pex_sent_ms;       /* peer exchange (node_pex.c) */
 
     struct results_waiter *waiters;
     bool draining;
@@ -125,6 +133,34 @@ void node_cluster_poll(struct node *n);
 bool node_is_leader(const struct node *n);
 uint64_t node_leader_id(const struct node *n);
 const struct peer_cluster *node_peer_cluster(const struct node *n, uint64_t id);
+
+/* Closes consensus and starts it again on a fresh replica (after a forced
+ * recovery request, or with the raft state discarded: --rejoin). */
+void node_cluster_restart(struct node *n, bool discard);
+
+/* node_members.c: autopilot (the leader keeps --voters voters), leaving,
+ * and nodes removed while away. */
+int node_members_start(struct node *n);
+void node_members_free(struct node *n);
+void node_members_reset(struct node *n);
+void node_members_close(struct node *n);
+void node_members_tick(struct node *n);
+void node_members_on_leadership(struct node *n);
+void node_members_on_gossip(struct node *n, uint64_t peer, const struct msg_cluster *m);
+void node_members_on_verdict(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
+void node_members_on_leave(struct node *n, uint64_t peer);
+void node_members_on_changed(struct node *n, uint64_t id, bool stays);
+void node_members_leave(struct node *n, struct control_conn *c);
+void node_members_recover(struct node *n, struct control_conn *c);
+void node_members_forget(struct node *n, struct control_conn *c);
+bool node_members_was_removed(const struct node *n, uint64_t id);
+bool node_members_estranged(const struct node *n);
+bool node_members_leaving(const struct node *n);
+
+/* node_pex.c: peer exchange. */
+void node_pex_send(struct node *n, uint64_t to);
+void node_pex_tick(struct node *n);
+void node_pex_on_message(struct node *n, const uint8_t *data, size_t len);
 
 /* node_lead.c: the leader's leases and commits. */
 int node_lead_start(struct node *n);

@@ -107,6 +107,7 @@ static void on_cluster_msg(struct node *n, uint64_t peer, const uint8_t *data, s
     if (consensus_cluster_id(n->cons) == 0 && m.member && m.cluster_id != 0 &&
         consensus_is_member(n->cons, n->keys.node_id))
         consensus_set_cluster_id(n->cons, m.cluster_id);
+    node_members_on_gossip(n, peer, &m);
 }
 
 /* ---- organising ----------------------------------------------------------------- */
@@ -139,6 +140,7 @@ static uint64_t reachable_leader(const struct node *n)
  * would split the mesh) and no linked unclustered peer has a smaller id. */
 static bool should_bootstrap(const struct node *n)
 {
+    unsigned linked_nodes = 1; /* this one */
     for (size_t i = 0; n->net != NULL && i < net_peer_count(n->net); i++) {
         const struct net_peer *p = net_peer_at(n->net, i);
         const struct peer_cluster *pc = node_peer_cluster(n, p->id);
@@ -148,8 +150,11 @@ static bool should_bootstrap(const struct node *n)
             return false; /* not heard yet: wait a tick */
         if (pc->member || pc->cluster_id != 0 || p->id < n->keys.node_id)
             return false;
+        linked_nodes++;
     }
-    return true;
+    /* --expect N (Consul's bootstrap_expect): the first cluster is founded
+     * only once N nodes are linked, so they all start from one. */
+    return linked_nodes >= n->cfg->expect;
 }
 
 static void organize(struct node *n)
@@ -201,6 +206,7 @@ static void follow_leadership(struct node *n)
     n->known_leader = st.leader_id;
     n->seen_leader |= st.leader_id != 0;
     if (st.leader_id == n->keys.node_id) {
+        node_members_on_leadership(n);
         if (node_lead_start(n) != 0)
             mlog(&n->log, LOG_ERROR, "out of memory starting the leader's scheduler");
     } else {
@@ -221,6 +227,8 @@ static void on_cluster_tick(uv_timer_t *t)
     node_write_progress(n);
     node_work_dispatch(n);
     api_wake_waiters(n); /* results waiters for a batch that never came */
+    node_pex_tick(n);
+    node_members_tick(n); /* last: it may restart consensus */
 }
 
 void node_cluster_poll(struct node *n)
@@ -278,6 +286,11 @@ static void on_applied(void *ud, const struct consensus_applied *a)
         node_lead_dispatch(n);
 }
 
+static void on_changed(void *ud, uint64_t id, bool stays)
+{
+    node_members_on_changed(ud, id, stays);
+}
+
 static void on_restored(void *ud)
 {
     struct node *n = ud;
@@ -302,6 +315,15 @@ void node_cluster_on_message(struct node *n, uint64_t peer, uint8_t type,
         break;
     case MESH_MSG_JOIN:
         on_join(n, peer);
+        break;
+    case MESH_MSG_PEERS:
+        node_pex_on_message(n, data, len);
+        break;
+    case MESH_MSG_LEAVE:
+        node_members_on_leave(n, peer);
+        break;
+    case MESH_MSG_MEMBERSHIP:
+        node_members_on_verdict(n, peer, data, len);
         break;
     case MESH_MSG_FORWARD:
         node_write_on_forward(n, peer, data, len);
@@ -340,6 +362,7 @@ void node_cluster_on_peer(struct node *n, uint64_t peer, bool up)
         return;
     if (up) {
         send_cluster_info(n);
+        node_pex_send(n, peer);
         return;
     }
     consensus_on_peer_down(n->cons, peer);
@@ -353,13 +376,14 @@ int node_cluster_start(struct node *n)
 {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/raft", n->cfg->data_dir);
-    n->peer_info = calloc(NODE_MAX_PEER_INFO, sizeof *n->peer_info);
+    if (n->peer_info == NULL)
+        n->peer_info = calloc(NODE_MAX_PEER_INFO, sizeof *n->peer_info);
     struct consensus_config cc = {
         .loop = &n->loop, .log = &n->log, .dir = dir, .self_id = n->keys.node_id,
         .election_ms = n->cfg->election_ms, .heartbeat_ms = n->cfg->heartbeat_ms,
         .max_voters = n->cfg->voters, .queue = &n->queue, .ud = n,
         .send = cons_send, .backlog = cons_backlog, .linked = cons_linked,
-        .on_applied = on_applied, .on_restored = on_restored,
+        .on_applied = on_applied, .on_restored = on_restored, .on_changed = on_changed,
     };
     if (n->peer_info == NULL || consensus_open(&n->cons, &cc) != 0)
         return -1;
@@ -390,4 +414,41 @@ unsigned node_cluster_stop(struct node *n, void (*on_closed)(void *ud))
     consensus_close(n->cons, on_closed);
     n->cons = NULL;
     return 1;
+}
+
+/* ---- restart ------------------------------------------------------------------------------ */
+
+static void on_closed_for_restart(void *ud)
+{
+    struct node *n = ud;
+    char dir[4200];
+    n->cluster_restarting = false;
+    if (n->stopping)
+        return;
+    snprintf(dir, sizeof dir, "%s/raft", n->cfg->data_dir);
+    if (n->restart_discard && consensus_discard_state(dir) != 0)
+        mlog(&n->log, LOG_ERROR, "cannot discard the raft state in %s", dir);
+    /* The replica is rebuilt from the (recovered or empty) log. */
+    queue_free(n->queue);
+    n->queue = queue_new();
+    n->known_leader = 0;
+    if (n->queue == NULL || node_cluster_start(n) != 0) {
+        mlog(&n->log, LOG_ERROR, "cannot start consensus again: stopping");
+        node_stop(n);
+        return;
+    }
+    node_work_on_leader_change(n);
+    mlog(&n->log, LOG_INFO, "consensus started again%s",
+         n->restart_discard ? " with no raft state" : "");
+}
+
+void node_cluster_restart(struct node *n, bool discard)
+{
+    if (n->cons == NULL || n->cluster_restarting || n->stopping)
+        return;
+    n->cluster_restarting = true;
+    n->restart_discard = discard;
+    node_write_fail_all(n, "consensus restarting; retry in a moment");
+    node_cluster_stop(n, on_closed_for_restart);
+    node_members_reset(n);
 }

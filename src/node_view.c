@@ -14,13 +14,19 @@
 
 const char *node_state_name(const struct node *n)
 {
+    if (node_members_estranged(n))
+        return "removed";
+    if (node_members_leaving(n))
+        return "leaving";
     if (!n->draining)
         return "active";
     return worker_pool_busy(n->pool) > 0 ? "draining" : "drained";
 }
 
-/* leader, voter, standby, joining (added, no role yet), worker (no log). */
-static const char *role_in(const struct consensus_status *st, uint64_t id)
+/* leader, voter, standby, joining (added, no role yet), removed (left the
+ * configuration), worker (no log). */
+static const char *role_in(const struct node *n, const struct consensus_status *st,
+                           uint64_t id)
 {
     if (st->leader_id == id && id != 0)
         return "leader";
@@ -28,7 +34,7 @@ static const char *role_in(const struct consensus_status *st, uint64_t id)
         if (st->members[i].id == id)
             return st->members[i].role == CONSENSUS_VOTER ? "voter"
                  : st->members[i].role == CONSENSUS_STANDBY ? "standby" : "joining";
-    return "worker";
+    return node_members_was_removed(n, id) ? "removed" : "worker";
 }
 
 static void view_self(const struct node *n, const struct consensus_status *st,
@@ -36,7 +42,7 @@ static void view_self(const struct node *n, const struct consensus_status *st,
 {
     snprintf(u->id, sizeof u->id, "%s", n->keys.id_hex);
     snprintf(u->name, sizeof u->name, "%s", n->cfg->name);
-    snprintf(u->role, sizeof u->role, "%s", role_in(st, n->keys.node_id));
+    snprintf(u->role, sizeof u->role, "%s", role_in(n, st, n->keys.node_id));
     snprintf(u->state, sizeof u->state, "%s", node_state_name(n));
     u->self = u->connected = true;
     u->workers = worker_pool_size(n->pool);
@@ -51,8 +57,10 @@ static void view_self(const struct node *n, const struct consensus_status *st,
  * peer is down; its busy workers come from its own stats. */
 static const char *peer_state(const struct node *n, const struct net_peer *p)
 {
+    uint64_t now = uv_now((uv_loop_t *)&n->loop);
     if (!p->connected)
-        return "down";
+        return p->last_heard_ms != 0 && now - p->last_heard_ms >= n->cfg->voter_grace_ms
+                   ? "gone" : "down";
     if (queue_node_drained(n->queue, p->id) || p->stats.draining)
         return p->stats.busy > 0 ? "draining" : "drained";
     return "active";
@@ -63,7 +71,7 @@ static void view_peer(const struct node *n, const struct consensus_status *st,
 {
     snprintf(u->id, sizeof u->id, "%s", p->id_hex);
     snprintf(u->name, sizeof u->name, "%s", p->name);
-    snprintf(u->role, sizeof u->role, "%s", role_in(st, p->id));
+    snprintf(u->role, sizeof u->role, "%s", role_in(n, st, p->id));
     snprintf(u->state, sizeof u->state, "%s", peer_state(n, p));
     snprintf(u->addr, sizeof u->addr, "%s", p->addr);
     u->self = false;

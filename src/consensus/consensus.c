@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@ enum {
 };
 
 static const char member_marker[] = "member";
+static const char recovery_request[] = "recover";
 
 struct outcome {
     uint64_t index;
@@ -68,6 +70,7 @@ struct consensus {
     struct raft_change change;
     bool changing;
     uint64_t change_id;
+    int change_role;            /* raft role being assigned; -1: a removal */
     struct raft_transfer transfer;
     bool transferring;
     struct raft_barrier nudge;
@@ -192,7 +195,7 @@ static void on_apply_done(struct raft_apply *req, int status, void *result)
 int consensus_propose(struct consensus *c, const struct qcmd *cmd, consensus_done_cb done,
                       void *ud, char *err, size_t errlen)
 {
-    if (!c->started || c->closing || raft_state(&c->raft) != RAFT_LEADER) {
+    if (c == NULL || !c->started || c->closing || raft_state(&c->raft) != RAFT_LEADER) {
         set_err(err, errlen, "not the leader");
         return -1;
     }
@@ -226,7 +229,7 @@ int consensus_propose(struct consensus *c, const struct qcmd *cmd, consensus_don
 
 size_t consensus_in_flight(const struct consensus *c)
 {
-    return c->in_flight;
+    return c != NULL ? c->in_flight : 0;
 }
 
 /* ---- membership ------------------------------------------------------------ */
@@ -239,28 +242,53 @@ static unsigned count_voters(const struct raft_configuration *conf)
     return n;
 }
 
-static void on_assigned(struct raft_change *req, int status)
+static const char *role_name(int raft_role)
+{
+    switch (raft_role) {
+    case RAFT_VOTER: return "voter";
+    case RAFT_STANDBY: return "standby";
+    default: return "spare";
+    }
+}
+
+/* Every membership change ends here: one at a time (libraft refuses a
+ * second with RAFT_CANTCHANGE), so the flag is the whole queue. */
+static void on_changed(struct raft_change *req, int status)
 {
     struct consensus *c = req->data;
     c->changing = false;
-    if (status != 0)
-        mlog(c->cfg.log, LOG_WARN, "cannot assign a role to %016llx: %s",
+    if (status != 0) {
+        mlog(c->cfg.log, LOG_WARN, "membership change of %016llx failed: %s",
              (unsigned long long)c->change_id, raft_strerror(status));
-    else
-        mlog(c->cfg.log, LOG_INFO, "node %016llx joined the cluster",
+        return;
+    }
+    if (c->change_role < 0)
+        mlog(c->cfg.log, LOG_INFO, "node %016llx removed from the configuration",
              (unsigned long long)c->change_id);
+    else
+        mlog(c->cfg.log, LOG_INFO, "node %016llx is now a %s",
+             (unsigned long long)c->change_id, role_name(c->change_role));
+    if (c->cfg.on_changed != NULL)
+        c->cfg.on_changed(c->cfg.ud, c->change_id, c->change_role >= 0);
 }
 
-static int assign_role(struct consensus *c, uint64_t id)
+static bool can_change(const struct consensus *c)
 {
-    int role = count_voters(&c->raft.configuration) < c->cfg.max_voters ? RAFT_VOTER
-                                                                         : RAFT_STANDBY;
+    return c != NULL && c->started && !c->closing && !c->changing && raft_state((struct raft *)&c->raft) ==
+                                                             RAFT_LEADER;
+}
+
+static int assign_role(struct consensus *c, uint64_t id, int role)
+{
+    c->changing = true;
+    c->change_id = id;
+    c->change_role = role;
     c->change.data = c;
-    int rc = raft_assign(&c->raft, &c->change, id, role, on_assigned);
+    int rc = raft_assign(&c->raft, &c->change, id, role, on_changed);
     if (rc != 0) {
         c->changing = false;
-        mlog(c->cfg.log, LOG_WARN, "cannot assign %016llx: %s", (unsigned long long)id,
-             raft_errmsg(&c->raft));
+        mlog(c->cfg.log, LOG_WARN, "cannot make %016llx a %s: %s", (unsigned long long)id,
+             role_name(role), raft_errmsg(&c->raft));
     }
     return rc;
 }
@@ -268,17 +296,16 @@ static int assign_role(struct consensus *c, uint64_t id)
 static void on_added(struct raft_change *req, int status)
 {
     struct consensus *c = req->data;
-    if (status != 0) {
+    if (status != 0 || raft_state(&c->raft) != RAFT_LEADER) {
         c->changing = false;
-        mlog(c->cfg.log, LOG_WARN, "cannot add %016llx: %s",
-             (unsigned long long)c->change_id, raft_strerror(status));
+        if (status != 0)
+            mlog(c->cfg.log, LOG_WARN, "cannot add %016llx: %s",
+                 (unsigned long long)c->change_id, raft_strerror(status));
         return;
     }
-    if (raft_state(&c->raft) != RAFT_LEADER) {
-        c->changing = false;
-        return;
-    }
-    assign_role(c, c->change_id);
+    int role = count_voters(&c->raft.configuration) < c->cfg.max_voters ? RAFT_VOTER
+                                                                         : RAFT_STANDBY;
+    assign_role(c, c->change_id, role);
 }
 
 static const struct raft_server *find_server(const struct consensus *c, uint64_t id)
@@ -292,23 +319,62 @@ static const struct raft_server *find_server(const struct consensus *c, uint64_t
 
 int consensus_add_member(struct consensus *c, uint64_t id)
 {
-    if (!c->started || c->closing || c->changing || raft_state(&c->raft) != RAFT_LEADER)
+    if (!can_change(c))
         return -1;
     const struct raft_server *s = find_server(c, id);
     if (s != NULL && s->role != RAFT_SPARE)
         return 0; /* already a member */
+    if (s != NULL) /* added earlier, the assign did not happen */
+        return assign_role(c, id, count_voters(&c->raft.configuration) < c->cfg.max_voters
+                                      ? RAFT_VOTER : RAFT_STANDBY) == 0 ? 0 : -1;
     char address[32];
     snprintf(address, sizeof address, "%016llx", (unsigned long long)id);
     c->changing = true;
     c->change_id = id;
     c->change.data = c;
-    if (s != NULL) /* added earlier, the assign did not happen */
-        return assign_role(c, id) == 0 ? 0 : -1;
     if (raft_add(&c->raft, &c->change, id, address, on_added) != 0) {
         c->changing = false;
         return -1;
     }
     return 0;
+}
+
+static int raft_role_of(enum consensus_role role)
+{
+    return role == CONSENSUS_VOTER ? RAFT_VOTER : role == CONSENSUS_STANDBY ? RAFT_STANDBY
+                                                                            : RAFT_SPARE;
+}
+
+int consensus_assign(struct consensus *c, uint64_t id, enum consensus_role role)
+{
+    if (!can_change(c))
+        return -1;
+    const struct raft_server *s = find_server(c, id);
+    if (s == NULL || s->role == raft_role_of(role))
+        return -1;
+    return assign_role(c, id, raft_role_of(role)) == 0 ? 0 : -1;
+}
+
+int consensus_remove(struct consensus *c, uint64_t id)
+{
+    if (!can_change(c) || find_server(c, id) == NULL || id == c->cfg.self_id)
+        return -1;
+    c->changing = true;
+    c->change_id = id;
+    c->change_role = -1;
+    c->change.data = c;
+    if (raft_remove(&c->raft, &c->change, id, on_changed) != 0) {
+        c->changing = false;
+        mlog(c->cfg.log, LOG_WARN, "cannot remove %016llx: %s", (unsigned long long)id,
+             raft_errmsg(&c->raft));
+        return -1;
+    }
+    return 0;
+}
+
+bool consensus_changing(const struct consensus *c)
+{
+    return c != NULL && c->changing;
 }
 
 static void on_transferred(struct raft_transfer *req)
@@ -319,7 +385,7 @@ static void on_transferred(struct raft_transfer *req)
 
 int consensus_transfer(struct consensus *c, uint64_t to)
 {
-    if (!c->started || c->transferring || raft_state(&c->raft) != RAFT_LEADER)
+    if (c == NULL || !c->started || c->transferring || raft_state(&c->raft) != RAFT_LEADER)
         return -1;
     c->transfer.data = c;
     if (raft_transfer(&c->raft, &c->transfer, to, on_transferred) != 0)
@@ -342,6 +408,8 @@ static enum consensus_role role_of(int raft_role)
 void consensus_status(const struct consensus *c, struct consensus_status *out)
 {
     memset(out, 0, sizeof *out);
+    if (c == NULL) /* restarting (node_cluster_restart) */
+        return;
     out->started = c->started;
     if (!c->started)
         return;
@@ -367,7 +435,7 @@ void consensus_status(const struct consensus *c, struct consensus_status *out)
 
 uint64_t consensus_leader(const struct consensus *c)
 {
-    if (!c->started)
+    if (c == NULL || !c->started)
         return 0;
     raft_id leader;
     const char *address;
@@ -377,12 +445,12 @@ uint64_t consensus_leader(const struct consensus *c)
 
 uint64_t consensus_applied(const struct consensus *c)
 {
-    return c->started ? raft_last_applied((struct raft *)&c->raft) : 0;
+    return c != NULL && c->started ? raft_last_applied((struct raft *)&c->raft) : 0;
 }
 
 bool consensus_is_member(const struct consensus *c, uint64_t id)
 {
-    return c->started && find_server(c, id) != NULL;
+    return c != NULL && c->started && find_server(c, id) != NULL;
 }
 
 /* ---- links ------------------------------------------------------------------ */
@@ -440,7 +508,7 @@ bool consensus_has_state(const struct consensus *c)
 
 uint64_t consensus_cluster_id(const struct consensus *c)
 {
-    return c->cluster_id;
+    return c != NULL ? c->cluster_id : 0;
 }
 
 void consensus_set_cluster_id(struct consensus *c, uint64_t id)
@@ -450,6 +518,79 @@ void consensus_set_cluster_id(struct consensus *c, uint64_t id)
     c->cluster_id = id;
     if (c->started && write_marker(c) != 0)
         mlog(c->cfg.log, LOG_WARN, "cannot record the cluster id in %s", c->dir);
+}
+
+int consensus_request_recovery(const char *dir, uint64_t self,
+                               const struct consensus_member *members, size_t n)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, recovery_request);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "voter %016llx\n", (unsigned long long)self);
+    for (size_t i = 0; i < n; i++)
+        if (members[i].id != self)
+            fprintf(f, "standby %016llx\n", (unsigned long long)members[i].id);
+    return fclose(f);
+}
+
+static int add_server(struct raft_configuration *conf, uint64_t id, int role)
+{
+    char address[32];
+    snprintf(address, sizeof address, "%016llx", (unsigned long long)id);
+    return raft_configuration_add(conf, id, address, role);
+}
+
+/* Carries out a recovery request left by consensus_request_recovery: the
+ * configuration it names is appended to the log before raft starts. The
+ * request is removed either way, so a failure is never retried blindly. */
+static int recover_if_requested(struct consensus *c)
+{
+    char path[4200], word[16];
+    unsigned long long id;
+    snprintf(path, sizeof path, "%s/%s", c->dir, recovery_request);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    struct raft_configuration conf;
+    raft_configuration_init(&conf);
+    int rc = add_server(&conf, c->cfg.self_id, RAFT_VOTER);
+    while (rc == 0 && fscanf(f, "%15s %llx", word, &id) == 2)
+        if (strcmp(word, "standby") == 0 && id != c->cfg.self_id && id != 0)
+            rc = add_server(&conf, id, RAFT_STANDBY);
+    fclose(f);
+    unlink(path);
+    if (rc == 0)
+        rc = raft_recover(&c->raft, &conf);
+    raft_configuration_close(&conf);
+    if (rc != 0) {
+        mlog(c->cfg.log, LOG_ERROR, "forced recovery failed: %s", raft_strerror(rc));
+        return -1;
+    }
+    mlog(c->cfg.log, LOG_WARN, "FORCED RECOVERY: this node is now the only voter of its "
+         "cluster; entries the lost majority committed but this node never saw are gone");
+    return 0;
+}
+
+/* raft_uv keeps its files flat in dir: removing them is a fresh start. */
+int consensus_discard_state(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return errno == ENOENT ? 0 : -1;
+    struct dirent *e;
+    int rc = 0;
+    char path[4400];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) != 0)
+            rc = -1;
+    }
+    closedir(d);
+    return rc;
 }
 
 static int ensure_dir(const char *dir)
@@ -550,6 +691,8 @@ int consensus_start(struct consensus *c)
              strerror(errno));
         return -1;
     }
+    if (recover_if_requested(c) != 0)
+        return -1;
     int rc = raft_start(&c->raft);
     if (rc != 0) {
         mlog(c->cfg.log, LOG_ERROR, "cannot start raft: %s", raft_errmsg(&c->raft));

@@ -75,6 +75,8 @@ struct consensus_config {
     int (*linked)(void *ud, uint64_t peer);
     void (*on_applied)(void *ud, const struct consensus_applied *a);
     void (*on_restored)(void *ud);  /* the queue was replaced by a snapshot */
+    /* Leader: a membership change committed (stays false: a removal). */
+    void (*on_changed)(void *ud, uint64_t id, bool stays);
 };
 
 struct consensus;
@@ -106,6 +108,23 @@ size_t consensus_in_flight(const struct consensus *c);
 /* Leader: adds a node (voter while fewer than max_voters, else standby).
  * One change at a time: -1 when busy or not leader (retry later). */
 int consensus_add_member(struct consensus *c, uint64_t id);
+/* Leader: gives a member another role, or removes it from the
+ * configuration (never itself: transfer leadership first). One change at a
+ * time: -1 when busy, not leader, or nothing to change. */
+int consensus_assign(struct consensus *c, uint64_t id, enum consensus_role role);
+int consensus_remove(struct consensus *c, uint64_t id);
+bool consensus_changing(const struct consensus *c);
+
+/* Forced recovery after a lost majority (etcd's force-new-cluster): the
+ * next consensus_start in dir makes this node the only voter, with the
+ * members listed as standbys, by appending that configuration to its log.
+ * Writes the request into dir; the node restarts to carry it out. */
+int consensus_request_recovery(const char *dir, uint64_t self,
+                               const struct consensus_member *members, size_t n);
+/* Deletes this node's raft state in dir (after leaving, or on --rejoin):
+ * the next start organises afresh. 0 or -1 (errno). */
+int consensus_discard_state(const char *dir);
+
 /* Leader: hands leadership to another voter (the most caught-up if 0). */
 int consensus_transfer(struct consensus *c, uint64_t to);
 

@@ -468,8 +468,8 @@ static int target_add_address(struct dial_target *t, const char *host, uint16_t 
     return r == TADDR_ADDED || r == TADDR_KNOWN ? 0 : UV_EBUSY;
 }
 
-int net_dial(struct net *net, const char *host, uint16_t port,
-             const uint8_t pk[MESH_KEY_BYTES])
+static int dial_pinned(struct net *net, const char *host, uint16_t port,
+                       const uint8_t pk[MESH_KEY_BYTES], bool capped)
 {
     if (strlen(host) >= TARGET_HOST_MAX || !hs_pk_canonical(pk))
         return UV_EINVAL;
@@ -478,7 +478,7 @@ int net_dial(struct net *net, const char *host, uint16_t port,
     struct dial_target *t = target_find_pk(net, pk);
     if (t != NULL)
         return target_add_address(t, host, port);
-    if (targets_at_host(net, host) >= net->cfg.max_targets_per_host ||
+    if ((capped && targets_at_host(net, host) >= net->cfg.max_targets_per_host) ||
         !target_make_room(net)) {
         mlog_limited(net->cfg.log, &net->rl_target, now_ms(net), LOG_WARN,
                      "not dialing another key announced at %s: too many", host);
@@ -492,6 +492,18 @@ int net_dial(struct net *net, const char *host, uint16_t port,
     t->node_id = mesh_node_id_of(pk);
     schedule_dial(t, 0);
     return 0;
+}
+
+int net_dial(struct net *net, const char *host, uint16_t port,
+             const uint8_t pk[MESH_KEY_BYTES])
+{
+    return dial_pinned(net, host, port, pk, true);
+}
+
+int net_dial_vouched(struct net *net, const char *host, uint16_t port,
+                     const uint8_t pk[MESH_KEY_BYTES])
+{
+    return dial_pinned(net, host, port, pk, false);
 }
 
 void net_undial(struct net *net, const char *host, uint16_t port,

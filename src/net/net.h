@@ -99,6 +99,12 @@ int net_add_static_peer(struct net *net, const char *host, uint16_t port);
 int net_dial(struct net *net, const char *host, uint16_t port,
              const uint8_t pk[MESH_KEY_BYTES]);
 
+/* Like net_dial, for an address an authenticated peer vouched for (peer
+ * exchange): the per-host cap, which bounds what unauthenticated mDNS
+ * announcements can make us dial, does not apply (many nodes may share a
+ * host, e.g. on loopback). */
+int net_dial_vouched(struct net *net, const char *host, uint16_t port,
+                     const uint8_t pk[MESH_KEY_BYTES]);
 /* The announcement of pk at host:port was withdrawn: stop dialing there. */
 void net_undial(struct net *net, const char *host, uint16_t port,
                 const uint8_t pk[MESH_KEY_BYTES]);

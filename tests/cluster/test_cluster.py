@@ -14,101 +14,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from meshnode import Node, free_port, wait_for  # noqa: E402
-from primes import is_prime  # noqa: E402
+from meshcluster import Mesh, check_factored, done_of, parse_results  # noqa: E402
+from meshnode import wait_for  # noqa: E402
 
 MESH = None
-
-
-class Mesh:
-    """N nodes, each told of the others with --peer (no mDNS)."""
-
-    def __init__(self, count, workers=1, extra=()):
-        self.ports = [free_port() for _ in range(count)]
-        self.extra = list(extra)
-        self.workers = workers
-        self.nodes = [self._start(i) for i in range(count)]
-        for n in self.nodes:
-            n.wait_ready()
-
-    def _start(self, i, data_dir=None):
-        peers = ["127.0.0.1:%d" % p for j, p in enumerate(self.ports) if j != i]
-        return Node(MESH, name="n%d" % i, workers=self.workers, port=self.ports[i],
-                    peers=peers, extra=self.extra, data_dir=data_dir)
-
-    def restart(self, i):
-        """Starts node i again on its own data dir and port."""
-        old = self.nodes[i]
-        node = self._start(i, data_dir=old.dir)
-        node.own_dir = True   # the new handle deletes the dir at teardown
-        self.nodes[i] = node
-        node.wait_ready()
-        return node
-
-    def alive(self):
-        return [n for n in self.nodes if n.proc.poll() is None]
-
-    def statuses(self):
-        return [(n, n.status()) for n in self.alive()]
-
-    def formed(self, voters, timeout=20):
-        """Waits until every live node sees `voters` voters and one leader."""
-        wait_for(lambda: all(s["quorum"]["voters"] == voters for _, s in self.statuses()),
-                 timeout, interval=0.1, what="%d voters everywhere" % voters)
-        return self.leader(timeout)
-
-    def leader(self, timeout=20):
-        """The node every live node agrees leads (a quorum of them must)."""
-        def agreed():
-            sts = self.statuses()
-            ids = {s["leader"] for _, s in sts}
-            if len(ids) != 1 or "" in ids:
-                return None
-            lid = ids.pop()
-            return next((n for n, s in sts if s["id"] == lid), None)
-        try:
-            return wait_for(agreed, timeout, interval=0.1, what="one agreed leader")
-        except AssertionError:
-            self.dump()
-            raise
-
-    def dump(self):
-        """The nodes' logs, for a failure report."""
-        for n in self.nodes:
-            sys.stderr.write("--- log of %s (pid %d)\n%s\n" % (n.name, n.pid,
-                             "\n".join(n.log().splitlines()[-40:])))
-
-    def followers(self):
-        lead = self.leader()
-        return [n for n in self.alive() if n is not lead]
-
-    def stop(self):
-        for n in self.nodes:
-            n.stop()
-
-
-def parse_results(text):
-    """'N: p q ...' lines -> list of (N, [p, ...])."""
-    out = []
-    for line in text.splitlines():
-        n, _, rest = line.partition(":")
-        out.append((int(n), [int(f) for f in rest.split()]))
-    return out
-
-
-def check_factored(test, rows, expect):
-    """rows are complete, in order, each correct."""
-    test.assertEqual([n for n, _ in rows], expect)
-    for n, factors in rows:
-        prod = 1
-        for f in factors:
-            prod *= f
-            test.assertTrue(is_prime(f), "%d: factor %d is not prime" % (n, f))
-        test.assertEqual(prod, n if n > 1 else 1, "%d: factors %s" % (n, factors))
-
-
-def done_of(status):
-    return {x["name"]: x["done"] for x in status["nodes"]}
 
 
 class ClusterTest(unittest.TestCase):
@@ -128,7 +37,7 @@ class ClusterTest(unittest.TestCase):
     # ---- agreement and shared work ---------------------------------------
 
     def test_one_leader_work_on_every_node(self):
-        self.mesh = Mesh(3)
+        self.mesh = Mesh(MESH, 3)
         lead = self.mesh.formed(3)
         sts = self.mesh.statuses()
         roles = sorted(x["role"] for x in sts[0][1]["nodes"])
@@ -154,7 +63,7 @@ class ClusterTest(unittest.TestCase):
                  what="work done on at least two nodes: %s" % lead.status()["nodes"])
 
     def test_writes_from_any_node(self):
-        self.mesh = Mesh(3)
+        self.mesh = Mesh(MESH, 3)
         self.mesh.formed(3)
         a, b, c = self.mesh.nodes
         bid = self.submit(a, "--semiprimes", "64", "--count", "20000", "--seed", "3")
@@ -176,7 +85,7 @@ class ClusterTest(unittest.TestCase):
 
     def test_big_list_goes_in_parts(self):
         # ~2.6 MB of numbers: three log entries of under 1 MiB, one batch, visible whole
-        self.mesh = Mesh(3, workers=1)
+        self.mesh = Mesh(MESH, 3, workers=1)
         self.mesh.formed(3)
         follower = self.mesh.followers()[0]
         numbers = [10 ** 12 + 7 * i for i in range(200000)]
@@ -195,7 +104,7 @@ class ClusterTest(unittest.TestCase):
     # ---- failures ---------------------------------------------------------
 
     def test_leader_sigkill_five_times_loses_nothing(self):
-        self.mesh = Mesh(3, extra=["--number-timeout", "30"])
+        self.mesh = Mesh(MESH, 3, extra=["--number-timeout", "30"])
         lead = self.mesh.leader()
         start, count = 2 ** 62 + 1, 40000
         bid = self.submit(self.mesh.followers()[0], "--start", str(start),
@@ -220,7 +129,7 @@ class ClusterTest(unittest.TestCase):
             self.assertEqual(b["total"], count)
 
     def test_killed_follower_leases_requeued(self):
-        self.mesh = Mesh(3)
+        self.mesh = Mesh(MESH, 3)
         lead = self.mesh.leader()
         victim = self.mesh.followers()[0]
         bid = self.submit(lead, "--semiprimes", "64", "--count", "30000", "--seed", "11")
@@ -233,7 +142,7 @@ class ClusterTest(unittest.TestCase):
         check_factored(self, rows, [n for n, _ in rows])
 
     def test_sigstopped_node_requeued_then_rejoins(self):
-        self.mesh = Mesh(3)
+        self.mesh = Mesh(MESH, 3)
         lead = self.mesh.leader()
         victim = self.mesh.followers()[0]
         bid = self.submit(lead, "--semiprimes", "64", "--count", "20000", "--seed", "5")
@@ -255,7 +164,7 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual([x for x in lead.status()["batches"]][0]["done"], 20000)
 
     def test_no_quorum_refuses_writes_at_once(self):
-        self.mesh = Mesh(3)
+        self.mesh = Mesh(MESH, 3)
         self.mesh.formed(3)
         a, b, c = self.mesh.nodes
         b.kill(signal.SIGKILL)
@@ -271,7 +180,7 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(a.cli("status").returncode, 0)
 
     def test_restart_every_node_keeps_results_and_finishes(self):
-        self.mesh = Mesh(3)
+        self.mesh = Mesh(MESH, 3)
         lead = self.mesh.leader()
         first = self.submit(lead, "--count", "999")
         lead.cli("results", first, "--wait")
@@ -291,7 +200,7 @@ class ClusterTest(unittest.TestCase):
         check_factored(self, rows, [n for n, _ in rows])
 
     def test_drain_leader_moves_leadership(self):
-        self.mesh = Mesh(3)
+        self.mesh = Mesh(MESH, 3)
         lead = self.mesh.leader()
         bid = self.submit(lead, "--semiprimes", "64", "--count", "20000", "--seed", "7")
         wait_for(lambda: lead.status()["batches"][0]["done"] > 100, 60, what="progress")

@@ -19,7 +19,7 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
 {
     uint8_t *again;
     size_t n;
-    switch (type % 6) {
+    switch (type % 8) {
     case 0: {
         struct msg_cluster m;
         if (msg_cluster_decode(&m, p, len) == 0 && msg_cluster_encode(&m, &again, &n) == 0)
@@ -55,6 +55,19 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
                 same(p, len, again, n);
             free(m.items);
         }
+        break;
+    }
+    case 6: {
+        static struct msg_peers m; /* 24 KiB: off the stack */
+        if (msg_peers_decode(&m, p, len) == 0 && msg_peers_encode(&m, &again, &n) == 0)
+            same(p, len, again, n);
+        break;
+    }
+    case 7: {
+        struct msg_membership_note m;
+        if (msg_membership_decode(&m, p, len) == 0 &&
+            msg_membership_encode(&m, &again, &n) == 0)
+            same(p, len, again, n);
         break;
     }
     default: {

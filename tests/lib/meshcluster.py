@@ -1,0 +1,102 @@
+"""meshcluster.py - several real `mesh` nodes on loopback as one mesh, for
+the cluster and membership tests; and the arithmetic oracle of results.
+
+Every node is stopped by its PID (Node.stop) and its data dir deleted."""
+import sys
+
+from meshnode import Node, free_port, wait_for
+from primes import is_prime
+
+
+class Mesh:
+    """N nodes, each told of the others with --peer (no mDNS)."""
+
+    def __init__(self, mesh, count, workers=1, extra=()):
+        self.mesh = mesh
+        self.ports = [free_port() for _ in range(count)]
+        self.extra = list(extra)
+        self.workers = workers
+        self.nodes = [self._start(i) for i in range(count)]
+        for n in self.nodes:
+            n.wait_ready()
+
+    def _start(self, i, data_dir=None, extra=()):
+        peers = ["127.0.0.1:%d" % p for j, p in enumerate(self.ports) if j != i]
+        return Node(self.mesh, name="n%d" % i, workers=self.workers, port=self.ports[i],
+                    peers=peers, extra=self.extra + list(extra), data_dir=data_dir)
+
+    def restart(self, i, extra=()):
+        """Starts node i again on its own data dir and port."""
+        old = self.nodes[i]
+        if not old.errf.closed:
+            old.errf.close()
+        node = self._start(i, data_dir=old.dir, extra=extra)
+        node.own_dir = True   # the new handle deletes the dir at teardown
+        self.nodes[i] = node
+        node.wait_ready()
+        return node
+
+    def alive(self):
+        return [n for n in self.nodes if n.proc.poll() is None]
+
+    def statuses(self):
+        return [(n, n.status()) for n in self.alive()]
+
+    def formed(self, voters, timeout=20):
+        """Waits until every live node sees `voters` voters and one leader."""
+        wait_for(lambda: all(s["quorum"]["voters"] == voters for _, s in self.statuses()),
+                 timeout, interval=0.1, what="%d voters everywhere" % voters)
+        return self.leader(timeout)
+
+    def leader(self, timeout=20):
+        """The node every live node agrees leads (a quorum of them must)."""
+        def agreed():
+            sts = self.statuses()
+            ids = {s["leader"] for _, s in sts}
+            if len(ids) != 1 or "" in ids:
+                return None
+            lid = ids.pop()
+            return next((n for n, s in sts if s["id"] == lid), None)
+        try:
+            return wait_for(agreed, timeout, interval=0.1, what="one agreed leader")
+        except AssertionError:
+            self.dump()
+            raise
+
+    def dump(self):
+        """The nodes' logs, for a failure report."""
+        for n in self.nodes:
+            sys.stderr.write("--- log of %s (pid %d)\n%s\n" % (n.name, n.pid,
+                             "\n".join(n.log().splitlines()[-40:])))
+
+    def followers(self):
+        lead = self.leader()
+        return [n for n in self.alive() if n is not lead]
+
+    def stop(self):
+        for n in self.nodes:
+            n.stop()
+
+
+def parse_results(text):
+    """'N: p q ...' lines -> list of (N, [p, ...])."""
+    out = []
+    for line in text.splitlines():
+        n, _, rest = line.partition(":")
+        out.append((int(n), [int(f) for f in rest.split()]))
+    return out
+
+
+def check_factored(test, rows, expect):
+    """rows are complete, in order, each correct."""
+    test.assertEqual([n for n, _ in rows], expect)
+    for n, factors in rows:
+        prod = 1
+        for f in factors:
+            prod *= f
+            test.assertTrue(is_prime(f), "%d: factor %d is not prime" % (n, f))
+        test.assertEqual(prod, n if n > 1 else 1, "%d: factors %s" % (n, factors))
+
+
+def done_of(status):
+    return {x["name"]: x["done"] for x in status["nodes"]}
