@@ -192,13 +192,34 @@ static void on_apply_done(struct raft_apply *req, int status, void *result)
         nudge_followers(c);
 }
 
-int consensus_propose(struct consensus *c, const struct qcmd *cmd, consensus_done_cb done,
+/* Batch ids are unique mesh-wide, so that two clusters that meet can merge
+ * without renumbering a batch a user was given: each cluster numbers its
+ * batches from its own base, a 20-bit tag of its id times 2^24 (16M
+ * batches each; ids stay below 2^44, exact in any JSON reader). Asked for
+ * in the SUBMIT, so every replica assigns the same id. */
+uint64_t consensus_batch_id_base(uint64_t cluster_id)
+{
+    return ((cluster_id % 0xFFFFFu) + 1) << 24 | 1;
+}
+
+static void ask_for_id_range(const struct consensus *c, struct qcmd *cmd)
+{
+    uint64_t base = consensus_batch_id_base(c->cluster_id);
+    if (cmd->type == QCMD_SUBMIT && cmd->batch_id == 0 && c->cluster_id != 0 &&
+        queue_next_batch_id(*c->cfg.queue) < base)
+        cmd->batch_id = base;
+}
+
+int consensus_propose(struct consensus *c, const struct qcmd *cmd_in, consensus_done_cb done,
                       void *ud, char *err, size_t errlen)
 {
     if (c == NULL || !c->started || c->closing || raft_state(&c->raft) != RAFT_LEADER) {
         set_err(err, errlen, "not the leader");
         return -1;
     }
+    struct qcmd copy = *cmd_in; /* shallow: only batch_id may change */
+    const struct qcmd *cmd = &copy;
+    ask_for_id_range(c, &copy);
     struct raft_buffer buf;
     int rc = entry_encode(cmd, &buf.base, &buf.len);
     if (rc != 0) {

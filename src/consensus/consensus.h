@@ -102,6 +102,8 @@ typedef void (*consensus_done_cb)(void *ud, int rc, uint64_t index, uint64_t bat
                                   const char *err);
 int consensus_propose(struct consensus *c, const struct qcmd *cmd, consensus_done_cb done,
                       void *ud, char *err, size_t errlen);
+/* The first batch id of a cluster's range (see consensus.c). */
+uint64_t consensus_batch_id_base(uint64_t cluster_id);
 /* Proposals not yet applied (the caller caps them). */
 size_t consensus_in_flight(const struct consensus *c);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "queue_codec.h"
 #include "queue_state.h"
 #include "sm_oom.h"
 
@@ -245,16 +246,62 @@ int qbatch_record(struct retire *rt, struct qbatch *b, uint64_t index, const cha
 
 /* ---- apply --------------------------------------------------------------- */
 
+/* Keeps the array sorted by id (find_batch bisects it): an imported batch
+ * (a merge) may carry an id below the newest. */
+static void insert_sorted(struct queue *q, struct qbatch *b)
+{
+    if (queue_append_batch(q, b) != 0)
+        sm_oom("submit");
+    size_t i = q->n - 1;
+    for (; i > 0 && q->batches[i - 1]->id > b->id; i--)
+        q->batches[i] = q->batches[i - 1];
+    q->batches[i] = b;
+}
+
+/* The id a SUBMIT gets: the one it asks for (a cluster's id range, or an
+ * imported batch's own id) or else the next, moved on past any taken id so
+ * that every replica picks the same. */
+static uint64_t pick_id(struct queue *q, uint64_t requested)
+{
+    uint64_t id = requested != 0 ? requested : q->next_id;
+    while (find_batch(q, id) != NULL)
+        id++;
+    if (id >= q->next_id)
+        q->next_id = id + 1;
+    return id;
+}
+
+static bool same_spec(const struct batch_spec *a, const struct batch_spec *b)
+{
+    struct qbuf x, y;
+    qbuf_init(&x);
+    qbuf_init(&y);
+    bool same = batch_spec_encode(a, &x) == 0 && batch_spec_encode(b, &y) == 0 &&
+                !x.failed && !y.failed && x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
+    qbuf_free(&x);
+    qbuf_free(&y);
+    return same;
+}
+
+/* An import resent by a merge that did not hear its first answer. */
+static bool same_batch_here(const struct queue *q, uint64_t id, const struct batch_spec *spec,
+                            const char *name)
+{
+    const struct qbatch *b = find_batch(q, id);
+    return b != NULL && strncmp(b->name, name, sizeof b->name) == 0 && same_spec(&b->spec, spec);
+}
+
 /* Takes ownership of spec (already valid). */
 static void add_batch(struct queue *q, struct batch_spec *spec, const char *name,
-                      struct queue_outcome *out)
+                      uint64_t requested, struct queue_outcome *out)
 {
     struct qbatch *b = calloc(1, sizeof *b);
-    if (b == NULL || queue_append_batch(q, b) != 0)
+    if (b == NULL)
         sm_oom("submit");
     b->spec = *spec;
     memset(spec, 0, sizeof *spec);
-    b->id = q->next_id++;
+    b->id = pick_id(q, requested);
+    insert_sorted(q, b);
     b->state = BATCH_RUNNING;
     memcpy(b->name, name, sizeof b->name);
     out->batch_id = b->id;
@@ -304,7 +351,12 @@ static int apply_submit(struct queue *q, const struct qcmd *c, struct queue_outc
         if (batch_spec_copy(&spec, &c->spec) != 0)
             sm_oom("submit");
     }
-    add_batch(q, &spec, c->name, out);
+    if (c->import && same_batch_here(q, c->batch_id, &spec, c->name)) {
+        batch_spec_free(&spec);
+        out->batch_id = c->batch_id;
+        return 0;
+    }
+    add_batch(q, &spec, c->name, c->batch_id, out);
     return 0;
 }
 

@@ -36,7 +36,11 @@ struct qresult {
 
 struct qcmd {
     enum qcmd_type type;
-    uint64_t batch_id;          /* COMPLETE, CANCEL */
+    uint64_t batch_id;          /* COMPLETE, CANCEL; SUBMIT: the id asked for
+                                   (0: the next; taken: the next free above) */
+    bool import;                /* SUBMIT: a batch of another cluster (a merge)
+                                   keeping its id; a copy of one already here
+                                   (same id, spec and name) is a no-op */
     struct batch_spec spec;     /* SUBMIT; when upload_id != 0 a LIST spec with
                                    only count, chunk and list_len set (list
                                    and offsets NULL): the staged upload must
@@ -91,8 +95,10 @@ struct queue_outcome {
 };
 
 /* Applies a command. out may be NULL.
- * SUBMIT validates the spec and name, assigns the next batch id (1, 2, 3...)
- *   and returns it in out->batch_id.
+ * SUBMIT validates the spec and name, assigns the id it asks for, or the
+ *   next (1, 2, 3...), moving up past taken ids, and returns it in
+ *   out->batch_id. An import already applied (same id, spec, name) returns
+ *   that batch's id and changes nothing, so a merge may resend.
  * COMPLETE records results for indexes not yet done. A duplicate for a done
  *   index is ignored (leases can be re-issued); an index >= count or a bad
  *   text is an error for that entry only: the other entries are still applied

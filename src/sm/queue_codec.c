@@ -176,7 +176,8 @@ const uint8_t *qreader_str(struct qreader *r, size_t max, size_t *n)
  * could have produced: trailing bytes, over-long varints, bad names, bad
  * result texts and invalid specs are all rejected. */
 
-enum { QCMD_VERSION = 1 };
+/* 2: SUBMIT carries the batch id it asks for (0: the next) and an import flag. */
+enum { QCMD_VERSION = 2 };
 
 void qcmd_free(struct qcmd *c)
 {
@@ -227,6 +228,8 @@ static int encode_submit(const struct qcmd *c, struct qbuf *out)
     if (nul == NULL || !label_valid(c->name, (size_t)(nul - c->name)))
         return -1;
     qbuf_put_str(out, c->name, (size_t)(nul - c->name));
+    qbuf_put_varint(out, c->batch_id);
+    qbuf_put_u8(out, c->import ? 1 : 0);
     qbuf_put_varint(out, c->upload_id);
     if (c->upload_id == 0)
         return batch_spec_encode(&c->spec, out);
@@ -296,8 +299,11 @@ static int decode_submit(struct qreader *in, struct qcmd *c)
     if (name == NULL || !label_valid((const char *)name, n))
         return -1;
     memcpy(c->name, name, n);
+    c->batch_id = qreader_varint(in);
+    uint8_t import = qreader_u8(in);
+    c->import = import == 1;
     c->upload_id = qreader_varint(in);
-    if (in->failed)
+    if (in->failed || import > 1 || (c->import && c->batch_id == 0))
         return -1;
     if (c->upload_id != 0)
         return decode_upload_header(in, &c->spec);

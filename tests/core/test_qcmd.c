@@ -116,46 +116,46 @@ static void test_encode_refuses_invalid(void)
 static void test_decode_rejects_bad_bytes(void)
 {
     struct qcmd d;
-    /* version 1, CANCEL, batch 5 */
-    const uint8_t ok[] = {1, 3, 5};
+    /* version 2, CANCEL, batch 5 */
+    const uint8_t ok[] = {2, 3, 5};
     CHECK_INT_EQ(qcmd_decode(ok, sizeof ok, &d), 0);
     CHECK_INT_EQ(d.batch_id, 5);
     qcmd_free(&d);
-    const uint8_t bad_version[] = {2, 3, 5};
+    const uint8_t bad_version[] = {1, 3, 5};
     CHECK_INT_EQ(qcmd_decode(bad_version, sizeof bad_version, &d), -1);
-    const uint8_t bad_type[] = {1, 9, 5};
+    const uint8_t bad_type[] = {2, 9, 5};
     CHECK_INT_EQ(qcmd_decode(bad_type, sizeof bad_type, &d), -1);
-    const uint8_t overlong[] = {1, 3, 0x85, 0x00};  /* 5 in two bytes */
+    const uint8_t overlong[] = {2, 3, 0x85, 0x00};  /* 5 in two bytes */
     CHECK_INT_EQ(qcmd_decode(overlong, sizeof overlong, &d), -1);
-    const uint8_t overflow[] = {1, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02};
+    const uint8_t overflow[] = {2, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02};
     CHECK_INT_EQ(qcmd_decode(overflow, sizeof overflow, &d), -1);
-    const uint8_t max[] = {1, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    const uint8_t max[] = {2, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
     CHECK_INT_EQ(qcmd_decode(max, sizeof max, &d), 0);
     CHECK(d.batch_id == UINT64_MAX);
     qcmd_free(&d);
     /* COMPLETE claiming a huge count with no bytes behind it. */
-    const uint8_t huge[] = {1, 2, 1, 0xff, 0xff, 0xff, 0xff, 0x0f};
+    const uint8_t huge[] = {2, 2, 1, 0xff, 0xff, 0xff, 0xff, 0x0f};
     CHECK_INT_EQ(qcmd_decode(huge, sizeof huge, &d), -1);
     /* COMPLETE with an upper-case result text. */
-    const uint8_t upper[] = {1, 2, 1, 1, 0, 1, 'A'};
+    const uint8_t upper[] = {2, 2, 1, 1, 0, 1, 'A'};
     CHECK_INT_EQ(qcmd_decode(upper, sizeof upper, &d), -1);
-    const uint8_t lower[] = {1, 2, 1, 1, 0, 1, 'a'};
+    const uint8_t lower[] = {2, 2, 1, 1, 0, 1, 'a'};
     CHECK_INT_EQ(qcmd_decode(lower, sizeof lower, &d), 0);
     qcmd_free(&d);
     /* SUBMIT range with a non-normalised start "07". */
-    const uint8_t start07[] = {1, 1, 0, 0, BATCH_RANGE, 1, 0, 2, '0', '7', 1};
+    const uint8_t start07[] = {2, 1, 0, 0, 0, 0, BATCH_RANGE, 1, 0, 2, '0', '7', 1};
     CHECK_INT_EQ(qcmd_decode(start07, sizeof start07, &d), -1);
-    const uint8_t start7[] = {1, 1, 0, 0, BATCH_RANGE, 1, 0, 1, '7', 1};
+    const uint8_t start7[] = {2, 1, 0, 0, 0, 0, BATCH_RANGE, 1, 0, 1, '7', 1};
     CHECK_INT_EQ(qcmd_decode(start7, sizeof start7, &d), 0);
     qcmd_free(&d);
     /* SUBMIT list whose count disagrees with its numbers. */
-    const uint8_t list_bad[] = {1, 1, 0, 0, BATCH_LIST, 2, 0, 2, '7', 0};
+    const uint8_t list_bad[] = {2, 1, 0, 0, 0, 0, BATCH_LIST, 2, 0, 2, '7', 0};
     CHECK_INT_EQ(qcmd_decode(list_bad, sizeof list_bad, &d), -1);
-    const uint8_t list_ok[] = {1, 1, 0, 0, BATCH_LIST, 1, 0, 2, '7', 0};
+    const uint8_t list_ok[] = {2, 1, 0, 0, 0, 0, BATCH_LIST, 1, 0, 2, '7', 0};
     CHECK_INT_EQ(qcmd_decode(list_ok, sizeof list_ok, &d), 0);
     qcmd_free(&d);
     /* SUBMIT semiprimes with 8 bits. */
-    const uint8_t semi_bad[] = {1, 1, 0, 0, BATCH_SEMIPRIMES, 1, 0, 8, 0};
+    const uint8_t semi_bad[] = {2, 1, 0, 0, 0, 0, BATCH_SEMIPRIMES, 1, 0, 8, 0};
     CHECK_INT_EQ(qcmd_decode(semi_bad, sizeof semi_bad, &d), -1);
 }
 

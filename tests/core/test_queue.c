@@ -31,6 +31,65 @@ static void test_submit_assigns_ids(void)
     queue_free(q);
 }
 
+/* A SUBMIT may ask for its id (a cluster's id range; an imported batch
+ * keeps its own): taken ids move it up, the array stays sorted, and the
+ * next plain SUBMIT continues above the highest id. */
+static void test_submit_requested_ids(void)
+{
+    struct queue *q = queue_new();
+    char err[128];
+    uint64_t id = 0;
+    struct qcmd c = make_submit("10", 5, "");
+    c.batch_id = 1000;
+    CHECK_INT_EQ(apply_free(q, c, &id, err), 0);
+    CHECK_INT_EQ(id, 1000);
+    CHECK_INT_EQ(apply_free(q, make_submit("20", 7, ""), &id, err), 0);
+    CHECK_INT_EQ(id, 1001);
+    c = make_submit("30", 3, "");
+    c.batch_id = 1000;              /* taken: the next free one above */
+    CHECK_INT_EQ(apply_free(q, c, &id, err), 0);
+    CHECK_INT_EQ(id, 1002);
+    c = make_submit("40", 2, "");
+    c.batch_id = 7;                 /* below the others: inserted in order */
+    CHECK_INT_EQ(apply_free(q, c, &id, err), 0);
+    CHECK_INT_EQ(id, 7);
+    CHECK_INT_EQ(queue_next_batch_id(q), 1003);
+    struct batch_info info;
+    uint64_t want[] = {7, 1000, 1001, 1002};
+    for (size_t i = 0; i < 4; i++) { /* sorted by id */
+        CHECK_INT_EQ(queue_batch_at(q, i, &info), 0);
+        CHECK_INT_EQ(info.id, want[i]);
+    }
+    CHECK_INT_EQ(queue_batch_get(q, 7, &info), 0);
+    CHECK_STR_EQ(info.spec->start, "40");
+    /* an import resent: the same batch, nothing new */
+    c = make_submit("40", 2, "");
+    c.batch_id = 7;
+    c.import = true;
+    CHECK_INT_EQ(apply_free(q, c, &id, err), 0);
+    CHECK_INT_EQ(id, 7);
+    CHECK_INT_EQ(queue_batch_count(q), 4);
+    /* an import whose id another batch holds: the next free id */
+    c = make_submit("41", 2, "");
+    c.batch_id = 7;
+    c.import = true;
+    CHECK_INT_EQ(apply_free(q, c, &id, err), 0);
+    CHECK_INT_EQ(id, 8);
+    CHECK_INT_EQ(queue_batch_count(q), 5);
+    /* and a snapshot of sparse ids restores the same */
+    uint8_t *buf;
+    size_t len;
+    CHECK_INT_EQ(queue_snapshot(q, &buf, &len), 0);
+    struct queue *r = queue_new();
+    CHECK_INT_EQ(queue_restore(r, buf, len), 0);
+    CHECK_INT_EQ(queue_batch_get(r, 1002, &info), 0);
+    CHECK_STR_EQ(info.spec->start, "30");
+    CHECK_INT_EQ(queue_next_batch_id(r), 1003);
+    free(buf);
+    queue_free(r);
+    queue_free(q);
+}
+
 static void test_submit_rejects_invalid(void)
 {
     struct queue *q = queue_new();
@@ -310,6 +369,7 @@ int main(void)
 {
     test_result_text_charset();
     test_submit_assigns_ids();
+    test_submit_requested_ids();
     test_submit_rejects_invalid();
     test_complete_until_done();
     test_duplicate_complete_ignored();
