@@ -16,6 +16,8 @@ int msg_cluster_encode(const struct msg_cluster *m, uint8_t **buf, size_t *len)
     qbuf_put_varint(&b, m->term);
     qbuf_put_u8(&b, m->member ? 1 : 0);
     qbuf_put_varint(&b, m->applied);
+    qbuf_put_varint(&b, m->members);
+    qbuf_put_varint(&b, m->merging_into);
     return qbuf_take(&b, buf, len);
 }
 
@@ -28,6 +30,8 @@ int msg_cluster_decode(struct msg_cluster *m, const uint8_t *p, size_t len)
     m->term = qreader_varint(&r);
     uint8_t member = qreader_u8(&r);
     m->applied = qreader_varint(&r);
+    m->members = qreader_varint(&r);
+    m->merging_into = qreader_varint(&r);
     m->member = member == 1;
     return qreader_done(&r) && member <= 1 ? 0 : -1;
 }
@@ -249,6 +253,6 @@ int msg_membership_decode(struct msg_membership_note *m, const uint8_t *p, size_
     qreader_init(&r, p, len);
     m->verdict = qreader_u8(&r);
     m->cluster_id = qreader_varint(&r);
-    return qreader_done(&r) && (m->verdict == MSG_MEMBERSHIP_LEFT ||
-                                m->verdict == MSG_MEMBERSHIP_REMOVED) ? 0 : -1;
+    return qreader_done(&r) && m->verdict >= MSG_MEMBERSHIP_LEFT &&
+           m->verdict <= MSG_MEMBERSHIP_MERGED ? 0 : -1;
 }

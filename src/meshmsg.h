@@ -7,7 +7,9 @@
  * (fuzzed: tests/core/fuzz_meshmsg.c). The sender's id is never in a
  * message: it is the id the link authenticated.
  *
- *   CLUSTER  cluster_id | leader | term | member u8 | applied   (4 per second)
+ *   CLUSTER  cluster_id | leader | term | member u8 | applied | members | merging_into
+ *            (4 per second; members: the size of its configuration;
+ *            merging_into: the cluster its leader is moving into, or 0)
  *   JOIN     (empty)                       a node asks the leader to add it
  *   FORWARD  req | command bytes (qcmd)    a write, to the leader
  *   REPLY    req | rc (enum msg_reply_rc) | index | batch | err
@@ -47,6 +49,7 @@ enum { MESH_MSG_MAX_PEERS = 256, MESH_MSG_ADDR_MAX = 63 };
 enum msg_membership {
     MSG_MEMBERSHIP_LEFT = 1,     /* its `mesh leave` is done */
     MSG_MEMBERSHIP_REMOVED = 2,  /* it is not in the configuration (any more) */
+    MSG_MEMBERSHIP_MERGED = 3,   /* its cluster moved into another: join that */
 };
 
 struct msg_peer {
@@ -74,7 +77,7 @@ enum msg_reply_rc {
 };
 
 struct msg_cluster {
-    uint64_t cluster_id, leader, term, applied;
+    uint64_t cluster_id, leader, term, applied, members, merging_into;
     bool member;
 };
 

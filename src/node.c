@@ -174,6 +174,7 @@ static void node_free(struct node *n)
 {
     discard_left_state(n);
     node_members_free(n);
+    node_merge_free(n);
     node_work_free(n);
     free(n->peer_info);
     worker_pool_free(n->pool);

@@ -30,13 +30,14 @@ struct lead;
 struct work;
 struct write_op;
 struct members;
+struct merge;
 struct control_conn;
 struct msg_cluster;
 
 /* What a peer last said of its cluster (MESH_MSG_CLUSTER). */
 struct peer_cluster {
     uint64_t id;
-    uint64_t cluster_id, leader, term, applied;
+    uint64_t cluster_id, leader, term, applied, members, merging_into;
     bool member;
     uint64_t heard_ms;
 };
@@ -81,6 +82,7 @@ struct node {
     uint64_t known_leader;
     bool seen_leader;           /* some leader was known since start */
     struct members *members;    /* autopilot, leaving, removal (node_members.c) */
+    struct merge *merge;        /* moving this cluster into another (node_merge.c) */
     bool discard_raft_on_exit;  /* left the mesh: the raft state is void */
     bool cluster_restarting;    /* consensus closing to start again */
     bool restart_discard;       /* ... with its raft state discarded */
@@ -156,6 +158,14 @@ void node_members_forget(struct node *n, struct control_conn *c);
 bool node_members_was_removed(const struct node *n, uint64_t id);
 bool node_members_estranged(const struct node *n);
 bool node_members_leaving(const struct node *n);
+
+/* node_merge.c: two clusters that meet become one. */
+void node_merge_tick(struct node *n);
+bool node_merge_active(const struct node *n);
+uint64_t node_merge_into(const struct node *n);
+void node_merge_on_reply(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
+void node_merge_on_dissolved(struct node *n, uint64_t peer, uint64_t cluster_id);
+void node_merge_free(struct node *n);
 
 /* node_pex.c: peer exchange. */
 void node_pex_send(struct node *n, uint64_t to);

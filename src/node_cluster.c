@@ -79,7 +79,8 @@ static void send_cluster_info(struct node *n)
     consensus_status(n->cons, &st);
     struct msg_cluster m = {.cluster_id = consensus_cluster_id(n->cons), .leader = st.leader_id,
                             .term = st.term, .applied = st.applied_index,
-                            .member = consensus_is_member(n->cons, n->keys.node_id)};
+                            .member = consensus_is_member(n->cons, n->keys.node_id),
+                            .members = st.n_members, .merging_into = node_merge_into(n)};
     uint8_t *buf;
     size_t len;
     if (msg_cluster_encode(&m, &buf, &len) != 0)
@@ -103,6 +104,8 @@ static void on_cluster_msg(struct node *n, uint64_t peer, const uint8_t *data, s
     pc->term = m.term;
     pc->applied = m.applied;
     pc->member = m.member;
+    pc->members = m.members;
+    pc->merging_into = m.merging_into;
     pc->heard_ms = uv_now(&n->loop);
     if (consensus_cluster_id(n->cons) == 0 && m.member && m.cluster_id != 0 &&
         consensus_is_member(n->cons, n->keys.node_id))
@@ -228,7 +231,8 @@ static void on_cluster_tick(uv_timer_t *t)
     node_work_dispatch(n);
     api_wake_waiters(n); /* results waiters for a batch that never came */
     node_pex_tick(n);
-    node_members_tick(n); /* last: it may restart consensus */
+    node_merge_tick(n);   /* these two may restart consensus */
+    node_members_tick(n);
 }
 
 void node_cluster_poll(struct node *n)
@@ -330,6 +334,7 @@ void node_cluster_on_message(struct node *n, uint64_t peer, uint8_t type,
         break;
     case MESH_MSG_REPLY:
         node_write_on_reply(n, peer, data, len);
+        node_merge_on_reply(n, peer, data, len);
         break;
     case MESH_MSG_LEASE: {
         struct msg_lease l;

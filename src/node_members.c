@@ -341,6 +341,10 @@ void node_members_on_verdict(struct node *n, uint64_t peer, const uint8_t *data,
     if (msg_membership_decode(&v, data, len) != 0 || pc == NULL || pc->leader != peer ||
         v.cluster_id != consensus_cluster_id(n->cons))
         return; /* only the leader of our own cluster decides this */
+    if (v.verdict == MSG_MEMBERSHIP_MERGED) {
+        node_merge_on_dissolved(n, peer, v.cluster_id);
+        return;
+    }
     if (n->members->leave_asked) {
         finish_leave(n);
         return;

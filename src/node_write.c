@@ -16,6 +16,10 @@
 #include "errbuf.h"
 #include "net.h"
 
+/* While its leader moves the cluster into another (node_merge.c), the
+ * replica must stop changing: writes are refused, not lost. */
+#define MERGING_TEXT "this cluster is merging into another mesh cluster: retry in a few seconds"
+
 enum {
     WRITE_TIMEOUT_MS = 10000,
     /* A command's bytes per log entry: under raft's 1 MiB entry cap AND,
@@ -126,6 +130,11 @@ static void propose_here(struct node *n, struct write_op *op, const struct qcmd 
         return;
     }
     *lw = (struct local_write){n, op};
+    if (node_merge_active(n)) {
+        free(lw);
+        finish(n, op, -1, MERGING_TEXT);
+        return;
+    }
     op->leader = n->keys.node_id;
     op->deadline_ms = UINT64_MAX; /* the proposal callback always comes */
     if (consensus_propose(n->cons, cmd, local_done, lw, err, sizeof err) != 0) {
@@ -335,6 +344,14 @@ void node_write_on_forward(struct node *n, uint64_t peer, const uint8_t *data, s
         return;
     }
     *rw = (struct remote_write){n, peer, req};
+    if (node_merge_active(n)) {
+        m.rc = MSG_REPLY_REFUSED;
+        snprintf(m.err, sizeof m.err, "%s", MERGING_TEXT);
+        reply(n, peer, &m);
+        free(rw);
+        qcmd_free(&cmd);
+        return;
+    }
     if (consensus_propose(n->cons, &cmd, remote_done, rw, m.err, sizeof m.err) != 0) {
         m.rc = MSG_REPLY_FAILED;
         reply(n, peer, &m);

@@ -75,7 +75,8 @@ static int split_list(const struct qcmd *submit, size_t room, uint64_t upload_id
         i = end;
     }
     struct qcmd *last = &cmds[n_parts];
-    *last = (struct qcmd){.type = QCMD_SUBMIT, .upload_id = upload_id};
+    *last = (struct qcmd){.type = QCMD_SUBMIT, .upload_id = upload_id,
+                          .batch_id = submit->batch_id, .import = submit->import};
     memcpy(last->name, submit->name, sizeof last->name);
     last->spec = (struct batch_spec){.kind = BATCH_LIST, .count = s->count,
                                      .chunk = s->chunk, .list_len = s->list_len};

@@ -168,6 +168,47 @@ class MembershipTest(unittest.TestCase):
                  what="one mesh of 3 voters")
         self.assertEqual(len({n.status()["cluster_id"] for n in self.extra_nodes}), 1)
 
+    # ---- clusters that meet merge ----------------------------------------------------
+
+    def test_two_clusters_merge_through_a_third_node(self):
+        ports = [free_port() for _ in range(3)]
+        a = Node(MESH, name="ma", workers=1, port=ports[0])
+        b = Node(MESH, name="mb", workers=1, port=ports[1])
+        self.extra_nodes += [a, b]
+        ids = []
+        for n, start in ((a, 100000), (b, 200000)):
+            n.wait_ready()
+            wait_for(lambda: n.status()["leader"] == n.status()["id"], 20, interval=0.2,
+                     what="a one-node cluster")
+            ids.append(self.submit(n, "--start", str(start), "--count", "3000"))
+            wait_for(lambda: n.status()["batches"][0]["done"] > 0, 30, what="progress")
+        self.assertNotEqual(ids[0], ids[1], "batch ids are unique mesh-wide")
+        self.assertNotEqual(a.status()["cluster_id"], b.status()["cluster_id"])
+        c = Node(MESH, name="mc", workers=1, port=ports[2],
+                 peers=["127.0.0.1:%d" % p for p in ports[:2]])
+        self.extra_nodes.append(c)
+        c.wait_ready()
+        nodes = (a, b, c)
+
+        def one_mesh():
+            sts = [n.status() for n in nodes]
+            return (len({s["cluster_id"] for s in sts}) == 1 and sts[0]["cluster_id"] != "" and
+                    len({s["leader"] for s in sts}) == 1 and sts[0]["leader"] != "" and
+                    all(len(s["batches"]) == 2 for s in sts))
+        try:
+            wait_for(one_mesh, 40, interval=0.2, what="one mesh with both batches")
+        except AssertionError:
+            for n in nodes:
+                sys.stderr.write("--- %s\n%s\n" % (n.name, "\n".join(n.log().splitlines()[-30:])))
+            raise
+        merged = [n for n in (a, b) if "batches into it" in n.log()]
+        self.assertEqual(len(merged), 1, "exactly one cluster moved")
+        sys.stderr.write("%s\n" % [l for l in merged[0].log().splitlines() if "merge" in l])
+        for n in nodes:
+            for bid, start in zip(ids, (100000, 200000)):
+                rows = parse_results(n.cli("results", bid, "--wait", timeout=120).stdout)
+                check_factored(self, rows, list(range(start, start + 3000)))
+
     # ---- leave and forced recovery --------------------------------------------------
 
     def test_leader_leaves_during_a_batch(self):

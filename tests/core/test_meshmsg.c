@@ -9,15 +9,15 @@
 static void test_cluster_round_trip(void)
 {
     struct msg_cluster m = {.cluster_id = 0x1234567890abcdefULL, .leader = 7, .term = 3,
-                            .applied = 99, .member = true}, d;
+                            .applied = 99, .member = true, .members = 5}, d;
     uint8_t *buf;
     size_t len;
     CHECK(msg_cluster_encode(&m, &buf, &len) == 0);
     CHECK(msg_cluster_decode(&d, buf, len) == 0);
     CHECK(d.cluster_id == m.cluster_id && d.leader == 7 && d.term == 3 && d.applied == 99);
-    CHECK(d.member);
+    CHECK(d.member && d.members == 5);
     CHECK(msg_cluster_decode(&d, buf, len - 1) != 0);     /* short */
-    buf[len - 2] = 2;                                      /* member byte not 0/1 */
+    buf[len - 4] = 2;                                      /* member byte not 0/1 */
     CHECK(msg_cluster_decode(&d, buf, len) != 0);
     free(buf);
 }
