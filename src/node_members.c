@@ -64,7 +64,8 @@ struct members {
     bool stop_timer_live;
     /* Removed, or its cluster is gone. */
     bool estranged;
-    uint64_t orphan_since_ms, notice_ms;
+    bool orphaned;                   /* estranged because no leader of ours is in sight */
+    uint64_t orphan_since_ms;
 };
 
 int node_members_start(struct node *n)
@@ -79,7 +80,7 @@ void node_members_reset(struct node *n)
     struct members *m = n->members;
     m->n_seen = 0;
     m->have_prev = false;
-    m->estranged = false;
+    m->estranged = m->orphaned = false;
     m->orphan_since_ms = 0;
 }
 
@@ -215,6 +216,10 @@ static bool fix_voters(struct node *n, const struct consensus_status *st, uint64
              n->cfg->voters, (unsigned long long)cand->id);
         return consensus_assign(n->cons, cand->id, CONSENSUS_VOTER) == 0;
     }
+    /* A node added but never given a role (its assign failed) gets the log. */
+    for (size_t i = 0; i < st->n_members; i++)
+        if (st->members[i].role == CONSENSUS_SPARE && healthy(n, st->members[i].id))
+            return consensus_assign(n->cons, st->members[i].id, CONSENSUS_STANDBY) == 0;
     return false;
 }
 
@@ -357,19 +362,29 @@ void node_members_on_verdict(struct node *n, uint64_t peer, const uint8_t *data,
     }
 }
 
-/* A node with raft state whose cluster has no reachable leader while
- * linked peers follow another cluster's leader: its cluster is gone. */
+/* A node with raft state whose cluster has no leader and no other member
+ * in sight while linked peers follow another cluster's leader: its cluster
+ * is gone (merged away while this node was down, or re-founded). A cluster
+ * merely without a quorum still has members in sight: not gone. */
 static void check_orphaned(struct node *n, const struct consensus_status *st)
 {
     struct members *m = n->members;
     uint64_t now = uv_now(&n->loop), mine = consensus_cluster_id(n->cons), other = 0;
-    for (size_t i = 0; i < n->n_peer_info && other == 0; i++) {
+    bool kin = false;
+    for (size_t i = 0; i < n->n_peer_info; i++) {
         const struct peer_cluster *pc = &n->peer_info[i];
-        if (pc->member && pc->cluster_id != 0 && pc->cluster_id != mine && pc->leader != 0 &&
-            now - pc->heard_ms < HEARD_FRESH_MS)
+        if (!pc->member || pc->cluster_id == 0 || now - pc->heard_ms >= HEARD_FRESH_MS)
+            continue;
+        if (pc->cluster_id == mine)
+            kin = true;
+        else if (pc->leader != 0)
             other = pc->cluster_id;
     }
-    if (st->leader_id != 0 || other == 0 || mine == 0 || m->estranged) {
+    if (m->orphaned && (st->leader_id != 0 || kin)) {
+        mlog(&n->log, LOG_INFO, "cluster %016llx is in sight again", (unsigned long long)mine);
+        m->orphaned = m->estranged = false;
+    }
+    if (st->leader_id != 0 || kin || other == 0 || mine == 0 || m->estranged) {
         m->orphan_since_ms = 0;
         return;
     }
@@ -380,6 +395,7 @@ static void check_orphaned(struct node *n, const struct consensus_status *st)
     char why[160];
     snprintf(why, sizeof why, "cluster %016llx has no leader here, and linked nodes belong "
              "to cluster %016llx", (unsigned long long)mine, (unsigned long long)other);
+    m->orphaned = !n->cfg->rejoin;
     estrange(n, why);
 }
 
