@@ -151,6 +151,8 @@ void node_members_on_leadership(struct node *n);
 void node_members_on_gossip(struct node *n, uint64_t peer, const struct msg_cluster *m);
 void node_members_on_verdict(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
 void node_members_on_leave(struct node *n, uint64_t peer);
+void node_members_on_join(struct node *n, uint64_t peer);
+void node_members_step(struct node *n);
 void node_members_on_changed(struct node *n, uint64_t id, bool stays);
 void node_members_leave(struct node *n, struct control_conn *c);
 void node_members_recover(struct node *n, struct control_conn *c);

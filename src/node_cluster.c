@@ -166,9 +166,11 @@ static void organize(struct node *n)
     consensus_status(n->cons, &st);
     if (consensus_is_member(n->cons, n->keys.node_id))
         return;
-    if (uv_now(&n->loop) < n->organize_at_ms)
-        return;
+    /* A cluster in sight is joined at once; the window is only for
+     * deciding who founds one. */
     uint64_t leader = reachable_leader(n);
+    if (leader == 0 && uv_now(&n->loop) < n->organize_at_ms)
+        return;
     if (leader != 0) {
         if (!st.started && consensus_start(n->cons) != 0)
             return;
@@ -183,15 +185,6 @@ static void organize(struct node *n)
     consensus_set_cluster_id(n->cons, n->keys.node_id);
     if (consensus_bootstrap(n->cons) != 0)
         mlog(&n->log, LOG_ERROR, "bootstrap failed");
-}
-
-static void on_join(struct node *n, uint64_t peer)
-{
-    if (!node_is_leader(n))
-        return;
-    if (consensus_add_member(n->cons, peer) != 0)
-        mlog(&n->log, LOG_DEBUG, "join of %016llx deferred (a change is in progress)",
-             (unsigned long long)peer);
 }
 
 /* ---- leadership ------------------------------------------------------------------- */
@@ -318,7 +311,7 @@ void node_cluster_on_message(struct node *n, uint64_t peer, uint8_t type,
         on_cluster_msg(n, peer, data, len);
         break;
     case MESH_MSG_JOIN:
-        on_join(n, peer);
+        node_members_on_join(n, peer);
         break;
     case MESH_MSG_PEERS:
         node_pex_on_message(n, data, len);

@@ -56,6 +56,8 @@ struct members {
     size_t n_removed;
     uint64_t leaving[8];             /* leader: nodes that asked to leave */
     size_t n_leaving;
+    uint64_t joins[64];              /* leader: nodes waiting to be added */
+    size_t n_joins;
     /* This node's own leave. */
     bool leave_asked, leave_done;
     struct control_conn *leave_conn;
@@ -117,6 +119,38 @@ void node_members_on_leadership(struct node *n)
 {
     n->members->n_seen = 0; /* the clocks start again with this leader */
     n->members->n_leaving = 0;
+    n->members->n_joins = 0;
+}
+
+/* Leader: a node asks to be added (MESH_MSG_JOIN, repeated each second
+ * until it is). Joins queue here and go one configuration change after
+ * another as each commits, not one per retry: thirty nodes starting
+ * together are all members within a second of asking. */
+void node_members_on_join(struct node *n, uint64_t peer)
+{
+    struct members *m = n->members;
+    if (!node_is_leader(n) || consensus_is_member(n->cons, peer))
+        return;
+    for (size_t i = 0; i < m->n_joins; i++)
+        if (m->joins[i] == peer)
+            return;
+    if (m->n_joins < sizeof m->joins / sizeof m->joins[0])
+        m->joins[m->n_joins++] = peer;
+    node_members_step(n);
+}
+
+static bool add_joiner(struct node *n)
+{
+    struct members *m = n->members;
+    while (m->n_joins > 0) {
+        uint64_t id = m->joins[0];
+        memmove(m->joins, m->joins + 1, --m->n_joins * sizeof m->joins[0]);
+        if (consensus_is_member(n->cons, id) || !healthy(n, id))
+            continue;
+        if (consensus_add_member(n->cons, id) == 0)
+            return true;
+    }
+    return false;
 }
 
 static uint64_t down_for(struct node *n, uint64_t id, uint64_t now)
@@ -230,8 +264,23 @@ static void autopilot(struct node *n, const struct consensus_status *st)
     uint64_t now = uv_now(&n->loop);
     for (size_t i = 0; i < st->n_members; i++)
         down_for(n, st->members[i].id, now); /* every clock ticks */
-    if (!remove_long_gone(n, st, now))
-        fix_voters(n, st, now);
+    if (!remove_long_gone(n, st, now) && !fix_voters(n, st, now))
+        add_joiner(n);
+}
+
+/* Leader: the next configuration change now (a change just committed, or
+ * a node asked to join), not at the next tick. */
+void node_members_step(struct node *n)
+{
+    if (n->cons == NULL || n->members == NULL || !node_is_leader(n) ||
+        consensus_changing(n->cons))
+        return;
+    struct consensus_status *st = malloc(sizeof *st);
+    if (st == NULL)
+        return;
+    consensus_status(n->cons, st);
+    autopilot(n, st);
+    free(st);
 }
 
 /* ---- configuration diff (every member) ------------------------------------------ */
@@ -550,6 +599,7 @@ void node_members_on_changed(struct node *n, uint64_t id, bool stays)
 {
     if (!stays && is_leaving(n->members, id))
         send_verdict(n, id, MSG_MEMBERSHIP_LEFT);
+    node_members_step(n);
 }
 
 /* ---- the tick ------------------------------------------------------------------------ */

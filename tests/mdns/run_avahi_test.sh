@@ -6,6 +6,14 @@
 #   no-bus      no D-Bus and no daemon at all
 #   bus-only    a private D-Bus but no avahi-daemon
 set -u
+if [ "$(id -u)" != 0 ]; then
+    echo "SKIP: needs root (network and mount namespaces)"
+    exit 77
+fi
+if [ "${1:-}" = with-avahi ] && ! command -v avahi-daemon >/dev/null; then
+    echo "SKIP: no avahi-daemon (Debian package avahi-daemon)"
+    exit 77
+fi
 here=$(dirname "$(readlink -f "$0")")
 . "$here/../lib/avahi_env.sh"
 avahi_env_isolate "$0" "$@"
