@@ -172,10 +172,28 @@ static bool organising(const struct node *n)
     return !consensus_is_member(n->cons, n->keys.node_id);
 }
 
+/* A leader cut off from its voters still leads until its election timeout
+ * runs out; a write proposed then would only fail later, "leadership lost".
+ * Say at once what the user can act on. */
+static bool quorum_out_of_reach(const struct node *n)
+{
+    struct consensus_status *st = malloc(sizeof *st);
+    if (st == NULL)
+        return false;
+    consensus_status(n->cons, st);
+    bool out = st->voters > 0 && node_reachable_voters(n, st) * 2 <= st->voters;
+    free(st);
+    return out;
+}
+
 static void send_write(struct node *n, struct write_op *op, const struct qcmd *cmd)
 {
     uint64_t leader = node_leader_id(n);
-    if (node_is_leader(n)) {
+    if (node_is_leader(n) && quorum_out_of_reach(n)) {
+        char text[128];
+        node_quorum_text(n, text, sizeof text);
+        finish(n, op, -1, text);
+    } else if (node_is_leader(n)) {
         propose_here(n, op, cmd);
     } else if (leader != 0) {
         forward(n, op, cmd, leader);
