@@ -107,8 +107,10 @@ static void on_cluster_msg(struct node *n, uint64_t peer, const uint8_t *data, s
     pc->members = m.members;
     pc->merging_into = m.merging_into;
     pc->heard_ms = uv_now(&n->loop);
+    /* A joiner learns its cluster's id from a member of its own
+     * configuration: another cluster's member (two meeting) must not name it. */
     if (consensus_cluster_id(n->cons) == 0 && m.member && m.cluster_id != 0 &&
-        consensus_is_member(n->cons, n->keys.node_id))
+        consensus_is_member(n->cons, n->keys.node_id) && consensus_is_member(n->cons, peer))
         consensus_set_cluster_id(n->cons, m.cluster_id);
     node_members_on_gossip(n, peer, &m);
 }

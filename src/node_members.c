@@ -129,7 +129,10 @@ void node_members_on_leadership(struct node *n)
 void node_members_on_join(struct node *n, uint64_t peer)
 {
     struct members *m = n->members;
-    if (!node_is_leader(n) || consensus_is_member(n->cons, peer))
+    /* A cluster moving into another takes nobody in: the joiner would be
+     * left in a cluster about to dissolve. It asks again, and finds the
+     * other cluster's leader. */
+    if (!node_is_leader(n) || consensus_is_member(n->cons, peer) || node_merge_active(n))
         return;
     for (size_t i = 0; i < m->n_joins; i++)
         if (m->joins[i] == peer)
@@ -259,7 +262,7 @@ static bool fix_voters(struct node *n, const struct consensus_status *st, uint64
 
 static void autopilot(struct node *n, const struct consensus_status *st)
 {
-    if (!st->is_leader || consensus_changing(n->cons))
+    if (!st->is_leader || consensus_changing(n->cons) || node_merge_active(n))
         return;
     uint64_t now = uv_now(&n->loop);
     for (size_t i = 0; i < st->n_members; i++)
