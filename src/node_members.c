@@ -374,9 +374,27 @@ void node_members_on_gossip(struct node *n, uint64_t peer, const struct msg_clus
     send_verdict(n, peer, MSG_MEMBERSHIP_REMOVED);
 }
 
-static void estrange(struct node *n, const char *why)
+/* into: 0 when this node was removed (its cluster holds its batches), else
+ * the cluster its peers follow while its own is gone: its log may hold
+ * batches nobody else has, so --rejoin moves them there first. Without a
+ * leader nothing of that log is known committed, none of it applied: the
+ * node makes itself the only voter of its cluster (as `mesh recover
+ * --force`), which commits and applies its whole log, and then, a cluster
+ * of one beside a bigger one, it merges into it (node_merge.c) and joins. */
+static void estrange(struct node *n, const char *why, uint64_t into)
 {
     struct members *m = n->members;
+    if (n->cfg->rejoin && into != 0) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/raft", n->cfg->data_dir);
+        mlog(&n->log, LOG_WARN, "%s: --rejoin: taking this node's log as its cluster's, to "
+             "move its batches into cluster %016llx", why, (unsigned long long)into);
+        if (consensus_request_recovery(dir, n->keys.node_id, NULL, 0) == 0)
+            node_cluster_restart(n, false);
+        else
+            mlog(&n->log, LOG_ERROR, "cannot write the recovery request in %s", dir);
+        return;
+    }
     if (n->cfg->rejoin) {
         mlog(&n->log, LOG_WARN, "%s: --rejoin: discarding this node's raft state and "
              "joining afresh", why);
@@ -385,7 +403,8 @@ static void estrange(struct node *n, const char *why)
     }
     if (!m->estranged)
         mlog(&n->log, LOG_ERROR, "%s. This node takes no work; restart it with --rejoin to "
-             "discard its raft state (its batches live on in the mesh) and join again", why);
+             "%s", why, into != 0 ? "move the batches of its replica into that cluster and "
+             "join it" : "discard its raft state (its cluster holds its batches) and join again");
     m->estranged = true;
 }
 
@@ -410,7 +429,7 @@ void node_members_on_verdict(struct node *n, uint64_t peer, const uint8_t *data,
         char why[128];
         snprintf(why, sizeof why, "this node was removed from cluster %016llx while it was "
                  "away", (unsigned long long)v.cluster_id);
-        estrange(n, why);
+        estrange(n, why, 0);
     }
 }
 
@@ -448,7 +467,7 @@ static void check_orphaned(struct node *n, const struct consensus_status *st)
     snprintf(why, sizeof why, "cluster %016llx has no leader here, and linked nodes belong "
              "to cluster %016llx", (unsigned long long)mine, (unsigned long long)other);
     m->orphaned = !n->cfg->rejoin;
-    estrange(n, why);
+    estrange(n, why, other);
 }
 
 /* ---- leaving ---------------------------------------------------------------------- */

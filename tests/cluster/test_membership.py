@@ -8,8 +8,10 @@ Usage: test_membership.py MESH_BINARY [unittest args...]
 Every node is stopped by its PID in tearDown and its data dir deleted.
 Short grace periods (--voter-grace, --remove-after) keep the tests short;
 the defaults (10 s, 10 min) are the same code with other numbers."""
+import json
 import os
 import re
+import shutil
 import signal
 import sys
 import time
@@ -212,6 +214,59 @@ class MembershipTest(unittest.TestCase):
             for bid, start in zip(ids, (100000, 200000)):
                 rows = parse_results(n.cli("results", bid, "--wait", timeout=120).stdout)
                 check_factored(self, rows, list(range(start, start + 3000)))
+
+    def test_node_of_a_gone_cluster_moves_its_batches_with_rejoin(self):
+        # cluster X: three nodes; two die for good, the third is stopped
+        x = Mesh(MESH, 3)
+        self.mesh = x
+        x.formed(3)
+        bid = self.submit(x.nodes[0], "--start", "300000", "--count", "2000")
+        x.nodes[0].cli("results", bid, "--wait", timeout=120)
+        for n in x.nodes[1:]:
+            n.kill(signal.SIGKILL)
+        survivor = x.nodes[0]
+        survivor.own_dir = False   # its data dir outlives the process: restarted below
+        self.addCleanup(shutil.rmtree, survivor.dir, True)
+        survivor.stop()
+        # cluster Y: three other nodes
+        y_ports = [free_port() for _ in range(3)]
+        y = [Node(MESH, name="y%d" % i, workers=1, port=y_ports[i],
+                  peers=["127.0.0.1:%d" % p for j, p in enumerate(y_ports) if j != i])
+             for i in range(3)]
+        self.extra_nodes += y
+        for n in y:
+            n.wait_ready()
+        wait_for(lambda: len({n.status()["leader"] for n in y} - {""}) == 1 and
+                 all(n.status()["quorum"]["ok"] for n in y), 20, interval=0.2,
+                 what="cluster Y")
+        peers = ["127.0.0.1:%d" % p for p in y_ports]
+
+        def start_x(extra):
+            n = Node(MESH, name="x0", workers=1, port=x.ports[0], peers=peers,
+                     data_dir=survivor.dir, extra=extra)
+            self.extra_nodes.append(n)
+            return n.wait_ready()
+        # without --rejoin it says so and takes no work
+        back = start_x([])
+        try:
+            wait_for(lambda: back.status()["nodes"][0]["state"] == "removed", 30, interval=0.5,
+                     what="the node of the gone cluster says so")
+        except AssertionError:
+            sys.stderr.write(back.log()[-5000:])
+            sys.stderr.write(json.dumps(back.status(), indent=1)[:3000])
+            raise
+        self.assertIn("--rejoin", back.log())
+        back.stop()
+        # with --rejoin its batch moves into Y, and it joins Y
+        back = start_x(["--rejoin"])
+        wait_for(lambda: back.status()["cluster_id"] == y[0].status()["cluster_id"], 40,
+                 interval=0.5, what="the node joined cluster Y")
+        for n in (y[0], back):
+            r = n.cli("results", bid, "--wait", timeout=60, check=False)
+            if r.returncode != 0:
+                sys.stderr.write(back.log()[-4000:])
+            rows = parse_results(r.stdout)
+            check_factored(self, rows, list(range(300000, 302000)))
 
     # ---- leave and forced recovery --------------------------------------------------
 
