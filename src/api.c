@@ -416,6 +416,7 @@ void api_on_conn_closed(void *ud, struct control_conn *c)
 {
     struct node *n = ud;
     node_write_forget(n, c);
+    api_events_forget(n, c);
     for (struct results_waiter **pp = &n->waiters; *pp != NULL;) {
         struct results_waiter *w = *pp;
         if (w->conn == c) {
@@ -558,6 +559,7 @@ static const struct {
 } api_table[] = {
     {"submit", api_submit},   {"results", api_results}, {"status", api_status},
     {"cancel", api_cancel},   {"drain", api_drain},     {"undrain", api_undrain},
+    {"events", api_events},
 };
 
 void api_on_request(void *ud, struct control_conn *c, json_t *req)

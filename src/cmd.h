@@ -30,6 +30,7 @@ extern const struct cmd_entry cmd_drain_entry;
 extern const struct cmd_entry cmd_undrain_entry;
 extern const struct cmd_entry cmd_factor_entry;
 extern const struct cmd_entry cmd_keygen_entry;
+extern const struct cmd_entry cmd_events_entry;
 
 /* The table, NULL-terminated; and lookup by name. */
 extern const struct cmd_entry *const cmd_table[];

@@ -15,6 +15,8 @@
  *            | crashes (worker deaths so far on lo)
  *   RESULTS  lease | batch | n | n x (index, text)   factored numbers
  *   LEASE_END lease | next | why (enum worker_end) | crashes | ms
+ *   EVENT    kind u8 | origin_seq | time_ms | origin name | text
+ *            an event of the sender's (events.h), told to every linked peer
  */
 #ifndef MESH_MESHMSG_H
 #define MESH_MESHMSG_H
@@ -33,9 +35,11 @@ enum mesh_msg_type {
     MESH_MSG_LEASE = 24,
     MESH_MSG_RESULTS = 25,
     MESH_MSG_LEASE_END = 26,
+    MESH_MSG_EVENT = 27,
 };
 
-enum { MESH_MSG_ERR_MAX = 200, MESH_MSG_MAX_RESULTS = 65536 };
+enum { MESH_MSG_ERR_MAX = 200, MESH_MSG_MAX_RESULTS = 65536,
+       MESH_MSG_EVENT_NAME_MAX = 63, MESH_MSG_EVENT_TEXT_MAX = 159 };
 
 enum msg_reply_rc {
     MSG_REPLY_OK = 0,
@@ -81,6 +85,14 @@ struct msg_lease_end {
     uint64_t ms;
 };
 
+/* EVENT: texts are printable ASCII (refused otherwise), NUL-terminated. */
+struct msg_event {
+    uint8_t kind;
+    uint64_t origin_seq, time_ms;
+    char name[MESH_MSG_EVENT_NAME_MAX + 1];
+    char text[MESH_MSG_EVENT_TEXT_MAX + 1];
+};
+
 /* Encoders return 0 with a malloc'd buffer, or -1 (ENOMEM). */
 int msg_cluster_encode(const struct msg_cluster *m, uint8_t **buf, size_t *len);
 int msg_cluster_decode(struct msg_cluster *m, const uint8_t *p, size_t len);
@@ -96,5 +108,7 @@ int msg_results_encode(const struct msg_results *m, uint8_t **buf, size_t *len);
 int msg_results_decode(struct msg_results *m, const uint8_t *p, size_t len);
 int msg_lease_end_encode(const struct msg_lease_end *m, uint8_t **buf, size_t *len);
 int msg_lease_end_decode(struct msg_lease_end *m, const uint8_t *p, size_t len);
+int msg_event_encode(const struct msg_event *m, uint8_t **buf, size_t *len);
+int msg_event_decode(struct msg_event *m, const uint8_t *p, size_t len);
 
 #endif

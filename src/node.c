@@ -31,6 +31,7 @@ static void on_tick(uv_timer_t *t)
     struct node *n = t->data;
     n->stats.busy = worker_pool_busy(n->pool);
     rate_meter_tick(&n->stats.meter, n->stats.done, uv_now(&n->loop));
+    node_events_tick(n);
 }
 
 static void on_subsystem_closed(void *ud)
@@ -47,6 +48,7 @@ void node_stop(struct node *n)
     n->stopping = true;
     mlog(&n->log, LOG_INFO, "shutting down");
     api_drop_waiters(n);
+    api_events_drop(n);
     uv_close((uv_handle_t *)&n->sigint, NULL);
     uv_close((uv_handle_t *)&n->sigterm, NULL);
     uv_close((uv_handle_t *)&n->tick, NULL);
@@ -159,6 +161,7 @@ static void start_handles(struct node *n)
 
 static void node_free(struct node *n)
 {
+    node_events_free(n);
     node_work_free(n);
     free(n->peer_info);
     worker_pool_free(n->pool);
@@ -181,6 +184,7 @@ int node_run(struct node_config *cfg)
     uv_loop_init(&n->loop);
     n->log.level = cfg->log_level;
     n->log.out = stderr;
+    node_events_start(n);
     int rc = 1;
     if (claim_data_dir(n) != 0 || open_log(n) != 0)
         goto out;

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "events.h"
 #include "keys.h"
 #include "meshmsg.h"
 #include "log.h"
@@ -84,6 +85,14 @@ struct node {
     unsigned closing;           /* subsystems still closing at shutdown */
     struct node_stats stats;
     uint64_t started_ms;
+
+    /* The mesh's event log (node_events.c). */
+    struct events events;
+    bool in_event;              /* logging an event: not an event again */
+    struct ui_snapshot *events_prev;  /* the leader's previous view */
+    bool events_prev_valid;
+    struct log_ratelimit events_rl, events_bad_rl;
+    struct events_waiter *event_waiters;  /* `mesh events` clients */
 };
 
 /* Runs a node until SIGINT/SIGTERM (or `q` on the dashboard); returns the
@@ -168,6 +177,19 @@ unsigned node_reachable_voters(const struct node *n, const struct consensus_stat
 /* "active", "draining" (workers still finishing) or "drained". */
 const char *node_state_name(const struct node *n);
 
+/* node_events.c: the mesh's event log (events.h). node_event() records an
+ * event of this node, logs it and tells every linked peer; `mesh events`,
+ * the dashboard and the metrics show it. */
+void node_event(struct node *n, enum mesh_event_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void node_events_start(struct node *n);
+void node_events_free(struct node *n);
+/* Once a second: the leader tells what changed in its view of the mesh. */
+void node_events_tick(struct node *n);
+struct net_peer;
+void node_events_on_message(struct node *n, const struct net_peer *p, const uint8_t *data,
+                            size_t len);
+
 /* node_links.c: peer links and discovery. */
 int node_links_start(struct node *n);
 int node_discovery_start(struct node *n);
@@ -182,5 +204,11 @@ void api_on_conn_closed(void *ud, struct control_conn *c);
 /* Answers results waiters that can now make progress. */
 void api_wake_waiters(struct node *n);
 void api_drop_waiters(struct node *n);
+/* api_events.c: `mesh events` (long polls answered as events arrive). */
+struct events_waiter;
+void api_events(struct node *n, struct control_conn *c, json_t *req);
+void api_events_wake(struct node *n);
+void api_events_forget(struct node *n, struct control_conn *c);
+void api_events_drop(struct node *n);
 
 #endif

@@ -19,7 +19,7 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
 {
     uint8_t *again;
     size_t n;
-    switch (type % 6) {
+    switch (type % 7) {
     case 0: {
         struct msg_cluster m;
         if (msg_cluster_decode(&m, p, len) == 0 && msg_cluster_encode(&m, &again, &n) == 0)
@@ -55,6 +55,12 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
                 same(p, len, again, n);
             free(m.items);
         }
+        break;
+    }
+    case 6: {
+        struct msg_event m;
+        if (msg_event_decode(&m, p, len) == 0 && msg_event_encode(&m, &again, &n) == 0)
+            same(p, len, again, n);
         break;
     }
     default: {
