@@ -10,6 +10,7 @@ static const char *const kind_names[MESH_EV_KIND_END] = {
     [MESH_EV_UNDRAIN] = "undrain",   [MESH_EV_REQUEUE] = "requeue",
     [MESH_EV_REFUSED] = "refused",   [MESH_EV_MEMBER] = "member",
     [MESH_EV_BATCH] = "batch",       [MESH_EV_ERROR] = "error",
+    [MESH_EV_WARNING] = "warning",
 };
 
 void events_init(struct events *ev, uint64_t own_seq_base)

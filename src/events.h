@@ -30,6 +30,7 @@ enum mesh_event_kind {
     MESH_EV_MEMBER,       /* voter added / removed / promoted / demoted */
     MESH_EV_BATCH,        /* a batch was submitted, finished or cancelled */
     MESH_EV_ERROR,        /* an error worth the user's attention */
+    MESH_EV_WARNING,      /* a warning of a node's log */
     MESH_EV_KIND_END,
 };
 

@@ -65,6 +65,8 @@ struct node {
     struct ui *ui;              /* the dashboard; NULL when headless */
     uv_timer_t ui_timer;        /* feeds it snapshots */
     struct ui_snapshot snapshot;
+    int saved_stderr;           /* the terminal's stderr while the dashboard runs */
+    struct metrics *metrics;    /* --metrics: the Prometheus endpoint, or NULL */
 
     uv_signal_t sigint, sigterm;
     uv_timer_t tick;            /* 1 s: stats */
@@ -200,6 +202,12 @@ void node_links_status(const struct node *n, json_t *top);
 /* api.c: the control-socket request handlers. */
 
 void api_on_request(void *ud, struct control_conn *c, json_t *req);
+/* A submit request (the JSON `mesh submit` sends) as a command; 0 or -1
+ * with err. The dashboard's form submits through it too. */
+int api_submit_command(struct qcmd *cmd, json_t *req, char *err, size_t errlen);
+/* NODE by name, hex id or unique id prefix (NULL: this node): 0, -1 none,
+ * -2 ambiguous. */
+int api_resolve_node(struct node *n, const char *which, uint64_t *id);
 void api_on_conn_closed(void *ud, struct control_conn *c);
 /* Answers results waiters that can now make progress. */
 void api_wake_waiters(struct node *n);

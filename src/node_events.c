@@ -10,7 +10,7 @@
  *    leader) are seen by the leader in its view of the mesh
  *    (node_snapshot) and told by the leader alone, so each is told once
  *    and not once per node.
- *  - Warnings and errors of this node's log become local error events (not
+ *  - Warnings and errors of this node's log become local events (not
  *    told to peers: a flood of them must not be multiplied by the mesh). */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -51,7 +51,8 @@ static void tell_peers(struct node *n, const struct mesh_event *e)
 
 static enum log_level level_of(enum mesh_event_kind kind)
 {
-    return kind == MESH_EV_ERROR ? LOG_ERROR : kind == MESH_EV_REFUSED ? LOG_WARN : LOG_INFO;
+    return kind == MESH_EV_ERROR ? LOG_ERROR
+         : kind == MESH_EV_REFUSED || kind == MESH_EV_WARNING ? LOG_WARN : LOG_INFO;
 }
 
 static const struct mesh_event *record_own(struct node *n, enum mesh_event_kind kind,
@@ -85,7 +86,7 @@ static void on_log_line(void *ud, enum log_level level, const char *msg)
     if (n->in_event || level > LOG_WARN)
         return;
     n->in_event = true;
-    record_own(n, MESH_EV_ERROR, msg);
+    record_own(n, level == LOG_ERROR ? MESH_EV_ERROR : MESH_EV_WARNING, msg);
     n->in_event = false;
 }
 

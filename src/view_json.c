@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-static json_t *node_json(const struct ui_node *u)
+static json_t *node_fields(const struct ui_node *u)
 {
     char ago[32];
     if (u->last_heard_s < 0)
@@ -17,6 +17,13 @@ static json_t *node_json(const struct ui_node *u)
                      "busy", (int)u->busy, "rate", u->rate, "done", (json_int_t)u->done,
                      "unfactored", (json_int_t)u->unfactored, "last_heard", u->last_heard_s,
                      "last_heard_text", u->self ? "self" : ago, "addr", u->addr);
+}
+
+static json_t *node_json(const struct ui_node *u)
+{
+    json_t *o = node_fields(u);
+    json_object_set_new(o, "leases", json_integer((json_int_t)u->leases));
+    return o;
 }
 
 static json_t *batch_json(const struct ui_batch *b)
@@ -45,4 +52,8 @@ void view_to_json(const struct ui_snapshot *s, json_t *top)
     json_object_set_new(top, "commit_index", json_integer((json_int_t)s->commit_index));
     json_object_set_new(top, "applied_index", json_integer((json_int_t)s->applied_index));
     json_object_set_new(top, "cluster_id", json_string(s->cluster_id));
+    json_object_set_new(top, "numbers", json_pack("{s:I, s:I, s:I}",
+                                                  "pending", (json_int_t)s->pending,
+                                                  "in_flight", (json_int_t)s->in_flight,
+                                                  "done", (json_int_t)s->done));
 }
