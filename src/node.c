@@ -55,7 +55,8 @@ void node_stop(struct node *n)
     uv_close((uv_handle_t *)&n->commit_check, NULL);
     node_write_fail_all(n, "node shutting down");
     n->closing = 2 + node_cluster_stop(n, on_subsystem_closed) +
-                 node_links_stop(n, on_subsystem_closed) + node_ui_stop(n, on_subsystem_closed);
+                 node_links_stop(n, on_subsystem_closed) + node_ui_stop(n, on_subsystem_closed) +
+                 node_metrics_stop(n, on_subsystem_closed);
     control_stop(n->control, on_subsystem_closed, n);
     worker_pool_stop(n->pool, on_subsystem_closed, n);
 }
@@ -210,6 +211,11 @@ int node_run(struct node_config *cfg)
     start_handles(n);
     uv_update_time(&n->loop);
     n->started_ms = uv_now(&n->loop);
+    if (node_metrics_start(n) != 0) {   /* the address was asked for: no silent run */
+        node_stop(n);
+        uv_run(&n->loop, UV_RUN_DEFAULT);
+        goto out;
+    }
     if (node_wants_ui(cfg))
         node_ui_start(n);
     mlog(&n->log, LOG_INFO, "node %s (%s) up: %u workers, port %u, data dir %s",

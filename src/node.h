@@ -23,6 +23,8 @@
 #include "worker.h"
 
 struct results_waiter;
+struct metrics;
+struct ui;
 struct net;
 struct discovery;
 
@@ -166,7 +168,6 @@ void node_work_pool_config(struct node *n, struct worker_pool_config *wc);
 int node_send(struct node *n, uint64_t peer, uint8_t type, const uint8_t *data, size_t len);
 
 /* node_ui.c: the dashboard, when the node has a terminal. */
-struct ui;
 bool node_wants_ui(const struct node_config *cfg);
 int node_ui_start(struct node *n);
 unsigned node_ui_stop(struct node *n, void (*on_closed)(void *ud));
@@ -191,6 +192,10 @@ void node_events_tick(struct node *n);
 struct net_peer;
 void node_events_on_message(struct node *n, const struct net_peer *p, const uint8_t *data,
                             size_t len);
+
+/* node_metrics.c: --metrics (metrics.h). Start: 0, or -1 (logged). */
+int node_metrics_start(struct node *n);
+unsigned node_metrics_stop(struct node *n, void (*on_closed)(void *ud));
 
 /* node_links.c: peer links and discovery. */
 int node_links_start(struct node *n);
