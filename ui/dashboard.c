@@ -321,6 +321,7 @@ void ui_stop(struct ui *ui, void (*done)(void *ud), void *ud)
     ui->stopped = true;
     ui->done = done;
     ui->done_ud = ud;
+    curs_set(1);                 /* the shell gets its cursor back */
     endwin();
     delscreen(ui->screen);
     ui->screen = NULL;

@@ -149,21 +149,33 @@ void panel_totals(const struct rect *r, const struct ui_view *v)
         ui_put(r->y, r->x + c + 1, r->w - c - 1, A_NORMAL, count);
 }
 
+/* The keys, most important kept when narrow (htop-like: padded labels
+ * when there is room). */
 void panel_footer(const struct rect *r, const struct ui_view *v)
 {
+    static const int keep[] = {10, 6, 1, 7, 5, 6, 3, 8, 10}; /* higher stays longer */
     const char *items[][2] = {
         {"s", "Submit"}, {"Tab", v->focus == FOCUS_NODES ? "Batches" : "Nodes"},
         {v->utf8 ? "\u2191\u2193" : "Up/Dn", "Select"}, {"d", "Drain"}, {"u", "Undrain"},
         {"c", "Cancel"}, {"Enter", "Info"}, {"?", "Help"}, {"q", "Quit"},
     };
-    size_t n = sizeof items / sizeof items[0];
+    enum { N = sizeof items / sizeof items[0] };
+    bool pad = r->w >= 100, shown[N];
+    int width = 0;
+    for (int i = 0; i < N; i++) {
+        shown[i] = true;
+        width += (int)strlen(items[i][0]) + (pad ? 9 : (int)strlen(items[i][1]) + 2);
+    }
+    for (int level = 1; width > r->w && level < 10; level++)
+        for (int i = 0; i < N; i++)
+            if (shown[i] && keep[i] == level) {
+                shown[i] = false;
+                width -= (int)strlen(items[i][0]) + (pad ? 9 : (int)strlen(items[i][1]) + 2);
+            }
     int x = r->x, end = r->x + r->w;
-    /* htop-like: padded labels when they fit, else tight, else without the
-     * selection hint (the arrows still work) */
-    bool pad = r->w >= 100, hint = r->w >= 90;
     unsigned key = A_BOLD, label = ui_attr(v->colors, UI_PAIR_KEY);
-    for (size_t i = 0; i < n && x < end; i++) {
-        if (!hint && i == 2)
+    for (int i = 0; i < N && x < end; i++) {
+        if (!shown[i])
             continue;
         x += ui_put(r->y, x, end - x, key, items[i][0]);
         char l[24];

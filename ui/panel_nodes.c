@@ -24,7 +24,7 @@ static void fit(struct column *c, int width)
         [C_STATE]   = {"STATE", 8, 8, 0, 0, false, 0, false},
         [C_WORKERS] = {"WORKERS", 12, 30, 0, 2, false, 0, false},
         [C_RATE]    = {"RATE", 8, 9, 8, 0, true, 0, false},
-        [C_SPARK]   = {"LAST 60s", 10, 30, 5, 4, false, 0, false},
+        [C_SPARK]   = {"LAST 60s", 8, 30, 5, 4, false, 0, false},
         [C_DONE]    = {"DONE", 7, 10, 6, 0, true, 0, false},
         [C_LINK]    = {"LINK", 4, 4, 3, 0, false, 0, false},
         [C_HEARD]   = {"HEARD", 5, 6, 7, 0, true, 0, false},
@@ -94,7 +94,8 @@ static void node_row(int y, int x0, int w, const struct column *c, const struct 
     column_cell(y, x0, &c[C_HEARD], base, buf);
 }
 
-/* The first row shown: the selected node stays in view. */
+/* The first row shown: the selected node stays in view (rows: the rows
+ * for nodes, one less than the panel's when a "more" line is needed). */
 static size_t first_row(size_t n, size_t rows, int selected)
 {
     if (n <= rows || selected < 0 || (size_t)selected < rows)
@@ -115,6 +116,9 @@ void panel_nodes(const struct rect *r, const struct ui_view *v)
     fit(c, r->w);
     columns_header(r->y + 1, r->x, c, C_N, v->colors);
     size_t rows = (size_t)(r->h - 2);
+    bool more = n > rows && rows > 1;
+    if (more)
+        rows--;               /* the last line says how many are not shown */
     if (n == 0) {
         ui_put(r->y + 2, r->x, r->w, A_DIM, s ? "(no nodes)" : "(waiting)");
         return;
@@ -123,10 +127,10 @@ void panel_nodes(const struct rect *r, const struct ui_view *v)
     for (size_t i = first; i < n && i - first < rows; i++)
         node_row(r->y + 2 + (int)(i - first), r->x, r->w, c, &s->nodes[i],
                  (int)i == v->sel_node, strcmp(s->nodes[i].id, s->leader) == 0, v);
-    if (first + rows < n) {
-        char more[64];
-        snprintf(more, sizeof more, " ... %zu more below", n - first - rows);
-        ui_put(r->y + r->h - 1, r->x + r->w - 22 > r->x ? r->x + r->w - 22 : r->x, 22,
-               A_DIM | A_REVERSE, more);
+    if (more) {
+        char text[64];
+        snprintf(text, sizeof text, "   ... %zu more above, %zu below (Up/Down)", first,
+                 n - first - rows);
+        ui_put(r->y + r->h - 1, r->x, r->w, A_DIM, text);
     }
 }

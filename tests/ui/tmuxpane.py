@@ -25,7 +25,7 @@ def require_tmux():
 
 
 class TmuxPane:
-    def __init__(self, argv, width=100, height=30, env=None, cwd=None):
+    def __init__(self, argv, width=100, height=30, env=None, cwd=None, after=None):
         self.socket = "mesh-ui-%d-%s" % (os.getpid(), uuid.uuid4().hex[:10])
         self.dir = tempfile.mkdtemp(prefix="mesh-ui-tmux-")
         self.conf = os.path.join(self.dir, "tmux.conf")
@@ -46,6 +46,11 @@ class TmuxPane:
         full += ["%s=%s" % kv for kv in (env or {}).items()]
         full += [str(a) for a in argv]
         script = 'trap : INT; "$@"; echo $? > %s.tmp; mv %s.tmp %s' % ((self.status_file,) * 3)
+        # `after`: a shell command run in the same terminal once the program
+        # is gone (e.g. `stty -a > {dir}/stty`, to see the modes it left)
+        if after:
+            script = 'trap : INT; "$@"; st=$?; %s; echo $st > %s.tmp; mv %s.tmp %s' % (
+                (after.format(dir=self.dir),) + (self.status_file,) * 3)
         self.tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height),
                   *(["-c", cwd] if cwd else []), "sh", "-c", script, "sh", *full)
         self.socket_path = self.display("#{socket_path}")
@@ -64,6 +69,10 @@ class TmuxPane:
 
     def capture(self):
         return self.tmux("capture-pane", "-p", "-t", "t")
+
+    def capture_escapes(self):
+        """The screen with its attributes as escape sequences (-e)."""
+        return self.tmux("capture-pane", "-p", "-e", "-t", "t")
 
     def lines(self):
         return self.capture().split("\n")

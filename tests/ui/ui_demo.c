@@ -108,9 +108,13 @@ static void canned(struct demo *d, unsigned extra_nodes, unsigned extra_batches)
     s->mdns_enabled = true;
     s->mdns_running = true;
     s->foreign_meshes = 1;
+    s->term = 7;
+    s->voters = 3;
+    s->reachable = 2;
+    s->quorum_ok = true;
     add_node(d, "a1b2c3d4e5f60718", "alpha", "leader", true, true, 4, 3, 1234.5, 0);
-    add_node(d, "b2c3d4e5f6071829", "beta", "follower", false, true, 2, 2, 812, 0.3);
-    add_node(d, "c3d4e5f60718293a", "gamma", "follower", false, false, 8, 0, 0, 42);
+    add_node(d, "b2c3d4e5f6071829", "beta", "voter", false, true, 2, 2, 812, 0.3);
+    add_node(d, "c3d4e5f60718293a", "gamma", "voter", false, false, 8, 0, 0, 42);
     for (unsigned i = 0; i < extra_nodes; i++) {
         char id[17], name[32];
         snprintf(id, sizeof id, "%016x", 0xd000u + i);
@@ -150,6 +154,15 @@ static void tick(uv_timer_t *t)
             snprintf(x->state, sizeof x->state, "done");
         }
     }
+    d->snap.pending = d->snap.in_flight = d->snap.done = 0;
+    for (size_t i = 0; i < d->snap.n_batches; i++) {
+        const struct ui_batch *x = &d->snap.batches[i];
+        d->snap.done += x->done;
+        if (strcmp(x->state, "running") == 0)
+            d->snap.pending += x->total - x->done;
+    }
+    d->snap.in_flight = d->snap.pending < 5 ? d->snap.pending : 5;
+    d->snap.pending -= d->snap.in_flight;
     for (size_t i = 0; i < d->snap.n_nodes && i < 64; i++)
         snprintf(d->snap.nodes[i].state, sizeof d->snap.nodes[i].state, "%s",
                  !d->draining[i] ? "active" : d->ticks % 8 < 4 ? "draining" : "drained");
