@@ -94,7 +94,7 @@ struct node {
     struct events events;
     bool in_event;              /* logging an event: not an event again */
     struct ui_snapshot *events_prev;  /* the leader's previous view */
-    bool events_prev_valid;
+    bool events_prev_valid, events_was_leader;
     struct log_ratelimit events_rl, events_bad_rl;
     struct events_waiter *event_waiters;  /* `mesh events` clients */
 };

@@ -164,25 +164,24 @@ static void batch_changes(struct node *n, const struct ui_snapshot *was,
     }
 }
 
-/* Called once a second. The first view after this node became leader is
- * only remembered: what was already so is not news. */
+/* Called once a second. Every node keeps its previous view, so that a
+ * node elected a moment ago still tells what changed around its election
+ * (at worst an event is told twice, by the old and the new leader, rather
+ * than never). A node's very first view is only remembered. */
 void node_events_tick(struct node *n)
 {
     if (n->events_prev == NULL && (n->events_prev = calloc(1, sizeof *n->events_prev)) == NULL)
         return;
     bool leader = node_is_leader(n);
-    if (!leader) {
-        n->events_prev_valid = false;
-        return;
-    }
     node_snapshot(n, &n->snapshot);
-    if (!n->events_prev_valid)
+    if (leader && !n->events_was_leader)
         node_event(n, MESH_EV_ELECTION, "%s is the leader (term %" PRIu64 ")", n->cfg->name,
                    n->snapshot.term);
-    else {
+    if (leader && n->events_prev_valid) {
         node_changes(n, n->events_prev, &n->snapshot);
         batch_changes(n, n->events_prev, &n->snapshot);
     }
+    n->events_was_leader = leader;
     memcpy(n->events_prev, &n->snapshot, sizeof n->snapshot);
     n->events_prev_valid = true;
 }
