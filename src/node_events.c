@@ -79,14 +79,31 @@ void node_event(struct node *n, enum mesh_event_kind kind, const char *fmt, ...)
         tell_peers(n, e);
 }
 
-/* The log's hook: warnings and errors become local events. */
+/* A peer this node would not link with: the link layer's lines for a
+ * refused connection or an inbound handshake that failed (wrong key). */
+static bool is_refusal(const char *msg)
+{
+    return strncmp(msg, "refused connection", 18) == 0 ||
+           (strncmp(msg, "link from ", 10) == 0 && strstr(msg, "failed handshake") != NULL);
+}
+
+/* The log's hook: warnings and errors become local events. A refused peer
+ * (is_refusal) is an event told to the mesh: the link layer already limits
+ * those lines to a few per 10 s, so a hostile peer cannot make the mesh
+ * flood itself, and the link layer needs no hook of its own. */
 static void on_log_line(void *ud, enum log_level level, const char *msg)
 {
     struct node *n = ud;
     if (n->in_event || level > LOG_WARN)
         return;
     n->in_event = true;
-    record_own(n, level == LOG_ERROR ? MESH_EV_ERROR : MESH_EV_WARNING, msg);
+    if (is_refusal(msg)) {
+        const struct mesh_event *e = record_own(n, MESH_EV_REFUSED, msg);
+        if (e != NULL)
+            tell_peers(n, e);
+    } else {
+        record_own(n, level == LOG_ERROR ? MESH_EV_ERROR : MESH_EV_WARNING, msg);
+    }
     n->in_event = false;
 }
 

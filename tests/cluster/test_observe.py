@@ -237,6 +237,20 @@ class ObserveTest(unittest.TestCase):
         stream.kill()
         stream.wait(timeout=10)
 
+    def test_refused_peer_is_an_event_told_to_the_mesh(self):
+        self.mesh = test_cluster.Mesh(2)
+        self.mesh.formed(2)
+        target = self.mesh.nodes[0]
+        stranger = Node(MESH, authkey="another-key-entirely-0123456789",
+                        peers=["127.0.0.1:%d" % target.port])
+        try:
+            for n in self.mesh.nodes:   # seen by the target, told to its peer
+                wait_for(lambda: any(e["kind"] == "refused" and "wrong authkey" in e["text"]
+                                     and e["node"] == target.name for e in self.events(n)),
+                         30, what="refused event on %s" % n.name)
+        finally:
+            stranger.stop()
+
     def test_events_usage_and_no_node(self):
         d = os.path.join(os.environ.get("TMPDIR", "/tmp"), "mesh-no-node-%d" % os.getpid())
         os.makedirs(d, exist_ok=True)
