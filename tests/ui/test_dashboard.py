@@ -376,6 +376,23 @@ class DashboardTest(unittest.TestCase):
         for mode in ("icanon", "echo", "icrnl", "opost"):     # a shell works again
             self.assertIn(mode, modes)
 
+    def test_fatal_signal_restores_terminal(self):
+        p = self.pane = TmuxPane([DEMO, self.actions], 80, 24,
+                                 after="stty -a > {dir}/stty.txt; touch {dir}/after; sleep 3")
+        p.wait_for("19:20:05")
+        self.form_submit(3, "/crash")          # the demo aborts there
+        after = os.path.join(p.dir, "after")
+        deadline = time.monotonic() + 10
+        while not os.path.exists(after) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(p.display("#{alternate_on}"), "0")
+        self.assertEqual(p.display("#{cursor_flag}"), "1")
+        with open(os.path.join(p.dir, "stty.txt")) as f:
+            modes = f.read().split()
+        for mode in ("icanon", "echo", "icrnl", "opost"):
+            self.assertIn(mode, modes)
+        self.assertEqual(p.wait_exit(), 128 + 6)   # died of SIGABRT all the same
+
     def test_no_terminal(self):
         # no tty: ui_start refuses and writes nothing to stdout
         r = subprocess.run([DEMO, self.actions], stdin=subprocess.DEVNULL,

@@ -7,8 +7,9 @@
  * "submit range 1000 50 1", "cancel 2", "drain beta 1", "quit").
  * Snapshots (3 nodes, the third one down; 2 batches, one running) are fed
  * every 250 ms; submitted batches are added to them; 100-bit semiprime
- * submissions fail (to show errors). `q` `y` stops the dashboard and the
- * program exits 0. --hostile 1 puts terminal escape sequences and invalid
+ * submissions fail (to show errors); submitting the file "/crash" aborts
+ * (the terminal must still be restored). `q` `y` stops the dashboard and
+ * the program exits 0. --hostile 1 puts terminal escape sequences and invalid
  * UTF-8 into a peer name and an event. */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -184,6 +185,8 @@ static int demo_submit(void *ud, const struct ui_submit *r, char *err, size_t er
         break;
     case UI_SUBMIT_FILE:
         record(d, "submit file %s", r->path);
+        if (strcmp(r->path, "/crash") == 0)   /* a fatal signal mid-dashboard */
+            abort();
         break;
     default:
         record(d, "submit classic");
