@@ -61,22 +61,27 @@ static void append_weak_key(char *text, size_t size, int width)
         }
 }
 
-/* Line 2: nodes up, quorum (red when lost), pending/in flight/done. */
+/* Line 2: nodes up, quorum (red when lost), the mesh's rate and its
+ * numbers pending / in flight / done. */
 static void header_mesh_line(int y, const struct rect *r, const struct ui_view *v)
 {
     const struct ui_snapshot *s = v->snap;
     size_t up = 0;
-    for (size_t i = 0; i < s->n_nodes; i++)
+    double rate = 0;
+    for (size_t i = 0; i < s->n_nodes; i++) {
         up += s->nodes[i].connected;
-    char nodes[64], quorum[64], nums[160];
+        rate += s->nodes[i].connected ? s->nodes[i].rate : 0;
+    }
+    char nodes[64], quorum[64], nums[160], rtext[32];
+    fmt_rate(rtext, sizeof rtext, rate);
     snprintf(nodes, sizeof nodes, "Nodes %zu/%zu up  ", up, s->n_nodes);
     if (s->voters == 0)
         snprintf(quorum, sizeof quorum, "no mesh yet");
     else
         snprintf(quorum, sizeof quorum, "voters %u/%u quorum %s", s->reachable, s->voters,
                  s->quorum_ok ? "ok" : "LOST");
-    snprintf(nums, sizeof nums, "  Numbers: %llu pending  %llu in flight  %llu done",
-             (unsigned long long)s->pending, (unsigned long long)s->in_flight,
+    snprintf(nums, sizeof nums, "  %s  Numbers: %llu pending  %llu in flight  %llu done",
+             rtext, (unsigned long long)s->pending, (unsigned long long)s->in_flight,
              (unsigned long long)s->done);
     int x = r->x, end = r->x + r->w;
     x += ui_put(y, x, end - x, A_BOLD, nodes);
@@ -84,7 +89,7 @@ static void header_mesh_line(int y, const struct rect *r, const struct ui_view *
                               : ui_attr(v->colors, UI_PAIR_BAD) | A_BOLD;
     x += ui_put(y, x, end - x, s->voters == 0 ? A_NORMAL : q, quorum);
     if ((int)strlen(nums) > end - x)   /* narrow: the numbers only */
-        snprintf(nums, sizeof nums, "  %llu pend %llu run %llu done",
+        snprintf(nums, sizeof nums, "  %s  %llu pend %llu run %llu done", rtext,
                  (unsigned long long)s->pending, (unsigned long long)s->in_flight,
                  (unsigned long long)s->done);
     ui_put(y, x, end - x, A_BOLD, nums);

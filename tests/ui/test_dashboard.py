@@ -106,7 +106,7 @@ class DashboardTest(unittest.TestCase):
         self.assertIn("leader alpha (a1b2c3d4e5f60718) term 7", s)
         self.assertIn("mDNS: on", s)
         self.assertIn("1 other mesh", s)
-        self.assertRegex(s, r"Nodes 2/3 up\s+voters 2/3 quorum ok\s+Numbers: \d+ pending"
+        self.assertRegex(s, r"Nodes 2/3 up\s+voters 2/3 quorum ok\s+2\.0k/s\s+Numbers: \d+ pending"
                             r"\s+\d+ in flight\s+\d+ done")
         self.assertIn("Nodes (3)", s)
         for col in ("NAME", "ADDRESS", "ROLE", "STATE", "WORKERS", "RATE", "LAST 60s", "DONE",
