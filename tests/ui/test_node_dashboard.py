@@ -130,6 +130,43 @@ class NodeDashboardTest(unittest.TestCase):
         self.assertEqual(p.wait_exit(timeout=20), 0, self.log())
 
 
+    def test_no_color_ascii_and_quit_leave_terminal_usable(self):
+        # a real node under NO_COLOR and LANG=C: no colour attribute, ASCII
+        # only (boxes too), and q y leaves a terminal a shell can use
+        p = self.pane = TmuxPane([MESH, "--authkey", "k", "--data-dir", self.dir,
+                                  "--no-mdns", "--port", "0", "--workers", "1",
+                                  "--name", "plain"], 80, 24,
+                                 env={"NO_COLOR": "1", "LANG": "C", "LC_ALL": "C"},
+                                 after="stty -a > {dir}/stty.txt; touch {dir}/after; sleep 3")
+        s = self.wait(re.compile(r"election +plain: plain is the leader"))
+        self.assertTrue(s.startswith("mesh - plain ("), s)
+        screens = [s]
+        for keys, what in ((["?"], "Keys"), (["x", "s"], "Submit a batch")):
+            p.keys(*keys)
+            screens.append(self.wait(what))
+        for screen in screens:
+            self.assertEqual([c for c in screen if ord(c) > 126], [], screen)
+        sgr = re.findall(r"\x1b\[([0-9;]*)m", p.capture_escapes())
+        for params in sgr:
+            for code in params.split(";"):
+                self.assertFalse(code and int(code) not in (39, 49) and
+                                 (30 <= int(code) <= 49 or 90 <= int(code) <= 107),
+                                 "colour code %s in %r" % (code, params))
+        p.keys("Escape", "q")
+        self.wait("Quit this node?")
+        p.keys("y")
+        after = os.path.join(p.dir, "after")
+        deadline = time.monotonic() + 20
+        while not os.path.exists(after) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(p.display("#{alternate_on}"), "0")
+        self.assertEqual(p.display("#{cursor_flag}"), "1")
+        with open(os.path.join(p.dir, "stty.txt")) as f:
+            modes = f.read().split()
+        for mode in ("icanon", "echo", "icrnl", "opost"):
+            self.assertIn(mode, modes)
+        self.assertEqual(p.wait_exit(timeout=20), 0, self.log())
+
     def test_unknown_terminal_runs_headless(self):
         # A terminal ncurses cannot drive: the node says so and runs on
         # headless, serving the CLI as usual.
