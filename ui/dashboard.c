@@ -87,12 +87,14 @@ void ui_set_status(struct ui *ui, bool error, const char *fmt, ...)
 /* ---- selection ------------------------------------------------------- */
 
 /* After a new snapshot: keep each selection on the same node and batch;
- * else keep the row, clamped. */
+ * else keep the row, clamped. The first selected node is this one (so d
+ * drains this node unless another is chosen). */
 void ui_fix_selection(struct ui *ui)
 {
     int n = (int)ui->snap.n_nodes, found = -1;
-    for (int i = 0; i < n && ui->sel_node_id[0]; i++)
-        if (strcmp(ui->snap.nodes[i].id, ui->sel_node_id) == 0)
+    for (int i = 0; i < n; i++)
+        if (ui->sel_node_id[0] ? strcmp(ui->snap.nodes[i].id, ui->sel_node_id) == 0
+                               : ui->snap.nodes[i].self)
             found = i;
     ui->sel_node = found >= 0 ? found : ui->sel_node < 0 ? 0 : ui->sel_node;
     if (ui->sel_node >= n)
