@@ -14,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tmuxpane import require_tmux, TmuxPane, _alive  # noqa: E402
+from tmuxpane import require_tmux, TmuxPane, _alive, LEFT_BEHIND, colour_codes  # noqa: E402
 
 MESH = None
 
@@ -137,7 +137,7 @@ class NodeDashboardTest(unittest.TestCase):
                                   "--no-mdns", "--port", "0", "--workers", "1",
                                   "--name", "plain"], 80, 24,
                                  env={"NO_COLOR": "1", "LANG": "C", "LC_ALL": "C"},
-                                 after="stty -a > {dir}/stty.txt; touch {dir}/after; sleep 3")
+                                 after=LEFT_BEHIND)
         s = self.wait(re.compile(r"election +plain: plain is the leader"))
         self.assertTrue(s.startswith("mesh - plain ("), s)
         screens = [s]
@@ -146,23 +146,13 @@ class NodeDashboardTest(unittest.TestCase):
             screens.append(self.wait(what))
         for screen in screens:
             self.assertEqual([c for c in screen if ord(c) > 126], [], screen)
-        sgr = re.findall(r"\x1b\[([0-9;]*)m", p.capture_escapes())
-        for params in sgr:
-            for code in params.split(";"):
-                self.assertFalse(code and int(code) not in (39, 49) and
-                                 (30 <= int(code) <= 49 or 90 <= int(code) <= 107),
-                                 "colour code %s in %r" % (code, params))
+        self.assertEqual(colour_codes(p.capture_escapes()), [])
         p.keys("Escape", "q")
         self.wait("Quit this node?")
         p.keys("y")
-        after = os.path.join(p.dir, "after")
-        deadline = time.monotonic() + 20
-        while not os.path.exists(after) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        self.assertEqual(p.display("#{alternate_on}"), "0")
-        self.assertEqual(p.display("#{cursor_flag}"), "1")
-        with open(os.path.join(p.dir, "stty.txt")) as f:
-            modes = f.read().split()
+        alternate, cursor, modes = p.terminal_left()
+        self.assertFalse(alternate)
+        self.assertTrue(cursor)
         for mode in ("icanon", "echo", "icrnl", "opost"):
             self.assertIn(mode, modes)
         self.assertEqual(p.wait_exit(timeout=20), 0, self.log())

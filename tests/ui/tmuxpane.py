@@ -11,6 +11,22 @@ import time
 import uuid
 
 UTF8_ENV = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+# TmuxPane(after=LEFT_BEHIND): once the program is gone, the terminal's
+# modes go to a file, then a pause keeps the pane alive (tmux reports a dead
+# pane's cursor as hidden) for terminal_left() to look.
+LEFT_BEHIND = "stty -a > {dir}/stty.txt; touch {dir}/after; sleep 3"
+
+
+def colour_codes(escapes):
+    """The SGR colour codes in a capture with escapes (39/49, the
+    terminal's default colours, are no colour)."""
+    codes = []
+    for params in re.findall(r"\x1b\[([0-9;]*)m", escapes):
+        for code in params.split(";"):
+            if code and int(code) not in (39, 49) and \
+                    (30 <= int(code) <= 49 or 90 <= int(code) <= 107):
+                codes.append(code)
+    return codes
 SKIP = 77  # meson's exit code for a test that cannot run here
 
 
@@ -73,6 +89,18 @@ class TmuxPane:
     def capture_escapes(self):
         """The screen with its attributes as escape sequences (-e)."""
         return self.tmux("capture-pane", "-p", "-e", "-t", "t")
+
+    def terminal_left(self, timeout=20.0):
+        """With after=LEFT_BEHIND: waits until the program is gone, then
+        returns (alternate screen on, cursor shown, stty modes)."""
+        after = os.path.join(self.dir, "after")
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(after) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with open(os.path.join(self.dir, "stty.txt")) as f:
+            modes = f.read().split()
+        return (self.display("#{alternate_on}") == "1", self.display("#{cursor_flag}") == "1",
+                modes)
 
     def lines(self):
         return self.capture().split("\n")
