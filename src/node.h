@@ -181,8 +181,14 @@ unsigned node_reachable_voters(const struct node *n, const struct consensus_stat
 const char *node_state_name(const struct node *n);
 
 /* node_events.c: the mesh's event log (events.h). node_event() records an
- * event of this node, logs it and tells every linked peer; `mesh events`,
- * the dashboard and the metrics show it. */
+ * event of this node, logs it (error: LOG_ERROR, refused and warning:
+ * LOG_WARN, else LOG_INFO) and tells every linked peer once; `mesh events`,
+ * the dashboard and the metrics show it. Call it on ONE node per fact:
+ * where it happens (a node leaving, a refusal) or on the leader for a
+ * change of the replicated state (e.g. MESH_EV_MEMBER when the leader's
+ * raft_assign/raft_remove succeeds), never from the state machine's apply
+ * (every replica would tell it again). Joins, nodes going down, drains,
+ * batches and elections are already told by the leader from its view. */
 void node_event(struct node *n, enum mesh_event_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void node_events_start(struct node *n);
