@@ -2,14 +2,16 @@
 # deps.sh [run|test] - install the Debian packages mesh needs (idempotent).
 #   run:  what building and running a node needs
 #   test: that plus the test tools (clang + libFuzzer, coreutils/PARI oracles,
-#         avahi-daemon + dbus for discovery tests, iproute2 for namespaces)
+#         avahi-daemon + dbus for discovery tests, iproute2 for namespaces,
+#         the Prometheus text parser for the --metrics tests)
 set -euo pipefail
 profile=${1:-run}
 
 build_pkgs=(gcc meson ninja-build pkg-config bash-completion libuv1-dev libsodium-dev libjansson-dev
             libgmp-dev libpari-dev libavahi-client-dev libncurses-dev libraft-dev
             avahi-daemon dbus)
-test_pkgs=(clang libclang-rt-14-dev python3 coreutils pari-gp tmux iproute2 procps groff-base)
+test_pkgs=(clang libclang-rt-14-dev python3 coreutils pari-gp tmux iproute2 procps groff-base
+           python3-prometheus-client)
 
 pkgs=("${build_pkgs[@]}")
 [ "$profile" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -192,29 +192,36 @@ static void on_submitted(void *ud, int rc, uint64_t batch_id, const char *err)
                                    "total", (json_int_t)info.total));
 }
 
-static void api_submit(struct node *n, struct control_conn *c, json_t *req)
+int api_submit_command(struct qcmd *cmd, json_t *req, char *err, size_t errlen)
 {
-    struct qcmd cmd = {.type = QCMD_SUBMIT};
-    char err[512];
+    *cmd = (struct qcmd){.type = QCMD_SUBMIT};
     uint64_t chunk;
     const char *name = json_string_value(json_object_get(req, "name"));
     if (get_u64(req, "chunk", is_classic(req) ? BATCH_CLASSIC_CHUNK : 0, &chunk) != 0 ||
         chunk > UINT32_MAX) {
-        control_reply_error(c, "chunk must be a non-negative integer");
-        return;
+        snprintf(err, errlen, "chunk must be a non-negative integer");
+        return -1;
     }
-    if (spec_from_json(&cmd.spec, req, err, sizeof err) != 0) {
+    if (name != NULL && strlen(name) >= sizeof cmd->name) {
+        snprintf(err, errlen, "name longer than %zu bytes", sizeof cmd->name - 1);
+        return -1;
+    }
+    if (spec_from_json(&cmd->spec, req, err, errlen) != 0)
+        return -1;
+    cmd->spec.chunk = (uint32_t)chunk;
+    if (name != NULL)
+        snprintf(cmd->name, sizeof cmd->name, "%s", name);
+    return 0;
+}
+
+static void api_submit(struct node *n, struct control_conn *c, json_t *req)
+{
+    struct qcmd cmd;
+    char err[512];
+    if (api_submit_command(&cmd, req, err, sizeof err) != 0) {
         control_reply_error(c, "%s", err);
         return;
     }
-    cmd.spec.chunk = (uint32_t)chunk;
-    if (name != NULL && strlen(name) >= sizeof cmd.name) {
-        control_reply_error(c, "name longer than %zu bytes", sizeof cmd.name - 1);
-        qcmd_free(&cmd);
-        return;
-    }
-    if (name != NULL)
-        snprintf(cmd.name, sizeof cmd.name, "%s", name);
     node_write(n, &cmd, on_submitted, c, c);
     qcmd_free(&cmd);
 }
@@ -417,6 +424,7 @@ void api_on_conn_closed(void *ud, struct control_conn *c)
     struct node *n = ud;
     node_write_forget(n, c);
     node_members_forget(n, c);
+    api_events_forget(n, c);
     for (struct results_waiter **pp = &n->waiters; *pp != NULL;) {
         struct results_waiter *w = *pp;
         if (w->conn == c) {
@@ -480,7 +488,7 @@ static void api_cancel(struct node *n, struct control_conn *c, json_t *req)
 }
 
 /* NODE by id (hex, or a unique prefix of it) or by name; NULL: this node. */
-static int resolve_node(struct node *n, const char *which, uint64_t *id)
+int api_resolve_node(struct node *n, const char *which, uint64_t *id)
 {
     if (which == NULL || which[0] == '\0' || strcmp(which, n->cfg->name) == 0 ||
         strncmp(n->keys.id_hex, which, strlen(which)) == 0) {
@@ -527,7 +535,7 @@ static void set_drain(struct node *n, struct control_conn *c, json_t *req, bool 
 {
     const char *which = json_string_value(json_object_get(req, "node"));
     struct qcmd cmd = {.type = QCMD_DRAIN, .drained = drained};
-    int rc = resolve_node(n, which, &cmd.node_id);
+    int rc = api_resolve_node(n, which, &cmd.node_id);
     if (rc != 0) {
         control_reply_error(c, rc == -1 ? "no node named '%s' in the mesh"
                                         : "'%s' names more than one node: give more of its id",
@@ -577,6 +585,7 @@ static const struct {
     {"submit", api_submit},   {"results", api_results}, {"status", api_status},
     {"cancel", api_cancel},   {"drain", api_drain},     {"undrain", api_undrain},
     {"leave", api_leave},     {"recover", api_recover},
+    {"events", api_events},
 };
 
 void api_on_request(void *ud, struct control_conn *c, json_t *req)

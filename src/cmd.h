@@ -32,6 +32,7 @@ extern const struct cmd_entry cmd_leave_entry;
 extern const struct cmd_entry cmd_recover_entry;
 extern const struct cmd_entry cmd_factor_entry;
 extern const struct cmd_entry cmd_keygen_entry;
+extern const struct cmd_entry cmd_events_entry;
 
 /* The table, NULL-terminated; and lookup by name. */
 extern const struct cmd_entry *const cmd_table[];

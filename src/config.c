@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "authkey.h"
 #include "datadir.h"
@@ -21,7 +23,7 @@ enum opt_id {
     OPT_EXPECT,
     OPT_VOTER_GRACE,
     OPT_REMOVE_AFTER,
-    OPT_REJOIN,
+    OPT_REJOIN, OPT_NO_COLOR, OPT_METRICS,
 };
 
 static const struct option node_options[] = {
@@ -45,6 +47,8 @@ static const struct option node_options[] = {
     {"voter-grace", required_argument, NULL, OPT_VOTER_GRACE},
     {"remove-after", required_argument, NULL, OPT_REMOVE_AFTER},
     {"rejoin", no_argument, NULL, OPT_REJOIN},
+    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"metrics", required_argument, NULL, OPT_METRICS},
     {NULL, 0, NULL, 0},
 };
 
@@ -63,6 +67,9 @@ void node_config_usage(FILE *out)
         "  --workers N            worker processes (default: online CPUs)\n"
         "  --name NAME            node name (default: host name)\n"
         "  --headless             no dashboard; one log line per event\n"
+        "  --no-color             dashboard without colours (also: NO_COLOR set)\n"
+        "  --metrics ADDR:PORT    serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+        "                         (off by default; e.g. 127.0.0.1:9464, loopback advised)\n"
         "  --log-file FILE        log there instead of stderr\n"
         "  --log-level LEVEL      error, warn, info (default), debug\n"
         "  --number-timeout SECS  per-number budget, 0 = none (default 60)\n"
@@ -106,6 +113,33 @@ int config_split_hostport(const char *s, char *host, size_t hostlen, uint16_t *p
     host[colon - s] = '\0';
     *port = (uint16_t)p;
     return 0;
+}
+
+/* --metrics ADDR:PORT: a numeric IPv4 or [IPv6] address and a port. */
+static int parse_metrics(struct node_config *cfg, const char *arg, char *err, size_t errlen)
+{
+    char host[64];
+    uint16_t port;
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (config_split_hostport(arg, host, sizeof host, &port) == 0) {
+        size_t len = strlen(host);
+        if (len > 2 && host[0] == '[' && host[len - 1] == ']') {
+            memmove(host, host + 1, len - 2);
+            host[len - 2] = '\0';
+            if (inet_pton(AF_INET6, host, addr) != 1)
+                port = 0;
+        } else if (inet_pton(AF_INET, host, addr) != 1) {
+            port = 0;
+        }
+        if (port != 0) {
+            snprintf(cfg->metrics_host, sizeof cfg->metrics_host, "%s", host);
+            cfg->metrics_port = port;
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "invalid value '%s' for --metrics: give ADDR:PORT with a numeric "
+             "IPv4 address or [IPv6] address and a port 1-65535, e.g. 127.0.0.1:9464", arg);
+    return -1;
 }
 
 static int set_authkey(struct node_config *cfg, const char *key, size_t len,
@@ -275,6 +309,11 @@ static int apply_option(struct node_config *cfg, int opt, char *arg,
     case OPT_REJOIN:
         cfg->rejoin = true;
         return 0;
+    case OPT_NO_COLOR:
+        cfg->no_color = true;
+        return 0;
+    case OPT_METRICS:
+        return parse_metrics(cfg, arg, err, errlen);
     default:
         snprintf(err, errlen, "unknown option (see mesh --help)");
         return -1;

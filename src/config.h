@@ -41,6 +41,9 @@ struct node_config {
     bool rejoin;                /* removed or cluster gone: discard raft state, join */
     bool require_strong_key;    /* refuse a weak authkey (exit 2) */
     bool authkey_weak;          /* estimate below AUTHKEY_STRONG_BITS */
+    bool no_color;              /* --no-color: a dashboard without colours */
+    char metrics_host[64];      /* --metrics: numeric address; "" = off */
+    uint16_t metrics_port;
 };
 
 /* Returns 0, or -1 with a message for the user in err (exit code 2). */

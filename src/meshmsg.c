@@ -197,6 +197,44 @@ int msg_lease_end_decode(struct msg_lease_end *m, const uint8_t *p, size_t len)
     return qreader_done(&r) && crashes <= UINT32_MAX ? 0 : -1;
 }
 
+int msg_event_encode(const struct msg_event *m, uint8_t **buf, size_t *len)
+{
+    struct qbuf b;
+    qbuf_init(&b);
+    qbuf_put_u8(&b, m->kind);
+    qbuf_put_varint(&b, m->origin_seq);
+    qbuf_put_varint(&b, m->time_ms);
+    qbuf_put_str(&b, m->name, strnlen(m->name, MESH_MSG_EVENT_NAME_MAX));
+    qbuf_put_str(&b, m->text, strnlen(m->text, MESH_MSG_EVENT_TEXT_MAX));
+    return qbuf_take(&b, buf, len);
+}
+
+/* Copies a printable string field into out (max + 1 bytes); -1 otherwise. */
+static int take_text(struct qreader *r, size_t max, char *out)
+{
+    size_t n;
+    const uint8_t *s = qreader_str(r, max, &n);
+    if (s == NULL || !printable(s, n))
+        return -1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+int msg_event_decode(struct msg_event *m, const uint8_t *p, size_t len)
+{
+    struct qreader r;
+    qreader_init(&r, p, len);
+    m->kind = qreader_u8(&r);
+    m->origin_seq = qreader_varint(&r);
+    m->time_ms = qreader_varint(&r);
+    if (take_text(&r, MESH_MSG_EVENT_NAME_MAX, m->name) != 0 ||
+        take_text(&r, MESH_MSG_EVENT_TEXT_MAX, m->text) != 0 || !qreader_done(&r) ||
+        m->origin_seq == 0)
+        return -1;
+    return 0;
+}
+
 /* ---- peer exchange and membership ------------------------------------------ */
 
 int msg_peers_encode(const struct msg_peers *m, uint8_t **buf, size_t *len)

@@ -17,6 +17,8 @@
  *            | crashes (worker deaths so far on lo)
  *   RESULTS  lease | batch | n | n x (index, text)   factored numbers
  *   LEASE_END lease | next | why (enum worker_end) | crashes | ms
+ *   EVENT    kind u8 | origin_seq | time_ms | origin name | text
+ *            an event of the sender's (events.h), told to every linked peer
  *   PEERS    n | n x (key 32 bytes | addr "ip:port")  linked peers (peer exchange)
  *   LEAVE    (empty)                       a node asks the leader to remove it
  *   MEMBERSHIP verdict (enum msg_membership) | cluster_id   leader to a node
@@ -38,9 +40,10 @@ enum mesh_msg_type {
     MESH_MSG_LEASE = 24,
     MESH_MSG_RESULTS = 25,
     MESH_MSG_LEASE_END = 26,
-    MESH_MSG_PEERS = 27,
-    MESH_MSG_LEAVE = 28,
-    MESH_MSG_MEMBERSHIP = 29,
+    MESH_MSG_EVENT = 27,
+    MESH_MSG_PEERS = 28,
+    MESH_MSG_LEAVE = 29,
+    MESH_MSG_MEMBERSHIP = 30,
 };
 
 enum { MESH_MSG_MAX_PEERS = 256, MESH_MSG_ADDR_MAX = 63 };
@@ -67,7 +70,8 @@ struct msg_membership_note {
     uint64_t cluster_id;
 };
 
-enum { MESH_MSG_ERR_MAX = 200, MESH_MSG_MAX_RESULTS = 65536 };
+enum { MESH_MSG_ERR_MAX = 200, MESH_MSG_MAX_RESULTS = 65536,
+       MESH_MSG_EVENT_NAME_MAX = 63, MESH_MSG_EVENT_TEXT_MAX = 159 };
 
 enum msg_reply_rc {
     MSG_REPLY_OK = 0,
@@ -113,6 +117,14 @@ struct msg_lease_end {
     uint64_t ms;
 };
 
+/* EVENT: texts are printable ASCII (refused otherwise), NUL-terminated. */
+struct msg_event {
+    uint8_t kind;
+    uint64_t origin_seq, time_ms;
+    char name[MESH_MSG_EVENT_NAME_MAX + 1];
+    char text[MESH_MSG_EVENT_TEXT_MAX + 1];
+};
+
 /* Encoders return 0 with a malloc'd buffer, or -1 (ENOMEM). */
 int msg_cluster_encode(const struct msg_cluster *m, uint8_t **buf, size_t *len);
 int msg_cluster_decode(struct msg_cluster *m, const uint8_t *p, size_t len);
@@ -132,5 +144,7 @@ int msg_peers_encode(const struct msg_peers *m, uint8_t **buf, size_t *len);
 int msg_peers_decode(struct msg_peers *m, const uint8_t *p, size_t len);
 int msg_membership_encode(const struct msg_membership_note *m, uint8_t **buf, size_t *len);
 int msg_membership_decode(struct msg_membership_note *m, const uint8_t *p, size_t len);
+int msg_event_encode(const struct msg_event *m, uint8_t **buf, size_t *len);
+int msg_event_decode(struct msg_event *m, const uint8_t *p, size_t len);
 
 #endif

@@ -32,6 +32,7 @@ static void on_tick(uv_timer_t *t)
     struct node *n = t->data;
     n->stats.busy = worker_pool_busy(n->pool);
     rate_meter_tick(&n->stats.meter, n->stats.done, uv_now(&n->loop));
+    node_events_tick(n);
 }
 
 static void on_subsystem_closed(void *ud)
@@ -48,6 +49,7 @@ void node_stop(struct node *n)
     n->stopping = true;
     mlog(&n->log, LOG_INFO, "shutting down");
     api_drop_waiters(n);
+    api_events_drop(n);
     uv_close((uv_handle_t *)&n->sigint, NULL);
     uv_close((uv_handle_t *)&n->sigterm, NULL);
     uv_close((uv_handle_t *)&n->tick, NULL);
@@ -55,7 +57,8 @@ void node_stop(struct node *n)
     node_members_close(n);
     node_write_fail_all(n, "node shutting down");
     n->closing = 2 + node_cluster_stop(n, on_subsystem_closed) +
-                 node_links_stop(n, on_subsystem_closed) + node_ui_stop(n, on_subsystem_closed);
+                 node_links_stop(n, on_subsystem_closed) + node_ui_stop(n, on_subsystem_closed) +
+                 node_metrics_stop(n, on_subsystem_closed);
     control_stop(n->control, on_subsystem_closed, n);
     worker_pool_stop(n->pool, on_subsystem_closed, n);
 }
@@ -175,6 +178,7 @@ static void node_free(struct node *n)
     discard_left_state(n);
     node_members_free(n);
     node_merge_free(n);
+    node_events_free(n);
     node_work_free(n);
     free(n->peer_info);
     worker_pool_free(n->pool);
@@ -197,6 +201,7 @@ int node_run(struct node_config *cfg)
     uv_loop_init(&n->loop);
     n->log.level = cfg->log_level;
     n->log.out = stderr;
+    node_events_start(n);
     int rc = 1;
     if (claim_data_dir(n) != 0 || open_log(n) != 0)
         goto out;
@@ -223,6 +228,11 @@ int node_run(struct node_config *cfg)
     start_handles(n);
     uv_update_time(&n->loop);
     n->started_ms = uv_now(&n->loop);
+    if (node_metrics_start(n) != 0) {   /* the address was asked for: no silent run */
+        node_stop(n);
+        uv_run(&n->loop, UV_RUN_DEFAULT);
+        goto out;
+    }
     if (node_wants_ui(cfg))
         node_ui_start(n);
     mlog(&n->log, LOG_INFO, "node %s (%s) up: %u workers, port %u, data dir %s",

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "events.h"
 #include "keys.h"
 #include "meshmsg.h"
 #include "log.h"
@@ -22,6 +23,8 @@
 #include "worker.h"
 
 struct results_waiter;
+struct metrics;
+struct ui;
 struct net;
 struct discovery;
 
@@ -68,6 +71,8 @@ struct node {
     struct ui *ui;              /* the dashboard; NULL when headless */
     uv_timer_t ui_timer;        /* feeds it snapshots */
     struct ui_snapshot snapshot;
+    int saved_stderr;           /* the terminal's stderr while the dashboard runs */
+    struct metrics *metrics;    /* --metrics: the Prometheus endpoint, or NULL */
 
     uv_signal_t sigint, sigterm;
     uv_timer_t tick;            /* 1 s: stats */
@@ -94,6 +99,14 @@ struct node {
     unsigned closing;           /* subsystems still closing at shutdown */
     struct node_stats stats;
     uint64_t started_ms;
+
+    /* The mesh's event log (node_events.c). */
+    struct events events;
+    bool in_event;              /* logging an event: not an event again */
+    struct ui_snapshot *events_prev;  /* the leader's previous view */
+    bool events_prev_valid, events_was_leader;
+    struct log_ratelimit events_rl, events_bad_rl;
+    struct events_waiter *event_waiters;  /* `mesh events` clients */
 };
 
 /* Runs a node until SIGINT/SIGTERM (or `q` on the dashboard); returns the
@@ -203,7 +216,6 @@ void node_work_pool_config(struct node *n, struct worker_pool_config *wc);
 int node_send(struct node *n, uint64_t peer, uint8_t type, const uint8_t *data, size_t len);
 
 /* node_ui.c: the dashboard, when the node has a terminal. */
-struct ui;
 bool node_wants_ui(const struct node_config *cfg);
 int node_ui_start(struct node *n);
 unsigned node_ui_stop(struct node *n, void (*on_closed)(void *ud));
@@ -216,6 +228,29 @@ unsigned node_reachable_voters(const struct node *n, const struct consensus_stat
 /* "active", "draining" (workers still finishing) or "drained". */
 const char *node_state_name(const struct node *n);
 
+/* node_events.c: the mesh's event log (events.h). node_event() records an
+ * event of this node, logs it (error: LOG_ERROR, refused and warning:
+ * LOG_WARN, else LOG_INFO) and tells every linked peer once; `mesh events`,
+ * the dashboard and the metrics show it. Call it on ONE node per fact:
+ * where it happens (a node leaving, a refusal) or on the leader for a
+ * change of the replicated state (e.g. MESH_EV_MEMBER when the leader's
+ * raft_assign/raft_remove succeeds), never from the state machine's apply
+ * (every replica would tell it again). Joins, nodes going down, drains,
+ * batches and elections are already told by the leader from its view. */
+void node_event(struct node *n, enum mesh_event_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void node_events_start(struct node *n);
+void node_events_free(struct node *n);
+/* Once a second: the leader tells what changed in its view of the mesh. */
+void node_events_tick(struct node *n);
+struct net_peer;
+void node_events_on_message(struct node *n, const struct net_peer *p, const uint8_t *data,
+                            size_t len);
+
+/* node_metrics.c: --metrics (metrics.h). Start: 0, or -1 (logged). */
+int node_metrics_start(struct node *n);
+unsigned node_metrics_stop(struct node *n, void (*on_closed)(void *ud));
+
 /* node_links.c: peer links and discovery. */
 int node_links_start(struct node *n);
 int node_discovery_start(struct node *n);
@@ -226,9 +261,21 @@ void node_links_status(const struct node *n, json_t *top);
 /* api.c: the control-socket request handlers. */
 
 void api_on_request(void *ud, struct control_conn *c, json_t *req);
+/* A submit request (the JSON `mesh submit` sends) as a command; 0 or -1
+ * with err. The dashboard's form submits through it too. */
+int api_submit_command(struct qcmd *cmd, json_t *req, char *err, size_t errlen);
+/* NODE by name, hex id or unique id prefix (NULL: this node): 0, -1 none,
+ * -2 ambiguous. */
+int api_resolve_node(struct node *n, const char *which, uint64_t *id);
 void api_on_conn_closed(void *ud, struct control_conn *c);
 /* Answers results waiters that can now make progress. */
 void api_wake_waiters(struct node *n);
 void api_drop_waiters(struct node *n);
+/* api_events.c: `mesh events` (long polls answered as events arrive). */
+struct events_waiter;
+void api_events(struct node *n, struct control_conn *c, json_t *req);
+void api_events_wake(struct node *n);
+void api_events_forget(struct node *n, struct control_conn *c);
+void api_events_drop(struct node *n);
 
 #endif

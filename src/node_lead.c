@@ -299,12 +299,18 @@ void node_lead_on_peer_down(struct node *n, uint64_t peer)
     struct lead *l = n->lead;
     if (l == NULL)
         return;
+    unsigned requeued = 0;
     for (struct lease *x = l->leases; x != NULL;) {
         struct lease *next = x->next;
-        if (x->node == peer)
+        if (x->node == peer) {
             requeue(l, x, x->job.lo, x->job.crashes);
+            requeued++;
+        }
         x = next;
     }
+    if (requeued > 0)
+        node_event(n, MESH_EV_REQUEUE, "%u leases of node %016llx requeued: its link is down",
+                   requeued, (unsigned long long)peer);
     node_lead_dispatch(n);
 }
 
@@ -348,9 +354,10 @@ void node_lead_tick(struct node *n)
     for (struct lease *x = l->leases; x != NULL;) {
         struct lease *next = x->next;
         if (now > x->deadline_ms) {
-            mlog(&n->log, LOG_INFO, "lease of batch %llu [%llu,%llu) on %016llx expired",
-                 (unsigned long long)x->job.batch_id, (unsigned long long)x->job.lo,
-                 (unsigned long long)x->job.hi, (unsigned long long)x->node);
+            node_event(n, MESH_EV_REQUEUE, "lease of batch %llu [%llu,%llu) on %016llx "
+                       "expired: requeued", (unsigned long long)x->job.batch_id,
+                       (unsigned long long)x->job.lo, (unsigned long long)x->job.hi,
+                       (unsigned long long)x->node);
             requeue(l, x, x->job.lo, x->job.crashes);
         }
         x = next;

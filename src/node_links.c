@@ -29,7 +29,10 @@ static void on_message(void *ud, const struct net_peer *p, uint8_t type,
                        const uint8_t *data, size_t len)
 {
     struct node *n = ud;
-    node_cluster_on_message(n, p->id, type, data, len);
+    if (type == MESH_MSG_EVENT)
+        node_events_on_message(n, p, data, len);
+    else
+        node_cluster_on_message(n, p->id, type, data, len);
 }
 
 static void fill_stats(void *ud, struct net_stats *out)

@@ -206,9 +206,9 @@ static bool remove_long_gone(struct node *n, const struct consensus_status *st, 
         uint64_t id = st->members[i].id;
         if (id == n->keys.node_id || down_for(n, id, now) < n->cfg->remove_after_ms)
             continue;
-        mlog(&n->log, LOG_WARN, "node %016llx gone for %llu s: removing it from the "
-             "configuration", (unsigned long long)id,
-             (unsigned long long)(down_for(n, id, now) / 1000));
+        node_event(n, MESH_EV_MEMBER, "node %016llx gone for %llu s: removing it from the "
+                   "configuration", (unsigned long long)id,
+                   (unsigned long long)(down_for(n, id, now) / 1000));
         return consensus_remove(n->cons, id) == 0;
     }
     return false;
@@ -243,14 +243,14 @@ static bool fix_voters(struct node *n, const struct consensus_status *st, uint64
     const struct consensus_member *cand = best_candidate(n, st);
     const struct consensus_member *out = voter_to_demote(n, st, now);
     if (out != NULL && (cand != NULL || st->voters > n->cfg->voters)) {
-        mlog(&n->log, LOG_INFO, "voter %016llx %s: making it a standby",
-             (unsigned long long)out->id,
-             st->voters > n->cfg->voters ? "is one too many" : "is unreachable");
+        node_event(n, MESH_EV_MEMBER, "voter %016llx %s: making it a standby",
+                   (unsigned long long)out->id,
+                   st->voters > n->cfg->voters ? "is one too many" : "is unreachable");
         return consensus_assign(n->cons, out->id, CONSENSUS_STANDBY) == 0;
     }
     if (st->voters < n->cfg->voters && cand != NULL) {
-        mlog(&n->log, LOG_INFO, "%u of %u voters: promoting %016llx", st->voters,
-             n->cfg->voters, (unsigned long long)cand->id);
+        node_event(n, MESH_EV_MEMBER, "%u of %u voters: promoting %016llx to voter",
+                   st->voters, n->cfg->voters, (unsigned long long)cand->id);
         return consensus_assign(n->cons, cand->id, CONSENSUS_VOTER) == 0;
     }
     /* A node added but never given a role (its assign failed) gets the log. */
@@ -402,9 +402,9 @@ static void estrange(struct node *n, const char *why, uint64_t into)
         return;
     }
     if (!m->estranged)
-        mlog(&n->log, LOG_ERROR, "%s. This node takes no work; restart it with --rejoin to "
-             "%s", why, into != 0 ? "move the batches of its replica into that cluster and "
-             "join it" : "discard its raft state (its cluster holds its batches) and join again");
+        node_event(n, MESH_EV_ERROR, "%s. This node takes no work; restart it with --rejoin "
+                   "to %s", why, into != 0 ? "move its batches into that cluster and join it"
+                   : "discard its raft state (its cluster holds its batches) and join again");
     m->estranged = true;
 }
 
@@ -589,7 +589,8 @@ void node_members_leave(struct node *n, struct control_conn *c)
         leave_alone(n, "this node is not a member of a cluster");
         return;
     }
-    mlog(&n->log, LOG_INFO, "leaving the mesh: draining first");
+    node_event(n, MESH_EV_LEAVE, "%s leaves the mesh (mesh leave): draining first",
+               n->cfg->name);
     struct qcmd cmd = {.type = QCMD_DRAIN, .drained = true, .node_id = n->keys.node_id};
     node_write(n, &cmd, on_leave_drained, n, NULL);
 }
@@ -613,7 +614,8 @@ void node_members_on_leave(struct node *n, uint64_t peer)
     if (!is_leaving(m, peer) && m->n_leaving < sizeof m->leaving / sizeof m->leaving[0])
         m->leaving[m->n_leaving++] = peer;
     if (consensus_remove(n->cons, peer) == 0)
-        mlog(&n->log, LOG_INFO, "node %016llx leaves: removing it", (unsigned long long)peer);
+        node_event(n, MESH_EV_MEMBER, "node %016llx leaves: removing it from the "
+                   "configuration", (unsigned long long)peer);
 }
 
 /* Leader: a change committed; a node that left hears so. */
@@ -678,8 +680,8 @@ void node_members_recover(struct node *n, struct control_conn *c)
     else if (consensus_request_recovery(dir, n->keys.node_id, st->members, st->n_members) != 0)
         control_reply_error(c, "cannot write the recovery request in %s", dir);
     else {
-        mlog(&n->log, LOG_WARN, "FORCED RECOVERY requested: %u of %u voters reachable; this "
-             "node becomes the only voter", reachable, st->voters);
+        node_event(n, MESH_EV_WARNING, "FORCED RECOVERY on %s: %u of %u voters reachable; "
+                   "it becomes the only voter", n->cfg->name, reachable, st->voters);
         control_reply(c, json_pack("{s:b, s:s, s:I}", "ok", 1, "state", "recovering",
                                    "members", (json_int_t)st->n_members));
         node_cluster_restart(n, false);

@@ -150,10 +150,11 @@ static void start_merge(struct node *n, const struct peer_cluster *pc,
     m->into = pc->cluster_id;
     m->target = pc->leader;
     m->since_ms = uv_now(&n->loop);
-    mlog(&n->log, LOG_WARN, "cluster %016llx (%zu members) meets cluster %016llx (%llu "
-         "members): moving %zu batches into it", (unsigned long long)consensus_cluster_id(n->cons),
-         st->n_members, (unsigned long long)pc->cluster_id, (unsigned long long)pc->members,
-         queue_batch_count(n->queue));
+    node_event(n, MESH_EV_MEMBER, "cluster %016llx (%zu members) meets cluster %016llx (%llu "
+               "members): moving %zu batches into it",
+               (unsigned long long)consensus_cluster_id(n->cons), st->n_members,
+               (unsigned long long)pc->cluster_id, (unsigned long long)pc->members,
+               queue_batch_count(n->queue));
     node_lead_stop(n); /* no leases: the replica must stop changing */
 }
 
@@ -345,9 +346,10 @@ static void dissolve(struct node *n)
 {
     struct merge *m = n->merge;
     m->phase = MERGE_DISSOLVE;
-    mlog(&n->log, LOG_WARN, "merge: %llu batches and %llu results are in cluster %016llx; "
-         "this cluster dissolves and its nodes join that one", (unsigned long long)m->batches,
-         (unsigned long long)m->results, (unsigned long long)m->into);
+    node_event(n, MESH_EV_MEMBER, "merge: %llu batches and %llu results are in cluster "
+               "%016llx; this cluster dissolves and its nodes join that one",
+               (unsigned long long)m->batches, (unsigned long long)m->results,
+               (unsigned long long)m->into);
     tell_members(n);
     uint64_t into = m->into;
     memset(m, 0, sizeof *m);

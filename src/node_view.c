@@ -5,6 +5,7 @@
  * disagree on a fact. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "node.h" /* first: declares struct net for net.h */
 #include "consensus.h"
@@ -50,6 +51,7 @@ static void view_self(const struct node *n, const struct consensus_status *st,
     u->rate = n->stats.meter.rate;
     u->done = n->stats.done;
     u->unfactored = n->stats.unfactored;
+    u->leases = (unsigned)node_lead_leases_of(n, n->keys.node_id);
     u->last_heard_s = 0;
 }
 
@@ -80,6 +82,7 @@ static void view_peer(const struct node *n, const struct consensus_status *st,
     u->busy = p->stats.busy;
     u->rate = p->stats.rate;
     u->done = p->stats.done;
+    u->leases = (unsigned)node_lead_leases_of(n, p->id);
     u->last_heard_s = p->last_heard_ms == 0 ? -1.0 :
         (double)(uv_now((uv_loop_t *)&n->loop) - p->last_heard_ms) / 1000.0;
 }
@@ -140,6 +143,41 @@ static void view_consensus(const struct node *n, struct ui_snapshot *s,
     s->quorum_ok = st->voters > 0 && s->reachable * 2 > st->voters && st->leader_id != 0;
 }
 
+/* Pending, in flight and done numbers: what the header and metrics show. */
+static void view_numbers(struct ui_snapshot *s)
+{
+    uint64_t left = 0;
+    for (size_t i = 0; i < s->n_batches; i++) {
+        const struct ui_batch *b = &s->batches[i];
+        s->done += b->done;
+        if (strcmp(b->state, "running") == 0 && b->total > b->done)
+            left += b->total - b->done;
+    }
+    for (size_t i = 0; i < s->n_nodes; i++)
+        if (s->nodes[i].connected)
+            s->in_flight += s->nodes[i].busy;
+    if (s->in_flight > left)
+        s->in_flight = left;
+    s->pending = left - s->in_flight;
+}
+
+static void view_events(const struct node *n, struct ui_snapshot *s)
+{
+    struct mesh_event ev[UI_EVENTS];
+    s->n_events = events_latest(&n->events, ev, UI_EVENTS);
+    for (size_t i = 0; i < s->n_events; i++) {
+        struct ui_event *u = &s->events[i];
+        time_t t = (time_t)(ev[i].time_ms / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        u->seq = ev[i].seq;
+        strftime(u->time, sizeof u->time, "%H:%M:%S", &tm);
+        snprintf(u->kind, sizeof u->kind, "%s", events_kind_name(ev[i].kind));
+        snprintf(u->node, sizeof u->node, "%s", ev[i].origin_name);
+        snprintf(u->text, sizeof u->text, "%s", ev[i].text);
+    }
+}
+
 void node_snapshot(const struct node *n, struct ui_snapshot *s)
 {
     struct consensus_status st;
@@ -159,5 +197,6 @@ void node_snapshot(const struct node *n, struct ui_snapshot *s)
         s->foreign_meshes = ds.foreign_meshes;
     }
     s->weak_key = n->cfg->authkey_weak;
-    s->n_log = log_recent(&n->log, s->log, UI_LOG_LINES);
+    view_numbers(s);
+    view_events(n, s);
 }

@@ -3,8 +3,9 @@
 #include "view_json.h"
 
 #include <stdio.h>
+#include <string.h>
 
-static json_t *node_json(const struct ui_node *u)
+static json_t *node_fields(const struct ui_node *u)
 {
     char ago[32];
     if (u->last_heard_s < 0)
@@ -19,12 +20,37 @@ static json_t *node_json(const struct ui_node *u)
                      "last_heard_text", u->self ? "self" : ago, "addr", u->addr);
 }
 
+static json_t *node_json(const struct ui_node *u)
+{
+    json_t *o = node_fields(u);
+    json_object_set_new(o, "leases", json_integer((json_int_t)u->leases));
+    return o;
+}
+
 static json_t *batch_json(const struct ui_batch *b)
 {
     return json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I}", "id", (json_int_t)b->id,
                      "name", b->name, "total", (json_int_t)b->total,
                      "done", (json_int_t)b->done, "unfactored", (json_int_t)b->unfactored,
                      "state", b->state, "chunk", (json_int_t)b->chunk);
+}
+
+/* How many nodes hold each place in the mesh: voters (the leader too),
+ * standbys, workers (linked, not members), and nodes gone (down past the
+ * voter grace) or removed from the configuration. */
+static json_t *members_json(const struct ui_snapshot *s)
+{
+    json_int_t voters = 0, standbys = 0, workers = 0, gone = 0, removed = 0;
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        const struct ui_node *u = &s->nodes[i];
+        voters += strcmp(u->role, "leader") == 0 || strcmp(u->role, "voter") == 0;
+        standbys += strcmp(u->role, "standby") == 0;
+        workers += strcmp(u->role, "worker") == 0;
+        removed += strcmp(u->role, "removed") == 0;
+        gone += strcmp(u->state, "gone") == 0;
+    }
+    return json_pack("{s:I, s:I, s:I, s:I, s:I}", "voters", voters, "standbys", standbys,
+                     "workers", workers, "gone", gone, "removed", removed);
 }
 
 void view_to_json(const struct ui_snapshot *s, json_t *top)
@@ -42,7 +68,12 @@ void view_to_json(const struct ui_snapshot *s, json_t *top)
     json_object_set_new(top, "quorum", json_pack("{s:i, s:i, s:b}", "voters", (int)s->voters,
                                                  "reachable", (int)s->reachable,
                                                  "ok", s->quorum_ok));
+    json_object_set_new(top, "members", members_json(s));
     json_object_set_new(top, "commit_index", json_integer((json_int_t)s->commit_index));
     json_object_set_new(top, "applied_index", json_integer((json_int_t)s->applied_index));
     json_object_set_new(top, "cluster_id", json_string(s->cluster_id));
+    json_object_set_new(top, "numbers", json_pack("{s:I, s:I, s:I}",
+                                                  "pending", (json_int_t)s->pending,
+                                                  "in_flight", (json_int_t)s->in_flight,
+                                                  "done", (json_int_t)s->done));
 }

@@ -15,47 +15,67 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "dashboard.h"
-#include "panels.h"
+#include <termios.h>
 
-struct ui {
-    uv_loop_t *loop;
-    struct ui_actions act;
-    SCREEN *screen;
-    uv_poll_t keys;          /* fd 0 */
-    uv_signal_t winch;
-    int open_handles;        /* closing: handles not yet closed */
-    bool stopped;
-    void (*done)(void *ud);
-    void *done_ud;
+#include "ui.h"
 
-    bool colors, utf8;
-    bool have_snap;
-    struct ui_snapshot snap;
-    int selected;            /* batch row, -1 none */
-    uint64_t selected_id;    /* keeps the selection on its batch across updates */
-    char status[256];
-    bool status_error;
-};
+/* The terminal's state before the dashboard, for the fatal-signal
+ * handler: a crashing node must not leave the user's terminal raw and in
+ * the alternate screen. Signal handlers can reach nothing else, so this is
+ * the one file-scope variable (ncurses has its own globals anyway); it is
+ * written once in ui_start and only read by the handler. */
+static struct {
+    bool saved;
+    struct termios tio;
+} term_before;
 
-static void redraw(struct ui *ui)
+static void on_fatal_signal(int sig)
+{
+    /* async-signal-safe only: leave the alternate screen, show the
+     * cursor, reset attributes, restore the tty modes, then die of sig */
+    static const char reset[] = "\033[0m\033[?25h\033[?1049l\r\n";
+    if (write(STDOUT_FILENO, reset, sizeof reset - 1) < 0)
+        (void)0;
+    if (term_before.saved)
+        tcsetattr(STDIN_FILENO, TCSANOW, &term_before.tio);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void catch_fatal_signals(void)
+{
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    struct sigaction sa = {.sa_handler = on_fatal_signal, .sa_flags = SA_RESETHAND};
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        /* keep a handler someone else installed (the sanitizers') */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+            sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+void ui_redraw(struct ui *ui)
 {
     if (ui->stopped)
         return;
     struct ui_view v = {
         .snap = ui->have_snap ? &ui->snap : NULL,
+        .hist = &ui->hist,
         .colors = ui->colors,
         .utf8 = ui->utf8,
-        .selected = ui->selected,
+        .focus = ui->focus,
+        .sel_node = ui->sel_node,
+        .selected = ui->sel_batch,
         .status = ui->status,
         .status_error = ui->status_error,
     };
     ui_draw(&v);
+    overlay_draw(ui);
+    refresh();
 }
 
-static void set_status(struct ui *ui, bool error, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_status(struct ui *ui, bool error, const char *fmt, ...)
+void ui_set_status(struct ui *ui, bool error, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -66,116 +86,33 @@ static void set_status(struct ui *ui, bool error, const char *fmt, ...)
 
 /* ---- selection ------------------------------------------------------- */
 
-/* After a new snapshot: keep the selection on the same batch id; else keep
- * the row index, clamped. */
-static void fix_selection(struct ui *ui)
+/* After a new snapshot: keep each selection on the same node and batch;
+ * else keep the row, clamped. The first selected node is this one (so d
+ * drains this node unless another is chosen). */
+void ui_fix_selection(struct ui *ui)
 {
-    int n = (int)ui->snap.n_batches;
-    if (n == 0) {
-        ui->selected = -1;
-        return;
-    }
+    int n = (int)ui->snap.n_nodes, found = -1;
     for (int i = 0; i < n; i++)
-        if (ui->selected >= 0 && ui->snap.batches[i].id == ui->selected_id) {
-            ui->selected = i;
-            return;
-        }
-    if (ui->selected < 0)
-        ui->selected = 0;
-    if (ui->selected >= n)
-        ui->selected = n - 1;
-    ui->selected_id = ui->snap.batches[ui->selected].id;
-}
+        if (ui->sel_node_id[0] ? strcmp(ui->snap.nodes[i].id, ui->sel_node_id) == 0
+                               : ui->snap.nodes[i].self)
+            found = i;
+    ui->sel_node = found >= 0 ? found : ui->sel_node < 0 ? 0 : ui->sel_node;
+    if (ui->sel_node >= n)
+        ui->sel_node = n - 1;
+    if (ui->sel_node >= 0)
+        snprintf(ui->sel_node_id, sizeof ui->sel_node_id, "%s",
+                 ui->snap.nodes[ui->sel_node].id);
 
-static void move_selection(struct ui *ui, int delta)
-{
-    int n = ui->have_snap ? (int)ui->snap.n_batches : 0;
-    if (n == 0)
-        return;
-    int s = ui->selected + delta;
-    if (s < 0)
-        s = 0;
-    if (s >= n)
-        s = n - 1;
-    ui->selected = s;
-    ui->selected_id = ui->snap.batches[s].id;
-}
-
-/* ---- actions ---------------------------------------------------------- */
-
-static void do_submit(struct ui *ui, const char *kind, const char *what)
-{
-    char err[256] = "";
-    if (!ui->act.submit) {
-        set_status(ui, true, "submit: not available");
-        return;
-    }
-    int id = ui->act.submit(ui->act.ud, kind, err, sizeof err);
-    if (id > 0)
-        set_status(ui, false, "submitted batch %d (%s)", id, what);
-    else if (id == 0) /* sent to the leader: the log shows the batch id */
-        set_status(ui, false, "submitting %s", what);
-    else
-        set_status(ui, true, "submit %s failed: %s", kind, err[0] ? err : "unknown error");
-}
-
-static void do_cancel(struct ui *ui)
-{
-    if (!ui->have_snap || ui->selected < 0 || ui->selected >= (int)ui->snap.n_batches) {
-        set_status(ui, true, "cancel: no batch selected");
-        return;
-    }
-    uint64_t id = ui->snap.batches[ui->selected].id;
-    char err[256] = "";
-    if (!ui->act.cancel)
-        set_status(ui, true, "cancel: not available");
-    else if (ui->act.cancel(ui->act.ud, id, err, sizeof err) == 0)
-        set_status(ui, false, "cancelling batch %" PRIu64, id);
-    else
-        set_status(ui, true, "cancel batch %" PRIu64 " failed: %s", id,
-                   err[0] ? err : "unknown error");
-}
-
-static void do_drain(struct ui *ui)
-{
-    /* toggle from what the node last reported about itself */
-    bool active = !ui->have_snap || ui->snap.n_nodes == 0 ||
-                  strcmp(ui->snap.nodes[0].state, "active") == 0;
-    if (ui->act.set_drain)
-        ui->act.set_drain(ui->act.ud, active);
-    set_status(ui, false, active ? "draining: no new work for this node"
-                                 : "undrained: this node takes work again");
-    /* show the new state at once, before the next snapshot */
-    if (ui->have_snap && ui->snap.n_nodes > 0)
-        snprintf(ui->snap.nodes[0].state, sizeof ui->snap.nodes[0].state, "%s",
-                 active ? "draining" : "active");
-}
-
-/* Returns false once the ui must not be touched any more (quit). */
-static bool on_key(struct ui *ui, int ch)
-{
-    switch (ch) {
-    case 's': do_submit(ui, "classic", "classic, 999 numbers"); break;
-    case 'b': do_submit(ui, "semiprimes64", "1000 64-bit semiprimes"); break;
-    case 'B': do_submit(ui, "semiprimes100", "100 100-bit semiprimes"); break;
-    case 'c': do_cancel(ui); break;
-    case 'd': do_drain(ui); break;
-    case KEY_UP: case 'k': move_selection(ui, -1); break;
-    case KEY_DOWN: case 'j': move_selection(ui, 1); break;
-    case KEY_PPAGE: move_selection(ui, -10); break;
-    case KEY_NPAGE: move_selection(ui, 10); break;
-    case KEY_HOME: move_selection(ui, -UI_MAX_BATCHES); break;
-    case KEY_END: move_selection(ui, UI_MAX_BATCHES); break;
-    case 12: /* ^L */ clearok(curscr, TRUE); break;
-    case 'q': case 'Q':
-        set_status(ui, false, "quitting: stopping the node...");
-        redraw(ui);
-        if (ui->act.quit)
-            ui->act.quit(ui->act.ud);   /* may call ui_stop() */
-        return false;
-    default: break;                     /* KEY_RESIZE and the rest */
-    }
-    return true;
+    n = (int)ui->snap.n_batches;
+    found = -1;
+    for (int i = 0; i < n && ui->sel_batch >= 0; i++)
+        if (ui->snap.batches[i].id == ui->sel_batch_id)
+            found = i;
+    ui->sel_batch = found >= 0 ? found : ui->sel_batch < 0 ? 0 : ui->sel_batch;
+    if (ui->sel_batch >= n)
+        ui->sel_batch = n - 1;
+    if (ui->sel_batch >= 0)
+        ui->sel_batch_id = ui->snap.batches[ui->sel_batch].id;
 }
 
 static void on_keys(uv_poll_t *h, int status, int events)
@@ -191,13 +128,13 @@ static void on_keys(uv_poll_t *h, int status, int events)
     bool any = false;
     for (int ch; (ch = getch()) != ERR;) {
         any = true;
-        if (!on_key(ui, ch))
+        if (!ui_on_key(ui, ch))
             return;
         if (ui->stopped)
             return;
     }
     if (any)
-        redraw(ui);
+        ui_redraw(ui);
 }
 
 static void on_winch(uv_signal_t *h, int signum)
@@ -214,13 +151,19 @@ static void on_winch(uv_signal_t *h, int signum)
         refresh();
     }
     clearok(curscr, TRUE);
-    redraw(ui);
+    ui_redraw(ui);
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
 
-static void init_colors(struct ui *ui)
+static void init_colors(struct ui *ui, bool no_color)
 {
+    /* https://no-color.org: set and not empty means no colour */
+    const char *nc = getenv("NO_COLOR");
+    if (no_color || (nc != NULL && nc[0] != '\0')) {
+        ui->colors = false;
+        return;
+    }
     ui->colors = has_colors() && start_color() == OK;
     if (!ui->colors)
         return;
@@ -241,7 +184,8 @@ static void free_ui_on_close(uv_handle_t *h)
     free(h->data);
 }
 
-int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_actions *actions)
+int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_actions *actions,
+             const struct ui_options *options)
 {
     *out = NULL;
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
@@ -251,7 +195,7 @@ int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_actions *actions)
         return -ENOMEM;
     ui->loop = loop;
     ui->act = *actions;
-    ui->selected = -1;
+    ui->sel_node = ui->sel_batch = -1;
 
     /* ncursesw needs the character-type locale for UTF-8; only LC_CTYPE,
      * so that number formatting elsewhere in the node is unchanged. */
@@ -273,6 +217,7 @@ int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_actions *actions)
     sigaction(SIGINT, NULL, &old_int);
     sigaction(SIGTERM, NULL, &old_term);
 
+    term_before.saved = tcgetattr(STDIN_FILENO, &term_before.tio) == 0;
     ui->screen = newterm(NULL, stdout, stdin);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
@@ -288,7 +233,7 @@ int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_actions *actions)
     nodelay(stdscr, TRUE);
     set_escdelay(25);
     curs_set(0);
-    init_colors(ui);
+    init_colors(ui, options != NULL && options->no_color);
 
     rc = uv_poll_init(loop, &ui->keys, STDIN_FILENO);
     if (rc < 0) {
@@ -299,9 +244,18 @@ int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_actions *actions)
     }
     ui->keys.data = ui;
     uv_poll_start(&ui->keys, UV_READABLE, on_keys);
-    redraw(ui);
+    catch_fatal_signals();
+    ui_redraw(ui);
     *out = ui;
     return 0;
+}
+
+/* Stable order for the node table: by name, then id (ids are unique). */
+static int node_order(const void *a, const void *b)
+{
+    const struct ui_node *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c != 0 ? c : strcmp(x->id, y->id);
 }
 
 /* Copies the snapshot, making sure every string is terminated and every
@@ -315,21 +269,27 @@ static void copy_snapshot(struct ui_snapshot *d, const struct ui_snapshot *s)
         d->n_nodes = UI_MAX_NODES;
     if (d->n_batches > UI_MAX_BATCHES)
         d->n_batches = UI_MAX_BATCHES;
-    if (d->n_log > UI_LOG_LINES)
-        d->n_log = UI_LOG_LINES;
+    if (d->n_events > UI_EVENTS)
+        d->n_events = UI_EVENTS;
     for (size_t i = 0; i < d->n_nodes; i++) {
         TERM(d->nodes[i].id);
         TERM(d->nodes[i].name);
         TERM(d->nodes[i].role);
         TERM(d->nodes[i].state);
+        TERM(d->nodes[i].addr);
     }
     for (size_t i = 0; i < d->n_batches; i++) {
         TERM(d->batches[i].name);
         TERM(d->batches[i].state);
     }
-    for (size_t i = 0; i < d->n_log; i++)
-        TERM(d->log[i]);
+    for (size_t i = 0; i < d->n_events; i++) {
+        TERM(d->events[i].time);
+        TERM(d->events[i].kind);
+        TERM(d->events[i].node);
+        TERM(d->events[i].text);
+    }
 #undef TERM
+    qsort(d->nodes, d->n_nodes, sizeof d->nodes[0], node_order);
 }
 
 void ui_update(struct ui *ui, const struct ui_snapshot *snap)
@@ -338,8 +298,10 @@ void ui_update(struct ui *ui, const struct ui_snapshot *snap)
         return;
     copy_snapshot(&ui->snap, snap);
     ui->have_snap = true;
-    fix_selection(ui);
-    redraw(ui);
+    ui_fix_selection(ui);
+    uv_update_time(ui->loop);
+    hist_sample(&ui->hist, &ui->snap, (double)uv_now(ui->loop) / 1000.0);
+    ui_redraw(ui);
 }
 
 static void on_closed(uv_handle_t *h)
@@ -361,6 +323,7 @@ void ui_stop(struct ui *ui, void (*done)(void *ud), void *ud)
     ui->stopped = true;
     ui->done = done;
     ui->done_ud = ud;
+    curs_set(1);                 /* the shell gets its cursor back */
     endwin();
     delscreen(ui->screen);
     ui->screen = NULL;

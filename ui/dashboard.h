@@ -8,9 +8,10 @@
  *
  * Usage from the node (all on the loop thread):
  *     struct ui_actions a = { .ud = node, .submit = ..., .cancel = ...,
- *                             .set_drain = ..., .quit = ... };
+ *                             .set_drain = ..., .details = ..., .quit = ... };
+ *     struct ui_options o = { .no_color = ... };
  *     struct ui *ui;
- *     if (ui_start(&ui, loop, &a) != 0) -> run headless (no terminal)
+ *     if (ui_start(&ui, loop, &a, &o) != 0) -> run headless (no terminal)
  *     every ~250 ms: ui_update(ui, &snapshot);
  *     on shutdown:   ui_stop(ui, done_cb, ud);  -> done_cb runs once the
  *                    uv handles are closed and the ui is freed.
@@ -28,23 +29,51 @@
 
 struct ui;
 
+/* What the submit form (key s) asks for; the numbers are checked by the
+ * form (ui_submit_parse) before the node sees them. */
+enum ui_submit_kind { UI_SUBMIT_CLASSIC, UI_SUBMIT_RANGE, UI_SUBMIT_SEMIPRIMES,
+                      UI_SUBMIT_FILE, UI_SUBMIT_KINDS };
+struct ui_submit {
+    enum ui_submit_kind kind;
+    char start[400];         /* range: decimal start (below 2^1024) */
+    uint64_t count, step;    /* range, semiprimes (count) */
+    unsigned bits;           /* semiprimes */
+    uint64_t seed;
+    char path[1024];         /* file: one number per line */
+    char name[64];           /* label shown in the batches panel */
+};
+
 struct ui_actions {
     void *ud;
-    /* kind: "classic" | "semiprimes64" | "semiprimes100". Returns the new
-     * batch id (> 0) or -1 with a message in err. */
-    int (*submit)(void *ud, const char *kind, char *err, size_t errlen);
+    /* Returns the new batch id (> 0), 0 when sent (the id comes later, in
+     * the event log), or -1 with a message in err. */
+    int (*submit)(void *ud, const struct ui_submit *req, char *err, size_t errlen);
     /* Returns 0 or -1 with a message in err. */
     int (*cancel)(void *ud, uint64_t batch_id, char *err, size_t errlen);
-    void (*set_drain)(void *ud, bool drain);
-    /* The user pressed q: stop the node gracefully (and call ui_stop). */
+    /* node_id: the hex id of any node of the mesh (ui_node.id). */
+    int (*set_drain)(void *ud, const char *node_id, bool drain, char *err, size_t errlen);
+    /* Details of a batch for the Enter key: a few lines of text (its first
+     * results). May be NULL. */
+    void (*batch_details)(void *ud, uint64_t batch_id, char *out, size_t outlen);
+    /* The user confirmed q: stop the node gracefully (and call ui_stop). */
     void (*quit)(void *ud);
+};
+
+struct ui_options {
+    bool no_color;           /* --no-color; NO_COLOR in the environment also counts */
 };
 
 /* Takes over the controlling terminal (stdin/stdout) and draws an empty
  * dashboard. `actions` is copied. Returns 0, or a negative errno-style
  * code (-ENOTTY: stdin/stdout is not a terminal or TERM is unusable) with
  * the terminal left untouched: run headless then. */
-int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_actions *actions);
+int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_actions *actions,
+             const struct ui_options *options);
+
+/* Checks the form's fields (texts as typed) and fills req; returns 0, or
+ * -1 with what is wrong in err. Pure (tests/ui/test_layout.c). */
+int ui_submit_parse(enum ui_submit_kind kind, const char *const fields[4],
+                    struct ui_submit *req, char *err, size_t errlen);
 
 /* Copies the snapshot and redraws. Cheap; call it ~4 times a second. */
 void ui_update(struct ui *ui, const struct ui_snapshot *snap);

@@ -10,20 +10,20 @@ static struct rect row(int y, int h, int cols)
 }
 
 void layout_compute(struct layout *l, int lines, int cols, size_t n_nodes,
-                    size_t n_batches, size_t n_log)
+                    size_t n_batches, size_t n_events)
 {
     *l = (struct layout){0};
     if (lines < UI_MIN_LINES || cols < UI_MIN_COLS) {
         l->too_small = true;
         return;
     }
-    /* header, status and footer: 1 line each; the nodes and batches panels
+    /* header: 2 lines, status and footer: 1 line each; the nodes and batches panels
      * have a title and a column header, the log a title; the totals line
      * sits under the nodes. What is left is shared out row by row, in
      * turn, to the panels that have more to show; spare rows go to the
      * batches panel (new batches appear there). */
-    int avail = lines - 3 - 6;
-    size_t want[3] = {n_nodes, n_batches, n_log};
+    int avail = lines - 4 - 6;
+    size_t want[3] = {n_nodes, n_batches, n_events};
     int got[3] = {1, 1, 1};
     avail -= 3;
     for (bool more = true; more && avail > 0;) {
@@ -39,8 +39,8 @@ void layout_compute(struct layout *l, int lines, int cols, size_t n_nodes,
     got[1] += avail;
 
     int y = 0;
-    l->header = row(y, 1, cols);
-    y += 1;
+    l->header = row(y, 2, cols);
+    y += 2;
     l->nodes = row(y, 2 + got[0], cols);
     y += l->nodes.h;
     l->totals = row(y, 1, cols);
@@ -60,15 +60,17 @@ void ui_draw(const struct ui_view *v)
     erase();
     const struct ui_snapshot *s = v->snap;
     struct layout l;
+    /* the event log asks for a quarter of the screen at most: nodes and
+     * batches come first */
+    size_t events = s ? s->n_events : 0, cap = lines / 4 > 3 ? (size_t)lines / 4 : 3;
     layout_compute(&l, lines, cols, s ? s->n_nodes : 0, s ? s->n_batches : 0,
-                   s ? s->n_log : 0);
+                   events < cap ? events : cap);
     if (l.too_small) {
         char msg[64];
         snprintf(msg, sizeof msg, "terminal too small (%dx%d)", cols, lines);
         ui_put(0, 0, cols, A_BOLD, msg);
         if (lines > 1)
             ui_put(1, 0, cols, A_NORMAL, "mesh: q quits");
-        refresh();
         return;
     }
     panel_header(&l.header, v);
@@ -78,5 +80,4 @@ void ui_draw(const struct ui_view *v)
     panel_log(&l.log, v);
     panel_status(&l.status, v);
     panel_footer(&l.footer, v);
-    refresh();
 }

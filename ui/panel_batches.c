@@ -1,6 +1,7 @@
 /* panel_batches.c - one row per batch: id, state, a progress bar with the
- * percentage, done/total, unfactored count and name. The selected row (the
- * one `c` cancels) is marked with '>' and drawn reversed. */
+ * percentage, done/total, rate, ETA, unfactored count and name; finished
+ * batches stay. The selected row (the one `c` cancels) is marked with '>'
+ * and drawn reversed while the panel has the focus. */
 #include <curses.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,7 +9,7 @@
 
 #include "panels.h"
 
-enum { C_ID, C_STATE, C_PROGRESS, C_DONE, C_UNF, C_NAME, C_N };
+enum { C_ID, C_STATE, C_PROGRESS, C_DONE, C_RATE, C_ETA, C_UNF, C_NAME, C_N };
 
 static void fit(struct column *c, int width)
 {
@@ -17,6 +18,8 @@ static void fit(struct column *c, int width)
         [C_STATE]    = {"STATE", 9, 9, 0, 0, false, 0, false},
         [C_PROGRESS] = {"PROGRESS", 20, 50, 0, 2, false, 0, false},
         [C_DONE]     = {"DONE/TOTAL", 11, 21, 3, 3, true, 0, false},
+        [C_RATE]     = {"RATE", 8, 9, 5, 0, true, 0, false},
+        [C_ETA]      = {"ETA", 6, 7, 4, 0, true, 0, false},
         [C_UNF]      = {"UNFACT", 6, 8, 2, 0, true, 0, false},
         [C_NAME]     = {"NAME", 8, 24, 1, 1, false, 0, false},
     };
@@ -36,8 +39,9 @@ static unsigned state_attr(const struct ui_view *v, const char *state)
 static void batch_row(int y, int x0, int w, const struct column *c,
                       const struct ui_batch *b, bool selected, const struct ui_view *v)
 {
-    unsigned base = selected ? ui_attr(v->colors, UI_PAIR_SELECT) : A_NORMAL;
-    if (selected) {
+    bool hl = selected && v->focus == FOCUS_BATCHES;
+    unsigned base = hl ? ui_attr(v->colors, UI_PAIR_SELECT) : A_NORMAL;
+    if (hl) {
         attron(base);
         mvhline(y, x0, ' ', w);
         attroff(base);
@@ -45,7 +49,7 @@ static void batch_row(int y, int x0, int w, const struct column *c,
     char buf[96];
     snprintf(buf, sizeof buf, "%s%" PRIu64, selected ? ">" : "", b->id);
     column_cell(y, x0, &c[C_ID], base | (selected ? A_BOLD : 0), buf);
-    column_cell(y, x0, &c[C_STATE], selected ? base : state_attr(v, b->state), b->state);
+    column_cell(y, x0, &c[C_STATE], hl ? base : state_attr(v, b->state), b->state);
     if (c[C_PROGRESS].shown) {
         int pct = fmt_percent(b->done, b->total);
         if (pct < 0)
@@ -59,9 +63,15 @@ static void batch_row(int y, int x0, int w, const struct column *c,
     }
     snprintf(buf, sizeof buf, "%" PRIu64 "/%" PRIu64, b->done, b->total);
     column_cell(y, x0, &c[C_DONE], base, buf);
+    bool running = strcmp(b->state, "running") == 0;
+    double rate = v->hist ? hist_batch_rate(v->hist, b->id) : 0;
+    fmt_rate(buf, sizeof buf, rate);
+    column_cell(y, x0, &c[C_RATE], base, running ? buf : "-");
+    fmt_eta(buf, sizeof buf, rate > 0 ? (double)(b->total - b->done) / rate : -1);
+    column_cell(y, x0, &c[C_ETA], base, running ? buf : "-");
     snprintf(buf, sizeof buf, "%" PRIu64, b->unfactored);
-    column_cell(y, x0, &c[C_UNF], b->unfactored && !selected ? ui_attr(v->colors, UI_PAIR_BAD)
-                                                            : base, buf);
+    column_cell(y, x0, &c[C_UNF], b->unfactored && !hl ? ui_attr(v->colors, UI_PAIR_BAD)
+                                                       : base, buf);
     column_cell(y, x0, &c[C_NAME], base, b->name);
 }
 
@@ -70,14 +80,15 @@ void panel_batches(const struct rect *r, const struct ui_view *v)
     const struct ui_snapshot *s = v->snap;
     size_t n = s ? s->n_batches : 0;
     char title[64];
-    snprintf(title, sizeof title, " Batches (%zu)", n);
+    snprintf(title, sizeof title, " Batches (%zu)%s", n,
+             v->focus == FOCUS_BATCHES ? "  [selected panel]" : "");
     ui_title(r, v->colors, title);
     struct column c[C_N];
     fit(c, r->w);
     columns_header(r->y + 1, r->x, c, C_N, v->colors);
     int rows = r->h - 2;
     if (n == 0) {
-        ui_put(r->y + 2, r->x, r->w, A_DIM, "(no batches: press s, b or B to submit one)");
+        ui_put(r->y + 2, r->x, r->w, A_DIM, "(no batches: press s to submit one)");
         return;
     }
     /* scroll so that the selected row is visible */

@@ -13,12 +13,28 @@ static const char *mdns_text(const struct ui_snapshot *s)
     return s->mdns_running ? "on" : "no daemon";
 }
 
+static const struct ui_node *find(const struct ui_snapshot *s, bool self, const char *id)
+{
+    for (size_t i = 0; i < s->n_nodes; i++)
+        if (self ? s->nodes[i].self : strcmp(s->nodes[i].id, id) == 0)
+            return &s->nodes[i];
+    return NULL;
+}
+
 static void header_text(char *out, size_t outsz, const struct ui_view *v,
                         int idlen)
 {
     const struct ui_snapshot *s = v->snap;
     const char *dash = v->utf8 ? "\u2014" : "-";
-    const struct ui_node *self = s->n_nodes > 0 ? &s->nodes[0] : NULL;
+    const struct ui_node *self = find(s, true, NULL);
+    const struct ui_node *leader = s->leader[0] ? find(s, false, s->leader) : NULL;
+    char lead[128];
+    if (!s->leader[0])
+        snprintf(lead, sizeof lead, "none");
+    else
+        snprintf(lead, sizeof lead, "%s%s%.*s%s term %llu", leader ? leader->name : "",
+                 leader ? " (" : "", idlen, s->leader, leader ? ")" : "",
+                 (unsigned long long)s->term);
     char others[32] = "";
     if (!s->mdns_enabled)
         ;                       /* no discovery: nothing known of others */
@@ -26,9 +42,9 @@ static void header_text(char *out, size_t outsz, const struct ui_view *v,
         snprintf(others, sizeof others, "  1 other mesh");
     else
         snprintf(others, sizeof others, "  %u other meshes", s->foreign_meshes);
-    snprintf(out, outsz, "mesh %s %s (%.*s)  leader %.*s  mDNS: %s%s", dash,
-             self ? self->name : "?", idlen, self ? self->id : "?",
-             idlen, s->leader[0] ? s->leader : "none", mdns_text(s), others);
+    snprintf(out, outsz, "mesh %s %s (%.*s)  leader %s  mDNS: %s%s", dash,
+             self ? self->name : "?", idlen, self ? self->id : "?", lead, mdns_text(s),
+             others);
 }
 
 static void append_weak_key(char *text, size_t size, int width)
@@ -43,6 +59,40 @@ static void append_weak_key(char *text, size_t size, int width)
             snprintf(text + len, size - len, "%s", forms[i]);
             return;
         }
+}
+
+/* Line 2: nodes up, quorum (red when lost), the mesh's rate and its
+ * numbers pending / in flight / done. */
+static void header_mesh_line(int y, const struct rect *r, const struct ui_view *v)
+{
+    const struct ui_snapshot *s = v->snap;
+    size_t up = 0;
+    double rate = 0;
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        up += s->nodes[i].connected;
+        rate += s->nodes[i].connected ? s->nodes[i].rate : 0;
+    }
+    char nodes[64], quorum[64], nums[160], rtext[32];
+    fmt_rate(rtext, sizeof rtext, rate);
+    snprintf(nodes, sizeof nodes, "Nodes %zu/%zu up  ", up, s->n_nodes);
+    if (s->voters == 0)
+        snprintf(quorum, sizeof quorum, "no mesh yet");
+    else
+        snprintf(quorum, sizeof quorum, "voters %u/%u quorum %s", s->reachable, s->voters,
+                 s->quorum_ok ? "ok" : "LOST");
+    snprintf(nums, sizeof nums, "  %s  Numbers: %llu pending  %llu in flight  %llu done",
+             rtext, (unsigned long long)s->pending, (unsigned long long)s->in_flight,
+             (unsigned long long)s->done);
+    int x = r->x, end = r->x + r->w;
+    x += ui_put(y, x, end - x, A_BOLD, nodes);
+    unsigned q = s->quorum_ok ? ui_attr(v->colors, UI_PAIR_OK) | A_BOLD
+                              : ui_attr(v->colors, UI_PAIR_BAD) | A_BOLD;
+    x += ui_put(y, x, end - x, s->voters == 0 ? A_NORMAL : q, quorum);
+    if ((int)strlen(nums) > end - x)   /* narrow: the numbers only */
+        snprintf(nums, sizeof nums, "  %s  %llu pend %llu run %llu done", rtext,
+                 (unsigned long long)s->pending, (unsigned long long)s->in_flight,
+                 (unsigned long long)s->done);
+    ui_put(y, x, end - x, A_BOLD, nums);
 }
 
 void panel_header(const struct rect *r, const struct ui_view *v)
@@ -60,6 +110,8 @@ void panel_header(const struct rect *r, const struct ui_view *v)
     if (v->snap->weak_key)             /* the longest form that fits */
         append_weak_key(text, sizeof text, r->w);
     ui_put_pad(r->y, r->x, r->w, attr, text);
+    if (r->h > 1)
+        header_mesh_line(r->y + 1, r, v);
 }
 
 void panel_totals(const struct rect *r, const struct ui_view *v)
@@ -102,27 +154,37 @@ void panel_totals(const struct rect *r, const struct ui_view *v)
         ui_put(r->y, r->x + c + 1, r->w - c - 1, A_NORMAL, count);
 }
 
+/* The keys, most important kept when narrow (htop-like: padded labels
+ * when there is room). */
 void panel_footer(const struct rect *r, const struct ui_view *v)
 {
-    bool active = !v->snap || v->snap->n_nodes == 0 ||
-                  strcmp(v->snap->nodes[0].state, "active") == 0;
+    static const int keep[] = {10, 6, 1, 7, 5, 6, 3, 8, 10}; /* higher stays longer */
     const char *items[][2] = {
-        {"s", "Classic"}, {"b", "64-bit"},  {"B", "100-bit"}, {"c", "Cancel"},
-        {v->utf8 ? "\u2191\u2193" : "Up/Dn", "Select"},
-        {"d", active ? "Drain" : "Undrain"}, {"q", "Quit"},
+        {"s", "Submit"}, {"Tab", v->focus == FOCUS_NODES ? "Batches" : "Nodes"},
+        {v->utf8 ? "\u2191\u2193" : "Up/Dn", "Select"}, {"d", "Drain"}, {"u", "Undrain"},
+        {"c", "Cancel"}, {"Enter", "Info"}, {"?", "Help"}, {"q", "Quit"},
     };
-    size_t n = sizeof items / sizeof items[0];
+    enum { N = sizeof items / sizeof items[0] };
+    bool pad = r->w >= 100, shown[N];
+    int width = 0;
+    for (int i = 0; i < N; i++) {
+        shown[i] = true;
+        width += (int)strlen(items[i][0]) + (pad ? 9 : (int)strlen(items[i][1]) + 2);
+    }
+    for (int level = 1; width > r->w && level < 10; level++)
+        for (int i = 0; i < N; i++)
+            if (shown[i] && keep[i] == level) {
+                shown[i] = false;
+                width -= (int)strlen(items[i][0]) + (pad ? 9 : (int)strlen(items[i][1]) + 2);
+            }
     int x = r->x, end = r->x + r->w;
-    /* htop-like: padded labels when they fit, else tight, else without the
-     * selection hint (the arrows still work) */
-    bool pad = r->w >= 80, hint = r->w >= 64;
     unsigned key = A_BOLD, label = ui_attr(v->colors, UI_PAIR_KEY);
-    for (size_t i = 0; i < n && x < end; i++) {
-        if (!hint && i == 4)
+    for (int i = 0; i < N && x < end; i++) {
+        if (!shown[i])
             continue;
         x += ui_put(r->y, x, end - x, key, items[i][0]);
         char l[24];
-        snprintf(l, sizeof l, pad ? " %-8s" : " %s", items[i][1]);
+        snprintf(l, sizeof l, pad ? " %-7s" : " %s", items[i][1]);
         x += ui_put(r->y, x, end - x, label, l);
         if (x < end)
             x += ui_put(r->y, x, end - x, A_NORMAL, " ");

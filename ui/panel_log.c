@@ -1,32 +1,47 @@
-/* panel_log.c - the node's latest log lines and the status line (results
- * of the user's actions). */
+/* panel_log.c - the mesh's event log (joins, leaves, elections, drains,
+ * batches, refused peers, errors: src/events.h), newest at the bottom,
+ * and the status line (results of the user's actions). Texts were
+ * sanitised by the node and are clipped by ui_put again. */
 #include <curses.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "panels.h"
 
-static bool looks_bad(const char *line)
+static unsigned kind_attr(const struct ui_view *v, const char *kind)
 {
-    return strstr(line, "error") || strstr(line, "ERROR") || strstr(line, "warn") ||
-           strstr(line, "WARN") || strstr(line, "fail");
+    if (strcmp(kind, "error") == 0 || strcmp(kind, "refused") == 0 ||
+        strcmp(kind, "leave") == 0)
+        return ui_attr(v->colors, UI_PAIR_BAD) | A_BOLD;
+    if (strcmp(kind, "drain") == 0 || strcmp(kind, "requeue") == 0 ||
+        strcmp(kind, "warning") == 0 ||
+        strcmp(kind, "election") == 0)
+        return ui_attr(v->colors, UI_PAIR_WARN);
+    return ui_attr(v->colors, UI_PAIR_OK);
 }
 
 void panel_log(const struct rect *r, const struct ui_view *v)
 {
     const struct ui_snapshot *s = v->snap;
-    ui_title(r, v->colors, " Log");
+    ui_title(r, v->colors, " Events");
     int rows = r->h - 1;
-    size_t n = s ? s->n_log : 0;
-    if (n > UI_LOG_LINES)
-        n = UI_LOG_LINES;
-    /* the latest lines that fit, oldest first */
+    size_t n = s ? s->n_events : 0;
+    /* the latest events that fit, oldest first */
     size_t first = n > (size_t)rows ? n - (size_t)rows : 0;
     for (size_t i = first; i < n; i++) {
-        const char *line = s->log[i];
-        unsigned attr = looks_bad(line) ? ui_attr(v->colors, UI_PAIR_BAD) : A_NORMAL;
-        ui_put(r->y + 1 + (int)(i - first), r->x, r->w, attr, line);
+        const struct ui_event *e = &s->events[i];
+        int y = r->y + 1 + (int)(i - first), x = r->x, end = r->x + r->w;
+        char head[96];
+        snprintf(head, sizeof head, "%s ", e->time);
+        x += ui_put(y, x, end - x, A_DIM, head);
+        snprintf(head, sizeof head, "%-8s ", e->kind);
+        x += ui_put(y, x, end - x, kind_attr(v, e->kind), head);
+        snprintf(head, sizeof head, "%s: ", e->node);
+        x += ui_put(y, x, end - x, A_BOLD, head);
+        ui_put(y, x, end - x, A_NORMAL, e->text);
     }
+    if (n == 0)
+        ui_put(r->y + 1, r->x, r->w, A_DIM, "(no events yet)");
 }
 
 void panel_status(const struct rect *r, const struct ui_view *v)

@@ -35,7 +35,7 @@ struct rect { int y, x, h, w; };
 
 struct layout {
     bool too_small;
-    struct rect header;     /* 1 line */
+    struct rect header;     /* 2 lines */
     struct rect nodes;      /* title + column header + rows */
     struct rect totals;     /* 1 line */
     struct rect batches;    /* title + column header + rows */
@@ -44,12 +44,12 @@ struct layout {
     struct rect footer;     /* 1 line */
 };
 
-enum { UI_MIN_LINES = 12, UI_MIN_COLS = 40 };
+enum { UI_MIN_LINES = 13, UI_MIN_COLS = 40 };
 
 /* Splits a lines x cols screen between the panels for the given contents.
  * Pure. */
 void layout_compute(struct layout *l, int lines, int cols, size_t n_nodes,
-                    size_t n_batches, size_t n_log);
+                    size_t n_batches, size_t n_events);
 
 /* ---- text helpers (pure) ----------------------------------------------- */
 /* "812/s", "12.3k/s", "4.56M/s" */
@@ -93,11 +93,46 @@ void column_cell(int y, int x0, const struct column *c, unsigned attr, const cha
 void meter_draw(int y, int x, int w, bool colors, unsigned bar_attr,
                 double used, double total, const char *text);
 
+/* ---- history (pure): per node rate samples, per batch rates ---------- */
+enum { HIST_SAMPLES = 60 };           /* one a second: the last minute */
+struct hist_node {
+    char id[17];
+    float rate[HIST_SAMPLES];         /* ring, oldest first from `next` */
+    unsigned next, count;
+};
+struct hist_batch {
+    uint64_t id, done;
+    double at_s, rate;                /* numbers/s, smoothed */
+};
+struct ui_history {
+    struct hist_node nodes[UI_MAX_NODES];
+    size_t n_nodes;
+    struct hist_batch batches[UI_MAX_BATCHES];
+    size_t n_batches;
+    double last_sample_s;
+};
+/* Takes the rates of a snapshot at time now_s (seconds): node rates once a
+ * second, batch rates from their done counts. */
+void hist_sample(struct ui_history *h, const struct ui_snapshot *s, double now_s);
+/* The node's last samples, oldest first, into out; returns how many. */
+size_t hist_node_rates(const struct ui_history *h, const char *id, float *out, size_t max);
+/* A batch's rate in numbers/s (0 unknown). */
+double hist_batch_rate(const struct ui_history *h, uint64_t id);
+/* A sparkline of the values into out (cells characters; UTF-8 blocks or
+ * ASCII), scaled to the largest value. */
+void spark_text(char *out, size_t outsz, const float *v, size_t n, int cells, bool utf8);
+/* "12s", "4m05s", "2h10m", "-" when unknown. */
+void fmt_eta(char *out, size_t outsz, double seconds);
+
 /* What the panels draw from. */
+enum ui_focus { FOCUS_NODES, FOCUS_BATCHES };
 struct ui_view {
     const struct ui_snapshot *snap;   /* NULL before the first update */
+    const struct ui_history *hist;
     bool colors;
     bool utf8;
+    enum ui_focus focus;
+    int sel_node;                     /* node row index, -1 none */
     int selected;                     /* batch row index, -1 none */
     const char *status;               /* action result line */
     bool status_error;
@@ -111,7 +146,7 @@ void panel_log(const struct rect *r, const struct ui_view *v);
 void panel_status(const struct rect *r, const struct ui_view *v);
 void panel_footer(const struct rect *r, const struct ui_view *v);
 
-/* Draws the whole screen (layout.c). */
+/* Draws the whole screen (layout.c), without refresh(). */
 void ui_draw(const struct ui_view *v);
 
 #endif

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { UI_MAX_NODES = 1024, UI_MAX_BATCHES = 1024, UI_LOG_LINES = 8 };
+enum { UI_MAX_NODES = 1024, UI_MAX_BATCHES = 1024, UI_EVENTS = 32 };
 
 struct ui_node {
     char id[17];
@@ -24,6 +24,16 @@ struct ui_node {
     uint64_t done;         /* numbers this node factored since it started */
     uint64_t unfactored;
     double last_heard_s;   /* seconds since last heard; -1 never; 0 for self */
+    unsigned leases;       /* leases it holds (known on the leader; else 0) */
+};
+
+/* One line of the mesh's event log (src/events.h), texts sanitised. */
+struct ui_event {
+    uint64_t seq;
+    char time[9];          /* "HH:MM:SS" UTC */
+    char kind[12];         /* "join", "drain", "election", ... */
+    char node[64];         /* the node it happened on */
+    char text[160];
 };
 
 struct ui_batch {
@@ -48,8 +58,11 @@ struct ui_snapshot {
     bool mdns_enabled, mdns_running;
     unsigned foreign_meshes;
     bool weak_key;         /* the authkey is guessable: warn in the header */
-    char log[UI_LOG_LINES][160]; /* the latest log lines, oldest first */
-    size_t n_log;
+    /* Numbers of the running batches: waiting, being factored now (busy
+     * workers of the linked nodes), and done in every batch shown. */
+    uint64_t pending, in_flight, done;
+    struct ui_event events[UI_EVENTS]; /* the latest events, oldest first */
+    size_t n_events;
 };
 
 #endif

@@ -39,6 +39,8 @@ void mlogv(struct mesh_log *lg, enum log_level level, const char *fmt, va_list a
         lg->ring_next = (lg->ring_next + 1) % LOG_RING_LINES;
         if (lg->ring_count < LOG_RING_LINES)
             lg->ring_count++;
+        if (lg->on_line != NULL)
+            lg->on_line(lg->on_line_ud, level, msg);
     }
 }
 

@@ -21,6 +21,10 @@ struct mesh_log {
     char ring[LOG_RING_LINES][LOG_RING_WIDTH];
     size_t ring_next;       /* slot the next line goes to */
     size_t ring_count;
+    /* Told every line written (msg without stamp and level), e.g. to turn
+     * warnings into events; NULL: nobody. */
+    void (*on_line)(void *ud, enum log_level level, const char *msg);
+    void *on_line_ud;
 };
 
 /* Copies the kept lines, oldest first, into out; returns how many. */

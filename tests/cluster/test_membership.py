@@ -83,6 +83,9 @@ class MembershipTest(unittest.TestCase):
             t0 = time.monotonic()
             victim.kill(signal.SIGKILL)
             self.three_healthy_voters(GRACE_S + 5 + (3 if victim_is_leader else 0))
+            # 5 nodes: 3 voters, and 2 standbys counting the demoted dead ones
+            m = self.mesh.leader().status()["members"]
+            self.assertEqual((m["voters"], m["standbys"], m["removed"]), (3, 2, 0))
             sys.stderr.write("voter %s replaced after %.1f s\n" %
                              (victim.name, time.monotonic() - t0))
         # two nodes left: a third voter is gone with nobody to take its place,

@@ -19,7 +19,7 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
 {
     uint8_t *again;
     size_t n;
-    switch (type % 8) {
+    switch (type % 9) {
     case 0: {
         struct msg_cluster m;
         if (msg_cluster_decode(&m, p, len) == 0 && msg_cluster_encode(&m, &again, &n) == 0)
@@ -67,6 +67,12 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
         struct msg_membership_note m;
         if (msg_membership_decode(&m, p, len) == 0 &&
             msg_membership_encode(&m, &again, &n) == 0)
+            same(p, len, again, n);
+        break;
+    }
+    case 8: {
+        struct msg_event m;
+        if (msg_event_decode(&m, p, len) == 0 && msg_event_encode(&m, &again, &n) == 0)
             same(p, len, again, n);
         break;
     }

@@ -1,5 +1,6 @@
 /* test_meshmsg.c - the node's link messages: round trips, and the
  * refusals a hostile key holder would probe. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,31 @@ static void test_cluster_round_trip(void)
     CHECK(msg_cluster_decode(&d, buf, len - 1) != 0);     /* short */
     buf[len - 4] = 2;                                      /* member byte not 0/1 */
     CHECK(msg_cluster_decode(&d, buf, len) != 0);
+    free(buf);
+}
+
+static void test_event_round_trip_and_escapes(void)
+{
+    struct msg_event m = {.kind = 4, .origin_seq = 1764168000001ULL, .time_ms = 99}, d;
+    snprintf(m.name, sizeof m.name, "node-b");
+    snprintf(m.text, sizeof m.text, "node node-b drained");
+    uint8_t *buf;
+    size_t len;
+    CHECK(msg_event_encode(&m, &buf, &len) == 0);
+    CHECK(msg_event_decode(&d, buf, len) == 0);
+    CHECK(d.kind == 4 && d.origin_seq == m.origin_seq && d.time_ms == 99);
+    CHECK(strcmp(d.name, "node-b") == 0 && strcmp(d.text, m.text) == 0);
+    CHECK(msg_event_decode(&d, buf, len - 1) != 0);      /* short */
+    free(buf);
+    /* a terminal escape in the text is refused, not shown */
+    snprintf(m.text, sizeof m.text, "x\x1b[2Jy");
+    CHECK(msg_event_encode(&m, &buf, &len) == 0);
+    CHECK(msg_event_decode(&d, buf, len) != 0);
+    free(buf);
+    m.origin_seq = 0;                                      /* seq 0 is never given out */
+    snprintf(m.text, sizeof m.text, "ok");
+    CHECK(msg_event_encode(&m, &buf, &len) == 0);
+    CHECK(msg_event_decode(&d, buf, len) != 0);
     free(buf);
 }
 
@@ -91,6 +117,7 @@ int main(void)
 {
     test_cluster_round_trip();
     test_results_round_trip_and_lies();
+    test_event_round_trip_and_escapes();
     test_reply_text_is_printable();
     test_lease_and_forward();
     return 0;

@@ -13,10 +13,18 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tmuxpane import require_tmux, TmuxPane  # noqa: E402
+from tmuxpane import require_tmux, TmuxPane, LEFT_BEHIND, colour_codes  # noqa: E402
 
 DEMO = None
 HEADER = "mesh \u2014 alpha (a1b2c3d4e5f60718)"
+
+
+def row_of(screen, name):
+    """The node table's row of a node: marks, then its name."""
+    m = re.search(r"^[> ][* ] %s .*$" % re.escape(name), screen, re.M)
+    if m is None:
+        raise AssertionError("no row of %r in:\n%s" % (name, screen))
+    return m.group(0)
 
 
 def line_with(screen, word):
@@ -64,6 +72,8 @@ class DashboardTest(unittest.TestCase):
 
     def quit_ok(self):
         self.pane.keys("q")
+        self.pane.wait_for("Quit this node?")
+        self.pane.keys("y")
         self.assertEqual(self.pane.wait_exit(), 0)
         self.assertEqual(self.recorded()[-3:], ["quit", "closed", "exit 0"])
 
@@ -73,6 +83,19 @@ class DashboardTest(unittest.TestCase):
         for line in lines:
             self.assertLessEqual(len(line), width, line)
 
+    def form_submit(self, kind_steps, *fields):
+        """s, the kind (0 classic, 1 range, 2 semiprimes, 3 file), then each
+        field (Tab first), then Enter."""
+        p = self.pane
+        p.keys("s")
+        p.wait_for("Submit a batch")
+        p.keys(str(kind_steps + 1))      # on the kind row: 1-4 pick the kind
+        for f in fields:
+            p.keys("Tab")
+            if f:
+                p.keys("-l", f)
+        p.keys("Enter")
+
     # ---- tests ----------------------------------------------------------
 
     def test_header_nodes_meters_batches(self):
@@ -80,89 +103,156 @@ class DashboardTest(unittest.TestCase):
         s = p.wait_for(re.compile(r"running .* \d+%"))
         s = p.wait_for("19:20:05")
         self.assertIn(HEADER, s)
-        self.assertIn("leader a1b2c3d4e5f60718", s)
+        self.assertIn("leader alpha (a1b2c3d4e5f60718) term 7", s)
         self.assertIn("mDNS: on", s)
         self.assertIn("1 other mesh", s)
+        self.assertRegex(s, r"Nodes 2/3 up\s+voters 2/3 quorum ok\s+2\.0k/s\s+Numbers: \d+ pending"
+                            r"\s+\d+ in flight\s+\d+ done")
         self.assertIn("Nodes (3)", s)
-        for col in ("NAME", "ID", "ROLE", "STATE", "LINK", "WORKERS", "RATE", "HEARD"):
+        for col in ("NAME", "ADDRESS", "ROLE", "STATE", "WORKERS", "RATE", "LAST 60s", "DONE",
+                    "LINK", "HEARD"):
             self.assertIn(col, line_with(s, "WORKERS"))
-        alpha, beta, gamma = (line_with(s, n) for n in ("alpha", "beta", "gamma"))
-        self.assertRegex(alpha, r"leader\s+active\s+self\s+\[\|+ +\] 3/4\s+1\.2k/s\s+-$")
-        self.assertRegex(beta, r"connected\s+\[\|+\] 2/2\s+812/s\s+0\.3s$")
-        self.assertRegex(gamma, r"\sdown\s+\[ +\] 0/8\s+-\s+42s$")
+        alpha, beta, gamma = (row_of(s, n) for n in ("alpha", "beta", "gamma"))
+        # the selection (>) and the leader (*) marks
+        self.assertRegex(alpha, r"^>\* alpha\s+-\s+leader\s+active\s+\[\|+ +\] 3/4\s+1\.2k/s")
+        self.assertRegex(alpha, r"12345 self\s+-$")
+        self.assertRegex(beta, r"^   beta .*voter\s+active\s+\[\|+\] 2/2\s+812/s.*8120 up\s+0\.3s$")
+        self.assertRegex(gamma, r"\[ +\] 0/8\s+-\s+0 down\s+42s$")
         # totals count the reachable nodes only
         self.assertRegex(s, r"Mesh: 3 nodes, 1 down\s+rate 2\.0k/s.*\[\|+ +\] 5/6")
-        # batches: the done one at 100%, the running one moving
+        # batches: the done one at 100%, the running one moving with a rate
         self.assertIn("Batches (2)", s)
         classic = line_with(s, "classic")
-        self.assertRegex(classic, r">1 done\s+\[\|+\] 100%\s+999/999\s+0 classic")
+        self.assertRegex(classic, r"1 done\s+\[\|+\] 100%\s+999/999\s+-\s+-\s+0 classic")
         running = line_with(s, "running")
         pct = int(re.search(r"(\d+)%", running).group(1))
-        self.assertRegex(running, r"2 running\s+\[\|+ *\]\s+\d+%\s+\d+/1000\s+2 1000 x 64-bit")
+        self.assertRegex(running, r"2 running\s+\[\|+ *\]\s+\d+%\s+\d+/1000\s+")
         s = p.wait_for(lambda t: re.search(r"running.*?(\d+)%", t) is None or
                        int(re.search(r"running.*?(\d+)%", t).group(1)) > pct)
-        # log and footer
-        self.assertIn("19:20:01 I node a1b2c3d4 (alpha) started, 4 workers", s)
-        self.assertIn("W link down: gamma (timeout)", s)
-        for key in ("s Classic", "b 64-bit", "B 100-bit", "c Cancel", "d Drain", "q Quit"):
+        s = p.wait_for(re.compile(r"running .*/1000\s+\d+/s\s+\d+s\s+2 1000 x 64-bit"))
+        # the event log and the help bar
+        self.assertIn("19:20:01 join     alpha: node alpha (a1b2c3d4) started, 4 workers", s)
+        self.assertIn("19:20:05 leave    alpha: node gamma (c3d4e5f6) is down", s)
+        for key in ("s Submit", "Tab Batches", "d Drain", "u Undrain", "c Cancel",
+                    "Enter Info", "? Help", "q Quit"):
             self.assertIn(key, s)
+        # a sparkline of each node's last minute
+        self.assertRegex(alpha, "[\u2581-\u2588]")
         self.assert_fits(s, 100, 30)
         self.quit_ok()
 
     def test_keys_call_actions(self):
         p = self.start()
         p.wait_for("19:20:05")
-        p.keys("s")
+        self.form_submit(0)
         self.wait_recorded("submit classic")
-        s = p.wait_for("submitted batch 3 (classic, 999 numbers)")
+        p.wait_for("submitted batch 3 (classic)")
         p.wait_for(re.compile(r"3 (running|done) .*classic"))
-        p.keys("b")
-        self.wait_recorded("submit semiprimes64")
-        p.wait_for("submitted batch 4 (1000 64-bit semiprimes)")
+        self.form_submit(1, "1000", "50")
+        self.wait_recorded("submit range 1000 50 1")
+        p.wait_for("submitted batch 4 (range 1000 x50)")
+        self.form_submit(2, "80", "10", "42")
+        self.wait_recorded("submit semiprimes 80 10 42")
+        self.form_submit(3, "/tmp/numbers.txt")
+        self.wait_recorded("submit file /tmp/numbers.txt")
+        # drain and undrain another node of the mesh: the selected one
+        p.keys("Down")
+        p.wait_for(re.compile(r"^> +beta", re.M))
         p.keys("d")
-        self.wait_recorded("drain 1")
-        s = p.wait_for(re.compile(r"alpha .*(draining|drained)"))
-        self.assertIn("d Undrain", s)
-        p.keys("d")
-        self.wait_recorded("drain 0")
-        s = p.wait_for(re.compile(r"alpha .*leader\s+active"))
-        self.assertIn("d Drain", s)
-        self.assertEqual([a for a in self.recorded() if a != "started"][:4],
-                         ["submit classic", "submit semiprimes64", "drain 1", "drain 0"])
+        self.wait_recorded("drain beta 1")
+        p.wait_for(re.compile(r"beta .*(draining|drained)"))
+        s = p.wait_for("draining beta")
+        self.assertRegex(row_of(s, "alpha"), r"active")
+        p.keys("u")
+        self.wait_recorded("drain beta 0")
+        p.wait_for(re.compile(r"beta .*voter\s+active"))
+        self.assertEqual([a for a in self.recorded() if a != "started"][:6],
+                         ["submit classic", "submit range 1000 50 1",
+                          "submit semiprimes 80 10 42", "submit file /tmp/numbers.txt",
+                          "drain beta 1", "drain beta 0"])
         self.quit_ok()
 
-    def test_submit_error_shown(self):
+    def test_submit_form_errors(self):
         p = self.start()
         p.wait_for("19:20:05")
-        p.keys("B")
-        self.wait_recorded("submit semiprimes100")
-        p.wait_for("submit semiprimes100 failed: no leader (demo)")
-        self.assertIn("Batches (2)", p.capture())
+        self.form_submit(1, "12x", "5")             # bad start: shown, not submitted
+        s = p.wait_for("Start must be a whole number")
+        self.assertIn("Submit a batch", s)
+        p.keys("BSpace", "BSpace", "BSpace", "BSpace", "BSpace")   # still in the form
+        p.keys("Up")
+        p.keys("C-u")
+        p.keys("-l", "77")
+        p.keys("Tab", "C-u", "0", "Enter")          # count 0: refused by the form
+        p.wait_for("Count must be a whole number from 1")
+        p.keys("Escape")
+        p.wait_for("submit cancelled")
+        self.assertNotIn("Submit a batch", p.capture())
+        self.assertEqual([a for a in self.recorded() if a.startswith("submit")], [])
+        # an error from the node is shown in the form too
+        self.form_submit(2, "100", "5")
+        self.wait_recorded("submit semiprimes 100 5 0")
+        s = p.wait_for("no leader (demo)")
+        self.assertIn("Submit a batch", s)
+        p.keys("Escape")
+        self.assertIn("Batches (2)", p.wait_for("submit cancelled"))
         self.quit_ok()
 
     def test_selection_and_cancel(self):
         p = self.start()
         p.wait_for("19:20:05")
-        self.assertIn(">1 done", p.capture())
-        p.keys("c")                       # batch 1 is done: the node says no
-        self.wait_recorded("cancel 1")
-        p.wait_for("cancel batch 1 failed: batch 1 is done")
+        p.keys("Tab")
+        s = p.wait_for("Batches (2)  [selected panel]")
+        self.assertIn(">1 done", s)
+        p.keys("c")                       # batch 1 is done: nothing to ask
+        p.wait_for("batch 1 is done already")
         p.keys("Down")
         s = p.wait_for(">2 ")
         self.assertNotIn(">1", s)
         p.keys("Down")                    # already the last row
         p.keys("c")
+        p.wait_for("Cancel batch 2?")
+        p.keys("n")                       # declined: nothing happens
+        p.wait_for("batch 2 not cancelled")
+        self.assertNotIn("cancel 2", self.recorded())
+        p.keys("c")
+        p.wait_for("Cancel batch 2?")
+        p.keys("y")
         self.wait_recorded("cancel 2")
-        s = p.wait_for("cancelling batch 2")
+        p.wait_for("cancelling batch 2")
         p.wait_for(re.compile(r">2 cancelled"))
         p.keys("Up")
         p.wait_for(">1 done")
         # the selection follows its batch when new ones arrive
         p.keys("Down")
         p.wait_for(">2 cancelled")
-        p.keys("s")
+        self.form_submit(0)
         p.wait_for(re.compile(r" 3 (running|done)"))
         self.assertIn(">2 cancelled", p.capture())
+        self.quit_ok()
+
+    def test_help_details_and_quit_confirmation(self):
+        p = self.start()
+        p.wait_for("19:20:05")
+        p.keys("?")
+        s = p.wait_for("Keys")
+        for key in ("submit a batch", "drain / undrain the selected node", "asks y/n"):
+            self.assertIn(key, s)
+        p.keys("x")                        # any key closes it
+        p.wait_for(lambda t: "drain / undrain" not in t)
+        p.keys("Down", "Enter")            # the selected node's details
+        s = p.wait_for("Node     beta")
+        self.assertIn("Workers  2 busy of 2", s)
+        self.assertIn("Leases   0", s)
+        p.keys("Escape")
+        p.keys("Tab", "Enter")             # a batch's details and first results
+        s = p.wait_for("demo result of batch 1")
+        self.assertIn("Done     999 of 999", s)
+        p.keys("Escape")
+        p.keys("q")
+        p.wait_for("Quit this node?")
+        p.keys("n")                        # declined: still running
+        p.wait_for("not quitting")
+        self.assertIsNone(p.dead())
         self.quit_ok()
 
     def test_resize_80x24_and_back(self):
@@ -175,7 +265,9 @@ class DashboardTest(unittest.TestCase):
                            "q Quit" in t.split("\n")[h - 1] and "alpha" in t)
             self.assert_fits(s, w, h)
             self.assertTrue(s.startswith("mesh \u2014 alpha"), s)
-            self.assertIn("gamma", s)
+            for name in ("alpha", "beta", "gamma") if h >= 24 else ("alpha",):
+                self.assertIn(name, s)
+            self.assertRegex(s, r"\n>\* alpha ")
             self.assertRegex(s, r"\] 3/4")
             self.assertRegex(s, r"\] 100%")
         s = p.capture()
@@ -190,17 +282,18 @@ class DashboardTest(unittest.TestCase):
     def test_tiny_terminal(self):
         p = self.start(30, 8)
         p.wait_for("terminal too small (30x8)")
-        p.keys("s")                        # keys still work
-        self.wait_recorded("submit classic")
-        self.quit_ok()
+        self.quit_ok()                     # keys still work
 
     def test_many_nodes_and_batches(self):
         p = self.start(80, 24, ["--nodes", "40", "--batches", "30"])
         s = p.wait_for("Nodes (43)")
         self.assert_fits(s, 80, 24)
         self.assertIn("Batches (32)", s)
-        self.assertRegex(s, r"\.\.\. \d+ more nodes")
-        p.keys("End")
+        self.assertRegex(s, r"\.\.\. 0 more above, \d+ below")
+        p.keys("End")                      # the last node scrolled into view
+        s = p.wait_for(re.compile(r"^> +gamma", re.M))
+        self.assertNotRegex(s, r"\n>\* alpha")
+        p.keys("Tab", "End")
         s = p.wait_for(">129 ")            # the last batch scrolled into view
         self.assertNotIn(">1 ", s)
         p.keys("Home")
@@ -213,11 +306,71 @@ class DashboardTest(unittest.TestCase):
         # nothing was cleared or moved: the header is still on top and the
         # escapes are shown as '?' rather than obeyed
         self.assertTrue(s.startswith(HEADER), s)
-        self.assertRegex(s, r"\nevil\?\[2J\?\[\S* b2c3d4e5f6071829 follower")
+        self.assertRegex(s, r"\n   evil\?\[2J\?\[\S* .*voter")
         self.assertIn("peer says ?[31mred?[0m ?]2;pwned? ?( bye", s)
+        self.assertIn("evil?[2J: ", s)
         self.assertNotEqual(p.display("#{pane_title}"), "pwned")
         self.assertNotIn("\x1b", s)
         self.quit_ok()
+
+    def test_no_color(self):
+        # NO_COLOR (https://no-color.org) and the --no-color option
+        # (DEMO_NO_COLOR here): attributes such as bold and reverse stay,
+        # but no colour at all
+        for env in ({"NO_COLOR": "1"}, {"DEMO_NO_COLOR": "1"}):
+            self.pane = TmuxPane([DEMO, self.actions], 100, 30, env=env)
+            self.pane.wait_for("19:20:05")
+            esc = self.pane.capture_escapes()
+            self.assertIn("\x1b[", esc, "no attributes at all?")
+            self.assertEqual(colour_codes(esc), [])
+            self.quit_ok()
+            self.pane.close()
+            self.pane = None
+        # and with colours, there are some
+        p = self.start()
+        p.wait_for("19:20:05")
+        self.assertNotEqual(colour_codes(p.capture_escapes()), [])
+        self.quit_ok()
+
+    def test_ascii_when_not_utf8(self):
+        p = self.pane = TmuxPane([DEMO, self.actions], 100, 30,
+                                 env={"LANG": "C", "LC_ALL": "C"})
+        s = p.wait_for("19:20:05")
+        self.assertTrue(s.startswith("mesh - alpha"), s)
+        p.keys("?")
+        s = p.wait_for("Keys")
+        p.keys("x")
+        p.keys("s")
+        s2 = p.wait_for("Submit a batch")
+        for screen in (s, s2):
+            self.assertEqual([c for c in screen if ord(c) > 126], [], screen)
+        self.assertIn("+- Submit a batch --", s2)
+        p.keys("Escape")
+        self.quit_ok()
+
+    def assert_terminal_usable(self, pane):
+        alternate, cursor, modes = pane.terminal_left()
+        self.assertFalse(alternate)                            # back from the dashboard
+        self.assertTrue(cursor)                                # cursor shown
+        for mode in ("icanon", "echo", "icrnl", "opost"):     # a shell works again
+            self.assertIn(mode, modes)
+
+    def test_quit_restores_terminal(self):
+        p = self.pane = TmuxPane([DEMO, self.actions], 80, 24, after=LEFT_BEHIND)
+        p.wait_for("19:20:05")
+        self.assertEqual(p.display("#{alternate_on}"), "1")
+        p.keys("q")
+        p.wait_for("Quit this node?")
+        p.keys("y")
+        self.assert_terminal_usable(p)
+        self.assertEqual(p.wait_exit(), 0)
+
+    def test_fatal_signal_restores_terminal(self):
+        p = self.pane = TmuxPane([DEMO, self.actions], 80, 24, after=LEFT_BEHIND)
+        p.wait_for("19:20:05")
+        self.form_submit(3, "/crash")          # the demo aborts there
+        self.assert_terminal_usable(p)
+        self.assertEqual(p.wait_exit(), 128 + 6)   # died of SIGABRT all the same
 
     def test_no_terminal(self):
         # no tty: ui_start refuses and writes nothing to stdout

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "check.h"
+#include "dashboard.h"
 #include "panels.h"
 
 static void check_stacked(const struct layout *l, int lines, int cols)
@@ -33,13 +34,13 @@ static void test_layout(void)
     CHECK_INT_EQ(l.footer.y, 23);
 
     /* a full log still leaves the nodes and batches their rows */
-    layout_compute(&l, 24, 80, 3, 2, UI_LOG_LINES);
+    layout_compute(&l, 24, 80, 3, 2, 8);
     check_stacked(&l, 24, 80);
     CHECK_INT_EQ(l.nodes.h, 5);
     CHECK(l.batches.h >= 4);
 
     /* crowded: rows are shared out in turn */
-    layout_compute(&l, 24, 80, 128, 64, UI_LOG_LINES);
+    layout_compute(&l, 24, 80, 128, 64, 8);
     check_stacked(&l, 24, 80);
     CHECK(abs((l.nodes.h - 2) - (l.batches.h - 2)) <= 1);
     CHECK(l.log.h >= 2);
@@ -145,8 +146,80 @@ static void test_formats(void)
     CHECK_INT_EQ(fmt_percent(UINT64_MAX / 2, UINT64_MAX), 49);
 }
 
+/* The submit form: what is accepted, what is shown as an error. */
+static void test_submit_form(void)
+{
+    struct ui_submit r;
+    char err[200];
+    const char *empty[4] = {"", "", "", ""};
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_CLASSIC, empty, &r, err, sizeof err), 0);
+    CHECK_STR_EQ(r.name, "classic");
+    const char *range[4] = {"1000", "50", "", ""};
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_RANGE, range, &r, err, sizeof err), 0);
+    CHECK_STR_EQ(r.start, "1000");
+    CHECK(r.count == 50 && r.step == 1);
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_RANGE, empty, &r, err, sizeof err), 0);
+    CHECK_STR_EQ(r.start, "999999999999");
+    CHECK(r.count == 999);
+    const char *bad_start[4] = {"12a", "5", "1", ""};
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_RANGE, bad_start, &r, err, sizeof err), -1);
+    CHECK(strstr(err, "Start") != NULL);
+    const char *zero_count[4] = {"1", "0", "", ""};
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_RANGE, zero_count, &r, err, sizeof err), -1);
+    CHECK(strstr(err, "Count") != NULL);
+    const char *neg_step[4] = {"1", "5", "-1", ""};
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_RANGE, neg_step, &r, err, sizeof err), -1);
+    const char *semi[4] = {"80", "10", "42", ""};
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_SEMIPRIMES, semi, &r, err, sizeof err), 0);
+    CHECK(r.bits == 80 && r.count == 10 && r.seed == 42);
+    const char *tiny[4] = {"8", "10", "", ""};
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_SEMIPRIMES, tiny, &r, err, sizeof err), -1);
+    CHECK(strstr(err, "Bits") != NULL);
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_FILE, empty, &r, err, sizeof err), -1);
+    const char *file[4] = {"/tmp/x/nums.txt", "", "", ""};
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_FILE, file, &r, err, sizeof err), 0);
+    CHECK_STR_EQ(r.name, "nums.txt");
+}
+
+static struct ui_history hist;   /* large: not on the stack */
+static struct ui_snapshot snap;
+
+static void test_history_and_sparkline(void)
+{
+    snprintf(snap.nodes[0].id, sizeof snap.nodes[0].id, "a1");
+    snap.nodes[0].connected = true;
+    snap.n_nodes = 1;
+    snap.batches[0] = (struct ui_batch){.id = 4, .state = "running", .total = 1000};
+    snap.n_batches = 1;
+    for (int i = 0; i < 70; i++) {
+        snap.nodes[0].rate = i < 65 ? 0 : 100;
+        snap.batches[0].done = (uint64_t)i * 10;
+        hist_sample(&hist, &snap, 1.0 + i);
+        hist_sample(&hist, &snap, 1.5 + i);   /* within the second: no sample */
+    }
+    float r[HIST_SAMPLES];
+    CHECK_INT_EQ((int)hist_node_rates(&hist, "a1", r, HIST_SAMPLES), HIST_SAMPLES);
+    CHECK(r[HIST_SAMPLES - 1] == 100 && r[0] == 0);
+    CHECK_INT_EQ((int)hist_node_rates(&hist, "zz", r, HIST_SAMPLES), 0);
+    CHECK(fabs(hist_batch_rate(&hist, 4) - 10.0) < 0.01);
+    char text[256];
+    float v[4] = {0, 1, 2, 4};
+    spark_text(text, sizeof text, v, 4, 6, false);
+    CHECK_STR_EQ(text, "   -+@");   /* right-aligned, scaled to the top */
+    spark_text(text, sizeof text, v, 4, 4, true);
+    CHECK_STR_EQ(text, " \u2583\u2585\u2588");
+    fmt_eta(text, sizeof text, 42.2);
+    CHECK_STR_EQ(text, "43s");
+    fmt_eta(text, sizeof text, 3725);
+    CHECK_STR_EQ(text, "1h02m");
+    fmt_eta(text, sizeof text, -1);
+    CHECK_STR_EQ(text, "-");
+}
+
 int main(void)
 {
+    test_submit_form();
+    test_history_and_sparkline();
     test_layout();
     test_columns();
     test_meter();

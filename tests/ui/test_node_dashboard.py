@@ -14,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tmuxpane import require_tmux, TmuxPane, _alive  # noqa: E402
+from tmuxpane import require_tmux, TmuxPane, _alive, LEFT_BEHIND, colour_codes  # noqa: E402
 
 MESH = None
 
@@ -59,23 +59,26 @@ class NodeDashboardTest(unittest.TestCase):
     def test_submit_drain_quit(self):
         p = self.start()
         s = self.wait(re.compile(r"^mesh \u2014 uinode \([0-9a-f]{16}\)", re.M))
-        s = self.wait(re.compile(r"^uinode .* self .*\] \d/2", re.M))
+        s = self.wait(re.compile(r"^[> ][* ] uinode .*\] \d/2 .* self ", re.M))
         self.assertIn("mDNS: off", s)
         self.assertIn("Nodes (1)", s)
         # a lone node organises for ~2 s, then bootstraps and leads
-        s = self.wait(re.compile(r"leader [0-9a-f]{16}"))
+        s = self.wait(re.compile(r"leader uinode \([0-9a-f]{16}\) term \d+"))
+        self.wait(re.compile(r"election uinode: uinode is the leader"))
         workers = children(p.pid)
         self.assertGreaterEqual(len(workers), 2, workers)
 
         p.keys("s")
+        self.wait("Submit a batch")
+        p.keys("1", "Enter")             # the classic workload
         self.wait("submitting classic")
-        # the write goes through the leader's log; its id reaches the log panel
-        s = self.wait(re.compile(r"batch (\d+) accepted"))
-        bid = re.search(r"batch (\d+) accepted", s).group(1)
-        row = re.compile(r"^ *>?%s (running|done)\s+\[\|* *\]\s+\d+%%\s+\d+/999\s+\d+ classic"
+        # the write goes through the leader's log; the batch reaches the event log
+        s = self.wait(re.compile(r"batch (\d+) (submitted|done)"))
+        bid = re.search(r"batch (\d+) (submitted|done)", s).group(1)
+        row = re.compile(r"^ *>?%s (running|done)\s+\[\|* *\]\s+\d+%%\s+\d+/999\s+.*classic"
                          % bid, re.M)
         self.wait(row)
-        s = self.wait(re.compile(r"^ *>?%s done\s+\[\|+\] 100%%\s+999/999\s+0 classic"
+        s = self.wait(re.compile(r"^ *>?%s done\s+\[\|+\] 100%%\s+999/999\s+-\s+-\s+0 classic"
                                  % bid, re.M), timeout=60)
         self.assertIn("Batches (1)", s)
         # the dashboard and the control socket agree
@@ -85,13 +88,15 @@ class NodeDashboardTest(unittest.TestCase):
         self.assertRegex(st.stdout, r'"done":\s*999')
 
         p.keys("d")
-        s = self.wait(re.compile(r"^uinode .*(draining|drained)", re.M))
-        self.assertIn("d Undrain", s)
-        self.wait(re.compile(r"^uinode .*drained", re.M))
-        p.keys("d")
-        self.wait(re.compile(r"^uinode .*active", re.M))
+        s = self.wait(re.compile(r"^>\* uinode .*(draining|drained)", re.M))
+        self.wait(re.compile(r"^>\* uinode .*drained", re.M))
+        self.wait(re.compile(r"drain +uinode: node uinode drained"))
+        p.keys("u")
+        self.wait(re.compile(r"^>\* uinode .*active", re.M))
 
         p.keys("q")
+        self.wait("Quit this node?")
+        p.keys("y")
         self.assertEqual(p.wait_exit(timeout=20), 0, self.log())
         for w in workers:                 # the node took its workers along
             self.assertFalse(_alive(w), "worker %d still running" % w)
@@ -101,25 +106,56 @@ class NodeDashboardTest(unittest.TestCase):
         # ^C reaches the node's own SIGINT handler (not ncurses'): the node
         # stops, restores the terminal and exits 0
         p = self.start(80, 24)
-        self.wait(re.compile(r"^uinode .* self ", re.M))
+        self.wait(re.compile(r"^>\* uinode .* self ", re.M))
         p.keys("C-c")
         self.assertEqual(p.wait_exit(timeout=20), 0, self.log())
         self.assertNotIn("Nodes (1)", p.capture())   # left the alternate screen
 
     def test_resize_keeps_running(self):
         p = self.start(80, 24)
-        self.wait(re.compile(r"^uinode .* self ", re.M))
-        p.keys("b")
-        self.wait(re.compile(r"done\s+\[\|+\] 100%\s+1000/1000"), timeout=60)
+        self.wait(re.compile(r"^>\* uinode .* self ", re.M))
+        p.keys("s", "3", "Tab")
+        p.keys("-l", "64")
+        p.keys("Tab")
+        p.keys("-l", "300")
+        p.keys("Enter")
+        self.wait(re.compile(r"done\s+\[\|+\] 100%\s+300/300"), timeout=60)
         for w, h in ((120, 40), (50, 14), (80, 24)):
             p.resize(w, h)
             s = self.wait(lambda t, h=h: len(t.rstrip("\n").split("\n")) == h and
                           "uinode" in t and "100%" in t)
             for line in s.split("\n"):
                 self.assertLessEqual(len(line), w)
-        p.keys("q")
+        p.keys("q", "y")
         self.assertEqual(p.wait_exit(timeout=20), 0, self.log())
 
+
+    def test_no_color_ascii_and_quit_leave_terminal_usable(self):
+        # a real node under NO_COLOR and LANG=C: no colour attribute, ASCII
+        # only (boxes too), and q y leaves a terminal a shell can use
+        p = self.pane = TmuxPane([MESH, "--authkey", "k", "--data-dir", self.dir,
+                                  "--no-mdns", "--port", "0", "--workers", "1",
+                                  "--name", "plain"], 80, 24,
+                                 env={"NO_COLOR": "1", "LANG": "C", "LC_ALL": "C"},
+                                 after=LEFT_BEHIND)
+        s = self.wait(re.compile(r"election +plain: plain is the leader"))
+        self.assertTrue(s.startswith("mesh - plain ("), s)
+        screens = [s]
+        for keys, what in ((["?"], "Keys"), (["x", "s"], "Submit a batch")):
+            p.keys(*keys)
+            screens.append(self.wait(what))
+        for screen in screens:
+            self.assertEqual([c for c in screen if ord(c) > 126], [], screen)
+        self.assertEqual(colour_codes(p.capture_escapes()), [])
+        p.keys("Escape", "q")
+        self.wait("Quit this node?")
+        p.keys("y")
+        alternate, cursor, modes = p.terminal_left()
+        self.assertFalse(alternate)
+        self.assertTrue(cursor)
+        for mode in ("icanon", "echo", "icrnl", "opost"):
+            self.assertIn(mode, modes)
+        self.assertEqual(p.wait_exit(timeout=20), 0, self.log())
 
     def test_unknown_terminal_runs_headless(self):
         # A terminal ncurses cannot drive: the node says so and runs on

@@ -11,6 +11,22 @@ import time
 import uuid
 
 UTF8_ENV = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+# TmuxPane(after=LEFT_BEHIND): once the program is gone, the terminal's
+# modes go to a file, then a pause keeps the pane alive (tmux reports a dead
+# pane's cursor as hidden) for terminal_left() to look.
+LEFT_BEHIND = "stty -a > {dir}/stty.txt; touch {dir}/after; sleep 3"
+
+
+def colour_codes(escapes):
+    """The SGR colour codes in a capture with escapes (39/49, the
+    terminal's default colours, are no colour)."""
+    codes = []
+    for params in re.findall(r"\x1b\[([0-9;]*)m", escapes):
+        for code in params.split(";"):
+            if code and int(code) not in (39, 49) and \
+                    (30 <= int(code) <= 49 or 90 <= int(code) <= 107):
+                codes.append(code)
+    return codes
 SKIP = 77  # meson's exit code for a test that cannot run here
 
 
@@ -25,7 +41,7 @@ def require_tmux():
 
 
 class TmuxPane:
-    def __init__(self, argv, width=100, height=30, env=None, cwd=None):
+    def __init__(self, argv, width=100, height=30, env=None, cwd=None, after=None):
         self.socket = "mesh-ui-%d-%s" % (os.getpid(), uuid.uuid4().hex[:10])
         self.dir = tempfile.mkdtemp(prefix="mesh-ui-tmux-")
         self.conf = os.path.join(self.dir, "tmux.conf")
@@ -46,6 +62,11 @@ class TmuxPane:
         full += ["%s=%s" % kv for kv in (env or {}).items()]
         full += [str(a) for a in argv]
         script = 'trap : INT; "$@"; echo $? > %s.tmp; mv %s.tmp %s' % ((self.status_file,) * 3)
+        # `after`: a shell command run in the same terminal once the program
+        # is gone (e.g. `stty -a > {dir}/stty`, to see the modes it left)
+        if after:
+            script = 'trap : INT; "$@"; st=$?; %s; echo $st > %s.tmp; mv %s.tmp %s' % (
+                (after.format(dir=self.dir),) + (self.status_file,) * 3)
         self.tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height),
                   *(["-c", cwd] if cwd else []), "sh", "-c", script, "sh", *full)
         self.socket_path = self.display("#{socket_path}")
@@ -64,6 +85,22 @@ class TmuxPane:
 
     def capture(self):
         return self.tmux("capture-pane", "-p", "-t", "t")
+
+    def capture_escapes(self):
+        """The screen with its attributes as escape sequences (-e)."""
+        return self.tmux("capture-pane", "-p", "-e", "-t", "t")
+
+    def terminal_left(self, timeout=20.0):
+        """With after=LEFT_BEHIND: waits until the program is gone, then
+        returns (alternate screen on, cursor shown, stty modes)."""
+        after = os.path.join(self.dir, "after")
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(after) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with open(os.path.join(self.dir, "stty.txt")) as f:
+            modes = f.read().split()
+        return (self.display("#{alternate_on}") == "1", self.display("#{cursor_flag}") == "1",
+                modes)
 
     def lines(self):
         return self.capture().split("\n")

@@ -4,11 +4,13 @@
  *   ui_demo ACTIONS_FILE [--nodes N] [--batches N] [--hostile 1]
  *
  * Every action is appended to ACTIONS_FILE as one line ("submit classic",
- * "cancel 2", "drain 1", "quit"). Snapshots (3 nodes, the third one down;
- * 2 batches, one running) are fed every 250 ms; submitted batches are
- * added to them; "semiprimes100" submissions fail (to show errors). `q`
- * stops the dashboard and the program exits 0. --hostile 1 puts terminal
- * escape sequences and invalid UTF-8 into a peer name and a log line. */
+ * "submit range 1000 50 1", "cancel 2", "drain beta 1", "quit").
+ * Snapshots (3 nodes, the third one down; 2 batches, one running) are fed
+ * every 250 ms; submitted batches are added to them; 100-bit semiprime
+ * submissions fail (to show errors); submitting the file "/crash" aborts
+ * (the terminal must still be restored). `q` `y` stops the dashboard and
+ * the program exits 0. --hostile 1 puts terminal escape sequences and invalid
+ * UTF-8 into a peer name and an event. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,7 +27,7 @@ struct demo {
     struct ui_snapshot snap;
     uint64_t next_id;
     unsigned ticks;
-    bool draining;
+    bool draining[64];
 };
 
 static void record(struct demo *d, const char *fmt, ...)
@@ -40,14 +42,19 @@ static void record(struct demo *d, const char *fmt, ...)
     fflush(d->actions);
 }
 
-static void add_log(struct demo *d, const char *line)
+static void add_event(struct demo *d, const char *time, const char *kind, const char *node,
+                      const char *text)
 {
     struct ui_snapshot *s = &d->snap;
-    if (s->n_log == UI_LOG_LINES) {
-        memmove(s->log[0], s->log[1], sizeof s->log[0] * (UI_LOG_LINES - 1));
-        s->n_log--;
+    if (s->n_events == UI_EVENTS) {
+        memmove(&s->events[0], &s->events[1], sizeof s->events[0] * (UI_EVENTS - 1));
+        s->n_events--;
     }
-    snprintf(s->log[s->n_log++], sizeof s->log[0], "%s", line);
+    struct ui_event *e = &s->events[s->n_events++];
+    snprintf(e->time, sizeof e->time, "%s", time);
+    snprintf(e->kind, sizeof e->kind, "%s", kind);
+    snprintf(e->node, sizeof e->node, "%s", node);
+    snprintf(e->text, sizeof e->text, "%s", text);
 }
 
 static void add_batch(struct demo *d, uint64_t id, const char *name, const char *state,
@@ -90,7 +97,8 @@ static void make_hostile(struct demo *d)
 {
     snprintf(d->snap.nodes[1].name, sizeof d->snap.nodes[1].name,
              "evil\x1b[2J\x1b[Hx\x1b]2;pwned\x07\xff\xfe\r\nend");
-    add_log(d, "peer says \x1b[31mred\x1b[0m \x1b]2;pwned\x07 \xc3\x28 bye");
+    add_event(d, "19:20:09", "error", "evil\x1b[2J",
+              "peer says \x1b[31mred\x1b[0m \x1b]2;pwned\x07 \xc3\x28 bye");
 }
 
 static void canned(struct demo *d, unsigned extra_nodes, unsigned extra_batches)
@@ -101,9 +109,13 @@ static void canned(struct demo *d, unsigned extra_nodes, unsigned extra_batches)
     s->mdns_enabled = true;
     s->mdns_running = true;
     s->foreign_meshes = 1;
+    s->term = 7;
+    s->voters = 3;
+    s->reachable = 2;
+    s->quorum_ok = true;
     add_node(d, "a1b2c3d4e5f60718", "alpha", "leader", true, true, 4, 3, 1234.5, 0);
-    add_node(d, "b2c3d4e5f6071829", "beta", "follower", false, true, 2, 2, 812, 0.3);
-    add_node(d, "c3d4e5f60718293a", "gamma", "follower", false, false, 8, 0, 0, 42);
+    add_node(d, "b2c3d4e5f6071829", "beta", "voter", false, true, 2, 2, 812, 0.3);
+    add_node(d, "c3d4e5f60718293a", "gamma", "voter", false, false, 8, 0, 0, 42);
     for (unsigned i = 0; i < extra_nodes; i++) {
         char id[17], name[32];
         snprintf(id, sizeof id, "%016x", 0xd000u + i);
@@ -115,9 +127,9 @@ static void canned(struct demo *d, unsigned extra_nodes, unsigned extra_batches)
     for (unsigned i = 0; i < extra_batches; i++)
         add_batch(d, 100 + i, "extra", "running", 100, i, 0);
     d->next_id = 3;
-    add_log(d, "19:20:01 I node a1b2c3d4 (alpha) started, 4 workers");
-    add_log(d, "19:20:02 I link up: beta");
-    add_log(d, "19:20:05 W link down: gamma (timeout)");
+    add_event(d, "19:20:01", "join", "alpha", "node alpha (a1b2c3d4) started, 4 workers");
+    add_event(d, "19:20:02", "join", "alpha", "node beta (b2c3d4e5) joined");
+    add_event(d, "19:20:05", "leave", "alpha", "node gamma (c3d4e5f6) is down");
 }
 
 static void tick(uv_timer_t *t)
@@ -143,23 +155,48 @@ static void tick(uv_timer_t *t)
             snprintf(x->state, sizeof x->state, "done");
         }
     }
-    snprintf(d->snap.nodes[0].state, sizeof d->snap.nodes[0].state, "%s",
-             d->draining ? (d->ticks % 8 < 4 ? "draining" : "drained") : "active");
+    d->snap.pending = d->snap.in_flight = d->snap.done = 0;
+    for (size_t i = 0; i < d->snap.n_batches; i++) {
+        const struct ui_batch *x = &d->snap.batches[i];
+        d->snap.done += x->done;
+        if (strcmp(x->state, "running") == 0)
+            d->snap.pending += x->total - x->done;
+    }
+    d->snap.in_flight = d->snap.pending < 5 ? d->snap.pending : 5;
+    d->snap.pending -= d->snap.in_flight;
+    for (size_t i = 0; i < d->snap.n_nodes && i < 64; i++)
+        snprintf(d->snap.nodes[i].state, sizeof d->snap.nodes[i].state, "%s",
+                 !d->draining[i] ? "active" : d->ticks % 8 < 4 ? "draining" : "drained");
     ui_update(d->ui, &d->snap);
 }
 
-static int demo_submit(void *ud, const char *kind, char *err, size_t errlen)
+static int demo_submit(void *ud, const struct ui_submit *r, char *err, size_t errlen)
 {
     struct demo *d = ud;
-    record(d, "submit %s", kind);
-    if (strcmp(kind, "semiprimes100") == 0) {
+    uint64_t total = 999;
+    switch (r->kind) {
+    case UI_SUBMIT_RANGE:
+        record(d, "submit range %s %" PRIu64 " %" PRIu64, r->start, r->count, r->step);
+        total = r->count;
+        break;
+    case UI_SUBMIT_SEMIPRIMES:
+        record(d, "submit semiprimes %u %" PRIu64 " %" PRIu64, r->bits, r->count, r->seed);
+        total = r->count;
+        break;
+    case UI_SUBMIT_FILE:
+        record(d, "submit file %s", r->path);
+        if (strcmp(r->path, "/crash") == 0)   /* a fatal signal mid-dashboard */
+            abort();
+        break;
+    default:
+        record(d, "submit classic");
+    }
+    if (r->kind == UI_SUBMIT_SEMIPRIMES && r->bits == 100) {
         snprintf(err, errlen, "no leader (demo)");
         return -1;
     }
     uint64_t id = d->next_id++;
-    bool classic = strcmp(kind, "classic") == 0;
-    add_batch(d, id, classic ? "classic" : "1000 x 64-bit semiprimes", "running",
-              classic ? 999 : 1000, 0, 0);
+    add_batch(d, id, r->name, "running", total, 0, 0);
     return (int)id;
 }
 
@@ -182,11 +219,23 @@ static int demo_cancel(void *ud, uint64_t id, char *err, size_t errlen)
     return -1;
 }
 
-static void demo_set_drain(void *ud, bool drain)
+static int demo_set_drain(void *ud, const char *id, bool drain, char *err, size_t errlen)
 {
     struct demo *d = ud;
-    record(d, "drain %d", drain ? 1 : 0);
-    d->draining = drain;
+    for (size_t i = 0; i < d->snap.n_nodes && i < 64; i++)
+        if (strcmp(d->snap.nodes[i].id, id) == 0) {
+            record(d, "drain %s %d", d->snap.nodes[i].name, drain ? 1 : 0);
+            d->draining[i] = drain;
+            return 0;
+        }
+    snprintf(err, errlen, "no node %s", id);
+    return -1;
+}
+
+static void demo_details(void *ud, uint64_t id, char *out, size_t outlen)
+{
+    (void)ud;
+    snprintf(out, outlen, "  demo result of batch %" PRIu64 "\n", id);
 }
 
 static void on_ui_closed(void *ud)
@@ -234,8 +283,10 @@ int main(int argc, char **argv)
     if (hostile)
         make_hostile(d);
     struct ui_actions a = {.ud = d, .submit = demo_submit, .cancel = demo_cancel,
-                           .set_drain = demo_set_drain, .quit = demo_quit};
-    int rc = ui_start(&d->ui, &d->loop, &a);
+                           .set_drain = demo_set_drain, .batch_details = demo_details,
+                           .quit = demo_quit};
+    struct ui_options o = {.no_color = getenv("DEMO_NO_COLOR") != NULL};
+    int rc = ui_start(&d->ui, &d->loop, &a, &o);
     if (rc != 0) {
         fprintf(stderr, "ui_start: %s\n", uv_strerror(rc));
         uv_run(&d->loop, UV_RUN_DEFAULT); /* ui_start's handles finish closing */

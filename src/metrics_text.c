@@ -1,0 +1,217 @@
+/* metrics_text.c - the mesh as Prometheus text exposition (format 0.0.4),
+ * from the one view of the mesh (ui/snapshot.h). Names follow the
+ * Prometheus conventions: a mesh_ prefix, base units in the name,
+ * _total for counters, labels for node and batch. Label values are
+ * escaped, and whatever came from the network is reduced to printable
+ * ASCII first, so a peer's name cannot break the format. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+enum { FINISHED_BATCHES_SHOWN = 16 };
+
+/* A label value: printable ASCII, with \\, \" and newlines escaped. */
+static void label(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\\' || c == '"')
+            fprintf(f, "\\%c", c);
+        else
+            fputc(c >= 0x20 && c < 0x7f ? c : '?', f);
+    }
+}
+
+static void head(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void node_labels(FILE *f, const struct ui_node *n)
+{
+    fputs("{node=\"", f);
+    label(f, n->name);
+    fputs("\",id=\"", f);
+    label(f, n->id);
+    fputs("\"}", f);
+}
+
+/* One metric per node: value(n) for every node of the view. */
+static void per_node(FILE *f, const struct ui_snapshot *s, const char *name, const char *type,
+                     const char *help, double (*value)(const struct ui_node *), bool self_only)
+{
+    head(f, name, type, help);
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        if (self_only && !s->nodes[i].self)
+            continue;
+        fputs(name, f);
+        node_labels(f, &s->nodes[i]);
+        fprintf(f, " %.17g\n", value(&s->nodes[i]));
+    }
+}
+
+static double up(const struct ui_node *n) { return n->self || n->connected; }
+static double workers(const struct ui_node *n) { return n->workers; }
+static double busy(const struct ui_node *n) { return n->busy; }
+static double rate(const struct ui_node *n) { return n->connected ? n->rate : 0; }
+static double done(const struct ui_node *n) { return (double)n->done; }
+static double unfactored(const struct ui_node *n) { return (double)n->unfactored; }
+static double leases(const struct ui_node *n) { return n->leases; }
+
+static void nodes(FILE *f, const struct ui_snapshot *s)
+{
+    head(f, "mesh_node_info", "gauge", "A node of the mesh (1), with its role and state.");
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        const struct ui_node *n = &s->nodes[i];
+        fputs("mesh_node_info{node=\"", f);
+        label(f, n->name);
+        fputs("\",id=\"", f);
+        label(f, n->id);
+        fputs("\",role=\"", f);
+        label(f, n->role);
+        fputs("\",state=\"", f);
+        label(f, n->state);
+        fputs("\",address=\"", f);
+        label(f, n->addr);
+        fprintf(f, "\",self=\"%s\"} 1\n", n->self ? "true" : "false");
+    }
+    per_node(f, s, "mesh_node_up", "gauge", "1 when the node's link is up (or it is this node).",
+             up, false);
+    per_node(f, s, "mesh_node_workers", "gauge", "Worker processes of the node.", workers,
+             false);
+    per_node(f, s, "mesh_node_workers_busy", "gauge", "Workers factoring a number now.", busy,
+             false);
+    per_node(f, s, "mesh_node_numbers_per_second", "gauge",
+             "Numbers the node factored per second, recently.", rate, false);
+    per_node(f, s, "mesh_node_numbers_done_total", "counter",
+             "Numbers the node factored since it started.", done, false);
+    per_node(f, s, "mesh_node_numbers_unfactored_total", "counter",
+             "Numbers this node gave up on (over budget or crashing its worker).", unfactored,
+             true);
+    per_node(f, s, "mesh_node_leases", "gauge",
+             "Leases the node holds (known on the leader; 0 elsewhere).", leases, false);
+    head(f, "mesh_node_last_heard_seconds", "gauge", "Seconds since the node was last heard.");
+    for (size_t i = 0; i < s->n_nodes; i++)
+        if (s->nodes[i].last_heard_s >= 0) {
+            fputs("mesh_node_last_heard_seconds", f);
+            node_labels(f, &s->nodes[i]);
+            fprintf(f, " %.3f\n", s->nodes[i].last_heard_s);
+        }
+}
+
+static void gauge(FILE *f, const char *name, const char *help, double v)
+{
+    head(f, name, "gauge", help);
+    fprintf(f, "%s %.17g\n", name, v);
+}
+
+static void mesh(FILE *f, const struct ui_snapshot *s)
+{
+    size_t n_up = 0;
+    for (size_t i = 0; i < s->n_nodes; i++)
+        n_up += s->nodes[i].self || s->nodes[i].connected;
+    head(f, "mesh_leader_info", "gauge", "The leader this node follows (1).");
+    if (s->leader[0]) {
+        fputs("mesh_leader_info{id=\"", f);
+        label(f, s->leader);
+        fputs("\"} 1\n", f);
+    }
+    gauge(f, "mesh_raft_term", "The Raft term this node is in.", (double)s->term);
+    gauge(f, "mesh_raft_commit_index", "Last committed Raft log index.",
+          (double)s->commit_index);
+    gauge(f, "mesh_raft_applied_index", "Last Raft log index applied here.",
+          (double)s->applied_index);
+    gauge(f, "mesh_voters", "Voters in the mesh's configuration.", s->voters);
+    gauge(f, "mesh_voters_reachable", "Voters this node is linked to (itself included).",
+          s->reachable);
+    gauge(f, "mesh_quorum", "1 when a quorum of voters is reachable and a leader elected.",
+          s->quorum_ok);
+    gauge(f, "mesh_nodes", "Nodes known to this node.", (double)s->n_nodes);
+    gauge(f, "mesh_nodes_up", "Nodes linked to this node (itself included).", (double)n_up);
+    gauge(f, "mesh_numbers_pending", "Numbers of running batches waiting for a worker.",
+          (double)s->pending);
+    gauge(f, "mesh_numbers_in_flight", "Numbers being factored now (busy workers).",
+          (double)s->in_flight);
+    gauge(f, "mesh_numbers_done", "Numbers done in the batches this node holds.",
+          (double)s->done);
+    gauge(f, "mesh_batches", "Batches in the queue.", (double)s->n_batches_total);
+}
+
+static bool batch_shown(const struct ui_snapshot *s, size_t i, size_t *finished_left)
+{
+    if (strcmp(s->batches[i].state, "running") == 0)
+        return true;
+    if (*finished_left == 0)
+        return false;
+    (*finished_left)--;
+    return true;
+}
+
+/* The running batches and the latest finished ones (bounded: a long-lived
+ * mesh must not grow a series per batch forever). */
+static void batches(FILE *f, const struct ui_snapshot *s)
+{
+    static const char *const names[] = {"mesh_batch_numbers", "mesh_batch_numbers_done",
+                                        "mesh_batch_numbers_unfactored",
+                                        "mesh_batch_progress_ratio"};
+    static const char *const helps[] = {"Numbers in the batch.", "Numbers of it done.",
+                                        "Numbers of it left unfactored.",
+                                        "Done over total, 0 to 1."};
+    for (int m = 0; m < 4; m++) {
+        head(f, names[m], "gauge", helps[m]);
+        size_t left = FINISHED_BATCHES_SHOWN;
+        for (size_t k = s->n_batches; k-- > 0;) {
+            if (!batch_shown(s, k, &left))
+                continue;
+            const struct ui_batch *b = &s->batches[k];
+            double v = m == 0 ? (double)b->total : m == 1 ? (double)b->done
+                     : m == 2 ? (double)b->unfactored
+                     : b->total ? (double)b->done / (double)b->total : 1.0;
+            fprintf(f, "%s{batch=\"%" PRIu64 "\",state=\"", names[m], b->id);
+            label(f, b->state);
+            if (m == 0) {
+                fputs("\",name=\"", f);
+                label(f, b->name);
+            }
+            fprintf(f, "\"} %.17g\n", v);
+        }
+    }
+}
+
+static void process(FILE *f, const struct metrics_process *p)
+{
+    head(f, "mesh_events_total", "counter", "Events this node recorded, by kind.");
+    for (int k = 1; k < MESH_EV_KIND_END; k++)
+        fprintf(f, "mesh_events_total{kind=\"%s\"} %" PRIu64 "\n",
+                events_kind_name((enum mesh_event_kind)k), p->events_by_kind[k]);
+    head(f, "mesh_build_info", "gauge", "The mesh version (1).");
+    fprintf(f, "mesh_build_info{version=\"%s\"} 1\n", p->version);
+    gauge(f, "mesh_uptime_seconds", "Seconds since this node started.", p->uptime_s);
+    head(f, "process_cpu_seconds_total", "counter", "User and system CPU time of the node.");
+    fprintf(f, "process_cpu_seconds_total %.3f\n", p->cpu_s);
+    gauge(f, "process_resident_memory_bytes", "Resident memory of the node.",
+          (double)p->rss_bytes);
+    gauge(f, "process_open_fds", "Open file descriptors of the node.", p->open_fds);
+    gauge(f, "process_start_time_seconds", "Start time of the node (Unix seconds).",
+          p->start_time_s);
+}
+
+char *metrics_text(const struct ui_snapshot *s, const struct metrics_process *p, size_t *len)
+{
+    char *text = NULL;
+    FILE *f = open_memstream(&text, len);
+    if (f == NULL)
+        return NULL;
+    nodes(f, s);
+    mesh(f, s);
+    batches(f, s);
+    process(f, p);
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}

@@ -1,0 +1,161 @@
+/* overlay.c - boxes drawn over the panels: help (?), y/n confirmations
+ * (cancel, quit), details of the selection (Enter), and the submit form's
+ * frame. Box lines are Unicode when the locale is UTF-8, else ASCII. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ui.h"
+
+struct rect box_draw(int h, int w, bool utf8, bool colors, const char *title)
+{
+    int lines, cols;
+    getmaxyx(stdscr, lines, cols);
+    if (h > lines)
+        h = lines;
+    if (w > cols)
+        w = cols;
+    int y = (lines - h) / 2, x = (cols - w) / 2;
+    const char *hz = utf8 ? "\u2500" : "-", *vt = utf8 ? "\u2502" : "|";
+    const char *c[4] = {utf8 ? "\u250c" : "+", utf8 ? "\u2510" : "+", utf8 ? "\u2514" : "+",
+                        utf8 ? "\u2518" : "+"};
+    unsigned frame = ui_attr(colors, UI_PAIR_HEAD) | A_BOLD;
+    for (int i = 0; i < h; i++) {
+        bool edge = i == 0 || i == h - 1;
+        ui_put(y + i, x, 1, frame, edge ? c[i == 0 ? 0 : 2] : vt);
+        for (int j = 1; j < w - 1; j++)
+            ui_put(y + i, x + j, 1, edge ? frame : A_NORMAL, edge ? hz : " ");
+        ui_put(y + i, x + w - 1, 1, frame, edge ? c[i == 0 ? 1 : 3] : vt);
+    }
+    ui_put(y, x + 2, w - 4, frame, title);
+    return (struct rect){.y = y + 1, .x = x + 2, .h = h - 2, .w = w - 4};
+}
+
+/* Lines of text (separated by '\n') in a box sized to them. */
+static void text_box(const struct ui *ui, const char *title, const char *text)
+{
+    int lines, cols, n = 0, widest = (int)strlen(title) + 4;
+    getmaxyx(stdscr, lines, cols);
+    for (const char *p = text; *p; n++) {
+        const char *e = strchr(p, '\n');
+        int len = e ? (int)(e - p) : (int)strlen(p);
+        widest = len > widest ? len : widest;
+        p = e ? e + 1 : p + len;
+    }
+    int w = widest + 4 < cols ? widest + 4 : cols, h = n + 2 < lines ? n + 2 : lines;
+    struct rect in = box_draw(h, w, ui->utf8, ui->colors, title);
+    const char *p = text;
+    for (int i = 0; i < in.h && *p; i++) {
+        const char *e = strchr(p, '\n');
+        char line[512];
+        int len = e ? (int)(e - p) : (int)strlen(p);
+        snprintf(line, sizeof line, "%.*s", len, p);
+        ui_put(in.y + i, in.x, in.w, i == n - 1 ? A_DIM : A_NORMAL, line);
+        p = e ? e + 1 : p + len;
+    }
+}
+
+static const char help_text[] =
+    "s        submit a batch (form: classic, range, semiprimes, file)\n"
+    "Tab      switch between the nodes and the batches panel\n"
+    "Up/Down  select (also j/k, PgUp/PgDn, Home/End)\n"
+    "d / u    drain / undrain the selected node (any node of the mesh)\n"
+    "c        cancel the selected batch (asks y/n)\n"
+    "Enter    details of the selection (leases and rates, first results)\n"
+    "^L       redraw the screen\n"
+    "?        this help\n"
+    "q        quit this node (asks y/n; its work is finished or handed back)\n"
+    "\n"
+    "any key closes this box";
+
+static void confirm_draw(const struct ui *ui)
+{
+    char text[256];
+    if (ui->confirm == CONFIRM_CANCEL)
+        snprintf(text, sizeof text, "Cancel batch %" PRIu64 "? Results so far are kept.\n\n"
+                 "y: cancel it   any other key: keep it", ui->confirm_batch);
+    else
+        snprintf(text, sizeof text, "Quit this node? Its workers finish or hand back\n"
+                 "their numbers; the mesh carries on.\n\ny: quit   any other key: stay");
+    text_box(ui, ui->confirm == CONFIRM_CANCEL ? " Cancel batch " : " Quit ", text);
+}
+
+void overlay_draw(const struct ui *ui)
+{
+    switch (ui->modal) {
+    case MODAL_FORM: form_draw(ui); break;
+    case MODAL_CONFIRM: confirm_draw(ui); break;
+    case MODAL_HELP: text_box(ui, " Keys ", help_text); break;
+    case MODAL_DETAILS: text_box(ui, " Details ", ui->details); break;
+    default: break;
+    }
+}
+
+/* ---- details ------------------------------------------------------------ */
+
+static bool self_leads(const struct ui_snapshot *s)
+{
+    for (size_t i = 0; i < s->n_nodes; i++)
+        if (s->nodes[i].self)
+            return strcmp(s->nodes[i].role, "leader") == 0;
+    return false;
+}
+
+static void node_details(struct ui *ui, const struct ui_node *n)
+{
+    char rate[32], heard[32];
+    fmt_rate(rate, sizeof rate, n->rate);
+    fmt_ago(heard, sizeof heard, n->last_heard_s, n->self);
+    float r[HIST_SAMPLES];
+    size_t k = hist_node_rates(&ui->hist, n->id, r, HIST_SAMPLES);
+    float top = 0, sum = 0;
+    for (size_t i = 0; i < k; i++) {
+        sum += r[i];
+        top = r[i] > top ? r[i] : top;
+    }
+    snprintf(ui->details, sizeof ui->details,
+             "Node     %s%s\nId       %s\nAddress  %s\nRole     %s\nState    %s\n"
+             "Link     %s, last heard %s\nWorkers  %u busy of %u\nLeases   %u%s\n"
+             "Rate     %s now, %.1f/s average and %.1f/s peak over %zus\n"
+             "Done     %" PRIu64 " numbers, %" PRIu64 " unfactored\n\nany key closes this box",
+             n->name, n->self ? " (this node)" : "", n->id, n->addr[0] ? n->addr : "-",
+             n->role, n->state, n->self ? "self" : n->connected ? "connected" : "down", heard,
+             n->busy, n->workers, n->leases,
+             self_leads(&ui->snap) ? "" : " (the leader knows them)", rate,
+             k ? sum / (float)k : 0.0f, top, k, n->done, n->unfactored);
+}
+
+static void batch_details(struct ui *ui, const struct ui_batch *b)
+{
+    char rate[32], eta[32], chunk[32], first[2048] = "";
+    if (b->chunk == 0)
+        snprintf(chunk, sizeof chunk, "adaptive");
+    else
+        snprintf(chunk, sizeof chunk, "%u", b->chunk);
+    double r = hist_batch_rate(&ui->hist, b->id);
+    fmt_rate(rate, sizeof rate, r);
+    fmt_eta(eta, sizeof eta, r > 0 ? (double)(b->total - b->done) / r : -1);
+    if (ui->act.batch_details)
+        ui->act.batch_details(ui->act.ud, b->id, first, sizeof first);
+    snprintf(ui->details, sizeof ui->details,
+             "Batch    %" PRIu64 "  %s\nState    %s\nDone     %" PRIu64 " of %" PRIu64
+             " (%" PRIu64 " unfactored)\nRate     %s, ETA %s\nChunk    %s numbers per job\n"
+             "\nFirst results:\n%s\nany key closes this box",
+             b->id, b->name, b->state, b->done, b->total, b->unfactored, rate,
+             strcmp(b->state, "running") == 0 ? eta : "-", chunk,
+             first[0] ? first : "(none yet)\n");
+}
+
+void details_open(struct ui *ui)
+{
+    if (!ui->have_snap)
+        return;
+    if (ui->focus == FOCUS_NODES && ui->sel_node >= 0 && ui->sel_node < (int)ui->snap.n_nodes)
+        node_details(ui, &ui->snap.nodes[ui->sel_node]);
+    else if (ui->focus == FOCUS_BATCHES && ui->sel_batch >= 0 &&
+             ui->sel_batch < (int)ui->snap.n_batches)
+        batch_details(ui, &ui->snap.batches[ui->sel_batch]);
+    else
+        return;
+    ui->modal = MODAL_DETAILS;
+}
