@@ -1,8 +1,9 @@
 /* factor_u64.c - complete factorisation of a 64-bit integer.
  *
  * The product's hot path: trial division by multiply-by-inverse, then for
- * what is left a deterministic primality test, a perfect-square check, ECM
- * and, should ECM ever give up, Pollard-Brent rho, which always succeeds. */
+ * what is left a deterministic primality test, a perfect-square check, a
+ * short rho, p-1, ECM and, should ECM ever give up, Pollard-Brent rho,
+ * which always succeeds. */
 #include <math.h>
 #include <stdbool.h>
 #if defined(__SSE2__)
@@ -157,11 +158,21 @@ static uint64_t smallest_divisor_slow(uint64_t n)
  * semiprimes, 512 steps -20% and +12%, 1024 steps up to 58 bits -11%. */
 enum { RHO_FIRST_STEPS = 256, RHO_FIRST_MAX_BITS = 62 };
 
+/* p-1 (B1 = 500, B2 = 25000) before ECM on composites of 59 bits and up,
+ * where ECM would run its biggest curves: it splits ~25% of balanced 64-bit
+ * semiprimes for ~14 us, a quarter of the ECM time it saves them. Kernel
+ * time against the previous commit, same run, 5 rounds: balanced 64-bit
+ * semiprimes 1.05-1.09x faster, random 64-bit numbers 1.00-1.14x. B1 = 300
+ * and 700 (B2 = 50 B1), B1 = 500 with B2 = 100 B1 and B1 = 1000 gained less. */
+enum { PM1_MIN_BITS = 59 };
+
 static uint64_t find_divisor(uint64_t n)
 {
     uint64_t d = 0;
     if (64 - __builtin_clzll(n) <= RHO_FIRST_MAX_BITS)
         d = u64_rho_once(n, RHO_FIRST_STEPS);
+    if (d == 0 && 64 - __builtin_clzll(n) >= PM1_MIN_BITS)
+        d = u64_pm1(n);
     if (d == 0)
         d = u64_ecm(n);
     if (d == 0)

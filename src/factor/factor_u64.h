@@ -28,6 +28,9 @@ int factor_u64(uint64_t n, uint64_t out[FACTOR_U64_MAX]);
  * gave up (the caller then tries another engine). */
 uint64_t u64_rho_brent(uint64_t n, uint64_t max_iterations);
 uint64_t u64_ecm(uint64_t n);
+/* Pollard p-1 with the fixed bounds of pm1_plan.h: finds p when p - 1 is
+ * smooth, at about the price of one ECM curve. */
+uint64_t u64_pm1(uint64_t n);
 /* One rho polynomial for about `iterations` steps: a cheap first try. */
 uint64_t u64_rho_once(uint64_t n, uint64_t iterations);
 

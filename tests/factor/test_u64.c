@@ -5,6 +5,7 @@
 #include "check.h"
 #include "factor_u64.h"
 #include "mont64.h"
+#include "pm1_plan.h"
 #include "prac_chains.h"
 
 static void check_factors(uint64_t n, const uint64_t *want, int count)
@@ -267,6 +268,73 @@ static void test_ecm_direct(void)
     }
 }
 
+/* Largest prime factor of m < 2^64 by trial division (m - 1 of a 32-bit
+ * prime here, so at most 2^16 divisions). */
+static uint64_t largest_prime_factor(uint64_t m)
+{
+    uint64_t big = 1;
+    for (uint64_t d = 2; d * d <= m; d++)
+        while (m % d == 0) {
+            big = d;
+            m /= d;
+        }
+    return m > big ? m : big;
+}
+
+/* A prime p = 2 k L + 1 of about `bits` bits, k a product of distinct odd
+ * primes below PM1_B1 and L = 1 or the given prime: p - 1 is smooth for
+ * stage 1 (L = 1) or for stage 2. */
+static uint64_t smooth_prime(uint64_t *seed, int bits, uint64_t large)
+{
+    static const uint64_t odd[] = {3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37,
+                                   41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83,
+                                   89, 97, 101, 103, 107, 109, 113, 127, 131};
+    for (;;) {
+        uint64_t k = 2 * large;
+        for (int i = 0; i < 31 && 64 - __builtin_clzll(k) < bits - 7; i++)
+            if (splitmix(seed) & 1)
+                k *= odd[i];
+        if (64 - __builtin_clzll(k) < bits - 7)
+            continue;
+        if (u64_is_prime(k + 1))
+            return k + 1;
+    }
+}
+
+/* Whether 2^((q-1)/L) == 1 mod q for a prime L | q - 1: then the order
+ * of 2 lacks L and p-1 may still see q. */
+static bool order_of_two_lacks(uint64_t q, uint64_t l)
+{
+    struct mont64 m;
+    mont_init(&m, q);
+    return mont_pow(&m, mont_to(&m, 2), (q - 1) / l) == m.one;
+}
+
+/* p-1 alone: finds p whose p - 1 is smooth (stage 1, and stage 2 with one
+ * prime in (B1, B2]) beside a q whose q - 1 has a prime above B2; on
+ * random semiprimes it returns 0 or one of the primes, never anything else. */
+static void test_pm1(void)
+{
+    uint64_t seed = 777;
+    for (int i = 0; i < 200; i++) {
+        uint64_t q, l;
+        do {
+            q = random_prime(&seed, 32);
+            l = largest_prime_factor(q - 1);
+        } while (l <= PM1_B2 || order_of_two_lacks(q, l));
+        uint64_t p1 = smooth_prime(&seed, 30, 1);
+        CHECK(u64_pm1(p1 * q) == p1);
+        uint64_t large = random_prime(&seed, 14);
+        if (large > PM1_B1 && large <= PM1_B2) {
+            uint64_t p2 = smooth_prime(&seed, 31, large);
+            CHECK(u64_pm1(p2 * q) == p2);
+        }
+        uint64_t a = random_prime(&seed, 32), b = random_prime(&seed, 32);
+        uint64_t d = u64_pm1(a * b);
+        CHECK(d == 0 || d == a || d == b);
+    }
+}
+
 static void test_random_products(void)
 {
     uint64_t seed = 99;
@@ -292,6 +360,7 @@ int main(void)
     test_prac_chains();
     test_stage2_plans();
     test_ecm_direct();
+    test_pm1();
     test_primality_against_trial_division();
     test_generated_semiprimes();
     test_random_products();
