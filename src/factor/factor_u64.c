@@ -158,12 +158,14 @@ static uint64_t smallest_divisor_slow(uint64_t n)
  * semiprimes, 512 steps -20% and +12%, 1024 steps up to 58 bits -11%. */
 enum { RHO_FIRST_STEPS = 256, RHO_FIRST_MAX_BITS = 62 };
 
-/* p-1 (B1 = 500, B2 = 25000) before ECM on composites of 59 bits and up,
- * where ECM would run its biggest curves: it splits ~25% of balanced 64-bit
- * semiprimes for ~14 us, a quarter of the ECM time it saves them. Kernel
- * time against the previous commit, same run, 5 rounds: balanced 64-bit
- * semiprimes 1.05-1.09x faster, random 64-bit numbers 1.00-1.14x. B1 = 300
- * and 700 (B2 = 50 B1), B1 = 500 with B2 = 100 B1 and B1 = 1000 gained less. */
+/* p-1 (B1 = 1000, B2 = 25000) before ECM on composites of 59 bits and up,
+ * where ECM would run its biggest curves. On the balanced 64-bit
+ * semiprimes of tests/bench (best of 7 passes in one process): p-1 costs
+ * 13.4 us and splits 31.6% of them, ECM alone 68.1 us, so 60.0 us
+ * expected, -12%; B1 = 300, 500, 700, 1500, 2000 and B2 = 15..50 B1 all
+ * did worse (up to -14% for B1 = 800-1000 with B2 = 20-25 B1, the same
+ * within the noise). Random 64-bit numbers: the same within 2% for a
+ * threshold of 50, 55 or 62 bits. */
 enum { PM1_MIN_BITS = 59 };
 
 static uint64_t find_divisor(uint64_t n)

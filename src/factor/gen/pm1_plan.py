@@ -16,8 +16,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from prac_chains import b1_product, primes_upto  # noqa: E402 (shared with ECM)
 
-B1 = int(sys.argv[1]) if len(sys.argv) > 1 else 500  # argv: for tuning runs
-B2 = (int(sys.argv[2]) if len(sys.argv) > 2 else 50) * B1
+B1 = int(sys.argv[1]) if len(sys.argv) > 1 else 1000  # argv: for tuning runs
+B2 = (int(sys.argv[2]) if len(sys.argv) > 2 else 25) * B1
 D = 210
 HALF_D = D // 2
 
