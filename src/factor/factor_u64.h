@@ -15,8 +15,8 @@
 /* A 64-bit number has at most 63 prime factors with multiplicity. */
 enum { FACTOR_U64_MAX = FACTOR_U64_FACTORS_MAX };
 
-/* Deterministic for every n < 2^64 (strong probable prime to the 7 bases
- * of Jim Sinclair's set, which has no 64-bit counterexample). */
+/* Deterministic for every n < 2^64: Miller-Rabin to bases 2, 7, 61 below
+ * 4759123141, Baillie-PSW above (no counterexample below 2^64). */
 bool u64_is_prime(uint64_t n);
 
 /* Writes the prime factors of n ascending with multiplicity into out and

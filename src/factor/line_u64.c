@@ -51,7 +51,7 @@ static bool is_table_prime(uint64_t p)
  *    left, and a number below 2^24 without a prime factor below 2^12 is
  *    prime. Checking it again would repeat that very division, which is
  *    most of the cost of factoring a small number;
- *  - above: the deterministic Miller-Rabin test, run afresh here. */
+ *  - above: the deterministic test (u64_is_prime), run afresh here. */
 static bool factor_is_prime(uint64_t f)
 {
     if (f < SMALL_PRIMES_BOUND)

@@ -135,8 +135,70 @@ static void test_mont_add_sub(void)
     }
 }
 
-/* Around the switch from 3 to 7 Miller-Rabin bases, and composites that
+/* Around the switch from Miller-Rabin to Baillie-PSW, and composites that
  * pass base 2 (strong pseudoprimes), which reach the lockstep bases. */
+/* Reference: Miller-Rabin to Jim Sinclair's 7 bases (no counterexample
+ * below 2^64) with plain 128-bit remainders, independent of mont64.h. */
+static uint64_t mulmod_slow(uint64_t a, uint64_t b, uint64_t n)
+{
+    return (uint64_t)((unsigned __int128)a * b % n);
+}
+
+static bool is_prime_reference(uint64_t n)
+{
+    static const uint64_t bases[] = {2, 325, 9375, 28178, 450775, 9780504, 1795265022};
+    if (n < 4)
+        return n >= 2;
+    if (n % 2 == 0)
+        return false;
+    uint64_t d = n - 1;
+    int s = __builtin_ctzll(d);
+    d >>= s;
+    for (int i = 0; i < 7; i++) {
+        uint64_t a = bases[i] % n, x = 1, e = d;
+        if (a == 0)
+            continue;
+        for (uint64_t b = a; e != 0; e >>= 1, b = mulmod_slow(b, b, n))
+            if (e & 1)
+                x = mulmod_slow(x, b, n);
+        bool pass = x == 1 || x == n - 1;
+        for (int r = 1; r < s && !pass; r++) {
+            x = mulmod_slow(x, x, n);
+            pass = x == n - 1;
+        }
+        if (!pass)
+            return false;
+    }
+    return true;
+}
+
+/* The Baillie-PSW path (n above 4759123141) against the reference:
+ * random odd numbers of 33-64 bits, primes among them, and products
+ * p (k (p - 1) + 1), the shape of most base-2 strong pseudoprimes, so the
+ * Lucas half gets composites that pass base 2 too; and squares of primes
+ * (no Selfridge D exists for a square). */
+static void test_primality_bpsw(void)
+{
+    uint64_t seed = 31337;
+    int primes = 0;
+    for (int i = 0; i < 200000; i++) {
+        uint64_t n = (splitmix(&seed) >> (splitmix(&seed) % 31)) | 1;
+        bool want = is_prime_reference(n);
+        primes += want;
+        CHECK_INT_EQ(u64_is_prime(n), want);
+    }
+    CHECK(primes > 1000);
+    for (int i = 0; i < 20000; i++) {
+        uint64_t p = random_prime(&seed, 16 + i % 12);
+        uint64_t k = 1 + splitmix(&seed) % 64;
+        unsigned __int128 n = (unsigned __int128)p * (k * (p - 1) + 1);
+        if (n <= UINT64_MAX)
+            CHECK_INT_EQ(u64_is_prime((uint64_t)n), is_prime_reference((uint64_t)n));
+        uint64_t q = random_prime(&seed, 17 + i % 16);
+        CHECK(!u64_is_prime(q * q));
+    }
+}
+
 static void test_primality_edges(void)
 {
     CHECK(!u64_is_prime(4759123141ULL)); /* spsp to 2, 7, 61 */
@@ -357,6 +419,7 @@ int main(void)
     test_edges();
     test_mont_add_sub();
     test_primality_edges();
+    test_primality_bpsw();
     test_prac_chains();
     test_stage2_plans();
     test_ecm_direct();
