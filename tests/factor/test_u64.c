@@ -135,8 +135,6 @@ static void test_mont_add_sub(void)
     }
 }
 
-/* Around the switch from Miller-Rabin to Baillie-PSW, and composites that
- * pass base 2 (strong pseudoprimes), which reach the lockstep bases. */
 /* Reference: Miller-Rabin to Jim Sinclair's 7 bases (no counterexample
  * below 2^64) with plain 128-bit remainders, independent of mont64.h. */
 static uint64_t mulmod_slow(uint64_t a, uint64_t b, uint64_t n)
@@ -199,6 +197,8 @@ static void test_primality_bpsw(void)
     }
 }
 
+/* Around the switch from Miller-Rabin to Baillie-PSW, and composites that
+ * pass base 2 (strong pseudoprimes), which reach the Lucas test. */
 static void test_primality_edges(void)
 {
     CHECK(!u64_is_prime(4759123141ULL)); /* spsp to 2, 7, 61 */
