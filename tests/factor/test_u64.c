@@ -397,6 +397,31 @@ static void test_pm1(void)
     }
 }
 
+/* Rho alone (two walks in lockstep): the fallback always splits, and the
+ * short first try finds a 14-bit factor next to a big prime. */
+static void test_rho_direct(void)
+{
+    uint64_t seed = 2718;
+    for (int bits = 24; bits <= 48; bits++) {
+        for (int i = 0; i < 8; i++) {
+            uint64_t p = random_prime(&seed, bits / 2);
+            uint64_t q = random_prime(&seed, bits - bits / 2);
+            if (p == q)
+                continue;
+            uint64_t d = u64_rho_brent(p * q, UINT64_MAX);
+            CHECK(d == p || d == q);
+        }
+    }
+    int found = 0;
+    for (int i = 0; i < 100; i++) {
+        uint64_t p = random_prime(&seed, 14), q = random_prime(&seed, 48);
+        uint64_t d = u64_rho_once(p * q, 1024);
+        CHECK(d == 0 || d == p || d == q);
+        found += d == p;
+    }
+    CHECK(found >= 90);
+}
+
 static void test_random_products(void)
 {
     uint64_t seed = 99;
@@ -424,6 +449,7 @@ int main(void)
     test_stage2_plans();
     test_ecm_direct();
     test_pm1();
+    test_rho_direct();
     test_primality_against_trial_division();
     test_generated_semiprimes();
     test_random_products();
