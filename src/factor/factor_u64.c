@@ -53,14 +53,14 @@ static uint64_t divide_out64(uint64_t n, int i, struct factor_list *list)
     return n;
 }
 
-/* Whether any prime of the block at inv/lim divides n < 2^32: eight
- * products and compares as one vector operation each (GCC vector
+/* Which primes of the block at inv/lim divide n < 2^32, as a bit mask:
+ * eight products and compares as one vector operation each (GCC vector
  * extensions, lowered to SSE2 pairs by default). */
 typedef uint32_t u32x8 __attribute__((vector_size(32)));
 typedef uint64_t u64x4 __attribute__((vector_size(32)));
 _Static_assert(TRIAL_BLOCK == 8, "one block is one u32x8");
 
-static inline __attribute__((always_inline)) bool
+static inline __attribute__((always_inline)) unsigned
 block_divides32(uint32_t n, const uint32_t *inv, const uint32_t *lim)
 {
     u32x8 vi, vl;
@@ -69,7 +69,12 @@ block_divides32(uint32_t n, const uint32_t *inv, const uint32_t *lim)
     u32x8 hit = (u32x8)(vi * n <= vl);
     u64x4 any;
     memcpy(&any, &hit, sizeof any);
-    return ((any[0] | any[1]) | (any[2] | any[3])) != 0;
+    if (((any[0] | any[1]) | (any[2] | any[3])) == 0)
+        return 0;
+    unsigned mask = 0; /* which primes: bit k for prime k of the block */
+    for (int k = 0; k < TRIAL_BLOCK; k++)
+        mask |= (hit[k] & 1u) << k;
+    return mask;
 }
 
 /* Trial division of n < 2^32 from block `block` on (see small_primes.h).
@@ -85,11 +90,11 @@ static uint32_t strip_blocks32(uint32_t n, int block, struct factor_list *list)
     for (int b = block; b < TRIAL_SLOTS / TRIAL_BLOCK; b++) {
         if (trial32.square[b] > n)
             break; /* n is 1 or a prime */
-        if (block_divides32(n, &trial32.inv[b * TRIAL_BLOCK],
-                            &trial32.lim[b * TRIAL_BLOCK]))
-            /* rare past the first blocks: find which, divide them out */
-            for (int k = 0; k < TRIAL_BLOCK; k++)
-                n = divide_out32(n, b * TRIAL_BLOCK + k, list);
+        /* rare past the first blocks: divide out the primes that hit */
+        for (unsigned mask = block_divides32(n, &trial32.inv[b * TRIAL_BLOCK],
+                                             &trial32.lim[b * TRIAL_BLOCK]);
+             mask != 0; mask &= mask - 1)
+            n = divide_out32(n, b * TRIAL_BLOCK + __builtin_ctz(mask), list);
     }
     return n;
 }
@@ -101,15 +106,14 @@ static uint64_t strip_blocks64(uint64_t n, struct factor_list *list)
         if (n <= UINT32_MAX)
             return strip_blocks32((uint32_t)n, b, list);
         const struct small_prime *sp = &small_primes[b * TRIAL_BLOCK];
-        bool hit = false;
+        unsigned mask = 0; /* bit k: prime k of the block divides n */
         /* The padding slots of trial32 are real primes here (above 2^12):
          * a match is still a true factor. */
 #pragma GCC unroll 8
         for (int k = 0; k < TRIAL_BLOCK; k++)
-            hit |= n * sp[k].inv <= sp[k].lim;
-        if (hit)
-            for (int k = 0; k < TRIAL_BLOCK; k++)
-                n = divide_out64(n, b * TRIAL_BLOCK + k, list);
+            mask |= (unsigned)(n * sp[k].inv <= sp[k].lim) << k;
+        for (; mask != 0; mask &= mask - 1)
+            n = divide_out64(n, b * TRIAL_BLOCK + __builtin_ctz(mask), list);
     }
     return n;
 }
