@@ -5,7 +5,6 @@
  * short rho, p-1, ECM and, should ECM ever give up, Pollard-Brent rho,
  * which always succeeds. */
 #include <math.h>
-#include <stdbool.h>
 #include <string.h>
 
 #include "factor_u64.h"
