@@ -149,7 +149,12 @@ static bool factor_one_u64(struct factor_cmd *cmd, const char *tok, size_t len)
         return true;
     }
     out_reserve(cmd, FACTOR_U64_LINE_MAX);
-    cmd->out_len += factor_format_u64_line(cmd->out + cmd->out_len, n, f, count);
+    /* A parsed token of digits that starts with 1-9 is n's canonical
+     * form: echo it rather than format n ("+7" and "007" print as 7). */
+    char *at = cmd->out + cmd->out_len;
+    cmd->out_len += tok[0] >= '1' && tok[0] <= '9'
+                        ? factor_format_u64_line_text(at, tok, len, f, count)
+                        : factor_format_u64_line(at, n, f, count);
     out_line_done(cmd);
     return true;
 }

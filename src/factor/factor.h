@@ -96,6 +96,11 @@ int factor_u64_checked(uint64_t n, uint64_t out[FACTOR_U64_FACTORS_MAX]);
 /* "N: f1 f2 ...\n" into buf, not NUL-terminated; returns its length. */
 size_t factor_format_u64_line(char buf[FACTOR_U64_LINE_MAX], uint64_t n,
                               const uint64_t *factors, int count);
+/* The same with N given as text, which must be n's canonical decimal form
+ * (no sign, no leading zero, at most 20 digits): copying it is cheaper
+ * than formatting n again. */
+size_t factor_format_u64_line_text(char buf[FACTOR_U64_LINE_MAX], const char *text,
+                                   size_t len, const uint64_t *factors, int count);
 /* The worker protocol's "ID done f1 f2 ...\n" (child.h), NUL-terminated;
  * returns its length. */
 size_t factor_format_u64_answer(char buf[FACTOR_U64_LINE_MAX], uint64_t id,

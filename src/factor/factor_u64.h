@@ -15,8 +15,8 @@
 /* A 64-bit number has at most 63 prime factors with multiplicity. */
 enum { FACTOR_U64_MAX = FACTOR_U64_FACTORS_MAX };
 
-/* Deterministic for every n < 2^64 (strong probable prime to the 7 bases
- * of Jim Sinclair's set, which has no 64-bit counterexample). */
+/* Deterministic for every n < 2^64: Miller-Rabin to bases 2, 7, 61 below
+ * 4759123141, Baillie-PSW above (no counterexample below 2^64). */
 bool u64_is_prime(uint64_t n);
 
 /* Writes the prime factors of n ascending with multiplicity into out and
@@ -28,6 +28,9 @@ int factor_u64(uint64_t n, uint64_t out[FACTOR_U64_MAX]);
  * gave up (the caller then tries another engine). */
 uint64_t u64_rho_brent(uint64_t n, uint64_t max_iterations);
 uint64_t u64_ecm(uint64_t n);
+/* Pollard p-1 with the fixed bounds of pm1_plan.h: finds p when p - 1 is
+ * smooth, at about the price of one ECM curve. */
+uint64_t u64_pm1(uint64_t n);
 /* One rho polynomial for about `iterations` steps: a cheap first try. */
 uint64_t u64_rho_once(uint64_t n, uint64_t iterations);
 

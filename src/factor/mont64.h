@@ -118,4 +118,26 @@ static inline uint64_t gcd_u64(uint64_t a, uint64_t b)
     return a << shift;
 }
 
+/* a^-1 mod n for a in normal form, or 0 when gcd(a, n) != 1 (ECM's batch
+ * inversions, p-1's stage 2). (Replacing the divisions by up to 8
+ * subtractions per step, as micro-ecm's modinv_64 does, measured slower
+ * here: 0.45 against 0.34 us per ECM curves_init.) */
+static inline uint64_t inverse_mod_u64(uint64_t a, uint64_t n)
+{
+    __int128 t = 0, new_t = 1;
+    uint64_t r = n, new_r = a;
+    while (new_r != 0) {
+        uint64_t q = r / new_r;
+        __int128 tmp_t = t - (__int128)q * new_t;
+        t = new_t;
+        new_t = tmp_t;
+        uint64_t tmp_r = r - q * new_r;
+        r = new_r;
+        new_r = tmp_r;
+    }
+    if (r != 1)
+        return 0;
+    return (uint64_t)(t < 0 ? t + n : t);
+}
+
 #endif

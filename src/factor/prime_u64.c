@@ -2,16 +2,17 @@
  *
  * A strong probable-prime test is one modular exponentiation: a chain of
  * dependent Montgomery products, so a single one runs at the multiplier's
- * latency, not its throughput. The deterministic base sets need 3 or 7
- * bases; base 2 goes first on its own (it rejects almost every composite,
- * and doubling is an addition), then the remaining bases run in lockstep so
- * their independent products overlap in the pipeline (measured: a 63-bit
- * prime went from 3.5 us to under 2 us). */
+ * latency, not its throughput. Base 2 goes first on its own (it rejects
+ * almost every composite, and doubling is an addition). Below 4759123141
+ * bases 7 and 61 follow in lockstep so their independent products overlap;
+ * above, a strong Lucas test makes it Baillie-PSW (see is_prime_odd).
+ * Measured on 64-bit primes (best of 7): 1.17 us per test against 1.48
+ * with the six further Miller-Rabin bases it replaced. */
 #include "factor_u64.h"
 #include "mont64.h"
 #include "small_primes.h"
 
-enum { MR_LANES_MAX = 6 };
+enum { MR_LANES_MAX = 2 };
 
 /* The end of a strong probable-prime test: x = a^d, n - 1 = d * 2^s. */
 static bool sprp_finish(const struct mont64 *m, uint64_t x, int s)
@@ -69,13 +70,112 @@ static inline bool sprp_lanes(const struct mont64 *m, const uint64_t *bases,
     return true;
 }
 
-/* Odd n > 4095 without small factors: Miller-Rabin with a base set proven
- * to have no counterexample below the stated bound (2 is in both sets). */
-static bool miller_rabin(uint64_t n)
+/* Jacobi symbol (a/n) for odd n, a < n (binary algorithm). */
+static int jacobi(uint64_t a, uint64_t n)
 {
-    static const uint64_t bases32[] = {7, 61}; /* with 2: n < 4759123141 */
-    static const uint64_t bases64[] = {325, 9375, 28178, 450775, 9780504,
-                                       1795265022}; /* with 2: all n */
+    int t = 1;
+    while (a != 0) {
+        int z = __builtin_ctzll(a);
+        a >>= z;
+        if ((z & 1) && (n % 8 == 3 || n % 8 == 5))
+            t = -t;
+        if (a % 4 == 3 && n % 4 == 3)
+            t = -t;
+        uint64_t r = n % a;
+        n = a;
+        a = r;
+    }
+    return n == 1 ? t : 0;
+}
+
+static bool is_square(uint64_t n)
+{
+    uint64_t r = (uint64_t)__builtin_sqrt((double)n);
+    while (r > UINT32_MAX || r * r > n)
+        r--;
+    while (r < UINT32_MAX && (r + 1) * (r + 1) <= n)
+        r++;
+    return r * r == n;
+}
+
+/* x / 2 mod n (x < n, n odd); also right in Montgomery form. */
+static uint64_t half_mod(uint64_t x, uint64_t n)
+{
+    return (x >> 1) + ((n >> 1) + 1) * (x & 1);
+}
+
+/* Selfridge's method A: the first D of 5, -7, 9, -11, ... with (D/n) = -1.
+ * Returns 0 when some |D| shares a factor with n, or n is a square (no
+ * such D exists then); n > 2^32 is odd. */
+static int64_t selfridge_d(uint64_t n)
+{
+    for (int64_t d = 5;; d = d > 0 ? -(d + 2) : -d + 2) {
+        uint64_t a = (uint64_t)(d > 0 ? d : -d);
+        int j = jacobi(a, n);
+        if (j == 0)
+            return 0; /* |D| < n shares a factor with n */
+        if (d < 0 && n % 4 == 3)
+            j = -j; /* (-1/n) */
+        if (j == -1)
+            return d;
+        if (d == 61 && is_square(n)) /* squares never give -1 */
+            return 0;
+    }
+}
+
+/* Strong Lucas probable-prime test with P = 1, Q = (1 - D) / 4: with n + 1
+ * = d 2^s, U_d = 0 or V_{d 2^r} = 0 for some r < s. Doubling: U_2k = U_k
+ * V_k, V_2k = V_k^2 - 2 Q^k; plus one: U_k+1 = (U_k + V_k) / 2, V_k+1 =
+ * (D U_k + V_k) / 2. The three products of a doubling are independent, so
+ * they overlap: about the latency of one strong probable-prime test. */
+static bool strong_lucas(const struct mont64 *m, int64_t dd)
+{
+    uint64_t n = m->n;
+    uint64_t d_mont = mont_to(m, (uint64_t)(dd > 0 ? dd : -dd));
+    if (dd < 0)
+        d_mont = mont_sub(m, 0, d_mont);
+    int64_t q_int = (1 - dd) / 4;
+    uint64_t q = mont_to(m, (uint64_t)(q_int > 0 ? q_int : -q_int));
+    if (q_int < 0)
+        q = mont_sub(m, 0, q);
+    uint64_t d = n + 1; /* n < 2^64 - 1 here: n is odd and not 2^64 - 1 */
+    int s = __builtin_ctzll(d);
+    d >>= s;
+    uint64_t u = m->one, v = m->one, qk = q; /* k = 1: U = 1, V = P = 1 */
+    for (int b = 62 - __builtin_clzll(d); b >= 0; b--) {
+        uint64_t u2 = mont_mul(m, u, v);
+        uint64_t v2 = mont_sub(m, mont_sqr(m, v), mont_add(m, qk, qk));
+        qk = mont_sqr(m, qk);
+        u = u2;
+        v = v2;
+        if ((d >> b) & 1) {
+            u2 = half_mod(mont_add(m, u, v), n);
+            v = half_mod(mont_add(m, mont_mul(m, d_mont, u), v), n);
+            u = u2;
+            qk = mont_mul(m, qk, q);
+        }
+    }
+    if (u == 0 || v == 0)
+        return true;
+    for (int r = 1; r < s; r++) {
+        v = mont_sub(m, mont_sqr(m, v), mont_add(m, qk, qk));
+        if (v == 0)
+            return true;
+        qk = mont_sqr(m, qk);
+    }
+    return false;
+}
+
+/* Odd n > 4095 without small factors. Below 4759123141: Miller-Rabin to
+ * bases 2, 7, 61 (no counterexample there). Above: Baillie-PSW, a strong
+ * probable prime to base 2 that is also a strong Lucas probable prime
+ * (Selfridge's parameters); no composite below 2^64 passes both (checked
+ * against Feitsma's list of base-2 strong pseudoprimes, J. Gilchrist
+ * 2009). It replaced six more Miller-Rabin bases (Sinclair's set, in
+ * lockstep): see the top of the file for the measured gain. */
+static bool is_prime_odd(uint64_t n)
+{
+    static const uint64_t bases32[] = {7, 61};
     struct mont64 m;
     mont_init(&m, n);
     uint64_t d = n - 1;
@@ -85,7 +185,8 @@ static bool miller_rabin(uint64_t n)
         return false;
     if (n < 4759123141ULL)
         return sprp_lanes(&m, bases32, 2, d, s);
-    return sprp_lanes(&m, bases64, 6, d, s);
+    int64_t dd = selfridge_d(n);
+    return dd != 0 && strong_lucas(&m, dd);
 }
 
 bool u64_is_prime(uint64_t n)
@@ -102,5 +203,5 @@ bool u64_is_prime(uint64_t n)
     }
     if (n < 59 * 59)
         return true; /* 3..53 were tried above */
-    return miller_rabin(n);
+    return is_prime_odd(n);
 }

@@ -67,8 +67,32 @@ static void test_lines(void)
     expect_line(1ULL << 63, want);
 }
 
-/* Every line for a stretch of small numbers and random 64-bit ones: the
- * same factors as factor_u64 and printf's digits. */
+/* n's line against printf's digits, formatted both from n and from n's
+ * decimal text (the path of `mesh factor` for canonical input). */
+static void check_against_printf(uint64_t n)
+{
+    uint64_t f[FACTOR_U64_FACTORS_MAX], g[FACTOR_U64_MAX];
+    int count = factor_u64_checked(n, f);
+    CHECK_INT_EQ(count, factor_u64(n, g));
+    char want[FACTOR_U64_LINE_MAX + 1], got[FACTOR_U64_LINE_MAX + 1], text[24];
+    int text_len = snprintf(text, sizeof text, "%" PRIu64, n);
+    int at = snprintf(want, sizeof want, "%s:", text);
+    for (int k = 0; k < count; k++) {
+        CHECK(f[k] == g[k]);
+        at += snprintf(want + at, sizeof want - (size_t)at, " %" PRIu64, f[k]);
+    }
+    snprintf(want + at, sizeof want - (size_t)at, "\n");
+    size_t len = factor_format_u64_line(got, n, f, count);
+    got[len] = '\0';
+    CHECK_STR_EQ(got, want);
+    len = factor_format_u64_line_text(got, text, (size_t)text_len, f, count);
+    got[len] = '\0';
+    CHECK_STR_EQ(got, want);
+}
+
+/* Every line for a stretch of small numbers and random 64-bit ones, and
+ * around every power of ten and 2^32 (where the digit writer changes
+ * step): the same factors as factor_u64 and printf's digits. */
 static void test_against_printf(void)
 {
     uint64_t x = 88172645463325252ULL;
@@ -76,21 +100,20 @@ static void test_against_printf(void)
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        uint64_t n = i < 100000 ? i : x >> (i % 64);
-        uint64_t f[FACTOR_U64_FACTORS_MAX], g[FACTOR_U64_MAX];
-        int count = factor_u64_checked(n, f);
-        CHECK_INT_EQ(count, factor_u64(n, g));
-        char want[FACTOR_U64_LINE_MAX + 1], got[FACTOR_U64_LINE_MAX + 1];
-        int at = snprintf(want, sizeof want, "%" PRIu64 ":", n);
-        for (int k = 0; k < count; k++) {
-            CHECK(f[k] == g[k]);
-            at += snprintf(want + at, sizeof want - (size_t)at, " %" PRIu64, f[k]);
-        }
-        snprintf(want + at, sizeof want - (size_t)at, "\n");
-        size_t len = factor_format_u64_line(got, n, f, count);
-        got[len] = '\0';
-        CHECK_STR_EQ(got, want);
+        check_against_printf(i < 100000 ? i : x >> (i % 64));
     }
+    for (uint64_t p = 10; p <= 10000000000000000000ULL; p *= 10) {
+        for (uint64_t d = 0; d < 3; d++) {
+            check_against_printf(p - 1 + d);
+            if (p <= UINT64_MAX / 2)
+                check_against_printf(p * 2 - 1 + d); /* 19...9, 20...0 */
+        }
+        if (p == 10000000000000000000ULL)
+            break;
+    }
+    for (uint64_t n = UINT32_MAX - 2; n <= UINT32_MAX + 2ULL; n++)
+        check_against_printf(n);
+    check_against_printf(UINT64_MAX);
 }
 
 int main(void)

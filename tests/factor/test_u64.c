@@ -5,6 +5,7 @@
 #include "check.h"
 #include "factor_u64.h"
 #include "mont64.h"
+#include "pm1_plan.h"
 #include "prac_chains.h"
 
 static void check_factors(uint64_t n, const uint64_t *want, int count)
@@ -134,8 +135,70 @@ static void test_mont_add_sub(void)
     }
 }
 
-/* Around the switch from 3 to 7 Miller-Rabin bases, and composites that
- * pass base 2 (strong pseudoprimes), which reach the lockstep bases. */
+/* Reference: Miller-Rabin to Jim Sinclair's 7 bases (no counterexample
+ * below 2^64) with plain 128-bit remainders, independent of mont64.h. */
+static uint64_t mulmod_slow(uint64_t a, uint64_t b, uint64_t n)
+{
+    return (uint64_t)((unsigned __int128)a * b % n);
+}
+
+static bool is_prime_reference(uint64_t n)
+{
+    static const uint64_t bases[] = {2, 325, 9375, 28178, 450775, 9780504, 1795265022};
+    if (n < 4)
+        return n >= 2;
+    if (n % 2 == 0)
+        return false;
+    uint64_t d = n - 1;
+    int s = __builtin_ctzll(d);
+    d >>= s;
+    for (int i = 0; i < 7; i++) {
+        uint64_t a = bases[i] % n, x = 1, e = d;
+        if (a == 0)
+            continue;
+        for (uint64_t b = a; e != 0; e >>= 1, b = mulmod_slow(b, b, n))
+            if (e & 1)
+                x = mulmod_slow(x, b, n);
+        bool pass = x == 1 || x == n - 1;
+        for (int r = 1; r < s && !pass; r++) {
+            x = mulmod_slow(x, x, n);
+            pass = x == n - 1;
+        }
+        if (!pass)
+            return false;
+    }
+    return true;
+}
+
+/* The Baillie-PSW path (n above 4759123141) against the reference:
+ * random odd numbers of 33-64 bits, primes among them, and products
+ * p (k (p - 1) + 1), the shape of most base-2 strong pseudoprimes, so the
+ * Lucas half gets composites that pass base 2 too; and squares of primes
+ * (no Selfridge D exists for a square). */
+static void test_primality_bpsw(void)
+{
+    uint64_t seed = 31337;
+    int primes = 0;
+    for (int i = 0; i < 200000; i++) {
+        uint64_t n = (splitmix(&seed) >> (splitmix(&seed) % 31)) | 1;
+        bool want = is_prime_reference(n);
+        primes += want;
+        CHECK_INT_EQ(u64_is_prime(n), want);
+    }
+    CHECK(primes > 1000);
+    for (int i = 0; i < 20000; i++) {
+        uint64_t p = random_prime(&seed, 16 + i % 12);
+        uint64_t k = 1 + splitmix(&seed) % 64;
+        unsigned __int128 n = (unsigned __int128)p * (k * (p - 1) + 1);
+        if (n <= UINT64_MAX)
+            CHECK_INT_EQ(u64_is_prime((uint64_t)n), is_prime_reference((uint64_t)n));
+        uint64_t q = random_prime(&seed, 17 + i % 16);
+        CHECK(!u64_is_prime(q * q));
+    }
+}
+
+/* Around the switch from Miller-Rabin to Baillie-PSW, and composites that
+ * pass base 2 (strong pseudoprimes), which reach the Lucas test. */
 static void test_primality_edges(void)
 {
     CHECK(!u64_is_prime(4759123141ULL)); /* spsp to 2, 7, 61 */
@@ -267,6 +330,98 @@ static void test_ecm_direct(void)
     }
 }
 
+/* Largest prime factor of m < 2^64 by trial division (m - 1 of a 32-bit
+ * prime here, so at most 2^16 divisions). */
+static uint64_t largest_prime_factor(uint64_t m)
+{
+    uint64_t big = 1;
+    for (uint64_t d = 2; d * d <= m; d++)
+        while (m % d == 0) {
+            big = d;
+            m /= d;
+        }
+    return m > big ? m : big;
+}
+
+/* A prime p = 2 k L + 1 of about `bits` bits, k a product of distinct odd
+ * primes below PM1_B1 and L = 1 or the given prime: p - 1 is smooth for
+ * stage 1 (L = 1) or for stage 2. */
+static uint64_t smooth_prime(uint64_t *seed, int bits, uint64_t large)
+{
+    static const uint64_t odd[] = {3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37,
+                                   41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83,
+                                   89, 97, 101, 103, 107, 109, 113, 127, 131};
+    for (;;) {
+        uint64_t k = 2 * large;
+        for (int i = 0; i < 31 && 64 - __builtin_clzll(k) < bits - 7; i++)
+            if (splitmix(seed) & 1)
+                k *= odd[i];
+        if (64 - __builtin_clzll(k) < bits - 7)
+            continue;
+        if (u64_is_prime(k + 1))
+            return k + 1;
+    }
+}
+
+/* Whether 2^((q-1)/L) == 1 mod q for a prime L | q - 1: then the order
+ * of 2 lacks L and p-1 may still see q. */
+static bool order_of_two_lacks(uint64_t q, uint64_t l)
+{
+    struct mont64 m;
+    mont_init(&m, q);
+    return mont_pow(&m, mont_to(&m, 2), (q - 1) / l) == m.one;
+}
+
+/* p-1 alone: finds p whose p - 1 is smooth (stage 1, and stage 2 with one
+ * prime in (B1, B2]) beside a q whose q - 1 has a prime above B2; on
+ * random semiprimes it returns 0 or one of the primes, never anything else. */
+static void test_pm1(void)
+{
+    uint64_t seed = 777;
+    for (int i = 0; i < 200; i++) {
+        uint64_t q, l;
+        do {
+            q = random_prime(&seed, 32);
+            l = largest_prime_factor(q - 1);
+        } while (l <= PM1_B2 || order_of_two_lacks(q, l));
+        uint64_t p1 = smooth_prime(&seed, 30, 1);
+        CHECK(u64_pm1(p1 * q) == p1);
+        uint64_t large = random_prime(&seed, 14);
+        if (large > PM1_B1 && large <= PM1_B2) {
+            uint64_t p2 = smooth_prime(&seed, 31, large);
+            CHECK(u64_pm1(p2 * q) == p2);
+        }
+        uint64_t a = random_prime(&seed, 32), b = random_prime(&seed, 32);
+        uint64_t d = u64_pm1(a * b);
+        CHECK(d == 0 || d == a || d == b);
+    }
+}
+
+/* Rho alone (two walks in lockstep): the fallback always splits, and the
+ * short first try finds a 14-bit factor next to a big prime. */
+static void test_rho_direct(void)
+{
+    uint64_t seed = 2718;
+    for (int bits = 24; bits <= 48; bits++) {
+        for (int i = 0; i < 8; i++) {
+            uint64_t p = random_prime(&seed, bits / 2);
+            uint64_t q = random_prime(&seed, bits - bits / 2);
+            if (p == q)
+                continue;
+            uint64_t d = u64_rho_brent(p * q, UINT64_MAX);
+            CHECK(d == p || d == q);
+        }
+    }
+    int found = 0;
+    for (int i = 0; i < 100; i++) {
+        uint64_t p = random_prime(&seed, 14), q = random_prime(&seed, 48);
+        uint64_t d = u64_rho_once(p * q, 1024);
+        CHECK(d == 0 || d == p || d == q);
+        found += d == p;
+    }
+    CHECK(found >= 90);
+}
+
 static void test_random_products(void)
 {
     uint64_t seed = 99;
@@ -289,9 +444,12 @@ int main(void)
     test_edges();
     test_mont_add_sub();
     test_primality_edges();
+    test_primality_bpsw();
     test_prac_chains();
     test_stage2_plans();
     test_ecm_direct();
+    test_pm1();
+    test_rho_direct();
     test_primality_against_trial_division();
     test_generated_semiprimes();
     test_random_products();

@@ -39,6 +39,17 @@ def primes_upto(n):
     return [i for i in range(n + 1) if s[i]]
 
 
+def b1_product(b1):
+    """The product of the largest power of each prime that is <= b1."""
+    k = 1
+    for p in primes_upto(b1):
+        pe = p
+        while pe * p <= b1:
+            pe *= p
+        k *= pe
+    return k
+
+
 def prac_ops(k, r):
     """PRAC chain for odd k with first ratio r; symbolic ops on names, or
     None when (k, r) does not give a valid chain."""
@@ -271,12 +282,7 @@ def verify(ops, final, b1):
         else:
             assert abs(mult[a] - mult[b]) == mult[c] and mult[c] != 0
             mult[dst] = mult[a] + mult[b]
-    k = 1
-    for p in primes_upto(b1):
-        pe = p
-        while pe * p <= b1:
-            pe *= p
-        k *= pe
+    k = b1_product(b1)
     assert mult[final] == k, (b1, mult[final], k)
 
 
