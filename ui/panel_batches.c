@@ -14,7 +14,7 @@ enum { C_ID, C_STATE, C_PROGRESS, C_DONE, C_RATE, C_ETA, C_UNF, C_NAME, C_N };
 static void fit(struct column *c, int width)
 {
     const struct column init[C_N] = {
-        [C_ID]       = {"ID", 5, 8, 0, 0, true, 0, false},
+        [C_ID]       = {"ID", 12, 12, 0, 0, true, 0, false}, /* ">" + 11 digits */
         [C_STATE]    = {"STATE", 9, 9, 0, 0, false, 0, false},
         [C_PROGRESS] = {"PROGRESS", 20, 50, 0, 2, false, 0, false},
         [C_DONE]     = {"DONE/TOTAL", 11, 21, 3, 3, true, 0, false},

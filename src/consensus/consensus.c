@@ -194,12 +194,15 @@ static void on_apply_done(struct raft_apply *req, int status, void *result)
 
 /* Batch ids are unique mesh-wide, so that two clusters that meet can merge
  * without renumbering a batch a user was given: each cluster numbers its
- * batches from its own base, a 20-bit tag of its id times 2^24 (16M
- * batches each; ids stay below 2^44, exact in any JSON reader). Asked for
- * in the SUBMIT, so every replica assigns the same id. */
+ * batches from its own base, a 16-bit tag of its id times 2^20 (a million
+ * batches each before they run on into the next range; ids stay within 11
+ * digits, short enough to read and type). Two clusters with the same tag
+ * (1 in 65536) still merge: a clashing import takes the next free id, and
+ * the merge logs the new one. Asked for in the SUBMIT, so every replica
+ * assigns the same id. */
 uint64_t consensus_batch_id_base(uint64_t cluster_id)
 {
-    return ((cluster_id % 0xFFFFFu) + 1) << 24 | 1;
+    return ((cluster_id % 0xFFFFu) + 1) << 20 | 1;
 }
 
 static void ask_for_id_range(const struct consensus *c, struct qcmd *cmd)
