@@ -1,0 +1,62 @@
+/* members.h - the state node_members.c, node_autopilot.c and node_leave.c
+ * share (private to them: the rest of the node uses node.h). */
+#ifndef MESH_MEMBERS_H
+#define MESH_MEMBERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "consensus.h"
+#include "node.h"
+
+enum {
+    HEARD_FRESH_MS = 2000,      /* gossip comes 4 times a second */
+    LEAVE_RETRY_MS = 1000,
+    ORPHAN_AFTER_MS = 10000,    /* no leader of our own while another cluster has one */
+    MAX_REMOVED = 64,
+};
+
+struct member_seen {
+    uint64_t id;
+    uint64_t ok_ms;             /* last tick it was healthy (leader's clock) */
+};
+
+struct members {
+    struct member_seen seen[CONSENSUS_MAX_MEMBERS];
+    size_t n_seen;
+    struct consensus_member prev[CONSENSUS_MAX_MEMBERS];
+    size_t n_prev;
+    bool have_prev;
+    uint64_t removed[MAX_REMOVED];   /* ring: nodes removed from the configuration */
+    size_t n_removed;
+    uint64_t leaving[8];             /* leader: nodes that asked to leave */
+    size_t n_leaving;
+    uint64_t joins[64];              /* leader: nodes waiting to be added */
+    size_t n_joins;
+    /* This node's own leave. */
+    bool leave_asked, leave_done;
+    struct control_conn *leave_conn;
+    uint64_t leave_sent_ms;
+    uv_timer_t stop_timer;
+    bool stop_timer_live;
+    /* Removed, or its cluster is gone. */
+    bool estranged;
+    bool orphaned;                   /* estranged because no leader of ours is in sight */
+    uint64_t orphan_since_ms;
+};
+
+
+/* node_autopilot.c */
+bool members_healthy(const struct node *n, uint64_t id);
+const struct consensus_member *members_best_candidate(const struct node *n,
+                                                      const struct consensus_status *st);
+void members_autopilot(struct node *n, const struct consensus_status *st);
+/* node_members.c */
+void members_send_verdict(struct node *n, uint64_t to, uint8_t verdict);
+/* node_leave.c */
+void members_leave_step(struct node *n, const struct consensus_status *st);
+void members_finish_leave(struct node *n);
+bool members_is_leaving(const struct members *m, uint64_t id);
+
+#endif
