@@ -11,7 +11,6 @@
 #include "node.h"
 
 enum {
-    HEARD_FRESH_MS = 2000,      /* gossip comes 4 times a second */
     LEAVE_RETRY_MS = 1000,
     ORPHAN_AFTER_MS = 10000,    /* no leader of our own while another cluster has one */
     MAX_REMOVED = 64,

@@ -45,7 +45,8 @@ struct peer_cluster {
     uint64_t heard_ms;
 };
 
-enum { NODE_MAX_PEER_INFO = 1024 };
+/* A peer's gossip (4 a second) newer than this is fresh: it is alive. */
+enum { NODE_MAX_PEER_INFO = 1024, NODE_PEER_FRESH_MS = 2000 };
 
 struct node {
     struct node_config *cfg;
@@ -146,6 +147,8 @@ void node_cluster_on_peer(struct node *n, uint64_t peer, bool up);
 void node_cluster_poll(struct node *n);
 /* True when this node is the leader (raft says so). */
 bool node_is_leader(const struct node *n);
+/* True when a link to that peer is up. */
+bool node_linked(const struct node *n, uint64_t peer);
 uint64_t node_leader_id(const struct node *n);
 const struct peer_cluster *node_peer_cluster(const struct node *n, uint64_t id);
 

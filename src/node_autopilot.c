@@ -26,10 +26,9 @@ bool members_healthy(const struct node *n, uint64_t id)
 {
     if (id == n->keys.node_id)
         return true;
-    const struct net_peer *p = n->net ? net_peer_find(n->net, id) : NULL;
     const struct peer_cluster *pc = node_peer_cluster(n, id);
-    return p != NULL && p->connected && pc != NULL &&
-           uv_now((uv_loop_t *)&n->loop) - pc->heard_ms < HEARD_FRESH_MS;
+    return node_linked(n, id) && pc != NULL &&
+           uv_now((uv_loop_t *)&n->loop) - pc->heard_ms < NODE_PEER_FRESH_MS;
 }
 
 static struct member_seen *seen_of(struct members *m, uint64_t id, uint64_t now)

@@ -54,7 +54,7 @@ int node_send(struct node *n, uint64_t peer, uint8_t type, const uint8_t *data, 
     return n->net != NULL ? net_send(n->net, peer, type, data, len) : UV_ENOTCONN;
 }
 
-static bool linked(const struct node *n, uint64_t peer)
+bool node_linked(const struct node *n, uint64_t peer)
 {
     const struct net_peer *p = n->net ? net_peer_find(n->net, peer) : NULL;
     return p != NULL && p->connected;
@@ -133,8 +133,8 @@ static uint64_t reachable_leader(const struct node *n)
 {
     for (size_t i = 0; i < n->n_peer_info; i++) {
         const struct peer_cluster *pc = &n->peer_info[i];
-        if (pc->member && pc->leader != 0 && linked(n, pc->id) &&
-            (pc->leader == pc->id || linked(n, pc->leader)))
+        if (pc->member && pc->leader != 0 && node_linked(n, pc->id) &&
+            (pc->leader == pc->id || node_linked(n, pc->leader)))
             return pc->leader;
     }
     return 0;
@@ -252,7 +252,7 @@ static size_t cons_backlog(void *ud, uint64_t peer)
 
 static int cons_linked(void *ud, uint64_t peer)
 {
-    return linked(ud, peer);
+    return node_linked(ud, peer);
 }
 
 static void on_applied(void *ud, const struct consensus_applied *a)

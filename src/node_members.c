@@ -195,7 +195,7 @@ static void check_orphaned(struct node *n, const struct consensus_status *st)
     bool kin = false;
     for (size_t i = 0; i < n->n_peer_info; i++) {
         const struct peer_cluster *pc = &n->peer_info[i];
-        if (!pc->member || pc->cluster_id == 0 || now - pc->heard_ms >= HEARD_FRESH_MS)
+        if (!pc->member || pc->cluster_id == 0 || now - pc->heard_ms >= NODE_PEER_FRESH_MS)
             continue;
         if (pc->cluster_id == mine)
             kin = true;

@@ -38,7 +38,6 @@ enum {
     MERGE_QUIESCE_MS = 1000,    /* gossip (250 ms) has seen our merge flag */
     MERGE_RESEND_MS = 5000,
     MERGE_PART_BYTES = 900 * 1024,
-    HEARD_FRESH_MS = 2000,
 };
 #define MERGE_REQ_FLAG (UINT64_C(1) << 63)   /* replies to merge writes */
 
@@ -74,14 +73,28 @@ bool node_merge_active(const struct node *n)
     return n->merge != NULL && n->merge->phase != MERGE_IDLE;
 }
 
+static void free_parts(struct merge *m)
+{
+    for (size_t i = 0; i < m->n_parts; i++)
+        qcmd_free(&m->parts[i]);
+    free(m->parts);
+    m->parts = NULL;
+    m->n_parts = 0;
+}
+
+/* Back to idle: every buffer of the merge freed, every field zero. */
+static void reset(struct merge *m)
+{
+    free(m->inflight);
+    free_parts(m);
+    memset(m, 0, sizeof *m);
+}
+
 void node_merge_free(struct node *n)
 {
     if (n->merge == NULL)
         return;
-    free(n->merge->inflight);
-    for (size_t i = 0; i < n->merge->n_parts; i++)
-        qcmd_free(&n->merge->parts[i]);
-    free(n->merge->parts);
+    reset(n->merge);
     free(n->merge);
     n->merge = NULL;
 }
@@ -94,12 +107,6 @@ static bool moves_into(uint64_t a, uint64_t a_members, uint64_t b, uint64_t b_me
     return a_members < b_members || (a_members == b_members && a > b);
 }
 
-static bool linked(const struct node *n, uint64_t id)
-{
-    const struct net_peer *p = n->net ? net_peer_find(n->net, id) : NULL;
-    return p != NULL && p->connected;
-}
-
 /* A cluster our leader should move into: its leader is linked and fresh. */
 static const struct peer_cluster *winner_in_sight(const struct node *n,
                                                   const struct consensus_status *st)
@@ -108,8 +115,8 @@ static const struct peer_cluster *winner_in_sight(const struct node *n,
     for (size_t i = 0; i < n->n_peer_info; i++) {
         const struct peer_cluster *pc = &n->peer_info[i];
         if (!pc->member || pc->cluster_id == 0 || pc->cluster_id == mine ||
-            now - pc->heard_ms >= HEARD_FRESH_MS || pc->leader == 0 ||
-            !linked(n, pc->leader) || !linked(n, pc->id))
+            now - pc->heard_ms >= NODE_PEER_FRESH_MS || pc->leader == 0 ||
+            !node_linked(n, pc->leader) || !node_linked(n, pc->id))
             continue;
         const struct peer_cluster *lead = node_peer_cluster(n, pc->leader);
         if (lead != NULL && lead->merging_into == mine && mine < pc->cluster_id)
@@ -130,11 +137,7 @@ static void stop_merge(struct node *n, const char *why)
     struct merge *m = n->merge;
     mlog(&n->log, LOG_WARN, "merge into cluster %016llx abandoned: %s",
          (unsigned long long)m->into, why);
-    free(m->inflight);
-    for (size_t i = 0; i < m->n_parts; i++)
-        qcmd_free(&m->parts[i]);
-    free(m->parts);
-    memset(m, 0, sizeof *m);
+    reset(m);
     if (node_is_leader(n) && node_lead_start(n) != 0)
         mlog(&n->log, LOG_ERROR, "out of memory restarting the leader's scheduler");
 }
@@ -145,7 +148,7 @@ static void start_merge(struct node *n, const struct peer_cluster *pc,
     struct merge *m = merge_of(n);
     if (m == NULL)
         return;
-    memset(m, 0, sizeof *m);
+    reset(m);
     m->phase = MERGE_QUIESCE;
     m->into = pc->cluster_id;
     m->target = pc->leader;
@@ -205,15 +208,6 @@ static int send_submit(struct node *n, const struct batch_info *b)
         m->part_i = 0;
     }
     return send_cmd(n, &m->parts[m->part_i]);
-}
-
-static void free_parts(struct merge *m)
-{
-    for (size_t i = 0; i < m->n_parts; i++)
-        qcmd_free(&m->parts[i]);
-    free(m->parts);
-    m->parts = NULL;
-    m->n_parts = 0;
 }
 
 /* The next COMPLETE of done results, up to one entry's worth; 1 when
@@ -351,9 +345,7 @@ static void dissolve(struct node *n)
                (unsigned long long)m->batches, (unsigned long long)m->results,
                (unsigned long long)m->into);
     tell_members(n);
-    uint64_t into = m->into;
-    memset(m, 0, sizeof *m);
-    (void)into;
+    reset(m);
     node_cluster_restart(n, true);
 }
 
@@ -381,7 +373,7 @@ static void retarget(struct node *n)
     struct merge *m = n->merge;
     for (size_t i = 0; i < n->n_peer_info; i++) {
         const struct peer_cluster *pc = &n->peer_info[i];
-        if (pc->member && pc->cluster_id == m->into && pc->leader != 0 && linked(n, pc->leader)) {
+        if (pc->member && pc->cluster_id == m->into && pc->leader != 0 && node_linked(n, pc->leader)) {
             m->target = pc->leader;
             return;
         }

@@ -120,9 +120,7 @@ unsigned node_reachable_voters(const struct node *n, const struct consensus_stat
     unsigned reachable = 0;
     for (size_t i = 0; i < st->n_members; i++) {
         const struct consensus_member *m = &st->members[i];
-        const struct net_peer *p = n->net ? net_peer_find(n->net, m->id) : NULL;
-        if (m->role == CONSENSUS_VOTER &&
-            (m->id == n->keys.node_id || (p != NULL && p->connected)))
+        if (m->role == CONSENSUS_VOTER && (m->id == n->keys.node_id || node_linked(n, m->id)))
             reachable++;
     }
     return reachable;
