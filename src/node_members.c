@@ -153,9 +153,9 @@ static void estrange(struct node *n, const char *why, uint64_t into)
         return;
     }
     if (!m->estranged)
-        node_event(n, MESH_EV_ERROR, "%s. This node takes no work; restart it with --rejoin "
-                   "to %s", why, into != 0 ? "move its batches into that cluster and join it"
-                   : "discard its raft state (its cluster holds its batches) and join again");
+        /* Short: an event's text is at most EVENT_TEXT_MAX bytes. */
+        node_event(n, MESH_EV_ERROR, "%s: idle; restart with --rejoin to %s", why,
+                   into != 0 ? "move its batches there and join" : "join afresh");
     m->estranged = true;
 }
 
@@ -178,8 +178,8 @@ void node_members_on_verdict(struct node *n, uint64_t peer, const uint8_t *data,
     }
     if (v.verdict == MSG_MEMBERSHIP_REMOVED && consensus_leader(n->cons) != n->keys.node_id) {
         char why[128];
-        snprintf(why, sizeof why, "this node was removed from cluster %016llx while it was "
-                 "away", (unsigned long long)v.cluster_id);
+        snprintf(why, sizeof why, "removed from cluster %016llx while away",
+                 (unsigned long long)v.cluster_id);
         estrange(n, why, 0);
     }
 }
@@ -193,20 +193,23 @@ static void check_orphaned(struct node *n, const struct consensus_status *st)
     struct members *m = n->members;
     uint64_t now = uv_now(&n->loop), mine = consensus_cluster_id(n->cons), other = 0;
     bool kin = false;
+    /* Kin and strangers by the configuration, not by cluster id: a node
+     * stopped a moment after joining may never have learned the id. */
     for (size_t i = 0; i < n->n_peer_info; i++) {
         const struct peer_cluster *pc = &n->peer_info[i];
-        if (!pc->member || pc->cluster_id == 0 || now - pc->heard_ms >= NODE_PEER_FRESH_MS)
+        if (!pc->member || now - pc->heard_ms >= NODE_PEER_FRESH_MS)
             continue;
-        if (pc->cluster_id == mine)
+        if (consensus_is_member(n->cons, pc->id))
             kin = true;
-        else if (pc->leader != 0)
+        else if (pc->leader != 0 && pc->cluster_id != 0 && pc->cluster_id != mine &&
+                 !consensus_is_member(n->cons, pc->leader))
             other = pc->cluster_id;
     }
     if (m->orphaned && (st->leader_id != 0 || kin)) {
         mlog(&n->log, LOG_INFO, "cluster %016llx is in sight again", (unsigned long long)mine);
         m->orphaned = m->estranged = false;
     }
-    if (st->leader_id != 0 || kin || other == 0 || mine == 0 || m->estranged) {
+    if (st->leader_id != 0 || kin || other == 0 || m->estranged) {
         m->orphan_since_ms = 0;
         return;
     }
@@ -215,8 +218,8 @@ static void check_orphaned(struct node *n, const struct consensus_status *st)
     if (now - m->orphan_since_ms < ORPHAN_AFTER_MS)
         return;
     char why[160];
-    snprintf(why, sizeof why, "cluster %016llx has no leader here, and linked nodes belong "
-             "to cluster %016llx", (unsigned long long)mine, (unsigned long long)other);
+    snprintf(why, sizeof why, "its cluster is gone (no leader, no member in sight); peers "
+             "follow cluster %016llx", (unsigned long long)other);
     m->orphaned = !n->cfg->rejoin;
     estrange(n, why, other);
 }
