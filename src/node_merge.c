@@ -107,6 +107,14 @@ static bool moves_into(uint64_t a, uint64_t a_members, uint64_t b, uint64_t b_me
     return a_members < b_members || (a_members == b_members && a > b);
 }
 
+/* Both leaders started to move, each into the other: the smaller id stays.
+ * merging_into 0 means "not moving", so an id of 0 (never learned) is no
+ * match for it. */
+static bool moves_into_us(const struct peer_cluster *lead, uint64_t mine, uint64_t theirs)
+{
+    return lead != NULL && mine != 0 && lead->merging_into == mine && mine < theirs;
+}
+
 /* A cluster our leader should move into: its leader is linked and fresh. */
 static const struct peer_cluster *winner_in_sight(const struct node *n,
                                                   const struct consensus_status *st)
@@ -119,8 +127,8 @@ static const struct peer_cluster *winner_in_sight(const struct node *n,
             !node_linked(n, pc->leader) || !node_linked(n, pc->id))
             continue;
         const struct peer_cluster *lead = node_peer_cluster(n, pc->leader);
-        if (lead != NULL && lead->merging_into == mine && mine < pc->cluster_id)
-            continue; /* it moves into us */
+        if (moves_into_us(lead, mine, pc->cluster_id))
+            continue;
         if (moves_into(mine, st->n_members, pc->cluster_id, pc->members))
             return pc;
     }
@@ -398,8 +406,7 @@ void node_merge_tick(struct node *n)
         stop_merge(n, "this node no longer leads its cluster");
     } else if (m->phase == MERGE_QUIESCE) {
         const struct peer_cluster *lead = node_peer_cluster(n, m->target);
-        if (lead != NULL && lead->merging_into == consensus_cluster_id(n->cons) &&
-            consensus_cluster_id(n->cons) < m->into)
+        if (moves_into_us(lead, consensus_cluster_id(n->cons), m->into))
             stop_merge(n, "that cluster moves into this one");
         else if (now - m->since_ms >= MERGE_QUIESCE_MS && quiet(n)) {
             m->phase = MERGE_EXPORT;

@@ -594,6 +594,15 @@ static int recover_if_requested(struct consensus *c)
     }
     mlog(c->cfg.log, LOG_WARN, "FORCED RECOVERY: this node is now the only voter of its "
          "cluster; entries the lost majority committed but this node never saw are gone");
+    /* A node that joined a moment before its cluster died may never have
+     * heard the cluster's id (gossip from a member tells it), and no member
+     * is left to tell it now: the recovered cluster is named after its only
+     * voter, as a founder names a new one. */
+    if (c->cluster_id == 0) {
+        c->cluster_id = c->cfg.self_id;
+        if (write_marker(c) != 0)
+            mlog(c->cfg.log, LOG_WARN, "cannot record the cluster id in %s", c->dir);
+    }
     return 0;
 }
 
