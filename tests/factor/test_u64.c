@@ -114,6 +114,13 @@ static void test_primality_against_trial_division(void)
 
 /* The branch-free mont_add/mont_sub against 128-bit arithmetic, for moduli
  * where a + b overflows 64 bits and for small ones. */
+/* a b mod n by a plain 128-bit remainder. */
+static uint64_t mulmod_slow(uint64_t a, uint64_t b, uint64_t n)
+{
+    return (uint64_t)((unsigned __int128)a * b % n);
+}
+
+/* Also the product, whose final correction is the same select. */
 static void test_mont_add_sub(void)
 {
     static const uint64_t moduli[] = {3, 4095, 4294967291ULL,
@@ -131,17 +138,14 @@ static void test_mont_add_sub(void)
             CHECK(mont_add(&m, a, b) == (uint64_t)(((unsigned __int128)a + b) % n));
             CHECK(mont_sub(&m, a, b) ==
                   (uint64_t)(((unsigned __int128)a + n - b) % n));
+            uint64_t prod = mont_from(&m, mont_mul(&m, mont_to(&m, a), mont_to(&m, b)));
+            CHECK(prod == mulmod_slow(a, b, n));
         }
     }
 }
 
 /* Reference: Miller-Rabin to Jim Sinclair's 7 bases (no counterexample
  * below 2^64) with plain 128-bit remainders, independent of mont64.h. */
-static uint64_t mulmod_slow(uint64_t a, uint64_t b, uint64_t n)
-{
-    return (uint64_t)((unsigned __int128)a * b % n);
-}
-
 static bool is_prime_reference(uint64_t n)
 {
     static const uint64_t bases[] = {2, 325, 9375, 28178, 450775, 9780504, 1795265022};
@@ -420,6 +424,18 @@ static void test_rho_direct(void)
         found += d == p;
     }
     CHECK(found >= 90);
+    /* Both walks of the short try: the lazy one (values in [0, 2n)) up to
+     * 62 bits, as close to 2^62 as products get, and the plain one above. */
+    for (int top = 61; top <= 64; top++) {
+        found = 0;
+        for (int i = 0; i < 100; i++) {
+            uint64_t p = random_prime(&seed, 14), q = random_prime(&seed, top - 14);
+            uint64_t d = u64_rho_once(p * q, 1024);
+            CHECK(d == 0 || d == p || d == q);
+            found += d == p;
+        }
+        CHECK(found >= 90);
+    }
 }
 
 static void test_random_products(void)
