@@ -128,22 +128,25 @@ static inline uint64_t mont_pow(const struct mont64 *m, uint64_t base, uint64_t 
 
 static inline uint64_t gcd_u64(uint64_t a, uint64_t b)
 {
-    /* Binary gcd: no divisions, which matters in the rho/ECM loops. */
+    /* Binary gcd: no divisions, which matters in the rho/ECM loops. Each
+     * step replaces the larger of two odd numbers by their difference with
+     * its factors of 2 removed; min and |difference| as selects, not a
+     * branch on which is larger (taken at random: half the steps were
+     * mispredicted). */
     if (a == 0)
         return b;
     if (b == 0)
         return a;
     int shift = __builtin_ctzll(a | b);
     a >>= __builtin_ctzll(a);
-    do {
-        b >>= __builtin_ctzll(b);
-        if (a > b) {
-            uint64_t t = a;
-            a = b;
-            b = t;
-        }
-        b -= a;
-    } while (b != 0);
+    b >>= __builtin_ctzll(b);
+    while (a != b) {
+        uint64_t diff = b - a;
+        uint64_t smaller = a < b ? a : b;
+        uint64_t delta = a < b ? diff : a - b; /* even, nonzero */
+        a = smaller;
+        b = delta >> __builtin_ctzll(delta);
+    }
     return a << shift;
 }
 

@@ -114,6 +114,26 @@ static void test_primality_against_trial_division(void)
 
 /* The branch-free mont_add/mont_sub against 128-bit arithmetic, for moduli
  * where a + b overflows 64 bits and for small ones. */
+/* The binary gcd against Euclid's, zeros and powers of 2 included. */
+static void test_gcd(void)
+{
+    uint64_t seed = 12;
+    for (int i = 0; i < 100000; i++) {
+        uint64_t a = splitmix(&seed) >> (i % 64), b = splitmix(&seed) << (i % 7);
+        if (i % 17 == 0)
+            a = 0;
+        if (i % 19 == 0)
+            b = a * (uint64_t)(i % 5);
+        uint64_t x = a, y = b;
+        while (y != 0) {
+            uint64_t t = x % y;
+            x = y;
+            y = t;
+        }
+        CHECK(gcd_u64(a, b) == x);
+    }
+}
+
 /* a b mod n by a plain 128-bit remainder. */
 static uint64_t mulmod_slow(uint64_t a, uint64_t b, uint64_t n)
 {
@@ -459,6 +479,7 @@ int main(void)
 {
     test_edges();
     test_mont_add_sub();
+    test_gcd();
     test_primality_edges();
     test_primality_bpsw();
     test_prac_chains();
