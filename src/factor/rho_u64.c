@@ -8,21 +8,46 @@
 
 enum { RHO_BATCH = 128 }; /* differences multiplied together per gcd */
 
-/* One Brent cycle with x -> x^2 + c; returns a divisor of n (maybe n). */
-static uint64_t rho_cycle(const struct mont64 *m, uint64_t c, uint64_t x0,
-                          uint64_t max_iterations)
+/* Below 2^62 the walk keeps its values in [0, 2n) instead of [0, n): the
+ * constant is added to the high half of y^2 while the reduction's two
+ * products are still on their way, so a step costs the latency of one
+ * Montgomery product and no modular addition after it (the walk is one
+ * chain of dependent steps: its latency is rho's whole cost). y < 2n
+ * keeps y^2 < n R there, and hi + c - mulhi(q, n) lies in (-n, 2n): one
+ * conditional n makes it [0, 2n). Every value stays congruent to the
+ * true walk modulo n, so modulo each prime factor nothing changes. */
+enum { RHO_LAZY_MAX_BITS = 62 };
+
+static inline __attribute__((always_inline)) uint64_t
+rho_step(const struct mont64 *m, uint64_t y, uint64_t c, bool lazy)
+{
+    if (!lazy)
+        return mont_add(m, mont_sqr(m, y), c);
+    u128 t = (u128)y * y;
+    uint64_t hi = (uint64_t)(t >> 64) + c;
+    uint64_t q = (uint64_t)t * m->ninv;
+    uint64_t qn_hi = (uint64_t)(((u128)q * m->n) >> 64);
+    return mont_select_sub(hi, qn_hi, m->n);
+}
+
+/* One Brent cycle with x -> x^2 + c; returns a divisor of n (maybe n).
+ * |x - y| may be n itself in the lazy walk (x = y mod n): q then becomes a
+ * multiple of n and the replay below finds g = n, as for a true collision. */
+static inline __attribute__((always_inline)) uint64_t
+rho_cycle(const struct mont64 *m, uint64_t c, uint64_t x0,
+          uint64_t max_iterations, bool lazy)
 {
     uint64_t y = x0, x = x0, ys = x0, q = m->one, g = 1;
     uint64_t r = 1, done = 0;
     while (g == 1 && done < max_iterations) {
         x = y;
         for (uint64_t i = 0; i < r; i++)
-            y = mont_add(m, mont_sqr(m, y), c);
+            y = rho_step(m, y, c, lazy);
         for (uint64_t k = 0; k < r && g == 1; k += RHO_BATCH) {
             ys = y;
             uint64_t steps = r - k < RHO_BATCH ? r - k : RHO_BATCH;
             for (uint64_t i = 0; i < steps; i++) {
-                y = mont_add(m, mont_sqr(m, y), c);
+                y = rho_step(m, y, c, lazy);
                 q = mont_mul(m, q, x > y ? x - y : y - x);
             }
             g = gcd_u64(q, m->n);
@@ -33,7 +58,7 @@ static uint64_t rho_cycle(const struct mont64 *m, uint64_t c, uint64_t x0,
     if (g == m->n || g == 0) {
         /* The batch overshot (or q became 0): replay it one step at a time. */
         do {
-            ys = mont_add(m, mont_sqr(m, ys), c);
+            ys = rho_step(m, ys, c, lazy);
             g = gcd_u64(x > ys ? x - ys : ys - x, m->n);
         } while (g == 1);
     }
@@ -46,7 +71,7 @@ uint64_t u64_rho_brent(uint64_t n, uint64_t max_iterations)
     mont_init(&m, n);
     for (uint64_t c = 1; c < 64; c++) {
         uint64_t g = rho_cycle(&m, mont_to(&m, c), mont_to(&m, 2),
-                               max_iterations);
+                               max_iterations, false);
         if (g != 1 && g != n)
             return g;
     }
@@ -57,6 +82,9 @@ uint64_t u64_rho_once(uint64_t n, uint64_t iterations)
 {
     struct mont64 m;
     mont_init(&m, n);
-    uint64_t g = rho_cycle(&m, m.one, mont_to(&m, 2), iterations);
+    uint64_t x0 = mont_to(&m, 2);
+    uint64_t g = 64 - __builtin_clzll(n) <= RHO_LAZY_MAX_BITS
+                     ? rho_cycle(&m, m.one, x0, iterations, true)
+                     : rho_cycle(&m, m.one, x0, iterations, false);
     return g != 1 && g != n ? g : 0;
 }

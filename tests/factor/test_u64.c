@@ -114,6 +114,33 @@ static void test_primality_against_trial_division(void)
 
 /* The branch-free mont_add/mont_sub against 128-bit arithmetic, for moduli
  * where a + b overflows 64 bits and for small ones. */
+/* The binary gcd against Euclid's, zeros and powers of 2 included. */
+static void test_gcd(void)
+{
+    uint64_t seed = 12;
+    for (int i = 0; i < 100000; i++) {
+        uint64_t a = splitmix(&seed) >> (i % 64), b = splitmix(&seed) << (i % 7);
+        if (i % 17 == 0)
+            a = 0;
+        if (i % 19 == 0)
+            b = a * (uint64_t)(i % 5);
+        uint64_t x = a, y = b;
+        while (y != 0) {
+            uint64_t t = x % y;
+            x = y;
+            y = t;
+        }
+        CHECK(gcd_u64(a, b) == x);
+    }
+}
+
+/* a b mod n by a plain 128-bit remainder. */
+static uint64_t mulmod_slow(uint64_t a, uint64_t b, uint64_t n)
+{
+    return (uint64_t)((unsigned __int128)a * b % n);
+}
+
+/* Also the product, whose final correction is the same select. */
 static void test_mont_add_sub(void)
 {
     static const uint64_t moduli[] = {3, 4095, 4294967291ULL,
@@ -131,17 +158,14 @@ static void test_mont_add_sub(void)
             CHECK(mont_add(&m, a, b) == (uint64_t)(((unsigned __int128)a + b) % n));
             CHECK(mont_sub(&m, a, b) ==
                   (uint64_t)(((unsigned __int128)a + n - b) % n));
+            uint64_t prod = mont_from(&m, mont_mul(&m, mont_to(&m, a), mont_to(&m, b)));
+            CHECK(prod == mulmod_slow(a, b, n));
         }
     }
 }
 
 /* Reference: Miller-Rabin to Jim Sinclair's 7 bases (no counterexample
  * below 2^64) with plain 128-bit remainders, independent of mont64.h. */
-static uint64_t mulmod_slow(uint64_t a, uint64_t b, uint64_t n)
-{
-    return (uint64_t)((unsigned __int128)a * b % n);
-}
-
 static bool is_prime_reference(uint64_t n)
 {
     static const uint64_t bases[] = {2, 325, 9375, 28178, 450775, 9780504, 1795265022};
@@ -420,6 +444,18 @@ static void test_rho_direct(void)
         found += d == p;
     }
     CHECK(found >= 90);
+    /* Both walks of the short try: the lazy one (values in [0, 2n)) up to
+     * 62 bits, as close to 2^62 as products get, and the plain one above. */
+    for (int top = 61; top <= 64; top++) {
+        found = 0;
+        for (int i = 0; i < 100; i++) {
+            uint64_t p = random_prime(&seed, 14), q = random_prime(&seed, top - 14);
+            uint64_t d = u64_rho_once(p * q, 1024);
+            CHECK(d == 0 || d == p || d == q);
+            found += d == p;
+        }
+        CHECK(found >= 90);
+    }
 }
 
 static void test_random_products(void)
@@ -443,6 +479,7 @@ int main(void)
 {
     test_edges();
     test_mont_add_sub();
+    test_gcd();
     test_primality_edges();
     test_primality_bpsw();
     test_prac_chains();
