@@ -31,17 +31,9 @@ bool factor_parse_u64(const char *s, size_t len, uint64_t *out)
     return true;
 }
 
-/* Bit p of the map is set for every prime p below SMALL_PRIMES_BOUND. */
-static uint64_t small_prime_map[SMALL_PRIMES_BOUND / 64];
-
 static bool is_table_prime(uint64_t p)
 {
-    if (small_prime_map[0] == 0) { /* first use: 2 is always set after */
-        small_prime_map[0] = 1u << 2;
-        for (int i = 0; i < TRIAL_PRIMES_COUNT; i++)
-            small_prime_map[small_primes[i].p / 64] |= 1ULL << (small_primes[i].p % 64);
-    }
-    return (small_prime_map[p / 64] >> (p % 64)) & 1;
+    return (small_prime_bits[p / 64] >> (p % 64)) & 1;
 }
 
 /* A factor is accepted as prime when

@@ -41,4 +41,8 @@ struct trial32_table {
 
 extern const struct trial32_table trial32;
 
+/* Bit p (word p / 64, bit p % 64) is set for every prime p below
+ * SMALL_PRIMES_BOUND, 2 included. */
+extern const uint64_t small_prime_bits[SMALL_PRIMES_BOUND / 64];
+
 #endif

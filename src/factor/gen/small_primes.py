@@ -45,6 +45,18 @@ def trial32_table(trial):
     return slots, out
 
 
+def prime_bits(trial):
+    """Bit p set for every prime p below TRIAL_BOUND (2 included): a
+    factor below 2^12 is checked against it with one load."""
+    words = [0] * (TRIAL_BOUND // 64)
+    for p in [2] + trial:
+        words[p // 64] |= 1 << (p % 64)
+    out = ["const uint64_t small_prime_bits[SMALL_PRIMES_BOUND / 64] = {"]
+    out += rows(words, 3, "0x%016xULL,")
+    out += ["};"]
+    return out
+
+
 def main():
     ps = odd_primes(LIMIT)
     trial = [p for p in ps if p < TRIAL_BOUND]
@@ -58,8 +70,8 @@ def main():
            " * which turns trial division into one multiply and one compare (Granlund &",
            " * Montgomery). Trial division uses those below 2^12; ECM stage 2 uses them",
            " * all. The same test modulo 2^32 for the primes below 2^12 serves numbers",
-           " * below 2^32 (trial32). Precomputed so the hot path has no divisions and",
-           " * no setup. */",
+           " * below 2^32 (trial32), and a bitmap of the primes below 2^12. Precomputed",
+           " * so the hot path has no divisions and no setup. */",
            '#include "small_primes.h"', "",
            "const struct small_prime small_primes[SMALL_PRIMES_COUNT] = {"]
     for p in ps:
@@ -67,6 +79,8 @@ def main():
     out.append("};")
     out.append("")
     out += trial32
+    out.append("")
+    out += prime_bits(trial)
     sys.stdout.write("\n".join(out) + "\n")
 
 
