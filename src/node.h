@@ -151,6 +151,9 @@ bool node_is_leader(const struct node *n);
 bool node_linked(const struct node *n, uint64_t peer);
 uint64_t node_leader_id(const struct node *n);
 const struct peer_cluster *node_peer_cluster(const struct node *n, uint64_t id);
+/* True when a verdict about cluster_id from the leader `leader` concerns
+ * this node's own cluster (see node_cluster.c). */
+bool node_verdict_is_ours(const struct node *n, uint64_t leader, uint64_t cluster_id);
 
 /* Closes consensus and starts it again on a fresh replica (after a forced
  * recovery request, or with the raft state discarded: --rejoin). */

@@ -49,6 +49,19 @@ const struct peer_cluster *node_peer_cluster(const struct node *n, uint64_t id)
     return NULL;
 }
 
+/* Only the leader of this node's own cluster decides its membership. An id
+ * of 0 names no cluster; a node that never heard its cluster's id (it
+ * joined a moment before gossip told it) knows its cluster's leader as a
+ * member of its configuration. */
+bool node_verdict_is_ours(const struct node *n, uint64_t leader, uint64_t cluster_id)
+{
+    const struct peer_cluster *pc = node_peer_cluster(n, leader);
+    uint64_t mine = consensus_cluster_id(n->cons);
+    if (pc == NULL || pc->leader != leader || cluster_id == 0)
+        return false;
+    return cluster_id == mine || (mine == 0 && consensus_is_member(n->cons, leader));
+}
+
 int node_send(struct node *n, uint64_t peer, uint8_t type, const uint8_t *data, size_t len)
 {
     return n->net != NULL ? net_send(n->net, peer, type, data, len) : UV_ENOTCONN;

@@ -119,7 +119,8 @@ void members_send_verdict(struct node *n, uint64_t to, uint8_t verdict)
  * configuration was removed while it was away: tell it. */
 void node_members_on_gossip(struct node *n, uint64_t peer, const struct msg_cluster *m)
 {
-    if (!m->member || !node_is_leader(n) || m->cluster_id != consensus_cluster_id(n->cons) ||
+    if (!m->member || !node_is_leader(n) || m->cluster_id == 0 ||
+        m->cluster_id != consensus_cluster_id(n->cons) ||
         consensus_is_member(n->cons, peer) || consensus_changing(n->cons))
         return;
     members_send_verdict(n, peer, MSG_MEMBERSHIP_REMOVED);
@@ -164,10 +165,8 @@ void members_finish_leave(struct node *n);
 void node_members_on_verdict(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
 {
     struct msg_membership_note v;
-    const struct peer_cluster *pc = node_peer_cluster(n, peer);
-    if (msg_membership_decode(&v, data, len) != 0 || pc == NULL || pc->leader != peer ||
-        v.cluster_id != consensus_cluster_id(n->cons))
-        return; /* only the leader of our own cluster decides this */
+    if (msg_membership_decode(&v, data, len) != 0 || !node_verdict_is_ours(n, peer, v.cluster_id))
+        return;
     if (v.verdict == MSG_MEMBERSHIP_MERGED) {
         node_merge_on_dissolved(n, peer, v.cluster_id);
         return;

@@ -360,9 +360,7 @@ static void dissolve(struct node *n)
 /* A member hears that its cluster moved into another. */
 void node_merge_on_dissolved(struct node *n, uint64_t peer, uint64_t cluster_id)
 {
-    const struct peer_cluster *pc = node_peer_cluster(n, peer);
-    if (pc == NULL || pc->leader != peer || cluster_id != consensus_cluster_id(n->cons) ||
-        node_is_leader(n))
+    if (!node_verdict_is_ours(n, peer, cluster_id) || node_is_leader(n))
         return;
     mlog(&n->log, LOG_WARN, "cluster %016llx merged into another: joining it afresh",
          (unsigned long long)cluster_id);
