@@ -1,0 +1,132 @@
+/* siqs.c - self-initialising quadratic sieve: the driver.
+ *
+ * Hand-written rather than taken from PARI (whose MPQS was the path for
+ * these sizes) because this is the product's hot path: balanced 65..135-bit
+ * composites, which trial division and rho cannot split, spent nearly all
+ * of `mesh factor`'s time in PARI. A sieve sized for these inputs (a few
+ * hundred primes, one to four 32 KB blocks, single large primes, Gray-code
+ * polynomial switching, 128-bit arithmetic instead of GMP in the inner
+ * loops) does the same work several times faster.
+ * Ideas from Contini's thesis (SIQS), msieve and yafu (their small-input
+ * sieves); the code is our own. Files: siqs_base.c (parameters, multiplier,
+ * factor base), siqs_poly.c (polynomials), siqs_sieve.c (sieving and trial
+ * division), siqs_rel.c (relations, square root), gf2.c (linear algebra). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "siqs.h"
+#include "siqs_internal.h"
+
+enum {
+    SCRATCH_FACTORS = 512, /* prime powers of one A g: < 300 bits' worth */
+    COMBINE_TRIES = 4,     /* more relations after all dependencies failed */
+    MORE_SETS = 16,
+};
+
+static bool alloc_arrays(struct siqs_ctx *ctx)
+{
+    size_t n = ctx->fb.count;
+    struct siqs_poly *poly = &ctx->poly;
+    poly->ainv = calloc(n, sizeof *poly->ainv);
+    poly->bainv = calloc(n * SIQS_MAX_A_PRIMES, sizeof *poly->bainv);
+    poly->root1 = calloc(n, sizeof *poly->root1);
+    poly->root2 = calloc(n, sizeof *poly->root2);
+    ctx->next1 = calloc(n, sizeof *ctx->next1);
+    ctx->next2 = calloc(n, sizeof *ctx->next2);
+    ctx->sieve = malloc(SIQS_BLOCK);
+    ctx->scratch = malloc(SCRATCH_FACTORS * sizeof *ctx->scratch);
+    return poly->ainv && poly->bainv && poly->root1 && poly->root2 &&
+           ctx->next1 && ctx->next2 && ctx->sieve && ctx->scratch;
+}
+
+static void free_ctx(struct siqs_ctx *ctx)
+{
+    free(ctx->fb.p);
+    free(ctx->fb.sqrt_kn);
+    free(ctx->fb.logp);
+    free(ctx->fb.fastmod);
+    free(ctx->poly.ainv);
+    free(ctx->poly.bainv);
+    free(ctx->poly.root1);
+    free(ctx->poly.root2);
+    free(ctx->next1);
+    free(ctx->next2);
+    free(ctx->sieve);
+    free(ctx->scratch);
+    free(ctx->used_a);
+    siqs_relations_free(&ctx->rels);
+    mpz_clears(ctx->n, ctx->kn, ctx->tmp, NULL);
+}
+
+/* Sieve threshold and large-prime bound from the parameters: a value
+ * counts when its logs sum to within `slack` bits of max |g| ~ M
+ * sqrt(kN/2); a leftover below the bound (< pmax^2, so prime) is kept. */
+static void set_bounds(struct siqs_ctx *ctx)
+{
+    ctx->m = ctx->prm.blocks * (uint32_t)SIQS_BLOCK / 2;
+    double log2_g = log2((double)ctx->m) + (log2(mpz_get_d(ctx->kn)) - 1) / 2;
+    int threshold = (int)lround(log2_g) - ctx->prm.slack;
+    ctx->threshold = (uint8_t)(threshold < 1 ? 1 : threshold > 100 ? 100 : threshold);
+    uint64_t pmax = ctx->fb.p[ctx->fb.count - 1];
+    uint64_t bound = pmax * ctx->prm.lp_mult;
+    if (bound > pmax * pmax)
+        bound = pmax * pmax;
+    ctx->large_bound = (uint32_t)(bound < UINT32_MAX ? bound : UINT32_MAX);
+    ctx->target_sets = ctx->fb.count + SIQS_EXTRA_RELATIONS;
+}
+
+/* Sieves polynomials until target_sets relation sets are in hand. */
+static bool collect(struct siqs_ctx *ctx)
+{
+    while (ctx->rels.nsets < ctx->target_sets) {
+        if (!siqs_next_a(ctx))
+            return false;
+        uint32_t polys = siqs_polys_per_a(ctx);
+        for (uint32_t b = 0; b < polys && ctx->rels.nsets < ctx->target_sets; b++) {
+            if (b > 0)
+                siqs_next_b(ctx);
+            if (!siqs_sieve_poly(ctx))
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool run(struct siqs_ctx *ctx, mpz_t factor)
+{
+    if (!siqs_choose_params(ctx))
+        return false;
+    int fb = siqs_build_factor_base(ctx, factor);
+    if (fb != 0)
+        return fb == 1;
+    if (!alloc_arrays(ctx))
+        return false;
+    set_bounds(ctx);
+    for (int t = 0; t < COMBINE_TRIES; t++) {
+        if (!collect(ctx))
+            return false;
+        if (siqs_combine(ctx, factor))
+            return true;
+        ctx->target_sets += MORE_SETS;
+    }
+    return false;
+}
+
+bool siqs_factor(const mpz_t n, mpz_t factor)
+{
+    size_t bits = mpz_sizeinbase(n, 2);
+    if (bits < SIQS_MIN_BITS || bits > SIQS_MAX_BITS || mpz_even_p(n))
+        return false;
+    if (mpz_perfect_square_p(n)) {
+        mpz_sqrt(factor, n);
+        return true;
+    }
+    if (mpz_perfect_power_p(n))
+        return false;
+    struct siqs_ctx ctx = {.rng = 0x5149535f73656564ULL};
+    mpz_inits(ctx.n, ctx.kn, ctx.tmp, NULL);
+    mpz_set(ctx.n, n);
+    bool found = run(&ctx, factor);
+    free_ctx(&ctx);
+    return found;
+}

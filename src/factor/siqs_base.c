@@ -1,0 +1,195 @@
+/* siqs_base.c - SIQS parameters, the Knuth-Schroeppel multiplier and the
+ * factor base. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "siqs_internal.h"
+#include "small_primes.h"
+
+/* By size of n, interpolated between rows. Measured on balanced
+ * semiprimes with tests/bench/kernel.sh: smaller factor bases than the
+ * classic tables suit these sizes, where finding relations is cheap and a
+ * larger matrix and more A switches are not. */
+static const struct siqs_params param_table[] = {
+    {60, 70, 1, 30, 17},
+    {64, 80, 1, 30, 17},
+    {80, 130, 1, 30, 18},
+    {90, 180, 1, 40, 19},
+    {100, 240, 2, 40, 20},
+    {110, 320, 2, 50, 21},
+    {120, 420, 2, 60, 22},
+    {128, 520, 3, 60, 23},
+    {136, 650, 4, 80, 24},
+};
+
+enum { PARAM_ROWS = sizeof param_table / sizeof param_table[0] };
+
+static uint16_t lerp16(uint16_t a, uint16_t b, unsigned num, unsigned den)
+{
+    return (uint16_t)(((unsigned)a * (den - num) + (unsigned)b * num + den / 2) / den);
+}
+
+bool siqs_choose_params(struct siqs_ctx *ctx)
+{
+    unsigned bits = (unsigned)mpz_sizeinbase(ctx->n, 2);
+    if (bits < param_table[0].bits || bits > param_table[PARAM_ROWS - 1].bits)
+        return false;
+    int i = 0;
+    while (param_table[i + 1].bits < bits)
+        i++;
+    const struct siqs_params *lo = &param_table[i], *hi = &param_table[i + 1];
+    unsigned num = bits - lo->bits, den = (unsigned)(hi->bits - lo->bits);
+    ctx->prm = (struct siqs_params){
+        .bits = (uint16_t)bits,
+        .fb_size = lerp16(lo->fb_size, hi->fb_size, num, den),
+        .blocks = num * 2 < den ? lo->blocks : hi->blocks,
+        .lp_mult = lerp16(lo->lp_mult, hi->lp_mult, num, den),
+        .slack = lerp16(lo->slack, hi->slack, num, den),
+    };
+    return true;
+}
+
+static uint32_t mulmod32(uint32_t a, uint32_t b, uint32_t p)
+{
+    return (uint32_t)((uint64_t)a * b % p);
+}
+
+static uint32_t powmod32(uint32_t b, uint32_t e, uint32_t p)
+{
+    uint32_t r = 1;
+    for (; e != 0; e >>= 1) {
+        if (e & 1)
+            r = mulmod32(r, b, p);
+        b = mulmod32(b, b, p);
+    }
+    return r;
+}
+
+/* A square root of the quadratic residue a mod the odd prime p
+ * (Tonelli-Shanks). */
+static uint32_t sqrtmod32(uint32_t a, uint32_t p)
+{
+    if (a == 0)
+        return 0;
+    uint32_t q = p - 1, s = 0;
+    while ((q & 1) == 0)
+        q >>= 1, s++;
+    uint32_t z = 2;
+    while (powmod32(z, (p - 1) / 2, p) != p - 1)
+        z++;
+    uint32_t c = powmod32(z, q, p), r = powmod32(a, (q + 1) / 2, p);
+    uint32_t t = powmod32(a, q, p);
+    while (t != 1) {
+        uint32_t i = 0, t2 = t;
+        while (t2 != 1)
+            t2 = mulmod32(t2, t2, p), i++;
+        uint32_t b = c;
+        for (uint32_t j = 0; j + 1 < s - i; j++)
+            b = mulmod32(b, b, p);
+        r = mulmod32(r, b, p);
+        c = mulmod32(b, b, p);
+        t = mulmod32(t, c, p);
+        s = i;
+    }
+    return r;
+}
+
+static bool is_residue(uint32_t a, uint32_t p)
+{
+    return a == 0 || powmod32(a, (p - 1) / 2, p) == 1;
+}
+
+/* Odd squarefree multipliers tried (kN must stay a few bits above N). */
+static const uint8_t multipliers[] = {
+    1, 3, 5, 7, 11, 13, 15, 17, 19, 21, 23, 29, 31, 33, 35, 37,
+    39, 41, 43, 47, 51, 53, 55, 57, 59, 61, 65, 67, 69, 71, 73,
+};
+
+enum { KS_PRIMES = 300 }; /* small primes weighed by Knuth-Schroeppel */
+
+/* Knuth-Schroeppel: the expected log contribution of small primes to
+ * Q(x) for kN, minus half of log k (Q grows with sqrt(k)). */
+static double ks_score(uint32_t k, const uint32_t *n_mod)
+{
+    double score = -0.5 * log((double)k);
+    unsigned kn8 = (unsigned)((k * (uint64_t)n_mod[0]) % 8);
+    if (kn8 == 1)
+        score += 2 * log(2.0);
+    else if (kn8 == 5)
+        score += log(2.0);
+    else
+        score += 0.5 * log(2.0);
+    for (int i = 0; i < KS_PRIMES; i++) {
+        uint32_t p = small_primes[i].p;
+        uint32_t a = (uint32_t)((uint64_t)k * n_mod[i + 1] % p);
+        if (a == 0)
+            score += log((double)p) / p;
+        else if (is_residue(a, p))
+            score += 2 * log((double)p) / (p - 1);
+    }
+    return score;
+}
+
+static uint32_t choose_multiplier(const mpz_t n)
+{
+    uint32_t n_mod[KS_PRIMES + 1];
+    n_mod[0] = (uint32_t)mpz_fdiv_ui(n, 8);
+    for (int i = 0; i < KS_PRIMES; i++)
+        n_mod[i + 1] = (uint32_t)mpz_fdiv_ui(n, small_primes[i].p);
+    uint32_t best = 1;
+    double best_score = -1e9;
+    for (size_t i = 0; i < sizeof multipliers; i++) {
+        double score = ks_score(multipliers[i], n_mod);
+        if (score > best_score)
+            best_score = score, best = multipliers[i];
+    }
+    return best;
+}
+
+static bool alloc_factor_base(struct siqs_fb *fb, uint32_t size)
+{
+    fb->p = calloc(size, sizeof *fb->p);
+    fb->sqrt_kn = calloc(size, sizeof *fb->sqrt_kn);
+    fb->logp = calloc(size, sizeof *fb->logp);
+    fb->fastmod = calloc(size, sizeof *fb->fastmod);
+    return fb->p && fb->sqrt_kn && fb->logp && fb->fastmod;
+}
+
+static void add_prime(struct siqs_fb *fb, uint32_t p, uint32_t root)
+{
+    uint32_t i = fb->count++;
+    fb->p[i] = p;
+    fb->sqrt_kn[i] = root;
+    fb->logp[i] = (uint8_t)lround(log2((double)p));
+    fb->fastmod[i] = UINT64_MAX / p + 1;
+}
+
+/* Smallest prime sieved: smaller ones hit so often that sieving them costs
+ * more than the few bits they add (the threshold's slack covers them). */
+enum { SIEVE_MIN_PRIME = 30 };
+
+int siqs_build_factor_base(struct siqs_ctx *ctx, mpz_t found)
+{
+    ctx->k = choose_multiplier(ctx->n);
+    mpz_mul_ui(ctx->kn, ctx->n, ctx->k);
+    struct siqs_fb *fb = &ctx->fb;
+    if (!alloc_factor_base(fb, ctx->prm.fb_size))
+        return -1;
+    add_prime(fb, 1, 0); /* -1 */
+    add_prime(fb, 2, 1);
+    fb->first_sieved = 0;
+    for (int i = 0; i < SMALL_PRIMES_COUNT && fb->count < ctx->prm.fb_size; i++) {
+        uint32_t p = small_primes[i].p;
+        if (mpz_divisible_ui_p(ctx->n, p)) {
+            mpz_set_ui(found, p);
+            return 1;
+        }
+        uint32_t a = (uint32_t)mpz_fdiv_ui(ctx->kn, p);
+        if (!is_residue(a, p))
+            continue;
+        if (fb->first_sieved == 0 && p > SIEVE_MIN_PRIME)
+            fb->first_sieved = fb->count;
+        add_prime(fb, p, sqrtmod32(a, p));
+    }
+    return fb->count == ctx->prm.fb_size && fb->first_sieved != 0 ? 0 : -1;
+}

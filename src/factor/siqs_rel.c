@@ -1,0 +1,215 @@
+/* siqs_rel.c - SIQS relations: storing them, pairing partials that share
+ * their large prime, and turning dependencies of the exponent matrix into
+ * X^2 == Z^2 (mod N) and a factor gcd(X - Z, N). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gf2.h"
+#include "siqs_internal.h"
+
+static bool reserve(void **items, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    size_t grown = *cap ? *cap : 256;
+    while (grown < need)
+        grown *= 2;
+    void *p = realloc(*items, grown * size);
+    if (p == NULL)
+        return false;
+    *items = p;
+    *cap = grown;
+    return true;
+}
+
+static bool add_set(struct siqs_relations *r, uint32_t a, uint32_t b)
+{
+    if (!reserve((void **)&r->sets, &r->sets_cap, r->nsets + 1, sizeof *r->sets))
+        return false;
+    r->sets[r->nsets++] = (struct siqs_set){{a, b}};
+    return true;
+}
+
+static uint32_t hash_slot(uint32_t large, uint32_t mask)
+{
+    return (uint32_t)((large * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+}
+
+/* The partial table: large prime -> first relation with it (index + 1;
+ * 0 is empty). Kept at most half full. */
+static bool grow_partials(struct siqs_relations *r)
+{
+    uint32_t size = r->partial_mask ? 2 * (r->partial_mask + 1) : 1024;
+    uint32_t *slots = calloc(size, sizeof *slots);
+    if (slots == NULL)
+        return false;
+    for (uint32_t i = 0; r->partial_mask && i <= r->partial_mask; i++) {
+        uint32_t e = r->partial_slot[i];
+        if (e == 0)
+            continue;
+        uint32_t h = hash_slot(r->rel[e - 1].large, size - 1);
+        while (slots[h] != 0)
+            h = (h + 1) & (size - 1);
+        slots[h] = e;
+    }
+    free(r->partial_slot);
+    r->partial_slot = slots;
+    r->partial_mask = size - 1;
+    return true;
+}
+
+/* A partial pairs with the first one seen with the same large prime; the
+ * first is remembered otherwise. */
+static bool add_partial(struct siqs_relations *r, uint32_t index)
+{
+    uint32_t large = r->rel[index].large;
+    if (2 * (r->npartials + 1) > (size_t)r->partial_mask + 1 && !grow_partials(r))
+        return false;
+    uint32_t h = hash_slot(large, r->partial_mask);
+    for (; r->partial_slot[h] != 0; h = (h + 1) & r->partial_mask) {
+        uint32_t first = r->partial_slot[h] - 1;
+        if (r->rel[first].large == large)
+            return add_set(r, first, index);
+    }
+    r->partial_slot[h] = index + 1;
+    r->npartials++;
+    return true;
+}
+
+bool siqs_add_relation(struct siqs_ctx *ctx, i128 y, const uint32_t *factors,
+                       uint32_t nfactors, uint32_t large)
+{
+    struct siqs_relations *r = &ctx->rels;
+    if (!reserve((void **)&r->rel, &r->rel_cap, r->nrel + 1, sizeof *r->rel) ||
+        !reserve((void **)&r->factors, &r->factors_cap, r->nfactors + nfactors,
+                 sizeof *r->factors))
+        return false;
+    memcpy(r->factors + r->nfactors, factors, nfactors * sizeof *factors);
+    uint32_t index = (uint32_t)r->nrel++;
+    r->rel[index] = (struct siqs_relation){
+        .y = y, .large = large, .first = (uint32_t)r->nfactors, .nfactors = nfactors};
+    r->nfactors += nfactors;
+    return large == 1 ? add_set(r, index, index) : add_partial(r, index);
+}
+
+void siqs_relations_free(struct siqs_relations *r)
+{
+    free(r->rel);
+    free(r->factors);
+    free(r->sets);
+    free(r->partial_slot);
+    memset(r, 0, sizeof *r);
+}
+
+static uint32_t set_size(const struct siqs_set *set)
+{
+    return set->rel[1] == set->rel[0] ? 1 : 2;
+}
+
+/* Row f, column s: the parity of prime f's exponent in set s. */
+static uint64_t *build_matrix(const struct siqs_ctx *ctx)
+{
+    const struct siqs_relations *r = &ctx->rels;
+    size_t words = gf2_words(r->nsets);
+    uint64_t *rows = calloc(ctx->fb.count * words, sizeof *rows);
+    if (rows == NULL)
+        return NULL;
+    for (size_t s = 0; s < r->nsets; s++)
+        for (uint32_t k = 0; k < set_size(&r->sets[s]); k++) {
+            const struct siqs_relation *rel = &r->rel[r->sets[s].rel[k]];
+            for (uint32_t i = 0; i < rel->nfactors; i++)
+                rows[r->factors[rel->first + i] * words + s / 64] ^= 1ULL << (s % 64);
+        }
+    return rows;
+}
+
+static void set_i128(mpz_t z, i128 v)
+{
+    u128 a = v < 0 ? -(u128)v : (u128)v;
+    uint64_t limbs[2] = {(uint64_t)a, (uint64_t)(a >> 64)};
+    mpz_import(z, 2, -1, sizeof limbs[0], 0, 0, limbs);
+    if (v < 0)
+        mpz_neg(z, z);
+}
+
+/* X = product of the Y, and the exponents (and large primes) of the
+ * product of the A g, over the sets in dependency `mask`. */
+static void multiply_dependency(struct siqs_ctx *ctx, const uint64_t *deps,
+                                uint64_t mask, uint32_t *exps, mpz_t x,
+                                mpz_t z)
+{
+    const struct siqs_relations *r = &ctx->rels;
+    memset(exps, 0, ctx->fb.count * sizeof *exps);
+    mpz_set_ui(x, 1);
+    mpz_set_ui(z, 1);
+    for (size_t s = 0; s < r->nsets; s++) {
+        if ((deps[s] & mask) == 0)
+            continue;
+        for (uint32_t k = 0; k < set_size(&r->sets[s]); k++) {
+            const struct siqs_relation *rel = &r->rel[r->sets[s].rel[k]];
+            set_i128(ctx->tmp, rel->y);
+            mpz_mul(x, x, ctx->tmp);
+            mpz_mod(x, x, ctx->n);
+            for (uint32_t i = 0; i < rel->nfactors; i++)
+                exps[r->factors[rel->first + i]]++;
+        }
+        if (set_size(&r->sets[s]) == 2) { /* large prime squared */
+            mpz_mul_ui(z, z, r->rel[r->sets[s].rel[0]].large);
+            mpz_mod(z, z, ctx->n);
+        }
+    }
+}
+
+/* Z = sqrt of the product of the A g (mod N), times what z holds; false
+ * if an exponent is odd (a wrong dependency: never expected). */
+static bool square_root(struct siqs_ctx *ctx, const uint32_t *exps, mpz_t z)
+{
+    for (uint32_t f = 0; f < ctx->fb.count; f++) {
+        if (exps[f] % 2 != 0)
+            return false;
+        if (f == SIQS_FB_SIGN || exps[f] == 0)
+            continue;
+        mpz_set_ui(ctx->tmp, ctx->fb.p[f]);
+        mpz_powm_ui(ctx->tmp, ctx->tmp, exps[f] / 2, ctx->n);
+        mpz_mul(z, z, ctx->tmp);
+        mpz_mod(z, z, ctx->n);
+    }
+    return true;
+}
+
+static bool try_dependencies(struct siqs_ctx *ctx, const uint64_t *deps,
+                             int ndeps, mpz_t factor)
+{
+    uint32_t *exps = malloc(ctx->fb.count * sizeof *exps);
+    if (exps == NULL)
+        return false;
+    mpz_t x, z;
+    mpz_inits(x, z, NULL);
+    bool found = false;
+    for (int k = 0; k < ndeps && !found; k++) {
+        multiply_dependency(ctx, deps, 1ULL << k, exps, x, z);
+        if (!square_root(ctx, exps, z))
+            continue;
+        mpz_sub(x, x, z);
+        mpz_gcd(factor, x, ctx->n);
+        found = mpz_cmp_ui(factor, 1) > 0 && mpz_cmp(factor, ctx->n) < 0;
+    }
+    mpz_clears(x, z, NULL);
+    free(exps);
+    return found;
+}
+
+bool siqs_combine(struct siqs_ctx *ctx, mpz_t factor)
+{
+    size_t nsets = ctx->rels.nsets;
+    uint64_t *rows = build_matrix(ctx);
+    uint64_t *deps = malloc(nsets * sizeof *deps);
+    bool found = false;
+    if (rows != NULL && deps != NULL) {
+        int ndeps = gf2_null_space(rows, ctx->fb.count, nsets, deps);
+        found = ndeps > 0 && try_dependencies(ctx, deps, ndeps, factor);
+    }
+    free(rows);
+    free(deps);
+    return found;
+}
