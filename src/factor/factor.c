@@ -10,6 +10,7 @@
 #include "factor_u64.h"
 #include "pari_path.h"
 #include "prime_list.h"
+#include "siqs.h"
 #include "small_primes.h"
 
 /* 64 MB: MPQS on 1024-bit inputs needs tens of MB; the default 8 MB is
@@ -154,8 +155,35 @@ static void rho_prepass(mpz_t rest, struct prime_list *primes)
     mpz_clear(g);
 }
 
+/* Splits m (odd, > 1) into primes by SIQS, recursing on both parts of
+ * each split; parts that fit 64 bits go the u64 way. What SIQS cannot
+ * split (too large, a higher power, or it gave up) is multiplied into
+ * left for PARI. */
+static void split_by_siqs(mpz_t m, struct prime_list *primes, mpz_t left)
+{
+    if (fits_u64(m)) {
+        push_u64_factors(primes, get_u64(m));
+        return;
+    }
+    if (mpz_probab_prime_p(m, 25) > 0) {
+        prime_list_push(primes, m, 1);
+        return;
+    }
+    mpz_t f;
+    mpz_init(f);
+    if (siqs_factor(m, f)) {
+        mpz_divexact(m, m, f);
+        split_by_siqs(f, primes, left);
+        split_by_siqs(m, primes, left);
+    } else {
+        mpz_mul(left, left, m);
+    }
+    mpz_clear(f);
+}
+
 /* rest is odd, > 2^64 or composite, and free of table primes: BPSW, the
- * 64-bit path, or PARI. Returns FACTOR_DONE or FACTOR_PARTIAL. */
+ * 64-bit path, SIQS up to SIQS_MAX_BITS, or PARI. Returns FACTOR_DONE or
+ * FACTOR_PARTIAL. */
 static enum factor_status split_rest(mpz_t rest, struct prime_list *primes,
                                      uint64_t budget_ms, uint64_t start_ms,
                                      size_t pari_stack_bytes)
@@ -175,6 +203,15 @@ static enum factor_status split_rest(mpz_t rest, struct prime_list *primes,
         }
         if (round > 0)
             break; /* PARI ran out of budget: rest stays unfactored */
+        if (mpz_sizeinbase(rest, 2) <= SIQS_MAX_BITS) {
+            mpz_t m;
+            mpz_init_set(m, rest);
+            mpz_set_ui(rest, 1);
+            split_by_siqs(m, primes, rest);
+            mpz_clear(m);
+            if (mpz_cmp_ui(rest, 1) == 0)
+                return FACTOR_DONE;
+        }
         uint64_t left = 0;
         if (budget_ms != 0) {
             uint64_t spent = now_ms() - start_ms;

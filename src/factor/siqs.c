@@ -13,6 +13,9 @@
  * division), siqs_rel.c (relations, square root), gf2.c (linear algebra). */
 #include <math.h>
 #include <stdlib.h>
+#ifdef SIQS_STATS
+#include <stdio.h>
+#endif
 
 #include "siqs.h"
 #include "siqs_internal.h"
@@ -85,6 +88,9 @@ static bool collect(struct siqs_ctx *ctx)
         for (uint32_t b = 0; b < polys && ctx->rels.nsets < ctx->target_sets; b++) {
             if (b > 0)
                 siqs_next_b(ctx);
+#ifdef SIQS_STATS
+            ctx->stat_blocks += ctx->prm.blocks;
+#endif
             if (!siqs_sieve_poly(ctx))
                 return false;
         }
@@ -105,6 +111,13 @@ static bool run(struct siqs_ctx *ctx, mpz_t factor)
     for (int t = 0; t < COMBINE_TRIES; t++) {
         if (!collect(ctx))
             return false;
+#ifdef SIQS_STATS
+        fprintf(stderr, "bits %u k %u fb %u pmax %u m %u thr %u s %d A %zu rels %zu sets %zu partials %zu\n",
+                ctx->prm.bits, ctx->k, ctx->fb.count, ctx->fb.p[ctx->fb.count - 1], ctx->m, ctx->threshold,
+                ctx->poly.s, ctx->nused_a, ctx->rels.nrel, ctx->rels.nsets, ctx->rels.npartials);
+        fprintf(stderr, "  cand %lu hits/block %lu blocks %lu a_err %.2f\n", (unsigned long)ctx->stat_candidates,
+                (unsigned long)(ctx->stat_hits / (ctx->stat_blocks ? ctx->stat_blocks : 1)), (unsigned long)ctx->stat_blocks, ctx->stat_a_err / (double)ctx->nused_a);
+#endif
         if (siqs_combine(ctx, factor))
             return true;
         ctx->target_sets += MORE_SETS;

@@ -11,15 +11,15 @@
  * classic tables suit these sizes, where finding relations is cheap and a
  * larger matrix and more A switches are not. */
 static const struct siqs_params param_table[] = {
-    {60, 70, 1, 30, 17},
-    {64, 80, 1, 30, 17},
-    {80, 130, 1, 30, 18},
-    {90, 180, 1, 40, 19},
-    {100, 240, 2, 40, 20},
-    {110, 320, 2, 50, 21},
-    {120, 420, 2, 60, 22},
-    {128, 520, 3, 60, 23},
-    {136, 650, 4, 80, 24},
+    {60, 70, 1, 30, 17, 30},
+    {64, 80, 1, 30, 17, 30},
+    {80, 130, 1, 30, 18, 30},
+    {90, 180, 1, 40, 19, 30},
+    {100, 240, 2, 40, 20, 30},
+    {110, 320, 2, 50, 21, 30},
+    {120, 420, 2, 60, 22, 30},
+    {128, 520, 3, 60, 23, 30},
+    {136, 650, 4, 80, 24, 30},
 };
 
 enum { PARAM_ROWS = sizeof param_table / sizeof param_table[0] };
@@ -45,7 +45,15 @@ bool siqs_choose_params(struct siqs_ctx *ctx)
         .blocks = num * 2 < den ? lo->blocks : hi->blocks,
         .lp_mult = lerp16(lo->lp_mult, hi->lp_mult, num, den),
         .slack = lerp16(lo->slack, hi->slack, num, den),
+        .sieve_min = lerp16(lo->sieve_min, hi->sieve_min, num, den),
     };
+#ifdef SIQS_STATS
+    if (getenv("SIQS_FB")) ctx->prm.fb_size = (uint16_t)atoi(getenv("SIQS_FB"));
+    if (getenv("SIQS_BLOCKS")) ctx->prm.blocks = (uint16_t)atoi(getenv("SIQS_BLOCKS"));
+    if (getenv("SIQS_LP")) ctx->prm.lp_mult = (uint16_t)atoi(getenv("SIQS_LP"));
+    if (getenv("SIQS_MIN")) ctx->prm.sieve_min = (uint16_t)atoi(getenv("SIQS_MIN"));
+    if (getenv("SIQS_SLACK")) ctx->prm.slack = (uint16_t)atoi(getenv("SIQS_SLACK"));
+#endif
     return true;
 }
 
@@ -94,9 +102,26 @@ static uint32_t sqrtmod32(uint32_t a, uint32_t p)
     return r;
 }
 
-static bool is_residue(uint32_t a, uint32_t p)
+/* Jacobi symbol (a/m) for odd m: the residue test without modular
+ * powers (binary algorithm). */
+static int jacobi(uint32_t a, uint32_t m)
 {
-    return a == 0 || powmod32(a, (p - 1) / 2, p) == 1;
+    int t = 1;
+    a %= m;
+    while (a != 0) {
+        while ((a & 1) == 0) {
+            a >>= 1;
+            if ((m & 7) == 3 || (m & 7) == 5)
+                t = -t;
+        }
+        uint32_t tmp = a;
+        a = m;
+        m = tmp;
+        if ((a & 3) == 3 && (m & 3) == 3)
+            t = -t;
+        a %= m;
+    }
+    return m == 1 ? t : 0;
 }
 
 /* Odd squarefree multipliers tried (kN must stay a few bits above N). */
@@ -105,45 +130,38 @@ static const uint8_t multipliers[] = {
     39, 41, 43, 47, 51, 53, 55, 57, 59, 61, 65, 67, 69, 71, 73,
 };
 
-enum { KS_PRIMES = 300 }; /* small primes weighed by Knuth-Schroeppel */
+enum { MULTIPLIERS = sizeof multipliers,
+       KS_PRIMES = 100 }; /* odd primes weighed by Knuth-Schroeppel */
 
 /* Knuth-Schroeppel: the expected log contribution of small primes to
- * Q(x) for kN, minus half of log k (Q grows with sqrt(k)). */
-static double ks_score(uint32_t k, const uint32_t *n_mod)
-{
-    double score = -0.5 * log((double)k);
-    unsigned kn8 = (unsigned)((k * (uint64_t)n_mod[0]) % 8);
-    if (kn8 == 1)
-        score += 2 * log(2.0);
-    else if (kn8 == 5)
-        score += log(2.0);
-    else
-        score += 0.5 * log(2.0);
-    for (int i = 0; i < KS_PRIMES; i++) {
-        uint32_t p = small_primes[i].p;
-        uint32_t a = (uint32_t)((uint64_t)k * n_mod[i + 1] % p);
-        if (a == 0)
-            score += log((double)p) / p;
-        else if (is_residue(a, p))
-            score += 2 * log((double)p) / (p - 1);
-    }
-    return score;
-}
-
+ * Q(x) for kN, minus half of log k (Q grows with sqrt(k)). (kN/p) =
+ * (k/p)(N/p), so N's symbols are computed once for all multipliers. */
 static uint32_t choose_multiplier(const mpz_t n)
 {
-    uint32_t n_mod[KS_PRIMES + 1];
-    n_mod[0] = (uint32_t)mpz_fdiv_ui(n, 8);
-    for (int i = 0; i < KS_PRIMES; i++)
-        n_mod[i + 1] = (uint32_t)mpz_fdiv_ui(n, small_primes[i].p);
-    uint32_t best = 1;
-    double best_score = -1e9;
-    for (size_t i = 0; i < sizeof multipliers; i++) {
-        double score = ks_score(multipliers[i], n_mod);
-        if (score > best_score)
-            best_score = score, best = multipliers[i];
+    double score[MULTIPLIERS];
+    unsigned n8 = (unsigned)mpz_fdiv_ui(n, 8);
+    for (int m = 0; m < MULTIPLIERS; m++) {
+        unsigned kn8 = (multipliers[m] * n8) % 8;
+        score[m] = -0.5 * log((double)multipliers[m]) +
+                   (kn8 == 1 ? 2 : kn8 == 5 ? 1 : 0.5) * log(2.0);
     }
-    return best;
+    for (int i = 0; i < KS_PRIMES; i++) {
+        uint32_t p = small_primes[i].p;
+        int n_symbol = jacobi((uint32_t)mpz_fdiv_ui(n, p), p);
+        double lp = log((double)p);
+        for (int m = 0; m < MULTIPLIERS; m++) {
+            int k_symbol = jacobi(multipliers[m], p);
+            if (k_symbol == 0)
+                score[m] += lp / p;
+            else if (k_symbol * n_symbol == 1)
+                score[m] += 2 * lp / (p - 1);
+        }
+    }
+    int best = 0;
+    for (int m = 1; m < MULTIPLIERS; m++)
+        if (score[m] > score[best])
+            best = m;
+    return multipliers[best];
 }
 
 static bool alloc_factor_base(struct siqs_fb *fb, uint32_t size)
@@ -164,10 +182,6 @@ static void add_prime(struct siqs_fb *fb, uint32_t p, uint32_t root)
     fb->fastmod[i] = UINT64_MAX / p + 1;
 }
 
-/* Smallest prime sieved: smaller ones hit so often that sieving them costs
- * more than the few bits they add (the threshold's slack covers them). */
-enum { SIEVE_MIN_PRIME = 30 };
-
 int siqs_build_factor_base(struct siqs_ctx *ctx, mpz_t found)
 {
     ctx->k = choose_multiplier(ctx->n);
@@ -185,9 +199,9 @@ int siqs_build_factor_base(struct siqs_ctx *ctx, mpz_t found)
             return 1;
         }
         uint32_t a = (uint32_t)mpz_fdiv_ui(ctx->kn, p);
-        if (!is_residue(a, p))
+        if (a != 0 && jacobi(a, p) != 1)
             continue;
-        if (fb->first_sieved == 0 && p > SIEVE_MIN_PRIME)
+        if (fb->first_sieved == 0 && p > ctx->prm.sieve_min)
             fb->first_sieved = fb->count;
         add_prime(fb, p, sqrtmod32(a, p));
     }

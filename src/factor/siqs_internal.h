@@ -33,6 +33,7 @@ struct siqs_params {
     uint16_t blocks;   /* sieve interval 2M, in SIQS_BLOCKs */
     uint16_t lp_mult;  /* large prime bound, in multiples of the largest p */
     uint16_t slack;    /* bits below log2 max|g| that still count */
+    uint16_t sieve_min; /* smallest prime sieved (smaller: divided only) */
 };
 
 struct siqs_fb {
@@ -101,6 +102,10 @@ struct siqs_ctx {
     uint64_t rng;
     struct siqs_relations rels;
     size_t target_sets;
+#ifdef SIQS_STATS
+    uint64_t stat_candidates, stat_hits, stat_blocks;
+    double stat_a_err;
+#endif
 };
 
 /* siqs_base.c */

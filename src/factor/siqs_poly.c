@@ -140,6 +140,9 @@ static bool choose_a(struct siqs_ctx *ctx)
         if (a != 0) {
             ctx->poly.s = s;
             ctx->poly.a = a;
+#ifdef SIQS_STATS
+            ctx->stat_a_err += fabs(log2((double)a) - log2_a);
+#endif
             return remember_a(ctx, a);
         }
     }

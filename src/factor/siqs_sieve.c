@@ -32,7 +32,7 @@ static void start_roots(struct siqs_ctx *ctx)
 
 /* Adds log p at every hit inside the block; next1 <= next2 < next1 + p
  * holds before and after, relative to the next block afterwards. */
-static void sieve_block(struct siqs_ctx *ctx)
+static __attribute__((noinline)) void sieve_block(struct siqs_ctx *ctx)
 {
     const struct siqs_fb *fb = &ctx->fb;
     uint8_t *s = ctx->sieve;
@@ -40,6 +40,9 @@ static void sieve_block(struct siqs_ctx *ctx)
     for (uint32_t j = fb->first_sieved; j < fb->count; j++) {
         uint32_t p = fb->p[j], r1 = ctx->next1[j], r2 = ctx->next2[j];
         uint8_t lp = fb->logp[j];
+#ifdef SIQS_STATS
+        ctx->stat_hits += (SIQS_BLOCK - r1 + p - 1) / p + (SIQS_BLOCK - r2 + p - 1) / p;
+#endif
         while (r2 < SIQS_BLOCK) {
             s[r1] += lp;
             s[r2] += lp;
@@ -80,11 +83,14 @@ static void divide_a_primes(struct siqs_ctx *ctx, u128 *v, uint32_t *f,
 
 /* Trial-divides g at sieve index i; records a full relation or a partial
  * (one prime left below the large-prime bound). False on out of memory. */
-static bool check_candidate(struct siqs_ctx *ctx, uint32_t i)
+static __attribute__((noinline)) bool check_candidate(struct siqs_ctx *ctx, uint32_t i)
 {
     const struct siqs_fb *fb = &ctx->fb;
     const struct siqs_poly *poly = &ctx->poly;
     i128 x = (i128)i - ctx->m;
+#ifdef SIQS_STATS
+    ctx->stat_candidates++;
+#endif
     i128 g = ((i128)poly->a * x + 2 * (i128)poly->b) * x + poly->c;
     uint32_t *f = ctx->scratch, nf = 0;
     if (g == 0)
