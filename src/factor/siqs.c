@@ -47,7 +47,7 @@ static void free_ctx(struct siqs_ctx *ctx)
     free(ctx->fb.p);
     free(ctx->fb.sqrt_kn);
     free(ctx->fb.logp);
-    free(ctx->fb.fastmod);
+    free(ctx->fb.recip);
     free(ctx->poly.ainv);
     free(ctx->poly.bainv);
     free(ctx->poly.root1);

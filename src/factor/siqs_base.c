@@ -32,6 +32,7 @@ static uint16_t lerp16(uint16_t a, uint16_t b, unsigned num, unsigned den)
 bool siqs_choose_params(struct siqs_ctx *ctx)
 {
     unsigned bits = (unsigned)mpz_sizeinbase(ctx->n, 2);
+    _Static_assert(SIQS_MAX_BLOCKS * SIQS_BLOCK <= 1 << 17, "sieve index bound");
     if (bits < param_table[0].bits || bits > param_table[PARAM_ROWS - 1].bits)
         return false;
     int i = 0;
@@ -131,11 +132,32 @@ static const uint8_t multipliers[] = {
 };
 
 enum { MULTIPLIERS = sizeof multipliers,
-       KS_PRIMES = 100 }; /* odd primes weighed by Knuth-Schroeppel */
+       KS_PRIMES = 100 }; /* odd primes weighed by Knuth-Schroeppel: < 640 */
+
+/* Bit a of qr is set when a is a nonzero square mod p (p < 64 * QR_WORDS):
+ * consecutive squares differ by odd numbers, so no division. */
+enum { QR_WORDS = 10 };
+
+static void squares_mod(uint32_t p, uint64_t qr[QR_WORDS])
+{
+    for (int w = 0; w < QR_WORDS; w++)
+        qr[w] = 0;
+    uint32_t sq = 0;
+    for (uint32_t i = 1; i <= p / 2; i++) {
+        sq += 2 * i - 1;
+        if (sq >= p)
+            sq -= p;
+        qr[sq / 64] |= 1ULL << (sq % 64);
+    }
+}
+
+static bool qr_bit(const uint64_t qr[QR_WORDS], uint32_t a)
+{
+    return (qr[a / 64] >> (a % 64)) & 1;
+}
 
 /* Knuth-Schroeppel: the expected log contribution of small primes to
- * Q(x) for kN, minus half of log k (Q grows with sqrt(k)). (kN/p) =
- * (k/p)(N/p), so N's symbols are computed once for all multipliers. */
+ * Q(x) for kN, minus half of log k (Q grows with sqrt(k)). */
 static uint32_t choose_multiplier(const mpz_t n)
 {
     double score[MULTIPLIERS];
@@ -145,15 +167,17 @@ static uint32_t choose_multiplier(const mpz_t n)
         score[m] = -0.5 * log((double)multipliers[m]) +
                    (kn8 == 1 ? 2 : kn8 == 5 ? 1 : 0.5) * log(2.0);
     }
+    uint64_t qr[QR_WORDS];
     for (int i = 0; i < KS_PRIMES; i++) {
         uint32_t p = small_primes[i].p;
-        int n_symbol = jacobi((uint32_t)mpz_fdiv_ui(n, p), p);
+        uint32_t n_mod = (uint32_t)mpz_fdiv_ui(n, p);
         double lp = log((double)p);
+        squares_mod(p, qr);
         for (int m = 0; m < MULTIPLIERS; m++) {
-            int k_symbol = jacobi(multipliers[m], p);
-            if (k_symbol == 0)
+            uint32_t kn = multipliers[m] * n_mod % p;
+            if (kn == 0)
                 score[m] += lp / p;
-            else if (k_symbol * n_symbol == 1)
+            else if (qr_bit(qr, kn))
                 score[m] += 2 * lp / (p - 1);
         }
     }
@@ -169,8 +193,8 @@ static bool alloc_factor_base(struct siqs_fb *fb, uint32_t size)
     fb->p = calloc(size, sizeof *fb->p);
     fb->sqrt_kn = calloc(size, sizeof *fb->sqrt_kn);
     fb->logp = calloc(size, sizeof *fb->logp);
-    fb->fastmod = calloc(size, sizeof *fb->fastmod);
-    return fb->p && fb->sqrt_kn && fb->logp && fb->fastmod;
+    fb->recip = calloc(size, sizeof *fb->recip);
+    return fb->p && fb->sqrt_kn && fb->logp && fb->recip;
 }
 
 static void add_prime(struct siqs_fb *fb, uint32_t p, uint32_t root)
@@ -179,7 +203,7 @@ static void add_prime(struct siqs_fb *fb, uint32_t p, uint32_t root)
     fb->p[i] = p;
     fb->sqrt_kn[i] = root;
     fb->logp[i] = (uint8_t)lround(log2((double)p));
-    fb->fastmod[i] = UINT64_MAX / p + 1;
+    fb->recip[i] = p > 2 ? (uint32_t)(UINT32_MAX / p + 1) : 0;
 }
 
 int siqs_build_factor_base(struct siqs_ctx *ctx, mpz_t found)
@@ -194,11 +218,12 @@ int siqs_build_factor_base(struct siqs_ctx *ctx, mpz_t found)
     fb->first_sieved = 0;
     for (int i = 0; i < SMALL_PRIMES_COUNT && fb->count < ctx->prm.fb_size; i++) {
         uint32_t p = small_primes[i].p;
-        if (mpz_divisible_ui_p(ctx->n, p)) {
+        uint32_t n_mod = (uint32_t)mpz_fdiv_ui(ctx->n, p);
+        if (n_mod == 0) {
             mpz_set_ui(found, p);
             return 1;
         }
-        uint32_t a = (uint32_t)mpz_fdiv_ui(ctx->kn, p);
+        uint32_t a = (uint32_t)((uint64_t)ctx->k * n_mod % p);
         if (a != 0 && jacobi(a, p) != 1)
             continue;
         if (fb->first_sieved == 0 && p > ctx->prm.sieve_min)

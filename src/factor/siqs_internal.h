@@ -18,6 +18,7 @@ typedef __int128 i128;
 
 enum {
     SIQS_BLOCK = 32768,     /* sieve block: the L1 data cache */
+    SIQS_MAX_BLOCKS = 4,    /* sieve indices < 2^17 (see siqs_sieve.c) */
     SIQS_MAX_A_PRIMES = 12, /* factors of A */
     SIQS_FB_SIGN = 0,       /* factor base slot 0 stands for -1 */
     SIQS_FB_TWO = 1,        /* slot 1 is 2, divided out by shifts */
@@ -42,7 +43,7 @@ struct siqs_fb {
     uint32_t *p;
     uint32_t *sqrt_kn;     /* sqrt(kN) mod p */
     uint8_t *logp;
-    uint64_t *fastmod;     /* 2^64 / p + 1: i mod p by two products */
+    uint32_t *recip;       /* 2^32 / p + 1: i mod p by two products */
 };
 
 struct siqs_poly {

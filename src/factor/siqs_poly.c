@@ -18,12 +18,14 @@ static uint64_t next_random(uint64_t *state)
 /* a^-1 mod p for a coprime to the prime p < 2^32 (extended Euclid). */
 static uint32_t inverse_mod(uint32_t a, uint32_t p)
 {
-    int64_t r0 = p, r1 = a, t0 = 0, t1 = 1;
+    uint32_t r0 = p, r1 = a;
+    int32_t t0 = 0, t1 = 1; /* |t| <= p < 2^31 */
     while (r1 != 0) {
-        int64_t q = r0 / r1, r = r0 - q * r1, t = t0 - q * t1;
+        uint32_t q = r0 / r1, r = r0 - q * r1;
+        int32_t t = t0 - (int32_t)q * t1;
         r0 = r1, r1 = r, t0 = t1, t1 = t;
     }
-    return (uint32_t)(t0 < 0 ? t0 + p : t0);
+    return (uint32_t)(t0 < 0 ? t0 + (int32_t)p : t0);
 }
 
 static double target_log2_a(const struct siqs_ctx *ctx)
@@ -205,15 +207,16 @@ static void compute_roots(struct siqs_ctx *ctx)
                 poly->bainv[(size_t)l * fb->count + j] = 0;
             continue;
         }
-        uint64_t ainv = inverse_mod(a_mod, p);
-        uint64_t b_mod = (uint64_t)poly->b % p, m_mod = ctx->m % p;
-        uint64_t t = fb->sqrt_kn[j];
-        poly->ainv[j] = (uint32_t)ainv;
-        poly->root1[j] = (uint32_t)((ainv * (t + p - b_mod) + m_mod) % p);
-        poly->root2[j] = (uint32_t)((ainv * (2 * p - t - b_mod) + m_mod) % p);
+        /* 32-bit operands: p < 2^15 keeps every product below 2^32. */
+        uint32_t ainv = inverse_mod(a_mod, p);
+        uint32_t b_mod = (uint32_t)((uint64_t)poly->b % p), m_mod = ctx->m % p;
+        uint32_t t = fb->sqrt_kn[j];
+        poly->ainv[j] = ainv;
+        poly->root1[j] = (ainv * (t + p - b_mod) + m_mod) % p;
+        poly->root2[j] = (ainv * (2 * p - t - b_mod) + m_mod) % p;
         for (int l = 0; l < poly->s; l++)
             poly->bainv[(size_t)l * fb->count + j] =
-                (uint32_t)(2 * (poly->b_terms[l] % p) * ainv % p);
+                2 * (uint32_t)(poly->b_terms[l] % p) * ainv % p;
     }
     mask_a_primes(ctx);
 }

@@ -10,9 +10,13 @@
 
 #include "siqs_internal.h"
 
-static inline uint32_t fast_mod(uint32_t i, uint64_t magic, uint32_t p)
+/* i mod p from recip = floor(2^32 / p) + 1: the quotient estimate
+ * floor(i recip / 2^32) is exact while i (recip p - 2^32) < 2^32, which
+ * holds for i < 2^17 and p < 2^15 (sieve indices, factor-base primes). */
+static inline uint32_t fast_mod(uint32_t i, uint32_t recip, uint32_t p)
 {
-    return (uint32_t)(((u128)(magic * i) * p) >> 64);
+    uint32_t q = (uint32_t)(((uint64_t)i * recip) >> 32);
+    return i - q * p;
 }
 
 /* Block-relative next hits of both roots for the polynomial's start. */
@@ -102,7 +106,7 @@ static __attribute__((noinline)) bool check_candidate(struct siqs_ctx *ctx, uint
         v >>= 1, f[nf++] = SIQS_FB_TWO;
     divide_a_primes(ctx, &v, f, &nf);
     for (uint32_t j = SIQS_FB_ODD; j < fb->count; j++) {
-        uint32_t r = fast_mod(i, fb->fastmod[j], fb->p[j]);
+        uint32_t r = fast_mod(i, fb->recip[j], fb->p[j]);
         if (r == poly->root1[j] || r == poly->root2[j])
             divide_out(&v, fb->p[j], j, f, &nf);
     }
@@ -112,18 +116,25 @@ static __attribute__((noinline)) bool check_candidate(struct siqs_ctx *ctx, uint
     return siqs_add_relation(ctx, y, f, nf, (uint32_t)v);
 }
 
+/* Candidates are bytes with the top bit set: 64 bytes are or-ed and
+ * tested at once, as candidates are rare. */
 static bool scan_block(struct siqs_ctx *ctx, uint32_t base)
 {
-    for (uint32_t w = 0; w < SIQS_BLOCK / 8; w++) {
-        uint64_t word;
-        memcpy(&word, ctx->sieve + 8 * w, sizeof word); /* one load */
-        uint64_t hits = word & 0x8080808080808080ULL;
-        while (hits != 0) {
-            uint32_t byte = (uint32_t)__builtin_ctzll(hits) / 8;
-            hits &= hits - 1;
-            if (!check_candidate(ctx, base + w * 8 + byte))
-                return false;
-        }
+    enum { LINE = 64 };
+    const uint64_t top = 0x8080808080808080ULL;
+    for (uint32_t off = 0; off < SIQS_BLOCK; off += LINE) {
+        uint64_t w[LINE / 8], any = 0;
+        memcpy(w, ctx->sieve + off, sizeof w);
+        for (int k = 0; k < LINE / 8; k++)
+            any |= w[k];
+        if ((any & top) == 0)
+            continue;
+        for (int k = 0; k < LINE / 8; k++)
+            for (uint64_t hits = w[k] & top; hits != 0; hits &= hits - 1) {
+                uint32_t byte = (uint32_t)__builtin_ctzll(hits) / 8;
+                if (!check_candidate(ctx, base + off + 8 * (uint32_t)k + byte))
+                    return false;
+            }
     }
     return true;
 }
