@@ -36,11 +36,12 @@ static size_t reduce(uint64_t *rows, size_t nrows, size_t ncols,
         /* Rows from rank on are zero in every column before c (pivot
          * columns were cleared, free ones had no 1 there), so the xor
          * can start at c's word. */
+        /* Branch-free: whether a row has column c is a coin toss. */
         for (size_t o = 0; o < nrows; o++) {
             uint64_t *row = rows + o * words;
-            if (o != rank && bit(row, c))
-                for (size_t w = c / 64; w < words; w++)
-                    row[w] ^= pivot[w];
+            uint64_t mask = o == rank ? 0 : -(uint64_t)bit(row, c);
+            for (size_t w = c / 64; w < words; w++)
+                row[w] ^= pivot[w] & mask;
         }
         pivot_col[rank++] = c;
     }

@@ -58,9 +58,10 @@ bool siqs_choose_params(struct siqs_ctx *ctx)
     return true;
 }
 
+/* p < 2^15 for every factor-base prime: products fit 32 bits. */
 static uint32_t mulmod32(uint32_t a, uint32_t b, uint32_t p)
 {
-    return (uint32_t)((uint64_t)a * b % p);
+    return a * b % p;
 }
 
 static uint32_t powmod32(uint32_t b, uint32_t e, uint32_t p)
@@ -74,17 +75,21 @@ static uint32_t powmod32(uint32_t b, uint32_t e, uint32_t p)
     return r;
 }
 
-/* A square root of the quadratic residue a mod the odd prime p
- * (Tonelli-Shanks). */
+static int jacobi(uint32_t a, uint32_t m);
+
+/* A square root of the quadratic residue a mod the odd prime p: one power
+ * when p = 3 mod 4, Tonelli-Shanks otherwise. */
 static uint32_t sqrtmod32(uint32_t a, uint32_t p)
 {
     if (a == 0)
         return 0;
+    if (p % 4 == 3)
+        return powmod32(a, (p + 1) / 4, p);
     uint32_t q = p - 1, s = 0;
     while ((q & 1) == 0)
         q >>= 1, s++;
     uint32_t z = 2;
-    while (powmod32(z, (p - 1) / 2, p) != p - 1)
+    while (jacobi(z, p) != -1)
         z++;
     uint32_t c = powmod32(z, q, p), r = powmod32(a, (q + 1) / 2, p);
     uint32_t t = powmod32(a, q, p);

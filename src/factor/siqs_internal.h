@@ -23,7 +23,7 @@ enum {
     SIQS_FB_SIGN = 0,       /* factor base slot 0 stands for -1 */
     SIQS_FB_TWO = 1,        /* slot 1 is 2, divided out by shifts */
     SIQS_FB_ODD = 2,        /* odd primes from slot 2 on */
-    SIQS_EXTRA_RELATIONS = 32,
+    SIQS_EXTRA_RELATIONS = 16, /* sets beyond the factor base: null vectors */
     SIQS_MAX_DEPS = 64,
 };
 

@@ -106,21 +106,121 @@ static uint32_t set_size(const struct siqs_set *set)
     return set->rel[1] == set->rel[0] ? 1 : 2;
 }
 
-/* Row f, column s: the parity of prime f's exponent in set s. */
-static uint64_t *build_matrix(const struct siqs_ctx *ctx)
+/* The primes with an odd exponent in each set (what the matrix sees):
+ * set s's are primes[start[s] .. start[s + 1]). */
+struct set_parity {
+    uint32_t *start, *primes, *count; /* count: active sets per prime */
+    bool *active;                     /* sets kept for the matrix */
+};
+
+static void parity_free(struct set_parity *par)
+{
+    free(par->start);
+    free(par->primes);
+    free(par->count);
+    free(par->active);
+}
+
+static bool odd_primes(const struct siqs_ctx *ctx, struct set_parity *par)
 {
     const struct siqs_relations *r = &ctx->rels;
-    size_t words = gf2_words(r->nsets);
-    uint64_t *rows = calloc(ctx->fb.count * words, sizeof *rows);
-    if (rows == NULL)
-        return NULL;
-    for (size_t s = 0; s < r->nsets; s++)
+    uint32_t nfb = ctx->fb.count;
+    par->start = malloc((r->nsets + 1) * sizeof *par->start);
+    par->primes = malloc((2 * r->nfactors + 1) * sizeof *par->primes);
+    par->count = calloc(nfb, sizeof *par->count);
+    par->active = malloc((r->nsets + 1) * sizeof *par->active);
+    uint8_t *odd = calloc(nfb, 1);
+    bool ok = par->start && par->primes && par->count && par->active && odd;
+    uint32_t n = 0;
+    for (size_t s = 0; ok && s < r->nsets; s++) {
+        par->start[s] = n;
+        par->active[s] = true;
+        uint32_t first = n;
         for (uint32_t k = 0; k < set_size(&r->sets[s]); k++) {
             const struct siqs_relation *rel = &r->rel[r->sets[s].rel[k]];
-            for (uint32_t i = 0; i < rel->nfactors; i++)
-                rows[r->factors[rel->first + i] * words + s / 64] ^= 1ULL << (s % 64);
+            for (uint32_t i = 0; i < rel->nfactors; i++) {
+                uint32_t f = r->factors[rel->first + i];
+                if (odd[f] ^= 1)
+                    par->primes[n++] = f;
+            }
         }
-    return rows;
+        /* Keep those still odd (a prime can be listed, then cancelled). */
+        uint32_t kept = first;
+        for (uint32_t i = first; i < n; i++) {
+            uint32_t f = par->primes[i];
+            if (odd[f]) {
+                par->primes[kept++] = f;
+                par->count[f]++;
+                odd[f] = 0;
+            }
+        }
+        n = kept;
+    }
+    if (ok)
+        par->start[r->nsets] = n;
+    free(odd);
+    return ok;
+}
+
+/* A set holding a prime no other set has cannot be in a dependency:
+ * drop it, and repeat (each drop can make new singletons). The excess of
+ * sets over primes never shrinks. */
+static void drop_singletons(size_t nsets, struct set_parity *par)
+{
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t s = 0; s < nsets; s++) {
+            if (!par->active[s])
+                continue;
+            bool single = false;
+            for (uint32_t i = par->start[s]; i < par->start[s + 1]; i++)
+                single |= par->count[par->primes[i]] == 1;
+            if (!single)
+                continue;
+            par->active[s] = false;
+            for (uint32_t i = par->start[s]; i < par->start[s + 1]; i++)
+                par->count[par->primes[i]]--;
+            changed = true;
+        }
+    }
+}
+
+/* Matrix over the surviving sets (columns) and the primes they contain
+ * (rows); null vectors come back in deps indexed by set. Returns how
+ * many, or -1. */
+static int dependencies(const struct siqs_ctx *ctx, struct set_parity *par,
+                        uint64_t *deps)
+{
+    size_t nsets = ctx->rels.nsets, ncols = 0, nrows = 0;
+    uint32_t *col_set = malloc((nsets + 1) * sizeof *col_set);
+    uint32_t *row_of = malloc(ctx->fb.count * sizeof *row_of);
+    uint64_t *col_deps = malloc((nsets + 1) * sizeof *col_deps);
+    uint64_t *rows = NULL;
+    int found = -1;
+    if (col_set && row_of && col_deps) {
+        for (size_t s = 0; s < nsets; s++)
+            if (par->active[s])
+                col_set[ncols++] = (uint32_t)s;
+        for (uint32_t f = 0; f < ctx->fb.count; f++)
+            row_of[f] = par->count[f] ? (uint32_t)nrows++ : UINT32_MAX;
+        size_t words = gf2_words(ncols);
+        rows = calloc(nrows * words + 1, sizeof *rows);
+    }
+    if (rows != NULL) {
+        size_t words = gf2_words(ncols);
+        for (size_t c = 0; c < ncols; c++)
+            for (uint32_t i = par->start[col_set[c]]; i < par->start[col_set[c] + 1]; i++)
+                rows[row_of[par->primes[i]] * words + c / 64] ^= 1ULL << (c % 64);
+        found = gf2_null_space(rows, nrows, ncols, col_deps);
+        memset(deps, 0, nsets * sizeof *deps);
+        for (size_t c = 0; found > 0 && c < ncols; c++)
+            deps[col_set[c]] = col_deps[c];
+    }
+    free(col_set);
+    free(row_of);
+    free(col_deps);
+    free(rows);
+    return found;
 }
 
 static void set_i128(mpz_t z, i128 v)
@@ -201,15 +301,15 @@ static bool try_dependencies(struct siqs_ctx *ctx, const uint64_t *deps,
 
 bool siqs_combine(struct siqs_ctx *ctx, mpz_t factor)
 {
-    size_t nsets = ctx->rels.nsets;
-    uint64_t *rows = build_matrix(ctx);
-    uint64_t *deps = malloc(nsets * sizeof *deps);
+    struct set_parity par = {0};
+    uint64_t *deps = malloc((ctx->rels.nsets + 1) * sizeof *deps);
     bool found = false;
-    if (rows != NULL && deps != NULL) {
-        int ndeps = gf2_null_space(rows, ctx->fb.count, nsets, deps);
+    if (deps != NULL && odd_primes(ctx, &par)) {
+        drop_singletons(ctx->rels.nsets, &par);
+        int ndeps = dependencies(ctx, &par, deps);
         found = ndeps > 0 && try_dependencies(ctx, deps, ndeps, factor);
     }
-    free(rows);
+    parity_free(&par);
     free(deps);
     return found;
 }
