@@ -28,7 +28,7 @@ enum {
 
 static bool alloc_arrays(struct siqs_ctx *ctx)
 {
-    size_t n = ctx->fb.count;
+    size_t n = siqs_padded(ctx->fb.count);
     struct siqs_poly *poly = &ctx->poly;
     poly->ainv = calloc(n, sizeof *poly->ainv);
     poly->bainv = calloc(n * SIQS_MAX_A_PRIMES, sizeof *poly->bainv);
@@ -38,8 +38,13 @@ static bool alloc_arrays(struct siqs_ctx *ctx)
     ctx->next2 = calloc(n, sizeof *ctx->next2);
     ctx->sieve = malloc(SIQS_BLOCK);
     ctx->scratch = malloc(SCRATCH_FACTORS * sizeof *ctx->scratch);
-    return poly->ainv && poly->bainv && poly->root1 && poly->root2 &&
-           ctx->next1 && ctx->next2 && ctx->sieve && ctx->scratch;
+    ctx->hit_slots = malloc(n * sizeof *ctx->hit_slots);
+    if (!(poly->ainv && poly->bainv && poly->root1 && poly->root2 &&
+          ctx->next1 && ctx->next2 && ctx->sieve && ctx->scratch && ctx->hit_slots))
+        return false;
+    for (size_t j = 0; j < n; j++) /* slots without roots: -1, 2, padding */
+        poly->root1[j] = poly->root2[j] = SIQS_NO_ROOT;
+    return true;
 }
 
 static void free_ctx(struct siqs_ctx *ctx)
@@ -48,6 +53,11 @@ static void free_ctx(struct siqs_ctx *ctx)
     free(ctx->fb.sqrt_kn);
     free(ctx->fb.logp);
     free(ctx->fb.recip);
+    free(ctx->fb.p16);
+    free(ctx->fb.recip16);
+    free(ctx->fb.inv);
+    free(ctx->fb.lim);
+    free(ctx->hit_slots);
     free(ctx->poly.ainv);
     free(ctx->poly.bainv);
     free(ctx->poly.root1);

@@ -13,13 +13,13 @@
 static const struct siqs_params param_table[] = {
     {60, 70, 1, 30, 17, 30},
     {64, 80, 1, 30, 17, 30},
-    {80, 130, 1, 30, 18, 30},
-    {90, 180, 1, 40, 19, 30},
-    {100, 240, 2, 40, 20, 30},
-    {110, 320, 2, 50, 21, 30},
-    {120, 420, 2, 60, 22, 30},
-    {128, 520, 3, 60, 23, 30},
-    {136, 650, 4, 80, 24, 30},
+    {80, 130, 1, 30, 19, 30},
+    {90, 190, 1, 40, 20, 30},
+    {100, 260, 1, 40, 22, 30},
+    {110, 340, 1, 60, 24, 30},
+    {120, 420, 1, 80, 27, 30},
+    {128, 500, 1, 80, 28, 30},
+    {136, 620, 2, 100, 30, 30},
 };
 
 enum { PARAM_ROWS = sizeof param_table / sizeof param_table[0] };
@@ -195,20 +195,39 @@ static uint32_t choose_multiplier(const mpz_t n)
 
 static bool alloc_factor_base(struct siqs_fb *fb, uint32_t size)
 {
-    fb->p = calloc(size, sizeof *fb->p);
-    fb->sqrt_kn = calloc(size, sizeof *fb->sqrt_kn);
-    fb->logp = calloc(size, sizeof *fb->logp);
-    fb->recip = calloc(size, sizeof *fb->recip);
-    return fb->p && fb->sqrt_kn && fb->logp && fb->recip;
+    size_t padded = siqs_padded(size);
+    fb->p = calloc(padded, sizeof *fb->p);
+    fb->sqrt_kn = calloc(padded, sizeof *fb->sqrt_kn);
+    fb->logp = calloc(padded, sizeof *fb->logp);
+    fb->recip = calloc(padded, sizeof *fb->recip);
+    fb->p16 = calloc(padded, sizeof *fb->p16);
+    fb->recip16 = calloc(padded, sizeof *fb->recip16);
+    fb->inv = calloc(padded, sizeof *fb->inv);
+    fb->lim = calloc(padded, sizeof *fb->lim);
+    if (!(fb->p && fb->sqrt_kn && fb->logp && fb->recip && fb->p16 &&
+          fb->recip16 && fb->inv && fb->lim))
+        return false;
+    /* Slots without an odd prime (-1, 2, padding) compute as p = 3 in the
+     * eight-at-a-time root test; their roots never match. */
+    for (size_t i = 0; i < padded; i++)
+        fb->p16[i] = 3, fb->recip16[i] = UINT16_MAX / 3;
+    return true;
 }
 
-static void add_prime(struct siqs_fb *fb, uint32_t p, uint32_t root)
+static void add_prime(struct siqs_fb *fb, const struct small_prime *sp,
+                      uint32_t p, uint32_t root)
 {
     uint32_t i = fb->count++;
     fb->p[i] = p;
     fb->sqrt_kn[i] = root;
     fb->logp[i] = (uint8_t)lround(log2((double)p));
-    fb->recip[i] = p > 2 ? (uint32_t)(UINT32_MAX / p + 1) : 0;
+    if (sp == NULL)
+        return;
+    fb->recip[i] = (uint32_t)(UINT32_MAX / p + 1);
+    fb->p16[i] = (uint16_t)p;
+    fb->recip16[i] = (uint16_t)(65536 / p);
+    fb->inv[i] = sp->inv;
+    fb->lim[i] = sp->lim;
 }
 
 int siqs_build_factor_base(struct siqs_ctx *ctx, mpz_t found)
@@ -218,8 +237,8 @@ int siqs_build_factor_base(struct siqs_ctx *ctx, mpz_t found)
     struct siqs_fb *fb = &ctx->fb;
     if (!alloc_factor_base(fb, ctx->prm.fb_size))
         return -1;
-    add_prime(fb, 1, 0); /* -1 */
-    add_prime(fb, 2, 1);
+    add_prime(fb, NULL, 1, 0); /* -1 */
+    add_prime(fb, NULL, 2, 1);
     fb->first_sieved = 0;
     for (int i = 0; i < SMALL_PRIMES_COUNT && fb->count < ctx->prm.fb_size; i++) {
         uint32_t p = small_primes[i].p;
@@ -233,7 +252,7 @@ int siqs_build_factor_base(struct siqs_ctx *ctx, mpz_t found)
             continue;
         if (fb->first_sieved == 0 && p > ctx->prm.sieve_min)
             fb->first_sieved = fb->count;
-        add_prime(fb, p, sqrtmod32(a, p));
+        add_prime(fb, &small_primes[i], p, sqrtmod32(a, p));
     }
     return fb->count == ctx->prm.fb_size && fb->first_sieved != 0 ? 0 : -1;
 }

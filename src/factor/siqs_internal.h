@@ -25,6 +25,8 @@ enum {
     SIQS_FB_ODD = 2,        /* odd primes from slot 2 on */
     SIQS_EXTRA_RELATIONS = 16, /* sets beyond the factor base: null vectors */
     SIQS_MAX_DEPS = 64,
+    SIQS_LANES = 8,         /* factor-base arrays padded to a multiple */
+    SIQS_NO_ROOT = 0xffff,  /* root of a slot that is never hit */
 };
 
 /* Tuned by measurement (tests/bench/kernel.sh); see siqs_base.c. */
@@ -44,6 +46,10 @@ struct siqs_fb {
     uint32_t *sqrt_kn;     /* sqrt(kN) mod p */
     uint8_t *logp;
     uint32_t *recip;       /* 2^32 / p + 1: i mod p by two products */
+    uint16_t *p16;         /* p again, and 2^16 / p, for eight at a time */
+    uint16_t *recip16;
+    uint64_t *inv;         /* p^-1 mod 2^64 and UINT64_MAX / p: exact */
+    uint64_t *lim;         /* division and divisibility by products */
 };
 
 struct siqs_poly {
@@ -55,8 +61,10 @@ struct siqs_poly {
     uint64_t b_terms[SIQS_MAX_A_PRIMES]; /* B = sum of +-b_terms */
     uint32_t b_index;                /* Gray code index within this A */
     uint32_t *ainv;                  /* A^-1 mod p */
-    uint32_t *bainv;                 /* s rows: 2 b_terms[l] A^-1 mod p */
-    uint32_t *root1, *root2;         /* sieve index of the roots, mod p */
+    uint16_t *bainv;                 /* s rows: 2 b_terms[l] A^-1 mod p */
+    uint16_t *root1, *root2;         /* sieve index of the roots, mod p */
+    /* g mod q for A's primes q, which have no root pair: 2B, C, M mod q */
+    uint32_t a_2b[SIQS_MAX_A_PRIMES], a_c[SIQS_MAX_A_PRIMES], a_m[SIQS_MAX_A_PRIMES];
 };
 
 /* Y^2 == A g (mod N) with the factor-base slots of A g in factors, one per
@@ -98,6 +106,7 @@ struct siqs_ctx {
     uint32_t *next1, *next2;   /* next hit of each root, block-relative */
     uint8_t *sieve;            /* one block */
     uint32_t *scratch;         /* factors of the candidate being divided */
+    uint32_t *hit_slots;       /* primes whose roots match the candidate */
     uint64_t *used_a;
     size_t nused_a, used_a_cap;
     uint64_t rng;
@@ -108,6 +117,12 @@ struct siqs_ctx {
     double stat_a_err;
 #endif
 };
+
+/* Factor-base arrays hold this many entries (slots past count pad). */
+static inline size_t siqs_padded(uint32_t count)
+{
+    return (count + SIQS_LANES - 1) / SIQS_LANES * SIQS_LANES;
+}
 
 /* siqs_base.c */
 bool siqs_choose_params(struct siqs_ctx *ctx);

@@ -181,6 +181,12 @@ static void compute_c(struct siqs_ctx *ctx)
     mpz_export(limbs, NULL, -1, sizeof limbs[0], 0, 0, ctx->tmp);
     i128 c = (i128)((u128)limbs[1] << 64 | limbs[0]);
     poly->c = mpz_sgn(ctx->tmp) < 0 ? -c : c;
+    for (int l = 0; l < poly->s; l++) {
+        int64_t q = ctx->fb.p[poly->a_idx[l]];
+        poly->a_2b[l] = (uint32_t)(((2 * (i128)poly->b) % q + q) % q);
+        poly->a_c[l] = (uint32_t)((poly->c % q + q) % q);
+        poly->a_m[l] = (uint32_t)(ctx->m % q);
+    }
 }
 
 /* A's primes are not sieved (g has one root mod q, not two) and are
@@ -188,8 +194,8 @@ static void compute_c(struct siqs_ctx *ctx)
 static void mask_a_primes(struct siqs_ctx *ctx)
 {
     for (int l = 0; l < ctx->poly.s; l++) {
-        ctx->poly.root1[ctx->poly.a_idx[l]] = UINT32_MAX;
-        ctx->poly.root2[ctx->poly.a_idx[l]] = UINT32_MAX;
+        ctx->poly.root1[ctx->poly.a_idx[l]] = SIQS_NO_ROOT;
+        ctx->poly.root2[ctx->poly.a_idx[l]] = SIQS_NO_ROOT;
     }
 }
 
@@ -212,11 +218,11 @@ static void compute_roots(struct siqs_ctx *ctx)
         uint32_t b_mod = (uint32_t)((uint64_t)poly->b % p), m_mod = ctx->m % p;
         uint32_t t = fb->sqrt_kn[j];
         poly->ainv[j] = ainv;
-        poly->root1[j] = (ainv * (t + p - b_mod) + m_mod) % p;
-        poly->root2[j] = (ainv * (2 * p - t - b_mod) + m_mod) % p;
+        poly->root1[j] = (uint16_t)((ainv * (t + p - b_mod) + m_mod) % p);
+        poly->root2[j] = (uint16_t)((ainv * (2 * p - t - b_mod) + m_mod) % p);
         for (int l = 0; l < poly->s; l++)
             poly->bainv[(size_t)l * fb->count + j] =
-                2 * (uint32_t)(poly->b_terms[l] % p) * ainv % p;
+                (uint16_t)(2 * (uint32_t)(poly->b_terms[l] % p) * ainv % p);
     }
     mask_a_primes(ctx);
 }
@@ -247,7 +253,7 @@ void siqs_next_b(struct siqs_ctx *ctx)
     uint32_t i = ++poly->b_index;
     int v = __builtin_ctz(i), l = v + 1;
     bool now_minus = ((i ^ (i >> 1)) >> v) & 1;
-    const uint32_t *delta = &poly->bainv[(size_t)l * fb->count];
+    const uint16_t *delta = &poly->bainv[(size_t)l * fb->count];
     if (now_minus)
         poly->b -= 2 * (int64_t)poly->b_terms[l];
     else
@@ -256,8 +262,8 @@ void siqs_next_b(struct siqs_ctx *ctx)
         uint32_t p = fb->p[j];
         uint32_t d = now_minus ? delta[j] : (delta[j] ? p - delta[j] : 0);
         uint32_t r1 = poly->root1[j] + d, r2 = poly->root2[j] + d;
-        poly->root1[j] = r1 >= p ? r1 - p : r1;
-        poly->root2[j] = r2 >= p ? r2 - p : r2;
+        poly->root1[j] = (uint16_t)(r1 >= p ? r1 - p : r1);
+        poly->root2[j] = (uint16_t)(r2 >= p ? r2 - p : r2);
     }
     mask_a_primes(ctx);
     compute_c(ctx);

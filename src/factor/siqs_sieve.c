@@ -7,6 +7,9 @@
  * with the two roots (two multiplications with a precomputed inverse, no
  * division), so only primes that divide g(x) cost a division. */
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "siqs_internal.h"
 
@@ -25,7 +28,7 @@ static void start_roots(struct siqs_ctx *ctx)
     const struct siqs_fb *fb = &ctx->fb;
     for (uint32_t j = fb->first_sieved; j < fb->count; j++) {
         uint32_t r1 = ctx->poly.root1[j], r2 = ctx->poly.root2[j];
-        if (r1 == UINT32_MAX) { /* a prime of A: never hit */
+        if (r1 == SIQS_NO_ROOT) { /* a prime of A: never hit */
             ctx->next1[j] = ctx->next2[j] = UINT32_MAX / 2;
             continue;
         }
@@ -64,25 +67,89 @@ static __attribute__((noinline)) void sieve_block(struct siqs_ctx *ctx)
     }
 }
 
-static void divide_out(u128 *v, uint32_t p, uint32_t slot, uint32_t *f,
-                       uint32_t *nf)
+/* Divides v (known to be a multiple of the prime in slot) by every power
+ * of it: exact division is a product with p^-1 mod 2^128 (one Newton
+ * step from the 64-bit inverse), no division instruction. */
+static void divide_out(const struct siqs_fb *fb, u128 *v, uint32_t slot,
+                       uint32_t *f, uint32_t *nf)
 {
-    do {
-        *v /= p;
+    uint64_t inv = fb->inv[slot];
+    u128 inv128 = (u128)inv * (2 - (u128)fb->p[slot] * inv);
+    for (;;) {
+        *v *= inv128;
         f[(*nf)++] = slot;
-    } while (*v % p == 0);
+        if (*v >> 64 != 0 ? *v % fb->p[slot] != 0 : (uint64_t)*v * inv > fb->lim[slot])
+            return;
+    }
 }
 
-/* A's primes: each once from A itself, and again if it divides g. */
-static void divide_a_primes(struct siqs_ctx *ctx, u128 *v, uint32_t *f,
-                            uint32_t *nf)
+/* A's primes: each once from A itself, and again if it divides g, which
+ * is 2 B x + C mod q. */
+static void divide_a_primes(struct siqs_ctx *ctx, uint32_t i, u128 *v,
+                            uint32_t *f, uint32_t *nf)
 {
-    for (int l = 0; l < ctx->poly.s; l++) {
-        uint32_t slot = ctx->poly.a_idx[l], q = ctx->fb.p[slot];
+    const struct siqs_poly *poly = &ctx->poly;
+    for (int l = 0; l < poly->s; l++) {
+        uint32_t slot = poly->a_idx[l], q = ctx->fb.p[slot];
         f[(*nf)++] = slot;
-        if (*v % q == 0)
-            divide_out(v, q, slot, f, nf);
+        uint32_t x = (i % q + q - poly->a_m[l]) % q;
+        if ((poly->a_2b[l] * x + poly->a_c[l]) % q == 0)
+            divide_out(&ctx->fb, v, slot, f, nf);
     }
+}
+
+static bool root_matches(const struct siqs_ctx *ctx, uint32_t i, uint32_t j)
+{
+    uint32_t r = fast_mod(i, ctx->fb.recip[j], ctx->fb.p[j]);
+    return r == ctx->poly.root1[j] || r == ctx->poly.root2[j];
+}
+
+#if defined(__SSE2__)
+/* Eight primes at a time in 16-bit lanes (i < 2^16): q = i (2^16 / p)
+ * / 2^16 is floor(i / p) or one less, so r = i - q p is in [0, 2p) and
+ * i is on a root when r or r - p equals it. Lanes that match are checked
+ * again exactly (r - p can wrap onto the no-root marker). */
+static uint32_t find_root_hits_sse2(const struct siqs_ctx *ctx, uint32_t i,
+                                    uint32_t *slots)
+{
+    const struct siqs_fb *fb = &ctx->fb;
+    const struct siqs_poly *poly = &ctx->poly;
+    const __m128i iv = _mm_set1_epi16((short)i);
+    uint32_t n = 0;
+    for (uint32_t j = 0; j < fb->count; j += SIQS_LANES) {
+        __m128i p = _mm_loadu_si128((const __m128i *)(const void *)(fb->p16 + j));
+        __m128i m = _mm_loadu_si128((const __m128i *)(const void *)(fb->recip16 + j));
+        __m128i r1 = _mm_loadu_si128((const __m128i *)(const void *)(poly->root1 + j));
+        __m128i r2 = _mm_loadu_si128((const __m128i *)(const void *)(poly->root2 + j));
+        __m128i r = _mm_sub_epi16(iv, _mm_mullo_epi16(_mm_mulhi_epu16(iv, m), p));
+        __m128i d = _mm_sub_epi16(r, p);
+        __m128i hit = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi16(r, r1), _mm_cmpeq_epi16(r, r2)),
+            _mm_or_si128(_mm_cmpeq_epi16(d, r1), _mm_cmpeq_epi16(d, r2)));
+        for (unsigned mask = (unsigned)_mm_movemask_epi8(hit); mask != 0; mask &= mask - 1) {
+            uint32_t slot = j + (uint32_t)__builtin_ctz(mask) / 2;
+            mask &= mask - 1; /* two mask bits per 16-bit lane */
+            if (slot >= SIQS_FB_ODD && slot < fb->count && root_matches(ctx, i, slot))
+                slots[n++] = slot;
+        }
+    }
+    return n;
+}
+#endif
+
+/* The odd primes whose roots i is on (they divide g(i)), into slots. */
+static uint32_t find_root_hits(const struct siqs_ctx *ctx, uint32_t i,
+                               uint32_t *slots)
+{
+    uint32_t n = 0;
+#if defined(__SSE2__)
+    if (i <= UINT16_MAX)
+        return find_root_hits_sse2(ctx, i, slots);
+#endif
+    for (uint32_t j = SIQS_FB_ODD; j < ctx->fb.count; j++)
+        if (root_matches(ctx, i, j))
+            slots[n++] = j;
+    return n;
 }
 
 /* Trial-divides g at sieve index i; records a full relation or a partial
@@ -104,12 +171,10 @@ static __attribute__((noinline)) bool check_candidate(struct siqs_ctx *ctx, uint
     u128 v = (u128)g;
     while ((v & 1) == 0)
         v >>= 1, f[nf++] = SIQS_FB_TWO;
-    divide_a_primes(ctx, &v, f, &nf);
-    for (uint32_t j = SIQS_FB_ODD; j < fb->count; j++) {
-        uint32_t r = fast_mod(i, fb->recip[j], fb->p[j]);
-        if (r == poly->root1[j] || r == poly->root2[j])
-            divide_out(&v, fb->p[j], j, f, &nf);
-    }
+    divide_a_primes(ctx, i, &v, f, &nf);
+    uint32_t hits = find_root_hits(ctx, i, ctx->hit_slots);
+    for (uint32_t h = 0; h < hits; h++)
+        divide_out(fb, &v, ctx->hit_slots[h], f, &nf);
     if (v >= ctx->large_bound)
         return true;
     i128 y = (i128)poly->a * x + poly->b;
