@@ -19,8 +19,8 @@ static void swap_rows(uint64_t *a, uint64_t *b, size_t words)
     }
 }
 
-/* Reduced row echelon form; pivot_col[r] is the pivot column of row r.
- * Returns the rank. */
+/* Row echelon form by forward elimination; pivot_col[r] is the pivot
+ * column of row r (increasing). Returns the rank. */
 static size_t reduce(uint64_t *rows, size_t nrows, size_t ncols,
                      size_t *pivot_col)
 {
@@ -36,12 +36,11 @@ static size_t reduce(uint64_t *rows, size_t nrows, size_t ncols,
         /* Rows from rank on are zero in every column before c (pivot
          * columns were cleared, free ones had no 1 there), so the xor
          * can start at c's word. */
-        /* Branch-free: whether a row has column c is a coin toss. */
-        for (size_t o = 0; o < nrows; o++) {
+        for (size_t o = r + 1; o < nrows; o++) {
             uint64_t *row = rows + o * words;
-            uint64_t mask = o == rank ? 0 : -(uint64_t)bit(row, c);
-            for (size_t w = c / 64; w < words; w++)
-                row[w] ^= pivot[w] & mask;
+            if (bit(row, c))
+                for (size_t w = c / 64; w < words; w++)
+                    row[w] ^= pivot[w];
         }
         pivot_col[rank++] = c;
     }
@@ -62,17 +61,25 @@ int gf2_null_space(uint64_t *rows, size_t nrows, size_t ncols, uint64_t *deps)
     for (size_t r = 0; r < rank; r++)
         is_pivot[pivot_col[r]] = true;
     memset(deps, 0, ncols * sizeof *deps);
+    /* Free column f gives vector k: f itself, no other free column, and
+     * the pivot columns solved from the last row up. Bit k of deps[c]
+     * holds vector k's coefficient of column c: all 64 solved at once. */
     int found = 0;
-    /* Each free column f gives one vector: f itself plus the pivot
-     * columns whose rows have a 1 in column f. */
-    for (size_t f = 0; f < ncols && found < 64; f++) {
-        if (is_pivot[f])
-            continue;
-        uint64_t mask = 1ULL << found++;
-        deps[f] |= mask;
-        for (size_t r = 0; r < rank; r++)
-            if (bit(rows + r * words, f))
-                deps[pivot_col[r]] |= mask;
+    for (size_t f = 0; f < ncols && found < 64; f++)
+        if (!is_pivot[f])
+            deps[f] = 1ULL << found++;
+    for (size_t r = rank; r-- > 0;) {
+        const uint64_t *row = rows + r * words;
+        size_t pc = pivot_col[r];
+        uint64_t sum = 0;
+        for (size_t w = pc / 64; w < words; w++) {
+            uint64_t bits = row[w];
+            if (w == pc / 64)
+                bits &= ~(uint64_t)0 << (pc % 64) << 1; /* past pc */
+            for (; bits != 0; bits &= bits - 1)
+                sum ^= deps[w * 64 + (size_t)__builtin_ctzll(bits)];
+        }
+        deps[pc] = sum;
     }
     free(pivot_col);
     free(is_pivot);

@@ -2,10 +2,16 @@
  * semiprimes of 60..135 bits (balanced and unbalanced), products of three
  * primes, squares, and inputs it must refuse. Every factor it returns is
  * checked to divide n properly, and for semiprimes to be one of the two
- * primes. */
+ * primes. The GF(2) null space on its own: every vector it returns is
+ * nonzero and sums the columns to zero. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <gmp.h>
 
 #include "check.h"
+#include "gf2.h"
 #include "siqs.h"
 
 static gmp_randstate_t rng;
@@ -112,10 +118,56 @@ static void test_squares_and_refusals(void)
     mpz_clears(p, n, f, NULL);
 }
 
+/* A sparse random nrows x ncols matrix (ncols > nrows: null vectors
+ * must exist), checked against a copy after elimination. */
+static void check_null_space(size_t nrows, size_t ncols)
+{
+    size_t words = gf2_words(ncols);
+    uint64_t *rows = calloc(nrows * words, sizeof *rows);
+    uint64_t *copy = calloc(nrows * words, sizeof *copy);
+    uint64_t *deps = calloc(ncols, sizeof *deps);
+    CHECK(rows && copy && deps);
+    for (size_t c = 0; c < ncols; c++)
+        for (int k = 0; k < 6; k++) {
+            size_t r = gmp_urandomm_ui(rng, nrows);
+            rows[r * words + c / 64] ^= 1ULL << (c % 64);
+        }
+    memcpy(copy, rows, nrows * words * sizeof *rows);
+    int found = gf2_null_space(rows, nrows, ncols, deps);
+    CHECK(found >= (int)(ncols - nrows) || found == 64);
+    for (int k = 0; k < found; k++) {
+        uint64_t sum[64] = {0}, any = 0;
+        for (size_t c = 0; c < ncols; c++) {
+            if (!((deps[c] >> k) & 1))
+                continue;
+            any = 1;
+            for (size_t r = 0; r < nrows; r++)
+                sum[r / 64] ^= ((copy[r * words + c / 64] >> (c % 64)) & 1) << (r % 64);
+        }
+        CHECK(any);
+        for (size_t w = 0; w < (nrows + 63) / 64; w++)
+            CHECK(sum[w] == 0);
+    }
+    free(rows);
+    free(copy);
+    free(deps);
+}
+
+static void test_null_space(void)
+{
+    check_null_space(10, 12);
+    check_null_space(63, 64);
+    check_null_space(64, 65);
+    check_null_space(200, 216);
+    check_null_space(500, 530);
+    check_null_space(300, 400); /* more than 64 free columns */
+}
+
 int main(void)
 {
     gmp_randinit_mt(rng);
     gmp_randseed_ui(rng, 20250611);
+    test_null_space();
     test_squares_and_refusals();
     test_balanced_semiprimes();
     test_unbalanced_semiprimes();
