@@ -53,6 +53,7 @@ static void free_ctx(struct siqs_ctx *ctx)
     free(ctx->fb.sqrt_kn);
     free(ctx->fb.logp);
     free(ctx->fb.recip);
+    free(ctx->fb.magic);
     free(ctx->fb.p16);
     free(ctx->fb.recip16);
     free(ctx->fb.inv);

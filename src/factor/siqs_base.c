@@ -200,11 +200,12 @@ static bool alloc_factor_base(struct siqs_fb *fb, uint32_t size)
     fb->sqrt_kn = calloc(padded, sizeof *fb->sqrt_kn);
     fb->logp = calloc(padded, sizeof *fb->logp);
     fb->recip = calloc(padded, sizeof *fb->recip);
+    fb->magic = calloc(padded, sizeof *fb->magic);
     fb->p16 = calloc(padded, sizeof *fb->p16);
     fb->recip16 = calloc(padded, sizeof *fb->recip16);
     fb->inv = calloc(padded, sizeof *fb->inv);
     fb->lim = calloc(padded, sizeof *fb->lim);
-    if (!(fb->p && fb->sqrt_kn && fb->logp && fb->recip && fb->p16 &&
+    if (!(fb->p && fb->sqrt_kn && fb->logp && fb->recip && fb->magic && fb->p16 &&
           fb->recip16 && fb->inv && fb->lim))
         return false;
     /* Slots without an odd prime (-1, 2, padding) compute as p = 3 in the
@@ -224,6 +225,7 @@ static void add_prime(struct siqs_fb *fb, const struct small_prime *sp,
     if (sp == NULL)
         return;
     fb->recip[i] = (uint32_t)(UINT32_MAX / p + 1);
+    fb->magic[i] = UINT64_MAX / p + 1;
     fb->p16[i] = (uint16_t)p;
     fb->recip16[i] = (uint16_t)(65536 / p);
     fb->inv[i] = sp->inv;

@@ -46,6 +46,7 @@ struct siqs_fb {
     uint32_t *sqrt_kn;     /* sqrt(kN) mod p */
     uint8_t *logp;
     uint32_t *recip;       /* 2^32 / p + 1: i mod p by two products */
+    uint64_t *magic;       /* 2^64 / p + 1: any 32-bit x mod p, likewise */
     uint16_t *p16;         /* p again, and 2^16 / p, for eight at a time */
     uint16_t *recip16;
     uint64_t *inv;         /* p^-1 mod 2^64 and UINT64_MAX / p: exact */
@@ -122,6 +123,13 @@ struct siqs_ctx {
 static inline size_t siqs_padded(uint32_t count)
 {
     return (count + SIQS_LANES - 1) / SIQS_LANES * SIQS_LANES;
+}
+
+/* x mod p for any 32-bit x, magic = 2^64 / p + 1 (Lemire, Kaser and
+ * Kurz): two products instead of a division by a variable p. */
+static inline uint32_t siqs_mod32(uint32_t x, uint64_t magic, uint32_t p)
+{
+    return (uint32_t)(((u128)(magic * x) * p) >> 64);
 }
 
 /* siqs_base.c */
