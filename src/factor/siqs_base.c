@@ -58,74 +58,57 @@ bool siqs_choose_params(struct siqs_ctx *ctx)
     return true;
 }
 
-/* p < 2^15 for every factor-base prime: products fit 32 bits. */
-static uint32_t mulmod32(uint32_t a, uint32_t b, uint32_t p)
-{
-    return a * b % p;
-}
-
-static uint32_t powmod32(uint32_t b, uint32_t e, uint32_t p)
-{
-    uint32_t r = 1;
-    for (; e != 0; e >>= 1) {
-        if (e & 1)
-            r = mulmod32(r, b, p);
-        b = mulmod32(b, b, p);
-    }
-    return r;
-}
-
-static int jacobi(uint32_t a, uint32_t m);
-
 /* A square root of the quadratic residue a mod the odd prime p: one power
  * when p = 3 mod 4, Tonelli-Shanks otherwise. */
-static uint32_t sqrtmod32(uint32_t a, uint32_t p)
+static uint32_t sqrt_mod(const struct siqs_mod *m, uint32_t a)
 {
+    uint32_t p = m->p;
     if (a == 0)
         return 0;
     if (p % 4 == 3)
-        return powmod32(a, (p + 1) / 4, p);
+        return siqs_pow_mod(m, a, (p + 1) / 4);
     uint32_t q = p - 1, s = 0;
     while ((q & 1) == 0)
         q >>= 1, s++;
     uint32_t z = 2;
-    while (jacobi(z, p) != -1)
+    while (siqs_pow_mod(m, z, (p - 1) / 2) != p - 1)
         z++;
-    uint32_t c = powmod32(z, q, p), r = powmod32(a, (q + 1) / 2, p);
-    uint32_t t = powmod32(a, q, p);
+    uint32_t c = siqs_pow_mod(m, z, q), r = siqs_pow_mod(m, a, (q + 1) / 2);
+    uint32_t t = siqs_pow_mod(m, a, q);
     while (t != 1) {
         uint32_t i = 0, t2 = t;
         while (t2 != 1)
-            t2 = mulmod32(t2, t2, p), i++;
+            t2 = siqs_mul_mod(m, t2, t2), i++;
         uint32_t b = c;
         for (uint32_t j = 0; j + 1 < s - i; j++)
-            b = mulmod32(b, b, p);
-        r = mulmod32(r, b, p);
-        c = mulmod32(b, b, p);
-        t = mulmod32(t, c, p);
+            b = siqs_mul_mod(m, b, b);
+        r = siqs_mul_mod(m, r, b);
+        c = siqs_mul_mod(m, b, b);
+        t = siqs_mul_mod(m, t, c);
         s = i;
     }
     return r;
 }
 
-/* Jacobi symbol (a/m) for odd m: the residue test without modular
- * powers (binary algorithm). */
+/* Jacobi symbol (a/m), m odd, by the binary algorithm: shifts and
+ * subtractions, no division. */
 static int jacobi(uint32_t a, uint32_t m)
 {
     int t = 1;
     a %= m;
     while (a != 0) {
-        while ((a & 1) == 0) {
-            a >>= 1;
-            if ((m & 7) == 3 || (m & 7) == 5)
+        int zeros = __builtin_ctz(a);
+        a >>= zeros;
+        if ((zeros & 1) && ((m & 7) == 3 || (m & 7) == 5))
+            t = -t;
+        if (a < m) { /* reciprocity: both odd */
+            uint32_t tmp = a;
+            a = m;
+            m = tmp;
+            if ((a & m & 3) == 3)
                 t = -t;
         }
-        uint32_t tmp = a;
-        a = m;
-        m = tmp;
-        if ((a & 3) == 3 && (m & 3) == 3)
-            t = -t;
-        a %= m;
+        a -= m;
     }
     return m == 1 ? t : 0;
 }
@@ -215,17 +198,21 @@ static bool alloc_factor_base(struct siqs_fb *fb, uint32_t size)
     return true;
 }
 
+/* Appends p (kN = kn_mod mod p, a square) with sqrt(kN) mod p; sp is
+ * NULL for the slots of -1 and 2. */
 static void add_prime(struct siqs_fb *fb, const struct small_prime *sp,
-                      uint32_t p, uint32_t root)
+                      uint32_t p, uint32_t kn_mod)
 {
     uint32_t i = fb->count++;
     fb->p[i] = p;
-    fb->sqrt_kn[i] = root;
+    fb->sqrt_kn[i] = kn_mod;
     fb->logp[i] = (uint8_t)lround(log2((double)p));
     if (sp == NULL)
         return;
     fb->recip[i] = (uint32_t)(UINT32_MAX / p + 1);
     fb->magic[i] = UINT64_MAX / p + 1;
+    struct siqs_mod m = siqs_mod_init(p, fb->magic[i]);
+    fb->sqrt_kn[i] = sqrt_mod(&m, kn_mod);
     fb->p16[i] = (uint16_t)p;
     fb->recip16[i] = (uint16_t)(65536 / p);
     fb->inv[i] = sp->inv;
@@ -254,7 +241,7 @@ int siqs_build_factor_base(struct siqs_ctx *ctx, mpz_t found)
             continue;
         if (fb->first_sieved == 0 && p > ctx->prm.sieve_min)
             fb->first_sieved = fb->count;
-        add_prime(fb, &small_primes[i], p, sqrtmod32(a, p));
+        add_prime(fb, &small_primes[i], p, a);
     }
     return fb->count == ctx->prm.fb_size && fb->first_sieved != 0 ? 0 : -1;
 }

@@ -125,11 +125,53 @@ static inline size_t siqs_padded(uint32_t count)
     return (count + SIQS_LANES - 1) / SIQS_LANES * SIQS_LANES;
 }
 
-/* x mod p for any 32-bit x, magic = 2^64 / p + 1 (Lemire, Kaser and
- * Kurz): two products instead of a division by a variable p. */
-static inline uint32_t siqs_mod32(uint32_t x, uint64_t magic, uint32_t p)
+/* Arithmetic modulo one factor-base prime p < 2^15 (products of residues
+ * fit 32 bits) without division instructions: x mod p for 32-bit x from
+ * magic = 2^64 / p + 1 by two products (Lemire, Kaser and Kurz). */
+struct siqs_mod {
+    uint32_t p;
+    uint64_t magic;
+    uint32_t two32; /* 2^32 mod p */
+};
+
+static inline uint32_t siqs_mod_u32(const struct siqs_mod *m, uint32_t x)
 {
-    return (uint32_t)(((u128)(magic * x) * p) >> 64);
+    return (uint32_t)(((u128)(m->magic * x) * m->p) >> 64);
+}
+
+static inline struct siqs_mod siqs_mod_init(uint32_t p, uint64_t magic)
+{
+    struct siqs_mod m = {p, magic, 0};
+    m.two32 = siqs_mod_u32(&m, siqs_mod_u32(&m, 1u << 16) << 16);
+    return m;
+}
+
+static inline uint32_t siqs_mod_u64(const struct siqs_mod *m, uint64_t x)
+{
+    uint32_t hi = siqs_mod_u32(m, (uint32_t)(x >> 32)), lo = siqs_mod_u32(m, (uint32_t)x);
+    return siqs_mod_u32(m, siqs_mod_u32(m, hi * m->two32) + lo);
+}
+
+static inline uint32_t siqs_mul_mod(const struct siqs_mod *m, uint32_t a, uint32_t b)
+{
+    return siqs_mod_u32(m, a * b);
+}
+
+static inline uint32_t siqs_pow_mod(const struct siqs_mod *m, uint32_t b, uint32_t e)
+{
+    uint32_t r = 1;
+    for (; e != 0; e >>= 1) {
+        if (e & 1)
+            r = siqs_mul_mod(m, r, b);
+        b = siqs_mul_mod(m, b, b);
+    }
+    return r;
+}
+
+/* a^-1 = a^(p-2) mod p (Fermat): cheaper here than Euclid's divisions. */
+static inline uint32_t siqs_inv_mod(const struct siqs_mod *m, uint32_t a)
+{
+    return siqs_pow_mod(m, a, m->p - 2);
 }
 
 /* siqs_base.c */

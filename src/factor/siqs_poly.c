@@ -206,42 +206,6 @@ static void mask_a_primes(struct siqs_ctx *ctx)
     }
 }
 
-/* Modular arithmetic for one factor-base prime p < 2^15 (products of
- * residues fit 32 bits) without division instructions. */
-struct small_mod {
-    uint32_t p;
-    uint64_t magic;
-    uint32_t two32; /* 2^32 mod p */
-};
-
-static uint32_t mod_u32(const struct small_mod *m, uint32_t x)
-{
-    return siqs_mod32(x, m->magic, m->p);
-}
-
-static uint32_t mod_u64(const struct small_mod *m, uint64_t x)
-{
-    uint32_t hi = mod_u32(m, (uint32_t)(x >> 32)), lo = mod_u32(m, (uint32_t)x);
-    return mod_u32(m, mod_u32(m, hi * m->two32) + lo);
-}
-
-static uint32_t mul_mod(const struct small_mod *m, uint32_t a, uint32_t b)
-{
-    return mod_u32(m, a * b);
-}
-
-/* a^-1 = a^(p-2) mod p (Fermat): cheaper here than Euclid's divisions. */
-static uint32_t inv_mod(const struct small_mod *m, uint32_t a)
-{
-    uint32_t r = 1;
-    for (uint32_t e = m->p - 2; e != 0; e >>= 1) {
-        if (e & 1)
-            r = mul_mod(m, r, a);
-        a = mul_mod(m, a, a);
-    }
-    return r;
-}
-
 /* Roots of g mod p as sieve indices: x = A^-1 (+-sqrt(kN) - B), i = x + M;
  * and each term's root step 2 B_l A^-1 mod p. */
 static void compute_roots(struct siqs_ctx *ctx)
@@ -249,24 +213,23 @@ static void compute_roots(struct siqs_ctx *ctx)
     const struct siqs_fb *fb = &ctx->fb;
     struct siqs_poly *poly = &ctx->poly;
     for (uint32_t j = SIQS_FB_ODD; j < fb->count; j++) {
-        struct small_mod m = {fb->p[j], fb->magic[j], 0};
-        m.two32 = mod_u32(&m, mod_u32(&m, 1u << 16) << 16);
-        uint32_t p = m.p, a_mod = mod_u64(&m, poly->a);
+        struct siqs_mod m = siqs_mod_init(fb->p[j], fb->magic[j]);
+        uint32_t p = m.p, a_mod = siqs_mod_u64(&m, poly->a);
         if (a_mod == 0) {
             poly->ainv[j] = 0;
             for (int l = 0; l < poly->s; l++)
                 poly->bainv[(size_t)l * fb->count + j] = 0;
             continue;
         }
-        uint32_t ainv = inv_mod(&m, a_mod);
-        uint32_t b_mod = mod_u64(&m, (uint64_t)poly->b), m_mod = mod_u32(&m, ctx->m);
+        uint32_t ainv = siqs_inv_mod(&m, a_mod);
+        uint32_t b_mod = siqs_mod_u64(&m, (uint64_t)poly->b), m_mod = siqs_mod_u32(&m, ctx->m);
         uint32_t t = fb->sqrt_kn[j];
         poly->ainv[j] = ainv;
-        poly->root1[j] = (uint16_t)mod_u32(&m, mul_mod(&m, ainv, t + p - b_mod) + m_mod);
-        poly->root2[j] = (uint16_t)mod_u32(&m, mul_mod(&m, ainv, 2 * p - t - b_mod) + m_mod);
+        poly->root1[j] = (uint16_t)siqs_mod_u32(&m, siqs_mul_mod(&m, ainv, t + p - b_mod) + m_mod);
+        poly->root2[j] = (uint16_t)siqs_mod_u32(&m, siqs_mul_mod(&m, ainv, 2 * p - t - b_mod) + m_mod);
         for (int l = 0; l < poly->s; l++)
-            poly->bainv[(size_t)l * fb->count + j] = (uint16_t)mul_mod(
-                &m, 2 * mod_u64(&m, poly->b_terms[l]), ainv);
+            poly->bainv[(size_t)l * fb->count + j] = (uint16_t)siqs_mul_mod(
+                &m, 2 * siqs_mod_u64(&m, poly->b_terms[l]), ainv);
     }
     mask_a_primes(ctx);
 }

@@ -261,20 +261,29 @@ static void multiply_dependency(struct siqs_ctx *ctx, const uint64_t *deps,
 }
 
 /* Z = sqrt of the product of the A g (mod N), times what z holds; false
- * if an exponent is odd (a wrong dependency: never expected). */
+ * if an exponent is odd (a wrong dependency: never expected). Primes are
+ * gathered in a word and multiplied in when it is full: most exponents
+ * are 2 or 4, and a modular power per prime cost more than the rest of
+ * the square root. */
 static bool square_root(struct siqs_ctx *ctx, const uint32_t *exps, mpz_t z)
 {
-    for (uint32_t f = 0; f < ctx->fb.count; f++) {
+    uint64_t word = 1;
+    for (uint32_t f = SIQS_FB_TWO; f < ctx->fb.count; f++) {
         if (exps[f] % 2 != 0)
             return false;
-        if (f == SIQS_FB_SIGN || exps[f] == 0)
-            continue;
-        mpz_set_ui(ctx->tmp, ctx->fb.p[f]);
-        mpz_powm_ui(ctx->tmp, ctx->tmp, exps[f] / 2, ctx->n);
-        mpz_mul(z, z, ctx->tmp);
-        mpz_mod(z, z, ctx->n);
+        uint64_t p = ctx->fb.p[f];
+        for (uint32_t e = 0; e < exps[f] / 2; e++) {
+            if (word > UINT64_MAX / p) {
+                mpz_mul_ui(z, z, word);
+                mpz_mod(z, z, ctx->n);
+                word = 1;
+            }
+            word *= p;
+        }
     }
-    return true;
+    mpz_mul_ui(z, z, word);
+    mpz_mod(z, z, ctx->n);
+    return exps[SIQS_FB_SIGN] % 2 == 0;
 }
 
 static bool try_dependencies(struct siqs_ctx *ctx, const uint64_t *deps,
