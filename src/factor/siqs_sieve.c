@@ -181,26 +181,39 @@ static __attribute__((noinline)) bool check_candidate(struct siqs_ctx *ctx, uint
     return siqs_add_relation(ctx, y, f, nf, (uint32_t)v);
 }
 
-/* Candidates are bytes with the top bit set: 64 bytes are or-ed and
- * tested at once, as candidates are rare. */
+/* The candidates in a 64-byte line of the block: one bit per byte with
+ * its top bit set. */
+static uint64_t line_candidates(const uint8_t *line)
+{
+#if defined(__SSE2__)
+    uint64_t mask = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(line + 16 * k));
+        mask |= (uint64_t)(uint32_t)_mm_movemask_epi8(v) << (16 * k);
+    }
+    return mask;
+#else
+    /* Each word's eight top bits gathered into one byte by a product. */
+    uint64_t mask = 0;
+    for (int k = 0; k < 8; k++) {
+        uint64_t w;
+        memcpy(&w, line + 8 * k, sizeof w);
+        w = (w >> 7) & 0x0101010101010101ULL;
+        mask |= (w * 0x0102040810204080ULL) >> 56 << (8 * k);
+    }
+    return mask;
+#endif
+}
+
+/* Candidates are bytes with the top bit set; they are rare, so whole
+ * lines are tested at once. */
 static bool scan_block(struct siqs_ctx *ctx, uint32_t base)
 {
     enum { LINE = 64 };
-    const uint64_t top = 0x8080808080808080ULL;
-    for (uint32_t off = 0; off < SIQS_BLOCK; off += LINE) {
-        uint64_t w[LINE / 8], any = 0;
-        memcpy(w, ctx->sieve + off, sizeof w);
-        for (int k = 0; k < LINE / 8; k++)
-            any |= w[k];
-        if ((any & top) == 0)
-            continue;
-        for (int k = 0; k < LINE / 8; k++)
-            for (uint64_t hits = w[k] & top; hits != 0; hits &= hits - 1) {
-                uint32_t byte = (uint32_t)__builtin_ctzll(hits) / 8;
-                if (!check_candidate(ctx, base + off + 8 * (uint32_t)k + byte))
-                    return false;
-            }
-    }
+    for (uint32_t off = 0; off < SIQS_BLOCK; off += LINE)
+        for (uint64_t hits = line_candidates(ctx->sieve + off); hits != 0; hits &= hits - 1)
+            if (!check_candidate(ctx, base + off + (uint32_t)__builtin_ctzll(hits)))
+                return false;
     return true;
 }
 
