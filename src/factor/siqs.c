@@ -38,9 +38,11 @@ static bool alloc_arrays(struct siqs_ctx *ctx)
     ctx->next2 = calloc(n, sizeof *ctx->next2);
     ctx->sieve = malloc(SIQS_BLOCK);
     ctx->scratch = malloc(SCRATCH_FACTORS * sizeof *ctx->scratch);
+    ctx->rels.prime_seen = calloc(n, sizeof *ctx->rels.prime_seen);
     ctx->hit_slots = malloc(n * sizeof *ctx->hit_slots);
     if (!(poly->ainv && poly->bainv && poly->root1 && poly->root2 &&
-          ctx->next1 && ctx->next2 && ctx->sieve && ctx->scratch && ctx->hit_slots))
+          ctx->next1 && ctx->next2 && ctx->sieve && ctx->scratch && ctx->hit_slots &&
+          ctx->rels.prime_seen))
         return false;
     for (size_t j = 0; j < n; j++) /* slots without roots: -1, 2, padding */
         poly->root1[j] = poly->root2[j] = SIQS_NO_ROOT;
@@ -87,24 +89,39 @@ static void set_bounds(struct siqs_ctx *ctx)
         bound = pmax * pmax;
     ctx->large_bound = (uint32_t)(bound < UINT32_MAX ? bound : UINT32_MAX);
     ctx->target_sets = ctx->fb.count + SIQS_EXTRA_RELATIONS;
+    ctx->min_excess = SIQS_MIN_EXCESS;
 }
 
-/* Sieves polynomials until target_sets relation sets are in hand. */
+/* Some factor-base primes never occur (about one in ten here) and the
+ * matrix has a row only for those that do: sets beyond them give null
+ * vectors, often well before target_sets. */
+static bool enough_sets(const struct siqs_ctx *ctx)
+{
+    const struct siqs_relations *r = &ctx->rels;
+    return r->nsets >= ctx->target_sets ||
+           r->nsets >= r->distinct_primes + ctx->min_excess;
+}
+
+/* Sieves polynomials until there are enough relation sets: the B values
+ * of each A in turn, then a new A. */
 static bool collect(struct siqs_ctx *ctx)
 {
-    while (ctx->rels.nsets < ctx->target_sets) {
-        if (!siqs_next_a(ctx))
-            return false;
-        uint32_t polys = siqs_polys_per_a(ctx);
-        for (uint32_t b = 0; b < polys && ctx->rels.nsets < ctx->target_sets; b++) {
-            if (b > 0)
-                siqs_next_b(ctx);
-#ifdef SIQS_STATS
-            ctx->stat_blocks += ctx->prm.blocks;
-#endif
-            if (!siqs_sieve_poly(ctx))
+    uint32_t b = 0, polys = 0;
+    while (!enough_sets(ctx)) {
+        if (b == polys) {
+            if (!siqs_next_a(ctx))
                 return false;
+            polys = siqs_polys_per_a(ctx);
+            b = 0;
+        } else {
+            siqs_next_b(ctx);
         }
+        b++;
+#ifdef SIQS_STATS
+        ctx->stat_blocks += ctx->prm.blocks;
+#endif
+        if (!siqs_sieve_poly(ctx))
+            return false;
     }
     return true;
 }
@@ -132,6 +149,7 @@ static bool run(struct siqs_ctx *ctx, mpz_t factor)
         if (siqs_combine(ctx, factor))
             return true;
         ctx->target_sets += MORE_SETS;
+        ctx->min_excess += MORE_SETS;
     }
     return false;
 }

@@ -24,6 +24,7 @@ enum {
     SIQS_FB_TWO = 1,        /* slot 1 is 2, divided out by shifts */
     SIQS_FB_ODD = 2,        /* odd primes from slot 2 on */
     SIQS_EXTRA_RELATIONS = 16, /* sets beyond the factor base: null vectors */
+    SIQS_MIN_EXCESS = 10,   /* enough null vectors (each splits n with p 1/2) */
     SIQS_MAX_DEPS = 64,
     SIQS_LANES = 8,         /* factor-base arrays padded to a multiple */
     SIQS_NO_ROOT = 0xffff,  /* root of a slot that is never hit */
@@ -93,6 +94,8 @@ struct siqs_relations {
     uint32_t *partial_slot;  /* open addressing: large prime -> rel + 1 */
     uint32_t partial_mask;
     size_t npartials;        /* entries in partial_slot */
+    uint8_t *prime_seen;     /* per factor-base slot: in some set yet? */
+    size_t distinct_primes;  /* slots seen: the matrix has no more rows */
 };
 
 struct siqs_ctx {
@@ -112,7 +115,8 @@ struct siqs_ctx {
     size_t nused_a, used_a_cap;
     uint64_t rng;
     struct siqs_relations rels;
-    size_t target_sets;
+    size_t target_sets;        /* stop here whatever the excess */
+    size_t min_excess;         /* or once sets exceed the primes seen so */
 #ifdef SIQS_STATS
     uint64_t stat_candidates, stat_hits, stat_blocks;
     double stat_a_err;

@@ -3,6 +3,9 @@
  * X^2 == Z^2 (mod N) and a factor gcd(X - Z, N). */
 #include <stdlib.h>
 #include <string.h>
+#ifdef SIQS_STATS
+#include <stdio.h>
+#endif
 
 #include "gf2.h"
 #include "siqs_internal.h"
@@ -22,11 +25,24 @@ static bool reserve(void **items, size_t *cap, size_t need, size_t size)
     return true;
 }
 
+/* Counts the primes of relation index that no set had before. */
+static void note_primes(struct siqs_relations *r, uint32_t index)
+{
+    const struct siqs_relation *rel = &r->rel[index];
+    for (uint32_t i = 0; i < rel->nfactors; i++) {
+        uint32_t f = r->factors[rel->first + i];
+        r->distinct_primes += r->prime_seen[f] == 0;
+        r->prime_seen[f] = 1;
+    }
+}
+
 static bool add_set(struct siqs_relations *r, uint32_t a, uint32_t b)
 {
     if (!reserve((void **)&r->sets, &r->sets_cap, r->nsets + 1, sizeof *r->sets))
         return false;
     r->sets[r->nsets++] = (struct siqs_set){{a, b}};
+    note_primes(r, a);
+    note_primes(r, b);
     return true;
 }
 
@@ -98,6 +114,7 @@ void siqs_relations_free(struct siqs_relations *r)
     free(r->factors);
     free(r->sets);
     free(r->partial_slot);
+    free(r->prime_seen);
     memset(r, 0, sizeof *r);
 }
 
@@ -212,6 +229,9 @@ static int dependencies(const struct siqs_ctx *ctx, struct set_parity *par,
             for (uint32_t i = par->start[col_set[c]]; i < par->start[col_set[c] + 1]; i++)
                 rows[row_of[par->primes[i]] * words + c / 64] ^= 1ULL << (c % 64);
         found = gf2_null_space(rows, nrows, ncols, col_deps);
+#ifdef SIQS_STATS
+        fprintf(stderr, "  matrix %zu x %zu of %zu sets, %d deps\n", nrows, ncols, nsets, found);
+#endif
         memset(deps, 0, nsets * sizeof *deps);
         for (size_t c = 0; found > 0 && c < ncols; c++)
             deps[col_set[c]] = col_deps[c];
