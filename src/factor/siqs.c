@@ -79,7 +79,12 @@ static void free_ctx(struct siqs_ctx *ctx)
  * sqrt(kN/2); a leftover below the bound (< pmax^2, so prime) is kept. */
 static void set_bounds(struct siqs_ctx *ctx)
 {
-    ctx->m = ctx->prm.blocks * (uint32_t)SIQS_BLOCK / 2;
+    uint32_t interval = ctx->prm.interval_kb * 1024u;
+    if (interval > SIQS_MAX_INTERVAL)
+        interval = SIQS_MAX_INTERVAL;
+    ctx->block_len = interval < SIQS_BLOCK ? interval : SIQS_BLOCK;
+    ctx->blocks = interval / ctx->block_len;
+    ctx->m = ctx->blocks * ctx->block_len / 2;
     double log2_g = log2((double)ctx->m) + (log2(mpz_get_d(ctx->kn)) - 1) / 2;
     int threshold = (int)lround(log2_g) - ctx->prm.slack;
     ctx->threshold = (uint8_t)(threshold < 1 ? 1 : threshold > 100 ? 100 : threshold);
@@ -118,7 +123,7 @@ static bool collect(struct siqs_ctx *ctx)
         }
         b++;
 #ifdef SIQS_STATS
-        ctx->stat_blocks += ctx->prm.blocks;
+        ctx->stat_blocks += ctx->blocks;
 #endif
         if (!siqs_sieve_poly(ctx))
             return false;
@@ -143,8 +148,8 @@ static bool run(struct siqs_ctx *ctx, mpz_t factor)
         fprintf(stderr, "bits %u k %u fb %u pmax %u m %u thr %u s %d A %zu rels %zu sets %zu partials %zu\n",
                 ctx->prm.bits, ctx->k, ctx->fb.count, ctx->fb.p[ctx->fb.count - 1], ctx->m, ctx->threshold,
                 ctx->poly.s, ctx->nused_a, ctx->rels.nrel, ctx->rels.nsets, ctx->rels.npartials);
-        fprintf(stderr, "  cand %lu hits/block %lu blocks %lu a_err %.2f\n", (unsigned long)ctx->stat_candidates,
-                (unsigned long)(ctx->stat_hits / (ctx->stat_blocks ? ctx->stat_blocks : 1)), (unsigned long)ctx->stat_blocks, ctx->stat_a_err / (double)ctx->nused_a);
+        fprintf(stderr, "  cand %lu blocks %lu a_err %.2f\n", (unsigned long)ctx->stat_candidates,
+                (unsigned long)ctx->stat_blocks, ctx->stat_a_err / (double)ctx->nused_a);
 #endif
         if (siqs_combine(ctx, factor))
             return true;

@@ -11,15 +11,15 @@
  * classic tables suit these sizes, where finding relations is cheap and a
  * larger matrix and more A switches are not. */
 static const struct siqs_params param_table[] = {
-    {60, 70, 1, 30, 17, 30},
-    {64, 80, 1, 30, 17, 30},
-    {80, 130, 1, 30, 19, 30},
-    {90, 190, 1, 40, 20, 30},
-    {100, 260, 1, 40, 22, 30},
-    {110, 340, 1, 60, 24, 30},
-    {120, 420, 1, 80, 27, 30},
-    {128, 500, 1, 80, 28, 30},
-    {136, 620, 2, 100, 30, 30},
+    {60, 70, 8, 30, 17, 30},
+    {64, 80, 8, 30, 17, 30},
+    {80, 130, 16, 30, 19, 30},
+    {90, 190, 16, 40, 20, 30},
+    {100, 260, 32, 40, 22, 30},
+    {110, 340, 32, 60, 24, 30},
+    {120, 420, 32, 80, 27, 30},
+    {128, 500, 32, 80, 28, 30},
+    {136, 620, 64, 100, 30, 30},
 };
 
 enum { PARAM_ROWS = sizeof param_table / sizeof param_table[0] };
@@ -32,7 +32,6 @@ static uint16_t lerp16(uint16_t a, uint16_t b, unsigned num, unsigned den)
 bool siqs_choose_params(struct siqs_ctx *ctx)
 {
     unsigned bits = (unsigned)mpz_sizeinbase(ctx->n, 2);
-    _Static_assert(SIQS_MAX_BLOCKS * SIQS_BLOCK <= 1 << 17, "sieve index bound");
     if (bits < param_table[0].bits || bits > param_table[PARAM_ROWS - 1].bits)
         return false;
     int i = 0;
@@ -43,14 +42,14 @@ bool siqs_choose_params(struct siqs_ctx *ctx)
     ctx->prm = (struct siqs_params){
         .bits = (uint16_t)bits,
         .fb_size = lerp16(lo->fb_size, hi->fb_size, num, den),
-        .blocks = num * 2 < den ? lo->blocks : hi->blocks,
+        .interval_kb = num * 2 < den ? lo->interval_kb : hi->interval_kb,
         .lp_mult = lerp16(lo->lp_mult, hi->lp_mult, num, den),
         .slack = lerp16(lo->slack, hi->slack, num, den),
         .sieve_min = lerp16(lo->sieve_min, hi->sieve_min, num, den),
     };
 #ifdef SIQS_STATS
     if (getenv("SIQS_FB")) ctx->prm.fb_size = (uint16_t)atoi(getenv("SIQS_FB"));
-    if (getenv("SIQS_BLOCKS")) ctx->prm.blocks = (uint16_t)atoi(getenv("SIQS_BLOCKS"));
+    if (getenv("SIQS_KB")) ctx->prm.interval_kb = (uint16_t)atoi(getenv("SIQS_KB"));
     if (getenv("SIQS_LP")) ctx->prm.lp_mult = (uint16_t)atoi(getenv("SIQS_LP"));
     if (getenv("SIQS_MIN")) ctx->prm.sieve_min = (uint16_t)atoi(getenv("SIQS_MIN"));
     if (getenv("SIQS_SLACK")) ctx->prm.slack = (uint16_t)atoi(getenv("SIQS_SLACK"));
@@ -158,15 +157,16 @@ static uint32_t choose_multiplier(const mpz_t n)
     uint64_t qr[QR_WORDS];
     for (int i = 0; i < KS_PRIMES; i++) {
         uint32_t p = small_primes[i].p;
+        struct siqs_mod mod = siqs_mod_init(p, UINT64_MAX / p + 1);
         uint32_t n_mod = (uint32_t)mpz_fdiv_ui(n, p);
-        double lp = log((double)p);
+        double lp = log((double)p), residue = 2 * lp / (p - 1), divides = lp / p;
         squares_mod(p, qr);
         for (int m = 0; m < MULTIPLIERS; m++) {
-            uint32_t kn = multipliers[m] * n_mod % p;
+            uint32_t kn = siqs_mul_mod(&mod, multipliers[m], n_mod);
             if (kn == 0)
-                score[m] += lp / p;
+                score[m] += divides;
             else if (qr_bit(qr, kn))
-                score[m] += 2 * lp / (p - 1);
+                score[m] += residue;
         }
     }
     int best = 0;

@@ -18,7 +18,7 @@ typedef __int128 i128;
 
 enum {
     SIQS_BLOCK = 32768,     /* sieve block: the L1 data cache */
-    SIQS_MAX_BLOCKS = 4,    /* sieve indices < 2^17 (see siqs_sieve.c) */
+    SIQS_MAX_INTERVAL = 1 << 17, /* sieve indices < 2^17 (siqs_sieve.c) */
     SIQS_MAX_A_PRIMES = 12, /* factors of A */
     SIQS_FB_SIGN = 0,       /* factor base slot 0 stands for -1 */
     SIQS_FB_TWO = 1,        /* slot 1 is 2, divided out by shifts */
@@ -34,7 +34,7 @@ enum {
 struct siqs_params {
     uint16_t bits;     /* of n */
     uint16_t fb_size;  /* factor base entries */
-    uint16_t blocks;   /* sieve interval 2M, in SIQS_BLOCKs */
+    uint16_t interval_kb; /* sieve interval 2M: a block or whole blocks */
     uint16_t lp_mult;  /* large prime bound, in multiples of the largest p */
     uint16_t slack;    /* bits below log2 max|g| that still count */
     uint16_t sieve_min; /* smallest prime sieved (smaller: divided only) */
@@ -103,6 +103,8 @@ struct siqs_ctx {
     uint32_t k;                /* Knuth-Schroeppel multiplier */
     struct siqs_params prm;
     uint32_t m;                /* half the sieve interval */
+    uint32_t block_len;        /* bytes sieved at once: min(2M, SIQS_BLOCK) */
+    uint32_t blocks;           /* 2M / block_len */
     uint32_t large_bound;
     uint8_t threshold;         /* sieve byte start: 128 - threshold bits */
     struct siqs_fb fb;
@@ -118,7 +120,7 @@ struct siqs_ctx {
     size_t target_sets;        /* stop here whatever the excess */
     size_t min_excess;         /* or once sets exceed the primes seen so */
 #ifdef SIQS_STATS
-    uint64_t stat_candidates, stat_hits, stat_blocks;
+    uint64_t stat_candidates, stat_blocks;
     double stat_a_err;
 #endif
 };

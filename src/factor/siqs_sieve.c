@@ -43,27 +43,25 @@ static __attribute__((noinline)) void sieve_block(struct siqs_ctx *ctx)
 {
     const struct siqs_fb *fb = &ctx->fb;
     uint8_t *s = ctx->sieve;
-    memset(s, 128 - ctx->threshold, SIQS_BLOCK);
+    const uint32_t len = ctx->block_len;
+    memset(s, 128 - ctx->threshold, len);
     for (uint32_t j = fb->first_sieved; j < fb->count; j++) {
         uint32_t p = fb->p[j], r1 = ctx->next1[j], r2 = ctx->next2[j];
         uint8_t lp = fb->logp[j];
-#ifdef SIQS_STATS
-        ctx->stat_hits += (SIQS_BLOCK - r1 + p - 1) / p + (SIQS_BLOCK - r2 + p - 1) / p;
-#endif
-        while (r2 < SIQS_BLOCK) {
+        while (r2 < len) {
             s[r1] += lp;
             s[r2] += lp;
             r1 += p;
             r2 += p;
         }
-        if (r1 < SIQS_BLOCK) {
+        if (r1 < len) {
             s[r1] += lp;
             uint32_t t = r1 + p;
             r1 = r2;
             r2 = t;
         }
-        ctx->next1[j] = r1 - SIQS_BLOCK;
-        ctx->next2[j] = r2 - SIQS_BLOCK;
+        ctx->next1[j] = r1 - len;
+        ctx->next2[j] = r2 - len;
     }
 }
 
@@ -210,7 +208,7 @@ static uint64_t line_candidates(const uint8_t *line)
 static bool scan_block(struct siqs_ctx *ctx, uint32_t base)
 {
     enum { LINE = 64 };
-    for (uint32_t off = 0; off < SIQS_BLOCK; off += LINE)
+    for (uint32_t off = 0; off < ctx->block_len; off += LINE)
         for (uint64_t hits = line_candidates(ctx->sieve + off); hits != 0; hits &= hits - 1)
             if (!check_candidate(ctx, base + off + (uint32_t)__builtin_ctzll(hits)))
                 return false;
@@ -220,9 +218,9 @@ static bool scan_block(struct siqs_ctx *ctx, uint32_t base)
 bool siqs_sieve_poly(struct siqs_ctx *ctx)
 {
     start_roots(ctx);
-    for (uint32_t b = 0; b < ctx->prm.blocks; b++) {
+    for (uint32_t b = 0; b < ctx->blocks; b++) {
         sieve_block(ctx);
-        if (!scan_block(ctx, b * SIQS_BLOCK))
+        if (!scan_block(ctx, b * ctx->block_len))
             return false;
     }
     return true;
