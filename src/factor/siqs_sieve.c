@@ -65,6 +65,16 @@ static __attribute__((noinline)) void sieve_block(struct siqs_ctx *ctx)
     }
 }
 
+/* Whether the prime in slot divides v (>= 2^64): v = hi 2^64 + lo taken
+ * mod p without a 128-bit division. */
+static bool divides_u128(const struct siqs_fb *fb, uint32_t slot, u128 v)
+{
+    struct siqs_mod m = siqs_mod_init(fb->p[slot], fb->magic[slot]);
+    uint32_t two64 = siqs_mul_mod(&m, m.two32, m.two32);
+    uint32_t hi = siqs_mod_u64(&m, (uint64_t)(v >> 64)), lo = siqs_mod_u64(&m, (uint64_t)v);
+    return siqs_mod_u32(&m, siqs_mul_mod(&m, hi, two64) + lo) == 0;
+}
+
 /* Divides v (known to be a multiple of the prime in slot) by every power
  * of it: exact division is a product with p^-1 mod 2^128 (one Newton
  * step from the 64-bit inverse), no division instruction. */
@@ -76,7 +86,7 @@ static void divide_out(const struct siqs_fb *fb, u128 *v, uint32_t slot,
     for (;;) {
         *v *= inv128;
         f[(*nf)++] = slot;
-        if (*v >> 64 != 0 ? *v % fb->p[slot] != 0 : (uint64_t)*v * inv > fb->lim[slot])
+        if (*v >> 64 != 0 ? !divides_u128(fb, slot, *v) : (uint64_t)*v * inv > fb->lim[slot])
             return;
     }
 }
@@ -184,11 +194,15 @@ static __attribute__((noinline)) bool check_candidate(struct siqs_ctx *ctx, uint
 static uint64_t line_candidates(const uint8_t *line)
 {
 #if defined(__SSE2__)
+    __m128i v[4];
+    for (int k = 0; k < 4; k++)
+        v[k] = _mm_loadu_si128((const __m128i *)(const void *)(line + 16 * k));
+    __m128i any = _mm_or_si128(_mm_or_si128(v[0], v[1]), _mm_or_si128(v[2], v[3]));
+    if (_mm_movemask_epi8(any) == 0)
+        return 0; /* the usual case: one test for the line */
     uint64_t mask = 0;
-    for (int k = 0; k < 4; k++) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(line + 16 * k));
-        mask |= (uint64_t)(uint32_t)_mm_movemask_epi8(v) << (16 * k);
-    }
+    for (int k = 0; k < 4; k++)
+        mask |= (uint64_t)(uint32_t)_mm_movemask_epi8(v[k]) << (16 * k);
     return mask;
 #else
     /* Each word's eight top bits gathered into one byte by a product. */
