@@ -194,16 +194,15 @@ static __attribute__((noinline)) bool check_candidate(struct siqs_ctx *ctx, uint
 static uint64_t line_candidates(const uint8_t *line)
 {
 #if defined(__SSE2__)
-    __m128i v[4];
-    for (int k = 0; k < 4; k++)
-        v[k] = _mm_loadu_si128((const __m128i *)(const void *)(line + 16 * k));
-    __m128i any = _mm_or_si128(_mm_or_si128(v[0], v[1]), _mm_or_si128(v[2], v[3]));
-    if (_mm_movemask_epi8(any) == 0)
+    const __m128i *v = (const __m128i *)(const void *)line;
+    __m128i v0 = _mm_loadu_si128(v), v1 = _mm_loadu_si128(v + 1);
+    __m128i v2 = _mm_loadu_si128(v + 2), v3 = _mm_loadu_si128(v + 3);
+    if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(v0, v1), _mm_or_si128(v2, v3))) == 0)
         return 0; /* the usual case: one test for the line */
-    uint64_t mask = 0;
-    for (int k = 0; k < 4; k++)
-        mask |= (uint64_t)(uint32_t)_mm_movemask_epi8(v[k]) << (16 * k);
-    return mask;
+    return (uint64_t)(uint32_t)_mm_movemask_epi8(v0) |
+           (uint64_t)(uint32_t)_mm_movemask_epi8(v1) << 16 |
+           (uint64_t)(uint32_t)_mm_movemask_epi8(v2) << 32 |
+           (uint64_t)(uint32_t)_mm_movemask_epi8(v3) << 48;
 #else
     /* Each word's eight top bits gathered into one byte by a product. */
     uint64_t mask = 0;
