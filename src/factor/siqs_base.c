@@ -6,10 +6,14 @@
 #include "siqs_internal.h"
 #include "small_primes.h"
 
-/* By size of n, interpolated between rows. Measured on balanced
- * semiprimes with tests/bench/kernel.sh: smaller factor bases than the
- * classic tables suit these sizes, where finding relations is cheap and a
- * larger matrix and more A switches are not. */
+/* By size of n, interpolated between rows: bits, factor base size, sieve
+ * interval (KB), large-prime multiple, threshold slack (bits), smallest
+ * sieved prime. Tuned on balanced semiprimes (the kernel.sh corpora and
+ * per-size ones, fastest of repeated runs): one 32 KB block per
+ * polynomial beat two or more from 100 bits, smaller intervals are better
+ * below, and around these rows the time is flat within ~5% for factor
+ * bases +-20%, slack +-2 bits, large-prime multiples 40..160 and the
+ * smallest sieved prime 30..250. */
 static const struct siqs_params param_table[] = {
     {60, 70, 8, 30, 17, 30},
     {64, 80, 8, 30, 17, 30},
@@ -47,13 +51,6 @@ bool siqs_choose_params(struct siqs_ctx *ctx)
         .slack = lerp16(lo->slack, hi->slack, num, den),
         .sieve_min = lerp16(lo->sieve_min, hi->sieve_min, num, den),
     };
-#ifdef SIQS_STATS
-    if (getenv("SIQS_FB")) ctx->prm.fb_size = (uint16_t)atoi(getenv("SIQS_FB"));
-    if (getenv("SIQS_KB")) ctx->prm.interval_kb = (uint16_t)atoi(getenv("SIQS_KB"));
-    if (getenv("SIQS_LP")) ctx->prm.lp_mult = (uint16_t)atoi(getenv("SIQS_LP"));
-    if (getenv("SIQS_MIN")) ctx->prm.sieve_min = (uint16_t)atoi(getenv("SIQS_MIN"));
-    if (getenv("SIQS_SLACK")) ctx->prm.slack = (uint16_t)atoi(getenv("SIQS_SLACK"));
-#endif
     return true;
 }
 

@@ -119,10 +119,6 @@ struct siqs_ctx {
     struct siqs_relations rels;
     size_t target_sets;        /* stop here whatever the excess */
     size_t min_excess;         /* or once sets exceed the primes seen so */
-#ifdef SIQS_STATS
-    uint64_t stat_candidates, stat_blocks;
-    double stat_a_err;
-#endif
 };
 
 /* Factor-base arrays hold this many entries (slots past count pad). */

@@ -52,13 +52,6 @@ static uint32_t slot_at_least(const struct siqs_fb *fb, double bound)
  * more of what sieving finds). */
 static int a_prime_count(const struct siqs_ctx *ctx, double log2_a)
 {
-#ifdef SIQS_STATS
-    if (getenv("SIQS_PREF")) {
-        double p_ref = atof(getenv("SIQS_PREF"));
-        int s = (int)ceil(log2_a / log2(p_ref));
-        return s < 2 ? 2 : s > SIQS_MAX_A_PRIMES ? SIQS_MAX_A_PRIMES : s;
-    }
-#endif
     double p_ref = ctx->fb.p[ctx->fb.count * 2 / 3];
     int s = (int)ceil(log2_a / log2(p_ref));
     return s < 2 ? 2 : s > SIQS_MAX_A_PRIMES ? SIQS_MAX_A_PRIMES : s;
@@ -149,9 +142,6 @@ static bool choose_a(struct siqs_ctx *ctx)
         if (a != 0) {
             ctx->poly.s = s;
             ctx->poly.a = a;
-#ifdef SIQS_STATS
-            ctx->stat_a_err += fabs(log2((double)a) - log2_a);
-#endif
             return remember_a(ctx, a);
         }
     }

@@ -3,9 +3,6 @@
  * X^2 == Z^2 (mod N) and a factor gcd(X - Z, N). */
 #include <stdlib.h>
 #include <string.h>
-#ifdef SIQS_STATS
-#include <stdio.h>
-#endif
 
 #include "gf2.h"
 #include "siqs_internal.h"
@@ -229,9 +226,6 @@ static int dependencies(const struct siqs_ctx *ctx, struct set_parity *par,
             for (uint32_t i = par->start[col_set[c]]; i < par->start[col_set[c] + 1]; i++)
                 rows[row_of[par->primes[i]] * words + c / 64] ^= 1ULL << (c % 64);
         found = gf2_null_space(rows, nrows, ncols, col_deps);
-#ifdef SIQS_STATS
-        fprintf(stderr, "  matrix %zu x %zu of %zu sets, %d deps\n", nrows, ncols, nsets, found);
-#endif
         memset(deps, 0, nsets * sizeof *deps);
         for (size_t c = 0; found > 0 && c < ncols; c++)
             deps[col_set[c]] = col_deps[c];

@@ -2,10 +2,11 @@
  * trial-dividing the candidates it flags.
  *
  * Each byte starts at 128 - threshold and gains round(log2 p) at every
- * root hit; bytes that reach 128 (top bit set) are candidates, found eight
- * at a time. A candidate's primes are found by comparing its index mod p
- * with the two roots (two multiplications with a precomputed inverse, no
- * division), so only primes that divide g(x) cost a division. */
+ * root hit; bytes that reach 128 (top bit set) are candidates, found a
+ * 64-byte line at a time. A candidate's primes are found by comparing its
+ * index mod p with the two roots (products with precomputed reciprocals,
+ * eight primes at a time with SSE2), so only primes that divide g(x) are
+ * divided out, by multiplying with their inverses. */
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -39,7 +40,7 @@ static void start_roots(struct siqs_ctx *ctx)
 
 /* Adds log p at every hit inside the block; next1 <= next2 < next1 + p
  * holds before and after, relative to the next block afterwards. */
-static __attribute__((noinline)) void sieve_block(struct siqs_ctx *ctx)
+static void sieve_block(struct siqs_ctx *ctx)
 {
     const struct siqs_fb *fb = &ctx->fb;
     uint8_t *s = ctx->sieve;
@@ -162,14 +163,11 @@ static uint32_t find_root_hits(const struct siqs_ctx *ctx, uint32_t i,
 
 /* Trial-divides g at sieve index i; records a full relation or a partial
  * (one prime left below the large-prime bound). False on out of memory. */
-static __attribute__((noinline)) bool check_candidate(struct siqs_ctx *ctx, uint32_t i)
+static bool check_candidate(struct siqs_ctx *ctx, uint32_t i)
 {
     const struct siqs_fb *fb = &ctx->fb;
     const struct siqs_poly *poly = &ctx->poly;
     i128 x = (i128)i - ctx->m;
-#ifdef SIQS_STATS
-    ctx->stat_candidates++;
-#endif
     i128 g = ((i128)poly->a * x + 2 * (i128)poly->b) * x + poly->c;
     uint32_t *f = ctx->scratch, nf = 0;
     if (g == 0)
