@@ -1,7 +1,7 @@
 /* siqs.c - self-initialising quadratic sieve: the driver.
  *
  * Hand-written rather than taken from PARI (whose MPQS was the path for
- * these sizes) because this is the product's hot path: balanced 65..135-bit
+ * these sizes) because this is the product's hot path: balanced 65..140-bit
  * composites, which trial division and rho cannot split, spent nearly all
  * of `mesh factor`'s time in PARI. A sieve sized for these inputs (a few
  * hundred primes, an interval of 8 KB to two 32 KB blocks, single large

@@ -24,6 +24,7 @@ static const struct siqs_params param_table[] = {
     {120, 420, 32, 80, 27, 30},
     {128, 500, 32, 80, 28, 30},
     {136, 620, 64, 100, 30, 30},
+    {144, 760, 64, 100, 31, 30},
 };
 
 enum { PARAM_ROWS = sizeof param_table / sizeof param_table[0] };

@@ -127,6 +127,8 @@ static bool choose_a(struct siqs_ctx *ctx)
 {
     double log2_a = target_log2_a(ctx);
     int s = a_prime_count(ctx, log2_a);
+    if (log2_a + log2((double)s) > 62)
+        return false; /* B, a sum of s terms below A, must fit int64_t */
     double ideal = exp2(log2_a / s);
     uint32_t lo = slot_at_least(&ctx->fb, ideal / 2);
     uint32_t hi = slot_at_least(&ctx->fb, ideal * 2);

@@ -1,5 +1,5 @@
 /* test_siqs.c - the self-initialising quadratic sieve on its own: seeded
- * semiprimes of 60..135 bits (balanced and unbalanced), products of three
+ * semiprimes of 60..140 bits (balanced and unbalanced), products of three
  * primes, squares, and inputs it must refuse. Every factor it returns is
  * checked to divide n properly, and for semiprimes to be one of the two
  * primes. The GF(2) null space on its own: every vector it returns is
