@@ -98,16 +98,17 @@ static void strip_small_primes(mpz_t rest, struct prime_list *primes)
     }
 }
 
-/* Rho steps before MPQS takes over a 65..128-bit composite, doubling every
- * 12 bits as MPQS's own cost does (~0.42, 0.71, 0.96, 1.7 and 8.9 ms on
- * balanced 72, 80, 90, 100 and 124-bit semiprimes, measured). A step costs
- * ~20 ns, so a balanced semiprime, which rho cannot split, loses ~10%;
- * in exchange the 16..28-bit factors that random numbers usually have
- * come out in microseconds instead of a full MPQS run. */
+/* Rho steps before SIQS takes over a 65..128-bit composite, doubling every
+ * 12 bits as SIQS's own cost roughly does (~0.33, 0.47, 0.81, 1.6 and 8.4 ms
+ * on balanced 72, 80, 90, 100 and 124-bit semiprimes, measured). A step
+ * costs ~20 ns, so a balanced semiprime, which rho cannot split, loses
+ * ~12% at 72 bits, ~5% at 100 and ~1% at 124; in exchange the 16..28-bit
+ * factors that random numbers usually have come out in microseconds
+ * instead of a full SIQS run. */
 enum { RHO_BASE_STEPS = 2048, RHO_BASE_BITS = 72, RHO_BITS_PER_DOUBLING = 12,
        RHO_MAX_BITS = 128,
        /* Enough for factors up to ~26 bits (rho needs ~sqrt(p) steps); more
-        * only delays MPQS on balanced numbers, the case the targets name. */
+        * only delays SIQS on balanced numbers, the case the targets name. */
        RHO_MAX_STEPS = 4096 };
 
 static uint64_t rho_steps_for(size_t bits)
