@@ -184,7 +184,8 @@ static void split_by_siqs(mpz_t m, struct prime_list *primes, mpz_t left)
 
 /* rest is odd, > 2^64 or composite, and free of table primes: BPSW, the
  * 64-bit path, SIQS up to SIQS_MAX_BITS, or PARI. Returns FACTOR_DONE or
- * FACTOR_PARTIAL. */
+ * FACTOR_PARTIAL. SIQS does not watch the budget: at most ~30 ms (140
+ * bits), where the budget exists to stop PARI's minutes on large inputs. */
 static enum factor_status split_rest(mpz_t rest, struct prime_list *primes,
                                      uint64_t budget_ms, uint64_t start_ms,
                                      size_t pari_stack_bytes)
