@@ -28,7 +28,6 @@ static bool alloc_arrays(struct siqs_ctx *ctx)
 {
     size_t n = siqs_padded(ctx->fb.count);
     struct siqs_poly *poly = &ctx->poly;
-    poly->ainv = calloc(n, sizeof *poly->ainv);
     poly->bainv = calloc(n * SIQS_MAX_A_PRIMES, sizeof *poly->bainv);
     poly->root1 = calloc(n, sizeof *poly->root1);
     poly->root2 = calloc(n, sizeof *poly->root2);
@@ -38,7 +37,7 @@ static bool alloc_arrays(struct siqs_ctx *ctx)
     ctx->scratch = malloc(SCRATCH_FACTORS * sizeof *ctx->scratch);
     ctx->rels.prime_seen = calloc(n, sizeof *ctx->rels.prime_seen);
     ctx->hit_slots = malloc(n * sizeof *ctx->hit_slots);
-    if (!(poly->ainv && poly->bainv && poly->root1 && poly->root2 &&
+    if (!(poly->bainv && poly->root1 && poly->root2 &&
           ctx->next1 && ctx->next2 && ctx->sieve && ctx->scratch && ctx->hit_slots &&
           ctx->rels.prime_seen))
         return false;
@@ -59,7 +58,6 @@ static void free_ctx(struct siqs_ctx *ctx)
     free(ctx->fb.inv);
     free(ctx->fb.lim);
     free(ctx->hit_slots);
-    free(ctx->poly.ainv);
     free(ctx->poly.bainv);
     free(ctx->poly.root1);
     free(ctx->poly.root2);

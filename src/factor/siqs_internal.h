@@ -25,7 +25,6 @@ enum {
     SIQS_FB_ODD = 2,        /* odd primes from slot 2 on */
     SIQS_EXTRA_RELATIONS = 16, /* sets beyond the factor base: null vectors */
     SIQS_MIN_EXCESS = 10,   /* enough null vectors (each splits n with p 1/2) */
-    SIQS_MAX_DEPS = 64,
     SIQS_LANES = 8,         /* factor-base arrays padded to a multiple */
     SIQS_NO_ROOT = 0xffff,  /* root of a slot that is never hit */
 };
@@ -62,7 +61,6 @@ struct siqs_poly {
     uint32_t a_idx[SIQS_MAX_A_PRIMES];
     uint64_t b_terms[SIQS_MAX_A_PRIMES]; /* B = sum of +-b_terms */
     uint32_t b_index;                /* Gray code index within this A */
-    uint32_t *ainv;                  /* A^-1 mod p */
     uint16_t *bainv;                 /* s rows: 2 b_terms[l] A^-1 mod p */
     uint16_t *root1, *root2;         /* sieve index of the roots, mod p */
     /* g mod q for A's primes q, which have no root pair: 2B, C, M mod q */

@@ -208,7 +208,6 @@ static void compute_roots(struct siqs_ctx *ctx)
         struct siqs_mod m = siqs_mod_init(fb->p[j], fb->magic[j]);
         uint32_t p = m.p, a_mod = siqs_mod_u64(&m, poly->a);
         if (a_mod == 0) {
-            poly->ainv[j] = 0;
             for (int l = 0; l < poly->s; l++)
                 poly->bainv[(size_t)l * fb->count + j] = 0;
             continue;
@@ -216,7 +215,6 @@ static void compute_roots(struct siqs_ctx *ctx)
         uint32_t ainv = siqs_inv_mod(&m, a_mod);
         uint32_t b_mod = siqs_mod_u64(&m, (uint64_t)poly->b), m_mod = siqs_mod_u32(&m, ctx->m);
         uint32_t t = fb->sqrt_kn[j];
-        poly->ainv[j] = ainv;
         poly->root1[j] = (uint16_t)siqs_mod_u32(&m, siqs_mul_mod(&m, ainv, t + p - b_mod) + m_mod);
         poly->root2[j] = (uint16_t)siqs_mod_u32(&m, siqs_mul_mod(&m, ainv, 2 * p - t - b_mod) + m_mod);
         for (int l = 0; l < poly->s; l++)
