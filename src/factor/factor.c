@@ -10,6 +10,7 @@
 #include "factor_u64.h"
 #include "pari_path.h"
 #include "prime_list.h"
+#include "siqs.h"
 #include "small_primes.h"
 
 /* 64 MB: MPQS on 1024-bit inputs needs tens of MB; the default 8 MB is
@@ -97,16 +98,17 @@ static void strip_small_primes(mpz_t rest, struct prime_list *primes)
     }
 }
 
-/* Rho steps before MPQS takes over a 65..128-bit composite, doubling every
- * 12 bits as MPQS's own cost does (~0.42, 0.71, 0.96, 1.7 and 8.9 ms on
- * balanced 72, 80, 90, 100 and 124-bit semiprimes, measured). A step costs
- * ~20 ns, so a balanced semiprime, which rho cannot split, loses ~10%;
- * in exchange the 16..28-bit factors that random numbers usually have
- * come out in microseconds instead of a full MPQS run. */
+/* Rho steps before SIQS takes over a 65..128-bit composite, doubling every
+ * 12 bits as SIQS's own cost roughly does (~0.33, 0.47, 0.81, 1.6 and 8.4 ms
+ * on balanced 72, 80, 90, 100 and 124-bit semiprimes, measured). A step
+ * costs ~20 ns, so a balanced semiprime, which rho cannot split, loses
+ * ~12% at 72 bits, ~5% at 100 and ~1% at 124; in exchange the 16..28-bit
+ * factors that random numbers usually have come out in microseconds
+ * instead of a full SIQS run. */
 enum { RHO_BASE_STEPS = 2048, RHO_BASE_BITS = 72, RHO_BITS_PER_DOUBLING = 12,
        RHO_MAX_BITS = 128,
        /* Enough for factors up to ~26 bits (rho needs ~sqrt(p) steps); more
-        * only delays MPQS on balanced numbers, the case the targets name. */
+        * only delays SIQS on balanced numbers, the case the targets name. */
        RHO_MAX_STEPS = 4096 };
 
 static uint64_t rho_steps_for(size_t bits)
@@ -154,8 +156,36 @@ static void rho_prepass(mpz_t rest, struct prime_list *primes)
     mpz_clear(g);
 }
 
+/* Splits m (odd, > 1) into primes by SIQS, recursing on both parts of
+ * each split; parts that fit 64 bits go the u64 way. What SIQS cannot
+ * split (too large, a higher power, or it gave up) is multiplied into
+ * left for PARI. */
+static void split_by_siqs(mpz_t m, struct prime_list *primes, mpz_t left)
+{
+    if (fits_u64(m)) {
+        push_u64_factors(primes, get_u64(m));
+        return;
+    }
+    if (mpz_probab_prime_p(m, 25) > 0) {
+        prime_list_push(primes, m, 1);
+        return;
+    }
+    mpz_t f;
+    mpz_init(f);
+    if (siqs_factor(m, f)) {
+        mpz_divexact(m, m, f);
+        split_by_siqs(f, primes, left);
+        split_by_siqs(m, primes, left);
+    } else {
+        mpz_mul(left, left, m);
+    }
+    mpz_clear(f);
+}
+
 /* rest is odd, > 2^64 or composite, and free of table primes: BPSW, the
- * 64-bit path, or PARI. Returns FACTOR_DONE or FACTOR_PARTIAL. */
+ * 64-bit path, SIQS up to SIQS_MAX_BITS, or PARI. Returns FACTOR_DONE or
+ * FACTOR_PARTIAL. SIQS does not watch the budget: at most ~30 ms (140
+ * bits), where the budget exists to stop PARI's minutes on large inputs. */
 static enum factor_status split_rest(mpz_t rest, struct prime_list *primes,
                                      uint64_t budget_ms, uint64_t start_ms,
                                      size_t pari_stack_bytes)
@@ -175,6 +205,15 @@ static enum factor_status split_rest(mpz_t rest, struct prime_list *primes,
         }
         if (round > 0)
             break; /* PARI ran out of budget: rest stays unfactored */
+        if (mpz_sizeinbase(rest, 2) <= SIQS_MAX_BITS) {
+            mpz_t m;
+            mpz_init_set(m, rest);
+            mpz_set_ui(rest, 1);
+            split_by_siqs(m, primes, rest);
+            mpz_clear(m);
+            if (mpz_cmp_ui(rest, 1) == 0)
+                return FACTOR_DONE;
+        }
         uint64_t left = 0;
         if (budget_ms != 0) {
             uint64_t spent = now_ms() - start_ms;

@@ -2,8 +2,8 @@
  * (internal).
  *
  * Random numbers of this size usually have a factor of 16..32 bits left
- * after trial division; MPQS, which the PARI path uses for these sizes,
- * does not find it any faster than it splits a balanced semiprime.
+ * after trial division; SIQS (siqs.h), which takes these sizes, does not
+ * find it any faster than it splits a balanced semiprime.
  * Bounded rho finds it in microseconds. */
 #ifndef MESH_FACTOR_U128_H
 #define MESH_FACTOR_U128_H

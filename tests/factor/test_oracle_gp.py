@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Oracle: `DRIVER factor` against PARI/GP's factor() on 100-200-bit numbers
 generated from a fixed seed (random numbers, semiprimes with factors of
-mixed sizes, prime powers, Carmichael-like products), and on 65..128-bit
-numbers, the range of the rho pre-pass before MPQS: random ones and
-products with a medium (14..40-bit) factor."""
+mixed sizes, prime powers, Carmichael-like products), on 65..128-bit
+numbers, the range of the rho pre-pass before SIQS: random ones and
+products with a medium (14..40-bit) factor, and on SIQS's own range
+(65..140 bits): balanced semiprimes, three balanced primes, squares and
+cubes (which SIQS splits by a root, or leaves to PARI)."""
 import random
 import subprocess
 import sys
@@ -26,7 +28,7 @@ def corpus():
     for k in (10 ** 12 + 150, 2 ** 40 + 4):
         a, b, c = 6 * k + 1, 12 * k + 1, 18 * k + 1
         nums.append(a * b * c)
-    return nums + corpus_128(rng)
+    return nums + corpus_128(rng) + corpus_siqs(rng)
 
 
 def corpus_128(rng):
@@ -41,6 +43,23 @@ def corpus_128(rng):
         q = nextprime(rng.getrandbits(big) | (1 << (big - 1)))
         nums.append(p * q * (1 if i % 4 else p))
     return [n for n in nums if n < 2 ** 128]
+
+
+def balanced_prime(rng, bits):
+    return nextprime(rng.getrandbits(bits) | (1 << (bits - 1)))
+
+
+def corpus_siqs(rng):
+    nums = []
+    for bits in range(65, 141, 5):
+        nums.append(balanced_prime(rng, bits // 2) * balanced_prime(rng, bits - bits // 2))
+        nums.append(balanced_prime(rng, bits // 3) * balanced_prime(rng, bits // 3) *
+                    balanced_prime(rng, bits - 2 * (bits // 3)))
+    for bits in (33, 45, 60, 70):
+        nums.append(balanced_prime(rng, bits) ** 2)
+    for bits in (23, 30, 45):
+        nums.append(balanced_prime(rng, bits) ** 3)
+    return nums
 
 
 def gp_lines(nums):
