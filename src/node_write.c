@@ -5,7 +5,15 @@
  * entry's index; the write is answered only once THIS node's replica has
  * applied that index, so `submit` then `results` on the same node works at
  * once (read-your-writes). Without a leader a write fails at once with the
- * quorum situation: a mesh that cannot commit must say so, not hang. */
+ * quorum situation: a mesh that cannot commit must say so, not hang.
+ *
+ * A leader can change after it took a write and before it committed it:
+ * the write may be in the log or not, nobody can tell yet. So the write
+ * goes again to the next leader (up to WRITE_MAX_SENDS times), and every
+ * write is safe to apply twice: results, cancels and drains by nature, a
+ * SUBMIT by the write token it carries, a list part by its offset (the
+ * queue recognises both). The user sees one batch, never an error that
+ * leaves them guessing whether to submit again. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +30,7 @@
 
 enum {
     WRITE_TIMEOUT_MS = 10000,
+    WRITE_MAX_SENDS = 5,        /* leader changes one write may live through */
     /* A command's bytes per log entry: under raft's 1 MiB entry cap AND,
      * forwarded, under the link's 1 MiB frame with the FORWARD header. */
     WRITE_PART_BYTES = 900 * 1024,
@@ -31,8 +40,10 @@ struct write_op {
     uint64_t req;
     void *tag;                  /* node_write_forget() matches it */
     bool forgotten;             /* the client left: done gets NODE_WRITE_GONE */
-    uint8_t *retry;             /* forwarded: the command, should the leader have moved */
+    uint8_t *retry;             /* sent: the command, should the leader have moved */
     size_t retry_len;
+    unsigned sends;             /* times sent to a leader */
+    struct local_write *local;  /* proposed here: the proposal's callback state */
     uint8_t *held;              /* encoded command held while organising */
     size_t held_len;
     uint64_t leader;            /* forwarded to; 0 while proposed locally */
@@ -60,6 +71,17 @@ void node_quorum_text(const struct node *n, char *buf, size_t len)
         snprintf(buf, len, "no quorum: %u of %u voters reachable", reachable, st.voters);
 }
 
+/* Leader: a proposal of its own answers from the proposal callback. */
+struct local_write {
+    struct node *n;
+    struct write_op *op;        /* NULL once the write finished otherwise */
+};
+
+static void detach_local(struct local_write *lw)
+{
+    lw->op = NULL;
+}
+
 static void finish(struct node *n, struct write_op *op, int rc, const char *err)
 {
     for (struct write_op **pp = &n->writes; *pp != NULL; pp = &(*pp)->next)
@@ -67,6 +89,8 @@ static void finish(struct node *n, struct write_op *op, int rc, const char *err)
             *pp = op->next;
             break;
         }
+    if (op->local != NULL)
+        detach_local(op->local); /* its callback may still come: it finds no op */
     if (op->done != NULL)
         op->done(op->ud, op->forgotten ? NODE_WRITE_GONE : rc, op->batch_id, err);
     free(op->held);
@@ -102,11 +126,20 @@ static bool op_may_wait(const struct node *n)
     return st.voters > 0 && node_reachable_voters(n, &st) * 2 > st.voters;
 }
 
-/* Leader: propose and answer from the proposal callback. */
-struct local_write {
-    struct node *n;
-    struct write_op *op;
-};
+/* The leader that took the write lost its leadership before committing it:
+ * hold the write for the next leader, unless it has been sent enough. */
+static bool send_again(struct node *n, struct write_op *op)
+{
+    if (op->retry == NULL || op->sends >= WRITE_MAX_SENDS)
+        return false;
+    op->held = op->retry;
+    op->held_len = op->retry_len;
+    op->retry = NULL;
+    op->leader = 0;
+    op->index = 0;
+    op->deadline_ms = uv_now(&n->loop) + WRITE_TIMEOUT_MS;
+    return true;
+}
 
 static void local_done(void *ud, int rc, uint64_t index, uint64_t batch_id, const char *err)
 {
@@ -117,8 +150,19 @@ static void local_done(void *ud, int rc, uint64_t index, uint64_t batch_id, cons
     (void)index;
     if (op == NULL)
         return;
+    op->local = NULL;
+    if (rc == -2 && send_again(n, op)) /* not committed: leadership lost */
+        return;
     op->batch_id = batch_id;
     finish(n, op, rc == 0 ? 0 : -1, err);
+}
+
+/* The encoded command, kept until the write is answered, in case it must
+ * go to another leader; counts the send. */
+static bool keep_for_resend(struct write_op *op, const struct qcmd *cmd)
+{
+    op->sends++;
+    return op->retry != NULL || qcmd_encode(cmd, &op->retry, &op->retry_len) == 0;
 }
 
 static void propose_here(struct node *n, struct write_op *op, const struct qcmd *cmd)
@@ -135,12 +179,19 @@ static void propose_here(struct node *n, struct write_op *op, const struct qcmd 
         finish(n, op, -1, MERGING_TEXT);
         return;
     }
+    if (!keep_for_resend(op, cmd)) {
+        free(lw);
+        finish(n, op, -1, "out of memory");
+        return;
+    }
     op->leader = n->keys.node_id;
     op->deadline_ms = UINT64_MAX; /* the proposal callback always comes */
     if (consensus_propose(n->cons, cmd, local_done, lw, err, sizeof err) != 0) {
         free(lw);
         finish(n, op, -1, err);
+        return;
     }
+    op->local = lw;
 }
 
 static void forward(struct node *n, struct write_op *op, const struct qcmd *cmd,
@@ -148,8 +199,7 @@ static void forward(struct node *n, struct write_op *op, const struct qcmd *cmd,
 {
     uint8_t *buf;
     size_t len;
-    if (msg_forward_encode(op->req, cmd, &buf, &len) != 0 ||
-        (op->retry == NULL && qcmd_encode(cmd, &op->retry, &op->retry_len) != 0)) {
+    if (msg_forward_encode(op->req, cmd, &buf, &len) != 0 || !keep_for_resend(op, cmd)) {
         free(buf);
         finish(n, op, -1, "command too large to forward");
         return;
@@ -289,10 +339,14 @@ static void write_in_parts(struct node *n, const struct qcmd *cmd, node_write_cb
 void node_write(struct node *n, const struct qcmd *cmd, node_write_cb done, void *ud,
                 void *tag)
 {
-    if (needs_parts(cmd))
-        write_in_parts(n, cmd, done, ud, tag);
+    struct qcmd tokened = *cmd; /* shares cmd's buffers: never freed */
+    if (cmd->type == QCMD_SUBMIT && !cmd->import && cmd->token == 0)
+        while (tokened.token == 0)
+            randombytes_buf(&tokened.token, sizeof tokened.token);
+    if (needs_parts(&tokened))
+        write_in_parts(n, &tokened, done, ud, tag);
     else
-        write_one(n, cmd, done, ud, tag);
+        write_one(n, &tokened, done, ud, tag);
 }
 
 static void write_one(struct node *n, const struct qcmd *cmd, node_write_cb done, void *ud,
@@ -388,10 +442,10 @@ void node_write_on_reply(struct node *n, uint64_t peer, const uint8_t *data, siz
             continue;
         if (m.rc == MSG_REPLY_NOT_LEADER && op->retry != NULL) {
             /* Nothing was proposed: hold it until the new leader is known. */
-            op->held = op->retry;
-            op->held_len = op->retry_len;
-            op->retry = NULL;
-            op->leader = 0;
+            op->sends--;
+            send_again(n, op);
+        } else if (m.rc == MSG_REPLY_FAILED && send_again(n, op)) {
+            /* proposed, then leadership lost: maybe in the log, maybe not */
         } else if (m.rc != 0) {
             finish(n, op, -1, m.err);
         } else {
@@ -425,9 +479,9 @@ void node_write_progress(struct node *n)
         } else if (op->leader != n->keys.node_id) {
             if (op->index != 0 && applied >= op->index)
                 finish(n, op, 0, "");
-            else if (op->index == 0 && op->leader != leader)
-                finish(n, op, -1, "the leader changed before the write was committed; "
-                                  "check `mesh status` and retry");
+            else if (op->index == 0 && op->leader != leader && !send_again(n, op))
+                finish(n, op, -1, "the leader changed before the write was committed, "
+                                  "again and again; check `mesh status` and retry");
             else if (now > op->deadline_ms)
                 finish(n, op, -1, "no answer from the leader in time");
         }

@@ -7,8 +7,8 @@
 #include <string.h>
 
 enum {
-    /* version, type, upload_id varint (<= 10), part length varint (<= 10) */
-    PART_OVERHEAD = 2 + 10 + 10,
+    /* version, type, upload_id, part_offset and part length varints (<= 10 each) */
+    PART_OVERHEAD = 2 + 10 + 10 + 10,
     /* Room for the final SUBMIT (name + header) and for the longest number
      * (MESH_MAX_DIGITS + NUL) in one part. */
     SPLIT_MIN_PAYLOAD = 512,
@@ -46,7 +46,7 @@ static int make_part(struct qcmd *c, const struct batch_spec *s, uint64_t i, uin
 {
     size_t from = (size_t)s->offsets[i];
     size_t to = end < s->count ? (size_t)s->offsets[end] : s->list_len;
-    *c = (struct qcmd){.type = QCMD_LIST_PART, .upload_id = upload_id};
+    *c = (struct qcmd){.type = QCMD_LIST_PART, .upload_id = upload_id, .part_offset = from};
     c->part = malloc(to - from);
     if (c->part == NULL)
         return -1;
@@ -76,7 +76,8 @@ static int split_list(const struct qcmd *submit, size_t room, uint64_t upload_id
     }
     struct qcmd *last = &cmds[n_parts];
     *last = (struct qcmd){.type = QCMD_SUBMIT, .upload_id = upload_id,
-                          .batch_id = submit->batch_id, .import = submit->import};
+                          .batch_id = submit->batch_id, .import = submit->import,
+                          .token = submit->token};
     memcpy(last->name, submit->name, sizeof last->name);
     last->spec = (struct batch_spec){.kind = BATCH_LIST, .count = s->count,
                                      .chunk = s->chunk, .list_len = s->list_len};

@@ -292,18 +292,19 @@ static bool same_batch_here(const struct queue *q, uint64_t id, const struct bat
 }
 
 /* Takes ownership of spec (already valid). */
-static void add_batch(struct queue *q, struct batch_spec *spec, const char *name,
-                      uint64_t requested, struct queue_outcome *out)
+static void add_batch(struct queue *q, struct batch_spec *spec, const struct qcmd *c,
+                      struct queue_outcome *out)
 {
     struct qbatch *b = calloc(1, sizeof *b);
     if (b == NULL)
         sm_oom("submit");
     b->spec = *spec;
     memset(spec, 0, sizeof *spec);
-    b->id = pick_id(q, requested);
+    b->id = pick_id(q, c->batch_id);
     insert_sorted(q, b);
     b->state = BATCH_RUNNING;
-    memcpy(b->name, name, sizeof b->name);
+    b->token = c->token;
+    memcpy(b->name, c->name, sizeof b->name);
     out->batch_id = b->id;
 }
 
@@ -333,9 +334,25 @@ static int spec_from_upload(struct queue *q, const struct qcmd *c, struct batch_
     return rc;
 }
 
+/* The batch a SUBMIT with this write token made, if it is still here. A
+ * linear scan: batches are few, and SUBMITs rare next to COMPLETEs. */
+static const struct qbatch *batch_of_token(const struct queue *q, uint64_t token)
+{
+    for (size_t i = 0; token != 0 && i < q->n; i++)
+        if (q->batches[i]->token == token)
+            return q->batches[i];
+    return NULL;
+}
+
 static int apply_submit(struct queue *q, const struct qcmd *c, struct queue_outcome *out,
                         char *err, size_t errlen)
 {
+    const struct qbatch *same = batch_of_token(q, c->token);
+    if (same != NULL) { /* resent after a leader change: it is in already */
+        upload_drop(&q->uploads, c->upload_id);
+        out->batch_id = same->id;
+        return 0;
+    }
     if (!queue_name_valid(c->name)) {
         set_err(err, errlen, "batch name too long or has control characters");
         upload_drop(&q->uploads, c->upload_id);
@@ -356,12 +373,38 @@ static int apply_submit(struct queue *q, const struct qcmd *c, struct queue_outc
         out->batch_id = c->batch_id;
         return 0;
     }
-    add_batch(q, &spec, c->name, c->batch_id, out);
+    add_batch(q, &spec, c, out);
     return 0;
+}
+
+/* A part resent after a leader change is staged already: skipped. A part
+ * past the staged end means one went missing: the upload cannot be whole. */
+static int check_part_offset(struct queue *q, const struct qcmd *c, bool *resent, char *err,
+                             size_t errlen)
+{
+    const struct upload *u = upload_find(&q->uploads, c->upload_id);
+    uint64_t have = u != NULL ? u->len : 0;
+    *resent = false;
+    if (c->part_offset == QCMD_PART_APPEND || c->part_offset == have)
+        return 0;
+    if (c->part_offset < have && c->part_len <= have - c->part_offset) {
+        *resent = true;
+        return 0;
+    }
+    set_err(err, errlen, "upload %llu: part at byte %llu does not follow the %llu bytes staged",
+            (unsigned long long)c->upload_id, (unsigned long long)c->part_offset,
+            (unsigned long long)have);
+    upload_drop(&q->uploads, c->upload_id);
+    return -1;
 }
 
 static int apply_list_part(struct queue *q, const struct qcmd *c, char *err, size_t errlen)
 {
+    bool resent;
+    if (check_part_offset(q, c, &resent, err, errlen) != 0)
+        return -1;
+    if (resent)
+        return 0;
     int rc = upload_add_part(&q->uploads, c->upload_id, c->part, c->part_len, q->applied,
                              err, errlen);
     if (rc == -2)

@@ -47,6 +47,10 @@ struct qcmd {
                                    match them */
     char name[QUEUE_NAME_MAX];  /* SUBMIT: optional label, NUL-terminated,
                                    no control characters */
+    uint64_t token;             /* SUBMIT: the writer's random write token (0:
+                                   none); a SUBMIT whose token a batch here
+                                   already carries is that batch (a resend
+                                   after a leader change), not a new one */
     struct qresult *results;    /* COMPLETE: many per command (malloc'd) */
     char *result_texts;         /* COMPLETE from qcmd_decode: every text lives
                                    here (one block, not a malloc per number) */
@@ -54,10 +58,22 @@ struct qcmd {
     uint64_t node_id;           /* DRAIN: the node (a Raft id, never 0) */
     bool drained;               /* DRAIN: true drains, false undrains */
     uint64_t upload_id;         /* LIST_PART; SUBMIT of an uploaded list (else 0) */
+    uint64_t part_offset;       /* LIST_PART: the upload's bytes before this part
+                                   (a resent part is recognised and skipped);
+                                   QCMD_PART_APPEND in format 2 entries */
     char *part;                 /* LIST_PART: whole numbers of the packed list,
                                    each NUL-terminated (malloc'd) */
     size_t part_len;
 };
+
+/* part_offset of a LIST_PART from a format 2 entry: appended as it comes. */
+#define QCMD_PART_APPEND UINT64_MAX
+/* The first byte of an encoded command is its format: the current one
+ * (written), and the previous one (still read). */
+enum { QCMD_FORMAT = 3, QCMD_FORMAT_PREVIOUS = 2 };
+/* A snapshot starts "MQS" and its format byte: the current one (written)
+ * and the previous one (still read). */
+enum { QUEUE_SNAPSHOT_FORMAT = 3, QUEUE_SNAPSHOT_FORMAT_PREVIOUS = 2 };
 
 /* Frees spec, result texts and the results array; zeroes c. */
 void qcmd_free(struct qcmd *c);

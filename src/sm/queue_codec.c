@@ -164,20 +164,25 @@ const uint8_t *qreader_str(struct qreader *r, size_t max, size_t *n)
 }
 
 /* ---- queue commands -------------------------------------------------------
- * version u8 (1), type u8, then
- *   SUBMIT:   name str (< QUEUE_NAME_MAX), upload_id, then
+ * version u8 (3; 2 is still read), type u8, then
+ *   SUBMIT:   name str (< QUEUE_NAME_MAX), batch_id, import u8, token (3
+ *             only), upload_id, then
  *             upload_id 0: spec; else: kind u8 (LIST), count, chunk, list_len
  *   COMPLETE: batch_id, n, n * (index, text str)
  *   CANCEL:   batch_id
  *   DRAIN:    node_id, drained u8 (0 or 1)
- *   LIST_PART: upload_id (non-zero), part str (whole normalised numbers)
+ *   LIST_PART: upload_id (non-zero), part_offset (3 only), part str (whole
+ *             normalised numbers)
  * Commands travel through the Raft log and are replayed from disk, so the
  * decoder treats every byte as hostile and accepts only what the encoder
  * could have produced: trailing bytes, over-long varints, bad names, bad
  * result texts and invalid specs are all rejected. */
 
-/* 2: SUBMIT carries the batch id it asks for (0: the next) and an import flag. */
-enum { QCMD_VERSION = 2 };
+/* 2: SUBMIT carries the batch id it asks for (0: the next) and an import flag.
+ * 3: SUBMIT carries a write token, LIST_PART its offset: a write resent
+ *    after a leader change is recognised. Entries of format 2 stay readable
+ *    (a log written by the previous release replays). */
+enum { QCMD_VERSION = QCMD_FORMAT, QCMD_VERSION_NO_TOKENS = QCMD_FORMAT_PREVIOUS };
 
 void qcmd_free(struct qcmd *c)
 {
@@ -230,6 +235,7 @@ static int encode_submit(const struct qcmd *c, struct qbuf *out)
     qbuf_put_str(out, c->name, (size_t)(nul - c->name));
     qbuf_put_varint(out, c->batch_id);
     qbuf_put_u8(out, c->import ? 1 : 0);
+    qbuf_put_varint(out, c->token);
     qbuf_put_varint(out, c->upload_id);
     if (c->upload_id == 0)
         return batch_spec_encode(&c->spec, out);
@@ -260,6 +266,7 @@ static int encode_body(const struct qcmd *c, struct qbuf *out)
         if (c->upload_id == 0 || c->part == NULL || batch_list_count(c->part, c->part_len) == 0)
             return -1;
         qbuf_put_varint(out, c->upload_id);
+        qbuf_put_varint(out, c->part_offset);
         qbuf_put_str(out, c->part, c->part_len);
         return 0;
     }
@@ -292,7 +299,7 @@ static int decode_upload_header(struct qreader *in, struct batch_spec *s)
     return upload_header_valid(s) ? 0 : -1;
 }
 
-static int decode_submit(struct qreader *in, struct qcmd *c)
+static int decode_submit(struct qreader *in, struct qcmd *c, uint8_t version)
 {
     size_t n;
     const uint8_t *name = qreader_str(in, QUEUE_NAME_MAX - 1, &n);
@@ -302,6 +309,7 @@ static int decode_submit(struct qreader *in, struct qcmd *c)
     c->batch_id = qreader_varint(in);
     uint8_t import = qreader_u8(in);
     c->import = import == 1;
+    c->token = version == QCMD_VERSION_NO_TOKENS ? 0 : qreader_varint(in);
     c->upload_id = qreader_varint(in);
     if (in->failed || import > 1 || (c->import && c->batch_id == 0))
         return -1;
@@ -310,9 +318,10 @@ static int decode_submit(struct qreader *in, struct qcmd *c)
     return batch_spec_decode(in, &c->spec);
 }
 
-static int decode_list_part(struct qreader *in, struct qcmd *c)
+static int decode_list_part(struct qreader *in, struct qcmd *c, uint8_t version)
 {
     c->upload_id = qreader_varint(in);
+    c->part_offset = version == QCMD_VERSION_NO_TOKENS ? QCMD_PART_APPEND : qreader_varint(in);
     size_t n;
     const char *p = (const char *)qreader_str(in, BATCH_MAX_LIST_INPUT + 1, &n);
     if (p == NULL || c->upload_id == 0 || batch_list_count(p, n) == 0)
@@ -353,11 +362,11 @@ static int decode_complete(struct qreader *in, struct qcmd *c)
     return 0;
 }
 
-static int decode_body(struct qreader *in, struct qcmd *c)
+static int decode_body(struct qreader *in, struct qcmd *c, uint8_t version)
 {
     switch (c->type) {
     case QCMD_SUBMIT:
-        return decode_submit(in, c);
+        return decode_submit(in, c, version);
     case QCMD_COMPLETE:
         return decode_complete(in, c);
     case QCMD_CANCEL:
@@ -370,7 +379,7 @@ static int decode_body(struct qreader *in, struct qcmd *c)
         return in->failed || drained > 1 ? -1 : 0;
     }
     case QCMD_LIST_PART:
-        return decode_list_part(in, c);
+        return decode_list_part(in, c, version);
     }
     return -1;
 }
@@ -382,7 +391,8 @@ int qcmd_decode(const uint8_t *buf, size_t len, struct qcmd *c)
     qreader_init(&in, buf, len);
     uint8_t version = qreader_u8(&in);
     c->type = (enum qcmd_type)qreader_u8(&in);
-    if (in.failed || version != QCMD_VERSION || decode_body(&in, c) != 0 ||
+    if (in.failed || (version != QCMD_VERSION && version != QCMD_VERSION_NO_TOKENS) ||
+        decode_body(&in, c, version) != 0 ||
         !qreader_done(&in)) {
         qcmd_free(c);
         return -1;

@@ -1,8 +1,9 @@
 /* queue_snapshot.c - the queue's snapshot bytes, and restoring them.
  *
- * "MQS" 2, next_id, applied, drained count and the drained node ids
+ * "MQS" 3, next_id, applied, drained count and the drained node ids
  * ascending, the uploads in progress (upload.h), batch count, then per
- * batch: id, state u8, name str, spec, done count, and per done index in
+ * batch: id, state u8, name str, write token (3 only; "MQS" 2 is still
+ * read), spec, done count, and per done index in
  * ascending order: gap (index minus the previous index + 1) and text str.
  * Restore re-runs qbatch_record, so the derived counters (unfactored,
  * cursor) are recomputed, never trusted.
@@ -20,7 +21,8 @@
 
 #include "queue_codec.h"
 
-static const uint8_t snapshot_magic[4] = {'M', 'Q', 'S', 2};
+static const uint8_t snapshot_magic[4] = {'M', 'Q', 'S', QUEUE_SNAPSHOT_FORMAT};
+enum { SNAPSHOT_VERSION_NO_TOKENS = QUEUE_SNAPSHOT_FORMAT_PREVIOUS };
 
 struct frozen_page {
     uint64_t page_no;
@@ -32,7 +34,7 @@ struct frozen_page {
 struct frozen_batch {
     uint64_t id;
     uint8_t state;
-    uint64_t done;
+    uint64_t done, token;
     const char *name;
     const struct batch_spec *spec;
     struct frozen_page *pages;    /* the pages holding results, ascending */
@@ -96,7 +98,7 @@ static int freeze_batches(const struct queue *q, struct queue_freeze *f)
         const struct qbatch *b = q->batches[i];
         struct frozen_batch *fb = &f->batches[i];
         *fb = (struct frozen_batch){.id = b->id, .state = (uint8_t)b->state, .done = b->done,
-                                    .name = b->name, .spec = &b->spec};
+                                    .token = b->token, .name = b->name, .spec = &b->spec};
         if (freeze_pages(b, fb) != 0)
             return -1;
     }
@@ -159,6 +161,7 @@ static int encode_batch(const struct frozen_batch *fb, struct qbuf *out)
     qbuf_put_varint(out, fb->id);
     qbuf_put_u8(out, fb->state);
     qbuf_put_str(out, fb->name, strlen(fb->name));
+    qbuf_put_varint(out, fb->token);
     if (batch_spec_encode(fb->spec, out) != 0)
         return -1;
     qbuf_put_varint(out, fb->done);
@@ -238,7 +241,8 @@ static bool state_consistent(const struct qbatch *b, uint8_t state)
     return (state == BATCH_RUNNING || state == BATCH_CANCELLED) && b->done < b->spec.count;
 }
 
-static struct qbatch *restore_batch(struct qreader *in, uint64_t min_id, uint64_t next_id)
+static struct qbatch *restore_batch(struct qreader *in, uint64_t min_id, uint64_t next_id,
+                                    uint8_t version)
 {
     struct qbatch *b = calloc(1, sizeof *b);
     if (b == NULL)
@@ -249,6 +253,7 @@ static struct qbatch *restore_batch(struct qreader *in, uint64_t min_id, uint64_
     const uint8_t *name = qreader_str(in, QUEUE_NAME_MAX - 1, &name_len);
     if (name != NULL)
         memcpy(b->name, name, name_len);
+    b->token = version == SNAPSHOT_VERSION_NO_TOKENS ? 0 : qreader_varint(in);
     if (name == NULL || b->id < min_id || b->id >= next_id || !queue_name_valid(b->name) ||
         strlen(b->name) != name_len || batch_spec_decode(in, &b->spec) != 0) {
         qbatch_free(b);
@@ -286,7 +291,9 @@ static int restore_all(struct queue *q, struct qreader *in)
         magic[i] = qreader_u8(in);
     q->next_id = qreader_varint(in);
     q->applied = qreader_varint(in);
-    if (in->failed || memcmp(magic, snapshot_magic, sizeof magic) != 0 || q->next_id == 0 ||
+    bool known = memcmp(magic, snapshot_magic, 3) == 0 &&
+                 (magic[3] == snapshot_magic[3] || magic[3] == SNAPSHOT_VERSION_NO_TOKENS);
+    if (in->failed || !known || q->next_id == 0 ||
         restore_drained(q, in) != 0 || upload_set_decode(&q->uploads, in, q->applied) != 0)
         return -1;
     uint64_t n = qreader_varint(in);
@@ -294,7 +301,7 @@ static int restore_all(struct queue *q, struct qreader *in)
         return -1;
     uint64_t min_id = 1;
     for (uint64_t i = 0; i < n; i++) {
-        struct qbatch *b = restore_batch(in, min_id, q->next_id);
+        struct qbatch *b = restore_batch(in, min_id, q->next_id, magic[3]);
         if (b == NULL)
             return -1;
         if (queue_append_batch(q, b) != 0) {

@@ -42,6 +42,7 @@ struct qbatch {
     uint64_t id;
     enum batch_state state;
     char name[QUEUE_NAME_MAX];
+    uint64_t token;               /* the SUBMIT's write token (0: none) */
     struct batch_spec spec;
     uint64_t done, unfactored;
     struct result_page **pages;   /* ceil(count / QPAGE_SIZE); NULL until a result */

@@ -30,7 +30,17 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
         uint64_t req;
         struct qcmd c;
         if (msg_forward_decode(&req, &c, p, len) == 0) {
-            if (msg_forward_encode(req, &c, &again, &n) == 0)
+            if (msg_forward_encode(req, &c, &again, &n) != 0)
+                abort();
+            /* A command of the previous format goes on as the current:
+             * bytes after the request id, whose varint ends the first byte
+             * without its high bit. */
+            const uint8_t *cmd = p;
+            while (*cmd & 0x80)
+                cmd++;
+            if (cmd[1] == QCMD_FORMAT_PREVIOUS)
+                free(again);
+            else
                 same(p, len, again, n);
             qcmd_free(&c);
         }

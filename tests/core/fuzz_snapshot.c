@@ -1,6 +1,7 @@
 /* fuzz_snapshot.c - queue_restore on hostile bytes (Raft snapshots).
  * A failed restore must leave the queue empty; a successful one must
  * snapshot back to the same bytes and keep accepting commands. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     uint8_t *again;
     size_t len;
-    if (queue_snapshot(q, &again, &len) != 0 || len != size || memcmp(again, data, size) != 0)
+    if (queue_snapshot(q, &again, &len) != 0)
+        abort();
+    /* The previous format restores, and is written again as the current. */
+    bool current = data[3] != QUEUE_SNAPSHOT_FORMAT_PREVIOUS;
+    if (current && (len != size || memcmp(again, data, size) != 0))
         abort();
     free(again);
     exercise(q);

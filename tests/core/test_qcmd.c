@@ -159,8 +159,30 @@ static void test_decode_rejects_bad_bytes(void)
     CHECK_INT_EQ(qcmd_decode(semi_bad, sizeof semi_bad, &d), -1);
 }
 
+/* Entries a previous release wrote (format 2: no write token, no part
+ * offset) still decode: a SUBMIT without a token, a part that appends. */
+static void test_format_2_still_read(void)
+{
+    const uint8_t part[] = {2, QCMD_LIST_PART, 9, 2, '7', 0};
+    struct qcmd c;
+    CHECK_INT_EQ(qcmd_decode(part, sizeof part, &c), 0);
+    CHECK_INT_EQ(c.upload_id, 9);
+    CHECK(c.part_offset == QCMD_PART_APPEND);
+    CHECK_INT_EQ(c.part_len, 2);
+    qcmd_free(&c);
+    /* name "", batch id 0, import 0, upload 0, RANGE count 1 chunk 0 "7" step 1 */
+    const uint8_t submit[] = {2, QCMD_SUBMIT, 0, 0, 0, 0, BATCH_RANGE, 1, 0, 1, '7', 1};
+    CHECK_INT_EQ(qcmd_decode(submit, sizeof submit, &c), 0);
+    CHECK_INT_EQ(c.token, 0);
+    CHECK_INT_EQ(c.spec.count, 1);
+    qcmd_free(&c);
+    const uint8_t future[] = {4, QCMD_CANCEL, 1};
+    CHECK_INT_EQ(qcmd_decode(future, sizeof future, &c), -1);
+}
+
 int main(void)
 {
+    test_format_2_still_read();
     test_submit_roundtrip();
     test_complete_and_cancel_roundtrip();
     test_encode_refuses_invalid();

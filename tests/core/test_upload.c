@@ -176,9 +176,14 @@ static void test_mismatch_refused_and_dropped(void)
     CHECK_INT_EQ(qcmd_split(&orig, PAYLOAD, 8, &cmds, &n), 0);
     struct queue *q = queue_new();
     char err[128];
-    /* One part missing: the announced length does not match. */
-    for (size_t i = 1; i + 1 < n; i++)
-        CHECK_INT_EQ(queue_apply(q, &cmds[i], NULL, err, sizeof err), 0);
+    /* One part missing: the announced length does not match. (Parts that
+     * carry their offset are refused at the gap, test_missing_part_refused;
+     * format 2 parts append, and the SUBMIT still checks the whole.) */
+    for (size_t i = 1; i + 1 < n; i++) {
+        struct qcmd appended = cmds[i];
+        appended.part_offset = QCMD_PART_APPEND;
+        CHECK_INT_EQ(queue_apply(q, &appended, NULL, err, sizeof err), 0);
+    }
     CHECK_INT_EQ(queue_apply(q, &cmds[n - 1], NULL, err, sizeof err), -1);
     CHECK(strstr(err, "announced") != NULL);
     CHECK_INT_EQ(queue_batch_count(q), 0);
@@ -267,8 +272,75 @@ static void test_part_codec_is_strict(void)
     qcmd_free(&good);
 }
 
+/* A leader change can leave a writer unsure whether its command went in,
+ * so it sends it again: a resent part is skipped, a resent SUBMIT (same
+ * write token) is the batch already made, also across a snapshot. */
+static void test_resent_parts_and_submit_are_recognised(void)
+{
+    struct qcmd orig = big_list(3000), *cmds;
+    orig.token = 0x5eed5eed5eedULL;
+    size_t n;
+    CHECK_INT_EQ(qcmd_split(&orig, PAYLOAD, 41, &cmds, &n), 0);
+    CHECK(n >= 4);
+    CHECK_INT_EQ(cmds[n - 1].token, orig.token);
+    struct queue *q = queue_new();
+    char err[128];
+    for (size_t i = 0; i + 1 < n; i++)
+        for (int twice = 0; twice < 2; twice++)
+            CHECK_INT_EQ(queue_apply(q, &cmds[i], NULL, err, sizeof err), 0);
+    struct queue_outcome out;
+    CHECK_INT_EQ(queue_apply(q, &cmds[n - 1], &out, err, sizeof err), 0);
+    uint64_t id = out.batch_id;
+    check_same_list(q, id, &orig);
+    CHECK_INT_EQ(queue_apply(q, &cmds[n - 1], &out, err, sizeof err), 0);
+    CHECK_INT_EQ(out.batch_id, id);
+    CHECK_INT_EQ(queue_batch_count(q), 1);
+    uint8_t *snap;
+    size_t len;
+    CHECK_INT_EQ(queue_snapshot(q, &snap, &len), 0);
+    struct queue *r = queue_new();
+    CHECK_INT_EQ(queue_restore(r, snap, len), 0);
+    CHECK_INT_EQ(queue_apply(r, &cmds[n - 1], &out, err, sizeof err), 0);
+    CHECK_INT_EQ(out.batch_id, id);
+    CHECK_INT_EQ(queue_batch_count(r), 1);
+    /* Another write (another token) of the same list is a new batch. */
+    cmds[n - 1].token++;
+    for (size_t i = 0; i + 1 < n; i++)
+        CHECK_INT_EQ(queue_apply(r, &cmds[i], NULL, err, sizeof err), 0);
+    CHECK_INT_EQ(queue_apply(r, &cmds[n - 1], &out, err, sizeof err), 0);
+    CHECK(out.batch_id != id);
+    CHECK_INT_EQ(queue_batch_count(r), 2);
+    free(snap);
+    queue_free(r);
+    queue_free(q);
+    free_split(cmds, n);
+    qcmd_free(&orig);
+}
+
+/* A part past the staged end (one went missing) cannot make a whole list. */
+static void test_missing_part_refused(void)
+{
+    struct qcmd orig = big_list(3000), *cmds;
+    size_t n;
+    CHECK_INT_EQ(qcmd_split(&orig, PAYLOAD, 42, &cmds, &n), 0);
+    CHECK(n >= 4);
+    struct queue *q = queue_new();
+    char err[128];
+    CHECK_INT_EQ(queue_apply(q, &cmds[0], NULL, err, sizeof err), 0);
+    CHECK_INT_EQ(queue_apply(q, &cmds[2], NULL, err, sizeof err), -1);
+    CHECK(strstr(err, "does not follow") != NULL);
+    /* The upload is dropped: its SUBMIT finds nothing to make a batch of. */
+    CHECK_INT_EQ(queue_apply(q, &cmds[n - 1], NULL, err, sizeof err), -1);
+    CHECK(strstr(err, "unknown or expired upload") != NULL);
+    queue_free(q);
+    free_split(cmds, n);
+    qcmd_free(&orig);
+}
+
 int main(void)
 {
+    test_resent_parts_and_submit_are_recognised();
+    test_missing_part_refused();
     test_small_submit_is_itself();
     test_split_and_assemble();
     test_split_one_mib_entries();
