@@ -334,13 +334,18 @@ static int spec_from_upload(struct queue *q, const struct qcmd *c, struct batch_
     return rc;
 }
 
-/* The batch a SUBMIT with this write token made, if it is still here. A
- * linear scan: batches are few, and SUBMITs rare next to COMPLETEs. */
+/* The batch a SUBMIT with this write token made. A resend comes within
+ * seconds of the first send (node_write.c: at most 5 sends, 10 s each), so
+ * only the newest TOKEN_WINDOW batches are looked at: a scan that stays
+ * cheap however many batches a mesh keeps. */
+enum { TOKEN_WINDOW = 4096 };
+
 static const struct qbatch *batch_of_token(const struct queue *q, uint64_t token)
 {
-    for (size_t i = 0; token != 0 && i < q->n; i++)
-        if (q->batches[i]->token == token)
-            return q->batches[i];
+    size_t oldest = q->n > TOKEN_WINDOW ? q->n - TOKEN_WINDOW : 0;
+    for (size_t i = q->n; token != 0 && i > oldest; i--)
+        if (q->batches[i - 1]->token == token)
+            return q->batches[i - 1];
     return NULL;
 }
 
