@@ -4,6 +4,7 @@
  * checked to divide n properly, and for semiprimes to be one of the two
  * primes. The GF(2) null space on its own: every vector it returns is
  * nonzero and sums the columns to zero. */
+#include <stdio.h> /* before gmp.h: it declares gmp_fprintf only then */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
