@@ -101,6 +101,38 @@ static inline uint64_t mont_sqr(const struct mont64 *m, uint64_t a)
     return mont_mul(m, a, a);
 }
 
+/* mont_mul for a chain of dependent products (p-1's stage 1 and the
+ * primality tests square one value over and over): hi + n is formed while
+ * the products are under way, so only a sub and the cmov follow the last
+ * multiply, one cycle less than the sub, lea and cmov of mont_mul, for
+ * one more instruction. */
+static inline uint64_t mont_mul_chained(const struct mont64 *m, uint64_t a,
+                                        uint64_t b)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    uint64_t hi, wrapped;
+    __asm__("mulq %[b]\n\t"
+            "movq %%rdx, %[hi]\n\t"
+            "leaq (%%rdx,%[n]), %[wrapped]\n\t" /* hi + n */
+            "imulq %[ninv], %%rax\n\t"
+            "mulq %[n]\n\t"
+            "subq %%rdx, %[wrapped]\n\t"
+            "subq %%rdx, %[hi]\n\t"
+            "cmovcq %[wrapped], %[hi]"
+            : [hi] "=&r"(hi), [wrapped] "=&r"(wrapped), "+a"(a)
+            : [b] "rm"(b), [ninv] "rm"(m->ninv), [n] "r"(m->n)
+            : "rdx", "cc");
+    return hi;
+#else
+    return mont_mul(m, a, b);
+#endif
+}
+
+static inline uint64_t mont_sqr_chained(const struct mont64 *m, uint64_t a)
+{
+    return mont_mul_chained(m, a, a);
+}
+
 static inline uint64_t mont_add(const struct mont64 *m, uint64_t a, uint64_t b)
 {
     /* a, b < n. a + b >= n exactly when (a - n) + b carries out, a - n

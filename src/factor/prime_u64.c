@@ -21,7 +21,7 @@ static bool sprp_finish(const struct mont64 *m, uint64_t x, int s)
     if (x == m->one || x == minus_one)
         return true;
     for (int i = 1; i < s; i++) {
-        x = mont_sqr(m, x);
+        x = mont_sqr_chained(m, x);
         if (x == minus_one)
             return true;
         if (x == m->one)
@@ -36,7 +36,7 @@ static bool sprp_base2(const struct mont64 *m, uint64_t d, int s)
 {
     uint64_t x = mont_add(m, m->one, m->one);
     for (int b = 62 - __builtin_clzll(d); b >= 0; b--) {
-        x = mont_sqr(m, x);
+        x = mont_sqr_chained(m, x);
         if ((d >> b) & 1)
             x = mont_add(m, x, x);
     }
@@ -59,10 +59,10 @@ static inline bool sprp_lanes(const struct mont64 *m, const uint64_t *bases,
     }
     for (int b = 62 - __builtin_clzll(d); b >= 0; b--) {
         for (int i = 0; i < count; i++)
-            x[i] = mont_sqr(m, x[i]);
+            x[i] = mont_sqr_chained(m, x[i]);
         if ((d >> b) & 1)
             for (int i = 0; i < count; i++)
-                x[i] = mont_mul(m, x[i], a[i]);
+                x[i] = mont_mul_chained(m, x[i], a[i]);
     }
     for (int i = 0; i < count; i++)
         if (!skip[i] && !sprp_finish(m, x[i], s))

@@ -24,16 +24,17 @@ rho_step(const struct mont64 *m, uint64_t y, uint64_t c, bool lazy)
     if (!lazy)
         return mont_add(m, mont_sqr(m, y), c);
 #if defined(__x86_64__) && defined(__GNUC__)
-    /* mont_mul's asm with c added to the high half (see mont64.h: the
-     * instruction count is the speed). */
+    /* mont_mul_chained's asm (the walk is one chain of dependent steps)
+     * with c added to the high half. */
     uint64_t hi, wrapped;
     __asm__("mulq %%rax\n\t"
             "movq %%rdx, %[hi]\n\t"
             "addq %[c], %[hi]\n\t"
+            "leaq (%[hi],%[n]), %[wrapped]\n\t"
             "imulq %[ninv], %%rax\n\t"
             "mulq %[n]\n\t"
+            "subq %%rdx, %[wrapped]\n\t"
             "subq %%rdx, %[hi]\n\t"
-            "leaq (%[hi],%[n]), %[wrapped]\n\t"
             "cmovcq %[wrapped], %[hi]"
             : [hi] "=&r"(hi), [wrapped] "=&r"(wrapped), "+a"(y)
             : [c] "rm"(c), [ninv] "rm"(m->ninv), [n] "r"(m->n)
