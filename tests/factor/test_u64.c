@@ -140,7 +140,9 @@ static uint64_t mulmod_slow(uint64_t a, uint64_t b, uint64_t n)
     return (uint64_t)((unsigned __int128)a * b % n);
 }
 
-/* Also the product, whose final correction is the same select. */
+/* mont_add, mont_sub and the Montgomery products (asm on x86-64, whose
+ * final correction is the same select) against 128-bit remainders, at the
+ * edges of the range and at random. */
 static void test_mont_add_sub(void)
 {
     static const uint64_t moduli[] = {3, 4095, 4294967291ULL,
@@ -160,6 +162,12 @@ static void test_mont_add_sub(void)
                   (uint64_t)(((unsigned __int128)a + n - b) % n));
             uint64_t prod = mont_from(&m, mont_mul(&m, mont_to(&m, a), mont_to(&m, b)));
             CHECK(prod == mulmod_slow(a, b, n));
+            /* The asm products against the C reduction, on raw values. */
+            uint64_t want = mont_reduce(&m, (unsigned __int128)a * b);
+            CHECK(mont_mul(&m, a, b) == want);
+            CHECK(mont_mul_chained(&m, a, b) == want);
+            CHECK(mont_sqr(&m, a) == mont_reduce(&m, (unsigned __int128)a * a));
+            CHECK(mont_sqr_chained(&m, b) == mont_reduce(&m, (unsigned __int128)b * b));
         }
     }
 }
