@@ -121,11 +121,10 @@ static uint64_t curves_init(const struct mont64 *m, uint64_t first,
         curve_fraction(m, first + (uint64_t)l, &num_x[l], &num_a[l], &den[l]);
         all = mont_mul(m, all, den[l]);
     }
-    uint64_t all_plain = mont_from(m, all);
-    uint64_t g = gcd_u64(all_plain, m->n);
+    uint64_t g, inv_plain = inverse_gcd_u64(mont_from(m, all), m->n, &g);
     if (g != 1)
         return g;
-    uint64_t inv = mont_to(m, inverse_mod_u64(all_plain, m->n));
+    uint64_t inv = mont_to(m, inv_plain);
     for (int l = ECM_LANES - 1; l >= 0; l--) {
         uint64_t inv_l = inv; /* 1 / den[l] once the others are multiplied in */
         for (int o = 0; o < l; o++)
@@ -232,10 +231,10 @@ static uint64_t normalise(const struct mont64 *m, const uint64_t *const *xs,
         all = mont_mul(m, all, *zs[i]);
         prefix[i] = all;
     }
-    uint64_t all_plain = mont_from(m, all);
-    if (gcd_u64(all_plain, m->n) != 1)
+    uint64_t g, inv_plain = inverse_gcd_u64(mont_from(m, all), m->n, &g);
+    if (g != 1)
         return all;
-    uint64_t inv = mont_to(m, inverse_mod_u64(all_plain, m->n));
+    uint64_t inv = mont_to(m, inv_plain);
     for (int i = count - 1; i >= 0; i--) {
         uint64_t zinv = i > 0 ? mont_mul(m, inv, prefix[i - 1]) : inv;
         inv = mont_mul(m, inv, *zs[i]);

@@ -132,6 +132,19 @@ static void test_gcd(void)
         }
         CHECK(gcd_u64(a, b) == x);
     }
+    /* inverse_gcd_u64: the gcd always, the inverse when it is 1 (odd n,
+     * a < n, common factors made often). */
+    for (int i = 0; i < 100000; i++) {
+        uint64_t n = (splitmix(&seed) >> (i % 62)) | 1;
+        uint64_t a = splitmix(&seed) % n;
+        if (i % 3 == 0 && n > 9)
+            a = (a / 3) * 3 % n;
+        uint64_t g, inv = inverse_gcd_u64(a, n, &g);
+        CHECK(g == gcd_u64(a, n));
+        if (g == 1)
+            CHECK(n == 1 || (unsigned __int128)a * inv % n == 1);
+        CHECK(inverse_mod_u64(a, n) == (g == 1 ? inv : 0));
+    }
 }
 
 /* a b mod n by a plain 128-bit remainder. */
