@@ -149,7 +149,10 @@ walks_gcd(const struct mont64 *m, const struct walks *w, uint64_t steps,
 }
 
 /* Brent's cycle search on all walks at once, up to `iterations` steps
- * each; returns a divisor of n (1 or n when it failed). */
+ * each; returns a divisor of n (1 or n when it failed). The walk loops
+ * are unrolled so the walks stay in registers: rolled, each step stored
+ * its value and the next loaded it back, a store-to-load delay on the
+ * chain that is rho's whole cost. */
 static inline __attribute__((always_inline)) uint64_t
 rho_walks(const struct mont64 *m, uint64_t x0, uint64_t iterations,
           bool lazy)
@@ -165,6 +168,7 @@ rho_walks(const struct mont64 *m, uint64_t x0, uint64_t iterations,
         for (int k = 0; k < RHO_WALKS; k++)
             w.x[k] = w.y[k];
         for (uint64_t i = 0; i < r; i++)
+#pragma GCC unroll 4
             for (int k = 0; k < RHO_WALKS; k++)
                 w.y[k] = rho_step(m, w.y[k], w.c[k], lazy);
         for (uint64_t b = 0; b < r && g == 1; b += RHO_BATCH) {
@@ -172,6 +176,7 @@ rho_walks(const struct mont64 *m, uint64_t x0, uint64_t iterations,
             for (int k = 0; k < RHO_WALKS; k++)
                 w.ys[k] = w.y[k];
             for (uint64_t i = 0; i < steps; i++) {
+#pragma GCC unroll 4
                 for (int k = 0; k < RHO_WALKS; k++) {
                     w.y[k] = rho_step(m, w.y[k], w.c[k], lazy);
                     uint64_t x = w.x[k], y = w.y[k];
