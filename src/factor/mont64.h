@@ -31,11 +31,20 @@ static inline uint64_t mont_inverse_2adic(uint64_t n)
     return x;
 }
 
-static inline void mont_init(struct mont64 *m, uint64_t n)
+/* Everything but r2, which only mont_to needs: the primality tests and
+ * rho form their few constants with mont_small instead, and skip the
+ * 128-bit remainder (a call into libgcc) of every mont_init. */
+static inline void mont_init_small(struct mont64 *m, uint64_t n)
 {
     m->n = n;
     m->ninv = mont_inverse_2adic(n);
     m->one = (uint64_t)(-n) % n;
+    m->r2 = 0;
+}
+
+static inline void mont_init(struct mont64 *m, uint64_t n)
+{
+    mont_init_small(m, n);
     m->r2 = (uint64_t)(((u128)m->one * m->one) % n);
 }
 
@@ -159,6 +168,21 @@ static inline uint64_t mont_sub(const struct mont64 *m, uint64_t a, uint64_t b)
     return mont_select_sub(a, b, m->n);
 }
 
+/* c in Montgomery form for c < n, by doubling and adding one: a few
+ * additions for the small constants of the primality tests and rho, and
+ * valid after mont_init_small. */
+static inline uint64_t mont_small(const struct mont64 *m, uint64_t c)
+{
+    uint64_t r = 0;
+    for (int b = 63 - __builtin_clzll(c | 1); b >= 0; b--) {
+        r = mont_add(m, r, r);
+        if ((c >> b) & 1)
+            r = mont_add(m, r, m->one);
+    }
+    return r;
+}
+
+/* a in Montgomery form; needs r2 (mont_init). */
 static inline uint64_t mont_to(const struct mont64 *m, uint64_t a)
 {
     return mont_mul(m, a % m->n, m->r2);

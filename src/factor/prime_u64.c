@@ -57,9 +57,9 @@ sprp_lanes(const struct mont64 *m, const uint64_t *bases, int count,
     uint64_t a[MR_LANES_MAX], x[MR_LANES_MAX];
     bool skip[MR_LANES_MAX];
     for (int i = 0; i < count; i++) {
-        uint64_t a_mod = bases[i] % m->n;
+        uint64_t a_mod = bases[i] < m->n ? bases[i] : bases[i] % m->n;
         skip[i] = a_mod == 0;
-        a[i] = mont_to(m, a_mod);
+        a[i] = mont_small(m, a_mod);
         x[i] = a[i];
     }
     for (int b = 62 - __builtin_clzll(d); b >= 0; b--) {
@@ -137,7 +137,7 @@ static int64_t selfridge_d(uint64_t n)
 static bool strong_lucas(const struct mont64 *m, int64_t dd)
 {
     int64_t q_int = (1 - dd) / 4;
-    uint64_t q = mont_to(m, (uint64_t)(q_int > 0 ? q_int : -q_int));
+    uint64_t q = mont_small(m, (uint64_t)(q_int > 0 ? q_int : -q_int));
     if (q_int < 0)
         q = mont_sub(m, 0, q);
     uint64_t d = m->n + 1; /* n < 2^64 - 1 here: n is odd and not 2^64 - 1 */
@@ -182,7 +182,7 @@ static bool is_prime_odd(uint64_t n)
 {
     static const uint64_t bases32[] = {2, 7, 61};
     struct mont64 m;
-    mont_init(&m, n);
+    mont_init_small(&m, n);
     uint64_t d = n - 1;
     int s = __builtin_ctzll(d);
     d >>= s;

@@ -87,9 +87,9 @@ rho_cycle(const struct mont64 *m, uint64_t c, uint64_t x0,
 uint64_t u64_rho_brent(uint64_t n, uint64_t max_iterations)
 {
     struct mont64 m;
-    mont_init(&m, n);
+    mont_init_small(&m, n);
     for (uint64_t c = 1; c < 64; c++) {
-        uint64_t g = rho_cycle(&m, mont_to(&m, c), mont_to(&m, 2),
+        uint64_t g = rho_cycle(&m, mont_small(&m, c), mont_small(&m, 2),
                                max_iterations, false);
         if (g != 1 && g != n)
             return g;
@@ -159,7 +159,7 @@ rho_walks(const struct mont64 *m, uint64_t x0, uint64_t iterations,
 {
     struct walks w;
     for (int k = 0; k < RHO_WALKS; k++) {
-        w.c[k] = mont_to(m, (uint64_t)k + 1);
+        w.c[k] = mont_small(m, (uint64_t)k + 1);
         w.y[k] = w.x[k] = w.ys[k] = x0;
         w.q[k] = m->one;
     }
@@ -193,8 +193,8 @@ rho_walks(const struct mont64 *m, uint64_t x0, uint64_t iterations,
 uint64_t u64_rho_once(uint64_t n, uint64_t iterations)
 {
     struct mont64 m;
-    mont_init(&m, n);
-    uint64_t x0 = mont_to(&m, 2);
+    mont_init_small(&m, n);
+    uint64_t x0 = mont_small(&m, 2);
     uint64_t g = 64 - __builtin_clzll(n) <= RHO_LAZY_MAX_BITS
                      ? rho_walks(&m, x0, iterations, true)
                      : rho_walks(&m, x0, iterations, false);

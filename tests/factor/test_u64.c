@@ -181,6 +181,8 @@ static void test_mont_add_sub(void)
             CHECK(mont_mul_chained(&m, a, b) == want);
             CHECK(mont_sqr(&m, a) == mont_reduce(&m, (unsigned __int128)a * a));
             CHECK(mont_sqr_chained(&m, b) == mont_reduce(&m, (unsigned __int128)b * b));
+            uint64_t c = k < 64 ? (uint64_t)k : splitmix(&seed) >> (k % 64);
+            CHECK(mont_small(&m, c) == mont_to(&m, c % n));
         }
     }
 }
