@@ -27,7 +27,7 @@ static uint64_t pm1_stage1(const struct mont64 *m)
 {
     uint64_t x = mont_add(m, m->one, m->one);
     for (int b = PM1_EXPONENT_BITS - 2; b >= 0; b--) {
-        x = mont_sqr(m, x);
+        x = mont_sqr_chained(m, x);
         if ((pm1_exponent[b / 64] >> (b % 64)) & 1)
             x = mont_add(m, x, x);
     }

@@ -132,6 +132,19 @@ static void test_gcd(void)
         }
         CHECK(gcd_u64(a, b) == x);
     }
+    /* inverse_gcd_u64: the gcd always, the inverse when it is 1 (odd n,
+     * a < n, common factors made often). */
+    for (int i = 0; i < 100000; i++) {
+        uint64_t n = (splitmix(&seed) >> (i % 62)) | 1;
+        uint64_t a = splitmix(&seed) % n;
+        if (i % 3 == 0 && n > 9)
+            a = (a / 3) * 3 % n;
+        uint64_t g, inv = inverse_gcd_u64(a, n, &g);
+        CHECK(g == gcd_u64(a, n));
+        if (g == 1)
+            CHECK(n == 1 || (unsigned __int128)a * inv % n == 1);
+        CHECK(inverse_mod_u64(a, n) == (g == 1 ? inv : 0));
+    }
 }
 
 /* a b mod n by a plain 128-bit remainder. */
@@ -140,7 +153,9 @@ static uint64_t mulmod_slow(uint64_t a, uint64_t b, uint64_t n)
     return (uint64_t)((unsigned __int128)a * b % n);
 }
 
-/* Also the product, whose final correction is the same select. */
+/* mont_add, mont_sub and the Montgomery products (asm on x86-64, whose
+ * final correction is the same select) against 128-bit remainders, at the
+ * edges of the range and at random. */
 static void test_mont_add_sub(void)
 {
     static const uint64_t moduli[] = {3, 4095, 4294967291ULL,
@@ -160,6 +175,14 @@ static void test_mont_add_sub(void)
                   (uint64_t)(((unsigned __int128)a + n - b) % n));
             uint64_t prod = mont_from(&m, mont_mul(&m, mont_to(&m, a), mont_to(&m, b)));
             CHECK(prod == mulmod_slow(a, b, n));
+            /* The asm products against the C reduction, on raw values. */
+            uint64_t want = mont_reduce(&m, (unsigned __int128)a * b);
+            CHECK(mont_mul(&m, a, b) == want);
+            CHECK(mont_mul_chained(&m, a, b) == want);
+            CHECK(mont_sqr(&m, a) == mont_reduce(&m, (unsigned __int128)a * a));
+            CHECK(mont_sqr_chained(&m, b) == mont_reduce(&m, (unsigned __int128)b * b));
+            uint64_t c = k < 64 ? (uint64_t)k : splitmix(&seed) >> (k % 64);
+            CHECK(mont_small(&m, c) == mont_to(&m, c % n));
         }
     }
 }
