@@ -9,6 +9,13 @@
 #ifndef MESH_FACTOR_MONT64_H
 #define MESH_FACTOR_MONT64_H
 
+/* The hot steps below are inline asm on x86-64 with GCC or clang; every
+ * other CPU compiles the plain C beside each. MESH_PORTABLE_C asks for
+ * the plain C here too, so the tests run both (tests/factor/meson.build). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(MESH_PORTABLE_C)
+#define MESH_X86_ASM 1
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -55,7 +62,7 @@ static inline void mont_init(struct mont64 *m, uint64_t n)
  * flags, so the borrow of the sub still selects: three instructions. */
 static inline uint64_t mont_select_sub(uint64_t a, uint64_t b, uint64_t n)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(MESH_X86_ASM)
     uint64_t wrapped;
     __asm__("subq %[b], %[a]\n\t"               /* a - b, borrow when a < b */
             "leaq (%[a],%[n]), %[wrapped]\n\t" /* a - b + n */
@@ -88,7 +95,7 @@ static inline uint64_t mont_reduce(const struct mont64 *m, u128 t)
  * rax:rdx of mul). */
 static inline uint64_t mont_mul(const struct mont64 *m, uint64_t a, uint64_t b)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(MESH_X86_ASM)
     uint64_t hi, wrapped;
     __asm__("mulq %[b]\n\t"                     /* rdx:rax = a * b */
             "movq %%rdx, %[hi]\n\t"
@@ -119,7 +126,7 @@ static inline uint64_t mont_sqr(const struct mont64 *m, uint64_t a)
 static inline uint64_t mont_mul_chained(const struct mont64 *m, uint64_t a,
                                         uint64_t b)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(MESH_X86_ASM)
     uint64_t hi, wrapped;
     __asm__("mulq %[b]\n\t"
             "movq %%rdx, %[hi]\n\t"
@@ -148,7 +155,7 @@ static inline uint64_t mont_add(const struct mont64 *m, uint64_t a, uint64_t b)
     /* a, b < n. a + b >= n exactly when (a - n) + b carries out, a - n
      * wrapping. Both sums at once and the carry selects: no data-dependent
      * branch (one cost ECM a third of its time, measured). */
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(MESH_X86_ASM)
     uint64_t sum = a + b, reduced = a - m->n;
     __asm__("addq %[b], %[reduced]\n\t"
             "cmovcq %[reduced], %[sum]"

@@ -23,7 +23,7 @@ rho_step(const struct mont64 *m, uint64_t y, uint64_t c, bool lazy)
 {
     if (!lazy)
         return mont_add(m, mont_sqr(m, y), c);
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(MESH_X86_ASM)
     /* mont_mul_chained's asm (the walk is one chain of dependent steps)
      * with c added to the high half. */
     uint64_t hi, wrapped;
