@@ -1,20 +1,17 @@
 /* child.c - the worker child process (protocol in child.h). */
 #include <errno.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "child.h"
 
-enum { MAX_REQUEST_LINE = 4096 };
-enum { WORKER_NICE_STEP = 5 };  /* a weight of about 1/3 of the node's */ /* id + space + 309 digits, with room */
+enum { MAX_REQUEST_LINE = 4096 }; /* id + space + 309 digits, with room */
 
 static int parse_u64(const char *s, size_t len, uint64_t *out)
 {
@@ -222,26 +219,10 @@ static void serve(struct factor_ctx *ctx, uint64_t budget_ms)
     }
 }
 
-/* Workers take every core; the node's own loop (raft heartbeats, links,
- * the dashboard) must still run the moment it wakes, or a busy machine
- * misses heartbeats and its cluster holds needless elections. So workers
- * are batch work (no wakeup preemption) at a lower weight. Best effort:
- * a failure costs only that margin. */
-static void yield_to_the_node(void)
-{
-    struct sched_param none = {0};
-    (void)sched_setscheduler(0, SCHED_BATCH, &none);
-    errno = 0;
-    int nice_now = getpriority(PRIO_PROCESS, 0);
-    if (errno == 0)
-        (void)setpriority(PRIO_PROCESS, 0, nice_now + WORKER_NICE_STEP);
-}
-
 int factor_child_main(int argc, char **argv)
 {
     /* Die with the node: an orphaned worker would factor for nobody. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    yield_to_the_node();
     uint64_t budget_ms;
     if (parse_options(argc, argv, &budget_ms) != 0)
         return 2;
