@@ -15,6 +15,8 @@
  *      time: each batch as an import SUBMIT that keeps its id (ids are
  *      unique mesh-wide: each cluster numbers from its own range), then its
  *      results as COMPLETE commands, then CANCEL for a cancelled batch;
+ *      the batch's write token goes along, so a writer's resend after the
+ *      merge finds its batch in the winner;
  *      imports and results are idempotent, so a resend after a lost answer
  *      is harmless;
  *   3. dissolves: tells its members (MEMBERSHIP verdict MERGED), then
@@ -206,8 +208,11 @@ static int send_cmd(struct node *n, const struct qcmd *cmd)
 static int send_submit(struct node *n, const struct batch_info *b)
 {
     struct merge *m = n->merge;
+    /* The batch's write token goes with it: a writer whose answer was lost
+     * resends its SUBMIT to the winner after the merge, and must find its
+     * batch there, not make a second one. */
     struct qcmd cmd = {.type = QCMD_SUBMIT, .batch_id = b->id, .import = true,
-                       .spec = *b->spec};
+                       .token = b->token, .spec = *b->spec};
     memcpy(cmd.name, b->name, sizeof cmd.name);
     if (m->parts == NULL) {
         uint64_t upload = randombytes_random() | (uint64_t)randombytes_random() << 32 | 1;

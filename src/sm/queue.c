@@ -539,6 +539,7 @@ static void fill_info(const struct qbatch *b, struct batch_info *out)
     out->unfactored = b->unfactored;
     out->chunk = b->spec.chunk;
     memcpy(out->name, b->name, sizeof out->name);
+    out->token = b->token;
     out->spec = &b->spec;
 }
 

@@ -142,6 +142,8 @@ struct batch_info {
     uint64_t total, done, unfactored;
     uint32_t chunk;
     char name[QUEUE_NAME_MAX];
+    uint64_t token;                 /* its SUBMIT's write token (0: none): a
+                                       merge exports it with the batch */
     const struct batch_spec *spec;  /* owned by the queue; batches are never
                                        removed, so valid until queue_free */
 };

@@ -76,6 +76,21 @@ static void test_submit_requested_ids(void)
     CHECK_INT_EQ(apply_free(q, c, &id, err), 0);
     CHECK_INT_EQ(id, 8);
     CHECK_INT_EQ(queue_batch_count(q), 5);
+    /* an import keeps its write token: the writer's resend of the SUBMIT
+     * (after a merge, to the winner) answers with the imported batch */
+    c = make_submit("50", 4, "");
+    c.batch_id = 500;
+    c.import = true;
+    c.token = 0xfeedfacecafeULL;
+    CHECK_INT_EQ(apply_free(q, c, &id, err), 0);
+    CHECK_INT_EQ(id, 500);
+    CHECK_INT_EQ(queue_batch_get(q, 500, &info), 0);
+    CHECK_INT_EQ(info.token, 0xfeedfacecafeULL);
+    c = make_submit("50", 4, "");
+    c.token = 0xfeedfacecafeULL;
+    CHECK_INT_EQ(apply_free(q, c, &id, err), 0);
+    CHECK_INT_EQ(id, 500);
+    CHECK_INT_EQ(queue_batch_count(q), 6);
     /* and a snapshot of sparse ids restores the same */
     uint8_t *buf;
     size_t len;
@@ -85,6 +100,8 @@ static void test_submit_requested_ids(void)
     CHECK_INT_EQ(queue_batch_get(r, 1002, &info), 0);
     CHECK_STR_EQ(info.spec->start, "30");
     CHECK_INT_EQ(queue_next_batch_id(r), 1003);
+    CHECK_INT_EQ(queue_batch_get(r, 500, &info), 0);
+    CHECK_INT_EQ(info.token, 0xfeedfacecafeULL);
     free(buf);
     queue_free(r);
     queue_free(q);
