@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "meshmsg.h"
+#include "queue_codec.h"
 
 static void same(const uint8_t *a, size_t alen, uint8_t *b, size_t blen)
 {
@@ -33,12 +34,11 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
             if (msg_forward_encode(req, &c, &again, &n) != 0)
                 abort();
             /* A command of the previous format goes on as the current:
-             * bytes after the request id, whose varint ends the first byte
-             * without its high bit. */
-            const uint8_t *cmd = p;
-            while (*cmd & 0x80)
-                cmd++;
-            if (cmd[1] == QCMD_FORMAT_PREVIOUS)
+             * its format byte follows the request id. */
+            struct qreader r;
+            qreader_init(&r, p, len);
+            qreader_varint(&r);
+            if (qreader_u8(&r) == QCMD_FORMAT_PREVIOUS)
                 free(again);
             else
                 same(p, len, again, n);
