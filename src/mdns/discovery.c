@@ -8,18 +8,13 @@
  * also retries what failed (no bus yet, resolver timeouts). */
 #include "discovery.h"
 
-#include <avahi-client/client.h>
-#include <avahi-client/lookup.h>
-#include <avahi-client/publish.h>
-#include <avahi-common/alternative.h>
 #include <avahi-common/error.h>
-#include <avahi-common/malloc.h>
-#include <avahi-common/strlst.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "avahi_lib.h"
 #include "avahi_uv.h"
 #include "safe_name.h"
 #include "txt.h"
@@ -58,8 +53,10 @@ struct discovery {
     char id_hex[TXT_ID_HEX_MAX + 1];
     char pk_hex[2 * TXT_PK_BYTES + 1];
     char tag_hex[TXT_TAG_HEX_MAX + 1];
-    char *service_name;                 /* avahi_malloc'd, renamed on collision */
+    char *service_name;                 /* renamed on collision */
 
+    struct avahi_lib avahi;             /* opened at start (avahi_lib.h) */
+    bool have_avahi;                    /* else discovery stays off */
     struct avahi_uv *poll;
     AvahiClient *client;
     AvahiEntryGroup *group;
@@ -133,42 +130,44 @@ static AvahiStringList *build_txt(const struct discovery *d)
     snprintf(id, sizeof id, "id=%s", d->id_hex);
     snprintf(pk, sizeof pk, "pk=%s", d->pk_hex);
     snprintf(tag, sizeof tag, "tag=%s", d->tag_hex);
-    return avahi_string_list_new(v, id, pk, tag, NULL);
+    return d->avahi.string_list_new(v, id, pk, tag, NULL);
 }
 
 static void rename_service(struct discovery *d)
 {
-    char *alt = avahi_alternative_service_name(d->service_name);
-    if (alt == NULL)
+    char *alt = d->avahi.alternative_service_name(d->service_name);
+    char *ours = alt != NULL ? strdup(alt) : NULL;
+    d->avahi.free(alt);
+    if (ours == NULL)
         return;
     mlog(d->cfg.log, LOG_INFO, "mdns: service name '%s' taken, trying '%s'",
-         d->service_name, alt);
-    avahi_free(d->service_name);
-    d->service_name = alt;
+         d->service_name, ours);
+    free(d->service_name);
+    d->service_name = ours;
 }
 
 /* Adds our service to the (empty) group and commits it. A same-daemon
  * name clash shows up here at once as AVAHI_ERR_COLLISION. */
 static void publish(struct discovery *d)
 {
-    if (d->group == NULL || !avahi_entry_group_is_empty(d->group))
+    if (d->group == NULL || !d->avahi.entry_group_is_empty(d->group))
         return;
     for (int attempt = 0; attempt < MAX_RENAMES; attempt++) {
         AvahiStringList *txt = build_txt(d);
-        int r = avahi_entry_group_add_service_strlst(
+        int r = d->avahi.entry_group_add_service_strlst(
             d->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_INET, 0, d->service_name,
             DISCOVERY_SERVICE_TYPE, NULL, NULL, d->cfg.port, txt);
-        avahi_string_list_free(txt);
+        d->avahi.string_list_free(txt);
         if (r == AVAHI_ERR_COLLISION) {
             rename_service(d);
-            avahi_entry_group_reset(d->group);
+            d->avahi.entry_group_reset(d->group);
             continue;
         }
         if (r >= 0)
-            r = avahi_entry_group_commit(d->group);
+            r = d->avahi.entry_group_commit(d->group);
         if (r < 0)
             mlog(d->cfg.log, LOG_ERROR, "mdns: cannot publish '%s': %s",
-                 d->service_name, avahi_strerror(r));
+                 d->service_name, d->avahi.strerror(r));
         return;
     }
     mlog(d->cfg.log, LOG_ERROR, "mdns: gave up renaming '%s'", d->service_name);
@@ -189,13 +188,13 @@ static void on_group_state(AvahiEntryGroup *g, AvahiEntryGroupState state,
         /* Another host claimed the name after we probed it. */
         d->established = false;
         rename_service(d);
-        avahi_entry_group_reset(g);
+        d->avahi.entry_group_reset(g);
         publish(d);
         break;
     case AVAHI_ENTRY_GROUP_FAILURE:
         d->established = false;
         mlog(d->cfg.log, LOG_ERROR, "mdns: publishing failed: %s",
-             avahi_strerror(avahi_client_errno(avahi_entry_group_get_client(g))));
+             d->avahi.strerror(d->avahi.client_errno(d->avahi.entry_group_get_client(g))));
         break;
     case AVAHI_ENTRY_GROUP_UNCOMMITED:
     case AVAHI_ENTRY_GROUP_REGISTERING:
@@ -206,10 +205,10 @@ static void on_group_state(AvahiEntryGroup *g, AvahiEntryGroupState state,
 static void start_publishing(struct discovery *d)
 {
     if (d->group == NULL)
-        d->group = avahi_entry_group_new(d->client, on_group_state, d);
+        d->group = d->avahi.entry_group_new(d->client, on_group_state, d);
     if (d->group == NULL) {
         mlog(d->cfg.log, LOG_ERROR, "mdns: cannot create entry group: %s",
-             avahi_strerror(avahi_client_errno(d->client)));
+             d->avahi.strerror(d->avahi.client_errno(d->client)));
         return;
     }
     publish(d);
@@ -277,9 +276,9 @@ static void classify(struct service *s, const char *addr, uint16_t port,
     struct discovery *d = s->d;
     struct txt_record rec;
     txt_record_init(&rec);
-    for (AvahiStringList *l = txt; l != NULL; l = avahi_string_list_get_next(l))
-        txt_record_add_item(&rec, avahi_string_list_get_text(l),
-                            avahi_string_list_get_size(l));
+    for (AvahiStringList *l = txt; l != NULL; l = d->avahi.string_list_get_next(l))
+        txt_record_add_item(&rec, d->avahi.string_list_get_text(l),
+                            d->avahi.string_list_get_size(l));
     enum txt_result r = txt_record_finish(&rec);
     if (r != TXT_OK || rec.version != d->cfg.version) {
         s->kind = SVC_INVALID;
@@ -314,27 +313,27 @@ static void on_resolve(AvahiServiceResolver *r, AvahiIfIndex iface,
         /* Usually a timeout; the tick makes a new resolver later. */
         mlog_limited(d->cfg.log, &d->rl_resolve, now_ms(d), LOG_DEBUG,
                      "mdns: resolving '%s' failed: %s", s->shown,
-                     avahi_strerror(avahi_client_errno(d->client)));
-        avahi_service_resolver_free(r);
+                     d->avahi.strerror(d->avahi.client_errno(d->client)));
+        d->avahi.service_resolver_free(r);
         s->resolver = NULL;
         return;
     }
     if (a == NULL || a->proto != AVAHI_PROTO_INET)
         return;
     char addr[AVAHI_ADDRESS_STR_MAX];
-    avahi_address_snprint(addr, sizeof addr, a);
+    d->avahi.address_snprint(addr, sizeof addr, a);
     classify(s, addr, port, txt);
 }
 
 static void start_resolver(struct discovery *d, struct service *s)
 {
-    s->resolver = avahi_service_resolver_new(
+    s->resolver = d->avahi.service_resolver_new(
         d->client, s->iface, s->proto, s->name, s->type, s->domain,
         AVAHI_PROTO_INET, 0, on_resolve, s);
     if (s->resolver == NULL)
         mlog_limited(d->cfg.log, &d->rl_resolve, now_ms(d), LOG_WARN,
                      "mdns: cannot resolve '%s': %s", s->shown,
-                     avahi_strerror(avahi_client_errno(d->client)));
+                     d->avahi.strerror(d->avahi.client_errno(d->client)));
 }
 
 /* ---- browsing --------------------------------------------------------- */
@@ -356,7 +355,7 @@ static struct service **find_service(struct discovery *d, AvahiIfIndex iface,
 static void free_service(struct service *s)
 {
     if (s->resolver != NULL)
-        avahi_service_resolver_free(s->resolver);
+        s->d->avahi.service_resolver_free(s->resolver);
     free(s->name);
     free(s->type);
     free(s->domain);
@@ -417,7 +416,7 @@ static void on_browse(AvahiServiceBrowser *b, AvahiIfIndex iface,
         break;
     case AVAHI_BROWSER_FAILURE:
         mlog(d->cfg.log, LOG_WARN, "mdns: browsing failed: %s",
-             avahi_strerror(avahi_client_errno(d->client)));
+             d->avahi.strerror(d->avahi.client_errno(d->client)));
         break;
     case AVAHI_BROWSER_CACHE_EXHAUSTED:
     case AVAHI_BROWSER_ALL_FOR_NOW:
@@ -429,12 +428,12 @@ static void start_browsing(struct discovery *d)
 {
     if (d->browser != NULL)
         return;
-    d->browser = avahi_service_browser_new(
+    d->browser = d->avahi.service_browser_new(
         d->client, AVAHI_IF_UNSPEC, AVAHI_PROTO_INET, DISCOVERY_SERVICE_TYPE,
         NULL, 0, on_browse, d);
     if (d->browser == NULL)
         mlog(d->cfg.log, LOG_ERROR, "mdns: cannot browse: %s",
-             avahi_strerror(avahi_client_errno(d->client)));
+             d->avahi.strerror(d->avahi.client_errno(d->client)));
 }
 
 /* ---- client lifecycle ------------------------------------------------- */
@@ -448,11 +447,11 @@ static void drop_client(struct discovery *d)
         free_service(s);
     }
     if (d->browser != NULL)
-        avahi_service_browser_free(d->browser);
+        d->avahi.service_browser_free(d->browser);
     if (d->group != NULL)
-        avahi_entry_group_free(d->group);
+        d->avahi.entry_group_free(d->group);
     if (d->client != NULL)
-        avahi_client_free(d->client);
+        d->avahi.client_free(d->client);
     d->browser = NULL;
     d->group = NULL;
     d->client = NULL;
@@ -470,17 +469,30 @@ static void say_no_daemon(struct discovery *d, const char *why)
          "until it appears", why);
 }
 
+/* A machine without the Avahi client library still runs a node: links
+ * come from --peer, as without a daemon. */
+static void open_avahi(struct discovery *d)
+{
+    char why[256];
+    d->have_avahi = avahi_lib_open(&d->avahi, why, sizeof why) == 0;
+    if (!d->have_avahi)
+        mlog(d->cfg.log, LOG_WARN, "mdns: cannot load the Avahi client library (%s); "
+             "running without discovery: install libavahi-client3, or give --peer", why);
+}
+
 /* NO_FAIL: with the bus up but no daemon, the client waits in CONNECTING
  * and goes RUNNING by itself when the daemon starts. Without a bus at all
  * avahi_client_new fails, and the tick retries. */
 static void connect_client(struct discovery *d)
 {
+    if (!d->have_avahi)
+        return;
     int err = 0;
-    AvahiClient *c = avahi_client_new(avahi_uv_poll(d->poll),
+    AvahiClient *c = d->avahi.client_new(avahi_uv_poll(d->poll),
                                       AVAHI_CLIENT_NO_FAIL, on_client_state,
                                       d, &err);
     if (c == NULL) {
-        say_no_daemon(d, avahi_strerror(err));
+        say_no_daemon(d, d->avahi.strerror(err));
         return;
     }
     d->client = c;
@@ -503,7 +515,7 @@ static void on_client_state(AvahiClient *c, AvahiClientState state, void *ud)
         /* Host name is changing; re-add our service once RUNNING again. */
         d->established = false;
         if (d->group != NULL)
-            avahi_entry_group_reset(d->group);
+            d->avahi.entry_group_reset(d->group);
         break;
     case AVAHI_CLIENT_CONNECTING:
         d->daemon_running = false;
@@ -512,7 +524,7 @@ static void on_client_state(AvahiClient *c, AvahiClientState state, void *ud)
     case AVAHI_CLIENT_FAILURE:
         if (d->daemon_running || !d->said_no_daemon)
             mlog(d->cfg.log, LOG_WARN, "mdns: lost avahi-daemon (%s); "
-                 "reconnecting", avahi_strerror(avahi_client_errno(c)));
+                 "reconnecting", d->avahi.strerror(d->avahi.client_errno(c)));
         d->said_no_daemon = true;
         d->daemon_running = false;
         d->established = false;
@@ -530,7 +542,7 @@ static void finish_close(struct discovery *d)
         return;
     void (*done)(void *) = d->done;
     void *ud = d->cfg.ud;
-    avahi_free(d->service_name);
+    free(d->service_name);
     name_set_free(&d->foreign);
     name_set_free(&d->peer_ids);
     free(d);
@@ -608,10 +620,10 @@ int discovery_start(struct discovery **out, const struct discovery_config *cfg)
         free(d);
         return -EINVAL;
     }
-    d->service_name = avahi_strdup(cfg->name);
+    d->service_name = strdup(cfg->name);
     d->poll = avahi_uv_new(cfg->loop);
     if (d->service_name == NULL || d->poll == NULL) {
-        avahi_free(d->service_name);
+        free(d->service_name);
         if (d->poll != NULL)
             avahi_uv_close(d->poll, NULL, NULL);
         free(d);
@@ -620,6 +632,7 @@ int discovery_start(struct discovery **out, const struct discovery_config *cfg)
     uv_timer_init(cfg->loop, &d->tick);
     d->tick.data = d;
     uv_timer_start(&d->tick, on_tick, TICK_MS, TICK_MS);
+    open_avahi(d);
     connect_client(d);
     *out = d;
     return 0;

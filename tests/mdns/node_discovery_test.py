@@ -10,10 +10,14 @@ Scenarios:
   foreign        a node with another authkey is never linked, and is counted
   kill           a SIGKILLed node is shown "connected": false
   avahi_restart  after an avahi-daemon restart a new node is still found
+  no_library     a node on a machine without the Avahi client library (it
+                 is hidden in a mount namespace) runs, says so, and links
+                 from --peer
 """
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,18 +29,24 @@ OTHER_KEY = "some-other-mesh"
 
 
 class Node:
-    def __init__(self, mesh, root, name, key):
+    def __init__(self, mesh, root, name, key, port=0, extra=(), wrapper=()):
         self.mesh = mesh
         self.name = name
         self.dir = os.path.join(root, name)
         os.makedirs(self.dir)
         self.log_path = os.path.join(root, name + ".log")
+        # wrapper: a command that execs the node in place (same PID).
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(
+                list(wrapper) +
                 [mesh, "--authkey", key, "--data-dir", self.dir,
-                 "--name", name, "--port", "0", "--headless",
-                 "--workers", "1"],
+                 "--name", name, "--port", str(port), "--headless",
+                 "--workers", "1"] + list(extra),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
 
     def status(self):
         """The node's status JSON, or None while it is not answering."""
@@ -77,8 +87,8 @@ class Cluster:
     def __init__(self, mesh, root):
         self.mesh, self.root, self.nodes = mesh, root, []
 
-    def node(self, name, key=KEY):
-        n = Node(self.mesh, self.root, name, key)
+    def node(self, name, key=KEY, **options):
+        n = Node(self.mesh, self.root, name, key, **options)
         self.nodes.append(n)
         return n
 
@@ -162,11 +172,44 @@ def scenario_avahi_restart(c):
     wait_full_mesh(nodes)
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def avahi_client_library():
+    """The file the dynamic linker loads for libavahi-client.so.3."""
+    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True,
+                         check=True).stdout
+    for line in out.splitlines():
+        if line.strip().startswith("libavahi-client.so.3 ") and "=>" in line:
+            return os.path.realpath(line.split("=>")[1].strip())
+    raise AssertionError("ldconfig knows no libavahi-client.so.3")
+
+
+def scenario_no_library(c):
+    lib = avahi_client_library()
+    # A private mount namespace where the library is an empty file: what a
+    # machine without libavahi-client3 looks like to this node only.
+    hide = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            'mount --bind /dev/null "$0" && exec "$@"', lib]
+    port = free_port()
+    bare = c.node("bare", port=port, wrapper=hide)
+    n1 = c.node("n1", extra=["--peer", "127.0.0.1:%d" % port])
+    wait_full_mesh([bare, n1])
+    assert "cannot load the Avahi client library" in bare.log(), bare.log()
+    assert bare.discovery().get("daemon_running") is False
+    wait_for("n1 uses the daemon", lambda: n1.discovery().get("daemon_running") is True)
+    assert "cannot load the Avahi client library" not in n1.log()
+
+
 SCENARIOS = {
     "link": scenario_link,
     "foreign": scenario_foreign,
     "kill": scenario_kill,
     "avahi_restart": scenario_avahi_restart,
+    "no_library": scenario_no_library,
 }
 
 
