@@ -17,18 +17,35 @@
  * too small beyond ~200 bits. Virtual memory, touched only when used. */
 enum { PARI_STACK_BYTES = 64u << 20 };
 
-/* PARI is set up by the first number that needs it (pari_path_factor):
+/* PARI is opened and set up by the first number that needs it (pari_of):
  * its initialisation (prime table, stack, defaults) costs ~8 ms, more than
  * `mesh factor` spends on a thousand 64-bit numbers. */
 int factor_ctx_init(struct factor_ctx *ctx)
 {
+    memset(ctx, 0, sizeof *ctx);
     ctx->pari_stack_bytes = PARI_STACK_BYTES;
     return 0;
 }
 
 void factor_ctx_free(struct factor_ctx *ctx)
 {
-    ctx->pari_stack_bytes = 0;
+    memset(ctx, 0, sizeof *ctx);
+}
+
+/* The PARI path, or NULL when it cannot be had (the module is missing, or
+ * pari_init failed): then the number is reported with what is left
+ * unfactored, as when its budget runs out. */
+static const struct pari_module *pari_of(struct factor_ctx *ctx)
+{
+    if (ctx->pari == NULL && !ctx->pari_unavailable) {
+        ctx->pari = pari_module_open();
+        if (ctx->pari != NULL && ctx->pari->init(ctx->pari_stack_bytes) != 0) {
+            fprintf(stderr, "mesh: PARI could not be initialised\n");
+            ctx->pari = NULL;
+        }
+        ctx->pari_unavailable = ctx->pari == NULL;
+    }
+    return ctx->pari;
 }
 
 void factor_result_free(struct factor_result *res)
@@ -186,9 +203,9 @@ static void split_by_siqs(mpz_t m, struct prime_list *primes, mpz_t left)
  * 64-bit path, SIQS up to SIQS_MAX_BITS, or PARI. Returns FACTOR_DONE or
  * FACTOR_PARTIAL. SIQS does not watch the budget: at most ~30 ms (140
  * bits), where the budget exists to stop PARI's minutes on large inputs. */
-static enum factor_status split_rest(mpz_t rest, struct prime_list *primes,
-                                     uint64_t budget_ms, uint64_t start_ms,
-                                     size_t pari_stack_bytes)
+static enum factor_status split_rest(struct factor_ctx *ctx, mpz_t rest,
+                                     struct prime_list *primes, uint64_t budget_ms,
+                                     uint64_t start_ms)
 {
     for (int round = 0; round < 2; round++) {
         if (mpz_cmp_ui(rest, 1) == 0)
@@ -221,11 +238,12 @@ static enum factor_status split_rest(mpz_t rest, struct prime_list *primes,
                 return FACTOR_PARTIAL;
             left = budget_ms - spent;
         }
-        if (pari_path_init(pari_stack_bytes) != 0)
+        const struct pari_module *pari = pari_of(ctx);
+        if (pari == NULL)
             return FACTOR_PARTIAL;
         mpz_t c;
         mpz_init_set(c, rest);
-        int timed_out = pari_path_factor(c, left, primes, rest);
+        int timed_out = pari->factor(c, left, primes, rest);
         mpz_clear(c);
         if (!timed_out)
             return FACTOR_DONE;
@@ -298,15 +316,15 @@ static enum factor_status fail(struct factor_result *res, const char *message)
 }
 
 /* n is 2^64 or more (factor_decimal takes smaller ones the u64 way). */
-static enum factor_status factor_mpz(const mpz_t n, uint64_t budget_ms,
-                                     struct prime_list *primes, mpz_t rest,
-                                     size_t pari_stack_bytes)
+static enum factor_status factor_mpz(struct factor_ctx *ctx, const mpz_t n,
+                                     uint64_t budget_ms, struct prime_list *primes,
+                                     mpz_t rest)
 {
     uint64_t start_ms = now_ms();
     mpz_set(rest, n);
     strip_small_primes(rest, primes);
     rho_prepass(rest, primes);
-    return split_rest(rest, primes, budget_ms, start_ms, pari_stack_bytes);
+    return split_rest(ctx, rest, primes, budget_ms, start_ms);
 }
 
 static char *u64_to_decimal(uint64_t v)
@@ -353,7 +371,7 @@ enum factor_status factor_decimal(struct factor_ctx *ctx, const char *n,
     if (parsed != FACTOR_PARSE_OK) {
         status = fail(res, factor_parse_message(parsed));
     } else {
-        status = factor_mpz(value, budget_ms, &primes, rest, ctx->pari_stack_bytes);
+        status = factor_mpz(ctx, value, budget_ms, &primes, rest);
         prime_list_sort(&primes);
         if (!verify(value, &primes, rest))
             status = fail(res, "internal error: verification failed");

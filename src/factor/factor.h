@@ -26,11 +26,16 @@ enum {
 /* Per-process kernel state. PARI keeps its own process-global state (its
  * stack, prime table, error handlers); this context records that it was set
  * up and the stack size used. One per process; not thread-safe. */
+struct pari_module;
+
 struct factor_ctx {
     size_t pari_stack_bytes;
+    const struct pari_module *pari;   /* opened by the first number that needs it */
+    bool pari_unavailable;            /* said once; not looked for again */
 };
 
-/* Initialises PARI once per process (later calls reuse it). 0 on success. */
+/* A context; PARI is opened and set up by the first number that needs it
+ * (once per process: later contexts reuse it). 0 on success. */
 int factor_ctx_init(struct factor_ctx *ctx);
 /* PARI is left alive until process exit: other contexts may still use it. */
 void factor_ctx_free(struct factor_ctx *ctx);

@@ -1,4 +1,6 @@
-/* pari_path.c - libpari factoring under a time budget.
+/* pari_path.c - libpari factoring under a time budget: the module
+ * mesh-pari.so, which pari_load.c opens the first time a number needs it
+ * (why a module: pari_path.h).
  *
  * PARI has no deadline parameter, so the budget is enforced the way gp's own
  * alarm() does it: SIGALRM raises a PARI error (e_ALARM) that unwinds to a
@@ -22,7 +24,7 @@
 #include "factor.h"
 #include "pari_path.h"
 
-int pari_path_init(size_t stack_bytes)
+static int module_init(size_t stack_bytes)
 {
     if (pari_mainstack != NULL)
         return 0; /* already initialised in this process */
@@ -164,8 +166,8 @@ static void z_factor_with_catch(const char *digits, uint64_t budget_ms,
     } pari_ENDCATCH;
 }
 
-int pari_path_factor(const mpz_t c, uint64_t budget_ms,
-                     struct prime_list *primes, mpz_t rest)
+static int module_factor(const mpz_t c, uint64_t budget_ms, struct prime_list *primes,
+                         mpz_t rest)
 {
     char digits[FACTOR_MAX_DIGITS + 2];
     if (mpz_sizeinbase(c, 10) > FACTOR_MAX_DIGITS)
@@ -193,3 +195,7 @@ int pari_path_factor(const mpz_t c, uint64_t budget_ms,
     set_avma(av);
     return st.finished ? 0 : 1;
 }
+
+/* The module's one exported symbol (it is built with hidden visibility). */
+__attribute__((visibility("default")))
+const struct pari_module mesh_pari_module = {.init = module_init, .factor = module_factor};

@@ -38,8 +38,10 @@ def cpu_us_per_number(argv, corpus, count):
 
 def kernel_us(build, corpus):
     mode = "u64" if "64" in os.path.basename(corpus) else "decimal"
+    # kernel_bench is not beside the PARI module as the binary is: say where.
+    env = dict(os.environ, MESH_PARI_MODULE=os.path.join(build, "src/mesh-pari.so"))
     out = subprocess.run(PIN + [os.path.join(build, "tests/factor/kernel_bench"), mode, corpus],
-                         capture_output=True, text=True, check=True).stdout
+                         capture_output=True, text=True, check=True, env=env).stdout
     return float(out.split()[4])
 
 

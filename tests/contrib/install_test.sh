@@ -1,10 +1,11 @@
 #!/bin/sh
-# install_test.sh MESON BUILDDIR CONTRIB_DIR BINDIR MANDIR COMPLETIONDIR UNITDIR
-# `meson install` with DESTDIR puts the binary, the man page, the bash
-# completion and the systemd unit where the build says, with the contents
-# of the tree (the unit pointing at the installed binary).
+# install_test.sh MESON BUILDDIR CONTRIB_DIR BINDIR MANDIR COMPLETIONDIR UNITDIR MODULEDIR
+# `meson install` with DESTDIR puts the binary, the PARI module, the man
+# page, the bash completion and the systemd unit where the build says, with
+# the contents of the tree (the unit pointing at the installed binary); the
+# installed binary finds its module, and a binary without one says so.
 set -eu
-meson=$1 build=$2 contrib=$3 bindir=$4 mandir=$5 compdir=$6 unitdir=$7
+meson=$1 build=$2 contrib=$3 bindir=$4 mandir=$5 compdir=$6 unitdir=$7 moduledir=$8
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT INT TERM
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -15,6 +16,21 @@ rm -f "$dest.log"
 
 [ -x "$dest$bindir/mesh" ] || fail "no $bindir/mesh"
 "$dest$bindir/mesh" --version | grep -q '^mesh ' || fail "installed mesh does not run"
+[ -f "$dest$moduledir/mesh-pari.so" ] || fail "no PARI module at $moduledir"
+# 2^200 + 1: its 181-bit cofactor needs PARI. The installed binary finds
+# its module from its own directory (the tests' MESH_PARI_MODULE is unset).
+big=1606938044258990275541962092341162602522202993782792835301377
+want="$big: 257 1601 25601 82471201 4278255361 432363203127002885506543172618401"
+got=$(env -u MESH_PARI_MODULE "$dest$bindir/mesh" factor "$big") ||
+    fail "installed mesh factor failed: $got"
+[ "$got" = "$want" ] || fail "installed mesh factor: $got"
+mkdir "$dest/alone"
+cp "$dest$bindir/mesh" "$dest/alone/mesh"
+if got=$(env -u MESH_PARI_MODULE "$dest/alone/mesh" factor "$big" 2>"$dest/alone/err"); then
+    fail "a binary without its module factored $big: $got"
+fi
+case $got in "$big: 257 1601 unfactored:"*) ;; *) fail "without the module: $got" ;; esac
+grep -q "no PARI module" "$dest/alone/err" || fail "without the module, no word: $(cat "$dest/alone/err")"
 cmp "$contrib/mesh.1" "$dest$mandir/man1/mesh.1" || fail "man page not at $mandir/man1"
 cmp "$contrib/mesh.bash-completion" "$dest$compdir/mesh" || fail "completion not at $compdir/mesh"
 unit="$dest$unitdir/mesh.service"
@@ -23,4 +39,4 @@ grep -q "^ExecStart=$bindir/mesh " "$unit" || fail "unit does not start $bindir/
 # Apart from that line, the unit is the tree's.
 [ "$(grep -v '^ExecStart=' "$unit")" = "$(grep -v '^ExecStart=' "$contrib/mesh.service")" ] ||
     fail "unit differs from contrib/mesh.service"
-echo "install: binary, man page, completion and unit in place"
+echo "install: binary, PARI module, man page, completion and unit in place"
