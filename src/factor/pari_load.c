@@ -10,7 +10,7 @@
 #include "pari_path.h"
 
 #ifndef MESH_PARI_MODULE_RELDIR
-#define MESH_PARI_MODULE_RELDIR "../lib/mesh"
+#error "MESH_PARI_MODULE_RELDIR comes from src/factor/meson.build"
 #endif
 
 /* The directory of the running executable, with a trailing '/'; "" when

@@ -49,54 +49,6 @@ rho_step(const struct mont64 *m, uint64_t y, uint64_t c, bool lazy)
 #endif
 }
 
-/* One Brent cycle with x -> x^2 + c; returns a divisor of n (maybe n).
- * |x - y| may be n itself in the lazy walk (x = y mod n): q then becomes a
- * multiple of n and the replay below finds g = n, as for a true collision. */
-static inline __attribute__((always_inline)) uint64_t
-rho_cycle(const struct mont64 *m, uint64_t c, uint64_t x0,
-          uint64_t max_iterations, bool lazy)
-{
-    uint64_t y = x0, x = x0, ys = x0, q = m->one, g = 1;
-    uint64_t r = 1, done = 0;
-    while (g == 1 && done < max_iterations) {
-        x = y;
-        for (uint64_t i = 0; i < r; i++)
-            y = rho_step(m, y, c, lazy);
-        for (uint64_t k = 0; k < r && g == 1; k += RHO_BATCH) {
-            ys = y;
-            uint64_t steps = r - k < RHO_BATCH ? r - k : RHO_BATCH;
-            for (uint64_t i = 0; i < steps; i++) {
-                y = rho_step(m, y, c, lazy);
-                q = mont_mul(m, q, x > y ? x - y : y - x);
-            }
-            g = gcd_u64(q, m->n);
-            done += steps;
-        }
-        r *= 2;
-    }
-    if (g == m->n || g == 0) {
-        /* The batch overshot (or q became 0): replay it one step at a time. */
-        do {
-            ys = rho_step(m, ys, c, lazy);
-            g = gcd_u64(x > ys ? x - ys : ys - x, m->n);
-        } while (g == 1);
-    }
-    return g;
-}
-
-uint64_t u64_rho_brent(uint64_t n, uint64_t max_iterations)
-{
-    struct mont64 m;
-    mont_init_small(&m, n);
-    for (uint64_t c = 1; c < 64; c++) {
-        uint64_t g = rho_cycle(&m, mont_small(&m, c), mont_small(&m, 2),
-                               max_iterations, false);
-        if (g != 1 && g != n)
-            return g;
-    }
-    return 0;
-}
-
 /* The first, short rho try runs RHO_WALKS walks (x -> x^2 + c for
  * c = 1, 2, ...) in lockstep. One walk is a chain of dependent products:
  * its latency is its whole cost, and the multiplier idles in between, so a
@@ -148,18 +100,21 @@ walks_gcd(const struct mont64 *m, const struct walks *w, uint64_t steps,
     return m->n;
 }
 
-/* Brent's cycle search on all walks at once, up to `iterations` steps
- * each; returns a divisor of n (1 or n when it failed). The walk loops
+/* Brent's cycle search on all walks at once (walk k adds c0 + k), up to
+ * `iterations` steps each; returns a divisor of n (1 or n when it
+ * failed). |x - y| may be n itself in the lazy walk (x = y mod n): q then
+ * becomes a multiple of n and the replay finds it, as for a true
+ * collision. The walk loops
  * are unrolled so the walks stay in registers: rolled, each step stored
  * its value and the next loaded it back, a store-to-load delay on the
  * chain that is rho's whole cost. */
 static inline __attribute__((always_inline)) uint64_t
-rho_walks(const struct mont64 *m, uint64_t x0, uint64_t iterations,
+rho_walks(const struct mont64 *m, uint64_t c0, uint64_t x0, uint64_t iterations,
           bool lazy)
 {
     struct walks w;
     for (int k = 0; k < RHO_WALKS; k++) {
-        w.c[k] = mont_small(m, (uint64_t)k + 1);
+        w.c[k] = mont_small(m, c0 + (uint64_t)k);
         w.y[k] = w.x[k] = w.ys[k] = x0;
         w.q[k] = m->one;
     }
@@ -196,7 +151,21 @@ uint64_t u64_rho_once(uint64_t n, uint64_t iterations)
     mont_init_small(&m, n);
     uint64_t x0 = mont_small(&m, 2);
     uint64_t g = 64 - __builtin_clzll(n) <= RHO_LAZY_MAX_BITS
-                     ? rho_walks(&m, x0, iterations, true)
-                     : rho_walks(&m, x0, iterations, false);
+                     ? rho_walks(&m, 1, x0, iterations, true)
+                     : rho_walks(&m, 1, x0, iterations, false);
     return g != 1 && g != n ? g : 0;
+}
+
+/* The fallback: the same walks, with further constants whenever every
+ * walk of a batch collided modulo all of n at once. */
+uint64_t u64_rho_brent(uint64_t n, uint64_t max_iterations)
+{
+    struct mont64 m;
+    mont_init_small(&m, n);
+    for (uint64_t c0 = 1; c0 < 64; c0 += RHO_WALKS) {
+        uint64_t g = rho_walks(&m, c0, mont_small(&m, 2), max_iterations, false);
+        if (g != 1 && g != n)
+            return g;
+    }
+    return 0;
 }
