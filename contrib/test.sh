@@ -64,5 +64,7 @@ run_suite "plain build (packager flags only)" build-test-plain --buildtype=plain
 run_suite "release build" build-test-release --buildtype=release -- \
     --suite factor --suite install --no-suite slow
 
+# Failures again, at the end, where a CI log that keeps only its tail shows them.
+python3 "$top/tests/lib/failed_tests.py" build-test*/meson-logs/testlog.json
 echo "mesh: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
