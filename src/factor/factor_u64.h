@@ -19,6 +19,12 @@ enum { FACTOR_U64_MAX = FACTOR_U64_FACTORS_MAX };
  * 4759123141, Baillie-PSW above (no counterexample below 2^64). */
 bool u64_is_prime(uint64_t n);
 
+/* A strong probable-prime test to base 2 alone: every prime passes, and of
+ * the composites below 2^64 only the base-2 strong pseudoprimes (about one
+ * in 6 * 10^11 of them) do. The answer check's second opinion, see
+ * line_u64.c. */
+bool u64_is_sprp2(uint64_t n);
+
 /* Writes the prime factors of n ascending with multiplicity into out and
  * returns their count; 0 and 1 have none. Never fails. */
 int factor_u64(uint64_t n, uint64_t out[FACTOR_U64_MAX]);

@@ -210,3 +210,14 @@ bool u64_is_prime(uint64_t n)
         return true; /* 3..53 were tried above */
     return is_prime_odd(n);
 }
+
+bool u64_is_sprp2(uint64_t n)
+{
+    if (n % 2 == 0 || n < 3)
+        return n == 2;
+    struct mont64 m;
+    mont_init_small(&m, n);
+    uint64_t d = n - 1;
+    int s = __builtin_ctzll(d);
+    return sprp_base2(&m, d >> s, s);
+}

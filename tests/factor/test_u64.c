@@ -259,6 +259,30 @@ static void test_primality_edges(void)
         CHECK_INT_EQ(u64_is_prime(n), is_prime_slow(n));
 }
 
+/* The answer check's base-2 test: every prime passes, and exactly the
+ * base-2 strong pseudoprimes among the composites (below 10^5 the sixteen
+ * of OEIS A001262, 2047 ... 90751; at 64 bits one that u64_is_prime
+ * rejects). Products of two 32-bit primes, what a wrongly unsplit part of
+ * a random number looks like, fail. */
+static void test_sprp2(void)
+{
+    static const uint64_t pseudoprimes[] = {2047,  3277,  4033,  4681,  8321,  15841,
+                                            29341, 42799, 49141, 52633, 65281, 74665,
+                                            80581, 85489, 88357, 90751};
+    size_t next = 0;
+    for (uint64_t n = 0; n < 100000; n++) {
+        bool pseudo = next < sizeof pseudoprimes / sizeof pseudoprimes[0] &&
+                      pseudoprimes[next] == n;
+        next += pseudo;
+        CHECK_INT_EQ(u64_is_sprp2(n), is_prime_slow(n) || pseudo);
+    }
+    CHECK(u64_is_sprp2(3825123056546413051ULL) && !u64_is_prime(3825123056546413051ULL));
+    CHECK(u64_is_sprp2(18446744073709551557ULL)); /* the largest 64-bit prime */
+    CHECK(!u64_is_sprp2(UINT64_MAX));
+    uint64_t p = 4294967291ULL, q = 4294967279ULL; /* the two largest 32-bit primes */
+    CHECK(u64_is_sprp2(p) && u64_is_sprp2(q) && !u64_is_sprp2(p * q));
+}
+
 /* The precomputed PRAC chains (prac_chains.h, generated): every register
  * index in range, no register read before it is written, no addition
  * whose destination is its difference operand (xadd reads it after writing
@@ -505,6 +529,7 @@ int main(void)
     test_gcd();
     test_primality_edges();
     test_primality_bpsw();
+    test_sprp2();
     test_prac_chains();
     test_stage2_plans();
     test_ecm_direct();
