@@ -48,7 +48,7 @@ class ClusterTest(unittest.TestCase):
             self.assertGreater(s["term"], 0)
         # the founder's id, learned by every member from the gossip
         wait_for(lambda: len({s["cluster_id"] for _, s in self.mesh.statuses()} - {""}) == 1
-                 and all(s["cluster_id"] for _, s in self.mesh.statuses()), 15,
+                 and all(s["cluster_id"] for _, s in self.mesh.statuses()), 5,
                  what="one cluster id everywhere")
         follower, third = [n for n in self.mesh.nodes if n is not lead][:2]
         start, count = 10 ** 15 + 1, 6000
@@ -60,7 +60,7 @@ class ClusterTest(unittest.TestCase):
         out = third.cli("results", bid, "--wait", timeout=120).stdout
         check_factored(self, parse_results(out), list(range(start, start + 2 * count, 2)))
         # peers' counts travel in their once-a-second stats
-        wait_for(lambda: len([d for d in done_of(lead.status()).values() if d > 0]) >= 2, 15,
+        wait_for(lambda: len([d for d in done_of(lead.status()).values() if d > 0]) >= 2, 5,
                  what="work done on at least two nodes: %s" % lead.status()["nodes"])
 
     def test_writes_from_any_node(self):

@@ -174,7 +174,7 @@ class MembershipTest(unittest.TestCase):
                              for n in self.extra_nodes), 30, interval=0.2,
                  what="one mesh of 3 voters")
         # a joiner learns the cluster id from its peers' gossip (4 per second)
-        wait_for(lambda: len({n.status()["cluster_id"] for n in self.extra_nodes}) == 1, 15,
+        wait_for(lambda: len({n.status()["cluster_id"] for n in self.extra_nodes}) == 1, 5,
                  interval=0.2, what="one cluster id")
 
     # ---- clusters that meet merge ----------------------------------------------------

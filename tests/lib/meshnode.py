@@ -20,22 +20,13 @@ def free_port():
 
 
 def wait_for(pred, timeout=10.0, interval=0.05, what="condition"):
-    """Polls pred until it is true. A predicate that raises on the way (a
-    batch not in a replica's list yet, a status read while the node is
-    between states) is polled again, as a false one is: the condition is
-    eventual. At the deadline the last error is part of the failure."""
     deadline = time.monotonic() + timeout
-    last_error = None
     while time.monotonic() < deadline:
-        try:
-            value = pred()
-        except Exception as e:  # noqa: BLE001 - reported at the deadline
-            last_error, value = e, None
+        value = pred()
         if value:
             return value
         time.sleep(interval)
-    detail = "" if last_error is None else " (last error: %r)" % (last_error,)
-    raise AssertionError("timed out after %.1fs waiting for %s%s" % (timeout, what, detail))
+    raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
 
 
 class Node:

@@ -154,7 +154,7 @@ class NodeTest(unittest.TestCase):
         wait_for(lambda: batch(n, bid)["done"] > 0, what="first results committed")
         n.cli("cancel", str(bid))
         self.assertEqual(batch(n, bid)["state"], "cancelled")
-        wait_for(lambda: n.status()["nodes"][0]["busy"] == 0, timeout=15, what="workers idle")
+        wait_for(lambda: n.status()["nodes"][0]["busy"] == 0, timeout=5, what="workers idle")
         done = batch(n, bid)["done"]
         time.sleep(0.5)
         self.assertEqual(batch(n, bid)["done"], done)
