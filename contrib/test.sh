@@ -16,20 +16,8 @@ cd "$top"
 MESH_PROMTOOL=$("$top/contrib/promtool.sh") || echo "promtool unavailable: its test will skip"
 export MESH_PROMTOOL
 
-passed=0
-failed=0
-skipped=0
-count() { # count BUILDDIR: adds the results of the last meson test run
-    local log="$1/meson-logs/testlog.json"
-    [ -f "$log" ] || return 0
-    local p f s
-    p=$(grep -c -E '"result": "(OK|EXPECTEDFAIL)"' "$log" || true)
-    f=$(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)
-    s=$(grep -c '"result": "SKIP"' "$log" || true)
-    passed=$((passed + p))
-    failed=$((failed + f))
-    skipped=$((skipped + s))
-}
+not_built=0  # builds that did not compile: their tests never ran
+logs=()      # the test logs of this run, for tests/lib/test_summary.py
 
 run_suite() { # run_suite NAME BUILDDIR [meson setup args...] -- [meson test args...]
     local name="$1" dir="$2"
@@ -40,15 +28,15 @@ run_suite() { # run_suite NAME BUILDDIR [meson setup args...] -- [meson test arg
     echo "== $name"
     if [ ! -d "$dir" ]; then
         meson setup "$dir" -Dwerror=true "${setup[@]}" >"$dir.setup.log" 2>&1 ||
-            { cat "$dir.setup.log"; failed=$((failed + 1)); return; }
+            { cat "$dir.setup.log"; not_built=$((not_built + 1)); return; }
     fi
     if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
         tail -50 "$dir.build.log"
-        failed=$((failed + 1))
+        not_built=$((not_built + 1))
         return
     fi
     meson test -C "$dir" --print-errorlogs "$@"
-    count "$dir"
+    [ -f "$dir/meson-logs/testlog.json" ] && logs+=("$dir/meson-logs/testlog.json")
 }
 
 run_suite "default build (debugoptimized)" build-test -- --no-suite fuzz
@@ -64,7 +52,6 @@ run_suite "plain build (packager flags only)" build-test-plain --buildtype=plain
 run_suite "release build" build-test-release --buildtype=release -- \
     --suite factor --suite install --no-suite slow
 
-# Failures again, at the end, where a CI log that keeps only its tail shows them.
-python3 "$top/tests/lib/failed_tests.py" build-test*/meson-logs/testlog.json
-echo "mesh: $passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+# Failures again, at the end, where a CI log that keeps only its tail shows
+# them; then the counts.
+python3 "$top/tests/lib/test_summary.py" --not-built "$not_built" "${logs[@]}"

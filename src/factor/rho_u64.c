@@ -104,10 +104,9 @@ walks_gcd(const struct mont64 *m, const struct walks *w, uint64_t steps,
  * `iterations` steps each; returns a divisor of n (1 or n when it
  * failed). |x - y| may be n itself in the lazy walk (x = y mod n): q then
  * becomes a multiple of n and the replay finds it, as for a true
- * collision. The walk loops
- * are unrolled so the walks stay in registers: rolled, each step stored
- * its value and the next loaded it back, a store-to-load delay on the
- * chain that is rho's whole cost. */
+ * collision. The walk loops are unrolled so the walks stay in registers:
+ * rolled, each step stored its value and the next loaded it back, a
+ * store-to-load delay on the chain that is rho's whole cost. */
 static inline __attribute__((always_inline)) uint64_t
 rho_walks(const struct mont64 *m, uint64_t c0, uint64_t x0, uint64_t iterations,
           bool lazy)

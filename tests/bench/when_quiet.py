@@ -8,30 +8,26 @@ our machine idle and no steal counted (a busy neighbour on the host core).
 High-IPC code suffers more from it than coreutils does, so a noisy round's
 ratio is low, and a kernel.sh run that catches a noisy spell measures the
 neighbour, not the code. This waits until three probes in a row (the random
-64-bit corpus through `mesh factor` on core 0, about 0.2 s each) are within
-8% of the fastest probe seen, then runs COMMAND. It prints every probe, so a
+64-bit corpus through `mesh factor` on core 0, CPU time as kernel_runs.py
+takes it, about 0.2 s each) are within 8% of the fastest probe seen, then
+runs COMMAND. It prints every probe, so a
 reader sees how long the host was noisy. If no quiet spell comes within
 --wait seconds (default 3600), COMMAND runs anyway, with a warning.
 """
+import argparse
 import os
 import subprocess
 import sys
 import tempfile
 import time
 
+from kernel_runs import cpu_us_per_number  # the benchmark's own timing, on core 0
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-PIN = ["taskset", "-c", "0"]
 MIN_PROBES = 10     # the fastest probe must be known before "quiet" means anything
 QUIET_RUN = 3       # probes in a row
 QUIET_SLACK = 1.08  # within 8% of the fastest
 PAUSE_S = 4
-
-
-def probe_us(mesh, corpus, count):
-    with open(corpus, "rb") as f:
-        t0 = time.monotonic()
-        subprocess.run(PIN + [mesh, "factor"], stdin=f, stdout=subprocess.DEVNULL, check=True)
-        return (time.monotonic() - t0) * 1e6 / count
 
 
 def wait_for_quiet(mesh, corpus, wait_s):
@@ -40,7 +36,7 @@ def wait_for_quiet(mesh, corpus, wait_s):
     deadline = time.monotonic() + wait_s
     best, run, probes = float("inf"), 0, 0
     while time.monotonic() < deadline:
-        us = probe_us(mesh, corpus, count)
+        us = cpu_us_per_number([mesh, "factor"], corpus, count)
         probes += 1
         best = min(best, us)
         run = run + 1 if us <= best * QUIET_SLACK else 0
@@ -53,24 +49,22 @@ def wait_for_quiet(mesh, corpus, wait_s):
 
 
 def main(argv):
-    if "--" not in argv or argv.index("--") < 1:
-        sys.exit("usage: when_quiet.py BUILDDIR [--wait SECONDS] -- COMMAND...")
-    sep = argv.index("--")
-    opts, command = argv[:sep], argv[sep + 1:]
+    parser = argparse.ArgumentParser(usage="when_quiet.py BUILDDIR [--wait SECONDS] -- COMMAND...")
+    parser.add_argument("build", metavar="BUILDDIR")
+    parser.add_argument("--wait", type=float, default=3600.0, metavar="SECONDS")
+    # COMMAND is everything after "--", split off here: an argparse remainder
+    # would swallow --wait too.
+    sep = argv.index("--") if "--" in argv else len(argv)
+    args, command = parser.parse_args(argv[:sep]), argv[sep + 1:]
     if not command:
-        sys.exit("when_quiet: no COMMAND after --")
-    build, wait_s = opts[0], 3600.0
-    if len(opts) == 3 and opts[1] == "--wait":
-        wait_s = float(opts[2])
-    elif len(opts) != 1:
-        sys.exit("usage: when_quiet.py BUILDDIR [--wait SECONDS] -- COMMAND...")
-    mesh = os.path.join(build, "src", "mesh")
+        parser.error("no COMMAND after --")
+    mesh = os.path.join(args.build, "src", "mesh")
     with tempfile.TemporaryDirectory(prefix="mesh-quiet-") as work:
         subprocess.run([sys.executable, os.path.join(HERE, "kernel_corpus.py"), work, "1"],
                        check=True)
-        quiet = wait_for_quiet(mesh, os.path.join(work, "rand64.txt"), wait_s)
+        quiet = wait_for_quiet(mesh, os.path.join(work, "rand64.txt"), args.wait)
     if not quiet:
-        print("when_quiet: no quiet spell in %.0f s: running anyway, on a noisy host" % wait_s,
+        print("when_quiet: no quiet spell in %.0f s: running anyway, on a noisy host" % args.wait,
               file=sys.stderr, flush=True)
     return subprocess.run(command).returncode
 
