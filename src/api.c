@@ -367,9 +367,11 @@ static void api_results(struct node *n, struct control_conn *c, json_t *req)
     struct results_waiter probe = {c, id, from, max, 0, wait, lines, NULL};
     bool here = queue_batch_get(n->queue, id, &info) == 0;
     /* A batch id this replica has not reached yet may have just been
-     * submitted on another node: give replication a moment before "no". */
-    if (!here && id >= queue_next_batch_id(n->queue) && id < queue_next_batch_id(n->queue) +
-        UNKNOWN_BATCH_AHEAD)
+     * submitted on another node: give replication a moment before "no".
+     * The next id is the cluster's base until its first batch, so the
+     * window starts there, not at the empty queue's 1. */
+    uint64_t next = consensus_next_batch_id(n->cons, n->queue);
+    if (!here && id >= next && id - next < UNKNOWN_BATCH_AHEAD)
         probe.unknown_until_ms = uv_now(&n->loop) + UNKNOWN_BATCH_WAIT_MS;
     else if (!here) {
         control_reply_error(c, "no batch %" PRIu64, id);

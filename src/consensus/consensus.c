@@ -205,12 +205,21 @@ uint64_t consensus_batch_id_base(uint64_t cluster_id)
     return ((cluster_id % 0xFFFFu) + 1) << 20 | 1;
 }
 
+uint64_t consensus_next_batch_id(const struct consensus *c, const struct queue *q)
+{
+    uint64_t next = queue_next_batch_id(q), cluster = consensus_cluster_id(c);
+    if (cluster == 0)
+        return next;
+    uint64_t base = consensus_batch_id_base(cluster);
+    return next < base ? base : next;
+}
+
 static void ask_for_id_range(const struct consensus *c, struct qcmd *cmd)
 {
-    uint64_t base = consensus_batch_id_base(c->cluster_id);
-    if (cmd->type == QCMD_SUBMIT && cmd->batch_id == 0 && c->cluster_id != 0 &&
-        queue_next_batch_id(*c->cfg.queue) < base)
-        cmd->batch_id = base;
+    const struct queue *q = *c->cfg.queue;
+    uint64_t next = consensus_next_batch_id(c, q);
+    if (cmd->type == QCMD_SUBMIT && cmd->batch_id == 0 && next != queue_next_batch_id(q))
+        cmd->batch_id = next;
 }
 
 int consensus_propose(struct consensus *c, const struct qcmd *cmd_in, consensus_done_cb done,

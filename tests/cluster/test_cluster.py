@@ -63,6 +63,39 @@ class ClusterTest(unittest.TestCase):
         wait_for(lambda: len([d for d in done_of(lead.status()).values() if d > 0]) >= 2, 5,
                  what="work done on at least two nodes: %s" % lead.status()["nodes"])
 
+    def test_first_batch_read_on_a_replica_before_it_arrives(self):
+        # A user submits on one node and at once asks another for the
+        # results: that replica may not have the batch yet. The first batch
+        # of a cluster is numbered from the cluster's own base, far past an
+        # empty queue's next id, and must still be waited for, not "no".
+        self.mesh = Mesh(MESH, 3)
+        self.mesh.formed(3)
+        wait_for(lambda: len({s["cluster_id"] for _, s in self.mesh.statuses()}) == 1
+                 and all(s["cluster_id"] for _, s in self.mesh.statuses()), 5,
+                 what="one cluster id everywhere")
+        cid = int(self.mesh.nodes[0].status()["cluster_id"], 16)
+        first = ((cid % 0xFFFF) + 1) << 20 | 1   # the numbering rule in consensus.c
+        writer, reader = self.mesh.nodes[0], self.mesh.nodes[1]
+        with reader.cli_running("results", str(first), "--wait") as waiting:
+            time.sleep(0.3)   # the reader has the request before the batch exists
+            self.assertIsNone(waiting.poll(), "answered before the batch was submitted")
+            start, count = 10 ** 12 + 1, 200
+            bid = self.submit(writer, "--start", str(start), "--count", str(count))
+            self.assertEqual(int(bid), first)
+            out, err = waiting.communicate(timeout=60)
+        self.assertEqual(waiting.returncode, 0, err)
+        check_factored(self, parse_results(out), list(range(start, start + count)))
+        # outside the window "no" comes at once; inside it, after the wait
+        t0 = time.monotonic()
+        far = reader.cli("results", str(first + 1000), check=False)
+        self.assertEqual((far.returncode, far.stderr.strip()),
+                         (1, "mesh: no batch %d" % (first + 1000)))
+        self.assertLess(time.monotonic() - t0, 1.5)
+        near = reader.cli("results", str(first + 1), "--wait", check=False)
+        self.assertEqual((near.returncode, near.stderr.strip()),
+                         (1, "mesh: no batch %d" % (first + 1)))
+        self.assertGreater(time.monotonic() - t0, 1.5)
+
     def test_writes_from_any_node(self):
         self.mesh = Mesh(MESH, 3)
         self.mesh.formed(3)
@@ -115,9 +148,7 @@ class ClusterTest(unittest.TestCase):
         path = os.path.join(follower.dir, "numbers.txt")
         with open(path, "w") as f:
             f.write("\n".join(str(10 ** 12 + 7 * i) for i in range(count)) + "\n")
-        cli = subprocess.Popen([MESH, "--data-dir", follower.dir, "submit", "--file", path],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
+        with follower.cli_running("submit", "--file", path) as cli:
             time.sleep(0.3)
             upload_running = cli.poll() is None
             os.kill(lead.pid, signal.SIGSTOP)
@@ -125,10 +156,6 @@ class ClusterTest(unittest.TestCase):
                      interval=0.1, what="a new leader")
             lead.kill(signal.SIGKILL)
             out, err = cli.communicate(timeout=120)
-        finally:
-            if cli.poll() is None:
-                cli.kill()
-                cli.wait()
         self.assertEqual(cli.returncode, 0, err)
         bid = int(re.search(r"(\d+)\s*$", out.strip()).group(1))
         st = follower.status()

@@ -3,6 +3,7 @@
 Each node gets its own temporary data dir and a free loopback port; it is
 stopped by its PID (SIGTERM, then SIGKILL) and its dir deleted. Used by the
 node, net and mdns tests; python3 is a test-only dependency."""
+import contextlib
 import json
 import os
 import shutil
@@ -83,6 +84,20 @@ class Node:
             raise AssertionError("mesh %s failed (%d): %s" % (" ".join(args),
                                                              r.returncode, r.stderr))
         return r
+
+    @contextlib.contextmanager
+    def cli_running(self, *args):
+        """A CLI run left going while the test acts (its Popen, stdout and
+        stderr piped as text); killed and reaped if still running at exit."""
+        p = subprocess.Popen([self.mesh, "--data-dir", self.dir] + list(args),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=self.env)
+        try:
+            yield p
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
 
     def status(self):
         return json.loads(self.cli("status", "--json").stdout)
