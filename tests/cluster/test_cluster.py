@@ -9,7 +9,6 @@ the number and each is prime (tests/lib/primes.py)."""
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 import unittest
