@@ -12,7 +12,6 @@
 
 enum {
     LEAVE_RETRY_MS = 1000,
-    ORPHAN_AFTER_MS = 10000,    /* no leader of our own while another cluster has one */
     MAX_REMOVED = 64,
 };
 

@@ -214,7 +214,9 @@ static void check_orphaned(struct node *n, const struct consensus_status *st)
     }
     if (m->orphan_since_ms == 0)
         m->orphan_since_ms = now;
-    if (now - m->orphan_since_ms < ORPHAN_AFTER_MS)
+    /* The patience --voter-grace gives an unreachable voter: a cluster
+     * out of sight that long is given up the same way. */
+    if (now - m->orphan_since_ms < n->cfg->voter_grace_ms)
         return;
     char why[160];
     snprintf(why, sizeof why, "its cluster is gone (no leader, no member in sight); peers "

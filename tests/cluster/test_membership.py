@@ -264,8 +264,9 @@ class MembershipTest(unittest.TestCase):
         peers = ["127.0.0.1:%d" % p for p in y_ports]
 
         def start_x(extra):
+            # its cluster out of sight for --voter-grace is gone
             n = Node(MESH, name="x0", workers=1, port=x.ports[0], peers=peers,
-                     data_dir=survivor.dir, extra=extra)
+                     data_dir=survivor.dir, extra=["--voter-grace", str(GRACE_S)] + extra)
             self.extra_nodes.append(n)
             return n.wait_ready()
         # without --rejoin it says so and takes no work
