@@ -46,9 +46,7 @@ class ClusterTest(unittest.TestCase):
             self.assertEqual(s["quorum"], {"voters": 3, "reachable": 3, "ok": True})
             self.assertGreater(s["term"], 0)
         # the founder's id, learned by every member from the gossip
-        wait_for(lambda: len({s["cluster_id"] for _, s in self.mesh.statuses()} - {""}) == 1
-                 and all(s["cluster_id"] for _, s in self.mesh.statuses()), 5,
-                 what="one cluster id everywhere")
+        self.mesh.cluster_id(timeout=5)
         follower, third = [n for n in self.mesh.nodes if n is not lead][:2]
         start, count = 10 ** 15 + 1, 6000
         bid = self.submit(follower, "--start", str(start), "--count", str(count),
@@ -69,10 +67,7 @@ class ClusterTest(unittest.TestCase):
         # empty queue's next id, and must still be waited for, not "no".
         self.mesh = Mesh(MESH, 3)
         self.mesh.formed(3)
-        wait_for(lambda: len({s["cluster_id"] for _, s in self.mesh.statuses()}) == 1
-                 and all(s["cluster_id"] for _, s in self.mesh.statuses()), 5,
-                 what="one cluster id everywhere")
-        cid = int(self.mesh.nodes[0].status()["cluster_id"], 16)
+        cid = self.mesh.cluster_id()
         first = ((cid % 0xFFFF) + 1) << 20 | 1   # the numbering rule in consensus.c
         writer, reader = self.mesh.nodes[0], self.mesh.nodes[1]
         with reader.cli_running("results", str(first), "--wait") as waiting:

@@ -63,6 +63,14 @@ class Mesh:
             self.dump()
             raise
 
+    def cluster_id(self, timeout=5):
+        """The one cluster id every live node reports (the founder's, which
+        members learn by gossip), as an int."""
+        def agreed():
+            ids = {s["cluster_id"] for _, s in self.statuses()}
+            return int(ids.pop(), 16) if len(ids) == 1 and "" not in ids else None
+        return wait_for(agreed, timeout, what="one cluster id everywhere")
+
     def dump(self):
         """The nodes' logs, for a failure report."""
         for n in self.nodes:
