@@ -346,7 +346,7 @@ void node_cluster_on_message(struct node *n, uint64_t peer, uint8_t type,
         break;
     case MESH_MSG_LEASE: {
         struct msg_lease l;
-        if (peer == n->known_leader && msg_lease_decode(&l, data, len) == 0)
+        if (msg_lease_decode(&l, data, len) == 0)
             node_work_on_lease(n, peer, &l);
         break;
     }

@@ -70,6 +70,8 @@ size_t node_work_outbox(const struct node *n)
     return n->work ? n->work->n_box : 0;
 }
 
+static void end_lease(struct node *n, uint64_t granter, const struct msg_lease_end *e);
+
 /* ---- results -------------------------------------------------------------- */
 
 static void outbox_add(struct node *n, uint64_t batch, uint64_t index, const char *text)
@@ -145,6 +147,32 @@ void node_work_flush(struct node *n)
     }
 }
 
+/* Leases waiting for a worker when the leader changes. A new leader's
+ * leases can arrive before this node's own Raft has heard of it (it learns
+ * of a leader by heartbeat, the leases come by the link at once), so a
+ * lease is dropped only when a known leader is someone else than its
+ * granter, and then its granter is told: a granter that still counts the
+ * lease would otherwise keep it, phantom, until its deadline, and give this
+ * node no other work for that long. */
+static void drop_stale_leases(struct node *n, uint64_t leader)
+{
+    struct work *w = n->work;
+    for (struct taken **pp = &w->waiting; *pp != NULL;) {
+        struct taken *t = *pp;
+        if (leader == 0 || t->leader == leader) {
+            pp = &t->next;
+            continue;
+        }
+        *pp = t->next;
+        struct msg_lease_end e = {t->l.lease, t->l.lo, WORKER_JOB_ABORTED, 0, 0};
+        end_lease(n, t->leader, &e);
+        free(t);
+    }
+    w->tail = &w->waiting;
+    while (*w->tail != NULL)
+        w->tail = &(*w->tail)->next;
+}
+
 void node_work_on_leader_change(struct node *n)
 {
     struct work *w = n->work;
@@ -156,19 +184,7 @@ void node_work_on_leader_change(struct node *n)
             w->unsent++;
         }
     w->first_unsent = 0;
-    /* Leases of the old leader: the new one re-leases what is not done. */
-    for (struct taken **pp = &w->waiting; *pp != NULL;) {
-        struct taken *t = *pp;
-        if (t->leader != node_leader_id(n)) {
-            *pp = t->next;
-            free(t);
-        } else {
-            pp = &t->next;
-        }
-    }
-    w->tail = &w->waiting;
-    while (*w->tail != NULL)
-        w->tail = &(*w->tail)->next;
+    drop_stale_leases(n, node_leader_id(n));
 }
 
 /* A COMPLETE (or CANCEL) was applied: results now committed leave the box.
@@ -202,13 +218,22 @@ void node_work_on_applied(struct node *n, uint64_t batch_id)
 
 /* ---- leases ----------------------------------------------------------------- */
 
+/* A lease comes from the leader, but a new leader's first leases can
+ * arrive before this node's Raft has heard of the new leader (they travel
+ * by the link at once, the news by heartbeat): a lease from any voter or
+ * standby of this cluster is taken, and one from a node that is not (or a
+ * lease this node cannot keep) is handed straight back, so its granter
+ * never counts a lease nobody holds. */
 void node_work_on_lease(struct node *n, uint64_t from, const struct msg_lease *l)
 {
     struct work *w = n->work;
-    struct taken *t = malloc(sizeof *t);
+    bool member = from == n->keys.node_id || from == n->known_leader ||
+                  consensus_is_member(n->cons, from);
+    struct taken *t = member ? malloc(sizeof *t) : NULL;
     if (w == NULL || t == NULL) {
-        free(t);
-        return; /* the lease's deadline gives it back */
+        struct msg_lease_end e = {l->lease, l->lo, WORKER_JOB_ABORTED, 0, 0};
+        end_lease(n, from, &e);
+        return;
     }
     t->leader = from;
     t->l = *l;
@@ -218,18 +243,21 @@ void node_work_on_lease(struct node *n, uint64_t from, const struct msg_lease *l
     node_work_dispatch(n);
 }
 
-static void end_lease(struct node *n, uint64_t leader, const struct msg_lease_end *e)
+/* A lease's end goes to the node that granted it, whoever leads now: only
+ * it counts the lease (lease ids are per leadership), and one that is no
+ * longer leader ignores it. */
+static void end_lease(struct node *n, uint64_t granter, const struct msg_lease_end *e)
 {
-    if (leader == 0)
+    if (granter == 0)
         return;
-    if (leader == n->keys.node_id) {
+    if (granter == n->keys.node_id) {
         node_lead_on_lease_end(n, n->keys.node_id, e);
         return;
     }
     uint8_t *buf;
     size_t len;
     if (msg_lease_end_encode(e, &buf, &len) == 0) {
-        node_send(n, leader, MESH_MSG_LEASE_END, buf, len);
+        node_send(n, granter, MESH_MSG_LEASE_END, buf, len);
         free(buf);
     }
 }
@@ -244,7 +272,7 @@ static bool start_lease(struct node *n, const struct taken *t)
         end_lease(n, t->leader, &e);
         return false;
     }
-    struct sched_job job = {t->l.lease, t->l.batch, t->l.lo, t->l.hi, t->l.crashes};
+    struct sched_job job = {t->l.lease, t->l.batch, t->l.lo, t->l.hi, t->l.crashes, t->leader};
     return worker_pool_assign(n->pool, &job);
 }
 
@@ -306,10 +334,6 @@ static void on_job_end(void *ud, const struct sched_job *job, uint64_t next,
                        enum worker_end why)
 {
     struct node *n = ud;
-    /* To the leader now: one that granted the lease and lost leadership
-     * since has no use for it, and a new one ignores a lease it never
-     * granted (lease ids are per leadership). */
-    uint64_t leader = node_leader_id(n);
     struct msg_lease_end e = {job->job_id, next, (uint8_t)why, 0, 0};
     if (why == WORKER_JOB_TIMEOUT) {
         give_up_on(n, job->batch_id, next);
@@ -327,7 +351,7 @@ static void on_job_end(void *ud, const struct sched_job *job, uint64_t next,
         }
     }
     node_work_flush(n); /* results before the lease end, so nothing is re-leased needlessly */
-    end_lease(n, leader, &e);
+    end_lease(n, job->granter, &e);
 }
 
 static void on_idle(void *ud)

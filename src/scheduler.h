@@ -27,6 +27,7 @@ struct sched_job {
     uint64_t batch_id;
     uint64_t lo, hi;    /* indexes [lo, hi) */
     uint32_t crashes;   /* worker deaths so far while factoring index lo */
+    uint64_t granter;   /* the leader that leased it: its lease end goes there */
 };
 
 struct sched;
