@@ -1,6 +1,6 @@
 /* node_cluster.c - the node's wiring of consensus, and self-organisation.
  *
- * First version of the rule (DESIGN.md): a node with cluster state starts
+ * First version of the rule (doc/DESIGN.md): a node with cluster state starts
  * raft at once and rejoins. A node without waits ORGANIZE_WINDOW_MS for
  * discovery and links, gossiping MESH_MSG_CLUSTER four times a second.
  * Then, if a linked peer names a leader that is linked too, it starts raft

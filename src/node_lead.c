@@ -12,7 +12,7 @@
  * Results from every node (this one included) are gathered and proposed as
  * few large COMPLETE entries per loop iteration, with at most
  * MAX_IN_FLIGHT entries uncommitted: the log wants few big entries, and
- * 100k tiny ones froze raft's loop in a measurement (DESIGN.md). */
+ * 100k tiny ones froze raft's loop in a measurement (doc/DESIGN.md). */
 #include <stdlib.h>
 #include <string.h>
 

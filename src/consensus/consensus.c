@@ -1,6 +1,6 @@
 /* consensus.c - see consensus.h. raft + raft_uv + our transport + the fsm.
  *
- * Facts of libraft 0.15 this file is built around (see DESIGN.md):
+ * Facts of libraft 0.15 this file is built around (see doc/DESIGN.md):
  * pre-vote always on; apply must never fail (fsm.c); entry buffers are
  * multiples of 8 bytes (entry.c); no state-change callback, so the node
  * polls consensus_status(); one membership change at a time. */
