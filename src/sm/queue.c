@@ -41,6 +41,42 @@ void qbatch_free(struct qbatch *b)
     free(b);
 }
 
+/* Each piece through the retire list: a frozen snapshot keeps pointers to
+ * the spec, the name (in b), the pages' offsets and texts. */
+void qbatch_retire(struct retire *rt, struct qbatch *b)
+{
+    for (uint64_t p = 0; b->pages != NULL && p < qbatch_page_count(b); p++) {
+        if (b->pages[p] != NULL)
+            retire_free(rt, b->pages[p]->text);
+        retire_free(rt, b->pages[p]);
+    }
+    retire_free(rt, b->pages);
+    retire_free(rt, b->spec.start);
+    retire_free(rt, b->spec.list);
+    retire_free(rt, b->spec.offsets);
+    retire_free(rt, b);
+}
+
+uint64_t qpage_bytes(size_t cap)
+{
+    return sizeof(struct result_page) + cap;
+}
+
+const char *forget_reason_text(enum forget_reason why)
+{
+    switch (why) {
+    case FORGET_BY_USER:
+        return "forgotten on request";
+    case FORGET_BY_AGE:
+        return "older than --keep-results";
+    case FORGET_BY_BUDGET:
+        return "oldest past --results-budget";
+    case FORGET_BY_READER:
+        return "read in full with --forget";
+    }
+    return "forgotten";
+}
+
 void queue_clear(struct queue *q)
 {
     for (size_t i = 0; i < q->n; i++)
@@ -52,6 +88,9 @@ void queue_clear(struct queue *q)
     q->applied = 0;
     nodeset_free(&q->drained);
     upload_set_free(&q->uploads);
+    free(q->forgotten.items);
+    memset(&q->forgotten, 0, sizeof q->forgotten);
+    q->bytes = 0;
 }
 
 struct queue *queue_new(void)
@@ -196,14 +235,16 @@ static struct result_page *page_for(struct qbatch *b, uint64_t index)
         b->pages = calloc(qbatch_page_count(b), sizeof *b->pages);
         if (b->pages == NULL)
             return NULL;
+        b->bytes += qbatch_page_count(b) * sizeof *b->pages;
     }
     struct result_page **slot = &b->pages[index >> QPAGE_SHIFT];
-    if (*slot == NULL)
-        *slot = calloc(1, sizeof **slot);
+    if (*slot == NULL && (*slot = calloc(1, sizeof **slot)) != NULL)
+        b->bytes += qpage_bytes(0);
     return *slot;
 }
 
-static bool page_append(struct retire *rt, struct result_page *pg, const char *text, size_t len)
+static bool page_append(struct retire *rt, struct qbatch *b, struct result_page *pg,
+                        const char *text, size_t len)
 {
     if (pg->cap - pg->len < len + 1) {
         size_t cap = pg->cap ? pg->cap : 256;
@@ -213,6 +254,7 @@ static bool page_append(struct retire *rt, struct result_page *pg, const char *t
         if (p == NULL)
             return false;
         pg->text = p;
+        b->bytes += cap - pg->cap;
         pg->cap = cap;
     }
     memcpy(pg->text + pg->len, text, len);
@@ -228,7 +270,7 @@ int qbatch_record(struct retire *rt, struct qbatch *b, uint64_t index, const cha
     if (pg == NULL)
         return -1;
     uint32_t start = (uint32_t)pg->len;
-    if (!page_append(rt, pg, text, len))
+    if (!page_append(rt, b, pg, text, len))
         return -1;
     uint64_t slot = index & (QPAGE_SIZE - 1);
     pg->offset[slot] = start;
@@ -242,6 +284,54 @@ int qbatch_record(struct retire *rt, struct qbatch *b, uint64_t index, const cha
     if (b->done == b->spec.count)
         b->state = BATCH_DONE;
     return 0;
+}
+
+int queue_record(struct queue *q, struct qbatch *b, uint64_t index, const char *text,
+                 size_t len)
+{
+    uint64_t before = b->bytes;
+    int rc = qbatch_record(&q->retire, b, index, text, len);
+    q->bytes += b->bytes - before;
+    return rc;
+}
+
+/* ---- forgetting ---------------------------------------------------------- */
+
+void queue_remember_forgotten(struct queue *q, const struct forgotten_info *f)
+{
+    struct forgotten_ring *r = &q->forgotten;
+    if (r->items == NULL && (r->items = malloc(QUEUE_MAX_FORGOTTEN * sizeof *r->items)) == NULL)
+        sm_oom("forget");
+    if (r->n < QUEUE_MAX_FORGOTTEN) {
+        r->items[r->n++] = *f;
+        return;
+    }
+    r->items[r->head] = *f;
+    r->head = (r->head + 1) % QUEUE_MAX_FORGOTTEN;
+}
+
+const struct forgotten_info *queue_forgotten_at(const struct queue *q, size_t i)
+{
+    const struct forgotten_ring *r = &q->forgotten;
+    return i < r->n ? &r->items[(r->head + i) % QUEUE_MAX_FORGOTTEN] : NULL;
+}
+
+size_t queue_forgotten_count(const struct queue *q)
+{
+    return q->forgotten.n;
+}
+
+int queue_forgotten(const struct queue *q, uint64_t id, struct forgotten_info *out)
+{
+    /* Newest first: an id is forgotten once, so the first hit is it. */
+    for (size_t i = q->forgotten.n; i > 0; i--) {
+        const struct forgotten_info *f = queue_forgotten_at(q, i - 1);
+        if (f->id == id) {
+            *out = *f;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 /* ---- apply --------------------------------------------------------------- */
@@ -303,6 +393,7 @@ static void add_batch(struct queue *q, struct batch_spec *spec, const struct qcm
     b->id = pick_id(q, c->batch_id);
     insert_sorted(q, b);
     b->state = BATCH_RUNNING;
+    b->submitted_ms = c->time_ms;
     b->token = c->token;
     memcpy(b->name, c->name, sizeof b->name);
     out->batch_id = b->id;
@@ -435,7 +526,7 @@ static int apply_result(struct queue *q, struct qbatch *b, const struct qresult 
     }
     if (qbatch_is_done(b, r->index))
         return 0;  /* a re-issued lease finished twice: first result wins */
-    if (qbatch_record(&q->retire, b, r->index, r->text, len) != 0)
+    if (queue_record(q, b, r->index, r->text, len) != 0)
         sm_oom("complete");
     out->recorded++;
     return 0;
@@ -459,6 +550,8 @@ static int apply_complete(struct queue *q, const struct qcmd *c, struct queue_ou
             rc = -1;
     }
     out->finished = b->state == BATCH_DONE;
+    if (out->finished)
+        b->ended_ms = c->time_ms;
     return rc;
 }
 
@@ -475,8 +568,56 @@ static int apply_cancel(struct queue *q, const struct qcmd *c, struct queue_outc
         set_err(err, errlen, "batch %llu is already done", (unsigned long long)b->id);
         return -1;
     }
+    if (b->state == BATCH_RUNNING)
+        b->ended_ms = c->time_ms;
     b->state = BATCH_CANCELLED;
     return 0;
+}
+
+static void remove_batch(struct queue *q, struct qbatch *b)
+{
+    size_t i = 0;
+    while (q->batches[i] != b)
+        i++;
+    memmove(&q->batches[i], &q->batches[i + 1], (q->n - i - 1) * sizeof *q->batches);
+    q->n--;
+    q->bytes -= b->bytes;
+    qbatch_retire(&q->retire, b);
+}
+
+/* Ids are checked one by one, so one bad id does not keep the others. */
+static int forget_one(struct queue *q, uint64_t id, const struct qcmd *c, char *err,
+                      size_t errlen)
+{
+    struct forgotten_info f;
+    struct qbatch *b = find_batch(q, id);
+    if (b == NULL) {
+        if (queue_forgotten(q, id, &f) == 0)
+            return 0; /* forgotten already (two readers, a resend) */
+        set_err(err, errlen, "no batch %llu", (unsigned long long)id);
+        return -1;
+    }
+    if (b->state == BATCH_RUNNING) {
+        set_err(err, errlen, "batch %llu is running: cancel it first", (unsigned long long)id);
+        return -1;
+    }
+    remove_batch(q, b);
+    f = (struct forgotten_info){id, c->time_ms, (enum forget_reason)c->forget_reason};
+    queue_remember_forgotten(q, &f);
+    return 1;
+}
+
+static int apply_forget(struct queue *q, const struct qcmd *c, struct queue_outcome *out,
+                        char *err, size_t errlen)
+{
+    int rc = 0;
+    for (size_t i = 0; i < c->n_forget; i++) {
+        int one = forget_one(q, c->forget[i], c, rc == 0 ? err : NULL, errlen);
+        if (one < 0)
+            rc = -1;
+        out->forgotten += one > 0;
+    }
+    return rc;
 }
 
 static int apply_drain(struct queue *q, const struct qcmd *c, struct queue_outcome *out,
@@ -523,6 +664,8 @@ int queue_apply(struct queue *q, const struct qcmd *c, struct queue_outcome *out
         return apply_drain(q, c, out, err, errlen);
     case QCMD_LIST_PART:
         return apply_list_part(q, c, err, errlen);
+    case QCMD_FORGET:
+        return apply_forget(q, c, out, err, errlen);
     }
     set_err(err, errlen, "unknown command type %d", (int)c->type);
     return -1;
@@ -541,6 +684,21 @@ static void fill_info(const struct qbatch *b, struct batch_info *out)
     memcpy(out->name, b->name, sizeof out->name);
     out->token = b->token;
     out->spec = &b->spec;
+    out->submitted_ms = b->submitted_ms;
+    out->ended_ms = b->ended_ms;
+    out->bytes = b->bytes;
+}
+
+void queue_retained(const struct queue *q, struct retained_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->batches = q->n;
+    out->bytes = q->bytes;
+    for (size_t i = 0; i < q->n; i++)
+        if (q->batches[i]->state == BATCH_RUNNING) {
+            out->running++;
+            out->running_bytes += q->batches[i]->bytes;
+        }
 }
 
 size_t queue_batch_count(const struct queue *q)

@@ -21,7 +21,20 @@ enum qcmd_type {
     QCMD_CANCEL = 3,
     QCMD_DRAIN = 4,
     QCMD_LIST_PART = 5,  /* one part of a list uploaded in parts (see qcmd_split) */
+    QCMD_FORGET = 6,     /* finished or cancelled batches whose results go */
 };
+/* Why batches were forgotten (FORGET), shown with the id afterwards. */
+enum forget_reason {
+    FORGET_BY_USER = 1,     /* mesh forget, the dashboard */
+    FORGET_BY_AGE = 2,      /* older than --keep-results */
+    FORGET_BY_BUDGET = 3,   /* the oldest, past --results-budget */
+    FORGET_BY_READER = 4,   /* mesh results --forget, once every line was read */
+};
+#define FORGET_REASON_MAX FORGET_BY_READER
+/* Ids in one FORGET; the tombstones kept of forgotten batches (the newest:
+ * a forgotten id is told as such for a while, then as unknown). */
+enum { QCMD_FORGET_MAX = 1024, QUEUE_MAX_FORGOTTEN = 4096 };
+const char *forget_reason_text(enum forget_reason why);
 enum batch_state { BATCH_RUNNING = 1, BATCH_DONE = 2, BATCH_CANCELLED = 3 };
 
 /* text: the result of one number in the canonical form used by
@@ -64,16 +77,24 @@ struct qcmd {
     char *part;                 /* LIST_PART: whole numbers of the packed list,
                                    each NUL-terminated (malloc'd) */
     size_t part_len;
+    uint64_t time_ms;           /* every command: the proposer's wall clock,
+                                   ms since the epoch (0: unknown, an entry
+                                   of an earlier format). The log's own time:
+                                   apply reads it, never a local clock */
+    uint64_t *forget;           /* FORGET: batch ids (malloc'd) */
+    size_t n_forget;            /* FORGET: 1..QCMD_FORGET_MAX */
+    uint8_t forget_reason;      /* FORGET: enum forget_reason */
 };
 
 /* part_offset of a LIST_PART from a format 2 entry: appended as it comes. */
 #define QCMD_PART_APPEND UINT64_MAX
 /* The first byte of an encoded command is its format: the current one
  * (written), and the previous one (still read). */
-enum { QCMD_FORMAT = 3, QCMD_FORMAT_PREVIOUS = 2 };
+enum { QCMD_FORMAT = 4, QCMD_FORMAT_PREVIOUS = 3, QCMD_FORMAT_OLDEST = 2 };
 /* A snapshot starts "MQS" and its format byte: the current one (written)
  * and the previous one (still read). */
-enum { QUEUE_SNAPSHOT_FORMAT = 3, QUEUE_SNAPSHOT_FORMAT_PREVIOUS = 2 };
+enum { QUEUE_SNAPSHOT_FORMAT = 4, QUEUE_SNAPSHOT_FORMAT_PREVIOUS = 3,
+       QUEUE_SNAPSHOT_FORMAT_OLDEST = 2 };
 
 /* Frees spec, result texts and the results array; zeroes c. */
 void qcmd_free(struct qcmd *c);
@@ -108,6 +129,8 @@ struct queue_outcome {
     uint64_t node_id;   /* DRAIN: the node */
     uint64_t recorded;  /* COMPLETE: results newly recorded (not duplicates) */
     bool finished;      /* COMPLETE: this command made the batch DONE */
+    size_t forgotten;   /* FORGET: batches forgotten (their ids are the
+                           command's, minus the refused ones) */
 };
 
 /* Applies a command. out may be NULL.
@@ -128,6 +151,10 @@ struct queue_outcome {
  *   spec.count and spec.list_len, and drops the upload whether or not the
  *   batch is created.
  * DRAIN sets or clears the node's drained flag (idempotent both ways).
+ * FORGET drops each listed DONE or CANCELLED batch and its results, keeping
+ *   a tombstone (id, time, reason; the newest QUEUE_MAX_FORGOTTEN). An id
+ *   already forgotten is a no-op; a RUNNING or unknown one is refused (-1,
+ *   naming the first) while the others are still forgotten.
  * Returns 0, or -1 with err when the command is refused (unknown batch,
  * already done, a bad entry): a refusal changes nothing beyond what the
  * comment above says and is an outcome for the proposer, not a failure.
@@ -144,8 +171,25 @@ struct batch_info {
     char name[QUEUE_NAME_MAX];
     uint64_t token;                 /* its SUBMIT's write token (0: none): a
                                        merge exports it with the batch */
-    const struct batch_spec *spec;  /* owned by the queue; batches are never
-                                       removed, so valid until queue_free */
+    const struct batch_spec *spec;  /* owned by the queue; valid until the
+                                       next queue_apply (a FORGET frees it) */
+    uint64_t submitted_ms;          /* its SUBMIT's time (0: unknown) */
+    uint64_t ended_ms;              /* when it became DONE or CANCELLED
+                                       (0: running, or unknown) */
+    uint64_t bytes;                 /* memory its results hold */
+};
+
+/* A batch forgotten (queue_forgotten). */
+struct forgotten_info {
+    uint64_t id, time_ms;
+    enum forget_reason why;
+};
+
+/* What the results of retained batches cost: every batch, and the running
+ * ones (never forgotten by age or budget) on their own. */
+struct retained_info {
+    size_t batches, running;
+    uint64_t bytes, running_bytes;
 };
 
 size_t queue_batch_count(const struct queue *q);
@@ -163,6 +207,11 @@ uint64_t queue_done_prefix(const struct queue *q, uint64_t id, uint64_t from);
 /* First not-done index >= from, or count if none (the scheduler's requeue
  * scan). 0 for an unknown batch. */
 uint64_t queue_next_pending(const struct queue *q, uint64_t id, uint64_t from);
+
+void queue_retained(const struct queue *q, struct retained_info *out);
+/* 0 with *out when id was forgotten and its tombstone is still kept; -1. */
+int queue_forgotten(const struct queue *q, uint64_t id, struct forgotten_info *out);
+size_t queue_forgotten_count(const struct queue *q);
 
 /* The replicated drained flags: the ids in ascending order. */
 bool queue_node_drained(const struct queue *q, uint64_t node_id);

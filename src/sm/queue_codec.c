@@ -164,15 +164,17 @@ const uint8_t *qreader_str(struct qreader *r, size_t max, size_t *n)
 }
 
 /* ---- queue commands -------------------------------------------------------
- * version u8 (3; 2 is still read), type u8, then
+ * version u8 (4; 3 and 2 are still read), type u8, time_ms (4 only), then
  *   SUBMIT:   name str (< QUEUE_NAME_MAX), batch_id, import u8, token (3
  *             only), upload_id, then
  *             upload_id 0: spec; else: kind u8 (LIST), count, chunk, list_len
  *   COMPLETE: batch_id, n, n * (index, text str)
  *   CANCEL:   batch_id
  *   DRAIN:    node_id, drained u8 (0 or 1)
- *   LIST_PART: upload_id (non-zero), part_offset (3 only), part str (whole
+ *   LIST_PART: upload_id (non-zero), part_offset (3 and 4), part str (whole
  *             normalised numbers)
+ *   FORGET:   reason u8 (enum forget_reason), n (1..QCMD_FORGET_MAX), n ids
+ *             strictly ascending (4 only)
  * Commands travel through the Raft log and are replayed from disk, so the
  * decoder treats every byte as hostile and accepts only what the encoder
  * could have produced: trailing bytes, over-long varints, bad names, bad
@@ -182,7 +184,10 @@ const uint8_t *qreader_str(struct qreader *r, size_t max, size_t *n)
  * 3: SUBMIT carries a write token, LIST_PART its offset: a write resent
  *    after a leader change is recognised. Entries of format 2 stay readable
  *    (a log written by the previous release replays). */
-enum { QCMD_VERSION = QCMD_FORMAT, QCMD_VERSION_NO_TOKENS = QCMD_FORMAT_PREVIOUS };
+/* 4: every command carries the proposer's time (retention ages batches by
+ *    the log's own clock), and FORGET exists. */
+enum { QCMD_VERSION = QCMD_FORMAT, QCMD_VERSION_NO_TIME = QCMD_FORMAT_PREVIOUS,
+       QCMD_VERSION_NO_TOKENS = QCMD_FORMAT_OLDEST };
 
 void qcmd_free(struct qcmd *c)
 {
@@ -192,6 +197,7 @@ void qcmd_free(struct qcmd *c)
     free(c->results);
     free(c->result_texts);
     free(c->part);
+    free(c->forget);
     memset(c, 0, sizeof *c);
 }
 
@@ -248,6 +254,28 @@ static int encode_submit(const struct qcmd *c, struct qbuf *out)
     return 0;
 }
 
+static bool forget_valid(const struct qcmd *c)
+{
+    if (c->n_forget == 0 || c->n_forget > QCMD_FORGET_MAX || c->forget == NULL ||
+        c->forget_reason < FORGET_BY_USER || c->forget_reason > FORGET_REASON_MAX)
+        return false;
+    for (size_t i = 1; i < c->n_forget; i++)
+        if (c->forget[i] <= c->forget[i - 1])
+            return false;
+    return true;
+}
+
+static int encode_forget(const struct qcmd *c, struct qbuf *out)
+{
+    if (!forget_valid(c))
+        return -1;
+    qbuf_put_u8(out, c->forget_reason);
+    qbuf_put_varint(out, c->n_forget);
+    for (size_t i = 0; i < c->n_forget; i++)
+        qbuf_put_varint(out, c->forget[i]);
+    return 0;
+}
+
 static int encode_body(const struct qcmd *c, struct qbuf *out)
 {
     switch (c->type) {
@@ -269,6 +297,8 @@ static int encode_body(const struct qcmd *c, struct qbuf *out)
         qbuf_put_varint(out, c->part_offset);
         qbuf_put_str(out, c->part, c->part_len);
         return 0;
+    case QCMD_FORGET:
+        return encode_forget(c, out);
     }
     return -1;
 }
@@ -279,6 +309,7 @@ int qcmd_encode(const struct qcmd *c, uint8_t **buf, size_t *len)
     qbuf_init(&out);
     qbuf_put_u8(&out, QCMD_VERSION);
     qbuf_put_u8(&out, (uint8_t)c->type);
+    qbuf_put_varint(&out, c->time_ms);
     if (encode_body(c, &out) != 0) {
         qbuf_free(&out);
         return -1;
@@ -362,6 +393,20 @@ static int decode_complete(struct qreader *in, struct qcmd *c)
     return 0;
 }
 
+static int decode_forget(struct qreader *in, struct qcmd *c)
+{
+    c->forget_reason = qreader_u8(in);
+    uint64_t n = qreader_varint(in);
+    if (in->failed || n == 0 || n > QCMD_FORGET_MAX || n > qreader_remaining(in))
+        return -1;
+    c->forget = malloc(n * sizeof *c->forget);
+    if (c->forget == NULL)
+        return -1;
+    for (c->n_forget = 0; c->n_forget < n; c->n_forget++)
+        c->forget[c->n_forget] = qreader_varint(in);
+    return !in->failed && forget_valid(c) ? 0 : -1;
+}
+
 static int decode_body(struct qreader *in, struct qcmd *c, uint8_t version)
 {
     switch (c->type) {
@@ -380,6 +425,8 @@ static int decode_body(struct qreader *in, struct qcmd *c, uint8_t version)
     }
     case QCMD_LIST_PART:
         return decode_list_part(in, c, version);
+    case QCMD_FORGET:
+        return version == QCMD_VERSION ? decode_forget(in, c) : -1;
     }
     return -1;
 }
@@ -391,7 +438,10 @@ int qcmd_decode(const uint8_t *buf, size_t len, struct qcmd *c)
     qreader_init(&in, buf, len);
     uint8_t version = qreader_u8(&in);
     c->type = (enum qcmd_type)qreader_u8(&in);
-    if (in.failed || (version != QCMD_VERSION && version != QCMD_VERSION_NO_TOKENS) ||
+    c->time_ms = version == QCMD_VERSION ? qreader_varint(&in) : 0;
+    if (in.failed ||
+        (version != QCMD_VERSION && version != QCMD_VERSION_NO_TIME &&
+         version != QCMD_VERSION_NO_TOKENS) ||
         decode_body(&in, c, version) != 0 ||
         !qreader_done(&in)) {
         qcmd_free(c);

@@ -1,10 +1,12 @@
 /* queue_snapshot.c - the queue's snapshot bytes, and restoring them.
  *
- * "MQS" 3, next_id, applied, drained count and the drained node ids
+ * "MQS" 4, next_id, applied, drained count and the drained node ids
  * ascending, the uploads in progress (upload.h), batch count, then per
- * batch: id, state u8, name str, write token (3 only; "MQS" 2 is still
- * read), spec, done count, and per done index in
- * ascending order: gap (index minus the previous index + 1) and text str.
+ * batch: id, state u8, name str, write token (3 and 4; "MQS" 2 is still
+ * read), submitted_ms and ended_ms (4 only), spec, done count, and per done
+ * index in ascending order: gap (index minus the previous index + 1) and
+ * text str; then (4 only) the tombstones of forgotten batches, oldest
+ * first: count, and per one id, time_ms, reason u8.
  * Restore re-runs qbatch_record, so the derived counters (unfactored,
  * cursor) are recomputed, never trusted.
  *
@@ -22,7 +24,8 @@
 #include "queue_codec.h"
 
 static const uint8_t snapshot_magic[4] = {'M', 'Q', 'S', QUEUE_SNAPSHOT_FORMAT};
-enum { SNAPSHOT_VERSION_NO_TOKENS = QUEUE_SNAPSHOT_FORMAT_PREVIOUS };
+enum { SNAPSHOT_VERSION_NO_TIMES = QUEUE_SNAPSHOT_FORMAT_PREVIOUS,
+       SNAPSHOT_VERSION_NO_TOKENS = QUEUE_SNAPSHOT_FORMAT_OLDEST };
 
 struct frozen_page {
     uint64_t page_no;
@@ -34,7 +37,7 @@ struct frozen_page {
 struct frozen_batch {
     uint64_t id;
     uint8_t state;
-    uint64_t done, token;
+    uint64_t done, token, submitted_ms, ended_ms;
     const char *name;
     const struct batch_spec *spec;
     struct frozen_page *pages;    /* the pages holding results, ascending */
@@ -48,6 +51,8 @@ struct queue_freeze {
     struct upload_set uploads;    /* shared copy */
     struct frozen_batch *batches;
     size_t n_batches;
+    struct forgotten_info *forgotten;   /* copied, oldest first */
+    size_t n_forgotten;
 };
 
 /* ---- freezing (event loop) ----------------------------------------------- */
@@ -59,6 +64,7 @@ static void view_free(struct queue_freeze *f)
     for (size_t i = 0; i < f->n_batches; i++)
         free(f->batches[i].pages);
     free(f->batches);
+    free(f->forgotten);
     free(f->drained);
     upload_set_unshare(&f->uploads);
     free(f);
@@ -98,10 +104,24 @@ static int freeze_batches(const struct queue *q, struct queue_freeze *f)
         const struct qbatch *b = q->batches[i];
         struct frozen_batch *fb = &f->batches[i];
         *fb = (struct frozen_batch){.id = b->id, .state = (uint8_t)b->state, .done = b->done,
-                                    .token = b->token, .name = b->name, .spec = &b->spec};
+                                    .token = b->token, .submitted_ms = b->submitted_ms,
+                                    .ended_ms = b->ended_ms, .name = b->name,
+                                    .spec = &b->spec};
         if (freeze_pages(b, fb) != 0)
             return -1;
     }
+    return 0;
+}
+
+static int freeze_forgotten(const struct queue *q, struct queue_freeze *f)
+{
+    size_t n = queue_forgotten_count(q);
+    f->forgotten = malloc((n ? n : 1) * sizeof *f->forgotten);
+    if (f->forgotten == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        f->forgotten[i] = *queue_forgotten_at(q, i);
+    f->n_forgotten = n;
     return 0;
 }
 
@@ -115,7 +135,7 @@ static struct queue_freeze *view_new(const struct queue *q)
     f->n_drained = q->drained.n;
     f->drained = malloc((q->drained.n ? q->drained.n : 1) * sizeof *f->drained);
     if (f->drained == NULL || upload_set_share(&f->uploads, &q->uploads) != 0 ||
-        freeze_batches(q, f) != 0) {
+        freeze_batches(q, f) != 0 || freeze_forgotten(q, f) != 0) {
         view_free(f);
         return NULL;
     }
@@ -162,6 +182,8 @@ static int encode_batch(const struct frozen_batch *fb, struct qbuf *out)
     qbuf_put_u8(out, fb->state);
     qbuf_put_str(out, fb->name, strlen(fb->name));
     qbuf_put_varint(out, fb->token);
+    qbuf_put_varint(out, fb->submitted_ms);
+    qbuf_put_varint(out, fb->ended_ms);
     if (batch_spec_encode(fb->spec, out) != 0)
         return -1;
     qbuf_put_varint(out, fb->done);
@@ -188,6 +210,12 @@ int queue_freeze_encode(const struct queue_freeze *f, uint8_t **buf, size_t *len
             qbuf_free(&out);
             return -1;
         }
+    }
+    qbuf_put_varint(&out, f->n_forgotten);
+    for (size_t i = 0; i < f->n_forgotten; i++) {
+        qbuf_put_varint(&out, f->forgotten[i].id);
+        qbuf_put_varint(&out, f->forgotten[i].time_ms);
+        qbuf_put_u8(&out, (uint8_t)f->forgotten[i].why);
     }
     return qbuf_take(&out, buf, len);
 }
@@ -254,6 +282,10 @@ static struct qbatch *restore_batch(struct qreader *in, uint64_t min_id, uint64_
     if (name != NULL)
         memcpy(b->name, name, name_len);
     b->token = version == SNAPSHOT_VERSION_NO_TOKENS ? 0 : qreader_varint(in);
+    if (version == QUEUE_SNAPSHOT_FORMAT) {
+        b->submitted_ms = qreader_varint(in);
+        b->ended_ms = qreader_varint(in);
+    }
     if (name == NULL || b->id < min_id || b->id >= next_id || !queue_name_valid(b->name) ||
         strlen(b->name) != name_len || batch_spec_decode(in, &b->spec) != 0) {
         qbatch_free(b);
@@ -266,6 +298,28 @@ static struct qbatch *restore_batch(struct qreader *in, uint64_t min_id, uint64_
     }
     b->state = (enum batch_state)state;
     return b;
+}
+
+/* At most QUEUE_MAX_FORGOTTEN, each a known reason, none of a batch still
+ * here (an id is forgotten once). */
+static int restore_forgotten(struct queue *q, struct qreader *in)
+{
+    uint64_t n = qreader_varint(in);
+    if (in->failed || n > QUEUE_MAX_FORGOTTEN)
+        return -1;
+    for (uint64_t i = 0; i < n; i++) {
+        struct forgotten_info f;
+        f.id = qreader_varint(in);
+        f.time_ms = qreader_varint(in);
+        uint8_t why = qreader_u8(in);
+        struct batch_info here;
+        if (in->failed || why < FORGET_BY_USER || why > FORGET_REASON_MAX ||
+            queue_batch_get(q, f.id, &here) == 0)
+            return -1;
+        f.why = (enum forget_reason)why;
+        queue_remember_forgotten(q, &f);
+    }
+    return 0;
 }
 
 /* Strictly ascending non-zero ids, as apply_drain keeps them. */
@@ -292,7 +346,8 @@ static int restore_all(struct queue *q, struct qreader *in)
     q->next_id = qreader_varint(in);
     q->applied = qreader_varint(in);
     bool known = memcmp(magic, snapshot_magic, 3) == 0 &&
-                 (magic[3] == snapshot_magic[3] || magic[3] == SNAPSHOT_VERSION_NO_TOKENS);
+                 (magic[3] == snapshot_magic[3] || magic[3] == SNAPSHOT_VERSION_NO_TIMES ||
+                  magic[3] == SNAPSHOT_VERSION_NO_TOKENS);
     if (in->failed || !known || q->next_id == 0 ||
         restore_drained(q, in) != 0 || upload_set_decode(&q->uploads, in, q->applied) != 0)
         return -1;
@@ -308,8 +363,11 @@ static int restore_all(struct queue *q, struct qreader *in)
             qbatch_free(b);
             return -1;
         }
+        q->bytes += b->bytes;
         min_id = b->id + 1;
     }
+    if (magic[3] == QUEUE_SNAPSHOT_FORMAT && restore_forgotten(q, in) != 0)
+        return -1;
     return qreader_done(in) ? 0 : -1;
 }
 

@@ -47,6 +47,15 @@ struct qbatch {
     uint64_t done, unfactored;
     struct result_page **pages;   /* ceil(count / QPAGE_SIZE); NULL until a result */
     uint64_t cursor;              /* lowest not-done index; count when all done */
+    uint64_t submitted_ms;        /* the log's time of its SUBMIT (0: unknown) */
+    uint64_t ended_ms;            /* ... of the command that ended it */
+    uint64_t bytes;               /* memory of its pages and their texts */
+};
+
+/* Tombstones of forgotten batches: a ring of the newest, oldest first. */
+struct forgotten_ring {
+    struct forgotten_info *items;
+    size_t n, head;               /* head: the oldest, once the ring is full */
 };
 
 struct queue {
@@ -57,15 +66,28 @@ struct queue {
     struct nodeset drained;       /* nodes whose drained flag is set */
     struct upload_set uploads;    /* lists arriving in parts */
     struct retire retire;         /* blocks a frozen snapshot may still read */
+    struct forgotten_ring forgotten;
+    uint64_t bytes;               /* every batch's bytes, summed */
 };
 
 void qbatch_free(struct qbatch *b);
+/* qbatch_free through the retire list: a frozen snapshot may still read it. */
+void qbatch_retire(struct retire *rt, struct qbatch *b);
+/* The bytes a result page costs with a text buffer of cap bytes. */
+uint64_t qpage_bytes(size_t cap);
+/* Records a tombstone, dropping the oldest past QUEUE_MAX_FORGOTTEN. */
+void queue_remember_forgotten(struct queue *q, const struct forgotten_info *f);
+/* The i-th tombstone, oldest first. */
+const struct forgotten_info *queue_forgotten_at(const struct queue *q, size_t i);
 uint64_t qbatch_page_count(const struct qbatch *b);
 bool qbatch_is_done(const struct qbatch *b, uint64_t index);
 /* Stores the result of a not-yet-done, in-range index with a valid text.
  * Updates the counters, the cursor and the DONE transition. -1 on ENOMEM. */
 int qbatch_record(struct retire *rt, struct qbatch *b, uint64_t index, const char *text,
                   size_t len);
+/* The same for a batch in q: keeps q's byte total. */
+int queue_record(struct queue *q, struct qbatch *b, uint64_t index, const char *text,
+                 size_t len);
 int queue_append_batch(struct queue *q, struct qbatch *b);
 bool queue_name_valid(const char *name);
 /* Back to the state of queue_new(). */

@@ -38,7 +38,7 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
             struct qreader r;
             qreader_init(&r, p, len);
             qreader_varint(&r);
-            if (qreader_u8(&r) == QCMD_FORMAT_PREVIOUS)
+            if (qreader_u8(&r) != QCMD_FORMAT)
                 free(again);
             else
                 same(p, len, again, n);

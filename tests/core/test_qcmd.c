@@ -176,7 +176,7 @@ static void test_format_2_still_read(void)
     CHECK_INT_EQ(c.token, 0);
     CHECK_INT_EQ(c.spec.count, 1);
     qcmd_free(&c);
-    const uint8_t future[] = {4, QCMD_CANCEL, 1};
+    const uint8_t future[] = {5, QCMD_CANCEL, 0, 1};
     CHECK_INT_EQ(qcmd_decode(future, sizeof future, &c), -1);
 }
 

@@ -266,7 +266,7 @@ static void test_part_codec_is_strict(void)
     CHECK_INT_EQ(qcmd_decode(buf, len, &d), 0);
     CHECK(d.part_len == 6 && memcmp(d.part, good.part, 6) == 0 && d.upload_id == 1);
     qcmd_free(&d);
-    buf[4] = 'x';  /* the first digit of the part */
+    buf[5] = 'x';  /* the first digit of the part */
     CHECK_INT_EQ(qcmd_decode(buf, len, &d), -1);
     free(buf);
     qcmd_free(&good);
