@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "node.h"
 #include "consensus.h"
@@ -228,6 +229,23 @@ static void api_submit(struct node *n, struct control_conn *c, json_t *req)
 
 /* ---- results ---------------------------------------------------------- */
 
+/* "no batch N", or, while its tombstone is kept, when and why it went. */
+static void reply_no_batch(struct node *n, struct control_conn *c, uint64_t id)
+{
+    struct forgotten_info f;
+    if (queue_forgotten(n->queue, id, &f) != 0) {
+        control_reply_error(c, "no batch %" PRIu64, id);
+        return;
+    }
+    char when[64] = "at an unknown time";
+    time_t t = (time_t)(f.time_ms / 1000);
+    struct tm tm;
+    if (f.time_ms != 0 && gmtime_r(&t, &tm) != NULL)
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    control_reply_error(c, "batch %" PRIu64 " was forgotten (%s, %s)", id, when,
+                        forget_reason_text(f.why));
+}
+
 /* Up to max results from index `from`, in input order. A running batch
  * stops at its first pending number (results stream in order as they
  * come); a cancelled one skips the numbers it will never have. *next is
@@ -374,7 +392,7 @@ static void api_results(struct node *n, struct control_conn *c, json_t *req)
     if (!here && id >= next && id - next < UNKNOWN_BATCH_AHEAD)
         probe.unknown_until_ms = uv_now(&n->loop) + UNKNOWN_BATCH_WAIT_MS;
     else if (!here) {
-        control_reply_error(c, "no batch %" PRIu64, id);
+        reply_no_batch(n, c, id);
         return;
     }
     if (here && waiter_ready(n, &probe, &info)) {
@@ -416,7 +434,7 @@ void api_wake_waiters(struct node *n)
         if (queue_batch_get(n->queue, w->batch_id, &info) == 0)
             reply_results(n, w->conn, &info, w->from, w->max, w->lines);
         else
-            control_reply_error(w->conn, "no batch %" PRIu64, w->batch_id);
+            reply_no_batch(n, w->conn, w->batch_id);
         free(w);
     }
 }
@@ -487,6 +505,62 @@ static void api_cancel(struct node *n, struct control_conn *c, json_t *req)
     }
     struct qcmd cmd = {.type = QCMD_CANCEL, .batch_id = id};
     node_write(n, &cmd, on_cancelled, c, c);
+}
+
+/* ---- forget ------------------------------------------------------------- */
+
+static void on_forget_done(void *ud, int rc, uint64_t batch_id, const char *err)
+{
+    struct control_conn *c = ud;
+    (void)batch_id;
+    if (rc == NODE_WRITE_GONE)
+        return;
+    if (rc != 0)
+        control_reply_error(c, "%s", err);
+    else
+        control_reply(c, json_pack("{s:b}", "ok", 1));
+}
+
+static int by_id(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* {"batches": [ids], "reason": "user"|"reader"}: one FORGET, ids sorted and
+ * without repeats (the command's form). */
+static void api_forget(struct node *n, struct control_conn *c, json_t *req)
+{
+    json_t *ids = json_object_get(req, "batches");
+    const char *reason = json_string_value(json_object_get(req, "reason"));
+    size_t count = json_array_size(ids);
+    if (!json_is_array(ids) || count == 0 || count > QCMD_FORGET_MAX) {
+        control_reply_error(c, "batches must be a list of 1 to %d batch ids", QCMD_FORGET_MAX);
+        return;
+    }
+    struct qcmd cmd = {.type = QCMD_FORGET, .forget_reason = FORGET_BY_USER};
+    if (reason != NULL && strcmp(reason, "reader") == 0)
+        cmd.forget_reason = FORGET_BY_READER;
+    cmd.forget = malloc(count * sizeof *cmd.forget);
+    if (cmd.forget == NULL) {
+        control_reply_error(c, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < count; i++) {
+        json_t *v = json_array_get(ids, i);
+        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+            control_reply_error(c, "batch ids must be positive integers");
+            qcmd_free(&cmd);
+            return;
+        }
+        cmd.forget[i] = (uint64_t)json_integer_value(v);
+    }
+    qsort(cmd.forget, count, sizeof *cmd.forget, by_id);
+    for (size_t i = 0; i < count; i++)
+        if (cmd.n_forget == 0 || cmd.forget[cmd.n_forget - 1] != cmd.forget[i])
+            cmd.forget[cmd.n_forget++] = cmd.forget[i];
+    node_write(n, &cmd, on_forget_done, c, c);
+    qcmd_free(&cmd);
 }
 
 /* NODE by id (hex, or a unique prefix of it) or by name; NULL: this node. */
@@ -587,7 +661,7 @@ static const struct {
     {"submit", api_submit},   {"results", api_results}, {"status", api_status},
     {"cancel", api_cancel},   {"drain", api_drain},     {"undrain", api_undrain},
     {"leave", api_leave},     {"recover", api_recover},
-    {"events", api_events},
+    {"events", api_events},   {"forget", api_forget},
 };
 
 void api_on_request(void *ud, struct control_conn *c, json_t *req)

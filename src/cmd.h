@@ -26,6 +26,7 @@ extern const struct cmd_entry cmd_submit_entry;
 extern const struct cmd_entry cmd_results_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_cancel_entry;
+extern const struct cmd_entry cmd_forget_entry;
 extern const struct cmd_entry cmd_drain_entry;
 extern const struct cmd_entry cmd_undrain_entry;
 extern const struct cmd_entry cmd_leave_entry;

@@ -12,6 +12,7 @@
 
 #include "authkey.h"
 #include "datadir.h"
+#include "units.h"
 
 enum { MAX_AUTHKEY_FILE = 4096 };
 
@@ -24,6 +25,7 @@ enum opt_id {
     OPT_VOTER_GRACE,
     OPT_REMOVE_AFTER,
     OPT_REJOIN, OPT_NO_COLOR, OPT_METRICS,
+    OPT_KEEP_RESULTS, OPT_RESULTS_BUDGET,
 };
 
 static const struct option node_options[] = {
@@ -49,6 +51,8 @@ static const struct option node_options[] = {
     {"rejoin", no_argument, NULL, OPT_REJOIN},
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
     {"metrics", required_argument, NULL, OPT_METRICS},
+    {"keep-results", required_argument, NULL, OPT_KEEP_RESULTS},
+    {"results-budget", required_argument, NULL, OPT_RESULTS_BUDGET},
     {NULL, 0, NULL, 0},
 };
 
@@ -73,6 +77,11 @@ void node_config_usage(FILE *out)
         "  --log-file FILE        log there instead of stderr\n"
         "  --log-level LEVEL      error, warn, info (default), debug\n"
         "  --number-timeout SECS  per-number budget, 0 = none (default 60)\n"
+        "  --keep-results TIME    forget finished batches this old: 30m, 12h, 7d\n"
+        "                         (default 7d)\n"
+        "  --results-budget SIZE  results the mesh retains: past it the oldest\n"
+        "                         finished batches are forgotten, and with only\n"
+        "                         running ones, submits refused (default 512MiB)\n"
         "  --port PORT            listen for peers (default %d, 0 = any free port)\n"
         "  --peer HOST:PORT       dial a static peer (repeatable)\n"
         "  --no-mdns              no mDNS discovery\n"
@@ -203,6 +212,8 @@ static void set_defaults(struct node_config *cfg)
     cfg->voters = CONFIG_DEFAULT_VOTERS;
     cfg->voter_grace_ms = CONFIG_DEFAULT_VOTER_GRACE_S * 1000ull;
     cfg->remove_after_ms = CONFIG_DEFAULT_REMOVE_AFTER_S * 1000ull;
+    cfg->keep_results_ms = CONFIG_DEFAULT_KEEP_RESULTS_MS;
+    cfg->results_budget = CONFIG_DEFAULT_RESULTS_BUDGET;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->workers = cpus > 0 ? (unsigned)cpus : 1;
     if (gethostname(cfg->name, sizeof cfg->name - 1) != 0 || cfg->name[0] == '\0')
@@ -315,6 +326,15 @@ static int apply_option(struct node_config *cfg, int opt, char *arg,
         return 0;
     case OPT_METRICS:
         return parse_metrics(cfg, arg, err, errlen);
+    case OPT_KEEP_RESULTS:
+        if (units_parse_duration_ms(arg, &cfg->keep_results_ms) != 0 ||
+            cfg->keep_results_ms < 1000)
+            break;
+        return 0;
+    case OPT_RESULTS_BUDGET:
+        if (units_parse_size(arg, &cfg->results_budget) != 0 || cfg->results_budget < 4096)
+            break;
+        return 0;
     default:
         snprintf(err, errlen, "unknown option (see mesh --help)");
         return -1;

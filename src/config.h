@@ -18,6 +18,13 @@ enum {
     CONFIG_DEFAULT_VOTER_GRACE_S = 10, CONFIG_DEFAULT_REMOVE_AFTER_S = 600,
 };
 #define CONFIG_DEFAULT_NUMBER_TIMEOUT_S 60.0
+/* Retention: a finished batch is kept a week (Celery keeps results a day,
+ * Nomad's job GC four hours; a week covers a weekend's batch). The budget
+ * is what the retained results may hold in memory on every replica (they
+ * live in RAM): half a GiB, about 19M typical results, keeps a node with
+ * its snapshot copy well under 2 GiB. */
+#define CONFIG_DEFAULT_KEEP_RESULTS_MS (7ull * 86400 * 1000)
+#define CONFIG_DEFAULT_RESULTS_BUDGET (512ull << 20)
 
 struct node_config {
     char *authkey;              /* malloc'd, never logged */
@@ -44,6 +51,8 @@ struct node_config {
     bool no_color;              /* --no-color: a dashboard without colours */
     char metrics_host[64];      /* --metrics: numeric address; "" = off */
     uint16_t metrics_port;
+    uint64_t keep_results_ms;   /* finished batches older than this are forgotten */
+    uint64_t results_budget;    /* bytes of results retained; the oldest past it go */
 };
 
 /* Returns 0, or -1 with a message for the user in err (exit code 2). */

@@ -138,6 +138,17 @@ static void mesh(FILE *f, const struct ui_snapshot *s)
     gauge(f, "mesh_numbers_done", "Numbers done in the batches this node holds.",
           (double)s->done);
     gauge(f, "mesh_batches", "Batches in the queue.", (double)s->n_batches_total);
+    gauge(f, "mesh_results_retained_bytes", "Memory the retained batches' results hold.",
+          (double)s->retained.bytes);
+    gauge(f, "mesh_results_budget_bytes", "The results budget (--results-budget).",
+          (double)s->retained.budget);
+    gauge(f, "mesh_results_running_bytes", "What running batches' results hold of it.",
+          (double)s->retained.running_bytes);
+    gauge(f, "mesh_batches_forgotten", "Forgotten batches whose tombstone is kept.",
+          (double)s->retained.forgotten);
+    gauge(f, "mesh_results_budget_full",
+          "1 while running batches alone fill the budget (submits refused).",
+          s->retained.full);
 }
 
 static bool batch_shown(const struct ui_snapshot *s, size_t i, size_t *finished_left)

@@ -93,6 +93,8 @@ struct node {
     bool cluster_restarting;    /* consensus closing to start again */
     bool restart_discard;       /* ... with its raft state discarded */
     uint64_t pex_sent_ms;       /* peer exchange (node_pex.c) */
+    uint64_t retain_next_ms;    /* retention (node_retain.c): next look */
+    uint64_t retain_sent_ms;    /* ... a FORGET proposed then, not answered (0) */
 
     struct results_waiter *waiters;
     bool draining;
@@ -106,6 +108,7 @@ struct node {
     bool in_event;              /* logging an event: not an event again */
     struct ui_snapshot *events_prev;  /* the leader's previous view */
     bool events_prev_valid, events_was_leader;
+    uint64_t forgets_told;      /* the queue's tombstones told as events */
     struct log_ratelimit events_rl, events_bad_rl;
     struct events_waiter *event_waiters;  /* `mesh events` clients */
 };
@@ -115,6 +118,12 @@ struct node {
 int node_run(struct node_config *cfg);
 /* Starts a graceful shutdown: every subsystem closes, then node_run returns. */
 void node_stop(struct node *n);
+
+/* node_retain.c: the leader forgets what --keep-results and
+ * --results-budget say (one FORGET at a time, once a second at most). */
+void node_retain_tick(struct node *n);
+/* Running batches alone fill the budget: new submits are refused (err). */
+bool node_retain_full(const struct node *n, char *err, size_t errlen);
 
 /* node_write.c: every write (submit, cancel, drain) goes through the
  * leader's log. done runs once: rc 0 when THIS node's replica has applied

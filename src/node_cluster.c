@@ -235,6 +235,7 @@ static void on_cluster_tick(uv_timer_t *t)
     follow_leadership(n);
     send_cluster_info(n);
     node_lead_tick(n);
+    node_retain_tick(n);
     node_write_progress(n);
     node_work_dispatch(n);
     api_wake_waiters(n); /* results waiters for a batch that never came */

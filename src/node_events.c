@@ -171,6 +171,23 @@ static void node_changes(struct node *n, const struct ui_snapshot *was,
     }
 }
 
+/* Each tombstone recorded since the last tick is one forgotten batch: a
+ * batch that lived less than a tick is never in a view to diff against,
+ * so forgetting is told from the queue's own record, not from views. */
+static void forgotten_batches(struct node *n, bool tell)
+{
+    uint64_t total = queue_forgotten_total(n->queue);
+    if (n->forgets_told > total)
+        n->forgets_told = total; /* a new replica (restart, snapshot) */
+    for (uint64_t t = n->forgets_told; tell && t < total; t++) {
+        const struct forgotten_info *f = queue_forgotten_nth(n->queue, t);
+        if (f != NULL)
+            node_event(n, MESH_EV_BATCH, "batch %" PRIu64 " forgotten: %s", f->id,
+                       forget_reason_text(f->why));
+    }
+    n->forgets_told = total;
+}
+
 static void batch_changes(struct node *n, const struct ui_snapshot *was,
                           const struct ui_snapshot *now)
 {
@@ -204,6 +221,7 @@ void node_events_tick(struct node *n)
         node_changes(n, n->events_prev, &n->snapshot);
         batch_changes(n, n->events_prev, &n->snapshot);
     }
+    forgotten_batches(n, leader && n->events_prev_valid);
     n->events_was_leader = leader;
     memcpy(n->events_prev, &n->snapshot, sizeof n->snapshot);
     n->events_prev_valid = true;

@@ -176,6 +176,19 @@ static void view_events(const struct node *n, struct ui_snapshot *s)
     }
 }
 
+static void view_retained(const struct node *n, struct ui_snapshot *s)
+{
+    struct retained_info r;
+    queue_retained(n->queue, &r);
+    s->retained.batches = r.batches;
+    s->retained.bytes = r.bytes;
+    s->retained.running_bytes = r.running_bytes;
+    s->retained.budget = n->cfg->results_budget;
+    s->retained.keep_ms = n->cfg->keep_results_ms;
+    s->retained.forgotten = queue_forgotten_count(n->queue);
+    s->retained.full = r.running_bytes >= n->cfg->results_budget;
+}
+
 void node_snapshot(const struct node *n, struct ui_snapshot *s)
 {
     struct consensus_status st;
@@ -196,5 +209,6 @@ void node_snapshot(const struct node *n, struct ui_snapshot *s)
     }
     s->weak_key = n->cfg->authkey_weak;
     view_numbers(s);
+    view_retained(n, s);
     view_events(n, s);
 }

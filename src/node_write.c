@@ -165,6 +165,16 @@ static bool keep_for_resend(struct write_op *op, const struct qcmd *cmd)
     return op->retry != NULL || qcmd_encode(cmd, &op->retry, &op->retry_len) == 0;
 }
 
+/* New work is refused while running batches alone fill the results
+ * budget (node_retain.c); everything else (results, cancels, forgets)
+ * still goes in, so the user can make room. */
+static bool refused_for_space(const struct node *n, const struct qcmd *cmd, char *err,
+                              size_t errlen)
+{
+    return (cmd->type == QCMD_SUBMIT || cmd->type == QCMD_LIST_PART) &&
+           node_retain_full(n, err, errlen);
+}
+
 static void propose_here(struct node *n, struct write_op *op, const struct qcmd *cmd)
 {
     char err[256];
@@ -182,6 +192,11 @@ static void propose_here(struct node *n, struct write_op *op, const struct qcmd 
     if (!keep_for_resend(op, cmd)) {
         free(lw);
         finish(n, op, -1, "out of memory");
+        return;
+    }
+    if (refused_for_space(n, cmd, err, sizeof err)) {
+        free(lw);
+        finish(n, op, -1, err);
         return;
     }
     op->leader = n->keys.node_id;
@@ -424,7 +439,11 @@ void node_write_on_forward(struct node *n, uint64_t peer, const uint8_t *data, s
         qcmd_free(&cmd);
         return;
     }
-    if (consensus_propose(n->cons, &cmd, remote_done, rw, m.err, sizeof m.err) != 0) {
+    if (refused_for_space(n, &cmd, m.err, sizeof m.err)) {
+        m.rc = MSG_REPLY_REFUSED;
+        reply(n, peer, &m);
+        free(rw);
+    } else if (consensus_propose(n->cons, &cmd, remote_done, rw, m.err, sizeof m.err) != 0) {
         m.rc = MSG_REPLY_FAILED;
         reply(n, peer, &m);
         free(rw);

@@ -61,6 +61,13 @@ struct ui_snapshot {
     /* Numbers of the running batches: waiting, being factored now (busy
      * workers of the linked nodes), and done in every batch shown. */
     uint64_t pending, in_flight, done;
+    /* Retention (src/node_retain.c): what the batches kept hold against
+     * --results-budget; full: running batches alone fill it, so submits
+     * are refused. */
+    struct {
+        uint64_t batches, bytes, running_bytes, budget, keep_ms, forgotten;
+        bool full;
+    } retained;
     struct ui_event events[UI_EVENTS]; /* the latest events, oldest first */
     size_t n_events;
 };

@@ -1,4 +1,4 @@
-/* results.c - `mesh results BATCH [--wait] [--json]`.
+/* results.c - `mesh results BATCH [--wait] [--json] [--forget]`.
  *
  * Text output is exactly coreutils factor's: "N: p1 p2 ...", one line per
  * number in input order; a number whose budget ran out ends with
@@ -6,7 +6,8 @@
  * plus "unfactored": "C" when present; numbers are strings. Without --wait
  * the command prints the numbers done so far (in order, up to the first
  * one still pending) and exits; for a cancelled batch, every number that
- * was done. */
+ * was done. --forget then forgets the batch mesh-wide, once every line was
+ * written out (a work queue's acknowledgement: read it, and it is gone). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +19,14 @@
 static int cmd_results_exec(const char *data_dir, int argc, char **argv);
 
 const struct cmd_entry cmd_results_entry = {
-    "results", "BATCH [--wait] [--json]",
+    "results", "BATCH [--wait] [--json] [--forget]",
     "print a batch's factorizations (coreutils factor format, or JSON Lines)",
     cmd_results_exec,
 };
 
 static const struct option results_options[] = {
     {"wait", no_argument, NULL, 'w'}, {"json", no_argument, NULL, 'j'},
+    {"forget", no_argument, NULL, 'f'},
     {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 };
 
@@ -80,8 +82,10 @@ static size_t print_lines(const char *lines, size_t len, int as_json)
     return count;
 }
 
-/* Pages through the results; returns an exit code. */
-static int stream_results(struct ctl_client *cl, json_int_t batch, int wait, int as_json)
+/* Pages through the results; returns an exit code. *ended: the batch was
+ * done or cancelled and every one of its lines was printed. */
+static int stream_results(struct ctl_client *cl, json_int_t batch, int wait, int as_json,
+                          int *ended)
 {
     json_int_t from = 0;
     for (;;) {
@@ -101,17 +105,39 @@ static int stream_results(struct ctl_client *cl, json_int_t batch, int wait, int
         json_int_t next = json_integer_value(json_object_get(resp, "next"));
         json_decref(resp);
         from = next > from ? next : from + (json_int_t)got;
+        *ended = !running;
         if (from >= total || (got == 0 && (!wait || !running)))
             break;
     }
-    fflush(stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        *ended = 0;
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+/* After the last line reached stdout: a running batch is never forgotten
+ * (it would be refused), so --forget without --wait on one says so. */
+static int forget_read_batch(struct ctl_client *cl, json_int_t batch, int ended)
+{
+    if (!ended) {
+        fprintf(stderr, "mesh results: batch %lld is still running: not forgotten "
+                "(use --wait)\n", (long long)batch);
+        return EXIT_FAIL;
+    }
+    int node_error;
+    json_t *resp = ctl_call(cl, json_pack("{s:s, s:[I], s:s}", "cmd", "forget", "batches",
+                                          batch, "reason", "reader"), &node_error);
+    if (resp == NULL)
+        return node_error ? EXIT_FAIL : EXIT_NO_NODE;
+    json_decref(resp);
     return EXIT_OK;
 }
 
 static int cmd_results_exec(const char *data_dir, int argc, char **argv)
 {
     const struct cmd_entry *self = &cmd_results_entry;
-    int wait = 0, as_json = 0, opt;
+    int wait = 0, as_json = 0, forget = 0, opt;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "", results_options, NULL)) != -1) {
@@ -119,6 +145,8 @@ static int cmd_results_exec(const char *data_dir, int argc, char **argv)
             wait = 1;
         else if (opt == 'j')
             as_json = 1;
+        else if (opt == 'f')
+            forget = 1;
         else if (opt == 'h') {
             printf("usage: mesh results %s\n%s\n", self->usage, self->summary);
             return EXIT_OK;
@@ -134,7 +162,10 @@ static int cmd_results_exec(const char *data_dir, int argc, char **argv)
     struct ctl_client cl;
     if (ctl_open(&cl, data_dir) != 0)
         return EXIT_NO_NODE;
-    int rc = stream_results(&cl, (json_int_t)batch, wait, as_json);
+    int ended = 0;
+    int rc = stream_results(&cl, (json_int_t)batch, wait, as_json, &ended);
+    if (rc == EXIT_OK && forget)
+        rc = forget_read_batch(&cl, (json_int_t)batch, ended);
     ctl_close(&cl);
     return rc;
 }

@@ -5,6 +5,7 @@
 
 #include "cmd.h"
 #include "ctl_client.h"
+#include "units.h"
 
 static int cmd_status_exec(const char *data_dir, int argc, char **argv);
 
@@ -69,6 +70,24 @@ static void print_batches(json_t *batches)
     }
 }
 
+/* What the retained batches hold against the budget, and, when running
+ * batches alone fill it, that submits are refused and why. */
+static void print_retained(json_t *r)
+{
+    char bytes[32], budget[32], keep[32];
+    units_format_size((uint64_t)json_integer_value(json_object_get(r, "bytes")), bytes,
+                      sizeof bytes);
+    units_format_size((uint64_t)json_integer_value(json_object_get(r, "budget")), budget,
+                      sizeof budget);
+    units_format_duration((uint64_t)json_integer_value(json_object_get(r, "keep_s")) * 1000,
+                          keep, sizeof keep);
+    printf("results: %lld batches retained, %s of a %s budget, finished ones kept %s\n",
+           (long long)json_integer_value(json_object_get(r, "batches")), bytes, budget, keep);
+    if (json_is_true(json_object_get(r, "full")))
+        printf("SUBMITS REFUSED: running batches alone fill the results budget; cancel or "
+               "forget a batch, or raise --results-budget\n");
+}
+
 static int cmd_status_exec(const char *data_dir, int argc, char **argv)
 {
     int as_json = 0;
@@ -104,6 +123,7 @@ static int cmd_status_exec(const char *data_dir, int argc, char **argv)
         print_discovery(json_object_get(resp, "discovery"),
                         json_integer_value(json_object_get(resp, "port")));
         print_nodes(json_object_get(resp, "nodes"));
+        print_retained(json_object_get(resp, "retained"));
         print_batches(json_object_get(resp, "batches"));
     }
     json_decref(resp);

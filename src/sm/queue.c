@@ -300,6 +300,7 @@ int queue_record(struct queue *q, struct qbatch *b, uint64_t index, const char *
 void queue_remember_forgotten(struct queue *q, const struct forgotten_info *f)
 {
     struct forgotten_ring *r = &q->forgotten;
+    r->total++;
     if (r->items == NULL && (r->items = malloc(QUEUE_MAX_FORGOTTEN * sizeof *r->items)) == NULL)
         sm_oom("forget");
     if (r->n < QUEUE_MAX_FORGOTTEN) {
@@ -319,6 +320,18 @@ const struct forgotten_info *queue_forgotten_at(const struct queue *q, size_t i)
 size_t queue_forgotten_count(const struct queue *q)
 {
     return q->forgotten.n;
+}
+
+uint64_t queue_forgotten_total(const struct queue *q)
+{
+    return q->forgotten.total;
+}
+
+const struct forgotten_info *queue_forgotten_nth(const struct queue *q, uint64_t t)
+{
+    uint64_t first_kept = q->forgotten.total - q->forgotten.n;
+    return t >= first_kept && t < q->forgotten.total
+               ? queue_forgotten_at(q, (size_t)(t - first_kept)) : NULL;
 }
 
 int queue_forgotten(const struct queue *q, uint64_t id, struct forgotten_info *out)

@@ -212,6 +212,11 @@ void queue_retained(const struct queue *q, struct retained_info *out);
 /* 0 with *out when id was forgotten and its tombstone is still kept; -1. */
 int queue_forgotten(const struct queue *q, uint64_t id, struct forgotten_info *out);
 size_t queue_forgotten_count(const struct queue *q);
+/* Tombstones this replica recorded since it was made (a snapshot restores
+ * the kept ones as recorded): the t-th (from 0) while it is still kept, or
+ * NULL. Lets the leader tell each batch forgotten once, as an event. */
+uint64_t queue_forgotten_total(const struct queue *q);
+const struct forgotten_info *queue_forgotten_nth(const struct queue *q, uint64_t t);
 
 /* The replicated drained flags: the ids in ascending order. */
 bool queue_node_drained(const struct queue *q, uint64_t node_id);

@@ -56,6 +56,8 @@ struct qbatch {
 struct forgotten_ring {
     struct forgotten_info *items;
     size_t n, head;               /* head: the oldest, once the ring is full */
+    uint64_t total;               /* tombstones recorded by this replica since
+                                     it started (read side: who tells events) */
 };
 
 struct queue {
