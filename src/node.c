@@ -182,6 +182,7 @@ static void node_free(struct node *n)
     node_work_free(n);
     free(n->peer_info);
     worker_pool_free(n->pool);
+    node_spill_stop(n);
     queue_free(n->queue);
     mesh_keys_wipe(&n->keys);
     if (n->lock_fd >= 0)

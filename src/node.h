@@ -95,6 +95,9 @@ struct node {
     uint64_t pex_sent_ms;       /* peer exchange (node_pex.c) */
     uint64_t retain_next_ms;    /* retention (node_retain.c): next look */
     uint64_t retain_sent_ms;    /* ... a FORGET proposed then, not answered (0) */
+    struct queue_spill *spill;  /* results moving to disk (node_spill.c) */
+    const struct queue *spill_queue;  /* ... of this replica */
+    uint64_t spill_retry_ms;    /* ... not before, after a failed write */
 
     struct results_waiter *waiters;
     bool draining;
@@ -124,6 +127,11 @@ void node_stop(struct node *n);
 void node_retain_tick(struct node *n);
 /* Running batches alone fill the budget: new submits are refused (err). */
 bool node_retain_full(const struct node *n, char *err, size_t errlen);
+
+/* node_spill.c: a slice of moving finished batches' results to the data
+ * dir, each tick; stop drops the job in progress. */
+void node_spill_tick(struct node *n);
+void node_spill_stop(struct node *n);
 
 /* node_write.c: every write (submit, cancel, drain) goes through the
  * leader's log. done runs once: rc 0 when THIS node's replica has applied

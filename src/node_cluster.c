@@ -236,6 +236,7 @@ static void on_cluster_tick(uv_timer_t *t)
     send_cluster_info(n);
     node_lead_tick(n);
     node_retain_tick(n);
+    node_spill_tick(n);
     node_write_progress(n);
     node_work_dispatch(n);
     api_wake_waiters(n); /* results waiters for a batch that never came */
@@ -307,6 +308,7 @@ static void on_changed(void *ud, uint64_t id, bool stays)
 static void on_restored(void *ud)
 {
     struct node *n = ud;
+    node_spill_stop(n); /* its batch is read from the restored replica anew */
     node_lead_on_queue_replaced(n);
     api_wake_waiters(n);
 }
@@ -443,6 +445,7 @@ static void on_closed_for_restart(void *ud)
     if (n->restart_discard && consensus_discard_state(dir) != 0)
         mlog(&n->log, LOG_ERROR, "cannot discard the raft state in %s", dir);
     /* The replica is rebuilt from the (recovered or empty) log. */
+    node_spill_stop(n);
     queue_free(n->queue);
     n->queue = queue_new();
     n->known_leader = 0;

@@ -25,10 +25,39 @@ uint64_t qbatch_page_count(const struct qbatch *b)
     return (b->spec.count + QPAGE_SIZE - 1) >> QPAGE_SHIFT;
 }
 
+bool qbatch_page(const struct qbatch *b, uint64_t p, struct page_view *v)
+{
+    if (b->disk != NULL) {
+        const struct spilled *d = b->disk;
+        uint64_t end = p + 1 < qbatch_page_count(b) ? d->page_base[p + 1] : d->text_len;
+        *v = (struct page_view){d->done + p * QPAGE_WORDS, d->offset + p * QPAGE_SIZE,
+                                d->texts + d->page_base[p], end - d->page_base[p],
+                                b->state == BATCH_DONE};
+        for (unsigned w = 0; w < QPAGE_WORDS; w++)
+            if (v->done[w] != 0)
+                return true;
+        return false;
+    }
+    const struct result_page *pg = b->pages != NULL ? b->pages[p] : NULL;
+    if (pg == NULL)
+        return false;
+    *v = (struct page_view){pg->done, pg->offset, pg->text, pg->len, pg->n_done == QPAGE_SIZE};
+    return true;
+}
+
+static void spilled_free(struct retire *rt, struct spilled *d)
+{
+    if (d == NULL)
+        return;
+    retire_unmap(rt, d->map, d->map_len);
+    retire_free(rt, d);
+}
+
 void qbatch_free(struct qbatch *b)
 {
     if (b == NULL)
         return;
+    spilled_free(NULL, b->disk);
     if (b->pages != NULL) {
         for (uint64_t p = 0; p < qbatch_page_count(b); p++) {
             if (b->pages[p] != NULL)
@@ -45,6 +74,7 @@ void qbatch_free(struct qbatch *b)
  * the spec, the name (in b), the pages' offsets and texts. */
 void qbatch_retire(struct retire *rt, struct qbatch *b)
 {
+    spilled_free(rt, b->disk);
     for (uint64_t p = 0; b->pages != NULL && p < qbatch_page_count(b); p++) {
         if (b->pages[p] != NULL)
             retire_free(rt, b->pages[p]->text);
@@ -192,17 +222,17 @@ bool qresult_text_valid(const char *text, size_t len)
 
 /* ---- results ------------------------------------------------------------- */
 
-static bool bit_is_set(const struct result_page *pg, uint64_t slot)
+static bool bit_is_set(const uint64_t *done, uint64_t slot)
 {
-    return (pg->done[slot >> 6] >> (slot & 63)) & 1;
+    return (done[slot >> 6] >> (slot & 63)) & 1;
 }
 
 bool qbatch_is_done(const struct qbatch *b, uint64_t index)
 {
-    if (index >= b->spec.count || b->pages == NULL)
+    struct page_view v;
+    if (index >= b->spec.count || !qbatch_page(b, index >> QPAGE_SHIFT, &v))
         return false;
-    const struct result_page *pg = b->pages[index >> QPAGE_SHIFT];
-    return pg != NULL && bit_is_set(pg, index & (QPAGE_SIZE - 1));
+    return bit_is_set(v.done, index & (QPAGE_SIZE - 1));
 }
 
 /* First not-done index >= from, or count. Skips full pages and full 64-bit
@@ -211,14 +241,14 @@ static uint64_t scan_pending(const struct qbatch *b, uint64_t from)
 {
     uint64_t count = b->spec.count;
     while (from < count) {
-        const struct result_page *pg = b->pages ? b->pages[from >> QPAGE_SHIFT] : NULL;
-        if (pg == NULL)
+        struct page_view v;
+        if (!qbatch_page(b, from >> QPAGE_SHIFT, &v))
             return from;
-        if (pg->n_done == QPAGE_SIZE) {
+        if (v.full) {
             from = (from | (QPAGE_SIZE - 1)) + 1;
             continue;
         }
-        uint64_t word = pg->done[(from & (QPAGE_SIZE - 1)) >> 6];
+        uint64_t word = v.done[(from & (QPAGE_SIZE - 1)) >> 6];
         uint64_t pending = ~word & (~UINT64_C(0) << (from & 63));
         if (pending != 0) {
             uint64_t hit = (from & ~UINT64_C(63)) + (uint64_t)__builtin_ctzll(pending);
@@ -765,10 +795,11 @@ bool queue_is_done(const struct queue *q, uint64_t id, uint64_t index)
 const char *queue_result(const struct queue *q, uint64_t id, uint64_t index)
 {
     const struct qbatch *b = find_batch(q, id);
-    if (b == NULL || !qbatch_is_done(b, index))
+    struct page_view v;
+    if (b == NULL || index >= b->spec.count || !qbatch_page(b, index >> QPAGE_SHIFT, &v) ||
+        !bit_is_set(v.done, index & (QPAGE_SIZE - 1)))
         return NULL;
-    const struct result_page *pg = b->pages[index >> QPAGE_SHIFT];
-    return pg->text + pg->offset[index & (QPAGE_SIZE - 1)];
+    return v.text + v.offset[index & (QPAGE_SIZE - 1)];
 }
 
 uint64_t queue_next_pending(const struct queue *q, uint64_t id, uint64_t from)

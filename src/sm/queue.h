@@ -223,6 +223,24 @@ bool queue_node_drained(const struct queue *q, uint64_t node_id);
 size_t queue_drained_count(const struct queue *q);
 uint64_t queue_drained_at(const struct queue *q, size_t i);  /* 0 when i is past the end */
 
+/* Spilling (spill.c): the results of a finished batch move from memory to
+ * a nameless file in dir, written a few pages per step on the owner's
+ * thread, then mapped read-only. What the queue holds does not change,
+ * only where: replicas may spill at different times and stay identical.
+ * start: a job for the lowest finished batch still in memory (NULL with
+ *   errno ENOENT when there is none, or another errno).
+ * step: writes up to max_pages more pages: 1 more to do, 0 done, -1 failed
+ *   (errno: ENOSPC, EIO...; ENOENT: the batch was forgotten meanwhile).
+ * finish: maps the file in place of the batch's pages; 0, or -1 (errno).
+ *   finish and abort free the job. */
+struct queue_spill;
+struct queue_spill *queue_spill_start(const struct queue *q, const char *dir);
+int queue_spill_step(struct queue_spill *s, const struct queue *q, uint64_t max_pages);
+int queue_spill_finish(struct queue_spill *s, struct queue *q);
+void queue_spill_abort(struct queue_spill *s);
+uint64_t queue_spill_batch(const struct queue_spill *s);
+bool queue_batch_spilled(const struct queue *q, uint64_t id);
+
 /* Snapshot of the whole state (malloc'd). Restore into an EMPTY queue (one
  * that never applied anything); -1 on malformed input, leaving q empty. */
 int queue_snapshot(const struct queue *q, uint8_t **buf, size_t *len);

@@ -72,23 +72,23 @@ static void view_free(struct queue_freeze *f)
 
 static int freeze_pages(const struct qbatch *b, struct frozen_batch *fb)
 {
-    uint64_t n = 0, total = b->pages ? qbatch_page_count(b) : 0;
+    uint64_t n = 0, total = b->pages || b->disk ? qbatch_page_count(b) : 0;
+    struct page_view v;
     for (uint64_t p = 0; p < total; p++)
-        n += b->pages[p] != NULL;
+        n += qbatch_page(b, p, &v);
     if (n == 0)
         return 0;
     fb->pages = malloc(n * sizeof *fb->pages);
     if (fb->pages == NULL)
         return -1;
     for (uint64_t p = 0; p < total; p++) {
-        const struct result_page *pg = b->pages[p];
-        if (pg == NULL)
+        if (!qbatch_page(b, p, &v))
             continue;
         struct frozen_page *fp = &fb->pages[fb->n_pages++];
         fp->page_no = p;
-        fp->offset = pg->offset;
-        fp->text = pg->text;
-        memcpy(fp->done, pg->done, sizeof fp->done);
+        fp->offset = v.offset;
+        fp->text = v.text;
+        memcpy(fp->done, v.done, sizeof fp->done);
     }
     return 0;
 }

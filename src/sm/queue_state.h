@@ -38,6 +38,21 @@ struct result_page {
     size_t len, cap;
 };
 
+/* A finished batch's results moved to a file (spill.c), mapped read-only:
+ * the same layout as the pages, so reads and the snapshot encoder read it
+ * as they read pages. The file is unlinked as soon as it is written (its
+ * blocks live as long as the mapping): nothing to clean up after a crash,
+ * since every replica rebuilds its state from the snapshot and the log. */
+struct spilled {
+    void *map;
+    size_t map_len;
+    const uint64_t *page_base;    /* per page: where its texts start in texts */
+    const uint64_t *done;         /* QPAGE_WORDS words per page */
+    const uint32_t *offset;       /* QPAGE_SIZE per page, as in result_page */
+    const char *texts;
+    uint64_t text_len;
+};
+
 struct qbatch {
     uint64_t id;
     enum batch_state state;
@@ -46,6 +61,7 @@ struct qbatch {
     struct batch_spec spec;
     uint64_t done, unfactored;
     struct result_page **pages;   /* ceil(count / QPAGE_SIZE); NULL until a result */
+    struct spilled *disk;         /* instead of pages, once spilled (finished only) */
     uint64_t cursor;              /* lowest not-done index; count when all done */
     uint64_t submitted_ms;        /* the log's time of its SUBMIT (0: unknown) */
     uint64_t ended_ms;            /* ... of the command that ended it */
@@ -71,6 +87,17 @@ struct queue {
     struct forgotten_ring forgotten;
     uint64_t bytes;               /* every batch's bytes, summed */
 };
+
+/* One page of results, wherever it lives (memory or a spilled file). */
+struct page_view {
+    const uint64_t *done;         /* QPAGE_WORDS words */
+    const uint32_t *offset;       /* QPAGE_SIZE */
+    const char *text;
+    size_t len;                   /* bytes of text */
+    bool full;                    /* every index of the page is done */
+};
+/* false when page p holds no result. */
+bool qbatch_page(const struct qbatch *b, uint64_t p, struct page_view *v);
 
 void qbatch_free(struct qbatch *b);
 /* qbatch_free through the retire list: a frozen snapshot may still read it. */

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sm_oom.h"
 
@@ -18,6 +19,28 @@ void retire_fini(struct retire *r)
     free(r->ptrs);
     r->ptrs = NULL;
     r->n = r->cap = 0;
+    for (size_t i = 0; i < r->n_maps; i++)
+        munmap(r->maps[i].addr, r->maps[i].len);
+    free(r->maps);
+    r->maps = NULL;
+    r->n_maps = r->cap_maps = 0;
+}
+
+void retire_unmap(struct retire *r, void *addr, size_t len)
+{
+    if (r == NULL || r->holds == 0) {
+        munmap(addr, len);
+        return;
+    }
+    if (r->n_maps == r->cap_maps) {
+        size_t cap = r->cap_maps ? r->cap_maps * 2 : 16;
+        struct retire_map *maps = realloc(r->maps, cap * sizeof *maps);
+        if (maps == NULL)
+            sm_oom("retire");
+        r->maps = maps;
+        r->cap_maps = cap;
+    }
+    r->maps[r->n_maps++] = (struct retire_map){addr, len};
 }
 
 void retire_release(struct retire *r)

@@ -12,9 +12,16 @@
 
 #include <stddef.h>
 
+struct retire_map {
+    void *addr;
+    size_t len;
+};
+
 struct retire {
     void **ptrs;
     size_t n, cap;
+    struct retire_map *maps;   /* file mappings (spilled results) */
+    size_t n_maps, cap_maps;
     unsigned holds;   /* freezes alive */
 };
 
@@ -23,6 +30,8 @@ void retire_hold(struct retire *r);
 void retire_release(struct retire *r);
 /* free(p) now, or when the last hold goes (r may be NULL: free now). */
 void retire_free(struct retire *r, void *p);
+/* munmap(addr, len) now, or when the last hold goes (r may be NULL). */
+void retire_unmap(struct retire *r, void *addr, size_t len);
 /* Grows p (used bytes in use) to cap bytes. While held the old block stays
  * valid and is retired; never frees p on failure. NULL on ENOMEM. */
 void *retire_realloc(struct retire *r, void *p, size_t used, size_t cap);
