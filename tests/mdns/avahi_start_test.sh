@@ -13,6 +13,26 @@
 # daemon's config (AVAHI_START_CONF) allows only the namespace's veth.
 # Skipped (exit 77) when not root or avahi-daemon / dbus-daemon is missing.
 set -u
+# The daemons the script starts fork away from the test; once stopped they
+# would stay zombies (this machine's PID 1 does not reap), so the test runs
+# under a subreaper that reaps them after it.
+if [ -z "${AVAHI_START_TEST_REAPED:-}" ]; then
+    exec env AVAHI_START_TEST_REAPED=1 python3 -c '
+import ctypes, os, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+test = os.fork()
+if test == 0:
+    os.execvp("bash", ["bash"] + sys.argv[1:])
+_, status = os.waitpid(test, 0)
+deadline = time.monotonic() + 3
+while time.monotonic() < deadline:  # the stopped daemons
+    try:
+        if os.waitpid(-1, os.WNOHANG)[0] == 0:
+            time.sleep(0.05)
+    except ChildProcessError:
+        break
+sys.exit(os.waitstatus_to_exitcode(status) % 256)' "$0" "$@"
+fi
 mesh=$(readlink -f "$1")
 avahi_start=$(readlink -f "$2")
 here=$(dirname "$(readlink -f "$0")")
