@@ -44,7 +44,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # The copy: the tree without build dirs and git metadata.
 mkdir "$tmp/mesh"
-tar -C "$src" --exclude='./build*' --exclude=./.git -cf - . | tar -C "$tmp/mesh" -xf - ||
+tar -C "$src" --exclude='./build*' --exclude='./obj-*' --exclude=./.git -cf - . | tar -C "$tmp/mesh" -xf - ||
     fail "copying the tree"
 start=$(date +%s)
 (cd "$tmp/mesh" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
