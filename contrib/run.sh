@@ -74,13 +74,15 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 done
 
 # Discovery: avahi-daemon running, or a loud word on how to do without.
+# Starting it needs root: a user is asked for sudo only when it is not running.
+avahi_start() { "$@" "$top/contrib/avahi-start.sh"; }
 if [ "$mdns" = 1 ]; then
-    as_root=()
-    [ "$(id -u)" != 0 ] && command -v sudo >/dev/null && as_root=(sudo)
-    if out=$("${as_root[@]}" "$top/contrib/avahi-start.sh"); then
+    if out=$(avahi_start 2>"$log") ||
+        { [ "$(id -u)" != 0 ] && command -v sudo >/dev/null && out=$(avahi_start sudo 2>"$log"); }; then
         sed 's/^/run.sh: /' <<<"$out" >&2
     else
-        notices=$((notices + 1)) # avahi-start.sh printed why and the fix
+        cat "$log" >&2 # why, and the fix (--peer)
+        notices=$((notices + 1))
     fi
 fi
 
