@@ -3,7 +3,9 @@
 #   run:  what building and running a node needs
 #   test: that plus the test tools (clang + libFuzzer, coreutils/PARI oracles,
 #         avahi-daemon + dbus for discovery tests, iproute2 for namespaces,
-#         the Prometheus text parser for the --metrics tests)
+#         the Prometheus text parser for the --metrics tests, and
+#         build-essential, dpkg-dev, debhelper and lintian to build and
+#         check the .deb)
 set -euo pipefail
 profile=${1:-run}
 
@@ -11,7 +13,7 @@ build_pkgs=(gcc meson ninja-build pkg-config bash-completion libuv1-dev libsodiu
             libgmp-dev libpari-dev libavahi-client-dev libncurses-dev libraft-dev
             avahi-daemon dbus)
 test_pkgs=(clang libclang-rt-14-dev python3 coreutils pari-gp tmux iproute2 procps groff-base
-           python3-prometheus-client)
+           python3-prometheus-client build-essential dpkg-dev debhelper lintian)
 
 pkgs=("${build_pkgs[@]}")
 [ "$profile" = test ] && pkgs+=("${test_pkgs[@]}")
