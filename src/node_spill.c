@@ -8,6 +8,7 @@
  * the batch in memory, says so once, and tries again later: nothing is
  * lost, the budget still bounds what is retained. */
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "node.h"
@@ -72,7 +73,16 @@ void node_spill_tick(struct node *n)
             n->spill = NULL;
             n->spill_queue = NULL;
             uint64_t batch = queue_spill_batch(s);
-            if (queue_spill_finish(s, n->queue) != 0 && errno != ENOENT) {
+            int rc = queue_spill_finish(s, n->queue);
+            if (rc == 0) {
+                mlog(&n->log, LOG_DEBUG, "batch %llu: results moved to disk",
+                     (unsigned long long)batch);
+                /* The batch's pages were thousands of small blocks inside
+                 * the heap: without a trim glibc keeps them, and the memory
+                 * moved to disk would still count against the machine. */
+                malloc_trim(0);
+            }
+            if (rc != 0 && errno != ENOENT) {
                 n->spill_retry_ms = uv_now(&n->loop) + SPILL_RETRY_MS;
                 mlog(&n->log, LOG_WARN, "cannot map the results of batch %llu: %s",
                      (unsigned long long)batch, strerror(errno));

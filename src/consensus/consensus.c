@@ -26,6 +26,14 @@ enum {
     OUTCOME_RING = 1024,        /* applied outcomes kept for proposal callbacks */
     SNAPSHOT_THRESHOLD = 16384, /* entries between snapshots (each encodes the whole queue) */
     SNAPSHOT_TRAILING = 1024,   /* entries kept after one (cheap catch-up) */
+    /* raft keeps every entry since the last snapshot in memory, and result
+     * entries are up to 900 KiB: counted in entries alone, the log grew to
+     * hundreds of MB between snapshots. So a snapshot is also due after
+     * this many bytes, and the trailing entries are cut to about
+     * TRAILING_BYTES. */
+    SNAPSHOT_LOG_BYTES = 64 << 20,
+    TRAILING_BYTES = 8 << 20,
+    TRAILING_MIN = 16,
     CONNECT_RETRY_MS = 100,
 };
 
@@ -62,6 +70,7 @@ struct consensus {
     struct raft_io io;
     struct raft_uv_transport transport;
     struct raft_fsm fsm;
+    unsigned snapshot_threshold, snapshot_trailing;  /* as last set (tune_snapshots) */
     bool started, closing, raft_inited;
     uint64_t cluster_id;
     uv_check_t check;
@@ -116,9 +125,36 @@ static void on_fsm_restored(void *ud)
 
 /* ---- deferred effects ------------------------------------------------------ */
 
+/* Snapshots by bytes as well as entries (libraft 0.15 counts entries only):
+ * past SNAPSHOT_LOG_BYTES the threshold drops to 1, so the next apply takes
+ * one; the snapshot resets the count, and the threshold goes back. */
+static void tune_snapshots(struct consensus *c)
+{
+    uint64_t bytes, entries;
+    if (!c->started || c->closing)
+        return;
+    fsm_log_weight(&c->fsm, &bytes, &entries);
+    unsigned threshold = bytes >= SNAPSHOT_LOG_BYTES ? 1 : SNAPSHOT_THRESHOLD;
+    if (threshold != c->snapshot_threshold) {
+        raft_set_snapshot_threshold(&c->raft, threshold);
+        c->snapshot_threshold = threshold;
+    }
+    if (entries < TRAILING_MIN)
+        return;
+    uint64_t per_entry = bytes / entries + 1;
+    unsigned trailing = (unsigned)(TRAILING_BYTES / per_entry);
+    trailing = trailing < TRAILING_MIN ? TRAILING_MIN
+             : trailing > SNAPSHOT_TRAILING ? SNAPSHOT_TRAILING : trailing;
+    if (trailing != c->snapshot_trailing) {
+        raft_set_snapshot_trailing(&c->raft, trailing);
+        c->snapshot_trailing = trailing;
+    }
+}
+
 static void on_check(uv_check_t *h)
 {
     struct consensus *c = h->data;
+    tune_snapshots(c);
     struct deferred *list = c->head;
     c->head = NULL;
     c->tail = &c->head;
@@ -708,6 +744,8 @@ int consensus_open(struct consensus **out, const struct consensus_config *cfg)
     raft_set_pre_vote(&c->raft, true);
     raft_set_snapshot_threshold(&c->raft, SNAPSHOT_THRESHOLD);
     raft_set_snapshot_trailing(&c->raft, SNAPSHOT_TRAILING);
+    c->snapshot_threshold = SNAPSHOT_THRESHOLD;
+    c->snapshot_trailing = SNAPSHOT_TRAILING;
     read_marker(c);
     uv_check_init(cfg->loop, &c->check);
     c->check.data = c;

@@ -26,7 +26,21 @@ struct fsm_state {
     struct fsm_config cfg;
     uint64_t index;               /* last applied index when cfg.raft is NULL */
     struct queue_freeze *freeze;  /* from snapshot() to snapshot_finalize() */
+    uint64_t log_bytes, log_entries;  /* applied since the last snapshot */
 };
+
+void fsm_log_weight(const struct raft_fsm *fsm, uint64_t *bytes, uint64_t *entries)
+{
+    const struct fsm_state *st = fsm->data;
+    *bytes = st->log_bytes;
+    *entries = st->log_entries;
+}
+
+static void log_weight_reset(struct fsm_state *st)
+{
+    st->log_bytes = 0;
+    st->log_entries = 0;
+}
 
 static uint64_t next_index(struct fsm_state *st)
 {
@@ -50,6 +64,8 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     struct fsm_state *st = fsm->data;
     struct fsm_outcome o = {.index = next_index(st), .err = ""};
     *result = NULL;
+    st->log_bytes += buf->len;
+    st->log_entries++;
     struct qcmd c;
     if (entry_decode(buf->base, buf->len, &c) != 0) {
         o.rc = -1;
@@ -84,6 +100,7 @@ static int fsm_snapshot_sync(struct raft_fsm *fsm, struct raft_buffer *bufs[],
         raft_free(b);
         return RAFT_NOMEM;
     }
+    log_weight_reset(st);
     b->base = snap;
     b->len = len;
     *bufs = b;
@@ -107,6 +124,7 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsign
         raft_free(b);
         return RAFT_NOMEM;
     }
+    log_weight_reset(st);
     *bufs = b;
     *n_bufs = 1;
     return 0;

@@ -58,6 +58,9 @@ struct fsm_config {
  * allocated here. 0, or -1 on ENOMEM. */
 int fsm_init(struct raft_fsm *fsm, const struct fsm_config *cfg);
 void fsm_close(struct raft_fsm *fsm);
+/* Bytes and entries applied since the last snapshot began: what raft holds
+ * in memory (and in segments) that a snapshot would let it drop. */
+void fsm_log_weight(const struct raft_fsm *fsm, uint64_t *bytes, uint64_t *entries);
 
 /* The raft index the fsm believes it applied last. raft does not pass the
  * index to apply, so the fsm counts: it must be told where counting starts
