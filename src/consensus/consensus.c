@@ -19,6 +19,7 @@
 #include "entry.h"
 #include "errbuf.h"
 #include "fsm.h"
+#include "storage_guard.h"
 #include "transport.h"
 
 enum {
@@ -61,6 +62,8 @@ struct consensus {
     struct raft_io io;
     struct raft_uv_transport transport;
     struct raft_fsm fsm;
+    struct storage_guard *guard;    /* damage at start, full disk, the committed mark */
+    char refused[256];              /* why the fsm last refused a snapshot */
     bool started, closing, raft_inited;
     uint64_t cluster_id;
     uv_check_t check;
@@ -106,6 +109,17 @@ static void on_fsm_applied(void *ud, const struct fsm_outcome *o)
     defer(c, d);
 }
 
+/* A snapshot that fails its seal or does not decode: at start raft_start
+ * then fails (consensus_start says why); from a leader, raft keeps the old
+ * state and the leader tries again later. */
+static void on_fsm_refused(void *ud, const char *why)
+{
+    struct consensus *c = ud;
+    snprintf(c->refused, sizeof c->refused, "%s", why);
+    if (c->started)
+        mlog(c->cfg.log, LOG_ERROR, "refused a snapshot sent by the leader: %s", why);
+}
+
 static void on_fsm_restored(void *ud)
 {
     struct consensus *c = ud;
@@ -136,10 +150,20 @@ static void on_check(uv_check_t *h)
 
 static void nudge_followers(struct consensus *c);
 
+/* A failed write of raft's own (not a lost leadership): say why, with
+ * raft's message, and let the guard look at the disk at once. */
+static void note_write_failure(struct consensus *c, int status, const char *what)
+{
+    if (status == 0 || status == RAFT_NOTLEADER || status == RAFT_LEADERSHIPLOST ||
+        status == RAFT_SHUTDOWN || status == RAFT_CANCELED || c->guard == NULL)
+        return;
+    storage_guard_on_io_error(c->guard, status == RAFT_NOSPACE, what, raft_errmsg(&c->raft));
+}
+
 static void on_nudged(struct raft_barrier *req, int status)
 {
     struct consensus *c = req->data;
-    (void)status;
+    note_write_failure(c, status, "write a barrier");
     c->nudging = false;
     if (c->nudge_again && !c->closing) {
         c->nudge_again = false;
@@ -158,7 +182,8 @@ static void nudge_followers(struct consensus *c)
         c->nudge_again = true;
         return;
     }
-    if (c->closing || raft_state(&c->raft) != RAFT_LEADER)
+    if (c->closing || raft_state(&c->raft) != RAFT_LEADER ||
+        storage_guard_refuses(c->guard, NULL, 0))
         return;
     c->nudge.data = c;
     if (raft_barrier(&c->raft, &c->nudge, on_nudged) == 0)
@@ -179,8 +204,13 @@ static void on_apply_done(struct raft_apply *req, int status, void *result)
     d->applied.index = req->index;
     const struct outcome *o = &c->ring[req->index % OUTCOME_RING];
     if (status != 0) {
+        /* raft_strerror says "unknown error" for the I/O codes: its
+         * message names the cause ("io: ... no space left on device"). */
+        const char *why = raft_errmsg(&c->raft);
         d->applied.rc = -2;
-        snprintf(d->err, sizeof d->err, "not committed: %s", raft_strerror(status));
+        snprintf(d->err, sizeof d->err, "not committed: %s",
+                 why != NULL && why[0] != '\0' ? why : raft_strerror(status));
+        note_write_failure(c, status, "write an entry");
     } else if (o->index == req->index) {
         d->applied.rc = o->rc;
         d->applied.batch_id = o->batch_id;
@@ -229,6 +259,10 @@ int consensus_propose(struct consensus *c, const struct qcmd *cmd_in, consensus_
         set_err(err, errlen, "not the leader");
         return -1;
     }
+    /* Refused before raft sees it: raft 0.15's failed-append path can
+     * free memory twice (doc/DESIGN.md, "Damaged or full storage"). */
+    if (storage_guard_refuses(c->guard, err, errlen))
+        return -1;
     struct qcmd copy = *cmd_in; /* shallow: only batch_id may change */
     const struct qcmd *cmd = &copy;
     ask_for_id_range(c, &copy);
@@ -307,8 +341,9 @@ static void on_changed(struct raft_change *req, int status)
 
 static bool can_change(const struct consensus *c)
 {
-    return c != NULL && c->started && !c->closing && !c->changing && raft_state((struct raft *)&c->raft) ==
-                                                             RAFT_LEADER;
+    return c != NULL && c->started && !c->closing && !c->changing &&
+           raft_state((struct raft *)&c->raft) == RAFT_LEADER &&
+           !storage_guard_refuses(c->guard, NULL, 0);
 }
 
 static int assign_role(struct consensus *c, uint64_t id, int role)
@@ -635,6 +670,24 @@ int consensus_discard_state(const char *dir)
     return rc;
 }
 
+static uint64_t committed_index(void *ud)
+{
+    struct consensus *c = ud;
+    return c->started ? c->raft.commit_index : 0;
+}
+
+static int open_guard(struct consensus *c)
+{
+    struct storage_guard_config gc = {.loop = c->cfg.loop, .log = c->cfg.log, .dir = c->dir,
+                                      .ud = c, .committed = committed_index};
+    char err[4400];
+    if (storage_guard_open(&c->guard, &gc, err, sizeof err) == 0)
+        return 0;
+    mlog(c->cfg.log, LOG_ERROR, "cannot open the raft state: %s (delete that file to start "
+         "without the committed-index check)", err);
+    return -1;
+}
+
 static int ensure_dir(const char *dir)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
@@ -660,11 +713,17 @@ int consensus_open(struct consensus **out, const struct consensus_config *cfg)
         .loop = cfg->loop, .log = cfg->log, .ud = cfg->ud, .send = cfg->send,
         .backlog = cfg->backlog, .linked = cfg->linked};
     struct fsm_config fc = {.queue = cfg->queue, .raft = &c->raft, .ud = c,
-                            .on_applied = on_fsm_applied, .on_restored = on_fsm_restored};
+                            .on_applied = on_fsm_applied, .on_restored = on_fsm_restored,
+                            .on_refused = on_fsm_refused};
     char address[32];
     snprintf(address, sizeof address, "%016llx", (unsigned long long)cfg->self_id);
     if (ensure_dir(c->dir) != 0 || transport_init(&c->transport, &tc) != 0) {
         mlog(cfg->log, LOG_ERROR, "cannot prepare raft in %s", c->dir);
+        free(c);
+        return -1;
+    }
+    if (open_guard(c) != 0) {
+        transport_abandon(&c->transport);
         free(c);
         return -1;
     }
@@ -685,6 +744,7 @@ int consensus_open(struct consensus **out, const struct consensus_config *cfg)
             raft_uv_close(&c->io);
         if (fsm_ok)
             fsm_close(&c->fsm);
+        storage_guard_close(c->guard);
         transport_abandon(&c->transport);
         free(c);
         return -1;
@@ -733,13 +793,29 @@ int consensus_start(struct consensus *c)
              strerror(errno));
         return -1;
     }
-    if (recover_if_requested(c) != 0)
-        return -1;
-    int rc = raft_start(&c->raft);
-    if (rc != 0) {
-        mlog(c->cfg.log, LOG_ERROR, "cannot start raft: %s", raft_errmsg(&c->raft));
+    char why[8192];
+    if (storage_guard_check_files(c->guard, why, sizeof why) != 0) {
+        mlog(c->cfg.log, LOG_ERROR, "cannot start raft: %s", why);
         return -1;
     }
+    if (recover_if_requested(c) != 0)
+        return -1;
+    c->refused[0] = '\0';
+    int rc = raft_start(&c->raft);
+    if (rc != 0) {
+        if (c->refused[0] != '\0')
+            storage_guard_describe_snapshot(c->guard, c->refused, why, sizeof why);
+        else
+            snprintf(why, sizeof why, "%s", raft_errmsg(&c->raft)[0] != '\0'
+                                                ? raft_errmsg(&c->raft) : raft_strerror(rc));
+        mlog(c->cfg.log, LOG_ERROR, "cannot start raft: %s", why);
+        return -1;
+    }
+    if (storage_guard_check_log(c->guard, raft_last_index(&c->raft), why, sizeof why) != 0) {
+        mlog(c->cfg.log, LOG_ERROR, "cannot start raft: %s", why);
+        return -1;  /* raft runs until consensus_close: nothing was written */
+    }
+    storage_guard_start(c->guard);
     c->started = true;
     fsm_set_applied_index(&c->fsm, raft_last_applied(&c->raft));
     return 0;
@@ -775,5 +851,7 @@ void consensus_close(struct consensus *c, void (*done)(void *ud))
 {
     c->closing = true;
     c->on_closed = done;
+    storage_guard_close(c->guard);  /* its last mark, while raft still has its state */
+    c->guard = NULL;
     raft_close(&c->raft, on_raft_closed);
 }
