@@ -26,9 +26,9 @@ struct storage_guard {
 static const char way_out[] =
     "Ways out: if other members of the cluster hold the log, move that directory away "
     "and start again: this node joins afresh and re-replicates from them; if this node "
-    "holds the only copy, delete its " COMMIT_MARK_FILE " file to start from what is "
-    "left, losing the damaged entries (then `mesh recover --force` if the cluster lost "
-    "its majority)";
+    "holds the only copy, move any corrupt-* file out of that directory and delete its "
+    COMMIT_MARK_FILE " file to start from what is left, losing the damaged entries "
+    "(then `mesh recover --force` if the cluster lost its majority)";
 
 static void say_space(struct storage_guard *g)
 {
