@@ -11,6 +11,7 @@ The full-disk tests mount their own small filesystems (root only: exit 77,
 a skip, when mounting is not possible) and unmount them in teardown."""
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from meshnode import Node, wait_for  # noqa: E402
+from meshcluster import Mesh  # noqa: E402
 
 MESH = None
 SKIP = 77
@@ -194,6 +196,39 @@ class StorageTest(unittest.TestCase):
         n = self.leader_ready(self.node(d))
         listed = {str(b["id"]) for b in n.status()["batches"]}
         self.assertFalse(listed & set(results), listed)
+
+    def test_damaged_member_rejoins_after_moving_raft_away(self):
+        # The way out the refusal names for a member of a bigger cluster:
+        # move its raft dir away and start it again; it joins afresh and
+        # re-replicates every batch from the others.
+        mesh = Mesh(MESH, 3)
+        self.addCleanup(mesh.stop)
+        lead = mesh.formed(3)
+        results = self.batches(lead, 3)
+        i = next(k for k, n in enumerate(mesh.nodes) if n is not lead)
+        member = mesh.nodes[i]
+        wait_for(lambda: all(b["state"] == "done" for b in member.status()["batches"]),
+                 what="the member's replica done")
+        member.kill(signal.SIGTERM)
+        last = closed_segments(member.dir)[-1]
+        flip(last, os.path.getsize(last) - 20)
+        member.errf.close()
+        refused = mesh._start(i, data_dir=member.dir)
+        mesh.nodes[i] = refused
+        self.assertEqual(refused.proc.wait(timeout=30), 1, refused.log())
+        self.assertIn("move that directory away", refused.log())
+        refused.errf.close()
+        shutil.move(os.path.join(member.dir, "raft"), os.path.join(member.dir, "raft.damaged"))
+        rejoined = mesh.restart(i)
+        rejoined.own_dir = True
+
+        def caught_up():
+            done = {str(b["id"]) for b in rejoined.status()["batches"] if b["state"] == "done"}
+            return set(results) <= done
+        wait_for(caught_up, timeout=30, what="the rejoined member's replica")
+        for bid, text in results.items():
+            self.assertEqual(rejoined.cli("results", bid).stdout, text)
+        mesh.formed(3)
 
     # -- a full disk ----------------------------------------------------------
 
