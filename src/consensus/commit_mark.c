@@ -75,7 +75,7 @@ static int read_slots(struct commit_mark *m, char *err, size_t errlen)
     }
     if (valid == 0 && damaged > 0) {
         set_err(err, errlen, "%s is damaged (neither copy of the committed index reads "
-                "back)", m->path);
+                "back); delete it to start without the check", m->path);
         return -1;
     }
     return 0;

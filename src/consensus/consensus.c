@@ -695,8 +695,7 @@ static int open_guard(struct consensus *c)
     char err[4400];
     if (storage_guard_open(&c->guard, &gc, err, sizeof err) == 0)
         return 0;
-    mlog(c->cfg.log, LOG_ERROR, "cannot open the raft state: %s (delete that file to start "
-         "without the committed-index check)", err);
+    mlog(c->cfg.log, LOG_ERROR, "cannot open the raft state: %s", err);
     return -1;
 }
 
