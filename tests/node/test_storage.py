@@ -157,6 +157,20 @@ class StorageTest(unittest.TestCase):
         self.assertIn("Refusing to restore it", log)
         self.assertIn("move that directory away", log)
 
+    def test_unsealed_snapshot_of_previous_release_restores(self):
+        # A previous release wrote the queue's bytes with no seal in front:
+        # such data dirs still start and serve the same results.
+        d, env, results = self.node_with_snapshot()
+        for snap in snapshot_data_files(d):
+            with open(snap, "rb") as f:
+                data = f.read()
+            self.assertEqual(data[:8], b"MSHSEAL1")
+            with open(snap, "wb") as f:
+                f.write(data[48:])
+        n = self.node(d, env=env).wait_ready()
+        for bid, text in results.items():
+            self.assertEqual(n.cli("results", bid).stdout, text)
+
     def test_truncated_snapshot_refused(self):
         d, env, _ = self.node_with_snapshot()
         for snap in snapshot_data_files(d):
