@@ -190,6 +190,17 @@ static void nudge_followers(struct consensus *c)
         c->nudging = true;
 }
 
+/* raft_strerror says "unknown error" for the I/O codes (19-23) and says
+ * nothing of the cause: for a failed write, raft's own message does
+ * ("io: ... no space left on device"). Other codes keep their text: the
+ * message may be older than the failure. */
+static const char *failure_text(struct consensus *c, int status)
+{
+    const char *msg = raft_errmsg(&c->raft);
+    bool io = status == RAFT_IOERR || status == RAFT_NOSPACE || status >= RAFT_NOTFOUND;
+    return io && msg != NULL && msg[0] != '\0' ? msg : raft_strerror(status);
+}
+
 static void on_apply_done(struct raft_apply *req, int status, void *result)
 {
     struct proposal *p = req->data;
@@ -204,12 +215,8 @@ static void on_apply_done(struct raft_apply *req, int status, void *result)
     d->applied.index = req->index;
     const struct outcome *o = &c->ring[req->index % OUTCOME_RING];
     if (status != 0) {
-        /* raft_strerror says "unknown error" for the I/O codes: its
-         * message names the cause ("io: ... no space left on device"). */
-        const char *why = raft_errmsg(&c->raft);
         d->applied.rc = -2;
-        snprintf(d->err, sizeof d->err, "not committed: %s",
-                 why != NULL && why[0] != '\0' ? why : raft_strerror(status));
+        snprintf(d->err, sizeof d->err, "not committed: %s", failure_text(c, status));
         note_write_failure(c, status, "write an entry");
     } else if (o->index == req->index) {
         d->applied.rc = o->rc;
@@ -826,7 +833,7 @@ int consensus_start(struct consensus *c)
     if (storage_guard_check_files(c->guard, why, sizeof why) != 0 ||
         storage_guard_check_log(c->guard, raft_last_index(&c->raft), why, sizeof why) != 0) {
         mlog(c->cfg.log, LOG_ERROR, "cannot start raft: %s", why);
-        return -1;  /* raft runs until consensus_close: nothing was written */
+        return -1;  /* raft runs until consensus_close; no entry was written */
     }
     storage_guard_start(c->guard);
     c->started = true;
