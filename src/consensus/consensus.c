@@ -229,6 +229,11 @@ static void on_apply_done(struct raft_apply *req, int status, void *result)
         nudge_followers(c);
 }
 
+bool consensus_disk_full(struct consensus *c, char *why, size_t len)
+{
+    return c != NULL && storage_guard_refuses(c->guard, why, len);
+}
+
 /* Batch ids are unique mesh-wide, so that two clusters that meet can merge
  * without renumbering a batch a user was given: each cluster numbers its
  * batches from its own base, a 16-bit tag of its id times 2^20 (a million
@@ -695,10 +700,19 @@ static uint64_t committed_index(void *ud)
     return c->started ? c->raft.commit_index : 0;
 }
 
+/* A node that cannot store raft's entries takes none (transport.h): a
+ * follower lags instead of failing writes, a leader steps down. */
+static void on_disk_full(void *ud, bool full)
+{
+    struct consensus *c = ud;
+    transport_set_refusing(&c->transport, full);
+}
+
 static int open_guard(struct consensus *c)
 {
     struct storage_guard_config gc = {.loop = c->cfg.loop, .log = c->cfg.log, .dir = c->dir,
-                                      .ud = c, .committed = committed_index};
+                                      .ud = c, .committed = committed_index,
+                                      .on_full = on_disk_full};
     char err[4400];
     if (storage_guard_open(&c->guard, &gc, err, sizeof err) == 0)
         return 0;

@@ -32,6 +32,8 @@ static const char way_out[] =
 
 static void say_space(struct storage_guard *g)
 {
+    if (g->cfg.on_full != NULL)
+        g->cfg.on_full(g->cfg.ud, g->space.full);
     char msg[4400];
     if (g->space.full) {
         disk_space_describe(&g->space, msg, sizeof msg);

@@ -33,6 +33,8 @@ struct storage_guard_config {
     void *ud;
     /* The highest index this node knows committed (0 while not started). */
     uint64_t (*committed)(void *ud);
+    /* The disk became full (true) or has room again (false). May be NULL. */
+    void (*on_full)(void *ud, bool full);
 };
 
 struct storage_guard;

@@ -19,14 +19,15 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from meshnode import Node, wait_for  # noqa: E402
+from meshnode import Node, free_port, wait_for  # noqa: E402
 from meshcluster import Mesh  # noqa: E402
 
 MESH = None
 SKIP = 77
 MIB = 1 << 20
 MOUNT_TESTS = ("test_full_tmpfs_refuses_writes_clearly",
-               "test_full_ext4_refuses_writes_and_recovers")
+               "test_full_ext4_refuses_writes_and_recovers",
+               "test_leader_with_full_disk_hands_over")
 
 
 def can_mount():
@@ -316,6 +317,51 @@ class StorageTest(unittest.TestCase):
                 accepted_again, last, subprocess.run(["df", "-m", d], capture_output=True,
                                                      text=True).stdout, n.log()[-3000:]))
         self.assertIn("disk has room again", n.log())
+
+
+    def test_leader_with_full_disk_hands_over(self):
+        # Three nodes, each on its own small ext4. The leader's disk fills:
+        # it stops taking raft traffic, loses contact with a majority and
+        # steps down; a member with room leads and takes submits. With
+        # room again the full node catches up.
+        dirs = [self.mount("ext4", 128) for _ in range(3)]
+        ports = [free_port() for _ in range(3)]
+        nodes = [self.node(dirs[i], name="n%d" % i, workers=1, port=ports[i],
+                           peers=["127.0.0.1:%d" % p for j, p in enumerate(ports) if j != i])
+                 for i in range(3)]
+        for n in nodes:
+            n.wait_ready()
+
+        def leader():
+            ids = {n.status()["leader"] for n in nodes} - {""}
+            return ids.pop() if len(ids) == 1 else None
+        wait_for(lambda: leader() and all(n.status()["quorum"]["voters"] == 3 for n in nodes),
+                 timeout=30, interval=0.2, what="3 voters and one leader")
+        lid = leader()
+        full = next(n for n in nodes
+                    if any(x["self"] and x["id"] == lid for x in n.status()["nodes"]))
+        st = os.statvfs(full.dir)
+        filler = os.path.join(full.dir, "filler")
+        with open(filler, "wb") as f:
+            os.posix_fallocate(f.fileno(), 0, st.f_bavail * st.f_frsize - 5 * MIB)
+        others = [n for n in nodes if n is not full]
+
+        def handed_over():
+            seen = {o.status()["leader"] for o in others}
+            return len(seen) == 1 and seen.pop() not in ("", lid)
+        wait_for(handed_over, timeout=15, interval=0.2, what="a leader other than the full node")
+        # The full node hears no leader and says why; the others take it.
+        r = full.cli("submit", "--count", "5", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertRegex(r.stderr, r"disk full: \d+ MiB free in %s/raft" % full.dir)
+        bid = others[0].cli("submit", "--start", "1000000000041", "--count", "20").stdout.strip()
+        text = others[1].cli("results", bid, "--wait").stdout
+        self.assertIn("1000000000047: 3 97 263 739 17681", text)
+        self.assertIsNone(full.proc.poll(), "the full node died")
+        self.assertIn("disk full: ", full.log())
+        os.unlink(filler)
+        wait_for(lambda: full.cli("results", bid).stdout == text, timeout=20, interval=0.5,
+                 what="the full node's replica caught up")
 
 
 if __name__ == "__main__":
