@@ -11,7 +11,7 @@
 
 #include "errbuf.h"
 
-enum { SLOT_BYTES = 32, SLOTS = 2, MAGIC_BYTES = 8, SUM_BYTES = 16 };
+enum { SLOT_BYTES = COMMIT_MARK_SLOT_BYTES, SLOTS = 2, MAGIC_BYTES = 8, SUM_BYTES = 16 };
 
 static const uint8_t mark_magic[MAGIC_BYTES] = {'M', 'S', 'H', 'C', 'M', 'T', '1', 0};
 
@@ -97,20 +97,37 @@ int commit_mark_open(struct commit_mark *m, const char *dir, char *err, size_t e
     return 0;
 }
 
-int commit_mark_record(struct commit_mark *m, uint64_t index, char *err, size_t errlen)
+int commit_mark_prepare(const struct commit_mark *m, uint64_t index,
+                        uint8_t slot[COMMIT_MARK_SLOT_BYTES], int64_t *offset)
 {
     if (m->fd < 0 || index <= m->index)
-        return 0;
-    uint8_t slot[SLOT_BYTES];
+        return -1;
     slot_encode(index, slot);
-    off_t at = (off_t)m->next_slot * SLOT_BYTES;
-    if (pwrite(m->fd, slot, sizeof slot, at) != (ssize_t)sizeof slot || fdatasync(m->fd) != 0) {
+    *offset = (int64_t)m->next_slot * SLOT_BYTES;
+    return 0;
+}
+
+void commit_mark_written(struct commit_mark *m, uint64_t index)
+{
+    if (index <= m->index)
+        return;
+    m->index = index;
+    m->next_slot = (m->next_slot + 1) % SLOTS;
+}
+
+int commit_mark_record(struct commit_mark *m, uint64_t index, char *err, size_t errlen)
+{
+    uint8_t slot[SLOT_BYTES];
+    int64_t at;
+    if (commit_mark_prepare(m, index, slot, &at) != 0)
+        return 0;
+    if (pwrite(m->fd, slot, sizeof slot, (off_t)at) != (ssize_t)sizeof slot ||
+        fdatasync(m->fd) != 0) {
         set_err(err, errlen, "cannot record the committed index in %s: %s", m->path,
                 strerror(errno));
         return -1;
     }
-    m->index = index;
-    m->next_slot = (m->next_slot + 1) % SLOTS;
+    commit_mark_written(m, index);
     return 0;
 }
 

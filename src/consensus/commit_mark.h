@@ -20,6 +20,8 @@
 
 #define COMMIT_MARK_FILE "committed"
 
+enum { COMMIT_MARK_SLOT_BYTES = 32 };
+
 struct commit_mark {
     int fd;                 /* -1: not open */
     uint64_t index;         /* highest index recorded (0: none) */
@@ -33,6 +35,13 @@ int commit_mark_open(struct commit_mark *m, const char *dir, char *err, size_t e
 /* Records index if it is above the mark: one pwrite + fdatasync. 0 (also
  * when there was nothing to do) or -1 with err. */
 int commit_mark_record(struct commit_mark *m, uint64_t index, char *err, size_t errlen);
+/* The same in two steps, for a write done elsewhere (the thread pool):
+ * the slot bytes and file offset that record index (-1: index is not
+ * above the mark, nothing to write); then, once the write and an
+ * fdatasync succeeded, commit_mark_written. */
+int commit_mark_prepare(const struct commit_mark *m, uint64_t index,
+                        uint8_t slot[COMMIT_MARK_SLOT_BYTES], int64_t *offset);
+void commit_mark_written(struct commit_mark *m, uint64_t index);
 void commit_mark_close(struct commit_mark *m);
 
 #endif

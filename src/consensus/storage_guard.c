@@ -16,7 +16,10 @@ struct storage_guard {
     struct commit_mark mark;
     struct disk_space space;
     uv_timer_t timer;
-    bool recording;
+    uv_fs_t fs;                 /* the mark's write, then its fdatasync (thread pool) */
+    uint8_t slot[COMMIT_MARK_SLOT_BYTES];
+    uint64_t writing;           /* the index being written; 0: none */
+    bool recording, closing, timer_closed;
     unsigned ticks;
     uint64_t space_checked_ms;
     struct log_ratelimit io_errors, mark_errors;
@@ -54,12 +57,62 @@ static void check_space(struct storage_guard *g, bool scan)
         say_space(g);
 }
 
+static void maybe_free(struct storage_guard *g)
+{
+    if (!g->closing || !g->timer_closed || g->writing != 0)
+        return;
+    commit_mark_close(&g->mark);
+    free(g);
+}
+
+static void mark_failed(struct storage_guard *g, ssize_t result)
+{
+    mlog_limited(g->cfg.log, &g->mark_errors, uv_now(g->cfg.loop), LOG_WARN,
+                 "cannot record the committed index in %s: %s", g->mark.path,
+                 uv_strerror((int)result));
+}
+
+static void on_mark_synced(uv_fs_t *req)
+{
+    struct storage_guard *g = req->data;
+    ssize_t rc = req->result;
+    uv_fs_req_cleanup(req);
+    if (rc < 0)
+        mark_failed(g, rc);
+    else
+        commit_mark_written(&g->mark, g->writing);
+    g->writing = 0;
+    maybe_free(g);
+}
+
+static void on_mark_written(uv_fs_t *req)
+{
+    struct storage_guard *g = req->data;
+    ssize_t rc = req->result;
+    uv_fs_req_cleanup(req);
+    if (rc == (ssize_t)sizeof g->slot &&
+        uv_fs_fdatasync(g->cfg.loop, &g->fs, g->mark.fd, on_mark_synced) == 0)
+        return;
+    mark_failed(g, rc < 0 ? rc : UV_EIO);
+    g->writing = 0;
+    maybe_free(g);
+}
+
+/* On the thread pool: an fdatasync can take a slow disk tens of ms. One
+ * write at a time; a tick that finds one going skips. */
 static void record_mark(struct storage_guard *g)
 {
+    if (!g->recording || g->closing || g->writing != 0)
+        return;
+    int64_t at;
     uint64_t committed = g->cfg.committed(g->cfg.ud);
-    char err[4400];
-    if (g->recording && commit_mark_record(&g->mark, committed, err, sizeof err) != 0)
-        mlog_limited(g->cfg.log, &g->mark_errors, uv_now(g->cfg.loop), LOG_WARN, "%s", err);
+    if (commit_mark_prepare(&g->mark, committed, g->slot, &at) != 0)
+        return;
+    g->writing = committed;
+    g->fs.data = g;
+    uv_buf_t b = uv_buf_init((char *)g->slot, sizeof g->slot);
+    if (uv_fs_write(g->cfg.loop, &g->fs, g->mark.fd, &b, 1, at, on_mark_written) != 0)
+        g->writing = 0;
 }
 
 static void on_tick(uv_timer_t *t)
@@ -163,16 +216,22 @@ void storage_guard_on_io_error(struct storage_guard *g, bool no_space, const cha
         say_space(g);
 }
 
-static void on_closed(uv_handle_t *h)
+static void on_timer_closed(uv_handle_t *h)
 {
-    free(h->data);
+    struct storage_guard *g = h->data;
+    g->timer_closed = true;
+    maybe_free(g);
 }
 
 void storage_guard_close(struct storage_guard *g)
 {
     if (g == NULL)
         return;
-    record_mark(g);
-    commit_mark_close(&g->mark);
-    uv_close((uv_handle_t *)&g->timer, on_closed);
+    /* The last mark, written here and now unless a write is still going. */
+    char err[4400];
+    if (g->recording && g->writing == 0 &&
+        commit_mark_record(&g->mark, g->cfg.committed(g->cfg.ud), err, sizeof err) != 0)
+        mlog(g->cfg.log, LOG_WARN, "%s", err);
+    g->closing = true;
+    uv_close((uv_handle_t *)&g->timer, on_timer_closed);
 }

@@ -5,7 +5,10 @@
  *   as it was) and restores sealed and unsealed ones;
  * - the committed mark: recorded, read back, a damaged slot falls back to
  *   the other, two damaged slots are an error, a new file reads 0;
- * - disk_space names the free space and the dir. */
+ * - disk_space names the free space and the dir;
+ * - the storage guard on a libuv loop: it records the committed index off
+ *   the loop and once more at close, and refuses a start on a corrupt-*
+ *   file or on a log that ends below the mark. */
 #include <fcntl.h>
 #include <raft.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@
 #include "disk_space.h"
 #include "fsm.h"
 #include "snapshot_seal.h"
+#include "storage_guard.h"
 
 struct replica {
     struct queue *q;
@@ -245,11 +249,83 @@ static void test_disk_space_message(void)
     CHECK(d.full);
 }
 
+static uint64_t fake_committed;
+
+static uint64_t committed(void *ud)
+{
+    (void)ud;
+    return fake_committed;
+}
+
+static void on_stop(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+}
+
+/* Runs the loop for ms (the guard's timer keeps it alive meanwhile). */
+static void run_for(uv_loop_t *loop, unsigned ms)
+{
+    uv_timer_t t;
+    uv_timer_init(loop, &t);
+    uv_timer_start(&t, on_stop, ms, 0);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+}
+
+static void test_guard(void)
+{
+    char dir[] = "/tmp/mesh-test-guard-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct mesh_log log = {.out = fopen("/dev/null", "w"), .level = LOG_DEBUG};
+    struct storage_guard_config cfg = {.loop = &loop, .log = &log, .dir = dir,
+                                       .committed = committed};
+    struct storage_guard *g;
+    char why[8192];
+    CHECK_INT_EQ(storage_guard_open(&g, &cfg, why, sizeof why), 0);
+    CHECK_INT_EQ(storage_guard_check_files(g, why, sizeof why), 0);
+    CHECK_INT_EQ(storage_guard_check_log(g, 0, why, sizeof why), 0);
+    storage_guard_start(g);
+    fake_committed = 7;
+    run_for(&loop, 2 * STORAGE_MARK_MS + 100);   /* written by a tick */
+    struct commit_mark m;
+    CHECK_INT_EQ(commit_mark_open(&m, dir, why, sizeof why), 0);
+    CHECK_INT_EQ(m.index, 7);
+    commit_mark_close(&m);
+    fake_committed = 9;                           /* ... and at close */
+    storage_guard_close(g);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT_EQ(uv_loop_close(&loop), 0);        /* nothing left behind */
+    uv_loop_init(&loop);
+    CHECK_INT_EQ(storage_guard_open(&g, &cfg, why, sizeof why), 0);
+    CHECK(storage_guard_check_log(g, 8, why, sizeof why) != 0);
+    CHECK(strstr(why, "its log ends at index 8 but index 9 was committed") != NULL);
+    CHECK(strstr(why, "mesh recover --force") != NULL);
+    CHECK_INT_EQ(storage_guard_check_log(g, 9, why, sizeof why), 0);
+    char corrupt[256];
+    snprintf(corrupt, sizeof corrupt, "%s/corrupt-1-0000000000000002-0000000000000009", dir);
+    fclose(fopen(corrupt, "w"));
+    CHECK(storage_guard_check_files(g, why, sizeof why) != 0);
+    CHECK(strstr(why, corrupt) != NULL);
+    storage_guard_close(g);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT_EQ(uv_loop_close(&loop), 0);
+    fclose(log.out);
+    unlink(corrupt);
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, COMMIT_MARK_FILE);
+    unlink(path);
+    CHECK_INT_EQ(rmdir(dir), 0);
+}
+
 int main(void)
 {
     test_seal_catches_every_flip_and_cut();
     test_restore_refuses_damage_and_keeps_old_state();
     test_commit_mark();
     test_disk_space_message();
+    test_guard();
     return 0;
 }
