@@ -64,6 +64,7 @@ struct consensus {
     struct raft_fsm fsm;
     struct storage_guard *guard;    /* damage at start, full disk, the committed mark */
     char refused[256];              /* why the fsm last refused a snapshot */
+    struct log_ratelimit refusals;  /* a leader resends a refused snapshot */
     bool started, closing, raft_inited;
     uint64_t cluster_id;
     uv_check_t check;
@@ -117,7 +118,8 @@ static void on_fsm_refused(void *ud, const char *why)
     struct consensus *c = ud;
     snprintf(c->refused, sizeof c->refused, "%s", why);
     if (c->started)
-        mlog(c->cfg.log, LOG_ERROR, "refused a snapshot sent by the leader: %s", why);
+        mlog_limited(c->cfg.log, &c->refusals, uv_now(c->cfg.loop), LOG_ERROR,
+                     "refused a snapshot sent by the leader: %s", why);
 }
 
 static void on_fsm_restored(void *ud)
