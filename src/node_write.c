@@ -63,6 +63,8 @@ void node_quorum_text(const struct node *n, char *buf, size_t len)
         snprintf(buf, len, "not in a cluster yet (organising: about %d s after start)", 3);
         return;
     }
+    if (consensus_disk_full(n->cons, buf, len))
+        return;  /* it hears no leader: it takes no part until there is room */
     unsigned reachable = node_reachable_voters(n, &st);
     if (reachable * 2 > st.voters)
         snprintf(buf, len, "no leader: an election is under way (%u of %u voters reachable); "

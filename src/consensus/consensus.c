@@ -20,6 +20,7 @@
 #include "entry.h"
 #include "errbuf.h"
 #include "fsm.h"
+#include "storage_guard.h"
 #include "transport.h"
 
 enum {
@@ -71,6 +72,10 @@ struct consensus {
     struct raft_uv_transport transport;
     struct raft_fsm fsm;
     unsigned snapshot_threshold, snapshot_trailing;  /* as last set (tune_snapshots) */
+    unsigned base_threshold, base_trailing;          /* ... and by policy */
+    struct storage_guard *guard;    /* damage at start, full disk, the committed mark */
+    char refused[256];              /* why the fsm last refused a snapshot */
+    struct log_ratelimit refusals;  /* a leader resends a refused snapshot */
     bool started, closing, raft_inited;
     uint64_t cluster_id;
     uv_check_t check;
@@ -116,6 +121,18 @@ static void on_fsm_applied(void *ud, const struct fsm_outcome *o)
     defer(c, d);
 }
 
+/* A snapshot that fails its seal or does not decode: at start raft_start
+ * then fails (consensus_start says why); from a leader, raft keeps the old
+ * state and the leader tries again later. */
+static void on_fsm_refused(void *ud, const char *why)
+{
+    struct consensus *c = ud;
+    snprintf(c->refused, sizeof c->refused, "%s", why);
+    if (c->started)
+        mlog_limited(c->cfg.log, &c->refusals, uv_now(c->cfg.loop), LOG_ERROR,
+                     "refused a snapshot sent by the leader: %s", why);
+}
+
 static void on_fsm_restored(void *ud)
 {
     struct consensus *c = ud;
@@ -134,7 +151,7 @@ static void tune_snapshots(struct consensus *c)
     if (!c->started || c->closing)
         return;
     fsm_log_weight(&c->fsm, &bytes, &entries);
-    unsigned threshold = bytes >= SNAPSHOT_LOG_BYTES ? 1 : SNAPSHOT_THRESHOLD;
+    unsigned threshold = bytes >= SNAPSHOT_LOG_BYTES ? 1 : c->base_threshold;
     if (threshold != c->snapshot_threshold) {
         raft_set_snapshot_threshold(&c->raft, threshold);
         c->snapshot_threshold = threshold;
@@ -143,8 +160,8 @@ static void tune_snapshots(struct consensus *c)
         return;
     uint64_t per_entry = bytes / entries + 1;
     unsigned trailing = (unsigned)(TRAILING_BYTES / per_entry);
-    trailing = trailing < TRAILING_MIN ? TRAILING_MIN
-             : trailing > SNAPSHOT_TRAILING ? SNAPSHOT_TRAILING : trailing;
+    trailing = trailing < TRAILING_MIN ? TRAILING_MIN : trailing;
+    trailing = trailing > c->base_trailing ? c->base_trailing : trailing;
     if (trailing != c->snapshot_trailing) {
         raft_set_snapshot_trailing(&c->raft, trailing);
         c->snapshot_trailing = trailing;
@@ -173,10 +190,20 @@ static void on_check(uv_check_t *h)
 
 static void nudge_followers(struct consensus *c);
 
+/* A failed write of raft's own (not a lost leadership): say why, with
+ * raft's message, and let the guard look at the disk at once. */
+static void note_write_failure(struct consensus *c, int status, const char *what)
+{
+    if (status == 0 || status == RAFT_NOTLEADER || status == RAFT_LEADERSHIPLOST ||
+        status == RAFT_SHUTDOWN || status == RAFT_CANCELED || c->guard == NULL)
+        return;
+    storage_guard_on_io_error(c->guard, status == RAFT_NOSPACE, what, raft_errmsg(&c->raft));
+}
+
 static void on_nudged(struct raft_barrier *req, int status)
 {
     struct consensus *c = req->data;
-    (void)status;
+    note_write_failure(c, status, "write a barrier");
     c->nudging = false;
     if (c->nudge_again && !c->closing) {
         c->nudge_again = false;
@@ -195,11 +222,23 @@ static void nudge_followers(struct consensus *c)
         c->nudge_again = true;
         return;
     }
-    if (c->closing || raft_state(&c->raft) != RAFT_LEADER)
+    if (c->closing || raft_state(&c->raft) != RAFT_LEADER ||
+        storage_guard_refuses(c->guard, NULL, 0))
         return;
     c->nudge.data = c;
     if (raft_barrier(&c->raft, &c->nudge, on_nudged) == 0)
         c->nudging = true;
+}
+
+/* raft_strerror says "unknown error" for the I/O codes (19-23) and says
+ * nothing of the cause: for a failed write, raft's own message does
+ * ("io: ... no space left on device"). Other codes keep their text: the
+ * message may be older than the failure. */
+static const char *failure_text(struct consensus *c, int status)
+{
+    const char *msg = raft_errmsg(&c->raft);
+    bool io = status == RAFT_IOERR || status == RAFT_NOSPACE || status >= RAFT_NOTFOUND;
+    return io && msg != NULL && msg[0] != '\0' ? msg : raft_strerror(status);
 }
 
 static void on_apply_done(struct raft_apply *req, int status, void *result)
@@ -217,7 +256,8 @@ static void on_apply_done(struct raft_apply *req, int status, void *result)
     const struct outcome *o = &c->ring[req->index % OUTCOME_RING];
     if (status != 0) {
         d->applied.rc = -2;
-        snprintf(d->err, sizeof d->err, "not committed: %s", raft_strerror(status));
+        snprintf(d->err, sizeof d->err, "not committed: %s", failure_text(c, status));
+        note_write_failure(c, status, "write an entry");
     } else if (o->index == req->index) {
         d->applied.rc = o->rc;
         d->applied.batch_id = o->batch_id;
@@ -227,6 +267,11 @@ static void on_apply_done(struct raft_apply *req, int status, void *result)
     free(p);
     if (status == 0 && c->in_flight == 0)
         nudge_followers(c);
+}
+
+bool consensus_disk_full(struct consensus *c, char *why, size_t len)
+{
+    return c != NULL && storage_guard_refuses(c->guard, why, len);
 }
 
 /* Batch ids are unique mesh-wide, so that two clusters that meet can merge
@@ -273,6 +318,10 @@ int consensus_propose(struct consensus *c, const struct qcmd *cmd_in, consensus_
         set_err(err, errlen, "not the leader");
         return -1;
     }
+    /* Refused before raft sees it: raft 0.15's failed-append path can
+     * free memory twice (doc/DESIGN.md, "Damaged or full storage"). */
+    if (storage_guard_refuses(c->guard, err, errlen))
+        return -1;
     struct qcmd copy = *cmd_in; /* shallow: only batch_id and time_ms change */
     const struct qcmd *cmd = &copy;
     ask_for_id_range(c, &copy);
@@ -352,8 +401,9 @@ static void on_changed(struct raft_change *req, int status)
 
 static bool can_change(const struct consensus *c)
 {
-    return c != NULL && c->started && !c->closing && !c->changing && raft_state((struct raft *)&c->raft) ==
-                                                             RAFT_LEADER;
+    return c != NULL && c->started && !c->closing && !c->changing &&
+           raft_state((struct raft *)&c->raft) == RAFT_LEADER &&
+           !storage_guard_refuses(c->guard, NULL, 0);
 }
 
 static int assign_role(struct consensus *c, uint64_t id, int role)
@@ -680,6 +730,46 @@ int consensus_discard_state(const char *dir)
     return rc;
 }
 
+/* MESH_SNAPSHOT_EVERY=N (tests only): a snapshot every N entries, so a
+ * test reaches one in seconds instead of SNAPSHOT_THRESHOLD entries. */
+static void set_snapshot_policy(struct consensus *c)
+{
+    const char *every = getenv("MESH_SNAPSHOT_EVERY");
+    unsigned long n = every != NULL ? strtoul(every, NULL, 10) : 0;
+    unsigned threshold = n >= 2 && n < SNAPSHOT_THRESHOLD ? (unsigned)n : SNAPSHOT_THRESHOLD;
+    c->base_threshold = c->snapshot_threshold = threshold;
+    c->base_trailing = c->snapshot_trailing =
+        threshold < SNAPSHOT_TRAILING ? threshold / 2 : SNAPSHOT_TRAILING;
+    raft_set_snapshot_threshold(&c->raft, c->snapshot_threshold);
+    raft_set_snapshot_trailing(&c->raft, c->snapshot_trailing);
+}
+
+static uint64_t committed_index(void *ud)
+{
+    struct consensus *c = ud;
+    return c->started ? c->raft.commit_index : 0;
+}
+
+/* A node that cannot store raft's entries takes none (transport.h): a
+ * follower lags instead of failing writes, a leader steps down. */
+static void on_disk_full(void *ud, bool full)
+{
+    struct consensus *c = ud;
+    transport_set_refusing(&c->transport, full);
+}
+
+static int open_guard(struct consensus *c)
+{
+    struct storage_guard_config gc = {.loop = c->cfg.loop, .log = c->cfg.log, .dir = c->dir,
+                                      .ud = c, .committed = committed_index,
+                                      .on_full = on_disk_full};
+    char err[4400];
+    if (storage_guard_open(&c->guard, &gc, err, sizeof err) == 0)
+        return 0;
+    mlog(c->cfg.log, LOG_ERROR, "cannot open the raft state: %s", err);
+    return -1;
+}
+
 static int ensure_dir(const char *dir)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
@@ -705,11 +795,17 @@ int consensus_open(struct consensus **out, const struct consensus_config *cfg)
         .loop = cfg->loop, .log = cfg->log, .ud = cfg->ud, .send = cfg->send,
         .backlog = cfg->backlog, .linked = cfg->linked};
     struct fsm_config fc = {.queue = cfg->queue, .raft = &c->raft, .ud = c,
-                            .on_applied = on_fsm_applied, .on_restored = on_fsm_restored};
+                            .on_applied = on_fsm_applied, .on_restored = on_fsm_restored,
+                            .on_refused = on_fsm_refused};
     char address[32];
     snprintf(address, sizeof address, "%016llx", (unsigned long long)cfg->self_id);
     if (ensure_dir(c->dir) != 0 || transport_init(&c->transport, &tc) != 0) {
         mlog(cfg->log, LOG_ERROR, "cannot prepare raft in %s", c->dir);
+        free(c);
+        return -1;
+    }
+    if (open_guard(c) != 0) {
+        transport_abandon(&c->transport);
         free(c);
         return -1;
     }
@@ -730,6 +826,7 @@ int consensus_open(struct consensus **out, const struct consensus_config *cfg)
             raft_uv_close(&c->io);
         if (fsm_ok)
             fsm_close(&c->fsm);
+        storage_guard_close(c->guard);
         transport_abandon(&c->transport);
         free(c);
         return -1;
@@ -742,10 +839,7 @@ int consensus_open(struct consensus **out, const struct consensus_config *cfg)
     raft_set_election_timeout(&c->raft, c->cfg.election_ms);
     raft_set_heartbeat_timeout(&c->raft, c->cfg.heartbeat_ms);
     raft_set_pre_vote(&c->raft, true);
-    raft_set_snapshot_threshold(&c->raft, SNAPSHOT_THRESHOLD);
-    raft_set_snapshot_trailing(&c->raft, SNAPSHOT_TRAILING);
-    c->snapshot_threshold = SNAPSHOT_THRESHOLD;
-    c->snapshot_trailing = SNAPSHOT_TRAILING;
+    set_snapshot_policy(c);
     read_marker(c);
     uv_check_init(cfg->loop, &c->check);
     c->check.data = c;
@@ -780,13 +874,32 @@ int consensus_start(struct consensus *c)
              strerror(errno));
         return -1;
     }
-    if (recover_if_requested(c) != 0)
-        return -1;
-    int rc = raft_start(&c->raft);
-    if (rc != 0) {
-        mlog(c->cfg.log, LOG_ERROR, "cannot start raft: %s", raft_errmsg(&c->raft));
+    char why[8192];
+    if (storage_guard_check_files(c->guard, why, sizeof why) != 0) {
+        mlog(c->cfg.log, LOG_ERROR, "cannot start raft: %s", why);
         return -1;
     }
+    if (recover_if_requested(c) != 0)
+        return -1;
+    c->refused[0] = '\0';
+    int rc = raft_start(&c->raft);
+    if (rc != 0) {
+        if (c->refused[0] != '\0')
+            storage_guard_describe_snapshot(c->guard, c->refused, why, sizeof why);
+        else
+            snprintf(why, sizeof why, "%s", raft_errmsg(&c->raft)[0] != '\0'
+                                                ? raft_errmsg(&c->raft) : raft_strerror(rc));
+        mlog(c->cfg.log, LOG_ERROR, "cannot start raft: %s", why);
+        return -1;
+    }
+    /* raft sets a segment it cannot read aside as corrupt-* while loading,
+     * and carries on without it: the check before raft_start cannot see it. */
+    if (storage_guard_check_files(c->guard, why, sizeof why) != 0 ||
+        storage_guard_check_log(c->guard, raft_last_index(&c->raft), why, sizeof why) != 0) {
+        mlog(c->cfg.log, LOG_ERROR, "cannot start raft: %s", why);
+        return -1;  /* raft runs until consensus_close; no entry was written */
+    }
+    storage_guard_start(c->guard);
     c->started = true;
     fsm_set_applied_index(&c->fsm, raft_last_applied(&c->raft));
     return 0;
@@ -822,5 +935,7 @@ void consensus_close(struct consensus *c, void (*done)(void *ud))
 {
     c->closing = true;
     c->on_closed = done;
+    storage_guard_close(c->guard);  /* its last mark, while raft still has its state */
+    c->guard = NULL;
     raft_close(&c->raft, on_raft_closed);
 }

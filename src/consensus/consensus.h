@@ -107,6 +107,12 @@ uint64_t consensus_batch_id_base(uint64_t cluster_id);
 /* The id the next SUBMIT applied to q will be given: q's next one, or the
  * cluster's base while its range is unused (c may be NULL: no cluster). */
 uint64_t consensus_next_batch_id(const struct consensus *c, const struct queue *q);
+/* True while this node's disk is too full for raft to write (why: "disk
+ * full: N MiB free in DIR (writes resume at M MiB)"). Proposals are refused
+ * then, and raft hears nothing from its peers: a follower lags instead of
+ * failing writes, a leader steps down (doc/DESIGN.md, "Damaged or full
+ * storage"). */
+bool consensus_disk_full(struct consensus *c, char *why, size_t len);
 /* Proposals not yet applied (the caller caps them). */
 size_t consensus_in_flight(const struct consensus *c);
 

@@ -14,13 +14,18 @@
  * snapshot() freezes the queue (a copy of what apply may still change, ~1
  * ms per 10M results), snapshot_async() encodes the frozen view (~0.7 s per
  * 10M results, off the loop: heartbeats keep flowing) and finalize() frees
- * the bytes and thaws the queue. */
+ * the bytes and thaws the queue.
+ *
+ * Every snapshot is sealed (snapshot_seal.h): two buffers, the 48-byte
+ * seal and the queue's bytes, which raft stores back to back; restore
+ * checks the seal before decoding anything and refuses a damaged one. */
 #include "fsm.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "entry.h"
+#include "snapshot_seal.h"
 
 struct fsm_state {
     struct fsm_config cfg;
@@ -88,23 +93,36 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     return 0;
 }
 
+/* Seals payload into bufs[0] (a fresh header) and bufs[1] (the payload). */
+static int seal_into(struct raft_buffer bufs[2], uint8_t *payload, size_t len)
+{
+    uint8_t *header = malloc(SNAPSHOT_SEAL_BYTES);
+    if (header == NULL) {
+        free(payload);
+        return RAFT_NOMEM;
+    }
+    snapshot_seal(payload, len, header);
+    bufs[0] = (struct raft_buffer){.base = header, .len = SNAPSHOT_SEAL_BYTES};
+    bufs[1] = (struct raft_buffer){.base = payload, .len = len};
+    return 0;
+}
+
 /* Loop thread, sync_snapshots: the whole encoding happens here. */
 static int fsm_snapshot_sync(struct raft_fsm *fsm, struct raft_buffer *bufs[],
                              unsigned *n_bufs)
 {
     struct fsm_state *st = fsm->data;
-    struct raft_buffer *b = raft_calloc(1, sizeof *b);
+    struct raft_buffer *b = raft_calloc(2, sizeof *b);
     uint8_t *snap;
     size_t len;
-    if (b == NULL || queue_snapshot(*st->cfg.queue, &snap, &len) != 0) {
+    if (b == NULL || queue_snapshot(*st->cfg.queue, &snap, &len) != 0 ||
+        seal_into(b, snap, len) != 0) {
         raft_free(b);
         return RAFT_NOMEM;
     }
     log_weight_reset(st);
-    b->base = snap;
-    b->len = len;
     *bufs = b;
-    *n_bufs = 1;
+    *n_bufs = 2;
     return 0;
 }
 
@@ -116,7 +134,7 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsign
     struct fsm_state *st = fsm->data;
     if (st->freeze != NULL)
         return RAFT_BUSY;
-    struct raft_buffer *b = raft_calloc(1, sizeof *b);
+    struct raft_buffer *b = raft_calloc(2, sizeof *b);
     if (b == NULL)
         return RAFT_NOMEM;
     st->freeze = queue_freeze(*st->cfg.queue);
@@ -126,7 +144,7 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsign
     }
     log_weight_reset(st);
     *bufs = b;
-    *n_bufs = 1;
+    *n_bufs = 2;
     return 0;
 }
 
@@ -137,11 +155,9 @@ static int fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *bufs[],
     struct fsm_state *st = fsm->data;
     uint8_t *snap;
     size_t len;
-    if (*n_bufs != 1 || queue_freeze_encode(st->freeze, &snap, &len) != 0)
+    if (*n_bufs != 2 || queue_freeze_encode(st->freeze, &snap, &len) != 0)
         return RAFT_NOMEM;
-    (*bufs)[0].base = snap;
-    (*bufs)[0].len = len;
-    return 0;
+    return seal_into(*bufs, snap, len);
 }
 
 /* Loop thread, after the snapshot is stored or failed. With a finalize
@@ -162,17 +178,33 @@ static int fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[
     return 0;
 }
 
-/* On failure raft frees buf->base itself and keeps the old state. */
+static void refuse(struct fsm_state *st, const char *why)
+{
+    if (st->cfg.on_refused != NULL)
+        st->cfg.on_refused(st->cfg.ud, why);
+}
+
+/* On failure raft frees buf->base itself and keeps the old state (at start,
+ * raft_start fails: the node refuses to run on a damaged snapshot). */
 static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 {
     struct fsm_state *st = fsm->data;
     if (st->freeze != NULL)
         return RAFT_BUSY;  /* raft refuses installs while snapshotting anyway */
+    char err[256];
+    const uint8_t *payload;
+    size_t len;
+    if (snapshot_seal_open(buf->base, buf->len, &payload, &len, err, sizeof err) ==
+        SNAPSHOT_DAMAGED) {
+        refuse(st, err);
+        return RAFT_CORRUPT;
+    }
     struct queue *fresh = queue_new();
     if (fresh == NULL)
         return RAFT_NOMEM;
-    if (queue_restore(fresh, buf->base, buf->len) != 0) {
+    if (queue_restore(fresh, payload, len) != 0) {
         queue_free(fresh);
+        refuse(st, "snapshot cannot be decoded (damaged, or written by a newer release)");
         return RAFT_MALFORMED;
     }
     queue_free(*st->cfg.queue);

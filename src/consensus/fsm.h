@@ -6,7 +6,8 @@
  * entry or a refused command ("unknown batch", "already done") is an
  * OUTCOME, reported to on_applied; running out of memory aborts the process
  * (a replica that skipped an entry would diverge). Snapshots are the queue's
- * own snapshot bytes; restore replaces the queue wholesale.
+ * own snapshot bytes under a checksum seal (snapshot_seal.h); restore checks
+ * the seal, then replaces the queue wholesale.
  *
  * Only files in src/consensus include this header (it includes raft.h). */
 #ifndef MESH_CONSENSUS_FSM_H
@@ -44,6 +45,9 @@ struct fsm_config {
     void (*on_applied)(void *ud, const struct fsm_outcome *o);
     /* Called after a restore replaced the whole queue. May be NULL. */
     void (*on_restored)(void *ud);
+    /* Called when restore refuses a snapshot (damaged, undecodable), with
+     * why; raft keeps the old state. May be NULL. */
+    void (*on_refused)(void *ud, const char *why);
     /* false (default): fsm version 3, the snapshot is encoded on raft's
      * thread pool while the loop keeps applying (10M results: ~4 ms on the
      * loop instead of ~700 ms). raft_init refuses that unless io->version

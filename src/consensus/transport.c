@@ -55,6 +55,7 @@ struct transport {
     uint32_t next_chan_id;
     uv_timer_t pump;
     bool pump_started, closing;
+    bool refusing;              /* disk full: no channel accepted (transport.h) */
     unsigned open_handles;
     raft_uv_transport_close_cb close_cb;
 };
@@ -298,7 +299,7 @@ static void accept_channel(struct transport *tr, uint64_t peer, uint32_t id)
         chan_close(old, false);
     uv_stream_t *raft_end;
     struct chan *c = NULL;
-    if (tr->accept_cb != NULL && accepted_from(tr, peer) < MAX_ACCEPTED_PER_PEER)
+    if (tr->accept_cb != NULL && !tr->refusing && accepted_from(tr, peer) < MAX_ACCEPTED_PER_PEER)
         c = chan_new(tr, peer, id, false, &raft_end);
     if (c != NULL)
         c->watch = malloc(sizeof *c->watch);
@@ -383,6 +384,22 @@ void transport_on_peer_down(struct raft_uv_transport *t, uint64_t peer)
         struct chan *next = c->next;
         if (c->peer == peer)
             chan_close(c, false);
+        c = next;
+    }
+}
+
+void transport_set_refusing(struct raft_uv_transport *t, bool refusing)
+{
+    struct transport *tr = t->impl;
+    if (tr == NULL || tr->refusing == refusing)
+        return;
+    tr->refusing = refusing;
+    if (!refusing)
+        return;
+    for (struct chan *c = tr->chans; c != NULL;) {
+        struct chan *next = c->next;
+        if (!c->opener)
+            chan_close(c, true);  /* the opener's raft sees its stream end */
         c = next;
     }
 }

@@ -19,6 +19,7 @@
 
 #include <raft.h>
 #include <raft/uv.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -57,6 +58,14 @@ void transport_on_message(struct raft_uv_transport *t, uint64_t peer, uint8_t ty
                           const uint8_t *data, size_t len);
 /* The link to peer went down: every channel with it ends. */
 void transport_on_peer_down(struct raft_uv_transport *t, uint64_t peer);
+
+/* While refusing, every channel a peer opens is ended at once (and those
+ * open now are ended): raft here hears nothing from its peers, as if cut
+ * off. Used while the disk is full (storage_guard.h): as a follower raft
+ * takes no entries it could not store (0.15's failed follower append keeps
+ * them in memory only), as leader it steps down after an election timeout
+ * (no contact with a majority), so a member with room leads. */
+void transport_set_refusing(struct raft_uv_transport *t, bool refusing);
 
 /* Channels open now (both directions), for status and tests. */
 size_t transport_channel_count(const struct raft_uv_transport *t);

@@ -63,7 +63,9 @@ int main(int argc, char **argv)
             return 1;
         t4 = now_ms();
     }
-    size_t bytes = bufs[0].len;
+    size_t bytes = 0;
+    for (unsigned i = 0; i < n; i++)
+        bytes += bufs[i].len;
     double t5 = now_ms();
     if (fsm.version >= 2 && fsm.snapshot_finalize != NULL) {
         fsm.snapshot_finalize(&fsm, &bufs, &n);

@@ -110,11 +110,14 @@ static void transfer_snapshot(struct replica *r, struct replica *into)
     struct raft_buffer *bufs;
     unsigned n;
     CHECK_INT_EQ(r->fsm.snapshot(&r->fsm, &bufs, &n), 0);
-    CHECK_INT_EQ(n, 1);
+    CHECK_INT_EQ(n, 2);  /* the seal, then the queue's bytes (snapshot_seal.h) */
     if (r->fsm.version >= 2 && r->fsm.snapshot_async != NULL)
         CHECK_INT_EQ(r->fsm.snapshot_async(&r->fsm, &bufs, &n), 0);
-    struct raft_buffer copy = {.base = raft_malloc(bufs[0].len), .len = bufs[0].len};
-    memcpy(copy.base, bufs[0].base, copy.len);
+    /* As raft stores it: the buffers back to back. */
+    struct raft_buffer copy = {.base = raft_malloc(bufs[0].len + bufs[1].len),
+                               .len = bufs[0].len + bufs[1].len};
+    memcpy(copy.base, bufs[0].base, bufs[0].len);
+    memcpy((uint8_t *)copy.base + bufs[0].len, bufs[1].base, bufs[1].len);
     if (r->fsm.version >= 2 && r->fsm.snapshot_finalize != NULL) {
         CHECK_INT_EQ(r->fsm.snapshot_finalize(&r->fsm, &bufs, &n), 0);
     } else {
