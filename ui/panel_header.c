@@ -152,6 +152,9 @@ void panel_header(const struct rect *r, const struct ui_view *v)
         header_mesh_line(r->y + 1, r, v);
 }
 
+/* The nodes table's totals: rate, busy and workers of the nodes that are
+ * up (a down node's are not known), done of every row (a count: a down
+ * node's last known), so the figure is the DONE column's sum. */
 void panel_totals(const struct rect *r, const struct ui_view *v)
 {
     const struct ui_snapshot *s = v->snap;
@@ -162,14 +165,14 @@ void panel_totals(const struct rect *r, const struct ui_view *v)
     uint64_t done = 0;
     for (size_t i = 0; i < s->n_nodes; i++) {
         const struct ui_node *n = &s->nodes[i];
-        if (!n->self && !n->connected) {   /* stale numbers: not counted */
+        done += n->done;
+        if (!n->self && !n->connected) {
             down++;
             continue;
         }
         rate += n->rate;
         busy += n->busy;
         workers += n->workers;
-        done += n->done;
     }
     char rtext[32], text[160];
     fmt_rate(rtext, sizeof rtext, rate);

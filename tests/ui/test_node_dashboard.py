@@ -73,8 +73,8 @@ class NodeDashboardTest(unittest.TestCase):
         p.keys("1", "Enter")             # the classic workload
         self.wait("submitting classic")
         # the write goes through the leader's log; the batch reaches the event log
-        s = self.wait(re.compile(r"batch (\d+) (submitted|done)"))
-        bid = re.search(r"batch (\d+) (submitted|done)", s).group(1)
+        s = self.wait(re.compile(r"batch (\d+)(?: \([^)]*\))? (submitted|done)"))
+        bid = re.search(r"batch (\d+)(?: \([^)]*\))? (submitted|done)", s).group(1)
         row = re.compile(r"^ *>?%s (running|done)\s+\[\|* *\]\s+\d+%%\s+\d+/999\s+.*classic"
                          % bid, re.M)
         self.wait(row)
