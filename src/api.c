@@ -4,6 +4,7 @@
  * The CLI (src/cmd/) and the dashboard use exactly these. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -510,9 +511,15 @@ static void api_status(struct node *n, struct control_conn *c, json_t *req)
 static void on_cancelled(void *ud, int rc, uint64_t batch_id, const char *err)
 {
     struct control_conn *c = ud;
+    uint64_t unknown;
     if (rc == NODE_WRITE_GONE)
         return;
-    if (rc != 0)
+    /* The queue's refusal "unknown batch N" in the CLI's one wording for
+     * it, the one `mesh results N` gives: "no batch N", or when and why it
+     * was forgotten. */
+    if (rc != 0 && sscanf(err, "unknown batch %" SCNu64, &unknown) == 1)
+        reply_no_batch(control_conn_ud(c), c, unknown);
+    else if (rc != 0)
         control_reply_error(c, "%s", err);
     else
         control_reply(c, json_pack("{s:b, s:I}", "ok", 1, "batch", (json_int_t)batch_id));

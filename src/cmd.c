@@ -7,7 +7,7 @@
 const struct cmd_entry *const cmd_table[] = {
     &cmd_submit_entry, &cmd_results_entry, &cmd_status_entry, &cmd_cancel_entry,
     &cmd_drain_entry,  &cmd_undrain_entry, &cmd_leave_entry,  &cmd_recover_entry,
-    &cmd_factor_entry, &cmd_keygen_entry,  &cmd_events_entry, &cmd_forget_entry, NULL,
+    &cmd_factor_entry, &cmd_keygen_entry,  &cmd_events_entry, &cmd_forget_entry, &cmd_help_entry, NULL,
 };
 
 const struct cmd_entry *cmd_find(const char *name)

@@ -34,6 +34,11 @@ extern const struct cmd_entry cmd_recover_entry;
 extern const struct cmd_entry cmd_factor_entry;
 extern const struct cmd_entry cmd_keygen_entry;
 extern const struct cmd_entry cmd_events_entry;
+extern const struct cmd_entry cmd_help_entry;
+
+/* What `mesh --help` and `mesh help` print: node options, commands, exit
+ * codes. */
+void cmd_print_help(void);
 
 /* The table, NULL-terminated; and lookup by name. */
 extern const struct cmd_entry *const cmd_table[];

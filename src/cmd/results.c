@@ -160,7 +160,7 @@ static int cmd_results_exec(const char *data_dir, int argc, char **argv)
     if (*end != '\0' || end == argv[optind] || batch <= 0)
         return cmd_usage_error(self, "the batch id must be a positive integer");
     struct ctl_client cl;
-    if (ctl_open(&cl, data_dir) != 0)
+    if (ctl_open(&cl, data_dir, "results") != 0)
         return EXIT_NO_NODE;
     int ended = 0;
     int rc = stream_results(&cl, (json_int_t)batch, wait, as_json, &ended);

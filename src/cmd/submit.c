@@ -204,10 +204,10 @@ static int build_request(const struct submit_args *a, json_t *req, char *err, si
 static int parse_args(int argc, char **argv, struct submit_args *a)
 {
     const struct cmd_entry *self = &cmd_submit_entry;
-    int opt;
+    int opt, which = 0;
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", submit_options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "", submit_options, &which)) != -1) {
         const char **slot = opt == 's' ? &a->start : opt == 'n' ? &a->count
                           : opt == 'k' ? &a->step : opt == 'f' ? &a->file
                           : opt == 'b' ? &a->bits : opt == 'S' ? &a->seed
@@ -218,8 +218,11 @@ static int parse_args(int argc, char **argv, struct submit_args *a)
         }
         if (slot == NULL)
             return -1 - cmd_usage_error(self, "unknown or incomplete option");
-        if (*slot != NULL)
-            return -1 - cmd_usage_error(self, "an option is given twice");
+        if (*slot != NULL) {
+            char why[64];
+            snprintf(why, sizeof why, "--%s is given twice", submit_options[which].name);
+            return -1 - cmd_usage_error(self, why);
+        }
         *slot = optarg;
     }
     if (optind < argc)
