@@ -31,7 +31,7 @@ int ctl_open(struct ctl_client *cl, const char *data_dir, const char *cmd)
 {
     memset(cl, 0, sizeof *cl);
     cl->fd = -1;
-    cl->cmd = cmd;
+    snprintf(cl->cmd, sizeof cl->cmd, "%s", cmd);
     char dir[4096], path[4200];
     if (data_dir == NULL) {
         if (datadir_default(dir, sizeof dir) != 0) {

@@ -12,7 +12,7 @@ struct ctl_client {
     int fd;
     char *buf;
     size_t len, cap;
-    const char *cmd;     /* the CLI command: every message says "mesh CMD: " */
+    char cmd[24];        /* the CLI command: every message says "mesh CMD: " */
 };
 
 /* Connects to the node of data_dir (NULL: the default dir) for the CLI
