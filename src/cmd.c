@@ -1,7 +1,9 @@
 /* cmd.c - the CLI subcommand table. */
 #include "cmd.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const struct cmd_entry *const cmd_table[] = {
@@ -24,4 +26,15 @@ int cmd_usage_error(const struct cmd_entry *entry, const char *why)
         fprintf(stderr, "mesh %s: %s\n", entry->name, why);
     fprintf(stderr, "usage: mesh %s %s\n", entry->name, entry->usage);
     return EXIT_USAGE;
+}
+
+int cmd_batch_id(const struct cmd_entry *entry, const char *text, long long *id)
+{
+    char *end, why[96];
+    errno = 0;
+    *id = text[0] >= '0' && text[0] <= '9' ? strtoll(text, &end, 10) : 0;
+    if (*id > 0 && *end == '\0' && errno == 0)
+        return 0;
+    snprintf(why, sizeof why, "a batch id is a positive whole number, not '%.40s'", text);
+    return cmd_usage_error(entry, why);
 }

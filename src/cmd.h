@@ -44,6 +44,11 @@ void cmd_print_help(void);
 extern const struct cmd_entry *const cmd_table[];
 const struct cmd_entry *cmd_find(const char *name);
 
+/* A batch id as typed: 0 with *id, or EXIT_USAGE after the one wording
+ * "mesh NAME: a batch id is a positive whole number, not 'X'" and the
+ * usage line. */
+int cmd_batch_id(const struct cmd_entry *entry, const char *text, long long *id);
+
 /* Prints "usage: mesh NAME USAGE" to stderr; returns EXIT_USAGE. */
 int cmd_usage_error(const struct cmd_entry *entry, const char *why);
 

@@ -155,10 +155,9 @@ static int cmd_results_exec(const char *data_dir, int argc, char **argv)
     }
     if (argc - optind != 1)
         return cmd_usage_error(self, "expected one batch id");
-    char *end;
-    long long batch = strtoll(argv[optind], &end, 10);
-    if (*end != '\0' || end == argv[optind] || batch <= 0)
-        return cmd_usage_error(self, "the batch id must be a positive integer");
+    long long batch;
+    if (cmd_batch_id(self, argv[optind], &batch) != 0)
+        return EXIT_USAGE;
     struct ctl_client cl;
     if (ctl_open(&cl, data_dir, "results") != 0)
         return EXIT_NO_NODE;
