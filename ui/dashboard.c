@@ -137,13 +137,16 @@ static const struct ui_batch *batch_by_id(const struct ui_snapshot *s, uint64_t 
  * batch is done. */
 void ui_follow_status(struct ui *ui, uint64_t newest_before)
 {
-    if (ui->submit_pending && ui->newest_batch > newest_before) {
-        const struct ui_batch *b = batch_by_id(&ui->snap, ui->newest_batch);
+    /* the submitted batch: a new one (id above those seen before) with
+     * its name; another node's submit in between is not taken for it */
+    for (size_t i = 0; ui->submit_pending && i < ui->snap.n_batches; i++) {
+        const struct ui_batch *b = &ui->snap.batches[i];
+        if (b->id <= newest_before || strcmp(b->name, ui->submit_name) != 0)
+            continue;
         ui->submit_pending = false;
-        ui->watch_batch = ui->newest_batch;
-        if (b != NULL)
-            ui_set_status(ui, false, "batch %" PRIu64 " submitted (%s)", b->id,
-                          b->name[0] ? b->name : "unnamed");
+        ui->watch_batch = b->id;
+        ui_set_status(ui, false, "batch %" PRIu64 " submitted (%s)", b->id,
+                      b->name[0] ? b->name : "unnamed");
     }
     const struct ui_batch *b = ui->watch_batch ? batch_by_id(&ui->snap, ui->watch_batch)
                                                : NULL;

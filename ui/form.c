@@ -138,6 +138,7 @@ static void submit(struct ui *ui)
     }
     ui->modal = MODAL_NONE;
     ui->submit_pending = id == 0;
+    snprintf(ui->submit_name, sizeof ui->submit_name, "%s", req.name);
     ui->watch_batch = id > 0 ? (uint64_t)id : 0;
     if (id > 0)
         ui_set_status(ui, false, "batch %d submitted (%s)", id, req.name);

@@ -48,6 +48,7 @@ struct ui {
                                            one is new, the selection follows */
     uint64_t watch_batch;               /* the status line tells its end */
     bool submit_pending;                /* sent to the leader, id not seen */
+    char submit_name[64];               /* ... its name, to know it by */
 
     enum ui_modal modal;
     enum ui_confirm confirm;
