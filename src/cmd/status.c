@@ -33,8 +33,9 @@ static int widest(json_t *rows, const char *key, const char *title)
     return w;
 }
 
-/* Names first (ids are for scripts: --json), every node's link address,
- * columns as wide as their widest value. */
+/* Names first (ids are for scripts: --json), every node's link address
+ * ("-" for this node: LINK says self), columns as wide as their widest
+ * value. */
 static void print_nodes(json_t *nodes)
 {
     int nw = widest(nodes, "name", "NAME"), aw = widest(nodes, "addr", "ADDRESS");
@@ -47,7 +48,7 @@ static void print_nodes(json_t *nodes)
         int connected = json_is_true(json_object_get(nd, "connected"));
         const char *addr = str(nd, "addr");
         printf("%-*s  %-8.8s  %-*s  %-9s  %-8s  %-4s  %3lld/%-3lld  %9.1f  %12lld  %s\n", nw,
-               str(nd, "name"), str(nd, "id"), aw, self ? "(this node)" : addr[0] ? addr : "-",
+               str(nd, "name"), str(nd, "id"), aw, addr[0] ? addr : "-",
                str(nd, "role"), str(nd, "state"), self ? "self" : connected ? "up" : "down",
                (long long)json_integer_value(json_object_get(nd, "busy")),
                (long long)json_integer_value(json_object_get(nd, "workers")),
