@@ -258,6 +258,23 @@ class NodeTest(unittest.TestCase):
         m.wait_ready()
         self.assertEqual(m.status()["nodes"][0]["done"], done)
 
+    def test_events_tell_every_batch_by_name(self):
+        # a batch done within a second still gets its "submitted" line,
+        # an unnamed one reads "batch N submitted: 3 numbers"
+        n = self.start()
+        wait_for(lambda: "is the leader" in n.cli("events", "--no-follow").stdout,
+                 timeout=15, what="leader elected")
+        a = self.submit(n, "--start", "5", "--count", "3")
+        b = self.submit(n, "--start", "7", "--count", "2", "--name", "tiny")
+        n.cli("results", str(b), "--wait")
+        want = ["batch %d submitted: 3 numbers" % a, "batch %d done: 3/3 done" % a,
+                "batch %d (tiny) submitted: 2 numbers" % b, "batch %d (tiny) done: 2/2" % b]
+        wait_for(lambda: all(w in n.cli("events", "--no-follow").stdout for w in want),
+                 timeout=10, what="the batches' events")
+        out = n.cli("events", "--no-follow").stdout
+        self.assertNotIn("submitted: ,", out)
+        self.assertEqual(out.count("batch %d submitted" % a), 1, out)
+
     # -- cancel, drain --------------------------------------------------------
 
     def test_cancel_stops_work_promptly(self):
