@@ -4,14 +4,18 @@
  * The CLI (src/cmd/) and the dashboard use exactly these. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "node.h"
 #include "consensus.h"
 #include "net.h"
 #include "numtext.h"
+#include "protocol/submit_rules.h"
 #include "view_json.h"
 
 enum {
@@ -135,6 +139,18 @@ static bool is_classic(json_t *req)
            !json_object_get(req, "count") && !json_object_get(req, "step");
 }
 
+/* A fresh seed for semiprimes asked without one: repeated submits give
+ * new numbers (the seed travels in the SUBMIT, so every replica draws the
+ * same ones). */
+static uint64_t fresh_seed(void)
+{
+    uint64_t seed;
+    randombytes_buf(&seed, sizeof seed);
+    return seed & SUBMIT_MAX_SEED;
+}
+
+/* Every default and limit comes from submit_rules.h, as for the CLI and
+ * the dashboard's form. */
 static int spec_from_json(struct batch_spec *spec, json_t *req, char *err, size_t errlen)
 {
     if (present_but_not(req, "kind", is_string) ||
@@ -144,31 +160,37 @@ static int spec_from_json(struct batch_spec *spec, json_t *req, char *err, size_
         return -1;
     }
     const char *kind = json_string_value(json_object_get(req, "kind"));
-    uint64_t count, step, bits, seed;
     if (kind == NULL)
         kind = "range";
-    if (get_u64(req, "count", BATCH_CLASSIC_COUNT, &count) != 0 ||
-        get_u64(req, "step", is_classic(req) ? BATCH_CLASSIC_STEP : 1, &step) != 0 ||
-        get_u64(req, "bits", 64, &bits) != 0 || get_u64(req, "seed", 1, &seed) != 0) {
+    bool semiprimes = strcmp(kind, "semiprimes") == 0, classic = is_classic(req);
+    uint64_t count, step, bits, seed;
+    if (get_u64(req, "count", classic ? SUBMIT_CLASSIC_COUNT : semiprimes
+                ? SUBMIT_SEMIPRIME_COUNT : SUBMIT_RANGE_COUNT, &count) != 0 ||
+        get_u64(req, "step", classic ? SUBMIT_CLASSIC_STEP : SUBMIT_RANGE_STEP, &step) != 0 ||
+        get_u64(req, "bits", SUBMIT_SEMIPRIME_BITS, &bits) != 0 ||
+        get_u64(req, "seed", UINT64_MAX, &seed) != 0) {
         snprintf(err, errlen, "count, step, bits and seed must be non-negative integers");
         return -1;
     }
     if (strcmp(kind, "range") == 0) {
         json_t *start = json_object_get(req, "start");
         char digits[32];
-        const char *s = json_is_string(start) ? json_string_value(start) : BATCH_CLASSIC_START;
+        const char *s = json_is_string(start) ? json_string_value(start) : SUBMIT_RANGE_START;
         if (json_is_integer(start)) {
             snprintf(digits, sizeof digits, "%" JSON_INTEGER_FORMAT, json_integer_value(start));
             s = digits;
         }
+        if (submit_check_count(count, err, errlen) != 0 ||
+            submit_check_step(step, err, errlen) != 0)
+            return -1;
         return batch_range_init(spec, s, step, count, err, errlen);
     }
-    if (strcmp(kind, "semiprimes") == 0) {
-        if (bits > MESH_MAX_BITS) {
-            snprintf(err, errlen, "bits must be at most %d", MESH_MAX_BITS);
+    if (semiprimes) {
+        if (submit_check_bits(bits, err, errlen) != 0 ||
+            submit_check_count(count, err, errlen) != 0)
             return -1;
-        }
-        return batch_semiprimes_init(spec, (uint32_t)bits, count, seed, err, errlen);
+        return batch_semiprimes_init(spec, (uint32_t)bits, count,
+                                     seed == UINT64_MAX ? fresh_seed() : seed, err, errlen);
     }
     if (strcmp(kind, "list") == 0)
         return list_spec_from_json(spec, json_object_get(req, "numbers"), err, errlen);
@@ -198,11 +220,12 @@ int api_submit_command(struct qcmd *cmd, json_t *req, char *err, size_t errlen)
     *cmd = (struct qcmd){.type = QCMD_SUBMIT};
     uint64_t chunk;
     const char *name = json_string_value(json_object_get(req, "name"));
-    if (get_u64(req, "chunk", is_classic(req) ? BATCH_CLASSIC_CHUNK : 0, &chunk) != 0 ||
-        chunk > UINT32_MAX) {
+    if (get_u64(req, "chunk", is_classic(req) ? SUBMIT_CLASSIC_CHUNK : 0, &chunk) != 0) {
         snprintf(err, errlen, "chunk must be a non-negative integer");
         return -1;
     }
+    if (submit_check_chunk(chunk, err, errlen) != 0)
+        return -1;
     if (name != NULL && strlen(name) >= sizeof cmd->name) {
         snprintf(err, errlen, "name longer than %zu bytes", sizeof cmd->name - 1);
         return -1;
@@ -488,9 +511,15 @@ static void api_status(struct node *n, struct control_conn *c, json_t *req)
 static void on_cancelled(void *ud, int rc, uint64_t batch_id, const char *err)
 {
     struct control_conn *c = ud;
+    uint64_t unknown;
     if (rc == NODE_WRITE_GONE)
         return;
-    if (rc != 0)
+    /* The queue's refusal "unknown batch N" in the CLI's one wording for
+     * it, the one `mesh results N` gives: "no batch N", or when and why it
+     * was forgotten. */
+    if (rc != 0 && sscanf(err, "unknown batch %" SCNu64, &unknown) == 1)
+        reply_no_batch(control_conn_ud(c), c, unknown);
+    else if (rc != 0)
         control_reply_error(c, "%s", err);
     else
         control_reply(c, json_pack("{s:b, s:I}", "ok", 1, "batch", (json_int_t)batch_id));

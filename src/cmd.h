@@ -34,10 +34,20 @@ extern const struct cmd_entry cmd_recover_entry;
 extern const struct cmd_entry cmd_factor_entry;
 extern const struct cmd_entry cmd_keygen_entry;
 extern const struct cmd_entry cmd_events_entry;
+extern const struct cmd_entry cmd_help_entry;
+
+/* What `mesh --help` and `mesh help` print: node options, commands, exit
+ * codes. */
+void cmd_print_help(void);
 
 /* The table, NULL-terminated; and lookup by name. */
 extern const struct cmd_entry *const cmd_table[];
 const struct cmd_entry *cmd_find(const char *name);
+
+/* A batch id as typed: 0 with *id, or EXIT_USAGE after the one wording
+ * "mesh NAME: a batch id is a positive whole number, not 'X'" and the
+ * usage line. */
+int cmd_batch_id(const struct cmd_entry *entry, const char *text, long long *id);
 
 /* Prints "usage: mesh NAME USAGE" to stderr; returns EXIT_USAGE. */
 int cmd_usage_error(const struct cmd_entry *entry, const char *why);

@@ -2,6 +2,7 @@
 #include "ctl_client.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +13,29 @@
 #include "cmd.h"
 #include "datadir.h"
 
-int ctl_open(struct ctl_client *cl, const char *data_dir)
+/* "mesh CMD: " before every message of a command: one prefix, whichever
+ * side (the CLI or the node) found the fault. */
+static void say(const struct ctl_client *cl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void say(const struct ctl_client *cl, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "mesh %s: ", cl->cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int ctl_open(struct ctl_client *cl, const char *data_dir, const char *cmd)
 {
     memset(cl, 0, sizeof *cl);
     cl->fd = -1;
+    snprintf(cl->cmd, sizeof cl->cmd, "%s", cmd);
     char dir[4096], path[4200];
     if (data_dir == NULL) {
         if (datadir_default(dir, sizeof dir) != 0) {
-            fprintf(stderr, "mesh: no default data dir (set HOME or use --data-dir)\n");
+            say(cl, "no default data dir (set HOME or use --data-dir)");
             return -1;
         }
         data_dir = dir;
@@ -27,14 +43,13 @@ int ctl_open(struct ctl_client *cl, const char *data_dir)
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     if (datadir_control_path(data_dir, path, sizeof path) != 0 ||
         strlen(path) >= sizeof addr.sun_path) {
-        fprintf(stderr, "mesh: data dir path too long for a unix socket: %s\n", data_dir);
+        say(cl, "data dir path too long for a unix socket: %s", data_dir);
         return -1;
     }
     memcpy(addr.sun_path, path, strlen(path) + 1);
     cl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (cl->fd < 0 || connect(cl->fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        fprintf(stderr, "mesh: no node running on data dir %s (%s: %s)\n", data_dir, path,
-                strerror(errno));
+        say(cl, "no node running on data dir %s (%s: %s)", data_dir, path, strerror(errno));
         ctl_close(cl);
         return -1;
     }
@@ -92,7 +107,7 @@ json_t *ctl_call(struct ctl_client *cl, json_t *req, int *node_error)
     free(text);
     ssize_t linelen = rc == 0 ? read_line(cl) : -1;
     if (linelen < 0) {
-        fprintf(stderr, "mesh: lost the connection to the node\n");
+        say(cl, "lost the connection to the node");
         return NULL;
     }
     json_error_t jerr;
@@ -100,12 +115,12 @@ json_t *ctl_call(struct ctl_client *cl, json_t *req, int *node_error)
     memmove(cl->buf, cl->buf + linelen + 1, cl->len - (size_t)linelen - 1);
     cl->len -= (size_t)linelen + 1;
     if (resp == NULL) {
-        fprintf(stderr, "mesh: malformed answer from the node: %s\n", jerr.text);
+        say(cl, "malformed answer from the node: %s", jerr.text);
         return NULL;
     }
     if (!json_is_true(json_object_get(resp, "ok"))) {
         const char *msg = json_string_value(json_object_get(resp, "error"));
-        fprintf(stderr, "mesh: %s\n", msg ? msg : "request failed");
+        say(cl, "%s", msg ? msg : "request failed");
         json_decref(resp);
         *node_error = 1;
         return NULL;
@@ -125,7 +140,8 @@ void ctl_close(struct ctl_client *cl)
 json_t *ctl_request(const char *data_dir, json_t *req, int *exit_code)
 {
     struct ctl_client cl;
-    if (ctl_open(&cl, data_dir) != 0) {
+    const char *cmd = json_string_value(json_object_get(req, "cmd"));
+    if (ctl_open(&cl, data_dir, cmd != NULL ? cmd : "request") != 0) {
         json_decref(req);
         *exit_code = EXIT_NO_NODE;
         return NULL;

@@ -12,21 +12,24 @@ struct ctl_client {
     int fd;
     char *buf;
     size_t len, cap;
+    char cmd[24];        /* the CLI command: every message says "mesh CMD: " */
 };
 
-/* Connects to the node of data_dir (NULL: the default dir). On failure
- * prints why on stderr and returns -1 (the command exits EXIT_NO_NODE). */
-int ctl_open(struct ctl_client *cl, const char *data_dir);
+/* Connects to the node of data_dir (NULL: the default dir) for the CLI
+ * command cmd. On failure prints why on stderr and returns -1 (the command
+ * exits EXIT_NO_NODE). */
+int ctl_open(struct ctl_client *cl, const char *data_dir, const char *cmd);
 
 /* Sends req (reference stolen) and returns the answer, or NULL after
  * printing why on stderr. An answer with "ok": false is printed as
- * "mesh: ERROR" and returned as NULL too; *node_error tells the cases apart
- * (1: the node refused the request, 0: the connection failed). */
+ * "mesh CMD: ERROR" and returned as NULL too; *node_error tells the cases
+ * apart (1: the node refused the request, 0: the connection failed). */
 json_t *ctl_call(struct ctl_client *cl, json_t *req, int *node_error);
 
 void ctl_close(struct ctl_client *cl);
 
-/* Shorthand: open, one call, close. Sets *exit_code on failure. */
+/* Shorthand: open, one call, close, for the command named by req's "cmd".
+ * Sets *exit_code on failure. */
 json_t *ctl_request(const char *data_dir, json_t *req, int *exit_code);
 
 #endif

@@ -11,16 +11,6 @@
 #include "config.h"
 #include "node.h"
 
-static void print_help(void)
-{
-    node_config_usage(stdout);
-    printf("\ncommands (mesh COMMAND --help for details):\n");
-    for (size_t i = 0; cmd_table[i] != NULL; i++)
-        printf("  %-8s %s\n", cmd_table[i]->name, cmd_table[i]->summary);
-    printf("\nexit codes: 0 ok, 1 failed (bad number, unknown batch, ...), "
-           "2 usage error or no authkey,\n            3 no node running on the data dir\n");
-}
-
 /* Takes leading "--data-dir DIR" / "--data-dir=DIR" off argv; returns the
  * index of the first remaining argument. */
 static int take_data_dir(int argc, char **argv, const char **data_dir)
@@ -59,7 +49,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "__worker") == 0)
         return factor_child_main(argc - 1, argv + 1);
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        print_help();
+        cmd_print_help();
         return EXIT_OK;
     }
     if (argc == 2 && strcmp(argv[1], "--version") == 0) {

@@ -82,12 +82,12 @@ static void nodes(FILE *f, const struct ui_snapshot *s)
              up, false);
     per_node(f, s, "mesh_node_workers", "gauge", "Worker processes of the node.", workers,
              false);
-    per_node(f, s, "mesh_node_workers_busy", "gauge", "Workers factoring a number now.", busy,
+    per_node(f, s, "mesh_node_workers_busy", "gauge", "Workers factoring a number now (0 for a node that is down).", busy,
              false);
     per_node(f, s, "mesh_node_numbers_per_second", "gauge",
-             "Numbers the node factored per second, recently.", rate, false);
+             "Numbers the node factored per second over the last 5 s (0 when down).", rate, false);
     per_node(f, s, "mesh_node_numbers_done_total", "counter",
-             "Numbers the node factored since it started.", done, false);
+             "Numbers the node factored over its whole life (kept across restarts).", done, false);
     per_node(f, s, "mesh_node_numbers_unfactored_total", "counter",
              "Numbers this node gave up on (over budget or crashing its worker).", unfactored,
              true);
@@ -135,7 +135,7 @@ static void mesh(FILE *f, const struct ui_snapshot *s)
           (double)s->pending);
     gauge(f, "mesh_numbers_in_flight", "Numbers being factored now (busy workers).",
           (double)s->in_flight);
-    gauge(f, "mesh_numbers_done", "Numbers done in the batches this node holds.",
+    gauge(f, "mesh_numbers_done", "Numbers done in all the batches this node holds.",
           (double)s->done);
     gauge(f, "mesh_batches", "Batches in the queue.", (double)s->n_batches_total);
     gauge(f, "mesh_results_retained_bytes", "Memory the retained batches' results hold.",

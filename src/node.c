@@ -32,6 +32,7 @@ static void on_tick(uv_timer_t *t)
     struct node *n = t->data;
     n->stats.busy = worker_pool_busy(n->pool);
     rate_meter_tick(&n->stats.meter, n->stats.done, uv_now(&n->loop));
+    node_tally_save(n, false);
     node_events_tick(n);
 }
 
@@ -206,6 +207,7 @@ int node_run(struct node_config *cfg)
     int rc = 1;
     if (claim_data_dir(n) != 0 || open_log(n) != 0)
         goto out;
+    node_tally_load(n);
     n->queue = queue_new();
     if (n->queue == NULL || node_work_start(n) != 0 || node_members_start(n) != 0 ||
         start_control(n) != 0)
@@ -239,6 +241,7 @@ int node_run(struct node_config *cfg)
     mlog(&n->log, LOG_INFO, "node %s (%s) up: %u workers, port %u, data dir %s",
          cfg->name, n->keys.id_hex, cfg->workers, n->link_port, cfg->data_dir);
     uv_run(&n->loop, UV_RUN_DEFAULT);
+    node_tally_save(n, true);   /* the numbers finished while stopping too */
     rc = 0;
 out:
     uv_run(&n->loop, UV_RUN_NOWAIT); /* let pending close callbacks run */

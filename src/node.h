@@ -104,6 +104,7 @@ struct node {
     bool stopping;
     unsigned closing;           /* subsystems still closing at shutdown */
     struct node_stats stats;
+    uint64_t tally_saved, tally_saved_ms; /* stats.done as last saved (node_tally.c) */
     uint64_t started_ms;
 
     /* The mesh's event log (node_events.c). */
@@ -121,6 +122,10 @@ struct node {
 int node_run(struct node_config *cfg);
 /* Starts a graceful shutdown: every subsystem closes, then node_run returns. */
 void node_stop(struct node *n);
+
+/* node_tally.c: stats.done over the node's whole life, in the data dir. */
+void node_tally_load(struct node *n);
+void node_tally_save(struct node *n, bool now);
 
 /* node_retain.c: the leader forgets what --keep-results and
  * --results-budget say (one FORGET at a time, once a second at most). */

@@ -188,19 +188,34 @@ static void forgotten_batches(struct node *n, bool tell)
     n->forgets_told = total;
 }
 
+/* "batch 7 (classic)" or, unnamed, "batch 7". */
+static void batch_label(const struct ui_batch *b, char *out, size_t outlen)
+{
+    if (b->name[0] != '\0')
+        snprintf(out, outlen, "batch %" PRIu64 " (%s)", b->id, b->name);
+    else
+        snprintf(out, outlen, "batch %" PRIu64, b->id);
+}
+
+/* Every batch gets its "submitted" line, also one that was already done
+ * (or cancelled) when the leader first saw it (a small batch finishes
+ * within the second between two views), then its end. */
 static void batch_changes(struct node *n, const struct ui_snapshot *was,
                           const struct ui_snapshot *now)
 {
+    uint64_t newest_was = 0;     /* above it: new (not one slid into the view) */
+    for (size_t i = 0; i < was->n_batches; i++)
+        newest_was = was->batches[i].id > newest_was ? was->batches[i].id : newest_was;
     for (size_t i = 0; i < now->n_batches; i++) {
         const struct ui_batch *b = &now->batches[i], *o = find_batch(was, b->id);
-        if (o == NULL && strcmp(b->state, "running") == 0)
-            node_event(n, MESH_EV_BATCH, "batch %" PRIu64 " submitted: %s, %" PRIu64
-                       " numbers", b->id, b->name, b->total);
-        else if ((o == NULL || strcmp(o->state, "running") == 0) &&
-                 strcmp(b->state, "running") != 0)
-            node_event(n, MESH_EV_BATCH, "batch %" PRIu64 " %s: %" PRIu64 "/%" PRIu64
-                       " done, %" PRIu64 " unfactored", b->id, b->state, b->done, b->total,
-                       b->unfactored);
+        char label[96];
+        batch_label(b, label, sizeof label);
+        if (o == NULL && b->id > newest_was)
+            node_event(n, MESH_EV_BATCH, "%s submitted: %" PRIu64 " numbers", label, b->total);
+        if ((o == NULL ? b->id > newest_was : strcmp(o->state, "running") == 0) &&
+            strcmp(b->state, "running") != 0)
+            node_event(n, MESH_EV_BATCH, "%s %s: %" PRIu64 "/%" PRIu64 " done, %" PRIu64
+                       " unfactored", label, b->state, b->done, b->total, b->unfactored);
     }
 }
 

@@ -60,12 +60,15 @@ static json_t *submit_json(const struct ui_submit *r)
         return json_pack("{s:s, s:s, s:I, s:I, s:s}", "kind", "range", "start", r->start,
                          "count", (json_int_t)r->count, "step", (json_int_t)r->step,
                          "name", r->name);
-    case UI_SUBMIT_SEMIPRIMES:
-        /* seed 0: a fresh one, so repeated submits give new numbers */
-        return json_pack("{s:s, s:I, s:I, s:I, s:s}", "kind", "semiprimes",
-                         "bits", (json_int_t)r->bits, "count", (json_int_t)r->count,
-                         "seed", (json_int_t)(r->seed ? r->seed : uv_hrtime() >> 1),
-                         "name", r->name);
+    case UI_SUBMIT_SEMIPRIMES: {
+        /* no seed: the node draws a fresh one, as for `mesh submit` */
+        json_t *j = json_pack("{s:s, s:I, s:I, s:s}", "kind", "semiprimes",
+                              "bits", (json_int_t)r->bits, "count", (json_int_t)r->count,
+                              "name", r->name);
+        if (j != NULL && !r->fresh_seed)
+            json_object_set_new(j, "seed", json_integer((json_int_t)r->seed));
+        return j;
+    }
     default:
         return json_pack("{s:s}", "name", "classic");
     }
@@ -97,6 +100,21 @@ static int ui_cancel(void *ud, uint64_t batch_id, char *err, size_t errlen)
     (void)errlen;
     struct qcmd cmd = {.type = QCMD_CANCEL, .batch_id = batch_id};
     node_write(ud, &cmd, on_ui_write, ud, NULL);
+    return 0;
+}
+
+/* The same FORGET `mesh forget BATCH` proposes (api.c api_forget). */
+static int ui_forget(void *ud, uint64_t batch_id, char *err, size_t errlen)
+{
+    struct qcmd cmd = {.type = QCMD_FORGET, .forget_reason = FORGET_BY_USER, .n_forget = 1};
+    cmd.forget = malloc(sizeof *cmd.forget);
+    if (cmd.forget == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    cmd.forget[0] = batch_id;
+    node_write(ud, &cmd, on_ui_write, ud, NULL);
+    qcmd_free(&cmd);
     return 0;
 }
 
@@ -181,7 +199,8 @@ static void stderr_back(struct node *n)
 int node_ui_start(struct node *n)
 {
     struct ui_actions actions = {
-        .ud = n, .submit = ui_submit, .cancel = ui_cancel, .set_drain = ui_set_drain,
+        .ud = n, .submit = ui_submit, .cancel = ui_cancel, .forget = ui_forget,
+        .set_drain = ui_set_drain,
         .batch_details = ui_batch_details, .quit = ui_quit,
     };
     struct ui_options options = {.no_color = n->cfg->no_color};

@@ -3,6 +3,7 @@
  * the batches of this replica. The dashboard draws it; `status --json`
  * serialises it (api.c). Neither reads the node itself, so they cannot
  * disagree on a fact. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,7 @@
 #include "discovery.h"
 #include "net.h"
 #include "snapshot.h"
+#include "view_text.h"
 
 const char *node_state_name(const struct node *n)
 {
@@ -79,8 +81,11 @@ static void view_peer(const struct node *n, const struct consensus_status *st,
     u->self = false;
     u->connected = p->connected;
     u->workers = p->workers;
-    u->busy = p->stats.busy;
-    u->rate = p->stats.rate;
+    /* A down node is busy with nothing this node knows of and factors at
+     * no rate it can see: its last meter is not shown as if current. Its
+     * done count is its last known (a count, not a gauge). */
+    u->busy = p->connected ? p->stats.busy : 0;
+    u->rate = p->connected ? p->stats.rate : 0;
     u->done = p->stats.done;
     u->leases = (unsigned)node_lead_leases_of(n, p->id);
     u->last_heard_s = p->last_heard_ms == 0 ? -1.0 :
@@ -141,15 +146,23 @@ static void view_consensus(const struct node *n, struct ui_snapshot *s,
     s->quorum_ok = st->voters > 0 && s->reachable * 2 > st->voters && st->leader_id != 0;
 }
 
-/* Pending, in flight and done numbers: what the header and metrics show. */
-static void view_numbers(struct ui_snapshot *s)
+/* Pending, in flight and done numbers: what the header, `status --json`
+ * numbers{} and /metrics mesh_numbers_* show. One definition each
+ * (doc/DESIGN.md, "Dashboard and CLI"): done counts every batch this
+ * replica holds (not only the ones listed), pending and in flight the
+ * running batches' numbers not done, in flight being those on a busy
+ * worker of a linked node. */
+static void view_numbers(const struct node *n, struct ui_snapshot *s)
 {
     uint64_t left = 0;
-    for (size_t i = 0; i < s->n_batches; i++) {
-        const struct ui_batch *b = &s->batches[i];
-        s->done += b->done;
-        if (strcmp(b->state, "running") == 0 && b->total > b->done)
-            left += b->total - b->done;
+    size_t count = queue_batch_count(n->queue);
+    for (size_t i = 0; i < count; i++) {
+        struct batch_info b;
+        if (queue_batch_at(n->queue, i, &b) != 0)
+            continue;
+        s->done += b.done;
+        if (b.state == BATCH_RUNNING && b.total > b.done)
+            left += b.total - b.done;
     }
     for (size_t i = 0; i < s->n_nodes; i++)
         if (s->nodes[i].connected)
@@ -159,20 +172,57 @@ static void view_numbers(struct ui_snapshot *s)
     s->pending = left - s->in_flight;
 }
 
+static const char *name_of_id(void *ud, const char *id)
+{
+    const struct ui_snapshot *s = ud;
+    for (size_t i = 0; i < s->n_nodes; i++)
+        if (strcmp(s->nodes[i].id, id) == 0 && s->nodes[i].name[0] != '\0')
+            return s->nodes[i].name;
+    return NULL;
+}
+
+static void event_time(uint64_t ms, char out[9])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 9, "%H:%M:%S", &tm);
+}
+
+/* The latest events, node ids named, a run of alike ones (view_text.h)
+ * folded into its latest with a count: one expired lease set is one line,
+ * not sixteen. Reads the whole ring so that folding still leaves
+ * UI_EVENTS lines of history. Needs s->nodes filled. */
 static void view_events(const struct node *n, struct ui_snapshot *s)
 {
-    struct mesh_event ev[UI_EVENTS];
-    s->n_events = events_latest(&n->events, ev, UI_EVENTS);
-    for (size_t i = 0; i < s->n_events; i++) {
-        struct ui_event *u = &s->events[i];
-        time_t t = (time_t)(ev[i].time_ms / 1000);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        u->seq = ev[i].seq;
-        strftime(u->time, sizeof u->time, "%H:%M:%S", &tm);
-        snprintf(u->kind, sizeof u->kind, "%s", events_kind_name(ev[i].kind));
-        snprintf(u->node, sizeof u->node, "%s", ev[i].origin_name);
-        snprintf(u->text, sizeof u->text, "%s", ev[i].text);
+    static_assert(EVENTS_RING <= 1024, "the ring is copied on the stack");
+    struct mesh_event ev[EVENTS_RING];
+    size_t got = events_latest(&n->events, ev, EVENTS_RING);
+    s->n_events = 0;
+    for (size_t i = 0; i < got; i++) {
+        char text[sizeof s->events[0].text];
+        snprintf(text, sizeof text, "%s", ev[i].text);
+        view_name_ids(text, sizeof text, name_of_id, s);
+        const char *kind = events_kind_name(ev[i].kind);
+        struct ui_event *last = s->n_events ? &s->events[s->n_events - 1] : NULL;
+        if (last != NULL && strcmp(last->node, ev[i].origin_name) == 0 &&
+            view_events_alike(last->kind, last->text, kind, text)) {
+            last->repeat++;
+        } else {
+            if (s->n_events == UI_EVENTS) {       /* keep the latest */
+                memmove(&s->events[0], &s->events[1], sizeof s->events[0] * (UI_EVENTS - 1));
+                s->n_events--;
+            }
+            last = &s->events[s->n_events++];
+            memset(last, 0, sizeof *last);
+            last->repeat = 1;
+            event_time(ev[i].time_ms, last->first_time);
+            snprintf(last->kind, sizeof last->kind, "%s", kind);
+            snprintf(last->node, sizeof last->node, "%s", ev[i].origin_name);
+        }
+        last->seq = ev[i].seq;
+        event_time(ev[i].time_ms, last->time);
+        snprintf(last->text, sizeof last->text, "%s", text);
     }
 }
 
@@ -208,7 +258,7 @@ void node_snapshot(const struct node *n, struct ui_snapshot *s)
         s->foreign_meshes = ds.foreign_meshes;
     }
     s->weak_key = n->cfg->authkey_weak;
-    view_numbers(s);
+    view_numbers(n, s);
     view_retained(n, s);
     view_events(n, s);
 }

@@ -64,6 +64,11 @@ void view_to_json(const struct ui_snapshot *s, json_t *top)
     json_object_set_new(top, "batches", batches);
     json_object_set_new(top, "batches_total", json_integer((json_int_t)s->n_batches_total));
     json_object_set_new(top, "leader", json_string(s->leader));
+    const char *leader_name = "";
+    for (size_t i = 0; s->leader[0] != '\0' && i < s->n_nodes; i++)
+        if (strcmp(s->nodes[i].id, s->leader) == 0)
+            leader_name = s->nodes[i].name;
+    json_object_set_new(top, "leader_name", json_string(leader_name));
     json_object_set_new(top, "term", json_integer((json_int_t)s->term));
     json_object_set_new(top, "quorum", json_pack("{s:i, s:i, s:b}", "voters", (int)s->voters,
                                                  "reachable", (int)s->reachable,

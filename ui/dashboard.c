@@ -104,6 +104,15 @@ void ui_fix_selection(struct ui *ui)
                  ui->snap.nodes[ui->sel_node].id);
 
     n = (int)ui->snap.n_batches;
+    uint64_t newest = 0;
+    for (int i = 0; i < n; i++)
+        newest = ui->snap.batches[i].id > newest ? ui->snap.batches[i].id : newest;
+    if (newest > ui->newest_batch && ui->newest_batch != 0) {
+        ui->sel_batch_id = newest;      /* a new batch: the selection follows */
+        ui->sel_batch = 0;
+    }
+    if (newest > ui->newest_batch)
+        ui->newest_batch = newest;
     found = -1;
     for (int i = 0; i < n && ui->sel_batch >= 0; i++)
         if (ui->snap.batches[i].id == ui->sel_batch_id)
@@ -113,6 +122,40 @@ void ui_fix_selection(struct ui *ui)
         ui->sel_batch = n - 1;
     if (ui->sel_batch >= 0)
         ui->sel_batch_id = ui->snap.batches[ui->sel_batch].id;
+}
+
+static const struct ui_batch *batch_by_id(const struct ui_snapshot *s, uint64_t id)
+{
+    for (size_t i = 0; i < s->n_batches; i++)
+        if (s->batches[i].id == id)
+            return &s->batches[i];
+    return NULL;
+}
+
+/* A status line tells what is true now: "submitting" until the batch is
+ * seen, then its id, then its end; never a stale "submitting" after the
+ * batch is done. */
+void ui_follow_status(struct ui *ui, uint64_t newest_before)
+{
+    /* the submitted batch: a new one (id above those seen before) with
+     * its name; another node's submit in between is not taken for it */
+    for (size_t i = 0; ui->submit_pending && i < ui->snap.n_batches; i++) {
+        const struct ui_batch *b = &ui->snap.batches[i];
+        if (b->id <= newest_before || strcmp(b->name, ui->submit_name) != 0)
+            continue;
+        ui->submit_pending = false;
+        ui->watch_batch = b->id;
+        ui_set_status(ui, false, "batch %" PRIu64 " submitted (%s)", b->id,
+                      b->name[0] ? b->name : "unnamed");
+    }
+    const struct ui_batch *b = ui->watch_batch ? batch_by_id(&ui->snap, ui->watch_batch)
+                                               : NULL;
+    if (b == NULL || strcmp(b->state, "running") == 0)
+        return;
+    ui_set_status(ui, false, "batch %" PRIu64 " (%s) %s: %" PRIu64 "/%" PRIu64
+                  " numbers, %" PRIu64 " unfactored", b->id, b->name[0] ? b->name : "unnamed",
+                  b->state, b->done, b->total, b->unfactored);
+    ui->watch_batch = 0;
 }
 
 static void on_keys(uv_poll_t *h, int status, int events)
@@ -258,6 +301,18 @@ static int node_order(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->id, y->id);
 }
 
+/* The batches panel's order: running batches first, then the finished
+ * and cancelled ones; newest first in each, so that a new batch and the
+ * work in progress are on screen however many batches the mesh keeps. */
+static int batch_order(const void *a, const void *b)
+{
+    const struct ui_batch *x = a, *y = b;
+    bool rx = strcmp(x->state, "running") == 0, ry = strcmp(y->state, "running") == 0;
+    if (rx != ry)
+        return rx ? -1 : 1;
+    return x->id > y->id ? -1 : x->id < y->id;
+}
+
 /* Copies the snapshot, making sure every string is terminated and every
  * count is in range whatever the node (or a peer) put there. */
 static void copy_snapshot(struct ui_snapshot *d, const struct ui_snapshot *s)
@@ -287,9 +342,11 @@ static void copy_snapshot(struct ui_snapshot *d, const struct ui_snapshot *s)
         TERM(d->events[i].kind);
         TERM(d->events[i].node);
         TERM(d->events[i].text);
+        TERM(d->events[i].first_time);
     }
 #undef TERM
     qsort(d->nodes, d->n_nodes, sizeof d->nodes[0], node_order);
+    qsort(d->batches, d->n_batches, sizeof d->batches[0], batch_order);
 }
 
 void ui_update(struct ui *ui, const struct ui_snapshot *snap)
@@ -298,7 +355,9 @@ void ui_update(struct ui *ui, const struct ui_snapshot *snap)
         return;
     copy_snapshot(&ui->snap, snap);
     ui->have_snap = true;
+    uint64_t newest_before = ui->newest_batch;
     ui_fix_selection(ui);
+    ui_follow_status(ui, newest_before);
     uv_update_time(ui->loop);
     hist_sample(&ui->hist, &ui->snap, (double)uv_now(ui->loop) / 1000.0);
     ui_redraw(ui);

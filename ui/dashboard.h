@@ -39,6 +39,7 @@ struct ui_submit {
     uint64_t count, step;    /* range, semiprimes (count) */
     unsigned bits;           /* semiprimes */
     uint64_t seed;
+    bool fresh_seed;         /* semiprimes: no seed given, the node draws one */
     char path[1024];         /* file: one number per line */
     char name[64];           /* label shown in the batches panel */
 };
@@ -50,6 +51,10 @@ struct ui_actions {
     int (*submit)(void *ud, const struct ui_submit *req, char *err, size_t errlen);
     /* Returns 0 or -1 with a message in err. */
     int (*cancel)(void *ud, uint64_t batch_id, char *err, size_t errlen);
+    /* Forgets a finished or cancelled batch and its results, mesh-wide:
+     * the control request `forget` that `mesh forget` sends. Returns 0
+     * (the outcome comes later, in the event log) or -1 with a message. */
+    int (*forget)(void *ud, uint64_t batch_id, char *err, size_t errlen);
     /* node_id: the hex id of any node of the mesh (ui_node.id). */
     int (*set_drain)(void *ud, const char *node_id, bool drain, char *err, size_t errlen);
     /* Details of a batch for the Enter key: a few lines of text (its first

@@ -7,10 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol/submit_rules.h"
 #include "ui.h"
 
+/* dflt: the hint shown in an empty field (a number: that default's value
+ * from submit_rules.h, written by field_hint). */
 struct field_def {
     const char *label, *dflt;
+    uint64_t value;
 };
 
 static const struct {
@@ -19,16 +23,17 @@ static const struct {
     struct field_def f[FORM_FIELDS];
 } kinds[UI_SUBMIT_KINDS] = {
     [UI_SUBMIT_CLASSIC] = {"Classic", 0, {{0}}},
-    [UI_SUBMIT_RANGE] = {"Range", 3, {{"Start", "999999999999"}, {"Count", "999"},
-                                      {"Step", "1"}}},
-    [UI_SUBMIT_SEMIPRIMES] = {"Semiprimes", 3, {{"Bits", "64"}, {"Count", "100"},
-                                                {"Seed", "fresh"}}},
-    [UI_SUBMIT_FILE] = {"File", 1, {{"Path", "one number per line"}}},
+    [UI_SUBMIT_RANGE] = {"Range", 3, {{"Start", SUBMIT_RANGE_START, 0},
+                                      {"Count", NULL, SUBMIT_RANGE_COUNT},
+                                      {"Step", NULL, SUBMIT_RANGE_STEP}}},
+    [UI_SUBMIT_SEMIPRIMES] = {"Semiprimes", 3, {{"Bits", NULL, SUBMIT_SEMIPRIME_BITS},
+                                                {"Count", NULL, SUBMIT_SEMIPRIME_COUNT},
+                                                {"Seed", "fresh", 0}}},
+    [UI_SUBMIT_FILE] = {"File", 1, {{"Path", "one number per line", 0}}},
 };
 
-enum { MAX_COUNT = 100000000, MIN_BITS = 16, MAX_BITS = 1024, MAX_DIGITS = 309 };
-
-/* A decimal in [lo, hi]; empty gives dflt. */
+/* A decimal in [lo, hi] (submit_rules.h's wording when not); empty gives
+ * dflt. */
 static int parse_u64(const char *text, uint64_t dflt, uint64_t lo, uint64_t hi,
                      const char *what, uint64_t *out, char *err, size_t errlen)
 {
@@ -39,26 +44,25 @@ static int parse_u64(const char *text, uint64_t dflt, uint64_t lo, uint64_t hi,
     char *end;
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
-    if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || v < lo || v > hi) {
-        snprintf(err, errlen, "%s must be a whole number from %" PRIu64 " to %" PRIu64, what,
-                 lo, hi);
-        return -1;
-    }
+    if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0)
+        return submit_refuse(what, lo, hi, err, errlen);
     *out = v;
-    return 0;
+    return submit_check(what, v, lo, hi, err, errlen);
 }
 
 static int parse_range(const char *const f[], struct ui_submit *r, char *err, size_t errlen)
 {
-    const char *start = f[0][0] ? f[0] : kinds[UI_SUBMIT_RANGE].f[0].dflt;
+    const char *start = f[0][0] ? f[0] : SUBMIT_RANGE_START;
     size_t len = strlen(start);
-    if (len > MAX_DIGITS || strspn(start, "0123456789") != len) {
-        snprintf(err, errlen, "Start must be a whole number (at most %d digits)", MAX_DIGITS);
+    if (len > SUBMIT_MAX_START_DIGITS || strspn(start, "0123456789") != len) {
+        snprintf(err, errlen, "start must be a whole number below 2^1024");
         return -1;
     }
     snprintf(r->start, sizeof r->start, "%s", start);
-    if (parse_u64(f[1], 999, 1, MAX_COUNT, "Count", &r->count, err, errlen) != 0 ||
-        parse_u64(f[2], 1, 1, UINT32_MAX, "Step", &r->step, err, errlen) != 0)
+    if (parse_u64(f[1], SUBMIT_RANGE_COUNT, 1, SUBMIT_MAX_COUNT, "count", &r->count, err,
+                  errlen) != 0 ||
+        parse_u64(f[2], SUBMIT_RANGE_STEP, 1, SUBMIT_MAX_STEP, "step", &r->step, err,
+                  errlen) != 0)
         return -1;
     snprintf(r->name, sizeof r->name, "range %.20s%s x%" PRIu64, start, len > 20 ? "..." : "",
              r->count);
@@ -69,10 +73,13 @@ static int parse_semiprimes(const char *const f[], struct ui_submit *r, char *er
                             size_t errlen)
 {
     uint64_t bits;
-    if (parse_u64(f[0], 64, MIN_BITS, MAX_BITS, "Bits", &bits, err, errlen) != 0 ||
-        parse_u64(f[1], 100, 1, MAX_COUNT, "Count", &r->count, err, errlen) != 0 ||
-        parse_u64(f[2], 0, 1, UINT64_MAX, "Seed", &r->seed, err, errlen) != 0)
+    if (parse_u64(f[0], SUBMIT_SEMIPRIME_BITS, SUBMIT_MIN_BITS, SUBMIT_MAX_BITS, "bits", &bits,
+                  err, errlen) != 0 ||
+        parse_u64(f[1], SUBMIT_SEMIPRIME_COUNT, 1, SUBMIT_MAX_COUNT, "count", &r->count, err,
+                  errlen) != 0 ||
+        parse_u64(f[2], 0, 0, SUBMIT_MAX_SEED, "seed", &r->seed, err, errlen) != 0)
         return -1;
+    r->fresh_seed = f[2][0] == '\0';   /* empty: the node draws a fresh one */
     r->bits = (unsigned)bits;
     snprintf(r->name, sizeof r->name, "%" PRIu64 " x %u-bit semiprimes", r->count, r->bits);
     return 0;
@@ -108,6 +115,7 @@ int ui_submit_parse(enum ui_submit_kind kind, const char *const fields[4],
 void form_open(struct ui *ui)
 {
     ui->form.field = 0;
+    ui->form.replace = true;
     ui->form.error[0] = '\0';
     ui->modal = MODAL_FORM;
 }
@@ -129,15 +137,23 @@ static void submit(struct ui *ui)
         return;
     }
     ui->modal = MODAL_NONE;
+    ui->submit_pending = id == 0;
+    snprintf(ui->submit_name, sizeof ui->submit_name, "%s", req.name);
+    ui->watch_batch = id > 0 ? (uint64_t)id : 0;
     if (id > 0)
-        ui_set_status(ui, false, "submitted batch %d (%s)", id, req.name);
-    else   /* sent to the leader: the event log shows the batch id */
-        ui_set_status(ui, false, "submitting %s", req.name);
+        ui_set_status(ui, false, "batch %d submitted (%s)", id, req.name);
+    else   /* sent to the leader: ui_follow_status tells the id when seen */
+        ui_set_status(ui, false, "submitting %s...", req.name);
 }
 
+/* Typing into a field just entered replaces what it held (the last
+ * submit's value, shown selected); editing keys keep it. */
 static void edit(struct ui_form *f, int ch)
 {
     char *t = f->text[f->kind][f->field - 1];
+    if (f->replace && ch >= 0x20 && ch < 0x7f)
+        t[0] = '\0';
+    f->replace = false;
     size_t len = strlen(t);
     if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && len > 0)
         t[len - 1] = '\0';
@@ -161,8 +177,10 @@ void form_key(struct ui *ui, int ch)
         submit(ui);
     } else if (ch == '\t' || ch == KEY_DOWN) {
         f->field = (f->field + 1) % n;
+        f->replace = true;
     } else if (ch == KEY_BTAB || ch == KEY_UP) {
         f->field = (f->field + n - 1) % n;
+        f->replace = true;
     } else if (f->field == 0 && (ch == KEY_LEFT || ch == KEY_RIGHT)) {
         int d = ch == KEY_RIGHT ? 1 : UI_SUBMIT_KINDS - 1;
         f->kind = (enum ui_submit_kind)((f->kind + d) % UI_SUBMIT_KINDS);
@@ -201,10 +219,15 @@ static void draw_field(const struct ui *ui, const struct rect *in, int i)
     int w = in->x + in->w - x;
     if (t[0] != '\0') {                 /* the end of a long text stays visible */
         size_t len = strlen(t), show = w > 2 ? (size_t)w - 2 : 1;
-        x += ui_put(y, x, w, A_UNDERLINE, len > show ? t + len - show : t);
+        /* selected: the next character typed replaces it */
+        unsigned attr = on && f->replace ? A_REVERSE : A_UNDERLINE;
+        x += ui_put(y, x, w, attr, len > show ? t + len - show : t);
     } else {
         char hint[80];
-        snprintf(hint, sizeof hint, "(%s)", d->dflt);
+        if (d->dflt != NULL)
+            snprintf(hint, sizeof hint, "(%s)", d->dflt);
+        else
+            snprintf(hint, sizeof hint, "(%" PRIu64 ")", d->value);
         x += ui_put(y, x, w, A_DIM, hint);
     }
     if (on)
@@ -221,15 +244,18 @@ void form_draw(const struct ui *ui)
     struct rect in = box_draw(h, w, ui->utf8, ui->colors, " Submit a batch ");
     const struct ui_form *f = &ui->form;
     draw_kinds(ui, &in);
-    if (f->kind == UI_SUBMIT_CLASSIC)
-        ui_put(in.y + 2, in.x, in.w, A_NORMAL,
-               "  999 odd numbers from 999999999999, the reference workload");
+    if (f->kind == UI_SUBMIT_CLASSIC) {
+        char text[128];
+        snprintf(text, sizeof text, "  %d odd numbers from %s, the reference workload",
+                 SUBMIT_CLASSIC_COUNT, SUBMIT_CLASSIC_START);
+        ui_put(in.y + 2, in.x, in.w, A_NORMAL, text);
+    }
     for (int i = 0; i < kinds[f->kind].n; i++)
         draw_field(ui, &in, i);
     if (f->error[0])
         ui_put(in.y + in.h - 2, in.x, in.w, ui_attr(ui->colors, UI_PAIR_BAD) | A_BOLD,
                f->error);
     ui_put(in.y + in.h - 1, in.x, in.w, A_DIM,
-           ui->utf8 ? "Enter submit  Esc cancel  \u2190\u2192 kind  Tab/\u2191\u2193 field"
-                    : "Enter submit  Esc cancel  Left/Right kind  Tab/Up/Down field");
+           ui->utf8 ? "Enter submit  Esc cancel  \u2190\u2192 kind  Tab/\u2191\u2193 field  ^U clear"
+                    : "Enter submit  Esc cancel  Left/Right kind  Tab/Up/Down field  ^U clear");
 }

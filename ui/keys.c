@@ -1,6 +1,6 @@
 /* keys.c - what each key does. Actions go through struct ui_actions, the
  * node's own calls (the same the CLI's requests use); the ones that destroy
- * (cancel a batch, quit the node) ask y/n first. */
+ * (cancel or forget a batch, quit the node) ask y/n first. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,6 +71,36 @@ static void ask_cancel(struct ui *ui)
     ui->modal = MODAL_CONFIRM;
 }
 
+/* Only a finished or cancelled batch can be forgotten: a running one is
+ * cancelled first (the mesh refuses it anyway; say why here). */
+static void ask_forget(struct ui *ui)
+{
+    const struct ui_batch *b = selected_batch(ui);
+    if (b == NULL) {
+        ui_set_status(ui, true, "forget: no batch selected (Tab to the batches)");
+        return;
+    }
+    if (strcmp(b->state, "running") == 0) {
+        ui_set_status(ui, true, "batch %" PRIu64 " is running: cancel it first (c)", b->id);
+        return;
+    }
+    ui->confirm = CONFIRM_FORGET;
+    ui->confirm_batch = b->id;
+    ui->modal = MODAL_CONFIRM;
+}
+
+static void do_forget(struct ui *ui, uint64_t id)
+{
+    char err[256] = "";
+    if (!ui->act.forget)
+        ui_set_status(ui, true, "forget: not available");
+    else if (ui->act.forget(ui->act.ud, id, err, sizeof err) == 0)
+        ui_set_status(ui, false, "forgetting batch %" PRIu64 " and its results", id);
+    else
+        ui_set_status(ui, true, "forget batch %" PRIu64 " failed: %s", id,
+                      err[0] ? err : "unknown error");
+}
+
 static void do_cancel(struct ui *ui, uint64_t id)
 {
     char err[256] = "";
@@ -95,6 +125,13 @@ static bool confirm_key(struct ui *ui, int ch)
             ui_set_status(ui, false, "batch %" PRIu64 " not cancelled", ui->confirm_batch);
         return true;
     }
+    if (ui->confirm == CONFIRM_FORGET) {
+        if (yes)
+            do_forget(ui, ui->confirm_batch);
+        else
+            ui_set_status(ui, false, "batch %" PRIu64 " kept", ui->confirm_batch);
+        return true;
+    }
     if (!yes) {
         ui_set_status(ui, false, "not quitting");
         return true;
@@ -114,7 +151,7 @@ static bool modal_key(struct ui *ui, int ch)
         return true;
     case MODAL_CONFIRM:
         return confirm_key(ui, ch);
-    default:                            /* help, details: any key closes */
+    default:                            /* help, details, events: any key closes */
         ui->modal = MODAL_NONE;
         return true;
     }
@@ -149,6 +186,8 @@ bool ui_on_key(struct ui *ui, int ch)
     case 'd': do_drain(ui, true); break;
     case 'u': do_drain(ui, false); break;
     case 'c': ask_cancel(ui); break;
+    case 'f': ask_forget(ui); break;
+    case 'e': ui->modal = MODAL_EVENTS; break;
     case '\r': case '\n': case KEY_ENTER: details_open(ui); break;
     case '?': case 'h': case KEY_F(1): ui->modal = MODAL_HELP; break;
     case 12: /* ^L */ clearok(curscr, TRUE); break;

@@ -61,23 +61,100 @@ static const char help_text[] =
     "Up/Down  select (also j/k, PgUp/PgDn, Home/End)\n"
     "d / u    drain / undrain the selected node (any node of the mesh)\n"
     "c        cancel the selected batch (asks y/n)\n"
+    "f        forget the selected finished or cancelled batch and its results\n"
+    "         on every node (asks y/n; as mesh forget)\n"
+    "e        the event log in full: long lines wrapped, repeats counted\n"
     "Enter    details of the selection (leases and rates, first results)\n"
     "^L       redraw the screen\n"
+    "In the submit form: Tab/Up/Down field, Left/Right kind, ^U clears a\n"
+    "field, typing into a field just entered replaces its old text\n"
     "?        this help\n"
     "q        quit this node (asks y/n; its work is finished or handed back)\n"
     "\n"
     "any key closes this box";
 
+/* ---- the event log in full (e) ---------------------------------------- */
+
+/* Appends s to out wrapped at width columns; continuation lines indented
+ * by indent spaces. Returns the lines written. */
+static int wrap_into(char *out, size_t outsz, const char *s, int width, int indent)
+{
+    int lines = 0;
+    size_t len = strlen(out);
+    for (bool first = true; *s != '\0' || first; first = false) {
+        int room = width - (first ? 0 : indent);
+        int take = (int)strlen(s);
+        if (take > room) {       /* break at the last space that fits */
+            take = room;
+            for (int k = room; k > room / 2; k--)
+                if (s[k] == ' ') {
+                    take = k;
+                    break;
+                }
+        }
+        int k = snprintf(out + len, outsz - len, "%*s%.*s\n", first ? 0 : indent, "", take, s);
+        if (k < 0 || (size_t)k >= outsz - len)
+            break;
+        len += (size_t)k;
+        lines++;
+        s += take;
+        while (*s == ' ')
+            s++;
+    }
+    return lines;
+}
+
+/* Every event this node holds, newest at the bottom, each in full: what the
+ * log panel cuts at the screen's edge, and the count of a folded repeat. */
+static void events_draw(const struct ui *ui)
+{
+    int lines, cols;
+    getmaxyx(stdscr, lines, cols);
+    int width = cols - 4 > 20 ? cols - 4 : 20;
+    char text[UI_EVENTS * 4 * 200];     /* 25 KiB: the loop thread's stack */
+    text[0] = '\0';
+    int n = 0;
+    const struct ui_snapshot *s = &ui->snap;
+    for (size_t i = 0; ui->have_snap && i < s->n_events; i++) {
+        const struct ui_event *e = &s->events[i];
+        char line[400], times[32];
+        if (e->repeat > 1)
+            snprintf(times, sizeof times, " (%u times since %s)", e->repeat, e->first_time);
+        else
+            times[0] = '\0';
+        snprintf(line, sizeof line, "%s %s %s: %s%s", e->time, e->kind, e->node, e->text,
+                 times);
+        n += wrap_into(text, sizeof text, line, width - 2, 9);
+    }
+    if (n == 0)
+        snprintf(text, sizeof text, "(no events yet)\n");
+    /* the newest that fit: drop whole lines from the top */
+    const char *p = text;
+    for (int skip = n - (lines - 4); skip > 0; skip--)
+        p = strchr(p, '\n') + 1;
+    char shown[sizeof text + 64];
+    snprintf(shown, sizeof shown, "%sany key closes this box", p);
+    text_box(ui, " Events ", shown);
+}
+
 static void confirm_draw(const struct ui *ui)
 {
     char text[256];
-    if (ui->confirm == CONFIRM_CANCEL)
+    const char *title = " Quit ";
+    if (ui->confirm == CONFIRM_CANCEL) {
         snprintf(text, sizeof text, "Cancel batch %" PRIu64 "? Results so far are kept.\n\n"
                  "y: cancel it   any other key: keep it", ui->confirm_batch);
-    else
+        title = " Cancel batch ";
+    } else if (ui->confirm == CONFIRM_FORGET) {
+        snprintf(text, sizeof text, "Forget batch %" PRIu64 "? Its results are dropped on\n"
+                 "every node of the mesh; this cannot be undone.\n\n"
+                 "y: forget it   any other key: keep it", ui->confirm_batch);
+        title = " Forget batch ";
+    } else {
         snprintf(text, sizeof text, "Quit this node? Its workers finish or hand back\n"
                  "their numbers; the mesh carries on.\n\ny: quit   any other key: stay");
-    text_box(ui, ui->confirm == CONFIRM_CANCEL ? " Cancel batch " : " Quit ", text);
+    }
+    text_box(ui, title, text);
 }
 
 void overlay_draw(const struct ui *ui)
@@ -87,6 +164,7 @@ void overlay_draw(const struct ui *ui)
     case MODAL_CONFIRM: confirm_draw(ui); break;
     case MODAL_HELP: text_box(ui, " Keys ", help_text); break;
     case MODAL_DETAILS: text_box(ui, " Details ", ui->details); break;
+    case MODAL_EVENTS: events_draw(ui); break;
     default: break;
     }
 }

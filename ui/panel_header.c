@@ -61,6 +61,42 @@ static void append_weak_key(char *text, size_t size, int width)
         }
 }
 
+/* What the kept results hold against --results-budget, when it fits. */
+static void append_retained(char *text, size_t size, int width, const struct ui_snapshot *s)
+{
+    if (s->retained.budget == 0 || s->retained.full)
+        return;
+    char used[16], budget[16], add[64];
+    fmt_bytes(used, sizeof used, s->retained.bytes);
+    fmt_bytes(budget, sizeof budget, s->retained.budget);
+    snprintf(add, sizeof add, "  results %s/%s", used, budget);
+    size_t len = strlen(text);
+    if ((int)(len + strlen(add)) <= width)
+        snprintf(text + len, size - len, "%s", add);
+}
+
+/* Running batches alone fill the results budget: the mesh refuses
+ * submits. Said at the end of line 1, over whatever is there, in red:
+ * the longest form that takes at most half the line. */
+static void draw_results_full(const struct rect *r, const struct ui_view *v)
+{
+    const struct ui_snapshot *s = v->snap;
+    if (!s->retained.full)
+        return;
+    char used[16], budget[16], forms[3][96];
+    fmt_bytes(used, sizeof used, s->retained.bytes);
+    fmt_bytes(budget, sizeof budget, s->retained.budget);
+    snprintf(forms[0], sizeof forms[0], " RESULTS FULL %s/%s: submits refused ", used, budget);
+    snprintf(forms[1], sizeof forms[1], " RESULTS FULL: submits refused ");
+    snprintf(forms[2], sizeof forms[2], " RESULTS FULL ");
+    int i = 0;
+    while (i < 2 && (int)strlen(forms[i]) > r->w / 2)
+        i++;
+    int w = (int)strlen(forms[i]);
+    ui_put(r->y, r->x + (r->w > w ? r->w - w : 0), w,
+           ui_attr(v->colors, UI_PAIR_BAD) | A_BOLD | A_REVERSE, forms[i]);
+}
+
 /* Line 2: nodes up, quorum (red when lost), the mesh's rate and its
  * numbers pending / in flight / done. */
 static void header_mesh_line(int y, const struct rect *r, const struct ui_view *v)
@@ -107,13 +143,18 @@ void panel_header(const struct rect *r, const struct ui_view *v)
     header_text(text, sizeof text, v, 16);
     if ((int)strlen(text) > r->w)      /* narrow: short ids */
         header_text(text, sizeof text, v, 8);
+    append_retained(text, sizeof text, r->w, v->snap);
     if (v->snap->weak_key)             /* the longest form that fits */
         append_weak_key(text, sizeof text, r->w);
     ui_put_pad(r->y, r->x, r->w, attr, text);
+    draw_results_full(r, v);
     if (r->h > 1)
         header_mesh_line(r->y + 1, r, v);
 }
 
+/* The nodes table's totals: rate, busy and workers of the nodes that are
+ * up (a down node's are not known), done of every row (a count: a down
+ * node's last known), so the figure is the DONE column's sum. */
 void panel_totals(const struct rect *r, const struct ui_view *v)
 {
     const struct ui_snapshot *s = v->snap;
@@ -124,14 +165,14 @@ void panel_totals(const struct rect *r, const struct ui_view *v)
     uint64_t done = 0;
     for (size_t i = 0; i < s->n_nodes; i++) {
         const struct ui_node *n = &s->nodes[i];
-        if (!n->self && !n->connected) {   /* stale numbers: not counted */
+        done += n->done;
+        if (!n->self && !n->connected) {
             down++;
             continue;
         }
         rate += n->rate;
         busy += n->busy;
         workers += n->workers;
-        done += n->done;
     }
     char rtext[32], text[160];
     fmt_rate(rtext, sizeof rtext, rate);
@@ -158,11 +199,12 @@ void panel_totals(const struct rect *r, const struct ui_view *v)
  * when there is room). */
 void panel_footer(const struct rect *r, const struct ui_view *v)
 {
-    static const int keep[] = {10, 6, 1, 7, 5, 6, 3, 8, 10}; /* higher stays longer */
+    static const int keep[] = {10, 6, 1, 7, 5, 6, 4, 2, 3, 8, 10}; /* higher stays longer */
     const char *items[][2] = {
         {"s", "Submit"}, {"Tab", v->focus == FOCUS_NODES ? "Batches" : "Nodes"},
         {v->utf8 ? "\u2191\u2193" : "Up/Dn", "Select"}, {"d", "Drain"}, {"u", "Undrain"},
-        {"c", "Cancel"}, {"Enter", "Info"}, {"?", "Help"}, {"q", "Quit"},
+        {"c", "Cancel"}, {"f", "Forget"}, {"e", "Events"}, {"Enter", "Info"},
+        {"?", "Help"}, {"q", "Quit"},
     };
     enum { N = sizeof items / sizeof items[0] };
     bool pad = r->w >= 100, shown[N];

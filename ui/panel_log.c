@@ -1,7 +1,8 @@
 /* panel_log.c - the mesh's event log (joins, leaves, elections, drains,
  * batches, refused peers, errors: src/events.h), newest at the bottom,
  * and the status line (results of the user's actions). Texts were
- * sanitised by the node and are clipped by ui_put again. */
+ * sanitised by the node and are clipped by ui_put again; a line cut at
+ * the edge ends in '~' and reads in full in the events box (key e). */
 #include <curses.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +24,7 @@ static unsigned kind_attr(const struct ui_view *v, const char *kind)
 void panel_log(const struct rect *r, const struct ui_view *v)
 {
     const struct ui_snapshot *s = v->snap;
-    ui_title(r, v->colors, " Events");
+    ui_title(r, v->colors, " Events (e: in full)");
     int rows = r->h - 1;
     size_t n = s ? s->n_events : 0;
     /* the latest events that fit, oldest first */
@@ -38,7 +39,19 @@ void panel_log(const struct rect *r, const struct ui_view *v)
         x += ui_put(y, x, end - x, kind_attr(v, e->kind), head);
         snprintf(head, sizeof head, "%s: ", e->node);
         x += ui_put(y, x, end - x, A_BOLD, head);
-        ui_put(y, x, end - x, A_NORMAL, e->text);
+        if (e->repeat > 1) {     /* folded repeats: the count before the text */
+            snprintf(head, sizeof head, "(x%u) ", e->repeat);
+            x += ui_put(y, x, end - x, A_BOLD, head);
+        }
+        char text[sizeof e->text];
+        size_t len = strlen(e->text);
+        /* cut at the edge: say so, the whole line is one key away (e) */
+        if ((int)len > end - x && end - x > 1) {
+            snprintf(text, sizeof text, "%.*s~", end - x - 1, e->text);
+            ui_put(y, x, end - x, A_NORMAL, text);
+        } else {
+            ui_put(y, x, end - x, A_NORMAL, e->text);
+        }
     }
     if (n == 0)
         ui_put(r->y + 1, r->x, r->w, A_DIM, "(no events yet)");

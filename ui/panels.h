@@ -56,6 +56,8 @@ void layout_compute(struct layout *l, int lines, int cols, size_t n_nodes,
 void fmt_rate(char *out, size_t outsz, double rate);
 /* "now", "0.4s", "12s", "3m", "2h", "4d", "never" */
 void fmt_ago(char *out, size_t outsz, double seconds, bool self);
+/* "512B", "1.5KiB", "12MiB", "4.0GiB": sizes in binary units */
+void fmt_bytes(char *out, size_t outsz, uint64_t bytes);
 /* Integer percent, floored so that 100% means complete; -1 when total 0. */
 int fmt_percent(uint64_t done, uint64_t total);
 

@@ -34,6 +34,10 @@ struct ui_event {
     char kind[12];         /* "join", "drain", "election", ... */
     char node[64];         /* the node it happened on */
     char text[160];
+    unsigned repeat;       /* >1: this many like it in a row were folded
+                              into this line (the latest; first_time is
+                              the first's) */
+    char first_time[9];
 };
 
 struct ui_batch {
@@ -43,6 +47,8 @@ struct ui_batch {
     uint64_t total, done, unfactored;
     uint32_t chunk;
 };
+/* Batches are listed running first, then the others; newest first in each
+ * (the order of the dashboard's panel and `mesh status`). */
 
 struct ui_snapshot {
     char leader[17];       /* "" when none */

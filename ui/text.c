@@ -102,3 +102,17 @@ void columns_fit(struct column *c, size_t n, int width)
             x += c[i].w + 1;
         }
 }
+
+void fmt_bytes(char *out, size_t outsz, uint64_t bytes)
+{
+    static const char units[] = "KMGTPE";
+    if (bytes < 1024) {
+        snprintf(out, outsz, "%uB", (unsigned)bytes);
+        return;
+    }
+    double v = (double)bytes / 1024;
+    int u = 0;
+    for (; v >= 1024 && u < 5; u++)
+        v /= 1024;
+    snprintf(out, outsz, v < 10 ? "%.1f%ciB" : "%.0f%ciB", v, units[u]);
+}

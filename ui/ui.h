@@ -10,14 +10,17 @@
 #include "dashboard.h"
 #include "panels.h"
 
-enum ui_modal { MODAL_NONE, MODAL_FORM, MODAL_CONFIRM, MODAL_HELP, MODAL_DETAILS };
-enum ui_confirm { CONFIRM_CANCEL, CONFIRM_QUIT };
+enum ui_modal { MODAL_NONE, MODAL_FORM, MODAL_CONFIRM, MODAL_HELP, MODAL_DETAILS,
+                MODAL_EVENTS };
+enum ui_confirm { CONFIRM_CANCEL, CONFIRM_FORGET, CONFIRM_QUIT };
 enum { FORM_FIELDS = 3, FORM_TEXT = 400, DETAILS_TEXT = 4096 };
 
 struct ui_form {
     enum ui_submit_kind kind;
     int field;                          /* 0: the kind row; 1..: its fields */
     char text[UI_SUBMIT_KINDS][FORM_FIELDS][FORM_TEXT]; /* as typed, per kind */
+    bool replace;       /* the field was just entered: the next character
+                           typed replaces its old text (shown selected) */
     char error[200];
 };
 
@@ -41,6 +44,11 @@ struct ui {
     int sel_node, sel_batch;            /* rows, -1 none */
     char sel_node_id[17];               /* keep the selection on its node */
     uint64_t sel_batch_id;              /* ... and batch across updates */
+    uint64_t newest_batch;              /* highest batch id seen: a higher
+                                           one is new, the selection follows */
+    uint64_t watch_batch;               /* the status line tells its end */
+    bool submit_pending;                /* sent to the leader, id not seen */
+    char submit_name[64];               /* ... its name, to know it by */
 
     enum ui_modal modal;
     enum ui_confirm confirm;
@@ -56,6 +64,10 @@ void ui_redraw(struct ui *ui);
 void ui_set_status(struct ui *ui, bool error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ui_fix_selection(struct ui *ui);
+
+/* The status line after a new snapshot: a submit the leader accepted
+ * (its batch appeared), the end of the batch it names. */
+void ui_follow_status(struct ui *ui, uint64_t newest_before);
 
 /* keys.c: returns false once the ui must not be touched any more (quit). */
 bool ui_on_key(struct ui *ui, int ch);

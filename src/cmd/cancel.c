@@ -21,10 +21,9 @@ static int cmd_cancel_exec(const char *data_dir, int argc, char **argv)
     }
     if (argc != 2)
         return cmd_usage_error(&cmd_cancel_entry, "expected one batch id");
-    char *end;
-    long long batch = strtoll(argv[1], &end, 10);
-    if (*end != '\0' || end == argv[1] || batch <= 0)
-        return cmd_usage_error(&cmd_cancel_entry, "the batch id must be a positive integer");
+    long long batch;
+    if (cmd_batch_id(&cmd_cancel_entry, argv[1], &batch) != 0)
+        return EXIT_USAGE;
     int code = EXIT_OK;
     json_t *resp = ctl_request(data_dir, json_pack("{s:s, s:I}", "cmd", "cancel", "batch",
                                                    (json_int_t)batch), &code);

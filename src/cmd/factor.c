@@ -159,9 +159,16 @@ static bool factor_one_u64(struct factor_cmd *cmd, const char *tok, size_t len)
     return true;
 }
 
-/* tok is NUL-terminated; len is its strlen. */
+/* tok is NUL-terminated; len is its strlen. Leading spaces (spaces only,
+ * not tabs) are skipped as coreutils does: `factor " 12"` prints 12's
+ * line; a token of spaces alone stays invalid, quoted as given. */
 static void factor_one(struct factor_cmd *cmd, const char *tok, size_t len)
 {
+    size_t spaces = strspn(tok, " ");
+    if (spaces < len) {
+        tok += spaces;
+        len -= spaces;
+    }
     if (factor_one_u64(cmd, tok, len))
         return;
     struct factor_result res;

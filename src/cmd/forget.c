@@ -25,11 +25,10 @@ static int cmd_forget_exec(const char *data_dir, int argc, char **argv)
         return cmd_usage_error(&cmd_forget_entry, "expected at least one batch id");
     json_t *ids = json_array();
     for (int i = 1; i < argc; i++) {
-        char *end;
-        long long batch = strtoll(argv[i], &end, 10);
-        if (*end != '\0' || end == argv[i] || batch <= 0) {
+        long long batch;
+        if (cmd_batch_id(&cmd_forget_entry, argv[i], &batch) != 0) {
             json_decref(ids);
-            return cmd_usage_error(&cmd_forget_entry, "batch ids must be positive integers");
+            return EXIT_USAGE;
         }
         json_array_append_new(ids, json_integer(batch));
     }

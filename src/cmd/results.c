@@ -155,12 +155,11 @@ static int cmd_results_exec(const char *data_dir, int argc, char **argv)
     }
     if (argc - optind != 1)
         return cmd_usage_error(self, "expected one batch id");
-    char *end;
-    long long batch = strtoll(argv[optind], &end, 10);
-    if (*end != '\0' || end == argv[optind] || batch <= 0)
-        return cmd_usage_error(self, "the batch id must be a positive integer");
+    long long batch;
+    if (cmd_batch_id(self, argv[optind], &batch) != 0)
+        return EXIT_USAGE;
     struct ctl_client cl;
-    if (ctl_open(&cl, data_dir) != 0)
+    if (ctl_open(&cl, data_dir, "results") != 0)
         return EXIT_NO_NODE;
     int ended = 0;
     int rc = stream_results(&cl, (json_int_t)batch, wait, as_json, &ended);

@@ -1,4 +1,5 @@
 /* status.c - `mesh status [--json]`: nodes, workers, batches, rates. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,26 +14,47 @@ const struct cmd_entry cmd_status_entry = {
     "status", "[--json]", "show the mesh: nodes, workers, batches, rates", cmd_status_exec,
 };
 
+static const char *str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s != NULL ? s : "";
+}
+
+/* The widest value of a string member, at least the title's. */
+static int widest(json_t *rows, const char *key, const char *title)
+{
+    int w = (int)strlen(title);
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        int len = (int)strlen(str(r, key));
+        w = len > w ? len : w;
+    }
+    return w;
+}
+
+/* Names first (ids are for scripts: --json), every node's link address
+ * ("-" for this node: LINK says self), columns as wide as their widest
+ * value. */
 static void print_nodes(json_t *nodes)
 {
-    printf("%-16s  %-16s  %-9s  %-8s  %-9s  %7s  %10s  %s\n", "ID", "NAME", "ROLE",
-           "STATE", "LINK", "WORKERS", "RATE/s", "LAST HEARD");
+    int nw = widest(nodes, "name", "NAME"), aw = widest(nodes, "addr", "ADDRESS");
+    printf("%-*s  %-8s  %-*s  %-9s  %-8s  %-4s  %7s  %9s  %12s  %s\n", nw, "NAME", "ID", aw,
+           "ADDRESS", "ROLE", "STATE", "LINK", "WORKERS", "RATE/s", "DONE", "LAST HEARD");
     size_t i;
     json_t *nd;
     json_array_foreach(nodes, i, nd) {
         int self = json_is_true(json_object_get(nd, "self"));
         int connected = json_is_true(json_object_get(nd, "connected"));
-        printf("%-16s  %-16.16s  %-9s  %-8s  %-9s  %3lld/%-3lld  %10.1f  %s\n",
-               json_string_value(json_object_get(nd, "id")),
-               json_string_value(json_object_get(nd, "name")),
-               json_string_value(json_object_get(nd, "role")),
-               json_string_value(json_object_get(nd, "state")),
-               self ? "self" : connected ? "connected" : "down",
+        const char *addr = str(nd, "addr");
+        printf("%-*s  %-8.8s  %-*s  %-9s  %-8s  %-4s  %3lld/%-3lld  %9.1f  %12lld  %s\n", nw,
+               str(nd, "name"), str(nd, "id"), aw, addr[0] ? addr : "-",
+               str(nd, "role"), str(nd, "state"), self ? "self" : connected ? "up" : "down",
                (long long)json_integer_value(json_object_get(nd, "busy")),
                (long long)json_integer_value(json_object_get(nd, "workers")),
                json_number_value(json_object_get(nd, "rate")),
-               self ? "-" : json_string_value(json_object_get(nd, "last_heard_text")) ?
-                            json_string_value(json_object_get(nd, "last_heard_text")) : "?");
+               (long long)json_integer_value(json_object_get(nd, "done")),
+               self ? "-" : str(nd, "last_heard_text"));
     }
 }
 
@@ -49,25 +71,55 @@ static void print_discovery(json_t *disc, json_int_t port)
                (long long)json_integer_value(json_object_get(disc, "foreign_meshes")));
 }
 
+static bool running(json_t *b)
+{
+    return strcmp(str(b, "state"), "running") == 0;
+}
+
+/* Running batches first, then the others; newest first in each (the
+ * dashboard's order). */
+static int batch_order(const void *a, const void *b)
+{
+    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    if (running(x) != running(y))
+        return running(x) ? -1 : 1;
+    json_int_t i = json_integer_value(json_object_get(x, "id"));
+    json_int_t j = json_integer_value(json_object_get(y, "id"));
+    return i > j ? -1 : i < j;
+}
+
 static void print_batches(json_t *batches)
 {
-    if (json_array_size(batches) == 0) {
+    size_t n = json_array_size(batches);
+    if (n == 0) {
         printf("\nno batches\n");
         return;
     }
-    printf("\n%6s  %-10s  %12s  %12s  %7s  %s\n", "BATCH", "STATE", "DONE", "TOTAL",
-           "%", "NAME");
-    size_t i;
-    json_t *b;
-    json_array_foreach(batches, i, b) {
+    json_t **rows = malloc(n * sizeof *rows);
+    if (rows == NULL)
+        return;
+    int idw = 5;              /* "BATCH", or the widest id */
+    for (size_t i = 0; i < n; i++) {
+        rows[i] = json_array_get(batches, i);
+        char id[24];
+        int len = snprintf(id, sizeof id, "%lld",
+                           (long long)json_integer_value(json_object_get(rows[i], "id")));
+        idw = len > idw ? len : idw;
+    }
+    qsort(rows, n, sizeof *rows, batch_order);
+    printf("\n%*s  %-10s  %12s  %12s  %7s  %s\n", idw, "BATCH", "STATE", "DONE", "TOTAL", "%",
+           "NAME");
+    for (size_t i = 0; i < n; i++) {
+        json_t *b = rows[i];
         json_int_t done = json_integer_value(json_object_get(b, "done"));
         json_int_t total = json_integer_value(json_object_get(b, "total"));
-        printf("%6lld  %-10s  %12lld  %12lld  %6.1f%%  %s\n",
-               (long long)json_integer_value(json_object_get(b, "id")),
-               json_string_value(json_object_get(b, "state")), (long long)done,
-               (long long)total, total ? 100.0 * (double)done / (double)total : 0.0,
-               json_string_value(json_object_get(b, "name")));
+        printf("%*lld  %-10s  %12lld  %12lld  %6.1f%%  %s\n", idw,
+               (long long)json_integer_value(json_object_get(b, "id")), str(b, "state"),
+               (long long)done, (long long)total,
+               total ? 100.0 * (double)done / (double)total : 0.0,
+               str(b, "name")[0] ? str(b, "name") : "-");
     }
+    free(rows);
 }
 
 /* What the retained batches hold against the budget, and, when running
@@ -112,11 +164,10 @@ static int cmd_status_exec(const char *data_dir, int argc, char **argv)
             puts(text);
         free(text);
     } else {
-        json_t *leader = json_object_get(resp, "leader");
-        printf("node %s (%s), leader %s\n",
-               json_string_value(json_object_get(resp, "name")),
-               json_string_value(json_object_get(resp, "id")),
-               json_is_string(leader) ? json_string_value(leader) : "none");
+        const char *leader = str(resp, "leader"), *lname = str(resp, "leader_name");
+        printf("node %s (%.8s), leader %s%s%.8s%s\n", str(resp, "name"), str(resp, "id"),
+               !leader[0] ? "none" : lname[0] ? lname : "", lname[0] ? " (" : "", leader,
+               lname[0] ? ")" : "");
         json_t *weak = json_object_get(resp, "authkey_warning");
         if (json_is_string(weak))
             printf("WARNING: %s\n", json_string_value(weak));

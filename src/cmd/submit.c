@@ -9,12 +9,14 @@
 #include "batch.h"
 #include "cmd.h"
 #include "ctl_client.h"
+#include "numtext.h"
+#include "protocol/submit_rules.h"
 
 static int cmd_submit_exec(const char *data_dir, int argc, char **argv);
 
 const struct cmd_entry cmd_submit_entry = {
     "submit",
-    "[--start S] [--count N] [--step K] | --file F|- | --semiprimes BITS --count N "
+    "[--start S] [--count N] [--step K] | --file F|- | --semiprimes BITS [--count N] "
     "[--seed S]  [--chunk C] [--name NAME]",
     "submit a batch (default: 999 odd numbers from 999999999999, chunks of 43)",
     cmd_submit_exec,
@@ -95,83 +97,152 @@ static int add_file_numbers(json_t *req, const char *path)
 static void print_help(const struct cmd_entry *self)
 {
     printf("usage: mesh submit %s\n%s\n\n"
-           "  --start S --count N --step K  the range S, S+K, ... (N numbers; step 1 by default\n"
-           "                                once any of them is given)\n"
+           "  (no shape)                    the classic batch: %d odd numbers from %s,\n"
+           "                                chunks of %d\n"
+           "  --start S --count N --step K  the range S, S+K, ... (default start %s,\n"
+           "                                count %d, step %d)\n"
            "  --file F                      one number per line ('-': stdin); blank lines and\n"
            "                                '#' comments are skipped; any bad line rejects the\n"
            "                                whole file, naming the line\n"
-           "  --semiprimes BITS --count N   random balanced semiprimes of BITS bits (16..1024),\n"
-           "  [--seed S]                    the same for the same seed on every machine\n"
+           "  --semiprimes BITS [--count N] random balanced semiprimes of BITS bits (%d..%d;\n"
+           "  [--seed S]                    count %d unless given); the same for the same seed\n"
+           "                                on every machine, a fresh random seed when none\n"
            "  --chunk C                     numbers per job (default: adaptive, ~100 ms of work)\n"
-           "  --name NAME                   a label shown in status\n"
-           "Numbers are non-negative decimals below 2^1024. Prints the batch id.\n",
-           self->usage, self->summary);
+           "  --name NAME                   a label shown in status (at most %d bytes)\n"
+           "Count is 1..%" PRIu64 ". Numbers are non-negative decimals below 2^1024.\n"
+           "Options of two shapes together (--file with --count, --seed without\n"
+           "--semiprimes, ...) are refused. Prints the batch id.\n",
+           self->usage, self->summary, SUBMIT_CLASSIC_COUNT, SUBMIT_CLASSIC_START,
+           SUBMIT_CLASSIC_CHUNK, SUBMIT_RANGE_START, SUBMIT_RANGE_COUNT, SUBMIT_RANGE_STEP,
+           SUBMIT_MIN_BITS, SUBMIT_MAX_BITS, SUBMIT_SEMIPRIME_COUNT, SUBMIT_NAME_MAX,
+           SUBMIT_MAX_COUNT);
 }
 
-static int is_uint(const char *s)
+/* What the command line asked for: each option's text, NULL when absent. */
+struct submit_args {
+    const char *start, *count, *step, *file, *bits, *seed, *chunk, *name;
+};
+
+/* A whole number in [lo, hi] (submit_rules.h's wording when it is not). */
+static int number_arg(const char *what, const char *text, uint64_t lo, uint64_t hi,
+                      uint64_t *out, char *err, size_t errlen)
 {
-    if (*s == '\0')
-        return 0;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return 0;
-    return 1;
+    char *end;
+    errno = 0;
+    unsigned long long v = text[0] >= '0' && text[0] <= '9' ? strtoull(text, &end, 10) : 0;
+    if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0)
+        return submit_refuse(what, lo, hi, err, errlen);
+    *out = v;
+    return submit_check(what, v, lo, hi, err, errlen);
+}
+
+/* Options of two shapes together are refused, never one of them ignored:
+ * the first option that does not go with the shape is named. */
+static int shape_conflict(const struct submit_args *a, char *err, size_t errlen)
+{
+    const char *shape = a->file ? "--file" : a->bits ? "--semiprimes" : NULL;
+    const char *bad = NULL;
+    if (a->file)
+        bad = a->start ? "--start" : a->count ? "--count" : a->step ? "--step"
+            : a->bits ? "--semiprimes" : a->seed ? "--seed" : NULL;
+    else if (a->bits)
+        bad = a->start ? "--start" : a->step ? "--step" : NULL;
+    if (bad != NULL) {
+        snprintf(err, errlen, "%s cannot be combined with %s", shape, bad);
+        return -1;
+    }
+    if (a->seed && !a->bits) {
+        snprintf(err, errlen, "--seed goes with --semiprimes only");
+        return -1;
+    }
+    return 0;
+}
+
+/* Only what was given travels: the node fills in every default from
+ * submit_rules.h, the same for the CLI, the dashboard and any client. */
+static int build_request(const struct submit_args *a, json_t *req, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (shape_conflict(a, err, errlen) != 0)
+        return -1;
+    if (a->start) {
+        char norm[MESH_MAX_DIGITS + 2], why[128];
+        if (numtext_normalize(a->start, strlen(a->start), norm, sizeof norm, why,
+                              sizeof why) != 0) {
+            snprintf(err, errlen, "start must be a whole number below 2^1024, not '%.40s'",
+                     a->start);
+            return -1;
+        }
+        json_object_set_new(req, "start", json_string(norm));
+    }
+    const struct { const char *key, *text; uint64_t lo, hi; } nums[] = {
+        {"count", a->count, 1, SUBMIT_MAX_COUNT}, {"step", a->step, 1, SUBMIT_MAX_STEP},
+        {"bits", a->bits, SUBMIT_MIN_BITS, SUBMIT_MAX_BITS},
+        {"seed", a->seed, 0, SUBMIT_MAX_SEED}, {"chunk", a->chunk, 0, SUBMIT_MAX_CHUNK},
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        if (nums[i].text == NULL)
+            continue;
+        if (number_arg(nums[i].key, nums[i].text, nums[i].lo, nums[i].hi, &v, err,
+                       errlen) != 0)
+            return -1;
+        json_object_set_new(req, nums[i].key, json_integer((json_int_t)v));
+    }
+    if (a->bits)
+        json_object_set_new(req, "kind", json_string("semiprimes"));
+    if (a->name && strlen(a->name) > SUBMIT_NAME_MAX) {
+        snprintf(err, errlen, "name must be at most %d bytes", SUBMIT_NAME_MAX);
+        return -1;
+    }
+    if (a->name)
+        json_object_set_new(req, "name", json_string(a->name));
+    return 0;
+}
+
+/* Fills a from argv; EXIT_OK to go on, else the exit code (help printed,
+ * or a usage error reported). */
+static int parse_args(int argc, char **argv, struct submit_args *a)
+{
+    const struct cmd_entry *self = &cmd_submit_entry;
+    int opt, which = 0;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", submit_options, &which)) != -1) {
+        const char **slot = opt == 's' ? &a->start : opt == 'n' ? &a->count
+                          : opt == 'k' ? &a->step : opt == 'f' ? &a->file
+                          : opt == 'b' ? &a->bits : opt == 'S' ? &a->seed
+                          : opt == 'c' ? &a->chunk : opt == 'N' ? &a->name : NULL;
+        if (opt == 'h') {
+            print_help(self);
+            return -1 - EXIT_OK;
+        }
+        if (slot == NULL)
+            return -1 - cmd_usage_error(self, "unknown or incomplete option");
+        if (*slot != NULL) {
+            char why[64];
+            snprintf(why, sizeof why, "--%s is given twice", submit_options[which].name);
+            return -1 - cmd_usage_error(self, why);
+        }
+        *slot = optarg;
+    }
+    if (optind < argc)
+        return -1 - cmd_usage_error(self, "unexpected argument");
+    return 0;
 }
 
 static int cmd_submit_exec(const char *data_dir, int argc, char **argv)
 {
-    const struct cmd_entry *self = &cmd_submit_entry;
-    json_t *req = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "cmd", "submit", "kind",
-                            "range", "start", BATCH_CLASSIC_START, "count",
-                            (json_int_t)BATCH_CLASSIC_COUNT, "step",
-                            (json_int_t)BATCH_CLASSIC_STEP, "chunk",
-                            (json_int_t)BATCH_CLASSIC_CHUNK); /* batch.h */
-    const char *file = NULL;
-    int opt, shaped = 0;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", submit_options, NULL)) != -1) {
-        const char *key = NULL;
-        switch (opt) {
-        case 's': json_object_set_new(req, "start", json_string(optarg)); shaped = 1; continue;
-        case 'n': key = "count"; break;
-        case 'k': key = "step"; break;
-        case 'b': key = "bits"; json_object_set_new(req, "kind", json_string("semiprimes")); break;
-        case 'S': key = "seed"; break;
-        case 'c': key = "chunk"; break;
-        case 'f': file = optarg; continue;
-        case 'N': json_object_set_new(req, "name", json_string(optarg)); continue;
-        case 'h':
-            json_decref(req);
-            print_help(self);
-            return EXIT_OK;
-        default:
-            json_decref(req);
-            return cmd_usage_error(self, "unknown or incomplete option");
-        }
-        if (!is_uint(optarg)) {
-            fprintf(stderr, "mesh submit: --%s needs a non-negative integer, not '%s'\n",
-                    key, optarg);
-            json_decref(req);
-            return EXIT_USAGE;
-        }
-        json_object_set_new(req, key, json_string(optarg));
-        if (opt != 'c')
-            shaped = 1;
-    }
-    if (optind < argc) {
+    struct submit_args a = {0};
+    int rc = parse_args(argc, argv, &a);
+    if (rc < 0)
+        return -1 - rc;
+    json_t *req = json_pack("{s:s}", "cmd", "submit");
+    char err[256];
+    if (build_request(&a, req, err, sizeof err) != 0) {
         json_decref(req);
-        return cmd_usage_error(self, "unexpected argument");
+        return cmd_usage_error(&cmd_submit_entry, err);
     }
-    /* Anything but the classic workload gets step 1 and adaptive chunks
-     * unless given: the classic defaults only make sense together. */
-    if (shaped || file != NULL) {
-        if (json_is_integer(json_object_get(req, "chunk")))
-            json_object_set_new(req, "chunk", json_integer(0));
-        if (json_is_integer(json_object_get(req, "step")))
-            json_object_set_new(req, "step", json_integer(1));
-    }
-    if (file != NULL && add_file_numbers(req, file) != 0) {
+    if (a.file != NULL && add_file_numbers(req, a.file) != 0) {
         json_decref(req);
         return EXIT_FAIL;
     }

@@ -83,11 +83,11 @@ class ClusterTest(unittest.TestCase):
         t0 = time.monotonic()
         far = reader.cli("results", str(first + 1000), check=False)
         self.assertEqual((far.returncode, far.stderr.strip()),
-                         (1, "mesh: no batch %d" % (first + 1000)))
+                         (1, "mesh results: no batch %d" % (first + 1000)))
         self.assertLess(time.monotonic() - t0, 1.5)
         near = reader.cli("results", str(first + 1), "--wait", check=False)
         self.assertEqual((near.returncode, near.stderr.strip()),
-                         (1, "mesh: no batch %d" % (first + 1)))
+                         (1, "mesh results: no batch %d" % (first + 1)))
         self.assertGreater(time.monotonic() - t0, 1.5)
 
     def test_writes_from_any_node(self):

@@ -25,7 +25,8 @@ headers=$(grep -cE '^node (alpha|beta|gamma) \([0-9a-f]+\)' "$out")
 for n in alpha beta gamma; do
     grep -qE "^node $n \(" "$out" || fail "no status from $n"
 done
-connected=$(grep -cE '^[0-9a-f]{16} +(alpha|beta|gamma) .* connected ' "$out")
+# (status rows: NAME, short ID, ADDRESS, ROLE, STATE, LINK, ...)
+connected=$(grep -cE '^(alpha|beta|gamma) +[0-9a-f]{8} +[^ ]+ +[a-z]+ +[a-z]+ +up ' "$out")
 [ "$connected" -eq 6 ] || fail "expected 6 connected peer rows (2 per node), saw $connected"
 grep -qx '999999999999: 3 3 3 7 11 13 37 101 9901' "$out" ||
     fail "first line of the classic batch missing"

@@ -137,13 +137,143 @@ class NodeTest(unittest.TestCase):
         # The text form shows the same: this node's row and the batch's row
         # (BATCH STATE DONE TOTAL % NAME) with its id and total.
         text = n.cli("status").stdout.splitlines()
-        self.assertTrue(any(l.split()[:2] == [me["id"], "alpha"] for l in text), text)
+        self.assertTrue(any(l.split()[:2] == ["alpha", me["id"][:8]] for l in text), text)
         rows = [l.split() for l in text if l.split()[:1] == [str(st["batches"][0]["id"])]]
         self.assertEqual(len(rows), 1, text)
         self.assertEqual(rows[0][3], "10")
         # Only the data dir's owner may talk to the node.
         self.assertEqual(os.stat(os.path.join(n.dir, "control.sock")).st_mode & 0o777, 0o600)
         self.assertEqual(os.stat(os.path.join(n.dir, "node.key")).st_mode & 0o777, 0o600)
+
+    # -- the CLI refuses what it should, in one wording ---------------------
+
+    def test_submit_conflicts_and_limits_exit_2(self):
+        n = self.start()
+        with open(os.path.join(n.dir, "x.txt"), "w") as f:
+            f.write("12\n")
+        x = os.path.join(n.dir, "x.txt")
+        cases = [
+            (["--start", "10", "--count", "3", "--file", x],
+             "--file cannot be combined with --start"),
+            (["--file", x, "--count", "3"], "--file cannot be combined with --count"),
+            (["--semiprimes", "64", "--step", "2"],
+             "--semiprimes cannot be combined with --step"),
+            (["--seed", "5"], "--seed goes with --semiprimes only"),
+            (["--count", "10000001"], "count must be a whole number from 1 to 10000000"),
+            (["--semiprimes", "64", "--count", "100000000"],
+             "count must be a whole number from 1 to 10000000"),
+            (["--count", "abc"], "count must be a whole number from 1 to 10000000"),
+            (["--semiprimes", "8"], "bits must be a whole number from 16 to 1024"),
+            (["--step", "0"], "step must be a whole number from 1 to"),
+            (["--count", "5", "--count", "6"], "--count is given twice"),
+            (["--start", "1" + "0" * 400], "start must be a whole number below 2^1024"),
+        ]
+        for args, why in cases:
+            r = n.cli("submit", *args, check=False)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertTrue(r.stderr.startswith("mesh submit: " + why), (args, r.stderr))
+        self.assertEqual(n.status()["batches"], [])          # nothing was submitted
+        # the largest count is accepted, by the CLI and the node alike
+        bid = self.submit(n, "--count", "10000000", "--name", "big")
+        self.assertEqual(batch(n, bid)["total"], 10000000)
+        n.cli("cancel", str(bid))
+
+    def test_semiprimes_defaults_are_the_forms(self):
+        # --semiprimes without --count: the form's 100 (not 999), and a
+        # fresh seed each time (not seed 1): two submits, other numbers
+        n = self.start()
+        a = self.submit(n, "--semiprimes", "24")
+        b = self.submit(n, "--semiprimes", "24")
+        self.assertEqual((batch(n, a)["total"], batch(n, b)["total"]), (100, 100))
+        ra = n.cli("results", str(a), "--wait").stdout
+        rb = n.cli("results", str(b), "--wait").stdout
+        self.assertEqual(len(ra.splitlines()), 100)
+        self.assertNotEqual(ra, rb)
+        # a seed given is the same numbers again
+        c = self.submit(n, "--semiprimes", "24", "--count", "5", "--seed", "7")
+        d = self.submit(n, "--semiprimes", "24", "--count", "5", "--seed", "7")
+        self.assertEqual(n.cli("results", str(c), "--wait").stdout,
+                         n.cli("results", str(d), "--wait").stdout)
+        # a range given only --start gets the range defaults: 999 numbers, step 1
+        e = self.submit(n, "--start", "1000")
+        self.assertEqual(batch(n, e)["total"], 999)
+        first = n.cli("results", str(e), "--wait").stdout.splitlines()[:2]
+        self.assertEqual([l.split(":")[0] for l in first], ["1000", "1001"])
+
+    def test_help_command_and_one_error_wording(self):
+        n = self.start()
+        self.assertEqual(n.cli("help").stdout, subprocess.run(
+            [MESH, "--help"], capture_output=True, text=True, check=True).stdout)
+        self.assertEqual(n.cli("help", "submit").stdout, n.cli("submit", "--help").stdout)
+        r = n.cli("help", "frobnicate", check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertTrue(r.stderr.startswith("mesh help: no such command"), r.stderr)
+        # an unknown batch reads the same for results and cancel, each
+        # prefixed by its command
+        for cmd in ("results", "cancel", "forget"):
+            r = n.cli(cmd, "999", check=False)
+            self.assertEqual(r.returncode, 1, (cmd, r.stderr))
+            self.assertEqual(r.stderr.strip(), "mesh %s: no batch 999" % cmd)
+        r = n.cli("status", "--bogus", check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertTrue(r.stderr.startswith("mesh status: "), r.stderr)
+        r = subprocess.run([MESH, "--data-dir", os.path.join(n.dir, "none"), "status"],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 3)
+        self.assertTrue(r.stderr.startswith("mesh status: no node running"), r.stderr)
+
+    def test_factor_skips_leading_spaces_as_coreutils(self):
+        for arg in (" 12", "  +0012", " 999999999999999999999999", " ", "\t12", "12 "):
+            ours = subprocess.run([MESH, "factor", arg], capture_output=True, text=True,
+                                  env=dict(os.environ, LC_ALL="C"))
+            theirs = subprocess.run(["factor", arg], capture_output=True, text=True,
+                                    env=dict(os.environ, LC_ALL="C"))
+            self.assertEqual((ours.returncode, ours.stdout, ours.stderr),
+                             (theirs.returncode, theirs.stdout, theirs.stderr), repr(arg))
+
+    def test_status_text_names_and_done_kept_across_restart(self):
+        n = self.start(name="alpha")
+        a = self.submit(n, "--count", "50")
+        n.cli("results", str(a), "--wait")
+        b = self.submit(n, "--semiprimes", "110", "--count", "100000")
+        text = n.cli("status").stdout
+        me = n.status()["nodes"][0]
+        self.assertEqual(text.splitlines()[0], "node alpha (%s), leader alpha (%s)"
+                         % (me["id"][:8], me["id"][:8]))
+        header = [l for l in text.splitlines() if l.startswith("NAME")][0]
+        self.assertEqual(header.split()[:3], ["NAME", "ID", "ADDRESS"])
+        rows = [l.split() for l in text.splitlines() if l.split()[:1] in (["%d" % a], ["%d" % b])]
+        self.assertEqual([r[:2] for r in rows], [[str(b), "running"], [str(a), "done"]])
+        n.cli("cancel", str(b))
+        done = n.status()["nodes"][0]["done"]
+        self.assertGreaterEqual(done, 50)
+        # the node's DONE is its whole life's, not since it started
+        d = n.dir
+        n.own_dir = False
+        n.stop()
+        self.nodes.remove(n)
+        m = Node(MESH, name="alpha", data_dir=d)
+        m.own_dir = True
+        self.nodes.append(m)
+        m.wait_ready()
+        self.assertEqual(m.status()["nodes"][0]["done"], done)
+
+    def test_events_tell_every_batch_by_name(self):
+        # a batch done within a second still gets its "submitted" line,
+        # an unnamed one reads "batch N submitted: 3 numbers"
+        n = self.start()
+        wait_for(lambda: "is the leader" in n.cli("events", "--no-follow").stdout,
+                 timeout=15, what="leader elected")
+        a = self.submit(n, "--start", "5", "--count", "3")
+        b = self.submit(n, "--start", "7", "--count", "2", "--name", "tiny")
+        n.cli("results", str(b), "--wait")
+        want = ["batch %d submitted: 3 numbers" % a, "batch %d done: 3/3 done" % a,
+                "batch %d (tiny) submitted: 2 numbers" % b, "batch %d (tiny) done: 2/2" % b]
+        wait_for(lambda: all(w in n.cli("events", "--no-follow").stdout for w in want),
+                 timeout=10, what="the batches' events")
+        out = n.cli("events", "--no-follow").stdout
+        self.assertNotIn("submitted: ,", out)
+        self.assertEqual(out.count("batch %d submitted" % a), 1, out)
 
     # -- cancel, drain --------------------------------------------------------
 
@@ -269,7 +399,7 @@ class NodeTest(unittest.TestCase):
         n = self.start()
         cases = [
             (["submit", "--count", "abc"], 2), (["submit", "--count"], 2),
-            (["submit", "--count", "0"], 1), (["submit", "--semiprimes", "5000"], 1),
+            (["submit", "--count", "0"], 2), (["submit", "--semiprimes", "5000"], 2),
             (["results"], 2), (["results", "x"], 2), (["results", "99"], 1),
             (["cancel", "99"], 1), (["frobnicate"], 2), (["status", "--bogus"], 2),
         ]

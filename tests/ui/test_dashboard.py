@@ -146,11 +146,11 @@ class DashboardTest(unittest.TestCase):
         p.wait_for("19:20:05")
         self.form_submit(0)
         self.wait_recorded("submit classic")
-        p.wait_for("submitted batch 3 (classic)")
+        p.wait_for(re.compile(r"batch 3 (submitted \(classic\)|\(classic\) done)"))
         p.wait_for(re.compile(r"3 (running|done) .*classic"))
         self.form_submit(1, "1000", "50")
         self.wait_recorded("submit range 1000 50 1")
-        p.wait_for("submitted batch 4 (range 1000 x50)")
+        p.wait_for(re.compile(r"batch 4 (submitted \(range 1000 x50\)|\(range 1000 x50\) done)"))
         self.form_submit(2, "80", "10", "42")
         self.wait_recorded("submit semiprimes 80 10 42")
         self.form_submit(3, "/tmp/numbers.txt")
@@ -176,14 +176,14 @@ class DashboardTest(unittest.TestCase):
         p = self.start()
         p.wait_for("19:20:05")
         self.form_submit(1, "12x", "5")             # bad start: shown, not submitted
-        s = p.wait_for("Start must be a whole number")
+        s = p.wait_for("start must be a whole number below 2^1024")
         self.assertIn("Submit a batch", s)
         p.keys("BSpace", "BSpace", "BSpace", "BSpace", "BSpace")   # still in the form
         p.keys("Up")
         p.keys("C-u")
         p.keys("-l", "77")
         p.keys("Tab", "C-u", "0", "Enter")          # count 0: refused by the form
-        p.wait_for("Count must be a whole number from 1")
+        p.wait_for("count must be a whole number from 1 to 10000000")
         p.keys("Escape")
         p.wait_for("submit cancelled")
         self.assertNotIn("Submit a batch", p.capture())
@@ -202,13 +202,15 @@ class DashboardTest(unittest.TestCase):
         p.wait_for("19:20:05")
         p.keys("Tab")
         s = p.wait_for("Batches (2)  [selected panel]")
-        self.assertIn(">1 done", s)
+        self.assertIn(">2 running", s)     # running batches first
+        p.keys("Down")
+        s = p.wait_for(">1 done")
         p.keys("c")                       # batch 1 is done: nothing to ask
         p.wait_for("batch 1 is done already")
-        p.keys("Down")
+        p.keys("Down")                    # already the last row
+        p.keys("Up")
         s = p.wait_for(">2 ")
         self.assertNotIn(">1", s)
-        p.keys("Down")                    # already the last row
         p.keys("c")
         p.wait_for("Cancel batch 2?")
         p.keys("n")                       # declined: nothing happens
@@ -219,15 +221,111 @@ class DashboardTest(unittest.TestCase):
         p.keys("y")
         self.wait_recorded("cancel 2")
         p.wait_for("cancelling batch 2")
-        p.wait_for(re.compile(r">2 cancelled"))
-        p.keys("Up")
-        p.wait_for(">1 done")
-        # the selection follows its batch when new ones arrive
+        s = p.wait_for(re.compile(r">2 cancelled"))
+        # finished ones newest first: 2 above 1
+        self.assertLess(s.index(">2 cancelled"), s.index(" 1 done"))
         p.keys("Down")
-        p.wait_for(">2 cancelled")
+        p.wait_for(">1 done")
+        # a new batch: listed first, and the selection follows it
         self.form_submit(0)
-        p.wait_for(re.compile(r" 3 (running|done)"))
-        self.assertIn(">2 cancelled", p.capture())
+        p.wait_for(re.compile(r">3 (running|done)"))
+        self.quit_ok()
+
+    def test_batches_running_first_and_follow_new(self):
+        # 19 batches at 80x24: oldest first put the running one off-screen
+        p = self.start(80, 24, ["--done-batches", "17", "--async", "1"])
+        s = p.wait_for("Batches (19)")
+        self.assert_fits(s, 80, 24)
+        rows = re.findall(r"^ +>?(\d+) (running|done)", s, re.M)
+        self.assertEqual(rows[0], ("2", "running"))          # running first
+        self.assertEqual([int(r[0]) for r in rows[1:4]], [19, 18, 17])  # newest first
+        # a submit the leader answers later: "submitting" until it is seen,
+        # then the selection follows the new batch, then its end is told
+        self.form_submit(0)
+        p.wait_for("submitting classic...")
+        s = p.wait_for(re.compile(r"batch 20 (submitted \(classic\)|\(classic\) done)"))
+        p.keys("Tab")
+        s = p.wait_for(re.compile(r">20 (running|done)"))
+        s = p.wait_for("batch 20 (classic) done: 999/999 numbers, 0 unfactored")
+        self.assertNotIn("submitting", s)
+        self.quit_ok()
+
+    def test_forget_key_asks_then_forgets(self):
+        p = self.start()
+        p.wait_for("19:20:05")
+        p.keys("Tab")
+        p.wait_for(">2 running")
+        p.keys("f")                       # running: not forgotten, told why
+        p.wait_for("batch 2 is running: cancel it first (c)")
+        p.keys("Down")
+        p.wait_for(">1 done")
+        p.keys("f")
+        s = p.wait_for("Forget batch 1?")
+        self.assertIn("every node of the mesh", s)
+        p.keys("n")                       # declined
+        p.wait_for("batch 1 kept")
+        self.assertNotIn("forget 1", self.recorded())
+        p.keys("f")
+        p.wait_for("Forget batch 1?")
+        p.keys("y")
+        self.wait_recorded("forget 1")
+        p.wait_for("forgetting batch 1 and its results")
+        s = p.wait_for("Batches (1)")
+        self.assertNotRegex(s, r" 1 done .*classic")
+        p.keys("?")                       # the key is in the help
+        s = p.wait_for("Keys")
+        self.assertIn("forget the selected finished or cancelled batch", s)
+        p.keys("x")
+        self.quit_ok()
+
+    def test_retained_results_in_header(self):
+        p = self.start(140, 30, ["--retained", "1"])
+        s = p.wait_for("results 12MiB/512MiB")
+        self.assertNotIn("RESULTS FULL", s)
+        self.quit_ok()
+        self.pane.close()
+        os.remove(self.actions)
+        p = self.start(80, 24, ["--retained", "full"])
+        s = p.wait_for("RESULTS FULL: submits refused")
+        self.assert_fits(s, 80, 24)
+        self.assertIn("RESULTS FULL", s.split("\n")[0])   # on the header line
+        self.quit_ok()
+
+    def test_form_typing_replaces_old_text(self):
+        p = self.start()
+        p.wait_for("19:20:05")
+        self.form_submit(2, "100", "5")          # refused by the demo: form stays
+        p.wait_for("no leader (demo)")
+        s = p.capture()
+        self.assertIn("^U clear", s)             # the form's own help line
+        p.keys("Up")                             # back on Bits (the form kept 100)
+        p.keys("-l", "120")
+        p.keys("Enter")
+        self.wait_recorded("submit semiprimes 120 5 0")   # not 100120
+        p.keys("s")
+        p.wait_for("Submit a batch")
+        p.keys("Tab", "BSpace")                  # an edit key keeps the text
+        p.keys("-l", "8")
+        p.keys("Enter")
+        self.wait_recorded("submit semiprimes 128 5 0")
+        self.assertNotIn("submit semiprimes 100120 5 0", self.recorded())
+        p.keys("?")
+        self.assertIn("^U clears", p.wait_for("Keys"))
+        p.keys("x")
+        self.quit_ok()
+
+    def test_events_folded_and_shown_in_full(self):
+        p = self.start(80, 30, ["--events", "1"])
+        s = p.wait_for("(x16) lease of batch 2")
+        long_line = line_with(s, "warning")
+        self.assertTrue(long_line.endswith("~"), long_line)   # cut: says so
+        self.assertNotIn("THE-END-OF-THE-LINE", s)
+        p.keys("e")
+        s = p.wait_for("THE-END-OF-THE-LINE")
+        self.assertIn("requeued (16 times since 19:20:06)", s)
+        self.assert_fits(s, 80, 30)
+        p.keys("x")
+        p.wait_for(lambda t: "THE-END-OF-THE-LINE" not in t)
         self.quit_ok()
 
     def test_help_details_and_quit_confirmation(self):
@@ -244,7 +342,7 @@ class DashboardTest(unittest.TestCase):
         self.assertIn("Workers  2 busy of 2", s)
         self.assertIn("Leases   0", s)
         p.keys("Escape")
-        p.keys("Tab", "Enter")             # a batch's details and first results
+        p.keys("Tab", "End", "Enter")      # a batch's details and first results
         s = p.wait_for("demo result of batch 1")
         self.assertIn("Done     999 of 999", s)
         p.keys("Escape")
@@ -293,11 +391,13 @@ class DashboardTest(unittest.TestCase):
         p.keys("End")                      # the last node scrolled into view
         s = p.wait_for(re.compile(r"^> +gamma", re.M))
         self.assertNotRegex(s, r"\n>\* alpha")
-        p.keys("Tab", "End")
-        s = p.wait_for(">129 ")            # the last batch scrolled into view
-        self.assertNotIn(">1 ", s)
+        p.keys("Tab")                      # running batches first, newest first
+        s = p.wait_for(">129 running")
+        p.keys("End")
+        s = p.wait_for(">1 done")          # the last batch scrolled into view
+        self.assertNotIn(">129 ", s)
         p.keys("Home")
-        p.wait_for(">1 done")
+        p.wait_for(">129 running")
         self.quit_ok()
 
     def test_hostile_names_sanitized(self):

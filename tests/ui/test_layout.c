@@ -123,6 +123,12 @@ static void test_formats(void)
     CHECK_STR_EQ(b, "4.56M/s");
     fmt_rate(b, sizeof b, NAN);
     CHECK_STR_EQ(b, "0/s");
+    fmt_bytes(b, sizeof b, 512);
+    CHECK_STR_EQ(b, "512B");
+    fmt_bytes(b, sizeof b, 1536);
+    CHECK_STR_EQ(b, "1.5KiB");
+    fmt_bytes(b, sizeof b, (uint64_t)512 << 20);
+    CHECK_STR_EQ(b, "512MiB");
 
     fmt_ago(b, sizeof b, 0, true);
     CHECK_STR_EQ(b, "-");
@@ -163,10 +169,10 @@ static void test_submit_form(void)
     CHECK(r.count == 999);
     const char *bad_start[4] = {"12a", "5", "1", ""};
     CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_RANGE, bad_start, &r, err, sizeof err), -1);
-    CHECK(strstr(err, "Start") != NULL);
+    CHECK(strstr(err, "start") != NULL);
     const char *zero_count[4] = {"1", "0", "", ""};
     CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_RANGE, zero_count, &r, err, sizeof err), -1);
-    CHECK(strstr(err, "Count") != NULL);
+    CHECK_STR_EQ(err, "count must be a whole number from 1 to 10000000");
     const char *neg_step[4] = {"1", "5", "-1", ""};
     CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_RANGE, neg_step, &r, err, sizeof err), -1);
     const char *semi[4] = {"80", "10", "42", ""};
@@ -174,7 +180,19 @@ static void test_submit_form(void)
     CHECK(r.bits == 80 && r.count == 10 && r.seed == 42);
     const char *tiny[4] = {"8", "10", "", ""};
     CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_SEMIPRIMES, tiny, &r, err, sizeof err), -1);
-    CHECK(strstr(err, "Bits") != NULL);
+    CHECK_STR_EQ(err, "bits must be a whole number from 16 to 1024");
+    /* the limits and defaults of src/protocol/submit_rules.h, as the CLI's */
+    const char *max_count[4] = {"1", "10000000", "", ""};
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_RANGE, max_count, &r, err, sizeof err), 0);
+    const char *over[4] = {"1", "10000001", "", ""};
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_RANGE, over, &r, err, sizeof err), -1);
+    const char *semi_over[4] = {"64", "100000000", "", ""};
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_SEMIPRIMES, semi_over, &r, err, sizeof err), -1);
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_SEMIPRIMES, empty, &r, err, sizeof err), 0);
+    CHECK(r.bits == 64 && r.count == 100 && r.fresh_seed);   /* the node draws a seed */
+    const char *seed0[4] = {"", "", "0", ""};
+    CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_SEMIPRIMES, seed0, &r, err, sizeof err), 0);
+    CHECK(r.seed == 0 && !r.fresh_seed);
     CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_FILE, empty, &r, err, sizeof err), -1);
     const char *file[4] = {"/tmp/x/nums.txt", "", "", ""};
     CHECK_INT_EQ(ui_submit_parse(UI_SUBMIT_FILE, file, &r, err, sizeof err), 0);

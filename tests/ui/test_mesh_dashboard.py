@@ -131,7 +131,7 @@ class MeshDashboardTest(unittest.TestCase):
         self.assertEqual([b["done"] for b in self.status(0)["batches"]], [400])
         # and the mesh's event log says so, on every node
         for i in range(3):
-            wait_for(lambda: re.search(r"batch \d+ (submitted|done)", self.events(i)), 30,
+            wait_for(lambda: re.search(r"batch \d+( \([^)]*\))? (submitted|done)", self.events(i)), 30,
                      what="batch event on %s" % NAMES[i])
 
     def events(self, i):

@@ -73,8 +73,8 @@ class NodeDashboardTest(unittest.TestCase):
         p.keys("1", "Enter")             # the classic workload
         self.wait("submitting classic")
         # the write goes through the leader's log; the batch reaches the event log
-        s = self.wait(re.compile(r"batch (\d+) (submitted|done)"))
-        bid = re.search(r"batch (\d+) (submitted|done)", s).group(1)
+        s = self.wait(re.compile(r"batch (\d+)(?: \([^)]*\))? (submitted|done)"))
+        bid = re.search(r"batch (\d+)(?: \([^)]*\))? (submitted|done)", s).group(1)
         row = re.compile(r"^ *>?%s (running|done)\s+\[\|* *\]\s+\d+%%\s+\d+/999\s+.*classic"
                          % bid, re.M)
         self.wait(row)
@@ -101,6 +101,33 @@ class NodeDashboardTest(unittest.TestCase):
         for w in workers:                 # the node took its workers along
             self.assertFalse(_alive(w), "worker %d still running" % w)
         self.assertIn("uinode", self.log())
+
+    def test_forget_key_and_results_budget(self):
+        # f on a finished batch forgets it mesh-wide (the FORGET `mesh
+        # forget` proposes); the header shows the results kept vs the budget
+        p = self.start(140, 30)
+        self.wait(re.compile(r"leader uinode \([0-9a-f]{16}\) term \d+"))
+        self.wait(re.compile(r"results \d+(\.\d)?[KM]?i?B/512MiB"))
+        p.keys("s")
+        self.wait("Submit a batch")
+        p.keys("1", "Enter")
+        s = self.wait(re.compile(r"^ *>?(\d+) done\s+\[\|+\] 100%.*classic", re.M), timeout=60)
+        bid = re.search(r"^ *>?(\d+) done\s+\[", s, re.M).group(1)
+        p.keys("Tab")
+        self.wait(">%s done" % bid)
+        p.keys("f")
+        self.wait("Forget batch %s?" % bid)
+        p.keys("y")
+        s = self.wait("Batches (0)")
+        self.wait("batch %s forgotten" % bid)
+        st = subprocess.run([MESH, "--data-dir", self.dir, "results", bid],
+                            capture_output=True, text=True, timeout=20)
+        self.assertEqual(st.returncode, 1)
+        self.assertIn("batch %s was forgotten" % bid, st.stderr)
+        p.keys("q")
+        self.wait("Quit this node?")
+        p.keys("y")
+        self.assertEqual(p.wait_exit(timeout=20), 0, self.log())
 
     def test_ctrl_c_stops_gracefully(self):
         # ^C reaches the node's own SIGINT handler (not ncurses'): the node

@@ -1,10 +1,16 @@
 /* ui_demo.c - test fixture: runs the dashboard on a uv loop with fake
  * actions and canned snapshots, for the tmux layout tests.
  *
- *   ui_demo ACTIONS_FILE [--nodes N] [--batches N] [--hostile 1]
+ *   ui_demo ACTIONS_FILE [--nodes N] [--batches N] [--done-batches N]
+ *           [--hostile 1] [--retained 1|full] [--events 1] [--async 1]
  *
  * Every action is appended to ACTIONS_FILE as one line ("submit classic",
- * "submit range 1000 50 1", "cancel 2", "drain beta 1", "quit").
+ * "submit range 1000 50 1", "cancel 2", "forget 1", "drain beta 1", "quit").
+ * --done-batches N adds N finished batches after the running one (ids 3..);
+ * --retained 1 gives the header a results budget, "full" one that running
+ * batches fill; --events 1 adds 16 folded requeues and a long event line;
+ * --async 1 answers a submit as the real node does (0: the id comes later,
+ * in a snapshot two ticks on).
  * Snapshots (3 nodes, the third one down; 2 batches, one running) are fed
  * every 250 ms; submitted batches are added to them; 100-bit semiprime
  * submissions fail (to show errors); submitting the file "/crash" aborts
@@ -28,6 +34,9 @@ struct demo {
     uint64_t next_id;
     unsigned ticks;
     bool draining[64];
+    bool async;
+    struct ui_batch queued;   /* --async: the submitted batch, not yet seen */
+    unsigned queued_at;
 };
 
 static void record(struct demo *d, const char *fmt, ...)
@@ -132,10 +141,42 @@ static void canned(struct demo *d, unsigned extra_nodes, unsigned extra_batches)
     add_event(d, "19:20:05", "leave", "alpha", "node gamma (c3d4e5f6) is down");
 }
 
+/* What --retained, --events and --done-batches add to the canned view. */
+static void extras(struct demo *d, unsigned done_batches, const char *retained, bool events)
+{
+    struct ui_snapshot *s = &d->snap;
+    for (unsigned i = 0; i < done_batches; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "old-%02u", i);
+        add_batch(d, d->next_id++, name, "done", 10, 10, 0);
+    }
+    if (retained != NULL) {
+        bool full = strcmp(retained, "full") == 0;
+        s->retained.budget = 512u << 20;
+        s->retained.bytes = full ? 600u << 20 : 12u << 20;
+        s->retained.running_bytes = full ? 530u << 20 : 0;
+        s->retained.batches = s->n_batches;
+        s->retained.full = full;
+    }
+    if (events) {
+        add_event(d, "19:20:07", "requeue", "alpha",
+                  "lease of batch 2 [645,688) on beta expired: requeued");
+        s->events[s->n_events - 1].repeat = 16;
+        snprintf(s->events[s->n_events - 1].first_time, 9, "19:20:06");
+        add_event(d, "19:20:08", "warning", "alpha",
+                  "a long line: link to gamma at 10.1.2.3:4567 failed its handshake three "
+                  "times in a row; retrying with backoff, THE-END-OF-THE-LINE");
+    }
+}
+
 static void tick(uv_timer_t *t)
 {
     struct demo *d = t->data;
     d->ticks++;
+    if (d->queued.id != 0 && d->ticks >= d->queued_at + 2) {   /* --async: seen now */
+        d->snap.batches[d->snap.n_batches++] = d->queued;
+        d->queued.id = 0;
+    }
     struct ui_batch *b = &d->snap.batches[1];
     if (strcmp(b->state, "running") == 0 && b->done < b->total) {
         b->done += 25;
@@ -196,8 +237,32 @@ static int demo_submit(void *ud, const struct ui_submit *r, char *err, size_t er
         return -1;
     }
     uint64_t id = d->next_id++;
+    if (d->async && d->snap.n_batches < UI_MAX_BATCHES) {
+        d->queued = (struct ui_batch){.id = id, .total = total};
+        snprintf(d->queued.name, sizeof d->queued.name, "%s", r->name);
+        snprintf(d->queued.state, sizeof d->queued.state, "running");
+        d->queued_at = d->ticks;
+        return 0;
+    }
     add_batch(d, id, r->name, "running", total, 0, 0);
     return (int)id;
+}
+
+static int demo_forget(void *ud, uint64_t id, char *err, size_t errlen)
+{
+    struct demo *d = ud;
+    record(d, "forget %" PRIu64, id);
+    struct ui_snapshot *s = &d->snap;
+    for (size_t i = 0; i < s->n_batches; i++) {
+        if (s->batches[i].id != id)
+            continue;
+        memmove(&s->batches[i], &s->batches[i + 1],
+                (s->n_batches - i - 1) * sizeof s->batches[0]);
+        s->n_batches--;
+        return 0;
+    }
+    snprintf(err, errlen, "no batch %" PRIu64, id);
+    return -1;
 }
 
 static int demo_cancel(void *ud, uint64_t id, char *err, size_t errlen)
@@ -260,8 +325,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: ui_demo ACTIONS_FILE [--nodes N] [--batches N] [--hostile 1]\n");
         return 2;
     }
-    unsigned extra_nodes = 0, extra_batches = 0;
-    bool hostile = false;
+    unsigned extra_nodes = 0, extra_batches = 0, done_batches = 0;
+    bool hostile = false, events = false, async = false;
+    const char *retained = NULL;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--nodes") == 0)
             extra_nodes = (unsigned)atoi(argv[i + 1]);
@@ -269,6 +335,14 @@ int main(int argc, char **argv)
             extra_batches = (unsigned)atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--hostile") == 0)
             hostile = atoi(argv[i + 1]) != 0;
+        else if (strcmp(argv[i], "--done-batches") == 0)
+            done_batches = (unsigned)atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--retained") == 0)
+            retained = argv[i + 1];
+        else if (strcmp(argv[i], "--events") == 0)
+            events = atoi(argv[i + 1]) != 0;
+        else if (strcmp(argv[i], "--async") == 0)
+            async = atoi(argv[i + 1]) != 0;
     }
     struct demo *d = calloc(1, sizeof *d);   /* large: not on the stack */
     if (!d)
@@ -280,9 +354,12 @@ int main(int argc, char **argv)
     }
     uv_loop_init(&d->loop);
     canned(d, extra_nodes, extra_batches);
+    extras(d, done_batches, retained, events);
+    d->async = async;
     if (hostile)
         make_hostile(d);
     struct ui_actions a = {.ud = d, .submit = demo_submit, .cancel = demo_cancel,
+                           .forget = demo_forget,
                            .set_drain = demo_set_drain, .batch_details = demo_details,
                            .quit = demo_quit};
     struct ui_options o = {.no_color = getenv("DEMO_NO_COLOR") != NULL};
