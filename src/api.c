@@ -514,10 +514,9 @@ static void on_cancelled(void *ud, int rc, uint64_t batch_id, const char *err)
     uint64_t unknown;
     if (rc == NODE_WRITE_GONE)
         return;
-    /* The queue's refusal "unknown batch N" in the CLI's one wording for
-     * it, the one `mesh results N` gives: "no batch N", or when and why it
-     * was forgotten. */
-    if (rc != 0 && sscanf(err, "unknown batch %" SCNu64, &unknown) == 1)
+    /* The queue's refusal "no batch N" as `mesh results N` gives it: with
+     * when and why, if the batch was forgotten. */
+    if (rc != 0 && sscanf(err, "no batch %" SCNu64, &unknown) == 1)
         reply_no_batch(control_conn_ud(c), c, unknown);
     else if (rc != 0)
         control_reply_error(c, "%s", err);

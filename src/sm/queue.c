@@ -581,7 +581,7 @@ static int apply_complete(struct queue *q, const struct qcmd *c, struct queue_ou
     out->batch_id = c->batch_id;
     struct qbatch *b = find_batch(q, c->batch_id);
     if (b == NULL) {
-        set_err(err, errlen, "unknown batch %llu", (unsigned long long)c->batch_id);
+        set_err(err, errlen, "no batch %llu", (unsigned long long)c->batch_id);
         return -1;
     }
     if (b->state != BATCH_RUNNING)
@@ -604,7 +604,7 @@ static int apply_cancel(struct queue *q, const struct qcmd *c, struct queue_outc
     out->batch_id = c->batch_id;
     struct qbatch *b = find_batch(q, c->batch_id);
     if (b == NULL) {
-        set_err(err, errlen, "unknown batch %llu", (unsigned long long)c->batch_id);
+        set_err(err, errlen, "no batch %llu", (unsigned long long)c->batch_id);
         return -1;
     }
     if (b->state == BATCH_DONE) {

@@ -243,9 +243,9 @@ static void test_unknown_batch(void)
     struct queue *q = queue_new();
     char err[128];
     CHECK_INT_EQ(apply_free(q, make_complete(9, 1, U(0), "2"), NULL, err), -1);
-    CHECK_STR_EQ(err, "unknown batch 9");
+    CHECK_STR_EQ(err, "no batch 9");
     CHECK_INT_EQ(apply_free(q, make_cancel(9), NULL, err), -1);
-    CHECK_STR_EQ(err, "unknown batch 9");
+    CHECK_STR_EQ(err, "no batch 9");
     struct qcmd c = make_cancel(1);
     c.type = (enum qcmd_type)42;
     CHECK_INT_EQ(queue_apply(q, &c, NULL, err, sizeof err), -1);
