@@ -12,6 +12,8 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "zxcvbn_lib.h"
+
 /* Bits per character by class, and the price of one dictionary word. */
 #define BITS_LETTER 4.7   /* log2(26) */
 #define BITS_MIXED 5.7    /* log2(52): case varies inside the run */
@@ -88,7 +90,8 @@ static double char_bits(unsigned char c)
     return BITS_SYMBOL;
 }
 
-unsigned authkey_strength_bits(const char *key, size_t len)
+/* The node's own estimate: character classes, word-like runs, repeats. */
+static unsigned pattern_bits(const char *key, size_t len)
 {
     double bits = 0;
     size_t i = 0;
@@ -108,6 +111,16 @@ unsigned authkey_strength_bits(const char *key, size_t len)
         i++;
     }
     return bits > 4096 ? 4096u : (unsigned)bits;
+}
+
+/* The lower of the two estimates: each catches what the other misses (the
+ * pattern count prices long word runs; zxcvbn knows repeats, keyboard walks
+ * and dictionaries: 64 'a's, "Password1!" four times, "qwertyuiop..."). */
+unsigned authkey_strength_bits(const char *key, size_t len)
+{
+    unsigned own = pattern_bits(key, len);
+    double z = zxcvbn_lib_bits(key, len);
+    return z >= 0 && z < (double)own ? (unsigned)z : own;
 }
 
 bool authkey_is_weak(const char *key, size_t len)
