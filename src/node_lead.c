@@ -20,6 +20,7 @@
 #include "node.h"
 #include "consensus.h"
 #include "net.h"
+#include "verify.h"
 
 enum {
     LEASE_PREFETCH = 1,             /* leases beyond one per worker ... */
@@ -36,6 +37,7 @@ struct lease {
     uint64_t issued_ms, deadline_ms;
     bool duplicate;                 /* a tail copy of another lease */
     bool copied;                    /* ... has a copy already */
+    uint32_t unfactored;            /* its results taken as unfactored */
     struct lease *next;
 };
 
@@ -326,19 +328,108 @@ static bool add_pending(struct lead *l, uint64_t batch, const struct msg_result 
     return true;
 }
 
+/* ---- checking what comes back ------------------------------------------------
+ * Every result is checked before it is proposed (doc/DESIGN.md, "Results
+ * are checked"): anyone holding the key can send RESULTS, and replicas
+ * check only the form of what they apply. */
+
+/* The sender's live lease holding `index`, if any (the one found last is
+ * tried first: a message carries one lease's results, in order). */
+static struct lease *covering_lease(struct lead *l, struct lease *hint, uint64_t from,
+                                    uint64_t batch, uint64_t index)
+{
+    if (hint != NULL && hint->node == from && hint->job.batch_id == batch &&
+        index >= hint->job.lo && index < hint->job.hi)
+        return hint;
+    for (struct lease *x = l->leases; x != NULL; x = x->next)
+        if (x->node == from && x->job.batch_id == batch && index >= x->job.lo &&
+            index < x->job.hi)
+            return x;
+    return NULL;
+}
+
+/* A number is reported unfactored when its budget ran out (each such
+ * number held the lease's one worker for a whole budget), or when it
+ * killed its worker SCHED_MAX_CRASHES times (the lease says how many times
+ * index lo did). Leeway for the loop's cached clock. */
+static bool unfactored_in_time(const struct node *n, struct lease *x, uint64_t index)
+{
+    enum { CLOCK_LEEWAY_MS = 50 };
+    if (index == x->job.lo && x->job.crashes + 1 >= SCHED_MAX_CRASHES)
+        return true;
+    uint64_t held = now_ms(n) - x->issued_ms + CLOCK_LEEWAY_MS;
+    if (held < (uint64_t)(x->unfactored + 1) * budget_ms(n))
+        return false;
+    x->unfactored++;
+    return true;
+}
+
+/* NULL when the result is right, else why it is refused. *wrong: it is a
+ * lie (or a broken node), not merely one the sender may not send now. */
+static const char *check_result(const struct node *n, const struct batch_spec *spec,
+                                struct lease *x, const struct msg_result *r, bool *wrong)
+{
+    char num[MESH_MAX_DIGITS + 2];
+    bool unfactored;
+    *wrong = true;
+    if (batch_number(spec, r->index, num, sizeof num) != 0)
+        return "no such index in the batch";
+    enum factor_verdict v = factor_verify(num, r->text, r->len, &unfactored);
+    if (v != FACTOR_VERDICT_OK)
+        return factor_verdict_message(v);
+    if (unfactored && x == NULL) {
+        *wrong = false; /* e.g. resent to a new leader: it is leased again */
+        return "unfactored, outside a lease";
+    }
+    if (unfactored && !unfactored_in_time(n, x, r->index))
+        return "unfactored before the number's budget ran out";
+    return NULL;
+}
+
+/* One result refused: counted against its sender, and the lease it came
+ * in goes back to the scheduler (its holder is not trusted with it). */
+static void refuse(struct node *n, uint64_t from, uint64_t batch, struct lease *x,
+                   const struct msg_result *r, const char *why, bool wrong)
+{
+    node_refusals_note(n, from, batch, r->index, why, wrong);
+    if (x != NULL)
+        requeue(n->lead, x, x->job.lo, x->job.crashes);
+}
+
+/* Results of a batch from `from` (this node's own come here too). A sender
+ * that is not a member of the cluster holds no lease and its results are
+ * refused unread. A member's result outside its leases (one it computed for
+ * an earlier leader and sends again after a failover) is taken when it is
+ * right: results are deterministic, and a wrong one is refused all the
+ * same. */
 void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
                           const struct msg_result *items, size_t count)
 {
     struct lead *l = n->lead;
+    struct batch_info info;
     if (l == NULL)
         return; /* not (or no longer) leader: the sender's outbox keeps them */
+    if (queue_batch_get(n->queue, batch, &info) != 0 || info.state != BATCH_RUNNING)
+        return; /* unknown here, or nothing more to commit */
+    bool member = from == n->keys.node_id || consensus_is_member(n->cons, from);
     for (struct lease *x = l->leases; x != NULL; x = x->next)
         if (x->node == from && x->job.batch_id == batch)
             x->deadline_ms = now_ms(n) + budget_ms(n) + LEASE_GRACE_MS;
+    struct lease *x = NULL;
     for (size_t i = 0; i < count; i++) {
-        if (queue_is_done(n->queue, batch, items[i].index))
+        const struct msg_result *r = &items[i];
+        if (queue_is_done(n->queue, batch, r->index))
             continue;
-        if (!add_pending(l, batch, &items[i]))
+        x = covering_lease(l, x, from, batch, r->index);
+        bool wrong = false;
+        const char *why = member || x != NULL ? check_result(n, info.spec, x, r, &wrong)
+                                              : "no lease: not a member";
+        if (why != NULL) {
+            refuse(n, from, batch, x, r, why, member && wrong);
+            x = NULL;
+            continue;
+        }
+        if (!add_pending(l, batch, r))
             return; /* out of memory: the sender still holds them */
     }
 }
