@@ -91,9 +91,10 @@ def forged_results(nodes):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     forger = re.search(r"as ([0-9a-f]{16})", r.stdout).group(1)
+    # The forger stayed linked a second after it sent: time to commit them.
+    assert batch(a, bid)["done"] == 0, "forged results committed: %s" % batch(a, bid)
     wait_for(lambda: (row_of(a, forger) or {}).get("refused_results", 0) >= 100,
              timeout=10, what="the forger's 100 refusals in status --json")
-    assert batch(a, bid)["done"] == 0, batch(a, bid)
     assert row_of(a, forger)["refused_results"] == 100
     text = metrics(mport)
     assert re.search(r'mesh_node_results_refused_total\{[^}]*id="%s"[^}]*\} 100\b' % forger,
