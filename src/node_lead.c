@@ -56,6 +56,9 @@ struct lead {
     size_t n_pending, cap_pending;
     char *text;
     size_t text_len, text_cap;
+    /* Primes below 2^22 for checking results (NULL when out of memory:
+     * the check is then slower, never weaker). */
+    struct factor_verifier *verifier;
 };
 
 static uint64_t now_ms(const struct node *n)
@@ -75,6 +78,7 @@ int node_lead_start(struct node *n)
     /* Lease ids only need to be unique for this leadership; mixing in the
      * clock keeps a stale LEASE_END of an earlier term from matching. */
     l->next_lease = (now_ms(n) << 20) | 1;
+    l->verifier = factor_verifier_new();
     n->lead = l;
     return 0;
 }
@@ -98,6 +102,7 @@ void node_lead_stop(struct node *n)
     free_pending(l);
     free(l->pending);
     free(l->text);
+    factor_verifier_free(l->verifier);
     sched_free(l->sched);
     free(l);
     n->lead = NULL;
@@ -374,7 +379,7 @@ static const char *check_result(const struct node *n, const struct batch_spec *s
     *wrong = true;
     if (batch_number(spec, r->index, num, sizeof num) != 0)
         return "no such index in the batch";
-    enum factor_verdict v = factor_verify(num, r->text, r->len, &unfactored);
+    enum factor_verdict v = factor_verify(n->lead->verifier, num, r->text, r->len, &unfactored);
     if (v != FACTOR_VERDICT_OK)
         return factor_verdict_message(v);
     if (unfactored && x == NULL) {

@@ -18,6 +18,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A sieve of the primes below FACTOR_VERIFY_SIEVE_BOUND (odd numbers, one
+ * bit each: 256 KiB): a factor below it is looked up, not tested. The
+ * factors of everyday numbers are mostly that small, and for them a
+ * Miller-Rabin test was most of the check's cost (measured with
+ * tests/factor/verify_bench.c). Made once by the node that leads. */
+enum { FACTOR_VERIFY_SIEVE_BOUND = 1 << 22 };
+struct factor_verifier;
+/* NULL when out of memory. */
+struct factor_verifier *factor_verifier_new(void);
+void factor_verifier_free(struct factor_verifier *v);
+
 enum factor_verdict {
     FACTOR_VERDICT_OK = 0,
     FACTOR_VERDICT_MALFORMED,       /* not "f1 f2 ... [unfactored:C]" */
@@ -29,9 +40,10 @@ enum factor_verdict {
 /* Checks text[0..len), a result in the canonical form, against n, N's
  * normalised decimal text (batch_number's output). *unfactored tells
  * whether the text claims an unfactored rest (set whatever the verdict
- * once the grammar is met). */
-enum factor_verdict factor_verify(const char *n, const char *text, size_t len,
-                                  bool *unfactored);
+ * once the grammar is met). v may be NULL (no sieve: every factor above
+ * 2^12 is tested); the verdict is the same. */
+enum factor_verdict factor_verify(const struct factor_verifier *v, const char *n,
+                                  const char *text, size_t len, bool *unfactored);
 
 /* A short message for logs: "a factor is not prime", ... */
 const char *factor_verdict_message(enum factor_verdict v);

@@ -10,10 +10,16 @@
 #include "factor_u64.h"
 #include "verify.h"
 
+/* Made once in main: the verdict with the sieve must be the one without. */
+static struct factor_verifier *sieve;
+
 static enum factor_verdict verdict(const char *n, const char *text, bool *unf)
 {
-    bool dummy;
-    return factor_verify(n, text, strlen(text), unf ? unf : &dummy);
+    bool dummy, unf_sieved;
+    enum factor_verdict plain = factor_verify(NULL, n, text, strlen(text), unf ? unf : &dummy);
+    CHECK_INT_EQ(factor_verify(sieve, n, text, strlen(text), &unf_sieved), plain);
+    CHECK(unf_sieved == (unf ? *unf : dummy));
+    return plain;
 }
 
 #define EXPECT(n, text, v) CHECK_INT_EQ(verdict(n, text, NULL), v)
@@ -158,13 +164,32 @@ static void test_exhaustive_small(void)
     }
 }
 
+/* The sieve against the deterministic test, over its whole range. */
+static void test_sieve(void)
+{
+    for (uint64_t f = 0; f < FACTOR_VERIFY_SIEVE_BOUND + 100; f += f < 5000 ? 1 : 3) {
+        char num[24];
+        snprintf(num, sizeof num, "%llu", (unsigned long long)f);
+        bool unf;
+        enum factor_verdict want = u64_is_prime(f) ? FACTOR_VERDICT_OK
+                                   : f < 2 ? FACTOR_VERDICT_MALFORMED : FACTOR_VERDICT_NOT_PRIME;
+        if (f == 1)
+            want = FACTOR_VERDICT_NOT_PRIME;
+        CHECK_INT_EQ(factor_verify(sieve, num, num, strlen(num), &unf), want);
+    }
+}
+
 int main(void)
 {
+    sieve = factor_verifier_new();
+    CHECK(sieve != NULL);
+    test_sieve();
     test_grammar();
     test_lies_u64();
     test_lies_big();
     test_kernel_answers_pass();
     test_exhaustive_small();
+    factor_verifier_free(sieve);
     printf("verify: ok\n");
     return 0;
 }
