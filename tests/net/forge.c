@@ -19,38 +19,13 @@
 #include "member.h"
 #include "meshmsg.h"
 
-struct state {
-    struct member *m;
-    size_t n;
-};
-
-/* The node's HELLO and first gossip came: it has us as a peer. */
-static bool all_linked_or_closed(void *arg)
-{
-    struct state *s = arg;
-    for (size_t i = 0; i < s->n; i++)
-        if (!s->m[i].closed && s->m[i].frames_in < 2)
-            return false;
-    return true;
-}
-
-static bool all_closed(void *arg)
-{
-    struct state *s = arg;
-    for (size_t i = 0; i < s->n; i++)
-        if (!s->m[i].handle_closed)
-            return false;
-    return true;
-}
-
 static int results(uv_loop_t *loop, uint16_t port, const struct mesh_keys *mesh,
                    uint64_t batch, uint64_t first, size_t count)
 {
     static const char *lies[] = {"7", "2 2", "unfactored:4"};
     struct member m;
-    struct state s = {&m, 1};
     member_connect(&m, loop, "127.0.0.2", port, mesh, NULL);
-    if (!run_until(loop, all_linked_or_closed, &s, 10000) || m.closed) {
+    if (!members_linked(loop, &m, 1, 10000) || m.closed) {
         fprintf(stderr, "forge: the node did not link us\n");
         return 1;
     }
@@ -71,38 +46,24 @@ static int results(uv_loop_t *loop, uint16_t port, const struct mesh_keys *mesh,
     printf("forge: sent %zu lies for batch %llu as %s\n", count, (unsigned long long)batch,
            m.keys.id_hex);
     member_close(&m);
-    run_until(loop, all_closed, &s, 5000);
+    members_closed(loop, &m, 1, 5000);
     return 0;
+}
+
+static void send_gossip(struct member *m, void *arg)
+{
+    const struct msg_cluster *info = arg;
+    uint8_t *buf;
+    size_t len;
+    CHECK(msg_cluster_encode(info, &buf, &len) == 0);
+    member_send(m, MESH_MSG_CLUSTER, buf, len);
+    free(buf);
 }
 
 static void gossip(uv_loop_t *loop, uint16_t port, const struct mesh_keys *mesh, size_t count)
 {
-    enum { WAVE = 32 };
-    struct member m[WAVE];
     struct msg_cluster info = {0};
-    uint8_t *buf;
-    size_t len, linked = 0;
-    CHECK(msg_cluster_encode(&info, &buf, &len) == 0);
-    for (size_t done = 0; done < count; done += WAVE) {
-        size_t wave = count - done < WAVE ? count - done : WAVE;
-        struct state s = {m, wave};
-        for (size_t i = 0; i < wave; i++) {
-            char ip[16];
-            snprintf(ip, sizeof ip, "127.0.0.%zu", 2 + (done + i) % 250);
-            member_connect(&m[i], loop, ip, port, mesh, NULL);
-        }
-        CHECK(run_until(loop, all_linked_or_closed, &s, 10000));
-        for (size_t i = 0; i < wave; i++)
-            if (!m[i].closed) {
-                member_send(&m[i], MESH_MSG_CLUSTER, buf, len);
-                linked++;
-            }
-        run_for(loop, 20); /* the node reads them before it sees us leave */
-        for (size_t i = 0; i < wave; i++)
-            member_close(&m[i]);
-        CHECK(run_until(loop, all_closed, &s, 5000));
-    }
-    free(buf);
+    size_t linked = members_in_waves(loop, port, mesh, count, send_gossip, &info);
     printf("forge: %zu identities gossiped once\n", linked);
 }
 
