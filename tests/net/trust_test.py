@@ -12,15 +12,19 @@
   gossip_flood    1,100 minted identities each link once and gossip once
                   (more than the node's 1,024 peer-info entries): a genuine
                   node then still joins the cluster and does work.
+  slowloris       24 connections from 4 source addresses trickle request
+                  heads to --metrics (a byte every 0.2 s, reopened when
+                  cut): all of 80 scrapes still succeed.
 
 Every committed result is checked by arithmetic (product and primality).
 Every process is stopped by PID; data dirs are deleted.
 Usage: trust_test.py MESH FORGE LIAR SCENARIO"""
-import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -161,11 +165,74 @@ def gossip_flood(nodes):
     print("gossip_flood: new node joined and factored %d numbers" % self_row(b)["done"])
 
 
+class Slowloris:
+    """`count` connections from 127.0.0.2..(1+sources) to port, each sending
+    a request head one byte every `every` s; a connection the server cuts
+    is opened again."""
+
+    def __init__(self, port, count=24, sources=4, every=0.2):
+        self.port, self.count, self.sources, self.every = port, count, sources, every
+        self.stop_flag = threading.Event()
+        self.opened = 0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def open_one(self):
+        s = socket.socket()
+        s.bind(("127.0.0.%d" % (2 + self.opened % self.sources), 0))
+        s.settimeout(2)
+        s.connect(("127.0.0.1", self.port))
+        self.opened += 1
+        return s
+
+    def run(self):
+        socks = [self.open_one() for _ in range(self.count)]
+        head = b"GET /metrics HTTP/1.0\r\nX-Slow: " + b"a" * 4000
+        sent = [0] * self.count
+        while not self.stop_flag.wait(self.every):
+            for i, s in enumerate(socks):
+                try:
+                    s.send(head[sent[i] % len(head):][:1])
+                    sent[i] += 1
+                except OSError:
+                    s.close()
+                    socks[i], sent[i] = self.open_one(), 0
+        for s in socks:
+            s.close()
+
+    def stop(self):
+        self.stop_flag.set()
+        self.thread.join(timeout=10)
+
+
+def slowloris(nodes):
+    mport = free_port()
+    a = Node(MESH, authkey=KEY, workers=1, extra=["--metrics", "127.0.0.1:%d" % mport])
+    nodes.append(a)
+    a.wait_ready()
+    attack = Slowloris(mport)
+    try:
+        time.sleep(1.5)          # every slot taken, connections being cut and reopened
+        ok, t0 = 0, time.monotonic()
+        for _ in range(80):
+            try:
+                ok += "mesh_node_up" in metrics(mport)
+            except OSError:
+                pass
+        took = time.monotonic() - t0
+    finally:
+        attack.stop()
+    print("slowloris: %d of 80 scrapes served in %.1f s, %d slow connections opened" %
+          (ok, took, attack.opened))
+    assert attack.opened > 24, attack.opened  # the server did cut them
+    assert ok == 80, ok
+
+
 def main():
     nodes = []
     try:
         {"forged_results": forged_results, "lying_member": lying_member,
-         "gossip_flood": gossip_flood}[SCENARIO](nodes)
+         "gossip_flood": gossip_flood, "slowloris": slowloris}[SCENARIO](nodes)
     except BaseException:
         for n in nodes:
             sys.stderr.write("---- log of %s (last 40 lines)\n%s\n" %
