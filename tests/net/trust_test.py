@@ -15,6 +15,10 @@
   slowloris       24 connections from 4 source addresses trickle request
                   heads to --metrics (a byte every 0.2 s, reopened when
                   cut): all of 80 scrapes still succeed.
+  control_flood   150 connections to the control socket that never finish
+                  a request, and two that send large ones at once: the
+                  node keeps at most 64 (its descriptors stay for links),
+                  one large request at a time, and the CLI still works.
 
 Every committed result is checked by arithmetic (product and primality).
 Every process is stopped by PID; data dirs are deleted.
@@ -228,11 +232,65 @@ def slowloris(nodes):
     assert ok == 80, ok
 
 
+def open_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def control_flood(nodes):
+    a = Node(MESH, authkey=KEY, workers=1)
+    nodes.append(a)
+    a.wait_ready()
+    base_fds = open_fds(a.pid)
+    path = os.path.join(a.dir, "control.sock")
+    socks = []
+    try:
+        for _ in range(150):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(path)
+            s.sendall(b'{"cmd": "sta')        # never finished
+            socks.append(s)
+        wait_for(lambda: open_fds(a.pid) <= base_fds + 64, timeout=10,
+                 what="the node keeping at most 64 control connections")
+        assert a.cli("status", "--json", timeout=10).returncode == 0
+        # Two large requests at once: the second is turned away.
+        big = [socket.socket(socket.AF_UNIX) for _ in range(2)]
+        socks += big
+        for s in big:
+            s.connect(path)
+        chunk = b'{"cmd": "submit", "kind": "list", "numbers": [' + b'"7",' * 65536
+        big[0].sendall(chunk)
+        big[1].settimeout(10)
+        try:
+            big[1].sendall(chunk)
+        except OSError:
+            pass                                 # cut while sending: also refused
+        answer = big[1].recv(4096)
+        assert b"another large request" in answer or answer == b"", answer
+        assert a.cli("status", "--json", timeout=10).returncode == 0
+        closed = 0
+        for s in socks[:150]:
+            s.settimeout(0.01)
+            try:
+                closed += s.recv(1) == b""
+            except socket.timeout:
+                pass
+            except OSError:
+                closed += 1
+        print("control_flood: %d of 150 idle connections closed, fds %d (base %d)" %
+              (closed, open_fds(a.pid), base_fds))
+        assert closed >= 150 - 64, closed
+        assert open_fds(a.pid) <= base_fds + 64
+    finally:
+        for s in socks:
+            s.close()
+
+
 def main():
     nodes = []
     try:
         {"forged_results": forged_results, "lying_member": lying_member,
-         "gossip_flood": gossip_flood, "slowloris": slowloris}[SCENARIO](nodes)
+         "gossip_flood": gossip_flood, "slowloris": slowloris,
+         "control_flood": control_flood}[SCENARIO](nodes)
     except BaseException:
         for n in nodes:
             sys.stderr.write("---- log of %s (last 40 lines)\n%s\n" %
