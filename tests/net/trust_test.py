@@ -19,6 +19,8 @@
                   a request, and two that send large ones at once: the
                   node keeps at most 64 (its descriptors stay for links),
                   one large request at a time, and the CLI still works.
+  authkey_mode    an authkey file others can read is warned about at
+                  start (as ssh does with a private key); a 0600 one is not.
 
 Every committed result is checked by arithmetic (product and primality).
 Every process is stopped by PID; data dirs are deleted.
@@ -285,12 +287,36 @@ def control_flood(nodes):
             s.close()
 
 
+def authkey_mode(nodes):
+    import tempfile
+    keydir = tempfile.mkdtemp(prefix="mesh-key-")
+    try:
+        for mode, warned in ((0o644, True), (0o640, True), (0o600, False)):
+            path = os.path.join(keydir, "mesh.key")
+            with open(path, "w") as f:
+                f.write(KEY + "\n")
+            os.chmod(path, mode)
+            n = Node(MESH, authkey=None, workers=1, extra=["--authkey-file", path])
+            nodes.append(n)
+            n.wait_ready()
+            wait_for(lambda: "up: 1 workers" in n.log(), timeout=10, what="the node up")
+            said = "authkey file %s has mode %04o" % (path, mode) in n.log()
+            assert said == warned, (oct(mode), n.log())
+            assert not warned or "chmod 600" in n.log()
+            n.stop()
+        print("authkey_mode: 0644 and 0640 warned, 0600 not")
+    finally:
+        for name in os.listdir(keydir):
+            os.unlink(os.path.join(keydir, name))
+        os.rmdir(keydir)
+
+
 def main():
     nodes = []
     try:
         {"forged_results": forged_results, "lying_member": lying_member,
          "gossip_flood": gossip_flood, "slowloris": slowloris,
-         "control_flood": control_flood}[SCENARIO](nodes)
+         "control_flood": control_flood, "authkey_mode": authkey_mode}[SCENARIO](nodes)
     except BaseException:
         for n in nodes:
             sys.stderr.write("---- log of %s (last 40 lines)\n%s\n" %
