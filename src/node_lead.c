@@ -357,56 +357,62 @@ static struct lease *covering_lease(struct lead *l, struct lease *hint, uint64_t
  * number held the lease's one worker for a whole budget), or when it
  * killed its worker SCHED_MAX_CRASHES times (the lease says how many times
  * index lo did). Leeway for the loop's cached clock. */
-static bool unfactored_in_time(const struct node *n, struct lease *x, uint64_t index)
+static bool unfactored_due(const struct node *n, const struct lease *x, uint64_t index)
 {
     enum { CLOCK_LEEWAY_MS = 50 };
     if (index == x->job.lo && x->job.crashes + 1 >= SCHED_MAX_CRASHES)
         return true;
     uint64_t held = now_ms(n) - x->issued_ms + CLOCK_LEEWAY_MS;
-    if (held < (uint64_t)(x->unfactored + 1) * budget_ms(n))
-        return false;
-    x->unfactored++;
-    return true;
+    return held >= (uint64_t)(x->unfactored + 1) * budget_ms(n);
 }
 
 /* NULL when the result is right, else why it is refused. *wrong: it is a
- * lie (or a broken node), not merely one the sender may not send now. */
+ * lie (or a broken node), not merely one the sender may not send now. The
+ * cheap refusals come before the arithmetic: a sender must not make the
+ * leader test big numbers for results it would refuse anyway. */
 static const char *check_result(const struct node *n, const struct batch_spec *spec,
                                 struct lease *x, const struct msg_result *r, bool *wrong)
 {
+    static const char tag[] = "unfactored:";
     char num[MESH_MAX_DIGITS + 2];
     bool unfactored;
+    *wrong = x != NULL;
+    if (memmem(r->text, r->len, tag, sizeof tag - 1) != NULL) {
+        if (x == NULL)
+            return "unfactored, outside a lease"; /* e.g. resent to a new leader */
+        if (!unfactored_due(n, x, r->index))
+            return "unfactored before the number's budget ran out";
+    }
     *wrong = true;
     if (batch_number(spec, r->index, num, sizeof num) != 0)
         return "no such index in the batch";
     enum factor_verdict v = factor_verify(n->lead->verifier, num, r->text, r->len, &unfactored);
     if (v != FACTOR_VERDICT_OK)
         return factor_verdict_message(v);
-    if (unfactored && x == NULL) {
-        *wrong = false; /* e.g. resent to a new leader: it is leased again */
-        return "unfactored, outside a lease";
-    }
-    if (unfactored && !unfactored_in_time(n, x, r->index))
-        return "unfactored before the number's budget ran out";
+    if (unfactored)
+        x->unfactored++; /* x is set: checked above */
     return NULL;
 }
 
-/* One result refused: counted against its sender, and the lease it came
- * in goes back to the scheduler (its holder is not trusted with it). */
-static void refuse(struct node *n, uint64_t from, uint64_t batch, struct lease *x,
-                   const struct msg_result *r, const char *why, bool wrong)
+/* Why a sender's results are not read at all, or NULL. A node that is not
+ * a member holds no lease; a drained one is given none (it may finish
+ * those it holds). */
+static const char *unread_because(const struct node *n, uint64_t from, bool drained,
+                                  const struct lease *x)
 {
-    node_refusals_note(n, from, batch, r->index, why, wrong);
-    if (x != NULL)
-        requeue(n->lead, x, x->job.lo, x->job.crashes);
+    if (from != n->keys.node_id && !consensus_is_member(n->cons, from))
+        return "no lease: not a member";
+    if (drained && x == NULL)
+        return "no lease: drained";
+    return NULL;
 }
 
-/* Results of a batch from `from` (this node's own come here too). A sender
- * that is not a member of the cluster holds no lease and its results are
- * refused unread. A member's result outside its leases (one it computed for
- * an earlier leader and sends again after a failover) is taken when it is
- * right: results are deterministic, and a wrong one is refused all the
- * same. */
+/* Results of a batch from `from` (this node's own come here too). A
+ * member's result outside its leases (one it computed for an earlier
+ * leader and sends again after a failover) is taken when it is right:
+ * results are deterministic. A wrong result is refused and its lease
+ * re-leased, and the rest of that message is not read: a healthy node
+ * never sends one, and each costs the leader a check. */
 void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
                           const struct msg_result *items, size_t count)
 {
@@ -416,7 +422,7 @@ void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
         return; /* not (or no longer) leader: the sender's outbox keeps them */
     if (queue_batch_get(n->queue, batch, &info) != 0 || info.state != BATCH_RUNNING)
         return; /* unknown here, or nothing more to commit */
-    bool member = from == n->keys.node_id || consensus_is_member(n->cons, from);
+    bool drained = queue_node_drained(n->queue, from);
     for (struct lease *x = l->leases; x != NULL; x = x->next)
         if (x->node == from && x->job.batch_id == batch)
             x->deadline_ms = now_ms(n) + budget_ms(n) + LEASE_GRACE_MS;
@@ -427,11 +433,18 @@ void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
             continue;
         x = covering_lease(l, x, from, batch, r->index);
         bool wrong = false;
-        const char *why = member || x != NULL ? check_result(n, info.spec, x, r, &wrong)
-                                              : "no lease: not a member";
+        const char *why = unread_because(n, from, drained, x);
+        if (why == NULL)
+            why = check_result(n, info.spec, x, r, &wrong);
         if (why != NULL) {
-            refuse(n, from, batch, x, r, why, member && wrong);
+            node_refusals_note(n, from, batch, r->index, why, wrong);
+            if (x != NULL)
+                requeue(l, x, x->job.lo, x->job.crashes);
             x = NULL;
+            if (wrong) {
+                node_refusals_skip(n, from, count - i - 1);
+                return;
+            }
             continue;
         }
         if (!add_pending(l, batch, r))

@@ -22,13 +22,13 @@
 
 enum {
     NODE_MAX_REFUSED_NODES = 256,
-    DRAIN_AFTER_REFUSALS = 16,  /* wrong results in a row of refusals */
+    DRAIN_AFTER_REFUSALS = 8,   /* messages with a wrong result */
 };
 
 struct refused_node {
     uint64_t id;
     uint64_t total;             /* refused since this node started */
-    uint64_t strikes;           /* wrong results since its last drain */
+    uint64_t strikes;           /* messages with a wrong result since its last drain */
     uint64_t last_ms;
 };
 
@@ -97,9 +97,16 @@ static void drain(struct node *n, struct refused_node *e)
     if (queue_node_drained(n->queue, e->id) ||
         consensus_propose(n->cons, &cmd, on_drain_committed, n, err, sizeof err) != 0)
         return; /* drained already, or not now: the next wrong result tries again */
-    node_event(n, MESH_EV_REFUSED, "node %016llx sent %llu wrong results: draining it",
+    node_event(n, MESH_EV_REFUSED, "node %016llx sent wrong results %llu times: draining it",
                (unsigned long long)e->id, (unsigned long long)e->strikes);
     e->strikes = 0;
+}
+
+void node_refusals_skip(struct node *n, uint64_t from, size_t count)
+{
+    struct refused_node *e = slot(n, from, uv_now(&n->loop));
+    if (e != NULL)
+        e->total += count;
 }
 
 void node_refusals_note(struct node *n, uint64_t from, uint64_t batch, uint64_t index,
