@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 
 #include "authkey.h"
@@ -175,9 +176,17 @@ static int read_authkey_file(struct node_config *cfg, const char *path,
                              char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
+    struct stat st;
     if (f == NULL) {
         snprintf(err, errlen, "cannot read authkey file %s: %s", path, strerror(errno));
         return -1;
+    }
+    /* As ssh does with a private key: a key others can read is told (the
+     * node warns at start, node_links.c); fstat of the file read, not a
+     * second lookup of the name. */
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0) {
+        cfg->authkey_file = path;
+        cfg->authkey_file_mode = (unsigned)(st.st_mode & 0777);
     }
     char buf[MAX_AUTHKEY_FILE + 1];
     size_t n = fread(buf, 1, sizeof buf, f);

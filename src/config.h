@@ -48,6 +48,8 @@ struct node_config {
     bool rejoin;                /* removed or cluster gone: discard raft state, join */
     bool require_strong_key;    /* refuse a weak authkey (exit 2) */
     bool authkey_weak;          /* estimate below AUTHKEY_STRONG_BITS */
+    const char *authkey_file;   /* --authkey-file whose mode lets others in (into argv) */
+    unsigned authkey_file_mode; /* ... its permission bits; else 0 */
     bool no_color;              /* --no-color: a dashboard without colours */
     char metrics_host[64];      /* --metrics: numeric address; "" = off */
     uint16_t metrics_port;

@@ -24,7 +24,8 @@ struct control_conn {
 struct control {
     struct control_config cfg;
     uv_pipe_t server;
-    struct control_conn *conns;
+    struct control_conn *conns;     /* newest first */
+    struct control_conn *large;     /* the one receiving a large request */
     unsigned open_handles;
     bool stopping;
     void (*stop_done)(void *ud);
@@ -81,6 +82,8 @@ static void close_conn(struct control_conn *c)
         return;
     c->closing = true;
     unlink_conn(c->ctl, c);
+    if (c->ctl->large == c)
+        c->ctl->large = NULL;
     if (c->pending && c->ctl->cfg.on_conn_closed != NULL)
         c->ctl->cfg.on_conn_closed(c->ctl->cfg.ud, c);
     uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
@@ -135,7 +138,17 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         close_conn(c);
         return;
     }
+    if (c->len > CONTROL_SMALL_REQUEST && c->ctl->large != c) {
+        if (c->ctl->large != NULL) {
+            control_reply_error(c, "another large request is being received: retry later");
+            close_conn(c);
+            return;
+        }
+        c->ctl->large = c;
+    }
     process_lines(c);
+    if (c->ctl->large == c && c->len <= CONTROL_SMALL_REQUEST)
+        c->ctl->large = NULL;
 }
 
 /* Takes the first line out of the buffer, then dispatches it: the handler
@@ -242,11 +255,34 @@ void control_reply_error(struct control_conn *c, const char *fmt, ...)
     control_reply(c, json_pack("{s:b, s:s}", "ok", 0, "error", msg));
 }
 
+/* Room for one more connection: the oldest with no request in progress
+ * gives its place. False when every connection has one (the new one is
+ * told and closed). */
+static bool make_room(struct control *ctl)
+{
+    unsigned live = 0;
+    struct control_conn *oldest_idle = NULL;
+    for (struct control_conn *c = ctl->conns; c != NULL; c = c->next) {
+        live++;
+        if (!c->pending)
+            oldest_idle = c;
+    }
+    if (live < CONTROL_MAX_CONNS)
+        return true;
+    mlog(ctl->cfg.log, LOG_DEBUG, "control: %u connections: %s", live,
+         oldest_idle ? "closing the oldest idle one" : "refusing a new one");
+    if (oldest_idle == NULL)
+        return false;
+    close_conn(oldest_idle);
+    return true;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     struct control *ctl = server->data;
     if (status != 0)
         return;
+    bool room = make_room(ctl);
     struct control_conn *c = calloc(1, sizeof *c);
     if (c == NULL)
         return;
@@ -261,6 +297,12 @@ static void on_connection(uv_stream_t *server, int status)
     }
     c->next = ctl->conns;
     ctl->conns = c;
+    if (!room) {
+        control_reply_error(c, "the node has %d control connections busy: retry later",
+                            CONTROL_MAX_CONNS);
+        close_conn(c);
+        return;
+    }
     uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }
 

@@ -14,7 +14,18 @@
 
 #include "log.h"
 
-enum { CONTROL_MAX_REQUEST = 320 << 20 }; /* a 10M-number list submit fits */
+/* A request is one line. Every request but a list submit is small: past
+ * CONTROL_SMALL_REQUEST bytes only one connection at a time may go on (up
+ * to CONTROL_MAX_REQUEST, which a 10M-number list submit fits), so
+ * connections cannot each buffer the large size. Past CONTROL_MAX_CONNS
+ * connections a new one takes the place of the oldest with no request in
+ * progress: file descriptors stay for the peer links, and a client that
+ * connects and never sends locks nobody out. */
+enum {
+    CONTROL_MAX_REQUEST = 320 << 20,
+    CONTROL_SMALL_REQUEST = 64 << 10,
+    CONTROL_MAX_CONNS = 64,
+};
 
 struct control;
 struct control_conn;

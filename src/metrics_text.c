@@ -60,6 +60,7 @@ static double rate(const struct ui_node *n) { return n->connected ? n->rate : 0;
 static double done(const struct ui_node *n) { return (double)n->done; }
 static double unfactored(const struct ui_node *n) { return (double)n->unfactored; }
 static double leases(const struct ui_node *n) { return n->leases; }
+static double refused(const struct ui_node *n) { return (double)n->refused; }
 
 static void nodes(FILE *f, const struct ui_snapshot *s)
 {
@@ -93,6 +94,9 @@ static void nodes(FILE *f, const struct ui_snapshot *s)
              true);
     per_node(f, s, "mesh_node_leases", "gauge",
              "Leases the node holds (known on the leader; 0 elsewhere).", leases, false);
+    per_node(f, s, "mesh_node_results_refused_total", "counter",
+             "Results of the node this node refused as leader (wrong, or sent without a "
+             "lease).", refused, false);
     head(f, "mesh_node_last_heard_seconds", "gauge", "Seconds since the node was last heard.");
     for (size_t i = 0; i < s->n_nodes; i++)
         if (s->nodes[i].last_heard_s >= 0) {

@@ -181,6 +181,7 @@ static void node_free(struct node *n)
     node_merge_free(n);
     node_events_free(n);
     node_work_free(n);
+    node_refusals_free(n);
     free(n->peer_info);
     worker_pool_free(n->pool);
     node_spill_stop(n);

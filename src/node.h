@@ -36,6 +36,7 @@ struct members;
 struct merge;
 struct control_conn;
 struct msg_cluster;
+struct refusals;
 
 /* What a peer last said of its cluster (MESH_MSG_CLUSTER). */
 struct peer_cluster {
@@ -61,6 +62,7 @@ struct node {
     struct consensus *cons;     /* the raft log under the queue */
     struct lead *lead;          /* leases and commits: only while leader */
     struct work *work;          /* leases taken and results not yet committed */
+    struct refusals *refusals;  /* results refused as leader, per sender */
     struct write_op *writes;    /* client writes waiting for the mesh */
     uint64_t next_write_req;
     struct worker_pool *pool;
@@ -227,6 +229,17 @@ void node_lead_tick(struct node *n);
 void node_lead_flush(struct node *n);
 void node_lead_on_queue_replaced(struct node *n);
 size_t node_lead_leases_of(const struct node *n, uint64_t node_id);
+
+/* node_refusals.c: results the leader refused, per sender. note() counts
+ * one, logs it (rate-limited) and, when `wrong` (it failed the check, as
+ * opposed to coming without a lease), counts a strike against a member and
+ * drains it after a run of them. skip() counts results not read after a
+ * wrong one (the rest of its message). */
+void node_refusals_note(struct node *n, uint64_t from, uint64_t batch, uint64_t index,
+                        const char *why, bool wrong);
+void node_refusals_skip(struct node *n, uint64_t from, size_t count);
+uint64_t node_refusals_of(const struct node *n, uint64_t id);
+void node_refusals_free(struct node *n);
 
 /* node_work.c: this node's side of leases. */
 int node_work_start(struct node *n);

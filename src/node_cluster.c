@@ -75,12 +75,35 @@ bool node_linked(const struct node *n, uint64_t peer)
 
 /* ---- gossip ------------------------------------------------------------------ */
 
+/* The entry a full table gives up: of the peers that are neither linked
+ * nor members of this node's configuration, the one heard from longest ago
+ * (as the link layer's peer table does, src/net/net.c). Without it, 1024
+ * identities minted by a key holder, each linking once to gossip, filled
+ * the table for good and no new node could join again. NULL when every
+ * entry is linked or a member. */
+static struct peer_cluster *evictable_slot(struct node *n)
+{
+    struct peer_cluster *oldest = NULL;
+    for (size_t i = 0; i < n->n_peer_info; i++) {
+        struct peer_cluster *pc = &n->peer_info[i];
+        /* The age first: the two lookups are scans of their own. */
+        if ((oldest != NULL && pc->heard_ms >= oldest->heard_ms) ||
+            node_linked(n, pc->id) || consensus_is_member(n->cons, pc->id))
+            continue;
+        oldest = pc;
+    }
+    return oldest;
+}
+
 static struct peer_cluster *peer_slot(struct node *n, uint64_t id)
 {
     struct peer_cluster *pc = (struct peer_cluster *)node_peer_cluster(n, id);
-    if (pc != NULL || n->n_peer_info == NODE_MAX_PEER_INFO)
+    if (pc != NULL)
         return pc;
-    pc = &n->peer_info[n->n_peer_info++];
+    pc = n->n_peer_info < NODE_MAX_PEER_INFO ? &n->peer_info[n->n_peer_info++]
+                                              : evictable_slot(n);
+    if (pc == NULL)
+        return NULL;
     memset(pc, 0, sizeof *pc);
     pc->id = id;
     return pc;

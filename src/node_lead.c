@@ -20,6 +20,7 @@
 #include "node.h"
 #include "consensus.h"
 #include "net.h"
+#include "verify.h"
 
 enum {
     LEASE_PREFETCH = 1,             /* leases beyond one per worker ... */
@@ -36,6 +37,7 @@ struct lease {
     uint64_t issued_ms, deadline_ms;
     bool duplicate;                 /* a tail copy of another lease */
     bool copied;                    /* ... has a copy already */
+    uint32_t unfactored;            /* its results taken as unfactored */
     struct lease *next;
 };
 
@@ -54,6 +56,9 @@ struct lead {
     size_t n_pending, cap_pending;
     char *text;
     size_t text_len, text_cap;
+    /* Primes below 2^22 for checking results (NULL when out of memory:
+     * the check is then slower, never weaker). */
+    struct factor_verifier *verifier;
 };
 
 static uint64_t now_ms(const struct node *n)
@@ -73,6 +78,7 @@ int node_lead_start(struct node *n)
     /* Lease ids only need to be unique for this leadership; mixing in the
      * clock keeps a stale LEASE_END of an earlier term from matching. */
     l->next_lease = (now_ms(n) << 20) | 1;
+    l->verifier = factor_verifier_new();
     n->lead = l;
     return 0;
 }
@@ -96,6 +102,7 @@ void node_lead_stop(struct node *n)
     free_pending(l);
     free(l->pending);
     free(l->text);
+    factor_verifier_free(l->verifier);
     sched_free(l->sched);
     free(l);
     n->lead = NULL;
@@ -326,19 +333,121 @@ static bool add_pending(struct lead *l, uint64_t batch, const struct msg_result 
     return true;
 }
 
+/* ---- checking what comes back ------------------------------------------------
+ * Every result is checked before it is proposed (doc/DESIGN.md, "Results
+ * are checked"): anyone holding the key can send RESULTS, and replicas
+ * check only the form of what they apply. */
+
+/* The sender's live lease holding `index`, if any (the one found last is
+ * tried first: a message carries one lease's results, in order). */
+static struct lease *covering_lease(struct lead *l, struct lease *hint, uint64_t from,
+                                    uint64_t batch, uint64_t index)
+{
+    if (hint != NULL && hint->node == from && hint->job.batch_id == batch &&
+        index >= hint->job.lo && index < hint->job.hi)
+        return hint;
+    for (struct lease *x = l->leases; x != NULL; x = x->next)
+        if (x->node == from && x->job.batch_id == batch && index >= x->job.lo &&
+            index < x->job.hi)
+            return x;
+    return NULL;
+}
+
+/* A number is reported unfactored when its budget ran out (each such
+ * number held the lease's one worker for a whole budget), or when it
+ * killed its worker SCHED_MAX_CRASHES times (the lease says how many times
+ * index lo did). Leeway for the loop's cached clock. */
+static bool unfactored_due(const struct node *n, const struct lease *x, uint64_t index)
+{
+    enum { CLOCK_LEEWAY_MS = 50 };
+    if (index == x->job.lo && x->job.crashes + 1 >= SCHED_MAX_CRASHES)
+        return true;
+    uint64_t held = now_ms(n) - x->issued_ms + CLOCK_LEEWAY_MS;
+    return held >= (uint64_t)(x->unfactored + 1) * budget_ms(n);
+}
+
+/* NULL when the result is right, else why it is refused. *wrong: it is a
+ * lie (or a broken node), not merely one the sender may not send now. The
+ * cheap refusals come before the arithmetic: a sender must not make the
+ * leader test big numbers for results it would refuse anyway. */
+static const char *check_result(const struct node *n, const struct batch_spec *spec,
+                                struct lease *x, const struct msg_result *r, bool *wrong)
+{
+    static const char tag[] = "unfactored:";
+    char num[MESH_MAX_DIGITS + 2];
+    bool unfactored;
+    *wrong = x != NULL;
+    if (memmem(r->text, r->len, tag, sizeof tag - 1) != NULL) {
+        if (x == NULL)
+            return "unfactored, outside a lease"; /* e.g. resent to a new leader */
+        if (!unfactored_due(n, x, r->index))
+            return "unfactored before the number's budget ran out";
+    }
+    *wrong = true;
+    if (batch_number(spec, r->index, num, sizeof num) != 0)
+        return "no such index in the batch";
+    enum factor_verdict v = factor_verify(n->lead->verifier, num, r->text, r->len, &unfactored);
+    if (v != FACTOR_VERDICT_OK)
+        return factor_verdict_message(v);
+    if (unfactored)
+        x->unfactored++; /* x is set: checked above */
+    return NULL;
+}
+
+/* Why a sender's results are not read at all, or NULL. A node that is not
+ * a member holds no lease; a drained one is given none (it may finish
+ * those it holds). */
+static const char *unread_because(const struct node *n, uint64_t from, bool drained,
+                                  const struct lease *x)
+{
+    if (from != n->keys.node_id && !consensus_is_member(n->cons, from))
+        return "no lease: not a member";
+    if (drained && x == NULL)
+        return "no lease: drained";
+    return NULL;
+}
+
+/* Results of a batch from `from` (this node's own come here too). A
+ * member's result outside its leases (one it computed for an earlier
+ * leader and sends again after a failover) is taken when it is right:
+ * results are deterministic. A wrong result is refused and its lease
+ * re-leased, and the rest of that message is not read: a healthy node
+ * never sends one, and each costs the leader a check. */
 void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
                           const struct msg_result *items, size_t count)
 {
     struct lead *l = n->lead;
+    struct batch_info info;
     if (l == NULL)
         return; /* not (or no longer) leader: the sender's outbox keeps them */
+    if (queue_batch_get(n->queue, batch, &info) != 0 || info.state != BATCH_RUNNING)
+        return; /* unknown here, or nothing more to commit */
+    bool drained = queue_node_drained(n->queue, from);
     for (struct lease *x = l->leases; x != NULL; x = x->next)
         if (x->node == from && x->job.batch_id == batch)
             x->deadline_ms = now_ms(n) + budget_ms(n) + LEASE_GRACE_MS;
+    struct lease *x = NULL;
     for (size_t i = 0; i < count; i++) {
-        if (queue_is_done(n->queue, batch, items[i].index))
+        const struct msg_result *r = &items[i];
+        if (queue_is_done(n->queue, batch, r->index))
             continue;
-        if (!add_pending(l, batch, &items[i]))
+        x = covering_lease(l, x, from, batch, r->index);
+        bool wrong = false;
+        const char *why = unread_because(n, from, drained, x);
+        if (why == NULL)
+            why = check_result(n, info.spec, x, r, &wrong);
+        if (why != NULL) {
+            node_refusals_note(n, from, batch, r->index, why, wrong);
+            if (x != NULL)
+                requeue(l, x, x->job.lo, x->job.crashes);
+            x = NULL;
+            if (wrong) {
+                node_refusals_skip(n, from, count - i - 1);
+                return;
+            }
+            continue;
+        }
+        if (!add_pending(l, batch, r))
             return; /* out of memory: the sender still holds them */
     }
 }

@@ -75,6 +75,10 @@ int node_links_start(struct node *n)
     n->link_port = net_port(n->net);
     if (n->cfg->authkey_weak)
         mlog(&n->log, LOG_WARN, "%s", AUTHKEY_WEAK_RISK);
+    if (n->cfg->authkey_file_mode != 0)
+        mlog(&n->log, LOG_WARN, "authkey file %s has mode %04o: other users of this machine "
+             "can read the key and join the mesh; chmod 600 %s", n->cfg->authkey_file,
+             n->cfg->authkey_file_mode, n->cfg->authkey_file);
     return add_static_peers(n);
 }
 

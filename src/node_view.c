@@ -54,6 +54,7 @@ static void view_self(const struct node *n, const struct consensus_status *st,
     u->done = n->stats.done;
     u->unfactored = n->stats.unfactored;
     u->leases = (unsigned)node_lead_leases_of(n, n->keys.node_id);
+    u->refused = node_refusals_of(n, n->keys.node_id);
     u->last_heard_s = 0;
 }
 
@@ -88,6 +89,7 @@ static void view_peer(const struct node *n, const struct consensus_status *st,
     u->rate = p->connected ? p->stats.rate : 0;
     u->done = p->stats.done;
     u->leases = (unsigned)node_lead_leases_of(n, p->id);
+    u->refused = node_refusals_of(n, p->id);
     u->last_heard_s = p->last_heard_ms == 0 ? -1.0 :
         (double)(uv_now((uv_loop_t *)&n->loop) - p->last_heard_ms) / 1000.0;
 }

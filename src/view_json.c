@@ -24,6 +24,7 @@ static json_t *node_json(const struct ui_node *u)
 {
     json_t *o = node_fields(u);
     json_object_set_new(o, "leases", json_integer((json_int_t)u->leases));
+    json_object_set_new(o, "refused_results", json_integer((json_int_t)u->refused));
     return o;
 }
 

@@ -230,18 +230,16 @@ static void handle_answer(struct worker *w, char *line)
         return;
     bool unfactored;
     if (canonical_text(end + 1, text, cap, &unfactored) != 0) {
-        /* "error ...": the kernel refused (e.g. a failed verification):
-         * report the number as unfactored rather than guess. */
+        /* "error ...": the kernel refused (e.g. a failed verification).
+         * Counted as a crash on this number: tried again (maybe on another
+         * node), then reported unfactored by the crash rule, which the
+         * leader accepts early (an early "unfactored" of any other kind it
+         * refuses: doc/DESIGN.md, "Results are checked"). */
         mlog(p->cfg.log, LOG_WARN, "worker %d: kernel error on index %llu: %s",
              w->proc.pid, id, end + 1);
-        char num[MESH_MAX_DIGITS + 2];
-        if (p->cfg.make_number(p->cfg.ud, w->job.batch_id, id, num, sizeof num) != 0) {
-            free(text);  /* the batch is gone here: record nothing */
-            kill_for_protocol_error(w, "answer for a number this node cannot make");
-            return;
-        }
-        snprintf(text, cap, "unfactored:%s", num);
-        unfactored = true;
+        free(text);
+        kill_for_protocol_error(w, "the kernel failed on a number");
+        return;
     }
     uint64_t now = uv_now(p->cfg.loop);
     struct worker_result r = {w->job.batch_id, id, text, unfactored,

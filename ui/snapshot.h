@@ -25,6 +25,7 @@ struct ui_node {
     uint64_t unfactored;
     double last_heard_s;   /* seconds since last heard; -1 never; 0 for self */
     unsigned leases;       /* leases it holds (known on the leader; else 0) */
+    uint64_t refused;      /* its results this node refused as leader */
 };
 
 /* One line of the mesh's event log (src/events.h), texts sanitised. */

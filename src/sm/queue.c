@@ -562,7 +562,8 @@ static int apply_result(struct queue *q, struct qbatch *b, const struct qresult 
         return -1;
     }
     size_t len = r->text ? strlen(r->text) : 0;
-    if (r->text == NULL || !qresult_text_valid(r->text, len)) {
+    if (r->text == NULL || !qresult_text_valid(r->text, len) ||
+        !qresult_text_well_formed(r->text, len)) {
         set_err(err, errlen, "batch %llu: index %llu: malformed result text",
                 (unsigned long long)b->id, (unsigned long long)r->index);
         return -1;

@@ -40,8 +40,10 @@ enum batch_state { BATCH_RUNNING = 1, BATCH_DONE = 2, BATCH_CANCELLED = 3 };
 /* text: the result of one number in the canonical form used by
  * `mesh results`: the prime factors ascending separated by single spaces
  * ("" for 0 and 1), optionally followed by " unfactored:C" when the budget
- * ran out (C = remaining composite). The queue checks only the length
- * (<= QRESULT_MAX_TEXT) and the charset [0-9a-z: ]. */
+ * ran out (C = remaining composite). Decoders check the length
+ * (<= QRESULT_MAX_TEXT) and the charset [0-9a-z: ]; COMPLETE also checks
+ * the grammar (qresult_text_well_formed), never the arithmetic: that is
+ * the leader's check before it proposes (src/factor/verify.h). */
 struct qresult {
     uint64_t index;
     char *text;
@@ -117,6 +119,9 @@ int qcmd_split(const struct qcmd *submit, size_t max_payload, uint64_t upload_id
                struct qcmd **cmds, size_t *n);
 /* True when text[0..len) is an acceptable result text (see struct qresult). */
 bool qresult_text_valid(const char *text, size_t len);
+/* True when text[0..len) is "f1 f2 ... [unfactored:C]", "unfactored:C" or
+ * "": positive decimals without leading zeros, single spaces. */
+bool qresult_text_well_formed(const char *text, size_t len);
 
 struct queue;
 struct queue *queue_new(void);

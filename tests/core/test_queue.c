@@ -382,6 +382,35 @@ static void test_result_text_charset(void)
     CHECK(qresult_text_valid("3 5 unfactored:1234567890123", 27));
 }
 
+/* Texts of the right charset that are no factorisation are skipped, each
+ * alone, by every replica alike: apply reports them (-1, the first named)
+ * and applies the rest. */
+static void test_malformed_text_skipped(void)
+{
+    static const char *bad[] = {"2  2", " 2", "2 ", "02", "12:", "unfactored:", "0",
+                                "unfactored:9 3", "3 unfactored:9 unfactored:9", "2 x"};
+    enum { N_BAD = sizeof bad / sizeof *bad };
+    struct queue *q = queue_new();
+    char err[128];
+    uint64_t id;
+    CHECK_INT_EQ(apply_free(q, make_submit("4", N_BAD + 1, ""), &id, err), 0);
+    for (size_t i = 0; i < N_BAD; i++) {
+        CHECK(qresult_text_valid(bad[i], strlen(bad[i])));
+        CHECK(!qresult_text_well_formed(bad[i], strlen(bad[i])));
+        struct qcmd c = make_complete(id, 2, U(i), bad[i], U(N_BAD), "2 7");
+        CHECK_INT_EQ(queue_apply(q, &c, NULL, err, sizeof err), -1);
+        CHECK(strstr(err, "malformed result text") != NULL);
+        qcmd_free(&c);
+        CHECK(!queue_is_done(q, id, i));
+    }
+    CHECK(queue_is_done(q, id, N_BAD));
+    static const char *good[] = {"", "2", "2 2 3", "unfactored:91", "3 unfactored:91",
+                                 "1000000007 1000000009"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        CHECK(qresult_text_well_formed(good[i], strlen(good[i])));
+    queue_free(q);
+}
+
 int main(void)
 {
     test_result_text_charset();
@@ -392,6 +421,7 @@ int main(void)
     test_duplicate_complete_ignored();
     test_bad_entries_fail_alone();
     test_unfactored_counted();
+    test_malformed_text_skipped();
     test_cancel();
     test_unknown_batch();
     test_prefix_and_pending();

@@ -13,55 +13,12 @@
 #include "member.h"
 #include "netmsg.h"
 
-struct state {
-    struct member *m;
-    size_t n;
-};
-
-static bool all_linked_or_closed(void *arg)
-{
-    struct state *s = arg;
-    for (size_t i = 0; i < s->n; i++)
-        if (!s->m[i].closed && s->m[i].frames_in < 2)
-            return false;
-    return true;
-}
-
-static bool all_closed(void *arg)
-{
-    struct state *s = arg;
-    for (size_t i = 0; i < s->n; i++)
-        if (!s->m[i].handle_closed)
-            return false;
-    return true;
-}
-
-static void identities(uv_loop_t *loop, uint16_t port, const struct mesh_keys *mesh,
-                       size_t count)
-{
-    enum { WAVE = 32 };
-    struct member m[WAVE];
-    for (size_t done = 0; done < count; done += WAVE) {
-        struct state s = {m, WAVE};
-        for (size_t i = 0; i < WAVE; i++) {
-            char ip[16];
-            snprintf(ip, sizeof ip, "127.0.0.%zu", 2 + (done + i) % 250);
-            member_connect(&m[i], loop, ip, port, mesh, NULL);
-        }
-        CHECK(run_until(loop, all_linked_or_closed, &s, 10000));
-        for (size_t i = 0; i < WAVE; i++)
-            member_close(&m[i]);
-        CHECK(run_until(loop, all_closed, &s, 5000));
-    }
-}
-
 static void noread(uv_loop_t *loop, uint16_t port, const struct mesh_keys *mesh,
                    unsigned seconds)
 {
     struct member m;
-    struct state s = {&m, 1};
     member_connect(&m, loop, "127.0.0.2", port, mesh, NULL);
-    CHECK(run_until(loop, all_linked_or_closed, &s, 10000) && !m.closed);
+    CHECK(members_linked(loop, &m, 1, 10000) && !m.closed);
     member_stop_reading(&m);
     for (unsigned i = 0; i < seconds * 2 && !m.closed; i++) {
         uint8_t st[NET_STATS_BYTES];
@@ -71,7 +28,7 @@ static void noread(uv_loop_t *loop, uint16_t port, const struct mesh_keys *mesh,
     }
     printf("noread: %s after %u s\n", m.closed ? "cut off" : "still linked", seconds);
     member_close(&m);
-    run_until(loop, all_closed, &s, 5000);
+    members_closed(loop, &m, 1, 5000);
 }
 
 int main(int argc, char **argv)
@@ -86,7 +43,7 @@ int main(int argc, char **argv)
     harness_derive(&mesh, argv[2]);
     uint16_t port = (uint16_t)atoi(argv[1]);
     if (strcmp(argv[3], "identities") == 0)
-        identities(&loop, port, &mesh, (size_t)atol(argv[4]));
+        members_in_waves(&loop, port, &mesh, (size_t)atol(argv[4]), NULL, NULL);
     else
         noread(&loop, port, &mesh, (unsigned)atoi(argv[4]));
     uv_loop_close(&loop);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "harness.h"
 #include "net.h"
 #include "netmsg.h"
 
@@ -155,4 +156,69 @@ void member_connect(struct member *m, uv_loop_t *loop, const char *src_ip,
     uv_ip4_addr("127.0.0.1", port, &dst);
     CHECK(uv_tcp_bind(&m->tcp, (struct sockaddr *)&src, 0) == 0);
     CHECK(uv_tcp_connect(&m->req, &m->tcp, (struct sockaddr *)&dst, on_connected) == 0);
+}
+
+struct member_set {
+    struct member *m;
+    size_t n;
+};
+
+static bool set_linked_or_closed(void *arg)
+{
+    struct member_set *s = arg;
+    for (size_t i = 0; i < s->n; i++)
+        if (!s->m[i].closed && s->m[i].frames_in < 2)
+            return false;
+    return true;
+}
+
+static bool set_closed(void *arg)
+{
+    struct member_set *s = arg;
+    for (size_t i = 0; i < s->n; i++)
+        if (!s->m[i].handle_closed)
+            return false;
+    return true;
+}
+
+bool members_linked(uv_loop_t *loop, struct member *m, size_t n, uint64_t timeout_ms)
+{
+    struct member_set s = {m, n};
+    return run_until(loop, set_linked_or_closed, &s, timeout_ms);
+}
+
+bool members_closed(uv_loop_t *loop, struct member *m, size_t n, uint64_t timeout_ms)
+{
+    struct member_set s = {m, n};
+    return run_until(loop, set_closed, &s, timeout_ms);
+}
+
+size_t members_in_waves(uv_loop_t *loop, uint16_t port, const struct mesh_keys *mesh,
+                        size_t count, void (*on_linked)(struct member *m, void *arg),
+                        void *arg)
+{
+    enum { WAVE = 32 };
+    struct member m[WAVE];
+    size_t linked = 0;
+    for (size_t done = 0; done < count; done += WAVE) {
+        size_t wave = count - done < WAVE ? count - done : WAVE;
+        for (size_t i = 0; i < wave; i++) {
+            char ip[16];
+            snprintf(ip, sizeof ip, "127.0.0.%zu", 2 + (done + i) % 250);
+            member_connect(&m[i], loop, ip, port, mesh, NULL);
+        }
+        CHECK(members_linked(loop, m, wave, 10000));
+        for (size_t i = 0; i < wave; i++)
+            if (!m[i].closed) {
+                linked++;
+                if (on_linked != NULL)
+                    on_linked(&m[i], arg);
+            }
+        if (on_linked != NULL)
+            run_for(loop, 20); /* the node reads what they sent before they leave */
+        for (size_t i = 0; i < wave; i++)
+            member_close(&m[i]);
+        CHECK(members_closed(loop, m, wave, 5000));
+    }
+    return linked;
 }

@@ -46,4 +46,18 @@ void member_stop_reading(struct member *m);
 
 void member_close(struct member *m);
 
+/* Runs the loop until each of the n members is linked (the node's HELLO and
+ * a second frame came: it has the member as a peer) or closed; false on
+ * timeout. */
+bool members_linked(uv_loop_t *loop, struct member *m, size_t n, uint64_t timeout_ms);
+/* Runs the loop until the n members' handles are closed. */
+bool members_closed(uv_loop_t *loop, struct member *m, size_t n, uint64_t timeout_ms);
+
+/* count fresh identities link to 127.0.0.1:port in waves of 32, from
+ * 127.0.0.2..251, and leave again; on_linked (may be NULL) runs for each
+ * one the node linked, before it leaves. Returns how many linked. */
+size_t members_in_waves(uv_loop_t *loop, uint16_t port, const struct mesh_keys *mesh,
+                        size_t count, void (*on_linked)(struct member *m, void *arg),
+                        void *arg);
+
 #endif

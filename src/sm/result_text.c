@@ -1,0 +1,44 @@
+/* result_text.c - the grammar of a result text (queue.h, struct qresult).
+ *
+ * COMPLETE entries come from the leader, which checks each result's
+ * arithmetic before proposing it (src/factor/verify.h). The replicas check
+ * only the form, which costs one pass over the bytes: a text that is not
+ * "f1 f2 ... [unfactored:C]" is skipped by every replica alike, so a
+ * leader running older code cannot get one into `mesh results`. */
+#include <string.h>
+
+#include "queue.h"
+
+#define UNFACTORED_TAG "unfactored:"
+
+/* A positive decimal without a leading zero. */
+static bool is_positive_decimal(const char *s, size_t len)
+{
+    if (len == 0 || s[0] < '1' || s[0] > '9')
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+bool qresult_text_well_formed(const char *text, size_t len)
+{
+    const size_t tag = sizeof UNFACTORED_TAG - 1;
+    size_t at = 0;
+    while (at < len) {
+        const char *sp = memchr(text + at, ' ', len - at);
+        size_t end = sp ? (size_t)(sp - text) : len;
+        const char *part = text + at;
+        size_t n = end - at;
+        bool rest = n > tag && memcmp(part, UNFACTORED_TAG, tag) == 0;
+        if (rest && sp != NULL)
+            return false; /* the rest comes last */
+        if (!is_positive_decimal(rest ? part + tag : part, rest ? n - tag : n))
+            return false;
+        if (sp != NULL && end + 1 == len)
+            return false; /* a trailing space */
+        at = sp ? end + 1 : len;
+    }
+    return true;
+}
