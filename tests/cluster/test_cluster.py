@@ -14,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from meshcluster import Mesh, check_factored, done_of, parse_results  # noqa: E402
+from meshcluster import Mesh, check_factored, done_of, parse_results, submit  # noqa: E402
 from meshnode import wait_for  # noqa: E402
 
 MESH = None
@@ -29,10 +29,7 @@ class ClusterTest(unittest.TestCase):
             self.mesh.stop()
 
     def submit(self, node, *args):
-        r = node.cli("submit", *args)
-        m = re.search(r"(\d+)\s*$", r.stdout.strip())
-        self.assertIsNotNone(m, r.stdout)
-        return m.group(1)
+        return submit(self, node, *args)
 
     # ---- agreement and shared work ---------------------------------------
 

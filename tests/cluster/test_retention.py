@@ -7,14 +7,12 @@ Usage: test_retention.py MESH_BINARY [unittest args...]
 Every node is stopped by its PID in tearDown and its data dir deleted. The
 oracle for results is arithmetic (tests/lib/primes.py)."""
 import os
-import re
 import signal
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from meshcluster import Mesh, check_factored, parse_results  # noqa: E402
+from meshcluster import Mesh, check_factored, parse_results, submit  # noqa: E402
 from meshnode import wait_for  # noqa: E402
 
 MESH = None
@@ -29,10 +27,7 @@ class RetentionTest(unittest.TestCase):
             self.mesh.stop()
 
     def submit(self, node, *args):
-        r = node.cli("submit", *args)
-        m = re.search(r"(\d+)\s*$", r.stdout.strip())
-        self.assertIsNotNone(m, r.stdout)
-        return m.group(1)
+        return submit(self, node, *args)
 
     def finished(self, node, bid, start, count):
         out = node.cli("results", bid, "--wait", timeout=120).stdout

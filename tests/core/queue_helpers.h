@@ -59,6 +59,25 @@ static inline struct qcmd make_drain(uint64_t node_id, bool drained)
     return c;
 }
 
+/* FORGET of n batch ids given as varargs (uint64_t), ascending. */
+static inline struct qcmd make_forget(uint8_t why, uint64_t time_ms, size_t n, ...)
+{
+    struct qcmd c;
+    memset(&c, 0, sizeof c);
+    c.type = QCMD_FORGET;
+    c.forget_reason = why;
+    c.time_ms = time_ms;
+    c.forget = calloc(n ? n : 1, sizeof *c.forget);
+    CHECK(c.forget != NULL);
+    c.n_forget = n;
+    va_list ap;
+    va_start(ap, n);
+    for (size_t i = 0; i < n; i++)
+        c.forget[i] = va_arg(ap, uint64_t);
+    va_end(ap);
+    return c;
+}
+
 /* Applies and frees c; returns queue_apply's result. */
 static inline int apply_free(struct queue *q, struct qcmd c, uint64_t *id, char *err)
 {

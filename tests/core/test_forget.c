@@ -7,24 +7,6 @@
 
 #include "queue_helpers.h"
 
-static struct qcmd make_forget(uint8_t why, uint64_t time_ms, size_t n, ...)
-{
-    struct qcmd c;
-    memset(&c, 0, sizeof c);
-    c.type = QCMD_FORGET;
-    c.forget_reason = why;
-    c.time_ms = time_ms;
-    c.forget = calloc(n ? n : 1, sizeof *c.forget);
-    CHECK(c.forget != NULL);
-    c.n_forget = n;
-    va_list ap;
-    va_start(ap, n);
-    for (size_t i = 0; i < n; i++)
-        c.forget[i] = va_arg(ap, uint64_t);
-    va_end(ap);
-    return c;
-}
-
 /* Three batches of 3 numbers: 1 and 2 done (at times 200, 300), 3 running. */
 static struct queue *three_batches(void)
 {

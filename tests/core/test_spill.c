@@ -93,12 +93,9 @@ static void test_forget_a_spilled_batch_under_a_freeze(void)
     CHECK_INT_EQ(queue_snapshot(q, &before, &lb), 0);
     struct queue_freeze *f = queue_freeze(q);
     CHECK(f != NULL);
-    struct qcmd c = {.type = QCMD_FORGET, .forget_reason = FORGET_BY_USER, .n_forget = 2};
-    c.forget = malloc(2 * sizeof *c.forget);
-    c.forget[0] = 1;
-    c.forget[1] = 2;
     char err[128];
-    CHECK_INT_EQ(apply_free(q, c, NULL, err), 0);
+    CHECK_INT_EQ(apply_free(q, make_forget(FORGET_BY_USER, 0, 2, (uint64_t)1, (uint64_t)2),
+                            NULL, err), 0);
     CHECK_INT_EQ(queue_batch_count(q), 0);
     /* the mapping outlives the forget until the thaw: ASan/segv otherwise */
     CHECK_INT_EQ(queue_freeze_encode(f, &frozen, &lf), 0);
@@ -132,11 +129,8 @@ static void test_job_stops_when_its_batch_is_forgotten(void)
     CHECK(s != NULL);
     CHECK_INT_EQ(queue_spill_batch(s), 1);
     CHECK_INT_EQ(queue_spill_step(s, q, 1), 1);
-    struct qcmd c = {.type = QCMD_FORGET, .forget_reason = FORGET_BY_AGE, .n_forget = 1};
-    c.forget = malloc(sizeof *c.forget);
-    c.forget[0] = 1;
     char err[128];
-    CHECK_INT_EQ(apply_free(q, c, NULL, err), 0);
+    CHECK_INT_EQ(apply_free(q, make_forget(FORGET_BY_AGE, 0, 1, (uint64_t)1), NULL, err), 0);
     CHECK_INT_EQ(queue_spill_step(s, q, 1), -1);
     CHECK_INT_EQ(errno, ENOENT);
     queue_spill_abort(s);

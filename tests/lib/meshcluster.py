@@ -2,6 +2,7 @@
 the cluster and membership tests; and the arithmetic oracle of results.
 
 Every node is stopped by its PID (Node.stop) and its data dir deleted."""
+import re
 import sys
 
 from meshnode import Node, free_port, wait_for
@@ -84,6 +85,14 @@ class Mesh:
     def stop(self):
         for n in self.nodes:
             n.stop()
+
+
+def submit(test, node, *args):
+    """`mesh submit ARGS` on node; the new batch's id (a string)."""
+    r = node.cli("submit", *args)
+    m = re.search(r"(\d+)\s*$", r.stdout.strip())
+    test.assertIsNotNone(m, r.stdout)
+    return m.group(1)
 
 
 def parse_results(text):
