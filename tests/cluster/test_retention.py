@@ -162,6 +162,7 @@ class RetentionTest(unittest.TestCase):
         for k, bid in enumerate(ids):
             self.finished(c, bid, 100 + 1000 * k, 400)
         b.kill(signal.SIGKILL)
+        self.mesh.leader()  # b may have led: the two others elect one first
         a.cli("forget", ids[0], ids[2])
         b = self.mesh.restart(1)
         self.forgotten_everywhere(ids[0], "forgotten on request")
