@@ -22,6 +22,9 @@ enum {
     RESULTS_PAGE = 4096,      /* numbers per results answer */
     RESULTS_PAGE_BIG = 64,    /* ... when regenerating each number is costly */
     UNKNOWN_BATCH_WAIT_MS = 2000, /* replication lag a reader waits out */
+    CATCH_UP_WAIT_MS = 60000,     /* ... longer while this replica is still
+                                     applying what is committed (a restart,
+                                     a snapshot being installed) */
     UNKNOWN_BATCH_AHEAD = 64,     /* ... for ids this close to the next one */
     BIG_SEMIPRIME_BITS = 200,
 };
@@ -379,13 +382,24 @@ static void reply_results(struct node *n, struct control_conn *c,
     control_reply_text(c, t.p, t.len);
 }
 
+/* Committed entries this replica has not applied yet: a batch submitted
+ * elsewhere may be among them. */
+static bool replica_catching_up(const struct node *n)
+{
+    struct consensus_status st;
+    consensus_status(n->cons, &st);
+    return st.applied_index < st.commit_index;
+}
+
 /* A waiter can be answered when a result is ready at its position, or when
  * none will ever come (the batch finished or was cancelled). */
 static bool waiter_ready(struct node *n, const struct results_waiter *w,
                          struct batch_info *info)
 {
     if (queue_batch_get(n->queue, w->batch_id, info) != 0)
-        return uv_now(&n->loop) >= w->unknown_until_ms;
+        return uv_now(&n->loop) >= w->unknown_until_ms &&
+               (!replica_catching_up(n) ||
+                uv_now(&n->loop) >= w->unknown_until_ms + CATCH_UP_WAIT_MS);
     if (!w->wait)
         return true;
     return info->state != BATCH_RUNNING || w->from >= info->total ||
@@ -412,7 +426,7 @@ static void api_results(struct node *n, struct control_conn *c, json_t *req)
      * The next id is the cluster's base until its first batch, so the
      * window starts there, not at the empty queue's 1. */
     uint64_t next = consensus_next_batch_id(n->cons, n->queue);
-    if (!here && id >= next && id - next < UNKNOWN_BATCH_AHEAD)
+    if (!here && id >= next && (id - next < UNKNOWN_BATCH_AHEAD || replica_catching_up(n)))
         probe.unknown_until_ms = uv_now(&n->loop) + UNKNOWN_BATCH_WAIT_MS;
     else if (!here) {
         reply_no_batch(n, c, id);

@@ -82,7 +82,7 @@ void node_config_usage(FILE *out)
         "                         (default 7d)\n"
         "  --results-budget SIZE  results the mesh retains: past it the oldest\n"
         "                         finished batches are forgotten, and with only\n"
-        "                         running ones, submits refused (default 512MiB)\n"
+        "                         running ones, submits refused (default 256MiB)\n"
         "  --port PORT            listen for peers (default %d, 0 = any free port)\n"
         "  --peer HOST:PORT       dial a static peer (repeatable)\n"
         "  --no-mdns              no mDNS discovery\n"

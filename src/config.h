@@ -20,11 +20,14 @@ enum {
 #define CONFIG_DEFAULT_NUMBER_TIMEOUT_S 60.0
 /* Retention: a finished batch is kept a week (Celery keeps results a day,
  * Nomad's job GC four hours; a week covers a weekend's batch). The budget
- * is what the retained results may hold in memory on every replica (they
- * live in RAM): half a GiB, about 19M typical results, keeps a node with
- * its snapshot copy well under 2 GiB. */
+ * bounds what the retained results hold (finished ones on disk, running
+ * ones in memory): 256 MiB is about 9M typical results. Not more, because
+ * libraft 0.15 snapshots are whole buffers: every snapshot encodes all
+ * retained results in memory, and a follower that falls behind receives
+ * them in one message (soak.sh at 512 MiB: up to 1 GiB RSS and a 137 s
+ * round while a lagging follower caught up). doc/DESIGN.md, Retention. */
 #define CONFIG_DEFAULT_KEEP_RESULTS_MS (7ull * 86400 * 1000)
-#define CONFIG_DEFAULT_RESULTS_BUDGET (512ull << 20)
+#define CONFIG_DEFAULT_RESULTS_BUDGET (256ull << 20)
 
 struct node_config {
     char *authkey;              /* malloc'd, never logged */
