@@ -3,7 +3,10 @@
  *   build-core/tests/core/gen_corpus tests/core
  * It writes corpus_qcmd/, corpus_snapshot/ and corpus_list/ (which must
  * exist) from commands built through the public API, so seeds always match
- * the current encoders. */
+ * the current encoders. The seeds of earlier formats are worth keeping (a
+ * data dir of a previous release replays through the same decoders): the
+ * format2_* ones, and the unprefixed ones written before format 4; so
+ * write into a scratch dir and copy only the new seeds over. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +134,11 @@ static void gen_commands_and_snapshots(const char *base)
     snapshot_to(q, sdir, "drained");
     c = (struct qcmd){.type = QCMD_DRAIN, .node_id = 77, .drained = false};
     emit(q, qdir, "undrain", &c);
+    c = (struct qcmd){.type = QCMD_FORGET, .forget = malloc(sizeof(uint64_t)), .n_forget = 1,
+                      .forget_reason = FORGET_BY_USER, .time_ms = 1765000000000ULL};
+    c.forget[0] = 3;
+    emit(q, qdir, "forget", &c);
+    snapshot_to(q, sdir, "forgotten");
     gen_upload(q, qdir, sdir);
     queue_free(q);
 }
