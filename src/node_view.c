@@ -262,5 +262,7 @@ void node_snapshot(const struct node *n, struct ui_snapshot *s)
     s->weak_key = n->cfg->authkey_weak;
     view_numbers(n, s);
     view_retained(n, s);
+    if (n->cons != NULL)
+        consensus_disk_full(n->cons, s->disk_full, sizeof s->disk_full);
     view_events(n, s);
 }

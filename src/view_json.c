@@ -82,6 +82,8 @@ void view_to_json(const struct ui_snapshot *s, json_t *top)
                                                   "pending", (json_int_t)s->pending,
                                                   "in_flight", (json_int_t)s->in_flight,
                                                   "done", (json_int_t)s->done));
+    json_object_set_new(top, "disk_full", s->disk_full[0] ? json_string(s->disk_full)
+                                                          : json_null());
     json_object_set_new(top, "retained", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
         "batches", (json_int_t)s->retained.batches, "bytes", (json_int_t)s->retained.bytes,
         "running_bytes", (json_int_t)s->retained.running_bytes,

@@ -75,6 +75,7 @@ struct ui_snapshot {
         uint64_t batches, bytes, running_bytes, budget, keep_ms, forgotten;
         bool full;
     } retained;
+    char disk_full[160];   /* "" or why this node refuses writes (a full disk) */
     struct ui_event events[UI_EVENTS]; /* the latest events, oldest first */
     size_t n_events;
 };

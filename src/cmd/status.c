@@ -175,6 +175,9 @@ static int cmd_status_exec(const char *data_dir, int argc, char **argv)
                         json_integer_value(json_object_get(resp, "port")));
         print_nodes(json_object_get(resp, "nodes"));
         print_retained(json_object_get(resp, "retained"));
+        json_t *disk = json_object_get(resp, "disk_full");
+        if (json_is_string(disk))
+            printf("WRITES REFUSED: %s\n", json_string_value(disk));
         print_batches(json_object_get(resp, "batches"));
     }
     json_decref(resp);

@@ -272,6 +272,9 @@ class StorageTest(unittest.TestCase):
         self.assertIn("warn  disk full: ", n.log())
         events = n.cli("events", "--no-follow").stdout
         self.assertIn("disk full", events)
+        # and status says so, in text and JSON
+        self.assertRegex(n.status()["disk_full"] or "", r"disk full: \d+ MiB free")
+        self.assertIn("WRITES REFUSED: disk full", n.cli("status").stdout)
 
     def test_full_ext4_refuses_writes_and_recovers(self):
         d = self.mount("ext4", 128)
