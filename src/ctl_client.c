@@ -94,26 +94,70 @@ static ssize_t read_line(struct ctl_client *cl)
     }
 }
 
-json_t *ctl_call(struct ctl_client *cl, json_t *req, int *node_error)
+/* The answer a raw call handed out is dropped when the next call starts. */
+static void drop_answer(struct ctl_client *cl)
 {
-    *node_error = 0;
+    memmove(cl->buf, cl->buf + cl->answered, cl->len - cl->answered);
+    cl->len -= cl->answered;
+    cl->answered = 0;
+}
+
+/* Sends req (stolen) and reads the answer's line: its length, or -1. */
+static ssize_t send_and_read(struct ctl_client *cl, json_t *req)
+{
+    drop_answer(cl);
     char *text = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     if (text == NULL)
-        return NULL;
+        return -1;
     size_t n = strlen(text);
     text[n] = '\n';
     int rc = write_all(cl->fd, text, n + 1);
     free(text);
     ssize_t linelen = rc == 0 ? read_line(cl) : -1;
-    if (linelen < 0) {
+    if (linelen < 0)
         say(cl, "lost the connection to the node");
+    else
+        cl->answered = (size_t)linelen + 1;
+    return linelen;
+}
+
+static json_t *answer(struct ctl_client *cl, size_t linelen, int *node_error);
+
+static const char ok_prefix[] = "{\"ok\":true,";
+
+char *ctl_call_raw(struct ctl_client *cl, json_t *req, size_t *len, int *node_error)
+{
+    *node_error = 0;
+    ssize_t linelen = send_and_read(cl, req);
+    if (linelen < 0)
         return NULL;
+    if ((size_t)linelen >= sizeof ok_prefix - 1 &&
+        memcmp(cl->buf, ok_prefix, sizeof ok_prefix - 1) == 0) {
+        *len = (size_t)linelen;
+        return cl->buf;
     }
+    json_t *resp = answer(cl, (size_t)linelen, node_error);
+    json_decref(resp); /* an "ok" answer of another shape: not raw */
+    if (resp != NULL)
+        say(cl, "unexpected answer from the node");
+    return NULL;
+}
+
+json_t *ctl_call(struct ctl_client *cl, json_t *req, int *node_error)
+{
+    *node_error = 0;
+    ssize_t linelen = send_and_read(cl, req);
+    if (linelen < 0)
+        return NULL;
+    return answer(cl, (size_t)linelen, node_error);
+}
+
+/* The answer line parsed; NULL (said why) when malformed or "ok": false. */
+static json_t *answer(struct ctl_client *cl, size_t linelen, int *node_error)
+{
     json_error_t jerr;
-    json_t *resp = json_loadb(cl->buf, (size_t)linelen, 0, &jerr);
-    memmove(cl->buf, cl->buf + linelen + 1, cl->len - (size_t)linelen - 1);
-    cl->len -= (size_t)linelen + 1;
+    json_t *resp = json_loadb(cl->buf, linelen, 0, &jerr);
     if (resp == NULL) {
         say(cl, "malformed answer from the node: %s", jerr.text);
         return NULL;

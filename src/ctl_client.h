@@ -12,6 +12,7 @@ struct ctl_client {
     int fd;
     char *buf;
     size_t len, cap;
+    size_t answered;     /* bytes of buf the last answer took (dropped next) */
     char cmd[24];        /* the CLI command: every message says "mesh CMD: " */
 };
 
@@ -25,6 +26,13 @@ int ctl_open(struct ctl_client *cl, const char *data_dir, const char *cmd);
  * "mesh CMD: ERROR" and returned as NULL too; *node_error tells the cases
  * apart (1: the node refused the request, 0: the connection failed). */
 json_t *ctl_call(struct ctl_client *cl, json_t *req, int *node_error);
+
+/* The same call, for the one answer that carries millions of items
+ * (results): the answer's raw line when it starts {"ok":true, (valid until
+ * the next call), so the caller reads the few fields it needs itself;
+ * parsing it whole with jansson cost the CLI more CPU than the node spent
+ * making it. Otherwise NULL, said as ctl_call says it. */
+char *ctl_call_raw(struct ctl_client *cl, json_t *req, size_t *len, int *node_error);
 
 void ctl_close(struct ctl_client *cl);
 

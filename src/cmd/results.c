@@ -9,6 +9,7 @@
  * was done. --forget then forgets the batch mesh-wide, once every line was
  * written out (a work queue's acknowledgement: read it, and it is gone). */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,59 @@ static size_t print_lines(const char *lines, size_t len, int as_json)
     return count;
 }
 
+/* One page of results as the node writes it (api.c reply_results):
+ * {"ok":true,"state":S,...,"total":N,...,"lines":"L","next":N}. Read
+ * without a JSON parser: L is the one big field, and holds only digits,
+ * letters, spaces, colons and \n escapes, never a quote, so no key can
+ * appear inside it. */
+struct page {
+    long long total, next;
+    bool running;
+    char *lines;            /* unescaped in place */
+    size_t lines_len;
+};
+
+static const char *field(const char *line, size_t len, const char *key)
+{
+    char pat[32];
+    int n = snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = memmem(line, len, pat, (size_t)n);
+    return p != NULL ? p + n : NULL;
+}
+
+static bool parse_page(char *line, size_t len, struct page *pg)
+{
+    const char *total = field(line, len, "total"), *next = field(line, len, "next");
+    const char *state = field(line, len, "state");
+    char *lines = (char *)field(line, len, "lines");
+    if (total == NULL || next == NULL || state == NULL || lines == NULL || *lines != '"')
+        return false;
+    pg->total = strtoll(total, NULL, 10);
+    pg->next = strtoll(next, NULL, 10);
+    pg->running = strncmp(state, "\"running\"", 9) == 0;
+    char *end = memchr(lines + 1, '"', len - (size_t)(lines + 1 - line));
+    if (end == NULL)
+        return false;
+    /* "\n" -> newline, in place; any other escape is not the node's. */
+    char *out = lines, *in = lines + 1;
+    while (in < end) {
+        char *bs = memchr(in, '\\', (size_t)(end - in));
+        size_t run = (size_t)((bs != NULL ? bs : end) - in);
+        memmove(out, in, run);
+        out += run;
+        in += run;
+        if (bs == NULL)
+            break;
+        if (in + 1 >= end || in[1] != 'n')
+            return false;
+        *out++ = '\n';
+        in += 2;
+    }
+    pg->lines = lines;
+    pg->lines_len = (size_t)(out - lines);
+    return true;
+}
+
 /* Pages through the results; returns an exit code. *ended: the batch was
  * done or cancelled and every one of its lines was printed. */
 static int stream_results(struct ctl_client *cl, json_int_t batch, int wait, int as_json,
@@ -90,23 +144,22 @@ static int stream_results(struct ctl_client *cl, json_int_t batch, int wait, int
     json_int_t from = 0;
     for (;;) {
         int node_error;
-        json_t *resp = ctl_call(cl, json_pack("{s:s, s:I, s:I, s:b, s:b}", "cmd", "results",
-                                              "batch", batch, "from", from, "wait", wait,
-                                              "lines", 1),
-                                &node_error);
-        if (resp == NULL)
+        size_t len;
+        char *line = ctl_call_raw(cl, json_pack("{s:s, s:I, s:I, s:b, s:b}", "cmd", "results",
+                                                "batch", batch, "from", from, "wait", wait,
+                                                "lines", 1),
+                                  &len, &node_error);
+        if (line == NULL)
             return node_error ? EXIT_FAIL : EXIT_NO_NODE;
-        json_t *lines = json_object_get(resp, "lines");
-        size_t got = print_lines(json_string_value(lines) ? json_string_value(lines) : "",
-                                 json_string_length(lines), as_json);
-        json_int_t total = json_integer_value(json_object_get(resp, "total"));
-        const char *state = json_string_value(json_object_get(resp, "state"));
-        int running = state != NULL && strcmp(state, "running") == 0;
-        json_int_t next = json_integer_value(json_object_get(resp, "next"));
-        json_decref(resp);
-        from = next > from ? next : from + (json_int_t)got;
-        *ended = !running;
-        if (from >= total || (got == 0 && (!wait || !running)))
+        struct page pg;
+        if (!parse_page(line, len, &pg)) {
+            fprintf(stderr, "mesh results: malformed answer from the node\n");
+            return EXIT_FAIL;
+        }
+        size_t got = print_lines(pg.lines, pg.lines_len, as_json);
+        from = pg.next > from ? pg.next : from + (json_int_t)got;
+        *ended = !pg.running;
+        if (from >= pg.total || (got == 0 && (!wait || !pg.running)))
             break;
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
