@@ -18,7 +18,7 @@
 
 #include "events.h"
 #include "log.h"
-#include "snapshot.h"
+#include "view.h"
 
 struct metrics;
 
@@ -51,7 +51,7 @@ struct metrics_process {
 
 /* The Prometheus text (version 0.0.4) of the view; malloc'd, NULL when
  * out of memory. */
-char *metrics_text(const struct ui_snapshot *s, const struct metrics_process *p,
+char *metrics_text(const struct mesh_view *s, const struct metrics_process *p,
                    size_t *len);
 
 #endif

@@ -1,5 +1,5 @@
 /* metrics_text.c - the mesh as Prometheus text exposition (format 0.0.4),
- * from the one view of the mesh (ui/snapshot.h). Names follow the
+ * from the one view of the mesh (src/view.h). Names follow the
  * Prometheus conventions: a mesh_ prefix, base units in the name,
  * _total for counters, labels for node and batch. Label values are
  * escaped, and whatever came from the network is reduced to printable
@@ -30,7 +30,7 @@ static void head(FILE *f, const char *name, const char *type, const char *help)
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void node_labels(FILE *f, const struct ui_node *n)
+static void node_labels(FILE *f, const struct view_node *n)
 {
     fputs("{node=\"", f);
     label(f, n->name);
@@ -40,8 +40,8 @@ static void node_labels(FILE *f, const struct ui_node *n)
 }
 
 /* One metric per node: value(n) for every node of the view. */
-static void per_node(FILE *f, const struct ui_snapshot *s, const char *name, const char *type,
-                     const char *help, double (*value)(const struct ui_node *), bool self_only)
+static void per_node(FILE *f, const struct mesh_view *s, const char *name, const char *type,
+                     const char *help, double (*value)(const struct view_node *), bool self_only)
 {
     head(f, name, type, help);
     for (size_t i = 0; i < s->n_nodes; i++) {
@@ -53,20 +53,20 @@ static void per_node(FILE *f, const struct ui_snapshot *s, const char *name, con
     }
 }
 
-static double up(const struct ui_node *n) { return n->self || n->connected; }
-static double workers(const struct ui_node *n) { return n->workers; }
-static double busy(const struct ui_node *n) { return n->busy; }
-static double rate(const struct ui_node *n) { return n->connected ? n->rate : 0; }
-static double done(const struct ui_node *n) { return (double)n->done; }
-static double unfactored(const struct ui_node *n) { return (double)n->unfactored; }
-static double leases(const struct ui_node *n) { return n->leases; }
-static double refused(const struct ui_node *n) { return (double)n->refused; }
+static double up(const struct view_node *n) { return n->self || n->connected; }
+static double workers(const struct view_node *n) { return n->workers; }
+static double busy(const struct view_node *n) { return n->busy; }
+static double rate(const struct view_node *n) { return n->connected ? n->rate : 0; }
+static double done(const struct view_node *n) { return (double)n->done; }
+static double unfactored(const struct view_node *n) { return (double)n->unfactored; }
+static double leases(const struct view_node *n) { return n->leases; }
+static double refused(const struct view_node *n) { return (double)n->refused; }
 
-static void nodes(FILE *f, const struct ui_snapshot *s)
+static void nodes(FILE *f, const struct mesh_view *s)
 {
     head(f, "mesh_node_info", "gauge", "A node of the mesh (1), with its role and state.");
     for (size_t i = 0; i < s->n_nodes; i++) {
-        const struct ui_node *n = &s->nodes[i];
+        const struct view_node *n = &s->nodes[i];
         fputs("mesh_node_info{node=\"", f);
         label(f, n->name);
         fputs("\",id=\"", f);
@@ -112,7 +112,7 @@ static void gauge(FILE *f, const char *name, const char *help, double v)
     fprintf(f, "%s %.17g\n", name, v);
 }
 
-static void mesh(FILE *f, const struct ui_snapshot *s)
+static void mesh(FILE *f, const struct mesh_view *s)
 {
     size_t n_up = 0;
     for (size_t i = 0; i < s->n_nodes; i++)
@@ -157,7 +157,7 @@ static void mesh(FILE *f, const struct ui_snapshot *s)
           s->retained.full);
 }
 
-static bool batch_shown(const struct ui_snapshot *s, size_t i, size_t *finished_left)
+static bool batch_shown(const struct mesh_view *s, size_t i, size_t *finished_left)
 {
     if (strcmp(s->batches[i].state, "running") == 0)
         return true;
@@ -169,7 +169,7 @@ static bool batch_shown(const struct ui_snapshot *s, size_t i, size_t *finished_
 
 /* The running batches and the latest finished ones (bounded: a long-lived
  * mesh must not grow a series per batch forever). */
-static void batches(FILE *f, const struct ui_snapshot *s)
+static void batches(FILE *f, const struct mesh_view *s)
 {
     static const char *const names[] = {"mesh_batch_numbers", "mesh_batch_numbers_done",
                                         "mesh_batch_numbers_unfactored",
@@ -183,7 +183,7 @@ static void batches(FILE *f, const struct ui_snapshot *s)
         for (size_t k = s->n_batches; k-- > 0;) {
             if (!batch_shown(s, k, &left))
                 continue;
-            const struct ui_batch *b = &s->batches[k];
+            const struct view_batch *b = &s->batches[k];
             double v = m == 0 ? (double)b->total : m == 1 ? (double)b->done
                      : m == 2 ? (double)b->unfactored
                      : b->total ? (double)b->done / (double)b->total : 1.0;
@@ -216,7 +216,7 @@ static void process(FILE *f, const struct metrics_process *p)
           p->start_time_s);
 }
 
-char *metrics_text(const struct ui_snapshot *s, const struct metrics_process *p, size_t *len)
+char *metrics_text(const struct mesh_view *s, const struct metrics_process *p, size_t *len)
 {
     char *text = NULL;
     FILE *f = open_memstream(&text, len);

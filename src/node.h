@@ -18,7 +18,7 @@
 #include "log.h"
 #include "queue.h"
 #include "scheduler.h"
-#include "snapshot.h"
+#include "view.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -73,7 +73,7 @@ struct node {
     uint16_t link_port;         /* the port actually bound */
     struct ui *ui;              /* the dashboard; NULL when headless */
     uv_timer_t ui_timer;        /* feeds it snapshots */
-    struct ui_snapshot snapshot;
+    struct mesh_view snapshot;
     int saved_stderr;           /* the terminal's stderr while the dashboard runs */
     struct metrics *metrics;    /* --metrics: the Prometheus endpoint, or NULL */
 
@@ -112,7 +112,7 @@ struct node {
     /* The mesh's event log (node_events.c). */
     struct events events;
     bool in_event;              /* logging an event: not an event again */
-    struct ui_snapshot *events_prev;  /* the leader's previous view */
+    struct mesh_view *events_prev;  /* the leader's previous view */
     bool events_prev_valid, events_was_leader;
     uint64_t forgets_told;      /* the queue's tombstones told as events */
     struct log_ratelimit events_rl, events_bad_rl;
@@ -262,7 +262,7 @@ int node_ui_start(struct node *n);
 unsigned node_ui_stop(struct node *n, void (*on_closed)(void *ud));
 
 /* node_view.c: the one view of the mesh (dashboard and status --json). */
-void node_snapshot(const struct node *n, struct ui_snapshot *s);
+void node_snapshot(const struct node *n, struct mesh_view *s);
 /* Voters this node is linked to, itself included (what a quorum needs). */
 struct consensus_status;
 unsigned node_reachable_voters(const struct node *n, const struct consensus_status *st);

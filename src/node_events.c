@@ -129,7 +129,7 @@ void node_events_on_message(struct node *n, const struct net_peer *p, const uint
 
 /* ---- the leader tells what changed in its view ------------------------ */
 
-static const struct ui_node *find_node(const struct ui_snapshot *s, const char *id)
+static const struct view_node *find_node(const struct mesh_view *s, const char *id)
 {
     for (size_t i = 0; i < s->n_nodes; i++)
         if (strcmp(s->nodes[i].id, id) == 0)
@@ -137,7 +137,7 @@ static const struct ui_node *find_node(const struct ui_snapshot *s, const char *
     return NULL;
 }
 
-static const struct ui_batch *find_batch(const struct ui_snapshot *s, uint64_t id)
+static const struct view_batch *find_batch(const struct mesh_view *s, uint64_t id)
 {
     for (size_t i = 0; i < s->n_batches; i++)
         if (s->batches[i].id == id)
@@ -145,11 +145,11 @@ static const struct ui_batch *find_batch(const struct ui_snapshot *s, uint64_t i
     return NULL;
 }
 
-static void node_changes(struct node *n, const struct ui_snapshot *was,
-                         const struct ui_snapshot *now)
+static void node_changes(struct node *n, const struct mesh_view *was,
+                         const struct mesh_view *now)
 {
     for (size_t i = 0; i < now->n_nodes; i++) {
-        const struct ui_node *u = &now->nodes[i], *o = find_node(was, u->id);
+        const struct view_node *u = &now->nodes[i], *o = find_node(was, u->id);
         const char *s = u->state;
         bool was_down = o != NULL && (strcmp(o->state, "down") == 0 ||
                                       strcmp(o->state, "gone") == 0);
@@ -189,7 +189,7 @@ static void forgotten_batches(struct node *n, bool tell)
 }
 
 /* "batch 7 (classic)" or, unnamed, "batch 7". */
-static void batch_label(const struct ui_batch *b, char *out, size_t outlen)
+static void batch_label(const struct view_batch *b, char *out, size_t outlen)
 {
     if (b->name[0] != '\0')
         snprintf(out, outlen, "batch %" PRIu64 " (%s)", b->id, b->name);
@@ -200,14 +200,14 @@ static void batch_label(const struct ui_batch *b, char *out, size_t outlen)
 /* Every batch gets its "submitted" line, also one that was already done
  * (or cancelled) when the leader first saw it (a small batch finishes
  * within the second between two views), then its end. */
-static void batch_changes(struct node *n, const struct ui_snapshot *was,
-                          const struct ui_snapshot *now)
+static void batch_changes(struct node *n, const struct mesh_view *was,
+                          const struct mesh_view *now)
 {
     uint64_t newest_was = 0;     /* above it: new (not one slid into the view) */
     for (size_t i = 0; i < was->n_batches; i++)
         newest_was = was->batches[i].id > newest_was ? was->batches[i].id : newest_was;
     for (size_t i = 0; i < now->n_batches; i++) {
-        const struct ui_batch *b = &now->batches[i], *o = find_batch(was, b->id);
+        const struct view_batch *b = &now->batches[i], *o = find_batch(was, b->id);
         char label[96];
         batch_label(b, label, sizeof label);
         if (o == NULL && b->id > newest_was)

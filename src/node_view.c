@@ -1,4 +1,4 @@
-/* node_view.c - builds the ONE view of the mesh (ui/snapshot.h) from the
+/* node_view.c - builds the ONE view of the mesh (src/view.h) from the
  * node: this node, its peers with their raft roles, the consensus state and
  * the batches of this replica. The dashboard draws it; `status --json`
  * serialises it (api.c). Neither reads the node itself, so they cannot
@@ -12,7 +12,7 @@
 #include "consensus.h"
 #include "discovery.h"
 #include "net.h"
-#include "snapshot.h"
+#include "view.h"
 #include "view_text.h"
 
 const char *node_state_name(const struct node *n)
@@ -41,7 +41,7 @@ static const char *role_in(const struct node *n, const struct consensus_status *
 }
 
 static void view_self(const struct node *n, const struct consensus_status *st,
-                      struct ui_node *u)
+                      struct view_node *u)
 {
     snprintf(u->id, sizeof u->id, "%s", n->keys.id_hex);
     snprintf(u->name, sizeof u->name, "%s", n->cfg->name);
@@ -72,7 +72,7 @@ static const char *peer_state(const struct node *n, const struct net_peer *p)
 }
 
 static void view_peer(const struct node *n, const struct consensus_status *st,
-                      const struct net_peer *p, struct ui_node *u)
+                      const struct net_peer *p, struct view_node *u)
 {
     snprintf(u->id, sizeof u->id, "%s", p->id_hex);
     snprintf(u->name, sizeof u->name, "%s", p->name);
@@ -100,17 +100,17 @@ static const char *batch_state_name(enum batch_state s)
 }
 
 /* The most recent batches, oldest of them first. */
-static void view_batches(const struct node *n, struct ui_snapshot *s)
+static void view_batches(const struct node *n, struct mesh_view *s)
 {
     size_t count = queue_batch_count(n->queue);
-    size_t first = count > UI_MAX_BATCHES ? count - UI_MAX_BATCHES : 0;
+    size_t first = count > VIEW_MAX_BATCHES ? count - VIEW_MAX_BATCHES : 0;
     s->n_batches = 0;
     s->n_batches_total = count;
     for (size_t i = first; i < count; i++) {
         struct batch_info b;
         if (queue_batch_at(n->queue, i, &b) != 0)
             continue;
-        struct ui_batch *u = &s->batches[s->n_batches++];
+        struct view_batch *u = &s->batches[s->n_batches++];
         u->id = b.id;
         snprintf(u->name, sizeof u->name, "%s", b.name);
         snprintf(u->state, sizeof u->state, "%s", batch_state_name(b.state));
@@ -133,7 +133,7 @@ unsigned node_reachable_voters(const struct node *n, const struct consensus_stat
     return reachable;
 }
 
-static void view_consensus(const struct node *n, struct ui_snapshot *s,
+static void view_consensus(const struct node *n, struct mesh_view *s,
                            const struct consensus_status *st)
 {
     if (st->leader_id != 0)
@@ -154,7 +154,7 @@ static void view_consensus(const struct node *n, struct ui_snapshot *s,
  * replica holds (not only the ones listed), pending and in flight the
  * running batches' numbers not done, in flight being those on a busy
  * worker of a linked node. */
-static void view_numbers(const struct node *n, struct ui_snapshot *s)
+static void view_numbers(const struct node *n, struct mesh_view *s)
 {
     uint64_t left = 0;
     size_t count = queue_batch_count(n->queue);
@@ -176,7 +176,7 @@ static void view_numbers(const struct node *n, struct ui_snapshot *s)
 
 static const char *name_of_id(void *ud, const char *id)
 {
-    const struct ui_snapshot *s = ud;
+    const struct mesh_view *s = ud;
     for (size_t i = 0; i < s->n_nodes; i++)
         if (strcmp(s->nodes[i].id, id) == 0 && s->nodes[i].name[0] != '\0')
             return s->nodes[i].name;
@@ -194,8 +194,8 @@ static void event_time(uint64_t ms, char out[9])
 /* The latest events, node ids named, a run of alike ones (view_text.h)
  * folded into its latest with a count: one expired lease set is one line,
  * not sixteen. Reads the whole ring so that folding still leaves
- * UI_EVENTS lines of history. Needs s->nodes filled. */
-static void view_events(const struct node *n, struct ui_snapshot *s)
+ * VIEW_EVENTS lines of history. Needs s->nodes filled. */
+static void view_events(const struct node *n, struct mesh_view *s)
 {
     static_assert(EVENTS_RING <= 1024, "the ring is copied on the stack");
     struct mesh_event ev[EVENTS_RING];
@@ -206,13 +206,13 @@ static void view_events(const struct node *n, struct ui_snapshot *s)
         snprintf(text, sizeof text, "%s", ev[i].text);
         view_name_ids(text, sizeof text, name_of_id, s);
         const char *kind = events_kind_name(ev[i].kind);
-        struct ui_event *last = s->n_events ? &s->events[s->n_events - 1] : NULL;
+        struct view_event *last = s->n_events ? &s->events[s->n_events - 1] : NULL;
         if (last != NULL && strcmp(last->node, ev[i].origin_name) == 0 &&
             view_events_alike(last->kind, last->text, kind, text)) {
             last->repeat++;
         } else {
-            if (s->n_events == UI_EVENTS) {       /* keep the latest */
-                memmove(&s->events[0], &s->events[1], sizeof s->events[0] * (UI_EVENTS - 1));
+            if (s->n_events == VIEW_EVENTS) {       /* keep the latest */
+                memmove(&s->events[0], &s->events[1], sizeof s->events[0] * (VIEW_EVENTS - 1));
                 s->n_events--;
             }
             last = &s->events[s->n_events++];
@@ -228,7 +228,7 @@ static void view_events(const struct node *n, struct ui_snapshot *s)
     }
 }
 
-static void view_retained(const struct node *n, struct ui_snapshot *s)
+static void view_retained(const struct node *n, struct mesh_view *s)
 {
     struct retained_info r;
     queue_retained(n->queue, &r);
@@ -241,7 +241,7 @@ static void view_retained(const struct node *n, struct ui_snapshot *s)
     s->retained.full = r.running_bytes >= n->cfg->results_budget;
 }
 
-void node_snapshot(const struct node *n, struct ui_snapshot *s)
+void node_snapshot(const struct node *n, struct mesh_view *s)
 {
     struct consensus_status st;
     consensus_status(n->cons, &st);
@@ -249,7 +249,7 @@ void node_snapshot(const struct node *n, struct ui_snapshot *s)
     view_consensus(n, s, &st);
     view_self(n, &st, &s->nodes[s->n_nodes++]);
     size_t peers = n->net != NULL ? net_peer_count(n->net) : 0;
-    for (size_t i = 0; i < peers && s->n_nodes < UI_MAX_NODES; i++)
+    for (size_t i = 0; i < peers && s->n_nodes < VIEW_MAX_NODES; i++)
         view_peer(n, &st, net_peer_at(n->net, i), &s->nodes[s->n_nodes++]);
     view_batches(n, s);
     s->mdns_enabled = n->disc != NULL;

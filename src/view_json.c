@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static json_t *node_fields(const struct ui_node *u)
+static json_t *node_fields(const struct view_node *u)
 {
     char ago[32];
     if (u->last_heard_s < 0)
@@ -20,7 +20,7 @@ static json_t *node_fields(const struct ui_node *u)
                      "last_heard_text", u->self ? "self" : ago, "addr", u->addr);
 }
 
-static json_t *node_json(const struct ui_node *u)
+static json_t *node_json(const struct view_node *u)
 {
     json_t *o = node_fields(u);
     json_object_set_new(o, "leases", json_integer((json_int_t)u->leases));
@@ -28,7 +28,7 @@ static json_t *node_json(const struct ui_node *u)
     return o;
 }
 
-static json_t *batch_json(const struct ui_batch *b)
+static json_t *batch_json(const struct view_batch *b)
 {
     return json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I}", "id", (json_int_t)b->id,
                      "name", b->name, "total", (json_int_t)b->total,
@@ -39,11 +39,11 @@ static json_t *batch_json(const struct ui_batch *b)
 /* How many nodes hold each place in the mesh: voters (the leader too),
  * standbys, workers (linked, not members), and nodes gone (down past the
  * voter grace) or removed from the configuration. */
-static json_t *members_json(const struct ui_snapshot *s)
+static json_t *members_json(const struct mesh_view *s)
 {
     json_int_t voters = 0, standbys = 0, workers = 0, gone = 0, removed = 0;
     for (size_t i = 0; i < s->n_nodes; i++) {
-        const struct ui_node *u = &s->nodes[i];
+        const struct view_node *u = &s->nodes[i];
         voters += strcmp(u->role, "leader") == 0 || strcmp(u->role, "voter") == 0;
         standbys += strcmp(u->role, "standby") == 0;
         workers += strcmp(u->role, "worker") == 0;
@@ -54,7 +54,7 @@ static json_t *members_json(const struct ui_snapshot *s)
                      "workers", workers, "gone", gone, "removed", removed);
 }
 
-void view_to_json(const struct ui_snapshot *s, json_t *top)
+void view_to_json(const struct mesh_view *s, json_t *top)
 {
     json_t *nodes = json_array(), *batches = json_array();
     for (size_t i = 0; i < s->n_nodes; i++)

@@ -124,7 +124,7 @@ void ui_fix_selection(struct ui *ui)
         ui->sel_batch_id = ui->snap.batches[ui->sel_batch].id;
 }
 
-static const struct ui_batch *batch_by_id(const struct ui_snapshot *s, uint64_t id)
+static const struct view_batch *batch_by_id(const struct mesh_view *s, uint64_t id)
 {
     for (size_t i = 0; i < s->n_batches; i++)
         if (s->batches[i].id == id)
@@ -140,7 +140,7 @@ void ui_follow_status(struct ui *ui, uint64_t newest_before)
     /* the submitted batch: a new one (id above those seen before) with
      * its name; another node's submit in between is not taken for it */
     for (size_t i = 0; ui->submit_pending && i < ui->snap.n_batches; i++) {
-        const struct ui_batch *b = &ui->snap.batches[i];
+        const struct view_batch *b = &ui->snap.batches[i];
         if (b->id <= newest_before || strcmp(b->name, ui->submit_name) != 0)
             continue;
         ui->submit_pending = false;
@@ -148,7 +148,7 @@ void ui_follow_status(struct ui *ui, uint64_t newest_before)
         ui_set_status(ui, false, "batch %" PRIu64 " submitted (%s)", b->id,
                       b->name[0] ? b->name : "unnamed");
     }
-    const struct ui_batch *b = ui->watch_batch ? batch_by_id(&ui->snap, ui->watch_batch)
+    const struct view_batch *b = ui->watch_batch ? batch_by_id(&ui->snap, ui->watch_batch)
                                                : NULL;
     if (b == NULL || strcmp(b->state, "running") == 0)
         return;
@@ -296,7 +296,7 @@ int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_actions *actions,
 /* Stable order for the node table: by name, then id (ids are unique). */
 static int node_order(const void *a, const void *b)
 {
-    const struct ui_node *x = a, *y = b;
+    const struct view_node *x = a, *y = b;
     int c = strcmp(x->name, y->name);
     return c != 0 ? c : strcmp(x->id, y->id);
 }
@@ -306,7 +306,7 @@ static int node_order(const void *a, const void *b)
  * work in progress are on screen however many batches the mesh keeps. */
 static int batch_order(const void *a, const void *b)
 {
-    const struct ui_batch *x = a, *y = b;
+    const struct view_batch *x = a, *y = b;
     bool rx = strcmp(x->state, "running") == 0, ry = strcmp(y->state, "running") == 0;
     if (rx != ry)
         return rx ? -1 : 1;
@@ -315,17 +315,17 @@ static int batch_order(const void *a, const void *b)
 
 /* Copies the snapshot, making sure every string is terminated and every
  * count is in range whatever the node (or a peer) put there. */
-static void copy_snapshot(struct ui_snapshot *d, const struct ui_snapshot *s)
+static void copy_snapshot(struct mesh_view *d, const struct mesh_view *s)
 {
     memcpy(d, s, sizeof *d);
 #define TERM(a) ((a)[sizeof(a) - 1] = '\0')
     TERM(d->leader);
-    if (d->n_nodes > UI_MAX_NODES)
-        d->n_nodes = UI_MAX_NODES;
-    if (d->n_batches > UI_MAX_BATCHES)
-        d->n_batches = UI_MAX_BATCHES;
-    if (d->n_events > UI_EVENTS)
-        d->n_events = UI_EVENTS;
+    if (d->n_nodes > VIEW_MAX_NODES)
+        d->n_nodes = VIEW_MAX_NODES;
+    if (d->n_batches > VIEW_MAX_BATCHES)
+        d->n_batches = VIEW_MAX_BATCHES;
+    if (d->n_events > VIEW_EVENTS)
+        d->n_events = VIEW_EVENTS;
     for (size_t i = 0; i < d->n_nodes; i++) {
         TERM(d->nodes[i].id);
         TERM(d->nodes[i].name);
@@ -349,7 +349,7 @@ static void copy_snapshot(struct ui_snapshot *d, const struct ui_snapshot *s)
     qsort(d->batches, d->n_batches, sizeof d->batches[0], batch_order);
 }
 
-void ui_update(struct ui *ui, const struct ui_snapshot *snap)
+void ui_update(struct ui *ui, const struct mesh_view *snap)
 {
     if (!ui || ui->stopped || !snap)
         return;

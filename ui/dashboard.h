@@ -1,7 +1,7 @@
 /* dashboard.h - the live ncurses dashboard of a node (the ui_lib library).
  *
- * The dashboard draws what the node hands it in a struct ui_snapshot
- * (ui/snapshot.h) and acts only through struct ui_actions, the same
+ * The dashboard draws what the node hands it in a struct mesh_view
+ * (src/view.h) and acts only through struct ui_actions, the same
  * operations the CLI uses. It runs on the node's uv loop and never blocks
  * it: keys are read from fd 0 through a uv_poll_t, SIGWINCH through a
  * uv_signal_t.
@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "snapshot.h"
+#include "view.h"
 
 struct ui;
 
@@ -55,7 +55,7 @@ struct ui_actions {
      * the control request `forget` that `mesh forget` sends. Returns 0
      * (the outcome comes later, in the event log) or -1 with a message. */
     int (*forget)(void *ud, uint64_t batch_id, char *err, size_t errlen);
-    /* node_id: the hex id of any node of the mesh (ui_node.id). */
+    /* node_id: the hex id of any node of the mesh (view_node.id). */
     int (*set_drain)(void *ud, const char *node_id, bool drain, char *err, size_t errlen);
     /* Details of a batch for the Enter key: a few lines of text (its first
      * results). May be NULL. */
@@ -81,7 +81,7 @@ int ui_submit_parse(enum ui_submit_kind kind, const char *const fields[4],
                     struct ui_submit *req, char *err, size_t errlen);
 
 /* Copies the snapshot and redraws. Cheap; call it ~4 times a second. */
-void ui_update(struct ui *ui, const struct ui_snapshot *snap);
+void ui_update(struct ui *ui, const struct mesh_view *snap);
 
 /* Restores the terminal at once (endwin), closes the uv handles and frees
  * the ui; done(ud) is called (may be NULL) when that is complete. The ui

@@ -12,7 +12,7 @@ static struct hist_node *node_slot(struct ui_history *h, const char *id)
     for (size_t i = 0; i < h->n_nodes; i++)
         if (strcmp(h->nodes[i].id, id) == 0)
             return &h->nodes[i];
-    if (h->n_nodes == UI_MAX_NODES)
+    if (h->n_nodes == VIEW_MAX_NODES)
         return NULL;
     struct hist_node *n = &h->nodes[h->n_nodes++];
     memset(n, 0, sizeof *n);
@@ -25,7 +25,7 @@ static struct hist_batch *batch_slot(struct ui_history *h, uint64_t id)
     for (size_t i = 0; i < h->n_batches; i++)
         if (h->batches[i].id == id)
             return &h->batches[i];
-    if (h->n_batches == UI_MAX_BATCHES)      /* forget the oldest */
+    if (h->n_batches == VIEW_MAX_BATCHES)      /* forget the oldest */
         memmove(h->batches, h->batches + 1, --h->n_batches * sizeof h->batches[0]);
     struct hist_batch *b = &h->batches[h->n_batches++];
     *b = (struct hist_batch){.id = id, .at_s = -1};
@@ -47,7 +47,7 @@ static void sample_batch(struct hist_batch *b, uint64_t done, bool running, doub
     b->at_s = now_s;
 }
 
-void hist_sample(struct ui_history *h, const struct ui_snapshot *s, double now_s)
+void hist_sample(struct ui_history *h, const struct mesh_view *s, double now_s)
 {
     for (size_t i = 0; i < s->n_batches; i++)
         sample_batch(batch_slot(h, s->batches[i].id), s->batches[i].done,

@@ -23,14 +23,14 @@ static void move_selection(struct ui *ui, int delta)
         ui->sel_batch_id = ui->snap.batches[s].id;
 }
 
-static const struct ui_node *selected_node(const struct ui *ui)
+static const struct view_node *selected_node(const struct ui *ui)
 {
     if (!ui->have_snap || ui->sel_node < 0 || ui->sel_node >= (int)ui->snap.n_nodes)
         return NULL;
     return &ui->snap.nodes[ui->sel_node];
 }
 
-static const struct ui_batch *selected_batch(const struct ui *ui)
+static const struct view_batch *selected_batch(const struct ui *ui)
 {
     if (!ui->have_snap || ui->sel_batch < 0 || ui->sel_batch >= (int)ui->snap.n_batches)
         return NULL;
@@ -39,7 +39,7 @@ static const struct ui_batch *selected_batch(const struct ui *ui)
 
 static void do_drain(struct ui *ui, bool drain)
 {
-    const struct ui_node *nd = selected_node(ui);
+    const struct view_node *nd = selected_node(ui);
     if (nd == NULL) {
         ui_set_status(ui, true, "%s: no node selected", drain ? "drain" : "undrain");
         return;
@@ -57,7 +57,7 @@ static void do_drain(struct ui *ui, bool drain)
 
 static void ask_cancel(struct ui *ui)
 {
-    const struct ui_batch *b = selected_batch(ui);
+    const struct view_batch *b = selected_batch(ui);
     if (b == NULL) {
         ui_set_status(ui, true, "cancel: no batch selected (Tab to the batches)");
         return;
@@ -75,7 +75,7 @@ static void ask_cancel(struct ui *ui)
  * cancelled first (the mesh refuses it anyway; say why here). */
 static void ask_forget(struct ui *ui)
 {
-    const struct ui_batch *b = selected_batch(ui);
+    const struct view_batch *b = selected_batch(ui);
     if (b == NULL) {
         ui_set_status(ui, true, "forget: no batch selected (Tab to the batches)");
         return;
@@ -167,8 +167,8 @@ static bool navigate(struct ui *ui, int ch)
     case KEY_DOWN: case 'j': move_selection(ui, 1); return true;
     case KEY_PPAGE: move_selection(ui, -10); return true;
     case KEY_NPAGE: move_selection(ui, 10); return true;
-    case KEY_HOME: case 'g': move_selection(ui, -UI_MAX_BATCHES); return true;
-    case KEY_END: case 'G': move_selection(ui, UI_MAX_BATCHES); return true;
+    case KEY_HOME: case 'g': move_selection(ui, -VIEW_MAX_BATCHES); return true;
+    case KEY_END: case 'G': move_selection(ui, VIEW_MAX_BATCHES); return true;
     default: return false;
     }
 }

@@ -58,7 +58,7 @@ void ui_draw(const struct ui_view *v)
     int lines, cols;
     getmaxyx(stdscr, lines, cols);
     erase();
-    const struct ui_snapshot *s = v->snap;
+    const struct mesh_view *s = v->snap;
     struct layout l;
     /* the event log asks for a quarter of the screen at most: nodes and
      * batches come first */

@@ -111,12 +111,12 @@ static void events_draw(const struct ui *ui)
     int lines, cols;
     getmaxyx(stdscr, lines, cols);
     int width = cols - 4 > 20 ? cols - 4 : 20;
-    char text[UI_EVENTS * 4 * 200];     /* 25 KiB: the loop thread's stack */
+    char text[VIEW_EVENTS * 4 * 200];     /* 25 KiB: the loop thread's stack */
     text[0] = '\0';
     int n = 0;
-    const struct ui_snapshot *s = &ui->snap;
+    const struct mesh_view *s = &ui->snap;
     for (size_t i = 0; ui->have_snap && i < s->n_events; i++) {
-        const struct ui_event *e = &s->events[i];
+        const struct view_event *e = &s->events[i];
         char line[400], times[32];
         if (e->repeat > 1)
             snprintf(times, sizeof times, " (%u times since %s)", e->repeat, e->first_time);
@@ -171,7 +171,7 @@ void overlay_draw(const struct ui *ui)
 
 /* ---- details ------------------------------------------------------------ */
 
-static bool self_leads(const struct ui_snapshot *s)
+static bool self_leads(const struct mesh_view *s)
 {
     for (size_t i = 0; i < s->n_nodes; i++)
         if (s->nodes[i].self)
@@ -179,7 +179,7 @@ static bool self_leads(const struct ui_snapshot *s)
     return false;
 }
 
-static void node_details(struct ui *ui, const struct ui_node *n)
+static void node_details(struct ui *ui, const struct view_node *n)
 {
     char rate[32], heard[32];
     fmt_rate(rate, sizeof rate, n->rate);
@@ -203,7 +203,7 @@ static void node_details(struct ui *ui, const struct ui_node *n)
              k ? sum / (float)k : 0.0f, top, k, n->done, n->unfactored);
 }
 
-static void batch_details(struct ui *ui, const struct ui_batch *b)
+static void batch_details(struct ui *ui, const struct view_batch *b)
 {
     char rate[32], eta[32], chunk[32], first[2048] = "";
     if (b->chunk == 0)

@@ -37,7 +37,7 @@ static unsigned state_attr(const struct ui_view *v, const char *state)
 }
 
 static void batch_row(int y, int x0, int w, const struct column *c,
-                      const struct ui_batch *b, bool selected, const struct ui_view *v)
+                      const struct view_batch *b, bool selected, const struct ui_view *v)
 {
     bool hl = selected && v->focus == FOCUS_BATCHES;
     unsigned base = hl ? ui_attr(v->colors, UI_PAIR_SELECT) : A_NORMAL;
@@ -77,7 +77,7 @@ static void batch_row(int y, int x0, int w, const struct column *c,
 
 void panel_batches(const struct rect *r, const struct ui_view *v)
 {
-    const struct ui_snapshot *s = v->snap;
+    const struct mesh_view *s = v->snap;
     size_t n = s ? s->n_batches : 0;
     char title[64];
     snprintf(title, sizeof title, " Batches (%zu)%s", n,

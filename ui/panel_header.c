@@ -6,14 +6,14 @@
 
 #include "panels.h"
 
-static const char *mdns_text(const struct ui_snapshot *s)
+static const char *mdns_text(const struct mesh_view *s)
 {
     if (!s->mdns_enabled)
         return "off";
     return s->mdns_running ? "on" : "no daemon";
 }
 
-static const struct ui_node *find(const struct ui_snapshot *s, bool self, const char *id)
+static const struct view_node *find(const struct mesh_view *s, bool self, const char *id)
 {
     for (size_t i = 0; i < s->n_nodes; i++)
         if (self ? s->nodes[i].self : strcmp(s->nodes[i].id, id) == 0)
@@ -24,10 +24,10 @@ static const struct ui_node *find(const struct ui_snapshot *s, bool self, const 
 static void header_text(char *out, size_t outsz, const struct ui_view *v,
                         int idlen)
 {
-    const struct ui_snapshot *s = v->snap;
+    const struct mesh_view *s = v->snap;
     const char *dash = v->utf8 ? "\u2014" : "-";
-    const struct ui_node *self = find(s, true, NULL);
-    const struct ui_node *leader = s->leader[0] ? find(s, false, s->leader) : NULL;
+    const struct view_node *self = find(s, true, NULL);
+    const struct view_node *leader = s->leader[0] ? find(s, false, s->leader) : NULL;
     char lead[128];
     if (!s->leader[0])
         snprintf(lead, sizeof lead, "none");
@@ -62,7 +62,7 @@ static void append_weak_key(char *text, size_t size, int width)
 }
 
 /* What the kept results hold against --results-budget, when it fits. */
-static void append_retained(char *text, size_t size, int width, const struct ui_snapshot *s)
+static void append_retained(char *text, size_t size, int width, const struct mesh_view *s)
 {
     if (s->retained.budget == 0 || s->retained.full)
         return;
@@ -80,7 +80,7 @@ static void append_retained(char *text, size_t size, int width, const struct ui_
  * the longest form that takes at most half the line. */
 static void draw_results_full(const struct rect *r, const struct ui_view *v)
 {
-    const struct ui_snapshot *s = v->snap;
+    const struct mesh_view *s = v->snap;
     if (!s->retained.full)
         return;
     char used[16], budget[16], forms[3][96];
@@ -101,7 +101,7 @@ static void draw_results_full(const struct rect *r, const struct ui_view *v)
  * numbers pending / in flight / done. */
 static void header_mesh_line(int y, const struct rect *r, const struct ui_view *v)
 {
-    const struct ui_snapshot *s = v->snap;
+    const struct mesh_view *s = v->snap;
     size_t up = 0;
     double rate = 0;
     for (size_t i = 0; i < s->n_nodes; i++) {
@@ -157,14 +157,14 @@ void panel_header(const struct rect *r, const struct ui_view *v)
  * node's last known), so the figure is the DONE column's sum. */
 void panel_totals(const struct rect *r, const struct ui_view *v)
 {
-    const struct ui_snapshot *s = v->snap;
+    const struct mesh_view *s = v->snap;
     if (!s)
         return;
     double rate = 0;
     unsigned busy = 0, workers = 0, down = 0;
     uint64_t done = 0;
     for (size_t i = 0; i < s->n_nodes; i++) {
-        const struct ui_node *n = &s->nodes[i];
+        const struct view_node *n = &s->nodes[i];
         done += n->done;
         if (!n->self && !n->connected) {
             down++;

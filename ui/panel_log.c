@@ -23,14 +23,14 @@ static unsigned kind_attr(const struct ui_view *v, const char *kind)
 
 void panel_log(const struct rect *r, const struct ui_view *v)
 {
-    const struct ui_snapshot *s = v->snap;
+    const struct mesh_view *s = v->snap;
     ui_title(r, v->colors, " Events (e: in full)");
     int rows = r->h - 1;
     size_t n = s ? s->n_events : 0;
     /* the latest events that fit, oldest first */
     size_t first = n > (size_t)rows ? n - (size_t)rows : 0;
     for (size_t i = first; i < n; i++) {
-        const struct ui_event *e = &s->events[i];
+        const struct view_event *e = &s->events[i];
         int y = r->y + 1 + (int)(i - first), x = r->x, end = r->x + r->w;
         char head[96];
         snprintf(head, sizeof head, "%s ", e->time);

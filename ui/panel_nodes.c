@@ -33,13 +33,13 @@ static void fit(struct column *c, int width)
     columns_fit(c, C_N, width);
 }
 
-static const char *link_text(const struct ui_node *n)
+static const char *link_text(const struct view_node *n)
 {
     return n->self ? "self" : n->connected ? "up" : "down";
 }
 
 static void spark_cell(int y, int x0, const struct column *c, unsigned attr,
-                       const struct ui_node *n, const struct ui_view *v)
+                       const struct view_node *n, const struct ui_view *v)
 {
     if (!c->shown || v->hist == NULL)
         return;
@@ -51,7 +51,7 @@ static void spark_cell(int y, int x0, const struct column *c, unsigned attr,
     ui_put(y, x0 + c->x, c->w, attr, text);
 }
 
-static void node_row(int y, int x0, int w, const struct column *c, const struct ui_node *n,
+static void node_row(int y, int x0, int w, const struct column *c, const struct view_node *n,
                      bool selected, bool leader, const struct ui_view *v)
 {
     bool down = !n->self && !n->connected;
@@ -106,7 +106,7 @@ static size_t first_row(size_t n, size_t rows, int selected)
 
 void panel_nodes(const struct rect *r, const struct ui_view *v)
 {
-    const struct ui_snapshot *s = v->snap;
+    const struct mesh_view *s = v->snap;
     size_t n = s ? s->n_nodes : 0;
     char title[64];
     snprintf(title, sizeof title, " Nodes (%zu)%s", n,

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "snapshot.h"
+#include "view.h"
 
 /* ---- colors and attributes (color pair numbers) ---------------------- */
 enum ui_pair {
@@ -107,15 +107,15 @@ struct hist_batch {
     double at_s, rate;                /* numbers/s, smoothed */
 };
 struct ui_history {
-    struct hist_node nodes[UI_MAX_NODES];
+    struct hist_node nodes[VIEW_MAX_NODES];
     size_t n_nodes;
-    struct hist_batch batches[UI_MAX_BATCHES];
+    struct hist_batch batches[VIEW_MAX_BATCHES];
     size_t n_batches;
     double last_sample_s;
 };
 /* Takes the rates of a snapshot at time now_s (seconds): node rates once a
  * second, batch rates from their done counts. */
-void hist_sample(struct ui_history *h, const struct ui_snapshot *s, double now_s);
+void hist_sample(struct ui_history *h, const struct mesh_view *s, double now_s);
 /* The node's last samples, oldest first, into out; returns how many. */
 size_t hist_node_rates(const struct ui_history *h, const char *id, float *out, size_t max);
 /* A batch's rate in numbers/s (0 unknown). */
@@ -129,7 +129,7 @@ void fmt_eta(char *out, size_t outsz, double seconds);
 /* What the panels draw from. */
 enum ui_focus { FOCUS_NODES, FOCUS_BATCHES };
 struct ui_view {
-    const struct ui_snapshot *snap;   /* NULL before the first update */
+    const struct mesh_view *snap;   /* NULL before the first update */
     const struct ui_history *hist;
     bool colors;
     bool utf8;

@@ -37,7 +37,7 @@ struct ui {
 
     bool colors, utf8;
     bool have_snap;
-    struct ui_snapshot snap;            /* nodes sorted by name (stable) */
+    struct mesh_view snap;            /* nodes sorted by name (stable) */
     struct ui_history hist;
 
     enum ui_focus focus;

@@ -7,7 +7,7 @@
 # (min-max, and its anonymous part: what the heap holds, not the mapped
 # result files the kernel can drop), the raft dir and the whole data dir per
 # node (max), and what the mesh retains against --results-budget (default
-# 512MiB; pass e.g. `-- --results-budget 256MiB` to change it). ROUNDS
+# 256MiB; pass e.g. `-- --results-budget 128MiB` to change it). ROUNDS
 # defaults to 20 (100M numbers). Every node is stopped by its PID and its
 # data dir removed on exit.
 set -euo pipefail

@@ -8,11 +8,11 @@
 #include "check.h"
 #include "metrics.h"
 
-static struct ui_snapshot snap;   /* large: not on the stack */
+static struct mesh_view snap;   /* large: not on the stack */
 
 static void add_node(const char *id, const char *name, bool self)
 {
-    struct ui_node *n = &snap.nodes[snap.n_nodes++];
+    struct view_node *n = &snap.nodes[snap.n_nodes++];
     snprintf(n->id, sizeof n->id, "%s", id);
     snprintf(n->name, sizeof n->name, "%s", name);
     snprintf(n->role, sizeof n->role, "voter");
@@ -78,7 +78,7 @@ static void test_counters_and_families(void)
 static void test_batches_bounded(void)
 {
     for (int i = 0; i < 100; i++) {
-        struct ui_batch *b = &snap.batches[snap.n_batches++];
+        struct view_batch *b = &snap.batches[snap.n_batches++];
         b->id = (uint64_t)i + 1;
         snprintf(b->state, sizeof b->state, i == 3 ? "running" : "done");
         b->total = 10;

@@ -200,14 +200,14 @@ static void test_submit_form(void)
 }
 
 static struct ui_history hist;   /* large: not on the stack */
-static struct ui_snapshot snap;
+static struct mesh_view snap;
 
 static void test_history_and_sparkline(void)
 {
     snprintf(snap.nodes[0].id, sizeof snap.nodes[0].id, "a1");
     snap.nodes[0].connected = true;
     snap.n_nodes = 1;
-    snap.batches[0] = (struct ui_batch){.id = 4, .state = "running", .total = 1000};
+    snap.batches[0] = (struct view_batch){.id = 4, .state = "running", .total = 1000};
     snap.n_batches = 1;
     for (int i = 0; i < 70; i++) {
         snap.nodes[0].rate = i < 65 ? 0 : 100;

@@ -107,7 +107,7 @@ class NodeDashboardTest(unittest.TestCase):
         # forget` proposes); the header shows the results kept vs the budget
         p = self.start(140, 30)
         self.wait(re.compile(r"leader uinode \([0-9a-f]{16}\) term \d+"))
-        self.wait(re.compile(r"results \d+(\.\d)?[KM]?i?B/512MiB"))
+        self.wait(re.compile(r"results \d+(\.\d)?[KM]?i?B/256MiB"))
         p.keys("s")
         self.wait("Submit a batch")
         p.keys("1", "Enter")

@@ -30,12 +30,12 @@ struct demo {
     uv_timer_t timer;
     struct ui *ui;
     FILE *actions;
-    struct ui_snapshot snap;
+    struct mesh_view snap;
     uint64_t next_id;
     unsigned ticks;
     bool draining[64];
     bool async;
-    struct ui_batch queued;   /* --async: the submitted batch, not yet seen */
+    struct view_batch queued;   /* --async: the submitted batch, not yet seen */
     unsigned queued_at;
 };
 
@@ -54,12 +54,12 @@ static void record(struct demo *d, const char *fmt, ...)
 static void add_event(struct demo *d, const char *time, const char *kind, const char *node,
                       const char *text)
 {
-    struct ui_snapshot *s = &d->snap;
-    if (s->n_events == UI_EVENTS) {
-        memmove(&s->events[0], &s->events[1], sizeof s->events[0] * (UI_EVENTS - 1));
+    struct mesh_view *s = &d->snap;
+    if (s->n_events == VIEW_EVENTS) {
+        memmove(&s->events[0], &s->events[1], sizeof s->events[0] * (VIEW_EVENTS - 1));
         s->n_events--;
     }
-    struct ui_event *e = &s->events[s->n_events++];
+    struct view_event *e = &s->events[s->n_events++];
     snprintf(e->time, sizeof e->time, "%s", time);
     snprintf(e->kind, sizeof e->kind, "%s", kind);
     snprintf(e->node, sizeof e->node, "%s", node);
@@ -69,10 +69,10 @@ static void add_event(struct demo *d, const char *time, const char *kind, const 
 static void add_batch(struct demo *d, uint64_t id, const char *name, const char *state,
                       uint64_t total, uint64_t done, uint64_t unfactored)
 {
-    struct ui_snapshot *s = &d->snap;
-    if (s->n_batches == UI_MAX_BATCHES)
+    struct mesh_view *s = &d->snap;
+    if (s->n_batches == VIEW_MAX_BATCHES)
         return;
-    struct ui_batch *b = &s->batches[s->n_batches++];
+    struct view_batch *b = &s->batches[s->n_batches++];
     b->id = id;
     snprintf(b->name, sizeof b->name, "%s", name);
     snprintf(b->state, sizeof b->state, "%s", state);
@@ -85,10 +85,10 @@ static void add_node(struct demo *d, const char *id, const char *name, const cha
                      bool self, bool connected, unsigned workers, unsigned busy,
                      double rate, double heard)
 {
-    struct ui_snapshot *s = &d->snap;
-    if (s->n_nodes == UI_MAX_NODES)
+    struct mesh_view *s = &d->snap;
+    if (s->n_nodes == VIEW_MAX_NODES)
         return;
-    struct ui_node *n = &s->nodes[s->n_nodes++];
+    struct view_node *n = &s->nodes[s->n_nodes++];
     snprintf(n->id, sizeof n->id, "%s", id);
     snprintf(n->name, sizeof n->name, "%s", name);
     snprintf(n->role, sizeof n->role, "%s", role);
@@ -112,7 +112,7 @@ static void make_hostile(struct demo *d)
 
 static void canned(struct demo *d, unsigned extra_nodes, unsigned extra_batches)
 {
-    struct ui_snapshot *s = &d->snap;
+    struct mesh_view *s = &d->snap;
     memset(s, 0, sizeof *s);
     snprintf(s->leader, sizeof s->leader, "a1b2c3d4e5f60718");
     s->mdns_enabled = true;
@@ -144,7 +144,7 @@ static void canned(struct demo *d, unsigned extra_nodes, unsigned extra_batches)
 /* What --retained, --events and --done-batches add to the canned view. */
 static void extras(struct demo *d, unsigned done_batches, const char *retained, bool events)
 {
-    struct ui_snapshot *s = &d->snap;
+    struct mesh_view *s = &d->snap;
     for (unsigned i = 0; i < done_batches; i++) {
         char name[32];
         snprintf(name, sizeof name, "old-%02u", i);
@@ -177,7 +177,7 @@ static void tick(uv_timer_t *t)
         d->snap.batches[d->snap.n_batches++] = d->queued;
         d->queued.id = 0;
     }
-    struct ui_batch *b = &d->snap.batches[1];
+    struct view_batch *b = &d->snap.batches[1];
     if (strcmp(b->state, "running") == 0 && b->done < b->total) {
         b->done += 25;
         if (b->done >= b->total) {
@@ -187,7 +187,7 @@ static void tick(uv_timer_t *t)
     }
     /* submitted batches complete within a few ticks */
     for (size_t i = 2; i < d->snap.n_batches; i++) {
-        struct ui_batch *x = &d->snap.batches[i];
+        struct view_batch *x = &d->snap.batches[i];
         if (x->id >= 100 || strcmp(x->state, "running") != 0)
             continue;
         x->done += x->total / 4;
@@ -198,7 +198,7 @@ static void tick(uv_timer_t *t)
     }
     d->snap.pending = d->snap.in_flight = d->snap.done = 0;
     for (size_t i = 0; i < d->snap.n_batches; i++) {
-        const struct ui_batch *x = &d->snap.batches[i];
+        const struct view_batch *x = &d->snap.batches[i];
         d->snap.done += x->done;
         if (strcmp(x->state, "running") == 0)
             d->snap.pending += x->total - x->done;
@@ -237,8 +237,8 @@ static int demo_submit(void *ud, const struct ui_submit *r, char *err, size_t er
         return -1;
     }
     uint64_t id = d->next_id++;
-    if (d->async && d->snap.n_batches < UI_MAX_BATCHES) {
-        d->queued = (struct ui_batch){.id = id, .total = total};
+    if (d->async && d->snap.n_batches < VIEW_MAX_BATCHES) {
+        d->queued = (struct view_batch){.id = id, .total = total};
         snprintf(d->queued.name, sizeof d->queued.name, "%s", r->name);
         snprintf(d->queued.state, sizeof d->queued.state, "running");
         d->queued_at = d->ticks;
@@ -252,7 +252,7 @@ static int demo_forget(void *ud, uint64_t id, char *err, size_t errlen)
 {
     struct demo *d = ud;
     record(d, "forget %" PRIu64, id);
-    struct ui_snapshot *s = &d->snap;
+    struct mesh_view *s = &d->snap;
     for (size_t i = 0; i < s->n_batches; i++) {
         if (s->batches[i].id != id)
             continue;
@@ -270,7 +270,7 @@ static int demo_cancel(void *ud, uint64_t id, char *err, size_t errlen)
     struct demo *d = ud;
     record(d, "cancel %" PRIu64, id);
     for (size_t i = 0; i < d->snap.n_batches; i++) {
-        struct ui_batch *b = &d->snap.batches[i];
+        struct view_batch *b = &d->snap.batches[i];
         if (b->id != id)
             continue;
         if (strcmp(b->state, "running") != 0) {

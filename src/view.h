@@ -1,18 +1,18 @@
-/* snapshot.h - the ONE view of the mesh: a plain copy of the node's state,
+/* view.h - the ONE view of the mesh: a plain copy of the node's state,
  * built by src/node_view.c, shown by the dashboard a few times a second and
  * serialised by `mesh status --json` (src/api.c), so both say the same. The
  * dashboard reads only this and acts only through struct ui_actions, the
  * same operations the CLI uses; it knows nothing of links, raft or avahi. */
-#ifndef MESH_UI_SNAPSHOT_H
-#define MESH_UI_SNAPSHOT_H
+#ifndef MESH_VIEW_H
+#define MESH_VIEW_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-enum { UI_MAX_NODES = 1024, UI_MAX_BATCHES = 1024, UI_EVENTS = 32 };
+enum { VIEW_MAX_NODES = 1024, VIEW_MAX_BATCHES = 1024, VIEW_EVENTS = 32 };
 
-struct ui_node {
+struct view_node {
     char id[17];
     char name[64];
     char role[16];         /* "leader", "voter", "standby", "joining", "worker" */
@@ -29,7 +29,7 @@ struct ui_node {
 };
 
 /* One line of the mesh's event log (src/events.h), texts sanitised. */
-struct ui_event {
+struct view_event {
     uint64_t seq;
     char time[9];          /* "HH:MM:SS" UTC */
     char kind[12];         /* "join", "drain", "election", ... */
@@ -41,7 +41,7 @@ struct ui_event {
     char first_time[9];
 };
 
-struct ui_batch {
+struct view_batch {
     uint64_t id;
     char name[64];
     char state[16];        /* "running", "done", "cancelled" */
@@ -51,16 +51,16 @@ struct ui_batch {
 /* Batches are listed running first, then the others; newest first in each
  * (the order of the dashboard's panel and `mesh status`). */
 
-struct ui_snapshot {
+struct mesh_view {
     char leader[17];       /* "" when none */
     uint64_t term, commit_index, applied_index;
     unsigned voters, reachable;  /* voters in the configuration; linked ones */
     bool quorum_ok;
     char cluster_id[17];   /* "" until this node belongs to a cluster */
     size_t n_batches_total; /* batches in the queue (batches[] holds the latest) */
-    struct ui_node nodes[UI_MAX_NODES];   /* nodes[0] is this node */
+    struct view_node nodes[VIEW_MAX_NODES];   /* nodes[0] is this node */
     size_t n_nodes;
-    struct ui_batch batches[UI_MAX_BATCHES]; /* the most recent ones */
+    struct view_batch batches[VIEW_MAX_BATCHES]; /* the most recent ones */
     size_t n_batches;
     bool mdns_enabled, mdns_running;
     unsigned foreign_meshes;
@@ -76,7 +76,7 @@ struct ui_snapshot {
         bool full;
     } retained;
     char disk_full[160];   /* "" or why this node refuses writes (a full disk) */
-    struct ui_event events[UI_EVENTS]; /* the latest events, oldest first */
+    struct view_event events[VIEW_EVENTS]; /* the latest events, oldest first */
     size_t n_events;
 };
 
