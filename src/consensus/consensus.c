@@ -274,26 +274,11 @@ bool consensus_disk_full(struct consensus *c, char *why, size_t len)
     return c != NULL && storage_guard_refuses(c->guard, why, len);
 }
 
-/* Batch ids are unique mesh-wide, so that two clusters that meet can merge
- * without renumbering a batch a user was given: each cluster numbers its
- * batches from its own base, a 16-bit tag of its id times 2^20 (a million
- * batches each before they run on into the next range; ids stay within 11
- * digits, short enough to read and type). Two clusters with the same tag
- * (1 in 65536) still merge: a clashing import takes the next free id, and
- * the merge logs the new one. Asked for in the SUBMIT, so every replica
- * assigns the same id. */
-uint64_t consensus_batch_id_base(uint64_t cluster_id)
-{
-    return ((cluster_id % 0xFFFFu) + 1) << 20 | 1;
-}
-
+/* The policy is the queue's (queue_next_batch_id_in); consensus only
+ * knows which cluster this node is in. */
 uint64_t consensus_next_batch_id(const struct consensus *c, const struct queue *q)
 {
-    uint64_t next = queue_next_batch_id(q), cluster = consensus_cluster_id(c);
-    if (cluster == 0)
-        return next;
-    uint64_t base = consensus_batch_id_base(cluster);
-    return next < base ? base : next;
+    return queue_next_batch_id_in(q, consensus_cluster_id(c));
 }
 
 static uint64_t wall_clock_ms(void)

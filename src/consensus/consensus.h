@@ -102,8 +102,6 @@ typedef void (*consensus_done_cb)(void *ud, int rc, uint64_t index, uint64_t bat
                                   const char *err);
 int consensus_propose(struct consensus *c, const struct qcmd *cmd, consensus_done_cb done,
                       void *ud, char *err, size_t errlen);
-/* The first batch id of a cluster's range (see consensus.c). */
-uint64_t consensus_batch_id_base(uint64_t cluster_id);
 /* The id the next SUBMIT applied to q will be given: q's next one, or the
  * cluster's base while its range is unused (c may be NULL: no cluster). */
 uint64_t consensus_next_batch_id(const struct consensus *c, const struct queue *q);

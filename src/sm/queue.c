@@ -755,6 +755,19 @@ uint64_t queue_next_batch_id(const struct queue *q)
     return q->next_id;
 }
 
+uint64_t queue_batch_id_base(uint64_t cluster_id)
+{
+    return ((cluster_id % 0xFFFFu) + 1) << 20 | 1;
+}
+
+uint64_t queue_next_batch_id_in(const struct queue *q, uint64_t cluster_id)
+{
+    if (cluster_id == 0)
+        return q->next_id;
+    uint64_t base = queue_batch_id_base(cluster_id);
+    return q->next_id < base ? base : q->next_id;
+}
+
 int queue_batch_at(const struct queue *q, size_t i, struct batch_info *out)
 {
     if (i >= q->n)

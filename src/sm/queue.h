@@ -202,6 +202,18 @@ int queue_batch_at(const struct queue *q, size_t i, struct batch_info *out); /* 
 int queue_batch_get(const struct queue *q, uint64_t id, struct batch_info *out); /* -1 unknown */
 /* Id the next SUBMIT will get. */
 uint64_t queue_next_batch_id(const struct queue *q);
+/* Batch ids are unique mesh-wide, so that two clusters that meet can merge
+ * without renumbering a batch a user was given: each cluster numbers its
+ * batches from its own base, a 16-bit tag of its id times 2^20 (a million
+ * batches each before they run on into the next range; ids stay within 11
+ * digits, short enough to read and type). Two clusters with the same tag
+ * (1 in 65536) still merge: a clashing import takes the next free id, and
+ * the merge logs the new one. The proposer asks for the id in the SUBMIT,
+ * so every replica assigns the same. */
+uint64_t queue_batch_id_base(uint64_t cluster_id);
+/* The id the next SUBMIT of cluster cluster_id (0: none yet) gets: the
+ * queue's next, or the cluster's base while its range is unused. */
+uint64_t queue_next_batch_id_in(const struct queue *q, uint64_t cluster_id);
 bool queue_is_done(const struct queue *q, uint64_t id, uint64_t index);
 /* NULL if unknown or not done. The pointer is valid until the next
  * queue_apply / queue_restore / queue_free on q. */

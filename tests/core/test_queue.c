@@ -411,8 +411,30 @@ static void test_malformed_text_skipped(void)
     queue_free(q);
 }
 
+/* A cluster numbers its batches from its own base; the queue's next id
+ * wins once the range is in use, and without a cluster it is the next id. */
+static void test_next_batch_id_of_a_cluster(void)
+{
+    struct queue *q = queue_new();
+    uint64_t base = queue_batch_id_base(0x1234);
+    CHECK_INT_EQ(base, ((uint64_t)(0x1234 % 0xFFFF) + 1) << 20 | 1);
+    CHECK_INT_EQ(queue_next_batch_id_in(q, 0), 1);
+    CHECK_INT_EQ(queue_next_batch_id_in(q, 0x1234), base);
+    struct qcmd s = make_submit("7", 1, "");
+    s.batch_id = base;
+    char err[128];
+    uint64_t id;
+    CHECK_INT_EQ(apply_free(q, s, &id, err), 0);
+    CHECK_INT_EQ(id, base);
+    CHECK_INT_EQ(queue_next_batch_id_in(q, 0x1234), base + 1);
+    /* another cluster's base below this one's range is not taken back */
+    CHECK_INT_EQ(queue_next_batch_id_in(q, 1), base + 1);
+    queue_free(q);
+}
+
 int main(void)
 {
+    test_next_batch_id_of_a_cluster();
     test_result_text_charset();
     test_submit_assigns_ids();
     test_submit_requested_ids();
