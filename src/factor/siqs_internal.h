@@ -174,7 +174,8 @@ static inline uint32_t siqs_inv_mod(const struct siqs_mod *m, uint32_t a)
     return siqs_pow_mod(m, a, m->p - 2);
 }
 
-/* siqs_base.c */
+/* siqs_base.c (the multiplier is shared with siqs_mp_base.c) */
+uint32_t siqs_choose_multiplier(const mpz_t n);
 bool siqs_choose_params(struct siqs_ctx *ctx);
 /* 0: ready; 1: a factor-base prime divides n (in found); -1: failure. */
 int siqs_build_factor_base(struct siqs_ctx *ctx, mpz_t found);

@@ -1,0 +1,256 @@
+/* siqs_mp_sieve.c - the multi-precision SIQS's sieve: one polynomial over
+ * [-M, M) in 32 KB blocks.
+ *
+ * Primes below a block are sieved block by block (each carries its next
+ * hit over); larger ones hit a block at most once per root, so each
+ * polynomial first drops their hits into per-block buckets (slot and
+ * offset in one word, in factor-base order, with the points where the
+ * scaled log p steps up), and each block then adds its bucket. A byte
+ * that reaches 128 is a candidate: its Q(x) is divided by the primes
+ * whose roots it lies on (small ones by i mod p, bucket ones by offset),
+ * and what is left decides full, partial or partial-partial. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "factor_u64.h"
+#include "siqs_mp_internal.h"
+
+enum { MAX_SLICES = 64, MAX_FACTORS = 1024 };
+
+bool siqs_mp_sieve_alloc(struct mp_ctx *ctx)
+{
+    uint32_t n = ctx->fb.count, blocks = ctx->prm.blocks;
+    ctx->next1 = malloc(n * sizeof *ctx->next1);
+    ctx->next2 = malloc(n * sizeof *ctx->next2);
+    ctx->sieve = aligned_alloc(64, MP_BLOCK);
+    ctx->bucket_cap = 2 * (n - ctx->fb.first_bucket) + 16;
+    ctx->bucket = malloc((size_t)blocks * ctx->bucket_cap * sizeof *ctx->bucket);
+    ctx->bucket_fill = calloc(blocks, sizeof *ctx->bucket_fill);
+    ctx->max_slices = MAX_SLICES;
+    ctx->slice_start = malloc((size_t)MAX_SLICES * blocks * sizeof *ctx->slice_start);
+    ctx->slice_logp = malloc(MAX_SLICES);
+    ctx->hits = malloc((n + MAX_FACTORS) * sizeof *ctx->hits);
+    return ctx->next1 && ctx->next2 && ctx->sieve && ctx->bucket && ctx->bucket_fill &&
+           ctx->slice_start && ctx->slice_logp && ctx->hits;
+}
+
+void siqs_mp_sieve_free(struct mp_ctx *ctx)
+{
+    free(ctx->next1);
+    free(ctx->next2);
+    free(ctx->sieve);
+    free(ctx->bucket);
+    free(ctx->bucket_fill);
+    free(ctx->slice_start);
+    free(ctx->slice_logp);
+    free(ctx->hits);
+}
+
+static void start_small_roots(struct mp_ctx *ctx)
+{
+    const struct mp_poly *poly = &ctx->poly;
+    for (uint32_t j = ctx->fb.first_sieved; j < ctx->fb.first_bucket; j++) {
+        uint32_t r1 = poly->root1[j], r2 = poly->root2[j];
+        if (r1 == MP_NO_ROOT) {
+            ctx->next1[j] = ctx->next2[j] = UINT32_MAX / 2;
+            continue;
+        }
+        ctx->next1[j] = r1 < r2 ? r1 : r2;
+        ctx->next2[j] = r1 < r2 ? r2 : r1;
+    }
+}
+
+static void open_slice(struct mp_ctx *ctx, uint8_t logp)
+{
+    uint32_t s = ctx->nslices++, blocks = ctx->prm.blocks;
+    ctx->slice_logp[s] = logp;
+    memcpy(ctx->slice_start + (size_t)s * blocks, ctx->bucket_fill,
+           blocks * sizeof *ctx->bucket_fill);
+}
+
+static inline void push_hits(struct mp_ctx *ctx, uint32_t j, uint32_t r, uint32_t p)
+{
+    for (; r < ctx->interval; r += p) {
+        uint32_t b = r >> MP_BLOCK_BITS;
+        ctx->bucket[(size_t)b * ctx->bucket_cap + ctx->bucket_fill[b]++] =
+            j << MP_BLOCK_BITS | (r & (MP_BLOCK - 1));
+    }
+}
+
+/* Every hit of the bucket primes in the whole interval, by block. */
+static void fill_buckets(struct mp_ctx *ctx)
+{
+    const struct mp_fb *fb = &ctx->fb;
+    const struct mp_poly *poly = &ctx->poly;
+    memset(ctx->bucket_fill, 0, ctx->prm.blocks * sizeof *ctx->bucket_fill);
+    ctx->nslices = 0;
+    uint8_t logp = 0;
+    for (uint32_t j = fb->first_bucket; j < fb->count; j++) {
+        if (fb->logp[j] != logp && ctx->nslices < ctx->max_slices)
+            open_slice(ctx, logp = fb->logp[j]);
+        uint32_t r1 = poly->root1[j], p = fb->p[j];
+        if (r1 == MP_NO_ROOT)
+            continue;
+        push_hits(ctx, j, r1, p);
+        push_hits(ctx, j, poly->root2[j], p);
+    }
+}
+
+/* Block sieve of the primes below a block: next1 <= next2 < next1 + p
+ * before and after, relative to the next block afterwards. */
+static void sieve_small(struct mp_ctx *ctx)
+{
+    const struct mp_fb *fb = &ctx->fb;
+    uint8_t *s = ctx->sieve;
+    for (uint32_t j = fb->first_sieved; j < fb->first_bucket; j++) {
+        uint32_t p = fb->p[j], r1 = ctx->next1[j], r2 = ctx->next2[j];
+        uint8_t lp = fb->logp[j];
+        while (r2 < MP_BLOCK) {
+            s[r1] += lp;
+            s[r2] += lp;
+            r1 += p;
+            r2 += p;
+        }
+        if (r1 < MP_BLOCK) {
+            s[r1] += lp;
+            uint32_t t = r1 + p;
+            r1 = r2;
+            r2 = t;
+        }
+        ctx->next1[j] = r1 - MP_BLOCK;
+        ctx->next2[j] = r2 - MP_BLOCK;
+    }
+}
+
+static void sieve_bucket(struct mp_ctx *ctx, uint32_t b)
+{
+    const uint32_t *bucket = ctx->bucket + (size_t)b * ctx->bucket_cap;
+    uint8_t *s = ctx->sieve;
+    uint32_t blocks = ctx->prm.blocks;
+    for (uint32_t k = 0; k < ctx->nslices; k++) {
+        uint32_t from = ctx->slice_start[(size_t)k * blocks + b];
+        uint32_t to = k + 1 < ctx->nslices ? ctx->slice_start[(size_t)(k + 1) * blocks + b]
+                                           : ctx->bucket_fill[b];
+        uint8_t lp = ctx->slice_logp[k];
+        for (uint32_t e = from; e < to; e++)
+            s[bucket[e] & (MP_BLOCK - 1)] += lp;
+    }
+}
+
+/* Divides q by every power of the prime in slot, recording each. */
+static void divide_out(struct mp_ctx *ctx, uint32_t slot, uint32_t *f, uint32_t *nf)
+{
+    uint32_t p = ctx->fb.p[slot];
+    while (*nf < MAX_FACTORS && mpz_divisible_ui_p(ctx->q, p)) {
+        mpz_divexact_ui(ctx->q, ctx->q, p);
+        f[(*nf)++] = slot;
+    }
+}
+
+/* The slots of the primes that divide Q at sieve index i (block b,
+ * offset off), divided out of ctx->q into f. */
+static void trial_divide(struct mp_ctx *ctx, uint32_t b, uint32_t off, uint32_t *f,
+                         uint32_t *nf)
+{
+    const struct mp_fb *fb = &ctx->fb;
+    const struct mp_poly *poly = &ctx->poly;
+    uint32_t i = b * MP_BLOCK + off;
+    for (int l = 0; l < poly->s; l++) { /* A's primes: once from A, then Q */
+        f[(*nf)++] = poly->a_idx[l];
+        divide_out(ctx, poly->a_idx[l], f, nf);
+    }
+    for (uint32_t j = MP_FB_ODD; j < fb->first_bucket; j++) {
+        uint32_t r = siqs_mp_mod32(i, fb->magic[j], fb->p[j]);
+        if (r == poly->root1[j] || r == poly->root2[j])
+            divide_out(ctx, j, f, nf);
+    }
+    const uint32_t *bucket = ctx->bucket + (size_t)b * ctx->bucket_cap;
+    for (uint32_t e = 0, end = ctx->bucket_fill[b]; e < end; e++)
+        if ((bucket[e] & (MP_BLOCK - 1)) == off)
+            divide_out(ctx, bucket[e] >> MP_BLOCK_BITS, f, nf);
+}
+
+/* The cofactor left after trial division: 1 (full), one prime below the
+ * large-prime bound, or (with dlp) a composite of two such primes. */
+static bool split_cofactor(const struct mp_ctx *ctx, uint32_t large[2])
+{
+    large[0] = large[1] = 1;
+    if (mpz_cmp_ui(ctx->q, 1) == 0)
+        return true;
+    if (mpz_sizeinbase(ctx->q, 2) > 64)
+        return false;
+    uint64_t r = mpz_get_ui(ctx->q);
+    if (r < ctx->large_bound) {
+        large[1] = (uint32_t)r; /* below pmax^2 with no prime below pmax: prime */
+        return true;
+    }
+    if (!ctx->prm.dlp || r > ctx->dlp_bound || u64_is_prime(r))
+        return false;
+    uint64_t f[FACTOR_U64_MAX];
+    if (factor_u64(r, f) != 2 || f[1] >= ctx->large_bound || f[0] == f[1])
+        return false;
+    large[0] = (uint32_t)f[0];
+    large[1] = (uint32_t)f[1];
+    return true;
+}
+
+static bool check_candidate(struct mp_ctx *ctx, uint32_t b, uint32_t off)
+{
+    const struct mp_poly *poly = &ctx->poly;
+    long x = (long)(b * MP_BLOCK + off) - (long)ctx->m;
+    mpz_mul_si(ctx->y, poly->a, x); /* y = A x + B, Q = (y + B) x + C */
+    mpz_add(ctx->y, ctx->y, poly->b);
+    mpz_add(ctx->q, ctx->y, poly->b);
+    mpz_mul_si(ctx->q, ctx->q, x);
+    mpz_add(ctx->q, ctx->q, poly->c);
+    if (mpz_sgn(ctx->q) == 0)
+        return true;
+    uint32_t *f = ctx->hits, nf = 0;
+    if (mpz_sgn(ctx->q) < 0) {
+        f[nf++] = MP_FB_SIGN;
+        mpz_neg(ctx->q, ctx->q);
+    }
+    mp_bitcnt_t twos = mpz_scan1(ctx->q, 0);
+    mpz_tdiv_q_2exp(ctx->q, ctx->q, twos);
+    for (mp_bitcnt_t t = 0; t < twos && nf < MAX_FACTORS; t++)
+        f[nf++] = MP_FB_TWO;
+    trial_divide(ctx, b, off, f, &nf);
+    uint32_t large[2];
+    if (getenv("SIQS_MP_DEBUG2"))
+        gmp_fprintf(stderr, "cand i=%u left %Zd (%zu bits) nf %u\n", b * MP_BLOCK + off, ctx->q, mpz_sizeinbase(ctx->q, 2), nf);
+    if (nf >= MAX_FACTORS || !split_cofactor(ctx, large))
+        return true;
+    return siqs_mp_add_relation(ctx, ctx->y, f, nf, large[0], large[1]);
+}
+
+/* Candidates are bytes with the top bit set: rare, so tested a word of
+ * eight at a time. */
+static bool scan_block(struct mp_ctx *ctx, uint32_t b)
+{
+    const uint8_t *s = ctx->sieve;
+    for (uint32_t off = 0; off < MP_BLOCK; off += 8) {
+        uint64_t w;
+        memcpy(&w, s + off, sizeof w);
+        if ((w & 0x8080808080808080ULL) == 0)
+            continue;
+        for (uint32_t k = 0; k < 8; k++)
+            if (s[off + k] & 0x80 && !check_candidate(ctx, b, off + k))
+                return false;
+    }
+    return true;
+}
+
+bool siqs_mp_sieve_poly(struct mp_ctx *ctx)
+{
+    start_small_roots(ctx);
+    fill_buckets(ctx);
+    for (uint32_t b = 0; b < ctx->prm.blocks; b++) {
+        memset(ctx->sieve, ctx->init_byte, MP_BLOCK);
+        sieve_small(ctx);
+        sieve_bucket(ctx, b);
+        if (!scan_block(ctx, b))
+            return false;
+    }
+    return true;
+}
