@@ -53,7 +53,7 @@ static void set_bounds(struct mp_ctx *ctx)
     ctx->init_byte = (uint8_t)(128 - lround(need * ctx->log_scale));
     for (uint32_t j = MP_FB_ODD; j < ctx->fb.count; j++)
         ctx->fb.logp[j] = (uint8_t)lround(log2((double)ctx->fb.p[j]) * ctx->log_scale);
-    ctx->want_extra = 64;
+    ctx->want_sets = ctx->fb.count * 15 / 16 + 32;
     if (getenv("SIQS_MP_DEBUG"))
         fprintf(stderr, "fb %u pmax %u blocks %u lb %lu need %.1f scale %.2f init %u k %u first_bucket %u s\n",
                 ctx->fb.count, (unsigned)pmax, ctx->prm.blocks, (unsigned long)ctx->large_bound, need,
@@ -81,12 +81,15 @@ bool siqs_mp_sieve_range(struct mp_ctx *ctx, uint32_t a_lo, uint32_t a_hi,
     return true;
 }
 
+/* About one prime in ten never occurs and singletons drop more rows, so
+ * the first try comes before there are as many sets as primes; each
+ * failed one asks for a few percent more. */
 static bool enough(const struct mp_ctx *ctx)
 {
-    return siqs_mp_sets(&ctx->rels) >= ctx->fb.count + ctx->want_extra;
+    return siqs_mp_sets(&ctx->rels) >= ctx->want_sets;
 }
 
-enum { COMBINE_TRIES = 4, MORE_SETS = 64 };
+enum { COMBINE_TRIES = 8 };
 
 static int run(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms)
 {
@@ -111,7 +114,7 @@ static int run(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms)
         }
         if (siqs_mp_combine(ctx, factor))
             return 1;
-        ctx->want_extra += MORE_SETS;
+        ctx->want_sets += ctx->fb.count / 32;
     }
     return 0;
 }

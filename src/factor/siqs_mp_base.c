@@ -1,6 +1,7 @@
 /* siqs_mp_base.c - the multi-precision SIQS's parameters and factor base
  * (primes up to a few million, from a sieve of Eratosthenes). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "siqs_internal.h"
@@ -27,6 +28,8 @@ static const struct mp_params param_table[] = {
     {340, 65000, 16, 120, 28, 1},
 };
 
+static unsigned tune_sieve_min = 40, tune_bucket_min = MP_BLOCK;
+#define SIEVE_MIN_PRIME tune_sieve_min
 enum { PARAM_ROWS = sizeof param_table / sizeof param_table[0] };
 
 bool siqs_mp_params(struct mp_ctx *ctx)
@@ -47,6 +50,14 @@ bool siqs_mp_params(struct mp_ctx *ctx)
         .slack_tenths = (uint16_t)lround(lo->slack_tenths + t * (hi->slack_tenths - lo->slack_tenths)),
         .dlp = t < 0.5 ? lo->dlp : hi->dlp,
     };
+    if (getenv("SIQS_MP_BUCKET")) tune_bucket_min = (unsigned)atoi(getenv("SIQS_MP_BUCKET"));
+    const char *o = getenv("SIQS_MP_PARAMS"); /* TUNING ONLY */
+    if (o) {
+        unsigned f, b, l, sl, d;
+        if (sscanf(o, "%u,%u,%u,%u,%u,%u", &f, &b, &l, &sl, &d, &tune_sieve_min) >= 5)
+            ctx->prm.fb_size = f, ctx->prm.blocks = (uint16_t)b, ctx->prm.lp_mult = (uint16_t)l,
+            ctx->prm.slack_tenths = (uint16_t)sl, ctx->prm.dlp = (uint16_t)d;
+    }
     return true;
 }
 
@@ -139,7 +150,6 @@ static bool alloc_fb(struct mp_fb *fb, uint32_t size)
     return fb->p && fb->sqrt_kn && fb->magic && fb->logp;
 }
 
-enum { SIEVE_MIN_PRIME = 40 }; /* smaller primes are trial-divided only */
 
 static void add_prime(struct mp_fb *fb, uint32_t p, uint32_t sqrt_kn)
 {
@@ -149,7 +159,7 @@ static void add_prime(struct mp_fb *fb, uint32_t p, uint32_t sqrt_kn)
     fb->magic[i] = UINT64_MAX / p + 1;
     if (fb->first_sieved == 0 && p > SIEVE_MIN_PRIME)
         fb->first_sieved = i;
-    if (fb->first_bucket == 0 && p >= MP_BLOCK)
+    if (fb->first_bucket == 0 && p >= tune_bucket_min)
         fb->first_bucket = i;
 }
 

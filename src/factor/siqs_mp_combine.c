@@ -7,6 +7,7 @@
  * The matrix of a 230-bit number has ~5000 primes; the sparse pass
  * leaves about a third of that to the dense one, whose cost grows with
  * the cube. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,6 +217,8 @@ static int dense_dependencies(struct matrix *m, uint32_t **col_of, size_t *ncols
         for (uint32_t i = 0; i < m->col[cols[k]].nprimes; i++)
             if (row_of[m->col[cols[k]].primes[i]] == UINT32_MAX)
                 row_of[m->col[cols[k]].primes[i]] = (uint32_t)nrows++;
+    if (getenv("SIQS_MP_DEBUG"))
+        fprintf(stderr, "dense: %zu rows %zu cols (of %zu sets, %u slots)\n", nrows, ncols, m->ncols, m->nslots);
     if (ncols > nrows + EXCESS_KEPT)
         ncols = nrows + EXCESS_KEPT; /* rows of dropped columns stay: harmless */
     size_t words = gf2_words(ncols);

@@ -51,6 +51,14 @@ struct mp_fb {
     uint8_t *logp;         /* scaled log2 p (ctx->log_scale) */
 };
 
+/* A prime sieved block by block, packed so that all of them and the block
+ * stay in L1: next1 <= next2 < next1 + p, block-relative. */
+struct mp_small {
+    uint16_t p, next1, next2;
+    uint8_t logp; /* 0 for A's primes: sieved for nothing */
+    uint8_t pad;
+};
+
 struct mp_poly {
     uint32_t a_index;      /* which A: everything else follows from it */
     uint32_t b_index;      /* Gray-code index of B within this A */
@@ -110,7 +118,7 @@ struct mp_ctx {
     uint64_t seed;         /* of the A choice: fixed per n */
     struct mp_fb fb;
     struct mp_poly poly;
-    uint32_t *next1, *next2;   /* next hit of the block-sieved primes */
+    struct mp_small *small;    /* the block-sieved primes, by slot - first_sieved */
     uint8_t *sieve;            /* one block */
     uint32_t *bucket;          /* blocks x bucket_cap entries: slot<<15|offset */
     uint32_t *bucket_fill;
@@ -119,8 +127,10 @@ struct mp_ctx {
     uint8_t *slice_logp;
     uint32_t nslices, max_slices;
     uint32_t *hits;            /* factor slots of the candidate */
+    uint32_t *bucket_hits;     /* this block's bucket entries on candidates */
+    uint32_t nbucket_hits;
     struct mp_relations rels;
-    size_t want_extra;         /* sets beyond the primes seen */
+    size_t want_sets;          /* sets to collect before the next combine */
 };
 
 /* siqs_mp_base.c: parameters, factor base, arithmetic mod p. */

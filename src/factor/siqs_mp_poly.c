@@ -69,9 +69,10 @@ static bool chosen(const uint32_t *idx, int count, uint32_t slot)
 
 /* A's primes are about 2^11 for large n (thousands of B per A, and primes
  * that small contribute little to the sieve), fewer bits for small n. */
+static double tune_a_bits;
 static int a_prime_count(const struct mp_ctx *ctx, double log2_a)
 {
-    double want = ctx->prm.bits > 200 ? 11.0 : ctx->prm.bits > 160 ? 10.0 : 9.0;
+    double want = tune_a_bits ? tune_a_bits : ctx->prm.bits > 200 ? 11.0 : ctx->prm.bits > 160 ? 10.0 : 9.0;
     double top = log2((double)ctx->fb.p[ctx->fb.count / 2]);
     if (want > top)
         want = top;
@@ -114,6 +115,7 @@ static bool choose_a(struct mp_ctx *ctx, uint32_t a_index)
 {
     struct mp_poly *poly = &ctx->poly;
     double log2_a = (log2(mpz_get_d(ctx->kn)) + 1) / 2 - log2((double)ctx->m);
+    if (getenv("SIQS_MP_ABITS")) tune_a_bits = atof(getenv("SIQS_MP_ABITS"));
     int s = a_prime_count(ctx, log2_a);
     double ideal = exp2(log2_a / s);
     uint32_t lo = slot_at_least(&ctx->fb, ideal / 1.6), hi = slot_at_least(&ctx->fb, ideal * 1.6);
@@ -213,8 +215,7 @@ uint32_t siqs_mp_polys_per_a(const struct mp_ctx *ctx)
 
 /* Gray-code step: b_index -> b_index + 1 flips the sign of one term B_l
  * (l = 1 + trailing zeros of the new index); B moves by 2 B_l, each root
- * by 2 B_l A^-1 mod p. A's primes keep MP_NO_ROOT (their step is 0 and
- * the update below leaves values >= p alone). */
+ * by 2 B_l A^-1 mod p. */
 void siqs_mp_next_b(struct mp_ctx *ctx)
 {
     struct mp_poly *poly = &ctx->poly;
@@ -229,18 +230,23 @@ void siqs_mp_next_b(struct mp_ctx *ctx)
         mpz_addmul_ui(poly->b, poly->b_terms[l], 2);
     uint32_t *r1 = poly->root1, *r2 = poly->root2;
     const uint32_t *p = fb->p;
+    uint32_t n = fb->count;
+    /* Branch-free so that it vectorises; A's primes (step 0) come out
+     * wrong and are reset after. */
     if (now_minus) {
-        for (uint32_t j = MP_FB_ODD; j < fb->count; j++) {
+        for (uint32_t j = MP_FB_ODD; j < n; j++) {
             uint32_t a = r1[j] + delta[j], b = r2[j] + delta[j];
-            r1[j] = a >= p[j] && r1[j] != MP_NO_ROOT ? a - p[j] : a;
-            r2[j] = b >= p[j] && r2[j] != MP_NO_ROOT ? b - p[j] : b;
+            r1[j] = a >= p[j] ? a - p[j] : a;
+            r2[j] = b >= p[j] ? b - p[j] : b;
         }
     } else {
-        for (uint32_t j = MP_FB_ODD; j < fb->count; j++) {
-            uint32_t a = r1[j] - delta[j], b = r2[j] - delta[j];
-            r1[j] = r1[j] < delta[j] ? a + p[j] : a;
-            r2[j] = r2[j] < delta[j] ? b + p[j] : b;
+        for (uint32_t j = MP_FB_ODD; j < n; j++) {
+            uint32_t a = r1[j] + (p[j] - delta[j]), b = r2[j] + (p[j] - delta[j]);
+            r1[j] = a >= p[j] ? a - p[j] : a;
+            r2[j] = b >= p[j] ? b - p[j] : b;
         }
     }
+    for (int k = 0; k < poly->s; k++)
+        r1[poly->a_idx[k]] = r2[poly->a_idx[k]] = MP_NO_ROOT;
     compute_c(ctx);
 }

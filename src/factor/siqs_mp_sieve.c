@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "factor_u64.h"
 #include "siqs_mp_internal.h"
@@ -21,43 +24,46 @@ enum { MAX_SLICES = 64, MAX_FACTORS = 1024 };
 bool siqs_mp_sieve_alloc(struct mp_ctx *ctx)
 {
     uint32_t n = ctx->fb.count, blocks = ctx->prm.blocks;
-    ctx->next1 = malloc(n * sizeof *ctx->next1);
-    ctx->next2 = malloc(n * sizeof *ctx->next2);
+    ctx->small = calloc(ctx->fb.first_bucket - ctx->fb.first_sieved + 1, sizeof *ctx->small);
     ctx->sieve = aligned_alloc(64, MP_BLOCK);
-    ctx->bucket_cap = 2 * (n - ctx->fb.first_bucket) + 16;
+    ctx->bucket_cap = 16; /* the most hits a block can get: two roots each */
+    for (uint32_t j = ctx->fb.first_bucket; j < n; j++)
+        ctx->bucket_cap += 2 * (MP_BLOCK / ctx->fb.p[j] + 1);
     ctx->bucket = malloc((size_t)blocks * ctx->bucket_cap * sizeof *ctx->bucket);
     ctx->bucket_fill = calloc(blocks, sizeof *ctx->bucket_fill);
     ctx->max_slices = MAX_SLICES;
     ctx->slice_start = malloc((size_t)MAX_SLICES * blocks * sizeof *ctx->slice_start);
     ctx->slice_logp = malloc(MAX_SLICES);
     ctx->hits = malloc((n + MAX_FACTORS) * sizeof *ctx->hits);
-    return ctx->next1 && ctx->next2 && ctx->sieve && ctx->bucket && ctx->bucket_fill &&
-           ctx->slice_start && ctx->slice_logp && ctx->hits;
+    ctx->bucket_hits = malloc((ctx->bucket_cap + 1) * sizeof *ctx->bucket_hits);
+    return ctx->small && ctx->sieve && ctx->bucket && ctx->bucket_fill &&
+           ctx->slice_start && ctx->slice_logp && ctx->hits && ctx->bucket_hits;
 }
 
 void siqs_mp_sieve_free(struct mp_ctx *ctx)
 {
-    free(ctx->next1);
-    free(ctx->next2);
+    free(ctx->small);
     free(ctx->sieve);
     free(ctx->bucket);
     free(ctx->bucket_fill);
     free(ctx->slice_start);
     free(ctx->slice_logp);
     free(ctx->hits);
+    free(ctx->bucket_hits);
 }
 
 static void start_small_roots(struct mp_ctx *ctx)
 {
     const struct mp_poly *poly = &ctx->poly;
+    struct mp_small *sp = ctx->small - ctx->fb.first_sieved;
     for (uint32_t j = ctx->fb.first_sieved; j < ctx->fb.first_bucket; j++) {
         uint32_t r1 = poly->root1[j], r2 = poly->root2[j];
-        if (r1 == MP_NO_ROOT) {
-            ctx->next1[j] = ctx->next2[j] = UINT32_MAX / 2;
-            continue;
-        }
-        ctx->next1[j] = r1 < r2 ? r1 : r2;
-        ctx->next2[j] = r1 < r2 ? r2 : r1;
+        sp[j].p = (uint16_t)ctx->fb.p[j];
+        sp[j].logp = ctx->fb.logp[j];
+        if (r1 == MP_NO_ROOT)
+            r1 = r2 = 0, sp[j].logp = 0;
+        sp[j].next1 = (uint16_t)(r1 < r2 ? r1 : r2);
+        sp[j].next2 = (uint16_t)(r1 < r2 ? r2 : r1);
     }
 }
 
@@ -101,11 +107,11 @@ static void fill_buckets(struct mp_ctx *ctx)
  * before and after, relative to the next block afterwards. */
 static void sieve_small(struct mp_ctx *ctx)
 {
-    const struct mp_fb *fb = &ctx->fb;
     uint8_t *s = ctx->sieve;
-    for (uint32_t j = fb->first_sieved; j < fb->first_bucket; j++) {
-        uint32_t p = fb->p[j], r1 = ctx->next1[j], r2 = ctx->next2[j];
-        uint8_t lp = fb->logp[j];
+    struct mp_small *sp = ctx->small, *end = sp + (ctx->fb.first_bucket - ctx->fb.first_sieved);
+    for (; sp < end; sp++) {
+        uint32_t p = sp->p, r1 = sp->next1, r2 = sp->next2;
+        uint8_t lp = sp->logp;
         while (r2 < MP_BLOCK) {
             s[r1] += lp;
             s[r2] += lp;
@@ -118,8 +124,8 @@ static void sieve_small(struct mp_ctx *ctx)
             r1 = r2;
             r2 = t;
         }
-        ctx->next1[j] = r1 - MP_BLOCK;
-        ctx->next2[j] = r2 - MP_BLOCK;
+        sp->next1 = (uint16_t)(r1 - MP_BLOCK);
+        sp->next2 = (uint16_t)(r2 - MP_BLOCK);
     }
 }
 
@@ -165,10 +171,23 @@ static void trial_divide(struct mp_ctx *ctx, uint32_t b, uint32_t off, uint32_t 
         if (r == poly->root1[j] || r == poly->root2[j])
             divide_out(ctx, j, f, nf);
     }
+    for (uint32_t k = 0; k < ctx->nbucket_hits; k++)
+        if ((ctx->bucket_hits[k] & (MP_BLOCK - 1)) == off)
+            divide_out(ctx, ctx->bucket_hits[k] >> MP_BLOCK_BITS, f, nf);
+}
+
+/* The bucket entries of block b that land on a candidate (top bit set),
+ * in one pass for all the block's candidates. */
+static void collect_bucket_hits(struct mp_ctx *ctx, uint32_t b)
+{
     const uint32_t *bucket = ctx->bucket + (size_t)b * ctx->bucket_cap;
-    for (uint32_t e = 0, end = ctx->bucket_fill[b]; e < end; e++)
-        if ((bucket[e] & (MP_BLOCK - 1)) == off)
-            divide_out(ctx, bucket[e] >> MP_BLOCK_BITS, f, nf);
+    const uint8_t *s = ctx->sieve;
+    uint32_t n = 0;
+    for (uint32_t e = 0, end = ctx->bucket_fill[b]; e < end; e++) {
+        ctx->bucket_hits[n] = bucket[e];
+        n += s[bucket[e] & (MP_BLOCK - 1)] >> 7;
+    }
+    ctx->nbucket_hits = n;
 }
 
 /* The cofactor left after trial division: 1 (full), one prime below the
@@ -224,17 +243,36 @@ static bool check_candidate(struct mp_ctx *ctx, uint32_t b, uint32_t off)
     return siqs_mp_add_relation(ctx, ctx->y, f, nf, large[0], large[1]);
 }
 
-/* Candidates are bytes with the top bit set: rare, so tested a word of
- * eight at a time. */
+/* Whether any byte of the 64-byte line has its top bit set. */
+static inline bool line_has_candidate(const uint8_t *line)
+{
+#if defined(__SSE2__)
+    const __m128i *v = (const __m128i *)(const void *)line;
+    __m128i any = _mm_or_si128(_mm_or_si128(_mm_load_si128(v), _mm_load_si128(v + 1)),
+                               _mm_or_si128(_mm_load_si128(v + 2), _mm_load_si128(v + 3)));
+    return _mm_movemask_epi8(any) != 0;
+#else
+    uint64_t w[8], any = 0;
+    memcpy(w, line, sizeof w);
+    for (int k = 0; k < 8; k++)
+        any |= w[k];
+    return (any & 0x8080808080808080ULL) != 0;
+#endif
+}
+
+/* Candidates are bytes with the top bit set: rare, so a 64-byte line is
+ * tested at once. */
 static bool scan_block(struct mp_ctx *ctx, uint32_t b)
 {
+    enum { LINE = 64 };
     const uint8_t *s = ctx->sieve;
-    for (uint32_t off = 0; off < MP_BLOCK; off += 8) {
-        uint64_t w;
-        memcpy(&w, s + off, sizeof w);
-        if ((w & 0x8080808080808080ULL) == 0)
+    bool collected = false;
+    for (uint32_t off = 0; off < MP_BLOCK; off += LINE) {
+        if (!line_has_candidate(s + off))
             continue;
-        for (uint32_t k = 0; k < 8; k++)
+        if (!collected)
+            collect_bucket_hits(ctx, b), collected = true;
+        for (uint32_t k = 0; k < LINE; k++)
             if (s[off + k] & 0x80 && !check_candidate(ctx, b, off + k))
                 return false;
     }
