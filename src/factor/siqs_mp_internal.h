@@ -119,6 +119,7 @@ struct mp_ctx {
     struct mp_fb fb;
     struct mp_poly poly;
     struct mp_small *small;    /* the block-sieved primes, by slot - first_sieved */
+    uint16_t *small_recip;     /* 2^16 / p of each, for the trial division */
     uint8_t *sieve;            /* one block */
     uint32_t *bucket;          /* blocks x bucket_cap entries: slot<<15|offset */
     uint32_t *bucket_fill;
