@@ -81,31 +81,33 @@ static void open_slice(struct mp_ctx *ctx, uint8_t logp)
            blocks * sizeof *ctx->bucket_fill);
 }
 
-static inline void push_hits(struct mp_ctx *ctx, uint32_t j, uint32_t r, uint32_t p)
-{
-    for (; r < ctx->interval; r += p) {
-        uint32_t b = r >> MP_BLOCK_BITS;
-        ctx->bucket[(size_t)b * ctx->bucket_cap + ctx->bucket_fill[b]++] =
-            j << MP_BLOCK_BITS | (r & (MP_BLOCK - 1));
-    }
-}
-
-/* Every hit of the bucket primes in the whole interval, by block. */
+/* Every hit of the bucket primes in the whole interval, by block. Most
+ * of these primes exceed the interval: a root hits it once or not. */
 static void fill_buckets(struct mp_ctx *ctx)
 {
     const struct mp_fb *fb = &ctx->fb;
-    const struct mp_poly *poly = &ctx->poly;
-    memset(ctx->bucket_fill, 0, ctx->prm.blocks * sizeof *ctx->bucket_fill);
+    const uint32_t *root1 = ctx->poly.root1, *root2 = ctx->poly.root2, *prime = fb->p;
+    const uint8_t *logp = fb->logp;
+    uint32_t *restrict bucket = ctx->bucket, *restrict fill = ctx->bucket_fill;
+    const size_t cap = ctx->bucket_cap;
+    const uint32_t interval = ctx->interval, count = fb->count;
+    memset(fill, 0, ctx->prm.blocks * sizeof *fill);
     ctx->nslices = 0;
-    uint8_t logp = 0;
-    for (uint32_t j = fb->first_bucket; j < fb->count; j++) {
-        if (fb->logp[j] != logp && ctx->nslices < ctx->max_slices)
-            open_slice(ctx, logp = fb->logp[j]);
-        uint32_t r1 = poly->root1[j], p = fb->p[j];
-        if (r1 == MP_NO_ROOT)
+    uint8_t lp = 0;
+    for (uint32_t j = fb->first_bucket; j < count; j++) {
+        if (logp[j] != lp && ctx->nslices < ctx->max_slices)
+            open_slice(ctx, lp = logp[j]);
+        uint32_t p = prime[j];
+        if (root1[j] == MP_NO_ROOT)
             continue;
-        push_hits(ctx, j, r1, p);
-        push_hits(ctx, j, poly->root2[j], p);
+        for (uint32_t r = root1[j]; r < interval; r += p) {
+            uint32_t b = r >> MP_BLOCK_BITS;
+            bucket[b * cap + fill[b]++] = j << MP_BLOCK_BITS | (r & (MP_BLOCK - 1));
+        }
+        for (uint32_t r = root2[j]; r < interval; r += p) {
+            uint32_t b = r >> MP_BLOCK_BITS;
+            bucket[b * cap + fill[b]++] = j << MP_BLOCK_BITS | (r & (MP_BLOCK - 1));
+        }
     }
 }
 

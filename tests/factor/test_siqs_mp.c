@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <math.h>
 
 #include <gmp.h>
 
 #include "check.h"
+#include "gf2_sparse.h"
 #include "siqs.h"
 
 static gmp_randstate_t rng;
@@ -131,8 +133,70 @@ static void test_deadline(void)
     mpz_clears(p, q, n, f, NULL);
 }
 
+/* A random matrix shaped like SIQS's: ncols columns of ~20 rows each,
+ * row r drawn with weight ~ 1/(r + 8) (small primes divide most values,
+ * large ones few). Every null vector found is nonzero and sums the
+ * columns to zero in every row. */
+static void check_sparse_null_space(uint32_t nrows, size_t ncols)
+{
+    uint32_t *start = malloc((ncols + 1) * sizeof *start);
+    uint32_t *rows = malloc(ncols * 24 * sizeof *rows);
+    uint64_t *deps = malloc(ncols * sizeof *deps);
+    uint8_t *mark = calloc(nrows, 1);
+    CHECK(start && rows && deps && mark);
+    double span = log((nrows + 8) / 8.0);
+    uint32_t n = 0;
+    for (size_t c = 0; c < ncols; c++) {
+        start[c] = n;
+        uint32_t first = n;
+        for (int k = 0; k < 20; k++) { /* inverse-CDF draw of a row */
+            double u = (double)gmp_urandomm_ui(rng, 1u << 30) / (1u << 30);
+            uint32_t r = (uint32_t)(8 * exp(u * span) - 8);
+            r = r < nrows ? r : nrows - 1;
+            if (!mark[r])
+                mark[r] = 1, rows[n++] = r;
+        }
+        for (uint32_t i = first; i < n; i++) /* sort (insertion: ~20 rows) */
+            for (uint32_t j = i; j > first && rows[j - 1] > rows[j]; j--) {
+                uint32_t t = rows[j];
+                rows[j] = rows[j - 1];
+                rows[j - 1] = t;
+            }
+        for (uint32_t i = first; i < n; i++)
+            mark[rows[i]] = 0;
+    }
+    start[ncols] = n;
+    uint64_t t0 = now_ms();
+    int found = gf2_sparse_null_space(nrows, ncols, start, rows, deps);
+    fprintf(stderr, "sparse null space %u x %zu: %d vectors in %llu ms\n", nrows, ncols, found,
+            (unsigned long long)(now_ms() - t0));
+    CHECK(found >= 32);
+    uint8_t *sum = calloc(nrows, 1);
+    CHECK(sum != NULL);
+    for (int k = 0; k < found; k++) {
+        memset(sum, 0, nrows);
+        size_t used = 0;
+        for (size_t c = 0; c < ncols; c++) {
+            if (!((deps[c] >> k) & 1))
+                continue;
+            used++;
+            for (uint32_t i = start[c]; i < start[c + 1]; i++)
+                sum[rows[i]] ^= 1;
+        }
+        CHECK(used > 0);
+        for (uint32_t r = 0; r < nrows; r++)
+            CHECK(sum[r] == 0);
+    }
+    free(sum);
+    free(start);
+    free(rows);
+    free(deps);
+    free(mark);
+}
+
 static void test_large(void)
 {
+    check_sparse_null_space(50000, 50100);
     for (unsigned bits = 180; bits <= 230; bits += 25)
         check_semiprime(bits, bits / 2);
     mpz_t n, p, f;
@@ -154,6 +218,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "large") == 0) {
         test_large();
     } else {
+        check_sparse_null_space(3000, 3100);
         test_refusals();
         test_deadline();
         test_three_primes();
