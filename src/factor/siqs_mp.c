@@ -9,7 +9,6 @@
  * division), siqs_mp_rel.c (relations, large-prime graph),
  * siqs_mp_combine.c (matrix, square root). */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -54,10 +53,6 @@ static void set_bounds(struct mp_ctx *ctx)
     for (uint32_t j = MP_FB_ODD; j < ctx->fb.count; j++)
         ctx->fb.logp[j] = (uint8_t)lround(log2((double)ctx->fb.p[j]) * ctx->log_scale);
     ctx->want_sets = ctx->fb.count * 15 / 16 + 32;
-    if (getenv("SIQS_MP_DEBUG"))
-        fprintf(stderr, "fb %u pmax %u blocks %u lb %lu need %.1f scale %.2f init %u k %u first_bucket %u s\n",
-                ctx->fb.count, (unsigned)pmax, ctx->prm.blocks, (unsigned long)ctx->large_bound, need,
-                ctx->log_scale, ctx->init_byte, ctx->k, ctx->fb.first_bucket);
 }
 
 bool siqs_mp_sieve_range(struct mp_ctx *ctx, uint32_t a_lo, uint32_t a_hi,
@@ -108,9 +103,6 @@ static int run(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms)
             if (!siqs_mp_sieve_range(ctx, a, a + 1, deadline_ms, &timed_out))
                 return timed_out ? -1 : 0;
             a++;
-            if (getenv("SIQS_MP_DEBUG") && a % 16 == 0)
-                fprintf(stderr, "A %u: rels %zu fulls %zu cycles %zu / %u\n", a, ctx->rels.nrel,
-                        ctx->rels.fulls, ctx->rels.graph.cycles, ctx->fb.count);
         }
         if (siqs_mp_combine(ctx, factor))
             return 1;

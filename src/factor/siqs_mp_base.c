@@ -1,7 +1,6 @@
 /* siqs_mp_base.c - the multi-precision SIQS's parameters and factor base
  * (primes up to a few million, from a sieve of Eratosthenes). */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "siqs_internal.h"
@@ -10,27 +9,30 @@
 /* By size of n (factor base interpolated geometrically between rows, the
  * rest linearly): bits, factor-base primes, interval in 32 KB blocks,
  * large-prime multiple, threshold slack (tenths of log2 of the largest
- * prime), two large primes. Tuned on balanced semiprimes
- * (tests/bench/sizes_vs_gp.py); rows past 240 bits follow the trend of
- * msieve's table and are measured less. */
+ * prime), two large primes. Tuned on balanced semiprimes at 150, 170 and
+ * 190 bits by cachegrind's instruction, L1-miss and mispredict counts
+ * (this shared machine's times drift 30%): at 170 bits 3000 primes and
+ * 2 blocks took 17% less than 1600 and 3; at 190 bits 4500 primes 13%
+ * less than 2550 and 6000 (both worse). Rows past 190 bits extrapolate
+ * (x1.5 primes per 20 bits), checked at 210 and 230 bits only by the
+ * benchmark (tests/bench/sizes_vs_gp.py --median). */
 static const struct mp_params param_table[] = {
     {100, 300, 1, 40, 20, 0},
-    {140, 800, 2, 50, 21, 0},
-    {160, 1300, 2, 60, 22, 0},
-    {180, 2000, 3, 70, 23, 0},
-    {184, 2200, 3, 80, 27, 1},
-    {200, 3200, 4, 80, 27, 1},
-    {220, 5000, 5, 85, 27, 1},
-    {240, 8000, 6, 100, 28, 1},
-    {260, 14000, 8, 100, 28, 1},
-    {280, 22000, 10, 100, 28, 1},
-    {300, 35000, 12, 120, 28, 1},
-    {320, 50000, 14, 120, 28, 1},
-    {340, 65000, 16, 120, 28, 1},
+    {140, 900, 1, 50, 22, 0},
+    {150, 1300, 1, 55, 23, 0},
+    {160, 2000, 2, 60, 23, 0},
+    {170, 3000, 2, 60, 23, 0},
+    {182, 3800, 3, 70, 24, 0},
+    {184, 4000, 3, 80, 27, 1},
+    {190, 4500, 3, 80, 27, 1},
+    {210, 6800, 4, 85, 27, 1},
+    {230, 10000, 5, 100, 28, 1},
+    {260, 20000, 8, 100, 28, 1},
+    {280, 30000, 10, 100, 28, 1},
+    {300, 45000, 12, 120, 28, 1},
+    {340, 80000, 16, 120, 28, 1},
 };
 
-static unsigned tune_sieve_min = 40, tune_bucket_min = MP_BLOCK;
-#define SIEVE_MIN_PRIME tune_sieve_min
 enum { PARAM_ROWS = sizeof param_table / sizeof param_table[0] };
 
 bool siqs_mp_params(struct mp_ctx *ctx)
@@ -51,14 +53,6 @@ bool siqs_mp_params(struct mp_ctx *ctx)
         .slack_tenths = (uint16_t)lround(lo->slack_tenths + t * (hi->slack_tenths - lo->slack_tenths)),
         .dlp = t < 0.5 ? lo->dlp : hi->dlp,
     };
-    if (getenv("SIQS_MP_BUCKET")) tune_bucket_min = (unsigned)atoi(getenv("SIQS_MP_BUCKET"));
-    const char *o = getenv("SIQS_MP_PARAMS"); /* TUNING ONLY */
-    if (o) {
-        unsigned f, b, l, sl, d;
-        if (sscanf(o, "%u,%u,%u,%u,%u,%u", &f, &b, &l, &sl, &d, &tune_sieve_min) >= 5)
-            ctx->prm.fb_size = f, ctx->prm.blocks = (uint16_t)b, ctx->prm.lp_mult = (uint16_t)l,
-            ctx->prm.slack_tenths = (uint16_t)sl, ctx->prm.dlp = (uint16_t)d;
-    }
     return true;
 }
 
@@ -152,6 +146,11 @@ static bool alloc_fb(struct mp_fb *fb, uint32_t size)
 }
 
 
+/* Smaller primes are trial-divided only: sieving them cost more than the
+ * threshold slack that stands in for them (cachegrind, 150 bits: 40 took
+ * 8% more instructions than 150, and 256 15% more). */
+enum { SIEVE_MIN_PRIME = 150 };
+
 static void add_prime(struct mp_fb *fb, uint32_t p, uint32_t sqrt_kn)
 {
     uint32_t i = fb->count++;
@@ -160,7 +159,7 @@ static void add_prime(struct mp_fb *fb, uint32_t p, uint32_t sqrt_kn)
     fb->magic[i] = UINT64_MAX / p + 1;
     if (fb->first_sieved == 0 && p > SIEVE_MIN_PRIME)
         fb->first_sieved = i;
-    if (fb->first_bucket == 0 && p >= tune_bucket_min)
+    if (fb->first_bucket == 0 && p >= MP_BLOCK)
         fb->first_bucket = i;
 }
 

@@ -6,7 +6,6 @@
  * Each A has 2^(s-1) values of B, taken in Gray-code order so each next
  * B moves every root by one table entry. */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "siqs_mp_internal.h"
@@ -69,10 +68,9 @@ static bool chosen(const uint32_t *idx, int count, uint32_t slot)
 
 /* A's primes are about 2^11 for large n (thousands of B per A, and primes
  * that small contribute little to the sieve), fewer bits for small n. */
-static double tune_a_bits;
 static int a_prime_count(const struct mp_ctx *ctx, double log2_a)
 {
-    double want = tune_a_bits ? tune_a_bits : ctx->prm.bits > 200 ? 11.0 : ctx->prm.bits > 160 ? 10.0 : 9.0;
+    double want = ctx->prm.bits > 200 ? 11.0 : ctx->prm.bits > 160 ? 10.0 : 9.0;
     double top = log2((double)ctx->fb.p[ctx->fb.count / 2]);
     if (want > top)
         want = top;
@@ -115,7 +113,6 @@ static bool choose_a(struct mp_ctx *ctx, uint32_t a_index)
 {
     struct mp_poly *poly = &ctx->poly;
     double log2_a = (log2(mpz_get_d(ctx->kn)) + 1) / 2 - log2((double)ctx->m);
-    if (getenv("SIQS_MP_ABITS")) tune_a_bits = atof(getenv("SIQS_MP_ABITS"));
     int s = a_prime_count(ctx, log2_a);
     double ideal = exp2(log2_a / s);
     uint32_t lo = slot_at_least(&ctx->fb, ideal / 1.6), hi = slot_at_least(&ctx->fb, ideal * 1.6);
@@ -199,12 +196,6 @@ bool siqs_mp_first_b(struct mp_ctx *ctx, uint32_t a_index)
     compute_c(ctx);
     compute_roots(ctx);
     ctx->poly.b_index = 0;
-    if (getenv("SIQS_MP_DEBUG3")) {
-        gmp_fprintf(stderr, "n=%Zd k=%u M=%u A=%Zd B=%Zd C=%Zd\n", ctx->n, ctx->k, ctx->m, ctx->poly.a, ctx->poly.b, ctx->poly.c);
-        for (uint32_t j = 2; j < 12; j++)
-            fprintf(stderr, "p=%u t=%u r1=%u r2=%u\n", ctx->fb.p[j], ctx->fb.sqrt_kn[j], ctx->poly.root1[j], ctx->poly.root2[j]);
-        exit(1);
-    }
     return true;
 }
 

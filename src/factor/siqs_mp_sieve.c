@@ -9,7 +9,6 @@
  * that reaches 128 is a candidate: its Q(x) is divided by the primes
  * whose roots it lies on (small ones by i mod p, bucket ones by offset),
  * and what is left decides full, partial or partial-partial. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
@@ -295,8 +294,6 @@ static bool check_candidate(struct mp_ctx *ctx, uint32_t b, uint32_t off)
         f[nf++] = MP_FB_TWO;
     trial_divide(ctx, b, off, f, &nf);
     uint32_t large[2];
-    if (getenv("SIQS_MP_DEBUG2"))
-        gmp_fprintf(stderr, "cand i=%u left %Zd (%zu bits) nf %u\n", b * MP_BLOCK + off, ctx->q, mpz_sizeinbase(ctx->q, 2), nf);
     if (nf >= MAX_FACTORS || !split_cofactor(ctx, large))
         return true;
     return siqs_mp_add_relation(ctx, ctx->y, f, nf, large[0], large[1]);
