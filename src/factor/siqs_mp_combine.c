@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gf2_sparse.h"
+#include "siqs_internal.h"
 #include "siqs_mp_internal.h"
 
 static int cmp_u32(const void *a, const void *b)
@@ -83,13 +84,8 @@ struct dependency {
 
 static bool add_rels(struct dependency *d, const uint32_t *members, uint32_t from, uint32_t to)
 {
-    if (d->nrels + (to - from) > d->cap) {
-        size_t cap = 2 * (d->nrels + (to - from)) + 64;
-        uint32_t *p = realloc(d->rels, cap * sizeof *p);
-        if (p == NULL)
-            return false;
-        d->rels = p, d->cap = cap;
-    }
+    if (!siqs_reserve((void **)&d->rels, &d->cap, d->nrels + (to - from), sizeof *d->rels))
+        return false;
     memcpy(d->rels + d->nrels, members + from, (to - from) * sizeof *members);
     d->nrels += to - from;
     return true;

@@ -11,22 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "siqs_internal.h"
 #include "siqs_mp_internal.h"
-
-static bool reserve(void **items, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return true;
-    size_t grown = *cap ? *cap : 1024;
-    while (grown < need)
-        grown *= 2;
-    void *p = realloc(*items, grown * size);
-    if (p == NULL)
-        return false;
-    *items = p;
-    *cap = grown;
-    return true;
-}
 
 static uint64_t hash64(uint64_t x)
 {
@@ -149,10 +135,10 @@ bool siqs_mp_add_relation(struct mp_ctx *ctx, const mpz_t y, const uint32_t *fac
     if (seen_before(r, y))
         return true;
     size_t ysize = mpz_size(y);
-    if (!reserve((void **)&r->rel, &r->rel_cap, r->nrel + 1, sizeof *r->rel) ||
-        !reserve((void **)&r->factors, &r->factors_cap, r->nfactors + nfactors,
+    if (!siqs_reserve((void **)&r->rel, &r->rel_cap, r->nrel + 1, sizeof *r->rel) ||
+        !siqs_reserve((void **)&r->factors, &r->factors_cap, r->nfactors + nfactors,
                  sizeof *r->factors) ||
-        !reserve((void **)&r->ylimbs, &r->ylimbs_cap, r->nylimbs + ysize, sizeof *r->ylimbs))
+        !siqs_reserve((void **)&r->ylimbs, &r->ylimbs_cap, r->nylimbs + ysize, sizeof *r->ylimbs))
         return false;
     if (large1 != 1 && !add_edge(&r->graph, large0, large1))
         return false;
@@ -289,7 +275,7 @@ static bool append_cycle(const struct forest *f, uint32_t e, uint32_t **members,
 {
     uint32_t u = f->edge_u[e], v = f->edge_v[e];
     size_t need = *n + 1 + 2 * (size_t)(f->depth[u] + f->depth[v]);
-    if (!reserve((void **)members, cap, need, sizeof **members))
+    if (!siqs_reserve((void **)members, cap, need, sizeof **members))
         return false;
     (*members)[(*n)++] = e;
     while (u != v) {
@@ -314,7 +300,7 @@ long siqs_mp_build_sets(const struct mp_relations *r, uint32_t **start_out,
     for (size_t i = 0; ok && i < r->nrel; i++) {
         if (r->rel[i].large[1] != 1)
             continue;
-        ok = reserve((void **)&members, &cap, n + 1, sizeof *members);
+        ok = siqs_reserve((void **)&members, &cap, n + 1, sizeof *members);
         if (ok && k < nsets) {
             start[k++] = (uint32_t)n;
             members[n++] = (uint32_t)i;

@@ -76,14 +76,15 @@ static void test_unbalanced(void)
     check_semiprime(145, 60);
 }
 
-/* Three primes: the factor may be composite, but divides n properly. */
-static void test_three_primes(void)
+/* Three primes of pbits: the factor may be composite, but divides n
+ * properly. */
+static void check_three_primes(unsigned pbits)
 {
     mpz_t n, p, f;
     mpz_inits(n, p, f, NULL);
     mpz_set_ui(n, 1);
     for (int i = 0; i < 3; i++) {
-        random_prime(p, 50);
+        random_prime(p, pbits);
         mpz_mul(n, n, p);
     }
     CHECK(siqs_mp_factor(n, f, 0) == 1);
@@ -199,16 +200,7 @@ static void test_large(void)
     check_sparse_null_space(50000, 50100);
     for (unsigned bits = 180; bits <= 230; bits += 25)
         check_semiprime(bits, bits / 2);
-    mpz_t n, p, f;
-    mpz_inits(n, p, f, NULL);
-    mpz_set_ui(n, 1);
-    for (int i = 0; i < 3; i++) {
-        random_prime(p, 62);
-        mpz_mul(n, n, p);
-    }
-    CHECK(siqs_mp_factor(n, f, 0) == 1);
-    CHECK(mpz_cmp_ui(f, 1) > 0 && mpz_cmp(f, n) < 0 && mpz_divisible_p(n, f));
-    mpz_clears(n, p, f, NULL);
+    check_three_primes(62);
 }
 
 int main(int argc, char **argv)
@@ -221,7 +213,7 @@ int main(int argc, char **argv)
         check_sparse_null_space(3000, 3100);
         test_refusals();
         test_deadline();
-        test_three_primes();
+        check_three_primes(50);
         test_unbalanced();
         test_balanced();
     }
