@@ -156,19 +156,24 @@ static long reduce_pass(struct matrix *m, uint32_t max_weight, uint8_t *touched)
     return changes;
 }
 
+/* Passes at one pivot weight until a pass eliminates less than 1% of the
+ * columns left, then at a larger one up to MAX_PIVOT_WEIGHT (each pass
+ * costs a scan of the whole matrix; light rows first keep fill-in low). */
 static bool reduce_sparse(struct matrix *m)
 {
     uint8_t *touched = malloc(m->ncols + 1);
     bool ok = touched != NULL;
     uint32_t max_weight = 2;
+    size_t live = m->ncols;
     for (int pass = 0; ok && pass < MAX_PASSES; pass++) {
         long changes = reduce_pass(m, max_weight, touched);
         ok = changes >= 0;
-        if (changes == 0) {
-            if (max_weight >= MAX_PIVOT_WEIGHT)
-                break;
-            max_weight += 2 + max_weight / 2;
-        }
+        live -= changes > 0 ? (size_t)changes : 0;
+        if ((size_t)changes * 100 >= live)
+            continue;
+        if (max_weight >= MAX_PIVOT_WEIGHT)
+            break;
+        max_weight += 2 + max_weight / 2;
     }
     free(touched);
     return ok;
