@@ -7,6 +7,9 @@
  * B moves every root by one table entry. */
 #include <math.h>
 #include <stdlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "siqs_mp_internal.h"
 
@@ -204,6 +207,35 @@ uint32_t siqs_mp_polys_per_a(const struct mp_ctx *ctx)
     return 1u << (ctx->poly.s - 1);
 }
 
+/* Every root r += delta (add) or r += p - delta (mod p), both < p < 2^22
+ * (so signed compares work). Branch-free; SSE2 four at a time. A's
+ * primes (MP_NO_ROOT) come out wrong: the caller resets them. */
+static void move_roots(uint32_t *r1, uint32_t *r2, const uint32_t *delta, const uint32_t *p,
+                       uint32_t n, bool add)
+{
+    uint32_t j = MP_FB_ODD;
+#if defined(__SSE2__)
+    for (; j + 4 <= n; j += 4) {
+        __m128i pv = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
+        __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(delta + j));
+        if (!add)
+            d = _mm_sub_epi32(pv, d);
+        __m128i a = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(const void *)(r1 + j)), d);
+        __m128i b = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(const void *)(r2 + j)), d);
+        a = _mm_sub_epi32(a, _mm_andnot_si128(_mm_cmpgt_epi32(pv, a), pv));
+        b = _mm_sub_epi32(b, _mm_andnot_si128(_mm_cmpgt_epi32(pv, b), pv));
+        _mm_storeu_si128((__m128i *)(void *)(r1 + j), a);
+        _mm_storeu_si128((__m128i *)(void *)(r2 + j), b);
+    }
+#endif
+    for (; j < n; j++) {
+        uint32_t d = add ? delta[j] : p[j] - delta[j];
+        uint32_t a = r1[j] + d, b = r2[j] + d;
+        r1[j] = a >= p[j] ? a - p[j] : a;
+        r2[j] = b >= p[j] ? b - p[j] : b;
+    }
+}
+
 /* Gray-code step: b_index -> b_index + 1 flips the sign of one term B_l
  * (l = 1 + trailing zeros of the new index); B moves by 2 B_l, each root
  * by 2 B_l A^-1 mod p. */
@@ -219,24 +251,8 @@ void siqs_mp_next_b(struct mp_ctx *ctx)
         mpz_submul_ui(poly->b, poly->b_terms[l], 2);
     else
         mpz_addmul_ui(poly->b, poly->b_terms[l], 2);
+    move_roots(poly->root1, poly->root2, delta, fb->p, fb->count, now_minus);
     uint32_t *r1 = poly->root1, *r2 = poly->root2;
-    const uint32_t *p = fb->p;
-    uint32_t n = fb->count;
-    /* Branch-free so that it vectorises; A's primes (step 0) come out
-     * wrong and are reset after. */
-    if (now_minus) {
-        for (uint32_t j = MP_FB_ODD; j < n; j++) {
-            uint32_t a = r1[j] + delta[j], b = r2[j] + delta[j];
-            r1[j] = a >= p[j] ? a - p[j] : a;
-            r2[j] = b >= p[j] ? b - p[j] : b;
-        }
-    } else {
-        for (uint32_t j = MP_FB_ODD; j < n; j++) {
-            uint32_t a = r1[j] + (p[j] - delta[j]), b = r2[j] + (p[j] - delta[j]);
-            r1[j] = a >= p[j] ? a - p[j] : a;
-            r2[j] = b >= p[j] ? b - p[j] : b;
-        }
-    }
     for (int k = 0; k < poly->s; k++)
         r1[poly->a_idx[k]] = r2[poly->a_idx[k]] = MP_NO_ROOT;
     compute_c(ctx);
