@@ -173,36 +173,52 @@ static void rho_prepass(mpz_t rest, struct prime_list *primes)
     mpz_clear(g);
 }
 
+/* One split of the odd composite m by the SIQS engine for its size: 1
+ * (a factor in f), 0 (not split: too large, a higher power, or it gave
+ * up) or -1 (deadline_ms passed). */
+static int siqs_split(const mpz_t m, mpz_t f, uint64_t deadline_ms)
+{
+    if (mpz_sizeinbase(m, 2) <= SIQS_MAX_BITS)
+        return siqs_factor(m, f) ? 1 : 0;
+    return siqs_mp_factor(m, f, deadline_ms);
+}
+
 /* Splits m (odd, > 1) into primes by SIQS, recursing on both parts of
  * each split; parts that fit 64 bits go the u64 way. What SIQS cannot
- * split (too large, a higher power, or it gave up) is multiplied into
- * left for PARI. */
-static void split_by_siqs(mpz_t m, struct prime_list *primes, mpz_t left)
+ * split (too large, a higher power, it gave up, or the deadline passed)
+ * is multiplied into left for PARI. Returns false when the deadline
+ * passed (left then holds what was not split). */
+static bool split_by_siqs(mpz_t m, struct prime_list *primes, mpz_t left,
+                          uint64_t deadline_ms)
 {
     if (fits_u64(m)) {
         push_u64_factors(primes, get_u64(m));
-        return;
+        return true;
     }
     if (mpz_probab_prime_p(m, 25) > 0) {
         prime_list_push(primes, m, 1);
-        return;
+        return true;
     }
     mpz_t f;
     mpz_init(f);
-    if (siqs_factor(m, f)) {
+    int split = siqs_split(m, f, deadline_ms);
+    bool in_time = split >= 0;
+    if (split > 0) {
         mpz_divexact(m, m, f);
-        split_by_siqs(f, primes, left);
-        split_by_siqs(m, primes, left);
+        in_time = split_by_siqs(f, primes, left, deadline_ms);
+        in_time = split_by_siqs(m, primes, left, deadline_ms) && in_time;
     } else {
         mpz_mul(left, left, m);
     }
     mpz_clear(f);
+    return in_time;
 }
 
 /* rest is odd, > 2^64 or composite, and free of table primes: BPSW, the
- * 64-bit path, SIQS up to SIQS_MAX_BITS, or PARI. Returns FACTOR_DONE or
- * FACTOR_PARTIAL. SIQS does not watch the budget: at most ~30 ms (140
- * bits), where the budget exists to stop PARI's minutes on large inputs. */
+ * 64-bit path, SIQS up to SIQS_MP_MAX_BITS, or PARI. Returns FACTOR_DONE
+ * or FACTOR_PARTIAL. The 128-bit SIQS does not watch the budget (at most
+ * ~30 ms, at 140 bits); the GMP one does (seconds to minutes past 200
+ * bits), and what it leaves at the deadline is reported unfactored. */
 static enum factor_status split_rest(struct factor_ctx *ctx, mpz_t rest,
                                      struct prime_list *primes, uint64_t budget_ms,
                                      uint64_t start_ms)
@@ -222,14 +238,17 @@ static enum factor_status split_rest(struct factor_ctx *ctx, mpz_t rest,
         }
         if (round > 0)
             break; /* PARI ran out of budget: rest stays unfactored */
-        if (mpz_sizeinbase(rest, 2) <= SIQS_MAX_BITS) {
+        if (mpz_sizeinbase(rest, 2) <= SIQS_MP_MAX_BITS) {
             mpz_t m;
             mpz_init_set(m, rest);
             mpz_set_ui(rest, 1);
-            split_by_siqs(m, primes, rest);
+            bool in_time = split_by_siqs(m, primes, rest,
+                                         budget_ms ? start_ms + budget_ms : 0);
             mpz_clear(m);
             if (mpz_cmp_ui(rest, 1) == 0)
                 return FACTOR_DONE;
+            if (!in_time)
+                return FACTOR_PARTIAL;
         }
         uint64_t left = 0;
         if (budget_ms != 0) {

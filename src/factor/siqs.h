@@ -1,5 +1,5 @@
-/* siqs.h - self-initialising quadratic sieve for 65..140-bit composites
- * (internal).
+/* siqs.h - self-initialising quadratic sieve for 60..340-bit composites
+ * (internal): a 128-bit engine up to 140 bits, a GMP one past it.
  *
  * Balanced semiprimes of this size survive trial division and rho; SIQS
  * splits them in well under half the time of PARI's MPQS (which stays the
@@ -10,10 +10,15 @@
 #define MESH_FACTOR_SIQS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <gmp.h>
 
-enum { SIQS_MIN_BITS = 60, SIQS_MAX_BITS = 140 };
+enum { SIQS_MIN_BITS = 60, SIQS_MAX_BITS = 140,
+       /* The multi-precision engine (siqs_mp.c): what comes after 140
+        * bits. It works from 100 bits (so tests can run it cheaply) but
+        * only takes over past SIQS_MAX_BITS, where the 128-bit one stops. */
+       SIQS_MP_MIN_BITS = 100, SIQS_MP_MAX_BITS = 340 };
 
 /* Sets factor to a nontrivial factor of n (not necessarily prime) and
  * returns true; false when SIQS gave up (then the caller falls back).
@@ -21,5 +26,11 @@ enum { SIQS_MIN_BITS = 60, SIQS_MAX_BITS = 140 };
  * squares are split by their square root, higher powers are refused.
  * Deterministic: the same n always takes the same path. */
 bool siqs_factor(const mpz_t n, mpz_t factor);
+
+/* The same for SIQS_MP_MIN_BITS..SIQS_MP_MAX_BITS bits (GMP polynomials,
+ * bucket sieve, large-prime cycles): 1 and a nontrivial factor, 0 when it
+ * gave up or n is out of its range, -1 when deadline_ms (CLOCK_MONOTONIC
+ * milliseconds; 0: none) passed first. Deterministic like siqs_factor. */
+int siqs_mp_factor(const mpz_t n, mpz_t factor, uint64_t deadline_ms);
 
 #endif

@@ -143,7 +143,7 @@ static bool qr_bit(const uint64_t qr[QR_WORDS], uint32_t a)
 
 /* Knuth-Schroeppel: the expected log contribution of small primes to
  * Q(x) for kN, minus half of log k (Q grows with sqrt(k)). */
-static uint32_t choose_multiplier(const mpz_t n)
+uint32_t siqs_choose_multiplier(const mpz_t n)
 {
     double score[MULTIPLIERS];
     unsigned n8 = (unsigned)mpz_fdiv_ui(n, 8);
@@ -219,7 +219,7 @@ static void add_prime(struct siqs_fb *fb, const struct small_prime *sp,
 
 int siqs_build_factor_base(struct siqs_ctx *ctx, mpz_t found)
 {
-    ctx->k = choose_multiplier(ctx->n);
+    ctx->k = siqs_choose_multiplier(ctx->n);
     mpz_mul_ui(ctx->kn, ctx->n, ctx->k);
     struct siqs_fb *fb = &ctx->fb;
     if (!alloc_factor_base(fb, ctx->prm.fb_size))

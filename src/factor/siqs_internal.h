@@ -174,7 +174,8 @@ static inline uint32_t siqs_inv_mod(const struct siqs_mod *m, uint32_t a)
     return siqs_pow_mod(m, a, m->p - 2);
 }
 
-/* siqs_base.c */
+/* siqs_base.c (the multiplier is shared with siqs_mp_base.c) */
+uint32_t siqs_choose_multiplier(const mpz_t n);
 bool siqs_choose_params(struct siqs_ctx *ctx);
 /* 0: ready; 1: a factor-base prime divides n (in found); -1: failure. */
 int siqs_build_factor_base(struct siqs_ctx *ctx, mpz_t found);
@@ -187,7 +188,9 @@ uint32_t siqs_polys_per_a(const struct siqs_ctx *ctx);
 /* siqs_sieve.c */
 bool siqs_sieve_poly(struct siqs_ctx *ctx);
 
-/* siqs_rel.c */
+/* siqs_rel.c (siqs_reserve is shared with siqs_mp*.c): grows *items,
+ * an array of *cap elements of size bytes, to hold need (doubling). */
+bool siqs_reserve(void **items, size_t *cap, size_t need, size_t size);
 bool siqs_add_relation(struct siqs_ctx *ctx, i128 y, const uint32_t *factors,
                        uint32_t nfactors, uint32_t large);
 bool siqs_combine(struct siqs_ctx *ctx, mpz_t factor);

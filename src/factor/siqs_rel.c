@@ -7,7 +7,7 @@
 #include "gf2.h"
 #include "siqs_internal.h"
 
-static bool reserve(void **items, size_t *cap, size_t need, size_t size)
+bool siqs_reserve(void **items, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
         return true;
@@ -35,7 +35,7 @@ static void note_primes(struct siqs_relations *r, uint32_t index)
 
 static bool add_set(struct siqs_relations *r, uint32_t a, uint32_t b)
 {
-    if (!reserve((void **)&r->sets, &r->sets_cap, r->nsets + 1, sizeof *r->sets))
+    if (!siqs_reserve((void **)&r->sets, &r->sets_cap, r->nsets + 1, sizeof *r->sets))
         return false;
     r->sets[r->nsets++] = (struct siqs_set){{a, b}};
     note_primes(r, a);
@@ -93,8 +93,8 @@ bool siqs_add_relation(struct siqs_ctx *ctx, i128 y, const uint32_t *factors,
                        uint32_t nfactors, uint32_t large)
 {
     struct siqs_relations *r = &ctx->rels;
-    if (!reserve((void **)&r->rel, &r->rel_cap, r->nrel + 1, sizeof *r->rel) ||
-        !reserve((void **)&r->factors, &r->factors_cap, r->nfactors + nfactors,
+    if (!siqs_reserve((void **)&r->rel, &r->rel_cap, r->nrel + 1, sizeof *r->rel) ||
+        !siqs_reserve((void **)&r->factors, &r->factors_cap, r->nfactors + nfactors,
                  sizeof *r->factors))
         return false;
     memcpy(r->factors + r->nfactors, factors, nfactors * sizeof *factors);

@@ -5,7 +5,9 @@ mixed sizes, prime powers, Carmichael-like products), on 65..128-bit
 numbers, the range of the rho pre-pass before SIQS: random ones and
 products with a medium (14..40-bit) factor, and on SIQS's own range
 (65..140 bits): balanced semiprimes, three balanced primes, squares and
-cubes (which SIQS splits by a root, or leaves to PARI)."""
+cubes (which SIQS splits by a root, or leaves to PARI), and past it (the
+multi-precision SIQS, 141..340 bits): a 151-bit semiprime and a 157-bit
+product of three primes."""
 import random
 import subprocess
 import sys
@@ -59,6 +61,10 @@ def corpus_siqs(rng):
         nums.append(balanced_prime(rng, bits) ** 2)
     for bits in (23, 30, 45):
         nums.append(balanced_prime(rng, bits) ** 3)
+    # Past 140 bits: the multi-precision SIQS (siqs_mp.c), a semiprime and
+    # three primes (its first split leaves a composite to split again).
+    nums.append(balanced_prime(rng, 75) * balanced_prime(rng, 76))
+    nums.append(balanced_prime(rng, 52) * balanced_prime(rng, 52) * balanced_prime(rng, 53))
     return nums
 
 

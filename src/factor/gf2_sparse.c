@@ -1,0 +1,235 @@
+/* gf2_sparse.c - structured Gaussian elimination, then dense elimination
+ * of what is left (gf2_sparse.h says why). */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gf2.h"
+#include "gf2_sparse.h"
+
+/* A column of the working matrix: its rows (sorted) and the original
+ * columns it is the sum of. */
+struct column {
+    uint32_t *rows, nrows;
+    uint32_t *orig, norig;
+    bool alive;
+};
+
+struct matrix {
+    struct column *col;
+    size_t ncols;
+    uint32_t nrows;
+};
+
+static void matrix_free(struct matrix *m)
+{
+    for (size_t c = 0; m->col && c < m->ncols; c++) {
+        free(m->col[c].rows);
+        free(m->col[c].orig);
+    }
+    free(m->col);
+}
+
+static bool matrix_init(struct matrix *m, uint32_t nrows, size_t ncols, const uint32_t *start,
+                        const uint32_t *rows)
+{
+    m->nrows = nrows;
+    m->col = calloc(ncols ? ncols : 1, sizeof *m->col);
+    if (m->col == NULL)
+        return false;
+    m->ncols = ncols;
+    for (size_t c = 0; c < ncols; c++) {
+        struct column *col = &m->col[c];
+        uint32_t n = start[c + 1] - start[c];
+        col->rows = malloc((n ? n : 1) * sizeof *col->rows);
+        col->orig = malloc(sizeof *col->orig);
+        if (col->rows == NULL || col->orig == NULL)
+            return false;
+        memcpy(col->rows, rows + start[c], n * sizeof *rows);
+        col->nrows = n;
+        col->orig[0] = (uint32_t)c;
+        col->norig = 1;
+        col->alive = true;
+    }
+    return true;
+}
+
+/* a += b (mod 2): rows by merging the sorted lists, originals appended. */
+static bool add_column(struct column *a, const struct column *b)
+{
+    uint32_t *r = malloc((a->nrows + b->nrows + 1) * sizeof *r);
+    uint32_t *o = realloc(a->orig, (a->norig + b->norig) * sizeof *o);
+    if (o != NULL)
+        a->orig = o;
+    if (r == NULL || o == NULL) {
+        free(r);
+        return false;
+    }
+    uint32_t i = 0, j = 0, n = 0;
+    while (i < a->nrows || j < b->nrows) {
+        if (j == b->nrows || (i < a->nrows && a->rows[i] < b->rows[j]))
+            r[n++] = a->rows[i++];
+        else if (i == a->nrows || b->rows[j] < a->rows[i])
+            r[n++] = b->rows[j++];
+        else
+            i++, j++;
+    }
+    free(a->rows);
+    a->rows = r;
+    a->nrows = n;
+    memcpy(a->orig + a->norig, b->orig, b->norig * sizeof *b->orig);
+    a->norig += b->norig;
+    return true;
+}
+
+/* Per row: its live columns, in CSR form (where[at[r] .. at[r + 1])). */
+struct inverse {
+    uint32_t *at, *where;
+};
+
+static bool build_inverse(const struct matrix *m, struct inverse *inv)
+{
+    inv->at = calloc((size_t)m->nrows + 2, sizeof *inv->at);
+    size_t total = 0;
+    for (size_t c = 0; c < m->ncols; c++)
+        if (m->col[c].alive)
+            total += m->col[c].nrows;
+    inv->where = malloc((total + 1) * sizeof *inv->where);
+    if (inv->at == NULL || inv->where == NULL)
+        return false;
+    for (size_t c = 0; c < m->ncols; c++)
+        for (uint32_t i = 0; m->col[c].alive && i < m->col[c].nrows; i++)
+            inv->at[m->col[c].rows[i] + 2]++;
+    for (uint32_t r = 0; r < m->nrows; r++)
+        inv->at[r + 2] += inv->at[r + 1];
+    for (size_t c = 0; c < m->ncols; c++)
+        for (uint32_t i = 0; m->col[c].alive && i < m->col[c].nrows; i++)
+            inv->where[inv->at[m->col[c].rows[i] + 1]++] = (uint32_t)c;
+    return true;
+}
+
+enum {
+    MAX_PASSES = 40,
+    MAX_PIVOT_WEIGHT = 24, /* rows in more columns than this stay for the dense step */
+    MERGED_ROWS_MAX = 400, /* nor do pivots that would make a column heavier */
+};
+
+/* Eliminates row r (in columns cols[0..w)) by adding its lightest column
+ * to the others and dropping it; a row in one column drops that column. */
+static int eliminate_row(struct matrix *m, const uint32_t *cols, uint32_t w, uint8_t *touched)
+{
+    uint32_t pivot = cols[0];
+    for (uint32_t k = 0; k < w; k++) {
+        if (touched[cols[k]])
+            return 0; /* its rows changed this pass: wait for the next */
+        if (m->col[cols[k]].nrows < m->col[pivot].nrows)
+            pivot = cols[k];
+    }
+    for (uint32_t k = 0; k < w; k++)
+        if (m->col[cols[k]].nrows + m->col[pivot].nrows > MERGED_ROWS_MAX)
+            return 0;
+    for (uint32_t k = 0; k < w; k++) {
+        touched[cols[k]] = 1;
+        if (cols[k] != pivot && !add_column(&m->col[cols[k]], &m->col[pivot]))
+            return -1;
+    }
+    m->col[pivot].alive = false;
+    return 1;
+}
+
+/* One pass over the rows in at most max_weight columns. Returns how many
+ * were eliminated, or -1 when out of memory. */
+static long reduce_pass(struct matrix *m, uint32_t max_weight, uint8_t *touched)
+{
+    struct inverse inv = {0};
+    long changes = build_inverse(m, &inv) ? 0 : -1;
+    memset(touched, 0, m->ncols);
+    for (uint32_t r = 0; changes >= 0 && r < m->nrows; r++) {
+        uint32_t w = inv.at[r + 1] - inv.at[r];
+        if (w == 0 || w > max_weight)
+            continue;
+        int done = eliminate_row(m, inv.where + inv.at[r], w, touched);
+        changes = done < 0 ? -1 : changes + done;
+    }
+    free(inv.at);
+    free(inv.where);
+    return changes;
+}
+
+/* Passes at one pivot weight until a pass eliminates less than 1% of the
+ * columns left, then at a larger one up to MAX_PIVOT_WEIGHT (each pass
+ * costs a scan of the whole matrix; light rows first keep fill-in low). */
+static bool reduce_sparse(struct matrix *m)
+{
+    uint8_t *touched = malloc(m->ncols + 1);
+    bool ok = touched != NULL;
+    uint32_t max_weight = 2;
+    size_t live = m->ncols;
+    for (int pass = 0; ok && pass < MAX_PASSES; pass++) {
+        long changes = reduce_pass(m, max_weight, touched);
+        ok = changes >= 0;
+        live -= changes > 0 ? (size_t)changes : 0;
+        if ((size_t)changes * 100 >= live)
+            continue;
+        if (max_weight >= MAX_PIVOT_WEIGHT)
+            break;
+        max_weight += 2 + max_weight / 2;
+    }
+    free(touched);
+    return ok;
+}
+
+enum { EXCESS_KEPT = 64 };
+
+/* Dense elimination over the live columns (at most EXCESS_KEPT more than
+ * the rows they hold); their vectors are spread back over the original
+ * columns each stands for. */
+static int dense_step(const struct matrix *m, uint64_t *deps, size_t ncols_orig)
+{
+    uint32_t *row_of = malloc(((size_t)m->nrows + 1) * sizeof *row_of);
+    uint32_t *cols = malloc((m->ncols + 1) * sizeof *cols);
+    uint64_t *rows = NULL, *col_deps = NULL;
+    int found = -1;
+    size_t ncols = 0, nrows = 0;
+    if (row_of != NULL && cols != NULL) {
+        memset(row_of, 0xff, ((size_t)m->nrows + 1) * sizeof *row_of);
+        for (size_t c = 0; c < m->ncols; c++)
+            if (m->col[c].alive)
+                cols[ncols++] = (uint32_t)c;
+        for (size_t k = 0; k < ncols; k++)
+            for (uint32_t i = 0; i < m->col[cols[k]].nrows; i++)
+                if (row_of[m->col[cols[k]].rows[i]] == UINT32_MAX)
+                    row_of[m->col[cols[k]].rows[i]] = (uint32_t)nrows++;
+        if (ncols > nrows + EXCESS_KEPT)
+            ncols = nrows + EXCESS_KEPT; /* rows only dropped columns held stay: harmless */
+        rows = calloc(nrows * gf2_words(ncols) + 1, sizeof *rows);
+        col_deps = malloc((ncols + 1) * sizeof *col_deps);
+    }
+    if (rows != NULL && col_deps != NULL) {
+        size_t words = gf2_words(ncols);
+        for (size_t k = 0; k < ncols; k++)
+            for (uint32_t i = 0; i < m->col[cols[k]].nrows; i++)
+                rows[row_of[m->col[cols[k]].rows[i]] * words + k / 64] ^= 1ULL << (k % 64);
+        found = gf2_null_space(rows, nrows, ncols, col_deps);
+        memset(deps, 0, ncols_orig * sizeof *deps);
+        for (size_t k = 0; found > 0 && k < ncols; k++)
+            for (uint32_t i = 0; i < m->col[cols[k]].norig; i++)
+                deps[m->col[cols[k]].orig[i]] ^= col_deps[k];
+    }
+    free(row_of);
+    free(cols);
+    free(rows);
+    free(col_deps);
+    return found;
+}
+
+int gf2_sparse_null_space(uint32_t nrows, size_t ncols, const uint32_t *start,
+                          const uint32_t *rows, uint64_t *deps)
+{
+    struct matrix m = {0};
+    int found = -1;
+    if (matrix_init(&m, nrows, ncols, start, rows) && reduce_sparse(&m))
+        found = dense_step(&m, deps, ncols);
+    matrix_free(&m);
+    return found;
+}

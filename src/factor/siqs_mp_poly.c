@@ -1,0 +1,259 @@
+/* siqs_mp_poly.c - the multi-precision SIQS's polynomials.
+ *
+ * A number a_index is a product of s factor-base primes near
+ * (sqrt(2kN) / M)^(1/s), drawn from a random stream seeded by n's seed
+ * and a_index alone: any node can set up any A without the others.
+ * Each A has 2^(s-1) values of B, taken in Gray-code order so each next
+ * B moves every root by one table entry. */
+#include <math.h>
+#include <stdlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "siqs_mp_internal.h"
+
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void siqs_mp_poly_init(struct mp_poly *poly)
+{
+    mpz_inits(poly->a, poly->b, poly->c, NULL);
+    for (int l = 0; l < MP_MAX_A_PRIMES; l++)
+        mpz_init(poly->b_terms[l]);
+}
+
+bool siqs_mp_poly_alloc(struct mp_ctx *ctx)
+{
+    struct mp_poly *poly = &ctx->poly;
+    size_t n = ctx->fb.count;
+    poly->root1 = malloc(n * sizeof *poly->root1);
+    poly->root2 = malloc(n * sizeof *poly->root2);
+    poly->bainv = malloc(n * MP_MAX_A_PRIMES * sizeof *poly->bainv);
+    return poly->root1 && poly->root2 && poly->bainv;
+}
+
+void siqs_mp_poly_free(struct mp_poly *poly)
+{
+    mpz_clears(poly->a, poly->b, poly->c, NULL);
+    for (int l = 0; l < MP_MAX_A_PRIMES; l++)
+        mpz_clear(poly->b_terms[l]);
+    free(poly->root1);
+    free(poly->root2);
+    free(poly->bainv);
+}
+
+static uint32_t slot_at_least(const struct mp_fb *fb, double bound)
+{
+    uint32_t lo = fb->first_sieved, hi = fb->count;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (fb->p[mid] < bound)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool chosen(const uint32_t *idx, int count, uint32_t slot)
+{
+    for (int i = 0; i < count; i++)
+        if (idx[i] == slot)
+            return true;
+    return false;
+}
+
+/* A's primes are about 2^11 for large n (thousands of B per A, and primes
+ * that small contribute little to the sieve), fewer bits for small n. */
+static int a_prime_count(const struct mp_ctx *ctx, double log2_a)
+{
+    double want = ctx->prm.bits > 200 ? 11.0 : ctx->prm.bits > 160 ? 10.0 : 9.0;
+    double top = log2((double)ctx->fb.p[ctx->fb.count / 2]);
+    if (want > top)
+        want = top;
+    int s = (int)lround(log2_a / want);
+    return s < 3 ? 3 : s > MP_MAX_A_PRIMES ? MP_MAX_A_PRIMES : s;
+}
+
+/* One try: s - 1 random primes in [lo, hi), the last one bringing A
+ * closest to the target. */
+static bool try_a(struct mp_ctx *ctx, uint64_t *rng, double log2_a, int s,
+                  uint32_t lo, uint32_t hi)
+{
+    const struct mp_fb *fb = &ctx->fb;
+    struct mp_poly *poly = &ctx->poly;
+    double left = log2_a;
+    for (int i = 0; i < s - 1; i++) {
+        uint32_t slot;
+        do
+            slot = lo + (uint32_t)(next_random(rng) % (hi - lo));
+        while (chosen(poly->a_idx, i, slot));
+        poly->a_idx[i] = slot;
+        left -= log2((double)fb->p[slot]);
+    }
+    uint32_t last = slot_at_least(fb, exp2(left));
+    for (uint32_t d = 0; d < 8; d++) {
+        uint32_t c = last + (d % 2 ? (d + 1) / 2 : -(d / 2));
+        if (c < fb->first_sieved || c >= fb->count || chosen(poly->a_idx, s - 1, c))
+            continue;
+        if (fabs(log2((double)fb->p[c]) - left) > 1.0)
+            return false;
+        poly->a_idx[s - 1] = c;
+        return true;
+    }
+    return false;
+}
+
+enum { A_TRIES = 1000 };
+
+static bool choose_a(struct mp_ctx *ctx, uint32_t a_index)
+{
+    struct mp_poly *poly = &ctx->poly;
+    double log2_a = (log2(mpz_get_d(ctx->kn)) + 1) / 2 - log2((double)ctx->m);
+    int s = a_prime_count(ctx, log2_a);
+    double ideal = exp2(log2_a / s);
+    uint32_t lo = slot_at_least(&ctx->fb, ideal / 1.6), hi = slot_at_least(&ctx->fb, ideal * 1.6);
+    while (hi - lo < (uint32_t)(4 * s) + 8 && (lo > ctx->fb.first_sieved || hi < ctx->fb.count)) {
+        lo = lo > ctx->fb.first_sieved ? lo - 1 : lo;
+        hi = hi < ctx->fb.count ? hi + 1 : hi;
+    }
+    if (hi - lo < (uint32_t)s + 1)
+        return false;
+    uint64_t rng = ctx->seed ^ ((uint64_t)a_index * 0xd1342543de82ef95ULL);
+    for (int t = 0; t < A_TRIES; t++) {
+        if (!try_a(ctx, &rng, log2_a, s, lo, hi))
+            continue;
+        poly->s = s;
+        poly->a_index = a_index;
+        mpz_set_ui(poly->a, 1);
+        for (int l = 0; l < s; l++)
+            mpz_mul_ui(poly->a, poly->a, ctx->fb.p[poly->a_idx[l]]);
+        return true;
+    }
+    return false;
+}
+
+/* B_l = (A / q_l) gamma_l, gamma_l = sqrt(kN) (A / q_l)^-1 mod q_l, so
+ * that B = sum B_l has B^2 == kN (mod A). */
+static void compute_b_terms(struct mp_ctx *ctx)
+{
+    struct mp_poly *poly = &ctx->poly;
+    mpz_set_ui(poly->b, 0);
+    for (int l = 0; l < poly->s; l++) {
+        uint32_t slot = poly->a_idx[l], q = ctx->fb.p[slot];
+        mpz_divexact_ui(ctx->tmp, poly->a, q);
+        uint32_t al = (uint32_t)mpz_fdiv_ui(ctx->tmp, q);
+        uint32_t gamma = siqs_mp_mulmod(ctx->fb.sqrt_kn[slot], siqs_mp_invmod(al, q), q);
+        if (gamma > q / 2)
+            gamma = q - gamma;
+        mpz_mul_ui(poly->b_terms[l], ctx->tmp, gamma);
+        mpz_add(poly->b, poly->b, poly->b_terms[l]);
+    }
+}
+
+static void compute_c(struct mp_ctx *ctx)
+{
+    struct mp_poly *poly = &ctx->poly;
+    mpz_mul(poly->c, poly->b, poly->b);
+    mpz_sub(poly->c, poly->c, ctx->kn);
+    mpz_divexact(poly->c, poly->c, poly->a);
+}
+
+/* Roots of Q mod p as sieve indices: x = A^-1 (+-sqrt(kN) - B), i = x + M;
+ * and each term's step 2 B_l A^-1 mod p. A's own primes get no root. */
+static void compute_roots(struct mp_ctx *ctx)
+{
+    const struct mp_fb *fb = &ctx->fb;
+    struct mp_poly *poly = &ctx->poly;
+    for (uint32_t j = MP_FB_ODD; j < fb->count; j++) {
+        uint32_t p = fb->p[j], a_mod = (uint32_t)mpz_fdiv_ui(poly->a, p);
+        if (a_mod == 0) {
+            poly->root1[j] = poly->root2[j] = MP_NO_ROOT;
+            for (int l = 0; l < poly->s; l++)
+                poly->bainv[(size_t)l * fb->count + j] = 0;
+            continue;
+        }
+        uint32_t ainv = siqs_mp_invmod(a_mod, p);
+        uint32_t b_mod = (uint32_t)mpz_fdiv_ui(poly->b, p), m_mod = ctx->m % p;
+        uint32_t t = fb->sqrt_kn[j];
+        poly->root1[j] = (siqs_mp_mulmod(ainv, (t + p - b_mod) % p, p) + m_mod) % p;
+        poly->root2[j] = (siqs_mp_mulmod(ainv, (2 * p - t - b_mod) % p, p) + m_mod) % p;
+        for (int l = 0; l < poly->s; l++) {
+            uint32_t bl = (uint32_t)mpz_fdiv_ui(poly->b_terms[l], p);
+            poly->bainv[(size_t)l * fb->count + j] = siqs_mp_mulmod(2 * bl % p, ainv, p);
+        }
+    }
+}
+
+bool siqs_mp_first_b(struct mp_ctx *ctx, uint32_t a_index)
+{
+    if (!choose_a(ctx, a_index))
+        return false;
+    compute_b_terms(ctx);
+    compute_c(ctx);
+    compute_roots(ctx);
+    ctx->poly.b_index = 0;
+    return true;
+}
+
+uint32_t siqs_mp_polys_per_a(const struct mp_ctx *ctx)
+{
+    return 1u << (ctx->poly.s - 1);
+}
+
+/* Every root r += delta (add) or r += p - delta (mod p), both < p < 2^22
+ * (so signed compares work). Branch-free; SSE2 four at a time. A's
+ * primes (MP_NO_ROOT) come out wrong: the caller resets them. */
+static void move_roots(uint32_t *r1, uint32_t *r2, const uint32_t *delta, const uint32_t *p,
+                       uint32_t n, bool add)
+{
+    uint32_t j = MP_FB_ODD;
+#if defined(__SSE2__)
+    for (; j + 4 <= n; j += 4) {
+        __m128i pv = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
+        __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(delta + j));
+        if (!add)
+            d = _mm_sub_epi32(pv, d);
+        __m128i a = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(const void *)(r1 + j)), d);
+        __m128i b = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(const void *)(r2 + j)), d);
+        a = _mm_sub_epi32(a, _mm_andnot_si128(_mm_cmpgt_epi32(pv, a), pv));
+        b = _mm_sub_epi32(b, _mm_andnot_si128(_mm_cmpgt_epi32(pv, b), pv));
+        _mm_storeu_si128((__m128i *)(void *)(r1 + j), a);
+        _mm_storeu_si128((__m128i *)(void *)(r2 + j), b);
+    }
+#endif
+    for (; j < n; j++) {
+        uint32_t d = add ? delta[j] : p[j] - delta[j];
+        uint32_t a = r1[j] + d, b = r2[j] + d;
+        r1[j] = a >= p[j] ? a - p[j] : a;
+        r2[j] = b >= p[j] ? b - p[j] : b;
+    }
+}
+
+/* Gray-code step: b_index -> b_index + 1 flips the sign of one term B_l
+ * (l = 1 + trailing zeros of the new index); B moves by 2 B_l, each root
+ * by 2 B_l A^-1 mod p. */
+void siqs_mp_next_b(struct mp_ctx *ctx)
+{
+    struct mp_poly *poly = &ctx->poly;
+    const struct mp_fb *fb = &ctx->fb;
+    uint32_t i = ++poly->b_index;
+    int v = __builtin_ctz(i), l = v + 1;
+    bool now_minus = ((i ^ (i >> 1)) >> v) & 1;
+    const uint32_t *delta = &poly->bainv[(size_t)l * fb->count];
+    if (now_minus)
+        mpz_submul_ui(poly->b, poly->b_terms[l], 2);
+    else
+        mpz_addmul_ui(poly->b, poly->b_terms[l], 2);
+    move_roots(poly->root1, poly->root2, delta, fb->p, fb->count, now_minus);
+    uint32_t *r1 = poly->root1, *r2 = poly->root2;
+    for (int k = 0; k < poly->s; k++)
+        r1[poly->a_idx[k]] = r2[poly->a_idx[k]] = MP_NO_ROOT;
+    compute_c(ctx);
+}

@@ -1,0 +1,222 @@
+/* test_siqs_mp.c - the multi-precision SIQS (siqs_mp_factor) on its own:
+ * seeded balanced semiprimes across its range, products of three primes
+ * (the factor returned may be composite), unbalanced ones, squares, the
+ * inputs it must refuse, and its deadline. Every answer is checked by
+ * arithmetic: the factor divides n properly, and for semiprimes both it
+ * and its cofactor are prime and multiply back to n.
+ * usage: test_siqs_mp [large]  (large: 180..230 bits, suite 'slow') */
+#include <stdio.h> /* before gmp.h: it declares gmp_fprintf only then */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <math.h>
+
+#include <gmp.h>
+
+#include "check.h"
+#include "gf2_sparse.h"
+#include "siqs.h"
+
+static gmp_randstate_t rng;
+
+static void random_prime(mpz_t p, unsigned bits)
+{
+    do {
+        mpz_urandomb(p, rng, bits);
+        mpz_setbit(p, bits - 1);
+        mpz_nextprime(p, p);
+    } while (mpz_sizeinbase(p, 2) != bits);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* p q with p of pbits, n of `bits`: the factor is p or q, both prime. */
+static void check_semiprime(unsigned bits, unsigned pbits)
+{
+    mpz_t p, q, n, f;
+    mpz_inits(p, q, n, f, NULL);
+    do {
+        random_prime(p, pbits);
+        random_prime(q, bits - pbits);
+        mpz_mul(n, p, q);
+    } while (mpz_sizeinbase(n, 2) != bits || mpz_cmp(p, q) == 0);
+    uint64_t t0 = now_ms();
+    int r = siqs_mp_factor(n, f, 0);
+    fprintf(stderr, "%u bits (%u-bit factor): %d in %llu ms\n", bits, pbits, r,
+            (unsigned long long)(now_ms() - t0));
+    if (r != 1)
+        gmp_fprintf(stderr, "siqs_mp gave up on %Zd = %Zd * %Zd\n", n, p, q);
+    CHECK(r == 1);
+    CHECK(mpz_cmp(f, p) == 0 || mpz_cmp(f, q) == 0);
+    CHECK(mpz_probab_prime_p(f, 25) > 0);
+    mpz_divexact(q, n, f);
+    CHECK(mpz_probab_prime_p(q, 25) > 0);
+    mpz_mul(q, q, f);
+    CHECK(mpz_cmp(q, n) == 0);
+    mpz_clears(p, q, n, f, NULL);
+}
+
+static void test_balanced(void)
+{
+    for (unsigned bits = SIQS_MP_MIN_BITS; bits <= 140; bits += 10)
+        check_semiprime(bits, bits / 2);
+    for (unsigned bits = 141; bits <= 165; bits += 6)
+        check_semiprime(bits, bits / 2);
+}
+
+static void test_unbalanced(void)
+{
+    check_semiprime(150, 40);
+    check_semiprime(145, 60);
+}
+
+/* Three primes of pbits: the factor may be composite, but divides n
+ * properly. */
+static void check_three_primes(unsigned pbits)
+{
+    mpz_t n, p, f;
+    mpz_inits(n, p, f, NULL);
+    mpz_set_ui(n, 1);
+    for (int i = 0; i < 3; i++) {
+        random_prime(p, pbits);
+        mpz_mul(n, n, p);
+    }
+    CHECK(siqs_mp_factor(n, f, 0) == 1);
+    CHECK(mpz_cmp_ui(f, 1) > 0 && mpz_cmp(f, n) < 0 && mpz_divisible_p(n, f));
+    mpz_clears(n, p, f, NULL);
+}
+
+static void test_refusals(void)
+{
+    mpz_t p, n, f;
+    mpz_inits(p, n, f, NULL);
+    random_prime(p, 80);
+    mpz_mul(n, p, p);
+    CHECK(siqs_mp_factor(n, f, 0) == 1); /* a square: its root */
+    CHECK(mpz_cmp(f, p) == 0);
+    mpz_mul(n, n, p); /* a cube: left to the caller's fallback */
+    CHECK(siqs_mp_factor(n, f, 0) == 0);
+    random_prime(p, 40);
+    mpz_mul_ui(n, p, 1000003); /* below SIQS_MP_MIN_BITS */
+    CHECK(siqs_mp_factor(n, f, 0) == 0);
+    mpz_ui_pow_ui(n, 3, 215); /* 341 bits: past SIQS_MP_MAX_BITS */
+    mpz_add_ui(n, n, 2);
+    CHECK(mpz_sizeinbase(n, 2) > SIQS_MP_MAX_BITS);
+    CHECK(siqs_mp_factor(n, f, 0) == 0);
+    mpz_mul_2exp(n, p, 100); /* even */
+    CHECK(siqs_mp_factor(n, f, 0) == 0);
+    /* A factor-base prime dividing n is found from the factor base. */
+    random_prime(p, 140);
+    mpz_mul_ui(n, p, 10007);
+    CHECK(siqs_mp_factor(n, f, 0) == 1);
+    CHECK(mpz_cmp_ui(f, 10007) == 0);
+    mpz_clears(p, n, f, NULL);
+}
+
+/* A 200-bit semiprime takes seconds: a deadline 20 ms away stops it. */
+static void test_deadline(void)
+{
+    mpz_t p, q, n, f;
+    mpz_inits(p, q, n, f, NULL);
+    random_prime(p, 100);
+    random_prime(q, 100);
+    mpz_mul(n, p, q);
+    uint64_t t0 = now_ms();
+    CHECK(siqs_mp_factor(n, f, t0 + 20) == -1);
+    fprintf(stderr, "deadline: stopped after %llu ms\n", (unsigned long long)(now_ms() - t0));
+    CHECK(now_ms() - t0 < 2000); /* generous: sanitizers, a loaded machine */
+    mpz_clears(p, q, n, f, NULL);
+}
+
+/* A random matrix shaped like SIQS's: ncols columns of ~20 rows each,
+ * row r drawn with weight ~ 1/(r + 8) (small primes divide most values,
+ * large ones few). Every null vector found is nonzero and sums the
+ * columns to zero in every row. */
+static void check_sparse_null_space(uint32_t nrows, size_t ncols)
+{
+    uint32_t *start = malloc((ncols + 1) * sizeof *start);
+    uint32_t *rows = malloc(ncols * 24 * sizeof *rows);
+    uint64_t *deps = malloc(ncols * sizeof *deps);
+    uint8_t *mark = calloc(nrows, 1);
+    CHECK(start && rows && deps && mark);
+    double span = log((nrows + 8) / 8.0);
+    uint32_t n = 0;
+    for (size_t c = 0; c < ncols; c++) {
+        start[c] = n;
+        uint32_t first = n;
+        for (int k = 0; k < 20; k++) { /* inverse-CDF draw of a row */
+            double u = (double)gmp_urandomm_ui(rng, 1u << 30) / (1u << 30);
+            uint32_t r = (uint32_t)(8 * exp(u * span) - 8);
+            r = r < nrows ? r : nrows - 1;
+            if (!mark[r])
+                mark[r] = 1, rows[n++] = r;
+        }
+        for (uint32_t i = first; i < n; i++) /* sort (insertion: ~20 rows) */
+            for (uint32_t j = i; j > first && rows[j - 1] > rows[j]; j--) {
+                uint32_t t = rows[j];
+                rows[j] = rows[j - 1];
+                rows[j - 1] = t;
+            }
+        for (uint32_t i = first; i < n; i++)
+            mark[rows[i]] = 0;
+    }
+    start[ncols] = n;
+    uint64_t t0 = now_ms();
+    int found = gf2_sparse_null_space(nrows, ncols, start, rows, deps);
+    fprintf(stderr, "sparse null space %u x %zu: %d vectors in %llu ms\n", nrows, ncols, found,
+            (unsigned long long)(now_ms() - t0));
+    CHECK(found >= 32);
+    uint8_t *sum = calloc(nrows, 1);
+    CHECK(sum != NULL);
+    for (int k = 0; k < found; k++) {
+        memset(sum, 0, nrows);
+        size_t used = 0;
+        for (size_t c = 0; c < ncols; c++) {
+            if (!((deps[c] >> k) & 1))
+                continue;
+            used++;
+            for (uint32_t i = start[c]; i < start[c + 1]; i++)
+                sum[rows[i]] ^= 1;
+        }
+        CHECK(used > 0);
+        for (uint32_t r = 0; r < nrows; r++)
+            CHECK(sum[r] == 0);
+    }
+    free(sum);
+    free(start);
+    free(rows);
+    free(deps);
+    free(mark);
+}
+
+static void test_large(void)
+{
+    check_sparse_null_space(50000, 50100);
+    for (unsigned bits = 180; bits <= 230; bits += 25)
+        check_semiprime(bits, bits / 2);
+    check_three_primes(62);
+}
+
+int main(int argc, char **argv)
+{
+    gmp_randinit_mt(rng);
+    gmp_randseed_ui(rng, 20261207);
+    if (argc > 1 && strcmp(argv[1], "large") == 0) {
+        test_large();
+    } else {
+        check_sparse_null_space(3000, 3100);
+        test_refusals();
+        test_deadline();
+        check_three_primes(50);
+        test_unbalanced();
+        test_balanced();
+    }
+    gmp_randclear(rng);
+    return 0;
+}
