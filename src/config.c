@@ -77,7 +77,8 @@ void node_config_usage(FILE *out)
         "                         (off by default; e.g. 127.0.0.1:9464, loopback advised)\n"
         "  --log-file FILE        log there instead of stderr\n"
         "  --log-level LEVEL      error, warn, info (default), debug\n"
-        "  --number-timeout SECS  per-number budget, 0 = none (default 60)\n"
+        "  --number-timeout TIME  per-number budget: 500ms, 5s, 10m; a bare number\n"
+        "                         is seconds; none or 0: no limit (default 60s)\n"
         "  --keep-results TIME    forget finished batches this old: 30m, 12h, 7d\n"
         "                         (default 7d)\n"
         "  --results-budget SIZE  results the mesh retains: past it the oldest\n"
@@ -270,11 +271,10 @@ static int apply_option(struct node_config *cfg, int opt, char *arg,
         return 0;
     }
     case OPT_NUMBER_TIMEOUT: {
-        char *end;
-        double s = strtod(arg, &end);
-        if (*end != '\0' || end == arg || !(s >= 0) || s > 86400 * 365)
+        uint64_t ms;
+        if (units_parse_timeout_ms(arg, &ms) != 0 || ms > 86400ull * 365 * 1000)
             break;
-        cfg->number_timeout_s = s;
+        cfg->number_timeout_s = (double)ms / 1000.0;
         return 0;
     }
     case OPT_PORT:

@@ -44,6 +44,29 @@ int units_parse_duration_ms(const char *s, uint64_t *ms)
     return parse_scaled(s, units, sizeof units / sizeof units[0], 1000, ms);
 }
 
+int units_parse_timeout_ms(const char *s, uint64_t *ms)
+{
+    if (s != NULL && strcmp(s, "none") == 0) {
+        *ms = 0;
+        return 0;
+    }
+    if (units_parse_duration_ms(s, ms) == 0)
+        return 0;
+    /* seconds with a fraction: "0.3", "1.5" (digits, one point, digits) */
+    if (s == NULL || s[0] < '0' || s[0] > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    double secs = strtod(s, &end);
+    if (errno != 0 || *end != '\0' || strspn(s, "0123456789.") != strlen(s) ||
+        !(secs >= 0) || secs > 86400.0 * 365)
+        return -1;
+    *ms = (uint64_t)(secs * 1000.0 + 0.5);
+    if (*ms == 0 && secs > 0)
+        *ms = 1;  /* a budget asked for is never "none" */
+    return 0;
+}
+
 int units_parse_size(const char *s, uint64_t *bytes)
 {
     static const struct unit units[] = {

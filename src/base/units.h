@@ -9,6 +9,11 @@
 /* A whole number with one unit: ms, s, m, h, d (a bare number is seconds).
  * 0 with *ms set, or -1 (empty, no digits, an unknown unit, overflow). */
 int units_parse_duration_ms(const char *s, uint64_t *ms);
+/* A per-number budget, the same on every command line that takes one:
+ * a duration as above ("500ms", "5s", "10m"), a bare number of seconds
+ * that may have a fraction ("0.3"), or "none" / "0" for no limit (0).
+ * 0 with *ms set, or -1. */
+int units_parse_timeout_ms(const char *s, uint64_t *ms);
 /* A whole number with one unit: B, K/KiB/KB, M/MiB/MB, G/GiB/GB, T/TiB/TB,
  * all powers of 1024 (a bare number is bytes). 0 with *bytes, or -1. */
 int units_parse_size(const char *s, uint64_t *bytes);

@@ -4,7 +4,7 @@
  * input both accept (arguments, else whitespace-separated numbers on
  * stdin), the same error lines on stderr for invalid numbers and options,
  * carry on after a bad number and exit 1. Differences: inputs of 2^1024 and
- * more are refused ("number exceeds 1024 bits"), and --number-timeout MS
+ * more are refused ("number exceeds 1024 bits"), and --number-timeout TIME
  * bounds the time per number: an unfinished number prints
  * "N: f1 f2 unfactored:C" (the format of factor_format_line) and the exit
  * status becomes 1. */
@@ -19,6 +19,7 @@
 
 #include "cmd.h"
 #include "factor.h"
+#include "units.h"
 
 enum {
     OUT_BUFFER_BYTES = 1 << 16,
@@ -79,14 +80,15 @@ static void out_put_line(struct factor_cmd *cmd, const char *line)
 static void print_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: mesh factor [--number-timeout MS] [NUMBER]...\n"
+            "Usage: mesh factor [--number-timeout TIME] [NUMBER]...\n"
             "Print the prime factors of each specified integer NUMBER (below\n"
             "2^1024). If none are specified on the command line, read them\n"
             "from standard input. Output is that of coreutils factor.\n"
             "\n"
-            "      --number-timeout MS  stop working on a number after MS\n"
-            "                           milliseconds and print the rest as\n"
-            "                           'unfactored:C' (default 0: no limit)\n"
+            "      --number-timeout TIME  stop working on a number after TIME\n"
+            "                           (500ms, 5s, 10m; a bare number is\n"
+            "                           seconds) and print the rest as\n"
+            "                           'unfactored:C' (default none: no limit)\n"
             "      --help               display this help and exit\n");
 }
 
@@ -298,11 +300,10 @@ static int parse_args(struct factor_cmd *cmd, int argc, char **argv)
         } else if (is_prefix_of(arg, "--number-timeout", 3)) {
             const char *eq = strchr(arg, '=');
             const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-            char *end = NULL;
             if (value == NULL)
                 return -1 - option_error("factor: option '%s' requires an argument\n", arg);
-            unsigned long long ms = strtoull(value, &end, 10);
-            if (value[0] < '0' || value[0] > '9' || *end != '\0')
+            uint64_t ms;
+            if (units_parse_timeout_ms(value, &ms) != 0)
                 return -1 - option_error("factor: invalid --number-timeout '%s'\n", value);
             cmd->budget_ms = ms;
         } else {
@@ -337,6 +338,6 @@ static int cmd_factor_exec(const char *data_dir, int argc, char **argv)
 }
 
 const struct cmd_entry cmd_factor_entry = {
-    "factor", "[--number-timeout MS] [N...]",
+    "factor", "[--number-timeout TIME] [N...]",
     "factor numbers locally, like coreutils factor", cmd_factor_exec,
 };

@@ -55,8 +55,35 @@ static void test_sizes(void)
     CHECK_STR_EQ(buf, "17 B");
 }
 
+/* One budget syntax for the node and mesh factor: durations, seconds with a
+ * fraction, none. */
+static void test_timeouts(void)
+{
+    uint64_t ms;
+    CHECK_INT_EQ(units_parse_timeout_ms("5s", &ms), 0);
+    CHECK(ms == 5000);
+    CHECK_INT_EQ(units_parse_timeout_ms("10m", &ms), 0);
+    CHECK(ms == 600000);
+    CHECK_INT_EQ(units_parse_timeout_ms("250ms", &ms), 0);
+    CHECK(ms == 250);
+    CHECK_INT_EQ(units_parse_timeout_ms("60", &ms), 0);
+    CHECK(ms == 60000);
+    CHECK_INT_EQ(units_parse_timeout_ms("0.3", &ms), 0);
+    CHECK(ms == 300);
+    CHECK_INT_EQ(units_parse_timeout_ms("0.0001", &ms), 0);
+    CHECK(ms == 1);
+    CHECK_INT_EQ(units_parse_timeout_ms("none", &ms), 0);
+    CHECK(ms == 0);
+    CHECK_INT_EQ(units_parse_timeout_ms("0", &ms), 0);
+    CHECK(ms == 0);
+    const char *bad[] = {"", "-1", "1e3", "5 s", "five", "0x10", "nan", "inf", "1.5h", "."};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_INT_EQ(units_parse_timeout_ms(bad[i], &ms), -1);
+}
+
 int main(void)
 {
+    test_timeouts();
     test_durations();
     test_sizes();
     return 0;
