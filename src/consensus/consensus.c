@@ -30,10 +30,15 @@ enum {
     /* raft keeps every entry since the last snapshot in memory, and result
      * entries are up to 900 KiB: counted in entries alone, the log grew to
      * hundreds of MB between snapshots. So a snapshot is also due after
-     * this many bytes, and the trailing entries are cut to about
-     * TRAILING_BYTES. */
+     * this many bytes, or as many as the queue retains if that is more
+     * (each snapshot writes everything retained: this keeps its cost at
+     * most twice the log's), and the trailing entries are cut to about
+     * TRAILING_BYTES: enough that a follower a few seconds behind is sent
+     * entries, not the whole state (whose restore stalls it: libraft 0.15
+     * restores from one buffer; 8 MiB of trailing entries made followers
+     * fall behind it under load, and the mesh thrashed its leadership). */
     SNAPSHOT_LOG_BYTES = 64 << 20,
-    TRAILING_BYTES = 8 << 20,
+    TRAILING_BYTES = 48 << 20,
     TRAILING_MIN = 16,
     CONNECT_RETRY_MS = 100,
 };
@@ -143,15 +148,18 @@ static void on_fsm_restored(void *ud)
 /* ---- deferred effects ------------------------------------------------------ */
 
 /* Snapshots by bytes as well as entries (libraft 0.15 counts entries only):
- * past SNAPSHOT_LOG_BYTES the threshold drops to 1, so the next apply takes
- * one; the snapshot resets the count, and the threshold goes back. */
+ * past SNAPSHOT_LOG_BYTES (or what the queue retains, if more) the
+ * threshold drops to 1, so the next apply takes one; the snapshot resets
+ * the count, and the threshold goes back. */
 static void tune_snapshots(struct consensus *c)
 {
     uint64_t bytes, entries;
     if (!c->started || c->closing)
         return;
     fsm_log_weight(&c->fsm, &bytes, &entries);
-    unsigned threshold = bytes >= SNAPSHOT_LOG_BYTES ? 1 : c->base_threshold;
+    uint64_t kept = queue_retained_bytes(*c->cfg.queue);
+    uint64_t due = kept > SNAPSHOT_LOG_BYTES ? kept : SNAPSHOT_LOG_BYTES;
+    unsigned threshold = bytes >= due ? 1 : c->base_threshold;
     if (threshold != c->snapshot_threshold) {
         raft_set_snapshot_threshold(&c->raft, threshold);
         c->snapshot_threshold = threshold;

@@ -734,6 +734,11 @@ static void fill_info(const struct qbatch *b, struct batch_info *out)
     out->bytes = b->bytes;
 }
 
+uint64_t queue_retained_bytes(const struct queue *q)
+{
+    return q->bytes;
+}
+
 void queue_retained(const struct queue *q, struct retained_info *out)
 {
     memset(out, 0, sizeof *out);

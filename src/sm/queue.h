@@ -226,6 +226,8 @@ uint64_t queue_done_prefix(const struct queue *q, uint64_t id, uint64_t from);
 uint64_t queue_next_pending(const struct queue *q, uint64_t id, uint64_t from);
 
 void queue_retained(const struct queue *q, struct retained_info *out);
+/* retained_info.bytes alone, in O(1). */
+uint64_t queue_retained_bytes(const struct queue *q);
 /* 0 with *out when id was forgotten and its tombstone is still kept; -1. */
 int queue_forgotten(const struct queue *q, uint64_t id, struct forgotten_info *out);
 size_t queue_forgotten_count(const struct queue *q);
