@@ -97,6 +97,8 @@ static ssize_t read_line(struct ctl_client *cl)
 /* The answer a raw call handed out is dropped when the next call starts. */
 static void drop_answer(struct ctl_client *cl)
 {
+    if (cl->answered == 0)
+        return; /* nothing yet: buf may not even exist */
     memmove(cl->buf, cl->buf + cl->answered, cl->len - cl->answered);
     cl->len -= cl->answered;
     cl->answered = 0;
