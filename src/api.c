@@ -563,14 +563,8 @@ static void on_forget_done(void *ud, int rc, uint64_t batch_id, const char *err)
         control_reply(c, json_pack("{s:b}", "ok", 1));
 }
 
-static int by_id(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* {"batches": [ids], "reason": "user"|"reader"}: one FORGET, ids sorted and
- * without repeats (the command's form). */
+ * without repeats (qcmd_forget_normalize: the command's form). */
 static void api_forget(struct node *n, struct control_conn *c, json_t *req)
 {
     json_t *ids = json_object_get(req, "batches");
@@ -597,10 +591,7 @@ static void api_forget(struct node *n, struct control_conn *c, json_t *req)
         }
         cmd.forget[i] = (uint64_t)json_integer_value(v);
     }
-    qsort(cmd.forget, count, sizeof *cmd.forget, by_id);
-    for (size_t i = 0; i < count; i++)
-        if (cmd.n_forget == 0 || cmd.forget[cmd.n_forget - 1] != cmd.forget[i])
-            cmd.forget[cmd.n_forget++] = cmd.forget[i];
+    cmd.n_forget = qcmd_forget_normalize(cmd.forget, count);
     node_write(n, &cmd, on_forget_done, c, c);
     qcmd_free(&cmd);
 }

@@ -21,13 +21,7 @@
 
 #include "node.h" /* first: declares struct net for net.h */
 #include "net.h"
-
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+#include "wallclock.h"
 
 static void tell_peers(struct node *n, const struct mesh_event *e)
 {
@@ -58,7 +52,7 @@ static enum log_level level_of(enum mesh_event_kind kind)
 static const struct mesh_event *record_own(struct node *n, enum mesh_event_kind kind,
                                            const char *text)
 {
-    const struct mesh_event *e = events_add(&n->events, kind, n->keys.node_id, 0, wall_ms(),
+    const struct mesh_event *e = events_add(&n->events, kind, n->keys.node_id, 0, wallclock_ms(),
                                             n->cfg->name, text);
     api_events_wake(n);
     return e;
@@ -244,7 +238,7 @@ void node_events_tick(struct node *n)
 
 void node_events_start(struct node *n)
 {
-    events_init(&n->events, wall_ms());
+    events_init(&n->events, wallclock_ms());
     n->log.on_line = on_log_line;
     n->log.on_line_ud = n;
 }

@@ -12,23 +12,16 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "node.h"
 #include "consensus.h"
 #include "units.h"
+#include "wallclock.h"
 
 enum {
     RETAIN_CHECK_MS = 1000,
     RETAIN_ANSWER_MS = 10000,   /* a proposal lost with its leader: try again */
 };
-
-static uint64_t wall_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct candidate {
     uint64_t id, ended_ms, bytes;
@@ -42,12 +35,6 @@ static int by_age(const void *a, const void *b)
     if (x->ended_ms != y->ended_ms)
         return x->ended_ms < y->ended_ms ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static int by_id(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* The finished batches, oldest first; NULL when there are none. */
@@ -78,8 +65,8 @@ static void on_forgotten(void *ud, int rc, uint64_t index, uint64_t batch_id, co
 
 static void propose_forget(struct node *n, uint64_t *ids, size_t count, enum forget_reason why)
 {
-    qsort(ids, count, sizeof *ids, by_id);
-    struct qcmd cmd = {.type = QCMD_FORGET, .forget = ids, .n_forget = count,
+    struct qcmd cmd = {.type = QCMD_FORGET, .forget = ids,
+                       .n_forget = qcmd_forget_normalize(ids, count),
                        .forget_reason = (uint8_t)why};
     char err[256];
     if (consensus_propose(n->cons, &cmd, on_forgotten, n, err, sizeof err) == 0)
@@ -92,7 +79,7 @@ static void propose_forget(struct node *n, uint64_t *ids, size_t count, enum for
 static size_t pick(const struct node *n, const struct candidate *c, size_t count,
                    uint64_t *ids, enum forget_reason *why)
 {
-    uint64_t now = wall_now_ms(), keep = n->cfg->keep_results_ms;
+    uint64_t now = wallclock_ms(), keep = n->cfg->keep_results_ms;
     size_t k = 0;
     for (size_t i = 0; i < count && k < QCMD_FORGET_MAX; i++)
         if (c[i].ended_ms != 0 && now > c[i].ended_ms && now - c[i].ended_ms >= keep)

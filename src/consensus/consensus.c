@@ -5,13 +5,13 @@
  * multiples of 8 bytes (entry.c); no state-change callback, so the node
  * polls consensus_status(); one membership change at a time. */
 #include "consensus.h"
+#include "wallclock.h"
 
 #include <errno.h>
 #include <raft.h>
 #include <raft/uv.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
@@ -289,13 +289,6 @@ uint64_t consensus_next_batch_id(const struct consensus *c, const struct queue *
     return queue_next_batch_id_in(q, consensus_cluster_id(c));
 }
 
-static uint64_t wall_clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void ask_for_id_range(const struct consensus *c, struct qcmd *cmd)
 {
     const struct queue *q = *c->cfg.queue;
@@ -318,7 +311,7 @@ int consensus_propose(struct consensus *c, const struct qcmd *cmd_in, consensus_
     struct qcmd copy = *cmd_in; /* shallow: only batch_id and time_ms change */
     const struct qcmd *cmd = &copy;
     ask_for_id_range(c, &copy);
-    copy.time_ms = wall_clock_ms(); /* the log's time: retention ages by it */
+    copy.time_ms = wallclock_ms(); /* the log's time: retention ages by it */
     struct raft_buffer buf;
     int rc = entry_encode(cmd, &buf.base, &buf.len);
     if (rc != 0) {

@@ -117,6 +117,9 @@ int qcmd_decode(const uint8_t *buf, size_t len, struct qcmd *c);
  * 0, or -1 (invalid submit, upload_id 0, max_payload too small, ENOMEM). */
 int qcmd_split(const struct qcmd *submit, size_t max_payload, uint64_t upload_id,
                struct qcmd **cmds, size_t *n);
+/* Puts FORGET ids in the command's form (ascending, no repeats): returns
+ * how many are left. */
+size_t qcmd_forget_normalize(uint64_t *ids, size_t n);
 /* True when text[0..len) is an acceptable result text (see struct qresult). */
 bool qresult_text_valid(const char *text, size_t len);
 /* True when text[0..len) is "f1 f2 ... [unfactored:C]", "unfactored:C" or

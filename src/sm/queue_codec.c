@@ -265,6 +265,22 @@ static bool forget_valid(const struct qcmd *c)
     return true;
 }
 
+static int by_id(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+size_t qcmd_forget_normalize(uint64_t *ids, size_t n)
+{
+    qsort(ids, n, sizeof *ids, by_id);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (kept == 0 || ids[kept - 1] != ids[i])
+            ids[kept++] = ids[i];
+    return kept;
+}
+
 static int encode_forget(const struct qcmd *c, struct qbuf *out)
 {
     if (!forget_valid(c))

@@ -239,6 +239,10 @@ static void test_codec(void)
     f.n_forget = 0;
     CHECK_INT_EQ(qcmd_encode(&f, &buf, &len), -1);
     qcmd_free(&f);
+    /* the one canonical form: ascending, no repeats */
+    uint64_t ids[] = {5, 1, 5, 3, 1};
+    CHECK_INT_EQ(qcmd_forget_normalize(ids, 5), 3);
+    CHECK(ids[0] == 1 && ids[1] == 3 && ids[2] == 5);
     /* version 4, FORGET, time 0, reason 1, n 2, ids 3 3 */
     const uint8_t repeated[] = {4, QCMD_FORGET, 0, 1, 2, 3, 3};
     CHECK_INT_EQ(qcmd_decode(repeated, sizeof repeated, &d), -1);
