@@ -249,6 +249,7 @@ void node_work_dispatch(struct node *n);
 void node_work_flush(struct node *n);
 void node_work_on_leader_change(struct node *n);
 void node_work_on_applied(struct node *n, uint64_t batch_id);
+void node_work_tick(struct node *n);
 void node_work_abort_batch(struct node *n, uint64_t batch_id);
 size_t node_work_outbox(const struct node *n);
 void node_work_pool_config(struct node *n, struct worker_pool_config *wc);

@@ -261,6 +261,7 @@ static void on_cluster_tick(uv_timer_t *t)
     node_retain_tick(n);
     node_spill_tick(n);
     node_write_progress(n);
+    node_work_tick(n);
     node_work_dispatch(n);
     api_wake_waiters(n); /* results waiters for a batch that never came */
     node_pex_tick(n);

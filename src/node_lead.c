@@ -9,6 +9,13 @@
  * scheduler. At the tail of a batch, idle nodes duplicate the oldest
  * leases (first committed result wins).
  *
+ * A lease that ends DONE is not yet committed: its results may still be on
+ * the way, or lost (a link reset drops what it had queued; the holder may
+ * die before resending). Its range settles for SETTLE_MS, then whatever of
+ * it is still not done goes back to the scheduler: without this, numbers
+ * whose results were lost were held by no lease and offered by no cursor,
+ * and their batch never finished (doc/DESIGN.md, "Leases settle").
+ *
  * Results from every node (this one included) are gathered and proposed as
  * few large COMPLETE entries per loop iteration, with at most
  * MAX_IN_FLIGHT entries uncommitted: the log wants few big entries, and
@@ -29,6 +36,9 @@ enum {
     MAX_IN_FLIGHT = 2,
     ENTRY_BUDGET = 900 * 1024,      /* result bytes per COMPLETE entry (< 1 MiB) */
     LEASE_GRACE_MS = 10000,         /* silence past the number budget: requeue */
+    SETTLE_MS = 10000,              /* a DONE lease's uncommitted rest: re-lease
+                                     * (longer than the sender's resend, so a
+                                     * result lost once is resent, not redone) */
 };
 
 struct lease {
@@ -41,6 +51,13 @@ struct lease {
     struct lease *next;
 };
 
+struct settling {                   /* a DONE lease's range, until committed */
+    struct sched_job job;
+    uint64_t node;                  /* who said it was done */
+    uint64_t due_ms;
+    struct settling *next;
+};
+
 struct pending_result {
     uint64_t batch, index;
     size_t off, len;            /* its NUL-terminated text in lead.text */
@@ -49,6 +66,7 @@ struct pending_result {
 struct lead {
     struct sched *sched;
     struct lease *leases;
+    struct settling *settling;
     uint64_t next_lease;
     /* Results gathered for the next COMPLETE entries, texts packed in one
      * arena (no malloc per number on the leader's hot path). */
@@ -98,6 +116,11 @@ void node_lead_stop(struct node *n)
         struct lease *x = l->leases;
         l->leases = x->next;
         free(x);
+    }
+    while (l->settling != NULL) {
+        struct settling *s = l->settling;
+        l->settling = s->next;
+        free(s);
     }
     free_pending(l);
     free(l->pending);
@@ -284,6 +307,51 @@ static void requeue(struct lead *l, struct lease *x, uint64_t from, uint32_t cra
     free(x);
 }
 
+/* A DONE lease's range waits to be seen committed (a tail copy's range is
+ * its original's, which settles or is requeued itself). Out of memory it is
+ * requeued at once: redone work costs less than a batch that never ends. */
+static void settle(struct lead *l, struct lease *x, uint64_t now)
+{
+    struct settling *s = x->duplicate ? NULL : malloc(sizeof *s);
+    unlink_lease(l, x);
+    if (s != NULL) {
+        *s = (struct settling){x->job, x->node, now + SETTLE_MS, l->settling};
+        l->settling = s;
+    } else if (!x->duplicate) {
+        sched_give_back(l->sched, &x->job, x->job.lo, 0);
+    }
+    free(x);
+}
+
+/* Settled ranges leave the list; those past due give back what is still
+ * not done (the scheduler skips done indexes). */
+static void settle_tick(struct node *n, uint64_t now)
+{
+    struct lead *l = n->lead;
+    for (struct settling **pp = &l->settling; *pp != NULL;) {
+        struct settling *s = *pp;
+        struct batch_info info;
+        uint64_t next = s->job.hi; /* a batch no longer running settles at once */
+        if (queue_batch_get(n->queue, s->job.batch_id, &info) == 0 &&
+            info.state == BATCH_RUNNING)
+            next = queue_next_pending(n->queue, s->job.batch_id, s->job.lo);
+        if (next < s->job.hi && now < s->due_ms) {
+            pp = &s->next;
+            continue;
+        }
+        if (next < s->job.hi) {
+            node_event(n, MESH_EV_REQUEUE, "batch %llu [%llu,%llu) from %016llx not committed "
+                       "%d s after its lease ended: requeued",
+                       (unsigned long long)s->job.batch_id, (unsigned long long)next,
+                       (unsigned long long)s->job.hi, (unsigned long long)s->node,
+                       SETTLE_MS / 1000);
+            sched_give_back(l->sched, &s->job, next, 0);
+        }
+        *pp = s->next;
+        free(s);
+    }
+}
+
 void node_lead_on_lease_end(struct node *n, uint64_t from, const struct msg_lease_end *e)
 {
     struct lead *l = n->lead;
@@ -293,8 +361,7 @@ void node_lead_on_lease_end(struct node *n, uint64_t from, const struct msg_leas
     if (e->why == WORKER_JOB_DONE) {
         sched_observe(l->sched, x->job.batch_id, x->job.hi - x->job.lo,
                       (double)(now_ms(n) - x->issued_ms));
-        unlink_lease(l, x);
-        free(x);
+        settle(l, x, now_ms(n));
     } else {
         requeue(l, x, e->next < x->job.lo ? x->job.lo : e->next, e->crashes);
     }
@@ -471,6 +538,7 @@ void node_lead_tick(struct node *n)
         }
         x = next;
     }
+    settle_tick(n, now);
     sched_prune(l->sched);
     node_lead_dispatch(n);
 }

@@ -6,7 +6,9 @@
  * batch spec: a number that cannot be made is never factored) and a worker
  * is idle. Results go into the outbox and are sent to the leader once per
  * loop iteration; they stay in the outbox until this replica shows them
- * committed, and are sent again to a new leader after a failover. */
+ * committed, and are sent again to a new leader after a failover, or when
+ * RESEND_MS pass without their commit (a link reset loses what it had
+ * queued). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +17,11 @@
 #include "consensus.h"
 #include "numtext.h"
 
-enum { OUTBOX_SEND_MAX = 4096 };
+enum {
+    OUTBOX_SEND_MAX = 4096,
+    RESEND_MS = 3000,           /* sent, not committed this long: send again */
+    RESEND_CHECK_MS = 1000,
+};
 
 struct taken {                  /* a lease waiting for a worker */
     uint64_t leader;            /* who granted it */
@@ -26,6 +32,7 @@ struct taken {                  /* a lease waiting for a worker */
 struct boxed {                  /* a result not yet seen committed */
     uint64_t batch, index;
     size_t off, len;            /* its text in work.text */
+    uint64_t sent_ms;
     bool sent;
 };
 
@@ -38,6 +45,12 @@ struct work {
     size_t unsent, first_unsent;
     char *text;
     size_t text_len, text_cap;
+    uint64_t checked_ms;        /* last look for lost results */
+    /* Fault injection for tests (MESH_FAULT_DROP_RESULTS=N): the next N
+     * RESULTS messages to a remote leader are lost as a reset link loses
+     * them, so the recovery from lost results can be tested on real
+     * processes. 0 in every normal run. */
+    unsigned long drop_results;
 };
 
 int node_work_start(struct node *n)
@@ -46,6 +59,12 @@ int node_work_start(struct node *n)
     if (n->work == NULL)
         return -1;
     n->work->tail = &n->work->waiting;
+    const char *drop = getenv("MESH_FAULT_DROP_RESULTS");
+    if (drop != NULL) {
+        n->work->drop_results = strtoul(drop, NULL, 10);
+        mlog(&n->log, LOG_WARN, "fault injection: the next %lu results messages are dropped",
+             n->work->drop_results);
+    }
     return 0;
 }
 
@@ -83,7 +102,7 @@ static void outbox_add(struct node *n, uint64_t batch, uint64_t index, const cha
         !grow_array((void **)&w->text, &w->text_cap, w->text_len + len, 1))
         return;
     memcpy(w->text + w->text_len, text, len);
-    w->box[w->n_box++] = (struct boxed){batch, index, w->text_len, len, false};
+    w->box[w->n_box++] = (struct boxed){batch, index, w->text_len, len, 0, false};
     w->text_len += len;
     w->unsent++;
 }
@@ -117,13 +136,18 @@ static void send_batch_results(struct node *n, uint64_t leader, uint64_t batch)
         uint8_t *buf;
         size_t len;
         rc = msg_results_encode(&m, &buf, &len);
-        if (rc == 0) {
+        if (rc == 0 && w->drop_results > 0) {
+            w->drop_results--; /* "sent", and lost on the way */
+            free(buf);
+        } else if (rc == 0) {
             rc = node_send(n, leader, MESH_MSG_RESULTS, buf, len);
             free(buf);
         }
     }
+    uint64_t now = uv_now(&n->loop);
     for (size_t k = 0; rc == 0 && k < count; k++) {
         w->box[which[k]].sent = true;
+        w->box[which[k]].sent_ms = now;
         w->unsent--;
     }
     advance_first_unsent(w);
@@ -187,20 +211,25 @@ void node_work_on_leader_change(struct node *n)
     drop_stale_leases(n, node_leader_id(n));
 }
 
-/* A COMPLETE (or CANCEL) was applied: results now committed leave the box.
+/* Results of `batch_id` (of every batch when `all`) that this replica
+ * shows committed, or whose batch is no longer running, leave the box.
  * Kept texts slide down the arena in order, so it never fragments. */
-void node_work_on_applied(struct node *n, uint64_t batch_id)
+static void prune_box(struct node *n, uint64_t batch_id, bool all)
 {
     struct work *w = n->work;
-    if (w == NULL || w->n_box == 0)
-        return;
-    struct batch_info info;
-    bool running = queue_batch_get(n->queue, batch_id, &info) == 0 &&
-                   info.state == BATCH_RUNNING;
     size_t kept = 0, text_len = 0;
+    uint64_t known = 0;
+    bool running = false;
     for (size_t i = 0; i < w->n_box; i++) {
         struct boxed b = w->box[i];
-        if (b.batch == batch_id && (!running || queue_is_done(n->queue, b.batch, b.index))) {
+        if (known != b.batch) {
+            struct batch_info info;
+            known = b.batch;
+            running = queue_batch_get(n->queue, b.batch, &info) == 0 &&
+                      info.state == BATCH_RUNNING;
+        }
+        if ((all || b.batch == batch_id) &&
+            (!running || queue_is_done(n->queue, b.batch, b.index))) {
             if (!b.sent)
                 w->unsent--;
             continue;
@@ -212,6 +241,39 @@ void node_work_on_applied(struct node *n, uint64_t batch_id)
     }
     w->n_box = kept;
     w->text_len = text_len;
+    w->first_unsent = 0;
+    advance_first_unsent(w);
+}
+
+/* A COMPLETE (or CANCEL) was applied: results now committed leave the box. */
+void node_work_on_applied(struct node *n, uint64_t batch_id)
+{
+    if (n->work != NULL && n->work->n_box > 0)
+        prune_box(n, batch_id, false);
+}
+
+/* Once a second: results sent RESEND_MS ago and still not committed were
+ * lost on the way (a link reset drops what it had queued, a leader not yet
+ * ready drops what it gets) and go again; results are deterministic and
+ * the leader skips what is done, so a needless resend costs only bytes. */
+void node_work_tick(struct node *n)
+{
+    struct work *w = n->work;
+    uint64_t now = uv_now(&n->loop);
+    if (w == NULL || w->n_box == 0 || now - w->checked_ms < RESEND_CHECK_MS)
+        return;
+    w->checked_ms = now;
+    prune_box(n, 0, true);
+    size_t again = 0;
+    for (size_t i = 0; i < w->n_box; i++)
+        if (w->box[i].sent && now - w->box[i].sent_ms >= RESEND_MS) {
+            w->box[i].sent = false;
+            w->unsent++;
+            again++;
+        }
+    if (again > 0)
+        mlog(&n->log, LOG_INFO, "%zu results not committed %d s after sending: "
+             "sending them again", again, RESEND_MS / 1000);
     w->first_unsent = 0;
     advance_first_unsent(w);
 }

@@ -293,6 +293,44 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(len(rows), 40000)
         check_factored(self, rows, [n for n, _ in rows])
 
+    def lossy_follower(self, drop):
+        """A formed 3-node mesh whose node n2, a follower, loses the next
+        `drop` RESULTS messages it sends, as a reset link loses what it had
+        queued (MESH_FAULT_DROP_RESULTS); returns the leader and n2."""
+        self.mesh = Mesh(MESH, 3, envs={2: dict(os.environ,
+                                                MESH_FAULT_DROP_RESULTS=str(drop))})
+        lossy = self.mesh.nodes[2]
+        if self.mesh.formed(3) is lossy:   # a leader's own results never travel
+            lossy.cli("drain")
+            wait_for(lambda: self.mesh.leader() is not lossy, 15, what="leadership moved")
+            lossy.cli("undrain")
+        self.assertIn("fault injection", lossy.log())
+        return self.mesh.leader(), lossy
+
+    def requeue_events(self, node):
+        return [e for e in node.cli("events", "--json", "--no-follow").stdout.splitlines()
+                if "not committed" in e]
+
+    def test_lost_results_are_sent_again(self):
+        lead, lossy = self.lossy_follower(3)
+        bid = self.submit(lead, "--semiprimes", "64", "--count", "6000", "--seed", "3")
+        rows = parse_results(lead.cli("results", bid, "--wait", timeout=120).stdout)
+        self.assertEqual(len(rows), 6000)
+        check_factored(self, rows, [n for n, _ in rows])
+        self.assertGreater(done_of(lead.status())[lossy.name], 0)
+        self.assertIn("sending them again", lossy.log())
+
+    def test_results_lost_with_their_node_are_redone(self):
+        lead, lossy = self.lossy_follower(10 ** 9)
+        bid = self.submit(lead, "--semiprimes", "64", "--count", "6000", "--seed", "4")
+        wait_for(lambda: done_of(lossy.status()).get(lossy.name, 0) > 0, 30,
+                 what="the lossy node finishing leases")
+        lossy.kill(signal.SIGKILL)
+        rows = parse_results(lead.cli("results", bid, "--wait", timeout=120).stdout)
+        self.assertEqual(len(rows), 6000)
+        check_factored(self, rows, [n for n, _ in rows])
+        self.assertNotEqual(self.requeue_events(lead), [])
+
     def test_drain_leader_moves_leadership(self):
         self.mesh = Mesh(MESH, 3)
         lead = self.mesh.leader()

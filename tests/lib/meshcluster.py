@@ -12,26 +12,29 @@ from primes import is_prime
 class Mesh:
     """N nodes, each told of the others with --peer (no mDNS)."""
 
-    def __init__(self, mesh, count, workers=1, extra=()):
+    def __init__(self, mesh, count, workers=1, extra=(), envs=None):
+        """envs: {index: environment} for nodes that need their own."""
         self.mesh = mesh
         self.ports = [free_port() for _ in range(count)]
         self.extra = list(extra)
         self.workers = workers
-        self.nodes = [self._start(i) for i in range(count)]
+        self.nodes = [self._start(i, env=(envs or {}).get(i)) for i in range(count)]
         for n in self.nodes:
             n.wait_ready()
 
-    def _start(self, i, data_dir=None, extra=()):
+    def _start(self, i, data_dir=None, extra=(), env=None):
         peers = ["127.0.0.1:%d" % p for j, p in enumerate(self.ports) if j != i]
         return Node(self.mesh, name="n%d" % i, workers=self.workers, port=self.ports[i],
-                    peers=peers, extra=self.extra + list(extra), data_dir=data_dir)
+                    peers=peers, extra=self.extra + list(extra), data_dir=data_dir,
+                    env=env)
 
-    def restart(self, i, extra=()):
-        """Starts node i again on its own data dir and port."""
+    def restart(self, i, extra=(), env=None):
+        """Starts node i again on its own data dir and port (env: the
+        whole environment of the new process, None for this one's)."""
         old = self.nodes[i]
         if not old.errf.closed:
             old.errf.close()
-        node = self._start(i, data_dir=old.dir, extra=extra)
+        node = self._start(i, data_dir=old.dir, extra=extra, env=env)
         node.own_dir = True   # the new handle deletes the dir at teardown
         self.nodes[i] = node
         node.wait_ready()
