@@ -32,6 +32,8 @@ struct members {
     size_t n_leaving;
     uint64_t joins[64];              /* leader: nodes waiting to be added */
     size_t n_joins;
+    uint64_t afresh[8];              /* leader: JOIN tokens of members removed to be */
+    size_t n_afresh;                 /* added afresh (a ring; node_damaged.c) */
     /* This node's own leave. */
     bool leave_asked, leave_done;
     struct control_conn *leave_conn;

@@ -243,8 +243,9 @@ int node_run(struct node_config *cfg)
          cfg->name, n->keys.id_hex, cfg->workers, n->link_port, cfg->data_dir);
     uv_run(&n->loop, UV_RUN_DEFAULT);
     node_tally_save(n, true);   /* the numbers finished while stopping too */
-    rc = 0;
+    rc = n->exit_code;
 out:
+    node_damaged_finish(n);
     uv_run(&n->loop, UV_RUN_NOWAIT); /* let pending close callbacks run */
     uv_loop_close(&n->loop);
     node_free(n);

@@ -37,6 +37,7 @@ struct merge;
 struct control_conn;
 struct msg_cluster;
 struct refusals;
+struct damaged;
 
 /* What a peer last said of its cluster (MESH_MSG_CLUSTER). */
 struct peer_cluster {
@@ -94,6 +95,8 @@ struct node {
     bool discard_raft_on_exit;  /* left the mesh: the raft state is void */
     bool cluster_restarting;    /* consensus closing to start again */
     bool restart_discard;       /* ... with its raft state discarded */
+    struct damaged *damaged;    /* rejoining after damaged raft state (node_damaged.c) */
+    int exit_code;              /* node_run's, once the loop ends */
     uint64_t pex_sent_ms;       /* peer exchange (node_pex.c) */
     uint64_t retain_next_ms;    /* retention (node_retain.c): next look */
     uint64_t retain_sent_ms;    /* ... a FORGET proposed then, not answered (0) */
@@ -183,6 +186,15 @@ bool node_verdict_is_ours(const struct node *n, uint64_t leader, uint64_t cluste
  * recovery request, or with the raft state discarded: --rejoin). */
 void node_cluster_restart(struct node *n, bool discard);
 
+/* node_damaged.c: a member whose raft state is damaged rejoins afresh. */
+int node_damaged_begin(struct node *n);
+int node_damaged_set_aside(struct node *n);
+uint64_t node_damaged_cluster(const struct node *n);
+uint64_t node_damaged_token(const struct node *n);
+void node_damaged_tick(struct node *n);
+bool node_damaged_on_removed(struct node *n);
+void node_damaged_finish(struct node *n);
+
 /* node_members.c: autopilot (the leader keeps --voters voters), leaving,
  * and nodes removed while away. */
 int node_members_start(struct node *n);
@@ -194,7 +206,8 @@ void node_members_on_leadership(struct node *n);
 void node_members_on_gossip(struct node *n, uint64_t peer, const struct msg_cluster *m);
 void node_members_on_verdict(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
 void node_members_on_leave(struct node *n, uint64_t peer);
-void node_members_on_join(struct node *n, uint64_t peer);
+/* token: nonzero when the joiner lost its raft state (node_damaged.c) */
+void node_members_on_join(struct node *n, uint64_t peer, uint64_t token);
 void node_members_step(struct node *n);
 void node_members_on_changed(struct node *n, uint64_t id, bool stays);
 void node_members_leave(struct node *n, struct control_conn *c);

@@ -53,14 +53,36 @@ void node_members_on_leadership(struct node *n)
  * until it is). Joins queue here and go one configuration change after
  * another as each commits, not one per retry: thirty nodes starting
  * together are all members within a second of asking. */
-void node_members_on_join(struct node *n, uint64_t peer)
+/* A member that lost its raft state asks to join afresh: it is removed
+ * first, once per token, and its next JOIN adds it as any joiner, so it
+ * votes only after catching up (doc/DESIGN.md, "Damaged or full storage"). */
+static void remove_to_add_afresh(struct node *n, uint64_t peer, uint64_t token)
+{
+    struct members *m = n->members;
+    size_t kept = m->n_afresh < 8 ? m->n_afresh : 8;
+    for (size_t i = 0; i < kept; i++)
+        if (m->afresh[i] == token)
+            return;
+    if (consensus_changing(n->cons) || consensus_remove(n->cons, peer) != 0)
+        return; /* it asks again in a second */
+    m->afresh[m->n_afresh++ % 8] = token;
+    node_event(n, MESH_EV_MEMBER, "node %016llx lost its raft state: removing it, to add it "
+               "afresh", (unsigned long long)peer);
+}
+
+void node_members_on_join(struct node *n, uint64_t peer, uint64_t token)
 {
     struct members *m = n->members;
     /* A cluster moving into another takes nobody in: the joiner would be
      * left in a cluster about to dissolve. It asks again, and finds the
      * other cluster's leader. */
-    if (!node_is_leader(n) || consensus_is_member(n->cons, peer) || node_merge_active(n))
+    if (!node_is_leader(n) || node_merge_active(n))
         return;
+    if (consensus_is_member(n->cons, peer)) {
+        if (token != 0)
+            remove_to_add_afresh(n, peer, token);
+        return;
+    }
     for (size_t i = 0; i < m->n_joins; i++)
         if (m->joins[i] == peer)
             return;

@@ -153,24 +153,37 @@ static void on_cluster_msg(struct node *n, uint64_t peer, const uint8_t *data, s
 
 /* ---- organising ----------------------------------------------------------------- */
 
+/* A JOIN is empty, or carries the 8-byte token of a node that lost its
+ * raft state (node_damaged.c), which the leader removes before adding. */
 static void ask_to_join(struct node *n, uint64_t leader)
 {
     uint64_t now = uv_now(&n->loop);
     if (now - n->last_join_ms < JOIN_RETRY_MS && n->last_join_ms != 0)
         return;
     n->last_join_ms = now;
-    mlog(&n->log, LOG_INFO, "asking leader %016llx to join its cluster",
-         (unsigned long long)leader);
-    node_send(n, leader, MESH_MSG_JOIN, (const uint8_t *)"", 0);
+    uint64_t token = node_damaged_token(n);
+    mlog(&n->log, LOG_INFO, "asking leader %016llx to join its cluster%s",
+         (unsigned long long)leader, token != 0 ? " afresh" : "");
+    node_send(n, leader, MESH_MSG_JOIN, (const uint8_t *)&token, token != 0 ? sizeof token : 0);
 }
 
-/* A linked peer's cluster with a linked leader, or 0. */
-static uint64_t reachable_leader(const struct node *n)
+static uint64_t join_token(const uint8_t *data, size_t len)
+{
+    uint64_t token = 0;
+    if (len == sizeof token)
+        memcpy(&token, data, sizeof token);
+    return token;
+}
+
+/* A linked peer's cluster (`cluster` only, when not 0) with a linked
+ * leader, or 0. */
+static uint64_t reachable_leader(const struct node *n, uint64_t cluster)
 {
     for (size_t i = 0; i < n->n_peer_info; i++) {
         const struct peer_cluster *pc = &n->peer_info[i];
         if (pc->member && pc->leader != 0 && node_linked(n, pc->id) &&
-            (pc->leader == pc->id || node_linked(n, pc->leader)))
+            (pc->leader == pc->id || node_linked(n, pc->leader)) &&
+            (cluster == 0 || pc->cluster_id == cluster))
             return pc->leader;
     }
     return 0;
@@ -206,7 +219,7 @@ static void organize(struct node *n)
         return;
     /* A cluster in sight is joined at once; the window is only for
      * deciding who founds one. */
-    uint64_t leader = reachable_leader(n);
+    uint64_t leader = reachable_leader(n, node_damaged_cluster(n));
     if (leader == 0 && uv_now(&n->loop) < n->organize_at_ms)
         return;
     if (leader != 0) {
@@ -217,6 +230,8 @@ static void organize(struct node *n)
     }
     if (st.started)
         return; /* waiting to be added by a leader we lost sight of */
+    if (node_damaged_cluster(n) != 0)
+        return; /* never founds: its cluster holds its log */
     if (!should_bootstrap(n))
         return;
     mlog(&n->log, LOG_INFO, "no cluster among linked peers: bootstrapping one");
@@ -265,8 +280,9 @@ static void on_cluster_tick(uv_timer_t *t)
     node_work_dispatch(n);
     api_wake_waiters(n); /* results waiters for a batch that never came */
     node_pex_tick(n);
-    node_merge_tick(n);   /* these two may restart consensus */
+    node_merge_tick(n);   /* these may restart consensus */
     node_members_tick(n);
+    node_damaged_tick(n);
 }
 
 void node_cluster_poll(struct node *n)
@@ -353,7 +369,7 @@ void node_cluster_on_message(struct node *n, uint64_t peer, uint8_t type,
         on_cluster_msg(n, peer, data, len);
         break;
     case MESH_MSG_JOIN:
-        node_members_on_join(n, peer);
+        node_members_on_join(n, peer, join_token(data, len));
         break;
     case MESH_MSG_PEERS:
         node_pex_on_message(n, data, len);
@@ -433,7 +449,7 @@ int node_cluster_start(struct node *n)
     if (consensus_has_state(n->cons)) {
         mlog(&n->log, LOG_INFO, "rejoining the cluster recorded in %s", dir);
         if (consensus_start(n->cons) != 0)
-            return -1;
+            return consensus_damage(n->cons) != NULL ? node_damaged_begin(n) : -1;
     } else {
         /* The loop's clock is as old as the loop: deriving the key (Argon2id,
          * ~0.5 s or much more on a loaded machine) came since. */
@@ -468,6 +484,11 @@ static void on_closed_for_restart(void *ud)
     snprintf(dir, sizeof dir, "%s/raft", n->cfg->data_dir);
     if (n->restart_discard && consensus_discard_state(dir) != 0)
         mlog(&n->log, LOG_ERROR, "cannot discard the raft state in %s", dir);
+    if (node_damaged_set_aside(n) != 0) {
+        n->exit_code = 1;
+        node_stop(n);
+        return;
+    }
     /* The replica is rebuilt from the (recovered or empty) log. */
     node_spill_stop(n);
     queue_free(n->queue);

@@ -175,6 +175,8 @@ void node_members_on_verdict(struct node *n, uint64_t peer, const uint8_t *data,
         members_finish_leave(n);
         return;
     }
+    if (v.verdict == MSG_MEMBERSHIP_REMOVED && node_damaged_on_removed(n))
+        return;
     if (v.verdict == MSG_MEMBERSHIP_REMOVED && consensus_leader(n->cons) != n->keys.node_id) {
         char why[128];
         snprintf(why, sizeof why, "removed from cluster %016llx while away",

@@ -80,6 +80,7 @@ struct consensus {
     unsigned base_threshold, base_trailing;          /* ... and by policy */
     struct storage_guard *guard;    /* damage at start, full disk, the committed mark */
     char refused[256];              /* why the fsm last refused a snapshot */
+    char damage[1024];              /* why start refused damaged state; "" */
     struct log_ratelimit refusals;  /* a leader resends a refused snapshot */
     bool started, closing, raft_inited;
     uint64_t cluster_id;
@@ -620,6 +621,16 @@ bool consensus_has_state(const struct consensus *c)
     return access(path, F_OK) == 0;
 }
 
+bool consensus_started(const struct consensus *c)
+{
+    return c != NULL && c->started;
+}
+
+const char *consensus_damage(const struct consensus *c)
+{
+    return c != NULL && c->damage[0] != '\0' ? c->damage : NULL;
+}
+
 uint64_t consensus_cluster_id(const struct consensus *c)
 {
     return c != NULL ? c->cluster_id : 0;
@@ -851,6 +862,14 @@ int consensus_bootstrap(struct consensus *c)
     return consensus_start(c);
 }
 
+/* The damage a refused start found, kept (cut short) for consensus_damage. */
+static void note_damage(struct consensus *c, const char *why)
+{
+    size_t len = strnlen(why, sizeof c->damage - 1);
+    memcpy(c->damage, why, len);
+    c->damage[len] = '\0';
+}
+
 int consensus_start(struct consensus *c)
 {
     if (c->started)
@@ -861,8 +880,10 @@ int consensus_start(struct consensus *c)
         return -1;
     }
     char why[8192];
+    c->damage[0] = '\0';
     if (storage_guard_check_files(c->guard, why, sizeof why) != 0) {
         mlog(c->cfg.log, LOG_ERROR, "cannot start raft: %s", why);
+        note_damage(c, why);
         return -1;
     }
     if (recover_if_requested(c) != 0)
@@ -870,9 +891,10 @@ int consensus_start(struct consensus *c)
     c->refused[0] = '\0';
     int rc = raft_start(&c->raft);
     if (rc != 0) {
-        if (c->refused[0] != '\0')
+        if (c->refused[0] != '\0') {
             storage_guard_describe_snapshot(c->guard, c->refused, why, sizeof why);
-        else
+            note_damage(c, why);
+        } else
             snprintf(why, sizeof why, "%s", raft_errmsg(&c->raft)[0] != '\0'
                                                 ? raft_errmsg(&c->raft) : raft_strerror(rc));
         mlog(c->cfg.log, LOG_ERROR, "cannot start raft: %s", why);
@@ -883,6 +905,7 @@ int consensus_start(struct consensus *c)
     if (storage_guard_check_files(c->guard, why, sizeof why) != 0 ||
         storage_guard_check_log(c->guard, raft_last_index(&c->raft), why, sizeof why) != 0) {
         mlog(c->cfg.log, LOG_ERROR, "cannot start raft: %s", why);
+        note_damage(c, why);
         return -1;  /* raft runs until consensus_close; no entry was written */
     }
     storage_guard_start(c->guard);

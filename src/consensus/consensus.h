@@ -86,6 +86,11 @@ int consensus_open(struct consensus **out, const struct consensus_config *cfg);
 /* True when this data dir already belongs to a cluster (or asked to join
  * one): the node starts raft at once instead of waiting to organise. */
 bool consensus_has_state(const struct consensus *c);
+/* Why the last consensus_start refused this node's stored state as
+ * damaged (a corrupt-* segment, a log ending below the committed mark, a
+ * snapshot that fails its seal), or NULL when it did not. */
+const char *consensus_damage(const struct consensus *c);
+bool consensus_started(const struct consensus *c);
 /* The cluster this node belongs to: the id of the node that founded it
  * (0 until known). Kept in the data dir with the membership marker. */
 uint64_t consensus_cluster_id(const struct consensus *c);

@@ -212,10 +212,10 @@ class StorageTest(unittest.TestCase):
         listed = {str(b["id"]) for b in n.status()["batches"]}
         self.assertFalse(listed & set(results), listed)
 
-    def test_damaged_member_rejoins_after_moving_raft_away(self):
-        # The way out the refusal names for a member of a bigger cluster:
-        # move its raft dir away and start it again; it joins afresh and
-        # re-replicates every batch from the others.
+    def test_damaged_member_rejoins_by_itself(self):
+        # A member of a bigger cluster with a damaged log sets its raft dir
+        # aside (kept), joins its cluster afresh (the leader removes it,
+        # then adds it back) and re-replicates every batch from the others.
         mesh = Mesh(MESH, 3)
         self.addCleanup(mesh.stop)
         lead = mesh.formed(3)
@@ -224,18 +224,11 @@ class StorageTest(unittest.TestCase):
         member = mesh.nodes[i]
         wait_for(lambda: all(b["state"] == "done" for b in member.status()["batches"]),
                  what="the member's replica done")
+        mesh.cluster_id()   # known everywhere: the damaged node looks for that cluster
         member.kill(signal.SIGTERM)
         last = closed_segments(member.dir)[-1]
         flip(last, os.path.getsize(last) - 20)
-        member.errf.close()
-        refused = mesh._start(i, data_dir=member.dir)
-        mesh.nodes[i] = refused
-        self.assertEqual(refused.proc.wait(timeout=30), 1, refused.log())
-        self.assertIn("move that directory away", refused.log())
-        refused.errf.close()
-        shutil.move(os.path.join(member.dir, "raft"), os.path.join(member.dir, "raft.damaged"))
         rejoined = mesh.restart(i)
-        rejoined.own_dir = True
 
         def caught_up():
             done = {str(b["id"]) for b in rejoined.status()["batches"] if b["state"] == "done"}
@@ -244,6 +237,46 @@ class StorageTest(unittest.TestCase):
         for bid, text in results.items():
             self.assertEqual(rejoined.cli("results", bid).stdout, text)
         mesh.formed(3)
+        log = rejoined.log()
+        self.assertIn("the raft state in %s/raft is damaged" % member.dir, log)
+        self.assertIn("joining cluster", log)
+        aside = [f for f in os.listdir(member.dir) if f.startswith("raft.damaged-")]
+        self.assertEqual(len(aside), 1, os.listdir(member.dir))
+        self.assertTrue(any(f.startswith("corrupt-")
+                            for f in os.listdir(os.path.join(member.dir, aside[0]))))
+        events = mesh.leader().cli("events", "--no-follow").stdout
+        self.assertIn("lost its raft state: removing it, to add it afresh", events)
+        # The mesh still takes work with the rejoined member among its voters.
+        more = self.batches(mesh.leader(), 1)
+        for bid, text in more.items():
+            wait_for(lambda: rejoined.cli("results", bid, check=False).stdout == text, 15,
+                     what="the new batch on the rejoined member")
+
+    def test_damaged_node_without_its_cluster_puts_its_state_back(self):
+        # Told of a peer that never answers, a damaged node looks for its
+        # cluster for a while, then gives up: it may hold the only copy, so
+        # its raft dir goes back untouched and it exits 1 with the ways out.
+        d = self.tempdir()
+        n = self.leader_ready(self.node(d))
+        self.batches(n, 3)
+        n.stop()
+        last = closed_segments(d)[-1]
+        flip(last, os.path.getsize(last) - 20)
+        others = set(os.listdir(os.path.join(d, "raft"))) - {os.path.basename(last)}
+        dead = free_port()
+        n = self.node(d, peers=["127.0.0.1:%d" % dead])
+        self.assertEqual(n.proc.wait(timeout=60), 1, n.log())
+        log = n.log()
+        self.assertIn("no member of cluster", log)
+        self.assertIn("put back in %s/raft" % d, log)
+        # everything as raft left it when loading (the damaged segment set
+        # aside by raft itself as corrupt-*)
+        back = set(os.listdir(os.path.join(d, "raft")))
+        self.assertTrue(others <= back, (others, back))
+        self.assertEqual(len([f for f in back - others if f.startswith("corrupt-")]), 1, back)
+        self.assertEqual([f for f in os.listdir(d) if f.startswith("raft.damaged")], [])
+        # ... and is refused the same way on the next start.
+        self.assertIn("corrupt-", self.refused_start(d))
 
     # -- a full disk ----------------------------------------------------------
 
