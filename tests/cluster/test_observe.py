@@ -56,11 +56,10 @@ class MetricsMesh(Mesh):
         self.metrics_ports = [free_port() for _ in range(count)]
         super().__init__(MESH, count)
 
-    def _start(self, i, data_dir=None, extra=()):
-        peers = ["127.0.0.1:%d" % p for j, p in enumerate(self.ports) if j != i]
-        return Node(MESH, name="n%d" % i, workers=self.workers, port=self.ports[i],
-                    peers=peers, data_dir=data_dir,
-                    extra=["--metrics", "127.0.0.1:%d" % self.metrics_ports[i]] + list(extra))
+    def _start(self, i, data_dir=None, extra=(), env=None):
+        return super()._start(i, data_dir=data_dir, env=env,
+                              extra=["--metrics", "127.0.0.1:%d" % self.metrics_ports[i]] +
+                              list(extra))
 
     def scrape(self, i):
         url = "http://127.0.0.1:%d/metrics" % self.metrics_ports[i]
