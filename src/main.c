@@ -9,7 +9,7 @@
 #include "child.h"
 #include "cmd.h"
 #include "config.h"
-#include "node.h"
+#include "node/node.h"
 
 /* Takes leading "--data-dir DIR" / "--data-dir=DIR" off argv; returns the
  * index of the first remaining argument. */

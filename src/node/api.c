@@ -12,6 +12,13 @@
 #include <sodium.h>
 
 #include "node.h"
+#include "api.h"
+#include "api_events.h"
+#include "links.h"
+#include "members.h"
+#include "snapshot.h"
+#include "work.h"
+#include "write.h"
 #include "consensus.h"
 #include "net.h"
 #include "numtext.h"

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "node.h"
+#include "api_events.h"
 
 enum { EVENTS_PER_ANSWER = 64 }; /* at most EVENTS_RING */
 

@@ -19,6 +19,9 @@
 
 #include "members.h"
 #include "net.h"
+#include "event_log.h"
+#include "merge.h"
+#include "peers.h"
 
 /* ---- health (leader) ------------------------------------------------------ */
 

@@ -19,7 +19,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "node.h" /* first: declares struct net for net.h */
+#include "node.h"
+#include "event_log.h" /* first: declares struct net for net.h */
+#include "api_events.h"
+#include "peers.h"
+#include "snapshot.h"
 #include "net.h"
 #include "wallclock.h"
 

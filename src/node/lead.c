@@ -18,6 +18,11 @@
 
 #include "grow.h"
 #include "node.h"
+#include "lead.h"
+#include "event_log.h"
+#include "peers.h"
+#include "refusals.h"
+#include "work.h"
 #include "consensus.h"
 #include "net.h"
 #include "verify.h"

@@ -8,6 +8,12 @@
 
 #include "members.h"
 #include "net.h"
+#include "cluster.h"
+#include "event_log.h"
+#include "peers.h"
+#include "snapshot.h"
+#include "work.h"
+#include "write.h"
 
 /* ---- leaving ---------------------------------------------------------------------- */
 

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "node.h" /* first: declares struct net for net.h */
+#include "node.h"
+#include "links.h" /* first: declares struct net for net.h */
+#include "cluster.h"
+#include "event_log.h"
 #include "authkey.h"
 #include "discovery.h"
 #include "net.h"

@@ -13,6 +13,10 @@
 #include <string.h>
 
 #include "members.h"
+#include "cluster.h"
+#include "event_log.h"
+#include "merge.h"
+#include "peers.h"
 #include "net.h"
 
 int node_members_start(struct node *n)

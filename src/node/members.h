@@ -1,5 +1,5 @@
-/* members.h - the state node_members.c, node_autopilot.c and node_leave.c
- * share (private to them: the rest of the node uses node.h). */
+/* members.h - membership (members.c, autopilot.c, leave.c): the state the
+ * three share, private to them, and the functions the rest of the node calls. */
 #ifndef MESH_MEMBERS_H
 #define MESH_MEMBERS_H
 
@@ -44,15 +44,35 @@ struct members {
     uint64_t orphan_since_ms;
 };
 
+/* members.c: autopilot (the leader keeps --voters voters), leaving,
+ * and nodes removed while away. */
+int node_members_start(struct node *n);
+void node_members_free(struct node *n);
+void node_members_reset(struct node *n);
+void node_members_close(struct node *n);
+void node_members_tick(struct node *n);
+void node_members_on_leadership(struct node *n);
+void node_members_on_gossip(struct node *n, uint64_t peer, const struct msg_cluster *m);
+void node_members_on_verdict(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
+void node_members_on_leave(struct node *n, uint64_t peer);
+void node_members_on_join(struct node *n, uint64_t peer);
+void node_members_step(struct node *n);
+void node_members_on_changed(struct node *n, uint64_t id, bool stays);
+void node_members_leave(struct node *n, struct control_conn *c);
+void node_members_recover(struct node *n, struct control_conn *c);
+void node_members_forget(struct node *n, struct control_conn *c);
+bool node_members_was_removed(const struct node *n, uint64_t id);
+bool node_members_estranged(const struct node *n);
+bool node_members_leaving(const struct node *n);
 
-/* node_autopilot.c */
+/* autopilot.c */
 bool members_healthy(const struct node *n, uint64_t id);
 const struct consensus_member *members_best_candidate(const struct node *n,
                                                       const struct consensus_status *st);
 void members_autopilot(struct node *n, const struct consensus_status *st);
-/* node_members.c */
+/* members.c */
 void members_send_verdict(struct node *n, uint64_t to, uint8_t verdict);
-/* node_leave.c */
+/* leave.c */
 void members_leave_step(struct node *n, const struct consensus_status *st);
 void members_finish_leave(struct node *n);
 bool members_is_leaving(const struct members *m, uint64_t id);

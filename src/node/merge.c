@@ -33,6 +33,11 @@
 #include <sodium.h>
 
 #include "node.h"
+#include "merge.h"
+#include "cluster.h"
+#include "event_log.h"
+#include "lead.h"
+#include "peers.h"
 #include "consensus.h"
 #include "net.h"
 

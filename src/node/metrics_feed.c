@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "node.h"
+#include "metrics_feed.h"
+#include "snapshot.h"
 #include "metrics.h"
 
 static unsigned open_fds(void)

@@ -1,5 +1,20 @@
 /* node.c - see node.h. Start-up, the event wiring, and shutdown. */
 #include "node.h"
+#include "api.h"
+#include "api_events.h"
+#include "cluster.h"
+#include "event_log.h"
+#include "lead.h"
+#include "links.h"
+#include "members.h"
+#include "merge.h"
+#include "metrics_feed.h"
+#include "refusals.h"
+#include "spill.h"
+#include "tally.h"
+#include "terminal.h"
+#include "work.h"
+#include "write.h"
 
 #include <errno.h>
 #include <math.h>

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "node.h"
+#include "pex.h"
+#include "peers.h"
 #include "net.h"
 
 enum { PEX_PERIOD_MS = 10000 };

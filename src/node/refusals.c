@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "node.h"
+#include "refusals.h"
+#include "event_log.h"
 #include "consensus.h"
 
 enum {

@@ -14,6 +14,9 @@
 #include <string.h>
 
 #include "node.h"
+#include "retain.h"
+#include "merge.h"
+#include "peers.h"
 #include "consensus.h"
 #include "units.h"
 #include "wallclock.h"

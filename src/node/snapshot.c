@@ -8,7 +8,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "node.h" /* first: declares struct net for net.h */
+#include "node.h"
+#include "snapshot.h" /* first: declares struct net for net.h */
+#include "lead.h"
+#include "members.h"
+#include "peers.h"
+#include "refusals.h"
 #include "consensus.h"
 #include "discovery.h"
 #include "net.h"

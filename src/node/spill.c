@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "node.h"
+#include "spill.h"
 
 enum {
     SPILL_SLICE_NS = 5 * 1000 * 1000,  /* writing per tick, at most */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "node.h"
+#include "tally.h"
 
 enum { TALLY_SAVE_MS = 5000 };
 

@@ -13,6 +13,11 @@
 
 #include "dashboard.h"
 #include "node.h"
+#include "terminal.h"
+#include "api.h"
+#include "event_log.h"
+#include "snapshot.h"
+#include "write.h"
 
 enum { UI_REFRESH_MS = 250, DETAILS_RESULTS = 8 };
 

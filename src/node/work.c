@@ -12,6 +12,9 @@
 
 #include "grow.h"
 #include "node.h"
+#include "work.h"
+#include "lead.h"
+#include "peers.h"
 #include "consensus.h"
 #include "numtext.h"
 

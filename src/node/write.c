@@ -20,6 +20,12 @@
 #include <sodium.h>
 
 #include "node.h"
+#include "write.h"
+#include "merge.h"
+#include "peers.h"
+#include "retain.h"
+#include "snapshot.h"
+#include "work.h"
 #include "consensus.h"
 #include "errbuf.h"
 #include "net.h"

@@ -11,7 +11,7 @@
 #include <sys/prctl.h>
 
 #include "config.h"
-#include "node.h"
+#include "node/node.h"
 
 static int lying_worker(void)
 {

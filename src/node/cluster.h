@@ -1,0 +1,24 @@
+/* cluster.h - the interface of src/node/cluster.c (see that file for why). */
+#ifndef MESH_NODE_CLUSTER_H
+#define MESH_NODE_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct node;
+
+/* cluster.c: consensus wiring and self-organisation. */
+int node_cluster_start(struct node *n);
+unsigned node_cluster_stop(struct node *n, void (*on_closed)(void *ud));
+void node_cluster_on_message(struct node *n, uint64_t peer, uint8_t type,
+                             const uint8_t *data, size_t len);
+void node_cluster_on_peer(struct node *n, uint64_t peer, bool up);
+/* Follows leadership changes; the node calls it every loop iteration. */
+void node_cluster_poll(struct node *n);
+
+/* Closes consensus and starts it again on a fresh replica (after a forced
+ * recovery request, or with the raft state discarded: --rejoin). */
+void node_cluster_restart(struct node *n, bool discard);
+
+#endif

@@ -1,0 +1,25 @@
+/* lead.h - the interface of src/node/lead.c (see that file for why). */
+#ifndef MESH_NODE_LEAD_H
+#define MESH_NODE_LEAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "meshmsg.h"
+
+struct node;
+
+/* lead.c: the leader's leases and commits. */
+int node_lead_start(struct node *n);
+void node_lead_stop(struct node *n);
+void node_lead_dispatch(struct node *n);
+void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
+                          const struct msg_result *items, size_t count);
+void node_lead_on_lease_end(struct node *n, uint64_t from, const struct msg_lease_end *e);
+void node_lead_on_peer_down(struct node *n, uint64_t peer);
+void node_lead_tick(struct node *n);
+void node_lead_flush(struct node *n);
+void node_lead_on_queue_replaced(struct node *n);
+size_t node_lead_leases_of(const struct node *n, uint64_t node_id);
+
+#endif

@@ -1,0 +1,26 @@
+/* work.h - the interface of src/node/work.c (see that file for why). */
+#ifndef MESH_NODE_WORK_H
+#define MESH_NODE_WORK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "meshmsg.h"
+#include "worker.h"
+
+struct node;
+struct worker_pool_config;
+
+/* work.c: this node's side of leases. */
+int node_work_start(struct node *n);
+void node_work_free(struct node *n);
+void node_work_on_lease(struct node *n, uint64_t from, const struct msg_lease *l);
+void node_work_dispatch(struct node *n);
+void node_work_flush(struct node *n);
+void node_work_on_leader_change(struct node *n);
+void node_work_on_applied(struct node *n, uint64_t batch_id);
+void node_work_abort_batch(struct node *n, uint64_t batch_id);
+size_t node_work_outbox(const struct node *n);
+void node_work_pool_config(struct node *n, struct worker_pool_config *wc);
+
+#endif
