@@ -56,8 +56,9 @@ void node_members_on_leadership(struct node *n)
  * until it is). Joins queue here and go one configuration change after
  * another as each commits, not one per retry: thirty nodes starting
  * together are all members within a second of asking. */
-void node_members_on_join(struct node *n, uint64_t peer)
+void node_members_on_join(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
 {
+    (void)data, (void)len; /* the message is empty */
     struct members *m = n->members;
     /* A cluster moving into another takes nobody in: the joiner would be
      * left in a cluster about to dissolve. It asks again, and finds the

@@ -21,12 +21,12 @@
 #include "node.h"
 #include "cluster.h"
 #include "api.h"
+#include "dispatch.h"
 #include "lead.h"
 #include "members.h"
 #include "merge.h"
 #include "peers.h"
 #include "pex.h"
-#include "retain.h"
 #include "spill.h"
 #include "work.h"
 #include "write.h"
@@ -96,7 +96,7 @@ static void send_cluster_info(struct node *n)
     free(buf);
 }
 
-static void on_cluster_msg(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
+void node_cluster_on_gossip(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
 {
     struct msg_cluster m;
     struct peer_cluster *pc = peer_slot(n, peer);
@@ -218,21 +218,18 @@ static void follow_leadership(struct node *n)
     node_lead_dispatch(n);
 }
 
-static void on_cluster_tick(uv_timer_t *t)
+/* The cluster's row of the tick (routes.c has the others, after it). */
+void node_cluster_tick(struct node *n)
 {
-    struct node *n = t->data;
     organize(n);
     follow_leadership(n);
     send_cluster_info(n);
-    node_lead_tick(n);
-    node_retain_tick(n);
-    node_spill_tick(n);
-    node_write_progress(n);
-    node_work_dispatch(n);
-    api_wake_waiters(n); /* results waiters for a batch that never came */
-    node_pex_tick(n);
-    node_merge_tick(n);   /* these two may restart consensus */
-    node_members_tick(n);
+}
+
+static void on_cluster_tick(uv_timer_t *t)
+{
+    struct node *n = t->data;
+    dispatch_tick(n->routes, n);
 }
 
 void node_cluster_poll(struct node *n)
@@ -260,15 +257,14 @@ static int cons_linked(void *ud, uint64_t peer)
     return node_linked(ud, peer);
 }
 
-static void on_applied(void *ud, const struct consensus_applied *a)
+/* The cluster's row of the on-applied fan-out: what the log tells, and a
+ * drain of this node (routes.c has the rows that follow). */
+void node_cluster_on_applied(struct node *n, const struct consensus_applied *a)
 {
-    struct node *n = ud;
     if (a->rc == 0 && a->type == QCMD_SUBMIT)
         mlog(&n->log, LOG_INFO, "batch %llu submitted", (unsigned long long)a->batch_id);
-    if (a->rc == 0 && a->type == QCMD_CANCEL) {
+    if (a->rc == 0 && a->type == QCMD_CANCEL)
         mlog(&n->log, LOG_INFO, "batch %llu cancelled", (unsigned long long)a->batch_id);
-        node_work_abort_batch(n, a->batch_id);
-    }
     if (a->rc == 0 && a->type == QCMD_DRAIN) {
         bool drained = queue_node_drained(n->queue, a->node_id);
         mlog(&n->log, LOG_INFO, "node %016llx %s", (unsigned long long)a->node_id,
@@ -281,13 +277,12 @@ static void on_applied(void *ud, const struct consensus_applied *a)
             consensus_transfer(n->cons, 0) == 0)
             mlog(&n->log, LOG_INFO, "drained: transferring leadership");
     }
-    if (a->type == QCMD_COMPLETE || a->type == QCMD_CANCEL)
-        node_work_on_applied(n, a->batch_id);
-    api_wake_waiters(n);
-    node_write_progress(n);
-    node_work_dispatch(n);
-    if (a->type == QCMD_SUBMIT || a->type == QCMD_DRAIN)
-        node_lead_dispatch(n);
+}
+
+static void on_applied(void *ud, const struct consensus_applied *a)
+{
+    struct node *n = ud;
+    dispatch_applied(n->routes, n, a);
 }
 
 static void on_changed(void *ud, uint64_t id, bool stays)
@@ -305,61 +300,10 @@ static void on_restored(void *ud)
 
 /* ---- routing and life cycle ------------------------------------------------------------ */
 
-void node_cluster_on_message(struct node *n, uint64_t peer, uint8_t type,
-                             const uint8_t *data, size_t len)
+void node_cluster_on_raft_msg(struct node *n, uint64_t peer, uint8_t type, const uint8_t *data,
+                              size_t len)
 {
-    if (n->cons == NULL)
-        return;
-    if (type >= CONSENSUS_MSG_FIRST && type <= CONSENSUS_MSG_LAST) {
-        consensus_on_message(n->cons, peer, type, data, len);
-        return;
-    }
-    switch (type) {
-    case MESH_MSG_CLUSTER:
-        on_cluster_msg(n, peer, data, len);
-        break;
-    case MESH_MSG_JOIN:
-        node_members_on_join(n, peer);
-        break;
-    case MESH_MSG_PEERS:
-        node_pex_on_message(n, data, len);
-        break;
-    case MESH_MSG_LEAVE:
-        node_members_on_leave(n, peer);
-        break;
-    case MESH_MSG_MEMBERSHIP:
-        node_members_on_verdict(n, peer, data, len);
-        break;
-    case MESH_MSG_FORWARD:
-        node_write_on_forward(n, peer, data, len);
-        break;
-    case MESH_MSG_REPLY:
-        node_write_on_reply(n, peer, data, len);
-        node_merge_on_reply(n, peer, data, len);
-        break;
-    case MESH_MSG_LEASE: {
-        struct msg_lease l;
-        if (msg_lease_decode(&l, data, len) == 0)
-            node_work_on_lease(n, peer, &l);
-        break;
-    }
-    case MESH_MSG_RESULTS: {
-        struct msg_results m;
-        if (msg_results_decode(&m, data, len) == 0) {
-            node_lead_on_results(n, peer, m.batch, m.items, m.n);
-            free(m.items);
-        }
-        break;
-    }
-    case MESH_MSG_LEASE_END: {
-        struct msg_lease_end e;
-        if (msg_lease_end_decode(&e, data, len) == 0)
-            node_lead_on_lease_end(n, peer, &e);
-        break;
-    }
-    default:
-        break;
-    }
+    consensus_on_message(n->cons, peer, type, data, len);
 }
 
 void node_cluster_on_peer(struct node *n, uint64_t peer, bool up)

@@ -19,8 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "node.h"
-#include "event_log.h" /* first: declares struct net for net.h */
+#include "node.h" /* first: declares struct net for net.h */
+#include "event_log.h"
 #include "api_events.h"
 #include "peers.h"
 #include "snapshot.h"
@@ -252,4 +252,11 @@ void node_events_free(struct node *n)
     n->log.on_line = NULL;
     free(n->events_prev);
     n->events_prev = NULL;
+}
+
+void node_events_on_msg(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
+{
+    const struct net_peer *p = n->net != NULL ? net_peer_find(n->net, peer) : NULL;
+    if (p != NULL)
+        node_events_on_message(n, p, data, len);
 }

@@ -27,5 +27,7 @@ void node_events_tick(struct node *n);
 struct net_peer;
 void node_events_on_message(struct node *n, const struct net_peer *p, const uint8_t *data,
                             size_t len);
+/* The same as a dispatcher row (routes.c), the peer by id. */
+void node_events_on_msg(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
 
 #endif

@@ -542,3 +542,25 @@ void node_lead_flush(struct node *n)
     while (l != NULL && l->n_pending > 0 && consensus_in_flight(n->cons) < MAX_IN_FLIGHT)
         propose_batch(n, l->pending[0].batch);
 }
+
+void node_lead_on_results_msg(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
+{
+    struct msg_results m;
+    if (msg_results_decode(&m, data, len) == 0) {
+        node_lead_on_results(n, peer, m.batch, m.items, m.n);
+        free(m.items);
+    }
+}
+
+void node_lead_on_lease_end_msg(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
+{
+    struct msg_lease_end e;
+    if (msg_lease_end_decode(&e, data, len) == 0)
+        node_lead_on_lease_end(n, peer, &e);
+}
+
+void node_lead_on_applied(struct node *n, const struct consensus_applied *a)
+{
+    if (a->type == QCMD_SUBMIT || a->type == QCMD_DRAIN)
+        node_lead_dispatch(n);
+}

@@ -147,8 +147,9 @@ void node_members_forget(struct node *n, struct control_conn *c)
 }
 
 /* Leader: a member asks to leave. */
-void node_members_on_leave(struct node *n, uint64_t peer)
+void node_members_on_leave(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
 {
+    (void)data, (void)len; /* the message is empty */
     struct members *m = n->members;
     if (!node_is_leader(n))
         return;

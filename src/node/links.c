@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "node.h"
-#include "links.h" /* first: declares struct net for net.h */
+#include "node.h" /* first: declares struct net for net.h */
+#include "links.h"
 #include "cluster.h"
-#include "event_log.h"
+#include "dispatch.h"
 #include "authkey.h"
 #include "discovery.h"
 #include "net.h"
@@ -32,10 +32,7 @@ static void on_message(void *ud, const struct net_peer *p, uint8_t type,
                        const uint8_t *data, size_t len)
 {
     struct node *n = ud;
-    if (type == MESH_MSG_EVENT)
-        node_events_on_message(n, p, data, len);
-    else
-        node_cluster_on_message(n, p->id, type, data, len);
+    dispatch_message(n->routes, n, p->id, type, data, len);
 }
 
 static void fill_stats(void *ud, struct net_stats *out)

@@ -3,6 +3,7 @@
 #include "api.h"
 #include "api_events.h"
 #include "cluster.h"
+#include "dispatch.h"
 #include "event_log.h"
 #include "lead.h"
 #include "links.h"
@@ -214,6 +215,7 @@ int node_run(struct node_config *cfg)
     if (n == NULL)
         return 1;
     n->cfg = cfg;
+    n->routes = &node_routes;
     n->lock_fd = -1;
     signal(SIGPIPE, SIG_IGN); /* a dead worker or client is an error code, not a signal */
     uv_loop_init(&n->loop);

@@ -81,6 +81,7 @@ struct node {
     uv_timer_t tick;            /* 1 s: stats */
     uv_check_t commit_check;    /* end of each loop iteration: flush results */
     uv_timer_t cluster_timer;   /* organise, gossip cluster state, lease deadlines */
+    const struct node_routes *routes; /* who handles what (dispatch.h) */
 
     /* Self-organisation (node_cluster.c). */
     struct peer_cluster *peer_info;

@@ -78,8 +78,9 @@ static void dial_vouched(struct node *n, const struct msg_peer *p)
              (unsigned long long)id, p->addr);
 }
 
-void node_pex_on_message(struct node *n, const uint8_t *data, size_t len)
+void node_pex_on_message(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
 {
+    (void)peer; /* the addresses vouch for themselves by their keys */
     struct msg_peers *m = malloc(sizeof *m);
     if (m == NULL || n->net == NULL) {
         free(m);

@@ -11,6 +11,6 @@ struct node;
 /* pex.c: peer exchange. */
 void node_pex_send(struct node *n, uint64_t to);
 void node_pex_tick(struct node *n);
-void node_pex_on_message(struct node *n, const uint8_t *data, size_t len);
+void node_pex_on_message(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
 
 #endif

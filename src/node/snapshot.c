@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "node.h"
-#include "snapshot.h" /* first: declares struct net for net.h */
+#include "node.h" /* first: declares struct net for net.h */
+#include "snapshot.h"
 #include "lead.h"
 #include "members.h"
 #include "peers.h"

@@ -246,6 +246,21 @@ void node_work_on_lease(struct node *n, uint64_t from, const struct msg_lease *l
     node_work_dispatch(n);
 }
 
+void node_work_on_lease_msg(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
+{
+    struct msg_lease l;
+    if (msg_lease_decode(&l, data, len) == 0)
+        node_work_on_lease(n, peer, &l);
+}
+
+void node_work_on_applied_entry(struct node *n, const struct consensus_applied *a)
+{
+    if (a->rc == 0 && a->type == QCMD_CANCEL)
+        node_work_abort_batch(n, a->batch_id);
+    if (a->type == QCMD_COMPLETE || a->type == QCMD_CANCEL)
+        node_work_on_applied(n, a->batch_id);
+}
+
 /* A lease's end goes to the node that granted it, whoever leads now: only
  * it counts the lease (lease ids are per leadership), and one that is no
  * longer leader ignores it. */

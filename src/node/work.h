@@ -15,6 +15,11 @@ struct worker_pool_config;
 int node_work_start(struct node *n);
 void node_work_free(struct node *n);
 void node_work_on_lease(struct node *n, uint64_t from, const struct msg_lease *l);
+/* Dispatcher rows (routes.c): a MESH_MSG_LEASE, and an applied entry (a
+ * cancel aborts the batch's work; a complete or cancel ends its leases). */
+void node_work_on_lease_msg(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
+struct consensus_applied;
+void node_work_on_applied_entry(struct node *n, const struct consensus_applied *a);
 void node_work_dispatch(struct node *n);
 void node_work_flush(struct node *n);
 void node_work_on_leader_change(struct node *n);

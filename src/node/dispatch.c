@@ -1,0 +1,56 @@
+/* dispatch.c - walks the route tables (dispatch.h says why it is a table). */
+#include "dispatch.h"
+
+#include "node.h"
+
+static bool routes(const struct node_msg_route *row, uint8_t type)
+{
+    return type >= row->first && type <= row->last;
+}
+
+static bool is_end(const struct node_msg_route *row)
+{
+    return row->handle == NULL && row->handle_range == NULL;
+}
+
+size_t dispatch_message(const struct node_routes *r, struct node *n, uint64_t peer,
+                        uint8_t type, const uint8_t *data, size_t len)
+{
+    size_t handled = 0;
+    for (const struct node_msg_route *row = r->messages; !is_end(row); row++) {
+        if (!routes(row, type) || (n->cons == NULL && !row->any_time))
+            continue;
+        if (row->handle != NULL)
+            row->handle(n, peer, data, len);
+        else
+            row->handle_range(n, peer, type, data, len);
+        handled++;
+    }
+    return handled;
+}
+
+size_t dispatch_routes_of(const struct node_routes *r, uint8_t type)
+{
+    size_t count = 0;
+    for (const struct node_msg_route *row = r->messages; !is_end(row); row++)
+        count += routes(row, type);
+    return count;
+}
+
+void dispatch_tick(const struct node_routes *r, struct node *n)
+{
+    for (const struct node_tick_route *row = r->ticks; row->tick != NULL; row++)
+        row->tick(n);
+}
+
+void dispatch_applied(const struct node_routes *r, struct node *n,
+                      const struct consensus_applied *a)
+{
+    for (const struct node_applied_route *row = r->applied;
+         row->entry != NULL || row->then != NULL; row++) {
+        if (row->entry != NULL)
+            row->entry(n, a);
+        else
+            row->then(n);
+    }
+}
