@@ -9,6 +9,7 @@
 #include "child.h"
 #include "cmd.h"
 #include "config.h"
+#include "node/dispatch.h"
 #include "node/node.h"
 
 /* Takes leading "--data-dir DIR" / "--data-dir=DIR" off argv; returns the
@@ -39,7 +40,7 @@ static int run_node(int argc, char **argv)
         node_config_free(&cfg);
         return EXIT_USAGE;
     }
-    int rc = node_run(&cfg);
+    int rc = node_run(&cfg, &node_routes);
     node_config_free(&cfg);
     return rc;
 }

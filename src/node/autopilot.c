@@ -217,3 +217,13 @@ void node_members_step(struct node *n)
     free(st);
 }
 
+void members_send_verdict(struct node *n, uint64_t to, uint8_t verdict)
+{
+    struct msg_membership_note m = {verdict, consensus_cluster_id(n->cons)};
+    uint8_t *buf;
+    size_t len;
+    if (msg_membership_encode(&m, &buf, &len) == 0) {
+        node_send(n, to, MESH_MSG_MEMBERSHIP, buf, len);
+        free(buf);
+    }
+}

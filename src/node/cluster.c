@@ -293,9 +293,7 @@ static void on_changed(void *ud, uint64_t id, bool stays)
 static void on_restored(void *ud)
 {
     struct node *n = ud;
-    node_spill_stop(n); /* its batch is read from the restored replica anew */
-    node_lead_on_queue_replaced(n);
-    api_wake_waiters(n);
+    dispatch_restored(n->routes, n);
 }
 
 /* ---- routing and life cycle ------------------------------------------------------------ */
@@ -385,7 +383,7 @@ static void on_closed_for_restart(void *ud)
     n->known_leader = 0;
     if (n->queue == NULL || node_cluster_start(n) != 0) {
         mlog(&n->log, LOG_ERROR, "cannot start consensus again: stopping");
-        node_stop(n);
+        dispatch_stop(n);
         return;
     }
     node_work_on_leader_change(n);

@@ -54,3 +54,35 @@ void dispatch_applied(const struct node_routes *r, struct node *n,
             row->then(n);
     }
 }
+
+void dispatch_restored(const struct node_routes *r, struct node *n)
+{
+    for (const struct node_tick_route *row = r->restored; row->tick != NULL; row++)
+        row->tick(n);
+}
+
+void dispatch_stop(struct node *n)
+{
+    n->routes->stop(n);
+}
+
+void dispatch_restart(struct node *n, bool discard)
+{
+    n->routes->restart(n, discard);
+}
+
+void dispatch_own_lease(struct node *n, const struct msg_lease *l)
+{
+    n->routes->own_lease(n, n->keys.node_id, l);
+}
+
+void dispatch_own_results(struct node *n, uint64_t batch, const struct msg_result *items,
+                          size_t count)
+{
+    n->routes->own_results(n, n->keys.node_id, batch, items, count);
+}
+
+void dispatch_own_lease_end(struct node *n, const struct msg_lease_end *e)
+{
+    n->routes->own_lease_end(n, n->keys.node_id, e);
+}

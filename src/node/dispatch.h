@@ -48,11 +48,26 @@ struct node_applied_route {
     node_tick_fn then;
 };
 
-/* Each table ends with a row whose functions are all NULL. */
+struct msg_lease;
+struct msg_lease_end;
+struct msg_result;
+
+/* Each table ends with a row whose functions are all NULL. Past the
+ * tables, what a module asks without naming who does it: stopping the node
+ * and restarting consensus (their owners call the modules that ask), and
+ * the messages a node hands itself, decoded (the leader leasing to itself,
+ * its own worker's results). These are the seams a simulator wires too. */
 struct node_routes {
     const struct node_msg_route *messages;
     const struct node_tick_route *ticks;
     const struct node_applied_route *applied;
+    const struct node_tick_route *restored;   /* a snapshot replaced the replica */
+    void (*stop)(struct node *n);
+    void (*restart)(struct node *n, bool discard);
+    void (*own_lease)(struct node *n, uint64_t from, const struct msg_lease *l);
+    void (*own_results)(struct node *n, uint64_t from, uint64_t batch,
+                        const struct msg_result *items, size_t count);
+    void (*own_lease_end)(struct node *n, uint64_t from, const struct msg_lease_end *e);
 };
 
 /* The node's own tables (routes.c). */
@@ -68,5 +83,14 @@ size_t dispatch_routes_of(const struct node_routes *r, uint8_t type);
 void dispatch_tick(const struct node_routes *r, struct node *n);
 void dispatch_applied(const struct node_routes *r, struct node *n,
                       const struct consensus_applied *a);
+void dispatch_restored(const struct node_routes *r, struct node *n);
+
+/* The node's routes' hooks (n->routes), with this node as sender. */
+void dispatch_stop(struct node *n);
+void dispatch_restart(struct node *n, bool discard);
+void dispatch_own_lease(struct node *n, const struct msg_lease *l);
+void dispatch_own_results(struct node *n, uint64_t batch, const struct msg_result *items,
+                          size_t count);
+void dispatch_own_lease_end(struct node *n, const struct msg_lease_end *e);
 
 #endif

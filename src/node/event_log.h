@@ -22,8 +22,6 @@ void node_event(struct node *n, enum mesh_event_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void node_events_start(struct node *n);
 void node_events_free(struct node *n);
-/* Once a second: the leader tells what changed in its view of the mesh. */
-void node_events_tick(struct node *n);
 struct net_peer;
 void node_events_on_message(struct node *n, const struct net_peer *p, const uint8_t *data,
                             size_t len);

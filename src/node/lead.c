@@ -19,6 +19,7 @@
 #include "grow.h"
 #include "node.h"
 #include "lead.h"
+#include "dispatch.h"
 #include "event_log.h"
 #include "peers.h"
 #include "refusals.h"
@@ -144,7 +145,7 @@ static int send_lease(struct node *n, const struct lease *x)
     struct msg_lease m = {x->id, x->job.batch_id, x->job.lo, x->job.hi,
                           consensus_applied(n->cons), x->job.crashes};
     if (x->node == n->keys.node_id) {
-        node_work_on_lease(n, n->keys.node_id, &m);
+        dispatch_own_lease(n, &m);
         return 0;
     }
     uint8_t *buf;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "members.h"
+#include "dispatch.h"
 #include "net.h"
 #include "cluster.h"
 #include "event_log.h"
@@ -20,7 +21,7 @@
 static void on_stop_timer(uv_timer_t *t)
 {
     struct node *n = t->data;
-    node_stop(n);
+    dispatch_stop(n);
 }
 
 static void stop_soon(struct node *n)
@@ -201,7 +202,7 @@ void node_members_recover(struct node *n, struct control_conn *c)
                    "it becomes the only voter", n->cfg->name, reachable, st->voters);
         control_reply(c, json_pack("{s:b, s:s, s:I}", "ok", 1, "state", "recovering",
                                    "members", (json_int_t)st->n_members));
-        node_cluster_restart(n, false);
+        dispatch_restart(n, false);
     }
     free(st);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "members.h"
+#include "dispatch.h"
 #include "cluster.h"
 #include "event_log.h"
 #include "merge.h"
@@ -108,17 +109,6 @@ bool node_members_leaving(const struct node *n)
 
 /* ---- removed while away, or a cluster that is gone ---------------------------- */
 
-void members_send_verdict(struct node *n, uint64_t to, uint8_t verdict)
-{
-    struct msg_membership_note m = {verdict, consensus_cluster_id(n->cons)};
-    uint8_t *buf;
-    size_t len;
-    if (msg_membership_encode(&m, &buf, &len) == 0) {
-        node_send(n, to, MESH_MSG_MEMBERSHIP, buf, len);
-        free(buf);
-    }
-}
-
 /* Leader: a peer that says it is a member of this cluster but is not in the
  * configuration was removed while it was away: tell it. */
 void node_members_on_gossip(struct node *n, uint64_t peer, const struct msg_cluster *m)
@@ -146,7 +136,7 @@ static void estrange(struct node *n, const char *why, uint64_t into)
         mlog(&n->log, LOG_WARN, "%s: --rejoin: taking this node's log as its cluster's, to "
              "move its batches into cluster %016llx", why, (unsigned long long)into);
         if (consensus_request_recovery(dir, n->keys.node_id, NULL, 0) == 0)
-            node_cluster_restart(n, false);
+            dispatch_restart(n, false);
         else
             mlog(&n->log, LOG_ERROR, "cannot write the recovery request in %s", dir);
         return;
@@ -154,7 +144,7 @@ static void estrange(struct node *n, const char *why, uint64_t into)
     if (n->cfg->rejoin) {
         mlog(&n->log, LOG_WARN, "%s: --rejoin: discarding this node's raft state and "
              "joining afresh", why);
-        node_cluster_restart(n, true);
+        dispatch_restart(n, true);
         return;
     }
     if (!m->estranged)

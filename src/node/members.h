@@ -70,7 +70,7 @@ bool members_healthy(const struct node *n, uint64_t id);
 const struct consensus_member *members_best_candidate(const struct node *n,
                                                       const struct consensus_status *st);
 void members_autopilot(struct node *n, const struct consensus_status *st);
-/* members.c */
+/* autopilot.c (the leader tells members their fate) */
 void members_send_verdict(struct node *n, uint64_t to, uint8_t verdict);
 /* leave.c */
 void members_leave_step(struct node *n, const struct consensus_status *st);

@@ -34,6 +34,7 @@
 
 #include "node.h"
 #include "merge.h"
+#include "dispatch.h"
 #include "cluster.h"
 #include "event_log.h"
 #include "lead.h"
@@ -364,7 +365,7 @@ static void dissolve(struct node *n)
                (unsigned long long)m->into);
     tell_members(n);
     reset(m);
-    node_cluster_restart(n, true);
+    dispatch_restart(n, true);
 }
 
 /* A member hears that its cluster moved into another. */
@@ -374,7 +375,7 @@ void node_merge_on_dissolved(struct node *n, uint64_t peer, uint64_t cluster_id)
         return;
     mlog(&n->log, LOG_WARN, "cluster %016llx merged into another: joining it afresh",
          (unsigned long long)cluster_id);
-    node_cluster_restart(n, true);
+    dispatch_restart(n, true);
 }
 
 /* ---- the tick ------------------------------------------------------------------------ */

@@ -3,8 +3,8 @@
 #include "api.h"
 #include "api_events.h"
 #include "cluster.h"
-#include "dispatch.h"
 #include "event_log.h"
+#include "event_view.h"
 #include "lead.h"
 #include "links.h"
 #include "members.h"
@@ -209,13 +209,13 @@ static void node_free(struct node *n)
         fclose(n->log_out);
 }
 
-int node_run(struct node_config *cfg)
+int node_run(struct node_config *cfg, const struct node_routes *routes)
 {
     struct node *n = calloc(1, sizeof *n);
     if (n == NULL)
         return 1;
     n->cfg = cfg;
-    n->routes = &node_routes;
+    n->routes = routes;
     n->lock_fd = -1;
     signal(SIGPIPE, SIG_IGN); /* a dead worker or client is an error code, not a signal */
     uv_loop_init(&n->loop);

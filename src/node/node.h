@@ -121,8 +121,10 @@ struct node {
 };
 
 /* Runs a node until SIGINT/SIGTERM (or `q` on the dashboard); returns the
- * process exit code. */
-int node_run(struct node_config *cfg);
+ * process exit code. `routes`: who handles what (node/dispatch.h; the
+ * node's own are node_routes). */
+struct node_routes;
+int node_run(struct node_config *cfg, const struct node_routes *routes);
 /* Starts a graceful shutdown: every subsystem closes, then node_run returns. */
 void node_stop(struct node *n);
 

@@ -50,3 +50,15 @@ bool node_linked(const struct node *n, uint64_t peer)
     const struct net_peer *p = n->net ? net_peer_find(n->net, peer) : NULL;
     return p != NULL && p->connected;
 }
+
+/* Voters this node can reach (itself included): what a quorum needs. */
+unsigned node_reachable_voters(const struct node *n, const struct consensus_status *st)
+{
+    unsigned reachable = 0;
+    for (size_t i = 0; i < st->n_members; i++) {
+        const struct consensus_member *m = &st->members[i];
+        if (m->role == CONSENSUS_VOTER && (m->id == n->keys.node_id || node_linked(n, m->id)))
+            reachable++;
+    }
+    return reachable;
+}

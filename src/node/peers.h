@@ -19,6 +19,9 @@ const struct peer_cluster *node_peer_cluster(const struct node *n, uint64_t id);
 /* True when a verdict about cluster_id from the leader `leader` concerns
  * this node's own cluster (see node_cluster.c). */
 bool node_verdict_is_ours(const struct node *n, uint64_t leader, uint64_t cluster_id);
+/* Voters this node is linked to, itself included (what a quorum needs). */
+struct consensus_status;
+unsigned node_reachable_voters(const struct node *n, const struct consensus_status *st);
 /* Sends a mesh message (meshmsg.h) to a linked peer; 0 or a libuv error. */
 int node_send(struct node *n, uint64_t peer, uint8_t type, const uint8_t *data, size_t len);
 

@@ -13,6 +13,7 @@
 #include "lead.h"
 #include "members.h"
 #include "merge.h"
+#include "node.h"
 #include "meshmsg.h"
 #include "pex.h"
 #include "retain.h"
@@ -63,4 +64,18 @@ static const struct node_applied_route applied[] = {
     {NULL, NULL, NULL},
 };
 
-const struct node_routes node_routes = {messages, ticks, applied};
+/* A snapshot replaced the replica: the batch being spilled is read anew,
+ * the leader's leases are rebuilt, waiters look again. */
+static const struct node_tick_route restored[] = {
+    {"spill", node_spill_stop},
+    {"lead", node_lead_on_queue_replaced},
+    {"api", api_wake_waiters},
+    {NULL, NULL},
+};
+
+const struct node_routes node_routes = {
+    .messages = messages, .ticks = ticks, .applied = applied, .restored = restored,
+    .stop = node_stop, .restart = node_cluster_restart,
+    .own_lease = node_work_on_lease, .own_results = node_lead_on_results,
+    .own_lease_end = node_lead_on_lease_end,
+};

@@ -126,18 +126,6 @@ static void view_batches(const struct node *n, struct mesh_view *s)
     }
 }
 
-/* Voters this node can reach (itself included): what a quorum needs. */
-unsigned node_reachable_voters(const struct node *n, const struct consensus_status *st)
-{
-    unsigned reachable = 0;
-    for (size_t i = 0; i < st->n_members; i++) {
-        const struct consensus_member *m = &st->members[i];
-        if (m->role == CONSENSUS_VOTER && (m->id == n->keys.node_id || node_linked(n, m->id)))
-            reachable++;
-    }
-    return reachable;
-}
-
 static void view_consensus(const struct node *n, struct mesh_view *s,
                            const struct consensus_status *st)
 {

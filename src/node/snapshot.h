@@ -12,9 +12,6 @@ struct mesh_view;
 
 /* snapshot.c: the one view of the mesh (dashboard and status --json). */
 void node_snapshot(const struct node *n, struct mesh_view *s);
-/* Voters this node is linked to, itself included (what a quorum needs). */
-struct consensus_status;
-unsigned node_reachable_voters(const struct node *n, const struct consensus_status *st);
 /* "active", "draining" (workers still finishing) or "drained". */
 const char *node_state_name(const struct node *n);
 

@@ -14,6 +14,7 @@
 #include "dashboard.h"
 #include "node.h"
 #include "terminal.h"
+#include "dispatch.h"
 #include "api.h"
 #include "event_log.h"
 #include "snapshot.h"
@@ -162,7 +163,7 @@ static void ui_batch_details(void *ud, uint64_t batch_id, char *out, size_t outl
 
 static void ui_quit(void *ud)
 {
-    node_stop(ud);
+    dispatch_stop(ud);
 }
 
 static void on_ui_timer(uv_timer_t *t)

@@ -13,6 +13,7 @@
 #include "grow.h"
 #include "node.h"
 #include "work.h"
+#include "dispatch.h"
 #include "lead.h"
 #include "peers.h"
 #include "consensus.h"
@@ -114,7 +115,7 @@ static void send_batch_results(struct node *n, uint64_t leader, uint64_t batch)
     }
     int rc = 0;
     if (count > 0 && leader == n->keys.node_id) {
-        node_lead_on_results(n, n->keys.node_id, batch, items, count);
+        dispatch_own_results(n, batch, items, count);
     } else if (count > 0) {
         struct msg_results m = {0, batch, count, items};
         uint8_t *buf;
@@ -269,7 +270,7 @@ static void end_lease(struct node *n, uint64_t granter, const struct msg_lease_e
     if (granter == 0)
         return;
     if (granter == n->keys.node_id) {
-        node_lead_on_lease_end(n, n->keys.node_id, e);
+        dispatch_own_lease_end(n, e);
         return;
     }
     uint8_t *buf;
