@@ -208,7 +208,7 @@ static int spec_from_json(struct batch_spec *spec, json_t *req, char *err, size_
     return -1;
 }
 
-/* Writes answer when this node's replica has applied them (node_write.c). */
+/* Writes answer when this node's replica has applied them (write.c). */
 static void on_submitted(void *ud, int rc, uint64_t batch_id, const char *err)
 {
     struct control_conn *c = ud;
@@ -512,7 +512,7 @@ void api_drop_waiters(struct node *n)
 
 /* ---- status ----------------------------------------------------------- */
 
-/* The mesh view (node_view.c) as JSON, plus what only the CLI shows. */
+/* The mesh view (snapshot.c) as JSON, plus what only the CLI shows. */
 static void api_status(struct node *n, struct control_conn *c, json_t *req)
 {
     (void)req;

@@ -1,4 +1,4 @@
-/* node_autopilot.c - the leader keeps --voters voters while enough nodes
+/* autopilot.c - the leader keeps --voters voters while enough nodes
  * exist. Every tick it notes which members are healthy (linked and heard
  * from lately); then it makes at most ONE configuration change (libraft
  * allows one at a time):
@@ -43,6 +43,14 @@ static struct member_seen *seen_of(struct members *m, uint64_t id, uint64_t now)
         return NULL;
     m->seen[m->n_seen] = (struct member_seen){id, now};
     return &m->seen[m->n_seen++];
+}
+
+/* The leader-change row (routes.c): only a node that became the leader
+ * starts its autopilot afresh. */
+void node_members_on_leader_change(struct node *n)
+{
+    if (n->known_leader == n->keys.node_id)
+        node_members_on_leadership(n);
 }
 
 void node_members_on_leadership(struct node *n)

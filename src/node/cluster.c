@@ -1,4 +1,4 @@
-/* node_cluster.c - the node's wiring of consensus, and self-organisation.
+/* cluster.c - the node's wiring of consensus, and self-organisation.
  *
  * First version of the rule (doc/DESIGN.md): a node with cluster state starts
  * raft at once and rejoins. A node without waits ORGANIZE_WINDOW_MS for
@@ -20,13 +20,11 @@
 
 #include "node.h"
 #include "cluster.h"
-#include "api.h"
 #include "dispatch.h"
 #include "lead.h"
 #include "members.h"
 #include "merge.h"
 #include "peers.h"
-#include "pex.h"
 #include "spill.h"
 #include "work.h"
 #include "write.h"
@@ -206,16 +204,7 @@ static void follow_leadership(struct node *n)
          (unsigned long long)st.leader_id, (unsigned long long)st.term);
     n->known_leader = st.leader_id;
     n->seen_leader |= st.leader_id != 0;
-    if (st.leader_id == n->keys.node_id) {
-        node_members_on_leadership(n);
-        if (node_lead_start(n) != 0)
-            mlog(&n->log, LOG_ERROR, "out of memory starting the leader's scheduler");
-    } else {
-        node_lead_stop(n);
-    }
-    node_work_on_leader_change(n);
-    node_write_progress(n);
-    node_lead_dispatch(n);
+    dispatch_leader(n->routes, n);
 }
 
 /* The cluster's row of the tick (routes.c has the others, after it). */
@@ -304,17 +293,22 @@ void node_cluster_on_raft_msg(struct node *n, uint64_t peer, uint8_t type, const
     consensus_on_message(n->cons, peer, type, data, len);
 }
 
-void node_cluster_on_peer(struct node *n, uint64_t peer, bool up)
+/* Rows of the peer tables (routes.c): a new link hears this node's
+ * cluster at once; a lost one is down for raft, and not a member in the
+ * gossip table until it says otherwise again. */
+void node_cluster_on_peer_up(struct node *n, uint64_t peer)
 {
-    if (n->cons == NULL)
-        return;
-    if (up) {
-        send_cluster_info(n);
-        node_pex_send(n, peer);
-        return;
-    }
+    (void)peer;
+    send_cluster_info(n);
+}
+
+void node_cluster_on_raft_peer_down(struct node *n, uint64_t peer)
+{
     consensus_on_peer_down(n->cons, peer);
-    node_lead_on_peer_down(n, peer);
+}
+
+void node_cluster_on_peer_down(struct node *n, uint64_t peer)
+{
     struct peer_cluster *pc = (struct peer_cluster *)node_peer_cluster(n, peer);
     if (pc != NULL)
         pc->member = false; /* until it says otherwise again */

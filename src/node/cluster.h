@@ -20,7 +20,9 @@ void node_cluster_on_gossip(struct node *n, uint64_t peer, const uint8_t *data, 
 void node_cluster_tick(struct node *n);
 struct consensus_applied;
 void node_cluster_on_applied(struct node *n, const struct consensus_applied *a);
-void node_cluster_on_peer(struct node *n, uint64_t peer, bool up);
+void node_cluster_on_peer_up(struct node *n, uint64_t peer);
+void node_cluster_on_raft_peer_down(struct node *n, uint64_t peer);
+void node_cluster_on_peer_down(struct node *n, uint64_t peer);
 /* Follows leadership changes; the node calls it every loop iteration. */
 void node_cluster_poll(struct node *n);
 

@@ -3,6 +3,12 @@
 
 #include "node.h"
 
+static void run_all(const struct node_tick_route *rows, struct node *n)
+{
+    for (const struct node_tick_route *row = rows; row->tick != NULL; row++)
+        row->tick(n);
+}
+
 static bool routes(const struct node_msg_route *row, uint8_t type)
 {
     return type >= row->first && type <= row->last;
@@ -39,8 +45,7 @@ size_t dispatch_routes_of(const struct node_routes *r, uint8_t type)
 
 void dispatch_tick(const struct node_routes *r, struct node *n)
 {
-    for (const struct node_tick_route *row = r->ticks; row->tick != NULL; row++)
-        row->tick(n);
+    run_all(r->ticks, n);
 }
 
 void dispatch_applied(const struct node_routes *r, struct node *n,
@@ -57,8 +62,21 @@ void dispatch_applied(const struct node_routes *r, struct node *n,
 
 void dispatch_restored(const struct node_routes *r, struct node *n)
 {
-    for (const struct node_tick_route *row = r->restored; row->tick != NULL; row++)
-        row->tick(n);
+    run_all(r->restored, n);
+}
+
+void dispatch_leader(const struct node_routes *r, struct node *n)
+{
+    run_all(r->leader, n);
+}
+
+void dispatch_peer(const struct node_routes *r, struct node *n, uint64_t peer, bool up)
+{
+    if (n->cons == NULL)
+        return;
+    for (const struct node_peer_route *row = up ? r->peer_up : r->peer_down; row->on_peer != NULL;
+         row++)
+        row->on_peer(n, peer);
 }
 
 void dispatch_stop(struct node *n)

@@ -21,6 +21,7 @@ typedef void (*node_msg_fn)(struct node *n, uint64_t peer, const uint8_t *data, 
 typedef void (*node_range_fn)(struct node *n, uint64_t peer, uint8_t type, const uint8_t *data,
                               size_t len);
 typedef void (*node_tick_fn)(struct node *n);
+typedef void (*node_peer_fn)(struct node *n, uint64_t peer);
 typedef void (*node_applied_fn)(struct node *n, const struct consensus_applied *a);
 
 /* Link message types first..last go to `handle` (or `handle_range`). A type may have more than
@@ -38,6 +39,11 @@ struct node_msg_route {
 struct node_tick_route {
     const char *module;
     node_tick_fn tick;
+};
+
+struct node_peer_route {
+    const char *module;
+    node_peer_fn on_peer;
 };
 
 /* One of the two is set: `entry` sees the applied entry, `then` only that
@@ -62,6 +68,8 @@ struct node_routes {
     const struct node_tick_route *ticks;
     const struct node_applied_route *applied;
     const struct node_tick_route *restored;   /* a snapshot replaced the replica */
+    const struct node_tick_route *leader;     /* the leader changed (n->known_leader) */
+    const struct node_peer_route *peer_up, *peer_down;  /* a link came up, went down */
     void (*stop)(struct node *n);
     void (*restart)(struct node *n, bool discard);
     void (*own_lease)(struct node *n, uint64_t from, const struct msg_lease *l);
@@ -84,6 +92,9 @@ void dispatch_tick(const struct node_routes *r, struct node *n);
 void dispatch_applied(const struct node_routes *r, struct node *n,
                       const struct consensus_applied *a);
 void dispatch_restored(const struct node_routes *r, struct node *n);
+void dispatch_leader(const struct node_routes *r, struct node *n);
+/* A link to `peer` came up or went down; nothing while consensus is closed. */
+void dispatch_peer(const struct node_routes *r, struct node *n, uint64_t peer, bool up);
 
 /* The node's routes' hooks (n->routes), with this node as sender. */
 void dispatch_stop(struct node *n);

@@ -22,6 +22,10 @@ void node_event(struct node *n, enum mesh_event_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void node_events_start(struct node *n);
 void node_events_free(struct node *n);
+/* Once a second: the leader tells what changed in its view of the mesh,
+ * n->snapshot, which the caller has just taken (the log stands below the
+ * view: the view reads the modules that record events). */
+void node_events_tick(struct node *n);
 struct net_peer;
 void node_events_on_message(struct node *n, const struct net_peer *p, const uint8_t *data,
                             size_t len);

@@ -1,4 +1,4 @@
-/* node_lead.c - the leader's half of the work plane: leases and commits.
+/* lead.c - the leader's half of the work plane: leases and commits.
  *
  * Leases are soft state, never in the log: a new leader starts from an
  * empty table and re-leases whatever its replica shows not done (results
@@ -564,4 +564,16 @@ void node_lead_on_applied(struct node *n, const struct consensus_applied *a)
 {
     if (a->type == QCMD_SUBMIT || a->type == QCMD_DRAIN)
         node_lead_dispatch(n);
+}
+
+/* The leader-change row (routes.c): a node that became the leader starts
+ * leasing, any other stops. */
+void node_lead_on_leader_change(struct node *n)
+{
+    if (n->known_leader != n->keys.node_id) {
+        node_lead_stop(n);
+        return;
+    }
+    if (node_lead_start(n) != 0)
+        mlog(&n->log, LOG_ERROR, "out of memory starting the leader's scheduler");
 }

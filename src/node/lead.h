@@ -23,6 +23,7 @@ void node_lead_on_results_msg(struct node *n, uint64_t peer, const uint8_t *data
 void node_lead_on_lease_end_msg(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
 struct consensus_applied;
 void node_lead_on_applied(struct node *n, const struct consensus_applied *a);
+void node_lead_on_leader_change(struct node *n);
 void node_lead_tick(struct node *n);
 void node_lead_flush(struct node *n);
 void node_lead_on_queue_replaced(struct node *n);

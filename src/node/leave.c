@@ -1,4 +1,4 @@
-/* node_leave.c - a node leaves the mesh for good (`mesh leave`): drain,
+/* leave.c - a node leaves the mesh for good (`mesh leave`): drain,
  * wait for started numbers to be committed, hand leadership on, ask the
  * leader to remove this node, then forget the raft state and exit 0. And
  * forced recovery after a lost majority (`mesh recover --force`). */

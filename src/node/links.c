@@ -1,4 +1,4 @@
-/* node_links.c - the node's wiring of peer links (src/net) and mDNS
+/* links.c - the node's wiring of peer links (src/net) and mDNS
  * discovery (src/mdns): discovered peers are dialed with their key pinned,
  * static --peer addresses are dialed by the link layer with backoff, and
  * link events become log lines. Liveness comes from the links alone. */
@@ -7,7 +7,6 @@
 
 #include "node.h" /* first: declares struct net for net.h */
 #include "links.h"
-#include "cluster.h"
 #include "dispatch.h"
 #include "authkey.h"
 #include "discovery.h"
@@ -18,14 +17,14 @@ static void on_peer_up(void *ud, const struct net_peer *p)
     struct node *n = ud;
     mlog(&n->log, LOG_DEBUG, "peer %s (%s) at %s linked: %u workers", p->name, p->id_hex,
          p->addr, p->workers);
-    node_cluster_on_peer(n, p->id, true);
+    dispatch_peer(n->routes, n, p->id, true);
 }
 
 static void on_peer_down(void *ud, const struct net_peer *p)
 {
     struct node *n = ud;
     mlog(&n->log, LOG_DEBUG, "peer %s (%s) down", p->name, p->id_hex);
-    node_cluster_on_peer(n, p->id, false);
+    dispatch_peer(n->routes, n, p->id, false);
 }
 
 static void on_message(void *ud, const struct net_peer *p, uint8_t type,

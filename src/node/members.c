@@ -1,4 +1,4 @@
-/* node_members.c - membership that runs itself, as Consul's autopilot:
+/* members.c - membership that runs itself, as Consul's autopilot:
  * no configured server role and no membership command in normal use.
  * This file: the shared state, what every member does each tick (diff the
  * configuration it sees, log joins, promotions and removals, remember
@@ -7,7 +7,7 @@
  * Such a node stays idle and says so, unless --rejoin lets it discard its
  * raft state and join afresh: silently reusing that state could fork a
  * second cluster holding the same batches. The leader's policy is in
- * node_autopilot.c, leaving and forced recovery in node_leave.c. */
+ * autopilot.c, leaving and forced recovery in leave.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +126,7 @@ void node_members_on_gossip(struct node *n, uint64_t peer, const struct msg_clus
  * leader nothing of that log is known committed, none of it applied: the
  * node makes itself the only voter of its cluster (as `mesh recover
  * --force`), which commits and applies its whole log, and then, a cluster
- * of one beside a bigger one, it merges into it (node_merge.c) and joins. */
+ * of one beside a bigger one, it merges into it (merge.c) and joins. */
 static void estrange(struct node *n, const char *why, uint64_t into)
 {
     struct members *m = n->members;

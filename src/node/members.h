@@ -52,6 +52,7 @@ void node_members_reset(struct node *n);
 void node_members_close(struct node *n);
 void node_members_tick(struct node *n);
 void node_members_on_leadership(struct node *n);
+void node_members_on_leader_change(struct node *n);
 void node_members_on_gossip(struct node *n, uint64_t peer, const struct msg_cluster *m);
 void node_members_on_verdict(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
 void node_members_on_leave(struct node *n, uint64_t peer, const uint8_t *data, size_t len);

@@ -1,4 +1,4 @@
-/* node_merge.c - two clusters of one mesh that meet become one.
+/* merge.c - two clusters of one mesh that meet become one.
  *
  * Clusters form apart when nodes cannot see each other at first (a split
  * LAN healed, two machines started at the same moment out of sight of each
@@ -26,7 +26,7 @@
  * leaders that each think they lose (member counts changing during the
  * gossip) see each other's merge in the gossip; the smaller id stays.
  * A member of the old cluster that is down during the merge finds its
- * cluster gone when it comes back (node_members.c: --rejoin). */
+ * cluster gone when it comes back (members.c: --rejoin). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* node_metrics.c - the node's side of --metrics (metrics.h): starts the
+/* metrics_feed.c - the node's side of --metrics (metrics.h): starts the
  * endpoint and renders the view of the mesh (node_snapshot, the same one
  * `status --json` and the dashboard show) with this process's basics. */
 #include <dirent.h>

@@ -4,13 +4,13 @@
 #include "api_events.h"
 #include "cluster.h"
 #include "event_log.h"
-#include "event_view.h"
 #include "lead.h"
 #include "links.h"
 #include "members.h"
 #include "merge.h"
 #include "metrics_feed.h"
 #include "refusals.h"
+#include "snapshot.h"
 #include "spill.h"
 #include "tally.h"
 #include "terminal.h"
@@ -49,6 +49,7 @@ static void on_tick(uv_timer_t *t)
     n->stats.busy = worker_pool_busy(n->pool);
     rate_meter_tick(&n->stats.meter, n->stats.done, uv_now(&n->loop));
     node_tally_save(n, false);
+    node_snapshot(n, &n->snapshot);
     node_events_tick(n);
 }
 

@@ -83,22 +83,22 @@ struct node {
     uv_timer_t cluster_timer;   /* organise, gossip cluster state, lease deadlines */
     const struct node_routes *routes; /* who handles what (dispatch.h) */
 
-    /* Self-organisation (node_cluster.c). */
+    /* Self-organisation (cluster.c). */
     struct peer_cluster *peer_info;
     size_t n_peer_info;
     uint64_t organize_at_ms;    /* no cluster state: decide after this */
     uint64_t last_join_ms;
     uint64_t known_leader;
     bool seen_leader;           /* some leader was known since start */
-    struct members *members;    /* autopilot, leaving, removal (node_members.c) */
-    struct merge *merge;        /* moving this cluster into another (node_merge.c) */
+    struct members *members;    /* autopilot, leaving, removal (members.c) */
+    struct merge *merge;        /* moving this cluster into another (merge.c) */
     bool discard_raft_on_exit;  /* left the mesh: the raft state is void */
     bool cluster_restarting;    /* consensus closing to start again */
     bool restart_discard;       /* ... with its raft state discarded */
-    uint64_t pex_sent_ms;       /* peer exchange (node_pex.c) */
-    uint64_t retain_next_ms;    /* retention (node_retain.c): next look */
+    uint64_t pex_sent_ms;       /* peer exchange (pex.c) */
+    uint64_t retain_next_ms;    /* retention (retain.c): next look */
     uint64_t retain_sent_ms;    /* ... a FORGET proposed then, not answered (0) */
-    struct queue_spill *spill;  /* results moving to disk (node_spill.c) */
+    struct queue_spill *spill;  /* results moving to disk (spill.c) */
     const struct queue *spill_queue;  /* ... of this replica */
     uint64_t spill_retry_ms;    /* ... not before, after a failed write */
 
@@ -107,10 +107,10 @@ struct node {
     bool stopping;
     unsigned closing;           /* subsystems still closing at shutdown */
     struct node_stats stats;
-    uint64_t tally_saved, tally_saved_ms; /* stats.done as last saved (node_tally.c) */
+    uint64_t tally_saved, tally_saved_ms; /* stats.done as last saved (tally.c) */
     uint64_t started_ms;
 
-    /* The mesh's event log (node_events.c). */
+    /* The mesh's event log (event_log.c). */
     struct events events;
     bool in_event;              /* logging an event: not an event again */
     struct mesh_view *events_prev;  /* the leader's previous view */

@@ -17,7 +17,7 @@ bool node_linked(const struct node *n, uint64_t peer);
 uint64_t node_leader_id(const struct node *n);
 const struct peer_cluster *node_peer_cluster(const struct node *n, uint64_t id);
 /* True when a verdict about cluster_id from the leader `leader` concerns
- * this node's own cluster (see node_cluster.c). */
+ * this node's own cluster (see peers.c). */
 bool node_verdict_is_ours(const struct node *n, uint64_t leader, uint64_t cluster_id);
 /* Voters this node is linked to, itself included (what a quorum needs). */
 struct consensus_status;

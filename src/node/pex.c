@@ -1,4 +1,4 @@
-/* node_pex.c - peer exchange: a node learns the mesh's other nodes from
+/* pex.c - peer exchange: a node learns the mesh's other nodes from
  * any one of them.
  *
  * mDNS does not cross routers and `--peer` names one machine; so every node

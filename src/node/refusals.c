@@ -1,6 +1,6 @@
-/* node_refusals.c - results the leader refused, per sending node.
+/* refusals.c - results the leader refused, per sending node.
  *
- * The leader checks every result before it proposes it (node_lead.c,
+ * The leader checks every result before it proposes it (lead.c,
  * src/factor/verify.h). A refusal is counted against its sender, logged
  * (rate-limited: a liar sends thousands a second) and shown per node in
  * `status --json` and /metrics. A member of the cluster that keeps sending

@@ -1,4 +1,4 @@
-/* node_retain.c - retention: which finished batches the mesh forgets.
+/* retain.c - retention: which finished batches the mesh forgets.
  *
  * The leader decides and the log carries the decision: once a second it
  * looks at its replica and proposes one FORGET naming the batches that are

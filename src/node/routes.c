@@ -73,8 +73,34 @@ static const struct node_tick_route restored[] = {
     {NULL, NULL},
 };
 
+/* A new leader (cluster.c follows raft every loop iteration): it starts
+ * leasing, and every node re-sends what the old one may not have
+ * committed. */
+static const struct node_tick_route leader[] = {
+    {"members", node_members_on_leader_change},
+    {"lead", node_lead_on_leader_change},
+    {"work", node_work_on_leader_change},
+    {"write", node_write_progress},
+    {"lead", node_lead_dispatch},
+    {NULL, NULL},
+};
+
+static const struct node_peer_route peer_up[] = {
+    {"cluster", node_cluster_on_peer_up},
+    {"pex", node_pex_send},
+    {NULL, NULL},
+};
+
+static const struct node_peer_route peer_down[] = {
+    {"cluster", node_cluster_on_raft_peer_down},
+    {"lead", node_lead_on_peer_down},
+    {"cluster", node_cluster_on_peer_down},
+    {NULL, NULL},
+};
+
 const struct node_routes node_routes = {
     .messages = messages, .ticks = ticks, .applied = applied, .restored = restored,
+    .leader = leader, .peer_up = peer_up, .peer_down = peer_down,
     .stop = node_stop, .restart = node_cluster_restart,
     .own_lease = node_work_on_lease, .own_results = node_lead_on_results,
     .own_lease_end = node_lead_on_lease_end,

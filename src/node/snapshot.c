@@ -1,4 +1,4 @@
-/* node_view.c - builds the ONE view of the mesh (src/view.h) from the
+/* snapshot.c - builds the ONE view of the mesh (src/view.h) from the
  * node: this node, its peers with their raft roles, the consensus state and
  * the batches of this replica. The dashboard draws it; `status --json`
  * serialises it (api.c). Neither reads the node itself, so they cannot

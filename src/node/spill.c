@@ -1,4 +1,4 @@
-/* node_spill.c - finished batches' results leave memory for the data dir.
+/* spill.c - finished batches' results leave memory for the data dir.
  *
  * A node's memory should not grow with the results it retains: once a
  * batch is done or cancelled its results never change, so they move to a

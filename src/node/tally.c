@@ -1,4 +1,4 @@
-/* node_tally.c - the numbers this node's workers have factored over its
+/* tally.c - the numbers this node's workers have factored over its
  * whole life, not only since it started: kept in DATA_DIR/factored (one
  * decimal line), read at start, written every few seconds while it changes
  * and at shutdown. The nodes' DONE column, `status --json` nodes[].done and

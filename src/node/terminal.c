@@ -1,4 +1,4 @@
-/* node_ui.c - the node's side of the dashboard: start it when the node has
+/* terminal.c - the node's side of the dashboard: start it when the node has
  * a terminal (and no --headless), feed it snapshots, and carry out its
  * actions through the same calls the control API (the CLI) uses: a submit
  * is the JSON request `mesh submit` sends, a drain the same replicated

@@ -1,4 +1,4 @@
-/* node_work.c - this node's side of the work plane.
+/* work.c - this node's side of the work plane.
  *
  * The leader leases index ranges (MESH_MSG_LEASE, or a direct call when
  * the leader is this node). A lease waits here until this replica has

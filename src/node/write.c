@@ -1,4 +1,4 @@
-/* node_write.c - writes from any node: through the leader's log.
+/* write.c - writes from any node: through the leader's log.
  *
  * On the leader a write is proposed directly. Elsewhere it is forwarded
  * (MESH_MSG_FORWARD) to the leader, which proposes it and replies with the
@@ -30,7 +30,7 @@
 #include "errbuf.h"
 #include "net.h"
 
-/* While its leader moves the cluster into another (node_merge.c), the
+/* While its leader moves the cluster into another (merge.c), the
  * replica must stop changing: writes are refused, not lost. */
 #define MERGING_TEXT "this cluster is merging into another mesh cluster: retry in a few seconds"
 
@@ -174,7 +174,7 @@ static bool keep_for_resend(struct write_op *op, const struct qcmd *cmd)
 }
 
 /* New work is refused while running batches alone fill the results
- * budget (node_retain.c); everything else (results, cancels, forgets)
+ * budget (retain.c); everything else (results, cancels, forgets)
  * still goes in, so the user can make room. */
 static bool refused_for_space(const struct node *n, const struct qcmd *cmd, char *err,
                               size_t errlen)

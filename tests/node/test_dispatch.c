@@ -133,6 +133,22 @@ static const struct node_tick_route test_restored[] = {{"2", tick_2}, {NULL, NUL
 
 static uint64_t hook_from;
 
+static void peer_p(struct node *n, uint64_t peer)
+{
+    (void)n;
+    CHECK(peer == 7);
+    note("p");
+}
+
+static void peer_q(struct node *n, uint64_t peer)
+{
+    (void)n, (void)peer;
+    note("q");
+}
+
+static const struct node_peer_route test_up[] = {{"p", peer_p}, {"q", peer_q}, {NULL, NULL}};
+static const struct node_peer_route test_down[] = {{"q", peer_q}, {NULL, NULL}};
+
 static void stop_hook(struct node *n) { (void)n; note("s"); }
 
 static void restart_hook(struct node *n, bool discard)
@@ -166,7 +182,8 @@ static void lease_end_hook(struct node *n, uint64_t from, const struct msg_lease
 
 static const struct node_routes test_routes = {
     .messages = test_messages, .ticks = test_ticks, .applied = test_applied,
-    .restored = test_restored, .stop = stop_hook, .restart = restart_hook,
+    .restored = test_restored, .leader = test_ticks, .peer_up = test_up, .peer_down = test_down,
+    .stop = stop_hook, .restart = restart_hook,
     .own_lease = lease_hook, .own_results = results_hook, .own_lease_end = lease_end_hook,
 };
 
@@ -198,7 +215,16 @@ static void test_walk(void)
     CHECK_STR_EQ(calls, "122e1");
     calls[0] = '\0';
     dispatch_restored(&test_routes, n);
-    CHECK_STR_EQ(calls, "2");
+    dispatch_leader(&test_routes, n);
+    CHECK_STR_EQ(calls, "212");
+
+    /* Links come and go: nothing while consensus is closed. */
+    calls[0] = '\0';
+    dispatch_peer(&test_routes, n, 7, true);
+    n->cons = (struct consensus *)n;
+    dispatch_peer(&test_routes, n, 7, true);
+    dispatch_peer(&test_routes, n, 7, false);
+    CHECK_STR_EQ(calls, "pqq");
     free(n);
 }
 
@@ -229,6 +255,9 @@ static void test_hooks(void)
     CHECK_STR_EQ(calls, "sRrLME");
     /* The node's own routes wire every hook. */
     CHECK(node_routes.restored != NULL && node_routes.restored[0].tick != NULL);
+    CHECK(node_routes.leader != NULL && node_routes.leader[0].tick != NULL);
+    CHECK(node_routes.peer_up != NULL && node_routes.peer_up[0].on_peer != NULL);
+    CHECK(node_routes.peer_down != NULL && node_routes.peer_down[0].on_peer != NULL);
     CHECK(node_routes.stop != NULL && node_routes.restart != NULL);
     CHECK(node_routes.own_lease != NULL && node_routes.own_results != NULL &&
           node_routes.own_lease_end != NULL);
