@@ -23,7 +23,6 @@
 #include "event_log.h"
 #include "peers.h"
 #include "refusals.h"
-#include "work.h"
 #include "consensus.h"
 #include "net.h"
 #include "verify.h"

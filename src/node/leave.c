@@ -9,10 +9,8 @@
 #include "members.h"
 #include "dispatch.h"
 #include "net.h"
-#include "cluster.h"
 #include "event_log.h"
 #include "peers.h"
-#include "snapshot.h"
 #include "work.h"
 #include "write.h"
 

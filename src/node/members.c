@@ -14,7 +14,6 @@
 
 #include "members.h"
 #include "dispatch.h"
-#include "cluster.h"
 #include "event_log.h"
 #include "merge.h"
 #include "peers.h"

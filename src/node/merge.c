@@ -35,7 +35,6 @@
 #include "node.h"
 #include "merge.h"
 #include "dispatch.h"
-#include "cluster.h"
 #include "event_log.h"
 #include "lead.h"
 #include "peers.h"

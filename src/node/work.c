@@ -14,7 +14,6 @@
 #include "node.h"
 #include "work.h"
 #include "dispatch.h"
-#include "lead.h"
 #include "peers.h"
 #include "consensus.h"
 #include "numtext.h"

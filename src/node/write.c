@@ -24,7 +24,6 @@
 #include "merge.h"
 #include "peers.h"
 #include "retain.h"
-#include "snapshot.h"
 #include "work.h"
 #include "consensus.h"
 #include "errbuf.h"
