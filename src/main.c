@@ -11,6 +11,7 @@
 #include "config.h"
 #include "node/dispatch.h"
 #include "node/node.h"
+#include "node/run.h"
 
 /* Takes leading "--data-dir DIR" / "--data-dir=DIR" off argv; returns the
  * index of the first remaining argument. */

@@ -1,8 +1,8 @@
-/* node.h - the node context: owns the uv loop and wires every module.
+/* node.h - the node context: the uv loop and every module's state.
  *
- * node.c is the one place that knows all modules; api.c answers control
- * requests against the same context. Everything a node has lives here:
- * there is no global state. */
+ * run.c starts and stops the modules, routes.c says who handles what
+ * (dispatch.h), api.c answers control requests against the same context.
+ * Everything a node has lives here: there is no global state. */
 #ifndef MESH_NODE_H
 #define MESH_NODE_H
 
@@ -119,14 +119,5 @@ struct node {
     struct log_ratelimit events_rl, events_bad_rl;
     struct events_waiter *event_waiters;  /* `mesh events` clients */
 };
-
-/* Runs a node until SIGINT/SIGTERM (or `q` on the dashboard); returns the
- * process exit code. `routes`: who handles what (node/dispatch.h; the
- * node's own are node_routes). */
-struct node_routes;
-int node_run(struct node_config *cfg, const struct node_routes *routes);
-/* Starts a graceful shutdown: every subsystem closes, then node_run returns. */
-void node_stop(struct node *n);
-
 
 #endif

@@ -14,6 +14,7 @@
 #include "members.h"
 #include "merge.h"
 #include "node.h"
+#include "run.h"
 #include "meshmsg.h"
 #include "pex.h"
 #include "retain.h"

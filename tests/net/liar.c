@@ -13,6 +13,7 @@
 #include "config.h"
 #include "node/dispatch.h"
 #include "node/node.h"
+#include "node/run.h"
 
 static int lying_worker(void)
 {

@@ -1,5 +1,6 @@
-/* node.c - see node.h. Start-up, the event wiring, and shutdown. */
+/* run.c - see run.h. Start-up, the event wiring, and shutdown. */
 #include "node.h"
+#include "run.h"
 #include "api.h"
 #include "api_events.h"
 #include "cluster.h"
