@@ -20,6 +20,7 @@
 #include "scheduler.h"
 #include "view.h"
 #include "stats.h"
+#include "tally.h"
 #include "worker.h"
 
 struct results_waiter;
@@ -107,7 +108,7 @@ struct node {
     bool stopping;
     unsigned closing;           /* subsystems still closing at shutdown */
     struct node_stats stats;
-    uint64_t tally_saved, tally_saved_ms; /* stats.done as last saved (tally.c) */
+    struct tally tally;         /* stats.done over the node's life (tally.c) */
     uint64_t started_ms;
 
     /* The mesh's event log (event_log.c). */

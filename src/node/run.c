@@ -49,7 +49,7 @@ static void on_tick(uv_timer_t *t)
     struct node *n = t->data;
     n->stats.busy = worker_pool_busy(n->pool);
     rate_meter_tick(&n->stats.meter, n->stats.done, uv_now(&n->loop));
-    node_tally_save(n, false);
+    node_tally_save(&n->tally, n->stats.done, uv_now(&n->loop), false);
     node_snapshot(n, &n->snapshot);
     node_events_tick(n);
 }
@@ -218,6 +218,7 @@ int node_run(struct node_config *cfg, const struct node_routes *routes)
         return 1;
     n->cfg = cfg;
     n->routes = routes;
+    n->tally = (struct tally){.data_dir = cfg->data_dir, .log = &n->log};
     n->lock_fd = -1;
     signal(SIGPIPE, SIG_IGN); /* a dead worker or client is an error code, not a signal */
     uv_loop_init(&n->loop);
@@ -227,7 +228,7 @@ int node_run(struct node_config *cfg, const struct node_routes *routes)
     int rc = 1;
     if (claim_data_dir(n) != 0 || open_log(n) != 0)
         goto out;
-    node_tally_load(n);
+    node_tally_load(&n->tally, &n->stats.done);
     n->queue = queue_new();
     if (n->queue == NULL || node_work_start(n) != 0 || node_members_start(n) != 0 ||
         start_control(n) != 0)
@@ -261,7 +262,8 @@ int node_run(struct node_config *cfg, const struct node_routes *routes)
     mlog(&n->log, LOG_INFO, "node %s (%s) up: %u workers, port %u, data dir %s",
          cfg->name, n->keys.id_hex, cfg->workers, n->link_port, cfg->data_dir);
     uv_run(&n->loop, UV_RUN_DEFAULT);
-    node_tally_save(n, true);   /* the numbers finished while stopping too */
+    /* the numbers finished while stopping too */
+    node_tally_save(&n->tally, n->stats.done, uv_now(&n->loop), true);
     rc = 0;
 out:
     uv_run(&n->loop, UV_RUN_NOWAIT); /* let pending close callbacks run */

@@ -11,18 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node.h"
+#include "log.h"
 #include "tally.h"
 
 enum { TALLY_SAVE_MS = 5000 };
 
-static int tally_path(const struct node *n, char *out, size_t outlen, const char *suffix)
+static int tally_path(const struct tally *n, char *out, size_t outlen, const char *suffix)
 {
-    int k = snprintf(out, outlen, "%s/factored%s", n->cfg->data_dir, suffix);
+    int k = snprintf(out, outlen, "%s/factored%s", n->data_dir, suffix);
     return k < 0 || (size_t)k >= outlen ? -1 : 0;
 }
 
-void node_tally_load(struct node *n)
+void node_tally_load(struct tally *n, uint64_t *done)
 {
     char path[4200], line[32];
     if (tally_path(n, path, sizeof path, "") != 0)
@@ -35,32 +35,31 @@ void node_tally_load(struct node *n)
     unsigned long long v = fgets(line, sizeof line, f) ? strtoull(line, &end, 10) : 0;
     fclose(f);
     if (end != NULL && end != line && (*end == '\n' || *end == '\0') && errno == 0) {
-        n->stats.done = v;
-        n->tally_saved = v;
+        *done = v;
+        n->saved = v;
     } else {
-        mlog(&n->log, LOG_WARN, "%s is damaged: counting this node's numbers from 0", path);
+        mlog(n->log, LOG_WARN, "%s is damaged: counting this node's numbers from 0", path);
     }
 }
 
 /* Written to a temporary file and renamed: a crash mid-write leaves the
  * previous count, never a torn one. */
-void node_tally_save(struct node *n, bool now)
+void node_tally_save(struct tally *n, uint64_t done, uint64_t t, bool now)
 {
-    uint64_t t = uv_now(&n->loop);
-    if (n->stats.done == n->tally_saved || (!now && t - n->tally_saved_ms < TALLY_SAVE_MS))
+    if (done == n->saved || (!now && t - n->saved_ms < TALLY_SAVE_MS))
         return;
     char path[4200], tmp[4210];
     if (tally_path(n, path, sizeof path, "") != 0 ||
         tally_path(n, tmp, sizeof tmp, ".tmp") != 0)
         return;
     FILE *f = fopen(tmp, "w");
-    bool ok = f != NULL && fprintf(f, "%" PRIu64 "\n", n->stats.done) > 0;
+    bool ok = f != NULL && fprintf(f, "%" PRIu64 "\n", done) > 0;
     ok = f != NULL && fclose(f) == 0 && ok;
     if (ok && rename(tmp, path) == 0) {
-        n->tally_saved = n->stats.done;
-        n->tally_saved_ms = t;
+        n->saved = done;
+        n->saved_ms = t;
     } else {
         remove(tmp);
-        n->tally_saved_ms = t;   /* retried later, not every tick */
+        n->saved_ms = t;   /* retried later, not every tick */
     }
 }
