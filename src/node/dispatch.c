@@ -22,9 +22,12 @@ static bool is_end(const struct node_msg_route *row)
 size_t dispatch_message(const struct node_routes *r, struct node *n, uint64_t peer,
                         uint8_t type, const uint8_t *data, size_t len)
 {
+    /* Asked once: a handler that restarts consensus does not take the
+     * message from the rows after it (REPLY: the write, then a merge). */
+    bool cons_open = n->cons != NULL;
     size_t handled = 0;
     for (const struct node_msg_route *row = r->messages; !is_end(row); row++) {
-        if (!routes(row, type) || (n->cons == NULL && !row->any_time))
+        if (!routes(row, type) || (!cons_open && !row->any_time))
             continue;
         if (row->handle != NULL)
             row->handle(n, peer, data, len);

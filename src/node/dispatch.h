@@ -26,8 +26,9 @@ typedef void (*node_applied_fn)(struct node *n, const struct consensus_applied *
 
 /* Link message types first..last go to `handle` (or `handle_range`). A type may have more than
  * one row (REPLY: the write waiting for it, and a merge); they run in table
- * order. Rows without `any_time` are skipped while consensus is closed (a
- * restart, or shutdown): the state they act on is not there. */
+ * order. Rows without `any_time` are skipped when the message arrives while
+ * consensus is closed (a restart, or shutdown): the state they act on is
+ * not there. */
 struct node_msg_route {
     uint8_t first, last;
     bool any_time;

@@ -101,6 +101,14 @@ static void on_b(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
     note("b");
 }
 
+/* Closes consensus, as a write's reply that leads to a restart could. */
+static void on_closing(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
+{
+    (void)peer, (void)data, (void)len;
+    n->cons = NULL;
+    note("c");
+}
+
 static void on_range(struct node *n, uint64_t peer, uint8_t type, const uint8_t *data, size_t len)
 {
     (void)n, (void)peer, (void)data, (void)len;
@@ -124,6 +132,8 @@ static const struct node_msg_route test_messages[] = {
     {20, 20, false, "a", on_a, NULL},
     {20, 20, false, "b", on_b, NULL},
     {30, 30, true, "b", on_b, NULL},
+    {40, 40, false, "c", on_closing, NULL},
+    {40, 40, false, "b", on_b, NULL},
     {0, 0, false, NULL, NULL, NULL},
 };
 static const struct node_tick_route test_ticks[] = {{"1", tick_1}, {"2", tick_2}, {NULL, NULL}};
@@ -200,8 +210,14 @@ static void test_walk(void)
     CHECK(dispatch_message(&test_routes, n, 7, 13, x, 3) == 0);
     CHECK_STR_EQ(calls, "abr11");
 
+    /* Whether consensus is open is asked once, when the message arrives:
+     * a handler that closes it does not take it from the rows after. */
+    calls[0] = '\0';
+    CHECK(dispatch_message(&test_routes, n, 7, 40, x, 3) == 2);
+    CHECK_STR_EQ(calls, "cb");
+    CHECK(n->cons == NULL);
+
     /* Consensus closed (a restart): only any_time rows run. */
-    n->cons = NULL;
     calls[0] = '\0';
     CHECK(dispatch_message(&test_routes, n, 7, 20, x, 3) == 0);
     CHECK(dispatch_message(&test_routes, n, 7, 30, x, 3) == 1);
