@@ -183,7 +183,7 @@ static int read_authkey_file(struct node_config *cfg, const char *path,
         return -1;
     }
     /* As ssh does with a private key: a key others can read is told (the
-     * node warns at start, node_links.c); fstat of the file read, not a
+     * node warns at start, node/links.c); fstat of the file read, not a
      * second lookup of the name. */
     if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0) {
         cfg->authkey_file = path;

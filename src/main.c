@@ -9,7 +9,9 @@
 #include "child.h"
 #include "cmd.h"
 #include "config.h"
-#include "node.h"
+#include "node/dispatch.h"
+#include "node/node.h"
+#include "node/run.h"
 
 /* Takes leading "--data-dir DIR" / "--data-dir=DIR" off argv; returns the
  * index of the first remaining argument. */
@@ -39,7 +41,7 @@ static int run_node(int argc, char **argv)
         node_config_free(&cfg);
         return EXIT_USAGE;
     }
-    int rc = node_run(&cfg);
+    int rc = node_run(&cfg, &node_routes);
     node_config_free(&cfg);
     return rc;
 }

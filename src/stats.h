@@ -22,7 +22,7 @@ struct rate_meter {
 
 struct node_stats {
     uint64_t done;      /* numbers finished by this node's workers, over its
-                           whole life (node_tally.c keeps it across restarts) */
+                           whole life (node/tally.c keeps it across restarts) */
     uint64_t unfactored;
     unsigned busy;      /* workers holding a job */
     unsigned workers;

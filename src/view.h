@@ -1,5 +1,5 @@
 /* view.h - the ONE view of the mesh: a plain copy of the node's state,
- * built by src/node_view.c, shown by the dashboard a few times a second and
+ * built by src/node/snapshot.c, shown by the dashboard a few times a second and
  * serialised by `mesh status --json` (src/api.c), so both say the same. The
  * dashboard reads only this and acts only through struct ui_actions, the
  * same operations the CLI uses; it knows nothing of links, raft or avahi. */
@@ -68,7 +68,7 @@ struct mesh_view {
     /* Numbers of the running batches: waiting, being factored now (busy
      * workers of the linked nodes), and done in every batch shown. */
     uint64_t pending, in_flight, done;
-    /* Retention (src/node_retain.c): what the batches kept hold against
+    /* Retention (src/node/retain.c): what the batches kept hold against
      * --results-budget; full: running batches alone fill it, so submits
      * are refused. */
     struct {

@@ -1,5 +1,5 @@
 /* view_text.h - how the mesh's view words its events, the same for the
- * dashboard (node_view.c builds struct mesh_view with it) and for
+ * dashboard (node/snapshot.c builds struct mesh_view with it) and for
  * `mesh events` (src/cmd/events.c): node ids named, and repeats folded.
  * Pure: no node, no I/O (tests/node/test_view.c). */
 #ifndef MESH_VIEW_TEXT_H

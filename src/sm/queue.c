@@ -469,7 +469,7 @@ static int spec_from_upload(struct queue *q, const struct qcmd *c, struct batch_
 }
 
 /* The batch a SUBMIT with this write token made. A resend comes within
- * seconds of the first send (node_write.c: at most 5 sends, 10 s each), so
+ * seconds of the first send (node/write.c: at most 5 sends, 10 s each), so
  * only the newest TOKEN_WINDOW batches are looked at: a scan that stays
  * cheap however many batches a mesh keeps. */
 enum { TOKEN_WINDOW = 4096 };

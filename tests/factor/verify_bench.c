@@ -1,5 +1,5 @@
 /* verify_bench.c - the leader's cost per result of checking it (issue 17):
- * deriving N from the batch spec (batch_number, as node_lead.c does) and
+ * deriving N from the batch spec (batch_number, as node/lead.c does) and
  * factor_verify on the text the kernel produced, per batch shape. Not a
  * test: run by hand, e.g. `build/tests/factor/verify_bench 200000`.
  * Prints nanoseconds of CPU time per result (best of 7 rounds; CPU time, as
@@ -79,7 +79,7 @@ static double check_round(const struct factor_verifier *v, const struct batch_sp
     return now_ns() - t0;
 }
 
-/* The leader's way (node_lead.c), with the sieve; and without it. */
+/* The leader's way (node/lead.c), with the sieve; and without it. */
 static const struct factor_verifier *bench_sieve;
 
 static double verify_round(const struct batch_spec *s, char **nums, char **texts)

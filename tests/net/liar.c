@@ -11,7 +11,9 @@
 #include <sys/prctl.h>
 
 #include "config.h"
-#include "node.h"
+#include "node/dispatch.h"
+#include "node/node.h"
+#include "node/run.h"
 
 static int lying_worker(void)
 {
@@ -39,7 +41,7 @@ int main(int argc, char **argv)
         node_config_free(&cfg);
         return 2;
     }
-    int rc = node_run(&cfg);
+    int rc = node_run(&cfg, &node_routes);
     node_config_free(&cfg);
     return rc;
 }

@@ -1,0 +1,99 @@
+/* spill.c - finished batches' results leave memory for the data dir.
+ *
+ * A node's memory should not grow with the results it retains: once a
+ * batch is done or cancelled its results never change, so they move to a
+ * file (src/sm/spill.c) and are read from there through a mapping. The
+ * file is written a few milliseconds per tick on the loop (no thread: the
+ * queue is the loop's), one batch at a time. A full disk (ENOSPC) leaves
+ * the batch in memory, says so once, and tries again later: nothing is
+ * lost, the budget still bounds what is retained. */
+#include <errno.h>
+#include <malloc.h>
+#include <string.h>
+
+#include "node.h"
+#include "spill.h"
+
+enum {
+    SPILL_SLICE_NS = 5 * 1000 * 1000,  /* writing per tick, at most */
+    SPILL_PAGES_PER_STEP = 16,
+    SPILL_RETRY_MS = 30000,            /* after a failed write */
+};
+
+static void spill_drop(struct node *n)
+{
+    queue_spill_abort(n->spill);
+    n->spill = NULL;
+    n->spill_queue = NULL;
+}
+
+static void spill_failed(struct node *n, int err)
+{
+    uint64_t batch = queue_spill_batch(n->spill);
+    spill_drop(n);
+    if (err == ENOENT)
+        return; /* forgotten meanwhile: nothing to keep */
+    n->spill_retry_ms = uv_now(&n->loop) + SPILL_RETRY_MS;
+    mlog(&n->log, LOG_WARN, "cannot move the results of batch %llu to %s: %s; they stay "
+         "in memory (retrying in %d s)", (unsigned long long)batch, n->cfg->data_dir,
+         strerror(err), SPILL_RETRY_MS / 1000);
+}
+
+static bool spill_begin(struct node *n)
+{
+    n->spill = queue_spill_start(n->queue, n->cfg->data_dir);
+    if (n->spill == NULL) {
+        if (errno != ENOENT) {
+            n->spill_retry_ms = uv_now(&n->loop) + SPILL_RETRY_MS;
+            mlog(&n->log, LOG_WARN, "cannot write results to %s: %s", n->cfg->data_dir,
+                 strerror(errno));
+        }
+        return false;
+    }
+    n->spill_queue = n->queue;
+    return true;
+}
+
+void node_spill_tick(struct node *n)
+{
+    if (n->queue == NULL || n->stopping || uv_now(&n->loop) < n->spill_retry_ms)
+        return;
+    if (n->spill != NULL && n->spill_queue != n->queue)
+        spill_drop(n); /* the replica was rebuilt (a snapshot, a restart) */
+    uint64_t until = uv_hrtime() + SPILL_SLICE_NS;
+    while (uv_hrtime() < until) {
+        if (n->spill == NULL && !spill_begin(n))
+            return;
+        int rc = queue_spill_step(n->spill, n->queue, SPILL_PAGES_PER_STEP);
+        if (rc < 0) {
+            spill_failed(n, errno);
+            return;
+        }
+        if (rc == 0) {
+            struct queue_spill *s = n->spill;
+            n->spill = NULL;
+            n->spill_queue = NULL;
+            uint64_t batch = queue_spill_batch(s);
+            int rc = queue_spill_finish(s, n->queue);
+            if (rc == 0) {
+                mlog(&n->log, LOG_DEBUG, "batch %llu: results moved to disk",
+                     (unsigned long long)batch);
+                /* The batch's pages were thousands of small blocks inside
+                 * the heap: without a trim glibc keeps them, and the memory
+                 * moved to disk would still count against the machine. */
+                malloc_trim(0);
+            }
+            if (rc != 0 && errno != ENOENT) {
+                n->spill_retry_ms = uv_now(&n->loop) + SPILL_RETRY_MS;
+                mlog(&n->log, LOG_WARN, "cannot map the results of batch %llu: %s",
+                     (unsigned long long)batch, strerror(errno));
+                return;
+            }
+        }
+    }
+}
+
+void node_spill_stop(struct node *n)
+{
+    spill_drop(n);
+}

@@ -1,0 +1,16 @@
+/* spill.h - the interface of src/node/spill.c (see that file for why). */
+#ifndef MESH_NODE_SPILL_H
+#define MESH_NODE_SPILL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct node;
+
+/* spill.c: a slice of moving finished batches' results to the data
+ * dir, each tick; stop drops the job in progress. */
+void node_spill_tick(struct node *n);
+void node_spill_stop(struct node *n);
+
+#endif
