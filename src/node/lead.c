@@ -329,10 +329,14 @@ static void settle(struct lead *l, struct lease *x, uint64_t now)
 }
 
 /* Settled ranges leave the list; those past due give back what is still
- * not done (the scheduler skips done indexes). */
+ * not done (the scheduler skips done indexes), but only while the commit
+ * pipeline is empty: with results still waiting to be proposed or
+ * committed, a range may just be queued (an overloaded leader would
+ * otherwise have its backlog computed again). */
 static void settle_tick(struct node *n, uint64_t now)
 {
     struct lead *l = n->lead;
+    bool idle = l->n_pending == 0 && consensus_in_flight(n->cons) == 0;
     for (struct settling **pp = &l->settling; *pp != NULL;) {
         struct settling *s = *pp;
         struct batch_info info;
@@ -340,7 +344,7 @@ static void settle_tick(struct node *n, uint64_t now)
         if (queue_batch_get(n->queue, s->job.batch_id, &info) == 0 &&
             info.state == BATCH_RUNNING)
             next = queue_next_pending(n->queue, s->job.batch_id, s->job.lo);
-        if (next < s->job.hi && now < s->due_ms) {
+        if (next < s->job.hi && (now < s->due_ms || !idle)) {
             pp = &s->next;
             continue;
         }

@@ -49,6 +49,7 @@ struct work {
     char *text;
     size_t text_len, text_cap;
     uint64_t checked_ms;        /* last look for lost results */
+    uint64_t applied_ms;        /* last COMPLETE or CANCEL this replica applied */
     /* Fault injection for tests (MESH_FAULT_DROP_RESULTS=N): the next N
      * RESULTS messages to a remote leader are lost as a reset link loses
      * them, so the recovery from lost results can be tested on real
@@ -251,14 +252,20 @@ static void prune_box(struct node *n, uint64_t batch_id, bool all)
 /* A COMPLETE (or CANCEL) was applied: results now committed leave the box. */
 void node_work_on_applied(struct node *n, uint64_t batch_id)
 {
-    if (n->work != NULL && n->work->n_box > 0)
+    if (n->work == NULL)
+        return;
+    n->work->applied_ms = uv_now(&n->loop);
+    if (n->work->n_box > 0)
         prune_box(n, batch_id, false);
 }
 
-/* Once a second: results sent RESEND_MS ago and still not committed were
- * lost on the way (a link reset drops what it had queued, a leader not yet
- * ready drops what it gets) and go again; results are deterministic and
- * the leader skips what is done, so a needless resend costs only bytes. */
+/* Once a second: results sent RESEND_MS ago and still not committed, while
+ * nothing at all was committed for RESEND_MS, were lost on the way (a link
+ * reset drops what it had queued, a leader not yet ready drops what it
+ * gets) and go again. Results are deterministic and the leader skips what
+ * is done, so a needless resend costs only bytes; but while commits flow,
+ * results may merely wait in the leader's queue, and resending them all
+ * every few seconds would feed an overloaded leader more of the same. */
 void node_work_tick(struct node *n)
 {
     struct work *w = n->work;
@@ -267,6 +274,8 @@ void node_work_tick(struct node *n)
         return;
     w->checked_ms = now;
     prune_box(n, 0, true);
+    if (now - w->applied_ms < RESEND_MS)
+        return;
     size_t again = 0;
     for (size_t i = 0; i < w->n_box; i++)
         if (w->box[i].sent && now - w->box[i].sent_ms >= RESEND_MS) {
