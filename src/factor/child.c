@@ -149,7 +149,7 @@ static void answer_request(struct factor_ctx *ctx, char *line, size_t len,
         emit(error_line);
         return;
     }
-    line[len] = '\0'; /* the token ends the line */
+    line[(size_t)(number - line) + number_len] = '\0'; /* ends the token (a budget may follow) */
     /* Below 2^64 (the common case): no GMP, no malloc, no printf. A number
      * whose check fails takes the general path, which reports it. */
     uint64_t n, f[FACTOR_U64_FACTORS_MAX];

@@ -365,6 +365,13 @@ class NodeTest(unittest.TestCase):
         self.assertLess(took, 20, "a 300 ms budget took %.1f s" % took)
         self.assertEqual(batch(n, hard)["unfactored"], 2)
         self.assertEqual(batch(n, hard)["number_timeout_ms"], 300)
+        # Numbers past 2^64 that fit the budget are factored in it.
+        big = 4 * 1000003 * (2**127 - 1)
+        easy = self.submit(n, "--file", "-", "--number-timeout", "2s",
+                           input="%d\n35\n" % big)
+        self.assertEqual(n.cli("results", str(easy), "--wait", timeout=60).stdout,
+                         "%d: 2 2 1000003 %d\n35: 5 7\n" % (big, 2**127 - 1))
+        self.assertEqual(batch(n, easy)["number_timeout_ms"], 2000)
         # No limit, and the node default, are told apart.
         free = self.submit(n, "--semiprimes", "40", "--count", "5", "--number-timeout", "none")
         plain = self.submit(n, "--semiprimes", "40", "--count", "5")
@@ -375,7 +382,7 @@ class NodeTest(unittest.TestCase):
         text = n.cli("status").stdout
         self.assertRegex(text, r"\bhard  \[timeout 300ms\]\n")
         self.assertIn("[no timeout]", text)
-        self.assertEqual(text.count("timeout"), 2, text)
+        self.assertEqual(text.count("timeout"), 3, text)
 
     def test_killed_worker_loses_nothing(self):
         n = self.start()
