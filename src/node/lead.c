@@ -160,13 +160,10 @@ size_t node_lead_leases_of(const struct node *n, uint64_t node_id)
  * the batch's own budget, else this node's --number-timeout; without a
  * budget, a minute stands in for one. A batch left to the node default
  * is timed by the leader's option: nodes are expected to share it. */
-static uint64_t lease_budget_ms(const struct node *n, uint64_t batch_id)
+static uint64_t lease_budget_ms(const struct node *n, const struct sched_job *job)
 {
     enum { NO_BUDGET_STAND_IN_MS = 60000 };
-    struct batch_info info;
-    uint64_t own = queue_batch_get(n->queue, batch_id, &info) == 0 ? info.spec->budget_ms
-                                                                    : BATCH_BUDGET_DEFAULT;
-    uint64_t budget = batch_budget_resolve(own, n->number_budget_ms);
+    uint64_t budget = batch_budget_resolve(job->budget_ms, n->number_budget_ms);
     return budget ? budget : NO_BUDGET_STAND_IN_MS;
 }
 
@@ -197,7 +194,7 @@ static struct lease *new_lease(struct node *n, uint64_t node, const struct sched
     x->job = *job;
     x->job.job_id = x->id;
     x->issued_ms = now_ms(n);
-    x->budget_ms = lease_budget_ms(n, job->batch_id);
+    x->budget_ms = lease_budget_ms(n, job); /* the scheduler read the batch's */
     x->deadline_ms = x->issued_ms + x->budget_ms + LEASE_GRACE_MS;
     x->next = n->lead->leases;
     n->lead->leases = x;
