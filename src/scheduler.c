@@ -137,6 +137,8 @@ bool sched_next_job(struct sched *s, struct sched_job *out)
             return false;
         if (take_back(s, b, out) || take_new(s, b, &info, out)) {
             out->job_id = s->next_job_id++;
+            out->granter = 0;
+            out->budget_ms = info.spec->budget_ms;
             return true;
         }
     }

@@ -28,6 +28,8 @@ struct sched_job {
     uint64_t lo, hi;    /* indexes [lo, hi) */
     uint32_t crashes;   /* worker deaths so far while factoring index lo */
     uint64_t granter;   /* the leader that leased it: its lease end goes there */
+    uint64_t budget_ms; /* its batch's budget per number (batch.h:
+                           BATCH_BUDGET_DEFAULT, BATCH_BUDGET_NONE or ms) */
 };
 
 struct sched;

@@ -47,6 +47,8 @@ struct view_batch {
     char state[16];        /* "running", "done", "cancelled" */
     uint64_t total, done, unfactored;
     uint32_t chunk;
+    uint64_t budget_ms;    /* its own budget per number (batch.h:
+                              BATCH_BUDGET_DEFAULT, _NONE, or ms) */
 };
 /* Batches are listed running first, then the others; newest first in each
  * (the order of the dashboard's panel and `mesh status`). */

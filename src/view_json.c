@@ -2,6 +2,8 @@
  * scripts: they only ever get added to. */
 #include "view_json.h"
 
+#include "batch.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -28,12 +30,23 @@ static json_t *node_json(const struct view_node *u)
     return o;
 }
 
+/* number_timeout_ms: null when the batch leaves it to each node's
+ * --number-timeout, 0 for no limit (as "none" and "0" on the command
+ * line), else its budget per number in ms. */
+static json_t *budget_json(uint64_t budget_ms)
+{
+    if (budget_ms == BATCH_BUDGET_DEFAULT)
+        return json_null();
+    return json_integer(budget_ms == BATCH_BUDGET_NONE ? 0 : (json_int_t)budget_ms);
+}
+
 static json_t *batch_json(const struct view_batch *b)
 {
-    return json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I}", "id", (json_int_t)b->id,
+    return json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I, s:o}", "id", (json_int_t)b->id,
                      "name", b->name, "total", (json_int_t)b->total,
                      "done", (json_int_t)b->done, "unfactored", (json_int_t)b->unfactored,
-                     "state", b->state, "chunk", (json_int_t)b->chunk);
+                     "state", b->state, "chunk", (json_int_t)b->chunk,
+                     "number_timeout_ms", budget_json(b->budget_ms));
 }
 
 /* How many nodes hold each place in the mesh: voters (the leader too),

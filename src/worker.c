@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "numtext.h"
 
 enum {
@@ -73,23 +74,43 @@ static void on_written(uv_write_t *req, int status)
     free(req);
 }
 
-/* "INDEX NUMBER\n" (snprintf per number was a visible cost with trivial
- * numbers); dst has room for MESH_MAX_DIGITS + 32 bytes. */
-static size_t request_line(char *dst, uint64_t index, const char *num)
+/* v in decimal at dst; returns its length (at most 20). */
+static size_t put_u64(char *dst, uint64_t v)
 {
     char digits[24];
-    size_t n = 0;
+    size_t n = 0, at = 0;
     do {
-        digits[n++] = (char)('0' + index % 10);
-        index /= 10;
-    } while (index != 0);
-    size_t at = 0;
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
     while (n > 0)
         dst[at++] = digits[--n];
+    return at;
+}
+
+/* The budget (ms, 0 = unlimited) the job's numbers get: its batch's own,
+ * else the pool's. */
+static uint64_t job_budget(const struct worker *w)
+{
+    return batch_budget_resolve(w->job.budget_ms, w->pool->cfg.budget_ms);
+}
+
+/* "INDEX NUMBER\n", or "INDEX NUMBER BUDGET\n" when the job's budget is
+ * not the one the child was started with (snprintf per number was a
+ * visible cost with trivial numbers); dst has room for MESH_MAX_DIGITS + 48
+ * bytes. */
+static size_t request_line(const struct worker *w, char *dst, uint64_t index, const char *num)
+{
+    size_t at = put_u64(dst, index);
     dst[at++] = ' ';
     size_t len = strlen(num);
     memcpy(dst + at, num, len);
     at += len;
+    uint64_t budget = job_budget(w);
+    if (budget != w->pool->cfg.budget_ms) {
+        dst[at++] = ' ';
+        at += put_u64(dst + at, budget);
+    }
     dst[at++] = '\n';
     return at;
 }
@@ -110,7 +131,7 @@ static void feed(struct worker *w)
         n = room;
     if (n == 0)
         return;
-    size_t per = MESH_MAX_DIGITS + 32;
+    size_t per = MESH_MAX_DIGITS + 48; /* index, number, budget, blanks, \n */
     struct write_req *wr = malloc(sizeof *wr + n * per);
     if (wr == NULL)
         return;
@@ -126,7 +147,7 @@ static void feed(struct worker *w)
             w->feeding = false;
             break;
         }
-        len += request_line(wr->data + len, index, num);
+        len += request_line(w, wr->data + len, index, num);
     }
     if (len == 0) {
         free(wr);
@@ -160,7 +181,7 @@ static void on_deadline(uv_timer_t *t)
 
 static void arm_deadline(struct worker *w)
 {
-    uint64_t budget = w->pool->cfg.budget_ms;
+    uint64_t budget = job_budget(w);
     w->head_start_ms = uv_now(w->pool->cfg.loop);
     if (budget == 0)
         return;

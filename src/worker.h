@@ -36,7 +36,9 @@ struct worker_pool_config {
     uv_loop_t *loop;
     struct mesh_log *log;
     unsigned count;
-    uint64_t budget_ms;         /* per number; 0 = unlimited */
+    uint64_t budget_ms;         /* per number, for jobs whose batch leaves it
+                                   to the node (BATCH_BUDGET_DEFAULT); 0 =
+                                   unlimited. A job's own budget wins */
     int stderr_fd;              /* the children's stderr (the log while a
                                    dashboard owns the terminal) */
     void *ud;

@@ -88,6 +88,22 @@ static int batch_order(const void *a, const void *b)
     return i > j ? -1 : i < j;
 }
 
+/* "  [timeout 300ms]" for a batch with its own budget per number,
+ * "  [no timeout]" for one without a limit, "" for the node default. */
+static void budget_note(json_t *b, char *buf, size_t len)
+{
+    json_t *v = json_object_get(b, "number_timeout_ms");
+    char d[32];
+    if (!json_is_integer(v)) {
+        buf[0] = '\0';
+    } else if (json_integer_value(v) <= 0) {
+        snprintf(buf, len, "  [no timeout]");
+    } else {
+        units_format_duration((uint64_t)json_integer_value(v), d, sizeof d);
+        snprintf(buf, len, "  [timeout %s]", d);
+    }
+}
+
 static void print_batches(json_t *batches)
 {
     size_t n = json_array_size(batches);
@@ -113,11 +129,13 @@ static void print_batches(json_t *batches)
         json_t *b = rows[i];
         json_int_t done = json_integer_value(json_object_get(b, "done"));
         json_int_t total = json_integer_value(json_object_get(b, "total"));
-        printf("%*lld  %-10s  %12lld  %12lld  %6.1f%%  %s\n", idw,
+        char note[48];
+        budget_note(b, note, sizeof note);
+        printf("%*lld  %-10s  %12lld  %12lld  %6.1f%%  %s%s\n", idw,
                (long long)json_integer_value(json_object_get(b, "id")), str(b, "state"),
                (long long)done, (long long)total,
                total ? 100.0 * (double)done / (double)total : 0.0,
-               str(b, "name")[0] ? str(b, "name") : "-");
+               str(b, "name")[0] ? str(b, "name") : "-", note);
     }
     free(rows);
 }

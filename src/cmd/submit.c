@@ -11,13 +11,14 @@
 #include "ctl_client.h"
 #include "numtext.h"
 #include "protocol/submit_rules.h"
+#include "units.h"
 
 static int cmd_submit_exec(const char *data_dir, int argc, char **argv);
 
 const struct cmd_entry cmd_submit_entry = {
     "submit",
     "[--start S] [--count N] [--step K] | --file F|- | --semiprimes BITS [--count N] "
-    "[--seed S]  [--chunk C] [--name NAME]",
+    "[--seed S]  [--chunk C] [--name NAME] [--number-timeout DURATION]",
     "submit a batch (default: 999 odd numbers from 999999999999, chunks of 43)",
     cmd_submit_exec,
 };
@@ -27,6 +28,7 @@ static const struct option submit_options[] = {
     {"step", required_argument, NULL, 'k'},  {"file", required_argument, NULL, 'f'},
     {"semiprimes", required_argument, NULL, 'b'}, {"seed", required_argument, NULL, 'S'},
     {"chunk", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'N'},
+    {"number-timeout", required_argument, NULL, 'T'},
     {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 };
 
@@ -109,6 +111,11 @@ static void print_help(const struct cmd_entry *self)
            "                                on every machine, a fresh random seed when none\n"
            "  --chunk C                     numbers per job (default: adaptive, ~100 ms of work)\n"
            "  --name NAME                   a label shown in status (at most %d bytes)\n"
+           "  --number-timeout DURATION     this batch's budget per number: 500ms, 5s, 10m,\n"
+           "                                0.3 (seconds), or none for no limit (at most\n"
+           "                                365d); a number past it is reported\n"
+           "                                'unfactored:C' (default: each node's own\n"
+           "                                --number-timeout)\n"
            "Count is 1..%" PRIu64 ". Numbers are non-negative decimals below 2^1024.\n"
            "Options of two shapes together (--file with --count, --seed without\n"
            "--semiprimes, ...) are refused. Prints the batch id.\n",
@@ -120,7 +127,7 @@ static void print_help(const struct cmd_entry *self)
 
 /* What the command line asked for: each option's text, NULL when absent. */
 struct submit_args {
-    const char *start, *count, *step, *file, *bits, *seed, *chunk, *name;
+    const char *start, *count, *step, *file, *bits, *seed, *chunk, *name, *timeout;
 };
 
 /* A whole number in [lo, hi] (submit_rules.h's wording when it is not). */
@@ -155,6 +162,16 @@ static int shape_conflict(const struct submit_args *a, char *err, size_t errlen)
         snprintf(err, errlen, "--seed goes with --semiprimes only");
         return -1;
     }
+    return 0;
+}
+
+/* The node option's syntax (units.h): "none" and "0" travel as 0. */
+static int add_number_timeout(json_t *req, const char *text, char *err, size_t errlen)
+{
+    uint64_t ms;
+    if (units_parse_timeout_ms(text, &ms) != 0 || ms > SUBMIT_MAX_NUMBER_TIMEOUT_MS)
+        return submit_refuse_number_timeout(text, err, errlen);
+    json_object_set_new(req, "number_timeout_ms", json_integer((json_int_t)ms));
     return 0;
 }
 
@@ -196,7 +213,7 @@ static int build_request(const struct submit_args *a, json_t *req, char *err, si
     }
     if (a->name)
         json_object_set_new(req, "name", json_string(a->name));
-    return 0;
+    return a->timeout ? add_number_timeout(req, a->timeout, err, errlen) : 0;
 }
 
 /* Fills a from argv; EXIT_OK to go on, else the exit code (help printed,
@@ -211,7 +228,8 @@ static int parse_args(int argc, char **argv, struct submit_args *a)
         const char **slot = opt == 's' ? &a->start : opt == 'n' ? &a->count
                           : opt == 'k' ? &a->step : opt == 'f' ? &a->file
                           : opt == 'b' ? &a->bits : opt == 'S' ? &a->seed
-                          : opt == 'c' ? &a->chunk : opt == 'N' ? &a->name : NULL;
+                          : opt == 'c' ? &a->chunk : opt == 'N' ? &a->name
+                          : opt == 'T' ? &a->timeout : NULL;
         if (opt == 'h') {
             print_help(self);
             return -1 - EXIT_OK;

@@ -31,15 +31,21 @@ static int parse_u64(const char *s, size_t len, uint64_t *out)
 }
 
 int factor_child_parse_request(const char *line, size_t len, uint64_t *id,
-                               const char **number, size_t *number_len)
+                               const char **number, size_t *number_len, uint64_t *budget_ms)
 {
     const char *space = memchr(line, ' ', len);
     if (space == NULL || parse_u64(line, (size_t)(space - line), id) != 0)
         return -1;
     const char *tok = space + 1;
     size_t tok_len = len - (size_t)(tok - line);
-    if (tok_len == 0 || memchr(tok, ' ', tok_len) != NULL ||
-        memchr(tok, '\t', tok_len) != NULL || memchr(tok, '\0', tok_len) != NULL)
+    const char *budget = memchr(tok, ' ', tok_len);
+    if (budget != NULL) { /* "<id> <N> <budget_ms>": this number's own budget */
+        size_t budget_len = tok_len - (size_t)(budget + 1 - tok);
+        tok_len = (size_t)(budget - tok);
+        if (parse_u64(budget + 1, budget_len, budget_ms) != 0)
+            return -1;
+    }
+    if (tok_len == 0 || memchr(tok, '\t', tok_len) != NULL || memchr(tok, '\0', tok_len) != NULL)
         return -1;
     *number = tok;
     *number_len = tok_len;
@@ -138,12 +144,12 @@ static void answer_request(struct factor_ctx *ctx, char *line, size_t len,
     size_t number_len;
     char error_line[64];
     if (len > MAX_REQUEST_LINE ||
-        factor_child_parse_request(line, len, &id, &number, &number_len) != 0) {
+        factor_child_parse_request(line, len, &id, &number, &number_len, &budget_ms) != 0) {
         snprintf(error_line, sizeof error_line, "%" PRIu64 " error malformed request\n", id);
         emit(error_line);
         return;
     }
-    line[len] = '\0'; /* the token ends the line */
+    line[(size_t)(number - line) + number_len] = '\0'; /* ends the token (a budget may follow) */
     /* Below 2^64 (the common case): no GMP, no malloc, no printf. A number
      * whose check fails takes the general path, which reports it. */
     uint64_t n, f[FACTOR_U64_FACTORS_MAX];

@@ -3,6 +3,8 @@
  * The node runs one child per core so that a crash or hang in the kernel on
  * one number costs one process, never the node. Protocol, line based:
  *   stdin   "<id> <N>\n"      id: decimal u64 chosen by the node
+ *           "<id> <N> <ms>\n" the same with this number's own budget (ms,
+ *                             0 = unlimited) instead of --number-timeout's
  *   stdout  "<id> done <f1> <f2> ...\n"          complete (N = 0, 1: none)
  *           "<id> partial <C> <f1> <f2> ...\n"   budget exceeded, C composite
  *           "<id> error <message>\n"             invalid request
@@ -22,12 +24,13 @@
  * unlimited). Returns the process exit code. */
 int factor_child_main(int argc, char **argv);
 
-/* Splits a request line (no newline) into its id and number token.
- * 0 on success; -1 when the id is missing, not a u64, or not followed by
- * exactly one space and a token without blanks. The token itself is
- * validated by factor_decimal. */
+/* Splits a request line (no newline) into its id, number token and, when
+ * given, its budget (*budget_ms is left alone when not). 0 on success; -1
+ * when the id is missing, not a u64, or not followed by exactly one space
+ * and a token without blanks, or a budget that is not a u64 follows. The
+ * token itself is validated by factor_decimal. */
 int factor_child_parse_request(const char *line, size_t len, uint64_t *id,
-                               const char **number, size_t *number_len);
+                               const char **number, size_t *number_len, uint64_t *budget_ms);
 
 /* The answer line for a finished request, newline included; malloc'd. */
 char *factor_child_format_answer(uint64_t id, enum factor_status status,

@@ -240,9 +240,19 @@ int api_submit_command(struct qcmd *cmd, json_t *req, char *err, size_t errlen)
         snprintf(err, errlen, "name longer than %zu bytes", sizeof cmd->name - 1);
         return -1;
     }
+    uint64_t timeout;
+    if (get_u64(req, "number_timeout_ms", UINT64_MAX, &timeout) != 0) {
+        snprintf(err, errlen, "number_timeout_ms must be a non-negative integer (0: none)");
+        return -1;
+    }
+    uint64_t budget = BATCH_BUDGET_DEFAULT;
+    if (timeout != UINT64_MAX &&
+        submit_number_timeout_budget(timeout, &budget, err, errlen) != 0)
+        return -1;
     if (spec_from_json(&cmd->spec, req, err, errlen) != 0)
         return -1;
     cmd->spec.chunk = (uint32_t)chunk;
+    cmd->spec.budget_ms = budget;
     if (name != NULL)
         snprintf(cmd->name, sizeof cmd->name, "%s", name);
     return 0;

@@ -50,6 +50,7 @@ struct lease {
     uint64_t id, node;
     struct sched_job job;
     uint64_t issued_ms, deadline_ms;
+    uint64_t budget_ms;             /* per number, resolved (never 0) */
     bool duplicate;                 /* a tail copy of another lease */
     bool copied;                    /* ... has a copy already */
     uint32_t unfactored;            /* its results taken as unfactored */
@@ -155,11 +156,15 @@ size_t node_lead_leases_of(const struct node *n, uint64_t node_id)
 
 /* ---- handing out ----------------------------------------------------------- */
 
-/* A lease's holder must report within its number budget plus a grace;
- * without a budget, a minute stands in for one. */
-static uint64_t budget_ms(const struct node *n)
+/* A lease's holder must report within its number budget plus a grace:
+ * the batch's own budget, else this node's --number-timeout; without a
+ * budget, a minute stands in for one. A batch left to the node default
+ * is timed by the leader's option: nodes are expected to share it. */
+static uint64_t lease_budget_ms(const struct node *n, const struct sched_job *job)
 {
-    return n->number_budget_ms ? n->number_budget_ms : 60000;
+    enum { NO_BUDGET_STAND_IN_MS = 60000 };
+    uint64_t budget = batch_budget_resolve(job->budget_ms, n->number_budget_ms);
+    return budget ? budget : NO_BUDGET_STAND_IN_MS;
 }
 
 static int send_lease(struct node *n, const struct lease *x)
@@ -189,7 +194,8 @@ static struct lease *new_lease(struct node *n, uint64_t node, const struct sched
     x->job = *job;
     x->job.job_id = x->id;
     x->issued_ms = now_ms(n);
-    x->deadline_ms = x->issued_ms + budget_ms(n) + LEASE_GRACE_MS;
+    x->budget_ms = lease_budget_ms(n, job); /* the scheduler read the batch's */
+    x->deadline_ms = x->issued_ms + x->budget_ms + LEASE_GRACE_MS;
     x->next = n->lead->leases;
     n->lead->leases = x;
     return x;
@@ -439,7 +445,7 @@ static bool unfactored_due(const struct node *n, const struct lease *x, uint64_t
     if (index == x->job.lo && x->job.crashes + 1 >= SCHED_MAX_CRASHES)
         return true;
     uint64_t held = now_ms(n) - x->issued_ms + CLOCK_LEEWAY_MS;
-    return held >= (uint64_t)(x->unfactored + 1) * budget_ms(n);
+    return held >= (uint64_t)(x->unfactored + 1) * x->budget_ms;
 }
 
 /* NULL when the result is right, else why it is refused. *wrong: it is a
@@ -501,7 +507,7 @@ void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
     bool drained = queue_node_drained(n->queue, from);
     for (struct lease *x = l->leases; x != NULL; x = x->next)
         if (x->node == from && x->job.batch_id == batch)
-            x->deadline_ms = now_ms(n) + budget_ms(n) + LEASE_GRACE_MS;
+            x->deadline_ms = now_ms(n) + x->budget_ms + LEASE_GRACE_MS;
     struct lease *x = NULL;
     for (size_t i = 0; i < count; i++) {
         const struct msg_result *r = &items[i];

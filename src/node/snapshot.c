@@ -123,6 +123,7 @@ static void view_batches(const struct node *n, struct mesh_view *s)
         u->done = b.done;
         u->unfactored = b.unfactored;
         u->chunk = b.chunk;
+        u->budget_ms = b.spec->budget_ms;
     }
 }
 

@@ -361,7 +361,8 @@ static bool start_lease(struct node *n, const struct taken *t)
         end_lease(n, t->leader, &e);
         return false;
     }
-    struct sched_job job = {t->l.lease, t->l.batch, t->l.lo, t->l.hi, t->l.crashes, t->leader};
+    struct sched_job job = {t->l.lease, t->l.batch, t->l.lo, t->l.hi, t->l.crashes, t->leader,
+                            info.spec->budget_ms};
     return worker_pool_assign(n->pool, &job);
 }
 

@@ -10,6 +10,9 @@
  *   range       start 999999999999, count 999, step 1, adaptive chunks
  *   semiprimes  64 bits, count 100, a fresh random seed (the node draws it)
  *   list        the numbers given (a file), adaptive chunks
+ * Any shape may carry its own budget per number (`--number-timeout`, the
+ * request's "number_timeout_ms"): absent, each node's --number-timeout
+ * holds; 0 ("none") is no limit; else 1..SUBMIT_MAX_NUMBER_TIMEOUT_MS ms.
  * Header only: the dashboard library includes it without linking the node. */
 #ifndef MESH_SUBMIT_RULES_H
 #define MESH_SUBMIT_RULES_H
@@ -43,6 +46,9 @@ enum {
 #define SUBMIT_MAX_SEED ((uint64_t)INT64_MAX)
 /* A chunk is a job's numbers; 0 means adaptive (the scheduler decides). */
 #define SUBMIT_MAX_CHUNK ((uint64_t)UINT32_MAX)
+
+/* A batch's budget per number, in ms (batch.h keeps it). */
+#define SUBMIT_MAX_NUMBER_TIMEOUT_MS BATCH_MAX_BUDGET_MS
 
 /* "count must be a whole number from 1 to 10000000": the one wording of
  * a value out of its range, for the CLI, the form and the node. */
@@ -83,6 +89,28 @@ static inline int submit_check_seed(uint64_t seed, char *err, size_t errlen)
 static inline int submit_check_chunk(uint64_t chunk, char *err, size_t errlen)
 {
     return submit_check("chunk", chunk, 0, SUBMIT_MAX_CHUNK, err, errlen);
+}
+
+/* The one wording of a budget that is not one, for the CLI and the node. */
+static inline int submit_refuse_number_timeout(const char *given, char *err, size_t errlen)
+{
+    snprintf(err, errlen,
+             "number timeout must be a duration like 500ms, 5s or 10m (at most 365d), "
+             "or none, not '%.40s'", given);
+    return -1;
+}
+
+/* ms as the request carries it (0: no limit) to the spec's budget. */
+static inline int submit_number_timeout_budget(uint64_t ms, uint64_t *budget_ms, char *err,
+                                               size_t errlen)
+{
+    if (ms > SUBMIT_MAX_NUMBER_TIMEOUT_MS) {
+        char given[24];
+        snprintf(given, sizeof given, "%" PRIu64 "ms", ms);
+        return submit_refuse_number_timeout(given, err, errlen);
+    }
+    *budget_ms = ms == 0 ? BATCH_BUDGET_NONE : ms;
+    return 0;
 }
 
 #endif

@@ -185,6 +185,11 @@ int batch_spec_validate(const struct batch_spec *s, char *err, size_t errlen)
         set_err(err, errlen, "count must be 1..%d", BATCH_MAX_COUNT);
         return -1;
     }
+    if (!batch_budget_valid(s->budget_ms)) {
+        set_err(err, errlen, "number timeout must be at most %llu ms",
+                (unsigned long long)BATCH_MAX_BUDGET_MS);
+        return -1;
+    }
     switch (s->kind) {
     case BATCH_RANGE:
         return validate_range(s, err, errlen);
@@ -625,4 +630,20 @@ fail:
     batch_spec_free(s);
     qreader_fail(in);
     return -1;
+}
+
+void batch_budget_encode(const struct batch_spec *s, struct qbuf *out)
+{
+    qbuf_put_varint(out, s->budget_ms + 1);
+}
+
+int batch_budget_decode(struct qreader *in, struct batch_spec *s)
+{
+    uint64_t v = qreader_varint(in) - 1;
+    if (in->failed || !batch_budget_valid(v)) {
+        qreader_fail(in);
+        return -1;
+    }
+    s->budget_ms = v;
+    return 0;
 }

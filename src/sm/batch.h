@@ -23,6 +23,15 @@ enum {
 
 enum batch_kind { BATCH_RANGE = 1, BATCH_SEMIPRIMES = 2, BATCH_LIST = 3 };
 
+/* A batch's budget per number (batch_spec.budget_ms): BATCH_BUDGET_DEFAULT
+ * leaves it to each node's --number-timeout, BATCH_BUDGET_NONE means no
+ * limit, anything else is milliseconds, 1..BATCH_MAX_BUDGET_MS (a year, the
+ * node option's limit too). It is part of the batch, so every replica and
+ * every leader after a failover give the batch's numbers the same time. */
+#define BATCH_BUDGET_DEFAULT ((uint64_t)0)
+#define BATCH_BUDGET_NONE UINT64_MAX
+#define BATCH_MAX_BUDGET_MS ((uint64_t)86400000 * 365)
+
 struct batch_spec {
     enum batch_kind kind;
     uint64_t count;     /* numbers in the batch, 1..BATCH_MAX_COUNT */
@@ -34,6 +43,7 @@ struct batch_spec {
     char *list;         /* LIST: normalised decimals packed, each NUL-terminated (malloc'd) */
     uint64_t *offsets;  /* LIST: offsets[i] of number i in list (malloc'd) */
     size_t list_len;    /* LIST: bytes in list, NULs included */
+    uint64_t budget_ms; /* per number: BATCH_BUDGET_DEFAULT, _NONE, or ms */
 };
 
 /* Frees the owned buffers and zeroes the spec (safe on a zeroed spec). */
@@ -41,7 +51,7 @@ void batch_spec_free(struct batch_spec *s);
 /* Deep copy into dst (overwritten, not freed first). 0, or -1 on ENOMEM. */
 int batch_spec_copy(struct batch_spec *dst, const struct batch_spec *src);
 /* Validates limits (count, step, bits, every value of a range < 2^1024,
- * list consistency). 0, or -1 and a message in err. */
+ * list consistency, the budget). 0, or -1 and a message in err. */
 int batch_spec_validate(const struct batch_spec *s, char *err, size_t errlen);
 
 /* Initialise s (overwritten, not freed first). start is any text that
@@ -85,12 +95,33 @@ int batch_list_adopt(struct batch_spec *s, char *list, size_t len, uint64_t coun
  * Returns 0, or -1 for index >= count, a short buffer or an invalid spec. */
 int batch_number(const struct batch_spec *s, uint64_t index, char *buf, size_t buflen);
 
-/* Byte encoding of a spec (inside queue commands and snapshots). The decoder
+/* Is v a budget a spec may carry (see BATCH_BUDGET_NONE)? */
+static inline int batch_budget_valid(uint64_t v)
+{
+    return v == BATCH_BUDGET_NONE || v <= BATCH_MAX_BUDGET_MS;
+}
+/* The budget a node gives a number of a batch: the batch's own, else
+ * node_default_ms; 0 means no limit (the worker pool's convention). */
+static inline uint64_t batch_budget_resolve(uint64_t budget_ms, uint64_t node_default_ms)
+{
+    return budget_ms == BATCH_BUDGET_DEFAULT ? node_default_ms
+           : budget_ms == BATCH_BUDGET_NONE ? 0 : budget_ms;
+}
+
+/* Byte encoding of a spec (inside queue commands and snapshots). The
+ * budget is not part of it: commands and snapshots of format 5 carry it
+ * after the spec (batch_budget_encode), earlier ones decode as the default.
+ * The decoder
  * rejects anything batch_spec_validate() would; on failure it marks the
  * reader failed, leaves s zeroed and returns -1. */
 struct qbuf;
 struct qreader;
 int batch_spec_encode(const struct batch_spec *s, struct qbuf *out);
 int batch_spec_decode(struct qreader *in, struct batch_spec *s);
+/* The budget's bytes: a varint of budget_ms + 1 wrapping (so NONE is 0, one
+ * byte, and the default 1). Decode sets s->budget_ms, or marks in failed
+ * and returns -1 on an invalid budget. */
+void batch_budget_encode(const struct batch_spec *s, struct qbuf *out);
+int batch_budget_decode(struct qreader *in, struct batch_spec *s);
 
 #endif

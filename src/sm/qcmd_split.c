@@ -80,7 +80,8 @@ static int split_list(const struct qcmd *submit, size_t room, uint64_t upload_id
                           .token = submit->token};
     memcpy(last->name, submit->name, sizeof last->name);
     last->spec = (struct batch_spec){.kind = BATCH_LIST, .count = s->count,
-                                     .chunk = s->chunk, .list_len = s->list_len};
+                                     .chunk = s->chunk, .list_len = s->list_len,
+                                     .budget_ms = s->budget_ms};
     return 0;
 }
 

@@ -409,7 +409,8 @@ static bool same_spec(const struct batch_spec *a, const struct batch_spec *b)
     struct qbuf x, y;
     qbuf_init(&x);
     qbuf_init(&y);
-    bool same = batch_spec_encode(a, &x) == 0 && batch_spec_encode(b, &y) == 0 &&
+    bool same = a->budget_ms == b->budget_ms &&
+                batch_spec_encode(a, &x) == 0 && batch_spec_encode(b, &y) == 0 &&
                 !x.failed && !y.failed && x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
     qbuf_free(&x);
     qbuf_free(&y);
@@ -463,6 +464,8 @@ static int spec_from_upload(struct queue *q, const struct qcmd *c, struct batch_
         rc = batch_list_adopt(spec, list, u->len, c->spec.count, c->spec.chunk, err, errlen);
         if (rc == -2)
             sm_oom("submit upload");
+        if (rc == 0)
+            spec->budget_ms = c->spec.budget_ms; /* the header's: adopt knows lists only */
     }
     upload_drop(&q->uploads, c->upload_id);
     return rc;

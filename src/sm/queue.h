@@ -91,12 +91,15 @@ struct qcmd {
 /* part_offset of a LIST_PART from a format 2 entry: appended as it comes. */
 #define QCMD_PART_APPEND UINT64_MAX
 /* The first byte of an encoded command is its format: the current one
- * (written), and the previous one (still read). */
-enum { QCMD_FORMAT = 4, QCMD_FORMAT_PREVIOUS = 3, QCMD_FORMAT_OLDEST = 2 };
+ * (written), and the earlier ones (still read: 4 before batch budgets, 3
+ * before the proposer's time, 2 before write tokens). */
+enum { QCMD_FORMAT = 5, QCMD_FORMAT_NO_BUDGET = 4, QCMD_FORMAT_NO_TIME = 3,
+       QCMD_FORMAT_OLDEST = 2 };
 /* A snapshot starts "MQS" and its format byte: the current one (written)
- * and the previous one (still read). */
-enum { QUEUE_SNAPSHOT_FORMAT = 4, QUEUE_SNAPSHOT_FORMAT_PREVIOUS = 3,
-       QUEUE_SNAPSHOT_FORMAT_OLDEST = 2 };
+ * and the earlier ones (still read: 4 before batch budgets, 3 before
+ * batch times, 2 before write tokens). */
+enum { QUEUE_SNAPSHOT_FORMAT = 5, QUEUE_SNAPSHOT_FORMAT_NO_BUDGET = 4,
+       QUEUE_SNAPSHOT_FORMAT_NO_TIMES = 3, QUEUE_SNAPSHOT_FORMAT_OLDEST = 2 };
 
 /* Frees spec, result texts and the results array; zeroes c. */
 void qcmd_free(struct qcmd *c);

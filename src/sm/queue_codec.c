@@ -164,17 +164,19 @@ const uint8_t *qreader_str(struct qreader *r, size_t max, size_t *n)
 }
 
 /* ---- queue commands -------------------------------------------------------
- * version u8 (4; 3 and 2 are still read), type u8, time_ms (4 only), then
+ * version u8 (5; 4, 3 and 2 are still read), type u8, time_ms (4 and 5),
+ * then
  *   SUBMIT:   name str (< QUEUE_NAME_MAX), batch_id, import u8, token (3
- *             only), upload_id, then
- *             upload_id 0: spec; else: kind u8 (LIST), count, chunk, list_len
+ *             and later), upload_id, then
+ *             upload_id 0: spec; else: kind u8 (LIST), count, chunk, list_len;
+ *             then the budget (5 only, batch_budget_encode)
  *   COMPLETE: batch_id, n, n * (index, text str)
  *   CANCEL:   batch_id
  *   DRAIN:    node_id, drained u8 (0 or 1)
  *   LIST_PART: upload_id (non-zero), part_offset (3 and 4), part str (whole
  *             normalised numbers)
  *   FORGET:   reason u8 (enum forget_reason), n (1..QCMD_FORGET_MAX), n ids
- *             strictly ascending (4 only)
+ *             strictly ascending (4 and 5)
  * Commands travel through the Raft log and are replayed from disk, so the
  * decoder treats every byte as hostile and accepts only what the encoder
  * could have produced: trailing bytes, over-long varints, bad names, bad
@@ -185,9 +187,11 @@ const uint8_t *qreader_str(struct qreader *r, size_t max, size_t *n)
  *    after a leader change is recognised. Entries of format 2 stay readable
  *    (a log written by the previous release replays). */
 /* 4: every command carries the proposer's time (retention ages batches by
- *    the log's own clock), and FORGET exists. */
-enum { QCMD_VERSION = QCMD_FORMAT, QCMD_VERSION_NO_TIME = QCMD_FORMAT_PREVIOUS,
-       QCMD_VERSION_NO_TOKENS = QCMD_FORMAT_OLDEST };
+ *    the log's own clock), and FORGET exists.
+ * 5: SUBMIT carries the batch's budget per number (its LIST upload header
+ *    too); a SUBMIT of an earlier format decodes with the node default. */
+enum { QCMD_VERSION = QCMD_FORMAT, QCMD_VERSION_NO_BUDGET = QCMD_FORMAT_NO_BUDGET,
+       QCMD_VERSION_NO_TIME = QCMD_FORMAT_NO_TIME, QCMD_VERSION_NO_TOKENS = QCMD_FORMAT_OLDEST };
 
 void qcmd_free(struct qcmd *c)
 {
@@ -229,7 +233,7 @@ static int encode_complete(const struct qcmd *c, struct qbuf *out)
 static bool upload_header_valid(const struct batch_spec *s)
 {
     return s->kind == BATCH_LIST && s->count >= 1 && s->count <= BATCH_MAX_COUNT &&
-           s->list_len / 2 >= s->count &&
+           s->list_len / 2 >= s->count && batch_budget_valid(s->budget_ms) &&
            s->list_len <= BATCH_MAX_LIST_INPUT + 1;
 }
 
@@ -243,14 +247,18 @@ static int encode_submit(const struct qcmd *c, struct qbuf *out)
     qbuf_put_u8(out, c->import ? 1 : 0);
     qbuf_put_varint(out, c->token);
     qbuf_put_varint(out, c->upload_id);
-    if (c->upload_id == 0)
-        return batch_spec_encode(&c->spec, out);
-    if (!upload_header_valid(&c->spec))
-        return -1;
-    qbuf_put_u8(out, BATCH_LIST);
-    qbuf_put_varint(out, c->spec.count);
-    qbuf_put_varint(out, c->spec.chunk);
-    qbuf_put_varint(out, c->spec.list_len);
+    if (c->upload_id == 0) {
+        if (batch_spec_encode(&c->spec, out) != 0)
+            return -1;
+    } else {
+        if (!upload_header_valid(&c->spec))
+            return -1;
+        qbuf_put_u8(out, BATCH_LIST);
+        qbuf_put_varint(out, c->spec.count);
+        qbuf_put_varint(out, c->spec.chunk);
+        qbuf_put_varint(out, c->spec.list_len);
+    }
+    batch_budget_encode(&c->spec, out);
     return 0;
 }
 
@@ -360,9 +368,11 @@ static int decode_submit(struct qreader *in, struct qcmd *c, uint8_t version)
     c->upload_id = qreader_varint(in);
     if (in->failed || import > 1 || (c->import && c->batch_id == 0))
         return -1;
-    if (c->upload_id != 0)
-        return decode_upload_header(in, &c->spec);
-    return batch_spec_decode(in, &c->spec);
+    int rc = c->upload_id != 0 ? decode_upload_header(in, &c->spec)
+                               : batch_spec_decode(in, &c->spec);
+    if (rc != 0 || version < QCMD_VERSION)
+        return rc; /* an earlier format: the node's default budget */
+    return batch_budget_decode(in, &c->spec);
 }
 
 static int decode_list_part(struct qreader *in, struct qcmd *c, uint8_t version)
@@ -442,7 +452,7 @@ static int decode_body(struct qreader *in, struct qcmd *c, uint8_t version)
     case QCMD_LIST_PART:
         return decode_list_part(in, c, version);
     case QCMD_FORGET:
-        return version == QCMD_VERSION ? decode_forget(in, c) : -1;
+        return version >= QCMD_VERSION_NO_BUDGET ? decode_forget(in, c) : -1;
     }
     return -1;
 }
@@ -454,10 +464,8 @@ int qcmd_decode(const uint8_t *buf, size_t len, struct qcmd *c)
     qreader_init(&in, buf, len);
     uint8_t version = qreader_u8(&in);
     c->type = (enum qcmd_type)qreader_u8(&in);
-    c->time_ms = version == QCMD_VERSION ? qreader_varint(&in) : 0;
-    if (in.failed ||
-        (version != QCMD_VERSION && version != QCMD_VERSION_NO_TIME &&
-         version != QCMD_VERSION_NO_TOKENS) ||
+    c->time_ms = version >= QCMD_VERSION_NO_BUDGET ? qreader_varint(&in) : 0;
+    if (in.failed || version < QCMD_VERSION_NO_TOKENS || version > QCMD_VERSION ||
         decode_body(&in, c, version) != 0 ||
         !qreader_done(&in)) {
         qcmd_free(c);

@@ -1,11 +1,12 @@
 /* queue_snapshot.c - the queue's snapshot bytes, and restoring them.
  *
- * "MQS" 4, next_id, applied, drained count and the drained node ids
+ * "MQS" 5, next_id, applied, drained count and the drained node ids
  * ascending, the uploads in progress (upload.h), batch count, then per
- * batch: id, state u8, name str, write token (3 and 4; "MQS" 2 is still
- * read), submitted_ms and ended_ms (4 only), spec, done count, and per done
+ * batch: id, state u8, name str, write token (3 and later; "MQS" 2 is still
+ * read), submitted_ms and ended_ms (4 and 5), spec, budget (5 only; "MQS" 4
+ * and earlier restore the node default), done count, and per done
  * index in ascending order: gap (index minus the previous index + 1) and
- * text str; then (4 only) the tombstones of forgotten batches, oldest
+ * text str; then (4 and 5) the tombstones of forgotten batches, oldest
  * first: count, and per one id, time_ms, reason u8.
  * Restore re-runs qbatch_record, so the derived counters (unfactored,
  * cursor) are recomputed, never trusted.
@@ -24,7 +25,8 @@
 #include "queue_codec.h"
 
 static const uint8_t snapshot_magic[4] = {'M', 'Q', 'S', QUEUE_SNAPSHOT_FORMAT};
-enum { SNAPSHOT_VERSION_NO_TIMES = QUEUE_SNAPSHOT_FORMAT_PREVIOUS,
+enum { SNAPSHOT_VERSION_NO_BUDGET = QUEUE_SNAPSHOT_FORMAT_NO_BUDGET,
+       SNAPSHOT_VERSION_NO_TIMES = QUEUE_SNAPSHOT_FORMAT_NO_TIMES,
        SNAPSHOT_VERSION_NO_TOKENS = QUEUE_SNAPSHOT_FORMAT_OLDEST };
 
 struct frozen_page {
@@ -186,6 +188,7 @@ static int encode_batch(const struct frozen_batch *fb, struct qbuf *out)
     qbuf_put_varint(out, fb->ended_ms);
     if (batch_spec_encode(fb->spec, out) != 0)
         return -1;
+    batch_budget_encode(fb->spec, out);
     qbuf_put_varint(out, fb->done);
     uint64_t expected = 0;
     for (size_t p = 0; p < fb->n_pages; p++)
@@ -282,12 +285,13 @@ static struct qbatch *restore_batch(struct qreader *in, uint64_t min_id, uint64_
     if (name != NULL)
         memcpy(b->name, name, name_len);
     b->token = version == SNAPSHOT_VERSION_NO_TOKENS ? 0 : qreader_varint(in);
-    if (version == QUEUE_SNAPSHOT_FORMAT) {
+    if (version >= SNAPSHOT_VERSION_NO_BUDGET) {
         b->submitted_ms = qreader_varint(in);
         b->ended_ms = qreader_varint(in);
     }
     if (name == NULL || b->id < min_id || b->id >= next_id || !queue_name_valid(b->name) ||
-        strlen(b->name) != name_len || batch_spec_decode(in, &b->spec) != 0) {
+        strlen(b->name) != name_len || batch_spec_decode(in, &b->spec) != 0 ||
+        (version == QUEUE_SNAPSHOT_FORMAT && batch_budget_decode(in, &b->spec) != 0)) {
         qbatch_free(b);
         return NULL;
     }
@@ -346,8 +350,7 @@ static int restore_all(struct queue *q, struct qreader *in)
     q->next_id = qreader_varint(in);
     q->applied = qreader_varint(in);
     bool known = memcmp(magic, snapshot_magic, 3) == 0 &&
-                 (magic[3] == snapshot_magic[3] || magic[3] == SNAPSHOT_VERSION_NO_TIMES ||
-                  magic[3] == SNAPSHOT_VERSION_NO_TOKENS);
+                 magic[3] >= SNAPSHOT_VERSION_NO_TOKENS && magic[3] <= QUEUE_SNAPSHOT_FORMAT;
     if (in->failed || !known || q->next_id == 0 ||
         restore_drained(q, in) != 0 || upload_set_decode(&q->uploads, in, q->applied) != 0)
         return -1;
@@ -366,7 +369,7 @@ static int restore_all(struct queue *q, struct qreader *in)
         q->bytes += b->bytes;
         min_id = b->id + 1;
     }
-    if (magic[3] == QUEUE_SNAPSHOT_FORMAT && restore_forgotten(q, in) != 0)
+    if (magic[3] >= SNAPSHOT_VERSION_NO_BUDGET && restore_forgotten(q, in) != 0)
         return -1;
     return qreader_done(in) ? 0 : -1;
 }

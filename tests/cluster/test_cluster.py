@@ -57,6 +57,31 @@ class ClusterTest(unittest.TestCase):
         wait_for(lambda: len([d for d in done_of(lead.status()).values() if d > 0]) >= 2, 5,
                  what="work done on at least two nodes: %s" % lead.status()["nodes"])
 
+    def test_batch_number_timeout_holds_on_every_node(self):
+        # Every node keeps the default budget (60 s); the batch's own 300 ms
+        # reaches them with the batch, so each node's one worker gives up on
+        # each 400-bit semiprime in 300 ms and the leader takes the
+        # unfactored answers: six numbers over three workers in seconds,
+        # where the node default would hold each for a minute.
+        self.mesh = Mesh(MESH, 3)
+        lead = self.mesh.formed(3)
+        follower, third = [n for n in self.mesh.nodes if n is not lead][:2]
+        t0 = time.monotonic()
+        bid = self.submit(follower, "--semiprimes", "400", "--count", "6",
+                          "--number-timeout", "300ms")
+        lines = third.cli("results", bid, "--wait", timeout=60).stdout.splitlines()
+        took = time.monotonic() - t0
+        self.assertEqual(len(lines), 6)
+        for line in lines:
+            number = line.split(":")[0]
+            self.assertEqual(line, "%s: unfactored:%s" % (number, number))
+        self.assertLess(took, 30, "300 ms per number took %.1f s" % took)
+        for node in self.mesh.nodes:  # replicated: every node shows the batch's budget
+            row = [b for b in node.status()["batches"] if b["id"] == int(bid)][0]
+            self.assertEqual(row["number_timeout_ms"], 300)
+        wait_for(lambda: len([d for d in done_of(lead.status()).values() if d > 0]) >= 2, 5,
+                 what="work done on at least two nodes: %s" % lead.status()["nodes"])
+
     def test_first_batch_read_on_a_replica_before_it_arrives(self):
         # A user submits on one node and at once asks another for the
         # results: that replica may not have the batch yet. The first batch

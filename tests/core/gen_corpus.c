@@ -5,8 +5,8 @@
  * exist) from commands built through the public API, so seeds always match
  * the current encoders. The seeds of earlier formats are worth keeping (a
  * data dir of a previous release replays through the same decoders): the
- * format2_* ones, and the unprefixed ones written before format 4; so
- * write into a scratch dir and copy only the new seeds over. */
+ * formatN_* ones (renamed so when format N + 1 came); so write into a
+ * scratch dir and copy only the new seeds over. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +82,7 @@ static void gen_upload(struct queue *q, const char *qdir, const char *sdir)
     for (int i = 0; i < 300; i++)
         snprintf(text + strlen(text), sizeof text - strlen(text), "%d\n", 1000 + i * 7);
     must(batch_list_parse(&list.spec, text, strlen(text), err, sizeof err), "upload list");
+    list.spec.budget_ms = 5000;
     must(qcmd_split(&list, 600, 0x5eed, &cmds, &n), "split");
     if (n < 3)
         must(-1, "split into parts");
@@ -110,10 +111,12 @@ static void gen_commands_and_snapshots(const char *base)
     emit(q, qdir, "submit_range", &c);
     c = (struct qcmd){.type = QCMD_SUBMIT};
     must(batch_semiprimes_init(&c.spec, 100, 20, 7, err, sizeof err), "semiprimes");
+    c.spec.budget_ms = 300; /* a batch's own budget (format 5) */
     emit(q, qdir, "submit_semiprimes", &c);
     c = (struct qcmd){.type = QCMD_SUBMIT};
     const char *list = "15\n21\n18446744073709551617\n";
     must(batch_list_parse(&c.spec, list, strlen(list), err, sizeof err), "list");
+    c.spec.budget_ms = BATCH_BUDGET_NONE;
     emit(q, qdir, "submit_list", &c);
     c = complete(1, 0, 70, "3 7");
     emit(q, qdir, "complete_many", &c);

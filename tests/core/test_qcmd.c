@@ -176,14 +176,96 @@ static void test_format_2_still_read(void)
     CHECK_INT_EQ(c.token, 0);
     CHECK_INT_EQ(c.spec.count, 1);
     qcmd_free(&c);
-    const uint8_t future[] = {5, QCMD_CANCEL, 0, 1};
+    const uint8_t future[] = {QCMD_FORMAT + 1, QCMD_CANCEL, 0, 1};
     CHECK_INT_EQ(qcmd_decode(future, sizeof future, &c), -1);
+}
+
+/* The batch's budget travels with its SUBMIT, inline spec or uploaded
+ * list alike; each of its three kinds comes back as it went. */
+static void test_budget_roundtrip(void)
+{
+    const uint64_t budgets[] = {BATCH_BUDGET_DEFAULT, BATCH_BUDGET_NONE, 1, 300,
+                                BATCH_MAX_BUDGET_MS};
+    for (size_t i = 0; i < sizeof budgets / sizeof budgets[0]; i++) {
+        struct qcmd c = make_submit("7", 3, "timed");
+        c.spec.budget_ms = budgets[i];
+        roundtrip(&c);
+        uint8_t *buf;
+        size_t len;
+        CHECK_INT_EQ(qcmd_encode(&c, &buf, &len), 0);
+        struct qcmd d;
+        CHECK_INT_EQ(qcmd_decode(buf, len, &d), 0);
+        CHECK(d.spec.budget_ms == budgets[i]);
+        qcmd_free(&d);
+        free(buf);
+        qcmd_free(&c);
+        /* The SUBMIT that ends an upload announces only the list's shape. */
+        c = (struct qcmd){.type = QCMD_SUBMIT, .upload_id = 9,
+                          .spec = {.kind = BATCH_LIST, .count = 2, .list_len = 4,
+                                   .budget_ms = budgets[i]}};
+        roundtrip(&c);
+        CHECK_INT_EQ(qcmd_encode(&c, &buf, &len), 0);
+        CHECK_INT_EQ(qcmd_decode(buf, len, &d), 0);
+        CHECK(d.spec.budget_ms == budgets[i]);
+        qcmd_free(&d);
+        free(buf);
+    }
+    /* Past the limit: refused by the encoder, and by the decoder. */
+    struct qcmd c = make_submit("7", 3, "too long");
+    c.spec.budget_ms = BATCH_MAX_BUDGET_MS;
+    uint8_t *buf;
+    size_t len;
+    CHECK_INT_EQ(qcmd_encode(&c, &buf, &len), 0);
+    c.spec.budget_ms = BATCH_MAX_BUDGET_MS + 1;
+    uint8_t *none;
+    size_t none_len;
+    CHECK_INT_EQ(qcmd_encode(&c, &none, &none_len), -1);
+    /* The budget is the last varint: add one to it (limit + 1, stored + 1). */
+    struct qreader r;
+    qreader_init(&r, buf + len - 5, 5);
+    CHECK(qreader_varint(&r) == BATCH_MAX_BUDGET_MS + 1 && qreader_done(&r));
+    struct qbuf over;
+    qbuf_init(&over);
+    qbuf_put_bytes(&over, buf, len - 5);
+    qbuf_put_varint(&over, BATCH_MAX_BUDGET_MS + 2);
+    struct qcmd d;
+    CHECK_INT_EQ(qcmd_decode(over.data, over.len, &d), -1);
+    qbuf_free(&over);
+    free(buf);
+    qcmd_free(&c);
+}
+
+/* A SUBMIT of format 4 (the release before budgets) has no budget: it
+ * decodes as the node's default, whatever else it says. */
+static void test_format_4_submit_has_the_default_budget(void)
+{
+    struct qcmd c = make_submit("7", 3, "old");
+    c.spec.budget_ms = 300;
+    c.time_ms = 1234;
+    uint8_t *buf;
+    size_t len;
+    CHECK_INT_EQ(qcmd_encode(&c, &buf, &len), 0);
+    CHECK_INT_EQ(buf[0], QCMD_FORMAT);
+    CHECK_INT_EQ(buf[len - 2], (301 & 0x7f) | 0x80); /* 301: two varint bytes */
+    buf[0] = QCMD_FORMAT_NO_BUDGET;
+    struct qcmd d;
+    CHECK_INT_EQ(qcmd_decode(buf, len, &d), -1);   /* format 4 ends before them */
+    CHECK_INT_EQ(qcmd_decode(buf, len - 2, &d), 0);
+    CHECK(d.spec.budget_ms == BATCH_BUDGET_DEFAULT);
+    CHECK_INT_EQ(d.time_ms, 1234);
+    CHECK_STR_EQ(d.name, "old");
+    CHECK_INT_EQ(d.spec.count, 3);
+    qcmd_free(&d);
+    free(buf);
+    qcmd_free(&c);
 }
 
 int main(void)
 {
     test_format_2_still_read();
     test_submit_roundtrip();
+    test_budget_roundtrip();
+    test_format_4_submit_has_the_default_budget();
     test_complete_and_cancel_roundtrip();
     test_encode_refuses_invalid();
     test_decode_rejects_bad_bytes();

@@ -129,8 +129,33 @@ static void test_cancelled_batch_is_not_leased(void)
     queue_free(q);
 }
 
+/* Each job carries its batch's budget, new ranges and handed-back ones
+ * alike: the leader times the lease by it. */
+static void test_jobs_carry_their_batchs_budget(void)
+{
+    struct queue *q = queue_new();
+    struct sched *s = sched_new(q);
+    struct qcmd c = make_submit("1000", 10, "timed");
+    c.spec.chunk = 5;
+    c.spec.budget_ms = 300;
+    char err[128];
+    CHECK_INT_EQ(queue_apply(q, &c, NULL, err, sizeof err), 0);
+    qcmd_free(&c);
+    uint64_t plain = submit(q, 5, 5);
+    struct sched_job j = {.budget_ms = 12345}, k;
+    CHECK(sched_next_job(s, &j) && j.budget_ms == 300);
+    sched_give_back(s, &j, j.lo, 0);
+    CHECK(sched_next_job(s, &k) && k.lo == j.lo && k.budget_ms == 300);
+    CHECK(sched_next_job(s, &k) && k.lo == 5 && k.budget_ms == 300);
+    k.budget_ms = 12345;
+    CHECK(sched_next_job(s, &k) && k.batch_id == plain && k.budget_ms == BATCH_BUDGET_DEFAULT);
+    sched_free(s);
+    queue_free(q);
+}
+
 int main(void)
 {
+    test_jobs_carry_their_batchs_budget();
     test_fixed_chunks_in_order();
     test_older_batch_first_and_give_back_first();
     test_done_indexes_are_skipped();

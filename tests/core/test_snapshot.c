@@ -182,8 +182,45 @@ static void test_restore_rejects_impossible_states(void)
 #undef HEAD
 }
 
+/* A batch's budget survives a snapshot; a snapshot of format 4 (before
+ * budgets) restores its batches with the node's default. */
+static void test_budget_in_snapshot(void)
+{
+    char err[128];
+    struct queue *a = queue_new();
+    struct qcmd c = make_submit("7", 3, "timed");
+    c.spec.budget_ms = 300;
+    CHECK_INT_EQ(apply_free(a, c, NULL, err), 0);
+    uint8_t *buf;
+    size_t len;
+    snapshot(a, &buf, &len);
+    struct queue *b = queue_new();
+    CHECK_INT_EQ(queue_restore(b, buf, len), 0);
+    struct batch_info info;
+    CHECK_INT_EQ(queue_batch_get(b, 1, &info), 0);
+    CHECK(info.spec->budget_ms == 300);
+    queue_free(b);
+    /* One batch, no results, no tombstones: the snapshot ends with the
+     * budget (301, two bytes), the done count 0 and the tombstone count 0. */
+    CHECK_INT_EQ(buf[3], QUEUE_SNAPSHOT_FORMAT);
+    CHECK(buf[len - 4] == ((301 & 0x7f) | 0x80) && buf[len - 3] == 301 >> 7);
+    CHECK(buf[len - 2] == 0 && buf[len - 1] == 0);
+    buf[3] = QUEUE_SNAPSHOT_FORMAT_NO_BUDGET;
+    memmove(buf + len - 4, buf + len - 2, 2);
+    b = queue_new();
+    CHECK_INT_EQ(queue_restore(b, buf, len - 2), 0);
+    CHECK_INT_EQ(queue_batch_get(b, 1, &info), 0);
+    CHECK(info.spec->budget_ms == BATCH_BUDGET_DEFAULT);
+    CHECK_INT_EQ(info.total, 3);
+    CHECK_STR_EQ(info.name, "timed");
+    queue_free(b);
+    free(buf);
+    queue_free(a);
+}
+
 int main(void)
 {
+    test_budget_in_snapshot();
     test_restore_equal_state();
     test_replay_is_deterministic();
     test_empty_queue_snapshot();

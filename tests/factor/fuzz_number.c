@@ -35,10 +35,13 @@ static void check_request(const uint8_t *data, size_t size)
     uint64_t id;
     const char *num;
     size_t len;
-    if (factor_child_parse_request((const char *)data, size, &id, &num, &len) != 0)
+    uint64_t budget = UINT64_MAX;
+    if (factor_child_parse_request((const char *)data, size, &id, &num, &len, &budget) != 0)
         return;
     const char *end = (const char *)data + size;
-    if (len == 0 || num + len != end || memchr(num, ' ', len) != NULL)
+    /* The token runs to the end, or to " <budget>" when one was read. */
+    bool to_end = num + len == end;
+    if (len == 0 || memchr(num, ' ', len) != NULL || (!to_end && num[len] != ' '))
         abort();
 }
 

@@ -63,6 +63,23 @@ def test_budget(driver):
           "after a partial the child still works: %r" % got[1])
 
 
+def test_budget_per_request(driver):
+    # A child without a budget of its own (0: unlimited) told one per
+    # request: the 200-bit semiprime stops at its 50 ms; the next line,
+    # with no budget, is unlimited again; a bad budget is a bad request.
+    p = nextprime(2 ** 100 + 99991)
+    q = nextprime(2 ** 100 + 7 * 99991 + 12345)
+    small = nextprime(2 ** 50) * nextprime(2 ** 49)
+    requests = ["20 %d 50\n" % (p * q * 6), "21 %d\n" % small, "22 %d 5s\n" % small,
+                "23 %d 0\n" % small]
+    rc, out, err = run_child(driver, ["--number-timeout", "0"], requests)
+    check(rc == 0, "exit code %r (stderr %r)" % (rc, err))
+    done = "done %d %d" % (nextprime(2 ** 49), nextprime(2 ** 50))
+    want = ["20 partial %d 2 3" % (p * q), "21 " + done, "22 error malformed request",
+            "23 " + done]
+    check(out.splitlines() == want, "answers\n got %r\nwant %r" % (out.splitlines(), want))
+
+
 def test_bad_option(driver):
     rc, _, _ = run_child(driver, ["--bogus"], [])
     check(rc == 2, "bad option must fail with 2, got %r" % rc)
@@ -72,6 +89,7 @@ def main():
     driver = sys.argv[1]
     test_answers(driver)
     test_budget(driver)
+    test_budget_per_request(driver)
     test_bad_option(driver)
     print("child: ok")
 

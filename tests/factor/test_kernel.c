@@ -247,21 +247,33 @@ static void test_parse(void)
 
 static void test_child_request_parser(void)
 {
-    uint64_t id;
+    uint64_t id, budget = 99;
     const char *num;
     size_t len;
-    CHECK_INT_EQ(factor_child_parse_request("7 12", 4, &id, &num, &len), 0);
+    CHECK_INT_EQ(factor_child_parse_request("7 12", 4, &id, &num, &len, &budget), 0);
     CHECK_INT_EQ(id, 7);
     CHECK_INT_EQ(len, 2);
     CHECK(strncmp(num, "12", 2) == 0);
-    CHECK_INT_EQ(factor_child_parse_request("18446744073709551615 1", 22, &id, &num, &len), 0);
+    CHECK_INT_EQ(budget, 99); /* untouched by a line without a budget */
+    CHECK_INT_EQ(factor_child_parse_request("18446744073709551615 1", 22, &id, &num, &len, &budget), 0);
     CHECK(id == UINT64_MAX);
-    CHECK_INT_EQ(factor_child_parse_request("18446744073709551616 1", 22, &id, &num, &len), -1);
-    CHECK_INT_EQ(factor_child_parse_request("7  12", 5, &id, &num, &len), -1);
-    CHECK_INT_EQ(factor_child_parse_request("7 ", 2, &id, &num, &len), -1);
-    CHECK_INT_EQ(factor_child_parse_request(" 7 1", 4, &id, &num, &len), -1);
-    CHECK_INT_EQ(factor_child_parse_request("x 1", 3, &id, &num, &len), -1);
-    CHECK_INT_EQ(factor_child_parse_request("12", 2, &id, &num, &len), -1);
+    CHECK_INT_EQ(factor_child_parse_request("18446744073709551616 1", 22, &id, &num, &len, &budget), -1);
+    CHECK_INT_EQ(factor_child_parse_request("7  12", 5, &id, &num, &len, &budget), -1);
+    CHECK_INT_EQ(factor_child_parse_request("7 ", 2, &id, &num, &len, &budget), -1);
+    CHECK_INT_EQ(factor_child_parse_request(" 7 1", 4, &id, &num, &len, &budget), -1);
+    CHECK_INT_EQ(factor_child_parse_request("x 1", 3, &id, &num, &len, &budget), -1);
+    CHECK_INT_EQ(factor_child_parse_request("12", 2, &id, &num, &len, &budget), -1);
+    /* A number's own budget after it. */
+    CHECK_INT_EQ(factor_child_parse_request("7 12 300", 8, &id, &num, &len, &budget), 0);
+    CHECK_INT_EQ(id, 7);
+    CHECK_INT_EQ(len, 2);
+    CHECK(strncmp(num, "12", 2) == 0);
+    CHECK_INT_EQ(budget, 300);
+    CHECK_INT_EQ(factor_child_parse_request("7 12 0", 6, &id, &num, &len, &budget), 0);
+    CHECK_INT_EQ(budget, 0);
+    CHECK_INT_EQ(factor_child_parse_request("7 12 ", 5, &id, &num, &len, &budget), -1);
+    CHECK_INT_EQ(factor_child_parse_request("7 12 3 4", 8, &id, &num, &len, &budget), -1);
+    CHECK_INT_EQ(factor_child_parse_request("7 12 5s", 7, &id, &num, &len, &budget), -1);
 }
 
 int main(void)

@@ -340,6 +340,50 @@ class NodeTest(unittest.TestCase):
         row = json.loads(n.cli("results", str(bid), "--json").stdout.splitlines()[1])
         self.assertEqual(row["unfactored"], str(hard))
 
+    def test_batch_number_timeout_overrides_the_nodes(self):
+        # The node keeps its default budget (60 s); the batch asks for
+        # 300 ms, so its 400-bit balanced semiprimes (far beyond 300 ms for
+        # any method) come back unfactored in about that time per number.
+        n = self.start()
+        for bad in ("5parsecs", "-1", "", "1.5.2"):
+            r = n.cli("submit", "--semiprimes", "24", "--number-timeout", bad, check=False)
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+            self.assertTrue(r.stderr.startswith(
+                "mesh submit: number timeout must be a duration like 500ms, 5s or 10m"),
+                (bad, r.stderr))
+            self.assertIn("'%s'" % bad, r.stderr)
+        self.assertEqual(n.status()["batches"], [])          # nothing was submitted
+        t0 = time.monotonic()
+        hard = self.submit(n, "--semiprimes", "400", "--count", "2",
+                           "--number-timeout", "300ms", "--name", "hard")
+        lines = n.cli("results", str(hard), "--wait", timeout=60).stdout.splitlines()
+        took = time.monotonic() - t0
+        self.assertEqual(len(lines), 2)
+        for line in lines:
+            number = line.split(":")[0]
+            self.assertEqual(line, "%s: unfactored:%s" % (number, number))
+        self.assertLess(took, 20, "a 300 ms budget took %.1f s" % took)
+        self.assertEqual(batch(n, hard)["unfactored"], 2)
+        self.assertEqual(batch(n, hard)["number_timeout_ms"], 300)
+        # Numbers past 2^64 that fit the budget are factored in it.
+        big = 4 * 1000003 * (2**127 - 1)
+        easy = self.submit(n, "--file", "-", "--number-timeout", "2s",
+                           input="%d\n35\n" % big)
+        self.assertEqual(n.cli("results", str(easy), "--wait", timeout=60).stdout,
+                         "%d: 2 2 1000003 %d\n35: 5 7\n" % (big, 2**127 - 1))
+        self.assertEqual(batch(n, easy)["number_timeout_ms"], 2000)
+        # No limit, and the node default, are told apart.
+        free = self.submit(n, "--semiprimes", "40", "--count", "5", "--number-timeout", "none")
+        plain = self.submit(n, "--semiprimes", "40", "--count", "5")
+        self.assertEqual(len(n.cli("results", str(free), "--wait").stdout.splitlines()), 5)
+        self.assertEqual(batch(n, free)["number_timeout_ms"], 0)
+        self.assertEqual(batch(n, free)["unfactored"], 0)
+        self.assertIsNone(batch(n, plain)["number_timeout_ms"])
+        text = n.cli("status").stdout
+        self.assertRegex(text, r"\bhard  \[timeout 300ms\]\n")
+        self.assertIn("[no timeout]", text)
+        self.assertEqual(text.count("timeout"), 3, text)
+
     def test_killed_worker_loses_nothing(self):
         n = self.start()
         bid = self.submit(n, "--semiprimes", "90", "--count", "400", "--seed", "3")
@@ -463,6 +507,9 @@ class NodeTest(unittest.TestCase):
             {"cmd": "submit", "kind": 7},
             {"cmd": "submit", "start": [1]},
             {"cmd": "submit", "count": -5},
+            {"cmd": "submit", "number_timeout_ms": -5},
+            {"cmd": "submit", "number_timeout_ms": "5s"},
+            {"cmd": "submit", "number_timeout_ms": 86400000 * 365 + 1},
             {"cmd": "submit", "name": "é" * 40},
             {"cmd": "results", "batch": "x"},
             {"cmd": "x" + "é" * 600},
