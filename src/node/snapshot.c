@@ -14,6 +14,7 @@
 #include "members.h"
 #include "peers.h"
 #include "refusals.h"
+#include "work.h"
 #include "consensus.h"
 #include "discovery.h"
 #include "net.h"
@@ -28,7 +29,9 @@ const char *node_state_name(const struct node *n)
         return "leaving";
     if (!n->draining)
         return "active";
-    return worker_pool_busy(n->pool) > 0 ? "draining" : "drained";
+    /* Drained: nothing of this node's will change the mesh any more, no
+     * worker busy, no lease waiting for one, no result not yet committed. */
+    return worker_pool_busy(n->pool) > 0 || !node_work_settled(n) ? "draining" : "drained";
 }
 
 /* leader, voter, standby, joining (added, no role yet), removed (left the

@@ -93,6 +93,11 @@ size_t node_work_outbox(const struct node *n)
     return n->work ? n->work->n_box : 0;
 }
 
+bool node_work_settled(const struct node *n)
+{
+    return n->work == NULL || (n->work->waiting == NULL && n->work->n_box == 0);
+}
+
 static void end_lease(struct node *n, uint64_t granter, const struct msg_lease_end *e);
 
 /* ---- results -------------------------------------------------------------- */

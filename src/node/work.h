@@ -28,6 +28,8 @@ void node_work_on_applied(struct node *n, uint64_t batch_id);
 void node_work_tick(struct node *n);
 void node_work_abort_batch(struct node *n, uint64_t batch_id);
 size_t node_work_outbox(const struct node *n);
+/* No lease waiting for a worker and every result seen committed. */
+bool node_work_settled(const struct node *n);
 void node_work_pool_config(struct node *n, struct worker_pool_config *wc);
 
 #endif
