@@ -314,7 +314,7 @@ static void on_applied(void *ud, const struct consensus_applied *a)
             consensus_transfer(n->cons, 0) == 0)
             mlog(&n->log, LOG_INFO, "drained: transferring leadership");
     }
-    if (a->type == QCMD_COMPLETE || a->type == QCMD_CANCEL)
+    if (a->type == QCMD_COMPLETE || a->type == QCMD_COMPLETE_BLOCK || a->type == QCMD_CANCEL)
         node_work_on_applied(n, a->batch_id);
     api_wake_waiters(n);
     node_write_progress(n);

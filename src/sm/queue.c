@@ -553,7 +553,7 @@ static int apply_list_part(struct queue *q, const struct qcmd *c, char *err, siz
 
 /* Applies one COMPLETE entry; -1 (with err) only for a bad entry. */
 static int apply_result(struct queue *q, struct qbatch *b, const struct qresult *r,
-                        struct queue_outcome *out, char *err, size_t errlen)
+                        bool checked, struct queue_outcome *out, char *err, size_t errlen)
 {
     if (r->index >= b->spec.count) {
         set_err(err, errlen, "batch %llu: index %llu out of range (count %llu)",
@@ -564,7 +564,8 @@ static int apply_result(struct queue *q, struct qbatch *b, const struct qresult 
     size_t len = r->text ? strlen(r->text) : 0;
     /* The grammar admits only digits, spaces and one "unfactored:" tag, so
      * it implies the charset check the decoder made (and costs one pass). */
-    if (r->text == NULL || len > QRESULT_MAX_TEXT || !qresult_text_well_formed(r->text, len)) {
+    if (r->text == NULL || len > QRESULT_MAX_TEXT ||
+        (!checked && !qresult_text_well_formed(r->text, len))) {
         set_err(err, errlen, "batch %llu: index %llu: malformed result text",
                 (unsigned long long)b->id, (unsigned long long)r->index);
         return -1;
@@ -591,7 +592,8 @@ static int apply_complete(struct queue *q, const struct qcmd *c, struct queue_ou
     int rc = 0;
     for (size_t i = 0; i < c->n_results; i++) {
         /* Keep the first error message, but apply every good entry. */
-        if (apply_result(q, b, &c->results[i], out, rc == 0 ? err : NULL, errlen) != 0)
+        if (apply_result(q, b, &c->results[i], c->texts_checked, out, rc == 0 ? err : NULL,
+                         errlen) != 0)
             rc = -1;
     }
     out->finished = b->state == BATCH_DONE;
@@ -702,6 +704,7 @@ int queue_apply(struct queue *q, const struct qcmd *c, struct queue_outcome *out
     case QCMD_SUBMIT:
         return apply_submit(q, c, out, err, errlen);
     case QCMD_COMPLETE:
+    case QCMD_COMPLETE_BLOCK:
         return apply_complete(q, c, out, err, errlen);
     case QCMD_CANCEL:
         return apply_cancel(q, c, out, err, errlen);

@@ -22,6 +22,8 @@ enum qcmd_type {
     QCMD_DRAIN = 4,
     QCMD_LIST_PART = 5,  /* one part of a list uploaded in parts (see qcmd_split) */
     QCMD_FORGET = 6,     /* finished or cancelled batches whose results go */
+    QCMD_COMPLETE_BLOCK = 7, /* COMPLETE as one compact block (qcmd_block.c):
+                                what the leader proposes */
 };
 /* Why batches were forgotten (FORGET), shown with the id afterwards. */
 enum forget_reason {
@@ -70,6 +72,9 @@ struct qcmd {
     char *result_texts;         /* COMPLETE from qcmd_decode: every text lives
                                    here (one block, not a malloc per number) */
     size_t n_results;
+    bool texts_checked;         /* COMPLETE_BLOCK from qcmd_decode: the texts
+                                   were rendered or checked against the
+                                   grammar already; apply skips the check */
     uint64_t node_id;           /* DRAIN: the node (a Raft id, never 0) */
     bool drained;               /* DRAIN: true drains, false undrains */
     uint64_t upload_id;         /* LIST_PART; SUBMIT of an uploaded list (else 0) */

@@ -6,6 +6,7 @@
 #include "queue_codec.h"
 
 #include "queue.h"
+#include "qcmd_block.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,7 @@ const uint8_t *qreader_str(struct qreader *r, size_t max, size_t *n)
  *             normalised numbers)
  *   FORGET:   reason u8 (enum forget_reason), n (1..QCMD_FORGET_MAX), n ids
  *             strictly ascending (4 only)
+ *   COMPLETE_BLOCK: (4 only) see qcmd_block.c
  * Commands travel through the Raft log and are replayed from disk, so the
  * decoder treats every byte as hostile and accepts only what the encoder
  * could have produced: trailing bytes, over-long varints, bad names, bad
@@ -315,6 +317,8 @@ static int encode_body(const struct qcmd *c, struct qbuf *out)
         return 0;
     case QCMD_FORGET:
         return encode_forget(c, out);
+    case QCMD_COMPLETE_BLOCK:
+        return qcmd_block_encode(c, out);
     }
     return -1;
 }
@@ -443,6 +447,8 @@ static int decode_body(struct qreader *in, struct qcmd *c, uint8_t version)
         return decode_list_part(in, c, version);
     case QCMD_FORGET:
         return version == QCMD_VERSION ? decode_forget(in, c) : -1;
+    case QCMD_COMPLETE_BLOCK:
+        return version == QCMD_VERSION ? qcmd_block_decode(in, c) : -1;
     }
     return -1;
 }
