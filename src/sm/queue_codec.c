@@ -198,6 +198,7 @@ void qcmd_free(struct qcmd *c)
         free(c->results[i].text);
     free(c->results);
     free(c->result_texts);
+    free(c->block);
     free(c->part);
     free(c->forget);
     memset(c, 0, sizeof *c);
