@@ -140,10 +140,11 @@ size_t result_item_render(const uint8_t *p, size_t avail, char *out, size_t *siz
         }
     } else {
         uint64_t f = 0;
-        /* Bounded even were the item not checked: at most a whole text. */
-        for (uint64_t j = 0; j < tag >> 1 && !in.failed && end - out <= QRESULT_MAX_TEXT - 21;
-             j++) {
+        for (uint64_t j = 0; j < tag >> 1 && !in.failed; j++) {
             f += qreader_varint(&in);
+            /* Checked items fit; were one not, still at most a whole text. */
+            if ((size_t)(end - out) + (j > 0) + decimal_digits(f) > QRESULT_MAX_TEXT)
+                break;
             if (j > 0)
                 *end++ = ' ';
             end = put_decimal(end, f);

@@ -72,6 +72,16 @@ static void test_roundtrip_every_form(void)
     c = as_block(make_complete(UINT64_MAX, 1, U(UINT64_MAX), "3"));
     roundtrip(&c);
     qcmd_free(&c);
+    /* The longest text, a factor list: 32768 twos, 65535 bytes. */
+    char *twos = malloc(QRESULT_MAX_TEXT);
+    for (size_t i = 0; i + 1 < QRESULT_MAX_TEXT; i += 2)
+        memcpy(twos + i, i + 2 < QRESULT_MAX_TEXT ? "2 " : "2", 2);
+    twos[QRESULT_MAX_TEXT - 1] = '\0';
+    CHECK_INT_EQ(strlen(twos), QRESULT_MAX_TEXT - 1);
+    c = as_block(make_complete(1, 2, U(0), twos, U(1), "7"));
+    roundtrip(&c);
+    qcmd_free(&c);
+    free(twos);
 }
 
 /* A lease of trivial numbers, the common case, in under two thirds of the
