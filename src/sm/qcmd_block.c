@@ -28,13 +28,19 @@ static int encode_texts(const struct qcmd *c, struct qbuf *out)
     for (size_t i = 0; rc == 0 && i < c->n_results; i++) {
         const struct qresult *r = &c->results[i];
         size_t len = r->text != NULL ? strlen(r->text) : 0;
-        if (r->text == NULL || len > QRESULT_MAX_TEXT || !qresult_text_well_formed(r->text, len) ||
+        if (r->text == NULL || len > QRESULT_MAX_TEXT ||
             (i > 0 && r->index <= c->results[i - 1].index)) {
             rc = -1;
             break;
         }
+        size_t n = result_item_from_text(r->text, len, item);
+        /* A factor list is well formed by its making; a text is checked. */
+        if ((item[0] & 1) && !qresult_text_well_formed(r->text, len)) {
+            rc = -1;
+            break;
+        }
         qbuf_put_varint(out, i == 0 ? r->index : r->index - c->results[i - 1].index - 1);
-        qbuf_put_bytes(out, item, result_item_from_text(r->text, len, item));
+        qbuf_put_bytes(out, item, n);
     }
     free(item);
     return rc;
@@ -92,17 +98,17 @@ int qcmd_block_decode(struct qreader *in, struct qcmd *c)
 int qcmd_block_next(const struct qcmd *c, size_t *pos, uint64_t *index, bool first,
                     const uint8_t **item, size_t *item_len)
 {
-    struct qreader in;
-    qreader_init(&in, c->block, c->block_len);
-    in.pos = *pos;
-    uint64_t gap = qreader_varint(&in);
+    const uint8_t *end = c->block + c->block_len, *at;
+    uint64_t gap;
+    if (*pos > c->block_len || (at = result_item_varint(c->block + *pos, end, &gap)) == NULL)
+        return -1;
     /* Checked when decoded: only its size is read again. */
-    size_t size = in.failed ? 0 : result_item_size(c->block + in.pos, c->block_len - in.pos);
+    size_t size = result_item_size(at, (size_t)(end - at));
     if (size == 0)
         return -1;
     *index = first ? gap : *index + 1 + gap;
-    *item = c->block + in.pos;
+    *item = at;
     *item_len = size;
-    *pos = in.pos + size;
+    *pos = (size_t)(at - c->block) + size;
     return 0;
 }

@@ -48,27 +48,43 @@ static long factor_list(const char *text, size_t len, uint8_t **out)
 
 size_t result_item_from_text(const char *text, size_t len, uint8_t *out)
 {
-    uint8_t *p = out;
-    long k = factor_list(text, len, NULL);
+    /* One pass: the factors go after room for the longest tag (3 bytes:
+     * k < 2^15), then move down behind the tag they turn out to need. */
+    uint8_t *p = out + 3;
+    long k = factor_list(text, len, &p);
     if (k >= 0) {
-        p = put_varint(p, (uint64_t)k << 1);
-        factor_list(text, len, &p);
-    } else {
-        p = put_varint(p, (uint64_t)len << 1 | 1);
-        memcpy(p, text, len);
-        p += len;
+        uint8_t tag[3];
+        size_t n = (size_t)(put_varint(tag, (uint64_t)k << 1) - tag);
+        memmove(out + n, out + 3, (size_t)(p - out - 3));
+        memcpy(out, tag, n);
+        return (size_t)(p - out) - (3 - n);
     }
-    return (size_t)(p - out);
+    p = put_varint(out, (uint64_t)len << 1 | 1);
+    memcpy(p, text, len);
+    return (size_t)(p - out) + len;
 }
 
 static unsigned decimal_digits(uint64_t v)
 {
-    unsigned n = 1;
-    while (v >= 10) {
-        v /= 10;
-        n++;
-    }
-    return n;
+    static const uint64_t pow10[20] = {
+        1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+        100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+        10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+        100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL};
+    /* log10(2) ~ 1233 / 4096: the digits of 2^(bits-1), then one more if v
+     * reaches the next power of ten. */
+    unsigned bits = 64 - (unsigned)__builtin_clzll(v | 1);
+    unsigned d = (bits * 1233) >> 12;
+    return d + (v >= pow10[d]) + (v == 0);
+}
+
+/* A varint of hostile bytes: one byte (always minimal) at once, longer
+ * ones through the reader's checks. */
+static uint64_t read_varint(struct qreader *in)
+{
+    if (in->pos < in->len && !in->failed && in->p[in->pos] < 0x80)
+        return in->p[in->pos++];
+    return qreader_varint(in);
 }
 
 static int check_factors(struct qreader *in, uint64_t k)
@@ -79,7 +95,7 @@ static int check_factors(struct qreader *in, uint64_t k)
     uint64_t f = 0;
     size_t rendered = 0;
     for (uint64_t j = 0; j < k; j++) {
-        uint64_t d = qreader_varint(in);
+        uint64_t d = read_varint(in);
         if (in->failed || (j == 0 && d == 0) || __builtin_add_overflow(f, d, &f))
             return -1;
         rendered += decimal_digits(f) + (j > 0);
@@ -103,7 +119,7 @@ static int check_text(struct qreader *in, uint64_t len)
 
 int result_item_check(struct qreader *in)
 {
-    uint64_t tag = qreader_varint(in);
+    uint64_t tag = read_varint(in);
     if (in->failed)
         return -1;
     int rc = tag & 1 ? check_text(in, tag >> 1) : check_factors(in, tag >> 1);
@@ -114,69 +130,80 @@ int result_item_check(struct qreader *in)
 
 static char *put_decimal(char *out, uint64_t v)
 {
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0)
-        *out++ = tmp[--n];
-    return out;
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    unsigned n = decimal_digits(v);
+    char *at = out + n;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        at -= 2;
+        memcpy(at, pairs + 2 * r, 2);
+    }
+    if (v >= 10)
+        memcpy(at - 2, pairs + 2 * v, 2);
+    else
+        at[-1] = (char)('0' + v);
+    return out + n;
 }
 
 size_t result_item_render(const uint8_t *p, size_t avail, char *out, size_t *size)
 {
-    struct qreader in;
-    qreader_init(&in, p, avail);
-    uint64_t tag = qreader_varint(&in);
-    char *end = out;
-    if (tag & 1) {
+    const uint8_t *at = p, *end = p + avail;
+    uint64_t tag = 0;
+    char *text = out;
+    at = result_item_varint(at, end, &tag);
+    if (at != NULL && (tag & 1)) {
         size_t len = (size_t)(tag >> 1);
-        if (len <= QRESULT_MAX_TEXT && len <= qreader_remaining(&in)) {
-            memcpy(out, p + in.pos, len);
-            in.pos += len;
-            end += len;
+        if (len <= QRESULT_MAX_TEXT && len <= (size_t)(end - at)) {
+            memcpy(text, at, len);
+            text += len;
+            at += len;
         }
-    } else {
-        uint64_t f = 0;
-        for (uint64_t j = 0; j < tag >> 1 && !in.failed; j++) {
-            f += qreader_varint(&in);
+    } else if (at != NULL) {
+        uint64_t f = 0, d;
+        for (uint64_t j = 0; j < tag >> 1; j++) {
+            const uint8_t *next = result_item_varint(at, end, &d);
             /* Checked items fit; were one not, still at most a whole text. */
-            if ((size_t)(end - out) + (j > 0) + decimal_digits(f) > QRESULT_MAX_TEXT)
+            if (next == NULL ||
+                (size_t)(text - out) + (j > 0) + decimal_digits(f + d) > QRESULT_MAX_TEXT)
                 break;
+            at = next;
+            f += d;
             if (j > 0)
-                *end++ = ' ';
-            end = put_decimal(end, f);
+                *text++ = ' ';
+            text = put_decimal(text, f);
         }
     }
-    *end = '\0';
-    *size = in.pos;
-    return (size_t)(end - out);
+    *text = '\0';
+    *size = at != NULL ? (size_t)(at - p) : 0;
+    return (size_t)(text - out);
 }
 
 size_t result_item_size(const uint8_t *p, size_t avail)
 {
-    struct qreader in;
-    qreader_init(&in, p, avail);
-    uint64_t tag = qreader_varint(&in);
-    if (tag & 1) {
-        if ((tag >> 1) > qreader_remaining(&in))
+    const uint8_t *at = p, *end = p + avail;
+    uint64_t tag, v;
+    if ((at = result_item_varint(at, end, &tag)) == NULL)
+        return 0;
+    if (tag & 1)
+        return (tag >> 1) <= (uint64_t)(end - at) ? (size_t)(at - p) + (size_t)(tag >> 1) : 0;
+    for (uint64_t j = 0; j < tag >> 1; j++)
+        if ((at = result_item_varint(at, end, &v)) == NULL)
             return 0;
-        in.pos += (size_t)(tag >> 1);
-    } else {
-        for (uint64_t j = 0; j < tag >> 1 && !in.failed; j++)
-            qreader_varint(&in);
-    }
-    return in.failed ? 0 : in.pos;
+    return (size_t)(at - p);
 }
 
 bool result_item_unfactored(const uint8_t *p, size_t avail)
 {
-    struct qreader in;
-    qreader_init(&in, p, avail);
-    uint64_t tag = qreader_varint(&in);
+    /* A factor list's tag is even, and its low bit is the first byte's. */
+    uint64_t tag;
+    const uint8_t *at;
+    if (avail == 0 || !(p[0] & 1) || (at = result_item_varint(p, p + avail, &tag)) == NULL)
+        return false;
     size_t len = (size_t)(tag >> 1);
     /* "unfactored:" holds the one letter a result may hold. */
-    return (tag & 1) && len <= qreader_remaining(&in) && memchr(p + in.pos, 'u', len) != NULL;
+    return len <= (size_t)(p + avail - at) && memchr(at, 'u', len) != NULL;
 }

@@ -18,7 +18,29 @@
 
 #include "queue_codec.h"
 
-/* An item is at most a text's length plus this many bytes. */
+/* A varint of bytes already checked (a stored item, a decoded block):
+ * the byte after it, or NULL when it runs past end. One byte, the common
+ * case, takes one compare. */
+static inline const uint8_t *result_item_varint(const uint8_t *p, const uint8_t *end,
+                                                uint64_t *v)
+{
+    if (p < end && *p < 0x80) {
+        *v = *p;
+        return p + 1;
+    }
+    uint64_t x = 0;
+    for (unsigned shift = 0; p < end && shift < 64; shift += 7, p++) {
+        x |= (uint64_t)(*p & 0x7f) << shift;
+        if (!(*p & 0x80)) {
+            *v = x;
+            return p + 1;
+        }
+    }
+    return NULL;
+}
+
+/* An item is at most a text's length plus this many bytes (and its
+ * making writes up to that far). */
 enum { RESULT_ITEM_SLACK = 4 };
 
 /* The item of a well-formed text (qresult_text_well_formed, at most
