@@ -221,8 +221,34 @@ static void test_apply_same_as_complete(void)
     queue_free(qb);
 }
 
+/* A snapshot may hold any text of the charset (restore checks no more):
+ * each becomes an item that renders back to exactly that text, and only
+ * plain ascending factor lists take the factor form. */
+static void test_items_keep_every_text(void)
+{
+    const char *texts[][2] = {
+        {"", "f"}, {"1", "f"}, {"2 2 3", "f"}, {"18446744073709551615", "f"},
+        {"07", "t"}, {"2  3", "t"}, {" 5", "t"}, {"5 ", "t"}, {"0", "t"}, {"abc", "t"},
+        {"5 3", "t"}, {"18446744073709551616", "t"}, {"3 unfactored:91", "t"},
+    };
+    uint8_t item[64];
+    char text[QRESULT_MAX_TEXT + 1];
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        size_t len = strlen(texts[i][0]), size;
+        size_t n = result_item_from_text(texts[i][0], len, item);
+        CHECK(n <= len + RESULT_ITEM_SLACK);
+        CHECK_INT_EQ(result_item_size(item, n), n);
+        CHECK_INT_EQ((item[0] & 1) ? 't' : 'f', texts[i][1][0]);
+        CHECK_INT_EQ(result_item_render(item, n, text, &size), len);
+        CHECK_INT_EQ(size, n);
+        CHECK_STR_EQ(text, texts[i][0]);
+        CHECK(result_item_unfactored(item, n) == (strstr(texts[i][0], "unfactored") != NULL));
+    }
+}
+
 int main(void)
 {
+    test_items_keep_every_text();
     test_roundtrip_every_form();
     test_block_is_compact();
     test_encode_refuses_invalid();
