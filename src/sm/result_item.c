@@ -166,9 +166,11 @@ size_t result_item_render(const uint8_t *p, size_t avail, char *out, size_t *siz
         uint64_t f = 0, d;
         for (uint64_t j = 0; j < tag >> 1; j++) {
             const uint8_t *next = result_item_varint(at, end, &d);
-            /* Checked items fit; were one not, still at most a whole text. */
-            if (next == NULL ||
-                (size_t)(text - out) + (j > 0) + decimal_digits(f + d) > QRESULT_MAX_TEXT)
+            /* Checked items fit; were one not, still at most a whole text
+             * (a factor and its space take 21 bytes at most). */
+            if (next == NULL || ((size_t)(text - out) + 21 > QRESULT_MAX_TEXT &&
+                                 (size_t)(text - out) + (j > 0) + decimal_digits(f + d) >
+                                     QRESULT_MAX_TEXT))
                 break;
             at = next;
             f += d;
