@@ -500,6 +500,12 @@ static int by_index(const void *a, const void *b)
  * sorted, and of an index two nodes sent (a tail copy) the first kept. */
 static void order_block(struct qcmd *cmd)
 {
+    size_t sorted = 1;
+    while (sorted < cmd->n_results &&
+           cmd->results[sorted - 1].index < cmd->results[sorted].index)
+        sorted++;
+    if (sorted >= cmd->n_results)
+        return; /* one node's results, in order: nothing to do */
     qsort(cmd->results, cmd->n_results, sizeof *cmd->results, by_index);
     size_t kept = 0;
     for (size_t i = 0; i < cmd->n_results; i++)

@@ -142,6 +142,13 @@ static void test_decode_rejects_bad_bytes(void)
     /* n 1, index 0, two factors 2 then +1: "2 3". */
     const uint8_t ok[] = {1, 0, 2 << 1, 2, 1};
     CHECK_INT_EQ(decode_body(ok, sizeof ok), 0);
+    /* Factor 200 in two bytes; 5 and 200 over-long (a 0 last byte). */
+    const uint8_t two_bytes[] = {1, 0, 1 << 1, 0xc8, 0x01};
+    CHECK_INT_EQ(decode_body(two_bytes, sizeof two_bytes), 0);
+    const uint8_t long5[] = {1, 0, 1 << 1, 0x85, 0x00};
+    CHECK_INT_EQ(decode_body(long5, sizeof long5), -1);
+    const uint8_t long200[] = {1, 0, 1 << 1, 0xc8, 0x81, 0x00};
+    CHECK_INT_EQ(decode_body(long200, sizeof long200), -1);
     const uint8_t none[] = {0};
     CHECK_INT_EQ(decode_body(none, sizeof none), -1);
     const uint8_t first_zero[] = {1, 0, 1 << 1, 0};
