@@ -21,29 +21,39 @@
 
 #include "result_item.h"
 
+/* One result's item into out: -1 when its text is not the grammar's. */
+static int encode_item(const char *text, size_t len, struct qbuf *out)
+{
+    /* Nearly every item is made on the stack (a 64 KiB buffer malloc'd
+     * and freed per entry cost the leader a trim of its heap each time). */
+    uint8_t small[256];
+    uint8_t *item = len + RESULT_ITEM_SLACK <= sizeof small
+        ? small : malloc(len + RESULT_ITEM_SLACK);
+    if (item == NULL)
+        return -1;
+    size_t n = result_item_from_text(text, len, item);
+    /* A factor list is well formed by its making; a text is checked. */
+    int rc = (item[0] & 1) && !qresult_text_well_formed(text, len) ? -1 : 0;
+    if (rc == 0)
+        qbuf_put_bytes(out, item, n);
+    if (item != small)
+        free(item);
+    return rc;
+}
+
 static int encode_texts(const struct qcmd *c, struct qbuf *out)
 {
-    uint8_t *item = malloc(QRESULT_MAX_TEXT + RESULT_ITEM_SLACK);
-    int rc = item != NULL ? 0 : -1;
-    for (size_t i = 0; rc == 0 && i < c->n_results; i++) {
+    for (size_t i = 0; i < c->n_results; i++) {
         const struct qresult *r = &c->results[i];
         size_t len = r->text != NULL ? strlen(r->text) : 0;
         if (r->text == NULL || len > QRESULT_MAX_TEXT ||
-            (i > 0 && r->index <= c->results[i - 1].index)) {
-            rc = -1;
-            break;
-        }
-        size_t n = result_item_from_text(r->text, len, item);
-        /* A factor list is well formed by its making; a text is checked. */
-        if ((item[0] & 1) && !qresult_text_well_formed(r->text, len)) {
-            rc = -1;
-            break;
-        }
+            (i > 0 && r->index <= c->results[i - 1].index))
+            return -1;
         qbuf_put_varint(out, i == 0 ? r->index : r->index - c->results[i - 1].index - 1);
-        qbuf_put_bytes(out, item, n);
+        if (encode_item(r->text, len, out) != 0)
+            return -1;
     }
-    free(item);
-    return rc;
+    return 0;
 }
 
 int qcmd_block_encode(const struct qcmd *c, struct qbuf *out)
