@@ -570,14 +570,42 @@ static void on_committed(void *ud, int rc, uint64_t index, uint64_t batch_id, co
     node_lead_dispatch(n);
 }
 
-/* One COMPLETE entry of batch `batch` from the pending results, up to
- * ENTRY_BUDGET bytes; the rest stays pending (its texts slide down the
- * arena, in order). The command borrows the arena's texts: only its
- * results array is freed here, never through qcmd_free. */
+static int by_index(const void *a, const void *b)
+{
+    const struct qresult *x = a, *y = b;
+    if (x->index != y->index)
+        return x->index < y->index ? -1 : 1;
+    /* Texts lie in the arena in arrival order: the earlier first. */
+    return x->text < y->text ? -1 : x->text > y->text;
+}
+
+/* A block's indexes ascend without repeats: the results of several nodes
+ * sorted, and of an index two nodes sent (a tail copy) the first kept. */
+static void order_block(struct qcmd *cmd)
+{
+    size_t sorted = 1;
+    while (sorted < cmd->n_results &&
+           cmd->results[sorted - 1].index < cmd->results[sorted].index)
+        sorted++;
+    if (sorted >= cmd->n_results)
+        return; /* one node's results, in order: nothing to do */
+    qsort(cmd->results, cmd->n_results, sizeof *cmd->results, by_index);
+    size_t kept = 0;
+    for (size_t i = 0; i < cmd->n_results; i++)
+        if (kept == 0 || cmd->results[kept - 1].index != cmd->results[i].index)
+            cmd->results[kept++] = cmd->results[i];
+    cmd->n_results = kept;
+}
+
+/* One COMPLETE_BLOCK entry of batch `batch` from the pending results, up
+ * to ENTRY_BUDGET bytes of text (a block is never bigger than the texts);
+ * the rest stays pending (its texts slide down the arena, in order). The
+ * command borrows the arena's texts: only its results array is freed
+ * here, never through qcmd_free. */
 static void propose_batch(struct node *n, uint64_t batch)
 {
     struct lead *l = n->lead;
-    struct qcmd cmd = {.type = QCMD_COMPLETE, .batch_id = batch};
+    struct qcmd cmd = {.type = QCMD_COMPLETE_BLOCK, .batch_id = batch};
     cmd.results = malloc(l->n_pending * sizeof *cmd.results);
     if (cmd.results == NULL)
         return;
@@ -593,6 +621,7 @@ static void propose_batch(struct node *n, uint64_t batch)
         }
     }
     char err[256];
+    order_block(&cmd);
     if (taken != NULL &&
         consensus_propose(n->cons, &cmd, on_committed, n, err, sizeof err) != 0)
         mlog(&n->log, LOG_DEBUG, "results not proposed: %s", err); /* senders resend */

@@ -249,7 +249,13 @@ static int send_results(struct node *n, const struct batch_info *b)
             rs = more;
             cap *= 2;
         }
-        rs[count++] = (struct qresult){i, (char *)text};
+        /* A copy: queue_result's text lasts until its next call. */
+        char *copy = strdup(text);
+        if (copy == NULL) {
+            m->next_index--;
+            break;
+        }
+        rs[count++] = (struct qresult){i, copy};
         bytes += strlen(text) + 12;
     }
     int rc = 1;
@@ -259,6 +265,8 @@ static int send_results(struct node *n, const struct batch_info *b)
         rc = send_cmd(n, &cmd);
         m->results += count;
     }
+    for (size_t k = 0; k < count; k++)
+        free(rs[k].text);
     free(rs);
     return rc;
 }

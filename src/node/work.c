@@ -333,7 +333,7 @@ void node_work_on_applied_entry(struct node *n, const struct consensus_applied *
 {
     if (a->rc == 0 && a->type == QCMD_CANCEL)
         node_work_abort_batch(n, a->batch_id);
-    if (a->type == QCMD_COMPLETE || a->type == QCMD_CANCEL)
+    if (a->type == QCMD_COMPLETE || a->type == QCMD_COMPLETE_BLOCK || a->type == QCMD_CANCEL)
         node_work_on_applied(n, a->batch_id);
 }
 

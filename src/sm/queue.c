@@ -14,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qcmd_block.h"
 #include "queue_codec.h"
 #include "queue_state.h"
+#include "result_item.h"
 #include "sm_oom.h"
 
 /* ---- batches ------------------------------------------------------------- */
@@ -130,6 +132,11 @@ struct queue *queue_new(void)
         return NULL;
     q->next_id = 1;
     q->uploads.retire = &q->retire;
+    q->render = malloc(QRESULT_MAX_TEXT + 1);
+    if (q->render == NULL) {
+        free(q);
+        return NULL;
+    }
     return q;
 }
 
@@ -139,6 +146,7 @@ void queue_free(struct queue *q)
         return;
     queue_clear(q);
     retire_fini(&q->retire);
+    free(q->render);
     free(q);
 }
 
@@ -274,11 +282,11 @@ static struct result_page *page_for(struct qbatch *b, uint64_t index)
 }
 
 static bool page_append(struct retire *rt, struct qbatch *b, struct result_page *pg,
-                        const char *text, size_t len)
+                        const uint8_t *item, size_t len)
 {
-    if (pg->cap - pg->len < len + 1) {
+    if (pg->cap - pg->len < len) {
         size_t cap = pg->cap ? pg->cap : 256;
-        while (cap - pg->len < len + 1)
+        while (cap - pg->len < len)
             cap *= 2;
         char *p = retire_realloc(rt, pg->text, pg->len, cap);
         if (p == NULL)
@@ -287,27 +295,26 @@ static bool page_append(struct retire *rt, struct qbatch *b, struct result_page 
         b->bytes += cap - pg->cap;
         pg->cap = cap;
     }
-    memcpy(pg->text + pg->len, text, len);
-    pg->text[pg->len + len] = '\0';
-    pg->len += len + 1;
+    memcpy(pg->text + pg->len, item, len);
+    pg->len += len;
     return true;
 }
 
-int qbatch_record(struct retire *rt, struct qbatch *b, uint64_t index, const char *text,
-                  size_t len)
+int qbatch_record_item(struct retire *rt, struct qbatch *b, uint64_t index,
+                       const uint8_t *item, size_t len)
 {
     struct result_page *pg = page_for(b, index);
     if (pg == NULL)
         return -1;
     uint32_t start = (uint32_t)pg->len;
-    if (!page_append(rt, b, pg, text, len))
+    if (!page_append(rt, b, pg, item, len))
         return -1;
     uint64_t slot = index & (QPAGE_SIZE - 1);
     pg->offset[slot] = start;
     pg->done[slot >> 6] |= UINT64_C(1) << (slot & 63);
     pg->n_done++;
     b->done++;
-    if (memchr(text, 'u', len) != NULL) /* the one letter a result may hold */
+    if (result_item_unfactored(item, len))
         b->unfactored++;
     if (index == b->cursor)
         b->cursor = scan_pending(b, index + 1);
@@ -316,11 +323,35 @@ int qbatch_record(struct retire *rt, struct qbatch *b, uint64_t index, const cha
     return 0;
 }
 
+int qbatch_record(struct retire *rt, struct qbatch *b, uint64_t index, const char *text,
+                  size_t len)
+{
+    /* Most texts are short: their item is made on the stack. */
+    uint8_t small[256];
+    uint8_t *item = len + RESULT_ITEM_SLACK <= sizeof small
+        ? small : malloc(len + RESULT_ITEM_SLACK);
+    if (item == NULL)
+        return -1;
+    int rc = qbatch_record_item(rt, b, index, item, result_item_from_text(text, len, item));
+    if (item != small)
+        free(item);
+    return rc;
+}
+
 int queue_record(struct queue *q, struct qbatch *b, uint64_t index, const char *text,
                  size_t len)
 {
     uint64_t before = b->bytes;
     int rc = qbatch_record(&q->retire, b, index, text, len);
+    q->bytes += b->bytes - before;
+    return rc;
+}
+
+static int queue_record_item(struct queue *q, struct qbatch *b, uint64_t index,
+                             const uint8_t *item, size_t len)
+{
+    uint64_t before = b->bytes;
+    int rc = qbatch_record_item(&q->retire, b, index, item, len);
     q->bytes += b->bytes - before;
     return rc;
 }
@@ -580,6 +611,38 @@ static int apply_result(struct queue *q, struct qbatch *b, const struct qresult 
     return 0;
 }
 
+/* A decoded block: its items, checked as it was decoded, are stored as
+ * they are. An index past the batch is refused alone, as in COMPLETE. */
+static int apply_block(struct queue *q, struct qbatch *b, const struct qcmd *c,
+                       struct queue_outcome *out, char *err, size_t errlen)
+{
+    int rc = 0;
+    size_t pos = 0;
+    uint64_t index = 0;
+    for (size_t i = 0; i < c->n_results; i++) {
+        const uint8_t *item;
+        size_t len;
+        if (qcmd_block_next(c, &pos, &index, i == 0, &item, &len) != 0) {
+            set_err(err, errlen, "batch %llu: malformed block", (unsigned long long)b->id);
+            return -1;
+        }
+        if (index >= b->spec.count) {
+            if (rc == 0)
+                set_err(err, errlen, "batch %llu: index %llu out of range (count %llu)",
+                        (unsigned long long)b->id, (unsigned long long)index,
+                        (unsigned long long)b->spec.count);
+            rc = -1;
+            continue;
+        }
+        if (qbatch_is_done(b, index))
+            continue;  /* a re-issued lease finished twice: first result wins */
+        if (queue_record_item(q, b, index, item, len) != 0)
+            sm_oom("complete");
+        out->recorded++;
+    }
+    return rc;
+}
+
 static int apply_complete(struct queue *q, const struct qcmd *c, struct queue_outcome *out,
                           char *err, size_t errlen)
 {
@@ -592,7 +655,9 @@ static int apply_complete(struct queue *q, const struct qcmd *c, struct queue_ou
     if (b->state != BATCH_RUNNING)
         return 0;  /* late results for a cancelled or finished batch */
     int rc = 0;
-    for (size_t i = 0; i < c->n_results; i++) {
+    if (c->type == QCMD_COMPLETE_BLOCK && c->results == NULL)
+        rc = apply_block(q, b, c, out, err, errlen);
+    for (size_t i = 0; c->results != NULL && i < c->n_results; i++) {
         /* Keep the first error message, but apply every good entry. */
         if (apply_result(q, b, &c->results[i], out, rc == 0 ? err : NULL, errlen) != 0)
             rc = -1;
@@ -705,6 +770,7 @@ int queue_apply(struct queue *q, const struct qcmd *c, struct queue_outcome *out
     case QCMD_SUBMIT:
         return apply_submit(q, c, out, err, errlen);
     case QCMD_COMPLETE:
+    case QCMD_COMPLETE_BLOCK:
         return apply_complete(q, c, out, err, errlen);
     case QCMD_CANCEL:
         return apply_cancel(q, c, out, err, errlen);
@@ -822,7 +888,9 @@ const char *queue_result(const struct queue *q, uint64_t id, uint64_t index)
     if (b == NULL || index >= b->spec.count || !qbatch_page(b, index >> QPAGE_SHIFT, &v) ||
         !bit_is_set(v.done, index & (QPAGE_SIZE - 1)))
         return NULL;
-    return v.text + v.offset[index & (QPAGE_SIZE - 1)];
+    size_t at = v.offset[index & (QPAGE_SIZE - 1)], size;
+    result_item_render((const uint8_t *)v.text + at, v.len - at, q->render, &size);
+    return q->render;
 }
 
 uint64_t queue_next_pending(const struct queue *q, uint64_t id, uint64_t from)

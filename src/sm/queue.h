@@ -22,6 +22,8 @@ enum qcmd_type {
     QCMD_DRAIN = 4,
     QCMD_LIST_PART = 5,  /* one part of a list uploaded in parts (see qcmd_split) */
     QCMD_FORGET = 6,     /* finished or cancelled batches whose results go */
+    QCMD_COMPLETE_BLOCK = 7, /* COMPLETE as one compact block (qcmd_block.c):
+                                what the leader proposes */
 };
 /* Why batches were forgotten (FORGET), shown with the id afterwards. */
 enum forget_reason {
@@ -70,6 +72,11 @@ struct qcmd {
     char *result_texts;         /* COMPLETE from qcmd_decode: every text lives
                                    here (one block, not a malloc per number) */
     size_t n_results;
+    uint8_t *block;             /* COMPLETE_BLOCK from qcmd_decode: its gaps and
+                                   compact items, checked (malloc'd; results
+                                   stays NULL). A block made to be proposed
+                                   sets results instead */
+    size_t block_len;
     uint64_t node_id;           /* DRAIN: the node (a Raft id, never 0) */
     bool drained;               /* DRAIN: true drains, false undrains */
     uint64_t upload_id;         /* LIST_PART; SUBMIT of an uploaded list (else 0) */
@@ -221,8 +228,9 @@ uint64_t queue_batch_id_base(uint64_t cluster_id);
  * queue's next, or the cluster's base while its range is unused. */
 uint64_t queue_next_batch_id_in(const struct queue *q, uint64_t cluster_id);
 bool queue_is_done(const struct queue *q, uint64_t id, uint64_t index);
-/* NULL if unknown or not done. The pointer is valid until the next
- * queue_apply / queue_restore / queue_free on q. */
+/* NULL if unknown or not done. The text is made from the stored item into
+ * q's one buffer: valid until the next queue_result, queue_apply,
+ * queue_restore or queue_free on q (copy it to keep two). */
 const char *queue_result(const struct queue *q, uint64_t id, uint64_t index);
 /* Number of consecutive done indexes starting at `from` (for streaming
  * results in order). 0 for an unknown batch. */

@@ -6,6 +6,7 @@
 #include "queue_codec.h"
 
 #include "queue.h"
+#include "qcmd_block.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,7 @@ const uint8_t *qreader_str(struct qreader *r, size_t max, size_t *n)
  *             normalised numbers)
  *   FORGET:   reason u8 (enum forget_reason), n (1..QCMD_FORGET_MAX), n ids
  *             strictly ascending (4 and 5)
+ *   COMPLETE_BLOCK: (4 and 5) see qcmd_block.c
  * Commands travel through the Raft log and are replayed from disk, so the
  * decoder treats every byte as hostile and accepts only what the encoder
  * could have produced: trailing bytes, over-long varints, bad names, bad
@@ -200,6 +202,7 @@ void qcmd_free(struct qcmd *c)
         free(c->results[i].text);
     free(c->results);
     free(c->result_texts);
+    free(c->block);
     free(c->part);
     free(c->forget);
     memset(c, 0, sizeof *c);
@@ -323,6 +326,8 @@ static int encode_body(const struct qcmd *c, struct qbuf *out)
         return 0;
     case QCMD_FORGET:
         return encode_forget(c, out);
+    case QCMD_COMPLETE_BLOCK:
+        return qcmd_block_encode(c, out);
     }
     return -1;
 }
@@ -453,6 +458,8 @@ static int decode_body(struct qreader *in, struct qcmd *c, uint8_t version)
         return decode_list_part(in, c, version);
     case QCMD_FORGET:
         return version >= QCMD_VERSION_NO_BUDGET ? decode_forget(in, c) : -1;
+    case QCMD_COMPLETE_BLOCK:
+        return version >= QCMD_VERSION_NO_BUDGET ? qcmd_block_decode(in, c) : -1;
     }
     return -1;
 }

@@ -9,7 +9,8 @@
  * text str; then (4 and 5) the tombstones of forgotten batches, oldest
  * first: count, and per one id, time_ms, reason u8.
  * Restore re-runs qbatch_record, so the derived counters (unfactored,
- * cursor) are recomputed, never trusted.
+ * cursor) are recomputed, never trusted, and each text becomes its item;
+ * the encoder renders the items back into texts.
  *
  * Encoding always goes through a frozen view: a copy, taken at one instant,
  * of everything apply may still change (counters, done bitmaps, the lists
@@ -23,6 +24,7 @@
 #include <string.h>
 
 #include "queue_codec.h"
+#include "result_item.h"
 
 static const uint8_t snapshot_magic[4] = {'M', 'Q', 'S', QUEUE_SNAPSHOT_FORMAT};
 enum { SNAPSHOT_VERSION_NO_BUDGET = QUEUE_SNAPSHOT_FORMAT_NO_BUDGET,
@@ -33,6 +35,7 @@ struct frozen_page {
     uint64_t page_no;
     const uint32_t *offset;       /* the live page's: done slots never change */
     const char *text;             /* the live buffer at freeze time */
+    size_t len;                   /* ... and its bytes then */
     uint64_t done[QPAGE_WORDS];   /* copied: apply sets more bits */
 };
 
@@ -90,6 +93,7 @@ static int freeze_pages(const struct qbatch *b, struct frozen_batch *fb)
         fp->page_no = p;
         fp->offset = v.offset;
         fp->text = v.text;
+        fp->len = v.len;
         memcpy(fp->done, v.done, sizeof fp->done);
     }
     return 0;
@@ -164,15 +168,20 @@ void queue_thaw(struct queue *q, struct queue_freeze *f)
 
 /* ---- encoding (any thread: reads only the view) -------------------------- */
 
-static void encode_page(const struct frozen_page *fp, uint64_t *expected, struct qbuf *out)
+/* The snapshot keeps each result's text (its format predates the compact
+ * items, and a snapshot is rare): rendered into text, one at a time. */
+static void encode_page(const struct frozen_page *fp, uint64_t *expected, char *text,
+                        struct qbuf *out)
 {
     for (unsigned w = 0; w < QPAGE_WORDS; w++) {
         for (uint64_t word = fp->done[w]; word != 0; word &= word - 1) {
             unsigned slot = w * 64 + (unsigned)__builtin_ctzll(word);
             uint64_t index = (fp->page_no << QPAGE_SHIFT) + slot;
-            const char *text = fp->text + fp->offset[slot];
+            size_t at = fp->offset[slot], size;
+            size_t len = result_item_render((const uint8_t *)fp->text + at, fp->len - at, text,
+                                            &size);
             qbuf_put_varint(out, index - *expected);
-            qbuf_put_str(out, text, strlen(text));
+            qbuf_put_str(out, text, len);
             *expected = index + 1;
         }
     }
@@ -191,8 +200,12 @@ static int encode_batch(const struct frozen_batch *fb, struct qbuf *out)
     batch_budget_encode(fb->spec, out);
     qbuf_put_varint(out, fb->done);
     uint64_t expected = 0;
+    char *text = malloc(QRESULT_MAX_TEXT + 1);
+    if (text == NULL)
+        return -1;
     for (size_t p = 0; p < fb->n_pages; p++)
-        encode_page(&fb->pages[p], &expected, out);
+        encode_page(&fb->pages[p], &expected, text, out);
+    free(text);
     return 0;
 }
 
@@ -251,11 +264,7 @@ static int restore_results(struct qbatch *b, struct qreader *in)
         index += gap;
         if (!qresult_text_valid(text, len))
             return -1;
-        /* qbatch_record wants a NUL-terminated text for its strstr. */
-        char *copy = strndup(text, len);
-        int rc = copy ? qbatch_record(NULL, b, index, copy, len) : -1;
-        free(copy);
-        if (rc != 0)
+        if (qbatch_record(NULL, b, index, text, len) != 0)
             return -1;
         index++;
     }

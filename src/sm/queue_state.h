@@ -5,10 +5,12 @@
  * Results are kept in pages of QPAGE_SIZE consecutive indexes, allocated
  * when the first result of the page arrives, so submitting a 10M batch costs
  * a few bytes until work is done. A page holds a done bitmap, a 32-bit offset
- * per index and one text buffer with the results packed NUL-terminated.
- * Memory per done number: 4 bytes offset + 1 bit + strlen(text) + 1, plus
- * ~8 bytes per page of 1024 in the page table: about 30 bytes for a typical
- * "3 5 7"-sized 20-character result, ~300 MB for a full 10M batch. No
+ * per index and one buffer ("text") with the results packed as their
+ * compact items (result_item.h: what a COMPLETE_BLOCK carries, stored as
+ * is; queue_result renders the text). Memory per done number: 4 bytes
+ * offset + 1 bit + its item (a trivial number's: 3-8 bytes), plus ~8 bytes
+ * per page of 1024 in the page table: about 12 bytes for a trivial number,
+ * where its NUL-terminated text made it about 20. No
  * malloc per number (a malloc'd char* each would add ~24 bytes of pointer
  * and allocator overhead). The price: a text buffer may move when its page
  * grows, so queue_result() pointers live only until the next apply.
@@ -86,6 +88,7 @@ struct queue {
     struct retire retire;         /* blocks a frozen snapshot may still read */
     struct forgotten_ring forgotten;
     uint64_t bytes;               /* every batch's bytes, summed */
+    char *render;                 /* queue_result's text (QRESULT_MAX_TEXT + 1) */
 };
 
 /* One page of results, wherever it lives (memory or a spilled file). */
@@ -110,10 +113,14 @@ void queue_remember_forgotten(struct queue *q, const struct forgotten_info *f);
 const struct forgotten_info *queue_forgotten_at(const struct queue *q, size_t i);
 uint64_t qbatch_page_count(const struct qbatch *b);
 bool qbatch_is_done(const struct qbatch *b, uint64_t index);
-/* Stores the result of a not-yet-done, in-range index with a valid text.
- * Updates the counters, the cursor and the DONE transition. -1 on ENOMEM. */
+/* Stores the result of a not-yet-done, in-range index with a valid text
+ * (as its item). Updates the counters, the cursor and the DONE transition.
+ * -1 on ENOMEM. */
 int qbatch_record(struct retire *rt, struct qbatch *b, uint64_t index, const char *text,
                   size_t len);
+/* The same with the result's checked item (result_item.h), stored as is. */
+int qbatch_record_item(struct retire *rt, struct qbatch *b, uint64_t index,
+                       const uint8_t *item, size_t len);
 /* The same for a batch in q: keeps q's byte total. */
 int queue_record(struct queue *q, struct qbatch *b, uint64_t index, const char *text,
                  size_t len);

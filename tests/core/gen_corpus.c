@@ -63,6 +63,22 @@ static struct qcmd complete(uint64_t id, uint64_t first, size_t n, const char *t
     return c;
 }
 
+/* COMPLETE_BLOCK with every form of item: factors, an empty list, a big
+ * factor and an unfactored rest kept as text, a gap in the indexes. */
+static void gen_block(struct queue *q, const char *qdir)
+{
+    const char *texts[] = {"2 2 3", "", "3 340282366920938463463374607431768211457",
+                           "2 unfactored:91", "7 7 18446744073709551557"};
+    struct qcmd c = complete(4, 10, 5, "");
+    c.type = QCMD_COMPLETE_BLOCK;
+    for (size_t i = 0; i < 5; i++) {
+        free(c.results[i].text);
+        c.results[i].text = strdup(texts[i]);
+        c.results[i].index = 10 + 2 * i;
+    }
+    emit(q, qdir, "complete_block", &c);
+}
+
 static void snapshot_to(const struct queue *q, const char *dir, const char *name)
 {
     uint8_t *buf;
@@ -143,6 +159,7 @@ static void gen_commands_and_snapshots(const char *base)
     emit(q, qdir, "forget", &c);
     snapshot_to(q, sdir, "forgotten");
     gen_upload(q, qdir, sdir);
+    gen_block(q, qdir);
     queue_free(q);
 }
 

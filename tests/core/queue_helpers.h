@@ -89,4 +89,22 @@ static inline int apply_free(struct queue *q, struct qcmd c, uint64_t *id, char 
     return rc;
 }
 
+/* Only the whole encoding a[0..alen) decodes: no strict prefix does (and a
+ * refused decode leaves the command zeroed), nor a byte more. */
+static inline void check_only_whole_decodes(const uint8_t *a, size_t alen)
+{
+    for (size_t cut = 0; cut < alen; cut++) {
+        struct qcmd t;
+        CHECK_INT_EQ(qcmd_decode(a, cut, &t), -1);
+        CHECK(t.results == NULL && t.result_texts == NULL && t.spec.start == NULL);
+    }
+    uint8_t *longer = malloc(alen + 1);
+    CHECK(longer != NULL);
+    memcpy(longer, a, alen);
+    longer[alen] = 0;
+    struct qcmd t;
+    CHECK_INT_EQ(qcmd_decode(longer, alen + 1, &t), -1);
+    free(longer);
+}
+
 #endif
