@@ -1,0 +1,135 @@
+/* ecm_mp.c - ECM curves through libecm, and the schedule of levels (ecm_mp.h). */
+#include <stdio.h> /* before ecm.h: libecm's parameters hold FILE pointers */
+#include <time.h>
+
+#include <ecm.h>
+
+#include "ecm_mp.h"
+
+/* GMP-ECM's table (README, -param 0 with its default B2): the bound and
+ * the expected number of curves for a factor of each size. */
+const struct ecm_mp_level ecm_mp_levels[ECM_MP_LEVEL_COUNT] = {
+    {15, 2e3, 25},     {20, 11e3, 74},    {25, 5e4, 214},
+    {30, 25e4, 430},   {35, 1e6, 904},    {40, 3e6, 2350},
+    {45, 11e6, 4480},  {50, 43e6, 7553},  {55, 11e7, 17769},
+};
+
+enum {
+    SIGMA_BASE = 1000,           /* Suyama's sigma must avoid 0, 1, 3, 5 */
+    SIGMA_LEVEL_SHIFT = 20,      /* curves per level before sigmas overlap */
+};
+
+/* Stage 2's memory: libecm picks its blocks to stay below this (one
+ * worker per core, so per process). */
+static const double STAGE2_MAX_BYTES = 256e6;
+
+uint32_t ecm_mp_sigma(unsigned level, uint32_t index)
+{
+    return SIGMA_BASE + ((uint32_t)level << SIGMA_LEVEL_SHIFT) +
+           (index & ((1u << SIGMA_LEVEL_SHIFT) - 1));
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* libecm's stop_asap hook takes no argument, so the deadline it checks
+ * has to live outside the call: one per thread, set for the length of
+ * ecm_mp_run_curves only. The one piece of state here that is not passed. */
+static _Thread_local uint64_t stop_deadline_ms;
+
+static int past_deadline(void)
+{
+    return stop_deadline_ms != 0 && now_ms() >= stop_deadline_ms;
+}
+
+/* One curve; 1 with a proper factor, 0 without. */
+static int run_curve(const mpz_t n, mpz_t m, double b1, uint32_t sigma,
+                     ecm_params params, mpz_t factor)
+{
+    ecm_reset(params);
+    params->param = ECM_PARAM_SUYAMA;
+    params->sigma_is_A = 0;
+    mpz_set_ui(params->sigma, sigma);
+    mpz_set_si(params->B2, ECM_DEFAULT_B2);
+    int found = ecm_factor(factor, m, b1, params);
+    return found > 0 && mpz_cmp_ui(factor, 1) > 0 && mpz_cmp(factor, n) < 0 &&
+           mpz_divisible_p(n, factor);
+}
+
+int ecm_mp_run_curves(const mpz_t n, double b1, uint32_t first_sigma, unsigned count,
+                   uint64_t deadline_ms, mpz_t factor)
+{
+    ecm_params params;
+    ecm_init(params);
+    params->maxmem = STAGE2_MAX_BYTES;
+    params->stop_asap = past_deadline;
+    stop_deadline_ms = deadline_ms;
+    mpz_t m; /* ecm_factor takes a non-const n */
+    mpz_init_set(m, n);
+    int result = 0;
+    for (unsigned i = 0; i < count && result == 0; i++) {
+        if (past_deadline())
+            result = -1;
+        else if (run_curve(n, m, b1, first_sigma + i, params, factor))
+            result = 1;
+    }
+    /* A curve that was interrupted reports no factor: say why. */
+    if (result == 0 && past_deadline())
+        result = -1;
+    stop_deadline_ms = 0;
+    mpz_clear(m);
+    ecm_clear(params);
+    return result;
+}
+
+double ecm_mp_curve_ms(double b1, size_t bits)
+{
+    /* Measured (one curve, stage 1 + default B2, 2-core machine under
+     * load): ~5 us per unit of B1 at 200 bits, ~10 at 500, ~17 at 1000. */
+    return b1 * (2.0 + (double)bits / 60.0) / 1000.0;
+}
+
+/* Curves of `level` that the work left allows (all of them if no bound). */
+static unsigned curves_that_fit(unsigned level, size_t bits, double *work_left)
+{
+    unsigned curves = ecm_mp_levels[level].curves;
+    if (*work_left < 0)
+        return curves;
+    double each = ecm_mp_curve_ms(ecm_mp_levels[level].b1, bits);
+    if (each * curves > *work_left)
+        curves = (unsigned)(*work_left / each);
+    *work_left -= each * curves;
+    return curves;
+}
+
+int ecm_mp_find_factor(const mpz_t n, const struct ecm_mp_budget *budget, mpz_t factor)
+{
+    size_t bits = mpz_sizeinbase(n, 2);
+    double work_left = budget->work_ms > 0 ? budget->work_ms : -1;
+    unsigned last = budget->max_level < ECM_MP_LEVEL_COUNT ? budget->max_level
+                                                         : ECM_MP_LEVEL_COUNT - 1;
+    for (unsigned level = 0; level <= last; level++) {
+        unsigned curves = curves_that_fit(level, bits, &work_left);
+        if (curves == 0)
+            return 0; /* the budget is spent */
+        int found = ecm_mp_run_curves(n, ecm_mp_levels[level].b1, ecm_mp_sigma(level, 0),
+                                   curves, budget->deadline_ms, factor);
+        if (found != 0)
+            return found;
+    }
+    if (!budget->repeat_last || budget->deadline_ms == 0)
+        return 0;
+    /* More curves at the last bound, in batches, until the deadline. */
+    for (uint32_t next = ecm_mp_levels[last].curves;
+         next < (1u << SIGMA_LEVEL_SHIFT); next += ecm_mp_levels[last].curves) {
+        int found = ecm_mp_run_curves(n, ecm_mp_levels[last].b1, ecm_mp_sigma(last, next),
+                                   ecm_mp_levels[last].curves, budget->deadline_ms, factor);
+        if (found != 0)
+            return found;
+    }
+    return 0;
+}
