@@ -182,7 +182,10 @@ static void rho_prepass(mpz_t rest, struct prime_list *primes)
  * bits, 20 from ~230, 25 from ~290) skips SIQS's whole cost. SIQS's cost:
  * ~69 ms at 150 bits, x4 every 20 bits (doc/DESIGN.md, SIQS past 140
  * bits). Below ~185 bits the share buys less than one curve: no pass. */
-static const double ECM_PASS_SHARE = 0.1;
+#ifndef MESH_ECM_PASS_SHARE /* 0 turns the pass off: tests/bench/ecm_vs_gp.py pass */
+#define MESH_ECM_PASS_SHARE 0.1
+#endif
+static const double ECM_PASS_SHARE = MESH_ECM_PASS_SHARE;
 
 static double siqs_mp_expected_ms(size_t bits)
 {
@@ -206,7 +209,7 @@ static int split_once(const mpz_t m, mpz_t f, uint64_t deadline_ms)
         struct ecm_mp_budget pass = {
             .work_ms = ECM_PASS_SHARE * siqs_mp_expected_ms(bits),
             .max_level = ECM_MP_LEVEL_COUNT - 1, .deadline_ms = deadline_ms};
-        int found = ecm_mp_find_factor(m, &pass, f);
+        int found = ECM_PASS_SHARE > 0 ? ecm_mp_find_factor(m, &pass, f) : 0;
         return found != 0 ? found : siqs_mp_factor(m, f, deadline_ms);
     }
     if (mpz_perfect_power_p(m))
