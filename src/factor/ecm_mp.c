@@ -86,7 +86,7 @@ static int run_curve(const mpz_t n, mpz_t m, double b1, uint32_t sigma,
 }
 
 int ecm_mp_run_curves(const mpz_t n, double b1, uint32_t first_sigma, unsigned count,
-                   uint64_t deadline_ms, mpz_t factor)
+                      uint64_t deadline_ms, mpz_t factor, unsigned *ran)
 {
     ecm_params params;
     ecm_init(params);
@@ -96,15 +96,20 @@ int ecm_mp_run_curves(const mpz_t n, double b1, uint32_t first_sigma, unsigned c
     mpz_t m; /* ecm_factor takes a non-const n */
     mpz_init_set(m, n);
     int result = 0;
-    for (unsigned i = 0; i < count && result == 0; i++) {
+    unsigned i = 0;
+    for (; i < count && result == 0; i++) {
         if (past_deadline())
             result = -1;
         else if (run_curve(n, m, b1, first_sigma + i, params, factor))
             result = 1;
     }
+    if (result != 0)
+        i--; /* the curve that found it, or the one the deadline stopped */
     /* A curve that was interrupted reports no factor: say why. */
     if (result == 0 && past_deadline())
         result = -1;
+    if (ran != NULL)
+        *ran = i;
     stop_deadline_ms = 0;
     mpz_clear(m);
     ecm_clear(params);
@@ -118,41 +123,55 @@ double ecm_mp_curve_ms(double b1, size_t bits)
     return b1 * (2.0 + (double)bits / 60.0) / 1000.0;
 }
 
-/* Curves of `level` that the work left allows (all of them if no bound). */
-static unsigned curves_that_fit(unsigned level, size_t bits, double *work_left)
+/* Of `curves` at b1, how many the work left allows (all if unbounded). */
+static unsigned curves_that_fit(unsigned curves, double b1, size_t bits, double *work_left)
 {
-    unsigned curves = ecm_mp_levels[level].curves;
     if (*work_left < 0)
         return curves;
-    double each = ecm_mp_curve_ms(ecm_mp_levels[level].b1, bits);
+    double each = ecm_mp_curve_ms(b1, bits);
     if (each * curves > *work_left)
         curves = (unsigned)(*work_left / each);
     *work_left -= each * curves;
     return curves;
 }
 
-int ecm_mp_find_factor(const mpz_t n, const struct ecm_mp_budget *budget, mpz_t factor)
+/* Curves of the schedule left at *at (0: move on): the rest of its level,
+ * or past the last level's table, another batch of its size if allowed. */
+static unsigned curves_left(const struct ecm_mp_curve *at, bool repeat)
+{
+    unsigned table = ecm_mp_levels[at->level].curves;
+    if (at->index < table)
+        return table - at->index;
+    if (!repeat || at->index > (1u << SIGMA_LEVEL_SHIFT) - table)
+        return 0;
+    return table;
+}
+
+int ecm_mp_find_factor(const mpz_t n, const struct ecm_mp_budget *budget,
+                       struct ecm_mp_curve *at, mpz_t factor)
 {
     size_t bits = mpz_sizeinbase(n, 2);
     double work_left = budget->work_ms > 0 ? budget->work_ms : -1;
     unsigned last = budget->max_level < ECM_MP_LEVEL_COUNT ? budget->max_level
-                                                         : ECM_MP_LEVEL_COUNT - 1;
-    for (unsigned level = 0; level <= last; level++) {
-        unsigned curves = curves_that_fit(level, bits, &work_left);
+                                                           : ECM_MP_LEVEL_COUNT - 1;
+    while (at->level <= last) {
+        bool repeat = at->level == last && budget->repeat_last && budget->deadline_ms != 0;
+        unsigned curves = curves_left(at, repeat);
+        if (curves == 0) {
+            if (at->level == last)
+                return 0;
+            at->level++;
+            at->index = 0;
+            continue;
+        }
+        double b1 = ecm_mp_levels[at->level].b1;
+        curves = curves_that_fit(curves, b1, bits, &work_left);
         if (curves == 0)
             return 0; /* the budget is spent */
-        int found = ecm_mp_run_curves(n, ecm_mp_levels[level].b1, ecm_mp_sigma(level, 0),
-                                   curves, budget->deadline_ms, factor);
-        if (found != 0)
-            return found;
-    }
-    if (!budget->repeat_last || budget->deadline_ms == 0)
-        return 0;
-    /* More curves at the last bound, in batches, until the deadline. */
-    for (uint32_t next = ecm_mp_levels[last].curves;
-         next < (1u << SIGMA_LEVEL_SHIFT); next += ecm_mp_levels[last].curves) {
-        int found = ecm_mp_run_curves(n, ecm_mp_levels[last].b1, ecm_mp_sigma(last, next),
-                                   ecm_mp_levels[last].curves, budget->deadline_ms, factor);
+        unsigned ran = 0;
+        int found = ecm_mp_run_curves(n, b1, ecm_mp_sigma(at->level, at->index), curves,
+                                      budget->deadline_ms, factor, &ran);
+        at->index += ran;
         if (found != 0)
             return found;
     }

@@ -35,14 +35,16 @@ extern const struct ecm_mp_level ecm_mp_levels[ECM_MP_LEVEL_COUNT];
  * with index < 2^20, fixed across numbers and runs. */
 uint32_t ecm_mp_sigma(unsigned level, uint32_t index);
 
-/* Runs `count` curves at bound b1 on n (odd, composite), with sigmas first_sigma, first_sigma + 1, ...; stops at the
- * first proper factor. Returns 1 (factor set, 1 < factor < n), 0 (none
- * found, or libecm refused n) or -1 (deadline_ms, CLOCK_MONOTONIC
- * milliseconds, passed; 0: no deadline). libecm checks the deadline at
- * every prime of stage 1 and between the steps of stage 2, so a run stops
- * within milliseconds of it. */
+/* Runs `count` curves at bound b1 on n (odd, composite), with sigmas
+ * first_sigma, first_sigma + 1, ...; stops at the first proper factor.
+ * Returns 1 (factor set, 1 < factor < n), 0 (none found, or libecm refused
+ * n) or -1 (deadline_ms, CLOCK_MONOTONIC milliseconds, passed; 0: no
+ * deadline). libecm checks the deadline at every prime of stage 1 and
+ * between the steps of stage 2, so a run stops within milliseconds of it.
+ * *ran (if not NULL): the curves run to the end without a factor (so
+ * first_sigma + *ran is the curve that found it, or that was stopped). */
 int ecm_mp_run_curves(const mpz_t n, double b1, uint32_t first_sigma, unsigned count,
-                   uint64_t deadline_ms, mpz_t factor);
+                      uint64_t deadline_ms, mpz_t factor, unsigned *ran);
 
 /* Estimated milliseconds of one curve at b1 on a number of `bits` bits
  * (stage 1 and 2 together, fitted on this project's reference machine).
@@ -59,10 +61,22 @@ struct ecm_mp_budget {
     uint64_t deadline_ms; /* hard stop; 0: none */
 };
 
-/* Runs the schedule from level 0 up to the budget: every level's curves in
- * turn (the level where work_ms runs out gets the curves that still fit).
- * The curves chosen depend only on n's size and the budget's work_ms and
- * max_level, never on the clock. Returns like ecm_mp_run_curves. */
-int ecm_mp_find_factor(const mpz_t n, const struct ecm_mp_budget *budget, mpz_t factor);
+/* A place in the schedule: curve `index` of `level`. */
+struct ecm_mp_curve {
+    unsigned level;
+    uint32_t index;
+};
+
+/* Runs the schedule from *at up to the budget: the rest of its level, then
+ * every later level's curves in turn (the level where work_ms runs out gets
+ * the curves that still fit). The curves chosen depend only on n's size,
+ * *at and the budget's work_ms and max_level, never on the clock. Returns
+ * like ecm_mp_run_curves, and leaves *at on the curve that found the factor
+ * (or the first not run). A divisor of n can start from there: the curves
+ * before it found nothing for its primes either (a curve's group mod p does
+ * not depend on n); the finding curve runs again, since it may have stopped
+ * in stage 1 before stage 2 tried the other primes. */
+int ecm_mp_find_factor(const mpz_t n, const struct ecm_mp_budget *budget,
+                       struct ecm_mp_curve *at, mpz_t factor);
 
 #endif

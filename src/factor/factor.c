@@ -200,7 +200,8 @@ enum { ECM_UNTIMED_LAST_LEVEL = 3 };
 /* One split of the odd composite m by the engine for its size: 1 (a
  * factor in f), 0 (not split: too large, a perfect power past SIQS, or
  * the methods gave up) or -1 (deadline_ms passed). */
-static int split_once(const mpz_t m, mpz_t f, uint64_t deadline_ms)
+static int split_once(const mpz_t m, mpz_t f, uint64_t deadline_ms,
+                      struct ecm_mp_curve *at)
 {
     size_t bits = mpz_sizeinbase(m, 2);
     if (bits <= SIQS_MAX_BITS)
@@ -209,7 +210,7 @@ static int split_once(const mpz_t m, mpz_t f, uint64_t deadline_ms)
         struct ecm_mp_budget pass = {
             .work_ms = ECM_PASS_SHARE * siqs_mp_expected_ms(bits),
             .max_level = ECM_MP_LEVEL_COUNT - 1, .deadline_ms = deadline_ms};
-        int found = ECM_PASS_SHARE > 0 ? ecm_mp_find_factor(m, &pass, f) : 0;
+        int found = ECM_PASS_SHARE > 0 ? ecm_mp_find_factor(m, &pass, at, f) : 0;
         return found != 0 ? found : siqs_mp_factor(m, f, deadline_ms);
     }
     if (mpz_perfect_power_p(m))
@@ -217,17 +218,19 @@ static int split_once(const mpz_t m, mpz_t f, uint64_t deadline_ms)
     struct ecm_mp_budget past = {
         .max_level = deadline_ms ? ECM_MP_LEVEL_COUNT - 1 : ECM_UNTIMED_LAST_LEVEL,
         .repeat_last = true, .deadline_ms = deadline_ms};
-    return ecm_mp_find_factor(m, &past, f);
+    return ecm_mp_find_factor(m, &past, at, f);
 }
 
 /* Splits m (odd, > 1) into primes by ECM and SIQS, recursing on both
- * parts of each split; parts that fit 64 bits go the u64 way. What is not
+ * parts of each split (ECM going on from the curve where it split m: the
+ * earlier ones found nothing in either part); parts that fit 64 bits go
+ * the u64 way. What is not
  * split (a higher power, the methods gave up, ECM's untimed levels found
  * nothing, or the deadline passed) is multiplied into left for PARI.
  * Returns false when the deadline passed (left then holds what was not
  * split). */
 static bool split_composite(mpz_t m, struct prime_list *primes, mpz_t left,
-                            uint64_t deadline_ms)
+                            uint64_t deadline_ms, struct ecm_mp_curve at)
 {
     if (fits_u64(m)) {
         push_u64_factors(primes, get_u64(m));
@@ -239,12 +242,12 @@ static bool split_composite(mpz_t m, struct prime_list *primes, mpz_t left,
     }
     mpz_t f;
     mpz_init(f);
-    int split = split_once(m, f, deadline_ms);
+    int split = split_once(m, f, deadline_ms, &at);
     bool in_time = split >= 0;
     if (split > 0) {
         mpz_divexact(m, m, f);
-        in_time = split_composite(f, primes, left, deadline_ms);
-        in_time = split_composite(m, primes, left, deadline_ms) && in_time;
+        in_time = split_composite(f, primes, left, deadline_ms, at);
+        in_time = split_composite(m, primes, left, deadline_ms, at) && in_time;
     } else {
         mpz_mul(left, left, m);
     }
@@ -281,7 +284,8 @@ static enum factor_status split_rest(struct factor_ctx *ctx, mpz_t rest,
         mpz_init_set(m, rest);
         mpz_set_ui(rest, 1);
         bool in_time = split_composite(m, primes, rest,
-                                       budget_ms ? start_ms + budget_ms : 0);
+                                       budget_ms ? start_ms + budget_ms : 0,
+                                       (struct ecm_mp_curve){0, 0});
         mpz_clear(m);
         if (mpz_cmp_ui(rest, 1) == 0)
             return FACTOR_DONE;

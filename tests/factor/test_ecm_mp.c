@@ -80,8 +80,8 @@ static void test_curve_finds_30_digits(void)
     mpz_inits(n, f, NULL);
     product(n, (const char *const[]){P30, T234, T235, NULL});
     CHECK(mpz_sizeinbase(n, 2) == 568);
-    CHECK_INT_EQ(ecm_mp_run_curves(n, 2e3, ecm_mp_sigma(3, 0), 1, 0, f), 0);
-    CHECK_INT_EQ(ecm_mp_run_curves(n, ecm_mp_levels[3].b1, ecm_mp_sigma(3, 0), 1, 0, f), 1);
+    CHECK_INT_EQ(ecm_mp_run_curves(n, 2e3, ecm_mp_sigma(3, 0), 1, 0, f, NULL), 0);
+    CHECK_INT_EQ(ecm_mp_run_curves(n, ecm_mp_levels[3].b1, ecm_mp_sigma(3, 0), 1, 0, f, NULL), 1);
     CHECK(equals(f, P30));
     mpz_clears(n, f, NULL);
 }
@@ -95,7 +95,9 @@ static void test_deadline_stops(void)
     mpz_inits(n, f, NULL);
     product(n, (const char *const[]){C200, D201, NULL});
     uint64_t start = now_ms();
-    CHECK_INT_EQ(ecm_mp_run_curves(n, 1e6, ecm_mp_sigma(4, 0), 1000, start + 300, f), -1);
+    unsigned ran = 1000;
+    CHECK_INT_EQ(ecm_mp_run_curves(n, 1e6, ecm_mp_sigma(4, 0), 1000, start + 300, f, &ran), -1);
+    CHECK(ran < 1000);
     uint64_t took = now_ms() - start;
     fprintf(stderr, "deadline 300 ms: stopped after %llu ms\n", (unsigned long long)took);
     CHECK(took < 3000); /* one check per prime of stage 1: loose for a loaded host */
@@ -103,13 +105,15 @@ static void test_deadline_stops(void)
     start = now_ms();
     struct ecm_mp_budget budget = {.max_level = ECM_MP_LEVEL_COUNT - 1,
                                    .repeat_last = true, .deadline_ms = start + 400};
-    CHECK_INT_EQ(ecm_mp_find_factor(n, &budget, f), -1);
+    struct ecm_mp_curve at = {0, 0};
+    CHECK_INT_EQ(ecm_mp_find_factor(n, &budget, &at, f), -1);
     CHECK(now_ms() - start < 3000);
     mpz_clears(n, f, NULL);
 }
 
-/* A work bound below one curve's estimated cost runs nothing. */
-static void test_work_bound(void)
+/* A work bound below one curve's estimated cost runs nothing; where a
+ * factor was found is where the schedule stands after it. */
+static void test_work_bound_and_position(void)
 {
     mpz_t n, f;
     mpz_inits(n, f, NULL);
@@ -117,13 +121,28 @@ static void test_work_bound(void)
     struct ecm_mp_budget tiny = {
         .work_ms = ecm_mp_curve_ms(ecm_mp_levels[0].b1, mpz_sizeinbase(n, 2)) / 2,
         .max_level = ECM_MP_LEVEL_COUNT - 1};
-    CHECK_INT_EQ(ecm_mp_find_factor(n, &tiny, f), 0);
+    struct ecm_mp_curve at = {0, 0};
+    CHECK_INT_EQ(ecm_mp_find_factor(n, &tiny, &at, f), 0);
+    CHECK(at.level == 0 && at.index == 0);
     /* One curve's worth: curve (0, 0), which finds P15A. */
     tiny.work_ms *= 2.5;
-    CHECK_INT_EQ(ecm_mp_find_factor(n, &tiny, f), 1);
+    CHECK_INT_EQ(ecm_mp_find_factor(n, &tiny, &at, f), 1);
     CHECK(equals(f, P15A));
+    CHECK(at.level == 0 && at.index == 0);
     CHECK(ecm_mp_sigma(0, 0) != ecm_mp_sigma(1, 0));
     CHECK(ecm_mp_sigma(0, 1) == ecm_mp_sigma(0, 0) + 1);
+
+    /* P20: level 0's 25 curves find nothing, curve (1, 0) finds it. */
+    product(n, (const char *const[]){P20, T234, NULL});
+    struct ecm_mp_budget two_levels = {.max_level = 1};
+    CHECK_INT_EQ(ecm_mp_find_factor(n, &two_levels, &at, f), 1);
+    CHECK(equals(f, P20));
+    CHECK(at.level == 1 && at.index == 0);
+    /* Started past that curve, with max_level 1 and no deadline: the
+     * schedule ends at level 1's table without a factor. */
+    at.index = ecm_mp_levels[1].curves - 2;
+    CHECK_INT_EQ(ecm_mp_find_factor(n, &two_levels, &at, f), 0);
+    CHECK(at.level == 1 && at.index == ecm_mp_levels[1].curves);
     mpz_clears(n, f, NULL);
 }
 
@@ -206,7 +225,7 @@ static void test_budget_leaves_unfactored(void)
 int main(void)
 {
     CHECK(factor_ctx_init(&ctx) == 0);
-    test_work_bound();
+    test_work_bound_and_position();
     test_deadline_stops();
     test_curve_finds_30_digits();
     test_cofactor_recursion();
