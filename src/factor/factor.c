@@ -224,11 +224,10 @@ static int split_once(const mpz_t m, mpz_t f, uint64_t deadline_ms,
 /* Splits m (odd, > 1) into primes by ECM and SIQS, recursing on both
  * parts of each split (ECM going on from the curve where it split m: the
  * earlier ones found nothing in either part); parts that fit 64 bits go
- * the u64 way. What is not
- * split (a higher power, the methods gave up, ECM's untimed levels found
- * nothing, or the deadline passed) is multiplied into left for PARI.
- * Returns false when the deadline passed (left then holds what was not
- * split). */
+ * the u64 way. What is not split (a higher power, the methods gave up,
+ * ECM's untimed levels found nothing, or the deadline passed) is
+ * multiplied into left for PARI. Returns false when the deadline passed
+ * (left then holds what was not split). */
 static bool split_composite(mpz_t m, struct prime_list *primes, mpz_t left,
                             uint64_t deadline_ms, struct ecm_mp_curve at)
 {
