@@ -10,7 +10,7 @@ set -euo pipefail
 profile=${1:-run}
 
 build_pkgs=(gcc meson ninja-build pkg-config bash-completion libuv1-dev libsodium-dev libjansson-dev
-            libgmp-dev libpari-dev libavahi-client-dev libncurses-dev libraft-dev
+            libgmp-dev libecm-dev libpari-dev libavahi-client-dev libncurses-dev libraft-dev
             avahi-daemon dbus libzxcvbn0)
 test_pkgs=(clang libclang-rt-14-dev python3 coreutils pari-gp tmux iproute2 procps groff-base
            python3-prometheus-client build-essential dpkg-dev debhelper lintian)

@@ -1,10 +1,12 @@
 /* factor.c - factor_decimal: dispatch by size, verify, report. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "ecm_mp.h"
 #include "factor.h"
 #include "factor_u128.h"
 #include "factor_u64.h"
@@ -173,23 +175,61 @@ static void rho_prepass(mpz_t rest, struct prime_list *primes)
     mpz_clear(g);
 }
 
-/* One split of the odd composite m by the SIQS engine for its size: 1
- * (a factor in f), 0 (not split: too large, a higher power, or it gave
- * up) or -1 (deadline_ms passed). */
-static int siqs_split(const mpz_t m, mpz_t f, uint64_t deadline_ms)
+/* Inside SIQS's range past 140 bits, a short ECM pass runs first: its
+ * planned cost is ECM_PASS_SHARE of what SIQS is expected to take on a
+ * balanced number of that size, so a balanced semiprime loses about that
+ * much, while a number with a factor the pass reaches (15 digits from ~190
+ * bits, 20 from ~230, 25 from ~290) skips SIQS's whole cost. SIQS's cost:
+ * ~69 ms at 150 bits, x4 every 20 bits (doc/DESIGN.md, SIQS past 140
+ * bits). Below ~185 bits the share buys less than one curve: no pass. */
+#ifndef MESH_ECM_PASS_SHARE /* 0 turns the pass off: tests/bench/ecm_vs_gp.py pass */
+#define MESH_ECM_PASS_SHARE 0.1
+#endif
+static const double ECM_PASS_SHARE = MESH_ECM_PASS_SHARE;
+
+static double siqs_mp_expected_ms(size_t bits)
 {
-    if (mpz_sizeinbase(m, 2) <= SIQS_MAX_BITS)
-        return siqs_factor(m, f) ? 1 : 0;
-    return siqs_mp_factor(m, f, deadline_ms);
+    return 69.0 * exp2(2.0 * ((double)bits - 150.0) / 20.0);
 }
 
-/* Splits m (odd, > 1) into primes by SIQS, recursing on both parts of
- * each split; parts that fit 64 bits go the u64 way. What SIQS cannot
- * split (too large, a higher power, it gave up, or the deadline passed)
- * is multiplied into left for PARI. Returns false when the deadline
- * passed (left then holds what was not split). */
-static bool split_by_siqs(mpz_t m, struct prime_list *primes, mpz_t left,
-                          uint64_t deadline_ms)
+/* Past SIQS's range ECM is the method: until the deadline (more curves at
+ * the last level's bound once the table is done), or, without one, up to
+ * 30-digit factors (~20 min at 500 bits) before PARI gets the rest. */
+enum { ECM_UNTIMED_LAST_LEVEL = 3 };
+
+/* One split of the odd composite m by the engine for its size: 1 (a
+ * factor in f), 0 (not split: too large, a perfect power past SIQS, or
+ * the methods gave up) or -1 (deadline_ms passed). */
+static int split_once(const mpz_t m, mpz_t f, uint64_t deadline_ms,
+                      struct ecm_mp_curve *at)
+{
+    size_t bits = mpz_sizeinbase(m, 2);
+    if (bits <= SIQS_MAX_BITS)
+        return siqs_factor(m, f) ? 1 : 0;
+    if (bits <= SIQS_MP_MAX_BITS) {
+        struct ecm_mp_budget pass = {
+            .work_ms = ECM_PASS_SHARE * siqs_mp_expected_ms(bits),
+            .max_level = ECM_MP_LEVEL_COUNT - 1, .deadline_ms = deadline_ms};
+        int found = ECM_PASS_SHARE > 0 ? ecm_mp_find_factor(m, &pass, at, f) : 0;
+        return found != 0 ? found : siqs_mp_factor(m, f, deadline_ms);
+    }
+    if (mpz_perfect_power_p(m))
+        return 0; /* ECM cannot use the power; PARI takes the root at once */
+    struct ecm_mp_budget past = {
+        .max_level = deadline_ms ? ECM_MP_LEVEL_COUNT - 1 : ECM_UNTIMED_LAST_LEVEL,
+        .repeat_last = true, .deadline_ms = deadline_ms};
+    return ecm_mp_find_factor(m, &past, at, f);
+}
+
+/* Splits m (odd, > 1) into primes by ECM and SIQS, recursing on both
+ * parts of each split (ECM going on from the curve where it split m: the
+ * earlier ones found nothing in either part); parts that fit 64 bits go
+ * the u64 way. What is not split (a higher power, the methods gave up,
+ * ECM's untimed levels found nothing, or the deadline passed) is
+ * multiplied into left for PARI. Returns false when the deadline passed
+ * (left then holds what was not split). */
+static bool split_composite(mpz_t m, struct prime_list *primes, mpz_t left,
+                            uint64_t deadline_ms, struct ecm_mp_curve at)
 {
     if (fits_u64(m)) {
         push_u64_factors(primes, get_u64(m));
@@ -201,12 +241,12 @@ static bool split_by_siqs(mpz_t m, struct prime_list *primes, mpz_t left,
     }
     mpz_t f;
     mpz_init(f);
-    int split = siqs_split(m, f, deadline_ms);
+    int split = split_once(m, f, deadline_ms, &at);
     bool in_time = split >= 0;
     if (split > 0) {
         mpz_divexact(m, m, f);
-        in_time = split_by_siqs(f, primes, left, deadline_ms);
-        in_time = split_by_siqs(m, primes, left, deadline_ms) && in_time;
+        in_time = split_composite(f, primes, left, deadline_ms, at);
+        in_time = split_composite(m, primes, left, deadline_ms, at) && in_time;
     } else {
         mpz_mul(left, left, m);
     }
@@ -215,10 +255,11 @@ static bool split_by_siqs(mpz_t m, struct prime_list *primes, mpz_t left,
 }
 
 /* rest is odd, > 2^64 or composite, and free of table primes: BPSW, the
- * 64-bit path, SIQS up to SIQS_MP_MAX_BITS, or PARI. Returns FACTOR_DONE
- * or FACTOR_PARTIAL. The 128-bit SIQS does not watch the budget (at most
- * ~30 ms, at 140 bits); the GMP one does (seconds to minutes past 200
- * bits), and what it leaves at the deadline is reported unfactored. */
+ * 64-bit path, ECM and SIQS (split_composite), then PARI for what they
+ * left. Returns FACTOR_DONE or FACTOR_PARTIAL. The 128-bit SIQS does not
+ * watch the budget (at most ~30 ms, at 140 bits); ECM and the GMP SIQS do
+ * (seconds to minutes past 200 bits), and what they leave at the deadline
+ * is reported unfactored. */
 static enum factor_status split_rest(struct factor_ctx *ctx, mpz_t rest,
                                      struct prime_list *primes, uint64_t budget_ms,
                                      uint64_t start_ms)
@@ -238,18 +279,17 @@ static enum factor_status split_rest(struct factor_ctx *ctx, mpz_t rest,
         }
         if (round > 0)
             break; /* PARI ran out of budget: rest stays unfactored */
-        if (mpz_sizeinbase(rest, 2) <= SIQS_MP_MAX_BITS) {
-            mpz_t m;
-            mpz_init_set(m, rest);
-            mpz_set_ui(rest, 1);
-            bool in_time = split_by_siqs(m, primes, rest,
-                                         budget_ms ? start_ms + budget_ms : 0);
-            mpz_clear(m);
-            if (mpz_cmp_ui(rest, 1) == 0)
-                return FACTOR_DONE;
-            if (!in_time)
-                return FACTOR_PARTIAL;
-        }
+        mpz_t m;
+        mpz_init_set(m, rest);
+        mpz_set_ui(rest, 1);
+        bool in_time = split_composite(m, primes, rest,
+                                       budget_ms ? start_ms + budget_ms : 0,
+                                       (struct ecm_mp_curve){0, 0});
+        mpz_clear(m);
+        if (mpz_cmp_ui(rest, 1) == 0)
+            return FACTOR_DONE;
+        if (!in_time)
+            return FACTOR_PARTIAL;
         uint64_t left = 0;
         if (budget_ms != 0) {
             uint64_t spent = now_ms() - start_ms;

@@ -3,7 +3,8 @@
  * Any integer from 0 below 2^1024. Numbers that fit in 64 bits go through
  * the hand-written fast path (factor_u64.h); larger ones have their small
  * factors stripped (trial division, rho), then composites up to 340 bits
- * go to our SIQS (siqs.h) and only what it cannot take to libpari. Every answer is checked
+ * go to our SIQS (siqs.h) after a short ECM pass (ecm_mp.h, libecm), larger
+ * ones to ECM, and only what these cannot take to libpari. Every answer is checked
  * before it is returned: the factors multiply back to N (GMP) and each is
  * proven prime (below 2^64) or a BPSW probable prime. A failed check is an
  * error, never a wrong answer.
@@ -59,7 +60,7 @@ struct factor_result {
  * factor_result_free, whatever the outcome) and returns its status.
  * Budgets are enforced on the PARI path with SIGALRM (setitimer): the
  * handler is installed only while PARI runs and restored afterwards; the
- * SIQS past 140 bits checks the clock itself; the 64-bit path always
+ * SIQS past 140 bits and ECM check the clock themselves; the 64-bit path always
  * completes within microseconds and is not interrupted. */
 enum factor_status factor_decimal(struct factor_ctx *ctx, const char *n,
                                   uint64_t budget_ms, struct factor_result *res);

@@ -71,10 +71,10 @@ grep -q "new mesh key in /etc/mesh/mesh.key" "$tmp/install.log" ||
 bin=/usr/bin/mesh
 "$bin" --version | grep -q "^mesh $version" || fail "mesh --version: $("$bin" --version)"
 [ "$("$bin" factor 12)" = "12: 2 2 3" ] || fail "mesh factor 12: $("$bin" factor 12)"
-# 356 bits, a 36-bit prime times a 320-bit one: past the built-in SIQS, it
-# needs the PARI module (the same number as tests/contrib/install_test.sh).
-big=73391982080442246815181235816209744768610934423772324452481287856610180600134028620248183733039535529536157
-want="$big: 34359750713 2135987035920910082395021706169552114602704522356652769947041607822219725780640550022962086937989"
+# The cube of a 121-bit prime (361 bits): past the built-in SIQS and ECM,
+# it needs the PARI module (the same number as tests/contrib/install_test.sh).
+big=2348542582773833227889480596789348142610567069724137279231868145250127573270953341353814713312802033409123217
+want="$big: 1329227995784915872903807060280346673 1329227995784915872903807060280346673 1329227995784915872903807060280346673"
 [ "$(env -u MESH_PARI_MODULE "$bin" factor "$big")" = "$want" ] ||
     fail "mesh factor (PARI module): $(env -u MESH_PARI_MODULE "$bin" factor "$big" 2>&1)"
 ls /usr/lib/*/mesh/mesh-pari.so >/dev/null 2>&1 || fail "no LIBDIR/mesh/mesh-pari.so"

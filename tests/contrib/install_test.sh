@@ -17,13 +17,13 @@ rm -f "$dest.log"
 [ -x "$dest$bindir/mesh" ] || fail "no $bindir/mesh"
 "$dest$bindir/mesh" --version | grep -q '^mesh ' || fail "installed mesh does not run"
 [ -f "$dest$moduledir/mesh-pari.so" ] || fail "no PARI module at $moduledir"
-# A 356-bit number, a 36-bit prime times a 320-bit one: past the built-in
-# SIQS (340 bits) and its factor beyond the rho prepass, so it needs PARI
-# (gp: q=nextprime(2^35+12345); p=nextprime(2^320+999); q*p). The installed
+# A 361-bit cube of a 121-bit prime: past the built-in SIQS (340 bits), and
+# ECM leaves perfect powers to PARI, which takes the root at once (gp:
+# p=nextprime(2^120+2026); p^3). The installed
 # binary finds its module from its own directory (the tests'
 # MESH_PARI_MODULE is unset).
-big=73391982080442246815181235816209744768610934423772324452481287856610180600134028620248183733039535529536157
-want="$big: 34359750713 2135987035920910082395021706169552114602704522356652769947041607822219725780640550022962086937989"
+big=2348542582773833227889480596789348142610567069724137279231868145250127573270953341353814713312802033409123217
+want="$big: 1329227995784915872903807060280346673 1329227995784915872903807060280346673 1329227995784915872903807060280346673"
 got=$(env -u MESH_PARI_MODULE "$dest$bindir/mesh" factor "$big") ||
     fail "installed mesh factor failed: $got"
 [ "$got" = "$want" ] || fail "installed mesh factor: $got"
