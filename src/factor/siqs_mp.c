@@ -22,7 +22,7 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void free_ctx(struct mp_ctx *ctx)
+void siqs_mp_ctx_free(struct mp_ctx *ctx)
 {
     free(ctx->fb.p);
     free(ctx->fb.sqrt_kn);
@@ -79,26 +79,32 @@ bool siqs_mp_sieve_range(struct mp_ctx *ctx, uint32_t a_lo, uint32_t a_hi,
 /* About one prime in ten never occurs and singletons drop more rows, so
  * the first try comes before there are as many sets as primes; each
  * failed one asks for a few percent more. */
-static bool enough(const struct mp_ctx *ctx)
+bool siqs_mp_enough(const struct mp_ctx *ctx)
 {
     return siqs_mp_sets(&ctx->rels) >= ctx->want_sets;
 }
 
-enum { COMBINE_TRIES = 8 };
+int siqs_mp_setup(struct mp_ctx *ctx, mpz_t factor)
+{
+    if (!siqs_mp_params(ctx))
+        return -1;
+    int fb = siqs_mp_factor_base(ctx, factor);
+    if (fb != 0)
+        return fb == 1 ? 1 : -1;
+    if (!siqs_mp_poly_alloc(ctx) || !siqs_mp_sieve_alloc(ctx))
+        return -1;
+    set_bounds(ctx);
+    return 0;
+}
 
 static int run(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms)
 {
-    if (!siqs_mp_params(ctx))
-        return 0;
-    int fb = siqs_mp_factor_base(ctx, factor);
-    if (fb != 0)
-        return fb == 1;
-    if (!siqs_mp_poly_alloc(ctx) || !siqs_mp_sieve_alloc(ctx))
-        return 0;
-    set_bounds(ctx);
+    int ready = siqs_mp_setup(ctx, factor);
+    if (ready != 0)
+        return ready == 1;
     uint32_t a = 0;
-    for (int t = 0; t < COMBINE_TRIES; t++) {
-        while (!enough(ctx)) {
+    for (int t = 0; t < SIQS_MP_COMBINE_TRIES; t++) {
+        while (!siqs_mp_enough(ctx)) {
             bool timed_out = false;
             if (!siqs_mp_sieve_range(ctx, a, a + 1, deadline_ms, &timed_out))
                 return timed_out ? -1 : 0;
@@ -109,6 +115,14 @@ static int run(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms)
         ctx->want_sets += ctx->fb.count / 32;
     }
     return 0;
+}
+
+void siqs_mp_ctx_init(struct mp_ctx *ctx, const mpz_t n)
+{
+    *ctx = (struct mp_ctx){.seed = 0x53495153206d70ULL ^ mpz_getlimbn(n, 0)};
+    mpz_inits(ctx->n, ctx->kn, ctx->tmp, ctx->q, ctx->y, NULL);
+    siqs_mp_poly_init(&ctx->poly);
+    mpz_set(ctx->n, n);
 }
 
 int siqs_mp_factor(const mpz_t n, mpz_t factor, uint64_t deadline_ms)
@@ -122,12 +136,9 @@ int siqs_mp_factor(const mpz_t n, mpz_t factor, uint64_t deadline_ms)
     }
     if (mpz_perfect_power_p(n))
         return 0;
-    struct mp_ctx ctx = {.seed = 0x53495153206d70ULL};
-    mpz_inits(ctx.n, ctx.kn, ctx.tmp, ctx.q, ctx.y, NULL);
-    siqs_mp_poly_init(&ctx.poly);
-    mpz_set(ctx.n, n);
-    ctx.seed ^= mpz_getlimbn(n, 0);
+    struct mp_ctx ctx;
+    siqs_mp_ctx_init(&ctx, n);
     int found = run(&ctx, factor, deadline_ms);
-    free_ctx(&ctx);
+    siqs_mp_ctx_free(&ctx);
     return found;
 }
