@@ -14,6 +14,7 @@
 
 #include "siqs.h"
 #include "siqs_mp_internal.h"
+#include "siqs_mp_wire.h"
 
 static uint64_t now_ms(void)
 {
@@ -127,6 +128,11 @@ void siqs_mp_ctx_init(struct mp_ctx *ctx, const mpz_t n)
 
 int siqs_mp_factor(const mpz_t n, mpz_t factor, uint64_t deadline_ms)
 {
+    return siqs_mp_factor_jobs(n, factor, deadline_ms, 1);
+}
+
+int siqs_mp_factor_jobs(const mpz_t n, mpz_t factor, uint64_t deadline_ms, unsigned jobs)
+{
     size_t bits = mpz_sizeinbase(n, 2);
     if (bits < SIQS_MP_MIN_BITS || bits > SIQS_MP_MAX_BITS || mpz_even_p(n))
         return 0;
@@ -138,7 +144,9 @@ int siqs_mp_factor(const mpz_t n, mpz_t factor, uint64_t deadline_ms)
         return 0;
     struct mp_ctx ctx;
     siqs_mp_ctx_init(&ctx, n);
-    int found = run(&ctx, factor, deadline_ms);
+    struct siqs_wire_stats stats = {0};
+    int found = jobs > 1 ? siqs_mp_run_parallel(&ctx, factor, deadline_ms, jobs, &stats)
+                         : run(&ctx, factor, deadline_ms);
     siqs_mp_ctx_free(&ctx);
     return found;
 }

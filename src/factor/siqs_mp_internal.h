@@ -32,6 +32,7 @@ enum {
     MP_MAX_FB = 1 << 17,           /* bucket entries hold the slot in 17 bits */
     MP_NO_ROOT = UINT32_MAX,
     SIQS_MP_COMBINE_TRIES = 8,     /* combines before giving up */
+    SIQS_MP_MAX_JOBS = 64,         /* workers of one number (siqs_mp_par.c) */
 };
 
 struct mp_params {
@@ -201,6 +202,15 @@ void siqs_mp_relations_free(struct mp_relations *r);
  * members[start[k] .. start[k + 1]); fulls come first. Returns the count
  * of sets, or -1 when out of memory. */
 long siqs_mp_build_sets(const struct mp_relations *r, uint32_t **start, uint32_t **members);
+
+/* siqs_mp_par.c: siqs_mp_setup, then `jobs` forked workers sieve leased
+ * A ranges while this process merges their relations and combines.
+ * Returns like siqs_mp_factor; the wire counts of what the workers sent
+ * are added to *stats. Every worker is killed and reaped before it
+ * returns. */
+struct siqs_wire_stats;
+int siqs_mp_run_parallel(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms, unsigned jobs,
+                         struct siqs_wire_stats *stats);
 
 /* siqs_mp_combine.c: dependencies to a factor. */
 bool siqs_mp_combine(struct mp_ctx *ctx, mpz_t factor);
