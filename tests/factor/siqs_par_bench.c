@@ -1,13 +1,22 @@
 /* siqs_par_bench.c - not a test: the wall time of one number through the
  * multi-precision SIQS on `jobs` cores (tests/bench/siqs_parallel.sh).
- * usage: siqs_par_bench N JOBS  -> prints "ms factor" */
+ * usage: siqs_par_bench N JOBS
+ * prints "wall_ms factor self_cpu_ms workers_cpu_ms": this process's CPU
+ * (setup, merge, combine) and its reaped workers' (the sieving). */
 #include <stdio.h> /* before gmp.h */
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <gmp.h>
 
 #include "siqs.h"
+
+static double cpu_ms(const struct rusage *ru)
+{
+    return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1e3 +
+           (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e3;
+}
 
 int main(int argc, char **argv)
 {
@@ -26,7 +35,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "siqs_par_bench: not split (%d)\n", r);
         return 1;
     }
-    gmp_printf("%.1f %Zd\n", ms, f);
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    gmp_printf("%.1f %Zd %.1f %.1f\n", ms, f, cpu_ms(&self), cpu_ms(&kids));
     mpz_clears(n, f, NULL);
     return 0;
 }
