@@ -24,6 +24,7 @@ int factor_ctx_init(struct factor_ctx *ctx)
 {
     memset(ctx, 0, sizeof *ctx);
     ctx->pari_stack_bytes = PARI_STACK_BYTES;
+    ctx->siqs_jobs = 1;
     return 0;
 }
 
@@ -176,11 +177,11 @@ static void rho_prepass(mpz_t rest, struct prime_list *primes)
 /* One split of the odd composite m by the SIQS engine for its size: 1
  * (a factor in f), 0 (not split: too large, a higher power, or it gave
  * up) or -1 (deadline_ms passed). */
-static int siqs_split(const mpz_t m, mpz_t f, uint64_t deadline_ms)
+static int siqs_split(const mpz_t m, mpz_t f, uint64_t deadline_ms, unsigned jobs)
 {
     if (mpz_sizeinbase(m, 2) <= SIQS_MAX_BITS)
         return siqs_factor(m, f) ? 1 : 0;
-    return siqs_mp_factor(m, f, deadline_ms);
+    return siqs_mp_factor_jobs(m, f, deadline_ms, jobs);
 }
 
 /* Splits m (odd, > 1) into primes by SIQS, recursing on both parts of
@@ -189,7 +190,7 @@ static int siqs_split(const mpz_t m, mpz_t f, uint64_t deadline_ms)
  * is multiplied into left for PARI. Returns false when the deadline
  * passed (left then holds what was not split). */
 static bool split_by_siqs(mpz_t m, struct prime_list *primes, mpz_t left,
-                          uint64_t deadline_ms)
+                          uint64_t deadline_ms, unsigned jobs)
 {
     if (fits_u64(m)) {
         push_u64_factors(primes, get_u64(m));
@@ -201,12 +202,12 @@ static bool split_by_siqs(mpz_t m, struct prime_list *primes, mpz_t left,
     }
     mpz_t f;
     mpz_init(f);
-    int split = siqs_split(m, f, deadline_ms);
+    int split = siqs_split(m, f, deadline_ms, jobs);
     bool in_time = split >= 0;
     if (split > 0) {
         mpz_divexact(m, m, f);
-        in_time = split_by_siqs(f, primes, left, deadline_ms);
-        in_time = split_by_siqs(m, primes, left, deadline_ms) && in_time;
+        in_time = split_by_siqs(f, primes, left, deadline_ms, jobs);
+        in_time = split_by_siqs(m, primes, left, deadline_ms, jobs) && in_time;
     } else {
         mpz_mul(left, left, m);
     }
@@ -243,7 +244,7 @@ static enum factor_status split_rest(struct factor_ctx *ctx, mpz_t rest,
             mpz_init_set(m, rest);
             mpz_set_ui(rest, 1);
             bool in_time = split_by_siqs(m, primes, rest,
-                                         budget_ms ? start_ms + budget_ms : 0);
+                                         budget_ms ? start_ms + budget_ms : 0, ctx->siqs_jobs);
             mpz_clear(m);
             if (mpz_cmp_ui(rest, 1) == 0)
                 return FACTOR_DONE;

@@ -109,6 +109,13 @@ static _Noreturn void work(struct mp_ctx *ctx, int fd, uint64_t deadline_ms)
     _exit(0); /* _exit: the context is the parent's copy, not ours to free */
 }
 
+static void signal_workers(const struct worker *w, unsigned jobs, int sig)
+{
+    for (unsigned i = 0; i < jobs; i++)
+        if (w[i].pid > 0)
+            kill(w[i].pid, sig);
+}
+
 static void stop_workers(struct worker *w, unsigned jobs)
 {
     for (unsigned i = 0; i < jobs; i++) {
@@ -224,10 +231,14 @@ int siqs_mp_run_parallel(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms,
                 found = got;
                 break;
             }
+            /* Paused while the matrix runs: on K cores their sieving would
+             * only slow the combine down, and mostly is not needed. */
+            signal_workers(w, jobs, SIGSTOP);
             if (siqs_mp_combine(ctx, factor))
                 found = 1;
             else
                 ctx->want_sets += ctx->fb.count / 32;
+            signal_workers(w, jobs, SIGCONT);
         }
     }
     stop_workers(w, jobs);
