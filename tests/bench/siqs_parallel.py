@@ -20,37 +20,15 @@ import statistics
 import subprocess
 import sys
 
-
-def is_prime(n):
-    if n < 2:
-        return False
-    for p in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
-        if n % p == 0:
-            return n == p
-    d, s = n - 1, 0
-    while d % 2 == 0:
-        d, s = d // 2, s + 1
-    for a in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
-        x = pow(a, d, n)
-        if x in (1, n - 1):
-            continue
-        for _ in range(s - 1):
-            x = x * x % n
-            if x == n - 1:
-                break
-        else:
-            return False
-    return True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from primes import nextprime  # noqa: E402
 
 
 def semiprime(bits, rng):
     while True:
         ps = []
         for b in (bits // 2, bits - bits // 2):
-            p = rng.getrandbits(b) | (1 << (b - 1)) | 1
-            while not is_prime(p):
-                p += 2
-            ps.append(p)
+            ps.append(nextprime(rng.getrandbits(b) | (1 << (b - 1))))
         n = ps[0] * ps[1]
         if n.bit_length() == bits and ps[0] != ps[1]:
             return n

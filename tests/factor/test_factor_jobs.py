@@ -14,37 +14,15 @@ import subprocess
 import sys
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from primes import nextprime  # noqa: E402
+
 MESH = None
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def is_prime(n):
-    if n < 2:
-        return False
-    for p in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
-        if n % p == 0:
-            return n == p
-    d, s = n - 1, 0
-    while d % 2 == 0:
-        d, s = d // 2, s + 1
-    for a in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
-        x = pow(a, d, n)
-        if x in (1, n - 1):
-            continue
-        for _ in range(s - 1):
-            x = x * x % n
-            if x == n - 1:
-                break
-        else:
-            return False
-    return True
-
-
 def prime(bits, rng):
-    p = rng.getrandbits(bits) | (1 << (bits - 1)) | 1
-    while not is_prime(p):
-        p += 2
-    return p
+    return nextprime(rng.getrandbits(bits) | (1 << (bits - 1)))
 
 
 class FactorJobsTest(unittest.TestCase):
