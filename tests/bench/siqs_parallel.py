@@ -8,8 +8,9 @@ usage: tests/bench/siqs_parallel.py BUILDDIR [BITS] [RUNS] [JOBS] [NUMBERS]
   BITS 200, RUNS 5 (per number and job count), JOBS 2, NUMBERS 1: how many
   different semiprimes (seeded, the same every time). Target (issue 20):
   200 bits with 2 jobs >= 1.8x faster than with 1 on an idle 2-core machine.
-  On a shared machine wall times mostly measure the load (a job gets the
-  share of a core the scheduler gives it). So the CPU times are reported
+  On a shared machine wall times mostly measure the load: with
+  sched_autogroup on, a session under contention gets its share of the CPU
+  however many processes it runs, so K jobs need K idle cores to show. So the CPU times are reported
   too, and with them the speed-up an idle machine would give, bounded
   from below: CPU(1 job) / (CPU of the K-job parent + workers' CPU / K),
   counting all of the parent's merging as if it never overlapped sieving.
