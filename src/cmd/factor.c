@@ -7,7 +7,10 @@
  * more are refused ("number exceeds 1024 bits"), and --number-timeout TIME
  * bounds the time per number: an unfinished number prints
  * "N: f1 f2 unfactored:C" (the format of factor_format_line) and the exit
- * status becomes 1. */
+ * status becomes 1. --jobs K puts K cores on each number past 140 bits
+ * (forked SIQS workers, src/factor/siqs_mp_par.c); by default a single
+ * NUMBER argument gets all online cores, several or stdin get one each
+ * (the output is the same either way). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +27,7 @@
 enum {
     OUT_BUFFER_BYTES = 1 << 16,
     IN_CHUNK_BYTES = 1 << 16,
+    MAX_JOBS = 64, /* SIQS_MP_MAX_JOBS */
 };
 
 struct factor_cmd {
@@ -80,7 +84,7 @@ static void out_put_line(struct factor_cmd *cmd, const char *line)
 static void print_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: mesh factor [--number-timeout TIME] [NUMBER]...\n"
+            "Usage: mesh factor [--number-timeout TIME] [--jobs K] [NUMBER]...\n"
             "Print the prime factors of each specified integer NUMBER (below\n"
             "2^1024). If none are specified on the command line, read them\n"
             "from standard input. Output is that of coreutils factor.\n"
@@ -88,7 +92,10 @@ static void print_usage(FILE *out)
             "      --number-timeout TIME  stop working on a number after TIME\n"
             "                           (500ms, 5s, 10m; a bare number is\n"
             "                           seconds) and print the rest as\n"
-            "                           'unfactored:C' (default none: no limit)\n"
+"                           'unfactored:C' (default none: no limit)\n"
+            "      --jobs K             cores for each number past 140 bits\n"
+            "                           (1..64; default: all online cores when\n"
+            "                           one NUMBER is given, else 1)\n"
             "      --help               display this help and exit\n");
 }
 
@@ -278,6 +285,16 @@ static int option_error(const char *fmt, const char *what)
     return EXIT_FAIL; /* coreutils factor exits 1 on a bad option */
 }
 
+/* The value of the option at argv[*i]: after its '=', else the next
+ * argument (consumed); NULL when there is none. */
+static const char *option_value(int argc, char **argv, int *i)
+{
+    const char *eq = strchr(argv[*i], '=');
+    if (eq != NULL)
+        return eq + 1;
+    return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
 /* Options may appear anywhere before "--" (GNU getopt permutation, as in
  * coreutils). Moves the operands to the front of argv, returns their count,
  * or -1 - exit code when the command must stop now. */
@@ -298,19 +315,38 @@ static int parse_args(struct factor_cmd *cmd, int argc, char **argv)
             print_usage(stdout);
             return -1 - EXIT_OK;
         } else if (is_prefix_of(arg, "--number-timeout", 3)) {
-            const char *eq = strchr(arg, '=');
-            const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            const char *value = option_value(argc, argv, &i);
             if (value == NULL)
                 return -1 - option_error("factor: option '%s' requires an argument\n", arg);
             uint64_t ms;
             if (units_parse_timeout_ms(value, &ms) != 0)
                 return -1 - option_error("factor: invalid --number-timeout '%s'\n", value);
             cmd->budget_ms = ms;
+        } else if (is_prefix_of(arg, "--jobs", 3)) {
+            const char *value = option_value(argc, argv, &i);
+            if (value == NULL)
+                return -1 - option_error("factor: option '%s' requires an argument\n", arg);
+            char *end;
+            errno = 0;
+            long jobs = strtol(value, &end, 10);
+            if (errno != 0 || end == value || *end != '\0' || jobs < 1 || jobs > MAX_JOBS)
+                return -1 - option_error("factor: invalid --jobs '%s' (1..64)\n", value);
+            cmd->kernel.siqs_jobs = (unsigned)jobs;
         } else {
             return -1 - option_error("factor: unrecognized option '%s'\n", arg);
         }
     }
     return operands;
+}
+
+/* One hard number alone gets every core; a list gets one core per number
+ * (numbers in a list are mostly small, and the kernel is one process). */
+static unsigned default_jobs(int operands)
+{
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    if (operands != 1 || online < 1)
+        return 1;
+    return online > MAX_JOBS ? MAX_JOBS : (unsigned)online;
 }
 
 static int cmd_factor_exec(const char *data_dir, int argc, char **argv)
@@ -321,13 +357,18 @@ static int cmd_factor_exec(const char *data_dir, int argc, char **argv)
                               .curly_quotes = locale_is_utf8(),
                               .flush_each_line = isatty(STDIN_FILENO) ||
                                                  isatty(STDOUT_FILENO)};
-    int operands = parse_args(&cmd, argc, argv);
-    if (operands < 0)
-        return -1 - operands;
     if (factor_ctx_init(&cmd.kernel) != 0) {
         fprintf(stderr, "factor: cannot initialise the factoring kernel\n");
         return EXIT_FAIL;
     }
+    cmd.kernel.siqs_jobs = 0; /* not given */
+    int operands = parse_args(&cmd, argc, argv);
+    if (operands < 0) {
+        factor_ctx_free(&cmd.kernel);
+        return -1 - operands;
+    }
+    if (cmd.kernel.siqs_jobs == 0)
+        cmd.kernel.siqs_jobs = default_jobs(operands);
     if (operands == 0)
         factor_stdin(&cmd);
     for (int i = 0; i < operands; i++)
@@ -338,6 +379,6 @@ static int cmd_factor_exec(const char *data_dir, int argc, char **argv)
 }
 
 const struct cmd_entry cmd_factor_entry = {
-    "factor", "[--number-timeout TIME] [N...]",
+    "factor", "[--number-timeout TIME] [--jobs K] [N...]",
     "factor numbers locally, like coreutils factor", cmd_factor_exec,
 };

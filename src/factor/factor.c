@@ -26,6 +26,7 @@ int factor_ctx_init(struct factor_ctx *ctx)
 {
     memset(ctx, 0, sizeof *ctx);
     ctx->pari_stack_bytes = PARI_STACK_BYTES;
+    ctx->siqs_jobs = 1;
     return 0;
 }
 
@@ -201,7 +202,7 @@ enum { ECM_UNTIMED_LAST_LEVEL = 3 };
  * factor in f), 0 (not split: too large, a perfect power past SIQS, or
  * the methods gave up) or -1 (deadline_ms passed). */
 static int split_once(const mpz_t m, mpz_t f, uint64_t deadline_ms,
-                      struct ecm_mp_curve *at)
+                      struct ecm_mp_curve *at, unsigned jobs)
 {
     size_t bits = mpz_sizeinbase(m, 2);
     if (bits <= SIQS_MAX_BITS)
@@ -211,7 +212,7 @@ static int split_once(const mpz_t m, mpz_t f, uint64_t deadline_ms,
             .work_ms = ECM_PASS_SHARE * siqs_mp_expected_ms(bits),
             .max_level = ECM_MP_LEVEL_COUNT - 1, .deadline_ms = deadline_ms};
         int found = ECM_PASS_SHARE > 0 ? ecm_mp_find_factor(m, &pass, at, f) : 0;
-        return found != 0 ? found : siqs_mp_factor(m, f, deadline_ms);
+        return found != 0 ? found : siqs_mp_factor_jobs(m, f, deadline_ms, jobs);
     }
     if (mpz_perfect_power_p(m))
         return 0; /* ECM cannot use the power; PARI takes the root at once */
@@ -229,7 +230,7 @@ static int split_once(const mpz_t m, mpz_t f, uint64_t deadline_ms,
  * multiplied into left for PARI. Returns false when the deadline passed
  * (left then holds what was not split). */
 static bool split_composite(mpz_t m, struct prime_list *primes, mpz_t left,
-                            uint64_t deadline_ms, struct ecm_mp_curve at)
+                            uint64_t deadline_ms, struct ecm_mp_curve at, unsigned jobs)
 {
     if (fits_u64(m)) {
         push_u64_factors(primes, get_u64(m));
@@ -241,12 +242,12 @@ static bool split_composite(mpz_t m, struct prime_list *primes, mpz_t left,
     }
     mpz_t f;
     mpz_init(f);
-    int split = split_once(m, f, deadline_ms, &at);
+    int split = split_once(m, f, deadline_ms, &at, jobs);
     bool in_time = split >= 0;
     if (split > 0) {
         mpz_divexact(m, m, f);
-        in_time = split_composite(f, primes, left, deadline_ms, at);
-        in_time = split_composite(m, primes, left, deadline_ms, at) && in_time;
+        in_time = split_composite(f, primes, left, deadline_ms, at, jobs);
+        in_time = split_composite(m, primes, left, deadline_ms, at, jobs) && in_time;
     } else {
         mpz_mul(left, left, m);
     }
@@ -284,7 +285,7 @@ static enum factor_status split_rest(struct factor_ctx *ctx, mpz_t rest,
         mpz_set_ui(rest, 1);
         bool in_time = split_composite(m, primes, rest,
                                        budget_ms ? start_ms + budget_ms : 0,
-                                       (struct ecm_mp_curve){0, 0});
+                                       (struct ecm_mp_curve){0, 0}, ctx->siqs_jobs);
         mpz_clear(m);
         if (mpz_cmp_ui(rest, 1) == 0)
             return FACTOR_DONE;

@@ -34,6 +34,9 @@ struct factor_ctx {
     size_t pari_stack_bytes;
     const struct pari_module *pari;   /* opened by the first number that needs it */
     bool pari_unavailable;            /* said once; not looked for again */
+    unsigned siqs_jobs;               /* cores for one number past 140 bits (1: this
+                                       * process only; more: forked workers, so set it
+                                       * only in a single-threaded process) */
 };
 
 /* A context; PARI is opened and set up by the first number that needs it

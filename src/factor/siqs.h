@@ -33,4 +33,9 @@ bool siqs_factor(const mpz_t n, mpz_t factor);
  * milliseconds; 0: none) passed first. Deterministic like siqs_factor. */
 int siqs_mp_factor(const mpz_t n, mpz_t factor, uint64_t deadline_ms);
 
+/* The same on `jobs` cores (jobs > 1: forked workers, siqs_mp_par.c; call
+ * it only from a single-threaded process). Not deterministic in which
+ * factor it finds: the relations arrive in the order the workers finish. */
+int siqs_mp_factor_jobs(const mpz_t n, mpz_t factor, uint64_t deadline_ms, unsigned jobs);
+
 #endif

@@ -14,6 +14,7 @@
 
 #include "siqs.h"
 #include "siqs_mp_internal.h"
+#include "siqs_mp_wire.h"
 
 static uint64_t now_ms(void)
 {
@@ -22,7 +23,7 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void free_ctx(struct mp_ctx *ctx)
+void siqs_mp_ctx_free(struct mp_ctx *ctx)
 {
     free(ctx->fb.p);
     free(ctx->fb.sqrt_kn);
@@ -79,26 +80,32 @@ bool siqs_mp_sieve_range(struct mp_ctx *ctx, uint32_t a_lo, uint32_t a_hi,
 /* About one prime in ten never occurs and singletons drop more rows, so
  * the first try comes before there are as many sets as primes; each
  * failed one asks for a few percent more. */
-static bool enough(const struct mp_ctx *ctx)
+bool siqs_mp_enough(const struct mp_ctx *ctx)
 {
     return siqs_mp_sets(&ctx->rels) >= ctx->want_sets;
 }
 
-enum { COMBINE_TRIES = 8 };
+int siqs_mp_setup(struct mp_ctx *ctx, mpz_t factor)
+{
+    if (!siqs_mp_params(ctx))
+        return -1;
+    int fb = siqs_mp_factor_base(ctx, factor);
+    if (fb != 0)
+        return fb == 1 ? 1 : -1;
+    if (!siqs_mp_poly_alloc(ctx) || !siqs_mp_sieve_alloc(ctx))
+        return -1;
+    set_bounds(ctx);
+    return 0;
+}
 
 static int run(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms)
 {
-    if (!siqs_mp_params(ctx))
-        return 0;
-    int fb = siqs_mp_factor_base(ctx, factor);
-    if (fb != 0)
-        return fb == 1;
-    if (!siqs_mp_poly_alloc(ctx) || !siqs_mp_sieve_alloc(ctx))
-        return 0;
-    set_bounds(ctx);
+    int ready = siqs_mp_setup(ctx, factor);
+    if (ready != 0)
+        return ready == 1;
     uint32_t a = 0;
-    for (int t = 0; t < COMBINE_TRIES; t++) {
-        while (!enough(ctx)) {
+    for (int t = 0; t < SIQS_MP_COMBINE_TRIES; t++) {
+        while (!siqs_mp_enough(ctx)) {
             bool timed_out = false;
             if (!siqs_mp_sieve_range(ctx, a, a + 1, deadline_ms, &timed_out))
                 return timed_out ? -1 : 0;
@@ -111,7 +118,20 @@ static int run(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms)
     return 0;
 }
 
+void siqs_mp_ctx_init(struct mp_ctx *ctx, const mpz_t n)
+{
+    *ctx = (struct mp_ctx){.seed = 0x53495153206d70ULL ^ mpz_getlimbn(n, 0)};
+    mpz_inits(ctx->n, ctx->kn, ctx->tmp, ctx->q, ctx->y, NULL);
+    siqs_mp_poly_init(&ctx->poly);
+    mpz_set(ctx->n, n);
+}
+
 int siqs_mp_factor(const mpz_t n, mpz_t factor, uint64_t deadline_ms)
+{
+    return siqs_mp_factor_jobs(n, factor, deadline_ms, 1);
+}
+
+int siqs_mp_factor_jobs(const mpz_t n, mpz_t factor, uint64_t deadline_ms, unsigned jobs)
 {
     size_t bits = mpz_sizeinbase(n, 2);
     if (bits < SIQS_MP_MIN_BITS || bits > SIQS_MP_MAX_BITS || mpz_even_p(n))
@@ -122,12 +142,11 @@ int siqs_mp_factor(const mpz_t n, mpz_t factor, uint64_t deadline_ms)
     }
     if (mpz_perfect_power_p(n))
         return 0;
-    struct mp_ctx ctx = {.seed = 0x53495153206d70ULL};
-    mpz_inits(ctx.n, ctx.kn, ctx.tmp, ctx.q, ctx.y, NULL);
-    siqs_mp_poly_init(&ctx.poly);
-    mpz_set(ctx.n, n);
-    ctx.seed ^= mpz_getlimbn(n, 0);
-    int found = run(&ctx, factor, deadline_ms);
-    free_ctx(&ctx);
+    struct mp_ctx ctx;
+    siqs_mp_ctx_init(&ctx, n);
+    struct siqs_wire_stats stats = {0};
+    int found = jobs > 1 ? siqs_mp_run_parallel(&ctx, factor, deadline_ms, jobs, &stats)
+                         : run(&ctx, factor, deadline_ms);
+    siqs_mp_ctx_free(&ctx);
     return found;
 }

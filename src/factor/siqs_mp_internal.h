@@ -31,6 +31,8 @@ enum {
     MP_FB_ODD = 2,                 /* odd primes from slot 2 on */
     MP_MAX_FB = 1 << 17,           /* bucket entries hold the slot in 17 bits */
     MP_NO_ROOT = UINT32_MAX,
+    SIQS_MP_COMBINE_TRIES = 8,     /* combines before giving up */
+    SIQS_MP_MAX_JOBS = 64,         /* workers of one number (siqs_mp_par.c) */
 };
 
 struct mp_params {
@@ -72,7 +74,13 @@ struct mp_poly {
 /* One relation: y^2 == A Q(x) (mod N); its factor-base slots (with
  * multiplicity) in factors[first .. first + nfactors); large[] the large
  * primes (1 when absent), large[0] <= large[1]. y is kept as GMP limbs. */
+struct mp_origin {
+    uint32_t a_index, b_index; /* the polynomial */
+    int32_t x;                 /* the point: y = A x + B */
+};
+
 struct mp_rel {
+    struct mp_origin at;   /* enough to re-derive y and Q (siqs_mp_wire.c) */
     uint32_t first, nfactors;
     uint32_t large[2];
     uint32_t y_first;      /* into ylimbs */
@@ -155,6 +163,11 @@ void siqs_mp_poly_free(struct mp_poly *poly);
 /* Sets up A number a_index and its first B. False: no A to be had. */
 bool siqs_mp_first_b(struct mp_ctx *ctx, uint32_t a_index);
 void siqs_mp_next_b(struct mp_ctx *ctx);
+/* A number a_index and its B number b_index in poly->a and poly->b, no
+ * roots (what a receiver needs to re-derive a relation). Sieving after it
+ * starts with siqs_mp_first_b, as siqs_mp_sieve_range does. False: no
+ * such A or B. */
+bool siqs_mp_set_ab(struct mp_ctx *ctx, uint32_t a_index, uint32_t b_index);
 uint32_t siqs_mp_polys_per_a(const struct mp_ctx *ctx);
 
 /* siqs_mp_sieve.c: sieves the current polynomial, adds its relations.
@@ -167,11 +180,21 @@ bool siqs_mp_sieve_poly(struct mp_ctx *ctx);
  * relations found to ctx->rels; the unit a node can take apart from the
  * others (doc/DESIGN.md). False when out of memory, when no A can be
  * had, or past deadline_ms (CLOCK_MONOTONIC, 0: none; then *timed_out). */
+/* Sets up everything for n but the relations (parameters, factor base,
+ * polynomial and sieve arrays, bounds): 0 ready, 1 a factor-base prime
+ * divides n (in factor), -1 failure. ctx from siqs_mp_ctx_init; free it
+ * with siqs_mp_ctx_free whatever this returns. */
+void siqs_mp_ctx_init(struct mp_ctx *ctx, const mpz_t n);
+int siqs_mp_setup(struct mp_ctx *ctx, mpz_t factor);
+void siqs_mp_ctx_free(struct mp_ctx *ctx);
+/* Enough sets for a combine (sets >= ctx->want_sets). */
+bool siqs_mp_enough(const struct mp_ctx *ctx);
+
 bool siqs_mp_sieve_range(struct mp_ctx *ctx, uint32_t a_lo, uint32_t a_hi,
                          uint64_t deadline_ms, bool *timed_out);
 
 /* siqs_mp_rel.c */
-bool siqs_mp_add_relation(struct mp_ctx *ctx, const mpz_t y, const uint32_t *factors,
+bool siqs_mp_add_relation(struct mp_ctx *ctx, struct mp_origin at, const mpz_t y, const uint32_t *factors,
                           uint32_t nfactors, uint32_t large0, uint32_t large1);
 size_t siqs_mp_sets(const struct mp_relations *r);
 void siqs_mp_relations_free(struct mp_relations *r);
@@ -179,6 +202,15 @@ void siqs_mp_relations_free(struct mp_relations *r);
  * members[start[k] .. start[k + 1]); fulls come first. Returns the count
  * of sets, or -1 when out of memory. */
 long siqs_mp_build_sets(const struct mp_relations *r, uint32_t **start, uint32_t **members);
+
+/* siqs_mp_par.c: siqs_mp_setup, then `jobs` forked workers sieve leased
+ * A ranges while this process merges their relations and combines.
+ * Returns like siqs_mp_factor; the wire counts of what the workers sent
+ * are added to *stats. Every worker is killed and reaped before it
+ * returns. */
+struct siqs_wire_stats;
+int siqs_mp_run_parallel(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms, unsigned jobs,
+                         struct siqs_wire_stats *stats);
 
 /* siqs_mp_combine.c: dependencies to a factor. */
 bool siqs_mp_combine(struct mp_ctx *ctx, mpz_t factor);

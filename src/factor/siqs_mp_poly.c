@@ -202,6 +202,31 @@ bool siqs_mp_first_b(struct mp_ctx *ctx, uint32_t a_index)
     return true;
 }
 
+/* B number i in Gray-code order: term 0 always added, term v + 1
+ * subtracted when bit v of i ^ (i >> 1) is set (as siqs_mp_next_b walks). */
+bool siqs_mp_set_ab(struct mp_ctx *ctx, uint32_t a_index, uint32_t b_index)
+{
+    struct mp_poly *poly = &ctx->poly;
+    if (poly->s == 0 || poly->a_index != a_index) {
+        poly->s = 0;
+        if (!choose_a(ctx, a_index))
+            return false;
+        compute_b_terms(ctx);
+    }
+    if (b_index >= siqs_mp_polys_per_a(ctx))
+        return false;
+    uint32_t gray = b_index ^ (b_index >> 1);
+    mpz_set(poly->b, poly->b_terms[0]);
+    for (int l = 1; l < poly->s; l++) {
+        if ((gray >> (l - 1)) & 1)
+            mpz_sub(poly->b, poly->b, poly->b_terms[l]);
+        else
+            mpz_add(poly->b, poly->b, poly->b_terms[l]);
+    }
+    poly->b_index = b_index;
+    return true;
+}
+
 uint32_t siqs_mp_polys_per_a(const struct mp_ctx *ctx)
 {
     return 1u << (ctx->poly.s - 1);

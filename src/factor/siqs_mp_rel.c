@@ -128,7 +128,7 @@ static bool add_edge(struct mp_graph *g, uint32_t p, uint32_t q)
     return true;
 }
 
-bool siqs_mp_add_relation(struct mp_ctx *ctx, const mpz_t y, const uint32_t *factors,
+bool siqs_mp_add_relation(struct mp_ctx *ctx, struct mp_origin at, const mpz_t y, const uint32_t *factors,
                           uint32_t nfactors, uint32_t large0, uint32_t large1)
 {
     struct mp_relations *r = &ctx->rels;
@@ -146,6 +146,7 @@ bool siqs_mp_add_relation(struct mp_ctx *ctx, const mpz_t y, const uint32_t *fac
     for (size_t i = 0; i < ysize; i++)
         r->ylimbs[r->nylimbs + i] = mpz_getlimbn(y, (mp_size_t)i);
     r->rel[r->nrel++] = (struct mp_rel){
+        .at = at,
         .first = (uint32_t)r->nfactors, .nfactors = nfactors, .large = {large0, large1},
         .y_first = (uint32_t)r->nylimbs,
         .y_size = mpz_sgn(y) < 0 ? -(int32_t)ysize : (int32_t)ysize};

@@ -296,7 +296,8 @@ static bool check_candidate(struct mp_ctx *ctx, uint32_t b, uint32_t off)
     uint32_t large[2];
     if (nf >= MAX_FACTORS || !split_cofactor(ctx, large))
         return true;
-    return siqs_mp_add_relation(ctx, ctx->y, f, nf, large[0], large[1]);
+    struct mp_origin at = {.a_index = poly->a_index, .b_index = poly->b_index, .x = (int32_t)x};
+    return siqs_mp_add_relation(ctx, at, ctx->y, f, nf, large[0], large[1]);
 }
 
 /* Whether any byte of the 64-byte line has its top bit set. */
