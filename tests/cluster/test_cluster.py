@@ -347,8 +347,11 @@ class ClusterTest(unittest.TestCase):
 
     def test_results_lost_with_their_node_are_redone(self):
         lead, lossy = self.lossy_follower(10 ** 9)
-        bid = self.submit(lead, "--semiprimes", "64", "--count", "6000", "--seed", "4")
-        wait_for(lambda: done_of(lossy.status()).get(lossy.name, 0) > 0, 30,
+        # Leases of 50: past 200 numbers done, the lossy node has ended
+        # some leases DONE whose results were all lost.
+        bid = self.submit(lead, "--semiprimes", "64", "--count", "6000", "--seed", "4",
+                          "--chunk", "50")
+        wait_for(lambda: done_of(lossy.status()).get(lossy.name, 0) > 200, 30,
                  what="the lossy node finishing leases")
         lossy.kill(signal.SIGKILL)
         rows = parse_results(lead.cli("results", bid, "--wait", timeout=120).stdout)
