@@ -330,7 +330,14 @@ class ClusterTest(unittest.TestCase):
             wait_for(lambda: self.mesh.leader() is not lossy, 15, what="leadership moved")
             lossy.cli("undrain")
         self.assertIn("fault injection", lossy.log())
-        return self.mesh.leader(), lossy
+        lead = self.mesh.leader()
+        # The leader leases to a node it sees active: after an undrain that
+        # takes the node's next gossip (up to a second), longer than a small
+        # batch lasts.
+        wait_for(lambda: [x["state"] for x in lead.status()["nodes"]
+                          if x["name"] == lossy.name] == ["active"], 15,
+                 what="the leader seeing the lossy node active")
+        return lead, lossy
 
     def requeue_events(self, node):
         return [e for e in node.cli("events", "--json", "--no-follow").stdout.splitlines()
