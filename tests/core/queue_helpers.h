@@ -20,6 +20,19 @@ static inline struct qcmd make_submit(const char *start, uint64_t count, const c
     return c;
 }
 
+/* Applies a SUBMIT of a range batch 1000.. of `count` numbers in leases of
+ * `chunk` (0: adaptive); returns its id. */
+static inline uint64_t apply_submit_chunked(struct queue *q, uint64_t count, uint32_t chunk)
+{
+    struct qcmd c = make_submit("1000", count, "t");
+    c.spec.chunk = chunk;
+    struct queue_outcome out;
+    char err[128];
+    CHECK_INT_EQ(queue_apply(q, &c, &out, err, sizeof err), 0);
+    qcmd_free(&c);
+    return out.batch_id;
+}
+
 /* COMPLETE with n (index, text) pairs given as varargs. */
 static inline struct qcmd make_complete(uint64_t batch_id, size_t n, ...)
 {

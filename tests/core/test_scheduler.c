@@ -6,17 +6,6 @@
 #include "queue_helpers.h"
 #include "scheduler.h"
 
-static uint64_t submit(struct queue *q, uint64_t count, uint32_t chunk)
-{
-    struct qcmd c = make_submit("1000", count, "t");
-    c.spec.chunk = chunk;
-    struct queue_outcome out;
-    char err[128];
-    CHECK_INT_EQ(queue_apply(q, &c, &out, err, sizeof err), 0);
-    qcmd_free(&c);
-    return out.batch_id;
-}
-
 static void complete(struct queue *q, uint64_t id, uint64_t index)
 {
     struct qcmd c = make_complete(id, 1, index, "2 2");
@@ -29,7 +18,7 @@ static void test_fixed_chunks_in_order(void)
 {
     struct queue *q = queue_new();
     struct sched *s = sched_new(q);
-    uint64_t id = submit(q, 25, 10);
+    uint64_t id = apply_submit_chunked(q, 25, 10);
     struct sched_job j;
     uint64_t expect[][2] = {{0, 10}, {10, 20}, {20, 25}};
     for (int i = 0; i < 3; i++) {
@@ -47,7 +36,7 @@ static void test_older_batch_first_and_give_back_first(void)
 {
     struct queue *q = queue_new();
     struct sched *s = sched_new(q);
-    uint64_t a = submit(q, 20, 10), b = submit(q, 20, 10);
+    uint64_t a = apply_submit_chunked(q, 20, 10), b = apply_submit_chunked(q, 20, 10);
     struct sched_job j1, j2, j;
     CHECK(sched_next_job(s, &j1) && j1.batch_id == a);
     CHECK(sched_next_job(s, &j2) && j2.batch_id == a && j2.lo == 10);
@@ -66,7 +55,7 @@ static void test_done_indexes_are_skipped(void)
 {
     struct queue *q = queue_new();
     struct sched *s = sched_new(q);
-    uint64_t id = submit(q, 10, 5);
+    uint64_t id = apply_submit_chunked(q, 10, 5);
     struct sched_job j;
     CHECK(sched_next_job(s, &j) && j.lo == 0 && j.hi == 5);
     complete(q, id, 0);
@@ -83,7 +72,7 @@ static void test_adaptive_chunk_follows_cost(void)
 {
     struct queue *q = queue_new();
     struct sched *s = sched_new(q);
-    uint64_t id = submit(q, 100000, 0);
+    uint64_t id = apply_submit_chunked(q, 100000, 0);
     struct sched_job j;
     CHECK(sched_next_job(s, &j));
     CHECK_INT_EQ(j.hi - j.lo, SCHED_FIRST_CHUNK);
@@ -102,7 +91,7 @@ static void test_rescan_finds_lost_ranges(void)
 {
     struct queue *q = queue_new();
     struct sched *s = sched_new(q);
-    submit(q, 10, 10);
+    apply_submit_chunked(q, 10, 10);
     struct sched_job j;
     CHECK(sched_next_job(s, &j));   /* leased, then lost: never given back */
     CHECK(!sched_next_job(s, &j));
@@ -116,7 +105,7 @@ static void test_cancelled_batch_is_not_leased(void)
 {
     struct queue *q = queue_new();
     struct sched *s = sched_new(q);
-    uint64_t id = submit(q, 10, 5);
+    uint64_t id = apply_submit_chunked(q, 10, 5);
     struct sched_job j;
     CHECK(sched_next_job(s, &j));
     struct qcmd c = make_cancel(id);
@@ -141,7 +130,7 @@ static void test_jobs_carry_their_batchs_budget(void)
     char err[128];
     CHECK_INT_EQ(queue_apply(q, &c, NULL, err, sizeof err), 0);
     qcmd_free(&c);
-    uint64_t plain = submit(q, 5, 5);
+    uint64_t plain = apply_submit_chunked(q, 5, 5);
     struct sched_job j = {.budget_ms = 12345}, k;
     CHECK(sched_next_job(s, &j) && j.budget_ms == 300);
     sched_give_back(s, &j, j.lo, 0);
