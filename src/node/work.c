@@ -4,11 +4,9 @@
  * the leader is this node). A lease waits here until this replica has
  * applied the entry it names (so every number can be derived from the
  * batch spec: a number that cannot be made is never factored) and a worker
- * is idle. Results go into the outbox and are sent to the leader once per
- * loop iteration; they stay in the outbox until this replica shows them
- * committed, and are sent again to a new leader after a failover, or when
- * RESEND_MS pass without their commit (a link reset loses what it had
- * queued). */
+ * is idle. Results go into the outbox (outbox.h: kept until this replica
+ * shows them committed, sent again to a new leader or when they seem lost)
+ * and are sent to the leader once per loop iteration. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,12 +17,7 @@
 #include "peers.h"
 #include "consensus.h"
 #include "numtext.h"
-
-enum {
-    OUTBOX_SEND_MAX = 4096,
-    RESEND_MS = 3000,           /* sent, not committed this long: send again */
-    RESEND_CHECK_MS = 1000,
-};
+#include "outbox.h"
 
 struct taken {                  /* a lease waiting for a worker */
     uint64_t leader;            /* who granted it */
@@ -32,24 +25,9 @@ struct taken {                  /* a lease waiting for a worker */
     struct taken *next;
 };
 
-struct boxed {                  /* a result not yet seen committed */
-    uint64_t batch, index;
-    size_t off, len;            /* its text in work.text */
-    uint64_t sent_ms;
-    bool sent;
-};
-
 struct work {
     struct taken *waiting, **tail;
-    /* The outbox: results in production order, their texts packed in one
-     * arena (a malloc per number was a tenth of a busy node's time). */
-    struct boxed *box;
-    size_t n_box, cap_box;
-    size_t unsent, first_unsent;
-    char *text;
-    size_t text_len, text_cap;
-    uint64_t checked_ms;        /* last look for lost results */
-    uint64_t applied_ms;        /* last COMPLETE or CANCEL this replica applied */
+    struct outbox *box;
     /* Fault injection for tests (MESH_FAULT_DROP_RESULTS=N): the next N
      * RESULTS messages to a remote leader are lost as a reset link loses
      * them, so the recovery from lost results can be tested on real
@@ -60,8 +38,11 @@ struct work {
 int node_work_start(struct node *n)
 {
     n->work = calloc(1, sizeof *n->work);
-    if (n->work == NULL)
+    if (n->work == NULL || (n->work->box = outbox_new()) == NULL) {
+        free(n->work);
+        n->work = NULL;
         return -1;
+    }
     n->work->tail = &n->work->waiting;
     const char *drop = getenv("MESH_FAULT_DROP_RESULTS");
     if (drop != NULL) {
@@ -82,61 +63,34 @@ void node_work_free(struct node *n)
         w->waiting = t->next;
         free(t);
     }
-    free(w->box);
-    free(w->text);
+    outbox_free(w->box);
     free(w);
     n->work = NULL;
 }
 
 size_t node_work_outbox(const struct node *n)
 {
-    return n->work ? n->work->n_box : 0;
+    return n->work ? outbox_count(n->work->box) : 0;
 }
 
 bool node_work_settled(const struct node *n)
 {
-    return n->work == NULL || (n->work->waiting == NULL && n->work->n_box == 0);
+    return n->work == NULL || (n->work->waiting == NULL && outbox_count(n->work->box) == 0);
 }
 
 static void end_lease(struct node *n, uint64_t granter, const struct msg_lease_end *e);
 
 /* ---- results -------------------------------------------------------------- */
 
-static void outbox_add(struct node *n, uint64_t batch, uint64_t index, const char *text)
-{
-    struct work *w = n->work;
-    size_t len = strlen(text);
-    /* Not kept when out of memory: the index stays pending and is leased again. */
-    if (!grow_array((void **)&w->box, &w->cap_box, w->n_box + 1, sizeof *w->box) ||
-        !grow_array((void **)&w->text, &w->text_cap, w->text_len + len, 1))
-        return;
-    memcpy(w->text + w->text_len, text, len);
-    w->box[w->n_box++] = (struct boxed){batch, index, w->text_len, len, 0, false};
-    w->text_len += len;
-    w->unsent++;
-}
-
-static void advance_first_unsent(struct work *w)
-{
-    while (w->first_unsent < w->n_box && w->box[w->first_unsent].sent)
-        w->first_unsent++;
-}
-
-/* Sends the unsent results of one batch (up to OUTBOX_SEND_MAX). */
-static void send_batch_results(struct node *n, uint64_t leader, uint64_t batch)
+/* Sends the next unsent results of one batch (up to OUTBOX_SEND_MAX). */
+static void send_next_results(struct node *n, uint64_t leader)
 {
     struct work *w = n->work;
     struct msg_result *items = malloc(OUTBOX_SEND_MAX * sizeof *items);
     size_t *which = malloc(OUTBOX_SEND_MAX * sizeof *which);
-    size_t count = 0;
-    for (size_t i = w->first_unsent; items && which && i < w->n_box && count < OUTBOX_SEND_MAX;
-         i++) {
-        struct boxed *b = &w->box[i];
-        if (b->sent || b->batch != batch)
-            continue;
-        items[count] = (struct msg_result){b->index, w->text + b->off, b->len};
-        which[count++] = i;
-    }
+    uint64_t batch = 0;
+    size_t count = items && which ? outbox_next(w->box, &batch, items, which,
+                                                OUTBOX_SEND_MAX) : 0;
     int rc = 0;
     if (count > 0 && leader == n->keys.node_id) {
         dispatch_own_results(n, batch, items, count);
@@ -153,13 +107,8 @@ static void send_batch_results(struct node *n, uint64_t leader, uint64_t batch)
             free(buf);
         }
     }
-    uint64_t now = uv_now(&n->loop);
-    for (size_t k = 0; rc == 0 && k < count; k++) {
-        w->box[which[k]].sent = true;
-        w->box[which[k]].sent_ms = now;
-        w->unsent--;
-    }
-    advance_first_unsent(w);
+    if (rc == 0)
+        outbox_sent(w->box, which, count, uv_now(&n->loop));
     free(items);
     free(which);
 }
@@ -170,12 +119,12 @@ void node_work_flush(struct node *n)
 {
     struct work *w = n->work;
     uint64_t leader = node_leader_id(n);
-    if (w == NULL || w->unsent == 0 || leader == 0)
+    if (w == NULL || leader == 0)
         return;
-    while (w->unsent > 0 && w->first_unsent < w->n_box) {
-        size_t before = w->unsent;
-        send_batch_results(n, leader, w->box[w->first_unsent].batch);
-        if (w->unsent == before)
+    while (outbox_unsent(w->box) > 0) {
+        size_t before = outbox_unsent(w->box);
+        send_next_results(n, leader);
+        if (outbox_unsent(w->box) == before)
             return; /* the link refuses: try next iteration */
     }
 }
@@ -211,47 +160,8 @@ void node_work_on_leader_change(struct node *n)
     struct work *w = n->work;
     if (w == NULL)
         return;
-    for (size_t i = 0; i < w->n_box; i++)
-        if (w->box[i].sent) {
-            w->box[i].sent = false;
-            w->unsent++;
-        }
-    w->first_unsent = 0;
+    outbox_unsend_all(w->box);
     drop_stale_leases(n, node_leader_id(n));
-}
-
-/* Results of `batch_id` (of every batch when `all`) that this replica
- * shows committed, or whose batch is no longer running, leave the box.
- * Kept texts slide down the arena in order, so it never fragments. */
-static void prune_box(struct node *n, uint64_t batch_id, bool all)
-{
-    struct work *w = n->work;
-    size_t kept = 0, text_len = 0;
-    uint64_t known = 0;
-    bool running = false;
-    for (size_t i = 0; i < w->n_box; i++) {
-        struct boxed b = w->box[i];
-        if (known != b.batch) {
-            struct batch_info info;
-            known = b.batch;
-            running = queue_batch_get(n->queue, b.batch, &info) == 0 &&
-                      info.state == BATCH_RUNNING;
-        }
-        if ((all || b.batch == batch_id) &&
-            (!running || queue_is_done(n->queue, b.batch, b.index))) {
-            if (!b.sent)
-                w->unsent--;
-            continue;
-        }
-        memmove(w->text + text_len, w->text + b.off, b.len);
-        b.off = text_len;
-        text_len += b.len;
-        w->box[kept++] = b;
-    }
-    w->n_box = kept;
-    w->text_len = text_len;
-    w->first_unsent = 0;
-    advance_first_unsent(w);
 }
 
 /* A COMPLETE (or CANCEL) was applied: results now committed leave the box. */
@@ -259,40 +169,21 @@ void node_work_on_applied(struct node *n, uint64_t batch_id)
 {
     if (n->work == NULL)
         return;
-    n->work->applied_ms = uv_now(&n->loop);
-    if (n->work->n_box > 0)
-        prune_box(n, batch_id, false);
+    outbox_commit_seen(n->work->box, uv_now(&n->loop));
+    if (outbox_count(n->work->box) > 0)
+        outbox_prune(n->work->box, n->queue, batch_id, false);
 }
 
-/* Once a second: results sent RESEND_MS ago and still not committed, while
- * nothing at all was committed for RESEND_MS, were lost on the way (a link
- * reset drops what it had queued, a leader not yet ready drops what it
- * gets) and go again. Results are deterministic and the leader skips what
- * is done, so a needless resend costs only bytes; but while commits flow,
- * results may merely wait in the leader's queue, and resending them all
- * every few seconds would feed an overloaded leader more of the same. */
+/* Once a second: results that seem lost on the way (a link reset drops
+ * what it had queued, a leader not yet ready drops what it gets) go again
+ * (outbox_check says when). */
 void node_work_tick(struct node *n)
 {
     struct work *w = n->work;
-    uint64_t now = uv_now(&n->loop);
-    if (w == NULL || w->n_box == 0 || now - w->checked_ms < RESEND_CHECK_MS)
-        return;
-    w->checked_ms = now;
-    prune_box(n, 0, true);
-    if (now - w->applied_ms < RESEND_MS)
-        return;
-    size_t again = 0;
-    for (size_t i = 0; i < w->n_box; i++)
-        if (w->box[i].sent && now - w->box[i].sent_ms >= RESEND_MS) {
-            w->box[i].sent = false;
-            w->unsent++;
-            again++;
-        }
-    if (again > 0)
+    size_t again;
+    if (w != NULL && outbox_check(w->box, n->queue, uv_now(&n->loop), &again) && again > 0)
         mlog(&n->log, LOG_INFO, "%zu results not committed %d s after sending: "
-             "sending them again", again, RESEND_MS / 1000);
-    w->first_unsent = 0;
-    advance_first_unsent(w);
+             "sending them again", again, OUTBOX_RESEND_MS / 1000);
 }
 
 /* ---- leases ----------------------------------------------------------------- */
@@ -405,12 +296,18 @@ static int make_number(void *ud, uint64_t batch_id, uint64_t index, char *buf, s
     return batch_number(info.spec, index, buf, len);
 }
 
+/* Not kept when out of memory: the index stays pending and is leased again. */
+static void keep_result(struct node *n, uint64_t batch, uint64_t index, const char *text)
+{
+    outbox_add(n->work->box, batch, index, text, strlen(text));
+}
+
 static void on_result(void *ud, const struct worker_result *r)
 {
     struct node *n = ud;
     n->stats.done++;
     n->stats.unfactored += r->unfactored;
-    outbox_add(n, r->batch_id, r->index, r->text);
+    keep_result(n, r->batch_id, r->index, r->text);
 }
 
 /* The kernel could not finish `index` (it hung, or killed its worker twice):
@@ -422,7 +319,7 @@ static void give_up_on(struct node *n, uint64_t batch_id, uint64_t index)
         return;
     snprintf(text, sizeof text, "unfactored:%s", num);
     n->stats.unfactored++;
-    outbox_add(n, batch_id, index, text);
+    keep_result(n, batch_id, index, text);
 }
 
 static void on_job_end(void *ud, const struct sched_job *job, uint64_t next,
