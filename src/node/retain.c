@@ -79,10 +79,10 @@ static void propose_forget(struct node *n, uint64_t *ids, size_t count, enum for
 }
 
 /* Age first (what the user asked for by time), then the budget. */
-static size_t pick(const struct node *n, const struct candidate *c, size_t count,
-                   uint64_t *ids, enum forget_reason *why)
+static size_t pick(const struct queue *q, const struct candidate *c, size_t count,
+                   const struct retain_rules *rules, uint64_t *ids, enum forget_reason *why)
 {
-    uint64_t now = wallclock_ms(), keep = n->cfg->keep_results_ms;
+    uint64_t now = rules->now_ms, keep = rules->keep_ms;
     size_t k = 0;
     for (size_t i = 0; i < count && k < QCMD_FORGET_MAX; i++)
         if (c[i].ended_ms != 0 && now > c[i].ended_ms && now - c[i].ended_ms >= keep)
@@ -91,13 +91,23 @@ static size_t pick(const struct node *n, const struct candidate *c, size_t count
     if (k > 0)
         return k;
     struct retained_info r;
-    queue_retained(n->queue, &r);
+    queue_retained(q, &r);
     uint64_t bytes = r.bytes;
-    for (size_t i = 0; i < count && k < QCMD_FORGET_MAX && bytes > n->cfg->results_budget; i++) {
+    for (size_t i = 0; i < count && k < QCMD_FORGET_MAX && bytes > rules->budget; i++) {
         ids[k++] = c[i].id;
         bytes -= c[i].bytes < bytes ? c[i].bytes : bytes;
     }
     *why = FORGET_BY_BUDGET;
+    return k;
+}
+
+size_t retain_pick(const struct queue *q, const struct retain_rules *rules, uint64_t *ids,
+                   enum forget_reason *why)
+{
+    size_t count;
+    struct candidate *c = finished_batches(q, &count);
+    size_t k = c != NULL ? pick(q, c, count, rules, ids, why) : 0;
+    free(c);
     return k;
 }
 
@@ -108,15 +118,14 @@ void node_retain_tick(struct node *n)
     if (!node_is_leader(n) || waiting || now < n->retain_next_ms || node_merge_active(n))
         return;
     n->retain_next_ms = now + RETAIN_CHECK_MS;
-    size_t count;
-    struct candidate *c = finished_batches(n->queue, &count);
+    struct retain_rules rules = {n->cfg->keep_results_ms, n->cfg->results_budget,
+                                 wallclock_ms()};
     uint64_t *ids = malloc(QCMD_FORGET_MAX * sizeof *ids);
     enum forget_reason why;
-    size_t k = c != NULL && ids != NULL ? pick(n, c, count, ids, &why) : 0;
+    size_t k = ids != NULL ? retain_pick(n->queue, &rules, ids, &why) : 0;
     if (k > 0)
         propose_forget(n, ids, k, why);
     free(ids);
-    free(c);
 }
 
 bool node_retain_full(const struct node *n, char *err, size_t errlen)
