@@ -10,6 +10,7 @@ tearDown; data dirs are deleted. A check that needs a tool this machine
 lacks (the Prometheus parser, promtool) exits 77: skipped, never silent."""
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from meshcluster import Mesh  # noqa: E402
 from meshnode import Node, free_port, wait_for  # noqa: E402
+from primes import is_prime, nextprime  # noqa: E402
 
 MESH = None
 SKIP = 77
@@ -198,6 +200,79 @@ class ObserveTest(unittest.TestCase):
         r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
                            text=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    # ---- progress of a hard number -----------------------------------------
+
+    def test_hard_number_progress_seen_mesh_wide(self):
+        # One balanced 206-bit semiprime: the multi-precision SIQS sieves it
+        # for a few seconds on one worker of one node. The other node sees
+        # that worker's progress (told over the link) in status --json and
+        # in /metrics: phase sieving, found growing towards needed; at the
+        # end the right factors, and the progress gone everywhere. (At a
+        # batch's tail an idle node may take the same number too: then each
+        # node sees the other's.)
+        parse = prometheus_parser()
+        rng = random.Random(20)
+        p = nextprime(rng.getrandbits(103) | 1 << 102)
+        q = nextprime(rng.getrandbits(103) | 1 << 102)
+        n = p * q
+        self.assertEqual(n.bit_length(), 206)
+        self.mesh = MetricsMesh(2)
+        lead = self.mesh.formed(2)
+        r = lead.cli("submit", "--file", "-", "--number-timeout", "120s", input="%d\n" % n)
+        bid = int(r.stdout.split()[-1])
+        seen = {}  # (observer, worker's node) -> [(phase, found, needed, rate, eta_s)]
+        t0 = time.monotonic()
+        done = False
+        metrics_seen = 0
+        while time.monotonic() - t0 < 60 and not done:
+            for i, node in enumerate(self.mesh.nodes):
+                st = node.status()
+                done = any(b["id"] == bid and b["state"] == "done" for b in st["batches"])
+                for u in st["nodes"]:
+                    for h in u["hard"]:
+                        self.assertEqual((h["batch"], h["index"], h["bits"]), (bid, 0, 206))
+                        self.assertEqual(h["worker"], 0)
+                        if not u["self"]:
+                            seen.setdefault((node.name, u["name"]), []).append(
+                                (h["phase"], h["found"], h["needed"], h["rate"], h["eta_s"]))
+                            if h["phase"] == "sieving" and parse is not None:
+                                metrics_seen += self.check_hard_metrics(parse, i, u["name"],
+                                                                        bid)
+            time.sleep(0.1)
+        self.assertTrue(done, "the batch did not finish in 60 s")
+        self.assertTrue(seen, "no node saw a peer's progress")
+        for (observer, worker), rows in seen.items():
+            self.assertNotEqual(observer, worker)
+            sieving = [row for row in rows if row[0] == "sieving"]
+            founds = [row[1] for row in sieving]
+            self.assertEqual(founds, sorted(founds), rows)  # one sieving phase: only grows
+            self.assertTrue(all(0 < row[2] < 100000 for row in sieving), rows)
+        grew = [rows for rows in seen.values()
+                if len({row[1] for row in rows if row[0] == "sieving"}) >= 2 and
+                any(row[3] > 0 and row[4] is not None for row in rows)]
+        self.assertTrue(grew, "sieving progress that grows, seen from another node: %s" % seen)
+        if parse is not None:
+            self.assertGreater(metrics_seen, 0, "no mesh_hard_found in a peer's /metrics")
+        print("progress seen: %s" % {k: v[-3:] for k, v in seen.items()}, file=sys.stderr)
+        line = lead.cli("results", str(bid), "--wait", timeout=60).stdout.strip()
+        self.assertEqual(line, "%d: %d %d" % (n, min(p, q), max(p, q)))
+        for node in self.mesh.nodes:
+            wait_for(lambda: all(u["hard"] == [] for u in node.status()["nodes"]), 5,
+                     interval=0.1, what="progress gone on %s" % node.name)
+
+    def check_hard_metrics(self, parse, i, worker_node, bid):
+        """Node i's /metrics has the worker's sieving gauges."""
+        s = samples(parse(self.mesh.scrape(i)[1]))
+        found = [(lab, v) for lab, v in s.get("mesh_hard_found", [])
+                 if lab["batch"] == str(bid) and lab["node"] == worker_node]
+        if not found:
+            return 0  # it just ended, between the status and the scrape
+        lab, v = found[0]
+        self.assertEqual((lab["index"], lab["worker"]), ("0", "0"))
+        self.assertIn(lab["phase"], ("ecm", "sieving", "matrix", "sqrt"))
+        self.assertEqual({v for _, v in s["mesh_hard_bits"]}, {206})
+        return 1
 
     # ---- events ------------------------------------------------------------
 
