@@ -225,6 +225,7 @@ class ObserveTest(unittest.TestCase):
         t0 = time.monotonic()
         done = False
         metrics_seen = 0
+        text_rows = []  # `mesh status` rows of a peer's sieving number
         while time.monotonic() - t0 < 60 and not done:
             for i, node in enumerate(self.mesh.nodes):
                 st = node.status()
@@ -239,6 +240,11 @@ class ObserveTest(unittest.TestCase):
                             if h["phase"] == "sieving" and parse is not None:
                                 metrics_seen += self.check_hard_metrics(parse, i, u["name"],
                                                                         bid)
+                            if h["phase"] == "sieving" and len(text_rows) < 3:
+                                text_rows += [line for line in
+                                              node.cli("status").stdout.splitlines()
+                                              if line.startswith(u["name"] + " ") and
+                                              " sieving " in line]
             time.sleep(0.1)
         self.assertTrue(done, "the batch did not finish in 60 s")
         self.assertTrue(seen, "no node saw a peer's progress")
@@ -254,6 +260,10 @@ class ObserveTest(unittest.TestCase):
         self.assertTrue(grew, "sieving progress that grows, seen from another node: %s" % seen)
         if parse is not None:
             self.assertGreater(metrics_seen, 0, "no mesh_hard_found in a peer's /metrics")
+        self.assertTrue(text_rows, "no sieving row in a peer's `mesh status`")
+        cols = text_rows[0].split()  # NODE WORKER BATCH INDEX BITS PHASE FOUND/NEEDED ...
+        self.assertEqual(cols[1:6], ["0", str(bid), "0", "206", "sieving"])
+        self.assertRegex(cols[6], r"^\d+/\d+$")
         print("progress seen: %s" % {k: v[-3:] for k, v in seen.items()}, file=sys.stderr)
         line = lead.cli("results", str(bid), "--wait", timeout=60).stdout.strip()
         self.assertEqual(line, "%d: %d %d" % (n, min(p, q), max(p, q)))
