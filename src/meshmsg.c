@@ -294,3 +294,64 @@ int msg_membership_decode(struct msg_membership_note *m, const uint8_t *p, size_
     return qreader_done(&r) && m->verdict >= MSG_MEMBERSHIP_LEFT &&
            m->verdict <= MSG_MEMBERSHIP_MERGED ? 0 : -1;
 }
+
+/* ---- progress of long numbers ----------------------------------------------- */
+
+enum { HARD_MAX_WORKER = 65535, HARD_MAX_BITS = 1024, HARD_PHASES = 5 };
+
+int msg_progress_encode(const struct msg_progress *m, uint8_t **buf, size_t *len)
+{
+    struct qbuf b;
+    qbuf_init(&b);
+    qbuf_put_varint(&b, m->n);
+    for (size_t i = 0; i < m->n; i++) {
+        const struct msg_hard *h = &m->hard[i];
+        qbuf_put_varint(&b, h->batch);
+        qbuf_put_varint(&b, h->index);
+        qbuf_put_varint(&b, h->worker);
+        qbuf_put_u8(&b, h->phase);
+        qbuf_put_varint(&b, h->bits);
+        qbuf_put_varint(&b, h->b1);
+        qbuf_put_varint(&b, h->found);
+        qbuf_put_varint(&b, h->needed);
+        qbuf_put_varint(&b, h->rate_milli);
+        qbuf_put_varint(&b, !h->eta_known ? 0 : h->eta_s < UINT64_MAX ? h->eta_s + 1 : UINT64_MAX);
+    }
+    return qbuf_take(&b, buf, len);
+}
+
+static int read_hard(struct qreader *r, struct msg_hard *h)
+{
+    h->batch = qreader_varint(r);
+    h->index = qreader_varint(r);
+    uint64_t worker = qreader_varint(r);
+    h->phase = qreader_u8(r);
+    uint64_t bits = qreader_varint(r);
+    h->b1 = qreader_varint(r);
+    h->found = qreader_varint(r);
+    h->needed = qreader_varint(r);
+    h->rate_milli = qreader_varint(r);
+    uint64_t eta = qreader_varint(r);
+    if (r->failed || worker > HARD_MAX_WORKER || h->phase >= HARD_PHASES || bits == 0 ||
+        bits > HARD_MAX_BITS)
+        return -1;
+    h->worker = (uint32_t)worker;
+    h->bits = (uint32_t)bits;
+    h->eta_known = eta != 0;
+    h->eta_s = eta != 0 ? eta - 1 : 0;
+    return 0;
+}
+
+int msg_progress_decode(struct msg_progress *m, const uint8_t *p, size_t len)
+{
+    struct qreader r;
+    qreader_init(&r, p, len);
+    uint64_t n = qreader_varint(&r);
+    if (r.failed || n > MESH_MSG_MAX_HARD)
+        return -1;
+    m->n = (size_t)n;
+    for (size_t i = 0; i < m->n; i++)
+        if (read_hard(&r, &m->hard[i]) != 0)
+            return -1;
+    return qreader_done(&r) ? 0 : -1;
+}

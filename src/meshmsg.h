@@ -22,6 +22,11 @@
  *   PEERS    n | n x (key 32 bytes | addr "ip:port")  linked peers (peer exchange)
  *   LEAVE    (empty)                       a node asks the leader to remove it
  *   MEMBERSHIP verdict (enum msg_membership) | cluster_id   leader to a node
+ *   PROGRESS n | n x (batch | index | worker | phase u8 | bits | b1 | found
+ *            | needed | rate_milli | eta_s + 1 (0: unknown))
+ *            the sender's workers on long numbers (src/factor/progress.h),
+ *            4 a second while there are any, once empty when they end;
+ *            a peer that does not know the type ignores it
  */
 #ifndef MESH_MESHMSG_H
 #define MESH_MESHMSG_H
@@ -44,6 +49,7 @@ enum mesh_msg_type {
     MESH_MSG_PEERS = 28,
     MESH_MSG_LEAVE = 29,
     MESH_MSG_MEMBERSHIP = 30,
+    MESH_MSG_PROGRESS = 31,
 };
 
 enum { MESH_MSG_MAX_PEERS = 256, MESH_MSG_ADDR_MAX = 63 };
@@ -125,6 +131,24 @@ struct msg_event {
     char text[MESH_MSG_EVENT_TEXT_MAX + 1];
 };
 
+/* PROGRESS: one entry per worker on a long number. */
+enum { MESH_MSG_MAX_HARD = 64 };
+
+struct msg_hard {
+    uint64_t batch, index;
+    uint32_t worker;       /* < 65536 */
+    uint8_t phase;         /* enum factor_phase */
+    uint32_t bits;         /* 1..1024 */
+    uint64_t b1, found, needed, rate_milli;
+    bool eta_known;
+    uint64_t eta_s;        /* < UINT64_MAX */
+};
+
+struct msg_progress {
+    size_t n;
+    struct msg_hard hard[MESH_MSG_MAX_HARD];
+};
+
 /* Encoders return 0 with a malloc'd buffer, or -1 (ENOMEM). */
 int msg_cluster_encode(const struct msg_cluster *m, uint8_t **buf, size_t *len);
 int msg_cluster_decode(struct msg_cluster *m, const uint8_t *p, size_t len);
@@ -146,5 +170,7 @@ int msg_membership_encode(const struct msg_membership_note *m, uint8_t **buf, si
 int msg_membership_decode(struct msg_membership_note *m, const uint8_t *p, size_t len);
 int msg_event_encode(const struct msg_event *m, uint8_t **buf, size_t *len);
 int msg_event_decode(struct msg_event *m, const uint8_t *p, size_t len);
+int msg_progress_encode(const struct msg_progress *m, uint8_t **buf, size_t *len);
+int msg_progress_decode(struct msg_progress *m, const uint8_t *p, size_t len);
 
 #endif

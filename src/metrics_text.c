@@ -198,6 +198,47 @@ static void batches(FILE *f, const struct mesh_view *s)
     }
 }
 
+static const char *node_name_of(const struct mesh_view *s, const char *id)
+{
+    for (size_t i = 0; i < s->n_nodes; i++)
+        if (strcmp(s->nodes[i].id, id) == 0)
+            return s->nodes[i].name;
+    return "";
+}
+
+/* The workers on long numbers (src/node/hard.h), one series each, for as
+ * long as the number runs: a handful at a time, never one per number. */
+static void hard(FILE *f, const struct mesh_view *s)
+{
+    static const char *const names[] = {"mesh_hard_found", "mesh_hard_needed",
+                                        "mesh_hard_found_per_second", "mesh_hard_eta_seconds"};
+    static const char *const helps[] = {
+        "Curves run (phase ecm) or relation sets found (sieving) of a long number on a "
+        "worker (label bits: the size of the composite it splits).",
+        "Curves planned at this bound (ecm) or relation sets wanted (sieving); 0 when the "
+        "phase counts nothing.",
+        "Curves or relation sets per second, over the phase so far.",
+        "Seconds left in the phase at the current rate (absent when unknown)."};
+    for (int m = 0; m < 4; m++) {
+        head(f, names[m], "gauge", helps[m]);
+        for (size_t k = 0; k < s->n_hard; k++) {
+            const struct view_hard *h = &s->hard[k];
+            if (m == 3 && !h->eta_known)
+                continue;
+            double v = m == 0 ? (double)h->found : m == 1 ? (double)h->needed
+                     : m == 2 ? h->rate : (double)h->eta_s;
+            fprintf(f, "%s{node=\"", names[m]);
+            label(f, node_name_of(s, h->node));
+            fputs("\",id=\"", f);
+            label(f, h->node);
+            fprintf(f, "\",batch=\"%" PRIu64 "\",index=\"%" PRIu64 "\",worker=\"%u\",bits=\"%u\","
+                    "phase=\"", h->batch, h->index, h->worker, h->bits);
+            label(f, h->phase);
+            fprintf(f, "\"} %.17g\n", v);
+        }
+    }
+}
+
 static void process(FILE *f, const struct metrics_process *p)
 {
     head(f, "mesh_events_total", "counter", "Events this node recorded, by kind.");
@@ -225,6 +266,7 @@ char *metrics_text(const struct mesh_view *s, const struct metrics_process *p, s
     nodes(f, s);
     mesh(f, s);
     batches(f, s);
+    hard(f, s);
     process(f, p);
     if (fclose(f) != 0) {
         free(text);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { VIEW_MAX_NODES = 1024, VIEW_MAX_BATCHES = 1024, VIEW_EVENTS = 32 };
+enum { VIEW_MAX_NODES = 1024, VIEW_MAX_BATCHES = 1024, VIEW_EVENTS = 32, VIEW_MAX_HARD = 256 };
 
 struct view_node {
     char id[17];
@@ -50,6 +50,20 @@ struct view_batch {
     uint64_t budget_ms;    /* its own budget per number (batch.h:
                               BATCH_BUDGET_DEFAULT, _NONE, or ms) */
 };
+/* A worker on a long number (src/factor/progress.h): where it is. */
+struct view_hard {
+    char node[17];         /* the node's id */
+    uint64_t batch, index;
+    unsigned worker;       /* its slot on that node */
+    char phase[8];         /* "ecm", "sieving", "matrix", "sqrt", "pari" */
+    unsigned bits;         /* of the composite being split */
+    uint64_t b1;           /* ECM's bound; 0 outside ECM */
+    uint64_t found, needed;/* curves (ECM) or relation sets (sieving) */
+    double rate;           /* found per second */
+    bool eta_known;
+    uint64_t eta_s;
+};
+
 /* Batches are listed running first, then the others; newest first in each
  * (the order of the dashboard's panel and `mesh status`). */
 
@@ -78,6 +92,9 @@ struct mesh_view {
         bool full;
     } retained;
     char disk_full[160];   /* "" or why this node refuses writes (a full disk) */
+    struct view_hard hard[VIEW_MAX_HARD]; /* workers on long numbers, this
+                                              node's first (src/node/hard.h) */
+    size_t n_hard;
     struct view_event events[VIEW_EVENTS]; /* the latest events, oldest first */
     size_t n_events;
 };

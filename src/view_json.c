@@ -22,11 +22,27 @@ static json_t *node_fields(const struct view_node *u)
                      "last_heard_text", u->self ? "self" : ago, "addr", u->addr);
 }
 
-static json_t *node_json(const struct view_node *u)
+/* One worker's long number: b1 null outside ECM, eta_s null unknown. */
+static json_t *hard_json(const struct view_hard *h)
 {
-    json_t *o = node_fields(u);
+    return json_pack("{s:I, s:I, s:i, s:i, s:s, s:o, s:I, s:I, s:f, s:o}",
+                     "batch", (json_int_t)h->batch, "index", (json_int_t)h->index,
+                     "worker", (int)h->worker, "bits", (int)h->bits, "phase", h->phase,
+                     "b1", h->b1 != 0 ? json_integer((json_int_t)h->b1) : json_null(),
+                     "found", (json_int_t)h->found, "needed", (json_int_t)h->needed,
+                     "rate", h->rate,
+                     "eta_s", h->eta_known ? json_integer((json_int_t)h->eta_s) : json_null());
+}
+
+static json_t *node_json(const struct mesh_view *s, const struct view_node *u)
+{
+    json_t *o = node_fields(u), *hard = json_array();
     json_object_set_new(o, "leases", json_integer((json_int_t)u->leases));
     json_object_set_new(o, "refused_results", json_integer((json_int_t)u->refused));
+    for (size_t i = 0; i < s->n_hard; i++)
+        if (strcmp(s->hard[i].node, u->id) == 0)
+            json_array_append_new(hard, hard_json(&s->hard[i]));
+    json_object_set_new(o, "hard", hard);
     return o;
 }
 
@@ -71,7 +87,7 @@ void view_to_json(const struct mesh_view *s, json_t *top)
 {
     json_t *nodes = json_array(), *batches = json_array();
     for (size_t i = 0; i < s->n_nodes; i++)
-        json_array_append_new(nodes, node_json(&s->nodes[i]));
+        json_array_append_new(nodes, node_json(s, &s->nodes[i]));
     for (size_t i = 0; i < s->n_batches; i++)
         json_array_append_new(batches, batch_json(&s->batches[i]));
     json_object_set_new(top, "nodes", nodes);

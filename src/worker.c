@@ -41,6 +41,9 @@ struct worker {
     uint64_t head;              /* oldest unanswered index */
     uint64_t head_start_ms;
     uint64_t respawn_delay_ms;
+    bool has_progress;          /* the head number told its progress */
+    struct factor_progress_record progress;
+    uint64_t progress_ms;
     char *line;
     size_t line_len, line_cap;
     char readbuf[READ_CHUNK];
@@ -230,16 +233,39 @@ static void finish_job(struct worker *w, enum worker_end why)
     struct sched_job job = w->job;
     uint64_t next = w->head;
     w->has_job = false;
+    w->has_progress = false;
     uv_timer_stop(&w->timer);
     p->cfg.on_job_end(p->cfg.ud, &job, next, why);
     if (p->cfg.on_idle != NULL && !p->stopping)
         p->cfg.on_idle(p->cfg.ud);
 }
 
+/* "ID progress ...": where the head number is; not an answer. A record
+ * that does not parse, or names another number, is a broken child. */
+static void handle_progress(struct worker *w, const char *line)
+{
+    struct factor_progress_record r;
+    if (factor_progress_parse(line, strlen(line), &r) != 0) {
+        kill_for_protocol_error(w, "malformed progress record");
+        return;
+    }
+    if (!w->has_job || r.id != w->head) {
+        kill_for_protocol_error(w, "progress record out of order");
+        return;
+    }
+    w->progress = r;
+    w->has_progress = true;
+    w->progress_ms = uv_now(w->pool->cfg.loop);
+}
+
 static void handle_answer(struct worker *w, char *line)
 {
     struct worker_pool *p = w->pool;
     char *end;
+    if (factor_progress_is_record(line, strlen(line))) {
+        handle_progress(w, line);
+        return;
+    }
     unsigned long long id = strtoull(line, &end, 10);
     if (!w->has_job || end == line || *end != ' ' || id != w->head) {
         kill_for_protocol_error(w, "answer out of order");
@@ -268,6 +294,7 @@ static void handle_answer(struct worker *w, char *line)
     p->cfg.on_result(p->cfg.ud, &r);
     free(text);
     w->head++;
+    w->has_progress = false;
     w->respawn_delay_ms = 0;
     if (w->head == w->job.hi)
         finish_job(w, WORKER_JOB_DONE);
@@ -462,6 +489,20 @@ bool worker_pool_assign(struct worker_pool *p, const struct sched_job *job)
         return true;
     }
     return false;
+}
+
+size_t worker_pool_progress(const struct worker_pool *p, struct worker_progress *out,
+                            size_t max)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < p->cfg.count && n < max; i++) {
+        const struct worker *w = &p->workers[i];
+        if (!w->has_job || !w->has_progress || w->killing)
+            continue;
+        out[n++] = (struct worker_progress){w->job.batch_id, w->head, i, w->progress,
+                                            w->progress_ms};
+    }
+    return n;
 }
 
 unsigned worker_pool_idle(const struct worker_pool *p)

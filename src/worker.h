@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "log.h"
+#include "progress.h"
 #include "scheduler.h"
 
 enum worker_end {
@@ -57,6 +58,19 @@ int worker_pool_start(struct worker_pool **out, const struct worker_pool_config 
 
 /* Gives the job to an idle worker; false when none is idle. */
 bool worker_pool_assign(struct worker_pool *p, const struct sched_job *job);
+
+/* A worker on a long number, as its child last told (progress.h). */
+struct worker_progress {
+    uint64_t batch_id, index;
+    unsigned worker;            /* its slot in the pool, 0.. */
+    struct factor_progress_record rec;
+    uint64_t heard_ms;          /* loop time of the record */
+};
+
+/* The workers whose current number has told its progress, up to max of
+ * them, in pool order; returns how many were written. */
+size_t worker_pool_progress(const struct worker_pool *p, struct worker_progress *out,
+                            size_t max);
 
 unsigned worker_pool_idle(const struct worker_pool *p);
 unsigned worker_pool_busy(const struct worker_pool *p);

@@ -326,6 +326,12 @@ static void copy_snapshot(struct mesh_view *d, const struct mesh_view *s)
         d->n_batches = VIEW_MAX_BATCHES;
     if (d->n_events > VIEW_EVENTS)
         d->n_events = VIEW_EVENTS;
+    if (d->n_hard > VIEW_MAX_HARD)
+        d->n_hard = VIEW_MAX_HARD;
+    for (size_t i = 0; i < d->n_hard; i++) {
+        TERM(d->hard[i].node);
+        TERM(d->hard[i].phase);
+    }
     for (size_t i = 0; i < d->n_nodes; i++) {
         TERM(d->nodes[i].id);
         TERM(d->nodes[i].name);
@@ -360,6 +366,7 @@ void ui_update(struct ui *ui, const struct mesh_view *snap)
     ui_follow_status(ui, newest_before);
     uv_update_time(ui->loop);
     hist_sample(&ui->hist, &ui->snap, (double)uv_now(ui->loop) / 1000.0);
+    details_refresh(ui);
     ui_redraw(ui);
 }
 

@@ -203,9 +203,33 @@ static void node_details(struct ui *ui, const struct view_node *n)
              k ? sum / (float)k : 0.0f, top, k, n->done, n->unfactored);
 }
 
+/* Its numbers on a worker past 140 bits (src/node/hard.h), with where
+ * they are: one line each, named by node; "" when none. */
+static void hard_lines(const struct mesh_view *s, uint64_t batch, char *out, size_t outsz)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < s->n_hard && at < outsz; i++) {
+        const struct view_hard *h = &s->hard[i];
+        if (h->batch != batch)
+            continue;
+        const char *node = h->node;
+        for (size_t k = 0; k < s->n_nodes; k++)
+            if (strcmp(s->nodes[k].id, h->node) == 0)
+                node = s->nodes[k].name;
+        char line[160];
+        fmt_hard(line, sizeof line, h);
+        int n = snprintf(out + at, outsz - at, "%s%s  on %s worker %u\n",
+                         at == 0 ? "Long numbers:\n  " : "  ", line, node, h->worker);
+        at = n < 0 ? outsz : at + (size_t)n;
+    }
+    if (at > 0 && at < outsz)
+        snprintf(out + at, outsz - at, "\n");
+}
+
 static void batch_details(struct ui *ui, const struct view_batch *b)
 {
-    char rate[32], eta[32], chunk[32], first[2048] = "";
+    char rate[32], eta[32], chunk[32], first[2048] = "", hard[1024];
     if (b->chunk == 0)
         snprintf(chunk, sizeof chunk, "adaptive");
     else
@@ -215,19 +239,33 @@ static void batch_details(struct ui *ui, const struct view_batch *b)
     fmt_eta(eta, sizeof eta, r > 0 ? (double)(b->total - b->done) / r : -1);
     if (ui->act.batch_details)
         ui->act.batch_details(ui->act.ud, b->id, first, sizeof first);
+    hard_lines(&ui->snap, b->id, hard, sizeof hard);
     snprintf(ui->details, sizeof ui->details,
              "Batch    %" PRIu64 "  %s\nState    %s\nDone     %" PRIu64 " of %" PRIu64
              " (%" PRIu64 " unfactored)\nRate     %s, ETA %s\nChunk    %s numbers per job\n"
-             "\nFirst results:\n%s\nany key closes this box",
+             "\n%sFirst results:\n%s\nany key closes this box",
              b->id, b->name, b->state, b->done, b->total, b->unfactored, rate,
-             strcmp(b->state, "running") == 0 ? eta : "-", chunk,
+             strcmp(b->state, "running") == 0 ? eta : "-", chunk, hard,
              first[0] ? first : "(none yet)\n");
+    ui->details_batch = b->id;
+}
+
+void details_refresh(struct ui *ui)
+{
+    if (ui->modal != MODAL_DETAILS || ui->details_batch == 0)
+        return;
+    for (size_t i = 0; i < ui->snap.n_batches; i++)
+        if (ui->snap.batches[i].id == ui->details_batch) {
+            batch_details(ui, &ui->snap.batches[i]);
+            return;
+        }
 }
 
 void details_open(struct ui *ui)
 {
     if (!ui->have_snap)
         return;
+    ui->details_batch = 0;
     if (ui->focus == FOCUS_NODES && ui->sel_node >= 0 && ui->sel_node < (int)ui->snap.n_nodes)
         node_details(ui, &ui->snap.nodes[ui->sel_node]);
     else if (ui->focus == FOCUS_BATCHES && ui->sel_batch >= 0 &&

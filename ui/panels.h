@@ -58,6 +58,11 @@ void fmt_rate(char *out, size_t outsz, double rate);
 void fmt_ago(char *out, size_t outsz, double seconds, bool self);
 /* "512B", "1.5KiB", "12MiB", "4.0GiB": sizes in binary units */
 void fmt_bytes(char *out, size_t outsz, uint64_t bytes);
+/* A worker on a long number, for the batch details:
+ * "#12 206 bits  sieving 4300/5901 sets  566/s  ETA 3s", or for ECM
+ * "#12 400 bits  ecm B1=50000 3/214 curves  1.5/s  ETA 2m20s", or with
+ * no counts "#12 206 bits  matrix". */
+void fmt_hard(char *out, size_t outsz, const struct view_hard *h);
 /* Integer percent, floored so that 100% means complete; -1 when total 0. */
 int fmt_percent(uint64_t done, uint64_t total);
 

@@ -1,6 +1,8 @@
 /* text.c - pure formatting helpers of the dashboard (no ncurses). */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "panels.h"
 
@@ -115,4 +117,21 @@ void fmt_bytes(char *out, size_t outsz, uint64_t bytes)
     for (; v >= 1024 && u < 5; u++)
         v /= 1024;
     snprintf(out, outsz, v < 10 ? "%.1f%ciB" : "%.0f%ciB", v, units[u]);
+}
+
+void fmt_hard(char *out, size_t outsz, const struct view_hard *h)
+{
+    int at = snprintf(out, outsz, "#%" PRIu64 " %u bits  %s", h->index, h->bits, h->phase);
+    if (at < 0 || (size_t)at >= outsz)
+        return;
+    bool ecm = strcmp(h->phase, "ecm") == 0;
+    if (ecm)
+        at += snprintf(out + at, outsz - (size_t)at, " B1=%" PRIu64, h->b1);
+    if (at < 0 || (size_t)at >= outsz || h->needed == 0)
+        return;
+    char rate[32], eta[32];
+    fmt_rate(rate, sizeof rate, h->rate);
+    fmt_eta(eta, sizeof eta, h->eta_known ? (double)h->eta_s : -1);
+    snprintf(out + at, outsz - (size_t)at, " %" PRIu64 "/%" PRIu64 " %s  %s  ETA %s", h->found,
+             h->needed, ecm ? "curves" : "sets", rate, eta);
 }

@@ -55,6 +55,7 @@ struct ui {
     uint64_t confirm_batch;
     struct ui_form form;
     char details[DETAILS_TEXT];
+    uint64_t details_batch;             /* the batch the open box shows; 0: a node */
 
     char status[256];
     bool status_error;
@@ -81,6 +82,9 @@ void form_draw(const struct ui *ui);
 void overlay_draw(const struct ui *ui);
 /* Fills ui->details for the focused selection and opens the box. */
 void details_open(struct ui *ui);
+/* A new snapshot: an open batch's details are written again (its long
+ * numbers move a few times a second). */
+void details_refresh(struct ui *ui);
 /* A centred box of h x w with a title; returns its inside. */
 struct rect box_draw(int h, int w, bool utf8, bool colors, const char *title);
 

@@ -140,6 +140,56 @@ static void print_batches(json_t *batches)
     free(rows);
 }
 
+static long long int_of(json_t *o, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* "2m05s", "9s", "-": seconds rounded to what a person reads. */
+static void eta_text(json_t *eta, char *buf, size_t len)
+{
+    long long s = json_integer_value(eta);
+    if (!json_is_integer(eta) || s < 0)
+        snprintf(buf, len, "-");
+    else if (s < 60)
+        snprintf(buf, len, "%llds", s);
+    else if (s < 3600)
+        snprintf(buf, len, "%lldm%02llds", s / 60, s % 60);
+    else
+        snprintf(buf, len, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+}
+
+/* The numbers past 140 bits being factored now (doc/DESIGN.md, "Progress
+ * of a hard number"), one line per worker on one; nothing when none. */
+static void print_hard(json_t *nodes)
+{
+    size_t i, k;
+    json_t *nd, *h;
+    bool any = false;
+    json_array_foreach(nodes, i, nd) {
+        json_array_foreach(json_object_get(nd, "hard"), k, h) {
+            if (!any)
+                printf("\n%-12s  %6s  %6s  %5s  %4s  %-16s  %15s  %9s  %s\n", "NODE", "WORKER",
+                       "BATCH", "INDEX", "BITS", "PHASE", "FOUND/NEEDED", "RATE/s", "ETA");
+            any = true;
+            char phase[40], counts[48] = "-", eta[32];
+            const char *name = str(h, "phase");
+            if (json_is_integer(json_object_get(h, "b1")))
+                snprintf(phase, sizeof phase, "%s B1=%lld", name, int_of(h, "b1"));
+            else
+                snprintf(phase, sizeof phase, "%s", name);
+            if (int_of(h, "needed") > 0)
+                snprintf(counts, sizeof counts, "%lld/%lld", int_of(h, "found"),
+                         int_of(h, "needed"));
+            eta_text(json_object_get(h, "eta_s"), eta, sizeof eta);
+            printf("%-12.12s  %6lld  %6lld  %5lld  %4lld  %-16s  %15s  %9.1f  %s\n",
+                   str(nd, "name"), int_of(h, "worker"), int_of(h, "batch"), int_of(h, "index"),
+                   int_of(h, "bits"), phase, counts,
+                   json_number_value(json_object_get(h, "rate")), eta);
+        }
+    }
+}
+
 /* What the retained batches hold against the budget, and, when running
  * batches alone fill it, that submits are refused and why. */
 static void print_retained(json_t *r)
@@ -197,6 +247,7 @@ static int cmd_status_exec(const char *data_dir, int argc, char **argv)
         if (json_is_string(disk))
             printf("WRITES REFUSED: %s\n", json_string_value(disk));
         print_batches(json_object_get(resp, "batches"));
+        print_hard(json_object_get(resp, "nodes"));
     }
     json_decref(resp);
     return EXIT_OK;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "progress.h"
 
 enum { MAX_REQUEST_LINE = 4096 }; /* id + space + 309 digits, with room */
 
@@ -136,6 +137,61 @@ static void emit(const char *line)
         flush_out();
 }
 
+/* ---- progress of the number being factored ---------------------------------
+ * The kernel tells the sink after every curve or A; a record goes out when
+ * the number has run PROGRESS_QUIET_MS, and then PROGRESS_EVERY_MS after
+ * the last, or PROGRESS_GAP_MS after it when a phase (or ECM bound) began,
+ * so that a long matrix is seen: a few a second at most, none for the
+ * quick numbers that are nearly all of them. Rate and ETA are measured
+ * here, from the counts since the phase (or ECM bound) began. */
+enum { PROGRESS_QUIET_MS = 250, PROGRESS_EVERY_MS = 250, PROGRESS_GAP_MS = 100 };
+
+struct progress_watch {
+    uint64_t id;
+    uint64_t start_ms;          /* of the number */
+    uint64_t sent_ms;           /* of the last record; 0: none yet */
+    struct factor_progress last;  /* the phase and bound of the last report */
+    uint64_t phase_ms, phase_found; /* when and at what count it began */
+    bool sent_phase;            /* the current phase has had a record */
+};
+
+static void progress_begin(struct progress_watch *w, uint64_t id)
+{
+    *w = (struct progress_watch){.id = id, .start_ms = now_ms(),
+                                 .last = {.phase = FACTOR_PHASE_COUNT}};
+}
+
+static void on_progress(void *ud, const struct factor_progress *p)
+{
+    struct progress_watch *w = ud;
+    uint64_t now = now_ms();
+    if (p->phase != w->last.phase || p->b1 != w->last.b1 || p->bits != w->last.bits ||
+        p->found < w->phase_found) {
+        w->phase_ms = now;
+        w->phase_found = p->found;
+        w->sent_phase = false;
+    }
+    w->last = *p;
+    if (now - w->start_ms < PROGRESS_QUIET_MS ||
+        now - w->sent_ms < (w->sent_phase ? PROGRESS_EVERY_MS : PROGRESS_GAP_MS))
+        return;
+    struct factor_progress_record r = {.id = w->id, .p = *p};
+    uint64_t ms = now - w->phase_ms, gained = p->found - w->phase_found;
+    if (ms > 0 && gained > 0) {
+        r.rate_milli = gained * 1000000 / ms;
+        r.eta_known = p->needed > 0;
+        if (r.eta_known && p->found < p->needed)
+            r.eta_s = (p->needed - p->found) * ms / gained / 1000;
+    }
+    char line[FACTOR_PROGRESS_LINE_MAX];
+    if (factor_progress_format(line, &r) == 0)
+        return;
+    emit(line);
+    flush_out(); /* now, not with the answer */
+    w->sent_ms = now;
+    w->sent_phase = true;
+}
+
 static void answer_request(struct factor_ctx *ctx, char *line, size_t len,
                            uint64_t budget_ms)
 {
@@ -162,6 +218,8 @@ static void answer_request(struct factor_ctx *ctx, char *line, size_t len,
         return;
     }
     struct factor_result res;
+    if (ctx->progress != NULL)
+        progress_begin(ctx->progress->ud, id);
     enum factor_status status = factor_decimal(ctx, number, budget_ms, &res);
     char *answer = factor_child_format_answer(id, status, &res);
     factor_result_free(&res);
@@ -237,6 +295,10 @@ int factor_child_main(int argc, char **argv)
         fprintf(stderr, "mesh __worker: cannot initialise the kernel\n");
         return 1;
     }
+    struct progress_watch watch;
+    progress_begin(&watch, 0);
+    struct factor_progress_sink sink = {on_progress, &watch};
+    ctx.progress = &sink;
     serve(&ctx, budget_ms);
     flush_out();
     factor_ctx_free(&ctx);

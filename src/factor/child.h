@@ -8,6 +8,10 @@
  *   stdout  "<id> done <f1> <f2> ...\n"          complete (N = 0, 1: none)
  *           "<id> partial <C> <f1> <f2> ...\n"   budget exceeded, C composite
  *           "<id> error <message>\n"             invalid request
+ *           "<id> progress <phase> ...\n"        not an answer: where the
+ *                             number <id> is (progress.h), sent a few times
+ *                             a second while a long number runs, before its
+ *                             answer
  * exactly one answer per request line, in order, flushed per line (a line
  * whose id cannot be read is answered with id 0; empty lines are ignored).
  * The child exits 0 at EOF on stdin and dies with its parent (SIGKILL via

@@ -147,6 +147,28 @@ static unsigned curves_left(const struct ecm_mp_curve *at, bool repeat)
     return table;
 }
 
+/* `curves` curves from *at, in one call, or one at a time when someone
+ * watches (a curve at the larger bounds takes seconds). */
+static int run_level(const mpz_t n, const struct ecm_mp_budget *budget, struct ecm_mp_curve *at,
+                     unsigned curves, mpz_t factor)
+{
+    double b1 = ecm_mp_levels[at->level].b1;
+    struct factor_progress p = {.phase = FACTOR_PHASE_ECM,
+                                .bits = (uint32_t)mpz_sizeinbase(n, 2), .b1 = (uint64_t)b1,
+                                .needed = ecm_mp_levels[at->level].curves};
+    int found = 0;
+    for (unsigned done = 0; done < curves && found == 0;) {
+        p.found = at->index;
+        factor_progress_report(budget->progress, &p);
+        unsigned step = budget->progress != NULL ? 1 : curves - done, ran = 0;
+        found = ecm_mp_run_curves(n, b1, ecm_mp_sigma(at->level, at->index), step,
+                                  budget->deadline_ms, factor, &ran);
+        at->index += ran;
+        done += step;
+    }
+    return found;
+}
+
 int ecm_mp_find_factor(const mpz_t n, const struct ecm_mp_budget *budget,
                        struct ecm_mp_curve *at, mpz_t factor)
 {
@@ -168,10 +190,7 @@ int ecm_mp_find_factor(const mpz_t n, const struct ecm_mp_budget *budget,
         curves = curves_that_fit(curves, b1, bits, &work_left);
         if (curves == 0)
             return 0; /* the budget is spent */
-        unsigned ran = 0;
-        int found = ecm_mp_run_curves(n, b1, ecm_mp_sigma(at->level, at->index), curves,
-                                      budget->deadline_ms, factor, &ran);
-        at->index += ran;
+        int found = run_level(n, budget, at, curves, factor);
         if (found != 0)
             return found;
     }

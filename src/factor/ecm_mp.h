@@ -21,6 +21,8 @@
 
 #include <gmp.h>
 
+#include "progress.h"
+
 struct ecm_mp_level {
     unsigned digits;  /* factor size this level targets */
     double b1;        /* stage-1 bound */
@@ -59,6 +61,8 @@ struct ecm_mp_budget {
     bool repeat_last;     /* after max_level's curves, go on with more
                            * curves at its bound until the deadline */
     uint64_t deadline_ms; /* hard stop; 0: none */
+    const struct factor_progress_sink *progress; /* told after every curve
+                           * (progress.h); NULL: curves run in one call */
 };
 
 /* A place in the schedule: curve `index` of `level`. */

@@ -201,24 +201,34 @@ enum { ECM_UNTIMED_LAST_LEVEL = 3 };
 /* One split of the odd composite m by the engine for its size: 1 (a
  * factor in f), 0 (not split: too large, a perfect power past SIQS, or
  * the methods gave up) or -1 (deadline_ms passed). */
-static int split_once(const mpz_t m, mpz_t f, uint64_t deadline_ms,
-                      struct ecm_mp_curve *at, unsigned jobs)
+/* What every split of one number shares. */
+struct split_plan {
+    uint64_t deadline_ms;                        /* 0: none */
+    unsigned jobs;                               /* cores for SIQS */
+    const struct factor_progress_sink *progress; /* NULL: nobody watches */
+};
+
+static int split_once(const mpz_t m, mpz_t f, const struct split_plan *plan,
+                      struct ecm_mp_curve *at)
 {
     size_t bits = mpz_sizeinbase(m, 2);
+    uint64_t deadline_ms = plan->deadline_ms;
     if (bits <= SIQS_MAX_BITS)
         return siqs_factor(m, f) ? 1 : 0;
     if (bits <= SIQS_MP_MAX_BITS) {
         struct ecm_mp_budget pass = {
             .work_ms = ECM_PASS_SHARE * siqs_mp_expected_ms(bits),
-            .max_level = ECM_MP_LEVEL_COUNT - 1, .deadline_ms = deadline_ms};
+            .max_level = ECM_MP_LEVEL_COUNT - 1, .deadline_ms = deadline_ms,
+            .progress = plan->progress};
         int found = ECM_PASS_SHARE > 0 ? ecm_mp_find_factor(m, &pass, at, f) : 0;
-        return found != 0 ? found : siqs_mp_factor_jobs(m, f, deadline_ms, jobs);
+        return found != 0 ? found
+                          : siqs_mp_factor_watched(m, f, deadline_ms, plan->jobs, plan->progress);
     }
     if (mpz_perfect_power_p(m))
         return 0; /* ECM cannot use the power; PARI takes the root at once */
     struct ecm_mp_budget past = {
         .max_level = deadline_ms ? ECM_MP_LEVEL_COUNT - 1 : ECM_UNTIMED_LAST_LEVEL,
-        .repeat_last = true, .deadline_ms = deadline_ms};
+        .repeat_last = true, .deadline_ms = deadline_ms, .progress = plan->progress};
     return ecm_mp_find_factor(m, &past, at, f);
 }
 
@@ -230,7 +240,7 @@ static int split_once(const mpz_t m, mpz_t f, uint64_t deadline_ms,
  * multiplied into left for PARI. Returns false when the deadline passed
  * (left then holds what was not split). */
 static bool split_composite(mpz_t m, struct prime_list *primes, mpz_t left,
-                            uint64_t deadline_ms, struct ecm_mp_curve at, unsigned jobs)
+                            const struct split_plan *plan, struct ecm_mp_curve at)
 {
     if (fits_u64(m)) {
         push_u64_factors(primes, get_u64(m));
@@ -242,12 +252,12 @@ static bool split_composite(mpz_t m, struct prime_list *primes, mpz_t left,
     }
     mpz_t f;
     mpz_init(f);
-    int split = split_once(m, f, deadline_ms, &at, jobs);
+    int split = split_once(m, f, plan, &at);
     bool in_time = split >= 0;
     if (split > 0) {
         mpz_divexact(m, m, f);
-        in_time = split_composite(f, primes, left, deadline_ms, at, jobs);
-        in_time = split_composite(m, primes, left, deadline_ms, at, jobs) && in_time;
+        in_time = split_composite(f, primes, left, plan, at);
+        in_time = split_composite(m, primes, left, plan, at) && in_time;
     } else {
         mpz_mul(left, left, m);
     }
@@ -283,9 +293,9 @@ static enum factor_status split_rest(struct factor_ctx *ctx, mpz_t rest,
         mpz_t m;
         mpz_init_set(m, rest);
         mpz_set_ui(rest, 1);
-        bool in_time = split_composite(m, primes, rest,
-                                       budget_ms ? start_ms + budget_ms : 0,
-                                       (struct ecm_mp_curve){0, 0}, ctx->siqs_jobs);
+        struct split_plan plan = {budget_ms ? start_ms + budget_ms : 0, ctx->siqs_jobs,
+                                  ctx->progress};
+        bool in_time = split_composite(m, primes, rest, &plan, (struct ecm_mp_curve){0, 0});
         mpz_clear(m);
         if (mpz_cmp_ui(rest, 1) == 0)
             return FACTOR_DONE;
@@ -301,6 +311,9 @@ static enum factor_status split_rest(struct factor_ctx *ctx, mpz_t rest,
         const struct pari_module *pari = pari_of(ctx);
         if (pari == NULL)
             return FACTOR_PARTIAL;
+        struct factor_progress told = {.phase = FACTOR_PHASE_PARI,
+                                       .bits = (uint32_t)mpz_sizeinbase(rest, 2)};
+        factor_progress_report(ctx->progress, &told);
         mpz_t c;
         mpz_init_set(c, rest);
         int timed_out = pari->factor(c, left, primes, rest);

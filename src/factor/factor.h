@@ -29,6 +29,7 @@ enum {
  * stack, prime table, error handlers); this context records that it was set
  * up and the stack size used. One per process; not thread-safe. */
 struct pari_module;
+struct factor_progress_sink;
 
 struct factor_ctx {
     size_t pari_stack_bytes;
@@ -37,6 +38,8 @@ struct factor_ctx {
     unsigned siqs_jobs;               /* cores for one number past 140 bits (1: this
                                        * process only; more: forked workers, so set it
                                        * only in a single-threaded process) */
+    const struct factor_progress_sink *progress; /* told where a long number is
+                                       * (progress.h); NULL: nobody */
 };
 
 /* A context; PARI is opened and set up by the first number that needs it

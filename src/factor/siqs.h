@@ -38,4 +38,11 @@ int siqs_mp_factor(const mpz_t n, mpz_t factor, uint64_t deadline_ms);
  * factor it finds: the relations arrive in the order the workers finish. */
 int siqs_mp_factor_jobs(const mpz_t n, mpz_t factor, uint64_t deadline_ms, unsigned jobs);
 
+/* The same, telling progress (progress.h; NULL: nobody) where it is:
+ * sieving (relation sets found of those wanted, after each A), matrix,
+ * square roots. */
+struct factor_progress_sink;
+int siqs_mp_factor_watched(const mpz_t n, mpz_t factor, uint64_t deadline_ms, unsigned jobs,
+                           const struct factor_progress_sink *progress);
+
 #endif

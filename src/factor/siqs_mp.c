@@ -85,6 +85,15 @@ bool siqs_mp_enough(const struct mp_ctx *ctx)
     return siqs_mp_sets(&ctx->rels) >= ctx->want_sets;
 }
 
+void siqs_mp_report(const struct mp_ctx *ctx, enum factor_phase phase)
+{
+    bool counts = phase == FACTOR_PHASE_SIEVE;
+    struct factor_progress p = {.phase = phase, .bits = (uint32_t)mpz_sizeinbase(ctx->n, 2),
+                                .found = counts ? siqs_mp_sets(&ctx->rels) : 0,
+                                .needed = counts ? ctx->want_sets : 0};
+    factor_progress_report(ctx->progress, &p);
+}
+
 int siqs_mp_setup(struct mp_ctx *ctx, mpz_t factor)
 {
     if (!siqs_mp_params(ctx))
@@ -106,11 +115,13 @@ static int run(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms)
     uint32_t a = 0;
     for (int t = 0; t < SIQS_MP_COMBINE_TRIES; t++) {
         while (!siqs_mp_enough(ctx)) {
+            siqs_mp_report(ctx, FACTOR_PHASE_SIEVE);
             bool timed_out = false;
             if (!siqs_mp_sieve_range(ctx, a, a + 1, deadline_ms, &timed_out))
                 return timed_out ? -1 : 0;
             a++;
         }
+        siqs_mp_report(ctx, FACTOR_PHASE_MATRIX);
         if (siqs_mp_combine(ctx, factor))
             return 1;
         ctx->want_sets += ctx->fb.count / 32;
@@ -133,6 +144,12 @@ int siqs_mp_factor(const mpz_t n, mpz_t factor, uint64_t deadline_ms)
 
 int siqs_mp_factor_jobs(const mpz_t n, mpz_t factor, uint64_t deadline_ms, unsigned jobs)
 {
+    return siqs_mp_factor_watched(n, factor, deadline_ms, jobs, NULL);
+}
+
+int siqs_mp_factor_watched(const mpz_t n, mpz_t factor, uint64_t deadline_ms, unsigned jobs,
+                           const struct factor_progress_sink *progress)
+{
     size_t bits = mpz_sizeinbase(n, 2);
     if (bits < SIQS_MP_MIN_BITS || bits > SIQS_MP_MAX_BITS || mpz_even_p(n))
         return 0;
@@ -144,6 +161,7 @@ int siqs_mp_factor_jobs(const mpz_t n, mpz_t factor, uint64_t deadline_ms, unsig
         return 0;
     struct mp_ctx ctx;
     siqs_mp_ctx_init(&ctx, n);
+    ctx.progress = progress;
     struct siqs_wire_stats stats = {0};
     int found = jobs > 1 ? siqs_mp_run_parallel(&ctx, factor, deadline_ms, jobs, &stats)
                          : run(&ctx, factor, deadline_ms);

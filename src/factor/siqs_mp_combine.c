@@ -170,6 +170,8 @@ bool siqs_mp_combine(struct mp_ctx *ctx, mpz_t factor)
         return false;
     uint64_t *deps = malloc(((size_t)nsets + 1) * sizeof *deps);
     int ndeps = deps ? set_dependencies(ctx, start, members, (size_t)nsets, deps) : -1;
+    if (ndeps > 0)
+        siqs_mp_report(ctx, FACTOR_PHASE_SQRT);
     bool found = ndeps > 0 && try_all(ctx, deps, ndeps, (size_t)nsets, start, members, factor);
     free(deps);
     free(start);

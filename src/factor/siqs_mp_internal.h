@@ -22,6 +22,8 @@
 
 #include <gmp.h>
 
+#include "progress.h"
+
 enum {
     MP_BLOCK_BITS = 15,
     MP_BLOCK = 1 << MP_BLOCK_BITS, /* sieve block: fits L1 */
@@ -140,6 +142,7 @@ struct mp_ctx {
     uint32_t nbucket_hits;
     struct mp_relations rels;
     size_t want_sets;          /* sets to collect before the next combine */
+    const struct factor_progress_sink *progress; /* told after each A; NULL: none */
 };
 
 /* siqs_mp_base.c: parameters, factor base, arithmetic mod p. */
@@ -211,6 +214,10 @@ long siqs_mp_build_sets(const struct mp_relations *r, uint32_t **start, uint32_t
 struct siqs_wire_stats;
 int siqs_mp_run_parallel(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms, unsigned jobs,
                          struct siqs_wire_stats *stats);
+
+/* Tells ctx->progress where the run is: sieving (sets of those wanted),
+ * the matrix or the square roots. */
+void siqs_mp_report(const struct mp_ctx *ctx, enum factor_phase phase);
 
 /* siqs_mp_combine.c: dependencies to a factor. */
 bool siqs_mp_combine(struct mp_ctx *ctx, mpz_t factor);

@@ -186,6 +186,7 @@ static int collect(struct mp_ctx *ctx, struct worker *w, unsigned jobs, uint32_t
 {
     struct pollfd pfd[SIQS_MP_MAX_JOBS];
     while (!siqs_mp_enough(ctx)) {
+        siqs_mp_report(ctx, FACTOR_PHASE_SIEVE);
         unsigned live = 0;
         for (unsigned i = 0; i < jobs; i++) {
             pfd[i] = (struct pollfd){.fd = w[i].fd, .events = POLLIN};
@@ -234,6 +235,7 @@ int siqs_mp_run_parallel(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms,
             /* Paused while the matrix runs: on K cores their sieving would
              * only slow the combine down, and mostly is not needed. */
             signal_workers(w, jobs, SIGSTOP);
+            siqs_mp_report(ctx, FACTOR_PHASE_MATRIX);
             if (siqs_mp_combine(ctx, factor))
                 found = 1;
             else

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "control.h"
 #include "events.h"
+#include "hard.h"
 #include "keys.h"
 #include "meshmsg.h"
 #include "log.h"
@@ -105,6 +106,8 @@ struct node {
     struct queue_spill *spill;  /* results moving to disk (spill.c) */
     const struct queue *spill_queue;  /* ... of this replica */
     uint64_t spill_retry_ms;    /* ... not before, after a failed write */
+
+    struct node_hard hard;      /* the long numbers of the peers (hard.c) */
 
     struct results_waiter *waiters;
     bool draining;

@@ -10,6 +10,7 @@
 #include "cluster.h"
 #include "consensus.h"
 #include "damaged.h"
+#include "hard.h"
 #include "event_log.h"
 #include "lead.h"
 #include "members.h"
@@ -39,6 +40,7 @@ static const struct node_msg_route messages[] = {
     /* The event log is the link's, not the cluster's: told while consensus
      * restarts too. */
     {MESH_MSG_EVENT, MESH_MSG_EVENT, true, "event_log", node_events_on_msg, NULL},
+    {MESH_MSG_PROGRESS, MESH_MSG_PROGRESS, true, "hard", node_hard_on_msg, NULL},
     {0, 0, false, NULL, NULL, NULL},
 };
 
@@ -52,6 +54,7 @@ static const struct node_tick_route ticks[] = {
     {"work", node_work_dispatch},
     {"api", api_wake_waiters}, /* results waiters for a batch that never came */
     {"pex", node_pex_tick},
+    {"hard", node_hard_tick},
     {"merge", node_merge_tick}, /* these three may restart consensus */
     {"members", node_members_tick},
     {"damaged", node_damaged_tick},

@@ -10,6 +10,7 @@
 
 #include "node.h" /* first: declares struct net for net.h */
 #include "snapshot.h"
+#include "hard.h"
 #include "lead.h"
 #include "members.h"
 #include "peers.h"
@@ -262,4 +263,5 @@ void node_snapshot(const struct node *n, struct mesh_view *s)
     if (n->cons != NULL)
         consensus_disk_full(n->cons, s->disk_full, sizeof s->disk_full);
     view_events(n, s);
+    node_hard_view(n, s);
 }

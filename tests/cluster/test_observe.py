@@ -10,6 +10,8 @@ tearDown; data dirs are deleted. A check that needs a tool this machine
 lacks (the Prometheus parser, promtool) exits 77: skipped, never silent."""
 import json
 import os
+import random
+import re
 import shutil
 import socket
 import subprocess
@@ -22,6 +24,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from meshcluster import Mesh  # noqa: E402
 from meshnode import Node, free_port, wait_for  # noqa: E402
+from primes import is_prime, nextprime  # noqa: E402
 
 MESH = None
 SKIP = 77
@@ -192,12 +195,106 @@ class ObserveTest(unittest.TestCase):
         if promtool is None:   # run alone (meson), main() exits 77 before this
             self.skipTest("no promtool")
         self.mesh = MetricsMesh(1)
-        self.mesh.formed(1)
-        self.run_range(self.mesh.nodes[0], 20)
-        text = self.mesh.scrape(0)[1]
+        node = self.mesh.formed(1)
+        self.run_range(node, 20)
+        # and with a long number running: its mesh_hard_* series too
+        rng = random.Random(7)
+        n = nextprime(rng.getrandbits(102) | 1 << 101) * nextprime(rng.getrandbits(102) | 1 << 101)
+        node.cli("submit", "--file", "-", "--number-timeout", "120s", input="%d\n" % n)
+        text = wait_for(lambda: (lambda t: t if "\nmesh_hard_found{" in t else None)(
+                        self.mesh.scrape(0)[1]), 60, interval=0.1, what="a long number's series")
         r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
                            text=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    # ---- progress of a hard number -----------------------------------------
+
+    def test_hard_number_progress_seen_mesh_wide(self):
+        # One balanced 206-bit semiprime: the multi-precision SIQS sieves it
+        # for a few seconds on one worker of one node. The other node sees
+        # that worker's progress (told over the link) in status --json and
+        # in /metrics: phase sieving, found growing towards needed; at the
+        # end the right factors, and the progress gone everywhere. The other
+        # node is drained first, so that it does not take the same number at
+        # the batch's tail: one worker, one observer.
+        rng = random.Random(20)
+        p = nextprime(rng.getrandbits(103) | 1 << 102)
+        q = nextprime(rng.getrandbits(103) | 1 << 102)
+        n = p * q
+        self.assertEqual(n.bit_length(), 206)
+        self.mesh = MetricsMesh(2)
+        lead = self.mesh.formed(2)
+        observer = next(x for x in self.mesh.nodes if x is not lead)
+        lead.cli("drain", observer.name)
+        wait_for(lambda: [u["state"] for u in lead.status()["nodes"] if u["name"] ==
+                          observer.name] == ["drained"], 20, interval=0.1,
+                 what="%s drained" % observer.name)
+        r = lead.cli("submit", "--file", "-", "--number-timeout", "120s", input="%d\n" % n)
+        bid = int(r.stdout.split()[-1])
+        seen = {}  # (observer, worker's node) -> [(phase, found, needed, rate, eta_s)]
+        t0 = time.monotonic()
+        done = False
+        metrics_seen = 0
+        text_rows = []  # `mesh status` rows of a peer's sieving number
+        while time.monotonic() - t0 < 60 and not done:
+            for i, node in enumerate(self.mesh.nodes):
+                st = node.status()
+                done = any(b["id"] == bid and b["state"] == "done" for b in st["batches"])
+                for u in st["nodes"]:
+                    for h in u["hard"]:
+                        self.assertEqual((h["batch"], h["index"], h["bits"]), (bid, 0, 206))
+                        self.assertEqual(h["worker"], 0)
+                        if not u["self"]:
+                            seen.setdefault((node.name, u["name"]), []).append(
+                                (h["phase"], h["found"], h["needed"], h["rate"], h["eta_s"]))
+                            if h["phase"] == "sieving":
+                                metrics_seen += self.check_hard_metrics(i, u["name"], bid)
+                            if h["phase"] == "sieving" and len(text_rows) < 3:
+                                text_rows += [line for line in
+                                              node.cli("status").stdout.splitlines()
+                                              if line.startswith(u["name"] + " ") and
+                                              " sieving " in line]
+            time.sleep(0.1)
+        self.assertTrue(done, "the batch did not finish in 60 s")
+        self.assertEqual(list(seen), [(observer.name, lead.name)], seen)
+        for rows in seen.values():
+            sieving = [row for row in rows if row[0] == "sieving"]
+            founds = [row[1] for row in sieving]
+            self.assertEqual(founds, sorted(founds), rows)  # one sieving phase: only grows
+            self.assertTrue(all(0 < row[2] < 100000 for row in sieving), rows)
+        grew = [rows for rows in seen.values()
+                if len({row[1] for row in rows if row[0] == "sieving"}) >= 2 and
+                any(row[3] > 0 and row[4] is not None for row in rows)]
+        self.assertTrue(grew, "sieving progress that grows, seen from another node: %s" % seen)
+        self.assertGreater(metrics_seen, 0, "no mesh_hard_found in a peer's /metrics")
+        self.assertTrue(text_rows, "no sieving row in a peer's `mesh status`")
+        cols = text_rows[0].split()  # NODE WORKER BATCH INDEX BITS PHASE FOUND/NEEDED ...
+        self.assertEqual(cols[1:6], ["0", str(bid), "0", "206", "sieving"])
+        self.assertRegex(cols[6], r"^\d+/\d+$")
+        print("progress seen: %s" % {k: v[-3:] for k, v in seen.items()}, file=sys.stderr)
+        line = lead.cli("results", str(bid), "--wait", timeout=60).stdout.strip()
+        self.assertEqual(line, "%d: %d %d" % (n, min(p, q), max(p, q)))
+        for node in self.mesh.nodes:
+            wait_for(lambda: all(u["hard"] == [] for u in node.status()["nodes"]), 5,
+                     interval=0.1, what="progress gone on %s" % node.name)
+
+    def check_hard_metrics(self, i, worker_node, bid):
+        """Node i's /metrics has the worker's gauges (read by hand: the
+        labels are plain, and the promtool test checks the format)."""
+        s = {}
+        for m in re.finditer(r'^(mesh_hard_\w+)\{([^}]*)\} (\S+)$', self.mesh.scrape(i)[1],
+                             re.M):
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
+            s.setdefault(m.group(1), []).append((labels, float(m.group(3))))
+        found = [(lab, v) for lab, v in s.get("mesh_hard_found", [])
+                 if lab["batch"] == str(bid) and lab["node"] == worker_node]
+        if not found:
+            return 0  # it just ended, between the status and the scrape
+        lab, v = found[0]
+        self.assertEqual((lab["index"], lab["worker"]), ("0", "0"))
+        self.assertIn(lab["phase"], ("ecm", "sieving", "matrix", "sqrt"))
+        self.assertEqual({lab["bits"] for lab, _ in s["mesh_hard_needed"]}, {"206"})
+        return 1
 
     # ---- events ------------------------------------------------------------
 

@@ -20,7 +20,7 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
 {
     uint8_t *again;
     size_t n;
-    switch (type % 9) {
+    switch (type % 10) {
     case 0: {
         struct msg_cluster m;
         if (msg_cluster_decode(&m, p, len) == 0 && msg_cluster_encode(&m, &again, &n) == 0)
@@ -83,6 +83,12 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
     case 8: {
         struct msg_event m;
         if (msg_event_decode(&m, p, len) == 0 && msg_event_encode(&m, &again, &n) == 0)
+            same(p, len, again, n);
+        break;
+    }
+    case 9: {
+        struct msg_progress m;
+        if (msg_progress_decode(&m, p, len) == 0 && msg_progress_encode(&m, &again, &n) == 0)
             same(p, len, again, n);
         break;
     }

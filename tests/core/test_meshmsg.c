@@ -113,8 +113,56 @@ static void test_lease_and_forward(void)
     free(buf);
 }
 
+/* PROGRESS: every field back; a phase, bits or worker out of range, a
+ * count past the cap, a short or long body refused. */
+static void test_progress_round_trip_and_refusals(void)
+{
+    static struct msg_progress m, d; /* 7 KiB each: off the stack */
+    m.n = 2;
+    m.hard[0] = (struct msg_hard){.batch = 3, .index = 0, .worker = 1, .phase = 1, .bits = 206,
+                                  .found = 4300, .needed = 5901, .rate_milli = 566161,
+                                  .eta_known = true, .eta_s = 2};
+    m.hard[1] = (struct msg_hard){.batch = 1ULL << 40, .index = 99, .worker = 65535,
+                                  .phase = 0, .bits = 1024, .b1 = 11000, .found = 3,
+                                  .needed = 86, .eta_known = false};
+    uint8_t *buf;
+    size_t len;
+    CHECK(msg_progress_encode(&m, &buf, &len) == 0);
+    CHECK(msg_progress_decode(&d, buf, len) == 0);
+    CHECK(d.n == 2 && memcmp(&d.hard[0], &m.hard[0], sizeof m.hard[0]) == 0);
+    CHECK(d.hard[1].batch == 1ULL << 40 && d.hard[1].worker == 65535 && d.hard[1].b1 == 11000);
+    CHECK(!d.hard[1].eta_known && d.hard[1].eta_s == 0);
+    CHECK(msg_progress_decode(&d, buf, len - 1) != 0);          /* short */
+    uint8_t *longer = malloc(len + 1);
+    memcpy(longer, buf, len);
+    longer[len] = 0;
+    CHECK(msg_progress_decode(&d, longer, len + 1) != 0);       /* trailing byte */
+    free(longer);
+    free(buf);
+    /* Each field out of range, one at a time. */
+    struct msg_hard bad[] = {
+        {.phase = 5, .bits = 200}, {.phase = 0, .bits = 0}, {.phase = 0, .bits = 1025},
+        {.phase = 0, .bits = 200, .worker = 65536}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        m.n = 1;
+        m.hard[0] = bad[i];
+        CHECK(msg_progress_encode(&m, &buf, &len) == 0);
+        CHECK(msg_progress_decode(&d, buf, len) != 0);
+        free(buf);
+    }
+    /* An empty list: "nothing long here any more". */
+    m.n = 0;
+    CHECK(msg_progress_encode(&m, &buf, &len) == 0 && len == 1);
+    CHECK(msg_progress_decode(&d, buf, len) == 0 && d.n == 0);
+    free(buf);
+    /* More entries than the cap. */
+    uint8_t many[] = {MESH_MSG_MAX_HARD + 1};
+    CHECK(msg_progress_decode(&d, many, sizeof many) != 0);
+}
+
 int main(void)
 {
+    test_progress_round_trip_and_refusals();
     test_cluster_round_trip();
     test_results_round_trip_and_lies();
     test_event_round_trip_and_escapes();

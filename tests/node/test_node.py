@@ -2,6 +2,7 @@
 
 usage: test_node.py MESH_BINARY [unittest args, e.g. NodeTest.test_classic]
 Oracles: coreutils `factor` (the text format is byte-identical to it)."""
+import ctypes
 import json
 import os
 import signal
@@ -399,6 +400,37 @@ class NodeTest(unittest.TestCase):
         self.assertEqual(out, gp_factor(nums))
         wait_for(lambda: len(n.children()) == 2, what="worker respawned")
         self.assertIsNone(n.proc.poll())
+
+    def test_bad_progress_record_restarts_its_worker(self):
+        # A child's progress line (src/factor/progress.h) that does not parse,
+        # or names a number the worker is not on, is a broken child: the node
+        # kills and respawns it, as for any answer it cannot read, and goes
+        # on factoring. The lines are written into each child's own answer
+        # pipe (a socket libuv made: taken with pidfd_getfd, Linux 5.6), where
+        # the node reads them as the child's.
+        n = self.start()
+        wait_for(lambda: len(n.children()) == 2, what="two workers")
+        bad, idle = n.children()
+        lines = {bad: b"7 progress sieving 206 0 1 2 3 x\n",    # eta not a number
+                 idle: b"7 progress sieving 206 0 1 2 3 4\n"}   # well formed, no number 7
+        libc = ctypes.CDLL(None, use_errno=True)
+        for kid, line in lines.items():
+            pidfd = os.pidfd_open(kid)
+            fd = libc.syscall(438, pidfd, 1, 0)  # SYS_pidfd_getfd: the child's stdout
+            os.close(pidfd)
+            self.assertGreaterEqual(fd, 0, "pidfd_getfd: %s" % os.strerror(ctypes.get_errno()))
+            os.write(fd, line)
+            os.close(fd)
+        wait_for(lambda: not alive(bad) and not alive(idle), what="both restarted")
+        log = n.log()
+        self.assertIn("malformed progress record; restarting it", log)
+        self.assertIn("progress record out of order; restarting it", log)
+        wait_for(lambda: len(n.children()) == 2, what="workers respawned")
+        bid = self.submit(n, "--semiprimes", "90", "--count", "50", "--seed", "4")
+        out = n.cli("results", str(bid), "--wait", timeout=60).stdout
+        nums = [int(l.split(":")[0]) for l in out.splitlines()]
+        self.assertEqual(len(nums), 50)
+        self.assertEqual(out, gp_factor(nums))
 
     def test_hung_worker_is_killed_and_number_reported(self):
         # SIGSTOP makes a worker hang mid-number, as a kernel bug would. The

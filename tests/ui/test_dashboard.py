@@ -353,6 +353,29 @@ class DashboardTest(unittest.TestCase):
         self.assertIsNone(p.dead())
         self.quit_ok()
 
+    def test_batch_details_show_long_numbers(self):
+        # Batch 2 has a number sieving on beta and one in ECM on alpha: its
+        # details say where each is, and the open box follows the counts.
+        p = self.start(extra=["--hard", "1"])
+        p.wait_for("19:20:05")
+        p.keys("Tab", "Home", "Enter")
+        s = p.wait_for("Long numbers:")
+        self.assertIn("Batch    2", s)
+        self.assertIn("#18 400 bits  ecm B1=50000 3/214 curves  1.5/s  ETA -  on alpha worker 0",
+                      s)
+        line = line_with(s, "#17 206 bits  sieving")
+        self.assertIn("/5901 sets  566/s  ETA", line)
+        self.assertIn("on beta worker 1", line)
+        first = int(line.split("sieving ")[1].split("/")[0])
+        later = p.wait_for(lambda t: "sieving" in t and
+                           int(line_with(t, "sieving").split("sieving ")[1].split("/")[0])
+                           > first)
+        self.assertIn("on beta worker 1", line_with(later, "sieving"))
+        p.wait_for("#17 206 bits  matrix  on beta", timeout=30)  # the box followed
+        p.keys("Escape")
+        p.wait_for(lambda t: "Long numbers:" not in t)
+        self.quit_ok()
+
     def test_resize_80x24_and_back(self):
         p = self.start()
         p.wait_for("19:20:05")

@@ -108,6 +108,25 @@ static void test_meter(void)
     CHECK_INT_EQ(meter_cells(10, NAN, 4), 0);
 }
 
+static void test_hard_line(void)
+{
+    char b[160];
+    struct view_hard h = {.node = "b2c3d4e5f6071829", .batch = 2, .index = 17, .phase = "sieving",
+                          .bits = 206, .found = 4300, .needed = 5901, .rate = 566.2,
+                          .eta_known = true, .eta_s = 125};
+    fmt_hard(b, sizeof b, &h);
+    CHECK_STR_EQ(b, "#17 206 bits  sieving 4300/5901 sets  566/s  ETA 2m05s");
+    h = (struct view_hard){.index = 0, .phase = "ecm", .bits = 400, .b1 = 50000, .found = 3,
+                           .needed = 214, .rate = 1.5};
+    fmt_hard(b, sizeof b, &h);
+    CHECK_STR_EQ(b, "#0 400 bits  ecm B1=50000 3/214 curves  1.5/s  ETA -");
+    h = (struct view_hard){.index = 9, .phase = "matrix", .bits = 206};
+    fmt_hard(b, sizeof b, &h);
+    CHECK_STR_EQ(b, "#9 206 bits  matrix");
+    fmt_hard(b, 8, &h); /* cut, terminated */
+    CHECK_STR_EQ(b, "#9 206 ");
+}
+
 static void test_formats(void)
 {
     char b[32];
@@ -236,6 +255,7 @@ static void test_history_and_sparkline(void)
 
 int main(void)
 {
+    test_hard_line();
     test_submit_form();
     test_history_and_sparkline();
     test_layout();

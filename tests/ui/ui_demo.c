@@ -169,10 +169,41 @@ static void extras(struct demo *d, unsigned done_batches, const char *retained, 
     }
 }
 
+/* --hard 1: two long numbers of batch 2, one sieving on beta (its count
+ * grows every tick, then the matrix), one in ECM on alpha. */
+static void add_hard(struct demo *d)
+{
+    struct mesh_view *s = &d->snap;
+    s->hard[0] = (struct view_hard){.node = "b2c3d4e5f6071829", .batch = 2, .index = 17,
+                                    .worker = 1, .phase = "sieving", .bits = 206,
+                                    .found = 1000, .needed = 5901, .rate = 566.2,
+                                    .eta_known = true, .eta_s = 9};
+    s->hard[1] = (struct view_hard){.node = "a1b2c3d4e5f60718", .batch = 2, .index = 18,
+                                    .worker = 0, .phase = "ecm", .bits = 400, .b1 = 50000,
+                                    .found = 3, .needed = 214, .rate = 1.5};
+    s->n_hard = 2;
+}
+
+static void tick_hard(struct demo *d)
+{
+    struct view_hard *h = &d->snap.hard[0];
+    if (d->snap.n_hard == 0 || strcmp(h->phase, "sieving") != 0)
+        return;
+    h->found += 100;
+    if (h->found >= h->needed) {
+        snprintf(h->phase, sizeof h->phase, "matrix");
+        h->found = h->needed = 0;
+        h->eta_known = false;
+    } else {
+        h->eta_s = (h->needed - h->found) / 566;
+    }
+}
+
 static void tick(uv_timer_t *t)
 {
     struct demo *d = t->data;
     d->ticks++;
+    tick_hard(d);
     if (d->queued.id != 0 && d->ticks >= d->queued_at + 2) {   /* --async: seen now */
         d->snap.batches[d->snap.n_batches++] = d->queued;
         d->queued.id = 0;
@@ -326,7 +357,7 @@ int main(int argc, char **argv)
         return 2;
     }
     unsigned extra_nodes = 0, extra_batches = 0, done_batches = 0;
-    bool hostile = false, events = false, async = false;
+    bool hostile = false, events = false, async = false, hard = false;
     const char *retained = NULL;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--nodes") == 0)
@@ -343,6 +374,8 @@ int main(int argc, char **argv)
             events = atoi(argv[i + 1]) != 0;
         else if (strcmp(argv[i], "--async") == 0)
             async = atoi(argv[i + 1]) != 0;
+        else if (strcmp(argv[i], "--hard") == 0)
+            hard = atoi(argv[i + 1]) != 0;
     }
     struct demo *d = calloc(1, sizeof *d);   /* large: not on the stack */
     if (!d)
@@ -358,6 +391,8 @@ int main(int argc, char **argv)
     d->async = async;
     if (hostile)
         make_hostile(d);
+    if (hard)
+        add_hard(d);
     struct ui_actions a = {.ud = d, .submit = demo_submit, .cancel = demo_cancel,
                            .forget = demo_forget,
                            .set_drain = demo_set_drain, .batch_details = demo_details,
