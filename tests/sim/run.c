@@ -1,0 +1,200 @@
+/* run.c - one seeded run: `steps` steps of SIM_STEP_MS with faults and
+ * clients, then the faults heal and the run goes on (no new batches) until
+ * every accepted batch is done on every replica, or QUIET_LIMIT_MS of
+ * simulated time say it never will. Each step: the fixture advances, the
+ * faults and clients act, due messages are delivered, then each running
+ * node takes or drops the leader's role, follows leader changes, runs its
+ * leader tick, its workers and its flush; the invariants are checked. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "sim.h"
+
+enum { QUIET_LIMIT_MS = 300000, RETRY_MS = 2000 };
+
+static void node_on_submit(struct sim *s, unsigned i, size_t client)
+{
+    struct sim_node *nd = &s->nodes[i];
+    if (nd->lead != NULL) {
+        sim_lead_on_submit(s, i, client);
+    } else if (nd->known_leader != 0 && nd->known_leader - 1 != i) {
+        struct sim_msg *m = sim_msg_new(SIM_SUBMIT, i, nd->known_leader - 1);
+        m->client = client;
+        sim_send(s, m); /* a node forwards a write to the leader it knows */
+    }
+}
+
+static void new_batch(struct sim *s)
+{
+    struct sim_rng *r = &s->rng;
+    struct sim_batch *b = &s->batches[s->n_batches];
+    char err[128];
+    if (sim_rng_below(r, 2) == 0) {
+        char start[32];
+        snprintf(start, sizeof start, "%llu",
+                 (unsigned long long)(sim_rng_next(r) >> (4 + sim_rng_below(r, 56))));
+        CHECK(batch_range_init(&b->spec, start, 1 + sim_rng_below(r, 3),
+                               20 + sim_rng_below(r, 600), err, sizeof err) == 0);
+    } else {
+        CHECK(batch_semiprimes_init(&b->spec, 20 + (uint32_t)sim_rng_below(r, 43),
+                                    20 + sim_rng_below(r, 400), sim_rng_next(r), err,
+                                    sizeof err) == 0);
+    }
+    b->spec.chunk = sim_rng_below(r, 2) ? 0 : 1 + (uint32_t)sim_rng_below(r, 64);
+    b->spec.budget_ms = SIM_BUDGET_MS;
+    b->token = sim_rng_next(r) | 1;
+    b->total = b->spec.count;
+    b->next_try_ms = sim_now(s);
+    s->n_batches++;
+}
+
+/* Clients: new batches now and then while the faults run; each not yet
+ * accepted is (re)sent to a random server every RETRY_MS. */
+static void clients(struct sim *s, bool faults)
+{
+    if (faults && s->n_batches < SIM_MAX_BATCHES &&
+        (s->n_batches == 0 || sim_rng_permille(&s->rng, 4)))
+        new_batch(s);
+    for (size_t k = 0; k < s->n_batches; k++) {
+        struct sim_batch *b = &s->batches[k];
+        if (b->id != 0 || sim_now(s) < b->next_try_ms)
+            continue;
+        b->next_try_ms = sim_now(s) + RETRY_MS;
+        unsigned i = (unsigned)sim_rng_below(&s->rng, s->n);
+        if (s->nodes[i].alive && !s->nodes[i].paused)
+            node_on_submit(s, i, k);
+    }
+}
+
+static void deliver(struct sim *s, struct sim_msg *m)
+{
+    switch (m->type) {
+    case SIM_LEASE:
+        sim_work_on_lease(s, m->to, m);
+        break;
+    case SIM_LEASE_END:
+        sim_lead_on_lease_end(s, m->to, m->from, m);
+        break;
+    case SIM_RESULTS:
+        sim_lead_on_results(s, m->to, m->from, m->batch, m->items, m->n);
+        break;
+    case SIM_SUBMIT:
+        if (s->nodes[m->to].lead != NULL)
+            sim_lead_on_submit(s, m->to, m->client);
+        break;
+    }
+    sim_msg_free(m);
+}
+
+/* The leader's role follows raft's state; a restored replica gives its
+ * scheduler the new queue (node_lead_on_queue_replaced). */
+static void follow_role(struct sim *s, unsigned i)
+{
+    struct sim_node *nd = &s->nodes[i];
+    struct raft *r = raft_fixture_get(&s->c.f, i);
+    bool leads = raft_state(r) == RAFT_LEADER;
+    if (nd->restores_seen != s->c.m[i].restores) {
+        nd->restores_seen = s->c.m[i].restores;
+        sim_lead_stop(s, i);
+    }
+    if (leads && nd->lead == NULL)
+        sim_lead_start(s, i);
+    else if (!leads && nd->lead != NULL)
+        sim_lead_stop(s, i);
+    raft_id id;
+    const char *address;
+    raft_leader(r, &id, &address);
+    if (id != nd->known_leader) {
+        nd->known_leader = (unsigned)id;
+        sim_work_on_leader_change(s, i);
+    }
+}
+
+static void step(struct sim *s, bool faults)
+{
+    raft_fixture_step_until_elapsed(&s->c.f, SIM_STEP_MS);
+    if (faults)
+        sim_faults_step(s);
+    clients(s, faults);
+    struct sim_msg *m;
+    while (s->failure[0] == '\0' && (m = sim_next_delivery(s)) != NULL)
+        deliver(s, m);
+    for (unsigned i = 0; i < s->n && s->failure[0] == '\0'; i++) {
+        if (!s->nodes[i].alive || s->nodes[i].paused)
+            continue;
+        follow_role(s, i);
+        sim_lead_tick(s, i);
+        sim_work_run(s, i);
+        sim_lead_flush(s, i);
+    }
+    unsigned leader = raft_fixture_leader_index(&s->c.f);
+    if (leader < s->n && leader + 1 != s->last_leader) {
+        s->stats.leader_changes += s->last_leader != 0;
+        s->last_leader = leader + 1;
+    }
+    sim_check_step(s);
+}
+
+static void setup(struct sim *s)
+{
+    s->n = 3 + (unsigned)sim_rng_below(&s->rng, SIM_MAX_SERVERS - 2);
+    cluster_init(&s->c, s->n, false);
+    /* Small logs, so lagging replicas are caught up by InstallSnapshot. */
+    cluster_set_snapshots(&s->c, 16 + (unsigned)sim_rng_below(&s->rng, 128),
+                          4 + (unsigned)sim_rng_below(&s->rng, 16));
+    sim_check_install(s);
+    for (unsigned i = 0; i < s->n; i++) {
+        s->nodes[i].alive = true;
+        s->nodes[i].workers = 1 + (unsigned)sim_rng_below(&s->rng, SIM_MAX_WORKERS);
+        s->nodes[i].latency_ms = 15; /* the fixture's default */
+        sim_work_start(s, i);
+    }
+}
+
+static void teardown(struct sim *s)
+{
+    for (unsigned i = 0; i < s->n; i++) {
+        sim_lead_stop(s, i);
+        sim_work_stop(s, i);
+    }
+    sim_links_close(s);
+    cluster_close(&s->c);
+    sim_check_close(s);
+    for (size_t k = 0; k < s->n_batches; k++)
+        batch_spec_free(&s->batches[k].spec);
+}
+
+int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fctx,
+            const struct factor_verifier *v, uint64_t *digest)
+{
+    bool verbose = s->verbose;
+    memset(s, 0, sizeof *s);
+    s->verbose = verbose;
+    s->seed = seed;
+    s->steps = steps;
+    s->fctx = fctx;
+    s->verifier = v;
+    sim_rng_seed(&s->rng, seed);
+    setup(s);
+    s->faults = true;
+    for (unsigned k = 0; k < steps && s->failure[0] == '\0'; k++)
+        step(s, true);
+    s->faults = false;
+    sim_faults_heal(s);
+    uint64_t healed = sim_now(s);
+    bool quiet = false;
+    while (s->failure[0] == '\0' && !quiet && sim_now(s) - healed < QUIET_LIMIT_MS) {
+        step(s, false);
+        quiet = sim_check_quiet(s);
+    }
+    if (s->failure[0] == '\0' && !quiet)
+        sim_fail(s, "%d s after the faults ended, accepted batches are still not done on "
+                 "every replica", QUIET_LIMIT_MS / 1000);
+    if (s->failure[0] == '\0')
+        sim_check_final(s);
+    *digest = sim_queue_hash(s->c.m[0].q) ^ (s->stats.numbers * 0x9e3779b97f4a7c15ull) ^
+              sim_now(s);
+    teardown(s);
+    return s->failure[0] == '\0' ? 0 : -1;
+}

@@ -1,0 +1,168 @@
+/* sim.h - mesh-sim: N servers in one thread, on libraft's fixture (fake
+ * clock and network), each running the real queue behind the real fsm
+ * adapter (tests/consensus/cluster.h). Around it, simulated the way the
+ * node runtime (src/node/lead.c, work.c) does it: the leader leases ranges
+ * from the real scheduler, workers factor them with the real kernel, the
+ * leader checks each result with the real verifier and proposes them as
+ * COMPLETE_BLOCK entries. Faults, delays and every other choice come from
+ * one PRNG seeded by --seed, so a run replays exactly from its seed
+ * (doc/DESIGN.md, "The simulator (tests/sim)"). */
+#ifndef MESH_SIM_H
+#define MESH_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster.h"
+#include "factor.h"
+#include "rng.h"
+#include "scheduler.h"
+#include "verify.h"
+
+enum {
+    SIM_MAX_SERVERS = 7,
+    SIM_MAX_WORKERS = 3,
+    SIM_STEP_MS = 10,           /* simulated time per step */
+    SIM_MAX_BATCHES = 12,       /* client batches per run */
+    SIM_BUDGET_MS = 2000,       /* every batch's budget per number */
+};
+
+/* A message between nodes' work planes (raft's own messages travel in the
+ * fixture). Delivered at `due` unless its link is cut or its target dead
+ * by then; a paused target keeps it waiting. */
+enum sim_msg_type { SIM_LEASE = 1, SIM_LEASE_END, SIM_RESULTS, SIM_SUBMIT };
+struct sim_result {
+    uint64_t index;
+    char *text;
+};
+struct sim_msg {
+    enum sim_msg_type type;
+    unsigned from, to;
+    uint64_t due, seq;
+    uint64_t lease, batch, lo, hi, next; /* LEASE, LEASE_END (next, done) */
+    uint32_t crashes;
+    bool done;
+    struct sim_result *items;            /* RESULTS */
+    size_t n;
+    size_t client;                       /* SUBMIT: index in sim.batches */
+    struct sim_msg *link;
+};
+
+/* What a client asked for: resent to random servers until it is seen
+ * committed (a batch with its token applied on some replica). */
+struct sim_batch {
+    uint64_t token;
+    struct batch_spec spec;
+    uint64_t id;                /* 0 until accepted */
+    uint64_t next_try_ms;
+    uint64_t total;
+};
+
+struct sim_lead;
+struct sim_work;
+
+struct sim_node {
+    bool alive;                 /* false: killed (soft state lost) */
+    bool paused;                /* SIGSTOP: raft stopped, soft state kept */
+    bool liar;                  /* sends wrong results (the leader must refuse) */
+    unsigned workers;
+    unsigned latency_ms;        /* its messages' base delay */
+    unsigned known_leader;      /* server index + 1, 0: none */
+    unsigned restores_seen;
+    struct sim_work *work;      /* soft state: lost on a kill */
+    struct sim_lead *lead;      /* while it leads */
+};
+
+struct sim_stats {
+    uint64_t numbers, lies_refused, results_committed, kills, pauses, partitions,
+        leader_changes, messages_lost, restores, entries;
+};
+
+struct sim {
+    uint64_t seed;
+    unsigned steps;
+    bool verbose;
+    struct sim_rng rng;
+    struct cluster c;           /* c.f is the fixture: must not move */
+    unsigned n;
+    struct sim_node nodes[SIM_MAX_SERVERS];
+    bool cut[SIM_MAX_SERVERS][SIM_MAX_SERVERS];
+    unsigned loss_pct;          /* work-plane messages lost on the way */
+    bool faults;                /* the fault window is open */
+    uint64_t heal_at;           /* when the current partition heals */
+    struct sim_msg *inflight;   /* by (due, seq) */
+    uint64_t msg_seq;
+    struct sim_batch batches[SIM_MAX_BATCHES];
+    size_t n_batches;
+    struct factor_ctx *fctx;
+    const struct factor_verifier *verifier;
+    /* Invariants' memory. */
+    uint64_t *state_hash;       /* per log index: the first replica's queue */
+    size_t cap_hash;
+    uint64_t *term_leader;      /* per term: who led it (a raft id) */
+    size_t cap_term;
+    uint64_t recorded[SIM_MAX_SERVERS][SIM_MAX_BATCHES];
+    uint64_t applied_ms[SIM_MAX_SERVERS]; /* last COMPLETE applied (work's resend) */
+    raft_index max_commit;
+    unsigned last_leader;       /* index + 1, for counting changes */
+    struct sim_stats stats;
+    char failure[512];          /* set once: the run stops */
+};
+
+static inline uint64_t sim_now(const struct sim *s)
+{
+    return s->c.f.time;
+}
+
+/* run.c: one whole run. 0 passed, -1 with s->failure set. digest: a hash
+ * of the final state, the same for the same seed and steps. */
+int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fctx,
+            const struct factor_verifier *v, uint64_t *digest);
+/* Records the first failure (later ones are consequences). */
+void sim_fail(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Can server i reach j (both alive, link not cut)? */
+bool sim_reachable(const struct sim *s, unsigned i, unsigned j);
+
+/* links.c: the work plane's network. */
+struct sim_msg *sim_msg_new(enum sim_msg_type type, unsigned from, unsigned to);
+void sim_msg_free(struct sim_msg *m);
+void sim_send(struct sim *s, struct sim_msg *m);
+/* The next message due by now whose target can take it, or NULL. */
+struct sim_msg *sim_next_delivery(struct sim *s);
+void sim_links_close(struct sim *s);
+
+/* lead.c: the leader's half (src/node/lead.c's rules). */
+void sim_lead_start(struct sim *s, unsigned i);
+void sim_lead_stop(struct sim *s, unsigned i);
+void sim_lead_tick(struct sim *s, unsigned i);
+void sim_lead_dispatch(struct sim *s, unsigned i);
+void sim_lead_flush(struct sim *s, unsigned i);
+void sim_lead_on_results(struct sim *s, unsigned i, unsigned from, uint64_t batch,
+                         const struct sim_result *items, size_t n);
+void sim_lead_on_lease_end(struct sim *s, unsigned i, unsigned from, const struct sim_msg *m);
+void sim_lead_on_submit(struct sim *s, unsigned i, size_t client);
+size_t sim_lead_leases(const struct sim *s, unsigned i);
+
+/* work.c: a node's worker side (src/node/work.c's rules). */
+void sim_work_start(struct sim *s, unsigned i);
+void sim_work_stop(struct sim *s, unsigned i);
+void sim_work_on_lease(struct sim *s, unsigned i, const struct sim_msg *m);
+void sim_work_on_leader_change(struct sim *s, unsigned i);
+void sim_work_run(struct sim *s, unsigned i);
+
+/* faults.c */
+void sim_faults_step(struct sim *s);
+void sim_faults_heal(struct sim *s);
+
+/* check.c: the invariants. */
+void sim_check_install(struct sim *s);
+void sim_check_step(struct sim *s);
+/* After the faults healed: true when every accepted batch is done and
+ * every replica caught up (then the final checks ran). */
+bool sim_check_quiet(struct sim *s);
+void sim_check_final(struct sim *s);
+void sim_check_close(struct sim *s);
+uint64_t sim_queue_hash(const struct queue *q);
+
+#endif
