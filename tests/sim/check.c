@@ -111,6 +111,7 @@ static void on_restored(void *ud, unsigned i)
 {
     struct sim *s = ud;
     s->stats.restores++;
+    sim_on_restored(s, i);
     for (size_t k = 0; k < s->n_batches; k++) {
         struct batch_info info;
         s->recorded[i][k] = s->batches[k].id != 0 &&

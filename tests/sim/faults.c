@@ -41,7 +41,6 @@ static void revive_node(struct sim *s, unsigned i)
 {
     raft_fixture_revive(&s->c.f, i);
     s->nodes[i].alive = true;
-    s->nodes[i].restores_seen = s->c.m[i].restores;
     sim_work_start(s, i);
 }
 

@@ -295,6 +295,34 @@ static const char *check_result(struct sim *s, const struct batch_spec *spec,
     return unfactored ? "unfactored before the number's budget ran out" : NULL;
 }
 
+/* The sender's leases of a batch: their deadlines move on (a sign of
+ * life), or they all go back (it sent a wrong result). */
+static void refresh_leases(struct sim *s, struct sim_lead *l, unsigned from, uint64_t batch)
+{
+    for (struct lease *x = l->leases; x != NULL; x = x->next)
+        if (x->node == from && x->job.batch_id == batch)
+            x->deadline_ms = sim_now(s) + SIM_BUDGET_MS + LEASE_GRACE_MS;
+}
+
+static void requeue_sender(struct sim_lead *l, unsigned from, uint64_t batch)
+{
+    for (struct lease *x = l->leases, *next; x != NULL; x = next) {
+        next = x->next;
+        if (x->node == from && x->job.batch_id == batch)
+            requeue(l, x, x->job.lo, x->job.crashes);
+    }
+}
+
+/* As node_lead_on_results: results already done are skipped, each other
+ * one is checked, a wrong one ends the reading of the message. Where
+ * src/node/lead.c refreshes the sender's deadlines before reading and
+ * re-leases only the lease covering the wrong index, a sender whose
+ * outbox still holds a wrong result outside its leases (sent to an
+ * earlier leader, or before it was re-leased) has every message refused
+ * at that result while each refusal renews its leases: they never expire
+ * and their batch never ends (mesh-sim seed 242; --node-refusals runs that
+ * rule). Here a message with a wrong result renews nothing and gives back
+ * every lease its sender holds in the batch. */
 void sim_lead_on_results(struct sim *s, unsigned i, unsigned from, uint64_t batch,
                          const struct sim_result *items, size_t n)
 {
@@ -303,17 +331,17 @@ void sim_lead_on_results(struct sim *s, unsigned i, unsigned from, uint64_t batc
     struct batch_info info;
     if (l == NULL || queue_batch_get(q, batch, &info) != 0 || info.state != BATCH_RUNNING)
         return;
-    for (struct lease *x = l->leases; x != NULL; x = x->next)
-        if (x->node == from && x->job.batch_id == batch)
-            x->deadline_ms = sim_now(s) + SIM_BUDGET_MS + LEASE_GRACE_MS;
+    if (s->node_refusals)
+        refresh_leases(s, l, from, batch);
     for (size_t k = 0; k < n; k++) {
         if (queue_is_done(q, batch, items[k].index))
             continue;
         if (check_result(s, info.spec, &items[k]) != NULL) {
-            /* A wrong result: its lease goes back, the rest is unread. */
             struct lease *x = covering_lease(l, from, batch, items[k].index);
-            if (x != NULL)
+            if (s->node_refusals && x != NULL)
                 requeue(l, x, x->job.lo, x->job.crashes);
+            else if (!s->node_refusals)
+                requeue_sender(l, from, batch);
             s->stats.lies_refused++;
             return;
         }
@@ -326,6 +354,8 @@ void sim_lead_on_results(struct sim *s, unsigned i, unsigned from, uint64_t batc
         CHECK(text != NULL);
         l->pending[l->n_pending++] = (struct pending){batch, items[k].index, text};
     }
+    if (!s->node_refusals)
+        refresh_leases(s, l, from, batch);
 }
 
 /* The leader's tick: links that went down and silent holders lose their
@@ -416,3 +446,4 @@ void sim_lead_on_submit(struct sim *s, unsigned i, size_t client)
     if (cluster_try_propose(&s->c, i, &cmd) != 0)
         s->stats.entries++;
 }
+

@@ -7,6 +7,8 @@
  *   --time-limit SEC                 stop a batch of seeds after SEC s
  *   --twice                          run each seed twice: the digests must match
  *   --verbose                        a line of figures per run
+ *   --node-refusals                  the leader treats wrong results as
+ *                                    src/node/lead.c does today (lead.c here)
  *
  * Exit 0 when every run passed, 1 at the first failure (with the replay
  * command), 2 on bad usage. */
@@ -21,7 +23,7 @@
 struct options {
     uint64_t seed;
     unsigned steps, seeds;
-    bool random, twice, verbose;
+    bool random, twice, verbose, node_refusals;
     double time_limit;
 };
 
@@ -32,8 +34,9 @@ static const struct sim *in_progress;
 static void say_replay(void)
 {
     if (in_progress != NULL)
-        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u\n",
-                (unsigned long long)in_progress->seed, in_progress->steps);
+        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u%s\n",
+                (unsigned long long)in_progress->seed, in_progress->steps,
+                in_progress->node_refusals ? " --node-refusals" : "");
 }
 
 static double wall_s(void)
@@ -46,7 +49,7 @@ static double wall_s(void)
 static int usage(void)
 {
     fprintf(stderr, "usage: mesh-sim [--seed S] [--steps N] [--seeds K] [--random] "
-                    "[--time-limit SEC] [--twice] [--verbose]\n");
+                    "[--time-limit SEC] [--twice] [--verbose] [--node-refusals]\n");
     return 2;
 }
 
@@ -62,6 +65,8 @@ static int parse(int argc, char **argv, struct options *o)
             o->twice = true;
         } else if (strcmp(a, "--verbose") == 0) {
             o->verbose = true;
+        } else if (strcmp(a, "--node-refusals") == 0) {
+            o->node_refusals = true;
         } else if (v != NULL && strcmp(a, "--seed") == 0) {
             o->seed = strtoull(v, &end, 10);
         } else if (v != NULL && strcmp(a, "--steps") == 0) {
@@ -143,6 +148,7 @@ int main(int argc, char **argv)
     if (s == NULL)
         return 1;
     s->verbose = o.verbose;
+    s->node_refusals = o.node_refusals;
     if (o.seeds > 1)
         printf("seeds %llu..%llu, %u steps each\n", (unsigned long long)o.seed,
                (unsigned long long)(o.seed + o.seeds - 1), o.steps);

@@ -87,17 +87,20 @@ static void deliver(struct sim *s, struct sim_msg *m)
     sim_msg_free(m);
 }
 
-/* The leader's role follows raft's state; a restored replica gives its
- * scheduler the new queue (node_lead_on_queue_replaced). */
+void sim_on_restored(struct sim *s, unsigned i)
+{
+    if (s->nodes[i].lead != NULL) {
+        sim_lead_stop(s, i);
+        sim_lead_start(s, i);
+    }
+}
+
+/* The leader's role follows raft's state. */
 static void follow_role(struct sim *s, unsigned i)
 {
     struct sim_node *nd = &s->nodes[i];
     struct raft *r = raft_fixture_get(&s->c.f, i);
     bool leads = raft_state(r) == RAFT_LEADER;
-    if (nd->restores_seen != s->c.m[i].restores) {
-        nd->restores_seen = s->c.m[i].restores;
-        sim_lead_stop(s, i);
-    }
     if (leads && nd->lead == NULL)
         sim_lead_start(s, i);
     else if (!leads && nd->lead != NULL)
@@ -136,6 +139,34 @@ static void step(struct sim *s, bool faults)
     sim_check_step(s);
 }
 
+/* Where a run that never went quiet stands (stderr). */
+static void sim_dump(const struct sim *s)
+{
+    unsigned leader = raft_fixture_leader_index((struct raft_fixture *)&s->c.f);
+    fprintf(stderr, "at %llu ms: leader %d\n", (unsigned long long)sim_now(s),
+            leader < s->n ? (int)leader : -1);
+    for (unsigned i = 0; i < s->n; i++) {
+        struct raft *r = raft_fixture_get((struct raft_fixture *)&s->c.f, i);
+        fprintf(stderr, "  server %u: %s, raft state %d term %llu applied %llu last %llu, "
+                "knows leader %u, %zu leases out\n", i,
+                s->nodes[i].alive ? (s->nodes[i].paused ? "paused" : "up") : "dead",
+                raft_state(r), (unsigned long long)r->current_term,
+                (unsigned long long)raft_last_applied(r), (unsigned long long)raft_last_index(r),
+                s->nodes[i].known_leader, sim_lead_leases(s, i));
+        for (size_t k = 0; k < s->n_batches; k++) {
+            struct batch_info info;
+            if (s->batches[k].id == 0 || queue_batch_get(s->c.m[i].q, s->batches[k].id, &info))
+                fprintf(stderr, "    client batch %zu: not here (id %llu)\n", k,
+                        (unsigned long long)s->batches[k].id);
+            else if (info.state != BATCH_DONE)
+                fprintf(stderr, "    batch %llu: state %d, %llu of %llu done, first pending %llu\n",
+                        (unsigned long long)info.id, info.state, (unsigned long long)info.done,
+                        (unsigned long long)info.total,
+                        (unsigned long long)queue_next_pending(s->c.m[i].q, info.id, 0));
+        }
+    }
+}
+
 static void setup(struct sim *s)
 {
     s->n = 3 + (unsigned)sim_rng_below(&s->rng, SIM_MAX_SERVERS - 2);
@@ -168,9 +199,10 @@ static void teardown(struct sim *s)
 int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fctx,
             const struct factor_verifier *v, uint64_t *digest)
 {
-    bool verbose = s->verbose;
+    bool verbose = s->verbose, node_refusals = s->node_refusals;
     memset(s, 0, sizeof *s);
     s->verbose = verbose;
+    s->node_refusals = node_refusals;
     s->seed = seed;
     s->steps = steps;
     s->fctx = fctx;
@@ -188,9 +220,11 @@ int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fct
         step(s, false);
         quiet = sim_check_quiet(s);
     }
-    if (s->failure[0] == '\0' && !quiet)
+    if (s->failure[0] == '\0' && !quiet) {
+        sim_dump(s);
         sim_fail(s, "%d s after the faults ended, accepted batches are still not done on "
                  "every replica", QUIET_LIMIT_MS / 1000);
+    }
     if (s->failure[0] == '\0')
         sim_check_final(s);
     *digest = sim_queue_hash(s->c.m[0].q) ^ (s->stats.numbers * 0x9e3779b97f4a7c15ull) ^

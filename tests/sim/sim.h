@@ -40,7 +40,8 @@ struct sim_msg {
     enum sim_msg_type type;
     unsigned from, to;
     uint64_t due, seq;
-    uint64_t lease, batch, lo, hi, next; /* LEASE, LEASE_END (next, done) */
+    uint64_t lease, batch, lo, hi, next; /* LEASE (next: the applied index it
+                                            needs), LEASE_END (next, done) */
     uint32_t crashes;
     bool done;
     struct sim_result *items;            /* RESULTS */
@@ -69,7 +70,6 @@ struct sim_node {
     unsigned workers;
     unsigned latency_ms;        /* its messages' base delay */
     unsigned known_leader;      /* server index + 1, 0: none */
-    unsigned restores_seen;
     struct sim_work *work;      /* soft state: lost on a kill */
     struct sim_lead *lead;      /* while it leads */
 };
@@ -83,6 +83,8 @@ struct sim {
     uint64_t seed;
     unsigned steps;
     bool verbose;
+    bool node_refusals;         /* src/node/lead.c's rule for wrong results
+                                   (lead.c, sim_lead_on_results) */
     struct sim_rng rng;
     struct cluster c;           /* c.f is the fixture: must not move */
     unsigned n;
@@ -121,6 +123,9 @@ int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fct
             const struct factor_verifier *v, uint64_t *digest);
 /* Records the first failure (later ones are consequences). */
 void sim_fail(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A snapshot replaced replica i's queue: a scheduler reading the old one
+ * starts again on the new (node_lead_on_queue_replaced). */
+void sim_on_restored(struct sim *s, unsigned i);
 /* Can server i reach j (both alive, link not cut)? */
 bool sim_reachable(const struct sim *s, unsigned i, unsigned j);
 
