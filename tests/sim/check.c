@@ -39,6 +39,30 @@ uint64_t sim_queue_hash(const struct queue *q)
     return h | 1; /* 0 means "not seen" */
 }
 
+/* A cheap fingerprint of a queue: each batch's id, state and counts, and
+ * the drained set. Taken after every applied entry; the whole snapshot's
+ * bytes are hashed every FULL_HASH_EVERY indexes and at the end (encoding
+ * the whole queue after each entry was most of a run's time). */
+enum { FULL_HASH_EVERY = 16 };
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    return sim_splitmix(&h) ^ v;
+}
+
+static uint64_t queue_fingerprint(const struct queue *q)
+{
+    uint64_t h = queue_batch_count(q);
+    for (size_t k = 0; k < queue_batch_count(q); k++) {
+        struct batch_info info;
+        CHECK(queue_batch_at(q, k, &info) == 0);
+        h = mix(mix(mix(mix(mix(h, info.id), info.state), info.done), info.unfactored),
+                info.bytes);
+    }
+    for (size_t k = 0; k < queue_drained_count(q); k++)
+        h = mix(h, queue_drained_at(q, k));
+    return mix(h, queue_next_batch_id(q)) | 1;
+}
+
 static bool grow_u64(uint64_t **a, size_t *cap, size_t need)
 {
     if (need < *cap)
@@ -82,7 +106,8 @@ static void on_submit(struct sim *s, unsigned i, const struct fsm_outcome *o)
 static void on_applied(void *ud, unsigned i, const struct fsm_outcome *o)
 {
     struct sim *s = ud;
-    uint64_t h = sim_queue_hash(s->c.m[i].q);
+    const struct queue *q = s->c.m[i].q;
+    uint64_t h = o->index % FULL_HASH_EVERY == 0 ? sim_queue_hash(q) : queue_fingerprint(q);
     grow_u64(&s->state_hash, &s->cap_hash, o->index);
     if (s->state_hash[o->index] == 0)
         s->state_hash[o->index] = h;
