@@ -194,7 +194,7 @@ bool sim_check_quiet(struct sim *s)
         return false;
     raft_index last = raft_last_index(raft_fixture_get(&s->c.f, leader));
     for (size_t k = 0; k < s->n_batches; k++)
-        if (s->batches[k].id == 0)
+        if (!s->batches[k].acked)
             return false;
     for (unsigned i = 0; i < s->n; i++) {
         if (raft_last_applied(raft_fixture_get(&s->c.f, i)) < last)

@@ -116,11 +116,12 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
     in_progress = NULL;
     *sim_s += (double)sim_now(s) / 1000;
     if (o->verbose)
-        printf("seed %llu: %u servers, %.0f s simulated, %zu batches, %llu numbers factored, "
+        printf("seed %llu: %u servers, %.0f s simulated, %zu batches (%llu sends), %llu numbers factored, "
                "%llu committed on replica 0, %llu leader changes, %llu kills, %llu pauses, "
                "%llu partitions, %llu lies refused, %llu messages lost, %llu snapshot "
                "restores, digest %016llx\n",
                (unsigned long long)seed, s->n, (double)sim_now(s) / 1000, s->n_batches,
+               (unsigned long long)s->stats.submits,
                (unsigned long long)s->stats.numbers,
                (unsigned long long)s->stats.results_committed,
                (unsigned long long)s->stats.leader_changes, (unsigned long long)s->stats.kills,

@@ -11,7 +11,7 @@
 #include "check.h"
 #include "sim.h"
 
-enum { QUIET_LIMIT_MS = 300000, RETRY_MS = 2000 };
+enum { QUIET_LIMIT_MS = 300000, RETRY_MIN_MS = 300, RETRY_SPREAD_MS = 1700 };
 
 static void node_on_submit(struct sim *s, unsigned i, size_t client)
 {
@@ -49,8 +49,20 @@ static void new_batch(struct sim *s)
     s->n_batches++;
 }
 
+/* The id of the batch with this token on replica i, or 0. */
+static uint64_t batch_of_token(const struct sim *s, unsigned i, uint64_t token)
+{
+    for (size_t k = 0; k < queue_batch_count(s->c.m[i].q); k++) {
+        struct batch_info info;
+        if (queue_batch_at(s->c.m[i].q, k, &info) == 0 && info.token == token)
+            return info.id;
+    }
+    return 0;
+}
+
 /* Clients: new batches now and then while the faults run; each not yet
- * accepted is (re)sent to a random server every RETRY_MS. */
+ * answered is answered by the running server it asked once that replica
+ * applied it, else sent again to a random server after a timeout. */
 static void clients(struct sim *s, bool faults)
 {
     if (faults && s->n_batches < SIM_MAX_BATCHES &&
@@ -58,12 +70,22 @@ static void clients(struct sim *s, bool faults)
         new_batch(s);
     for (size_t k = 0; k < s->n_batches; k++) {
         struct sim_batch *b = &s->batches[k];
-        if (b->id != 0 || sim_now(s) < b->next_try_ms)
+        const struct sim_node *asked = &s->nodes[b->asked];
+        uint64_t id = b->acked || !asked->alive || asked->paused
+                          ? 0 : batch_of_token(s, b->asked, b->token);
+        if (id != 0) {
+            b->acked = true;
+            if (id != b->id)
+                sim_fail(s, "client batch %zu was answered id %llu, first applied as %llu", k,
+                         (unsigned long long)id, (unsigned long long)b->id);
+        }
+        if (b->acked || sim_now(s) < b->next_try_ms)
             continue;
-        b->next_try_ms = sim_now(s) + RETRY_MS;
-        unsigned i = (unsigned)sim_rng_below(&s->rng, s->n);
-        if (s->nodes[i].alive && !s->nodes[i].paused)
-            node_on_submit(s, i, k);
+        b->next_try_ms = sim_now(s) + RETRY_MIN_MS + sim_rng_below(&s->rng, RETRY_SPREAD_MS);
+        b->asked = (unsigned)sim_rng_below(&s->rng, s->n);
+        s->stats.submits++;
+        if (s->nodes[b->asked].alive && !s->nodes[b->asked].paused)
+            node_on_submit(s, b->asked, k);
     }
 }
 

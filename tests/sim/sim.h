@@ -50,12 +50,17 @@ struct sim_msg {
     struct sim_msg *link;
 };
 
-/* What a client asked for: resent to random servers until it is seen
- * committed (a batch with its token applied on some replica). */
+/* What a client asked for: sent to a random server, and again to another
+ * after a random timeout, until the server it asked last shows the batch
+ * applied (the answer a node gives once its replica applied the write).
+ * A timeout shorter than the commit makes a second SUBMIT with the same
+ * write token: the queue must take it as the same batch. */
 struct sim_batch {
     uint64_t token;
     struct batch_spec spec;
-    uint64_t id;                /* 0 until accepted */
+    uint64_t id;                /* the id it got when first applied (0: not yet) */
+    bool acked;                 /* the client was answered */
+    unsigned asked;             /* the server asked last */
     uint64_t next_try_ms;
     uint64_t total;
 };
@@ -75,7 +80,7 @@ struct sim_node {
 };
 
 struct sim_stats {
-    uint64_t numbers, lies_refused, results_committed, kills, pauses, partitions,
+    uint64_t numbers, submits, lies_refused, results_committed, kills, pauses, partitions,
         leader_changes, messages_lost, restores, entries;
 };
 
