@@ -1,8 +1,10 @@
 /* check.c - the invariants, checked as the run goes (after every fixture
  * event, every applied entry, every step) and once the faults healed:
  *  - at most one leader per term;
- *  - replicas agree: the queue after index k is byte-identical on every
- *    replica that applied k (prefix consistency), and at the end all are;
+ *  - replicas agree: the queue after index k is the same on every replica
+ *    that applied k (prefix consistency: a fingerprint after each entry,
+ *    the snapshot's bytes every FULL_HASH_EVERY), and at the end all are
+ *    byte-identical;
  *  - a write token is one batch: a resent SUBMIT never makes a second;
  *  - each number is recorded once: the results an entry newly records
  *    never add up past the batch's count;
