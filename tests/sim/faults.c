@@ -121,7 +121,10 @@ void sim_faults_step(struct sim *s)
         s->loss_pct = (unsigned)sim_rng_below(r, 31);
     if (sim_rng_permille(r, 1)) {
         i = (unsigned)sim_rng_below(r, s->n);
-        s->nodes[i].liar = !s->nodes[i].liar;
+        /* Mostly a few seconds; one in five until the faults end. */
+        s->nodes[i].liar_until = sim_rng_below(r, 5) == 0
+                                     ? UINT64_MAX
+                                     : sim_now(s) + 200 + sim_rng_below(r, 5000);
     }
 }
 
@@ -134,7 +137,7 @@ void sim_faults_heal(struct sim *s)
         if (s->nodes[i].paused)
             set_paused(s, i, false);
         set_latency(s, i, 15);
-        s->nodes[i].liar = false;
+        s->nodes[i].liar_until = 0;
     }
     s->loss_pct = 0;
 }

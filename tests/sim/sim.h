@@ -71,7 +71,9 @@ struct sim_work;
 struct sim_node {
     bool alive;                 /* false: killed (soft state lost) */
     bool paused;                /* SIGSTOP: raft stopped, soft state kept */
-    bool liar;                  /* sends wrong results (the leader must refuse) */
+    uint64_t liar_until;        /* sends wrong results until then (a bad
+                                   memory, a broken build: the leader must
+                                   refuse them) */
     unsigned workers;
     unsigned latency_ms;        /* its messages' base delay */
     unsigned known_leader;      /* server index + 1, 0: none */

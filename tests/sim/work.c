@@ -195,7 +195,7 @@ static char *factor_text(struct sim *s, unsigned i, const struct batch_spec *spe
 {
     char num[MESH_MAX_DIGITS + 2];
     CHECK(batch_number(spec, index, num, sizeof num) == 0);
-    if (s->nodes[i].liar)
+    if (sim_now(s) < s->nodes[i].liar_until)
         return strdup(strcmp(num, "2") == 0 ? "3" : "2");
     struct factor_result res;
     if (factor_decimal(s->fctx, num, 0, &res) != FACTOR_DONE) {
