@@ -8,7 +8,9 @@
  *  - a write token is one batch: a resent SUBMIT never makes a second;
  *  - each number is recorded once: the results an entry newly records
  *    never add up past the batch's count;
- *  - once the faults stop, every accepted batch completes, every replica
+ *  - a cancelled batch records nothing after its CANCEL;
+ *  - once the faults stop, every accepted batch completes (or was
+ *    cancelled by its client), every replica
  *    catches up past the highest commit index ever seen (no committed
  *    write lost across kills) and every result verifies on every replica. */
 #include <stdarg.h>
@@ -118,11 +120,19 @@ static void on_applied(void *ud, unsigned i, const struct fsm_outcome *o)
                  (unsigned long long)o->index);
     if (o->cmd != NULL && o->type == QCMD_SUBMIT && o->rc == 0)
         on_submit(s, i, o);
+    if (o->type == QCMD_CANCEL && o->rc == 0) {
+        struct sim_batch *b = client_of(s, o->batch_id);
+        if (b != NULL)
+            s->cancelled[i][b - s->batches] = true;
+    }
     if (o->type == QCMD_COMPLETE_BLOCK || o->type == QCMD_COMPLETE) {
         s->applied_ms[i] = sim_now(s);
         struct sim_batch *b = client_of(s, o->batch_id);
         if (b == NULL)
             return;
+        if (s->cancelled[i][b - s->batches] && o->recorded > 0)
+            sim_fail(s, "replica %u: batch %llu recorded results after its CANCEL", i,
+                     (unsigned long long)o->batch_id);
         uint64_t *rec = &s->recorded[i][b - s->batches];
         *rec += o->recorded;
         if (*rec > b->total)
@@ -141,10 +151,10 @@ static void on_restored(void *ud, unsigned i)
     sim_on_restored(s, i);
     for (size_t k = 0; k < s->n_batches; k++) {
         struct batch_info info;
-        s->recorded[i][k] = s->batches[k].id != 0 &&
-                                    queue_batch_get(s->c.m[i].q, s->batches[k].id, &info) == 0
-                                ? info.done
-                                : 0;
+        bool here = s->batches[k].id != 0 &&
+                    queue_batch_get(s->c.m[i].q, s->batches[k].id, &info) == 0;
+        s->recorded[i][k] = here ? info.done : 0;
+        s->cancelled[i][k] = here && info.state == BATCH_CANCELLED;
     }
 }
 
@@ -204,14 +214,15 @@ bool sim_check_quiet(struct sim *s)
         for (size_t k = 0; k < s->n_batches; k++) {
             struct batch_info info;
             if (queue_batch_get(s->c.m[i].q, s->batches[k].id, &info) != 0 ||
-                info.state != BATCH_DONE)
+                info.state == BATCH_RUNNING)
                 return false;
         }
     }
     return true;
 }
 
-/* Every result of replica i verifies against its number. */
+/* Every result of replica i verifies against its number (a cancelled
+ * batch holds those done before the CANCEL). */
 static void check_results(struct sim *s, unsigned i, const struct sim_batch *b)
 {
     struct batch_info info;
@@ -220,6 +231,8 @@ static void check_results(struct sim *s, unsigned i, const struct sim_batch *b)
         char num[MESH_MAX_DIGITS + 2];
         const char *text = queue_result(s->c.m[i].q, b->id, x);
         bool unfactored;
+        if (text == NULL && info.state == BATCH_CANCELLED)
+            continue;
         if (text == NULL || batch_number(info.spec, x, num, sizeof num) != 0 ||
             factor_verify(s->verifier, num, text, strlen(text), &unfactored) !=
                 FACTOR_VERDICT_OK ||
@@ -244,7 +257,12 @@ void sim_check_final(struct sim *s)
                      queue_batch_count(s->c.m[i].q), s->n_batches);
         for (size_t k = 0; k < s->n_batches && s->failure[0] == '\0'; k++) {
             const struct sim_batch *b = &s->batches[k];
-            if (s->recorded[i][k] != b->total)
+            struct batch_info info;
+            CHECK(queue_batch_get(s->c.m[i].q, b->id, &info) == 0);
+            if (info.state == BATCH_CANCELLED && !b->cancel)
+                sim_fail(s, "replica %u: batch %llu cancelled, no client cancelled it", i,
+                         (unsigned long long)b->id);
+            if (s->recorded[i][k] != (info.state == BATCH_DONE ? b->total : info.done))
                 sim_fail(s, "replica %u: batch %llu: %llu results recorded for %llu numbers", i,
                          (unsigned long long)b->id, (unsigned long long)s->recorded[i][k],
                          (unsigned long long)b->total);

@@ -435,13 +435,15 @@ void sim_lead_flush(struct sim *s, unsigned i)
         propose_batch(s, i, l->pending[0].batch);
 }
 
-/* A client's SUBMIT, with its write token: a resend after a leader change
- * is recognised by the queue as the same batch. */
-void sim_lead_on_submit(struct sim *s, unsigned i, size_t client)
+/* A client's SUBMIT, with its write token (a resend after a leader change
+ * is recognised by the queue as the same batch), or its CANCEL. */
+void sim_lead_on_write(struct sim *s, unsigned i, size_t client, bool cancel)
 {
     struct sim_batch *b = &s->batches[client];
     struct qcmd cmd = {.type = QCMD_SUBMIT, .spec = b->spec, .token = b->token,
                        .time_ms = sim_now(s)};
+    if (cancel)
+        cmd = (struct qcmd){.type = QCMD_CANCEL, .batch_id = b->id, .time_ms = sim_now(s)};
     snprintf(cmd.name, sizeof cmd.name, "sim-%zu", client);
     if (cluster_try_propose(&s->c, i, &cmd) != 0)
         s->stats.entries++;

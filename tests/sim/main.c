@@ -89,6 +89,14 @@ static int parse(int argc, char **argv, struct options *o)
     return 0;
 }
 
+static size_t cancels(const struct sim *s)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < s->n_batches; k++)
+        n += s->batches[k].cancel;
+    return n;
+}
+
 static int run_one(struct sim *s, const struct options *o, uint64_t seed,
                    struct factor_ctx *fctx, const struct factor_verifier *v, double *sim_s)
 {
@@ -116,11 +124,12 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
     in_progress = NULL;
     *sim_s += (double)sim_now(s) / 1000;
     if (o->verbose)
-        printf("seed %llu: %u servers, %.0f s simulated, %zu batches (%llu sends), %llu numbers factored, "
+        printf("seed %llu: %u servers, %.0f s simulated, %zu batches (%zu cancelled, %llu sends), "
+               "%llu numbers factored, "
                "%llu committed on replica 0, %llu leader changes, %llu kills, %llu pauses, "
                "%llu partitions, %llu lies refused, %llu messages lost, %llu snapshot "
                "restores, digest %016llx\n",
-               (unsigned long long)seed, s->n, (double)sim_now(s) / 1000, s->n_batches,
+               (unsigned long long)seed, s->n, (double)sim_now(s) / 1000, s->n_batches, cancels(s),
                (unsigned long long)s->stats.submits,
                (unsigned long long)s->stats.numbers,
                (unsigned long long)s->stats.results_committed,

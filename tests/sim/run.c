@@ -11,83 +11,7 @@
 #include "check.h"
 #include "sim.h"
 
-enum { QUIET_LIMIT_MS = 300000, RETRY_MIN_MS = 300, RETRY_SPREAD_MS = 1700 };
-
-static void node_on_submit(struct sim *s, unsigned i, size_t client)
-{
-    struct sim_node *nd = &s->nodes[i];
-    if (nd->lead != NULL) {
-        sim_lead_on_submit(s, i, client);
-    } else if (nd->known_leader != 0 && nd->known_leader - 1 != i) {
-        struct sim_msg *m = sim_msg_new(SIM_SUBMIT, i, nd->known_leader - 1);
-        m->client = client;
-        sim_send(s, m); /* a node forwards a write to the leader it knows */
-    }
-}
-
-static void new_batch(struct sim *s)
-{
-    struct sim_rng *r = &s->rng;
-    struct sim_batch *b = &s->batches[s->n_batches];
-    char err[128];
-    if (sim_rng_below(r, 2) == 0) {
-        char start[32];
-        snprintf(start, sizeof start, "%llu",
-                 (unsigned long long)(sim_rng_next(r) >> (4 + sim_rng_below(r, 56))));
-        CHECK(batch_range_init(&b->spec, start, 1 + sim_rng_below(r, 3),
-                               20 + sim_rng_below(r, 600), err, sizeof err) == 0);
-    } else {
-        CHECK(batch_semiprimes_init(&b->spec, 20 + (uint32_t)sim_rng_below(r, 43),
-                                    20 + sim_rng_below(r, 400), sim_rng_next(r), err,
-                                    sizeof err) == 0);
-    }
-    b->spec.chunk = sim_rng_below(r, 2) ? 0 : 1 + (uint32_t)sim_rng_below(r, 64);
-    b->spec.budget_ms = SIM_BUDGET_MS;
-    b->token = sim_rng_next(r) | 1;
-    b->total = b->spec.count;
-    b->next_try_ms = sim_now(s);
-    s->n_batches++;
-}
-
-/* The id of the batch with this token on replica i, or 0. */
-static uint64_t batch_of_token(const struct sim *s, unsigned i, uint64_t token)
-{
-    for (size_t k = 0; k < queue_batch_count(s->c.m[i].q); k++) {
-        struct batch_info info;
-        if (queue_batch_at(s->c.m[i].q, k, &info) == 0 && info.token == token)
-            return info.id;
-    }
-    return 0;
-}
-
-/* Clients: new batches now and then while the faults run; each not yet
- * answered is answered by the running server it asked once that replica
- * applied it, else sent again to a random server after a timeout. */
-static void clients(struct sim *s, bool faults)
-{
-    if (faults && s->n_batches < SIM_MAX_BATCHES &&
-        (s->n_batches == 0 || sim_rng_permille(&s->rng, 4)))
-        new_batch(s);
-    for (size_t k = 0; k < s->n_batches; k++) {
-        struct sim_batch *b = &s->batches[k];
-        const struct sim_node *asked = &s->nodes[b->asked];
-        uint64_t id = b->acked || !asked->alive || asked->paused
-                          ? 0 : batch_of_token(s, b->asked, b->token);
-        if (id != 0) {
-            b->acked = true;
-            if (id != b->id)
-                sim_fail(s, "client batch %zu was answered id %llu, first applied as %llu", k,
-                         (unsigned long long)id, (unsigned long long)b->id);
-        }
-        if (b->acked || sim_now(s) < b->next_try_ms)
-            continue;
-        b->next_try_ms = sim_now(s) + RETRY_MIN_MS + sim_rng_below(&s->rng, RETRY_SPREAD_MS);
-        b->asked = (unsigned)sim_rng_below(&s->rng, s->n);
-        s->stats.submits++;
-        if (s->nodes[b->asked].alive && !s->nodes[b->asked].paused)
-            node_on_submit(s, b->asked, k);
-    }
-}
+enum { QUIET_LIMIT_MS = 300000 };
 
 static void deliver(struct sim *s, struct sim_msg *m)
 {
@@ -102,8 +26,9 @@ static void deliver(struct sim *s, struct sim_msg *m)
         sim_lead_on_results(s, m->to, m->from, m->batch, m->items, m->n);
         break;
     case SIM_SUBMIT:
+    case SIM_CANCEL:
         if (s->nodes[m->to].lead != NULL)
-            sim_lead_on_submit(s, m->to, m->client);
+            sim_lead_on_write(s, m->to, m->client, m->type == SIM_CANCEL);
         break;
     }
     sim_msg_free(m);
@@ -141,7 +66,7 @@ static void step(struct sim *s, bool faults)
     raft_fixture_step_until_elapsed(&s->c.f, SIM_STEP_MS);
     if (faults)
         sim_faults_step(s);
-    clients(s, faults);
+    sim_clients_step(s, faults);
     struct sim_msg *m;
     while (s->failure[0] == '\0' && (m = sim_next_delivery(s)) != NULL)
         deliver(s, m);
@@ -180,7 +105,7 @@ static void sim_dump(const struct sim *s)
             if (s->batches[k].id == 0 || queue_batch_get(s->c.m[i].q, s->batches[k].id, &info))
                 fprintf(stderr, "    client batch %zu: not here (id %llu)\n", k,
                         (unsigned long long)s->batches[k].id);
-            else if (info.state != BATCH_DONE)
+            else if (info.state == BATCH_RUNNING)
                 fprintf(stderr, "    batch %llu: state %d, %llu of %llu done, first pending %llu\n",
                         (unsigned long long)info.id, info.state, (unsigned long long)info.done,
                         (unsigned long long)info.total,

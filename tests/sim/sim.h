@@ -31,7 +31,7 @@ enum {
 /* A message between nodes' work planes (raft's own messages travel in the
  * fixture). Delivered at `due` unless its link is cut or its target dead
  * by then; a paused target keeps it waiting. */
-enum sim_msg_type { SIM_LEASE = 1, SIM_LEASE_END, SIM_RESULTS, SIM_SUBMIT };
+enum sim_msg_type { SIM_LEASE = 1, SIM_LEASE_END, SIM_RESULTS, SIM_SUBMIT, SIM_CANCEL };
 struct sim_result {
     uint64_t index;
     char *text;
@@ -46,7 +46,7 @@ struct sim_msg {
     bool done;
     struct sim_result *items;            /* RESULTS */
     size_t n;
-    size_t client;                       /* SUBMIT: index in sim.batches */
+    size_t client;                       /* SUBMIT, CANCEL: index in sim.batches */
     struct sim_msg *link;
 };
 
@@ -59,7 +59,9 @@ struct sim_batch {
     uint64_t token;
     struct batch_spec spec;
     uint64_t id;                /* the id it got when first applied (0: not yet) */
-    bool acked;                 /* the client was answered */
+    bool acked;                 /* the client was answered (the SUBMIT, or
+                                   once cancel is set the CANCEL) */
+    bool cancel;                /* the client cancels it */
     unsigned asked;             /* the server asked last */
     uint64_t next_try_ms;
     uint64_t total;
@@ -112,6 +114,7 @@ struct sim {
     uint64_t *term_leader;      /* per term: who led it (a raft id) */
     size_t cap_term;
     uint64_t recorded[SIM_MAX_SERVERS][SIM_MAX_BATCHES];
+    bool cancelled[SIM_MAX_SERVERS][SIM_MAX_BATCHES]; /* CANCEL applied there */
     uint64_t applied_ms[SIM_MAX_SERVERS]; /* last COMPLETE applied (work's resend) */
     raft_index max_commit;
     unsigned last_leader;       /* index + 1, for counting changes */
@@ -153,7 +156,8 @@ void sim_lead_flush(struct sim *s, unsigned i);
 void sim_lead_on_results(struct sim *s, unsigned i, unsigned from, uint64_t batch,
                          const struct sim_result *items, size_t n);
 void sim_lead_on_lease_end(struct sim *s, unsigned i, unsigned from, const struct sim_msg *m);
-void sim_lead_on_submit(struct sim *s, unsigned i, size_t client);
+/* A client's SUBMIT or CANCEL, proposed. */
+void sim_lead_on_write(struct sim *s, unsigned i, size_t client, bool cancel);
 size_t sim_lead_leases(const struct sim *s, unsigned i);
 
 /* work.c: a node's worker side (src/node/work.c's rules). */
@@ -162,6 +166,9 @@ void sim_work_stop(struct sim *s, unsigned i);
 void sim_work_on_lease(struct sim *s, unsigned i, const struct sim_msg *m);
 void sim_work_on_leader_change(struct sim *s, unsigned i);
 void sim_work_run(struct sim *s, unsigned i);
+
+/* client.c */
+void sim_clients_step(struct sim *s, bool faults);
 
 /* faults.c */
 void sim_faults_step(struct sim *s);

@@ -257,11 +257,24 @@ static void finish_number(struct sim *s, unsigned i, struct slot *sl)
     end_lease(s, i, &sl->t, sl->t.hi, true);
 }
 
+/* A CANCEL applied here aborts the workers on its batch
+ * (node_work_abort_batch): their leases end where they stopped. */
+static void abort_cancelled(struct sim *s, unsigned i, struct slot *sl)
+{
+    struct batch_info info;
+    if (!sl->busy || (queue_batch_get(s->c.m[i].q, sl->t.batch, &info) == 0 &&
+                      info.state != BATCH_CANCELLED))
+        return;
+    sl->busy = false;
+    end_lease(s, i, &sl->t, sl->index, false);
+}
+
 void sim_work_run(struct sim *s, unsigned i)
 {
     struct sim_work *w = s->nodes[i].work;
     for (unsigned k = 0; k < s->nodes[i].workers && s->failure[0] == '\0'; k++) {
         struct slot *sl = &w->slots[k];
+        abort_cancelled(s, i, sl);
         while (s->failure[0] == '\0' && (sl->busy || start_slot(s, i, sl)) &&
                sl->busy_until <= sim_now(s))
             finish_number(s, i, sl);
