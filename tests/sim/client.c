@@ -23,20 +23,22 @@ static void node_on_write(struct sim *s, unsigned i, size_t client, bool cancel)
     }
 }
 
+/* Each draw in its own statement: C leaves the order of a call's
+ * arguments (and of an operator's operands) open, and two builds of the
+ * same seed once made different batches. */
 static void new_batch(struct sim *s)
 {
     struct sim_rng *r = &s->rng;
     struct sim_batch *b = &s->batches[s->n_batches];
     char err[128];
-    if (sim_rng_below(r, 2) == 0) {
+    uint64_t kind = sim_rng_below(r, 2);
+    uint64_t a = sim_rng_next(r), c = sim_rng_below(r, 56), d = sim_rng_below(r, 600);
+    if (kind == 0) {
         char start[32];
-        snprintf(start, sizeof start, "%llu",
-                 (unsigned long long)(sim_rng_next(r) >> (4 + sim_rng_below(r, 56))));
-        CHECK(batch_range_init(&b->spec, start, 1 + sim_rng_below(r, 3),
-                               20 + sim_rng_below(r, 600), err, sizeof err) == 0);
+        snprintf(start, sizeof start, "%llu", (unsigned long long)(a >> (4 + c)));
+        CHECK(batch_range_init(&b->spec, start, 1 + d % 3, 20 + d, err, sizeof err) == 0);
     } else {
-        CHECK(batch_semiprimes_init(&b->spec, 20 + (uint32_t)sim_rng_below(r, 43),
-                                    20 + sim_rng_below(r, 400), sim_rng_next(r), err,
+        CHECK(batch_semiprimes_init(&b->spec, 20 + (uint32_t)(c % 43), 20 + d % 400, a, err,
                                     sizeof err) == 0);
     }
     b->spec.chunk = sim_rng_below(r, 2) ? 0 : 1 + (uint32_t)sim_rng_below(r, 64);

@@ -115,8 +115,10 @@ void sim_faults_step(struct sim *s)
         set_paused(s, i, false);
     if (sim_rng_permille(r, 2) && s->heal_at == 0)
         partition(s);
-    if (sim_rng_permille(r, 3))
-        set_latency(s, (unsigned)sim_rng_below(r, s->n), 2 + (unsigned)sim_rng_below(r, 250));
+    if (sim_rng_permille(r, 3)) {
+        i = (unsigned)sim_rng_below(r, s->n); /* one draw per statement: see client.c */
+        set_latency(s, i, 2 + (unsigned)sim_rng_below(r, 250));
+    }
     if (sim_rng_permille(r, 2))
         s->loss_pct = (unsigned)sim_rng_below(r, 31);
     if (sim_rng_permille(r, 1)) {
