@@ -208,6 +208,9 @@ bool sim_check_quiet(struct sim *s)
     for (size_t k = 0; k < s->n_batches; k++)
         if (!s->batches[k].acked)
             return false;
+    for (unsigned j = 0; j < s->n; j++)
+        if (s->drains[j].next_try_ms != 0 && !s->drains[j].acked)
+            return false;
     for (unsigned i = 0; i < s->n; i++) {
         if (raft_last_applied(raft_fixture_get(&s->c.f, i)) < last)
             return false;

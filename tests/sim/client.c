@@ -1,6 +1,6 @@
 /* client.c - the users: new batches now and then while the faults run
  * (ranges and semiprimes, adaptive or fixed chunks), and now and then a
- * CANCEL of one already answered. A write goes to a random server, which
+ * CANCEL of one already answered; the operator: drains and undrains. A write goes to a random server, which
  * proposes it when it leads or forwards it to the leader it knows; it is
  * answered by that server once its replica applied it, and sent again to
  * another after a random timeout until then. */
@@ -78,9 +78,51 @@ static bool answered(struct sim *s, size_t k, struct sim_batch *b)
     return id != 0;
 }
 
+/* The operator: now and then a server is drained or undrained (the
+ * queue's replicated flag: the leader gives a drained server no lease). */
+static void operator_step(struct sim *s, bool faults)
+{
+    struct sim_rng *r = &s->rng;
+    if (faults && sim_rng_permille(r, 1)) {
+        unsigned j = (unsigned)sim_rng_below(r, s->n);
+        s->drains[j] = (struct sim_drain){!s->drains[j].want, false, 0, sim_now(s)};
+    }
+    for (unsigned j = 0; j < s->n; j++) {
+        struct sim_drain *d = &s->drains[j];
+        const struct sim_node *asked = &s->nodes[d->asked];
+        if (!d->acked && d->next_try_ms != 0 && asked->alive && !asked->paused &&
+            queue_node_drained(s->c.m[d->asked].q, j + 1) == d->want)
+            d->acked = true;
+        if (d->acked || d->next_try_ms == 0 || sim_now(s) < d->next_try_ms)
+            continue;
+        d->next_try_ms = sim_now(s) + RETRY_MIN_MS + sim_rng_below(r, RETRY_SPREAD_MS);
+        d->asked = (unsigned)sim_rng_below(r, s->n);
+        s->stats.drains++;
+        struct sim_node *nd = &s->nodes[d->asked];
+        if (!nd->alive || nd->paused)
+            continue;
+        if (nd->lead != NULL) {
+            sim_lead_on_drain(s, d->asked, j, d->want);
+        } else if (nd->known_leader != 0 && nd->known_leader - 1 != d->asked) {
+            struct sim_msg *m = sim_msg_new(SIM_DRAIN, d->asked, nd->known_leader - 1);
+            m->lo = j;
+            m->done = d->want;
+            sim_send(s, m);
+        }
+    }
+}
+
+void sim_clients_undrain(struct sim *s)
+{
+    for (unsigned j = 0; j < s->n; j++)
+        if (s->drains[j].want)
+            s->drains[j] = (struct sim_drain){false, false, 0, sim_now(s)};
+}
+
 void sim_clients_step(struct sim *s, bool faults)
 {
     struct sim_rng *r = &s->rng;
+    operator_step(s, faults);
     if (faults && s->n_batches < SIM_MAX_BATCHES &&
         (s->n_batches == 0 || sim_rng_permille(r, 4)))
         new_batch(s);

@@ -197,7 +197,7 @@ void sim_lead_dispatch(struct sim *s, unsigned i)
     if (l == NULL)
         return;
     for (unsigned j = 0; j < s->n; j++)
-        if (j == i || sim_reachable(s, i, j))
+        if ((j == i || sim_reachable(s, i, j)) && !queue_node_drained(queue_of(s, i), j + 1))
             while (wants_more(l, j, s->nodes[j].workers) && grant_one(s, i, j))
                 ;
 }
@@ -333,9 +333,12 @@ void sim_lead_on_results(struct sim *s, unsigned i, unsigned from, uint64_t batc
         return;
     if (s->node_refusals)
         refresh_leases(s, l, from, batch);
+    bool drained = queue_node_drained(q, from + 1);
     for (size_t k = 0; k < n; k++) {
         if (queue_is_done(q, batch, items[k].index))
             continue;
+        if (drained && covering_lease(l, from, batch, items[k].index) == NULL)
+            continue; /* a drained node may finish its leases, nothing else */
         if (check_result(s, info.spec, &items[k]) != NULL) {
             struct lease *x = covering_lease(l, from, batch, items[k].index);
             if (s->node_refusals && x != NULL)
@@ -433,6 +436,15 @@ void sim_lead_flush(struct sim *s, unsigned i)
     struct sim_lead *l = s->nodes[i].lead;
     while (l != NULL && l->n_pending > 0 && s->c.m[i].in_flight < MAX_IN_FLIGHT)
         propose_batch(s, i, l->pending[0].batch);
+}
+
+/* The operator's DRAIN of a server (its raft id). */
+void sim_lead_on_drain(struct sim *s, unsigned i, unsigned node, bool drained)
+{
+    struct qcmd cmd = {.type = QCMD_DRAIN, .node_id = node + 1, .drained = drained,
+                       .time_ms = sim_now(s)};
+    if (cluster_try_propose(&s->c, i, &cmd) != 0)
+        s->stats.entries++;
 }
 
 /* A client's SUBMIT, with its write token (a resend after a leader change

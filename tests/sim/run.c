@@ -30,6 +30,10 @@ static void deliver(struct sim *s, struct sim_msg *m)
         if (s->nodes[m->to].lead != NULL)
             sim_lead_on_write(s, m->to, m->client, m->type == SIM_CANCEL);
         break;
+    case SIM_DRAIN:
+        if (s->nodes[m->to].lead != NULL)
+            sim_lead_on_drain(s, m->to, (unsigned)m->lo, m->done);
+        break;
     }
     sim_msg_free(m);
 }
@@ -161,6 +165,7 @@ int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fct
         step(s, true);
     s->faults = false;
     sim_faults_heal(s);
+    sim_clients_undrain(s);
     uint64_t healed = sim_now(s);
     bool quiet = false;
     while (s->failure[0] == '\0' && !quiet && sim_now(s) - healed < QUIET_LIMIT_MS) {

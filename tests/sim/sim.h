@@ -31,7 +31,10 @@ enum {
 /* A message between nodes' work planes (raft's own messages travel in the
  * fixture). Delivered at `due` unless its link is cut or its target dead
  * by then; a paused target keeps it waiting. */
-enum sim_msg_type { SIM_LEASE = 1, SIM_LEASE_END, SIM_RESULTS, SIM_SUBMIT, SIM_CANCEL };
+enum sim_msg_type {
+    SIM_LEASE = 1, SIM_LEASE_END, SIM_RESULTS, SIM_SUBMIT, SIM_CANCEL,
+    SIM_DRAIN, /* lo: the server, done: drained or not */
+};
 struct sim_result {
     uint64_t index;
     char *text;
@@ -67,6 +70,14 @@ struct sim_batch {
     uint64_t total;
 };
 
+/* The operator's drain or undrain of one server, sent like a client's
+ * write until the server asked shows it applied. */
+struct sim_drain {
+    bool want, acked;
+    unsigned asked;
+    uint64_t next_try_ms;
+};
+
 struct sim_lead;
 struct sim_work;
 
@@ -84,7 +95,7 @@ struct sim_node {
 };
 
 struct sim_stats {
-    uint64_t numbers, submits, lies_refused, results_committed, kills, pauses, partitions,
+    uint64_t numbers, submits, drains, lies_refused, results_committed, kills, pauses, partitions,
         leader_changes, messages_lost, restores, entries;
 };
 
@@ -105,6 +116,7 @@ struct sim {
     struct sim_msg *inflight;   /* by (due, seq) */
     uint64_t msg_seq;
     struct sim_batch batches[SIM_MAX_BATCHES];
+    struct sim_drain drains[SIM_MAX_SERVERS];
     size_t n_batches;
     struct factor_ctx *fctx;
     const struct factor_verifier *verifier;
@@ -167,8 +179,12 @@ void sim_work_on_lease(struct sim *s, unsigned i, const struct sim_msg *m);
 void sim_work_on_leader_change(struct sim *s, unsigned i);
 void sim_work_run(struct sim *s, unsigned i);
 
+void sim_lead_on_drain(struct sim *s, unsigned i, unsigned node, bool drained);
+
 /* client.c */
 void sim_clients_step(struct sim *s, bool faults);
+/* The operator undrains every server (the faults healed). */
+void sim_clients_undrain(struct sim *s);
 
 /* faults.c */
 void sim_faults_step(struct sim *s);
