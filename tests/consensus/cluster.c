@@ -37,20 +37,57 @@ static void on_restored(void *ud)
         m->c->on_restored(m->c->observer_ud, m->i);
 }
 
-/* libraft 0.15's in-memory io (and upstream's to this day) empties its
- * persisted entries when it stores an installed snapshot (trailing 0), but
- * its truncate(index) still keeps index - 1 entries, as if the array began
- * at index 1: a follower that installed a snapshot at S and later drops a
- * conflicting suffix copies index - 1 entries out of an array of
- * index - 1 - S (a heap over-read, then frees of garbage: found by mesh-sim
- * seed 53 under ASan). These wrappers keep the array's first index and
- * translate. raft itself never truncates at 1 (index 1 is the bootstrap
- * configuration, the same everywhere), so truncate(1) is the io's own
+/* libraft 0.15's in-memory io (and upstream's to this day) truncates as if
+ * its array of persisted entries began at index 1 and held every entry raft
+ * has: truncate(index) copies index - 1 entries. Neither holds: storing an
+ * installed snapshot (trailing 0) empties the array (mesh-sim seed 2), and
+ * appends complete after the disk latency while truncate runs at once, so
+ * a follower that drops a conflicting suffix right after appending copies
+ * entries the array does not hold yet (seed 425): a heap over-read, then
+ * frees of garbage. These wrappers count what the array holds and where it
+ * begins, and never let truncate keep more. The io's copy may then differ
+ * from raft's log, but nothing reads it back (a fixture server never
+ * restarts from it). raft itself never truncates at 1 (index 1 is the
+ * bootstrap configuration, the same everywhere): truncate(1) is the io's own
  * call for an installed snapshot. */
+struct guarded_append {
+    struct raft_io_append *req;
+    void *data;
+    raft_io_append_cb cb;
+    struct member *m;
+    unsigned n;
+};
+
 static struct member *member_of_io(struct raft_io *io)
 {
     struct raft *r = io->data;
     return (struct member *)((char *)r->fsm - offsetof(struct member, fsm));
+}
+
+static void guarded_append_done(struct raft_io_append *req, int status)
+{
+    struct guarded_append *g = req->data;
+    if (status == 0)
+        g->m->io_held += g->n;
+    req->data = g->data;
+    raft_io_append_cb cb = g->cb;
+    free(g);
+    cb(req, status);
+}
+
+static int guarded_append(struct raft_io *io, struct raft_io_append *req,
+                          const struct raft_entry entries[], unsigned n, raft_io_append_cb cb)
+{
+    struct guarded_append *g = malloc(sizeof *g);
+    CHECK(g != NULL);
+    *g = (struct guarded_append){req, req->data, cb, member_of_io(io), n};
+    req->data = g;
+    int rv = g->m->io_append(io, req, entries, n, guarded_append_done);
+    if (rv != 0) {
+        req->data = g->data;
+        free(g);
+    }
+    return rv;
 }
 
 static int guarded_snapshot_put(struct raft_io *io, unsigned trailing,
@@ -68,18 +105,26 @@ static int guarded_truncate(struct raft_io *io, raft_index index)
     struct member *m = member_of_io(io);
     if (index == 1) {
         m->io_offset = m->io_pending_offset;
+        m->io_held = 0;
         return m->io_truncate(io, 1);
     }
-    CHECK(index > m->io_offset);
-    return m->io_truncate(io, index - m->io_offset);
+    uint64_t keep = index > m->io_offset ? index - 1 - m->io_offset : 0;
+    if (keep > m->io_held)
+        keep = m->io_held;
+    int rv = m->io_truncate(io, keep + 1);
+    if (rv == 0)
+        m->io_held = keep;
+    return rv;
 }
 
 static void guard_io(struct member *m, struct raft_io *io)
 {
     m->io_truncate = io->truncate;
     m->io_snapshot_put = io->snapshot_put;
+    m->io_append = io->append;
     io->truncate = guarded_truncate;
     io->snapshot_put = guarded_snapshot_put;
+    io->append = guarded_append;
 }
 
 static void cluster_add(struct cluster *c, bool sync_snapshots)
@@ -122,6 +167,8 @@ void cluster_init(struct cluster *c, unsigned n, bool sync_snapshots)
     struct raft_configuration conf;
     CHECK_INT_EQ(raft_fixture_configuration(&c->f, n, &conf), 0);
     CHECK_INT_EQ(raft_fixture_bootstrap(&c->f, &conf), 0);
+    for (unsigned i = 0; i < n; i++)
+        c->m[i].io_held = 1; /* the bootstrap configuration, written directly */
     raft_configuration_close(&conf);
     CHECK_INT_EQ(raft_fixture_start(&c->f), 0);
     CHECK(raft_fixture_step_until_has_leader(&c->f, CLUSTER_STEP_MS));

@@ -25,9 +25,13 @@ struct member {
     uint64_t last_batch_id;     /* of the last applied SUBMIT */
     uint64_t last_submit_index; /* its log index */
     unsigned in_flight;         /* cluster_try_propose entries not yet done */
-    /* The fixture io's truncate fix (cluster.c, guarded_truncate). */
+    /* The fixture io's truncate fix (cluster.c, guarded_truncate): the
+     * index before its first entry, its entries, and its own methods. */
     raft_index io_offset, io_pending_offset;
+    uint64_t io_held;
     int (*io_truncate)(struct raft_io *io, raft_index index);
+    int (*io_append)(struct raft_io *io, struct raft_io_append *req,
+                     const struct raft_entry entries[], unsigned n, raft_io_append_cb cb);
     int (*io_snapshot_put)(struct raft_io *io, unsigned trailing,
                            struct raft_io_snapshot_put *req,
                            const struct raft_snapshot *snapshot, raft_io_snapshot_put_cb cb);

@@ -91,6 +91,14 @@ static void step(struct sim *s, bool faults)
 }
 
 /* Where a run that never went quiet stands (stderr). */
+static raft_term term_of(const struct raft_log *l, raft_index x)
+{
+    size_t n = l->back >= l->front ? l->back - l->front : l->size - l->front + l->back;
+    if (x <= l->offset || x > l->offset + n)
+        return 0;
+    return l->entries[(l->front + (x - 1 - l->offset)) % l->size].term;
+}
+
 static void sim_dump(const struct sim *s)
 {
     unsigned leader = raft_fixture_leader_index((struct raft_fixture *)&s->c.f);
@@ -98,12 +106,25 @@ static void sim_dump(const struct sim *s)
             leader < s->n ? (int)leader : -1);
     for (unsigned i = 0; i < s->n; i++) {
         struct raft *r = raft_fixture_get((struct raft_fixture *)&s->c.f, i);
-        fprintf(stderr, "  server %u: %s, raft state %d term %llu applied %llu last %llu, "
+        fprintf(stderr, "  server %u: %s, raft state %d term %llu commit %llu applied %llu last %llu stored %llu, "
+                "snapshot pending at %llu, "
                 "knows leader %u, %zu leases out\n", i,
                 s->nodes[i].alive ? (s->nodes[i].paused ? "paused" : "up") : "dead",
                 raft_state(r), (unsigned long long)r->current_term,
-                (unsigned long long)raft_last_applied(r), (unsigned long long)raft_last_index(r),
+                (unsigned long long)r->commit_index, (unsigned long long)raft_last_applied(r), (unsigned long long)raft_last_index(r),
+                (unsigned long long)r->last_stored, (unsigned long long)r->snapshot.pending.index,
                 s->nodes[i].known_leader, sim_lead_leases(s, i));
+        for (raft_index x = raft_last_applied(r) - 2; x <= raft_last_index(r); x++)
+            fprintf(stderr, "    entry %llu: term %llu\n", (unsigned long long)x,
+                    (unsigned long long)term_of(&r->log, x));
+        for (unsigned k = 0; raft_state(r) == RAFT_LEADER && k < s->n; k++) {
+            const struct raft_progress *p = &r->leader_state.progress[k];
+            fprintf(stderr, "    progress of %u: state %u next %llu match %llu snapshot %llu, "
+                    "sent %llu, snapshot sent %llu\n", k, p->state,
+                    (unsigned long long)p->next_index, (unsigned long long)p->match_index,
+                    (unsigned long long)p->snapshot_index, (unsigned long long)p->last_send,
+                    (unsigned long long)p->snapshot_last_send);
+        }
         for (size_t k = 0; k < s->n_batches; k++) {
             struct batch_info info;
             if (s->batches[k].id == 0 || queue_batch_get(s->c.m[i].q, s->batches[k].id, &info))
