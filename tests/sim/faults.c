@@ -130,6 +130,13 @@ void sim_faults_step(struct sim *s)
     }
 }
 
+void sim_faults_isolate(struct sim *s, unsigned i, bool cut)
+{
+    for (unsigned j = 0; j < s->n; j++)
+        if (j != i)
+            set_cut(s, i, j, cut);
+}
+
 void sim_faults_heal(struct sim *s)
 {
     heal_partition(s);

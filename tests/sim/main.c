@@ -9,6 +9,8 @@
  *   --verbose                        a line of figures per run
  *   --node-refusals                  the leader treats wrong results as
  *                                    src/node/lead.c does today (lead.c here)
+ *   --strict-raft                    a follower libraft leaves behind fails
+ *                                    the run (else a new leader is made: run.c)
  *
  * Exit 0 when every run passed, 1 at the first failure (with the replay
  * command), 2 on bad usage. */
@@ -23,7 +25,7 @@
 struct options {
     uint64_t seed;
     unsigned steps, seeds;
-    bool random, twice, verbose, node_refusals;
+    bool random, twice, verbose, node_refusals, strict_raft;
     double time_limit;
 };
 
@@ -34,9 +36,10 @@ static const struct sim *in_progress;
 static void say_replay(void)
 {
     if (in_progress != NULL)
-        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u%s\n",
+        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u%s%s\n",
                 (unsigned long long)in_progress->seed, in_progress->steps,
-                in_progress->node_refusals ? " --node-refusals" : "");
+                in_progress->node_refusals ? " --node-refusals" : "",
+                in_progress->strict_raft ? " --strict-raft" : "");
 }
 
 static double wall_s(void)
@@ -49,7 +52,8 @@ static double wall_s(void)
 static int usage(void)
 {
     fprintf(stderr, "usage: mesh-sim [--seed S] [--steps N] [--seeds K] [--random] "
-                    "[--time-limit SEC] [--twice] [--verbose] [--node-refusals]\n");
+                    "[--time-limit SEC] [--twice] [--verbose] [--node-refusals] "
+                    "[--strict-raft]\n");
     return 2;
 }
 
@@ -67,6 +71,8 @@ static int parse(int argc, char **argv, struct options *o)
             o->verbose = true;
         } else if (strcmp(a, "--node-refusals") == 0) {
             o->node_refusals = true;
+        } else if (strcmp(a, "--strict-raft") == 0) {
+            o->strict_raft = true;
         } else if (v != NULL && strcmp(a, "--seed") == 0) {
             o->seed = strtoull(v, &end, 10);
         } else if (v != NULL && strcmp(a, "--steps") == 0) {
@@ -127,7 +133,7 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
         printf("seed %llu: %u servers, %.0f s simulated, %zu batches (%zu cancelled, %llu sends), "
                "%llu numbers factored, "
                "%llu committed on replica 0, %llu leader changes, %llu kills, %llu pauses, "
-               "%llu partitions, %llu drain sends, %llu lies refused, %llu messages lost, %llu snapshot "
+               "%llu partitions, %llu drain sends, %llu raft stalls, %llu lies refused, %llu messages lost, %llu snapshot "
                "restores, digest %016llx\n",
                (unsigned long long)seed, s->n, (double)sim_now(s) / 1000, s->n_batches, cancels(s),
                (unsigned long long)s->stats.submits,
@@ -136,6 +142,7 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
                (unsigned long long)s->stats.leader_changes, (unsigned long long)s->stats.kills,
                (unsigned long long)s->stats.pauses, (unsigned long long)s->stats.partitions,
                (unsigned long long)s->stats.drains,
+               (unsigned long long)s->stats.raft_stalls,
                (unsigned long long)s->stats.lies_refused,
                (unsigned long long)s->stats.messages_lost,
                (unsigned long long)s->stats.restores, (unsigned long long)digest);
@@ -160,6 +167,7 @@ int main(int argc, char **argv)
         return 1;
     s->verbose = o.verbose;
     s->node_refusals = o.node_refusals;
+    s->strict_raft = o.strict_raft;
     if (o.seeds > 1)
         printf("seeds %llu..%llu, %u steps each\n", (unsigned long long)o.seed,
                (unsigned long long)(o.seed + o.seeds - 1), o.steps);

@@ -95,7 +95,7 @@ struct sim_node {
 };
 
 struct sim_stats {
-    uint64_t numbers, submits, drains, lies_refused, results_committed, kills, pauses, partitions,
+    uint64_t numbers, submits, drains, raft_stalls, lies_refused, results_committed, kills, pauses, partitions,
         leader_changes, messages_lost, restores, entries;
 };
 
@@ -105,6 +105,8 @@ struct sim {
     bool verbose;
     bool node_refusals;         /* src/node/lead.c's rule for wrong results
                                    (lead.c, sim_lead_on_results) */
+    bool strict_raft;           /* a follower left behind by libraft fails
+                                   the run (run.c, unstick) */
     struct sim_rng rng;
     struct cluster c;           /* c.f is the fixture: must not move */
     unsigned n;
@@ -189,6 +191,8 @@ void sim_clients_undrain(struct sim *s);
 /* faults.c */
 void sim_faults_step(struct sim *s);
 void sim_faults_heal(struct sim *s);
+/* Cuts (or joins again) server i from every other. */
+void sim_faults_isolate(struct sim *s, unsigned i, bool cut);
 
 /* check.c: the invariants. */
 void sim_check_install(struct sim *s);
