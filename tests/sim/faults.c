@@ -124,7 +124,7 @@ void sim_faults_step(struct sim *s)
     if (sim_rng_permille(r, 1)) {
         i = (unsigned)sim_rng_below(r, s->n);
         /* Mostly a few seconds; one in five until the faults end. */
-        s->nodes[i].liar_until = sim_rng_below(r, 5) == 0
+        s->nodes[i].liar_until = sim_rng_below(r, 5) == 0 || s->lasting_liars
                                      ? UINT64_MAX
                                      : sim_now(s) + 200 + sim_rng_below(r, 5000);
     }

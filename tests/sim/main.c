@@ -9,6 +9,8 @@
  *   --verbose                        a line of figures per run
  *   --node-refusals                  the leader treats wrong results as
  *                                    src/node/lead.c does today (lead.c here)
+ *   --lasting-liars                  every node that lies does so until the
+ *                                    faults end
  *   --strict-raft                    a follower libraft leaves behind fails
  *                                    the run (else a new leader is made: run.c)
  *
@@ -25,7 +27,7 @@
 struct options {
     uint64_t seed;
     unsigned steps, seeds;
-    bool random, twice, verbose, node_refusals, strict_raft;
+    bool random, twice, verbose, node_refusals, strict_raft, lasting_liars;
     double time_limit;
 };
 
@@ -36,9 +38,10 @@ static const struct sim *in_progress;
 static void say_replay(void)
 {
     if (in_progress != NULL)
-        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u%s%s\n",
+        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u%s%s%s\n",
                 (unsigned long long)in_progress->seed, in_progress->steps,
                 in_progress->node_refusals ? " --node-refusals" : "",
+                in_progress->lasting_liars ? " --lasting-liars" : "",
                 in_progress->strict_raft ? " --strict-raft" : "");
 }
 
@@ -53,7 +56,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: mesh-sim [--seed S] [--steps N] [--seeds K] [--random] "
                     "[--time-limit SEC] [--twice] [--verbose] [--node-refusals] "
-                    "[--strict-raft]\n");
+                    "[--lasting-liars] [--strict-raft]\n");
     return 2;
 }
 
@@ -73,6 +76,8 @@ static int parse(int argc, char **argv, struct options *o)
             o->node_refusals = true;
         } else if (strcmp(a, "--strict-raft") == 0) {
             o->strict_raft = true;
+        } else if (strcmp(a, "--lasting-liars") == 0) {
+            o->lasting_liars = true;
         } else if (v != NULL && strcmp(a, "--seed") == 0) {
             o->seed = strtoull(v, &end, 10);
         } else if (v != NULL && strcmp(a, "--steps") == 0) {
@@ -168,6 +173,7 @@ int main(int argc, char **argv)
     s->verbose = o.verbose;
     s->node_refusals = o.node_refusals;
     s->strict_raft = o.strict_raft;
+    s->lasting_liars = o.lasting_liars;
     if (o.seeds > 1)
         printf("seeds %llu..%llu, %u steps each\n", (unsigned long long)o.seed,
                (unsigned long long)(o.seed + o.seeds - 1), o.steps);
