@@ -14,13 +14,27 @@
 enum { CLUSTER_STEP_MS = 20000 };
 
 /* What one member's on_applied saw. */
+struct cluster;
 struct member {
+    struct cluster *c;
+    unsigned i;             /* its server index in the fixture */
     struct queue *q;
     struct raft_fsm fsm;
     uint64_t last_index;   /* index of the last outcome */
     unsigned outcomes, refused, undecodable, restores;
     uint64_t last_batch_id;     /* of the last applied SUBMIT */
     uint64_t last_submit_index; /* its log index */
+    unsigned in_flight;         /* cluster_try_propose entries not yet done */
+    /* The fixture io's truncate fix (cluster.c, guarded_truncate): the
+     * index before its first entry, its entries, and its own methods. */
+    raft_index io_offset, io_pending_offset;
+    uint64_t io_held;
+    int (*io_truncate)(struct raft_io *io, raft_index index);
+    int (*io_append)(struct raft_io *io, struct raft_io_append *req,
+                     const struct raft_entry entries[], unsigned n, raft_io_append_cb cb);
+    int (*io_snapshot_put)(struct raft_io *io, unsigned trailing,
+                           struct raft_io_snapshot_put *req,
+                           const struct raft_snapshot *snapshot, raft_io_snapshot_put_cb cb);
 };
 
 struct cluster {
@@ -28,6 +42,11 @@ struct cluster {
     struct member m[RAFT_FIXTURE_MAX_SERVERS];
     unsigned n;
     unsigned apply_failures;  /* raft_apply callbacks with a non-zero status */
+    /* Optional observers (the simulator's invariants): called after the
+     * member's own bookkeeping, from inside raft's apply or restore. */
+    void (*on_applied)(void *ud, unsigned i, const struct fsm_outcome *o);
+    void (*on_restored)(void *ud, unsigned i);
+    void *observer_ud;
 };
 
 /* n voters, bootstrapped, started, with a leader; snapshots encoded by
@@ -37,6 +56,10 @@ void cluster_close(struct cluster *c);
 unsigned cluster_leader(struct cluster *c);
 /* Proposes cmd on the leader; returns the entry's index. */
 raft_index cluster_propose(struct cluster *c, const struct qcmd *cmd);
+/* Proposes cmd on member i as a node does (consensus_propose): 0 when raft
+ * refuses it (i is not the leader), else the entry's index. A failed apply
+ * (leadership lost) is counted in apply_failures, not fatal. */
+raft_index cluster_try_propose(struct cluster *c, unsigned i, const struct qcmd *cmd);
 /* Proposes raw bytes as an entry (the envelope is the caller's business). */
 raft_index cluster_propose_raw(struct cluster *c, const void *bytes, size_t len);
 /* Steps until member i applied index (i == c->n: every member). */

@@ -1,0 +1,283 @@
+/* check.c - the invariants, checked as the run goes (after every fixture
+ * event, every applied entry, every step) and once the faults healed:
+ *  - at most one leader per term;
+ *  - replicas agree: the queue after index k is the same on every replica
+ *    that applied k (prefix consistency: a fingerprint after each entry,
+ *    the snapshot's bytes every FULL_HASH_EVERY), and at the end all are
+ *    byte-identical;
+ *  - a write token is one batch: a resent SUBMIT never makes a second;
+ *  - each number is recorded once: the results an entry newly records
+ *    never add up past the batch's count;
+ *  - a cancelled batch records nothing after its CANCEL;
+ *  - once the faults stop, every accepted batch completes (or was
+ *    cancelled by its client), every replica
+ *    catches up past the highest commit index ever seen (no committed
+ *    write lost across kills) and every result verifies on every replica. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "sim.h"
+
+void sim_fail(struct sim *s, const char *fmt, ...)
+{
+    if (s->failure[0] != '\0')
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->failure, sizeof s->failure, fmt, ap);
+    va_end(ap);
+}
+
+uint64_t sim_queue_hash(const struct queue *q)
+{
+    uint8_t *buf;
+    size_t len;
+    CHECK(queue_snapshot(q, &buf, &len) == 0);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t k = 0; k < len; k++)
+        h = (h ^ buf[k]) * 0x100000001b3ull;
+    free(buf);
+    return h | 1; /* 0 means "not seen" */
+}
+
+/* A cheap fingerprint of a queue: each batch's id, state and counts, and
+ * the drained set. Taken after every applied entry; the whole snapshot's
+ * bytes are hashed every FULL_HASH_EVERY indexes and at the end (encoding
+ * the whole queue after each entry was most of a run's time). */
+enum { FULL_HASH_EVERY = 16 };
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    return sim_splitmix(&h) ^ v;
+}
+
+static uint64_t queue_fingerprint(const struct queue *q)
+{
+    uint64_t h = queue_batch_count(q);
+    for (size_t k = 0; k < queue_batch_count(q); k++) {
+        struct batch_info info;
+        CHECK(queue_batch_at(q, k, &info) == 0);
+        h = mix(mix(mix(mix(mix(h, info.id), info.state), info.done), info.unfactored),
+                info.bytes);
+    }
+    for (size_t k = 0; k < queue_drained_count(q); k++)
+        h = mix(h, queue_drained_at(q, k));
+    return mix(h, queue_next_batch_id(q)) | 1;
+}
+
+static bool grow_u64(uint64_t **a, size_t *cap, size_t need)
+{
+    if (need < *cap)
+        return true;
+    size_t cap2 = *cap ? *cap : 256;
+    while (cap2 <= need)
+        cap2 *= 2;
+    uint64_t *b = realloc(*a, cap2 * sizeof *b);
+    CHECK(b != NULL);
+    memset(b + *cap, 0, (cap2 - *cap) * sizeof *b);
+    *a = b;
+    *cap = cap2;
+    return true;
+}
+
+static struct sim_batch *client_of(struct sim *s, uint64_t batch_id)
+{
+    for (size_t k = 0; k < s->n_batches; k++)
+        if (s->batches[k].id == batch_id)
+            return &s->batches[k];
+    return NULL;
+}
+
+static void on_submit(struct sim *s, unsigned i, const struct fsm_outcome *o)
+{
+    for (size_t k = 0; k < s->n_batches; k++) {
+        struct sim_batch *b = &s->batches[k];
+        if (b->token != o->cmd->token)
+            continue;
+        if (b->id == 0)
+            b->id = o->batch_id;
+        else if (b->id != o->batch_id)
+            sim_fail(s, "replica %u: write token %016llx became batch %llu, already batch %llu",
+                     i, (unsigned long long)b->token, (unsigned long long)o->batch_id,
+                     (unsigned long long)b->id);
+        return;
+    }
+    sim_fail(s, "replica %u applied a SUBMIT no client sent", i);
+}
+
+static void on_applied(void *ud, unsigned i, const struct fsm_outcome *o)
+{
+    struct sim *s = ud;
+    const struct queue *q = s->c.m[i].q;
+    uint64_t h = o->index % FULL_HASH_EVERY == 0 ? sim_queue_hash(q) : queue_fingerprint(q);
+    grow_u64(&s->state_hash, &s->cap_hash, o->index);
+    if (s->state_hash[o->index] == 0)
+        s->state_hash[o->index] = h;
+    else if (s->state_hash[o->index] != h)
+        sim_fail(s, "replica %u: queue after index %llu differs from another replica's", i,
+                 (unsigned long long)o->index);
+    if (o->cmd != NULL && o->type == QCMD_SUBMIT && o->rc == 0)
+        on_submit(s, i, o);
+    if (o->type == QCMD_CANCEL && o->rc == 0) {
+        struct sim_batch *b = client_of(s, o->batch_id);
+        if (b != NULL)
+            s->cancelled[i][b - s->batches] = true;
+    }
+    if (o->type == QCMD_COMPLETE_BLOCK || o->type == QCMD_COMPLETE) {
+        s->applied_ms[i] = sim_now(s);
+        struct sim_batch *b = client_of(s, o->batch_id);
+        if (b == NULL)
+            return;
+        if (s->cancelled[i][b - s->batches] && o->recorded > 0)
+            sim_fail(s, "replica %u: batch %llu recorded results after its CANCEL", i,
+                     (unsigned long long)o->batch_id);
+        uint64_t *rec = &s->recorded[i][b - s->batches];
+        *rec += o->recorded;
+        if (*rec > b->total)
+            sim_fail(s, "replica %u: batch %llu recorded %llu results for %llu numbers", i,
+                     (unsigned long long)o->batch_id, (unsigned long long)*rec,
+                     (unsigned long long)b->total);
+        s->stats.results_committed += i == 0 ? o->recorded : 0;
+    }
+}
+
+/* A snapshot replaced the replica: its counts restart from what it holds. */
+static void on_restored(void *ud, unsigned i)
+{
+    struct sim *s = ud;
+    s->stats.restores++;
+    sim_on_restored(s, i);
+    for (size_t k = 0; k < s->n_batches; k++) {
+        struct batch_info info;
+        bool here = s->batches[k].id != 0 &&
+                    queue_batch_get(s->c.m[i].q, s->batches[k].id, &info) == 0;
+        s->recorded[i][k] = here ? info.done : 0;
+        s->cancelled[i][k] = here && info.state == BATCH_CANCELLED;
+    }
+}
+
+/* Every fixture event: no two servers lead in one term; the highest commit
+ * index any leader reached. */
+static void on_event(struct raft_fixture *f, struct raft_fixture_event *e)
+{
+    (void)e;
+    struct sim *s = (struct sim *)((char *)f - offsetof(struct sim, c.f));
+    for (unsigned i = 0; i < s->n; i++) {
+        struct raft *r = raft_fixture_get(f, i);
+        if (raft_state(r) != RAFT_LEADER)
+            continue;
+        grow_u64(&s->term_leader, &s->cap_term, r->current_term);
+        uint64_t *who = &s->term_leader[r->current_term];
+        if (*who == 0)
+            *who = r->id;
+        else if (*who != r->id)
+            sim_fail(s, "two leaders in term %llu: servers %llu and %llu",
+                     (unsigned long long)r->current_term, (unsigned long long)*who,
+                     (unsigned long long)r->id);
+        if (r->commit_index > s->max_commit)
+            s->max_commit = r->commit_index;
+    }
+}
+
+void sim_check_install(struct sim *s)
+{
+    s->c.on_applied = on_applied;
+    s->c.on_restored = on_restored;
+    s->c.observer_ud = s;
+    raft_fixture_hook(&s->c.f, on_event);
+}
+
+void sim_check_step(struct sim *s)
+{
+    for (unsigned i = 0; i < s->n; i++) {
+        raft_index applied = raft_last_applied(raft_fixture_get(&s->c.f, i));
+        if (applied > s->max_commit)
+            sim_fail(s, "replica %u applied %llu, past every commit index seen (%llu)", i,
+                     (unsigned long long)applied, (unsigned long long)s->max_commit);
+    }
+}
+
+bool sim_check_quiet(struct sim *s)
+{
+    unsigned leader = raft_fixture_leader_index(&s->c.f);
+    if (leader >= s->n)
+        return false;
+    raft_index last = raft_last_index(raft_fixture_get(&s->c.f, leader));
+    for (size_t k = 0; k < s->n_batches; k++)
+        if (!s->batches[k].acked)
+            return false;
+    for (unsigned j = 0; j < s->n; j++)
+        if (s->drains[j].next_try_ms != 0 && !s->drains[j].acked)
+            return false;
+    for (unsigned i = 0; i < s->n; i++) {
+        if (raft_last_applied(raft_fixture_get(&s->c.f, i)) < last)
+            return false;
+        for (size_t k = 0; k < s->n_batches; k++) {
+            struct batch_info info;
+            if (queue_batch_get(s->c.m[i].q, s->batches[k].id, &info) != 0 ||
+                info.state == BATCH_RUNNING)
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Every result of replica i verifies against its number (a cancelled
+ * batch holds those done before the CANCEL). */
+static void check_results(struct sim *s, unsigned i, const struct sim_batch *b)
+{
+    struct batch_info info;
+    CHECK(queue_batch_get(s->c.m[i].q, b->id, &info) == 0);
+    for (uint64_t x = 0; x < b->total && s->failure[0] == '\0'; x++) {
+        char num[MESH_MAX_DIGITS + 2];
+        const char *text = queue_result(s->c.m[i].q, b->id, x);
+        bool unfactored;
+        if (text == NULL && info.state == BATCH_CANCELLED)
+            continue;
+        if (text == NULL || batch_number(info.spec, x, num, sizeof num) != 0 ||
+            factor_verify(s->verifier, num, text, strlen(text), &unfactored) !=
+                FACTOR_VERDICT_OK ||
+            unfactored)
+            sim_fail(s, "replica %u: batch %llu index %llu: result \"%s\" does not verify", i,
+                     (unsigned long long)b->id, (unsigned long long)x, text ? text : "(none)");
+    }
+}
+
+void sim_check_final(struct sim *s)
+{
+    for (unsigned i = 0; i < s->n && s->failure[0] == '\0'; i++) {
+        if (!cluster_same_state(&s->c, 0, i))
+            sim_fail(s, "replicas 0 and %u differ after the run", i);
+        if (raft_last_applied(raft_fixture_get(&s->c.f, i)) < s->max_commit)
+            sim_fail(s, "replica %u applied %llu, below the commit index %llu: a committed "
+                     "write was lost", i,
+                     (unsigned long long)raft_last_applied(raft_fixture_get(&s->c.f, i)),
+                     (unsigned long long)s->max_commit);
+        if (queue_batch_count(s->c.m[i].q) != s->n_batches)
+            sim_fail(s, "replica %u holds %zu batches, clients had %zu accepted", i,
+                     queue_batch_count(s->c.m[i].q), s->n_batches);
+        for (size_t k = 0; k < s->n_batches && s->failure[0] == '\0'; k++) {
+            const struct sim_batch *b = &s->batches[k];
+            struct batch_info info;
+            CHECK(queue_batch_get(s->c.m[i].q, b->id, &info) == 0);
+            if (info.state == BATCH_CANCELLED && !b->cancel)
+                sim_fail(s, "replica %u: batch %llu cancelled, no client cancelled it", i,
+                         (unsigned long long)b->id);
+            if (s->recorded[i][k] != (info.state == BATCH_DONE ? b->total : info.done))
+                sim_fail(s, "replica %u: batch %llu: %llu results recorded for %llu numbers", i,
+                         (unsigned long long)b->id, (unsigned long long)s->recorded[i][k],
+                         (unsigned long long)b->total);
+            check_results(s, i, b);
+        }
+    }
+}
+
+void sim_check_close(struct sim *s)
+{
+    free(s->state_hash);
+    free(s->term_leader);
+    s->state_hash = NULL;
+    s->term_leader = NULL;
+}

@@ -1,0 +1,199 @@
+/* main.c - mesh-sim: runs seeded simulations and says how to replay a
+ * failing one.
+ *
+ *   mesh-sim --seed S --steps N      one run (replays a failure exactly)
+ *   mesh-sim --seed S --seeds K      seeds S..S+K-1
+ *   mesh-sim --random --seeds K      K seeds from a random base (printed)
+ *   --time-limit SEC                 stop a batch of seeds after SEC s
+ *   --twice                          run each seed twice: the digests must match
+ *   --verbose                        a line of figures per run
+ *   --node-refusals                  the leader treats wrong results as
+ *                                    src/node/lead.c does today (lead.c here)
+ *   --lasting-liars                  every node that lies does so until the
+ *                                    faults end
+ *   --strict-raft                    a follower libraft leaves behind fails
+ *                                    the run (else a new leader is made: run.c)
+ *
+ * Exit 0 when every run passed, 1 at the first failure (with the replay
+ * command), 2 on bad usage. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "sim.h"
+
+struct options {
+    uint64_t seed;
+    unsigned steps, seeds;
+    bool random, twice, verbose, node_refusals, strict_raft, lasting_liars;
+    double time_limit;
+};
+
+/* The run in progress, for a CHECK that exits from deep inside: the
+ * replay command is still printed (test programs may keep this one global). */
+static const struct sim *in_progress;
+
+static void say_replay(void)
+{
+    if (in_progress != NULL)
+        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u%s%s%s\n",
+                (unsigned long long)in_progress->seed, in_progress->steps,
+                in_progress->node_refusals ? " --node-refusals" : "",
+                in_progress->lasting_liars ? " --lasting-liars" : "",
+                in_progress->strict_raft ? " --strict-raft" : "");
+}
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: mesh-sim [--seed S] [--steps N] [--seeds K] [--random] "
+                    "[--time-limit SEC] [--twice] [--verbose] [--node-refusals] "
+                    "[--lasting-liars] [--strict-raft]\n");
+    return 2;
+}
+
+static int parse(int argc, char **argv, struct options *o)
+{
+    *o = (struct options){.seed = 1, .steps = 3000, .seeds = 1};
+    for (int k = 1; k < argc; k++) {
+        const char *a = argv[k], *v = k + 1 < argc ? argv[k + 1] : NULL;
+        char *end = NULL;
+        if (strcmp(a, "--random") == 0) {
+            o->random = true;
+        } else if (strcmp(a, "--twice") == 0) {
+            o->twice = true;
+        } else if (strcmp(a, "--verbose") == 0) {
+            o->verbose = true;
+        } else if (strcmp(a, "--node-refusals") == 0) {
+            o->node_refusals = true;
+        } else if (strcmp(a, "--strict-raft") == 0) {
+            o->strict_raft = true;
+        } else if (strcmp(a, "--lasting-liars") == 0) {
+            o->lasting_liars = true;
+        } else if (v != NULL && strcmp(a, "--seed") == 0) {
+            o->seed = strtoull(v, &end, 10);
+        } else if (v != NULL && strcmp(a, "--steps") == 0) {
+            o->steps = (unsigned)strtoul(v, &end, 10);
+        } else if (v != NULL && strcmp(a, "--seeds") == 0) {
+            o->seeds = (unsigned)strtoul(v, &end, 10);
+        } else if (v != NULL && strcmp(a, "--time-limit") == 0) {
+            o->time_limit = strtod(v, &end);
+        } else {
+            return -1;
+        }
+        if (end != NULL && (*end != '\0' || end == v))
+            return -1;
+        k += end != NULL;
+    }
+    if (o->random && getrandom(&o->seed, sizeof o->seed, 0) != sizeof o->seed)
+        return -1;
+    if (o->random)
+        o->seed >>= 16; /* short enough to type */
+    return 0;
+}
+
+static size_t cancels(const struct sim *s)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < s->n_batches; k++)
+        n += s->batches[k].cancel;
+    return n;
+}
+
+static int run_one(struct sim *s, const struct options *o, uint64_t seed,
+                   struct factor_ctx *fctx, const struct factor_verifier *v, double *sim_s)
+{
+    uint64_t digest, again;
+    in_progress = s;
+    s->seed = seed;
+    s->steps = o->steps;
+    int rc = sim_run(s, seed, o->steps, fctx, v, &digest);
+    if (rc == 0 && o->twice) {
+        rc = sim_run(s, seed, o->steps, fctx, v, &again);
+        if (rc == 0 && again != digest) {
+            snprintf(s->failure, sizeof s->failure,
+                     "not deterministic: digests %016llx and %016llx",
+                     (unsigned long long)digest, (unsigned long long)again);
+            rc = -1;
+        }
+    }
+    if (rc != 0) {
+        fprintf(stderr, "mesh-sim: seed %llu FAILED: %s\n", (unsigned long long)seed,
+                s->failure);
+        say_replay();
+        in_progress = NULL;
+        return -1;
+    }
+    in_progress = NULL;
+    *sim_s += (double)sim_now(s) / 1000;
+    if (o->verbose)
+        printf("seed %llu: %u servers, %.0f s simulated, %zu batches (%zu cancelled, %llu sends), "
+               "%llu numbers factored, "
+               "%llu committed on replica 0, %llu leader changes, %llu kills, %llu pauses, "
+               "%llu partitions, %llu drain sends, %llu raft stalls, %llu lies refused, %llu messages lost, %llu snapshot "
+               "restores, digest %016llx\n",
+               (unsigned long long)seed, s->n, (double)sim_now(s) / 1000, s->n_batches, cancels(s),
+               (unsigned long long)s->stats.submits,
+               (unsigned long long)s->stats.numbers,
+               (unsigned long long)s->stats.results_committed,
+               (unsigned long long)s->stats.leader_changes, (unsigned long long)s->stats.kills,
+               (unsigned long long)s->stats.pauses, (unsigned long long)s->stats.partitions,
+               (unsigned long long)s->stats.drains,
+               (unsigned long long)s->stats.raft_stalls,
+               (unsigned long long)s->stats.lies_refused,
+               (unsigned long long)s->stats.messages_lost,
+               (unsigned long long)s->stats.restores, (unsigned long long)digest);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    if (parse(argc, argv, &o) != 0)
+        return usage();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    atexit(say_replay);
+    struct factor_ctx fctx;
+    struct factor_verifier *v = factor_verifier_new();
+    if (factor_ctx_init(&fctx) != 0 || v == NULL) {
+        fprintf(stderr, "mesh-sim: cannot set up the kernel\n");
+        return 1;
+    }
+    struct sim *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return 1;
+    s->verbose = o.verbose;
+    s->node_refusals = o.node_refusals;
+    s->strict_raft = o.strict_raft;
+    s->lasting_liars = o.lasting_liars;
+    if (o.seeds > 1)
+        printf("seeds %llu..%llu, %u steps each\n", (unsigned long long)o.seed,
+               (unsigned long long)(o.seed + o.seeds - 1), o.steps);
+    double start = wall_s(), sim_s = 0;
+    unsigned done = 0;
+    int rc = 0;
+    for (; done < o.seeds; done++) {
+        if (o.time_limit > 0 && wall_s() - start >= o.time_limit)
+            break;
+        if (run_one(s, &o, o.seed + done, &fctx, v, &sim_s) != 0) {
+            rc = 1;
+            break;
+        }
+    }
+    double wall = wall_s() - start;
+    printf("%u seed%s passed in %.1f s: %.0f seeds a minute, %.0f simulated s a wall s%s\n",
+           done, done == 1 ? "" : "s", wall, wall > 0 ? done * 60 / wall : 0,
+           wall > 0 ? sim_s / wall : 0, rc ? " (then one failed)" : "");
+    free(s);
+    factor_verifier_free(v);
+    factor_ctx_free(&fctx);
+    return rc;
+}
