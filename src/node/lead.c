@@ -258,7 +258,12 @@ static const char *unread_because(const struct node *n, uint64_t from, bool drai
  * leader and sends again after a failover) is taken when it is right:
  * results are deterministic. A wrong result is refused and its lease
  * re-leased, and the rest of that message is not read: a healthy node
- * never sends one, and each costs the leader a check. */
+ * never sends one, and each costs the leader a check. Only a message with
+ * no wrong result renews the sender's deadlines, and a wrong one gives
+ * back all its leases of the batch: a node whose outbox holds an old wrong
+ * result outside its leases is refused at it in every message, and when
+ * each refusal renewed its leases they never expired and the batch never
+ * finished (mesh-sim seed 339 --lasting-liars, doc/DESIGN.md). */
 void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
                           const struct msg_result *items, size_t count)
 {
@@ -269,7 +274,6 @@ void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
     if (queue_batch_get(n->queue, batch, &info) != 0 || info.state != BATCH_RUNNING)
         return; /* unknown here, or nothing more to commit */
     bool drained = queue_node_drained(n->queue, from);
-    lease_table_heard_from(l->leases, from, batch, now_ms(n));
     struct lease *x = NULL;
     for (size_t i = 0; i < count; i++) {
         const struct msg_result *r = &items[i];
@@ -287,6 +291,7 @@ void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
             x = NULL;
             if (wrong) {
                 node_refusals_skip(n, from, count - i - 1);
+                lease_table_drop_node_batch(l->leases, from, batch);
                 return;
             }
             continue;
@@ -294,6 +299,7 @@ void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
         if (!add_pending(l, batch, r))
             return; /* out of memory: the sender still holds them */
     }
+    lease_table_heard_from(l->leases, from, batch, now_ms(n));
 }
 
 static void tell_expired(void *ud, const struct lease_told *w)

@@ -228,18 +228,28 @@ void lease_table_done(struct lease_table *t, struct lease *x, uint64_t now_ms)
     free(x);
 }
 
-unsigned lease_table_drop_node(struct lease_table *t, uint64_t node)
+static unsigned drop(struct lease_table *t, uint64_t node, bool any_batch, uint64_t batch)
 {
     unsigned dropped = 0;
     for (struct lease *x = t->leases; x != NULL;) {
         struct lease *next = x->next;
-        if (x->node == node) {
+        if (x->node == node && (any_batch || x->job.batch_id == batch)) {
             lease_table_requeue(t, x, x->job.lo, x->job.crashes);
             dropped++;
         }
         x = next;
     }
     return dropped;
+}
+
+unsigned lease_table_drop_node(struct lease_table *t, uint64_t node)
+{
+    return drop(t, node, true, 0);
+}
+
+unsigned lease_table_drop_node_batch(struct lease_table *t, uint64_t node, uint64_t batch)
+{
+    return drop(t, node, false, batch);
 }
 
 /* ---- the tick ------------------------------------------------------------- */

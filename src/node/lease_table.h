@@ -91,6 +91,8 @@ void lease_table_requeue(struct lease_table *t, struct lease *x, uint64_t from,
                          uint32_t crashes);
 /* Every lease of `node` requeued (its link went down); how many. */
 unsigned lease_table_drop_node(struct lease_table *t, uint64_t node);
+/* Every lease of `node` in `batch` requeued (it sent a wrong result). */
+unsigned lease_table_drop_node_batch(struct lease_table *t, uint64_t node, uint64_t batch);
 
 /* What the periodic tick gave back, for the caller's event. */
 struct lease_told {

@@ -244,6 +244,24 @@ static void test_drop_node(void)
     queue_free(q);
 }
 
+/* A node that sent a wrong result loses its leases of that batch only. */
+static void test_drop_node_batch(void)
+{
+    struct queue *q = queue_new();
+    uint64_t one = apply_submit_chunked(q, 10, 10), two = apply_submit_chunked(q, 10, 10);
+    struct lease_table *t = lease_table_new(q, 1);
+    struct lease *a1 = lease_table_grant(t, A, BUDGET_MS, 0);
+    struct lease *a2 = lease_table_grant(t, A, BUDGET_MS, 0);
+    CHECK(a1->job.batch_id == one && a2->job.batch_id == two);
+    CHECK_INT_EQ(lease_table_drop_node_batch(t, A, one), 1);
+    CHECK_INT_EQ(lease_table_count_of(t, A), 1);
+    CHECK(lease_table_covering(t, NULL, A, two, 0) == a2);
+    struct lease *b = lease_table_grant(t, B, BUDGET_MS, 0);
+    CHECK(b != NULL && b->job.batch_id == one && !b->duplicate);
+    lease_table_free(t);
+    queue_free(q);
+}
+
 /* A lease that could not be sent gives its range back at once. */
 static void test_revoke(void)
 {
@@ -270,6 +288,7 @@ int main(void)
     test_settling();
     test_settled_and_cancelled_leave_quietly();
     test_drop_node();
+    test_drop_node_batch();
     test_revoke();
     return 0;
 }
