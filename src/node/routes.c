@@ -18,6 +18,7 @@
 #include "run.h"
 #include "meshmsg.h"
 #include "pex.h"
+#include "result_fetch.h"
 #include "retain.h"
 #include "spill.h"
 #include "work.h"
@@ -39,6 +40,8 @@ static const struct node_msg_route messages[] = {
     /* The event log is the link's, not the cluster's: told while consensus
      * restarts too. */
     {MESH_MSG_EVENT, MESH_MSG_EVENT, true, "event_log", node_events_on_msg, NULL},
+    {MESH_MSG_FILE_GET, MESH_MSG_FILE_GET, false, "results", node_results_on_get, NULL},
+    {MESH_MSG_FILE_PART, MESH_MSG_FILE_PART, false, "results", node_results_on_part, NULL},
     {0, 0, false, NULL, NULL, NULL},
 };
 
@@ -47,6 +50,7 @@ static const struct node_tick_route ticks[] = {
     {"lead", node_lead_tick},
     {"retain", node_retain_tick},
     {"spill", node_spill_tick},
+    {"results", node_results_tick},
     {"write", node_write_progress},
     {"work", node_work_tick},
     {"work", node_work_dispatch},
@@ -72,6 +76,7 @@ static const struct node_applied_route applied[] = {
  * the leader's leases are rebuilt, waiters look again. */
 static const struct node_tick_route restored[] = {
     {"spill", node_spill_stop},
+    {"results", node_results_tick},
     {"lead", node_lead_on_queue_replaced},
     {"api", api_wake_waiters},
     {NULL, NULL},

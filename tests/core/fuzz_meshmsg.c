@@ -20,7 +20,7 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
 {
     uint8_t *again;
     size_t n;
-    switch (type % 9) {
+    switch (type % 11) {
     case 0: {
         struct msg_cluster m;
         if (msg_cluster_decode(&m, p, len) == 0 && msg_cluster_encode(&m, &again, &n) == 0)
@@ -84,6 +84,22 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
         struct msg_event m;
         if (msg_event_decode(&m, p, len) == 0 && msg_event_encode(&m, &again, &n) == 0)
             same(p, len, again, n);
+        break;
+    }
+    case 9: {
+        struct msg_file_get m;
+        if (msg_file_get_decode(&m, p, len) == 0 && msg_file_get_encode(&m, &again, &n) == 0)
+            same(p, len, again, n);
+        break;
+    }
+    case 10: {
+        struct msg_file_part m;
+        if (msg_file_part_decode(&m, p, len) == 0) {
+            if (m.len > MESH_MSG_FILE_CHUNK || m.offset + m.len > m.total ||
+                msg_file_part_encode(&m, &again, &n) != 0)
+                abort();
+            same(p, len, again, n);
+        }
         break;
     }
     default: {

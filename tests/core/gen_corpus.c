@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "queue.h"
 
@@ -113,6 +114,26 @@ static void gen_upload(struct queue *q, const char *qdir, const char *sdir)
     qcmd_free(&list);
 }
 
+/* The finished batches spilled to their files (in a directory removed
+ * after): a snapshot that names them (format 6's manifest entries). */
+static void gen_manifest(struct queue *q, const char *sdir)
+{
+    char tmp[] = "/tmp/mesh-gen-XXXXXX";
+    if (mkdtemp(tmp) == NULL)
+        must(-1, "mkdtemp");
+    struct queue_spill *s;
+    while ((s = queue_spill_start(q, tmp)) != NULL) {
+        while (queue_spill_step(s, q, 4) == 1)
+            ;
+        must(queue_spill_finish(s, q), "spill");
+    }
+    snapshot_to(q, sdir, "manifest");
+    struct queue *empty = queue_new();
+    queue_results_sweep(empty, tmp, true);
+    queue_free(empty);
+    rmdir(tmp);
+}
+
 static void gen_commands_and_snapshots(const char *base)
 {
     char qdir[4096], sdir[4096], err[128];
@@ -160,6 +181,7 @@ static void gen_commands_and_snapshots(const char *base)
     snapshot_to(q, sdir, "forgotten");
     gen_upload(q, qdir, sdir);
     gen_block(q, qdir);
+    gen_manifest(q, sdir);
     queue_free(q);
 }
 
