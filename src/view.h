@@ -49,6 +49,8 @@ struct view_batch {
     uint32_t chunk;
     uint64_t budget_ms;    /* its own budget per number (batch.h:
                               BATCH_BUDGET_DEFAULT, _NONE, or ms) */
+    bool results_elsewhere; /* restored from a manifest snapshot, its results
+                              file not loaded or fetched yet (result_fetch.c) */
 };
 /* Batches are listed running first, then the others; newest first in each
  * (the order of the dashboard's panel and `mesh status`). */

@@ -173,6 +173,10 @@ int queue_results_load(struct queue *q, uint64_t id, const char *dir)
         errno = e;
         return -1;
     }
+    /* The checks read every page of the mapping: give them back (the page
+     * cache keeps them), so the node's RSS does not grow by what it
+     * retains; reads fault in what they touch. */
+    madvise(map, (size_t)b->file.len, MADV_DONTNEED);
     b->disk = d;
     b->elsewhere = false;
     b->cursor = cursor;

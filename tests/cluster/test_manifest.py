@@ -126,6 +126,37 @@ class ManifestTest(unittest.TestCase):
                                                            os.path.basename(p))
                                               for p in result_files(others)])
 
+    def test_node_alone_waits_for_its_result_files(self):
+        victim, ids = self.mesh_with_a_stopped_node()
+        node = self.mesh.restart(victim, env=self.env)
+        for bid, (s, n) in zip(ids, BIG):
+            self.finished(node, bid, s, n)
+        # every node down; the victim's files gone; it starts alone, from its
+        # snapshot that names them: it says so, and serves no gaps
+        for n in self.mesh.alive():
+            n.kill(signal.SIGKILL)
+        for path in result_files(node):
+            os.unlink(path)
+        node = self.mesh.restart(victim, env=self.env)
+
+        def elsewhere():
+            rows = {str(b["id"]): b for b in node.status()["batches"]}
+            return all(rows[bid]["results_elsewhere"] for bid in ids)
+        wait_for(elsewhere, 10, what="the batches shown as fetching their results")
+        self.assertIn("[results being fetched from peers]", node.cli("status").stdout)
+        with node.cli_running("results", ids[0]) as p:
+            time.sleep(2)
+            self.assertIsNone(p.poll(), "results of a batch being fetched waited for")
+            # the others come back: the file arrives, the reader gets every line
+            for i in range(3):
+                if i != victim:
+                    self.mesh.restart(i, env=self.env)
+            out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        check_factored(self, parse_results(out), list(range(BIG[0][0], BIG[0][0] + BIG[0][1])))
+        for bid, (s, n) in zip(ids, BIG):
+            self.finished(node, bid, s, n)
+
 
 if __name__ == "__main__":
     MESH = sys.argv.pop(1)
