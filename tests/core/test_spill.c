@@ -87,6 +87,8 @@ static void test_spilled_reads_the_same_and_snapshots_a_manifest(void)
     CHECK_INT_EQ(queue_snapshot(disk, &b, &lb), 0);
     /* inline: every result's text; manifest: ~50 bytes a batch */
     CHECK(la > 20000 && lb < 300);
+    free(a);
+    free(b);
     struct queue *from_mem = restored(mem, &a, &la);
     struct queue *back = restored(disk, &b, &lb);
     struct batch_info info;
