@@ -46,10 +46,31 @@ done
 kill -9 "${pids[2]}"
 wait "${pids[2]}" 2>/dev/null || true
 
-bid() { "$mesh" --data-dir "$work/n0" submit "$@" | awk '{ print $NF }'; }
+bid() {   # retried while an election is under way (node 2 may have led)
+    local out
+    for k in $(seq 100); do
+        out=$("$mesh" --data-dir "$work/n0" submit "$@" 2>/dev/null) && break
+        sleep 0.2
+    done
+    echo "$out" | awk '{ print $NF }'
+}
 big=$(bid --start 1000000 --count "$count" --chunk 1000)
 "$mesh" --data-dir "$work/n0" results "$big" --wait > /dev/null
-sleep 3   # the finished batch goes to its file on the nodes' next ticks
+# the finished batch goes to its file a slice per tick (results/, when the
+# build has manifest snapshots: up to a minute for 2M); an older build: 3 s
+t_done=$(date +%s%N)
+for k in $(seq 120); do
+    big_files=0
+    for i in 0 1; do
+        find "$work/n$i/results" -size +1M -name '????????????????????????????????????????????????????????????????' 2>/dev/null | grep -q . && big_files=$((big_files + 1))
+    done
+    if [ "$big_files" = 2 ]; then
+        echo "big batch in its file on nodes 0 and 1 $(( ($(date +%s%N) - t_done) / 1000000 )) ms after it was read"
+        break
+    fi
+    [ -d "$work/n0/results" ] || { sleep 3; break; }
+    sleep 1
+done
 for k in $(seq 40); do
     b=$(bid --start $((10 + 100 * k)) --count 20)
     "$mesh" --data-dir "$work/n0" results "$b" --wait > /dev/null
@@ -60,14 +81,26 @@ for i in 0 1; do
     echo "node $i newest snapshot: $(stat -c %s "$s") bytes"
 done
 
+kib() { awk -v k="$1" '$1 == k":" { print $2 }' "/proc/$2/status"; }
 t0=$(date +%s%N)
 start 2
+until "$mesh" --data-dir "$work/n2" status --json >/dev/null 2>&1; do sleep 0.05; done
+echo "node 2 up: peak RSS $(( $(kib VmHWM "${pids[2]}") / 1024 )) MiB so far"
+# VmHWM is set at start by a fixed allocation (Argon2id's 128 MiB while the
+# node derives its link key from --authkey, freed at once), so the
+# catch-up's own peak is sampled from here on: the most anonymous memory
+# (heap) seen every 10 ms
+( peak=0; while [ -e "/proc/${pids[2]}/status" ]; do
+      a=$(kib RssAnon "${pids[2]}" 2>/dev/null || echo 0); [ "${a:-0}" -gt "$peak" ] && peak=$a
+      echo "$peak" > "$work/anon_peak"; sleep 0.01; done ) &
+sampler=$!
 lines=0
 until [ "$lines" = "$count" ]; do
     lines=$("$mesh" --data-dir "$work/n2" results "$big" --wait 2>/dev/null | wc -l || echo 0)
 done
 t1=$(date +%s%N)
-kib() { awk -v k="$1" '$1 == k":" { print $2 }' "/proc/$2/status"; }
 echo "node 2 answered $count lines $(( (t1 - t0) / 1000000 )) ms after its start"
-echo "node 2 peak RSS $(( $(kib VmHWM "${pids[2]}") / 1024 )) MiB, RSS now $(( $(kib VmRSS "${pids[2]}") / 1024 )) MiB"
+echo "node 2 peak RSS $(( $(kib VmHWM "${pids[2]}") / 1024 )) MiB, RSS now $(( $(kib VmRSS "${pids[2]}") / 1024 )) MiB (anonymous $(( $(kib RssAnon "${pids[2]}") / 1024 )) MiB)"
+kill "$sampler"; wait "$sampler" 2>/dev/null || true
+echo "node 2 peak anonymous RSS from then on $(( $(cat "$work/anon_peak") / 1024 )) MiB"
 du -sh "$work/n2/raft" "$work/n2" 2>/dev/null | sed 's/^/node 2 disk: /'
