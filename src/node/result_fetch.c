@@ -196,6 +196,15 @@ void node_results_tick(struct node *n)
         ask(n, f, true);
 }
 
+void node_results_on_restored(struct node *n)
+{
+    /* The new queue may sit where the old one was: sweep by this, not by
+     * the pointer alone. */
+    if (n->results != NULL)
+        n->results->swept_queue = NULL;
+    node_results_tick(n);
+}
+
 void node_results_on_get(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
 {
     struct msg_file_get g;

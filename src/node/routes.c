@@ -76,7 +76,7 @@ static const struct node_applied_route applied[] = {
  * the leader's leases are rebuilt, waiters look again. */
 static const struct node_tick_route restored[] = {
     {"spill", node_spill_stop},
-    {"results", node_results_tick},
+    {"results", node_results_on_restored},
     {"lead", node_lead_on_queue_replaced},
     {"api", api_wake_waiters},
     {NULL, NULL},

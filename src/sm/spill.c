@@ -330,10 +330,13 @@ int queue_spill_finish(struct queue_spill *s, struct queue *q)
     } else if (d != NULL) {
         crypto_generichash_final(&s->hash, hash, sizeof hash);
         void *map = MAP_FAILED;
-        if (name_file(s, hash) == 0)
+        if (name_file(s, hash) == 0) {
             map = mmap(NULL, (size_t)s->file_len, PROT_READ, MAP_SHARED, s->fd, 0);
-        else
+        } else {
+            int e = errno;
             unlink(s->tmp);
+            errno = e;
+        }
         if (map != MAP_FAILED && spilled_bind(d, map, (size_t)s->file_len, b->spec.count) != 0) {
             munmap(map, (size_t)s->file_len);
             errno = EIO;
