@@ -126,6 +126,37 @@ class ManifestTest(unittest.TestCase):
                                                            os.path.basename(p))
                                               for p in result_files(others)])
 
+    def test_damaged_file_from_a_peer_is_refused(self):
+        victim, ids = self.mesh_with_a_stopped_node()
+        node = self.mesh.restart(victim, env=self.env)
+        for bid, (s, n) in zip(ids, BIG):
+            self.finished(node, bid, s, n)
+        node.kill(signal.SIGKILL)
+        for path in result_files(node):
+            os.unlink(path)
+        # the peers' files damaged under their names (new files: the peers'
+        # own mappings keep the good ones), the good ones kept aside
+        peers = [n for n in self.mesh.alive()]
+        for p in peers:
+            for path in result_files(p):
+                data = bytearray(open(path, "rb").read())
+                os.rename(path, path + ".good")
+                data[len(data) // 2] ^= 0x04
+                open(path, "wb").write(bytes(data))
+        node = self.mesh.restart(victim, env=self.env)
+        wait_for(lambda: "is damaged" in node.log() and "refused, fetching it again" in
+                 node.log(), 20, what="a damaged file from a peer refused")
+        r = node.cli("status", "--json", check=False)
+        self.assertEqual(r.returncode, 0)
+        # nothing wrong was served meanwhile: the batches still wait
+        self.assertTrue(any(b["results_elsewhere"] for b in node.status()["batches"]))
+        for p in peers:
+            for path in result_files(p):
+                os.rename(path + ".good", path)
+        for bid, (s, n) in zip(ids, BIG):
+            self.finished(node, bid, s, n)
+        self.assertIn("results fetched from node", node.log())
+
     def test_node_alone_waits_for_its_result_files(self):
         victim, ids = self.mesh_with_a_stopped_node()
         node = self.mesh.restart(victim, env=self.env)
