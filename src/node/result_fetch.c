@@ -32,6 +32,7 @@
 enum {
     ASK_TIMEOUT_MS = 3000,    /* a peer that does not answer: ask the next */
     ROUND_PAUSE_MS = 1000,    /* no peer had it: ask around again after */
+    DAMAGED_PAUSE_MS = 5000,  /* every peer sent a damaged copy: again after */
     LOADS_PER_TICK = 64,
 };
 
@@ -46,6 +47,7 @@ struct result_fetch {
     uint64_t got, peer, asked_ms, pause_until_ms;
     size_t next_peer;         /* round robin over peer_info */
     unsigned refused;         /* peers that said "not here" this round */
+    size_t damaged;           /* damaged copies fetched in a row */
 };
 
 static struct result_fetch *state(struct node *n)
@@ -114,6 +116,14 @@ static uint64_t pick_peer(struct node *n, struct result_fetch *f)
             return pc->id;
     }
     return 0;
+}
+
+static size_t linked_peers(const struct node *n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n->n_peer_info; i++)
+        k += node_linked(n, n->peer_info[i].id);
+    return k;
 }
 
 static void ask(struct node *n, struct result_fetch *f, bool next_peer)
@@ -258,6 +268,7 @@ static void complete(struct node *n, struct result_fetch *f)
         mlog(&n->log, LOG_INFO, "batch %llu: results fetched from node %016llx (%llu bytes)",
              (unsigned long long)f->ref.batch_id, (unsigned long long)f->peer,
              (unsigned long long)f->ref.len);
+        f->damaged = 0;
         api_wake_waiters(n);
         load_or_fetch(n, f);   /* the next one at once */
         return;
@@ -266,6 +277,12 @@ static void complete(struct node *n, struct result_fetch *f)
          "damaged (%s): refused, fetching it again", (unsigned long long)f->ref.batch_id,
          (unsigned long long)f->peer, strerror(errno));
     unlink(path);
+    if (++f->damaged >= linked_peers(n)) {
+        /* as many damaged copies as peers: not a fetch loop at link speed */
+        f->damaged = 0;
+        f->pause_until_ms = uv_now(&n->loop) + DAMAGED_PAUSE_MS;
+        return;
+    }
     struct queue_file_ref ref = f->ref;
     start_fetch(n, f, &ref);   /* from the next peer */
 }
@@ -280,7 +297,7 @@ void node_results_on_part(struct node *n, uint64_t peer, const uint8_t *data, si
     if (p.total == 0 || p.total != f->ref.len) {
         /* not here (or not the file the manifest names): the next peer;
          * once every linked peer said no, pause before the next round */
-        if (++f->refused >= n->n_peer_info) {
+        if (++f->refused >= linked_peers(n)) {
             f->refused = 0;
             f->asked_ms = uv_now(&n->loop) + ROUND_PAUSE_MS - ASK_TIMEOUT_MS;
             f->peer = 0;
