@@ -34,6 +34,7 @@ enum {
     ROUND_PAUSE_MS = 1000,    /* no peer had it: ask around again after */
     DAMAGED_PAUSE_MS = 5000,  /* every peer sent a damaged copy: again after */
     LOADS_PER_TICK = 64,
+    LOAD_BYTES_PER_TICK = 64 << 20,  /* hashed and checked on the loop: ~0.1 s */
 };
 
 struct result_fetch {
@@ -169,7 +170,10 @@ static void load_or_fetch(struct node *n, struct result_fetch *f)
 {
     struct queue_file_ref ref;
     size_t at = 0;
-    for (int k = 0; k < LOADS_PER_TICK && queue_results_wanted(n->queue, &at, &ref); k++) {
+    uint64_t bytes = 0;
+    for (int k = 0; k < LOADS_PER_TICK && bytes < LOAD_BYTES_PER_TICK &&
+                    queue_results_wanted(n->queue, &at, &ref); k++) {
+        bytes += ref.len;
         if (queue_results_load(n->queue, ref.batch_id, f->dir) == 0) {
             mlog(&n->log, LOG_DEBUG, "batch %llu: results loaded from %s",
                  (unsigned long long)ref.batch_id, f->dir);
