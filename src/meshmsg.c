@@ -355,3 +355,53 @@ int msg_progress_decode(struct msg_progress *m, const uint8_t *p, size_t len)
             return -1;
     return qreader_done(&r) ? 0 : -1;
 }
+
+/* ---- result files ---------------------------------------------------------- */
+
+int msg_file_get_encode(const struct msg_file_get *m, uint8_t **buf, size_t *len)
+{
+    struct qbuf b;
+    qbuf_init(&b);
+    qbuf_put_bytes(&b, m->hash, sizeof m->hash);
+    qbuf_put_varint(&b, m->offset);
+    return qbuf_take(&b, buf, len);
+}
+
+int msg_file_get_decode(struct msg_file_get *m, const uint8_t *p, size_t len)
+{
+    struct qreader r;
+    qreader_init(&r, p, len);
+    const uint8_t *hash = qreader_bytes(&r, sizeof m->hash);
+    m->offset = qreader_varint(&r);
+    if (hash == NULL || !qreader_done(&r))
+        return -1;
+    memcpy(m->hash, hash, sizeof m->hash);
+    return 0;
+}
+
+int msg_file_part_encode(const struct msg_file_part *m, uint8_t **buf, size_t *len)
+{
+    struct qbuf b;
+    qbuf_init(&b);
+    qbuf_put_bytes(&b, m->hash, sizeof m->hash);
+    qbuf_put_varint(&b, m->offset);
+    qbuf_put_varint(&b, m->total);
+    qbuf_put_str(&b, (const char *)m->data, m->len);
+    return qbuf_take(&b, buf, len);
+}
+
+int msg_file_part_decode(struct msg_file_part *m, const uint8_t *p, size_t len)
+{
+    struct qreader r;
+    qreader_init(&r, p, len);
+    const uint8_t *hash = qreader_bytes(&r, sizeof m->hash);
+    m->offset = qreader_varint(&r);
+    m->total = qreader_varint(&r);
+    m->data = qreader_str(&r, MESH_MSG_FILE_CHUNK, &m->len);
+    if (hash == NULL || m->data == NULL || !qreader_done(&r) ||
+        (m->total == 0 && m->len != 0) || m->offset > m->total ||
+        m->len > m->total - m->offset)
+        return -1;
+    memcpy(m->hash, hash, sizeof m->hash);
+    return 0;
+}

@@ -27,6 +27,12 @@
  *            the sender's workers on long numbers (src/factor/progress.h),
  *            4 a second while there are any, once empty when they end;
  *            a peer that does not know the type ignores it
+ *   FILE_GET  hash (32 bytes) | offset     a result file's bytes from offset on
+ *   FILE_PART hash (32 bytes) | offset | total | data str (at most
+ *             MESH_MSG_FILE_CHUNK bytes; total 0 and no data: "not here")
+ * (the last two: a finished batch's results file, named by its BLAKE2b-256,
+ * asked of any peer by a node restored from a manifest snapshot;
+ * src/node/result_fetch.c)
  */
 #ifndef MESH_MESHMSG_H
 #define MESH_MESHMSG_H
@@ -50,6 +56,23 @@ enum mesh_msg_type {
     MESH_MSG_LEAVE = 29,
     MESH_MSG_MEMBERSHIP = 30,
     MESH_MSG_PROGRESS = 31,
+    MESH_MSG_FILE_GET = 32,
+    MESH_MSG_FILE_PART = 33,
+};
+
+enum { MESH_MSG_FILE_CHUNK = 256 * 1024, MESH_MSG_FILE_HASH = 32 };
+
+struct msg_file_get {
+    uint8_t hash[MESH_MSG_FILE_HASH];
+    uint64_t offset;
+};
+
+/* FILE_PART: data points into the decoded message. */
+struct msg_file_part {
+    uint8_t hash[MESH_MSG_FILE_HASH];
+    uint64_t offset, total;
+    const uint8_t *data;
+    size_t len;
 };
 
 enum { MESH_MSG_MAX_PEERS = 256, MESH_MSG_ADDR_MAX = 63 };
@@ -172,5 +195,10 @@ int msg_event_encode(const struct msg_event *m, uint8_t **buf, size_t *len);
 int msg_event_decode(struct msg_event *m, const uint8_t *p, size_t len);
 int msg_progress_encode(const struct msg_progress *m, uint8_t **buf, size_t *len);
 int msg_progress_decode(struct msg_progress *m, const uint8_t *p, size_t len);
+int msg_file_get_encode(const struct msg_file_get *m, uint8_t **buf, size_t *len);
+int msg_file_get_decode(struct msg_file_get *m, const uint8_t *p, size_t len);
+int msg_file_part_encode(const struct msg_file_part *m, uint8_t **buf, size_t *len);
+/* Refuses data past total, a "not here" with data, more than a chunk. */
+int msg_file_part_decode(struct msg_file_part *m, const uint8_t *p, size_t len);
 
 #endif

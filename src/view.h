@@ -49,6 +49,8 @@ struct view_batch {
     uint32_t chunk;
     uint64_t budget_ms;    /* its own budget per number (batch.h:
                               BATCH_BUDGET_DEFAULT, _NONE, or ms) */
+    bool results_elsewhere; /* restored from a manifest snapshot, its results
+                              file not loaded or fetched yet (result_fetch.c) */
 };
 /* A worker on a long number (src/factor/progress.h): where it is. */
 struct view_hard {

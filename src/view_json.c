@@ -58,11 +58,12 @@ static json_t *budget_json(uint64_t budget_ms)
 
 static json_t *batch_json(const struct view_batch *b)
 {
-    return json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I, s:o}", "id", (json_int_t)b->id,
+    return json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I, s:o, s:b}", "id", (json_int_t)b->id,
                      "name", b->name, "total", (json_int_t)b->total,
                      "done", (json_int_t)b->done, "unfactored", (json_int_t)b->unfactored,
                      "state", b->state, "chunk", (json_int_t)b->chunk,
-                     "number_timeout_ms", budget_json(b->budget_ms));
+                     "number_timeout_ms", budget_json(b->budget_ms),
+                     "results_elsewhere", b->results_elsewhere);
 }
 
 /* How many nodes hold each place in the mesh: voters (the leader too),

@@ -129,8 +129,11 @@ static void print_batches(json_t *batches)
         json_t *b = rows[i];
         json_int_t done = json_integer_value(json_object_get(b, "done"));
         json_int_t total = json_integer_value(json_object_get(b, "total"));
-        char note[48];
+        char note[96];
         budget_note(b, note, sizeof note);
+        if (json_is_true(json_object_get(b, "results_elsewhere")))
+            snprintf(note + strlen(note), sizeof note - strlen(note),
+                     "  [results being fetched from peers]");
         printf("%*lld  %-10s  %12lld  %12lld  %6.1f%%  %s%s\n", idw,
                (long long)json_integer_value(json_object_get(b, "id")), str(b, "state"),
                (long long)done, (long long)total,

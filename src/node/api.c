@@ -417,6 +417,10 @@ static bool waiter_ready(struct node *n, const struct results_waiter *w,
         return uv_now(&n->loop) >= w->unknown_until_ms &&
                (!replica_catching_up(n) ||
                 uv_now(&n->loop) >= w->unknown_until_ms + CATCH_UP_WAIT_MS);
+    /* restored from a manifest, its file not loaded or fetched yet
+     * (result_fetch.c): answering now would serve gaps */
+    if (info->results_elsewhere)
+        return false;
     if (!w->wait)
         return true;
     return info->state != BATCH_RUNNING || w->from >= info->total ||

@@ -281,6 +281,12 @@ static void export_next(struct node *n)
     while (m->batch_i < queue_batch_count(n->queue)) {
         if (queue_batch_at(n->queue, m->batch_i, &b) != 0)
             return;
+        if (m->step == STEP_SUBMIT && b.results_elsewhere) {
+            /* restored from a manifest, its file still being fetched:
+             * exporting now would lose its results */
+            stop_merge(n, "a batch's results are still being fetched from the peers");
+            return;
+        }
         if (m->step == STEP_SUBMIT) {
             if (send_submit(n, &b) != 0)
                 stop_merge(n, "out of memory");

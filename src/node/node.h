@@ -106,6 +106,7 @@ struct node {
     struct queue_spill *spill;  /* results moving to disk (spill.c) */
     const struct queue *spill_queue;  /* ... of this replica */
     uint64_t spill_retry_ms;    /* ... not before, after a failed write */
+    struct result_fetch *results;  /* result files here and fetched (result_fetch.c) */
 
     struct node_hard hard;      /* the long numbers of the peers (hard.c) */
 

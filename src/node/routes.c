@@ -19,6 +19,7 @@
 #include "run.h"
 #include "meshmsg.h"
 #include "pex.h"
+#include "result_fetch.h"
 #include "retain.h"
 #include "spill.h"
 #include "work.h"
@@ -41,6 +42,8 @@ static const struct node_msg_route messages[] = {
      * restarts too. */
     {MESH_MSG_EVENT, MESH_MSG_EVENT, true, "event_log", node_events_on_msg, NULL},
     {MESH_MSG_PROGRESS, MESH_MSG_PROGRESS, true, "hard", node_hard_on_msg, NULL},
+    {MESH_MSG_FILE_GET, MESH_MSG_FILE_GET, false, "results", node_results_on_get, NULL},
+    {MESH_MSG_FILE_PART, MESH_MSG_FILE_PART, false, "results", node_results_on_part, NULL},
     {0, 0, false, NULL, NULL, NULL},
 };
 
@@ -49,6 +52,7 @@ static const struct node_tick_route ticks[] = {
     {"lead", node_lead_tick},
     {"retain", node_retain_tick},
     {"spill", node_spill_tick},
+    {"results", node_results_tick},
     {"write", node_write_progress},
     {"work", node_work_tick},
     {"work", node_work_dispatch},
@@ -75,6 +79,7 @@ static const struct node_applied_route applied[] = {
  * the leader's leases are rebuilt, waiters look again. */
 static const struct node_tick_route restored[] = {
     {"spill", node_spill_stop},
+    {"results", node_results_on_restored},
     {"lead", node_lead_on_queue_replaced},
     {"api", api_wake_waiters},
     {NULL, NULL},

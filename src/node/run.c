@@ -13,6 +13,7 @@
 #include "metrics_feed.h"
 #include "refusals.h"
 #include "snapshot.h"
+#include "result_fetch.h"
 #include "spill.h"
 #include "tally.h"
 #include "terminal.h"
@@ -204,6 +205,7 @@ static void node_free(struct node *n)
     free(n->peer_info);
     worker_pool_free(n->pool);
     node_spill_stop(n);
+    node_results_stop(n);
     queue_free(n->queue);
     mesh_keys_wipe(&n->keys);
     if (n->lock_fd >= 0)

@@ -128,6 +128,7 @@ static void view_batches(const struct node *n, struct mesh_view *s)
         u->unfactored = b.unfactored;
         u->chunk = b.chunk;
         u->budget_ms = b.spec->budget_ms;
+        u->results_elsewhere = b.results_elsewhere;
     }
 }
 

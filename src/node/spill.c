@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "node.h"
+#include "result_fetch.h"
 #include "spill.h"
 
 enum {
@@ -41,7 +42,14 @@ static void spill_failed(struct node *n, int err)
 
 static bool spill_begin(struct node *n)
 {
-    n->spill = queue_spill_start(n->queue, n->cfg->data_dir);
+    const char *dir = node_results_dir(n);
+    if (dir == NULL) {
+        n->spill_retry_ms = uv_now(&n->loop) + SPILL_RETRY_MS;
+        mlog(&n->log, LOG_WARN, "cannot make %s/results: %s", n->cfg->data_dir,
+             strerror(errno));
+        return false;
+    }
+    n->spill = queue_spill_start(n->queue, dir);
     if (n->spill == NULL) {
         if (errno != ENOENT) {
             n->spill_retry_ms = uv_now(&n->loop) + SPILL_RETRY_MS;

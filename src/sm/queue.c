@@ -801,6 +801,7 @@ static void fill_info(const struct qbatch *b, struct batch_info *out)
     out->submitted_ms = b->submitted_ms;
     out->ended_ms = b->ended_ms;
     out->bytes = b->bytes;
+    out->results_elsewhere = b->elsewhere;
 }
 
 uint64_t queue_retained_bytes(const struct queue *q)

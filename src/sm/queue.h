@@ -14,6 +14,7 @@
 #include "batch.h"
 
 enum { QRESULT_MAX_TEXT = 65536, QUEUE_NAME_MAX = 64 };
+enum { QUEUE_FILE_HASH_BYTES = 32 };   /* BLAKE2b-256: a result file's name */
 
 enum qcmd_type {
     QCMD_SUBMIT = 1,
@@ -103,9 +104,10 @@ struct qcmd {
 enum { QCMD_FORMAT = 5, QCMD_FORMAT_NO_BUDGET = 4, QCMD_FORMAT_NO_TIME = 3,
        QCMD_FORMAT_OLDEST = 2 };
 /* A snapshot starts "MQS" and its format byte: the current one (written)
- * and the earlier ones (still read: 4 before batch budgets, 3 before
+ * and the earlier ones (still read: 5 before manifests, 4 before batch budgets, 3 before
  * batch times, 2 before write tokens). */
-enum { QUEUE_SNAPSHOT_FORMAT = 5, QUEUE_SNAPSHOT_FORMAT_NO_BUDGET = 4,
+enum { QUEUE_SNAPSHOT_FORMAT = 6, QUEUE_SNAPSHOT_FORMAT_INLINE = 5,
+       QUEUE_SNAPSHOT_FORMAT_NO_BUDGET = 4,
        QUEUE_SNAPSHOT_FORMAT_NO_TIMES = 3, QUEUE_SNAPSHOT_FORMAT_OLDEST = 2 };
 
 /* Frees spec, result texts and the results array; zeroes c. */
@@ -195,6 +197,8 @@ struct batch_info {
     uint64_t ended_ms;              /* when it became DONE or CANCELLED
                                        (0: running, or unknown) */
     uint64_t bytes;                 /* memory its results hold */
+    bool results_elsewhere;         /* restored from a manifest, its file not
+                                       loaded yet: its results read as absent */
 };
 
 /* A batch forgotten (queue_forgotten). */
@@ -257,9 +261,12 @@ size_t queue_drained_count(const struct queue *q);
 uint64_t queue_drained_at(const struct queue *q, size_t i);  /* 0 when i is past the end */
 
 /* Spilling (spill.c): the results of a finished batch move from memory to
- * a nameless file in dir, written a few pages per step on the owner's
- * thread, then mapped read-only. What the queue holds does not change,
- * only where: replicas may spill at different times and stay identical.
+ * their canonical file in dir (named by its hash, see result files below),
+ * written and hashed a few pages per step on the owner's thread, fsync'd,
+ * renamed into place, then mapped read-only. What the queue holds does not
+ * change, only where: replicas may spill at different times and stay
+ * identical (a snapshot names a spilled batch's file, and carries a batch
+ * still in memory inline: both restore to the same state).
  * start: a job for the lowest finished batch still in memory (NULL with
  *   errno ENOENT when there is none, or another errno).
  * step: writes up to max_pages more pages: 1 more to do, 0 done, -1 failed
@@ -273,6 +280,35 @@ int queue_spill_finish(struct queue_spill *s, struct queue *q);
 void queue_spill_abort(struct queue_spill *s);
 uint64_t queue_spill_batch(const struct queue_spill *s);
 bool queue_batch_spilled(const struct queue *q, uint64_t id);
+
+/* Result files (result_file.c), DATA_DIR/results/<64 hex digits>: a
+ * finished batch's results in their canonical form, named by the
+ * BLAKE2b-256 of the file. A snapshot names them (a manifest) instead of
+ * carrying them; a batch restored from a manifest has its results
+ * "elsewhere" until its file is loaded, here or fetched from a peer.
+ * wanted: the first batch at or after *at whose results are elsewhere
+ *   (*at moves past it); false when there is none.
+ * load: maps dir/<hash>, checks its hash and layout against the batch,
+ *   and makes it the batch's results. 0, or -1 with errno: ENOENT (no
+ *   such file, or no such batch waiting), EBADMSG (the file is damaged:
+ *   wrong size, hash or layout), another (I/O).
+ * names: whether some batch of q has its results in the file of hash.
+ * sweep: removes files in dir that no batch of q names, and with
+ *   leftovers the files of interrupted writes (*.tmp, *.part: only at
+ *   start, when none is being written). The number removed. */
+struct queue_file_ref {
+    uint64_t batch_id;
+    uint8_t hash[QUEUE_FILE_HASH_BYTES];
+    uint64_t len;
+};
+bool queue_results_wanted(const struct queue *q, size_t *at, struct queue_file_ref *ref);
+int queue_results_load(struct queue *q, uint64_t id, const char *dir);
+bool queue_names_file(const struct queue *q, const uint8_t *hash);
+size_t queue_results_sweep(const struct queue *q, const char *dir, bool leftovers);
+/* "dir/<hex of hash>" into out (at least strlen(dir) + 66 bytes). */
+void queue_file_path(const char *dir, const uint8_t *hash, char *out, size_t size);
+/* Checks a file of len bytes against hash in one pass: true when it matches. */
+bool queue_file_hash_ok(const void *map, size_t len, const uint8_t *hash);
 
 /* Snapshot of the whole state (malloc'd). Restore into an EMPTY queue (one
  * that never applied anything); -1 on malformed input, leaving q empty. */

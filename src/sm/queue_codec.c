@@ -150,6 +150,17 @@ uint64_t qreader_varint(struct qreader *r)
     return 0;
 }
 
+const uint8_t *qreader_bytes(struct qreader *r, size_t n)
+{
+    if (r->failed || n > qreader_remaining(r)) {
+        r->failed = true;
+        return NULL;
+    }
+    const uint8_t *p = r->p + r->pos;
+    r->pos += n;
+    return p;
+}
+
 const uint8_t *qreader_str(struct qreader *r, size_t max, size_t *n)
 {
     uint64_t len = qreader_varint(r);

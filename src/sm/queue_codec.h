@@ -44,6 +44,8 @@ uint64_t qreader_varint(struct qreader *r);
 /* A length-prefixed string of at most max bytes: returns a pointer into the
  * input (NOT NUL-terminated) and its length in *n; NULL on failure. */
 const uint8_t *qreader_str(struct qreader *r, size_t max, size_t *n);
+/* Exactly n raw bytes: a pointer into the input, or NULL (failed). */
+const uint8_t *qreader_bytes(struct qreader *r, size_t n);
 size_t qreader_remaining(const struct qreader *r);
 /* Marks the reader failed: decoders call it when a field is semantically bad. */
 void qreader_fail(struct qreader *r);

@@ -1,13 +1,20 @@
 /* queue_snapshot.c - the queue's snapshot bytes, and restoring them.
  *
- * "MQS" 5, next_id, applied, drained count and the drained node ids
+ * "MQS" 6, next_id, applied, drained count and the drained node ids
  * ascending, the uploads in progress (upload.h), batch count, then per
  * batch: id, state u8, name str, write token (3 and later; "MQS" 2 is still
- * read), submitted_ms and ended_ms (4 and 5), spec, budget (5 only; "MQS" 4
- * and earlier restore the node default), done count, and per done
- * index in ascending order: gap (index minus the previous index + 1) and
- * text str; then (4 and 5) the tombstones of forgotten batches, oldest
- * first: count, and per one id, time_ms, reason u8.
+ * read), submitted_ms and ended_ms (4 and later), spec, budget (5 and 6;
+ * "MQS" 4 and earlier restore the node default), then (6) where u8: 0
+ * inline, 1 a manifest entry (a finished batch whose results are in its
+ * canonical file, result_file.c): done count, unfactored, bytes, the file's
+ * length and its 32-byte BLAKE2b-256; inline (and before 6): done count,
+ * and per done index in ascending order: gap (index minus the previous
+ * index + 1) and text str; then (4 and later) the tombstones of forgotten
+ * batches, oldest first: count, and per one id, time_ms, reason u8.
+ * A manifest entry keeps the snapshot the size of the queue's state, not
+ * of its results (libraft 0.15 holds a snapshot whole in memory, and
+ * InstallSnapshot sends it as one message): a batch restored from one has
+ * its results "elsewhere" until its file is loaded (queue.h).
  * Restore re-runs qbatch_record, so the derived counters (unfactored,
  * cursor) are recomputed, never trusted, and each text becomes its item;
  * the encoder renders the items back into texts.
@@ -27,7 +34,8 @@
 #include "result_item.h"
 
 static const uint8_t snapshot_magic[4] = {'M', 'Q', 'S', QUEUE_SNAPSHOT_FORMAT};
-enum { SNAPSHOT_VERSION_NO_BUDGET = QUEUE_SNAPSHOT_FORMAT_NO_BUDGET,
+enum { SNAPSHOT_VERSION_INLINE = QUEUE_SNAPSHOT_FORMAT_INLINE,
+       SNAPSHOT_VERSION_NO_BUDGET = QUEUE_SNAPSHOT_FORMAT_NO_BUDGET,
        SNAPSHOT_VERSION_NO_TIMES = QUEUE_SNAPSHOT_FORMAT_NO_TIMES,
        SNAPSHOT_VERSION_NO_TOKENS = QUEUE_SNAPSHOT_FORMAT_OLDEST };
 
@@ -43,6 +51,9 @@ struct frozen_batch {
     uint64_t id;
     uint8_t state;
     uint64_t done, token, submitted_ms, ended_ms;
+    bool manifest;                /* results in a file: named, not carried */
+    struct result_ref file;
+    uint64_t unfactored, bytes;
     const char *name;
     const struct batch_spec *spec;
     struct frozen_page *pages;    /* the pages holding results, ascending */
@@ -112,8 +123,10 @@ static int freeze_batches(const struct queue *q, struct queue_freeze *f)
         *fb = (struct frozen_batch){.id = b->id, .state = (uint8_t)b->state, .done = b->done,
                                     .token = b->token, .submitted_ms = b->submitted_ms,
                                     .ended_ms = b->ended_ms, .name = b->name,
-                                    .spec = &b->spec};
-        if (freeze_pages(b, fb) != 0)
+                                    .spec = &b->spec, .file = b->file,
+                                    .unfactored = b->unfactored, .bytes = b->bytes,
+                                    .manifest = b->disk != NULL || b->elsewhere};
+        if (!fb->manifest && freeze_pages(b, fb) != 0)
             return -1;
     }
     return 0;
@@ -198,7 +211,15 @@ static int encode_batch(const struct frozen_batch *fb, struct qbuf *out)
     if (batch_spec_encode(fb->spec, out) != 0)
         return -1;
     batch_budget_encode(fb->spec, out);
+    qbuf_put_u8(out, fb->manifest);
     qbuf_put_varint(out, fb->done);
+    if (fb->manifest) {
+        qbuf_put_varint(out, fb->unfactored);
+        qbuf_put_varint(out, fb->bytes);
+        qbuf_put_varint(out, fb->file.len);
+        qbuf_put_bytes(out, fb->file.hash, sizeof fb->file.hash);
+        return 0;
+    }
     uint64_t expected = 0;
     char *text = malloc(QRESULT_MAX_TEXT + 1);
     if (text == NULL)
@@ -248,6 +269,26 @@ int queue_snapshot(const struct queue *q, uint8_t **buf, size_t *len)
 }
 
 /* ---- restore ------------------------------------------------------------- */
+
+/* A manifest entry: the counters as the snapshotting replica had them,
+ * checked against each other here and against the file when it is loaded
+ * (result_file.c); the results stay elsewhere until then. Only a finished
+ * batch has one (state_consistent checks the done count against it). */
+static int restore_manifest(struct qbatch *b, uint8_t state, struct qreader *in)
+{
+    b->done = qreader_varint(in);
+    b->unfactored = qreader_varint(in);
+    b->bytes = qreader_varint(in);
+    b->file.len = qreader_varint(in);
+    const uint8_t *hash = qreader_bytes(in, sizeof b->file.hash);
+    if (in->failed || hash == NULL || state == BATCH_RUNNING || b->done > b->spec.count ||
+        b->unfactored > b->done || b->file.len < QUEUE_FILE_MIN_BYTES)
+        return -1;
+    memcpy(b->file.hash, hash, sizeof b->file.hash);
+    b->cursor = b->done == b->spec.count ? b->spec.count : 0;
+    b->elsewhere = true;
+    return 0;
+}
 
 static int restore_results(struct qbatch *b, struct qreader *in)
 {
@@ -300,12 +341,15 @@ static struct qbatch *restore_batch(struct qreader *in, uint64_t min_id, uint64_
     }
     if (name == NULL || b->id < min_id || b->id >= next_id || !queue_name_valid(b->name) ||
         strlen(b->name) != name_len || batch_spec_decode(in, &b->spec) != 0 ||
-        (version == QUEUE_SNAPSHOT_FORMAT && batch_budget_decode(in, &b->spec) != 0)) {
+        (version >= SNAPSHOT_VERSION_INLINE && batch_budget_decode(in, &b->spec) != 0)) {
         qbatch_free(b);
         return NULL;
     }
     b->state = BATCH_RUNNING;
-    if (restore_results(b, in) != 0 || !state_consistent(b, state)) {
+    uint8_t where = version > SNAPSHOT_VERSION_INLINE ? qreader_u8(in) : 0;
+    int rc = where == 1 ? restore_manifest(b, state, in)
+           : where == 0 ? restore_results(b, in) : -1;
+    if (in->failed || rc != 0 || !state_consistent(b, state)) {
         qbatch_free(b);
         return NULL;
     }

@@ -40,11 +40,12 @@ struct result_page {
     size_t len, cap;
 };
 
-/* A finished batch's results moved to a file (spill.c), mapped read-only:
- * the same layout as the pages, so reads and the snapshot encoder read it
- * as they read pages. The file is unlinked as soon as it is written (its
- * blocks live as long as the mapping): nothing to clean up after a crash,
- * since every replica rebuilds its state from the snapshot and the log. */
+/* A finished batch's results in their canonical file (spill.c), mapped
+ * read-only: the pages' layout with each page's items repacked by
+ * ascending index, so every replica writes the same bytes whatever order
+ * its results came in, and reads see pages as they see them in memory.
+ * The file is named by its BLAKE2b-256 in DATA_DIR/results (result_file.c):
+ * a snapshot names it by that hash instead of carrying the results. */
 struct spilled {
     void *map;
     size_t map_len;
@@ -53,6 +54,20 @@ struct spilled {
     const uint32_t *offset;       /* QPAGE_SIZE per page, as in result_page */
     const char *texts;
     uint64_t text_len;
+};
+
+/* The smallest result file: its header and the byte after the texts. */
+enum { QUEUE_FILE_MIN_BYTES = 33 };
+
+/* Points d's fields into a result file mapped at map (len bytes) for a
+ * batch of count numbers: 0, or -1 when its header or sizes do not fit
+ * (the items themselves are checked by result_file.c's load). */
+int spilled_bind(struct spilled *d, void *map, size_t len, uint64_t count);
+
+/* A finished batch's canonical file: its name and size. */
+struct result_ref {
+    uint8_t hash[QUEUE_FILE_HASH_BYTES];
+    uint64_t len;
 };
 
 struct qbatch {
@@ -64,6 +79,9 @@ struct qbatch {
     uint64_t done, unfactored;
     struct result_page **pages;   /* ceil(count / QPAGE_SIZE); NULL until a result */
     struct spilled *disk;         /* instead of pages, once spilled (finished only) */
+    struct result_ref file;       /* with disk, or elsewhere: its file */
+    bool elsewhere;               /* restored from a manifest and not loaded yet:
+                                     no pages, no disk, counters from the snapshot */
     uint64_t cursor;              /* lowest not-done index; count when all done */
     uint64_t submitted_ms;        /* the log's time of its SUBMIT (0: unknown) */
     uint64_t ended_ms;            /* ... of the command that ended it */

@@ -1,64 +1,63 @@
-/* spill.c - a finished batch's results, moved from memory to a file.
+/* spill.c - a finished batch's results, moved from memory to their
+ * canonical file.
  *
- * The one place in src/sm that does I/O, and only when its owner calls it:
- * never from queue_apply. Spilling changes where results live, not what
- * they are, so replicas stay identical whether or when they spill, and the
- * snapshot bytes are the same (the encoder reads a spilled page as it reads
- * one in memory).
+ * With result_file.c, the one place in src/sm that does I/O, and only when
+ * its owner calls it: never from queue_apply. Spilling changes where
+ * results live, not what they are, so replicas stay identical whether or
+ * when they spill.
  *
- * The file mirrors the pages, so nothing is re-encoded and reads cost what
- * they cost in memory:
+ * The file mirrors the pages, so reads cost what they cost in memory:
  *   header   "MESHRES1", count, n_pages, text_len (u64 each)
- *   page_base[n_pages]                 u64: where each page's texts start
+ *   page_base[n_pages]                 u64: where each page's items start
  *   done[n_pages * QPAGE_WORDS]        u64: the done bitmaps
  *   offset[n_pages * QPAGE_SIZE]       u32: as result_page.offset
- *   texts[text_len]                    the pages' packed texts, in order
+ *   (zeros to a multiple of 8)
+ *   texts[text_len]                    the pages' items, in order
+ *   one zero byte
+ * and it is canonical: each page's items are repacked by ascending index
+ * and a not-done slot's offset is 0, so every replica writes the same bytes
+ * for the same results whatever order they were applied in (a page in
+ * memory packs them in arrival order). So the file can be named by its
+ * BLAKE2b-256 and a snapshot can name it instead of carrying it
+ * (doc/DESIGN.md, "Manifest snapshots").
+ *
  * It is written a few pages per step on the owner's thread (a 10M batch is
- * ~300 MB: written at once it would stall the loop for a second), then
- * mapped read-only. It has no name: O_TMPFILE, or unlinked at once, so its
- * blocks go with the mapping and a crash leaves nothing behind. */
+ * ~160 MB: written at once it would stall the loop for a second), then
+ * hashed a slice per step by reading it back, fsync'd, renamed from its
+ * temporary name to its hash, and mapped read-only. */
 #include "queue_state.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "result_item.h"
+
 static const char spill_magic[8] = {'M', 'E', 'S', 'H', 'R', 'E', 'S', '1'};
-enum { HEADER_BYTES = 32 };
+enum { HEADER_BYTES = 32, PATH_BYTES = 4200, HASH_SLICE = 64 * 1024 };
 
 struct queue_spill {
     uint64_t batch_id, n_pages, next_page;
     int fd;
-    uint64_t *page_base;            /* written at the end */
-    uint64_t text_len;
+    char dir[PATH_BYTES], tmp[PATH_BYTES];
+    uint64_t *page_base;            /* known at the start: the pages' lengths */
+    uint64_t text_len, file_len, hashed;
     off_t done_at, offset_at, text_at;
+    bool head_written;
+    crypto_generichash_state hash;
+    uint32_t offset[QPAGE_SIZE];    /* one page's canonical offsets */
+    uint8_t *scratch;               /* one page's repacked items, or a slice read back */
+    size_t scratch_cap;
 };
 
 static off_t align8(off_t x)
 {
     return (x + 7) & ~(off_t)7;
-}
-
-static int open_nameless(const char *dir)
-{
-#ifdef O_TMPFILE
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
-        return fd;
-#endif
-    char path[4200];
-    if (snprintf(path, sizeof path, "%s/spill-XXXXXX", dir) >= (int)sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    int fd2 = mkstemp(path);
-    if (fd2 >= 0)
-        unlink(path);
-    return fd2;
 }
 
 static struct qbatch *unspilled_finished(const struct queue *q, uint64_t id)
@@ -81,10 +80,41 @@ void queue_spill_abort(struct queue_spill *s)
 {
     if (s == NULL)
         return;
-    if (s->fd >= 0)
+    if (s->fd >= 0) {
         close(s->fd);
+        unlink(s->tmp);
+    }
     free(s->page_base);
+    free(s->scratch);
     free(s);
+}
+
+static int grow_scratch(struct queue_spill *s, size_t need)
+{
+    if (need <= s->scratch_cap)
+        return 0;
+    uint8_t *p = realloc(s->scratch, need);
+    if (p == NULL)
+        return -1;
+    s->scratch = p;
+    s->scratch_cap = need;
+    return 0;
+}
+
+/* The layout follows from the pages' lengths: a page's items take the
+ * same bytes in any order. */
+static void plan_layout(struct queue_spill *s, const struct qbatch *b)
+{
+    for (uint64_t p = 0; p < s->n_pages; p++) {
+        struct page_view v;
+        s->page_base[p] = s->text_len;
+        if (qbatch_page(b, p, &v))
+            s->text_len += v.len;
+    }
+    s->done_at = HEADER_BYTES + (off_t)(s->n_pages * sizeof(uint64_t));
+    s->offset_at = s->done_at + (off_t)(s->n_pages * QPAGE_WORDS * sizeof(uint64_t));
+    s->text_at = align8(s->offset_at + (off_t)(s->n_pages * QPAGE_SIZE * sizeof(uint32_t)));
+    s->file_len = (uint64_t)s->text_at + s->text_len + 1;
 }
 
 struct queue_spill *queue_spill_start(const struct queue *q, const char *dir)
@@ -97,19 +127,27 @@ struct queue_spill *queue_spill_start(const struct queue *q, const char *dir)
     struct queue_spill *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
+    s->fd = -1;
     s->batch_id = b->id;
     s->n_pages = qbatch_page_count(b);
-    s->page_base = calloc(s->n_pages, sizeof *s->page_base);
-    s->fd = open_nameless(dir);
+    s->page_base = calloc(s->n_pages ? s->n_pages : 1, sizeof *s->page_base);
+    if (snprintf(s->dir, sizeof s->dir, "%s", dir) >= (int)sizeof s->dir ||
+        snprintf(s->tmp, sizeof s->tmp, "%s/.spill-%llu.tmp", dir,
+                 (unsigned long long)b->id) >= (int)sizeof s->tmp) {
+        queue_spill_abort(s);
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    if (s->page_base != NULL)
+        s->fd = open(s->tmp, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0600);
     if (s->page_base == NULL || s->fd < 0) {
         int e = errno;
         queue_spill_abort(s);
         errno = e;
         return NULL;
     }
-    s->done_at = HEADER_BYTES + (off_t)(s->n_pages * sizeof(uint64_t));
-    s->offset_at = s->done_at + (off_t)(s->n_pages * QPAGE_WORDS * sizeof(uint64_t));
-    s->text_at = align8(s->offset_at + (off_t)(s->n_pages * QPAGE_SIZE * sizeof(uint32_t)));
+    plan_layout(s, b);
+    crypto_generichash_init(&s->hash, NULL, 0, QUEUE_FILE_HASH_BYTES);
     return s;
 }
 
@@ -129,16 +167,80 @@ static int write_all(int fd, const void *p, size_t len, off_t at)
     return 0;
 }
 
+/* The page's items by ascending index, and their offsets. */
+static int repack_page(struct queue_spill *s, const struct page_view *v)
+{
+    if (grow_scratch(s, v->len ? v->len : 1) != 0)
+        return -1;
+    memset(s->offset, 0, sizeof s->offset);
+    size_t at = 0;
+    for (unsigned w = 0; w < QPAGE_WORDS; w++) {
+        for (uint64_t word = v->done[w]; word != 0; word &= word - 1) {
+            unsigned slot = w * 64 + (unsigned)__builtin_ctzll(word);
+            const uint8_t *item = (const uint8_t *)v->text + v->offset[slot];
+            size_t size = result_item_size(item, v->len - v->offset[slot]);
+            if (size == 0 || size > v->len - at) {
+                errno = EIO;   /* the page is not what apply wrote */
+                return -1;
+            }
+            memcpy(s->scratch + at, item, size);
+            s->offset[slot] = (uint32_t)at;
+            at += size;
+        }
+    }
+    if (at != v->len) {
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
 static int write_page(struct queue_spill *s, uint64_t p, const struct page_view *v)
 {
-    s->page_base[p] = s->text_len;
-    if (write_all(s->fd, v->done, QPAGE_WORDS * sizeof(uint64_t),
+    if (repack_page(s, v) != 0 ||
+        write_all(s->fd, v->done, QPAGE_WORDS * sizeof(uint64_t),
                   s->done_at + (off_t)(p * QPAGE_WORDS * sizeof(uint64_t))) != 0 ||
-        write_all(s->fd, v->offset, QPAGE_SIZE * sizeof(uint32_t),
+        write_all(s->fd, s->offset, sizeof s->offset,
                   s->offset_at + (off_t)(p * QPAGE_SIZE * sizeof(uint32_t))) != 0 ||
-        write_all(s->fd, v->text, v->len, s->text_at + (off_t)s->text_len) != 0)
+        write_all(s->fd, s->scratch, v->len, s->text_at + (off_t)s->page_base[p]) != 0)
         return -1;
-    s->text_len += v->len;
+    return 0;
+}
+
+static int write_head(struct queue_spill *s, uint64_t count)
+{
+    uint64_t head[4];
+    memcpy(&head[0], spill_magic, sizeof spill_magic);
+    head[1] = count;
+    head[2] = s->n_pages;
+    head[3] = s->text_len;
+    if (write_all(s->fd, head, sizeof head, 0) != 0 ||
+        write_all(s->fd, s->page_base, s->n_pages * sizeof *s->page_base, HEADER_BYTES) != 0 ||
+        ftruncate(s->fd, (off_t)s->file_len) != 0)
+        return -1;
+    s->head_written = true;
+    return 0;
+}
+
+/* Reads back up to max bytes of the written file into the hash. */
+static int hash_slice(struct queue_spill *s, uint64_t max)
+{
+    uint64_t n = s->file_len - s->hashed < max ? s->file_len - s->hashed : max;
+    if (grow_scratch(s, (size_t)n) != 0)
+        return -1;
+    for (uint64_t got = 0; got < n;) {
+        ssize_t r = pread(s->fd, s->scratch + got, (size_t)(n - got), (off_t)(s->hashed + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r == 0)
+                errno = EIO;
+            return -1;
+        }
+        got += (uint64_t)r;
+    }
+    crypto_generichash_update(&s->hash, s->scratch, n);
+    s->hashed += n;
     return 0;
 }
 
@@ -149,28 +251,45 @@ int queue_spill_step(struct queue_spill *s, const struct queue *q, uint64_t max_
         errno = ENOENT;   /* forgotten meanwhile: nothing to spill */
         return -1;
     }
-    for (uint64_t k = 0; k < max_pages && s->next_page < s->n_pages; k++, s->next_page++) {
+    uint64_t k = 0;
+    for (; k < max_pages && s->next_page < s->n_pages; k++, s->next_page++) {
         struct page_view v;
-        if (!qbatch_page(b, s->next_page, &v))
-            s->page_base[s->next_page] = s->text_len; /* a hole: reads as not done */
-        else if (write_page(s, s->next_page, &v) != 0)
-            return -1;
+        if (qbatch_page(b, s->next_page, &v) && write_page(s, s->next_page, &v) != 0)
+            return -1;    /* a page without results stays zeros: read as not done */
     }
-    return s->next_page < s->n_pages ? 1 : 0;
+    if (s->next_page < s->n_pages)
+        return 1;
+    if (!s->head_written && write_head(s, b->spec.count) != 0)
+        return -1;
+    if (k < max_pages && hash_slice(s, (max_pages - k) * HASH_SLICE) != 0)
+        return -1;
+    return s->hashed < s->file_len ? 1 : 0;
 }
 
-static int write_head(struct queue_spill *s, uint64_t count)
+int spilled_bind(struct spilled *d, void *map, size_t len, uint64_t count)
 {
+    if (len < QUEUE_FILE_MIN_BYTES)
+        return -1;
     uint64_t head[4];
-    memcpy(&head[0], spill_magic, sizeof spill_magic);
-    head[1] = count;
-    head[2] = s->n_pages;
-    head[3] = s->text_len;
-    return write_all(s->fd, head, sizeof head, 0) == 0 &&
-                   write_all(s->fd, s->page_base, s->n_pages * sizeof *s->page_base,
-                             HEADER_BYTES) == 0 &&
-                   ftruncate(s->fd, s->text_at + (off_t)s->text_len + 1) == 0
-               ? 0 : -1;
+    memcpy(head, map, sizeof head);
+    uint64_t n_pages = (count + QPAGE_SIZE - 1) >> QPAGE_SHIFT;
+    if (memcmp(&head[0], spill_magic, sizeof spill_magic) != 0 || head[1] != count ||
+        head[2] != n_pages)
+        return -1;
+    off_t done_at = HEADER_BYTES + (off_t)(n_pages * sizeof(uint64_t));
+    off_t offset_at = done_at + (off_t)(n_pages * QPAGE_WORDS * sizeof(uint64_t));
+    off_t text_at = align8(offset_at + (off_t)(n_pages * QPAGE_SIZE * sizeof(uint32_t)));
+    if ((uint64_t)text_at >= len || head[3] != len - (uint64_t)text_at - 1)
+        return -1;
+    const char *base = map;
+    d->map = map;
+    d->map_len = len;
+    d->page_base = (const uint64_t *)(base + HEADER_BYTES);
+    d->done = (const uint64_t *)(base + done_at);
+    d->offset = (const uint32_t *)(base + offset_at);
+    d->texts = base + text_at;
+    d->text_len = head[3];
+    return 0;
 }
 
 /* The pages go through the retire list: a frozen snapshot may read them. */
@@ -185,28 +304,54 @@ static void drop_pages(struct queue *q, struct qbatch *b)
     b->pages = NULL;
 }
 
+/* The file under its hash, durably: data, then the name. */
+static int name_file(struct queue_spill *s, const uint8_t *hash)
+{
+    char path[PATH_BYTES + 80];
+    queue_file_path(s->dir, hash, path, sizeof path);
+    if (fdatasync(s->fd) != 0 || rename(s->tmp, path) != 0)
+        return -1;
+    int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
 int queue_spill_finish(struct queue_spill *s, struct queue *q)
 {
     struct qbatch *b = unspilled_finished(q, s->batch_id);
     struct spilled *d = calloc(1, sizeof *d);
+    uint8_t hash[QUEUE_FILE_HASH_BYTES];
     int rc = -1;
-    if (b == NULL)
+    if (b == NULL || s->hashed != s->file_len) {
         errno = ENOENT;
-    else if (d != NULL && write_head(s, b->spec.count) == 0) {
-        d->map_len = (size_t)s->text_at + s->text_len + 1;
-        d->map = mmap(NULL, d->map_len, PROT_READ, MAP_SHARED, s->fd, 0);
-        rc = d->map == MAP_FAILED ? -1 : 0;
+    } else if (d != NULL) {
+        crypto_generichash_final(&s->hash, hash, sizeof hash);
+        void *map = MAP_FAILED;
+        if (name_file(s, hash) == 0) {
+            map = mmap(NULL, (size_t)s->file_len, PROT_READ, MAP_SHARED, s->fd, 0);
+        } else {
+            int e = errno;
+            unlink(s->tmp);
+            errno = e;
+        }
+        if (map != MAP_FAILED && spilled_bind(d, map, (size_t)s->file_len, b->spec.count) != 0) {
+            munmap(map, (size_t)s->file_len);
+            errno = EIO;
+        } else if (map != MAP_FAILED) {
+            rc = 0;
+        }
     }
     if (rc == 0) {
-        const char *base = d->map;
-        d->page_base = (const uint64_t *)(base + HEADER_BYTES);
-        d->done = (const uint64_t *)(base + s->done_at);
-        d->offset = (const uint32_t *)(base + s->offset_at);
-        d->texts = base + s->text_at;
-        d->text_len = s->text_len;
         drop_pages(q, b);
+        memcpy(b->file.hash, hash, sizeof hash);
+        b->file.len = s->file_len;
         b->disk = d;
         d = NULL;
+        close(s->fd);
+        s->fd = -1;   /* named now: abort must not unlink */
     }
     int e = errno;
     free(d);

@@ -20,7 +20,7 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
 {
     uint8_t *again;
     size_t n;
-    switch (type % 10) {
+    switch (type % 12) {
     case 0: {
         struct msg_cluster m;
         if (msg_cluster_decode(&m, p, len) == 0 && msg_cluster_encode(&m, &again, &n) == 0)
@@ -90,6 +90,22 @@ static void one(uint8_t type, const uint8_t *p, size_t len)
         struct msg_progress m;
         if (msg_progress_decode(&m, p, len) == 0 && msg_progress_encode(&m, &again, &n) == 0)
             same(p, len, again, n);
+        break;
+    }
+    case 10: {
+        struct msg_file_get m;
+        if (msg_file_get_decode(&m, p, len) == 0 && msg_file_get_encode(&m, &again, &n) == 0)
+            same(p, len, again, n);
+        break;
+    }
+    case 11: {
+        struct msg_file_part m;
+        if (msg_file_part_decode(&m, p, len) == 0) {
+            if (m.len > MESH_MSG_FILE_CHUNK || m.offset + m.len > m.total ||
+                msg_file_part_encode(&m, &again, &n) != 0)
+                abort();
+            same(p, len, again, n);
+        }
         break;
     }
     default: {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "queue.h"
 
@@ -113,6 +114,63 @@ static void gen_upload(struct queue *q, const char *qdir, const char *sdir)
     qcmd_free(&list);
 }
 
+/* corpus_result_file (beside sdir): each spilled batch's file after its
+ * manifest's done and unfactored counts (u16 each), what fuzz_result_file
+ * reads. */
+static void result_file_seeds(const struct queue *q, const char *tmp, const char *sdir)
+{
+    uint8_t *snap;
+    size_t len, at = 0;
+    must(queue_snapshot(q, &snap, &len), "snapshot");
+    struct queue *r = queue_new();
+    must(queue_restore(r, snap, len), "restore");
+    char out[4200];
+    snprintf(out, sizeof out, "%s/../corpus_result_file", sdir);
+    struct queue_file_ref ref;
+    while (queue_results_wanted(r, &at, &ref)) {
+        struct batch_info info;
+        char path[4300], name[64];
+        must(queue_batch_get(r, ref.batch_id, &info), "batch");
+        queue_file_path(tmp, ref.hash, path, sizeof path);
+        FILE *f = fopen(path, "rb");
+        uint8_t *buf = malloc(ref.len + 4);
+        if (f == NULL || buf == NULL || fread(buf + 4, 1, ref.len, f) != ref.len)
+            must(-1, path);
+        fclose(f);
+        buf[0] = (uint8_t)info.done;
+        buf[1] = (uint8_t)(info.done >> 8);
+        buf[2] = (uint8_t)info.unfactored;
+        buf[3] = (uint8_t)(info.unfactored >> 8);
+        snprintf(name, sizeof name, "batch%llu_%s", (unsigned long long)ref.batch_id,
+                 info.state == BATCH_DONE ? "done" : "cancelled");
+        write_file(out, name, buf, ref.len + 4);
+        free(buf);
+    }
+    queue_free(r);
+    free(snap);
+}
+
+/* The finished batches spilled to their files (in a directory removed
+ * after): a snapshot that names them (format 6's manifest entries). */
+static void gen_manifest(struct queue *q, const char *sdir)
+{
+    char tmp[] = "/tmp/mesh-gen-XXXXXX";
+    if (mkdtemp(tmp) == NULL)
+        must(-1, "mkdtemp");
+    struct queue_spill *s;
+    while ((s = queue_spill_start(q, tmp)) != NULL) {
+        while (queue_spill_step(s, q, 4) == 1)
+            ;
+        must(queue_spill_finish(s, q), "spill");
+    }
+    snapshot_to(q, sdir, "manifest");
+    result_file_seeds(q, tmp, sdir);
+    struct queue *empty = queue_new();
+    queue_results_sweep(empty, tmp, true);
+    queue_free(empty);
+    rmdir(tmp);
+}
+
 static void gen_commands_and_snapshots(const char *base)
 {
     char qdir[4096], sdir[4096], err[128];
@@ -160,6 +218,7 @@ static void gen_commands_and_snapshots(const char *base)
     snapshot_to(q, sdir, "forgotten");
     gen_upload(q, qdir, sdir);
     gen_block(q, qdir);
+    gen_manifest(q, sdir);
     queue_free(q);
 }
 

@@ -160,9 +160,43 @@ static void test_progress_round_trip_and_refusals(void)
     CHECK(msg_progress_decode(&d, many, sizeof many) != 0);
 }
 
+/* A result file's request and chunk: round trips; a chunk past the file's
+ * end, a "not here" with data and more than a chunk are refused. */
+static void test_file_messages(void)
+{
+    struct msg_file_get g = {.offset = 3 * MESH_MSG_FILE_CHUNK}, g2;
+    memset(g.hash, 0xab, sizeof g.hash);
+    uint8_t *buf;
+    size_t len;
+    CHECK_INT_EQ(msg_file_get_encode(&g, &buf, &len), 0);
+    CHECK_INT_EQ(msg_file_get_decode(&g2, buf, len), 0);
+    CHECK(g2.offset == g.offset && memcmp(g2.hash, g.hash, sizeof g.hash) == 0);
+    CHECK_INT_EQ(msg_file_get_decode(&g2, buf, len - 1), -1);
+    free(buf);
+    static uint8_t data[MESH_MSG_FILE_CHUNK + 1];
+    struct msg_file_part p = {.offset = 10, .total = 110, .data = data, .len = 100}, p2;
+    memcpy(p.hash, g.hash, sizeof p.hash);
+    CHECK_INT_EQ(msg_file_part_encode(&p, &buf, &len), 0);
+    CHECK_INT_EQ(msg_file_part_decode(&p2, buf, len), 0);
+    CHECK(p2.offset == 10 && p2.total == 110 && p2.len == 100 && p2.data == buf + len - 100);
+    free(buf);
+    struct msg_file_part lies[] = {
+        {.offset = 11, .total = 110, .data = data, .len = 100},
+        {.offset = 0, .total = 0, .data = data, .len = 1},
+        {.offset = 0, .total = 2 * MESH_MSG_FILE_CHUNK, .data = data,
+         .len = MESH_MSG_FILE_CHUNK + 1},
+    };
+    for (size_t i = 0; i < sizeof lies / sizeof lies[0]; i++) {
+        CHECK_INT_EQ(msg_file_part_encode(&lies[i], &buf, &len), 0);
+        CHECK_INT_EQ(msg_file_part_decode(&p2, buf, len), -1);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     test_progress_round_trip_and_refusals();
+    test_file_messages();
     test_cluster_round_trip();
     test_results_round_trip_and_lies();
     test_event_round_trip_and_escapes();

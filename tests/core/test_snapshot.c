@@ -201,14 +201,26 @@ static void test_budget_in_snapshot(void)
     CHECK(info.spec->budget_ms == 300);
     queue_free(b);
     /* One batch, no results, no tombstones: the snapshot ends with the
-     * budget (301, two bytes), the done count 0 and the tombstone count 0. */
+     * budget (301, two bytes), where (0: inline), the done count 0 and the
+     * tombstone count 0. */
     CHECK_INT_EQ(buf[3], QUEUE_SNAPSHOT_FORMAT);
-    CHECK(buf[len - 4] == ((301 & 0x7f) | 0x80) && buf[len - 3] == 301 >> 7);
-    CHECK(buf[len - 2] == 0 && buf[len - 1] == 0);
-    buf[3] = QUEUE_SNAPSHOT_FORMAT_NO_BUDGET;
-    memmove(buf + len - 4, buf + len - 2, 2);
+    CHECK(buf[len - 5] == ((301 & 0x7f) | 0x80) && buf[len - 4] == 301 >> 7);
+    CHECK(buf[len - 3] == 0 && buf[len - 2] == 0 && buf[len - 1] == 0);
+    /* Format 5 (before manifests): the same without the where byte. */
+    uint8_t *five = malloc(len);
+    memcpy(five, buf, len);
+    five[3] = QUEUE_SNAPSHOT_FORMAT_INLINE;
+    memmove(five + len - 3, five + len - 2, 2);
     b = queue_new();
-    CHECK_INT_EQ(queue_restore(b, buf, len - 2), 0);
+    CHECK_INT_EQ(queue_restore(b, five, len - 1), 0);
+    CHECK_INT_EQ(queue_batch_get(b, 1, &info), 0);
+    CHECK(info.spec->budget_ms == 300);
+    queue_free(b);
+    free(five);
+    buf[3] = QUEUE_SNAPSHOT_FORMAT_NO_BUDGET;
+    memmove(buf + len - 5, buf + len - 2, 2);
+    b = queue_new();
+    CHECK_INT_EQ(queue_restore(b, buf, len - 3), 0);
     CHECK_INT_EQ(queue_batch_get(b, 1, &info), 0);
     CHECK(info.spec->budget_ms == BATCH_BUDGET_DEFAULT);
     CHECK_INT_EQ(info.total, 3);

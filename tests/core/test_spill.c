@@ -1,6 +1,8 @@
-/* test_spill.c - finished batches' results moved to a file: the same
- * results, the same snapshot bytes, forgettable, safe under a frozen
- * snapshot, and a job that finds its batch forgotten stops cleanly. */
+/* test_spill.c - finished batches' results moved to their canonical file:
+ * the same results, the same bytes whatever order results were applied in,
+ * a snapshot that names the files (MQS 6) and restores with them present,
+ * absent or damaged, forgettable, safe under a frozen snapshot, a job that
+ * finds its batch forgotten stops cleanly, and the sweep of stale files. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +65,16 @@ static void same_results(const struct queue *a, const struct queue *b)
     }
 }
 
-static void test_spilled_reads_and_snapshots_the_same(void)
+/* A snapshot of q restored into a fresh queue. */
+static struct queue *restored(const struct queue *q, uint8_t **snap, size_t *len)
+{
+    CHECK_INT_EQ(queue_snapshot(q, snap, len), 0);
+    struct queue *r = queue_new();
+    CHECK_INT_EQ(queue_restore(r, *snap, *len), 0);
+    return r;
+}
+
+static void test_spilled_reads_the_same_and_snapshots_a_manifest(void)
 {
     struct queue *mem = two_finished(), *disk = two_finished();
     spill_all(disk);
@@ -74,14 +85,161 @@ static void test_spilled_reads_and_snapshots_the_same(void)
     size_t la, lb;
     CHECK_INT_EQ(queue_snapshot(mem, &a, &la), 0);
     CHECK_INT_EQ(queue_snapshot(disk, &b, &lb), 0);
-    CHECK(la == lb && memcmp(a, b, la) == 0);
+    /* inline: every result's text; manifest: ~50 bytes a batch */
+    CHECK(la > 20000 && lb < 300);
     free(a);
     free(b);
+    struct queue *from_mem = restored(mem, &a, &la);
+    struct queue *back = restored(disk, &b, &lb);
+    struct batch_info info;
+    CHECK_INT_EQ(queue_batch_get(back, 1, &info), 0);
+    CHECK(info.results_elsewhere && info.done == 3000 && info.state == BATCH_DONE);
+    CHECK(queue_result(back, 1, 0) == NULL);
+    /* the files are in dir: loaded, checked, read as the original */
+    CHECK_INT_EQ(queue_results_load(back, 1, dir), 0);
+    CHECK_INT_EQ(queue_results_load(back, 2, dir), 0);
+    CHECK_INT_EQ(queue_batch_get(back, 2, &info), 0);
+    CHECK(!info.results_elsewhere && info.unfactored == 0);
+    same_results(mem, back);
+    same_results(from_mem, back);
+    /* and snapshot to the same manifest again */
+    uint8_t *c;
+    size_t lc;
+    CHECK_INT_EQ(queue_snapshot(back, &c, &lc), 0);
+    CHECK(lc == lb && memcmp(b, c, lb) == 0);
+    free(a);
+    free(b);
+    free(c);
     char err[128];
     CHECK_INT_EQ(apply_free(disk, make_complete(2, 1, (uint64_t)1, "2 3"), NULL, err), 0);
     CHECK(queue_result(disk, 2, 1) == NULL);  /* cancelled: late results ignored */
     queue_free(mem);
     queue_free(disk);
+    queue_free(from_mem);
+    queue_free(back);
+}
+
+/* The same results applied in another order (reversed, in odd chunks):
+ * the same file, byte for byte, so the same hash. */
+static void test_canonical_whatever_the_order(void)
+{
+    char other[] = "/tmp/mesh-spill2-XXXXXX";
+    CHECK(mkdtemp(other) != NULL);
+    struct queue *q = queue_new();
+    char err[128], text[32];
+    CHECK_INT_EQ(apply_free(q, make_submit("1000", 3000, "a"), NULL, err), 0);
+    CHECK_INT_EQ(apply_free(q, make_submit("9000", 2500, "b"), NULL, err), 0);
+    for (uint64_t k = 0; k < 3000; k++) {
+        uint64_t i = (k * 7) % 3000;   /* 7 is prime to 3000: every index once */
+        snprintf(text, sizeof text, "%llu 7", (unsigned long long)(i * 3 + 1));
+        CHECK_INT_EQ(apply_free(q, make_complete(1, 1, i, text), NULL, err), 0);
+    }
+    for (uint64_t k = 2499 / 3 * 3 + 3; k >= 3; k -= 3) {
+        uint64_t i = k - 3;
+        snprintf(text, sizeof text, "%llu", (unsigned long long)(i + 5));
+        CHECK_INT_EQ(apply_free(q, make_complete(2, 1, i, text), NULL, err), 0);
+    }
+    CHECK_INT_EQ(apply_free(q, make_cancel(2), NULL, err), 0);
+    struct queue *p = two_finished();
+    struct queue_spill *s;
+    for (int round = 0; round < 2; round++) {
+        struct queue *x = round ? q : p;
+        while ((s = queue_spill_start(x, round ? other : dir)) != NULL) {
+            while (queue_spill_step(s, x, 3) == 1)
+                ;
+            CHECK_INT_EQ(queue_spill_finish(s, x), 0);
+        }
+    }
+    uint8_t *a, *b;
+    size_t la, lb;
+    CHECK_INT_EQ(queue_snapshot(p, &a, &la), 0);
+    CHECK_INT_EQ(queue_snapshot(q, &b, &lb), 0);
+    CHECK(la == lb && memcmp(a, b, la) == 0);   /* the same hashes and lengths */
+    free(a);
+    free(b);
+    /* the files themselves: identical, and their names are their hashes */
+    struct queue_file_ref ref;
+    uint8_t *snap;
+    size_t len, at = 0;
+    struct queue *r = restored(q, &snap, &len);
+    int files = 0;
+    while (queue_results_wanted(r, &at, &ref)) {
+        char pa[256], pb[256];
+        queue_file_path(dir, ref.hash, pa, sizeof pa);
+        queue_file_path(other, ref.hash, pb, sizeof pb);
+        FILE *fa = fopen(pa, "rb"), *fb = fopen(pb, "rb");
+        CHECK(fa != NULL && fb != NULL);
+        uint8_t *x = malloc(ref.len + 1), *y = malloc(ref.len + 1);
+        CHECK_INT_EQ(fread(x, 1, ref.len + 1, fa), ref.len);
+        CHECK_INT_EQ(fread(y, 1, ref.len + 1, fb), ref.len);
+        CHECK(memcmp(x, y, ref.len) == 0 && queue_file_hash_ok(x, ref.len, ref.hash));
+        fclose(fa);
+        fclose(fb);
+        free(x);
+        free(y);
+        files++;
+    }
+    CHECK_INT_EQ(files, 2);
+    free(snap);
+    queue_free(r);
+    queue_free(q);
+    queue_free(p);
+    struct queue *empty = queue_new();
+    CHECK_INT_EQ(queue_results_sweep(empty, other, true), 2);
+    queue_free(empty);
+    CHECK_INT_EQ(rmdir(other), 0);
+}
+
+/* Absent: ENOENT, still elsewhere. Damaged (a flipped byte, a cut, one
+ * byte more): EBADMSG, still elsewhere, nothing served. */
+static void test_restore_with_files_absent_or_damaged(void)
+{
+    struct queue *q = two_finished();
+    spill_all(q);
+    uint8_t *snap;
+    size_t len, at = 0;
+    struct queue *r = restored(q, &snap, &len);
+    struct queue_file_ref ref;
+    CHECK(queue_results_wanted(r, &at, &ref) && ref.batch_id == 1);
+    char path[256], aside[300];
+    queue_file_path(dir, ref.hash, path, sizeof path);
+    snprintf(aside, sizeof aside, "%s.aside", path);
+    CHECK_INT_EQ(rename(path, aside), 0);
+    CHECK_INT_EQ(queue_results_load(r, 1, dir), -1);
+    CHECK_INT_EQ(errno, ENOENT);
+    FILE *f = fopen(aside, "rb");
+    uint8_t *bytes = malloc(ref.len);
+    CHECK_INT_EQ(fread(bytes, 1, ref.len, f), ref.len);
+    fclose(f);
+    size_t cuts[][2] = {{ref.len, 0}, {ref.len, 40}, {ref.len, ref.len - 2},
+                        {ref.len - 1, SIZE_MAX}, {ref.len + 1, SIZE_MAX}};
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        f = fopen(path, "wb");
+        size_t n = cuts[k][0], flip = cuts[k][1];
+        for (size_t i = 0; i < n; i++)
+            fputc(i < ref.len ? bytes[i] ^ (i == flip ? 0x10 : 0) : 0, f);
+        fclose(f);
+        CHECK_INT_EQ(queue_results_load(r, 1, dir), -1);
+        CHECK_INT_EQ(errno, EBADMSG);
+        struct batch_info info;
+        CHECK_INT_EQ(queue_batch_get(r, 1, &info), 0);
+        CHECK(info.results_elsewhere && queue_result(r, 1, 5) == NULL);
+    }
+    CHECK_INT_EQ(rename(aside, path), 0);
+    CHECK_INT_EQ(queue_results_load(r, 1, dir), 0);
+    CHECK_INT_EQ(queue_results_load(r, 1, dir), -1);   /* loaded: not waiting */
+    CHECK_INT_EQ(errno, ENOENT);
+    CHECK_STR_EQ(queue_result(r, 1, 5), "16 7");
+    /* a file no batch names goes, one still named stays */
+    char err[128];
+    CHECK_INT_EQ(apply_free(q, make_forget(FORGET_BY_USER, 0, 1, (uint64_t)1), NULL, err), 0);
+    CHECK_INT_EQ(queue_results_sweep(r, dir, false), 0);
+    CHECK_INT_EQ(queue_results_sweep(q, dir, false), 1);
+    CHECK(access(path, F_OK) != 0);
+    free(bytes);
+    free(snap);
+    queue_free(r);
+    queue_free(q);
 }
 
 static void test_forget_a_spilled_batch_under_a_freeze(void)
@@ -147,10 +305,15 @@ static void test_job_stops_when_its_batch_is_forgotten(void)
 int main(void)
 {
     CHECK(mkdtemp(dir) != NULL);
-    test_spilled_reads_and_snapshots_the_same();
+    test_spilled_reads_the_same_and_snapshots_a_manifest();
+    test_canonical_whatever_the_order();
+    test_restore_with_files_absent_or_damaged();
     test_forget_a_spilled_batch_under_a_freeze();
     test_spill_while_frozen_then_thaw();
     test_job_stops_when_its_batch_is_forgotten();
-    CHECK_INT_EQ(rmdir(dir), 0);  /* nothing left behind: the files have no name */
+    struct queue *empty = queue_new();
+    queue_results_sweep(empty, dir, true);
+    queue_free(empty);
+    CHECK_INT_EQ(rmdir(dir), 0);  /* nothing else left behind */
     return 0;
 }

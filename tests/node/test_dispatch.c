@@ -18,7 +18,8 @@
 static bool speaks(unsigned type)
 {
     return (type >= CONSENSUS_MSG_FIRST && type <= CONSENSUS_MSG_LAST) ||
-           (type >= MESH_MSG_CLUSTER && type <= MESH_MSG_PROGRESS);
+           (type >= MESH_MSG_CLUSTER && type <= MESH_MSG_PROGRESS) ||
+           type == MESH_MSG_FILE_GET || type == MESH_MSG_FILE_PART;
 }
 
 /* Each type the node speaks has one handler; REPLY two: the write waiting

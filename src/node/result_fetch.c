@@ -1,0 +1,345 @@
+/* result_fetch.c - finished batches' result files: found here, or fetched.
+ *
+ * A snapshot names a finished batch's results file by its hash instead of
+ * carrying it (doc/DESIGN.md, "Manifest snapshots"). A replica restored
+ * from one has those batches' results "elsewhere" (queue.h) until the file
+ * is loaded: from DATA_DIR/results when it is there and checks (a
+ * restart), else fetched from the peers over the encrypted links, one
+ * chunk at a time (FILE_GET by hash and offset, FILE_PART back), written
+ * to <hash>.part, renamed when complete and checked whole by the load,
+ * which refuses a damaged file (then another peer is asked, from the
+ * start). Any peer holding the file answers; one that does not says so
+ * and the next is asked. One file at a time: catching up never holds more
+ * than a chunk in memory.
+ *
+ * The same module keeps the directory clean: when the replica is replaced
+ * (start, a snapshot) or forgets a batch, files no batch names are removed
+ * (at start also the leftovers of interrupted writes). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "meshmsg.h"
+#include "node.h"
+#include "peers.h"
+#include "result_fetch.h"
+
+enum {
+    ASK_TIMEOUT_MS = 3000,    /* a peer that does not answer: ask the next */
+    ROUND_PAUSE_MS = 1000,    /* no peer had it: ask around again after */
+    DAMAGED_PAUSE_MS = 5000,  /* every peer sent a damaged copy: again after */
+    LOADS_PER_TICK = 64,
+    LOAD_BYTES_PER_TICK = 64 << 20,  /* hashed and checked on the loop: ~0.1 s */
+};
+
+struct result_fetch {
+    char dir[4200];
+    bool dir_made, swept_leftovers;
+    const struct queue *swept_queue;
+    uint64_t swept_forgotten;
+    bool active;              /* fetching ref */
+    struct queue_file_ref ref;
+    int fd;                   /* the .part file */
+    uint64_t got, peer, asked_ms, pause_until_ms;
+    size_t next_peer;         /* round robin over peer_info */
+    unsigned refused;         /* peers that said "not here" this round */
+    size_t damaged;           /* damaged copies fetched in a row */
+};
+
+static struct result_fetch *state(struct node *n)
+{
+    if (n->results == NULL) {
+        n->results = calloc(1, sizeof *n->results);
+        if (n->results == NULL)
+            return NULL;
+        n->results->fd = -1;
+        snprintf(n->results->dir, sizeof n->results->dir, "%s/results", n->cfg->data_dir);
+    }
+    struct result_fetch *f = n->results;
+    if (!f->dir_made) {
+        if (mkdir(f->dir, 0700) != 0 && errno != EEXIST)
+            return NULL;
+        f->dir_made = true;
+    }
+    return f;
+}
+
+const char *node_results_dir(struct node *n)
+{
+    struct result_fetch *f = state(n);
+    return f != NULL ? f->dir : NULL;
+}
+
+static void part_path(const struct result_fetch *f, char *out, size_t size)
+{
+    char path[4300];
+    queue_file_path(f->dir, f->ref.hash, path, sizeof path);
+    snprintf(out, size, "%s.part", path);
+}
+
+static void drop_fetch(struct result_fetch *f)
+{
+    if (f->fd >= 0) {
+        char part[4400];
+        close(f->fd);
+        f->fd = -1;
+        part_path(f, part, sizeof part);
+        unlink(part);
+    }
+    f->active = false;
+}
+
+static void sweep(struct node *n, struct result_fetch *f)
+{
+    uint64_t forgotten = queue_forgotten_total(n->queue);
+    if (f->swept_queue == n->queue && f->swept_forgotten == forgotten)
+        return;
+    bool leftovers = !f->swept_leftovers && !f->active;
+    size_t removed = queue_results_sweep(n->queue, f->dir, leftovers);
+    f->swept_leftovers |= leftovers;
+    f->swept_queue = n->queue;
+    f->swept_forgotten = forgotten;
+    if (removed > 0)
+        mlog(&n->log, LOG_DEBUG, "removed %zu result files no batch names", removed);
+}
+
+/* The next linked peer, round robin; 0 when none is linked. */
+static uint64_t pick_peer(struct node *n, struct result_fetch *f)
+{
+    for (size_t k = 0; k < n->n_peer_info; k++) {
+        const struct peer_cluster *pc = &n->peer_info[f->next_peer++ % n->n_peer_info];
+        if (node_linked(n, pc->id))
+            return pc->id;
+    }
+    return 0;
+}
+
+static size_t linked_peers(const struct node *n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n->n_peer_info; i++)
+        k += node_linked(n, n->peer_info[i].id);
+    return k;
+}
+
+static void ask(struct node *n, struct result_fetch *f, bool next_peer)
+{
+    if (next_peer || f->peer == 0 || !node_linked(n, f->peer))
+        f->peer = pick_peer(n, f);
+    f->asked_ms = uv_now(&n->loop);
+    if (f->peer == 0)
+        return;   /* nobody linked: the timeout asks again */
+    struct msg_file_get g = {.offset = f->got};
+    memcpy(g.hash, f->ref.hash, sizeof g.hash);
+    uint8_t *buf;
+    size_t len;
+    if (msg_file_get_encode(&g, &buf, &len) == 0) {
+        node_send(n, f->peer, MESH_MSG_FILE_GET, buf, len);
+        free(buf);
+    }
+}
+
+static void start_fetch(struct node *n, struct result_fetch *f, const struct queue_file_ref *ref)
+{
+    char part[4400];
+    f->ref = *ref;
+    part_path(f, part, sizeof part);
+    f->fd = open(part, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    if (f->fd < 0) {
+        mlog(&n->log, LOG_WARN, "cannot write %s: %s", part, strerror(errno));
+        f->pause_until_ms = uv_now(&n->loop) + ROUND_PAUSE_MS;
+        return;
+    }
+    f->active = true;
+    f->got = 0;
+    f->refused = 0;
+    mlog(&n->log, LOG_INFO, "batch %llu: its results (%llu bytes) are not here: fetching "
+         "them from the peers", (unsigned long long)ref->batch_id,
+         (unsigned long long)ref->len);
+    ask(n, f, true);
+}
+
+/* Loads what is here; the first batch whose file is not becomes the
+ * fetch. A damaged file is removed (and fetched). */
+static void load_or_fetch(struct node *n, struct result_fetch *f)
+{
+    struct queue_file_ref ref;
+    size_t at = 0;
+    uint64_t bytes = 0;
+    for (int k = 0; k < LOADS_PER_TICK && bytes < LOAD_BYTES_PER_TICK &&
+                    queue_results_wanted(n->queue, &at, &ref); k++) {
+        bytes += ref.len;
+        if (queue_results_load(n->queue, ref.batch_id, f->dir) == 0) {
+            mlog(&n->log, LOG_DEBUG, "batch %llu: results loaded from %s",
+                 (unsigned long long)ref.batch_id, f->dir);
+            api_wake_waiters(n);
+            continue;
+        }
+        if (errno == EBADMSG) {
+            char path[4300];
+            queue_file_path(f->dir, ref.hash, path, sizeof path);
+            mlog(&n->log, LOG_WARN, "batch %llu: its results file %s is damaged: removed, "
+                 "fetching it again", (unsigned long long)ref.batch_id, path);
+            unlink(path);
+        }
+        if (uv_now(&n->loop) >= f->pause_until_ms)
+            start_fetch(n, f, &ref);
+        return;
+    }
+}
+
+void node_results_tick(struct node *n)
+{
+    if (n->queue == NULL || n->stopping)
+        return;
+    struct result_fetch *f = state(n);
+    if (f == NULL)
+        return;
+    sweep(n, f);
+    if (f->active && !queue_names_file(n->queue, f->ref.hash)) {
+        drop_fetch(f);   /* forgotten meanwhile, or the replica was replaced */
+    }
+    if (!f->active)
+        load_or_fetch(n, f);
+    else if (uv_now(&n->loop) >= f->asked_ms + ASK_TIMEOUT_MS)
+        ask(n, f, true);
+}
+
+void node_results_on_restored(struct node *n)
+{
+    /* The new queue may sit where the old one was: sweep by this, not by
+     * the pointer alone. */
+    if (n->results != NULL)
+        n->results->swept_queue = NULL;
+    node_results_tick(n);
+}
+
+void node_results_on_get(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
+{
+    struct msg_file_get g;
+    struct result_fetch *f = state(n);
+    if (f == NULL || msg_file_get_decode(&g, data, len) != 0)
+        return;
+    struct msg_file_part p = {.offset = 0, .total = 0};
+    memcpy(p.hash, g.hash, sizeof p.hash);
+    char path[4300];
+    queue_file_path(f->dir, g.hash, path, sizeof path);
+    uint8_t *chunk = malloc(MESH_MSG_FILE_CHUNK);
+    int fd = chunk != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size >= g.offset) {
+        ssize_t r = pread(fd, chunk, MESH_MSG_FILE_CHUNK, (off_t)g.offset);
+        if (r >= 0) {
+            p = (struct msg_file_part){.offset = g.offset, .total = (uint64_t)st.st_size,
+                                       .data = chunk, .len = (size_t)r};
+            memcpy(p.hash, g.hash, sizeof p.hash);
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    uint8_t *buf;
+    size_t blen;
+    if (msg_file_part_encode(&p, &buf, &blen) == 0) {
+        node_send(n, peer, MESH_MSG_FILE_PART, buf, blen);
+        free(buf);
+    }
+    free(chunk);
+}
+
+static void complete(struct node *n, struct result_fetch *f)
+{
+    char part[4400], path[4300];
+    part_path(f, part, sizeof part);
+    queue_file_path(f->dir, f->ref.hash, path, sizeof path);
+    int rc = fsync(f->fd);
+    close(f->fd);
+    f->fd = -1;
+    if (rc != 0 || rename(part, path) != 0) {
+        mlog(&n->log, LOG_WARN, "cannot store the results of batch %llu: %s",
+             (unsigned long long)f->ref.batch_id, strerror(errno));
+        unlink(part);
+        f->active = false;
+        f->pause_until_ms = uv_now(&n->loop) + ROUND_PAUSE_MS;
+        return;
+    }
+    f->active = false;
+    if (queue_results_load(n->queue, f->ref.batch_id, f->dir) == 0) {
+        mlog(&n->log, LOG_INFO, "batch %llu: results fetched from node %016llx (%llu bytes)",
+             (unsigned long long)f->ref.batch_id, (unsigned long long)f->peer,
+             (unsigned long long)f->ref.len);
+        f->damaged = 0;
+        api_wake_waiters(n);
+        load_or_fetch(n, f);   /* the next one at once */
+        return;
+    }
+    mlog(&n->log, LOG_WARN, "batch %llu: the results file fetched from node %016llx is "
+         "damaged (%s): refused, fetching it again", (unsigned long long)f->ref.batch_id,
+         (unsigned long long)f->peer, strerror(errno));
+    unlink(path);
+    if (++f->damaged >= linked_peers(n)) {
+        /* as many damaged copies as peers: not a fetch loop at link speed */
+        f->damaged = 0;
+        f->pause_until_ms = uv_now(&n->loop) + DAMAGED_PAUSE_MS;
+        return;
+    }
+    struct queue_file_ref ref = f->ref;
+    start_fetch(n, f, &ref);   /* from the next peer */
+}
+
+void node_results_on_part(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
+{
+    struct msg_file_part p;
+    struct result_fetch *f = n->results;
+    if (f == NULL || !f->active || peer != f->peer || msg_file_part_decode(&p, data, len) != 0 ||
+        memcmp(p.hash, f->ref.hash, sizeof p.hash) != 0)
+        return;
+    if (p.total == 0 || p.total != f->ref.len) {
+        /* not here (or not the file the manifest names): the next peer;
+         * once every linked peer said no, pause before the next round */
+        if (++f->refused >= linked_peers(n)) {
+            f->refused = 0;
+            f->asked_ms = uv_now(&n->loop) + ROUND_PAUSE_MS - ASK_TIMEOUT_MS;
+            f->peer = 0;
+            return;
+        }
+        ask(n, f, true);
+        return;
+    }
+    if (p.offset != f->got)
+        return;   /* a late answer to an earlier ask */
+    size_t done = 0;
+    while (done < p.len) {
+        ssize_t w = pwrite(f->fd, p.data + done, p.len - done, (off_t)(p.offset + done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            mlog(&n->log, LOG_WARN, "cannot write the results of batch %llu: %s",
+                 (unsigned long long)f->ref.batch_id, strerror(w < 0 ? errno : EIO));
+            drop_fetch(f);
+            f->pause_until_ms = uv_now(&n->loop) + ROUND_PAUSE_MS;
+            return;
+        }
+        done += (size_t)w;
+    }
+    f->got += p.len;
+    if (f->got == f->ref.len)
+        complete(n, f);
+    else if (p.len == 0)
+        ask(n, f, true);   /* a peer that sends nothing: another */
+    else
+        ask(n, f, false);
+}
+
+void node_results_stop(struct node *n)
+{
+    if (n->results == NULL)
+        return;
+    drop_fetch(n->results);
+    free(n->results);
+    n->results = NULL;
+}

@@ -1,0 +1,220 @@
+/* result_file.c - finished batches' results files, named by their hash.
+ *
+ * spill.c writes a finished batch's results as its canonical file,
+ * DIR/<64 hex digits of its BLAKE2b-256>, and a snapshot names that file
+ * instead of carrying the results (queue_snapshot.c, MQS 6). A batch
+ * restored from such a manifest entry has its results "elsewhere" until
+ * its file is loaded here: found in DIR (a restart), or written there by
+ * the node after fetching it from a peer (src/node/result_fetch.c). The
+ * file's hash is checked whole, then its layout item by item against the
+ * manifest's counters, before any read sees it: a damaged file is refused
+ * (EBADMSG), never served. Owner's thread only, never from queue_apply. */
+#include "queue_state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "result_item.h"
+
+void queue_file_path(const char *dir, const uint8_t *hash, char *out, size_t size)
+{
+    char hex[2 * QUEUE_FILE_HASH_BYTES + 1];
+    sodium_bin2hex(hex, sizeof hex, hash, QUEUE_FILE_HASH_BYTES);
+    snprintf(out, size, "%s/%s", dir, hex);
+}
+
+bool queue_file_hash_ok(const void *map, size_t len, const uint8_t *hash)
+{
+    uint8_t got[QUEUE_FILE_HASH_BYTES];
+    crypto_generichash(got, sizeof got, map, len, NULL, 0);
+    return sodium_memcmp(got, hash, sizeof got) == 0;
+}
+
+bool queue_results_wanted(const struct queue *q, size_t *at, struct queue_file_ref *ref)
+{
+    for (; *at < q->n; (*at)++) {
+        const struct qbatch *b = q->batches[*at];
+        if (b->elsewhere) {
+            ref->batch_id = b->id;
+            memcpy(ref->hash, b->file.hash, sizeof ref->hash);
+            ref->len = b->file.len;
+            (*at)++;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool queue_names_file(const struct queue *q, const uint8_t *hash)
+{
+    for (size_t i = 0; i < q->n; i++) {
+        const struct qbatch *b = q->batches[i];
+        if ((b->disk != NULL || b->elsewhere) &&
+            memcmp(b->file.hash, hash, QUEUE_FILE_HASH_BYTES) == 0)
+            return true;
+    }
+    return false;
+}
+
+struct file_count {
+    uint64_t done, unfactored, first_pending;
+};
+
+/* One page's items: exactly the canonical packing of valid items, by
+ * ascending index from the page's start, a not-done slot's offset 0. */
+static int check_page(const struct spilled *d, uint64_t p, uint64_t count, uint64_t n_pages,
+                      struct file_count *c)
+{
+    uint64_t start = d->page_base[p];
+    uint64_t end = p + 1 < n_pages ? d->page_base[p + 1] : d->text_len;
+    if (start > end || end > d->text_len)
+        return -1;
+    const uint64_t *done = d->done + p * QPAGE_WORDS;
+    const uint32_t *offset = d->offset + p * QPAGE_SIZE;
+    const uint8_t *text = (const uint8_t *)d->texts + start;
+    uint64_t at = 0;
+    for (unsigned slot = 0; slot < QPAGE_SIZE; slot++) {
+        uint64_t index = (p << QPAGE_SHIFT) + slot;
+        if (!((done[slot >> 6] >> (slot & 63)) & 1)) {
+            if (offset[slot] != 0)
+                return -1;
+            if (index < count && c->first_pending == count)
+                c->first_pending = index;
+            continue;
+        }
+        if (index >= count || offset[slot] != at)
+            return -1;
+        struct qreader in;
+        qreader_init(&in, text + at, (size_t)(end - start - at));
+        if (result_item_check(&in) != 0)
+            return -1;
+        c->unfactored += result_item_unfactored(text + at, in.pos);
+        c->done++;
+        at += in.pos;
+    }
+    return at == end - start ? 0 : -1;
+}
+
+static int check_items(const struct spilled *d, const struct qbatch *b, uint64_t *cursor)
+{
+    uint64_t n_pages = qbatch_page_count(b);
+    struct file_count c = {0, 0, b->spec.count};
+    if (n_pages > 0 && d->page_base[0] != 0)
+        return -1;
+    for (uint64_t p = 0; p < n_pages; p++)
+        if (check_page(d, p, b->spec.count, n_pages, &c) != 0)
+            return -1;
+    *cursor = c.first_pending;
+    return c.done == b->done && c.unfactored == b->unfactored ? 0 : -1;
+}
+
+static struct qbatch *waiting_batch(const struct queue *q, uint64_t id)
+{
+    for (size_t i = 0; i < q->n; i++)
+        if (q->batches[i]->id == id && q->batches[i]->elsewhere)
+            return q->batches[i];
+    return NULL;
+}
+
+static void *map_file(const char *path, uint64_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    void *map = NULL;
+    if (fstat(fd, &st) != 0)
+        map = NULL;
+    else if ((uint64_t)st.st_size != len)
+        errno = EBADMSG;
+    else if ((map = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED)
+        map = NULL;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return map;
+}
+
+int queue_results_load(struct queue *q, uint64_t id, const char *dir)
+{
+    struct qbatch *b = waiting_batch(q, id);
+    if (b == NULL) {
+        errno = ENOENT;
+        return -1;
+    }
+    char path[4200];
+    queue_file_path(dir, b->file.hash, path, sizeof path);
+    void *map = map_file(path, b->file.len);
+    if (map == NULL)
+        return -1;
+    struct spilled *d = calloc(1, sizeof *d);
+    uint64_t cursor = 0;
+    int rc = -1;
+    if (d == NULL)
+        errno = ENOMEM;
+    else if (!queue_file_hash_ok(map, (size_t)b->file.len, b->file.hash) ||
+             spilled_bind(d, map, (size_t)b->file.len, b->spec.count) != 0 ||
+             check_items(d, b, &cursor) != 0)
+        errno = EBADMSG;
+    else
+        rc = 0;
+    if (rc != 0) {
+        int e = errno;
+        munmap(map, (size_t)b->file.len);
+        free(d);
+        errno = e;
+        return -1;
+    }
+    /* The checks read every page of the mapping: give them back (the page
+     * cache keeps them), so the node's RSS does not grow by what it
+     * retains; reads fault in what they touch. */
+    madvise(map, (size_t)b->file.len, MADV_DONTNEED);
+    b->disk = d;
+    b->elsewhere = false;
+    b->cursor = cursor;
+    return 0;
+}
+
+static bool hex_name(const char *name, uint8_t *hash)
+{
+    size_t bin_len;
+    return strlen(name) == 2 * QUEUE_FILE_HASH_BYTES &&
+           strspn(name, "0123456789abcdef") == 2 * QUEUE_FILE_HASH_BYTES &&
+           sodium_hex2bin(hash, QUEUE_FILE_HASH_BYTES, name, strlen(name), NULL, &bin_len,
+                          NULL) == 0 &&
+           bin_len == QUEUE_FILE_HASH_BYTES;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+size_t queue_results_sweep(const struct queue *q, const char *dir, bool leftovers)
+{
+    DIR *dp = opendir(dir);
+    if (dp == NULL)
+        return 0;
+    size_t removed = 0;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL) {
+        uint8_t hash[QUEUE_FILE_HASH_BYTES];
+        bool stale = hex_name(e->d_name, hash) ? !queue_names_file(q, hash)
+                   : leftovers && (ends_with(e->d_name, ".tmp") || ends_with(e->d_name, ".part"));
+        char path[4200];
+        if (stale && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path &&
+            unlink(path) == 0)
+            removed++;
+    }
+    closedir(dp);
+    return removed;
+}

@@ -1,0 +1,198 @@
+"""Manifest snapshots: a snapshot names finished batches' result files by
+hash instead of carrying their results, and a node restored from one
+fetches the files it lacks from its peers (doc/DESIGN.md, "Manifest
+snapshots"). Real nodes on loopback; snapshots every 8 entries
+(MESH_SNAPSHOT_EVERY, a test-only knob) so a stopped node catches up by
+InstallSnapshot.
+
+Usage: test_manifest.py MESH_BINARY [unittest args...]
+
+Every node is stopped by its PID in tearDown and its data dir deleted. The
+oracle for results is arithmetic (tests/lib/primes.py)."""
+import os
+import signal
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from meshcluster import Mesh, check_factored, parse_results, submit  # noqa: E402
+from meshnode import wait_for  # noqa: E402
+
+MESH = None
+BIG = [(10 ** 9 + 100000 * k, 3000) for k in range(3)]
+
+
+def result_files(node):
+    d = os.path.join(node.dir, "results")
+    if not os.path.isdir(d):
+        return []
+    return sorted(os.path.join(d, f) for f in os.listdir(d) if len(f) == 64)
+
+
+def newest_snapshot_bytes(node):
+    d = os.path.join(node.dir, "raft")
+    snaps = [f for f in os.listdir(d) if f.startswith("snapshot-") and not f.endswith(".meta")]
+    if not snaps:
+        return None
+    newest = max(snaps, key=lambda f: int(f.split("-")[2]))
+    return os.path.getsize(os.path.join(d, newest))
+
+
+class ManifestTest(unittest.TestCase):
+    def setUp(self):
+        self.mesh = None
+        self.env = dict(os.environ, MESH_SNAPSHOT_EVERY="8")
+
+    def tearDown(self):
+        if self.mesh is not None:
+            self.mesh.stop()
+
+    def finished(self, node, bid, start, count, timeout=120):
+        out = node.cli("results", bid, "--wait", timeout=timeout).stdout
+        check_factored(self, parse_results(out), list(range(start, start + count)))
+
+    def mesh_with_a_stopped_node(self):
+        """Three nodes; the third is stopped while the big batches finish,
+        are moved to their files on the others and snapshotted as a
+        manifest. Returns the batch ids."""
+        self.mesh = Mesh(MESH, 3, envs={i: self.env for i in range(3)})
+        a, b, c = self.mesh.nodes
+        self.mesh.formed(3)
+        lead = self.mesh.leader()
+        victim = 2 if lead is not c else 1
+        self.mesh.nodes[victim].kill(signal.SIGKILL)
+        self.mesh.leader()
+        live = [n for n in self.mesh.alive()]
+        ids = [submit(self, live[0], "--start", str(s), "--count", str(n)) for s, n in BIG]
+        for bid, (s, n) in zip(ids, BIG):
+            self.finished(live[1], bid, s, n)
+        # each finished batch goes to its file on the next tick (a second)
+        wait_for(lambda: all(len(result_files(n)) >= len(BIG) for n in live), 10,
+                 what="the finished batches in their files")
+        # more entries: snapshots now name those files
+        for k in range(6):
+            bid = submit(self, live[0], "--start", str(50 + 100 * k), "--count", "20")
+            self.finished(live[0], bid, 50 + 100 * k, 20)
+        return victim, ids
+
+    def test_restarted_node_fetches_result_files(self):
+        victim, ids = self.mesh_with_a_stopped_node()
+        # the leader's snapshot is the queue's state and a manifest: a few
+        # hundred bytes, where the 9000 results inline took ~100 KB
+        for n in self.mesh.alive():
+            size = newest_snapshot_bytes(n)
+            self.assertIsNotNone(size)
+            self.assertLess(size, 8000, "snapshot of %s" % n.name)
+        node = self.mesh.restart(victim, env=self.env)
+        for bid, (s, n) in zip(ids, BIG):
+            self.finished(node, bid, s, n)
+        log = node.log()
+        self.assertIn("results fetched from node", log)
+        # every finished batch ends in the same file on every node (fetched,
+        # or spilled here from the entries after the snapshot: canonical)
+        names = lambda n: sorted(os.path.basename(p) for p in result_files(n))  # noqa: E731
+        wait_for(lambda: names(node) == names(self.mesh.nodes[0]) and len(names(node)) == 9,
+                 15, what="the same result files on the restarted node as on node 0")
+        # forgetting a batch removes its file on every node
+        before = {n.name: len(result_files(n)) for n in self.mesh.nodes}
+        node.cli("forget", ids[0])
+        for n in self.mesh.nodes:
+            wait_for(lambda n=n: len(result_files(n)) == before[n.name] - 1, 10,
+                     what="the forgotten batch's file removed on %s" % n.name)
+        for bid, (s, n) in list(zip(ids, BIG))[1:]:
+            self.finished(node, bid, s, n)
+
+    def test_damaged_result_file_is_refused_and_fetched_again(self):
+        victim, ids = self.mesh_with_a_stopped_node()
+        node = self.mesh.restart(victim, env=self.env)
+        for bid, (s, n) in zip(ids, BIG):
+            self.finished(node, bid, s, n)
+        files = result_files(node)
+        self.assertGreaterEqual(len(files), len(BIG))
+        # stopped again, one byte of each result file flipped (in a result's
+        # item, past the headers): a restart must not serve them
+        node.kill(signal.SIGKILL)
+        for path in files:
+            with open(path, "r+b") as f:
+                f.seek(os.path.getsize(path) - 10)
+                byte = f.read(1)
+                f.seek(-1, 1)
+                f.write(bytes([byte[0] ^ 0x01]))
+        node = self.mesh.restart(victim, env=self.env)
+        for bid, (s, n) in zip(ids, BIG):
+            self.finished(node, bid, s, n)
+        log = node.log()
+        self.assertIn("is damaged: removed, fetching it again", log)
+        self.assertIn("results fetched from node", log)
+        others = self.mesh.nodes[0] if victim != 0 else self.mesh.nodes[1]
+        names = lambda n: sorted(os.path.basename(p) for p in result_files(n))  # noqa: E731
+        wait_for(lambda: names(node) == names(others), 15,
+                 what="the same result files on the restarted node as on its peers")
+
+    def test_damaged_file_from_a_peer_is_refused(self):
+        victim, ids = self.mesh_with_a_stopped_node()
+        node = self.mesh.restart(victim, env=self.env)
+        for bid, (s, n) in zip(ids, BIG):
+            self.finished(node, bid, s, n)
+        node.kill(signal.SIGKILL)
+        for path in result_files(node):
+            os.unlink(path)
+        # the peers' files damaged under their names (new files: the peers'
+        # own mappings keep the good ones), the good ones kept aside
+        peers = [n for n in self.mesh.alive()]
+        for p in peers:
+            for path in result_files(p):
+                data = bytearray(open(path, "rb").read())
+                os.rename(path, path + ".good")
+                data[len(data) // 2] ^= 0x04
+                open(path, "wb").write(bytes(data))
+        node = self.mesh.restart(victim, env=self.env)
+        wait_for(lambda: "is damaged" in node.log() and "refused, fetching it again" in
+                 node.log(), 20, what="a damaged file from a peer refused")
+        r = node.cli("status", "--json", check=False)
+        self.assertEqual(r.returncode, 0)
+        # nothing wrong was served meanwhile: the batches still wait
+        self.assertTrue(any(b["results_elsewhere"] for b in node.status()["batches"]))
+        for p in peers:
+            for path in result_files(p):
+                os.rename(path + ".good", path)
+        for bid, (s, n) in zip(ids, BIG):
+            self.finished(node, bid, s, n)
+        self.assertIn("results fetched from node", node.log())
+
+    def test_node_alone_waits_for_its_result_files(self):
+        victim, ids = self.mesh_with_a_stopped_node()
+        node = self.mesh.restart(victim, env=self.env)
+        for bid, (s, n) in zip(ids, BIG):
+            self.finished(node, bid, s, n)
+        # every node down; the victim's files gone; it starts alone, from its
+        # snapshot that names them: it says so, and serves no gaps
+        for n in self.mesh.alive():
+            n.kill(signal.SIGKILL)
+        for path in result_files(node):
+            os.unlink(path)
+        node = self.mesh.restart(victim, env=self.env)
+
+        def elsewhere():
+            rows = {str(b["id"]): b for b in node.status()["batches"]}
+            return all(rows[bid]["results_elsewhere"] for bid in ids)
+        wait_for(elsewhere, 10, what="the batches shown as fetching their results")
+        self.assertIn("[results being fetched from peers]", node.cli("status").stdout)
+        with node.cli_running("results", ids[0]) as p:
+            time.sleep(2)
+            self.assertIsNone(p.poll(), "results of a batch being fetched waited for")
+            # the others come back: the file arrives, the reader gets every line
+            for i in range(3):
+                if i != victim:
+                    self.mesh.restart(i, env=self.env)
+            out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        check_factored(self, parse_results(out), list(range(BIG[0][0], BIG[0][0] + BIG[0][1])))
+        for bid, (s, n) in zip(ids, BIG):
+            self.finished(node, bid, s, n)
+
+
+if __name__ == "__main__":
+    MESH = sys.argv.pop(1)
+    unittest.main()
