@@ -6,6 +6,7 @@ node, net and mdns tests; python3 is a test-only dependency."""
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -14,10 +15,25 @@ import tempfile
 import time
 
 
+# Ports for nodes come from below the kernel's ephemeral range: a port the
+# kernel picked (bind to 0) is one it may also give, a moment later, to an
+# outgoing connection of a node already running, and the node meant to
+# listen on it then fails "address already in use" (seen once in a cluster
+# test, a mesh's third node).
+NODE_PORTS = range(20000, 32768)
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on now, outside the ephemeral range."""
+    for _ in range(200):
+        port = random.choice(NODE_PORTS)
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port in %d..%d" % (NODE_PORTS.start, NODE_PORTS.stop - 1))
 
 
 def wait_for(pred, timeout=10.0, interval=0.05, what="condition"):
