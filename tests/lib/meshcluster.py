@@ -18,9 +18,15 @@ class Mesh:
         self.ports = [free_port() for _ in range(count)]
         self.extra = list(extra)
         self.workers = workers
-        self.nodes = [self._start(i, env=(envs or {}).get(i)) for i in range(count)]
-        for n in self.nodes:
-            n.wait_ready()
+        self.nodes = []
+        try:
+            for i in range(count):
+                self.nodes.append(self._start(i, env=(envs or {}).get(i)))
+            for n in self.nodes:
+                n.wait_ready()
+        except BaseException:
+            self.stop()  # the test's teardown never sees a mesh not made
+            raise
 
     def _start(self, i, data_dir=None, extra=(), env=None):
         peers = ["127.0.0.1:%d" % p for j, p in enumerate(self.ports) if j != i]

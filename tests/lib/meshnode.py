@@ -15,18 +15,23 @@ import tempfile
 import time
 
 
-# Ports for nodes come from below the kernel's ephemeral range: a port the
-# kernel picked (bind to 0) is one it may also give, a moment later, to an
-# outgoing connection of a node already running, and the node meant to
-# listen on it then fails "address already in use" (seen once in a cluster
-# test, a mesh's third node).
+# Node ports: three binds to port 0 in a row once gave one port twice, so
+# two nodes of a mesh had the same port and the third failed "address
+# already in use" (a cluster test). Ports are now drawn from below the
+# kernel's ephemeral range (where no outgoing connection takes one either),
+# checked free, and each handed out once per test process.
 NODE_PORTS = range(20000, 32768)
+_handed_out = set()
 
 
 def free_port():
-    """A port nothing listens on now, outside the ephemeral range."""
+    """A port nothing listens on now, outside the ephemeral range, never
+    given before by this process."""
     for _ in range(200):
         port = random.choice(NODE_PORTS)
+        if port in _handed_out:
+            continue
+        _handed_out.add(port)
         with socket.socket() as s:
             try:
                 s.bind(("0.0.0.0", port))
