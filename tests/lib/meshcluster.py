@@ -3,6 +3,7 @@ the cluster and membership tests; and the arithmetic oracle of results.
 
 Every node is stopped by its PID (Node.stop) and its data dir deleted."""
 import re
+import subprocess
 import sys
 
 from meshnode import Node, free_port, wait_for
@@ -15,17 +16,39 @@ class Mesh:
     def __init__(self, mesh, count, workers=1, extra=(), envs=None):
         """envs: {index: environment} for nodes that need their own."""
         self.mesh = mesh
-        self.ports = [free_port() for _ in range(count)]
         self.extra = list(extra)
         self.workers = workers
+        for attempt in range(3):
+            if self._start_all(count, envs, last=attempt == 2):
+                return
+
+    def _start_all(self, count, envs, last):
+        """Starts the nodes on fresh ports; False when a port was taken
+        between its check and the node's bind (it happened twice in CI:
+        the holder is printed) and the mesh should be tried again."""
+        self.ports = [free_port() for _ in range(count)]
         self.nodes = []
         try:
             for i in range(count):
                 self.nodes.append(self._start(i, env=(envs or {}).get(i)))
             for n in self.nodes:
                 n.wait_ready()
-        except BaseException:
+            return True
+        except AssertionError as e:
             self.stop()  # the test's teardown never sees a mesh not made
+            if last or "address already in use" not in str(e):
+                raise
+            try:
+                held = subprocess.run(["ss", "-tanp"], capture_output=True, text=True).stdout
+            except OSError:
+                held = ""  # no iproute2: the retry still happens
+            taken = [line for line in held.splitlines()
+                     if any(":%d " % p in line for p in self.ports)]
+            print("a node port was taken (%s); trying new ports. Holders: %s" %
+                  (e, taken), file=sys.stderr)
+            return False
+        except BaseException:
+            self.stop()
             raise
 
     def _start(self, i, data_dir=None, extra=(), env=None):
