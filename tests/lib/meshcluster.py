@@ -24,8 +24,10 @@ class Mesh:
 
     def _start_all(self, count, envs, last):
         """Starts the nodes on fresh ports; False when a port was taken
-        between its check and the node's bind (it happened twice in CI:
-        the holder is printed) and the mesh should be tried again."""
+        between its check and the node's bind (the holder is printed) and
+        the mesh should be tried again. The failures CI met were two nodes
+        given one port (free_port now hands each out once); this is the
+        net for a port another process takes in that window."""
         self.ports = [free_port() for _ in range(count)]
         self.nodes = []
         try:
