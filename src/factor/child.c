@@ -14,21 +14,12 @@
 
 enum { MAX_REQUEST_LINE = 4096 }; /* id + space + 309 digits, with room */
 
+/* Digits only (factor_parse_u64 would also take a sign). */
 static int parse_u64(const char *s, size_t len, uint64_t *out)
 {
-    if (len == 0 || len > 20)
+    if (len == 0 || s[0] == '+')
         return -1;
-    uint64_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        unsigned digit = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - digit) / 10)
-            return -1;
-        v = v * 10 + digit;
-    }
-    *out = v;
-    return 0;
+    return factor_parse_u64(s, len, out) ? 0 : -1;
 }
 
 int factor_child_parse_request(const char *line, size_t len, uint64_t *id,

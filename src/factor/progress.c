@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "factor.h"
+
 static const char *const phase_names[FACTOR_PHASE_COUNT] = {
     [FACTOR_PHASE_ECM] = "ecm",       [FACTOR_PHASE_SIEVE] = "sieving",
     [FACTOR_PHASE_MATRIX] = "matrix", [FACTOR_PHASE_SQRT] = "sqrt",
@@ -55,19 +57,9 @@ static size_t next_word(const char *line, size_t len, size_t *at, const char **w
 /* Canonical decimal: no sign, no leading zero (but "0"), within u64. */
 static int word_u64(const char *s, size_t len, uint64_t *out)
 {
-    if (len == 0 || len > 20 || (len > 1 && s[0] == '0'))
+    if (len == 0 || s[0] == '+' || (len > 1 && s[0] == '0'))
         return -1;
-    uint64_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        unsigned digit = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - digit) / 10)
-            return -1;
-        v = v * 10 + digit;
-    }
-    *out = v;
-    return 0;
+    return factor_parse_u64(s, len, out) ? 0 : -1;
 }
 
 bool factor_progress_is_record(const char *line, size_t len)
