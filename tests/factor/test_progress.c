@@ -36,7 +36,8 @@ static void test_round_trips(void)
     round_trip(&r, "17 progress sieving 206 0 1234 5901 566161 8");
     r = (struct factor_progress_record){.id = 0, .p = {FACTOR_PHASE_ECM, 400, 50000, 3, 214}};
     round_trip(&r, "0 progress ecm 400 50000 3 214 0 -");
-    r = (struct factor_progress_record){.id = UINT64_MAX, .p = {FACTOR_PHASE_PARI, 1024}};
+    r = (struct factor_progress_record){.id = UINT64_MAX,
+                                        .p = {.phase = FACTOR_PHASE_PARI, .bits = 1024}};
     round_trip(&r, "18446744073709551615 progress pari 1024 0 0 0 0 -");
     r.p.phase = FACTOR_PHASE_MATRIX;
     round_trip(&r, "18446744073709551615 progress matrix 1024 0 0 0 0 -");
