@@ -39,11 +39,12 @@ run_suite() { # run_suite NAME BUILDDIR [meson setup args...] -- [meson test arg
     [ -f "$dir/meson-logs/testlog.json" ] && logs+=("$dir/meson-logs/testlog.json")
 }
 
-run_suite "default build (debugoptimized)" build-test -- --no-suite fuzz
+# sim-random: random simulator seeds, run by hand (tests/sim/meson.build says why).
+run_suite "default build (debugoptimized)" build-test -- --no-suite fuzz --no-suite sim-random
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     LSAN_OPTIONS=suppressions="$top/tests/lib/lsan.supp" \
     run_suite "asan+ubsan build" build-test-asan -Db_sanitize=address,undefined \
-    -Db_lundef=false -- --no-suite fuzz --no-suite slow --timeout-multiplier 3
+    -Db_lundef=false -- --no-suite fuzz --no-suite sim-random --no-suite slow --timeout-multiplier 3
 CC=clang run_suite "fuzz (libFuzzer, bounded)" build-test-fuzz -Dfuzz=true \
     -Db_sanitize=address,undefined -Db_lundef=false -- --suite fuzz
 
