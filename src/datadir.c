@@ -94,3 +94,9 @@ int datadir_control_path(const char *dir, char *out, size_t outlen)
     int n = snprintf(out, outlen, "%s/control.sock", dir);
     return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
 }
+
+int datadir_raft_path(const char *dir, char *out, size_t outlen)
+{
+    int n = snprintf(out, outlen, "%s/raft", dir);
+    return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
+}

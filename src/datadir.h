@@ -22,4 +22,11 @@ int datadir_lock(const char *dir, char *err, size_t errlen);
 /* DIR/control.sock, the CLI's way in. */
 int datadir_control_path(const char *dir, char *out, size_t outlen);
 
+/* DIR/raft, the consensus log and snapshots. The one place its name is
+ * built: start, restart, leave, recover and the damaged-state path all
+ * act on it. -1 if it does not fit (a node's data dir is at most
+ * PATH_MAX, so DATADIR_PATH_MAX always fits). */
+#define DATADIR_PATH_MAX 4200
+int datadir_raft_path(const char *dir, char *out, size_t outlen);
+
 #endif

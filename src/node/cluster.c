@@ -30,6 +30,7 @@
 #include "work.h"
 #include "write.h"
 #include "consensus.h"
+#include "datadir.h"
 #include "net.h"
 
 enum {
@@ -324,8 +325,8 @@ void node_cluster_on_peer_down(struct node *n, uint64_t peer)
 
 int node_cluster_start(struct node *n)
 {
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s/raft", n->cfg->data_dir);
+    char dir[DATADIR_PATH_MAX];
+    datadir_raft_path(n->cfg->data_dir, dir, sizeof dir);
     if (n->peer_info == NULL)
         n->peer_info = calloc(NODE_MAX_PEER_INFO, sizeof *n->peer_info);
     struct consensus_config cc = {
@@ -371,11 +372,11 @@ unsigned node_cluster_stop(struct node *n, void (*on_closed)(void *ud))
 static void on_closed_for_restart(void *ud)
 {
     struct node *n = ud;
-    char dir[4200];
+    char dir[DATADIR_PATH_MAX];
     n->cluster_restarting = false;
     if (n->stopping)
         return;
-    snprintf(dir, sizeof dir, "%s/raft", n->cfg->data_dir);
+    datadir_raft_path(n->cfg->data_dir, dir, sizeof dir);
     if (n->restart_discard && consensus_discard_state(dir) != 0)
         mlog(&n->log, LOG_ERROR, "cannot discard the raft state in %s", dir);
     if (node_damaged_set_aside(n) != 0) {

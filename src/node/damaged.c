@@ -28,6 +28,7 @@
 #include "damaged.h"
 #include "node.h"
 #include "consensus.h"
+#include "datadir.h"
 #include "dispatch.h"
 #include "event_log.h"
 
@@ -40,14 +41,14 @@ struct damaged {
     uint64_t token;             /* marks this node's JOINs "afresh" (never 0) */
     bool rejoined;
     uint64_t since_ms;          /* looking for its members since */
-    char raft_dir[4200];
+    char raft_dir[DATADIR_PATH_MAX];
     char aside[4300];           /* where the damaged state went ("" not yet) */
     bool give_back;             /* gave up: put the damaged state back at exit */
 };
 
 static void raft_dir_of(const struct node *n, char *out, size_t len)
 {
-    snprintf(out, len, "%s/raft", n->cfg->data_dir);
+    datadir_raft_path(n->cfg->data_dir, out, len);
 }
 
 /* A node told of no peer and not discovering any cannot find its cluster. */

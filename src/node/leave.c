@@ -9,6 +9,7 @@
 #include "members.h"
 #include "dispatch.h"
 #include "net.h"
+#include "datadir.h"
 #include "event_log.h"
 #include "peers.h"
 #include "work.h"
@@ -186,8 +187,8 @@ void node_members_recover(struct node *n, struct control_conn *c)
     }
     consensus_status(n->cons, st);
     unsigned reachable = node_reachable_voters(n, st);
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s/raft", n->cfg->data_dir);
+    char dir[DATADIR_PATH_MAX];
+    datadir_raft_path(n->cfg->data_dir, dir, sizeof dir);
     if (!st->started || st->n_members == 0)
         control_reply_error(c, "this node is not a member of a cluster: nothing to recover");
     else if (reachable * 2 > st->voters)

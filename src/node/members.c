@@ -19,6 +19,7 @@
 #include "merge.h"
 #include "peers.h"
 #include "net.h"
+#include "datadir.h"
 
 int node_members_start(struct node *n)
 {
@@ -131,8 +132,8 @@ static void estrange(struct node *n, const char *why, uint64_t into)
 {
     struct members *m = n->members;
     if (n->cfg->rejoin && into != 0) {
-        char dir[4200];
-        snprintf(dir, sizeof dir, "%s/raft", n->cfg->data_dir);
+        char dir[DATADIR_PATH_MAX];
+        datadir_raft_path(n->cfg->data_dir, dir, sizeof dir);
         mlog(&n->log, LOG_WARN, "%s: --rejoin: taking this node's log as its cluster's, to "
              "move its batches into cluster %016llx", why, (unsigned long long)into);
         if (consensus_request_recovery(dir, n->keys.node_id, NULL, 0) == 0)

@@ -188,8 +188,8 @@ static void start_handles(struct node *n)
  * forgot it. Runs once raft has closed its files. */
 static void discard_left_state(struct node *n)
 {
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s/raft", n->cfg->data_dir);
+    char dir[DATADIR_PATH_MAX];
+    datadir_raft_path(n->cfg->data_dir, dir, sizeof dir);
     if (n->discard_raft_on_exit && consensus_discard_state(dir) != 0)
         mlog(&n->log, LOG_ERROR, "cannot discard the raft state in %s", dir);
 }
