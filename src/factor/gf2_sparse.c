@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gf2.h"
+#include "gf2_lanczos.h"
 #include "gf2_sparse.h"
 
 /* A column of the working matrix: its rows (sorted) and the original
@@ -109,6 +110,7 @@ static bool build_inverse(const struct matrix *m, struct inverse *inv)
 }
 
 enum {
+    LANCZOS_SEED = 0x6c616e637a6f73, /* any: the run is the same every time */
     MAX_PASSES = 40,
     MAX_PIVOT_WEIGHT = 24, /* rows in more columns than this stay for the dense step */
     MERGED_ROWS_MAX = 400, /* nor do pivots that would make a column heavier */
@@ -181,55 +183,112 @@ static bool reduce_sparse(struct matrix *m)
 
 enum { EXCESS_KEPT = 64 };
 
-/* Dense elimination over the live columns (at most EXCESS_KEPT more than
- * the rows they hold); their vectors are spread back over the original
- * columns each stands for. */
-static int dense_step(const struct matrix *m, uint64_t *deps, size_t ncols_orig)
+/* The live columns as a matrix of their own: cols[k] is the working
+ * column k stands for, rows renumbered to those the live columns hold,
+ * at most EXCESS_KEPT more columns than rows (rows only dropped columns
+ * held stay: harmless). */
+struct compact {
+    uint32_t *cols, *row_of, nrows;
+    size_t ncols;
+};
+
+static bool compact_live(const struct matrix *m, struct compact *k)
 {
-    uint32_t *row_of = malloc(((size_t)m->nrows + 1) * sizeof *row_of);
-    uint32_t *cols = malloc((m->ncols + 1) * sizeof *cols);
-    uint64_t *rows = NULL, *col_deps = NULL;
-    int found = -1;
-    size_t ncols = 0, nrows = 0;
-    if (row_of != NULL && cols != NULL) {
-        memset(row_of, 0xff, ((size_t)m->nrows + 1) * sizeof *row_of);
-        for (size_t c = 0; c < m->ncols; c++)
-            if (m->col[c].alive)
-                cols[ncols++] = (uint32_t)c;
-        for (size_t k = 0; k < ncols; k++)
-            for (uint32_t i = 0; i < m->col[cols[k]].nrows; i++)
-                if (row_of[m->col[cols[k]].rows[i]] == UINT32_MAX)
-                    row_of[m->col[cols[k]].rows[i]] = (uint32_t)nrows++;
-        if (ncols > nrows + EXCESS_KEPT)
-            ncols = nrows + EXCESS_KEPT; /* rows only dropped columns held stay: harmless */
-        rows = calloc(nrows * gf2_words(ncols) + 1, sizeof *rows);
-        col_deps = malloc((ncols + 1) * sizeof *col_deps);
-    }
-    if (rows != NULL && col_deps != NULL) {
-        size_t words = gf2_words(ncols);
-        for (size_t k = 0; k < ncols; k++)
-            for (uint32_t i = 0; i < m->col[cols[k]].nrows; i++)
-                rows[row_of[m->col[cols[k]].rows[i]] * words + k / 64] ^= 1ULL << (k % 64);
-        found = gf2_null_space(rows, nrows, ncols, col_deps);
-        memset(deps, 0, ncols_orig * sizeof *deps);
-        for (size_t k = 0; found > 0 && k < ncols; k++)
-            for (uint32_t i = 0; i < m->col[cols[k]].norig; i++)
-                deps[m->col[cols[k]].orig[i]] ^= col_deps[k];
-    }
-    free(row_of);
-    free(cols);
+    k->row_of = malloc(((size_t)m->nrows + 1) * sizeof *k->row_of);
+    k->cols = malloc((m->ncols + 1) * sizeof *k->cols);
+    k->ncols = k->nrows = 0;
+    if (k->row_of == NULL || k->cols == NULL)
+        return false;
+    memset(k->row_of, 0xff, ((size_t)m->nrows + 1) * sizeof *k->row_of);
+    for (size_t c = 0; c < m->ncols; c++)
+        if (m->col[c].alive)
+            k->cols[k->ncols++] = (uint32_t)c;
+    for (size_t j = 0; j < k->ncols; j++)
+        for (uint32_t i = 0; i < m->col[k->cols[j]].nrows; i++)
+            if (k->row_of[m->col[k->cols[j]].rows[i]] == UINT32_MAX)
+                k->row_of[m->col[k->cols[j]].rows[i]] = k->nrows++;
+    if (k->ncols > (size_t)k->nrows + EXCESS_KEPT)
+        k->ncols = (size_t)k->nrows + EXCESS_KEPT;
+    return true;
+}
+
+/* Dense elimination over the compacted columns. */
+static int dense_step(const struct matrix *m, const struct compact *k, uint64_t *col_deps)
+{
+    size_t words = gf2_words(k->ncols);
+    uint64_t *rows = calloc(k->nrows * words + 1, sizeof *rows);
+    if (rows == NULL)
+        return -1;
+    for (size_t j = 0; j < k->ncols; j++)
+        for (uint32_t i = 0; i < m->col[k->cols[j]].nrows; i++)
+            rows[k->row_of[m->col[k->cols[j]].rows[i]] * words + j / 64] ^= 1ULL << (j % 64);
+    int found = gf2_null_space(rows, k->nrows, k->ncols, col_deps);
     free(rows);
+    return found;
+}
+
+/* Block Lanczos (gf2_lanczos.h) over the compacted columns, in the CSR
+ * form it takes (rows sorted within a column: not needed there). */
+static int lanczos_step(const struct matrix *m, const struct compact *k, uint64_t *col_deps)
+{
+    size_t total = 0;
+    for (size_t j = 0; j < k->ncols; j++)
+        total += m->col[k->cols[j]].nrows;
+    uint32_t *start = malloc((k->ncols + 1) * sizeof *start);
+    uint32_t *rows = malloc((total + 1) * sizeof *rows);
+    int found = -1;
+    if (start != NULL && rows != NULL && total < UINT32_MAX) {
+        uint32_t n = 0;
+        for (size_t j = 0; j < k->ncols; j++) {
+            start[j] = n;
+            for (uint32_t i = 0; i < m->col[k->cols[j]].nrows; i++)
+                rows[n++] = k->row_of[m->col[k->cols[j]].rows[i]];
+        }
+        start[k->ncols] = n;
+        found = gf2_lanczos_null_space(k->nrows, k->ncols, start, rows, LANCZOS_SEED, col_deps);
+    }
+    free(start);
+    free(rows);
+    return found;
+}
+
+/* Each compacted column's vectors spread over the original columns it is
+ * the sum of. */
+static void spread(const struct matrix *m, const struct compact *k, const uint64_t *col_deps,
+                   uint64_t *deps, size_t ncols_orig)
+{
+    memset(deps, 0, ncols_orig * sizeof *deps);
+    for (size_t j = 0; j < k->ncols; j++)
+        for (uint32_t i = 0; i < m->col[k->cols[j]].norig; i++)
+            deps[m->col[k->cols[j]].orig[i]] ^= col_deps[j];
+}
+
+int gf2_sparse_null_space_with(uint32_t nrows, size_t ncols, const uint32_t *start,
+                               const uint32_t *rows, size_t lanczos_from, uint64_t *deps)
+{
+    struct matrix m = {0};
+    struct compact k = {0};
+    uint64_t *col_deps = NULL;
+    int found = -1;
+    if (matrix_init(&m, nrows, ncols, start, rows) && reduce_sparse(&m) && compact_live(&m, &k) &&
+        (col_deps = malloc((k.ncols + 1) * sizeof *col_deps)) != NULL) {
+        found = k.ncols >= lanczos_from ? lanczos_step(&m, &k, col_deps) : 0;
+        if (found == 0) /* small, or Lanczos broke down on every start */
+            found = dense_step(&m, &k, col_deps);
+        if (found > 0)
+            spread(&m, &k, col_deps, deps, ncols);
+        else
+            memset(deps, 0, ncols * sizeof *deps);
+    }
     free(col_deps);
+    free(k.cols);
+    free(k.row_of);
+    matrix_free(&m);
     return found;
 }
 
 int gf2_sparse_null_space(uint32_t nrows, size_t ncols, const uint32_t *start,
                           const uint32_t *rows, uint64_t *deps)
 {
-    struct matrix m = {0};
-    int found = -1;
-    if (matrix_init(&m, nrows, ncols, start, rows) && reduce_sparse(&m))
-        found = dense_step(&m, deps, ncols);
-    matrix_free(&m);
-    return found;
+    return gf2_sparse_null_space_with(nrows, ncols, start, rows, GF2_LANCZOS_FROM, deps);
 }
