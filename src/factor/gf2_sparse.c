@@ -113,6 +113,10 @@ enum {
     LANCZOS_SEED = 0x6c616e637a6f73, /* any: the run is the same every time */
     MAX_PASSES = 40,
     MAX_PIVOT_WEIGHT = 24, /* rows in more columns than this stay for the dense step */
+    /* Lanczos costs the columns times their entries: a pivot of weight w
+     * takes one column off and adds its ~20 entries w - 1 times, which
+     * pays only for light rows (gf2_bench: 5 beat 2, 9 and 24). */
+    LANCZOS_PIVOT_WEIGHT = 5,
     MERGED_ROWS_MAX = 400, /* nor do pivots that would make a column heavier */
 };
 
@@ -159,23 +163,26 @@ static long reduce_pass(struct matrix *m, uint32_t max_weight, uint8_t *touched)
 }
 
 /* Passes at one pivot weight until a pass eliminates less than 1% of the
- * columns left, then at a larger one up to MAX_PIVOT_WEIGHT (each pass
- * costs a scan of the whole matrix; light rows first keep fill-in low). */
-static bool reduce_sparse(struct matrix *m)
+ * columns left, then at a larger one up to cap (each pass costs a scan of
+ * the whole matrix; light rows first keep fill-in low). *weight is the
+ * pivot weight to start at, left at the last one used. */
+static bool reduce_sparse(struct matrix *m, uint32_t *weight, uint32_t cap)
 {
     uint8_t *touched = malloc(m->ncols + 1);
     bool ok = touched != NULL;
-    uint32_t max_weight = 2;
-    size_t live = m->ncols;
+    size_t live = 0;
+    for (size_t c = 0; c < m->ncols; c++)
+        live += m->col[c].alive;
     for (int pass = 0; ok && pass < MAX_PASSES; pass++) {
-        long changes = reduce_pass(m, max_weight, touched);
+        long changes = reduce_pass(m, *weight, touched);
         ok = changes >= 0;
         live -= changes > 0 ? (size_t)changes : 0;
         if ((size_t)changes * 100 >= live)
             continue;
-        if (max_weight >= MAX_PIVOT_WEIGHT)
+        if (*weight >= cap)
             break;
-        max_weight += 2 + max_weight / 2;
+        *weight += 2 + *weight / 2;
+        *weight = *weight < cap ? *weight : cap;
     }
     free(touched);
     return ok;
@@ -194,6 +201,8 @@ struct compact {
 
 static bool compact_live(const struct matrix *m, struct compact *k)
 {
+    free(k->row_of);
+    free(k->cols);
     k->row_of = malloc(((size_t)m->nrows + 1) * sizeof *k->row_of);
     k->cols = malloc((m->ncols + 1) * sizeof *k->cols);
     k->ncols = k->nrows = 0;
@@ -264,22 +273,32 @@ static void spread(const struct matrix *m, const struct compact *k, const uint64
 }
 
 int gf2_sparse_null_space_with(uint32_t nrows, size_t ncols, const uint32_t *start,
-                               const uint32_t *rows, size_t lanczos_from, uint64_t *deps)
+                               const uint32_t *rows, size_t lanczos_from, size_t *left,
+                               uint64_t *deps)
 {
     struct matrix m = {0};
     struct compact k = {0};
     uint64_t *col_deps = NULL;
     int found = -1;
-    if (matrix_init(&m, nrows, ncols, start, rows) && reduce_sparse(&m) && compact_live(&m, &k) &&
-        (col_deps = malloc((k.ncols + 1) * sizeof *col_deps)) != NULL) {
-        found = k.ncols >= lanczos_from ? lanczos_step(&m, &k, col_deps) : 0;
-        if (found == 0) /* small, or Lanczos broke down on every start */
-            found = dense_step(&m, &k, col_deps);
-        if (found > 0)
-            spread(&m, &k, col_deps, deps, ncols);
-        else
-            memset(deps, 0, ncols * sizeof *deps);
+    uint32_t weight = 2;
+    bool ok = matrix_init(&m, nrows, ncols, start, rows) &&
+              reduce_sparse(&m, &weight, LANCZOS_PIVOT_WEIGHT) && compact_live(&m, &k) &&
+              (col_deps = malloc((k.ncols + 1) * sizeof *col_deps)) != NULL;
+    if (ok && k.ncols >= lanczos_from) {
+        if (left != NULL)
+            *left = k.ncols;
+        found = lanczos_step(&m, &k, col_deps);
     }
+    if (ok && found <= 0) { /* small, or Lanczos broke down on every start */
+        ok = reduce_sparse(&m, &weight, MAX_PIVOT_WEIGHT) && compact_live(&m, &k);
+        if (ok && left != NULL)
+            *left = k.ncols;
+        found = ok ? dense_step(&m, &k, col_deps) : -1;
+    }
+    if (found > 0)
+        spread(&m, &k, col_deps, deps, ncols);
+    else if (found == 0)
+        memset(deps, 0, ncols * sizeof *deps);
     free(col_deps);
     free(k.cols);
     free(k.row_of);
@@ -290,5 +309,5 @@ int gf2_sparse_null_space_with(uint32_t nrows, size_t ncols, const uint32_t *sta
 int gf2_sparse_null_space(uint32_t nrows, size_t ncols, const uint32_t *start,
                           const uint32_t *rows, uint64_t *deps)
 {
-    return gf2_sparse_null_space_with(nrows, ncols, start, rows, GF2_LANCZOS_FROM, deps);
+    return gf2_sparse_null_space_with(nrows, ncols, start, rows, GF2_LANCZOS_FROM, NULL, deps);
 }

@@ -25,11 +25,13 @@ int gf2_sparse_null_space(uint32_t nrows, size_t ncols, const uint32_t *start,
 /* Columns left after the structured elimination from which block Lanczos
  * (gf2_lanczos.h) replaces dense elimination (doc/DESIGN.md, "Block
  * Lanczos": where the two cross). */
-#define GF2_LANCZOS_FROM ((size_t)4000)
+#define GF2_LANCZOS_FROM ((size_t)1000)
 
 /* gf2_sparse_null_space with that size as a parameter: 0 is always
- * Lanczos, SIZE_MAX always dense (tests and the benchmark). */
+ * Lanczos, SIZE_MAX always dense (tests and the benchmark); *left (when
+ * left is not NULL) is set to the columns left for that step. */
 int gf2_sparse_null_space_with(uint32_t nrows, size_t ncols, const uint32_t *start,
-                               const uint32_t *rows, size_t lanczos_from, uint64_t *deps);
+                               const uint32_t *rows, size_t lanczos_from, size_t *left,
+                               uint64_t *deps);
 
 #endif

@@ -257,14 +257,58 @@ static void test_sparse_paths(void)
     size_t from[2] = {0, SIZE_MAX};
     for (int i = 0; i < 2; i++) {
         uint64_t t0 = now_ms();
-        int found = gf2_sparse_null_space_with(m.nrows, m.ncols, m.start, m.rows, from[i], deps);
-        fprintf(stderr, "sparse %s 3000 x 3100: %d vectors in %llu ms\n",
-                i == 0 ? "lanczos" : "dense", found, (unsigned long long)(now_ms() - t0));
+        size_t left = 0;
+        int found =
+            gf2_sparse_null_space_with(m.nrows, m.ncols, m.start, m.rows, from[i], &left, deps);
+        fprintf(stderr, "sparse %s 3000 x 3100 (%zu left): %d vectors in %llu ms\n",
+                i == 0 ? "lanczos" : "dense", left, found, (unsigned long long)(now_ms() - t0));
+        CHECK(left > 1000 && left < 3100);
         CHECK(found >= 32);
         CHECK(check_vectors(&m, deps, found) == found);
     }
     free(deps);
     mat_free(&m);
+}
+
+/* A fixed balanced semiprime of 180 bits through the multi-precision
+ * SIQS: its ~3700-prime factor base gives a matrix of ~3500 relation
+ * sets over the ~3400 primes that occur, which leaves more than
+ * GF2_LANCZOS_FROM columns after the light elimination (checked on a
+ * random matrix of that shape), so Lanczos finds the null vectors its
+ * factor comes from. */
+static void test_siqs_through_lanczos(void)
+{
+    struct mat m = random_siqs(3400, 3500, 13);
+    uint64_t *deps = malloc(3500 * sizeof *deps);
+    size_t left = 0;
+    CHECK(deps != NULL);
+    int found = gf2_sparse_null_space_with(m.nrows, m.ncols, m.start, m.rows, GF2_LANCZOS_FROM,
+                                           &left, deps);
+    CHECK(found > 0 && check_vectors(&m, deps, found) == found);
+    CHECK(left >= GF2_LANCZOS_FROM);
+    free(deps);
+    mat_free(&m);
+    gmp_randstate_t rng;
+    gmp_randinit_mt(rng);
+    gmp_randseed_ui(rng, 20261207);
+    mpz_t p, q, n, f;
+    mpz_inits(p, q, n, f, NULL);
+    do {
+        mpz_urandomb(p, rng, 90);
+        mpz_setbit(p, 89);
+        mpz_nextprime(p, p);
+        mpz_urandomb(q, rng, 90);
+        mpz_setbit(q, 89);
+        mpz_nextprime(q, q);
+        mpz_mul(n, p, q);
+    } while (mpz_sizeinbase(n, 2) != 180 || mpz_cmp(p, q) == 0);
+    uint64_t t0 = now_ms();
+    int r = siqs_mp_factor(n, f, 0);
+    gmp_fprintf(stderr, "siqs_mp %Zd: %d in %llu ms\n", n, r, (unsigned long long)(now_ms() - t0));
+    CHECK(r == 1);
+    CHECK(mpz_cmp(f, p) == 0 || mpz_cmp(f, q) == 0);
+    mpz_clears(p, q, n, f, NULL);
+    gmp_randclear(rng);
 }
 
 int main(void)
@@ -273,5 +317,6 @@ int main(void)
     test_seeded();
     test_degenerate();
     test_sparse_paths();
+    test_siqs_through_lanczos();
     return 0;
 }
