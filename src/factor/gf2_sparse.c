@@ -1,5 +1,5 @@
-/* gf2_sparse.c - structured Gaussian elimination, then dense elimination
- * of what is left (gf2_sparse.h says why). */
+/* gf2_sparse.c - structured Gaussian elimination, then block Lanczos or
+ * dense elimination of what is left (gf2_sparse.h says why). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>

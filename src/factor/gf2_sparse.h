@@ -4,10 +4,13 @@
  * The multi-precision SIQS's matrices have thousands to 100,000 columns
  * of ~20 entries each. Structured Gaussian elimination shrinks them
  * (a column holding a row no other column has is dropped; a row in few
- * columns is eliminated by adding its lightest column to the others),
- * which leaves mostly the dense rows of the small primes, a third or less
- * of the original, for dense elimination (gf2.h), whose cost grows with
- * the cube of the size. */
+ * columns is eliminated by adding its lightest column to the others).
+ * Past GF2_LANCZOS_FROM columns left after a light pass (rows of up to 5
+ * columns) block Lanczos (gf2_lanczos.h) finds the null vectors: its cost
+ * is the size times the entries. Below it the pass goes on to rows of 24
+ * columns, which leaves mostly the dense rows of the small primes, a third
+ * or less of the original, for dense elimination (gf2.h), whose cost
+ * grows with the cube of the size. */
 #ifndef MESH_FACTOR_GF2_SPARSE_H
 #define MESH_FACTOR_GF2_SPARSE_H
 

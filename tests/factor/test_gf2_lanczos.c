@@ -6,7 +6,8 @@
  * sizes where it can be afforded; degenerate matrices (empty columns,
  * repeated rows and columns, empty rows, fewer columns than rows); the
  * same seed gives the same vectors; and the multi-precision SIQS still
- * factors when its matrix goes through Lanczos. */
+ * factors when its matrix goes through Lanczos.
+ * usage: test_gf2_lanczos [large]  (large: 30,000 and 50,000 columns) */
 #include <stdio.h> /* before gmp.h: it declares gmp_fprintf only then */
 #include <math.h>
 #include <stdint.h>
@@ -311,8 +312,34 @@ static void test_siqs_through_lanczos(void)
     gmp_randclear(rng);
 }
 
-int main(void)
+/* The sizes SIQS reaches past 300 bits, through the whole matrix step
+ * (suite 'slow': seconds each, minutes under the sanitizers). */
+static void test_large(void)
 {
+    static const size_t sizes[] = {30000, 50000};
+    for (size_t i = 0; i < 2; i++) {
+        struct mat m = random_siqs((uint32_t)sizes[i] - 100, sizes[i], 300 + i);
+        uint64_t *deps = malloc(sizes[i] * sizeof *deps);
+        size_t left = 0;
+        CHECK(deps != NULL);
+        uint64_t t0 = now_ms();
+        int found = gf2_sparse_null_space_with(m.nrows, m.ncols, m.start, m.rows,
+                                               GF2_LANCZOS_FROM, &left, deps);
+        fprintf(stderr, "sparse %u x %zu (%zu left): %d vectors in %llu ms\n", m.nrows, m.ncols,
+                left, found, (unsigned long long)(now_ms() - t0));
+        CHECK(left >= GF2_LANCZOS_FROM);
+        CHECK(found >= 48 && check_vectors(&m, deps, found) == found);
+        free(deps);
+        mat_free(&m);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "large") == 0) {
+        test_large();
+        return 0;
+    }
     test_random();
     test_seeded();
     test_degenerate();
