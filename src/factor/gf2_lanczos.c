@@ -355,7 +355,10 @@ static bool drop_repeats(const struct sparse *b, struct sparse *out, uint32_t **
     return kept >= 0;
 }
 
-enum { MAX_STARTS = 4 };
+enum {
+    MAX_STARTS = 4,
+    EMPTY_RUNS = 2, /* finished runs that found nothing before that is the answer */
+};
 
 static bool lanczos_alloc(struct lanczos *l, const struct sparse *b, uint32_t scratch_rows)
 {
@@ -389,17 +392,24 @@ int gf2_lanczos_null_space(uint32_t nrows, size_t ncols, const uint32_t *start,
     struct sparse orig = {nrows, ncols, start, rows}, b;
     struct lanczos l = {0};
     uint32_t *bstart = NULL, *brows = NULL;
-    int found = -1;
+    int found = -1, finished = 0;
     if (drop_repeats(&orig, &b, &bstart, &brows) && lanczos_alloc(&l, &b, nrows))
         found = 0;
     /* A breakdown (no invertible part of V^T A V, or a column left out of
-     * two S in a row) is bad luck in the random start: start again. */
-    for (int attempt = 0; found == 0 && attempt < MAX_STARTS; attempt++) {
+     * two S in a row) is bad luck in the random start: start again. So is
+     * a finished run that found nothing, once: a matrix with no null
+     * vector (too few relations yet) must not cost every start. */
+    for (int attempt = 0; found == 0 && finished < EMPTY_RUNS && attempt < MAX_STARTS;
+         attempt++) {
         uint64_t s = seed ^ (0xd1b54a32d192ed03ULL * (uint64_t)(attempt + 1));
-        if (iterate(&l, s))
+        if (iterate(&l, s)) {
+            finished++;
             found = keep_checked(&orig, l.tmp, deps, combine(&l, deps));
+        }
     }
-    if (found == 0)
+    if (found == 0 && finished == 0)
+        found = GF2_LANCZOS_BROKE_DOWN;
+    if (found <= 0)
         memset(deps, 0, ncols * sizeof *deps);
     lanczos_free(&l);
     free(bstart);

@@ -12,13 +12,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define GF2_LANCZOS_BROKE_DOWN (-2)
+
 /* The matrix as in gf2_sparse.h: column c holds the rows rows[start[c] ..
  * start[c + 1]) (each < nrows, no repeats). seed picks the random start
  * (a breakdown restarts from a start derived from it): the same seed and
  * matrix give the same vectors. Fills deps[0..ncols): bit k of deps[c] is
  * column c's coefficient in null vector k; the vectors are nonzero and
  * independent, each checked against the matrix. Returns how many (at
- * most 64; 0 when every start broke down), or -1 when out of memory. */
+ * most 64; 0: two finished runs found none), -1 when out of memory,
+ * GF2_LANCZOS_BROKE_DOWN when every start broke down (deps all zero). */
 int gf2_lanczos_null_space(uint32_t nrows, size_t ncols, const uint32_t *start,
                            const uint32_t *rows, uint64_t seed, uint64_t *deps);
 

@@ -289,7 +289,9 @@ int gf2_sparse_null_space_with(uint32_t nrows, size_t ncols, const uint32_t *sta
             *left = k.ncols;
         found = lanczos_step(&m, &k, col_deps);
     }
-    if (ok && found <= 0) { /* small, or Lanczos broke down on every start */
+    /* small, or Lanczos broke down on every start (when it finished and
+     * found none, there is none: the dense step would take long to agree) */
+    if (ok && (found == -1 || found == GF2_LANCZOS_BROKE_DOWN)) {
         ok = reduce_sparse(&m, &weight, MAX_PIVOT_WEIGHT) && compact_live(&m, &k);
         if (ok && left != NULL)
             *left = k.ncols;

@@ -271,6 +271,28 @@ static void test_sparse_paths(void)
     mat_free(&m);
 }
 
+/* Too few columns for a null vector (SIQS asks before it has enough
+ * relations): Lanczos's finished runs say 0 and the dense step is not run
+ * to agree (the columns left are the light pass's, more than the full
+ * one leaves). */
+static void test_sparse_none(void)
+{
+    struct mat m = random_siqs(3000, 2800, 12);
+    uint64_t *deps = malloc(2800 * sizeof *deps);
+    size_t left_l = 0, left_d = 0;
+    CHECK(deps != NULL);
+    CHECK(gf2_sparse_null_space_with(m.nrows, m.ncols, m.start, m.rows, SIZE_MAX, &left_d, deps) ==
+          0);
+    CHECK(gf2_sparse_null_space_with(m.nrows, m.ncols, m.start, m.rows, 0, &left_l, deps) == 0);
+    fprintf(stderr, "sparse 3000 x 2800: none, %zu left for Lanczos, %zu for dense\n", left_l,
+            left_d);
+    CHECK(left_l > left_d);
+    for (size_t c = 0; c < m.ncols; c++)
+        CHECK(deps[c] == 0);
+    free(deps);
+    mat_free(&m);
+}
+
 /* A fixed balanced semiprime of 180 bits through the multi-precision
  * SIQS: its ~3700-prime factor base gives a matrix of ~3500 relation
  * sets over the ~3400 primes that occur, which leaves more than
@@ -344,6 +366,7 @@ int main(int argc, char **argv)
     test_seeded();
     test_degenerate();
     test_sparse_paths();
+    test_sparse_none();
     test_siqs_through_lanczos();
     return 0;
 }
