@@ -109,8 +109,11 @@ static bool build_inverse(const struct matrix *m, struct inverse *inv)
     return true;
 }
 
+/* Lanczos's random start: any value, the same every time (the same matrix
+ * gives the same vectors). */
+#define LANCZOS_SEED 0x6c616e637a6f73ULL
+
 enum {
-    LANCZOS_SEED = 0x6c616e637a6f73, /* any: the run is the same every time */
     MAX_PASSES = 40,
     MAX_PIVOT_WEIGHT = 24, /* rows in more columns than this stay for the dense step */
     /* Lanczos costs the columns times their entries: a pivot of weight w
