@@ -6,7 +6,10 @@
 #include "siqs_mp_internal.h"
 #include "siqs_range.h"
 
-enum { FIRST_WAVE = 8 }; /* ranges asked for before any came back */
+enum {
+    FIRST_WAVE = 8,    /* ranges asked for before any came back */
+    SPREAD_A = 2048,   /* A indices a spread batch publishes: ~40 split 180 bits */
+};
 
 struct siqs_coord {
     struct mp_ctx ctx;
@@ -25,6 +28,12 @@ struct siqs_coord {
 static uint32_t width_for(size_t bits)
 {
     return bits < 170 ? 4 : bits < 190 ? 2 : 1;
+}
+
+void siqs_coord_plan(const mpz_t n, uint32_t *width, uint64_t *ranges)
+{
+    *width = width_for(mpz_sizeinbase(n, 2));
+    *ranges = SPREAD_A / *width;
 }
 
 enum siqs_coord_open siqs_coord_open(struct siqs_coord **out, const mpz_t n, mpz_t factor)

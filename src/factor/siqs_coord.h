@@ -25,6 +25,11 @@ enum { SIQS_COORD_MIN_BITS = 180 };
 
 struct siqs_coord;
 
+/* A spread batch's shape for n: A indices a job (*width) and how many jobs
+ * to publish (*ranges: several times what a split needs, so that the last
+ * index, n itself, is leased alone only if the ranges all fail). */
+void siqs_coord_plan(const mpz_t n, uint32_t *width, uint64_t *ranges);
+
 struct siqs_coord_stats {
     struct siqs_wire_stats wire; /* relations added, repeats, dropped, malformed */
     size_t results;              /* result texts taken */

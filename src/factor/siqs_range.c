@@ -164,6 +164,22 @@ bool siqs_range_result_encode(const struct mp_ctx *ctx, char **text, size_t *tex
     }
 }
 
+bool siqs_range_result_form(const char *text, size_t len)
+{
+    if (len <= PREFIX_LEN || len > SIQS_RANGE_TEXT_MAX ||
+        memcmp(text, SIQS_RANGE_RESULT_PREFIX, PREFIX_LEN) != 0)
+        return false;
+    size_t chars = len - PREFIX_LEN;
+    if (b32_len(chars * 5 / 8) != chars || b32_value(text[len - 1]) < 0)
+        return false;
+    for (size_t i = PREFIX_LEN; i < len; i++)
+        if (b32_value(text[i]) < 0)
+            return false;
+    /* The last letter's unused bits must be zero. */
+    unsigned unused = (unsigned)(chars * 5 % 8);
+    return (b32_value(text[len - 1]) & ((1 << unused) - 1)) == 0;
+}
+
 bool siqs_range_result_decode(struct mp_ctx *ctx, const char *text, size_t len,
                               struct siqs_wire_stats *stats)
 {

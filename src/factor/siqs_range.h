@@ -51,6 +51,11 @@ bool siqs_range_job_parse(const char *text, size_t len, mpz_t n, uint32_t *a_lo,
 bool siqs_range_result_encode(const struct mp_ctx *ctx, char **text, size_t *text_len,
                               size_t *sent);
 
+/* Is the text a result in form (prefix, letters, a length and unused bits
+ * an encoder writes)? The relations in it are not checked: that needs n's
+ * factor base (siqs_range_result_decode). */
+bool siqs_range_result_form(const char *text, size_t len);
+
 /* Decodes a result text into ctx (siqs_wire_decode: every relation
  * checked against ctx's n, the bad ones dropped and counted). A text that
  * is not a result (prefix, letters, length, unused bits) counts as one

@@ -1,0 +1,196 @@
+/* spread.c - the leader's coordinator of spread batches (spread.h). */
+#include <gmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h" /* first: declares struct net for net.h */
+#include "spread.h"
+#include "batch.h"
+#include "lead.h"
+#include "peers.h"
+#include "queue.h"
+#include "siqs_coord.h"
+#include "siqs_range.h"
+
+/* One spread batch being coordinated. */
+struct spread_one {
+    uint64_t batch;
+    struct siqs_coord *coord;   /* NULL once finished or given up */
+    uint64_t ranges;            /* the batch's count - 1 */
+    uint8_t *taken;             /* per range: its result merged */
+    uint64_t merged;
+    bool handed;                /* the factors are on their way */
+    bool seen;                  /* still running this tick */
+};
+
+struct node_spread {
+    struct spread_one *b;
+    size_t n, cap;
+};
+
+static void free_one(struct spread_one *s)
+{
+    siqs_coord_free(s->coord);
+    free(s->taken);
+    *s = (struct spread_one){0};
+}
+
+void node_spread_stop(struct node *n)
+{
+    struct node_spread *sp = n->spread;
+    if (sp == NULL)
+        return;
+    for (size_t i = 0; i < sp->n; i++)
+        free_one(&sp->b[i]);
+    free(sp->b);
+    free(sp);
+    n->spread = NULL;
+}
+
+static struct spread_one *find(struct node_spread *sp, uint64_t batch)
+{
+    for (size_t i = 0; i < sp->n; i++)
+        if (sp->b[i].batch == batch)
+            return &sp->b[i];
+    return NULL;
+}
+
+/* Results handed to the leader's own path (lead.c checks them as it checks
+ * any node's: the factors by factor_verify, the empty ranges by form). */
+static void hand(struct node *n, uint64_t batch, struct msg_result *items, size_t count)
+{
+    node_lead_on_results(n, n->keys.node_id, batch, items, count);
+}
+
+/* N's factors, ascending, as the last index's result; then every range not
+ * yet committed gets the empty result, so the batch is DONE and its
+ * leases end. Only two probable primes are committed here (a balanced
+ * semiprime, the case this is for); a split into composites is left to
+ * the plain path (the last index is leased when the ranges run out). */
+static void finish(struct node *n, struct spread_one *s, const mpz_t nn, const mpz_t f)
+{
+    mpz_t g, lo, hi;
+    mpz_inits(g, lo, hi, NULL);
+    mpz_divexact(g, nn, f);
+    bool primes = mpz_probab_prime_p(f, 30) && mpz_probab_prime_p(g, 30);
+    if (!primes) {
+        mlog(&n->log, LOG_WARN, "spread batch %llu: a split into composites; "
+             "left to one worker", (unsigned long long)s->batch);
+        mpz_clears(g, lo, hi, NULL);
+        return;
+    }
+    mpz_set(lo, mpz_cmp(f, g) < 0 ? f : g);
+    mpz_set(hi, mpz_cmp(f, g) < 0 ? g : f);
+    char *text = malloc(mpz_sizeinbase(nn, 10) + 4);
+    struct msg_result *items = malloc((s->ranges + 1) * sizeof *items);
+    if (text != NULL && items != NULL) {
+        gmp_sprintf(text, "%Zd %Zd", lo, hi);
+        size_t k = 0;
+        items[k++] = (struct msg_result){s->ranges, text, strlen(text)};
+        static const char empty[] = SIQS_RANGE_RESULT_PREFIX "a80g0"; /* no relations */
+        for (uint64_t i = 0; i < s->ranges; i++)
+            if (!queue_is_done(n->queue, s->batch, i))
+                items[k++] = (struct msg_result){i, empty, sizeof empty - 1};
+        hand(n, s->batch, items, k);
+        s->handed = true;
+        mlog(&n->log, LOG_INFO, "spread batch %llu: split after %llu range results",
+             (unsigned long long)s->batch, (unsigned long long)s->merged);
+    }
+    free(text);
+    free(items);
+    mpz_clears(g, lo, hi, NULL);
+}
+
+/* Merges the ranges committed since the last look; combines when ready. */
+static void step(struct node *n, struct spread_one *s, const struct batch_spec *spec)
+{
+    if (s->coord == NULL || s->handed)
+        return;
+    for (uint64_t i = 0; i < s->ranges; i++) {
+        if (s->taken[i] || !queue_is_done(n->queue, s->batch, i))
+            continue;
+        const char *text = queue_result(n->queue, s->batch, i);
+        s->taken[i] = 1;
+        s->merged++;
+        if (text != NULL)
+            siqs_coord_take(s->coord, text, strlen(text));
+    }
+    if (!siqs_coord_ready(s->coord))
+        return;
+    mpz_t nn, f;
+    mpz_inits(nn, f, NULL);
+    mpz_set_str(nn, spec->start, 10);
+    int got = siqs_coord_combine(s->coord, f);
+    struct siqs_coord_stats st;
+    siqs_coord_stats(s->coord, &st);
+    mlog(&n->log, LOG_INFO, "spread batch %llu: combine %d: %zu sets, %zu relations, "
+         "%zu dropped, %zu malformed", (unsigned long long)s->batch, st.combines, st.sets,
+         st.wire.added, st.wire.dropped, st.wire.malformed);
+    if (got == 1)
+        finish(n, s, nn, f);
+    if (got != 0) { /* split or gave up: nothing more to merge */
+        siqs_coord_free(s->coord);
+        s->coord = NULL;
+    }
+    mpz_clears(nn, f, NULL);
+}
+
+static struct spread_one *open_one(struct node *n, struct node_spread *sp,
+                                   const struct batch_info *info)
+{
+    if (sp->n == sp->cap) {
+        size_t cap = sp->cap ? 2 * sp->cap : 4;
+        struct spread_one *b = realloc(sp->b, cap * sizeof *b);
+        if (b == NULL)
+            return NULL;
+        sp->b = b, sp->cap = cap;
+    }
+    struct spread_one *s = &sp->b[sp->n];
+    *s = (struct spread_one){.batch = info->id, .ranges = info->spec->count - 1};
+    s->taken = calloc(s->ranges, 1);
+    if (s->taken == NULL)
+        return NULL;
+    sp->n++;
+    mpz_t nn, f;
+    mpz_inits(nn, f, NULL);
+    mpz_set_str(nn, info->spec->start, 10);
+    enum siqs_coord_open rc = siqs_coord_open(&s->coord, nn, f);
+    if (rc == SIQS_COORD_SPLIT)
+        finish(n, s, nn, f);
+    else if (rc != SIQS_COORD_OPENED)
+        mlog(&n->log, LOG_WARN, "spread batch %llu: cannot sieve its number (%d); "
+             "left to one worker", (unsigned long long)info->id, (int)rc);
+    mpz_clears(nn, f, NULL);
+    return s;
+}
+
+void node_spread_tick(struct node *n)
+{
+    if (n->lead == NULL || !node_is_leader(n)) {
+        node_spread_stop(n);
+        return;
+    }
+    if (n->spread == NULL && (n->spread = calloc(1, sizeof *n->spread)) == NULL)
+        return;
+    struct node_spread *sp = n->spread;
+    for (size_t i = 0; i < sp->n; i++)
+        sp->b[i].seen = false;
+    size_t batches = queue_batch_count(n->queue);
+    for (size_t i = 0; i < batches; i++) {
+        struct batch_info info;
+        if (queue_batch_at(n->queue, i, &info) != 0 || info.state != BATCH_RUNNING ||
+            info.spec->kind != BATCH_SPREAD)
+            continue;
+        struct spread_one *s = find(sp, info.id);
+        if (s == NULL && (s = open_one(n, sp, &info)) == NULL)
+            return; /* out of memory: the next tick tries again */
+        s->seen = true;
+        step(n, s, info.spec);
+    }
+    for (size_t i = sp->n; i-- > 0;) /* finished, cancelled or forgotten */
+        if (!sp->b[i].seen) {
+            free_one(&sp->b[i]);
+            sp->b[i] = sp->b[--sp->n];
+        }
+}
