@@ -13,7 +13,9 @@
 
 #include <gmp.h>
 
+#include "batch.h"
 #include "check.h"
+#include "queue.h"
 #include "siqs_coord.h"
 #include "siqs_range.h"
 
@@ -224,6 +226,53 @@ static void test_refusals(void)
     mpz_clears(n, other, p, NULL);
 }
 
+/* A spread batch (src/sm/batch.h): its numbers are exactly the job texts
+ * siqs_range_job_parse reads, in order, and the last is N; the result
+ * grammar every replica checks takes relation texts and nothing like
+ * them; specs out of range are refused. */
+static void test_spread_batch(void)
+{
+    char err[128], num[MESH_MAX_DIGITS + 2];
+    struct batch_spec spec;
+    CHECK(batch_spread_init(&spec, "0509210500453231419516077995770618553170047119", 3, 40,
+                            err, sizeof err) == 0);
+    CHECK(spec.kind == BATCH_SPREAD && spec.count == 41 && spec.chunk == 1);
+    mpz_t n, want;
+    mpz_inits(n, want, NULL);
+    mpz_set_str(want, N150, 10);
+    for (uint64_t i = 0; i < 40; i++) {
+        uint32_t lo, hi;
+        CHECK(batch_number(&spec, i, num, sizeof num) == 0);
+        CHECK(siqs_range_job_parse(num, strlen(num), n, &lo, &hi));
+        CHECK(mpz_cmp(n, want) == 0 && lo == i * 3 && hi == lo + 3);
+        char again[SIQS_RANGE_JOB_MAX + 1];
+        CHECK(siqs_range_job_format(again, sizeof again, n, lo, hi) == strlen(num));
+        CHECK_STR_EQ(again, num);
+    }
+    CHECK(batch_number(&spec, 40, num, sizeof num) == 0);
+    CHECK_STR_EQ(num, N150);
+    CHECK(batch_number(&spec, 41, num, sizeof num) != 0);
+    batch_spec_free(&spec);
+    const struct { const char *n; uint32_t width; uint64_t ranges; } bad[] = {
+        {"509210500453231419516077995770618553170047118", 3, 40},  /* even */
+        {"1000000000000000000001", 3, 40},                         /* < 100 bits */
+        {N150, 0, 40}, {N150, 65, 40}, {N150, 3, 0},
+        {N150, 64, (uint64_t)UINT32_MAX / 64 + 1},                 /* A past 2^32 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CHECK(batch_spread_init(&spec, bad[i].n, bad[i].width, bad[i].ranges, err,
+                                sizeof err) != 0);
+        CHECK(spec.start == NULL);
+    }
+    CHECK(qresult_text_well_formed("rels:a80g0", 10));
+    CHECK(qresult_text_valid("rels:a80g0", 10));
+    const char *not_results[] = {"rels:", "rels:a80w0", "rels:A80G0", "rels:a80g0 3",
+                                 "3 rels:a80g0", "rel:a80g0", "rels::"};
+    for (size_t i = 0; i < sizeof not_results / sizeof *not_results; i++)
+        CHECK(!qresult_text_well_formed(not_results[i], strlen(not_results[i])));
+    mpz_clears(n, want, NULL);
+}
+
 static void write_file(const char *dir, const char *name, const char *text)
 {
     char path[4096];
@@ -262,6 +311,7 @@ int main(int argc, char **argv)
     gmp_randinit_default(rng);
     gmp_randseed_ui(rng, 20);
     test_job_texts();
+    test_spread_batch();
     test_refusals();
     test_split(150);
     test_split(180);
