@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include "node.h" /* first: declares struct net for net.h */
 #include "spread.h"
@@ -121,12 +122,14 @@ static void step(struct node *n, struct spread_one *s, const struct batch_spec *
     mpz_t nn, f;
     mpz_inits(nn, f, NULL);
     mpz_set_str(nn, spec->start, 10);
+    uint64_t t0 = uv_hrtime();
     int got = siqs_coord_combine(s->coord, f);
     struct siqs_coord_stats st;
     siqs_coord_stats(s->coord, &st);
-    mlog(&n->log, LOG_INFO, "spread batch %llu: combine %d: %zu sets, %zu relations, "
-         "%zu dropped, %zu malformed", (unsigned long long)s->batch, st.combines, st.sets,
-         st.wire.added, st.wire.dropped, st.wire.malformed);
+    mlog(&n->log, LOG_INFO, "spread batch %llu: combine %d (%llu ms on the loop): %zu sets, "
+         "%zu relations, %zu repeats, %zu dropped, %zu malformed", (unsigned long long)s->batch,
+         st.combines, (unsigned long long)((uv_hrtime() - t0) / 1000000), st.sets,
+         st.wire.added, st.wire.repeats, st.wire.dropped, st.wire.malformed);
     if (got == 1)
         finish(n, s, nn, f);
     if (got != 0) { /* split or gave up: nothing more to merge */
