@@ -1,4 +1,11 @@
-/* spread.c - the leader's coordinator of spread batches (spread.h). */
+/* spread.c - the leader's coordinator of spread batches (spread.h).
+ *
+ * The combine (matrix and square root) runs on libuv's thread pool: it
+ * took 86..601 ms at 196 bits on the loaded test host, long enough to
+ * delay the leader's heartbeats if it ran on the loop. While it runs the
+ * tick leaves that batch alone (the coordinator is the thread's), and a
+ * coordinator whose batch or leadership went meanwhile is freed when the
+ * thread is done with it. */
 #include <gmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +23,7 @@
 
 /* One spread batch being coordinated. */
 struct spread_one {
+    struct node *node;
     uint64_t batch;
     struct siqs_coord *coord;   /* NULL once finished or given up */
     uint64_t ranges;            /* the batch's count - 1 */
@@ -23,10 +31,16 @@ struct spread_one {
     uint64_t merged;
     bool handed;                /* the factors are on their way */
     bool seen;                  /* still running this tick */
+    bool combining;             /* the thread pool has the coordinator */
+    bool orphaned;              /* ... and nobody wants it back: free it then */
+    uv_work_t work;
+    mpz_t n, factor;
+    int combined;               /* siqs_coord_combine's answer */
+    uint64_t combine_ms;
 };
 
 struct node_spread {
-    struct spread_one *b;
+    struct spread_one **b;
     size_t n, cap;
 };
 
@@ -34,7 +48,17 @@ static void free_one(struct spread_one *s)
 {
     siqs_coord_free(s->coord);
     free(s->taken);
-    *s = (struct spread_one){0};
+    mpz_clears(s->n, s->factor, NULL);
+    free(s);
+}
+
+/* Frees s now, or when its combine is done. */
+static void drop_one(struct spread_one *s)
+{
+    if (s->combining)
+        s->orphaned = true;
+    else
+        free_one(s);
 }
 
 void node_spread_stop(struct node *n)
@@ -43,7 +67,7 @@ void node_spread_stop(struct node *n)
     if (sp == NULL)
         return;
     for (size_t i = 0; i < sp->n; i++)
-        free_one(&sp->b[i]);
+        drop_one(sp->b[i]);
     free(sp->b);
     free(sp);
     n->spread = NULL;
@@ -52,38 +76,34 @@ void node_spread_stop(struct node *n)
 static struct spread_one *find(struct node_spread *sp, uint64_t batch)
 {
     for (size_t i = 0; i < sp->n; i++)
-        if (sp->b[i].batch == batch)
-            return &sp->b[i];
+        if (sp->b[i]->batch == batch)
+            return sp->b[i];
     return NULL;
-}
-
-/* Results handed to the leader's own path (lead.c checks them as it checks
- * any node's: the factors by factor_verify, the empty ranges by form). */
-static void hand(struct node *n, uint64_t batch, struct msg_result *items, size_t count)
-{
-    node_lead_on_results(n, n->keys.node_id, batch, items, count);
 }
 
 /* N's factors, ascending, as the last index's result; then every range not
  * yet committed gets the empty result, so the batch is DONE and its
- * leases end. Only two probable primes are committed here (a balanced
- * semiprime, the case this is for); a split into composites is left to
- * the plain path (the last index is leased when the ranges run out). */
-static void finish(struct node *n, struct spread_one *s, const mpz_t nn, const mpz_t f)
+ * leases end. All of it goes through the leader's own result path (lead.c
+ * checks them as any node's: the factors by factor_verify, the empty
+ * ranges by form). Only two probable primes are committed here (a
+ * balanced semiprime, the case this is for); a split into composites is
+ * left to the plain path (the last index is leased when the ranges run
+ * out). */
+static void finish(struct node *n, struct spread_one *s)
 {
     mpz_t g, lo, hi;
     mpz_inits(g, lo, hi, NULL);
-    mpz_divexact(g, nn, f);
-    bool primes = mpz_probab_prime_p(f, 30) && mpz_probab_prime_p(g, 30);
-    if (!primes) {
+    mpz_divexact(g, s->n, s->factor);
+    if (!mpz_probab_prime_p(s->factor, 30) || !mpz_probab_prime_p(g, 30)) {
         mlog(&n->log, LOG_WARN, "spread batch %llu: a split into composites; "
              "left to one worker", (unsigned long long)s->batch);
         mpz_clears(g, lo, hi, NULL);
         return;
     }
-    mpz_set(lo, mpz_cmp(f, g) < 0 ? f : g);
-    mpz_set(hi, mpz_cmp(f, g) < 0 ? g : f);
-    char *text = malloc(mpz_sizeinbase(nn, 10) + 4);
+    bool f_first = mpz_cmp(s->factor, g) < 0;
+    mpz_set(lo, f_first ? s->factor : g);
+    mpz_set(hi, f_first ? g : s->factor);
+    char *text = malloc(mpz_sizeinbase(s->n, 10) + 4);
     struct msg_result *items = malloc((s->ranges + 1) * sizeof *items);
     if (text != NULL && items != NULL) {
         gmp_sprintf(text, "%Zd %Zd", lo, hi);
@@ -93,7 +113,7 @@ static void finish(struct node *n, struct spread_one *s, const mpz_t nn, const m
         for (uint64_t i = 0; i < s->ranges; i++)
             if (!queue_is_done(n->queue, s->batch, i))
                 items[k++] = (struct msg_result){i, empty, sizeof empty - 1};
-        hand(n, s->batch, items, k);
+        node_lead_on_results(n, n->keys.node_id, s->batch, items, k);
         s->handed = true;
         mlog(&n->log, LOG_INFO, "spread batch %llu: split after %llu range results",
              (unsigned long long)s->batch, (unsigned long long)s->merged);
@@ -103,10 +123,41 @@ static void finish(struct node *n, struct spread_one *s, const mpz_t nn, const m
     mpz_clears(g, lo, hi, NULL);
 }
 
-/* Merges the ranges committed since the last look; combines when ready. */
-static void step(struct node *n, struct spread_one *s, const struct batch_spec *spec)
+static void combine_work(uv_work_t *w)
 {
-    if (s->coord == NULL || s->handed)
+    struct spread_one *s = w->data;
+    uint64_t t0 = uv_hrtime();
+    s->combined = siqs_coord_combine(s->coord, s->factor);
+    s->combine_ms = (uv_hrtime() - t0) / 1000000;
+}
+
+static void combine_done(uv_work_t *w, int status)
+{
+    struct spread_one *s = w->data;
+    s->combining = false;
+    if (s->orphaned || status != 0) {
+        free_one(s); /* status != 0: cancelled, the loop is closing */
+        return;
+    }
+    struct node *n = s->node;
+    struct siqs_coord_stats st;
+    siqs_coord_stats(s->coord, &st);
+    mlog(&n->log, LOG_INFO, "spread batch %llu: combine %d (%llu ms, off the loop): %zu sets, "
+         "%zu relations, %zu repeats, %zu dropped, %zu malformed", (unsigned long long)s->batch,
+         st.combines, (unsigned long long)s->combine_ms, st.sets, st.wire.added,
+         st.wire.repeats, st.wire.dropped, st.wire.malformed);
+    if (s->combined == 1)
+        finish(n, s);
+    if (s->combined != 0) { /* split or gave up: nothing more to merge */
+        siqs_coord_free(s->coord);
+        s->coord = NULL;
+    }
+}
+
+/* Merges the ranges committed since the last look; combines when ready. */
+static void step(struct node *n, struct spread_one *s)
+{
+    if (s->coord == NULL || s->handed || s->combining)
         return;
     for (uint64_t i = 0; i < s->ranges; i++) {
         if (s->taken[i] || !queue_is_done(n->queue, s->batch, i))
@@ -119,24 +170,9 @@ static void step(struct node *n, struct spread_one *s, const struct batch_spec *
     }
     if (!siqs_coord_ready(s->coord))
         return;
-    mpz_t nn, f;
-    mpz_inits(nn, f, NULL);
-    mpz_set_str(nn, spec->start, 10);
-    uint64_t t0 = uv_hrtime();
-    int got = siqs_coord_combine(s->coord, f);
-    struct siqs_coord_stats st;
-    siqs_coord_stats(s->coord, &st);
-    mlog(&n->log, LOG_INFO, "spread batch %llu: combine %d (%llu ms on the loop): %zu sets, "
-         "%zu relations, %zu repeats, %zu dropped, %zu malformed", (unsigned long long)s->batch,
-         st.combines, (unsigned long long)((uv_hrtime() - t0) / 1000000), st.sets,
-         st.wire.added, st.wire.repeats, st.wire.dropped, st.wire.malformed);
-    if (got == 1)
-        finish(n, s, nn, f);
-    if (got != 0) { /* split or gave up: nothing more to merge */
-        siqs_coord_free(s->coord);
-        s->coord = NULL;
-    }
-    mpz_clears(nn, f, NULL);
+    s->work.data = s;
+    if (uv_queue_work(&n->loop, &s->work, combine_work, combine_done) == 0)
+        s->combining = true;
 }
 
 static struct spread_one *open_one(struct node *n, struct node_spread *sp,
@@ -144,27 +180,29 @@ static struct spread_one *open_one(struct node *n, struct node_spread *sp,
 {
     if (sp->n == sp->cap) {
         size_t cap = sp->cap ? 2 * sp->cap : 4;
-        struct spread_one *b = realloc(sp->b, cap * sizeof *b);
+        struct spread_one **b = realloc(sp->b, cap * sizeof *b);
         if (b == NULL)
             return NULL;
         sp->b = b, sp->cap = cap;
     }
-    struct spread_one *s = &sp->b[sp->n];
-    *s = (struct spread_one){.batch = info->id, .ranges = info->spec->count - 1};
-    s->taken = calloc(s->ranges, 1);
-    if (s->taken == NULL)
+    struct spread_one *s = calloc(1, sizeof *s);
+    if (s == NULL)
         return NULL;
-    sp->n++;
-    mpz_t nn, f;
-    mpz_inits(nn, f, NULL);
-    mpz_set_str(nn, info->spec->start, 10);
-    enum siqs_coord_open rc = siqs_coord_open(&s->coord, nn, f);
+    *s = (struct spread_one){.node = n, .batch = info->id, .ranges = info->spec->count - 1};
+    mpz_inits(s->n, s->factor, NULL);
+    s->taken = calloc(s->ranges, 1);
+    if (s->taken == NULL) {
+        free_one(s);
+        return NULL;
+    }
+    sp->b[sp->n++] = s;
+    mpz_set_str(s->n, info->spec->start, 10);
+    enum siqs_coord_open rc = siqs_coord_open(&s->coord, s->n, s->factor);
     if (rc == SIQS_COORD_SPLIT)
-        finish(n, s, nn, f);
+        finish(n, s);
     else if (rc != SIQS_COORD_OPENED)
         mlog(&n->log, LOG_WARN, "spread batch %llu: cannot sieve its number (%d); "
              "left to one worker", (unsigned long long)info->id, (int)rc);
-    mpz_clears(nn, f, NULL);
     return s;
 }
 
@@ -178,7 +216,7 @@ void node_spread_tick(struct node *n)
         return;
     struct node_spread *sp = n->spread;
     for (size_t i = 0; i < sp->n; i++)
-        sp->b[i].seen = false;
+        sp->b[i]->seen = false;
     size_t batches = queue_batch_count(n->queue);
     for (size_t i = 0; i < batches; i++) {
         struct batch_info info;
@@ -189,11 +227,11 @@ void node_spread_tick(struct node *n)
         if (s == NULL && (s = open_one(n, sp, &info)) == NULL)
             return; /* out of memory: the next tick tries again */
         s->seen = true;
-        step(n, s, info.spec);
+        step(n, s);
     }
     for (size_t i = sp->n; i-- > 0;) /* finished, cancelled or forgotten */
-        if (!sp->b[i].seen) {
-            free_one(&sp->b[i]);
+        if (!sp->b[i]->seen) {
+            drop_one(sp->b[i]);
             sp->b[i] = sp->b[--sp->n];
         }
 }

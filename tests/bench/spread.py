@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Not a test: the wall time of one hard number on 1 node x 1 worker (the
-plain path: `mesh submit --file`) against `mesh submit --spread` on a
+plain path: `mesh submit --file`; and the same node with --spread, the
+cost of the leases and the merge) against `mesh submit --spread` on a
 3-node loopback mesh of 1 worker each (doc/DESIGN.md, "One hard number,
 the whole mesh"). Runs are interleaved; times are from submit to the
 batch done, seen by polling the leader's status every 50 ms.
@@ -54,10 +55,12 @@ def main():
     for run in range(runs):
         n = semiprime(bits, 100 + run)
         one, _ = timed(mesh_bin, 1, n, False)
+        one_spread, _ = timed(mesh_bin, 1, n, True)
         three, log = timed(mesh_bin, 3, n, True)
-        print("%d bits run %d: 1 node x 1 worker %.2f s; 3-node spread %.2f s (%.2fx); %s" %
-              (bits, run, one, three, one / three, log[-1:] if log else "no combine logged"),
-              flush=True)
+        print("%d bits run %d: 1 node x 1 worker %.2f s, the same --spread %.2f s; "
+              "3-node --spread %.2f s (%.2fx); %s" %
+              (bits, run, one, one_spread, three, one / three,
+               log[-1:] if log else "no combine logged"), flush=True)
 
 
 if __name__ == "__main__":
