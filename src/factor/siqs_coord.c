@@ -6,10 +6,7 @@
 #include "siqs_mp_internal.h"
 #include "siqs_range.h"
 
-enum {
-    FIRST_WAVE = 8,    /* ranges asked for before any came back */
-    SPREAD_A = 2048,   /* A indices a spread batch publishes: ~40 split 180 bits */
-};
+enum { SPREAD_A = 2048 }; /* A indices a spread batch publishes: ~40 split 180 bits */
 
 struct siqs_coord {
     struct mp_ctx ctx;
@@ -71,21 +68,6 @@ size_t siqs_coord_job(const struct siqs_coord *c, uint64_t i, char *buf, size_t 
         return 0;
     uint32_t lo = (uint32_t)i * c->width;
     return siqs_range_job_format(buf, cap, c->ctx.n, lo, lo + c->width);
-}
-
-uint64_t siqs_coord_ranges_wanted(const struct siqs_coord *c, uint64_t published)
-{
-    size_t sets = siqs_mp_sets(&c->ctx.rels), want = c->ctx.want_sets;
-    if (sets >= want)
-        return published;
-    if (c->results == 0 || sets == 0)
-        return published > FIRST_WAVE ? published + 1 : FIRST_WAVE;
-    /* Sets grow faster than linearly (cycles among partials), so the
-     * linear guess from what came back so far errs on the side of more. */
-    uint64_t per = sets / c->results;
-    uint64_t more = (want - sets + (per ? per : 1) - 1) / (per ? per : 1);
-    uint64_t wanted = c->results + more;
-    return wanted > published ? wanted : published + 1;
 }
 
 bool siqs_coord_take(struct siqs_coord *c, const char *text, size_t len)

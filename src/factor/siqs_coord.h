@@ -1,9 +1,9 @@
-/* siqs_coord.h - the coordinator of one hard number sieved by many: hands
- * out A ranges as range jobs (siqs_range.h), merges the result texts that
+/* siqs_coord.h - the coordinator of one hard number sieved by many: plans
+ * the shape of its range jobs (siqs_range.h), merges the result texts that
  * come back (each relation checked, the bad ones dropped and counted,
  * repeats dropped by y) and combines once there are enough. It does no
- * I/O: the node's side (which jobs to publish, which results are
- * committed) asks it what to do; a test drives it with texts alone.
+ * I/O: the node's side (src/node/spread.c) feeds it the committed results;
+ * a test drives it with texts alone.
  * Everything follows from n, so a coordinator rebuilt from the same
  * committed results (a new leader, a restart) reaches the same state. */
 #ifndef MESH_FACTOR_SIQS_COORD_H
@@ -16,12 +16,6 @@
 #include <gmp.h>
 
 #include "siqs_mp_wire.h"
-
-/* Numbers of at least this many bits go to the mesh as range jobs rather
- * than to one worker (`mesh submit --spread` asks for it below). At 180
- * bits one worker needs ~0.6 s of CPU here, so the round trips of leases
- * would cost more than they spread. */
-enum { SIQS_COORD_MIN_BITS = 180 };
 
 struct siqs_coord;
 
@@ -53,12 +47,6 @@ void siqs_coord_free(struct siqs_coord *c);
 /* The job text of range number i ([i * width, (i + 1) * width)), written
  * into buf (SIQS_RANGE_JOB_MAX + 1 bytes); its length, 0 on a short buf. */
 size_t siqs_coord_job(const struct siqs_coord *c, uint64_t i, char *buf, size_t cap);
-
-/* How many ranges the coordinator expects to need in all, from the sets
- * each range has brought so far (a guess before the first: the number
- * of A a lone worker needs at this size); at least `published` + 1 while
- * there are too few sets. A node publishes up to this many. */
-uint64_t siqs_coord_ranges_wanted(const struct siqs_coord *c, uint64_t published);
 
 /* Merges one result text (siqs_range_result_decode). False: malformed or
  * out of memory (counted; what came before the fault is kept). */
