@@ -44,7 +44,8 @@ def timed(mesh_bin, nodes, n, spread):
             return any(b["id"] == bid and b["state"] == "done" for b in st["batches"])
         wait_for(done, 900, interval=0.05, what="batch done")
         elapsed = time.monotonic() - t0
-        combines = [line for line in lead.log().splitlines() if "combine" in line]
+        combines = [line.split(" info  ")[-1] for line in lead.log().splitlines()
+                    if "spread batch" in line]
         return elapsed, combines
     finally:
         mesh.stop()
@@ -60,7 +61,7 @@ def main():
         print("%d bits run %d: 1 node x 1 worker %.2f s, the same --spread %.2f s; "
               "3-node --spread %.2f s (%.2fx); %s" %
               (bits, run, one, one_spread, three, one / three,
-               log[-1:] if log else "no combine logged"), flush=True)
+               log[-2:] if log else "no combine logged"), flush=True)
 
 
 if __name__ == "__main__":
