@@ -213,9 +213,10 @@ void siqs_range_worker_free(struct siqs_range_worker *w)
 }
 
 /* The context for n: the last one when it is the same n, else a new one.
- * A factor found while setting up (n shares a prime with its factor base)
- * leaves the context usable by nobody: NULL, and the job is answered with
- * no relations (the coordinator's own setup finds the same factor). */
+ * A factor found while setting up (n shares a prime with its factor base),
+ * or a set-up that fails (a power, a factor base that cannot be filled),
+ * leaves no context: NULL, and the job is answered with no relations (the
+ * coordinator's own set-up meets the same and gives N to one worker). */
 static struct mp_ctx *context_for(struct siqs_range_worker *w, const mpz_t n, bool *ok)
 {
     *ok = true;
@@ -235,7 +236,6 @@ static struct mp_ctx *context_for(struct siqs_range_worker *w, const mpz_t n, bo
     if (ready != 0) {
         siqs_mp_ctx_free(ctx);
         free(ctx);
-        *ok = ready == 1;
         return NULL;
     }
     w->ctx = ctx;
@@ -256,7 +256,7 @@ bool siqs_range_run(struct siqs_range_worker *w, const char *job, size_t len,
         return false;
     }
     size_t sent, text_len;
-    if (ctx == NULL) { /* set-up split n: nothing to sieve */
+    if (ctx == NULL) { /* set-up split n, or could not: nothing to sieve */
         static const uint8_t empty[] = {'R', 1, 0}; /* version 1, no relations */
         *text = malloc(PREFIX_LEN + b32_len(sizeof empty) + 1);
         if (*text == NULL)

@@ -81,45 +81,59 @@ static struct spread_one *find(struct node_spread *sp, uint64_t batch)
     return NULL;
 }
 
-/* N's factors, ascending, as the last index's result; then every range not
- * yet committed gets the empty result, so the batch is DONE and its
- * leases end. All of it goes through the leader's own result path (lead.c
- * checks them as any node's: the factors by factor_verify, the empty
- * ranges by form). Only two probable primes are committed here (a
- * balanced semiprime, the case this is for); a split into composites is
- * left to the plain path (the last index is leased when the ranges run
- * out). */
+/* Every range not yet committed gets the empty result (after `first`, N's
+ * factors, when given), so the ranges end: with the factors the batch is
+ * DONE; without them N, the last index, is leased next like any number
+ * and one worker factors it. All of it goes through the leader's own
+ * result path (lead.c checks them as any node's: the factors by
+ * factor_verify, the empty ranges by form). */
+static void hand_rest(struct node *n, struct spread_one *s, const struct msg_result *first)
+{
+    struct msg_result *items = malloc((s->ranges + 1) * sizeof *items);
+    if (items == NULL)
+        return; /* the ranges go on; the next split or the plain path ends them */
+    size_t k = 0;
+    if (first != NULL)
+        items[k++] = *first;
+    static const char empty[] = SIQS_RANGE_RESULT_PREFIX "a80g0"; /* no relations */
+    for (uint64_t i = 0; i < s->ranges; i++)
+        if (!queue_is_done(n->queue, s->batch, i))
+            items[k++] = (struct msg_result){i, empty, sizeof empty - 1};
+    node_lead_on_results(n, n->keys.node_id, s->batch, items, k);
+    s->handed = true;
+    free(items);
+}
+
+/* The combine gave up, or n cannot be sieved: N to one worker. */
+static void give_up(struct node *n, struct spread_one *s, const char *why)
+{
+    mlog(&n->log, LOG_WARN, "spread batch %llu: %s; N goes to one worker",
+         (unsigned long long)s->batch, why);
+    hand_rest(n, s, NULL);
+}
+
+/* N's factors, ascending, as the last index's result, and the ranges end.
+ * Only two probable primes are committed here (a balanced semiprime, the
+ * case this is for); a split into composites gives N to one worker. */
 static void finish(struct node *n, struct spread_one *s)
 {
     mpz_t g, lo, hi;
     mpz_inits(g, lo, hi, NULL);
     mpz_divexact(g, s->n, s->factor);
-    if (!mpz_probab_prime_p(s->factor, 30) || !mpz_probab_prime_p(g, 30)) {
-        mlog(&n->log, LOG_WARN, "spread batch %llu: a split into composites; "
-             "left to one worker", (unsigned long long)s->batch);
-        mpz_clears(g, lo, hi, NULL);
-        return;
-    }
     bool f_first = mpz_cmp(s->factor, g) < 0;
     mpz_set(lo, f_first ? s->factor : g);
     mpz_set(hi, f_first ? g : s->factor);
     char *text = malloc(mpz_sizeinbase(s->n, 10) + 4);
-    struct msg_result *items = malloc((s->ranges + 1) * sizeof *items);
-    if (text != NULL && items != NULL) {
+    if (!mpz_probab_prime_p(lo, 30) || !mpz_probab_prime_p(hi, 30)) {
+        give_up(n, s, "a split into composites");
+    } else if (text != NULL) {
         gmp_sprintf(text, "%Zd %Zd", lo, hi);
-        size_t k = 0;
-        items[k++] = (struct msg_result){s->ranges, text, strlen(text)};
-        static const char empty[] = SIQS_RANGE_RESULT_PREFIX "a80g0"; /* no relations */
-        for (uint64_t i = 0; i < s->ranges; i++)
-            if (!queue_is_done(n->queue, s->batch, i))
-                items[k++] = (struct msg_result){i, empty, sizeof empty - 1};
-        node_lead_on_results(n, n->keys.node_id, s->batch, items, k);
-        s->handed = true;
+        struct msg_result factors = {s->ranges, text, strlen(text)};
+        hand_rest(n, s, &factors);
         mlog(&n->log, LOG_INFO, "spread batch %llu: split after %llu range results",
              (unsigned long long)s->batch, (unsigned long long)s->merged);
     }
     free(text);
-    free(items);
     mpz_clears(g, lo, hi, NULL);
 }
 
@@ -148,6 +162,8 @@ static void combine_done(uv_work_t *w, int status)
          st.wire.repeats, st.wire.dropped, st.wire.malformed);
     if (s->combined == 1)
         finish(n, s);
+    else if (s->combined < 0)
+        give_up(n, s, "no split after the combines the engine allows");
     if (s->combined != 0) { /* split or gave up: nothing more to merge */
         siqs_coord_free(s->coord);
         s->coord = NULL;
@@ -200,9 +216,8 @@ static struct spread_one *open_one(struct node *n, struct node_spread *sp,
     enum siqs_coord_open rc = siqs_coord_open(&s->coord, s->n, s->factor);
     if (rc == SIQS_COORD_SPLIT)
         finish(n, s);
-    else if (rc != SIQS_COORD_OPENED)
-        mlog(&n->log, LOG_WARN, "spread batch %llu: cannot sieve its number (%d); "
-             "left to one worker", (unsigned long long)info->id, (int)rc);
+    else if (rc != SIQS_COORD_OPENED) /* a power, or the set-up failed */
+        give_up(n, s, "its number cannot be sieved here");
     return s;
 }
 

@@ -106,6 +106,22 @@ class SpreadTest(unittest.TestCase):
     def test_hard_number_survives_its_leader_killed(self):
         self.spread(184, 22, kill="leader")
 
+    def test_unsievable_number_goes_to_one_worker(self):
+        # An odd cube of 118 bits passes the batch's checks, but no combine
+        # can split a power: the coordinator gives the ranges up at once
+        # (an empty result each) and N, the last index, is leased and
+        # factored like any number.
+        p = nextprime(1 << 39)
+        n = p ** 3
+        self.assertEqual(n.bit_length(), 118)
+        self.mesh = Mesh(MESH, 1, workers=1)
+        lead = self.mesh.formed(1)
+        bid = int(submit(self, lead, "--spread", str(n)))
+        wait_for(lambda: self.batch(lead, bid)["state"] == "done", 60, interval=0.2,
+                 what="the spread batch done")
+        self.assertEqual(self.factors_of(lead, bid, n), [p, p, p])
+        self.assertIn("spread batch %d: its number cannot be sieved here" % bid, lead.log())
+
 
 if __name__ == "__main__":
     MESH = sys.argv.pop(1)

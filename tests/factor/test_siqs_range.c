@@ -217,6 +217,23 @@ static void test_refusals(void)
     char err[64] = "", *none = NULL;
     CHECK(!siqs_range_run(&w, "siqs:15:0:1", 11, 0, &none, err, sizeof err) && none == NULL);
     CHECK(strlen(err) > 0);
+    /* A cube passes the job's checks and a worker answers it (its
+     * relations hold mod N); the coordinator refuses it (a power: the
+     * combine could not split it), and gives N to one worker. */
+    mpz_t cube;
+    mpz_init_set_ui(cube, 1099511627791u); /* the prime after 2^40 */
+    mpz_pow_ui(cube, cube, 3);
+    char job[SIQS_RANGE_JOB_MAX + 1];
+    size_t job_len = siqs_range_job_format(job, sizeof job, cube, 0, 1);
+    CHECK(job_len > 0);
+    CHECK(siqs_range_run(&w, job, job_len, 0, &none, err, sizeof err));
+    CHECK(siqs_range_result_form(none, strlen(none)));
+    free(none);
+    struct siqs_coord *nope;
+    mpz_t f;
+    mpz_init(f);
+    CHECK(siqs_coord_open(&nope, cube, f) == SIQS_COORD_NOT_SIQS && nope == NULL);
+    mpz_clears(cube, f, NULL);
     free(bent);
     free(text);
     siqs_range_worker_free(&w);
