@@ -199,11 +199,13 @@ static void answer_range(struct siqs_range_worker *ranges, uint64_t id, const ch
         return;
     }
     size_t cap = strlen(text) + 32;
-    char *answer = malloc(cap);
+    char *answer = malloc(cap), line[64];
     if (answer != NULL)
         snprintf(answer, cap, "%" PRIu64 " done %s\n", id, text);
+    else
+        snprintf(line, sizeof line, "%" PRIu64 " error out of memory\n", id);
     free(text);
-    emit(answer != NULL ? answer : "0 error out of memory\n");
+    emit(answer != NULL ? answer : line);
     free(answer);
 }
 
