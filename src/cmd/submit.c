@@ -18,7 +18,7 @@ static int cmd_submit_exec(const char *data_dir, int argc, char **argv);
 const struct cmd_entry cmd_submit_entry = {
     "submit",
     "[--start S] [--count N] [--step K] | --file F|- | --semiprimes BITS [--count N] "
-    "[--seed S]  [--chunk C] [--name NAME] [--number-timeout DURATION]",
+    "[--seed S] | --spread N  [--chunk C] [--name NAME] [--number-timeout DURATION]",
     "submit a batch (default: 999 odd numbers from 999999999999, chunks of 43)",
     cmd_submit_exec,
 };
@@ -29,6 +29,7 @@ static const struct option submit_options[] = {
     {"semiprimes", required_argument, NULL, 'b'}, {"seed", required_argument, NULL, 'S'},
     {"chunk", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'N'},
     {"number-timeout", required_argument, NULL, 'T'},
+    {"spread", required_argument, NULL, 'P'},
     {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 };
 
@@ -109,6 +110,10 @@ static void print_help(const struct cmd_entry *self)
            "  --semiprimes BITS [--count N] random balanced semiprimes of BITS bits (%d..%d;\n"
            "  [--seed S]                    count %d unless given); the same for the same seed\n"
            "                                on every machine, a fresh random seed when none\n"
+           "  --spread N                    one hard number (odd, 100..340 bits) sieved by\n"
+           "                                every node's workers: its SIQS polynomial ranges\n"
+           "                                are the batch's jobs, the last index is N and\n"
+           "                                its result N's factors\n"
            "  --chunk C                     numbers per job (default: adaptive, ~100 ms of work)\n"
            "  --name NAME                   a label shown in status (at most %d bytes)\n"
            "  --number-timeout DURATION     this batch's budget per number: 500ms, 5s, 10m,\n"
@@ -127,7 +132,7 @@ static void print_help(const struct cmd_entry *self)
 
 /* What the command line asked for: each option's text, NULL when absent. */
 struct submit_args {
-    const char *start, *count, *step, *file, *bits, *seed, *chunk, *name, *timeout;
+    const char *start, *count, *step, *file, *bits, *seed, *chunk, *name, *timeout, *spread;
 };
 
 /* A whole number in [lo, hi] (submit_rules.h's wording when it is not). */
@@ -147,9 +152,13 @@ static int number_arg(const char *what, const char *text, uint64_t lo, uint64_t 
  * the first option that does not go with the shape is named. */
 static int shape_conflict(const struct submit_args *a, char *err, size_t errlen)
 {
-    const char *shape = a->file ? "--file" : a->bits ? "--semiprimes" : NULL;
+    const char *shape = a->file ? "--file" : a->bits ? "--semiprimes"
+                      : a->spread ? "--spread" : NULL;
     const char *bad = NULL;
-    if (a->file)
+    if (a->spread)
+        bad = a->start ? "--start" : a->count ? "--count" : a->step ? "--step"
+            : a->bits ? "--semiprimes" : a->seed ? "--seed" : a->file ? "--file" : NULL;
+    else if (a->file)
         bad = a->start ? "--start" : a->count ? "--count" : a->step ? "--step"
             : a->bits ? "--semiprimes" : a->seed ? "--seed" : NULL;
     else if (a->bits)
@@ -207,6 +216,16 @@ static int build_request(const struct submit_args *a, json_t *req, char *err, si
     }
     if (a->bits)
         json_object_set_new(req, "kind", json_string("semiprimes"));
+    if (a->spread) {
+        char norm[MESH_MAX_DIGITS + 2], why[128];
+        if (numtext_normalize(a->spread, strlen(a->spread), norm, sizeof norm, why,
+                              sizeof why) != 0) {
+            snprintf(err, errlen, "--spread takes a whole number, not '%.40s'", a->spread);
+            return -1;
+        }
+        json_object_set_new(req, "kind", json_string("spread"));
+        json_object_set_new(req, "number", json_string(norm));
+    }
     if (a->name && strlen(a->name) > SUBMIT_NAME_MAX) {
         snprintf(err, errlen, "name must be at most %d bytes", SUBMIT_NAME_MAX);
         return -1;
@@ -229,7 +248,7 @@ static int parse_args(int argc, char **argv, struct submit_args *a)
                           : opt == 'k' ? &a->step : opt == 'f' ? &a->file
                           : opt == 'b' ? &a->bits : opt == 'S' ? &a->seed
                           : opt == 'c' ? &a->chunk : opt == 'N' ? &a->name
-                          : opt == 'T' ? &a->timeout : NULL;
+                          : opt == 'T' ? &a->timeout : opt == 'P' ? &a->spread : NULL;
         if (opt == 'h') {
             print_help(self);
             return -1 - EXIT_OK;

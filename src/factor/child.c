@@ -11,6 +11,7 @@
 
 #include "child.h"
 #include "progress.h"
+#include "siqs_range.h"
 
 enum { MAX_REQUEST_LINE = 4096 }; /* id + space + 309 digits, with room */
 
@@ -183,8 +184,33 @@ static void on_progress(void *ud, const struct factor_progress *p)
     w->sent_phase = true;
 }
 
-static void answer_request(struct factor_ctx *ctx, char *line, size_t len,
-                           uint64_t budget_ms)
+/* A range job of a hard number spread over the mesh (siqs_range.h): its
+ * answer is "done rels:..." (the relations found), which the node carries
+ * as the job's result text like any factor list. */
+static void answer_range(struct siqs_range_worker *ranges, uint64_t id, const char *job,
+                         size_t len, uint64_t budget_ms)
+{
+    char err[64], *text = NULL;
+    uint64_t deadline = budget_ms ? now_ms() + budget_ms : 0;
+    if (!siqs_range_run(ranges, job, len, deadline, &text, err, sizeof err)) {
+        char line[128];
+        snprintf(line, sizeof line, "%" PRIu64 " error %s\n", id, err);
+        emit(line);
+        return;
+    }
+    size_t cap = strlen(text) + 32;
+    char *answer = malloc(cap), line[64];
+    if (answer != NULL)
+        snprintf(answer, cap, "%" PRIu64 " done %s\n", id, text);
+    else
+        snprintf(line, sizeof line, "%" PRIu64 " error out of memory\n", id);
+    free(text);
+    emit(answer != NULL ? answer : line);
+    free(answer);
+}
+
+static void answer_request(struct factor_ctx *ctx, struct siqs_range_worker *ranges, char *line,
+                           size_t len, uint64_t budget_ms)
 {
     uint64_t id = 0;
     const char *number;
@@ -197,6 +223,10 @@ static void answer_request(struct factor_ctx *ctx, char *line, size_t len,
         return;
     }
     line[(size_t)(number - line) + number_len] = '\0'; /* ends the token (a budget may follow) */
+    if (siqs_range_job_is(number, number_len)) {
+        answer_range(ranges, id, number, number_len, budget_ms);
+        return;
+    }
     /* Below 2^64 (the common case): no GMP, no malloc, no printf. A number
      * whose check fails takes the general path, which reports it. */
     uint64_t n, f[FACTOR_U64_FACTORS_MAX];
@@ -242,7 +272,7 @@ static int parse_options(int argc, char **argv, uint64_t *budget_ms)
 
 /* Reads requests with read(2) into its own buffer (not stdio: it must know
  * when no request is waiting, to write the answers before blocking). */
-static void serve(struct factor_ctx *ctx, uint64_t budget_ms)
+static void serve(struct factor_ctx *ctx, struct siqs_range_worker *ranges, uint64_t budget_ms)
 {
     static char in[2 * MAX_REQUEST_LINE];
     size_t len = 0;
@@ -252,13 +282,13 @@ static void serve(struct factor_ctx *ctx, uint64_t budget_ms)
         while ((nl = memchr(in + start, '\n', len - start)) != NULL) {
             size_t n = (size_t)(nl - (in + start));
             if (n > 0)
-                answer_request(ctx, in + start, n, budget_ms);
+                answer_request(ctx, ranges, in + start, n, budget_ms);
             start += n + 1;
         }
         memmove(in, in + start, len - start);
         len -= start;
         if (len == sizeof in) { /* no line end in sight: refuse the line */
-            answer_request(ctx, in, sizeof in - 1 + MAX_REQUEST_LINE, budget_ms);
+            answer_request(ctx, ranges, in, sizeof in - 1 + MAX_REQUEST_LINE, budget_ms);
             len = 0;
         }
         flush_out(); /* about to wait for requests: the node gets every answer */
@@ -267,7 +297,7 @@ static void serve(struct factor_ctx *ctx, uint64_t budget_ms)
             continue;
         if (got <= 0) {
             if (len > 0) /* a last line without its line end */
-                answer_request(ctx, in, len, budget_ms);
+                answer_request(ctx, ranges, in, len, budget_ms);
             return;
         }
         len += (size_t)got;
@@ -290,8 +320,10 @@ int factor_child_main(int argc, char **argv)
     progress_begin(&watch, 0);
     struct factor_progress_sink sink = {on_progress, &watch};
     ctx.progress = &sink;
-    serve(&ctx, budget_ms);
+    struct siqs_range_worker ranges = {0};
+    serve(&ctx, &ranges, budget_ms);
     flush_out();
+    siqs_range_worker_free(&ranges);
     factor_ctx_free(&ctx);
     return 0;
 }

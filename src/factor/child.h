@@ -5,6 +5,9 @@
  *   stdin   "<id> <N>\n"      id: decimal u64 chosen by the node
  *           "<id> <N> <ms>\n" the same with this number's own budget (ms,
  *                             0 = unlimited) instead of --number-timeout's
+ *           "<id> siqs:N:LO:HI[ <ms>]\n"  a range job of a spread batch
+ *                             (siqs_range.h), answered "<id> done rels:..."
+ *                             (the relations found) or "<id> error ..."
  *   stdout  "<id> done <f1> <f2> ...\n"          complete (N = 0, 1: none)
  *           "<id> partial <C> <f1> <f2> ...\n"   budget exceeded, C composite
  *           "<id> error <message>\n"             invalid request

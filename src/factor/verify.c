@@ -5,6 +5,7 @@
  * so a lie about it, the cheapest to tell, costs no primality test; then
  * each distinct factor is looked up in the sieve or tested. Anything larger
  * is split into parts and checked with GMP. */
+#include "siqs_range.h"
 #include "verify.h"
 
 #include <stdlib.h>
@@ -233,6 +234,11 @@ enum factor_verdict factor_verify(const struct factor_verifier *fv, const char *
     uint64_t n64, v[FACTOR_U64_MAX + 1];
     size_t count;
     *unfactored = false;
+    /* A spread batch's range job: its result is relations, whose check
+     * needs N's factor base; the coordinator that reads them makes it,
+     * relation by relation (siqs_range.h). Here only their form. */
+    if (siqs_range_job_is(n, strlen(n)))
+        return siqs_range_result_form(text, len) ? FACTOR_VERDICT_OK : FACTOR_VERDICT_MALFORMED;
     if (factor_parse_u64(n, strlen(n), &n64)) {
         switch (scan_u64(text, len, v, &count, unfactored)) {
         case SCAN_MALFORMED:

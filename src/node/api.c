@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <gmp.h>
 #include <sodium.h>
 
 #include "node.h"
@@ -22,6 +23,7 @@
 #include "consensus.h"
 #include "net.h"
 #include "numtext.h"
+#include "siqs_coord.h"
 #include "protocol/submit_rules.h"
 #include "view_json.h"
 
@@ -159,6 +161,27 @@ static uint64_t fresh_seed(void)
     return seed & SUBMIT_MAX_SEED;
 }
 
+/* One hard number for the whole mesh (batch.h, BATCH_SPREAD): its shape
+ * is the SIQS engine's for its size (siqs_coord_plan). */
+static int spread_spec_from_json(struct batch_spec *spec, json_t *number, char *err,
+                                 size_t errlen)
+{
+    const char *text = json_string_value(number);
+    char num[MESH_MAX_DIGITS + 2], why[64];
+    if (text == NULL || numtext_normalize(text, strlen(text), num, sizeof num, why,
+                                          sizeof why) != 0) {
+        snprintf(err, errlen, "number must be a string of a non-negative integer");
+        return -1;
+    }
+    mpz_t n;
+    mpz_init_set_str(n, num, 10);
+    uint32_t width;
+    uint64_t ranges;
+    siqs_coord_plan(n, &width, &ranges);
+    mpz_clear(n);
+    return batch_spread_init(spec, num, width, ranges, err, errlen);
+}
+
 /* Every default and limit comes from submit_rules.h, as for the CLI and
  * the dashboard's form. */
 static int spec_from_json(struct batch_spec *spec, json_t *req, char *err, size_t errlen)
@@ -204,6 +227,8 @@ static int spec_from_json(struct batch_spec *spec, json_t *req, char *err, size_
     }
     if (strcmp(kind, "list") == 0)
         return list_spec_from_json(spec, json_object_get(req, "numbers"), err, errlen);
+    if (strcmp(kind, "spread") == 0)
+        return spread_spec_from_json(spec, json_object_get(req, "number"), err, errlen);
     snprintf(err, errlen, "unknown batch kind '%s'", kind);
     return -1;
 }
@@ -252,6 +277,8 @@ int api_submit_command(struct qcmd *cmd, json_t *req, char *err, size_t errlen)
     if (spec_from_json(&cmd->spec, req, err, errlen) != 0)
         return -1;
     cmd->spec.chunk = (uint32_t)chunk;
+    if (cmd->spec.kind == BATCH_SPREAD && chunk == 0)
+        cmd->spec.chunk = 1; /* a range job is a lease of its own */
     cmd->spec.budget_ms = budget;
     if (name != NULL)
         snprintf(cmd->name, sizeof cmd->name, "%s", name);

@@ -23,6 +23,7 @@
 #include "damaged.h"
 #include "dispatch.h"
 #include "lead.h"
+#include "spread.h"
 #include "members.h"
 #include "merge.h"
 #include "peers.h"
@@ -362,6 +363,7 @@ unsigned node_cluster_stop(struct node *n, void (*on_closed)(void *ud))
         return 0;
     uv_close((uv_handle_t *)&n->cluster_timer, NULL);
     node_lead_stop(n);
+    node_spread_stop(n);
     consensus_close(n->cons, on_closed);
     n->cons = NULL;
     return 1;

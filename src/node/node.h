@@ -32,6 +32,7 @@ struct discovery;
 
 struct consensus;
 struct lead;
+struct node_spread;
 struct work;
 struct write_op;
 struct members;
@@ -109,6 +110,7 @@ struct node {
     struct result_fetch *results;  /* result files here and fetched (result_fetch.c) */
 
     struct node_hard hard;      /* the long numbers of the peers (hard.c) */
+    struct node_spread *spread; /* the leader's spread batches (spread.c) */
 
     struct results_waiter *waiters;
     bool draining;

@@ -76,11 +76,14 @@ size_t outbox_next(const struct outbox *o, uint64_t *batch, struct msg_result *i
     if (o->unsent == 0 || o->first_unsent >= o->n_box)
         return 0;
     *batch = o->box[o->first_unsent].batch;
-    size_t count = 0;
+    size_t count = 0, bytes = 0;
     for (size_t i = o->first_unsent; i < o->n_box && count < max; i++) {
         const struct boxed *b = &o->box[i];
         if (b->sent || b->batch != *batch)
             continue;
+        if (count > 0 && bytes + b->len > OUTBOX_SEND_BYTES)
+            break; /* the rest goes in the next message */
+        bytes += b->len;
         items[count] = (struct msg_result){b->index, o->text + b->off, b->len};
         which[count++] = i;
     }

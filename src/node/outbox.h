@@ -19,6 +19,9 @@
 
 enum {
     OUTBOX_SEND_MAX = 4096,     /* results in one RESULTS message */
+    /* ... and their text bytes: a message must stay under the link's 1 MiB
+     * (a spread batch's result is up to 64 KiB of relations). */
+    OUTBOX_SEND_BYTES = 768 << 10,
     OUTBOX_RESEND_MS = 3000,    /* sent, not committed this long: send again */
     OUTBOX_CHECK_MS = 1000,     /* how often to look for lost results */
 };
@@ -36,7 +39,8 @@ size_t outbox_count(const struct outbox *o);   /* results kept */
 size_t outbox_unsent(const struct outbox *o);  /* of those, waiting to be sent */
 
 /* What to send next: up to `max` unsent results of one batch (the oldest
- * unsent result's), in production order, into items (texts borrowed: valid
+ * unsent result's) and of at most OUTBOX_SEND_BYTES of text (at least one),
+ * in production order, into items (texts borrowed: valid
  * until the box changes) and their places into which. Returns the count;
  * 0 when nothing is unsent. */
 size_t outbox_next(const struct outbox *o, uint64_t *batch, struct msg_result *items,

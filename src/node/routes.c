@@ -22,6 +22,7 @@
 #include "result_fetch.h"
 #include "retain.h"
 #include "spill.h"
+#include "spread.h"
 #include "work.h"
 #include "write.h"
 
@@ -50,6 +51,7 @@ static const struct node_msg_route messages[] = {
 static const struct node_tick_route ticks[] = {
     {"cluster", node_cluster_tick},
     {"lead", node_lead_tick},
+    {"spread", node_spread_tick}, /* hands the leader a hard number's factors */
     {"retain", node_retain_tick},
     {"spill", node_spill_tick},
     {"results", node_results_tick},

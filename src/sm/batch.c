@@ -11,6 +11,7 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,33 @@ static int validate_range(const struct batch_spec *s, char *err, size_t errlen)
     }
     if (!range_fits(s->start, s->step, s->count)) {
         set_err(err, errlen, "range end exceeds %d bits", MESH_MAX_BITS);
+        return -1;
+    }
+    return 0;
+}
+
+static int validate_spread(const struct batch_spec *s, char *err, size_t errlen)
+{
+    if (s->start == NULL || !numtext_is_normal(s->start, strlen(s->start)) ||
+        strlen(s->start) > 103) {
+        set_err(err, errlen, "spread number is not a normalised number of %d..%d bits",
+                BATCH_SPREAD_MIN_BITS, BATCH_SPREAD_MAX_BITS);
+        return -1;
+    }
+    mpz_t n;
+    mpz_init_set_str(n, s->start, 10);
+    size_t bits = mpz_sizeinbase(n, 2);
+    bool odd = mpz_odd_p(n);
+    mpz_clear(n);
+    if (bits < BATCH_SPREAD_MIN_BITS || bits > BATCH_SPREAD_MAX_BITS || !odd) {
+        set_err(err, errlen, "spread number must be odd, of %d..%d bits",
+                BATCH_SPREAD_MIN_BITS, BATCH_SPREAD_MAX_BITS);
+        return -1;
+    }
+    if (s->step < 1 || s->step > BATCH_SPREAD_MAX_WIDTH || s->count < 2 ||
+        (s->count - 1) * s->step > UINT32_MAX) {
+        set_err(err, errlen, "spread width must be 1..%d and the ranges at least one, "
+                "below 2^32 A", BATCH_SPREAD_MAX_WIDTH);
         return -1;
     }
     return 0;
@@ -197,12 +225,30 @@ int batch_spec_validate(const struct batch_spec *s, char *err, size_t errlen)
         return validate_semiprimes(s, err, errlen);
     case BATCH_LIST:
         return validate_list(s, err, errlen);
+    case BATCH_SPREAD:
+        return validate_spread(s, err, errlen);
     }
     set_err(err, errlen, "unknown batch kind %d", (int)s->kind);
     return -1;
 }
 
 /* ---- constructors -------------------------------------------------------- */
+
+int batch_spread_init(struct batch_spec *s, const char *n, uint32_t width, uint64_t ranges,
+                      char *err, size_t errlen)
+{
+    if (batch_range_init(s, n, width ? width : 1, 1, err, errlen) != 0)
+        return -1;
+    s->kind = BATCH_SPREAD;
+    s->step = width;
+    s->count = ranges + 1;
+    s->chunk = 1;
+    if (batch_spec_validate(s, err, errlen) != 0) {
+        batch_spec_free(s);
+        return -1;
+    }
+    return 0;
+}
 
 int batch_range_init(struct batch_spec *s, const char *start, uint64_t step,
                      uint64_t count, char *err, size_t errlen)
@@ -514,6 +560,17 @@ static int list_number(const struct batch_spec *s, uint64_t index, char *buf, si
     return 0;
 }
 
+/* The text siqs_range_job_format writes (src/factor/siqs_range.h; a test
+ * checks they agree), or N itself for the last index. */
+static int spread_number(const struct batch_spec *s, uint64_t index, char *buf, size_t buflen)
+{
+    int len = index + 1 == s->count
+                  ? snprintf(buf, buflen, "%s", s->start)
+                  : snprintf(buf, buflen, "siqs:%s:%" PRIu64 ":%" PRIu64, s->start,
+                             index * s->step, (index + 1) * s->step);
+    return len > 0 && (size_t)len < buflen ? 0 : -1;
+}
+
 int batch_number(const struct batch_spec *s, uint64_t index, char *buf, size_t buflen)
 {
     if (index >= s->count)
@@ -525,12 +582,14 @@ int batch_number(const struct batch_spec *s, uint64_t index, char *buf, size_t b
         return s->bits >= BATCH_MIN_SEMIPRIME_BITS ? semiprime_number(s, index, buf, buflen) : -1;
     case BATCH_LIST:
         return s->list && s->offsets ? list_number(s, index, buf, buflen) : -1;
+    case BATCH_SPREAD:
+        return s->start ? spread_number(s, index, buf, buflen) : -1;
     }
     return -1;
 }
 
 /* ---- encoding -------------------------------------------------------------
- * kind u8, count, chunk, then RANGE: start str, step; SEMIPRIMES: bits, seed;
+ * kind u8, count, chunk, then RANGE and SPREAD: start str, step; SEMIPRIMES: bits, seed;
  * LIST: packed list str. The list's offsets are rebuilt on decode rather
  * than sent: they are derived data, and trusting them would need a check
  * costing as much as rebuilding. */
@@ -544,6 +603,7 @@ int batch_spec_encode(const struct batch_spec *s, struct qbuf *out)
     qbuf_put_varint(out, s->chunk);
     switch (s->kind) {
     case BATCH_RANGE:
+    case BATCH_SPREAD:
         qbuf_put_str(out, s->start, strlen(s->start));
         qbuf_put_varint(out, s->step);
         break;
@@ -605,6 +665,7 @@ static int decode_kind(struct qreader *in, struct batch_spec *s)
 {
     switch (s->kind) {
     case BATCH_RANGE:
+    case BATCH_SPREAD:
         return decode_range(in, s);
     case BATCH_SEMIPRIMES:
         return decode_semiprimes(in, s);

@@ -21,7 +21,17 @@ enum {
 /* Largest list text batch_list_parse() accepts (and list blob decoded). */
 #define BATCH_MAX_LIST_INPUT ((size_t)256 << 20)
 
-enum batch_kind { BATCH_RANGE = 1, BATCH_SEMIPRIMES = 2, BATCH_LIST = 3 };
+enum batch_kind { BATCH_RANGE = 1, BATCH_SEMIPRIMES = 2, BATCH_LIST = 3, BATCH_SPREAD = 4 };
+
+/* BATCH_SPREAD: one hard number sieved by the whole mesh (doc/DESIGN.md,
+ * "One hard number, the whole mesh"). start is the number N, step the A
+ * indices per job (1..BATCH_SPREAD_MAX_WIDTH), count the jobs plus one.
+ * Number #i < count - 1 is the range job "siqs:N:LO:HI" (LO = i * step,
+ * src/factor/siqs_range.h), its result the relations found; the last,
+ * #count - 1, is N itself, whose result is N's factors: the coordinator
+ * commits them, and were every range sieved without a split it would be
+ * leased last like any number (one worker factors it alone). */
+enum { BATCH_SPREAD_MIN_BITS = 100, BATCH_SPREAD_MAX_BITS = 340, BATCH_SPREAD_MAX_WIDTH = 64 };
 
 /* A batch's budget per number (batch_spec.budget_ms): BATCH_BUDGET_DEFAULT
  * leaves it to each node's --number-timeout, BATCH_BUDGET_NONE means no
@@ -67,6 +77,11 @@ enum { BATCH_CLASSIC_COUNT = 999, BATCH_CLASSIC_STEP = 2, BATCH_CLASSIC_CHUNK = 
 int batch_classic_init(struct batch_spec *s, char *err, size_t errlen);
 int batch_semiprimes_init(struct batch_spec *s, uint32_t bits, uint64_t count,
                           uint64_t seed, char *err, size_t errlen);
+/* A spread batch of n (any numtext_normalize spelling; odd, of
+ * BATCH_SPREAD_MIN_BITS..BATCH_SPREAD_MAX_BITS bits), `ranges` jobs of
+ * `width` A each; chunk 1 (a job is seconds of work). */
+int batch_spread_init(struct batch_spec *s, const char *n, uint32_t width, uint64_t ranges,
+                      char *err, size_t errlen);
 /* Parses a whole file/stdin text: one number per line; blank lines,
  * surrounding whitespace, '#' comment lines and a leading UTF-8 byte order
  * mark are ignored; any bad line

@@ -135,7 +135,8 @@ size_t qcmd_forget_normalize(uint64_t *ids, size_t n);
 /* True when text[0..len) is an acceptable result text (see struct qresult). */
 bool qresult_text_valid(const char *text, size_t len);
 /* True when text[0..len) is "f1 f2 ... [unfactored:C]", "unfactored:C" or
- * "": positive decimals without leading zeros, single spaces. */
+ * "": positive decimals without leading zeros, single spaces; or a spread
+ * batch's relations, "rels:" and base-32 letters [0-9a-v]. */
 bool qresult_text_well_formed(const char *text, size_t len);
 
 struct queue;

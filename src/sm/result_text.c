@@ -3,7 +3,8 @@
  * COMPLETE entries come from the leader, which checks each result's
  * arithmetic before proposing it (src/factor/verify.h). The replicas check
  * only the form, which costs one pass over the bytes: a text that is not
- * "f1 f2 ... [unfactored:C]" is skipped by every replica alike, so a
+ * "f1 f2 ... [unfactored:C]" (or a spread batch's "rels:...") is skipped
+ * by every replica alike, so a
  * leader running older code cannot get one into `mesh results`. */
 #include <string.h>
 
@@ -22,8 +23,26 @@ static bool is_positive_decimal(const char *s, size_t len)
     return true;
 }
 
+/* A spread batch's range result (src/factor/siqs_range.h): "rels:" and
+ * base-32 letters. Only the form: whoever reads the relations (the
+ * number's coordinator) checks each one against N. */
+#define RELATIONS_TAG "rels:"
+
+static bool is_relations(const char *text, size_t len)
+{
+    const size_t tag = sizeof RELATIONS_TAG - 1;
+    if (len <= tag || memcmp(text, RELATIONS_TAG, tag) != 0)
+        return false;
+    for (size_t i = tag; i < len; i++)
+        if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'v')))
+            return false;
+    return true;
+}
+
 bool qresult_text_well_formed(const char *text, size_t len)
 {
+    if (is_relations(text, len))
+        return true;
     const size_t tag = sizeof UNFACTORED_TAG - 1;
     size_t at = 0;
     while (at < len) {

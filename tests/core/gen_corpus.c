@@ -171,6 +171,19 @@ static void gen_manifest(struct queue *q, const char *sdir)
     rmdir(tmp);
 }
 
+/* A spread batch (BATCH_SPREAD) and a range's relations as its result. */
+static void gen_spread(struct queue *q, const char *qdir)
+{
+    char err[128];
+    struct qcmd c = {.type = QCMD_SUBMIT};
+    must(batch_spread_init(&c.spec, "509210500453231419516077995770618553170047119", 4, 8,
+                           err, sizeof err), "spread");
+    uint64_t id = queue_next_batch_id(q);
+    emit(q, qdir, "submit_spread", &c);
+    c = complete(id, 0, 2, "rels:a80g0");
+    emit(q, qdir, "complete_relations", &c);
+}
+
 static void gen_commands_and_snapshots(const char *base)
 {
     char qdir[4096], sdir[4096], err[128];
@@ -219,6 +232,7 @@ static void gen_commands_and_snapshots(const char *base)
     gen_upload(q, qdir, sdir);
     gen_block(q, qdir);
     gen_manifest(q, sdir);
+    gen_spread(q, qdir);
     queue_free(q);
 }
 

@@ -80,6 +80,33 @@ def test_budget_per_request(driver):
     check(out.splitlines() == want, "answers\n got %r\nwant %r" % (out.splitlines(), want))
 
 
+def test_range_jobs(driver):
+    # A hard number's range job (src/factor/siqs_range.h): the answer is
+    # "done rels:" and base-32 letters only; the same job answers the same
+    # text (any node can sieve any range); another range differs; a job of
+    # 1 ms still answers (what it found by then); a malformed job is an
+    # error; an ordinary number after them is answered as ever.
+    n = 509210500453231419516077995770618553170047119
+    alphabet = set("0123456789abcdefghijklmnopqrstuv")
+    small = nextprime(2 ** 50) * nextprime(2 ** 49)
+    requests = ["30 siqs:%d:0:2\n" % n, "31 siqs:%d:2:4\n" % n, "32 siqs:%d:0:2\n" % n,
+                "33 siqs:%d:4:64 1\n" % n, "34 siqs:%d:2:1\n" % n, "35 %d\n" % small]
+    rc, out, err = run_child(driver, ["--number-timeout", "0"], requests)
+    check(rc == 0, "exit code %r (stderr %r)" % (rc, err))
+    got = out.splitlines()
+    check(len(got) == 6, "answers %r" % [g[:40] for g in got])
+    for line, rid in zip(got[:4], range(30, 34)):
+        head = "%d done rels:" % rid
+        check(line.startswith(head) and set(line[len(head):]) <= alphabet,
+              "range answer %r" % line[:60])
+    texts = [line.split(" ", 2)[2] for line in got[:4]]
+    check(texts[0] == texts[2] and texts[0] != texts[1], "ranges are deterministic")
+    check(len(texts[0]) > 1000 and len(texts[3]) < len(texts[0]) * 10,
+          "sizes %r" % [len(t) for t in texts])
+    check(got[4] == "34 error malformed range job", "bad job: %r" % got[4])
+    check(got[5] == "35 done %d %d" % (nextprime(2 ** 49), nextprime(2 ** 50)), got[5])
+
+
 def test_bad_option(driver):
     rc, _, _ = run_child(driver, ["--bogus"], [])
     check(rc == 2, "bad option must fail with 2, got %r" % rc)
@@ -90,6 +117,7 @@ def main():
     test_answers(driver)
     test_budget(driver)
     test_budget_per_request(driver)
+    test_range_jobs(driver)
     test_bad_option(driver)
     print("child: ok")
 

@@ -2,6 +2,7 @@
  * on a real queue, the time made up: what is sent next, what a new leader
  * gets, what leaves, and when results that seem lost are sent again. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "../core/queue_helpers.h"
 #include "check.h"
@@ -148,8 +149,48 @@ static void test_sent_counts_once(void)
     outbox_free(o);
 }
 
+/* Results of 64 KiB (a spread batch's relations) go at most
+ * OUTBOX_SEND_BYTES to a message, so that one stays under the link's
+ * 1 MiB; a single result is always sent, and the rest in later messages. */
+static void test_bytes_bound_a_message(void)
+{
+    struct outbox *o = outbox_new();
+    enum { BIG = 64 << 10, COUNT = 20 };
+    char *text = malloc(BIG);
+    CHECK(text != NULL);
+    memset(text, 'a', BIG);
+    for (uint64_t i = 0; i < COUNT; i++)
+        CHECK(outbox_add(o, 9, i, text, BIG));
+    uint64_t batch = 0;
+    size_t which[64], sent = 0, messages = 0;
+    struct msg_result items[64];
+    while (outbox_unsent(o) > 0) {
+        size_t n = outbox_next(o, &batch, items, which, 64);
+        CHECK(n >= 1 && (size_t)n * BIG <= OUTBOX_SEND_BYTES);
+        CHECK_INT_EQ(items[0].index, sent);
+        outbox_sent(o, which, n, 100);
+        sent += n;
+        messages++;
+    }
+    CHECK_INT_EQ(sent, COUNT);
+    CHECK_INT_EQ(messages, (COUNT + OUTBOX_SEND_BYTES / BIG - 1) / (OUTBOX_SEND_BYTES / BIG));
+    outbox_free(o);
+    free(text);
+    /* One result larger than the bound alone: still sent, by itself. */
+    text = malloc(OUTBOX_SEND_BYTES + 1);
+    CHECK(text != NULL);
+    memset(text, 'b', OUTBOX_SEND_BYTES + 1);
+    o = outbox_new();
+    CHECK(outbox_add(o, 9, 0, text, OUTBOX_SEND_BYTES + 1));
+    CHECK(outbox_add(o, 9, 1, "2 2", 3));
+    CHECK_INT_EQ(outbox_next(o, &batch, items, which, 64), 1);
+    free(text);
+    outbox_free(o);
+}
+
 int main(void)
 {
+    test_bytes_bound_a_message();
     test_sends_in_order_by_batch();
     test_committed_leave();
     test_resend_when_quiet();

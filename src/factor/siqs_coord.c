@@ -1,0 +1,101 @@
+/* siqs_coord.c - one hard number's merge and combine (siqs_coord.h). */
+#include <stdlib.h>
+
+#include "siqs.h"
+#include "siqs_coord.h"
+#include "siqs_mp_internal.h"
+#include "siqs_range.h"
+
+enum { SPREAD_A = 2048 }; /* A indices a spread batch publishes: ~40 split 180 bits */
+
+struct siqs_coord {
+    struct mp_ctx ctx;
+    struct siqs_wire_stats wire;
+    size_t results;
+    uint32_t width;
+    int combines;
+};
+
+/* A indices a job. What bounds it is the result's size more than time: a
+ * result text holds ~1300 relations (~30 bytes each, base 32), and an A
+ * brings ~300 of them at 180 bits (2^(s-1) polynomials each, s growing
+ * with the size), ~70 ms of one core's sieving; past ~190 bits one A is
+ * already a good share of a text. A range's relations beyond one text are
+ * lost (siqs_range_result_encode): the coordinator leases more A. */
+static uint32_t width_for(size_t bits)
+{
+    return bits < 170 ? 4 : bits < 190 ? 2 : 1;
+}
+
+void siqs_coord_plan(const mpz_t n, uint32_t *width, uint64_t *ranges)
+{
+    *width = width_for(mpz_sizeinbase(n, 2));
+    *ranges = SPREAD_A / *width;
+}
+
+enum siqs_coord_open siqs_coord_open(struct siqs_coord **out, const mpz_t n, mpz_t factor)
+{
+    *out = NULL;
+    size_t bits = mpz_sizeinbase(n, 2);
+    if (bits < SIQS_MP_MIN_BITS || bits > SIQS_MP_MAX_BITS || mpz_even_p(n) ||
+        mpz_perfect_power_p(n))
+        return SIQS_COORD_NOT_SIQS;
+    struct siqs_coord *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return SIQS_COORD_NO_MEMORY;
+    siqs_mp_ctx_init(&c->ctx, n);
+    int ready = siqs_mp_setup(&c->ctx, factor);
+    if (ready != 0) {
+        siqs_coord_free(c);
+        return ready == 1 ? SIQS_COORD_SPLIT : SIQS_COORD_NO_MEMORY;
+    }
+    c->width = width_for(bits);
+    *out = c;
+    return SIQS_COORD_OPENED;
+}
+
+void siqs_coord_free(struct siqs_coord *c)
+{
+    if (c == NULL)
+        return;
+    siqs_mp_ctx_free(&c->ctx);
+    free(c);
+}
+
+size_t siqs_coord_job(const struct siqs_coord *c, uint64_t i, char *buf, size_t cap)
+{
+    if (i >= UINT32_MAX / c->width)
+        return 0;
+    uint32_t lo = (uint32_t)i * c->width;
+    return siqs_range_job_format(buf, cap, c->ctx.n, lo, lo + c->width);
+}
+
+bool siqs_coord_take(struct siqs_coord *c, const char *text, size_t len)
+{
+    c->results++;
+    return siqs_range_result_decode(&c->ctx, text, len, &c->wire);
+}
+
+bool siqs_coord_ready(const struct siqs_coord *c)
+{
+    return siqs_mp_enough(&c->ctx);
+}
+
+int siqs_coord_combine(struct siqs_coord *c, mpz_t factor)
+{
+    if (c->combines >= SIQS_MP_COMBINE_TRIES)
+        return -1;
+    c->combines++;
+    if (siqs_mp_combine(&c->ctx, factor))
+        return 1;
+    c->ctx.want_sets += c->ctx.fb.count / 32;
+    return c->combines >= SIQS_MP_COMBINE_TRIES ? -1 : 0;
+}
+
+void siqs_coord_stats(const struct siqs_coord *c, struct siqs_coord_stats *st)
+{
+    *st = (struct siqs_coord_stats){.wire = c->wire, .results = c->results,
+                                    .sets = siqs_mp_sets(&c->ctx.rels),
+                                    .want_sets = c->ctx.want_sets, .width = c->width,
+                                    .combines = c->combines};
+}

@@ -1,0 +1,252 @@
+/* spread.c - the leader's coordinator of spread batches (spread.h).
+ *
+ * The combine (matrix and square root) runs on libuv's thread pool: it
+ * took 86..601 ms at 196 bits on the loaded test host, long enough to
+ * delay the leader's heartbeats if it ran on the loop. While it runs the
+ * tick leaves that batch alone (the coordinator is the thread's), and a
+ * coordinator whose batch or leadership went meanwhile is freed when the
+ * thread is done with it. */
+#include <gmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "node.h" /* first: declares struct net for net.h */
+#include "spread.h"
+#include "batch.h"
+#include "lead.h"
+#include "peers.h"
+#include "queue.h"
+#include "siqs_coord.h"
+#include "siqs_range.h"
+
+/* One spread batch being coordinated. */
+struct spread_one {
+    struct node *node;
+    uint64_t batch;
+    struct siqs_coord *coord;   /* NULL once finished or given up */
+    uint64_t ranges;            /* the batch's count - 1 */
+    uint8_t *taken;             /* per range: its result merged */
+    uint64_t merged;
+    bool handed;                /* the factors are on their way */
+    bool seen;                  /* still running this tick */
+    bool combining;             /* the thread pool has the coordinator */
+    bool orphaned;              /* ... and nobody wants it back: free it then */
+    uv_work_t work;
+    mpz_t n, factor;
+    int combined;               /* siqs_coord_combine's answer */
+    uint64_t combine_ms;
+};
+
+struct node_spread {
+    struct spread_one **b;
+    size_t n, cap;
+};
+
+static void free_one(struct spread_one *s)
+{
+    siqs_coord_free(s->coord);
+    free(s->taken);
+    mpz_clears(s->n, s->factor, NULL);
+    free(s);
+}
+
+/* Frees s now, or when its combine is done. */
+static void drop_one(struct spread_one *s)
+{
+    if (s->combining)
+        s->orphaned = true;
+    else
+        free_one(s);
+}
+
+void node_spread_stop(struct node *n)
+{
+    struct node_spread *sp = n->spread;
+    if (sp == NULL)
+        return;
+    for (size_t i = 0; i < sp->n; i++)
+        drop_one(sp->b[i]);
+    free(sp->b);
+    free(sp);
+    n->spread = NULL;
+}
+
+static struct spread_one *find(struct node_spread *sp, uint64_t batch)
+{
+    for (size_t i = 0; i < sp->n; i++)
+        if (sp->b[i]->batch == batch)
+            return sp->b[i];
+    return NULL;
+}
+
+/* Every range not yet committed gets the empty result (after `first`, N's
+ * factors, when given), so the ranges end: with the factors the batch is
+ * DONE; without them N, the last index, is leased next like any number
+ * and one worker factors it. All of it goes through the leader's own
+ * result path (lead.c checks them as any node's: the factors by
+ * factor_verify, the empty ranges by form). */
+static void hand_rest(struct node *n, struct spread_one *s, const struct msg_result *first)
+{
+    struct msg_result *items = malloc((s->ranges + 1) * sizeof *items);
+    if (items == NULL)
+        return; /* the ranges go on; the next split or the plain path ends them */
+    size_t k = 0;
+    if (first != NULL)
+        items[k++] = *first;
+    static const char empty[] = SIQS_RANGE_RESULT_PREFIX "a80g0"; /* no relations */
+    for (uint64_t i = 0; i < s->ranges; i++)
+        if (!queue_is_done(n->queue, s->batch, i))
+            items[k++] = (struct msg_result){i, empty, sizeof empty - 1};
+    node_lead_on_results(n, n->keys.node_id, s->batch, items, k);
+    s->handed = true;
+    free(items);
+}
+
+/* The combine gave up, or n cannot be sieved: N to one worker. */
+static void give_up(struct node *n, struct spread_one *s, const char *why)
+{
+    mlog(&n->log, LOG_WARN, "spread batch %llu: %s; N goes to one worker",
+         (unsigned long long)s->batch, why);
+    hand_rest(n, s, NULL);
+}
+
+/* N's factors, ascending, as the last index's result, and the ranges end.
+ * Only two probable primes are committed here (a balanced semiprime, the
+ * case this is for); a split into composites gives N to one worker. */
+static void finish(struct node *n, struct spread_one *s)
+{
+    mpz_t g, lo, hi;
+    mpz_inits(g, lo, hi, NULL);
+    mpz_divexact(g, s->n, s->factor);
+    bool f_first = mpz_cmp(s->factor, g) < 0;
+    mpz_set(lo, f_first ? s->factor : g);
+    mpz_set(hi, f_first ? g : s->factor);
+    char *text = malloc(mpz_sizeinbase(s->n, 10) + 4);
+    if (!mpz_probab_prime_p(lo, 30) || !mpz_probab_prime_p(hi, 30)) {
+        give_up(n, s, "a split into composites");
+    } else if (text != NULL) {
+        gmp_sprintf(text, "%Zd %Zd", lo, hi);
+        struct msg_result factors = {s->ranges, text, strlen(text)};
+        hand_rest(n, s, &factors);
+        mlog(&n->log, LOG_INFO, "spread batch %llu: split after %llu range results",
+             (unsigned long long)s->batch, (unsigned long long)s->merged);
+    }
+    free(text);
+    mpz_clears(g, lo, hi, NULL);
+}
+
+static void combine_work(uv_work_t *w)
+{
+    struct spread_one *s = w->data;
+    uint64_t t0 = uv_hrtime();
+    s->combined = siqs_coord_combine(s->coord, s->factor);
+    s->combine_ms = (uv_hrtime() - t0) / 1000000;
+}
+
+static void combine_done(uv_work_t *w, int status)
+{
+    struct spread_one *s = w->data;
+    s->combining = false;
+    if (s->orphaned || status != 0) {
+        free_one(s); /* status != 0: cancelled, the loop is closing */
+        return;
+    }
+    struct node *n = s->node;
+    struct siqs_coord_stats st;
+    siqs_coord_stats(s->coord, &st);
+    mlog(&n->log, LOG_INFO, "spread batch %llu: combine %d (%llu ms, off the loop): %zu sets, "
+         "%zu relations, %zu repeats, %zu dropped, %zu malformed", (unsigned long long)s->batch,
+         st.combines, (unsigned long long)s->combine_ms, st.sets, st.wire.added,
+         st.wire.repeats, st.wire.dropped, st.wire.malformed);
+    if (s->combined == 1)
+        finish(n, s);
+    else if (s->combined < 0)
+        give_up(n, s, "no split after the combines the engine allows");
+    if (s->combined != 0) { /* split or gave up: nothing more to merge */
+        siqs_coord_free(s->coord);
+        s->coord = NULL;
+    }
+}
+
+/* Merges the ranges committed since the last look; combines when ready. */
+static void step(struct node *n, struct spread_one *s)
+{
+    if (s->coord == NULL || s->handed || s->combining)
+        return;
+    for (uint64_t i = 0; i < s->ranges; i++) {
+        if (s->taken[i] || !queue_is_done(n->queue, s->batch, i))
+            continue;
+        const char *text = queue_result(n->queue, s->batch, i);
+        s->taken[i] = 1;
+        s->merged++;
+        if (text != NULL)
+            siqs_coord_take(s->coord, text, strlen(text));
+    }
+    if (!siqs_coord_ready(s->coord))
+        return;
+    s->work.data = s;
+    if (uv_queue_work(&n->loop, &s->work, combine_work, combine_done) == 0)
+        s->combining = true;
+}
+
+static struct spread_one *open_one(struct node *n, struct node_spread *sp,
+                                   const struct batch_info *info)
+{
+    if (sp->n == sp->cap) {
+        size_t cap = sp->cap ? 2 * sp->cap : 4;
+        struct spread_one **b = realloc(sp->b, cap * sizeof *b);
+        if (b == NULL)
+            return NULL;
+        sp->b = b, sp->cap = cap;
+    }
+    struct spread_one *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    *s = (struct spread_one){.node = n, .batch = info->id, .ranges = info->spec->count - 1};
+    mpz_inits(s->n, s->factor, NULL);
+    s->taken = calloc(s->ranges, 1);
+    if (s->taken == NULL) {
+        free_one(s);
+        return NULL;
+    }
+    sp->b[sp->n++] = s;
+    mpz_set_str(s->n, info->spec->start, 10);
+    enum siqs_coord_open rc = siqs_coord_open(&s->coord, s->n, s->factor);
+    if (rc == SIQS_COORD_SPLIT)
+        finish(n, s);
+    else if (rc != SIQS_COORD_OPENED) /* a power, or the set-up failed */
+        give_up(n, s, "its number cannot be sieved here");
+    return s;
+}
+
+void node_spread_tick(struct node *n)
+{
+    if (n->lead == NULL || !node_is_leader(n)) {
+        node_spread_stop(n);
+        return;
+    }
+    if (n->spread == NULL && (n->spread = calloc(1, sizeof *n->spread)) == NULL)
+        return;
+    struct node_spread *sp = n->spread;
+    for (size_t i = 0; i < sp->n; i++)
+        sp->b[i]->seen = false;
+    size_t batches = queue_batch_count(n->queue);
+    for (size_t i = 0; i < batches; i++) {
+        struct batch_info info;
+        if (queue_batch_at(n->queue, i, &info) != 0 || info.state != BATCH_RUNNING ||
+            info.spec->kind != BATCH_SPREAD)
+            continue;
+        struct spread_one *s = find(sp, info.id);
+        if (s == NULL && (s = open_one(n, sp, &info)) == NULL)
+            return; /* out of memory: the next tick tries again */
+        s->seen = true;
+        step(n, s);
+    }
+    for (size_t i = sp->n; i-- > 0;) /* finished, cancelled or forgotten */
+        if (!sp->b[i]->seen) {
+            drop_one(sp->b[i]);
+            sp->b[i] = sp->b[--sp->n];
+        }
+}

@@ -1,0 +1,24 @@
+/* spread.h - the coordinator of spread batches: one hard number sieved by
+ * the whole mesh (doc/DESIGN.md, "One hard number, the whole mesh").
+ *
+ * A spread batch (src/sm/batch.h, BATCH_SPREAD) is leased, computed,
+ * checked for form, committed and retained like any batch; its numbers
+ * are range jobs and its results relations. The leader runs the
+ * coordinator: on its tick it reads the relations committed since the
+ * last (each checked against N by the decoder; a bad one is dropped and
+ * counted), combines when there are enough, and on a split hands N's
+ * factors to its own result path as the last index's result, then the
+ * ranges never sieved an empty result each, so the batch ends DONE. A new
+ * leader rebuilds the same state from the committed results. */
+#ifndef MESH_NODE_SPREAD_H
+#define MESH_NODE_SPREAD_H
+
+struct node;
+struct node_spread;
+
+/* The cluster tick (routes.c): leader only; frees everything otherwise. */
+void node_spread_tick(struct node *n);
+/* Frees the coordinators (consensus is stopping). */
+void node_spread_stop(struct node *n);
+
+#endif

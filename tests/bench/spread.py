@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Not a test: the wall time of one hard number on 1 node x 1 worker (the
+plain path: `mesh submit --file`; and the same node with --spread, the
+cost of the leases and the merge) against `mesh submit --spread` on a
+3-node loopback mesh of 1 worker each (doc/DESIGN.md, "One hard number,
+the whole mesh"). Runs are interleaved; times are from submit to the
+batch done, seen by polling the leader's status every 50 ms.
+
+usage: spread.py MESH_BINARY BITS RUNS"""
+import os
+import random
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from meshcluster import Mesh  # noqa: E402
+from meshnode import wait_for  # noqa: E402
+from primes import nextprime  # noqa: E402
+
+
+def semiprime(bits, seed):
+    rng = random.Random(seed)
+    while True:
+        p = nextprime(rng.getrandbits(bits // 2) | 1 << (bits // 2 - 1))
+        q = nextprime(rng.getrandbits(bits - bits // 2) | 1 << (bits - bits // 2 - 1))
+        if (p * q).bit_length() == bits:
+            return p * q
+
+
+def timed(mesh_bin, nodes, n, spread):
+    mesh = Mesh(mesh_bin, nodes, workers=1)
+    try:
+        lead = mesh.formed(nodes)
+        t0 = time.monotonic()
+        if spread:
+            r = lead.cli("submit", "--spread", str(n), "--number-timeout", "none")
+        else:
+            r = lead.cli("submit", "--file", "-", "--number-timeout", "none",
+                         input="%d\n" % n)
+        bid = int(r.stdout.split()[-1])
+
+        def done():
+            st = lead.status()
+            return any(b["id"] == bid and b["state"] == "done" for b in st["batches"])
+        wait_for(done, 900, interval=0.05, what="batch done")
+        elapsed = time.monotonic() - t0
+        combines = [line.split(" info  ")[-1] for line in lead.log().splitlines()
+                    if "spread batch" in line]
+        return elapsed, combines
+    finally:
+        mesh.stop()
+
+
+def main():
+    mesh_bin, bits, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    for run in range(runs):
+        n = semiprime(bits, 100 + run)
+        one, _ = timed(mesh_bin, 1, n, False)
+        one_spread, _ = timed(mesh_bin, 1, n, True)
+        three, log = timed(mesh_bin, 3, n, True)
+        print("%d bits run %d: 1 node x 1 worker %.2f s, the same --spread %.2f s; "
+              "3-node --spread %.2f s (%.2fx); %s" %
+              (bits, run, one, one_spread, three, one / three,
+               log[-2:] if log else "no combine logged"), flush=True)
+
+
+if __name__ == "__main__":
+    main()
