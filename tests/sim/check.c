@@ -118,6 +118,7 @@ static void on_applied(void *ud, unsigned i, const struct fsm_outcome *o)
     else if (s->state_hash[o->index] != h)
         sim_fail(s, "replica %u: queue after index %llu differs from another replica's", i,
                  (unsigned long long)o->index);
+    sim_work_on_applied(s, i, o->type, o->batch_id);
     if (o->cmd != NULL && o->type == QCMD_SUBMIT && o->rc == 0)
         on_submit(s, i, o);
     if (o->type == QCMD_CANCEL && o->rc == 0) {
@@ -126,7 +127,6 @@ static void on_applied(void *ud, unsigned i, const struct fsm_outcome *o)
             s->cancelled[i][b - s->batches] = true;
     }
     if (o->type == QCMD_COMPLETE_BLOCK || o->type == QCMD_COMPLETE) {
-        s->applied_ms[i] = sim_now(s);
         struct sim_batch *b = client_of(s, o->batch_id);
         if (b == NULL)
             return;

@@ -130,7 +130,6 @@ struct sim {
     size_t cap_term;
     uint64_t recorded[SIM_MAX_SERVERS][SIM_MAX_BATCHES];
     bool cancelled[SIM_MAX_SERVERS][SIM_MAX_BATCHES]; /* CANCEL applied there */
-    uint64_t applied_ms[SIM_MAX_SERVERS]; /* last COMPLETE applied (work's resend) */
     raft_index max_commit;
     unsigned last_leader;       /* index + 1, for counting changes */
     struct sim_stats stats;
@@ -181,6 +180,8 @@ void sim_work_stop(struct sim *s, unsigned i);
 void sim_work_on_lease(struct sim *s, unsigned i, const struct sim_msg *m);
 void sim_work_on_leader_change(struct sim *s, unsigned i);
 void sim_work_run(struct sim *s, unsigned i);
+/* Replica i applied an entry of this type (its outbox learns of commits). */
+void sim_work_on_applied(struct sim *s, unsigned i, enum qcmd_type type, uint64_t batch);
 
 void sim_lead_on_drain(struct sim *s, unsigned i, unsigned node, bool drained);
 

@@ -1,18 +1,18 @@
 /* work.c - a node's worker side, as src/node/work.c does it: leases wait
  * until this replica applied what they need, each worker slot factors its
  * lease's numbers with the real kernel (in-process; each number costs a
- * few simulated ms), results go to an outbox sent to the known leader,
- * kept until this replica shows them committed, sent again after a
- * leader change or RESEND_MS without a commit; a lease's end goes to its
- * granter, and leases waiting when another leader is known are handed
- * back to theirs. */
+ * few simulated ms), results go to src/node/outbox.c itself (the
+ * runtime's outbox, linked in: kept until this replica shows them
+ * committed, sent to the known leader, again after a leader change or
+ * OUTBOX_RESEND_MS without a commit); a lease's end goes to its granter,
+ * and leases waiting when another leader is known are handed back to
+ * theirs. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "node/outbox.h"
 #include "sim.h"
-
-enum { RESEND_MS = 3000, RESEND_CHECK_MS = 1000, OUTBOX_SEND_MAX = 4096 };
 
 struct taken {
     unsigned granter;
@@ -27,25 +27,23 @@ struct slot {
     uint64_t index, busy_until;
 };
 
-struct boxed {
-    uint64_t batch, index;
-    char *text;
-    bool sent;
-    uint64_t sent_ms;
-};
-
 struct sim_work {
     struct taken *waiting;
     struct slot slots[SIM_MAX_WORKERS];
-    struct boxed *box;
-    size_t n_box, cap_box;
-    uint64_t checked_ms;
+    struct outbox *box;
+    struct msg_result *items;   /* outbox_next's, OUTBOX_SEND_MAX */
+    size_t *which;
 };
 
 void sim_work_start(struct sim *s, unsigned i)
 {
-    s->nodes[i].work = calloc(1, sizeof *s->nodes[i].work);
-    CHECK(s->nodes[i].work != NULL);
+    struct sim_work *w = calloc(1, sizeof *w);
+    CHECK(w != NULL);
+    w->box = outbox_new();
+    w->items = malloc(OUTBOX_SEND_MAX * sizeof *w->items);
+    w->which = malloc(OUTBOX_SEND_MAX * sizeof *w->which);
+    CHECK(w->box != NULL && w->items != NULL && w->which != NULL);
+    s->nodes[i].work = w;
 }
 
 void sim_work_stop(struct sim *s, unsigned i)
@@ -58,9 +56,9 @@ void sim_work_stop(struct sim *s, unsigned i)
         w->waiting = t->next;
         free(t);
     }
-    for (size_t k = 0; k < w->n_box; k++)
-        free(w->box[k].text);
-    free(w->box);
+    outbox_free(w->box);
+    free(w->items);
+    free(w->which);
     free(w);
     s->nodes[i].work = NULL;
 }
@@ -93,87 +91,69 @@ static void end_lease(struct sim *s, unsigned i, const struct taken *t, uint64_t
 
 /* ---- the outbox ---------------------------------------------------------------- */
 
-static void outbox_add(struct sim_work *w, uint64_t batch, uint64_t index, char *text)
-{
-    if (w->n_box == w->cap_box) {
-        w->cap_box = w->cap_box ? w->cap_box * 2 : 256;
-        w->box = realloc(w->box, w->cap_box * sizeof *w->box);
-        CHECK(w->box != NULL);
-    }
-    w->box[w->n_box++] = (struct boxed){batch, index, text, false, 0};
-}
-
-/* Unsent results of one batch to the leader (the first unsent's batch). */
-static void send_batch(struct sim *s, unsigned i, unsigned leader, uint64_t batch)
+/* The next unsent results of one batch (outbox_next's choice) to the
+ * leader; false when nothing is unsent. */
+static bool send_next(struct sim *s, unsigned i, unsigned leader)
 {
     struct sim_work *w = s->nodes[i].work;
+    uint64_t batch = 0;
+    size_t count = outbox_next(w->box, &batch, w->items, w->which, OUTBOX_SEND_MAX);
+    if (count == 0)
+        return false;
     struct sim_msg *m = sim_msg_new(SIM_RESULTS, i, leader);
     m->batch = batch;
-    m->items = calloc(OUTBOX_SEND_MAX, sizeof *m->items);
+    m->items = calloc(count, sizeof *m->items);
     CHECK(m->items != NULL);
-    for (size_t k = 0; k < w->n_box && m->n < OUTBOX_SEND_MAX; k++) {
-        struct boxed *b = &w->box[k];
-        if (b->sent || b->batch != batch)
-            continue;
-        b->sent = true;
-        b->sent_ms = sim_now(s);
-        m->items[m->n].index = b->index;
-        m->items[m->n].text = strdup(b->text);
-        CHECK(m->items[m->n++].text != NULL);
+    for (size_t k = 0; k < count; k++) {
+        m->items[k].index = w->items[k].index;
+        m->items[k].text = strndup(w->items[k].text, w->items[k].len);
+        CHECK(m->items[k].text != NULL);
     }
+    m->n = count;
+    outbox_sent(w->box, w->which, count, sim_now(s));
     if (leader == i) {
         sim_lead_on_results(s, i, i, batch, m->items, m->n);
         sim_msg_free(m);
     } else {
         sim_send(s, m);
     }
+    return true;
 }
 
 static void flush(struct sim *s, unsigned i)
 {
-    struct sim_work *w = s->nodes[i].work;
     unsigned leader = s->nodes[i].known_leader;
     if (leader == 0)
         return; /* kept until a leader is known */
-    for (size_t k = 0; k < w->n_box; k++)
-        if (!w->box[k].sent)
-            send_batch(s, i, leader - 1, w->box[k].batch);
+    while (s->nodes[i].work != NULL && send_next(s, i, leader - 1))
+        ;
 }
 
-/* Once a second: what this replica shows committed (or whose batch ended)
- * leaves the box; what was sent RESEND_MS ago without any commit since
- * goes again. */
-static void tick(struct sim *s, unsigned i)
+/* work.c's node_work_on_applied_entry: a COMPLETE or CANCEL applied here
+ * is a commit seen, and what it committed leaves the box. */
+void sim_work_on_applied(struct sim *s, unsigned i, enum qcmd_type type, uint64_t batch)
 {
     struct sim_work *w = s->nodes[i].work;
-    const struct queue *q = s->c.m[i].q;
-    uint64_t now = sim_now(s);
-    if (now - w->checked_ms < RESEND_CHECK_MS)
+    if (w == NULL ||
+        (type != QCMD_COMPLETE && type != QCMD_COMPLETE_BLOCK && type != QCMD_CANCEL))
         return;
-    w->checked_ms = now;
-    size_t kept = 0;
-    for (size_t k = 0; k < w->n_box; k++) {
-        struct boxed b = w->box[k];
-        struct batch_info info;
-        if (queue_batch_get(q, b.batch, &info) != 0 || info.state != BATCH_RUNNING ||
-            queue_is_done(q, b.batch, b.index)) {
-            /* A batch this replica does not know yet cannot have been
-             * factored here: lease numbers come from the local replica. */
-            free(b.text);
-            continue;
-        }
-        if (b.sent && now - s->applied_ms[i] >= RESEND_MS && now - b.sent_ms >= RESEND_MS)
-            b.sent = false;
-        w->box[kept++] = b;
-    }
-    w->n_box = kept;
+    outbox_commit_seen(w->box, sim_now(s));
+    if (outbox_count(w->box) > 0)
+        outbox_prune(w->box, s->c.m[i].q, batch, false);
+}
+
+/* Once a second (outbox_check says when): committed results leave, lost
+ * ones go again. */
+static void tick(struct sim *s, unsigned i)
+{
+    size_t again;
+    outbox_check(s->nodes[i].work->box, s->c.m[i].q, sim_now(s), &again);
 }
 
 void sim_work_on_leader_change(struct sim *s, unsigned i)
 {
     struct sim_work *w = s->nodes[i].work;
-    for (size_t k = 0; k < w->n_box; k++)
-        w->box[k].sent = false;
+    outbox_unsend_all(w->box);
     unsigned leader = s->nodes[i].known_leader;
     for (struct taken **pp = &w->waiting; *pp != NULL;) {
         struct taken *t = *pp;
@@ -245,7 +225,9 @@ static void finish_number(struct sim *s, unsigned i, struct slot *sl)
     struct sim_work *w = s->nodes[i].work;
     struct batch_info info;
     if (queue_batch_get(s->c.m[i].q, sl->t.batch, &info) == 0) {
-        outbox_add(w, sl->t.batch, sl->index, factor_text(s, i, info.spec, sl->index));
+        char *text = factor_text(s, i, info.spec, sl->index);
+        CHECK(outbox_add(w->box, sl->t.batch, sl->index, text, strlen(text)));
+        free(text);
         s->stats.numbers++;
     }
     sl->index++;
