@@ -1,16 +1,18 @@
-/* lead.c - the leader's half of the work plane. Who holds which range
- * until when, tail copies, deadlines and settling are src/node/
- * lease_table.c itself (the runtime's table, linked in); around it, as
- * src/node/lead.c does it: leases sent over the simulator's links, a
- * link-down requeue, every result checked by the real verifier, results
- * proposed as sorted COMPLETE_BLOCK entries with at most MAX_IN_FLIGHT
- * uncommitted. Lease tables name nodes by raft id (server index + 1), as
- * the queue's drained set does. */
+/* lead.c - the leader's half of the work plane, on src/node's own code:
+ * who holds which range until when, tail copies, deadlines and settling
+ * are src/node/lease_table.c, and what the leader does with RESULTS,
+ * LEASE_END, its tick and a node with room for leases is
+ * src/node/lead_rules.c (both linked in, called as src/node/lead.c calls
+ * them). Here: leases sent over the simulator's links, a link-down
+ * requeue, results proposed as sorted COMPLETE_BLOCK entries with at most
+ * MAX_IN_FLIGHT uncommitted (lead.c's propose_batch, restated). Lease
+ * tables name nodes by raft id (server index + 1), as the queue's drained
+ * set does. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "node/lease_table.h"
+#include "node/lead_rules.h"
 #include "sim.h"
 
 enum {
@@ -29,6 +31,12 @@ struct sim_lead {
     uint64_t ticked_ms;
     struct pending *pending;
     size_t n_pending, cap_pending;
+};
+
+/* The simulator and the server a callback of lead_rules acts for. */
+struct at {
+    struct sim *s;
+    unsigned i;
 };
 
 static struct queue *queue_of(struct sim *s, unsigned i)
@@ -70,9 +78,13 @@ size_t sim_lead_leases(const struct sim *s, unsigned i)
 
 /* ---- handing out ------------------------------------------------------------- */
 
-static bool send_lease(struct sim *s, unsigned i, const struct lease *x)
+/* lead_rules_fill's sender: to this server's own work side at once, to
+ * another over the links (refused, as node_send refuses, when the link is
+ * down). */
+static bool send_lease(void *ud, const struct lease *x)
 {
-    unsigned to = (unsigned)x->node - 1;
+    struct sim *s = ((struct at *)ud)->s;
+    unsigned i = ((struct at *)ud)->i, to = (unsigned)x->node - 1;
     struct sim_msg *m = sim_msg_new(SIM_LEASE, i, to);
     m->lease = x->id;
     m->batch = x->job.batch_id;
@@ -86,37 +98,26 @@ static bool send_lease(struct sim *s, unsigned i, const struct lease *x)
         return true;
     }
     if (!sim_reachable(s, i, to)) {
-        sim_msg_free(m); /* node_send refuses on a link that is down */
+        sim_msg_free(m);
         return false;
     }
     sim_send(s, m);
     return true;
 }
 
-/* As lead.c's grant_one: a lease from the table, sent, or revoked. */
-static bool grant_one(struct sim *s, unsigned i, unsigned node)
-{
-    struct lease_table *t = s->nodes[i].lead->leases;
-    struct lease *x = lease_table_grant(t, node + 1, 0, sim_now(s));
-    if (x == NULL)
-        return false;
-    if (!send_lease(s, i, x)) {
-        lease_table_revoke(t, x);
-        return false;
-    }
-    return true;
-}
-
+/* As node_lead_dispatch: every server in reach (every one is a member;
+ * the operator's drain is the queue's flag) gets what it has room for. */
 void sim_lead_dispatch(struct sim *s, unsigned i)
 {
     struct sim_lead *l = s->nodes[i].lead;
     if (l == NULL)
         return;
+    struct at at = {s, i};
     for (unsigned j = 0; j < s->n; j++)
-        if ((j == i || sim_reachable(s, i, j)) && !queue_node_drained(queue_of(s, i), j + 1))
-            while (lease_table_wants_more(l->leases, j + 1, s->nodes[j].workers) &&
-                   grant_one(s, i, j))
-                ;
+        if ((j == i || sim_reachable(s, i, j)) &&
+            lead_rules_takes_work(false, queue_node_drained(queue_of(s, i), j + 1), true))
+            lead_rules_fill(l->leases, j + 1, s->nodes[j].workers, 0, sim_now(s), send_lease,
+                            &at);
 }
 
 /* ---- coming back -------------------------------------------------------------- */
@@ -124,79 +125,53 @@ void sim_lead_dispatch(struct sim *s, unsigned i)
 void sim_lead_on_lease_end(struct sim *s, unsigned i, unsigned from, const struct sim_msg *m)
 {
     struct sim_lead *l = s->nodes[i].lead;
-    struct lease *x = l ? lease_table_find(l->leases, m->lease, from + 1) : NULL;
-    if (x == NULL)
-        return;
-    if (m->done)
-        lease_table_done(l->leases, x, sim_now(s));
-    else
-        lease_table_requeue(l->leases, x, m->next, m->crashes);
-    sim_lead_dispatch(s, i);
+    if (l != NULL && lead_rules_on_lease_end(l->leases, from + 1, m->lease, m->done, m->next,
+                                             m->crashes, sim_now(s)))
+        sim_lead_dispatch(s, i);
 }
 
-/* NULL when the result is right (the real verifier's verdict). Budgets
- * never run out here, so an unfactored rest is always refused. */
-static const char *check_result(struct sim *s, const struct batch_spec *spec,
-                                const struct sim_result *r)
+static bool take_result(void *ud, uint64_t batch, const struct msg_result *r)
 {
-    char num[MESH_MAX_DIGITS + 2];
-    bool unfactored;
-    if (batch_number(spec, r->index, num, sizeof num) != 0)
-        return "no such index in the batch";
-    enum factor_verdict v = factor_verify(s->verifier, num, r->text, strlen(r->text), &unfactored);
-    if (v != FACTOR_VERDICT_OK)
-        return factor_verdict_message(v);
-    return unfactored ? "unfactored before the number's budget ran out" : NULL;
+    struct sim_lead *l = ((struct at *)ud)->s->nodes[((struct at *)ud)->i].lead;
+    if (l->n_pending == l->cap_pending) {
+        l->cap_pending = l->cap_pending ? l->cap_pending * 2 : 256;
+        l->pending = realloc(l->pending, l->cap_pending * sizeof *l->pending);
+        CHECK(l->pending != NULL);
+    }
+    char *text = strndup(r->text, r->len);
+    CHECK(text != NULL);
+    l->pending[l->n_pending++] = (struct pending){batch, r->index, text};
+    return true;
 }
 
-/* As node_lead_on_results: results already done are skipped, each other
- * one is checked, a wrong one ends the reading of the message, gives back
- * every lease its sender holds in the batch, and renews nothing (a sender
- * whose outbox still holds a wrong result outside its leases is refused
- * at it in every message: when each refusal renewed its leases they never
- * expired, mesh-sim seed 339 --lasting-liars). --node-refusals runs the
- * earlier rule: deadlines renewed before reading, only the lease covering
- * the wrong index re-leased. */
+static void refuse_result(void *ud, uint64_t batch, uint64_t index, const char *why, bool wrong,
+                          size_t skipped)
+{
+    (void)batch, (void)index, (void)why, (void)skipped;
+    ((struct at *)ud)->s->stats.lies_refused += wrong;
+}
+
+/* As node_lead_on_results: lead_rules_on_results reads the message
+ * (every server is a member). */
 void sim_lead_on_results(struct sim *s, unsigned i, unsigned from, uint64_t batch,
                          const struct sim_result *items, size_t n)
 {
     struct sim_lead *l = s->nodes[i].lead;
-    const struct queue *q = queue_of(s, i);
-    struct batch_info info;
-    if (l == NULL || queue_batch_get(q, batch, &info) != 0 || info.state != BATCH_RUNNING)
+    if (l == NULL)
         return;
-    if (s->node_refusals)
-        lease_table_heard_from(l->leases, from + 1, batch, sim_now(s));
-    bool drained = queue_node_drained(q, from + 1);
-    for (size_t k = 0; k < n; k++) {
-        if (queue_is_done(q, batch, items[k].index))
-            continue;
-        struct lease *x = lease_table_covering(l->leases, NULL, from + 1, batch, items[k].index);
-        if (drained && x == NULL)
-            continue; /* a drained node may finish its leases, nothing else */
-        if (check_result(s, info.spec, &items[k]) != NULL) {
-            if (s->node_refusals && x != NULL)
-                lease_table_requeue(l->leases, x, x->job.lo, x->job.crashes);
-            else if (!s->node_refusals)
-                lease_table_drop_node_batch(l->leases, from + 1, batch);
-            s->stats.lies_refused++;
-            return;
-        }
-        if (l->n_pending == l->cap_pending) {
-            l->cap_pending = l->cap_pending ? l->cap_pending * 2 : 256;
-            l->pending = realloc(l->pending, l->cap_pending * sizeof *l->pending);
-            CHECK(l->pending != NULL);
-        }
-        char *text = strdup(items[k].text);
-        CHECK(text != NULL);
-        l->pending[l->n_pending++] = (struct pending){batch, items[k].index, text};
-    }
-    if (!s->node_refusals)
-        lease_table_heard_from(l->leases, from + 1, batch, sim_now(s));
+    struct msg_result *msg = calloc(n ? n : 1, sizeof *msg);
+    CHECK(msg != NULL);
+    for (size_t k = 0; k < n; k++)
+        msg[k] = (struct msg_result){items[k].index, items[k].text, strlen(items[k].text)};
+    struct at at = {s, i};
+    struct lead_results ctx = {queue_of(s, i), l->leases, s->verifier, sim_now(s), take_result,
+                               refuse_result, &at};
+    lead_rules_on_results(&ctx, from + 1, true, batch, msg, n);
+    free(msg);
 }
 
-/* The leader's tick: links that went down and silent holders lose their
- * leases, settled ranges are looked at, then work is handed out. */
+/* The leader's tick (node_lead_tick, and node_lead_on_peer_down for the
+ * links that went down since the last one), then work is handed out. */
 void sim_lead_tick(struct sim *s, unsigned i)
 {
     struct sim_lead *l = s->nodes[i].lead;
@@ -207,10 +182,8 @@ void sim_lead_tick(struct sim *s, unsigned i)
     for (unsigned j = 0; j < s->n; j++)
         if (j != i && !sim_reachable(s, i, j))
             lease_table_drop_node(l->leases, j + 1);
-    lease_table_expire(l->leases, now, NULL, NULL);
     bool idle = l->n_pending == 0 && s->c.m[i].in_flight == 0;
-    lease_table_settle(l->leases, now, idle, NULL, NULL);
-    lease_table_prune(l->leases);
+    lead_rules_tick(l->leases, now, idle, NULL, NULL, NULL);
     sim_lead_dispatch(s, i);
 }
 

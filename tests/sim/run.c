@@ -234,12 +234,11 @@ static void teardown(struct sim *s)
 int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fctx,
             const struct factor_verifier *v, uint64_t *digest)
 {
-    bool verbose = s->verbose, node_refusals = s->node_refusals, strict = s->strict_raft;
+    bool verbose = s->verbose, strict = s->strict_raft;
     bool lasting = s->lasting_liars;
     memset(s, 0, sizeof *s);
     s->lasting_liars = lasting;
     s->verbose = verbose;
-    s->node_refusals = node_refusals;
     s->strict_raft = strict;
     s->seed = seed;
     s->steps = steps;

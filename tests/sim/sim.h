@@ -103,8 +103,6 @@ struct sim {
     uint64_t seed;
     unsigned steps;
     bool verbose;
-    bool node_refusals;         /* src/node/lead.c's rule for wrong results
-                                   (lead.c, sim_lead_on_results) */
     bool lasting_liars;         /* every liar lies until the faults end */
     bool strict_raft;           /* a follower left behind by libraft fails
                                    the run (run.c, unstick) */

@@ -1,34 +1,27 @@
-/* work.c - a node's worker side, as src/node/work.c does it: leases wait
- * until this replica applied what they need, each worker slot factors its
- * lease's numbers with the real kernel (in-process; each number costs a
- * few simulated ms), results go to src/node/outbox.c itself (the
- * runtime's outbox, linked in: kept until this replica shows them
- * committed, sent to the known leader, again after a leader change or
- * OUTBOX_RESEND_MS without a commit); a lease's end goes to its granter,
- * and leases waiting when another leader is known are handed back to
- * theirs. */
+/* work.c - a node's worker side, on src/node's own code: whom a lease is
+ * taken from, when a waiting lease starts and what a leader change does
+ * to waiting leases and results are src/node/work_rules.c, and results
+ * wait in src/node/outbox.c until this replica shows them committed (both
+ * linked in, called as src/node/work.c calls them). Here, in place of the
+ * worker pool: each worker slot factors its lease's numbers with the real
+ * kernel (in-process; each number costs a few simulated ms). Nodes are
+ * named by raft id (server index + 1) in leases and ends. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "node/outbox.h"
+#include "node/work_rules.h"
+#include "worker.h"
 #include "sim.h"
-
-struct taken {
-    unsigned granter;
-    uint64_t lease, batch, lo, hi, needs;
-    uint32_t crashes;
-    struct taken *next;
-};
 
 struct slot {
     bool busy;
-    struct taken t;
+    struct waiting_lease t;
     uint64_t index, busy_until;
 };
 
 struct sim_work {
-    struct taken *waiting;
+    struct work_leases *waiting;
     struct slot slots[SIM_MAX_WORKERS];
     struct outbox *box;
     struct msg_result *items;   /* outbox_next's, OUTBOX_SEND_MAX */
@@ -40,9 +33,10 @@ void sim_work_start(struct sim *s, unsigned i)
     struct sim_work *w = calloc(1, sizeof *w);
     CHECK(w != NULL);
     w->box = outbox_new();
+    w->waiting = work_leases_new();
     w->items = malloc(OUTBOX_SEND_MAX * sizeof *w->items);
     w->which = malloc(OUTBOX_SEND_MAX * sizeof *w->which);
-    CHECK(w->box != NULL && w->items != NULL && w->which != NULL);
+    CHECK(w->box != NULL && w->waiting != NULL && w->items != NULL && w->which != NULL);
     s->nodes[i].work = w;
 }
 
@@ -51,11 +45,7 @@ void sim_work_stop(struct sim *s, unsigned i)
     struct sim_work *w = s->nodes[i].work;
     if (w == NULL)
         return;
-    while (w->waiting != NULL) {
-        struct taken *t = w->waiting;
-        w->waiting = t->next;
-        free(t);
-    }
+    work_leases_free(w->waiting);
     outbox_free(w->box);
     free(w->items);
     free(w->which);
@@ -63,30 +53,37 @@ void sim_work_stop(struct sim *s, unsigned i)
     s->nodes[i].work = NULL;
 }
 
-void sim_work_on_lease(struct sim *s, unsigned i, const struct sim_msg *m)
+/* A lease's end to its granter (a server's own straight to its lead). */
+static void end_lease(struct sim *s, unsigned i, uint64_t granter, const struct msg_lease_end *e)
 {
-    struct sim_work *w = s->nodes[i].work;
-    struct taken *t = calloc(1, sizeof *t);
-    CHECK(t != NULL);
-    *t = (struct taken){m->from, m->lease, m->batch, m->lo, m->hi, m->next, m->crashes, NULL};
-    struct taken **pp = &w->waiting;
-    while (*pp != NULL)
-        pp = &(*pp)->next;
-    *pp = t;
-}
-
-static void end_lease(struct sim *s, unsigned i, const struct taken *t, uint64_t next, bool done)
-{
-    struct sim_msg *m = sim_msg_new(SIM_LEASE_END, i, t->granter);
-    m->lease = t->lease;
-    m->next = next;
-    m->done = done;
-    if (t->granter == i) {
+    struct sim_msg *m = sim_msg_new(SIM_LEASE_END, i, (unsigned)granter - 1);
+    m->lease = e->lease;
+    m->next = e->next;
+    m->crashes = e->crashes;
+    m->done = e->why == WORKER_JOB_DONE;
+    if (m->to == i) {
         sim_lead_on_lease_end(s, i, i, m);
         sim_msg_free(m);
     } else {
         sim_send(s, m);
     }
+}
+
+static void hand_back(struct sim *s, unsigned i, uint64_t granter, const struct msg_lease *l)
+{
+    struct msg_lease_end e = work_rules_hand_back(l);
+    end_lease(s, i, granter, &e);
+}
+
+/* As node_work_on_lease: taken from a member (every server is one here),
+ * else handed back. */
+void sim_work_on_lease(struct sim *s, unsigned i, const struct sim_msg *m)
+{
+    struct sim_work *w = s->nodes[i].work;
+    struct msg_lease l = {m->lease, m->batch, m->lo, m->hi, m->next, m->crashes};
+    if (!work_rules_takes_from(m->from + 1, i + 1, s->nodes[i].known_leader, true) ||
+        !work_leases_add(w->waiting, m->from + 1, &l))
+        hand_back(s, i, m->from + 1, &l);
 }
 
 /* ---- the outbox ---------------------------------------------------------------- */
@@ -150,21 +147,23 @@ static void tick(struct sim *s, unsigned i)
     outbox_check(s->nodes[i].work->box, s->c.m[i].q, sim_now(s), &again);
 }
 
+struct at {
+    struct sim *s;
+    unsigned i;
+};
+
+static void hand_back_waiting(void *ud, const struct waiting_lease *t)
+{
+    hand_back(((struct at *)ud)->s, ((struct at *)ud)->i, t->granter, &t->l);
+}
+
+/* As node_work_on_leader_change. */
 void sim_work_on_leader_change(struct sim *s, unsigned i)
 {
     struct sim_work *w = s->nodes[i].work;
-    outbox_unsend_all(w->box);
-    unsigned leader = s->nodes[i].known_leader;
-    for (struct taken **pp = &w->waiting; *pp != NULL;) {
-        struct taken *t = *pp;
-        if (leader == 0 || t->granter == leader - 1) {
-            pp = &t->next;
-            continue;
-        }
-        *pp = t->next;
-        end_lease(s, i, t, t->lo, false);
-        free(t);
-    }
+    struct at at = {s, i};
+    work_rules_on_leader_change(w->waiting, w->box, s->nodes[i].known_leader, hand_back_waiting,
+                                &at);
 }
 
 /* ---- factoring -------------------------------------------------------------------- */
@@ -196,23 +195,18 @@ static char *factor_text(struct sim *s, unsigned i, const struct batch_spec *spe
 }
 
 /* A free slot takes the first waiting lease this replica can serve (one
- * whose batch it does not run is handed back). */
+ * whose batch it does not run is handed back): node_work_dispatch. */
 static bool start_slot(struct sim *s, unsigned i, struct slot *sl)
 {
     struct sim_work *w = s->nodes[i].work;
     raft_index applied = raft_last_applied(raft_fixture_get(&s->c.f, i));
-    while (w->waiting != NULL && applied >= w->waiting->needs) {
-        struct taken *t = w->waiting;
-        w->waiting = t->next;
-        struct batch_info info;
-        if (queue_batch_get(s->c.m[i].q, t->batch, &info) != 0 ||
-            info.state != BATCH_RUNNING || t->hi > info.total) {
-            end_lease(s, i, t, t->lo, false);
-            free(t);
+    struct waiting_lease t;
+    while (work_leases_next(w->waiting, applied, &t)) {
+        if (!work_rules_can_serve(s->c.m[i].q, &t.l)) {
+            hand_back(s, i, t.granter, &t.l);
             continue;
         }
-        *sl = (struct slot){true, *t, t->lo, sim_now(s) + 1 + sim_rng_below(&s->rng, 4)};
-        free(t);
+        *sl = (struct slot){true, t, t.l.lo, sim_now(s) + 1 + sim_rng_below(&s->rng, 4)};
         return true;
     }
     return false;
@@ -224,19 +218,20 @@ static void finish_number(struct sim *s, unsigned i, struct slot *sl)
 {
     struct sim_work *w = s->nodes[i].work;
     struct batch_info info;
-    if (queue_batch_get(s->c.m[i].q, sl->t.batch, &info) == 0) {
+    if (queue_batch_get(s->c.m[i].q, sl->t.l.batch, &info) == 0) {
         char *text = factor_text(s, i, info.spec, sl->index);
-        CHECK(outbox_add(w->box, sl->t.batch, sl->index, text, strlen(text)));
+        CHECK(outbox_add(w->box, sl->t.l.batch, sl->index, text, strlen(text)));
         free(text);
         s->stats.numbers++;
     }
     sl->index++;
     sl->busy_until += 1 + sim_rng_below(&s->rng, 4);
-    if (sl->index < sl->t.hi)
+    if (sl->index < sl->t.l.hi)
         return;
     sl->busy = false;
     flush(s, i);
-    end_lease(s, i, &sl->t, sl->t.hi, true);
+    end_lease(s, i, sl->t.granter,
+              &(struct msg_lease_end){sl->t.l.lease, sl->t.l.hi, WORKER_JOB_DONE, 0, 0});
 }
 
 /* A CANCEL applied here aborts the workers on its batch
@@ -244,11 +239,12 @@ static void finish_number(struct sim *s, unsigned i, struct slot *sl)
 static void abort_cancelled(struct sim *s, unsigned i, struct slot *sl)
 {
     struct batch_info info;
-    if (!sl->busy || (queue_batch_get(s->c.m[i].q, sl->t.batch, &info) == 0 &&
+    if (!sl->busy || (queue_batch_get(s->c.m[i].q, sl->t.l.batch, &info) == 0 &&
                       info.state != BATCH_CANCELLED))
         return;
     sl->busy = false;
-    end_lease(s, i, &sl->t, sl->index, false);
+    end_lease(s, i, sl->t.granter,
+              &(struct msg_lease_end){sl->t.l.lease, sl->index, WORKER_JOB_ABORTED, 0, 0});
 }
 
 void sim_work_run(struct sim *s, unsigned i)
