@@ -47,6 +47,14 @@ bool work_rules_takes_from(uint64_t from, uint64_t self, uint64_t known_leader, 
     return from == self || from == known_leader || is_member;
 }
 
+bool work_leases_holds(const struct work_leases *w, uint64_t granter, uint64_t lease)
+{
+    for (const struct taken *t = w->first; t != NULL; t = t->next)
+        if (t->w.granter == granter && t->w.l.lease == lease)
+            return true;
+    return false;
+}
+
 bool work_leases_add(struct work_leases *w, uint64_t granter, const struct msg_lease *l)
 {
     struct taken *t = malloc(sizeof *t);

@@ -38,6 +38,9 @@ size_t work_leases_count(const struct work_leases *w);
  * an idle node until their deadline. */
 bool work_rules_takes_from(uint64_t from, uint64_t self, uint64_t known_leader, bool is_member);
 
+/* Whether lease `lease` of `granter` waits here. */
+bool work_leases_holds(const struct work_leases *w, uint64_t granter, uint64_t lease);
+
 /* Queues a taken lease; false when out of memory (then hand it back). */
 bool work_leases_add(struct work_leases *w, uint64_t granter, const struct msg_lease *l);
 

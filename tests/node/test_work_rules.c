@@ -40,12 +40,16 @@ static void test_wait_for_the_entry(void)
     CHECK(work_leases_add(w, OLD, &a));
     CHECK(work_leases_add(w, OLD, &b));
     CHECK_INT_EQ(work_leases_count(w), 2);
+    CHECK(work_leases_holds(w, OLD, 2));
+    CHECK(!work_leases_holds(w, NEW, 2));   /* lease ids are per granter */
+    CHECK(!work_leases_holds(w, OLD, 3));
     struct waiting_lease t;
     CHECK(!work_leases_next(w, 4, &t));
     CHECK(work_leases_next(w, 5, &t));
     CHECK(t.granter == OLD && t.l.lease == 1 && t.l.lo == 0);
     CHECK(work_leases_next(w, 5, &t));
     CHECK_INT_EQ(t.l.lease, 2);
+    CHECK(!work_leases_holds(w, OLD, 2));
     CHECK(!work_leases_next(w, 100, &t));
     CHECK_INT_EQ(work_leases_count(w), 0);
     /* emptied and filled again: the tail was reset */

@@ -76,6 +76,11 @@ size_t sim_lead_leases(const struct sim *s, unsigned i)
     return count;
 }
 
+const struct lease *sim_lead_first(const struct sim *s, unsigned i)
+{
+    return s->nodes[i].lead ? lease_table_first(s->nodes[i].lead->leases) : NULL;
+}
+
 /* ---- handing out ------------------------------------------------------------- */
 
 /* lead_rules_fill's sender: to this server's own work side at once, to

@@ -132,14 +132,15 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
     if (o->verbose)
         printf("seed %llu: %u servers, %.0f s simulated, %zu batches (%zu cancelled, %llu sends), "
                "%llu numbers factored, "
-               "%llu committed on replica 0, %llu leader changes, %llu kills, %llu pauses, "
+               "%llu committed on replica 0, %llu leader changes (%llu after the heal), %llu kills, %llu pauses, "
                "%llu partitions, %llu drain sends, %llu raft stalls, %llu lies refused, %llu messages lost, %llu snapshot "
                "restores, digest %016llx\n",
                (unsigned long long)seed, s->n, (double)sim_now(s) / 1000, s->n_batches, cancels(s),
                (unsigned long long)s->stats.submits,
                (unsigned long long)s->stats.numbers,
                (unsigned long long)s->stats.results_committed,
-               (unsigned long long)s->stats.leader_changes, (unsigned long long)s->stats.kills,
+               (unsigned long long)s->stats.leader_changes,
+               (unsigned long long)s->stats.failovers, (unsigned long long)s->stats.kills,
                (unsigned long long)s->stats.pauses, (unsigned long long)s->stats.partitions,
                (unsigned long long)s->stats.drains,
                (unsigned long long)s->stats.raft_stalls,

@@ -86,6 +86,18 @@ void sim_work_on_lease(struct sim *s, unsigned i, const struct sim_msg *m)
         hand_back(s, i, m->from + 1, &l);
 }
 
+bool sim_work_holds(const struct sim *s, unsigned i, uint64_t granter, uint64_t lease)
+{
+    const struct sim_work *w = s->nodes[i].work;
+    if (w == NULL)
+        return false;
+    for (unsigned k = 0; k < s->nodes[i].workers; k++)
+        if (w->slots[k].busy && w->slots[k].t.granter == granter &&
+            w->slots[k].t.l.lease == lease)
+            return true;
+    return work_leases_holds(w->waiting, granter, lease);
+}
+
 /* ---- the outbox ---------------------------------------------------------------- */
 
 /* The next unsent results of one batch (outbox_next's choice) to the
