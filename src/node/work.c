@@ -70,7 +70,8 @@ size_t node_work_outbox(const struct node *n)
 
 bool node_work_settled(const struct node *n)
 {
-    return n->work == NULL || (work_leases_count(n->work->waiting) == 0 && outbox_count(n->work->box) == 0);
+    return n->work == NULL ||
+           (work_leases_count(n->work->waiting) == 0 && outbox_count(n->work->box) == 0);
 }
 
 static void end_lease(struct node *n, uint64_t granter, const struct msg_lease_end *e);

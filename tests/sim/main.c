@@ -132,7 +132,8 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
     if (o->verbose)
         printf("seed %llu: %u servers, %.0f s simulated, %zu batches (%zu cancelled, %llu sends), "
                "%llu numbers factored, "
-               "%llu committed on replica 0, %llu leader changes (%llu after the heal), %llu kills, %llu pauses, "
+               "%llu committed on replica 0, %llu leader changes, %llu failover after the heal, "
+               "%llu kills, %llu pauses, "
                "%llu partitions, %llu drain sends, %llu raft stalls, %llu lies refused, %llu messages lost, %llu snapshot "
                "restores, digest %016llx\n",
                (unsigned long long)seed, s->n, (double)sim_now(s) / 1000, s->n_batches, cancels(s),
