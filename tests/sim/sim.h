@@ -1,10 +1,11 @@
 /* sim.h - mesh-sim: N servers in one thread, on libraft's fixture (fake
  * clock and network), each running the real queue behind the real fsm
- * adapter (tests/consensus/cluster.h). Around it, simulated the way the
- * node runtime (src/node/lead.c, work.c) does it: the leader leases ranges
- * from the real scheduler, workers factor them with the real kernel, the
- * leader checks each result with the real verifier and proposes them as
- * COMPLETE_BLOCK entries. Faults, delays and every other choice come from
+ * adapter (tests/consensus/cluster.h). Around it, the node runtime's own
+ * work-plane rules (src/node/lease_table.c, outbox.c, lead_rules.c,
+ * work_rules.c, linked in) called as src/node/lead.c and work.c call them:
+ * the leader leases ranges from the real scheduler, workers factor them
+ * with the real kernel, the leader checks each result with the real
+ * verifier and proposes them as COMPLETE_BLOCK entries. Faults, delays and every other choice come from
  * one PRNG seeded by --seed, so a run replays exactly from its seed
  * (doc/DESIGN.md, "The simulator (tests/sim)"). */
 #ifndef MESH_SIM_H
