@@ -1,8 +1,10 @@
 /* lead.c - the leader's half of the work plane: leases and commits.
  *
  * What is leased to whom, until when, and what settles is the lease
- * table's (lease_table.h); this file sends the leases, checks what comes
- * back and proposes it.
+ * table's (lease_table.h); which results are taken, what a refusal costs
+ * and when leases go back are lead_rules.h's (the simulator runs the same
+ * rules); this file sends the leases, gathers what the rules take and
+ * proposes it.
  *
  * Results from every node (this one included) are gathered and proposed as
  * few large COMPLETE entries per loop iteration, with at most
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "grow.h"
+#include "lead_rules.h"
 #include "lease_table.h"
 #include "node.h"
 #include "lead.h"
@@ -118,30 +121,21 @@ static int send_lease(struct node *n, const struct lease *x)
     return rc;
 }
 
-/* One lease for `node`, sent; false when there is none to give or it
- * could not be sent (its range went back). */
-static bool grant_one(struct node *n, uint64_t node)
+static bool send_granted(void *ud, const struct lease *x)
 {
-    struct lease_table *t = n->lead->leases;
-    struct lease *x = lease_table_grant(t, node, n->number_budget_ms, now_ms(n));
-    if (x == NULL)
-        return false;
-    if (send_lease(n, x) != 0) {
-        lease_table_revoke(t, x);
-        return false;
-    }
-    return true;
+    return send_lease(ud, x) == 0;
 }
 
 static void fill_node(struct node *n, uint64_t node, unsigned workers)
 {
-    while (lease_table_wants_more(n->lead->leases, node, workers) && grant_one(n, node))
-        ;
+    lead_rules_fill(n->lead->leases, node, workers, n->number_budget_ms, now_ms(n),
+                    send_granted, n);
 }
 
 static bool node_takes_work(const struct node *n, uint64_t id, bool draining)
 {
-    return !draining && !queue_node_drained(n->queue, id) && consensus_is_member(n->cons, id);
+    return lead_rules_takes_work(draining, queue_node_drained(n->queue, id),
+                                 consensus_is_member(n->cons, id));
 }
 
 void node_lead_dispatch(struct node *n)
@@ -173,13 +167,10 @@ static void tell_settle_requeue(void *ud, const struct lease_told *w)
 void node_lead_on_lease_end(struct node *n, uint64_t from, const struct msg_lease_end *e)
 {
     struct lead *l = n->lead;
-    struct lease *x = l ? lease_table_find(l->leases, e->lease, from) : NULL;
-    if (x == NULL)
+    if (l == NULL || !lead_rules_on_lease_end(l->leases, from, e->lease,
+                                              e->why == WORKER_JOB_DONE, e->next, e->crashes,
+                                              now_ms(n)))
         return; /* an earlier leadership's lease, or requeued already */
-    if (e->why == WORKER_JOB_DONE)
-        lease_table_done(l->leases, x, now_ms(n));
-    else
-        lease_table_requeue(l->leases, x, e->next, e->crashes);
     node_lead_dispatch(n);
 }
 
@@ -207,99 +198,42 @@ static bool add_pending(struct lead *l, uint64_t batch, const struct msg_result 
     return true;
 }
 
-/* ---- checking what comes back ------------------------------------------------
- * Every result is checked before it is proposed (doc/DESIGN.md, "Results
- * are checked"): anyone holding the key can send RESULTS, and replicas
- * check only the form of what they apply. */
+/* ---- what comes back --------------------------------------------------------- */
 
-/* NULL when the result is right, else why it is refused. *wrong: it is a
- * lie (or a broken node), not merely one the sender may not send now. The
- * cheap refusals come before the arithmetic: a sender must not make the
- * leader test big numbers for results it would refuse anyway. */
-static const char *check_result(const struct node *n, const struct batch_spec *spec,
-                                struct lease *x, const struct msg_result *r, bool *wrong)
+/* The node and sender of the RESULTS message being read. */
+struct reading {
+    struct node *n;
+    uint64_t from;
+};
+
+static bool take_result(void *ud, uint64_t batch, const struct msg_result *r)
 {
-    static const char tag[] = "unfactored:";
-    char num[MESH_MAX_DIGITS + 2];
-    bool unfactored;
-    *wrong = x != NULL;
-    if (memmem(r->text, r->len, tag, sizeof tag - 1) != NULL) {
-        if (x == NULL)
-            return "unfactored, outside a lease"; /* e.g. resent to a new leader */
-        if (!lease_table_unfactored_due(x, r->index, now_ms(n)))
-            return "unfactored before the number's budget ran out";
-    }
-    *wrong = true;
-    if (batch_number(spec, r->index, num, sizeof num) != 0)
-        return "no such index in the batch";
-    enum factor_verdict v = factor_verify(n->lead->verifier, num, r->text, r->len, &unfactored);
-    if (v != FACTOR_VERDICT_OK)
-        return factor_verdict_message(v);
-    if (unfactored)
-        x->unfactored++; /* x is set: checked above */
-    return NULL;
+    return add_pending(((struct reading *)ud)->n->lead, batch, r);
 }
 
-/* Why a sender's results are not read at all, or NULL. A node that is not
- * a member holds no lease; a drained one is given none (it may finish
- * those it holds). */
-static const char *unread_because(const struct node *n, uint64_t from, bool drained,
-                                  const struct lease *x)
+static void refuse_result(void *ud, uint64_t batch, uint64_t index, const char *why, bool wrong,
+                          size_t skipped)
 {
-    if (from != n->keys.node_id && !consensus_is_member(n->cons, from))
-        return "no lease: not a member";
-    if (drained && x == NULL)
-        return "no lease: drained";
-    return NULL;
+    struct reading *rd = ud;
+    node_refusals_note(rd->n, rd->from, batch, index, why, wrong);
+    if (wrong)
+        node_refusals_skip(rd->n, rd->from, skipped);
 }
 
-/* Results of a batch from `from` (this node's own come here too). A
- * member's result outside its leases (one it computed for an earlier
- * leader and sends again after a failover) is taken when it is right:
- * results are deterministic. A wrong result is refused and its lease
- * re-leased, and the rest of that message is not read: a healthy node
- * never sends one, and each costs the leader a check. Only a message with
- * no wrong result renews the sender's deadlines, and a wrong one gives
- * back all its leases of the batch: a node whose outbox holds an old wrong
- * result outside its leases is refused at it in every message, and when
- * each refusal renewed its leases they never expired and the batch never
- * finished (mesh-sim seed 339 --lasting-liars, doc/DESIGN.md). */
+/* Results of a batch from `from` (this node's own come here too), read by
+ * lead_rules_on_results: the right ones gathered for the next COMPLETE,
+ * the refused ones noted per sender (refusals.h). */
 void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
                           const struct msg_result *items, size_t count)
 {
     struct lead *l = n->lead;
-    struct batch_info info;
     if (l == NULL)
         return; /* not (or no longer) leader: the sender's outbox keeps them */
-    if (queue_batch_get(n->queue, batch, &info) != 0 || info.state != BATCH_RUNNING)
-        return; /* unknown here, or nothing more to commit */
-    bool drained = queue_node_drained(n->queue, from);
-    struct lease *x = NULL;
-    for (size_t i = 0; i < count; i++) {
-        const struct msg_result *r = &items[i];
-        if (queue_is_done(n->queue, batch, r->index))
-            continue;
-        x = lease_table_covering(l->leases, x, from, batch, r->index);
-        bool wrong = false;
-        const char *why = unread_because(n, from, drained, x);
-        if (why == NULL)
-            why = check_result(n, info.spec, x, r, &wrong);
-        if (why != NULL) {
-            node_refusals_note(n, from, batch, r->index, why, wrong);
-            if (x != NULL)
-                lease_table_requeue(l->leases, x, x->job.lo, x->job.crashes);
-            x = NULL;
-            if (wrong) {
-                node_refusals_skip(n, from, count - i - 1);
-                lease_table_drop_node_batch(l->leases, from, batch);
-                return;
-            }
-            continue;
-        }
-        if (!add_pending(l, batch, r))
-            return; /* out of memory: the sender still holds them */
-    }
-    lease_table_heard_from(l->leases, from, batch, now_ms(n));
+    struct reading rd = {n, from};
+    struct lead_results ctx = {n->queue, l->leases, l->verifier, now_ms(n), take_result,
+                               refuse_result, &rd};
+    bool member = from == n->keys.node_id || consensus_is_member(n->cons, from);
+    lead_rules_on_results(&ctx, from, member, batch, items, count);
 }
 
 static void tell_expired(void *ud, const struct lease_told *w)
@@ -318,11 +252,8 @@ void node_lead_tick(struct node *n)
     struct lead *l = n->lead;
     if (l == NULL)
         return;
-    uint64_t now = now_ms(n);
-    lease_table_expire(l->leases, now, tell_expired, n);
     bool idle = l->n_pending == 0 && consensus_in_flight(n->cons) == 0;
-    lease_table_settle(l->leases, now, idle, tell_settle_requeue, n);
-    lease_table_prune(l->leases);
+    lead_rules_tick(l->leases, now_ms(n), idle, tell_expired, tell_settle_requeue, n);
     node_lead_dispatch(n);
 }
 

@@ -6,7 +6,9 @@
  * batch spec: a number that cannot be made is never factored) and a worker
  * is idle. Results go into the outbox (outbox.h: kept until this replica
  * shows them committed, sent again to a new leader or when they seem lost)
- * and are sent to the leader once per loop iteration. */
+ * and are sent to the leader once per loop iteration. Whom a lease is
+ * taken from, when it starts and what a leader change does are
+ * work_rules.h's (the simulator runs the same rules). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,15 +20,10 @@
 #include "consensus.h"
 #include "numtext.h"
 #include "outbox.h"
-
-struct taken {                  /* a lease waiting for a worker */
-    uint64_t leader;            /* who granted it */
-    struct msg_lease l;
-    struct taken *next;
-};
+#include "work_rules.h"
 
 struct work {
-    struct taken *waiting, **tail;
+    struct work_leases *waiting;    /* leases waiting for a worker */
     struct outbox *box;
     /* Fault injection for tests (MESH_FAULT_DROP_RESULTS=N): the next N
      * RESULTS messages to a remote leader are lost as a reset link loses
@@ -38,12 +35,14 @@ struct work {
 int node_work_start(struct node *n)
 {
     n->work = calloc(1, sizeof *n->work);
-    if (n->work == NULL || (n->work->box = outbox_new()) == NULL) {
+    if (n->work == NULL || (n->work->box = outbox_new()) == NULL ||
+        (n->work->waiting = work_leases_new()) == NULL) {
+        if (n->work != NULL)
+            outbox_free(n->work->box);
         free(n->work);
         n->work = NULL;
         return -1;
     }
-    n->work->tail = &n->work->waiting;
     const char *drop = getenv("MESH_FAULT_DROP_RESULTS");
     if (drop != NULL) {
         n->work->drop_results = strtoul(drop, NULL, 10);
@@ -58,11 +57,7 @@ void node_work_free(struct node *n)
     struct work *w = n->work;
     if (w == NULL)
         return;
-    while (w->waiting != NULL) {
-        struct taken *t = w->waiting;
-        w->waiting = t->next;
-        free(t);
-    }
+    work_leases_free(w->waiting);
     outbox_free(w->box);
     free(w);
     n->work = NULL;
@@ -75,7 +70,8 @@ size_t node_work_outbox(const struct node *n)
 
 bool node_work_settled(const struct node *n)
 {
-    return n->work == NULL || (n->work->waiting == NULL && outbox_count(n->work->box) == 0);
+    return n->work == NULL ||
+           (work_leases_count(n->work->waiting) == 0 && outbox_count(n->work->box) == 0);
 }
 
 static void end_lease(struct node *n, uint64_t granter, const struct msg_lease_end *e);
@@ -129,39 +125,20 @@ void node_work_flush(struct node *n)
     }
 }
 
-/* Leases waiting for a worker when the leader changes. A new leader's
- * leases can arrive before this node's own Raft has heard of it (it learns
- * of a leader by heartbeat, the leases come by the link at once), so a
- * lease is dropped only when a known leader is someone else than its
- * granter, and then its granter is told: a granter that still counts the
- * lease would otherwise keep it, phantom, until its deadline, and give this
- * node no other work for that long. */
-static void drop_stale_leases(struct node *n, uint64_t leader)
+static void hand_back(void *ud, const struct waiting_lease *t)
 {
-    struct work *w = n->work;
-    for (struct taken **pp = &w->waiting; *pp != NULL;) {
-        struct taken *t = *pp;
-        if (leader == 0 || t->leader == leader) {
-            pp = &t->next;
-            continue;
-        }
-        *pp = t->next;
-        struct msg_lease_end e = {t->l.lease, t->l.lo, WORKER_JOB_ABORTED, 0, 0};
-        end_lease(n, t->leader, &e);
-        free(t);
-    }
-    w->tail = &w->waiting;
-    while (*w->tail != NULL)
-        w->tail = &(*w->tail)->next;
+    struct msg_lease_end e = work_rules_hand_back(&t->l);
+    end_lease(ud, t->granter, &e);
 }
 
+/* Results go to the new leader; waiting leases of another granter go
+ * back to it (work_rules_on_leader_change says why). */
 void node_work_on_leader_change(struct node *n)
 {
     struct work *w = n->work;
     if (w == NULL)
         return;
-    outbox_unsend_all(w->box);
-    drop_stale_leases(n, node_leader_id(n));
+    work_rules_on_leader_change(w->waiting, w->box, node_leader_id(n), hand_back, n);
 }
 
 /* A COMPLETE (or CANCEL) was applied: results now committed leave the box. */
@@ -188,28 +165,22 @@ void node_work_tick(struct node *n)
 
 /* ---- leases ----------------------------------------------------------------- */
 
-/* A lease comes from the leader, but a new leader's first leases can
- * arrive before this node's Raft has heard of the new leader (they travel
- * by the link at once, the news by heartbeat): a lease from any voter or
- * standby of this cluster is taken, and one from a node that is not (or a
- * lease this node cannot keep) is handed straight back, so its granter
- * never counts a lease nobody holds. */
+/* A lease from a node work_rules_takes_from accepts waits for a worker;
+ * one from a node that is not a member (or one this node cannot keep) is
+ * handed straight back, so its granter never counts a lease nobody
+ * holds. */
 void node_work_on_lease(struct node *n, uint64_t from, const struct msg_lease *l)
 {
     struct work *w = n->work;
-    bool member = from == n->keys.node_id || from == n->known_leader ||
-                  consensus_is_member(n->cons, from);
-    struct taken *t = member ? malloc(sizeof *t) : NULL;
-    if (w == NULL || t == NULL) {
-        struct msg_lease_end e = {l->lease, l->lo, WORKER_JOB_ABORTED, 0, 0};
+    bool taken = w != NULL &&
+                 work_rules_takes_from(from, n->keys.node_id, n->known_leader,
+                                       consensus_is_member(n->cons, from)) &&
+                 work_leases_add(w->waiting, from, l);
+    if (!taken) {
+        struct msg_lease_end e = work_rules_hand_back(l);
         end_lease(n, from, &e);
         return;
     }
-    t->leader = from;
-    t->l = *l;
-    t->next = NULL;
-    *w->tail = t;
-    w->tail = &t->next;
     node_work_dispatch(n);
 }
 
@@ -248,16 +219,16 @@ static void end_lease(struct node *n, uint64_t granter, const struct msg_lease_e
 }
 
 /* A lease whose batch this replica has applied, or gave up on, starts. */
-static bool start_lease(struct node *n, const struct taken *t)
+static bool start_lease(struct node *n, const struct waiting_lease *t)
 {
     struct batch_info info;
-    if (queue_batch_get(n->queue, t->l.batch, &info) != 0 || info.state != BATCH_RUNNING ||
-        t->l.hi > info.total) {
-        struct msg_lease_end e = {t->l.lease, t->l.lo, WORKER_JOB_ABORTED, 0, 0};
-        end_lease(n, t->leader, &e);
+    if (!work_rules_can_serve(n->queue, &t->l) ||
+        queue_batch_get(n->queue, t->l.batch, &info) != 0) {
+        struct msg_lease_end e = work_rules_hand_back(&t->l);
+        end_lease(n, t->granter, &e);
         return false;
     }
-    struct sched_job job = {t->l.lease, t->l.batch, t->l.lo, t->l.hi, t->l.crashes, t->leader,
+    struct sched_job job = {t->l.lease, t->l.batch, t->l.lo, t->l.hi, t->l.crashes, t->granter,
                             info.spec->budget_ms};
     return worker_pool_assign(n->pool, &job);
 }
@@ -268,16 +239,9 @@ void node_work_dispatch(struct node *n)
     if (w == NULL || n->pool == NULL || n->stopping)
         return;
     uint64_t applied = consensus_applied(n->cons);
-    while (w->waiting != NULL && worker_pool_idle(n->pool) > 0) {
-        struct taken *t = w->waiting;
-        if (applied < t->l.needs)
-            return; /* this replica lags: the lease waits for it */
-        w->waiting = t->next;
-        if (w->waiting == NULL)
-            w->tail = &w->waiting;
-        start_lease(n, t);
-        free(t);
-    }
+    struct waiting_lease t;
+    while (worker_pool_idle(n->pool) > 0 && work_leases_next(w->waiting, applied, &t))
+        start_lease(n, &t); /* one that lags for its entry waits for it */
 }
 
 void node_work_abort_batch(struct node *n, uint64_t batch_id)

@@ -9,6 +9,10 @@
  *  - each number is recorded once: the results an entry newly records
  *    never add up past the batch's count;
  *  - a cancelled batch records nothing after its CANCEL;
+ *  - once the faults stop, no live node sits idle for more than WORKING_MS
+ *    under a lease its leader granted and counts and it does not hold
+ *    (issue 18's failover bug: a follower dropped a new leader's first
+ *    leases, and that leader gave it no other work until their deadline);
  *  - once the faults stop, every accepted batch completes (or was
  *    cancelled by its client), every replica
  *    catches up past the highest commit index ever seen (no committed
@@ -19,6 +23,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "node/lease_table.h"
 #include "sim.h"
 
 void sim_fail(struct sim *s, const char *fmt, ...)
@@ -118,6 +123,7 @@ static void on_applied(void *ud, unsigned i, const struct fsm_outcome *o)
     else if (s->state_hash[o->index] != h)
         sim_fail(s, "replica %u: queue after index %llu differs from another replica's", i,
                  (unsigned long long)o->index);
+    sim_work_on_applied(s, i, o->type, o->batch_id);
     if (o->cmd != NULL && o->type == QCMD_SUBMIT && o->rc == 0)
         on_submit(s, i, o);
     if (o->type == QCMD_CANCEL && o->rc == 0) {
@@ -126,7 +132,6 @@ static void on_applied(void *ud, unsigned i, const struct fsm_outcome *o)
             s->cancelled[i][b - s->batches] = true;
     }
     if (o->type == QCMD_COMPLETE_BLOCK || o->type == QCMD_COMPLETE) {
-        s->applied_ms[i] = sim_now(s);
         struct sim_batch *b = client_of(s, o->batch_id);
         if (b == NULL)
             return;
@@ -196,6 +201,49 @@ void sim_check_step(struct sim *s)
         if (applied > s->max_commit)
             sim_fail(s, "replica %u applied %llu, past every commit index seen (%llu)", i,
                      (unsigned long long)applied, (unsigned long long)s->max_commit);
+    }
+}
+
+/* Server j holds x (granted by server i), or a message about it is on
+ * the way between them: the LEASE there, or its LEASE_END back. */
+static bool held(const struct sim *s, unsigned i, unsigned j, const struct lease *x)
+{
+    return sim_work_holds(s, j, i + 1, x->id) || sim_in_flight(s, SIM_LEASE, i, j, x->id) ||
+           sim_in_flight(s, SIM_LEASE_END, j, i, x->id);
+}
+
+/* After the faults ended (nothing lost, no link cut, nobody paused): a
+ * lease a leader granted since, WORKING_MS old, is held by its live node.
+ * One that is not is a phantom: the leader counts its node busy (and
+ * leases it nothing more until the deadline, budget + 10 s) while the
+ * node's worker idles. With leases handed out every 250 ms, this is
+ * "every live node works within WORKING_MS of a new leader, when there is
+ * work". Looked at every CHECK_WORKING_MS. */
+enum { WORKING_MS = 2000, CHECK_WORKING_MS = 250 };
+void sim_check_working(struct sim *s)
+{
+    uint64_t now = sim_now(s);
+    if (s->healed_ms == 0 || now - s->working_checked_ms < CHECK_WORKING_MS)
+        return;
+    s->working_checked_ms = now;
+    for (unsigned i = 0; i < s->n; i++)
+        for (unsigned j = 0; j < s->n; j++)
+            if (s->cut[i][j])
+                return; /* the operator's step-down (run.c, unstick) */
+    for (unsigned i = 0; i < s->n; i++) {
+        for (const struct lease *x = sim_lead_first(s, i); x != NULL; x = x->next) {
+            unsigned j = (unsigned)x->node - 1;
+            if (x->issued_ms < s->healed_ms || now - x->issued_ms < WORKING_MS ||
+                !s->nodes[j].alive || held(s, i, j, x))
+                continue;
+            sim_fail(s, "server %u counts lease %llx of batch %llu [%llu,%llu) on server %u, "
+                     "granted %llu ms ago, which server %u does not hold: a phantom lease, "
+                     "its worker idle", i, (unsigned long long)x->id,
+                     (unsigned long long)x->job.batch_id, (unsigned long long)x->job.lo,
+                     (unsigned long long)x->job.hi, j,
+                     (unsigned long long)(now - x->issued_ms), j);
+            return;
+        }
     }
 }
 

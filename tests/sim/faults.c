@@ -130,6 +130,16 @@ void sim_faults_step(struct sim *s)
     }
 }
 
+void sim_faults_kill(struct sim *s, unsigned i)
+{
+    kill_node(s, i);
+}
+
+void sim_faults_revive(struct sim *s, unsigned i)
+{
+    revive_node(s, i);
+}
+
 void sim_faults_isolate(struct sim *s, unsigned i, bool cut)
 {
     for (unsigned j = 0; j < s->n; j++)

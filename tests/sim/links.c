@@ -68,6 +68,15 @@ struct sim_msg *sim_next_delivery(struct sim *s)
     return NULL;
 }
 
+bool sim_in_flight(const struct sim *s, enum sim_msg_type type, unsigned from, unsigned to,
+                   uint64_t lease)
+{
+    for (const struct sim_msg *m = s->inflight; m != NULL; m = m->link)
+        if (m->type == type && m->from == from && m->to == to && m->lease == lease)
+            return true;
+    return false;
+}
+
 void sim_links_close(struct sim *s)
 {
     while (s->inflight != NULL) {

@@ -7,8 +7,6 @@
  *   --time-limit SEC                 stop a batch of seeds after SEC s
  *   --twice                          run each seed twice: the digests must match
  *   --verbose                        a line of figures per run
- *   --node-refusals                  the leader treats wrong results as
- *                                    src/node/lead.c does today (lead.c here)
  *   --lasting-liars                  every node that lies does so until the
  *                                    faults end
  *   --strict-raft                    a follower libraft leaves behind fails
@@ -27,7 +25,7 @@
 struct options {
     uint64_t seed;
     unsigned steps, seeds;
-    bool random, twice, verbose, node_refusals, strict_raft, lasting_liars;
+    bool random, twice, verbose, strict_raft, lasting_liars;
     double time_limit;
 };
 
@@ -38,9 +36,8 @@ static const struct sim *in_progress;
 static void say_replay(void)
 {
     if (in_progress != NULL)
-        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u%s%s%s\n",
+        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u%s%s\n",
                 (unsigned long long)in_progress->seed, in_progress->steps,
-                in_progress->node_refusals ? " --node-refusals" : "",
                 in_progress->lasting_liars ? " --lasting-liars" : "",
                 in_progress->strict_raft ? " --strict-raft" : "");
 }
@@ -55,7 +52,7 @@ static double wall_s(void)
 static int usage(void)
 {
     fprintf(stderr, "usage: mesh-sim [--seed S] [--steps N] [--seeds K] [--random] "
-                    "[--time-limit SEC] [--twice] [--verbose] [--node-refusals] "
+                    "[--time-limit SEC] [--twice] [--verbose] "
                     "[--lasting-liars] [--strict-raft]\n");
     return 2;
 }
@@ -72,8 +69,6 @@ static int parse(int argc, char **argv, struct options *o)
             o->twice = true;
         } else if (strcmp(a, "--verbose") == 0) {
             o->verbose = true;
-        } else if (strcmp(a, "--node-refusals") == 0) {
-            o->node_refusals = true;
         } else if (strcmp(a, "--strict-raft") == 0) {
             o->strict_raft = true;
         } else if (strcmp(a, "--lasting-liars") == 0) {
@@ -137,14 +132,16 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
     if (o->verbose)
         printf("seed %llu: %u servers, %.0f s simulated, %zu batches (%zu cancelled, %llu sends), "
                "%llu numbers factored, "
-               "%llu committed on replica 0, %llu leader changes, %llu kills, %llu pauses, "
+               "%llu committed on replica 0, %llu leader changes, %llu failover after the heal, "
+               "%llu kills, %llu pauses, "
                "%llu partitions, %llu drain sends, %llu raft stalls, %llu lies refused, %llu messages lost, %llu snapshot "
                "restores, digest %016llx\n",
                (unsigned long long)seed, s->n, (double)sim_now(s) / 1000, s->n_batches, cancels(s),
                (unsigned long long)s->stats.submits,
                (unsigned long long)s->stats.numbers,
                (unsigned long long)s->stats.results_committed,
-               (unsigned long long)s->stats.leader_changes, (unsigned long long)s->stats.kills,
+               (unsigned long long)s->stats.leader_changes,
+               (unsigned long long)s->stats.failovers, (unsigned long long)s->stats.kills,
                (unsigned long long)s->stats.pauses, (unsigned long long)s->stats.partitions,
                (unsigned long long)s->stats.drains,
                (unsigned long long)s->stats.raft_stalls,
@@ -171,7 +168,6 @@ int main(int argc, char **argv)
     if (s == NULL)
         return 1;
     s->verbose = o.verbose;
-    s->node_refusals = o.node_refusals;
     s->strict_raft = o.strict_raft;
     s->lasting_liars = o.lasting_liars;
     if (o.seeds > 1)

@@ -4,14 +4,21 @@
  * simulated time say it never will. Each step: the fixture advances, the
  * faults and clients act, due messages are delivered, then each running
  * node takes or drops the leader's role, follows leader changes, runs its
- * leader tick, its workers and its flush; the invariants are checked. */
+ * leader tick, its workers and its flush; the invariants are checked.
+ * After the heal, one clean failover: the leader is killed (while work is
+ * left) and started again FAILOVER_DOWN_MS later, so every run checks that
+ * each survivor works again at once under the new leader (check.c,
+ * sim_check_working). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "sim.h"
 
-enum { QUIET_LIMIT_MS = 300000, STALL_MS = 30000, STEP_DOWN_MS = 3000 };
+enum {
+    QUIET_LIMIT_MS = 300000, STALL_MS = 30000, STEP_DOWN_MS = 3000,
+    FAILOVER_DOWN_MS = 5000,
+};
 
 static void deliver(struct sim *s, struct sim_msg *m)
 {
@@ -88,6 +95,43 @@ static void step(struct sim *s, bool faults)
         s->last_leader = leader + 1;
     }
     sim_check_step(s);
+    sim_check_working(s);
+}
+
+/* Is a client batch still running on replica i? */
+static bool work_left(struct sim *s, unsigned i)
+{
+    for (size_t k = 0; k < s->n_batches; k++) {
+        struct batch_info info;
+        if (s->batches[k].id != 0 && queue_batch_get(s->c.m[i].q, s->batches[k].id, &info) == 0 &&
+            info.state == BATCH_RUNNING)
+            return true;
+    }
+    return false;
+}
+
+/* The clean failover after the heal: the leader of the first step after
+ * it is killed if work is left (nothing else goes wrong meanwhile), and
+ * started again FAILOVER_DOWN_MS later. */
+static void failover(struct sim *s)
+{
+    uint64_t now = sim_now(s);
+    if (s->failover_node != 0 && now - s->failover_ms >= FAILOVER_DOWN_MS) {
+        sim_faults_revive(s, s->failover_node - 1);
+        s->failover_node = 0;
+    }
+    if (s->failover_tried)
+        return;
+    unsigned l = raft_fixture_leader_index(&s->c.f);
+    if (l >= s->n)
+        return; /* no leader yet: the next step */
+    s->failover_tried = true;
+    if (!work_left(s, l))
+        return;
+    sim_faults_kill(s, l);
+    s->failover_ms = now;
+    s->failover_node = l + 1;
+    s->stats.failovers++;
 }
 
 /* Where a run that never went quiet stands (stderr). */
@@ -234,12 +278,11 @@ static void teardown(struct sim *s)
 int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fctx,
             const struct factor_verifier *v, uint64_t *digest)
 {
-    bool verbose = s->verbose, node_refusals = s->node_refusals, strict = s->strict_raft;
+    bool verbose = s->verbose, strict = s->strict_raft;
     bool lasting = s->lasting_liars;
     memset(s, 0, sizeof *s);
     s->lasting_liars = lasting;
     s->verbose = verbose;
-    s->node_refusals = node_refusals;
     s->strict_raft = strict;
     s->seed = seed;
     s->steps = steps;
@@ -254,10 +297,12 @@ int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fct
     sim_faults_heal(s);
     sim_clients_undrain(s);
     uint64_t healed = sim_now(s), since = healed;
+    s->healed_ms = healed;
     bool quiet = false;
     while (s->failure[0] == '\0' && !quiet && sim_now(s) - healed < QUIET_LIMIT_MS) {
+        failover(s);
         step(s, false);
-        quiet = sim_check_quiet(s);
+        quiet = s->failover_node == 0 && sim_check_quiet(s);
         if (!quiet && unstick(s, &since))
             healed = sim_now(s); /* the limit counts from the new leader */
     }

@@ -1,10 +1,11 @@
 /* sim.h - mesh-sim: N servers in one thread, on libraft's fixture (fake
  * clock and network), each running the real queue behind the real fsm
- * adapter (tests/consensus/cluster.h). Around it, simulated the way the
- * node runtime (src/node/lead.c, work.c) does it: the leader leases ranges
- * from the real scheduler, workers factor them with the real kernel, the
- * leader checks each result with the real verifier and proposes them as
- * COMPLETE_BLOCK entries. Faults, delays and every other choice come from
+ * adapter (tests/consensus/cluster.h). Around it, the node runtime's own
+ * work-plane rules (src/node/lease_table.c, outbox.c, lead_rules.c,
+ * work_rules.c, linked in) called as src/node/lead.c and work.c call them:
+ * the leader leases ranges from the real scheduler, workers factor them
+ * with the real kernel, the leader checks each result with the real
+ * verifier and proposes them as COMPLETE_BLOCK entries. Faults, delays and every other choice come from
  * one PRNG seeded by --seed, so a run replays exactly from its seed
  * (doc/DESIGN.md, "The simulator (tests/sim)"). */
 #ifndef MESH_SIM_H
@@ -80,6 +81,7 @@ struct sim_drain {
 
 struct sim_lead;
 struct sim_work;
+struct lease;
 
 struct sim_node {
     bool alive;                 /* false: killed (soft state lost) */
@@ -96,15 +98,13 @@ struct sim_node {
 
 struct sim_stats {
     uint64_t numbers, submits, drains, raft_stalls, lies_refused, results_committed, kills, pauses, partitions,
-        leader_changes, messages_lost, restores, entries;
+        leader_changes, messages_lost, restores, entries, failovers;
 };
 
 struct sim {
     uint64_t seed;
     unsigned steps;
     bool verbose;
-    bool node_refusals;         /* src/node/lead.c's rule for wrong results
-                                   (lead.c, sim_lead_on_results) */
     bool lasting_liars;         /* every liar lies until the faults end */
     bool strict_raft;           /* a follower left behind by libraft fails
                                    the run (run.c, unstick) */
@@ -115,6 +115,11 @@ struct sim {
     bool cut[SIM_MAX_SERVERS][SIM_MAX_SERVERS];
     unsigned loss_pct;          /* work-plane messages lost on the way */
     bool faults;                /* the fault window is open */
+    uint64_t healed_ms;         /* when the faults ended (0: not yet) */
+    uint64_t failover_ms;       /* the leader killed after the heal (0: not) */
+    unsigned failover_node;     /* ... which (index + 1; 0 once revived) */
+    bool failover_tried;
+    uint64_t working_checked_ms;
     uint64_t heal_at;           /* when the current partition heals */
     struct sim_msg *inflight;   /* by (due, seq) */
     uint64_t msg_seq;
@@ -130,7 +135,6 @@ struct sim {
     size_t cap_term;
     uint64_t recorded[SIM_MAX_SERVERS][SIM_MAX_BATCHES];
     bool cancelled[SIM_MAX_SERVERS][SIM_MAX_BATCHES]; /* CANCEL applied there */
-    uint64_t applied_ms[SIM_MAX_SERVERS]; /* last COMPLETE applied (work's resend) */
     raft_index max_commit;
     unsigned last_leader;       /* index + 1, for counting changes */
     struct sim_stats stats;
@@ -161,6 +165,9 @@ void sim_send(struct sim *s, struct sim_msg *m);
 /* The next message due by now whose target can take it, or NULL. */
 struct sim_msg *sim_next_delivery(struct sim *s);
 void sim_links_close(struct sim *s);
+/* Is a message of this type and lease on the way from one to another? */
+bool sim_in_flight(const struct sim *s, enum sim_msg_type type, unsigned from, unsigned to,
+                   uint64_t lease);
 
 /* lead.c: the leader's half (src/node/lead.c's rules). */
 void sim_lead_start(struct sim *s, unsigned i);
@@ -174,6 +181,8 @@ void sim_lead_on_lease_end(struct sim *s, unsigned i, unsigned from, const struc
 /* A client's SUBMIT or CANCEL, proposed. */
 void sim_lead_on_write(struct sim *s, unsigned i, size_t client, bool cancel);
 size_t sim_lead_leases(const struct sim *s, unsigned i);
+/* The leases server i counts while it leads (lease_table_first), or NULL. */
+const struct lease *sim_lead_first(const struct sim *s, unsigned i);
 
 /* work.c: a node's worker side (src/node/work.c's rules). */
 void sim_work_start(struct sim *s, unsigned i);
@@ -181,6 +190,11 @@ void sim_work_stop(struct sim *s, unsigned i);
 void sim_work_on_lease(struct sim *s, unsigned i, const struct sim_msg *m);
 void sim_work_on_leader_change(struct sim *s, unsigned i);
 void sim_work_run(struct sim *s, unsigned i);
+/* Does server i hold lease `lease` of `granter` (a raft id): waiting for a
+ * worker, or being worked on? */
+bool sim_work_holds(const struct sim *s, unsigned i, uint64_t granter, uint64_t lease);
+/* Replica i applied an entry of this type (its outbox learns of commits). */
+void sim_work_on_applied(struct sim *s, unsigned i, enum qcmd_type type, uint64_t batch);
 
 void sim_lead_on_drain(struct sim *s, unsigned i, unsigned node, bool drained);
 
@@ -194,10 +208,16 @@ void sim_faults_step(struct sim *s);
 void sim_faults_heal(struct sim *s);
 /* Cuts (or joins again) server i from every other. */
 void sim_faults_isolate(struct sim *s, unsigned i, bool cut);
+/* Kills server i (soft state lost), or starts it again. */
+void sim_faults_kill(struct sim *s, unsigned i);
+void sim_faults_revive(struct sim *s, unsigned i);
 
 /* check.c: the invariants. */
 void sim_check_install(struct sim *s);
 void sim_check_step(struct sim *s);
+/* After the faults ended: no live node sits idle under a lease its leader
+ * counts and it does not hold (issue 18's phantom leases). */
+void sim_check_working(struct sim *s);
 /* After the faults healed: true when every accepted batch is done and
  * every replica caught up (then the final checks ran). */
 bool sim_check_quiet(struct sim *s);
