@@ -25,6 +25,9 @@ class Check:
     def assertTrue(self, x, msg=None):
         assert x, msg
 
+    def fail(self, msg):
+        raise AssertionError(msg)
+
 
 def main():
     mesh = os.path.abspath(sys.argv[1])
