@@ -33,8 +33,6 @@ enum {
     ASK_TIMEOUT_MS = 3000,    /* a peer that does not answer: ask the next */
     ROUND_PAUSE_MS = 1000,    /* no peer had it: ask around again after */
     DAMAGED_PAUSE_MS = 5000,  /* every peer sent a damaged copy: again after */
-    LOADS_PER_TICK = 64,
-    LOAD_BYTES_PER_TICK = 64 << 20,  /* hashed and checked on the loop: ~0.1 s */
 };
 
 struct result_fetch {
@@ -49,6 +47,7 @@ struct result_fetch {
     size_t next_peer;         /* round robin over peer_info */
     unsigned refused;         /* peers that said "not here" this round */
     size_t damaged;           /* damaged copies fetched in a row */
+    struct load_job *job;     /* the file being checked, or NULL */
 };
 
 static struct result_fetch *state(struct node *n)
@@ -164,33 +163,113 @@ static void start_fetch(struct node *n, struct result_fetch *f, const struct que
     ask(n, f, true);
 }
 
+static void load_or_fetch(struct node *n, struct result_fetch *f);
+static void fetched_damaged(struct node *n, struct result_fetch *f, int err);
+
+/* A file's hash and layout are checked on a worker thread (a 10M-result
+ * batch's file takes tenths of a second): the loop keeps serving links,
+ * heartbeats and readers meanwhile. Only where a batch's results live
+ * changes when the check is done, never the replicated state, so the
+ * timing of a load cannot make replicas differ. One job at a time. */
+struct load_job {
+    uv_work_t req;
+    struct node *n;
+    struct queue_load *load;
+    struct queue_file_ref ref;
+    bool fetched;             /* just fetched from f->peer */
+};
+
+static void load_work(uv_work_t *req)
+{
+    struct load_job *job = req->data;
+    queue_load_check(job->load);
+}
+
+static void damaged_here(struct node *n, struct result_fetch *f, const struct queue_file_ref *ref)
+{
+    char path[4300];
+    queue_file_path(f->dir, ref->hash, path, sizeof path);
+    mlog(&n->log, LOG_WARN, "batch %llu: its results file %s is damaged: removed, "
+         "fetching it again", (unsigned long long)ref->batch_id, path);
+    unlink(path);
+}
+
+static void load_done(uv_work_t *req, int status)
+{
+    struct load_job *job = req->data;
+    struct node *n = job->n;
+    struct result_fetch *f = n->results;
+    if (status != 0 || f == NULL || f->job != job || n->stopping) {
+        queue_load_abort(job->load);   /* stopping: the loop ran it out */
+        free(job);
+        return;
+    }
+    f->job = NULL;
+    int rc = queue_load_finish(job->load, n->queue), err = errno;
+    if (rc == 0) {
+        if (job->fetched)
+            mlog(&n->log, LOG_INFO, "batch %llu: results fetched from node %016llx (%llu "
+                 "bytes)", (unsigned long long)job->ref.batch_id, (unsigned long long)f->peer,
+                 (unsigned long long)job->ref.len);
+        else
+            mlog(&n->log, LOG_DEBUG, "batch %llu: results loaded from %s",
+                 (unsigned long long)job->ref.batch_id, f->dir);
+        if (job->fetched)
+            f->damaged = 0;
+        api_wake_waiters(n);
+    } else if (err == EBADMSG && job->fetched) {
+        fetched_damaged(n, f, err);
+        free(job);
+        return;
+    } else if (err == EBADMSG) {
+        damaged_here(n, f, &job->ref);
+    }
+    free(job);
+    load_or_fetch(n, f);   /* the next one at once (ENOENT: it no longer waits) */
+}
+
+/* 0 when the check runs; -1 with errno from queue_load_start. */
+static int start_load(struct node *n, struct result_fetch *f, const struct queue_file_ref *ref,
+                      bool fetched)
+{
+    struct load_job *job = calloc(1, sizeof *job);
+    if (job == NULL)
+        return -1;
+    job->load = queue_load_start(n->queue, ref->batch_id, f->dir);
+    if (job->load == NULL) {
+        int e = errno;
+        free(job);
+        errno = e;
+        return -1;
+    }
+    job->req.data = job;
+    job->n = n;
+    job->ref = *ref;
+    job->fetched = fetched;
+    if (uv_queue_work(&n->loop, &job->req, load_work, load_done) != 0) {
+        queue_load_abort(job->load);   /* cannot happen with a live loop */
+        free(job);
+        errno = EAGAIN;
+        return -1;
+    }
+    f->job = job;
+    return 0;
+}
+
 /* Loads what is here; the first batch whose file is not becomes the
  * fetch. A damaged file is removed (and fetched). */
 static void load_or_fetch(struct node *n, struct result_fetch *f)
 {
     struct queue_file_ref ref;
     size_t at = 0;
-    uint64_t bytes = 0;
-    for (int k = 0; k < LOADS_PER_TICK && bytes < LOAD_BYTES_PER_TICK &&
-                    queue_results_wanted(n->queue, &at, &ref); k++) {
-        bytes += ref.len;
-        if (queue_results_load(n->queue, ref.batch_id, f->dir) == 0) {
-            mlog(&n->log, LOG_DEBUG, "batch %llu: results loaded from %s",
-                 (unsigned long long)ref.batch_id, f->dir);
-            api_wake_waiters(n);
-            continue;
-        }
-        if (errno == EBADMSG) {
-            char path[4300];
-            queue_file_path(f->dir, ref.hash, path, sizeof path);
-            mlog(&n->log, LOG_WARN, "batch %llu: its results file %s is damaged: removed, "
-                 "fetching it again", (unsigned long long)ref.batch_id, path);
-            unlink(path);
-        }
-        if (uv_now(&n->loop) >= f->pause_until_ms)
-            start_fetch(n, f, &ref);
+    if (f->job != NULL || f->active || !queue_results_wanted(n->queue, &at, &ref))
         return;
-    }
+    if (start_load(n, f, &ref, false) == 0)
+        return;
+    if (errno == EBADMSG)
+        damaged_here(n, f, &ref);   /* its size is wrong */
+    if (uv_now(&n->loop) >= f->pause_until_ms)
+        start_fetch(n, f, &ref);
 }
 
 void node_results_tick(struct node *n)
@@ -205,7 +284,7 @@ void node_results_tick(struct node *n)
         drop_fetch(f);   /* forgotten meanwhile, or the replica was replaced */
     }
     if (!f->active)
-        load_or_fetch(n, f);
+        load_or_fetch(n, f);   /* nothing while a check runs */
     else if (uv_now(&n->loop) >= f->asked_ms + ASK_TIMEOUT_MS)
         ask(n, f, true);
 }
@@ -268,18 +347,19 @@ static void complete(struct node *n, struct result_fetch *f)
         return;
     }
     f->active = false;
-    if (queue_results_load(n->queue, f->ref.batch_id, f->dir) == 0) {
-        mlog(&n->log, LOG_INFO, "batch %llu: results fetched from node %016llx (%llu bytes)",
-             (unsigned long long)f->ref.batch_id, (unsigned long long)f->peer,
-             (unsigned long long)f->ref.len);
-        f->damaged = 0;
-        api_wake_waiters(n);
-        load_or_fetch(n, f);   /* the next one at once */
-        return;
-    }
+    if (start_load(n, f, &f->ref, true) != 0 && errno != ENOENT)
+        fetched_damaged(n, f, errno);
+}
+
+/* The file fetched from f->peer failed its check: removed, and fetched
+ * from the next peer. */
+static void fetched_damaged(struct node *n, struct result_fetch *f, int err)
+{
+    char path[4300];
+    queue_file_path(f->dir, f->ref.hash, path, sizeof path);
     mlog(&n->log, LOG_WARN, "batch %llu: the results file fetched from node %016llx is "
          "damaged (%s): refused, fetching it again", (unsigned long long)f->ref.batch_id,
-         (unsigned long long)f->peer, strerror(errno));
+         (unsigned long long)f->peer, strerror(err));
     unlink(path);
     if (++f->damaged >= linked_peers(n)) {
         /* as many damaged copies as peers: not a fetch loop at link speed */
