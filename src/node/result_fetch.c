@@ -20,19 +20,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api.h"
+#include "event_log.h"
 #include "meshmsg.h"
 #include "node.h"
 #include "peers.h"
 #include "result_fetch.h"
+#include "wallclock.h"
 
 enum {
     ASK_TIMEOUT_MS = 3000,    /* a peer that does not answer: ask the next */
     ROUND_PAUSE_MS = 1000,    /* no peer had it: ask around again after */
     DAMAGED_PAUSE_MS = 5000,  /* every peer sent a damaged copy: again after */
+    MISSING_ROUNDS = 3,       /* rounds of "not here" from every linked peer... */
+    MISSING_RETRY_MS = 30000, /* ...then the next batch's file; this one again after */
 };
 
 struct result_fetch {
@@ -48,6 +54,8 @@ struct result_fetch {
     unsigned refused;         /* peers that said "not here" this round */
     size_t damaged;           /* damaged copies fetched in a row */
     struct load_job *job;     /* the file being checked, or NULL */
+    struct results_wait *waits;  /* batches whose file is not here, ... */
+    size_t n_waits, cap_waits;   /* ... by batch id */
 };
 
 static struct result_fetch *state(struct node *n)
@@ -72,6 +80,57 @@ const char *node_results_dir(struct node *n)
 {
     struct result_fetch *f = state(n);
     return f != NULL ? f->dir : NULL;
+}
+
+/* The batch's wait record, made if need be (NULL: out of memory). */
+static struct results_wait *wait_of(struct result_fetch *f, const struct queue_file_ref *ref)
+{
+    for (size_t i = 0; i < f->n_waits; i++)
+        if (f->waits[i].batch_id == ref->batch_id)
+            return &f->waits[i];
+    if (f->n_waits == f->cap_waits) {
+        size_t cap = f->cap_waits ? 2 * f->cap_waits : 4;
+        struct results_wait *w = realloc(f->waits, cap * sizeof *w);
+        if (w == NULL)
+            return NULL;
+        f->waits = w;
+        f->cap_waits = cap;
+    }
+    struct results_wait *w = &f->waits[f->n_waits++];
+    *w = (struct results_wait){.batch_id = ref->batch_id, .since_ms = wallclock_ms()};
+    memcpy(w->hash, ref->hash, sizeof w->hash);
+    return w;
+}
+
+/* Batches no longer waiting (loaded, forgotten, a new replica): dropped. */
+static void prune_waits(struct node *n, struct result_fetch *f)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < f->n_waits; i++) {
+        struct batch_info b;
+        if (queue_batch_get(n->queue, f->waits[i].batch_id, &b) == 0 && b.results_elsewhere)
+            f->waits[k++] = f->waits[i];
+    }
+    f->n_waits = k;
+}
+
+static bool skipped_for_now(const struct node *n, const struct result_fetch *f, uint64_t batch)
+{
+    for (size_t i = 0; i < f->n_waits; i++)
+        if (f->waits[i].batch_id == batch)
+            return f->waits[i].missing && uv_now((uv_loop_t *)&n->loop) < f->waits[i].retry_ms;
+    return false;
+}
+
+bool node_results_waiting(const struct node *n, uint64_t batch_id, struct results_wait *out)
+{
+    const struct result_fetch *f = n->results;
+    for (size_t i = 0; f != NULL && i < f->n_waits; i++)
+        if (f->waits[i].batch_id == batch_id) {
+            *out = f->waits[i];
+            return true;
+        }
+    return false;
 }
 
 static void part_path(const struct result_fetch *f, char *out, size_t size)
@@ -157,9 +216,13 @@ static void start_fetch(struct node *n, struct result_fetch *f, const struct que
     f->active = true;
     f->got = 0;
     f->refused = 0;
-    mlog(&n->log, LOG_INFO, "batch %llu: its results (%llu bytes) are not here: fetching "
-         "them from the peers", (unsigned long long)ref->batch_id,
-         (unsigned long long)ref->len);
+    struct results_wait *w = wait_of(f, ref);
+    if (w != NULL && w->rounds == 0 && !w->missing)
+        mlog(&n->log, LOG_INFO, "batch %llu: its results (%llu bytes) are not here: fetching "
+             "them from the peers", (unsigned long long)ref->batch_id,
+             (unsigned long long)ref->len);
+    if (w != NULL)
+        w->rounds = 0;
     ask(n, f, true);
 }
 
@@ -262,7 +325,13 @@ static void load_or_fetch(struct node *n, struct result_fetch *f)
 {
     struct queue_file_ref ref;
     size_t at = 0;
-    if (f->job != NULL || f->active || !queue_results_wanted(n->queue, &at, &ref))
+    if (f->job != NULL || f->active)
+        return;
+    bool found;
+    while ((found = queue_results_wanted(n->queue, &at, &ref)) &&
+           skipped_for_now(n, f, ref.batch_id))
+        ;   /* no peer had it lately: the others meanwhile */
+    if (!found)
         return;
     if (start_load(n, f, &ref, false) == 0)
         return;
@@ -280,6 +349,7 @@ void node_results_tick(struct node *n)
     if (f == NULL)
         return;
     sweep(n, f);
+    prune_waits(n, f);
     if (f->active && !queue_names_file(n->queue, f->ref.hash)) {
         drop_fetch(f);   /* forgotten meanwhile, or the replica was replaced */
     }
@@ -371,6 +441,36 @@ static void fetched_damaged(struct node *n, struct result_fetch *f, int err)
     start_fetch(n, f, &ref);   /* from the next peer */
 }
 
+/* Every linked peer said "not here". After MISSING_ROUNDS of that, the
+ * batch is missing: told once (an event, not one a second), its readers
+ * without --wait answered, and the fetch moves on to the next batch's
+ * file, asking for this one again every MISSING_RETRY_MS. Nothing else of
+ * the node waits for it. */
+static void round_refused(struct node *n, struct result_fetch *f)
+{
+    struct results_wait *w = wait_of(f, &f->ref);
+    if (w == NULL || ++w->rounds < MISSING_ROUNDS)
+        return;
+    w->asked = (unsigned)linked_peers(n);
+    w->missing = true;
+    w->retry_ms = uv_now(&n->loop) + MISSING_RETRY_MS;
+    if (!w->told) {
+        w->told = true;
+        char hex[2 * QUEUE_FILE_HASH_BYTES + 1], since[16];
+        sodium_bin2hex(hex, sizeof hex, w->hash, sizeof w->hash);
+        time_t t = (time_t)(w->since_ms / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(since, sizeof since, "%H:%M:%S", &tm);
+        node_event(n, MESH_EV_WARNING, "batch %llu: its results file %.16s is on no reachable "
+                   "node (asked %u, %d times); waiting since %s UTC",
+                   (unsigned long long)w->batch_id, hex, w->asked, MISSING_ROUNDS, since);
+    }
+    drop_fetch(f);
+    api_wake_waiters(n);
+    load_or_fetch(n, f);
+}
+
 void node_results_on_part(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
 {
     struct msg_file_part p;
@@ -385,11 +485,15 @@ void node_results_on_part(struct node *n, uint64_t peer, const uint8_t *data, si
             f->refused = 0;
             f->asked_ms = uv_now(&n->loop) + ROUND_PAUSE_MS - ASK_TIMEOUT_MS;
             f->peer = 0;
+            round_refused(n, f);
             return;
         }
         ask(n, f, true);
         return;
     }
+    struct results_wait *w = wait_of(f, &f->ref);
+    if (w != NULL)
+        w->missing = false;   /* a peer has it */
     if (p.offset != f->got)
         return;   /* a late answer to an earlier ask */
     size_t done = 0;
@@ -420,6 +524,7 @@ void node_results_stop(struct node *n)
     if (n->results == NULL)
         return;
     drop_fetch(n->results);
+    free(n->results->waits);
     free(n->results);
     n->results = NULL;
 }
