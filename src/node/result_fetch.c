@@ -8,9 +8,11 @@
  * chunk at a time (FILE_GET by hash and offset, FILE_PART back), written
  * to <hash>.part, renamed when complete and checked whole by the load,
  * which refuses a damaged file (then another peer is asked, from the
- * start). Any peer holding the file answers; one that does not says so
- * and the next is asked. One file at a time: catching up never holds more
- * than a chunk in memory.
+ * start). The load's hash and layout check runs on the libuv pool (a big
+ * file took tenths of a second of the loop). Any peer holding the file
+ * answers; one that does not says so and the next is asked; a file no
+ * linked peer has is told once and skipped for a while (round_refused).
+ * One file at a time: catching up never holds more than a chunk in memory.
  *
  * The same module keeps the directory clean: when the replica is replaced
  * (start, a snapshot) or forgets a batch, files no batch names are removed
