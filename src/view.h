@@ -51,6 +51,9 @@ struct view_batch {
                               BATCH_BUDGET_DEFAULT, _NONE, or ms) */
     bool results_elsewhere; /* restored from a manifest snapshot, its results
                               file not loaded or fetched yet (result_fetch.c) */
+    bool results_missing;  /* ... and every linked peer said "not here" */
+    unsigned results_asked; /* ... that many peers */
+    uint64_t results_wait_since_ms; /* wall clock: looked for since (0: not yet) */
 };
 /* A worker on a long number (src/factor/progress.h): where it is. */
 struct view_hard {

@@ -58,12 +58,20 @@ static json_t *budget_json(uint64_t budget_ms)
 
 static json_t *batch_json(const struct view_batch *b)
 {
-    return json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I, s:o, s:b}", "id", (json_int_t)b->id,
-                     "name", b->name, "total", (json_int_t)b->total,
-                     "done", (json_int_t)b->done, "unfactored", (json_int_t)b->unfactored,
-                     "state", b->state, "chunk", (json_int_t)b->chunk,
-                     "number_timeout_ms", budget_json(b->budget_ms),
-                     "results_elsewhere", b->results_elsewhere);
+    json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I, s:o, s:b}", "id",
+                          (json_int_t)b->id, "name", b->name, "total", (json_int_t)b->total,
+                          "done", (json_int_t)b->done, "unfactored", (json_int_t)b->unfactored,
+                          "state", b->state, "chunk", (json_int_t)b->chunk,
+                          "number_timeout_ms", budget_json(b->budget_ms),
+                          "results_elsewhere", b->results_elsewhere);
+    /* where its results file is looked for: since when (Unix s), and
+     * whether every linked peer said it has none (asked: how many) */
+    if (o != NULL && b->results_elsewhere && b->results_wait_since_ms != 0)
+        json_object_set_new(o, "results_wait", json_pack("{s:I, s:b, s:I}",
+                            "since", (json_int_t)(b->results_wait_since_ms / 1000),
+                            "missing", b->results_missing,
+                            "asked", (json_int_t)b->results_asked));
+    return o;
 }
 
 /* How many nodes hold each place in the mesh: voters (the leader too),

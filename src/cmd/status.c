@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "ctl_client.h"
@@ -129,9 +130,19 @@ static void print_batches(json_t *batches)
         json_t *b = rows[i];
         json_int_t done = json_integer_value(json_object_get(b, "done"));
         json_int_t total = json_integer_value(json_object_get(b, "total"));
-        char note[96];
+        char note[160];
         budget_note(b, note, sizeof note);
-        if (json_is_true(json_object_get(b, "results_elsewhere")))
+        json_t *wait = json_object_get(b, "results_wait");
+        if (json_is_true(json_object_get(wait, "missing"))) {
+            char since[16];
+            time_t t = (time_t)json_integer_value(json_object_get(wait, "since"));
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            strftime(since, sizeof since, "%H:%M:%S", &tm);
+            snprintf(note + strlen(note), sizeof note - strlen(note),
+                     "  [results on no reachable node (asked %lld) since %s UTC]",
+                     (long long)json_integer_value(json_object_get(wait, "asked")), since);
+        } else if (json_is_true(json_object_get(b, "results_elsewhere")))
             snprintf(note + strlen(note), sizeof note - strlen(note),
                      "  [results being fetched from peers]");
         printf("%*lld  %-10s  %12lld  %12lld  %6.1f%%  %s%s\n", idw,

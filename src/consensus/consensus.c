@@ -30,9 +30,10 @@ enum {
     /* raft keeps every entry since the last snapshot in memory, and result
      * entries are up to 900 KiB: counted in entries alone, the log grew to
      * hundreds of MB between snapshots. So a snapshot is also due after
-     * this many bytes, or as many as the queue retains if that is more
-     * (each snapshot writes everything retained: this keeps its cost at
-     * most twice the log's), and the trailing entries are cut to about
+     * this many bytes, or as many as a snapshot carries inline if that is
+     * more (running batches and finished ones not in a file yet: this keeps
+     * a snapshot's cost at most twice the log's; finished batches in files
+     * are only named, so they do not delay it), and the trailing entries are cut to about
      * TRAILING_BYTES: enough that a follower a few seconds behind is sent
      * entries, not the whole state (whose restore stalls it: libraft 0.15
      * restores from one buffer; 8 MiB of trailing entries made followers
@@ -158,7 +159,9 @@ static void tune_snapshots(struct consensus *c)
     if (!c->started || c->closing)
         return;
     fsm_log_weight(&c->fsm, &bytes, &entries);
-    uint64_t kept = queue_retained_bytes(*c->cfg.queue);
+    /* What a snapshot writes of the results: the batches still inline
+     * (finished ones in files are only named, "Manifest snapshots"). */
+    uint64_t kept = queue_inline_bytes(*c->cfg.queue);
     uint64_t due = kept > SNAPSHOT_LOG_BYTES ? kept : SNAPSHOT_LOG_BYTES;
     unsigned threshold = bytes >= due ? 1 : c->base_threshold;
     if (threshold != c->snapshot_threshold) {

@@ -17,6 +17,7 @@
 #include "api_events.h"
 #include "links.h"
 #include "members.h"
+#include "result_fetch.h"
 #include "snapshot.h"
 #include "work.h"
 #include "write.h"
@@ -445,13 +446,34 @@ static bool waiter_ready(struct node *n, const struct results_waiter *w,
                (!replica_catching_up(n) ||
                 uv_now(&n->loop) >= w->unknown_until_ms + CATCH_UP_WAIT_MS);
     /* restored from a manifest, its file not loaded or fetched yet
-     * (result_fetch.c): answering now would serve gaps */
-    if (info->results_elsewhere)
-        return false;
+     * (result_fetch.c): answering now would serve gaps. Without --wait, once
+     * no linked peer has the file, the answer says so (reply_elsewhere). */
+    if (info->results_elsewhere) {
+        struct results_wait rw;
+        return !w->wait && node_results_waiting(n, w->batch_id, &rw) && rw.missing;
+    }
     if (!w->wait)
         return true;
     return info->state != BATCH_RUNNING || w->from >= info->total ||
            queue_done_prefix(n->queue, w->batch_id, w->from) > 0;
+}
+
+/* A batch whose results file no linked peer has (waiter_ready): an error,
+ * not gaps; with --wait the reader keeps waiting for it instead. */
+static void reply_results_or_missing(struct node *n, struct control_conn *c,
+                                     const struct batch_info *info, uint64_t from,
+                                     uint64_t max, bool lines)
+{
+    struct results_wait rw;
+    if (!info->results_elsewhere) {
+        reply_results(n, c, info, from, max, lines);
+        return;
+    }
+    unsigned asked = node_results_waiting(n, info->id, &rw) ? rw.asked : 0;
+    control_reply_error(c, "results of batch %llu are not on any reachable node (asked %u "
+                        "peer%s); `mesh results %llu --wait` waits for them",
+                        (unsigned long long)info->id, asked, asked == 1 ? "" : "s",
+                        (unsigned long long)info->id);
 }
 
 static void api_results(struct node *n, struct control_conn *c, json_t *req)
@@ -481,7 +503,7 @@ static void api_results(struct node *n, struct control_conn *c, json_t *req)
         return;
     }
     if (here && waiter_ready(n, &probe, &info)) {
-        reply_results(n, c, &info, from, max, lines);
+        reply_results_or_missing(n, c, &info, from, max, lines);
         return;
     }
     struct results_waiter *w = malloc(sizeof *w);
@@ -517,7 +539,7 @@ void api_wake_waiters(struct node *n)
         struct batch_info info;
         ready = w->next;
         if (queue_batch_get(n->queue, w->batch_id, &info) == 0)
-            reply_results(n, w->conn, &info, w->from, w->max, w->lines);
+            reply_results_or_missing(n, w->conn, &info, w->from, w->max, w->lines);
         else
             reply_no_batch(n, w->conn, w->batch_id);
         free(w);

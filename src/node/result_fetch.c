@@ -8,9 +8,11 @@
  * chunk at a time (FILE_GET by hash and offset, FILE_PART back), written
  * to <hash>.part, renamed when complete and checked whole by the load,
  * which refuses a damaged file (then another peer is asked, from the
- * start). Any peer holding the file answers; one that does not says so
- * and the next is asked. One file at a time: catching up never holds more
- * than a chunk in memory.
+ * start). The load's hash and layout check runs on the libuv pool (a big
+ * file took tenths of a second of the loop). Any peer holding the file
+ * answers; one that does not says so and the next is asked; a file no
+ * linked peer has is told once and skipped for a while (round_refused).
+ * One file at a time: catching up never holds more than a chunk in memory.
  *
  * The same module keeps the directory clean: when the replica is replaced
  * (start, a snapshot) or forgets a batch, files no batch names are removed
@@ -20,21 +22,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api.h"
+#include "event_log.h"
 #include "meshmsg.h"
 #include "node.h"
 #include "peers.h"
 #include "result_fetch.h"
+#include "wallclock.h"
 
 enum {
     ASK_TIMEOUT_MS = 3000,    /* a peer that does not answer: ask the next */
     ROUND_PAUSE_MS = 1000,    /* no peer had it: ask around again after */
     DAMAGED_PAUSE_MS = 5000,  /* every peer sent a damaged copy: again after */
-    LOADS_PER_TICK = 64,
-    LOAD_BYTES_PER_TICK = 64 << 20,  /* hashed and checked on the loop: ~0.1 s */
+    MISSING_ROUNDS = 3,       /* rounds of "not here" from every linked peer... */
+    MISSING_RETRY_MS = 30000, /* ...then the next batch's file; this one again after */
 };
 
 struct result_fetch {
@@ -49,6 +55,9 @@ struct result_fetch {
     size_t next_peer;         /* round robin over peer_info */
     unsigned refused;         /* peers that said "not here" this round */
     size_t damaged;           /* damaged copies fetched in a row */
+    struct load_job *job;     /* the file being checked, or NULL */
+    struct results_wait *waits;  /* batches whose file is not here, ... */
+    size_t n_waits, cap_waits;   /* ... by batch id */
 };
 
 static struct result_fetch *state(struct node *n)
@@ -73,6 +82,57 @@ const char *node_results_dir(struct node *n)
 {
     struct result_fetch *f = state(n);
     return f != NULL ? f->dir : NULL;
+}
+
+/* The batch's wait record, made if need be (NULL: out of memory). */
+static struct results_wait *wait_of(struct result_fetch *f, const struct queue_file_ref *ref)
+{
+    for (size_t i = 0; i < f->n_waits; i++)
+        if (f->waits[i].batch_id == ref->batch_id)
+            return &f->waits[i];
+    if (f->n_waits == f->cap_waits) {
+        size_t cap = f->cap_waits ? 2 * f->cap_waits : 4;
+        struct results_wait *w = realloc(f->waits, cap * sizeof *w);
+        if (w == NULL)
+            return NULL;
+        f->waits = w;
+        f->cap_waits = cap;
+    }
+    struct results_wait *w = &f->waits[f->n_waits++];
+    *w = (struct results_wait){.batch_id = ref->batch_id, .since_ms = wallclock_ms()};
+    memcpy(w->hash, ref->hash, sizeof w->hash);
+    return w;
+}
+
+/* Batches no longer waiting (loaded, forgotten, a new replica): dropped. */
+static void prune_waits(struct node *n, struct result_fetch *f)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < f->n_waits; i++) {
+        struct batch_info b;
+        if (queue_batch_get(n->queue, f->waits[i].batch_id, &b) == 0 && b.results_elsewhere)
+            f->waits[k++] = f->waits[i];
+    }
+    f->n_waits = k;
+}
+
+static bool skipped_for_now(const struct node *n, const struct result_fetch *f, uint64_t batch)
+{
+    for (size_t i = 0; i < f->n_waits; i++)
+        if (f->waits[i].batch_id == batch)
+            return f->waits[i].missing && uv_now((uv_loop_t *)&n->loop) < f->waits[i].retry_ms;
+    return false;
+}
+
+bool node_results_waiting(const struct node *n, uint64_t batch_id, struct results_wait *out)
+{
+    const struct result_fetch *f = n->results;
+    for (size_t i = 0; f != NULL && i < f->n_waits; i++)
+        if (f->waits[i].batch_id == batch_id) {
+            *out = f->waits[i];
+            return true;
+        }
+    return false;
 }
 
 static void part_path(const struct result_fetch *f, char *out, size_t size)
@@ -158,10 +218,107 @@ static void start_fetch(struct node *n, struct result_fetch *f, const struct que
     f->active = true;
     f->got = 0;
     f->refused = 0;
-    mlog(&n->log, LOG_INFO, "batch %llu: its results (%llu bytes) are not here: fetching "
-         "them from the peers", (unsigned long long)ref->batch_id,
-         (unsigned long long)ref->len);
+    struct results_wait *w = wait_of(f, ref);
+    if (w != NULL && w->rounds == 0 && !w->missing)
+        mlog(&n->log, LOG_INFO, "batch %llu: its results (%llu bytes) are not here: fetching "
+             "them from the peers", (unsigned long long)ref->batch_id,
+             (unsigned long long)ref->len);
+    if (w != NULL)
+        w->rounds = 0;
     ask(n, f, true);
+}
+
+static void load_or_fetch(struct node *n, struct result_fetch *f);
+static void fetched_damaged(struct node *n, struct result_fetch *f, int err);
+
+/* A file's hash and layout are checked on a worker thread (a 10M-result
+ * batch's file takes tenths of a second): the loop keeps serving links,
+ * heartbeats and readers meanwhile. Only where a batch's results live
+ * changes when the check is done, never the replicated state, so the
+ * timing of a load cannot make replicas differ. One job at a time. */
+struct load_job {
+    uv_work_t req;
+    struct node *n;
+    struct queue_load *load;
+    struct queue_file_ref ref;
+    bool fetched;             /* just fetched from f->peer */
+};
+
+static void load_work(uv_work_t *req)
+{
+    struct load_job *job = req->data;
+    queue_load_check(job->load);
+}
+
+static void damaged_here(struct node *n, struct result_fetch *f, const struct queue_file_ref *ref)
+{
+    char path[4300];
+    queue_file_path(f->dir, ref->hash, path, sizeof path);
+    mlog(&n->log, LOG_WARN, "batch %llu: its results file %s is damaged: removed, "
+         "fetching it again", (unsigned long long)ref->batch_id, path);
+    unlink(path);
+}
+
+static void load_done(uv_work_t *req, int status)
+{
+    struct load_job *job = req->data;
+    struct node *n = job->n;
+    struct result_fetch *f = n->results;
+    if (status != 0 || f == NULL || f->job != job || n->stopping) {
+        queue_load_abort(job->load);   /* stopping: the loop ran it out */
+        free(job);
+        return;
+    }
+    f->job = NULL;
+    int rc = queue_load_finish(job->load, n->queue), err = errno;
+    if (rc == 0) {
+        if (job->fetched)
+            mlog(&n->log, LOG_INFO, "batch %llu: results fetched from node %016llx (%llu "
+                 "bytes)", (unsigned long long)job->ref.batch_id, (unsigned long long)f->peer,
+                 (unsigned long long)job->ref.len);
+        else
+            mlog(&n->log, LOG_DEBUG, "batch %llu: results loaded from %s",
+                 (unsigned long long)job->ref.batch_id, f->dir);
+        if (job->fetched)
+            f->damaged = 0;
+        api_wake_waiters(n);
+    } else if (err == EBADMSG && job->fetched) {
+        fetched_damaged(n, f, err);
+        free(job);
+        return;
+    } else if (err == EBADMSG) {
+        damaged_here(n, f, &job->ref);
+    }
+    free(job);
+    load_or_fetch(n, f);   /* the next one at once (ENOENT: it no longer waits) */
+}
+
+/* 0 when the check runs; -1 with errno from queue_load_start. */
+static int start_load(struct node *n, struct result_fetch *f, const struct queue_file_ref *ref,
+                      bool fetched)
+{
+    struct load_job *job = calloc(1, sizeof *job);
+    if (job == NULL)
+        return -1;
+    job->load = queue_load_start(n->queue, ref->batch_id, f->dir);
+    if (job->load == NULL) {
+        int e = errno;
+        free(job);
+        errno = e;
+        return -1;
+    }
+    job->req.data = job;
+    job->n = n;
+    job->ref = *ref;
+    job->fetched = fetched;
+    if (uv_queue_work(&n->loop, &job->req, load_work, load_done) != 0) {
+        queue_load_abort(job->load);   /* cannot happen with a live loop */
+        free(job);
+        errno = EAGAIN;
+        return -1;
+    }
+    f->job = job;
+    return 0;
 }
 
 /* Loads what is here; the first batch whose file is not becomes the
@@ -170,27 +327,20 @@ static void load_or_fetch(struct node *n, struct result_fetch *f)
 {
     struct queue_file_ref ref;
     size_t at = 0;
-    uint64_t bytes = 0;
-    for (int k = 0; k < LOADS_PER_TICK && bytes < LOAD_BYTES_PER_TICK &&
-                    queue_results_wanted(n->queue, &at, &ref); k++) {
-        bytes += ref.len;
-        if (queue_results_load(n->queue, ref.batch_id, f->dir) == 0) {
-            mlog(&n->log, LOG_DEBUG, "batch %llu: results loaded from %s",
-                 (unsigned long long)ref.batch_id, f->dir);
-            api_wake_waiters(n);
-            continue;
-        }
-        if (errno == EBADMSG) {
-            char path[4300];
-            queue_file_path(f->dir, ref.hash, path, sizeof path);
-            mlog(&n->log, LOG_WARN, "batch %llu: its results file %s is damaged: removed, "
-                 "fetching it again", (unsigned long long)ref.batch_id, path);
-            unlink(path);
-        }
-        if (uv_now(&n->loop) >= f->pause_until_ms)
-            start_fetch(n, f, &ref);
+    if (f->job != NULL || f->active)
         return;
-    }
+    bool found;
+    while ((found = queue_results_wanted(n->queue, &at, &ref)) &&
+           skipped_for_now(n, f, ref.batch_id))
+        ;   /* no peer had it lately: the others meanwhile */
+    if (!found)
+        return;
+    if (start_load(n, f, &ref, false) == 0)
+        return;
+    if (errno == EBADMSG)
+        damaged_here(n, f, &ref);   /* its size is wrong */
+    if (uv_now(&n->loop) >= f->pause_until_ms)
+        start_fetch(n, f, &ref);
 }
 
 void node_results_tick(struct node *n)
@@ -201,11 +351,12 @@ void node_results_tick(struct node *n)
     if (f == NULL)
         return;
     sweep(n, f);
+    prune_waits(n, f);
     if (f->active && !queue_names_file(n->queue, f->ref.hash)) {
         drop_fetch(f);   /* forgotten meanwhile, or the replica was replaced */
     }
     if (!f->active)
-        load_or_fetch(n, f);
+        load_or_fetch(n, f);   /* nothing while a check runs */
     else if (uv_now(&n->loop) >= f->asked_ms + ASK_TIMEOUT_MS)
         ask(n, f, true);
 }
@@ -268,18 +419,19 @@ static void complete(struct node *n, struct result_fetch *f)
         return;
     }
     f->active = false;
-    if (queue_results_load(n->queue, f->ref.batch_id, f->dir) == 0) {
-        mlog(&n->log, LOG_INFO, "batch %llu: results fetched from node %016llx (%llu bytes)",
-             (unsigned long long)f->ref.batch_id, (unsigned long long)f->peer,
-             (unsigned long long)f->ref.len);
-        f->damaged = 0;
-        api_wake_waiters(n);
-        load_or_fetch(n, f);   /* the next one at once */
-        return;
-    }
+    if (start_load(n, f, &f->ref, true) != 0 && errno != ENOENT)
+        fetched_damaged(n, f, errno);
+}
+
+/* The file fetched from f->peer failed its check: removed, and fetched
+ * from the next peer. */
+static void fetched_damaged(struct node *n, struct result_fetch *f, int err)
+{
+    char path[4300];
+    queue_file_path(f->dir, f->ref.hash, path, sizeof path);
     mlog(&n->log, LOG_WARN, "batch %llu: the results file fetched from node %016llx is "
          "damaged (%s): refused, fetching it again", (unsigned long long)f->ref.batch_id,
-         (unsigned long long)f->peer, strerror(errno));
+         (unsigned long long)f->peer, strerror(err));
     unlink(path);
     if (++f->damaged >= linked_peers(n)) {
         /* as many damaged copies as peers: not a fetch loop at link speed */
@@ -289,6 +441,36 @@ static void complete(struct node *n, struct result_fetch *f)
     }
     struct queue_file_ref ref = f->ref;
     start_fetch(n, f, &ref);   /* from the next peer */
+}
+
+/* Every linked peer said "not here". After MISSING_ROUNDS of that, the
+ * batch is missing: told once (an event, not one a second), its readers
+ * without --wait answered, and the fetch moves on to the next batch's
+ * file, asking for this one again every MISSING_RETRY_MS. Nothing else of
+ * the node waits for it. */
+static void round_refused(struct node *n, struct result_fetch *f)
+{
+    struct results_wait *w = wait_of(f, &f->ref);
+    if (w == NULL || ++w->rounds < MISSING_ROUNDS)
+        return;
+    w->asked = (unsigned)linked_peers(n);
+    w->missing = true;
+    w->retry_ms = uv_now(&n->loop) + MISSING_RETRY_MS;
+    if (!w->told) {
+        w->told = true;
+        char hex[2 * QUEUE_FILE_HASH_BYTES + 1], since[16];
+        sodium_bin2hex(hex, sizeof hex, w->hash, sizeof w->hash);
+        time_t t = (time_t)(w->since_ms / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(since, sizeof since, "%H:%M:%S", &tm);
+        node_event(n, MESH_EV_WARNING, "batch %llu: its results file %.16s is on no reachable "
+                   "node (asked %u, %d times); waiting since %s UTC",
+                   (unsigned long long)w->batch_id, hex, w->asked, MISSING_ROUNDS, since);
+    }
+    drop_fetch(f);
+    api_wake_waiters(n);
+    load_or_fetch(n, f);
 }
 
 void node_results_on_part(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
@@ -305,11 +487,15 @@ void node_results_on_part(struct node *n, uint64_t peer, const uint8_t *data, si
             f->refused = 0;
             f->asked_ms = uv_now(&n->loop) + ROUND_PAUSE_MS - ASK_TIMEOUT_MS;
             f->peer = 0;
+            round_refused(n, f);
             return;
         }
         ask(n, f, true);
         return;
     }
+    struct results_wait *w = wait_of(f, &f->ref);
+    if (w != NULL)
+        w->missing = false;   /* a peer has it */
     if (p.offset != f->got)
         return;   /* a late answer to an earlier ask */
     size_t done = 0;
@@ -340,6 +526,7 @@ void node_results_stop(struct node *n)
     if (n->results == NULL)
         return;
     drop_fetch(n->results);
+    free(n->results->waits);
     free(n->results);
     n->results = NULL;
 }

@@ -3,8 +3,11 @@
 #ifndef MESH_NODE_RESULT_FETCH_H
 #define MESH_NODE_RESULT_FETCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "queue.h"
 
 struct node;
 
@@ -18,5 +21,19 @@ void node_results_on_restored(struct node *n);
 void node_results_on_get(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
 void node_results_on_part(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
 void node_results_stop(struct node *n);
+
+/* A batch whose results file is not here, since the node first looked
+ * for it: missing once every linked peer said "not here" in 3 rounds in a
+ * row (asked: how many peers were linked then), until a peer has it. */
+struct results_wait {
+    uint64_t batch_id;
+    uint8_t hash[QUEUE_FILE_HASH_BYTES];
+    uint64_t since_ms;        /* wall clock (Unix ms) */
+    uint64_t retry_ms;        /* loop time: asked for again after, if missing */
+    unsigned rounds, asked;
+    bool missing, told;
+};
+/* false when the node is not looking for batch_id's file. */
+bool node_results_waiting(const struct node *n, uint64_t batch_id, struct results_wait *out);
 
 #endif

@@ -15,6 +15,7 @@
 #include "members.h"
 #include "peers.h"
 #include "refusals.h"
+#include "result_fetch.h"
 #include "work.h"
 #include "consensus.h"
 #include "discovery.h"
@@ -129,6 +130,12 @@ static void view_batches(const struct node *n, struct mesh_view *s)
         u->chunk = b.chunk;
         u->budget_ms = b.spec->budget_ms;
         u->results_elsewhere = b.results_elsewhere;
+        struct results_wait w;
+        if (b.results_elsewhere && node_results_waiting(n, b.id, &w)) {
+            u->results_missing = w.missing;
+            u->results_asked = w.asked;
+            u->results_wait_since_ms = w.since_ms;
+        }
     }
 }
 

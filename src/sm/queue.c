@@ -122,7 +122,7 @@ void queue_clear(struct queue *q)
     upload_set_free(&q->uploads);
     free(q->forgotten.items);
     memset(&q->forgotten, 0, sizeof q->forgotten);
-    q->bytes = 0;
+    q->bytes = q->file_bytes = 0;
 }
 
 struct queue *queue_new(void)
@@ -695,6 +695,8 @@ static void remove_batch(struct queue *q, struct qbatch *b)
     memmove(&q->batches[i], &q->batches[i + 1], (q->n - i - 1) * sizeof *q->batches);
     q->n--;
     q->bytes -= b->bytes;
+    if (b->disk != NULL || b->elsewhere)
+        q->file_bytes -= b->bytes;
     qbatch_retire(&q->retire, b);
 }
 
@@ -807,6 +809,11 @@ static void fill_info(const struct qbatch *b, struct batch_info *out)
 uint64_t queue_retained_bytes(const struct queue *q)
 {
     return q->bytes;
+}
+
+uint64_t queue_inline_bytes(const struct queue *q)
+{
+    return q->bytes - q->file_bytes;
 }
 
 void queue_retained(const struct queue *q, struct retained_info *out)

@@ -247,6 +247,10 @@ uint64_t queue_next_pending(const struct queue *q, uint64_t id, uint64_t from);
 void queue_retained(const struct queue *q, struct retained_info *out);
 /* retained_info.bytes alone, in O(1). */
 uint64_t queue_retained_bytes(const struct queue *q);
+/* ... of the batches a snapshot carries inline (running, or finished and
+ * not moved to a file yet), in O(1): the part of a snapshot's size that
+ * grows with results (the rest names files, "Manifest snapshots"). */
+uint64_t queue_inline_bytes(const struct queue *q);
 /* 0 with *out when id was forgotten and its tombstone is still kept; -1. */
 int queue_forgotten(const struct queue *q, uint64_t id, struct forgotten_info *out);
 size_t queue_forgotten_count(const struct queue *q);
@@ -304,6 +308,23 @@ struct queue_file_ref {
 };
 bool queue_results_wanted(const struct queue *q, size_t *at, struct queue_file_ref *ref);
 int queue_results_load(struct queue *q, uint64_t id, const char *dir);
+/* The same load in three steps, so that the costly part (the hash and the
+ * layout check read the whole file: ~0.3 s for a 10M-result batch) runs
+ * on a worker thread while the owner keeps applying:
+ * start (owner's thread): maps the file of waiting batch id and copies its
+ *   manifest entry; NULL with errno as load's (EBADMSG: wrong size).
+ * check (any thread; reads only the job): hash, then layout.
+ * finish (owner's thread): installs the mapping if the check passed and
+ *   the batch of q still waits for the same file; 0, or -1 with errno
+ *   EBADMSG (damaged), ENOENT (the batch no longer waits for that file:
+ *   forgotten, loaded, or the replica was replaced). Frees the job.
+ * abort frees a job at any step (not while check runs). */
+struct queue_load;
+struct queue_load *queue_load_start(const struct queue *q, uint64_t id, const char *dir);
+void queue_load_check(struct queue_load *l);
+int queue_load_finish(struct queue_load *l, struct queue *q);
+void queue_load_abort(struct queue_load *l);
+uint64_t queue_load_batch(const struct queue_load *l);
 bool queue_names_file(const struct queue *q, const uint8_t *hash);
 size_t queue_results_sweep(const struct queue *q, const char *dir, bool leftovers);
 /* "dir/<hex of hash>" into out (at least strlen(dir) + 66 bytes). */

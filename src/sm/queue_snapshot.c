@@ -420,6 +420,8 @@ static int restore_all(struct queue *q, struct qreader *in)
             return -1;
         }
         q->bytes += b->bytes;
+        if (b->elsewhere)
+            q->file_bytes += b->bytes;
         min_id = b->id + 1;
     }
     if (magic[3] >= SNAPSHOT_VERSION_NO_BUDGET && restore_forgotten(q, in) != 0)

@@ -106,6 +106,9 @@ struct queue {
     struct retire retire;         /* blocks a frozen snapshot may still read */
     struct forgotten_ring forgotten;
     uint64_t bytes;               /* every batch's bytes, summed */
+    uint64_t file_bytes;          /* ... of the batches whose results are in a
+                                     file (disk or elsewhere): a snapshot
+                                     names these, it carries the rest */
     char *render;                 /* queue_result's text (QRESULT_MAX_TEXT + 1) */
 };
 

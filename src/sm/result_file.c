@@ -8,7 +8,11 @@
  * the node after fetching it from a peer (src/node/result_fetch.c). The
  * file's hash is checked whole, then its layout item by item against the
  * manifest's counters, before any read sees it: a damaged file is refused
- * (EBADMSG), never served. Owner's thread only, never from queue_apply. */
+ * (EBADMSG), never served. Owner's thread only, never from queue_apply,
+ * but for the load's check (queue_load_check): it reads only the mapping
+ * and a copy of the manifest's entry, so it runs on a worker thread while
+ * the owner keeps applying; the finish installs the result if the batch
+ * still waits for that file. */
 #include "queue_state.h"
 
 #include <dirent.h>
@@ -103,17 +107,24 @@ static int check_page(const struct spilled *d, uint64_t p, uint64_t count, uint6
     return at == end - start ? 0 : -1;
 }
 
-static int check_items(const struct spilled *d, const struct qbatch *b, uint64_t *cursor)
+/* What the check compares the file with: the manifest's entry for the
+ * batch, copied so the check needs nothing of the queue. */
+struct file_expect {
+    uint64_t batch_id, count, done, unfactored;
+    struct result_ref file;
+};
+
+static int check_items(const struct spilled *d, const struct file_expect *x, uint64_t *cursor)
 {
-    uint64_t n_pages = qbatch_page_count(b);
-    struct file_count c = {0, 0, b->spec.count};
+    uint64_t n_pages = (x->count + QPAGE_SIZE - 1) >> QPAGE_SHIFT;
+    struct file_count c = {0, 0, x->count};
     if (n_pages > 0 && d->page_base[0] != 0)
         return -1;
     for (uint64_t p = 0; p < n_pages; p++)
-        if (check_page(d, p, b->spec.count, n_pages, &c) != 0)
+        if (check_page(d, p, x->count, n_pages, &c) != 0)
             return -1;
     *cursor = c.first_pending;
-    return c.done == b->done && c.unfactored == b->unfactored ? 0 : -1;
+    return c.done == x->done && c.unfactored == x->unfactored ? 0 : -1;
 }
 
 static struct qbatch *waiting_batch(const struct queue *q, uint64_t id)
@@ -143,44 +154,103 @@ static void *map_file(const char *path, uint64_t len)
     return map;
 }
 
-int queue_results_load(struct queue *q, uint64_t id, const char *dir)
+struct queue_load {
+    struct file_expect expect;
+    void *map;
+    struct spilled *disk;
+    uint64_t cursor;
+    int err;          /* the check's outcome: 0, or EBADMSG */
+    bool checked;
+};
+
+uint64_t queue_load_batch(const struct queue_load *l)
+{
+    return l->expect.batch_id;
+}
+
+void queue_load_abort(struct queue_load *l)
+{
+    if (l == NULL)
+        return;
+    if (l->map != NULL)
+        munmap(l->map, (size_t)l->expect.file.len);
+    free(l->disk);
+    free(l);
+}
+
+struct queue_load *queue_load_start(const struct queue *q, uint64_t id, const char *dir)
 {
     struct qbatch *b = waiting_batch(q, id);
     if (b == NULL) {
         errno = ENOENT;
-        return -1;
+        return NULL;
     }
+    struct queue_load *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return NULL;
+    l->expect = (struct file_expect){b->id, b->spec.count, b->done, b->unfactored, b->file};
     char path[4200];
     queue_file_path(dir, b->file.hash, path, sizeof path);
-    void *map = map_file(path, b->file.len);
-    if (map == NULL)
-        return -1;
-    struct spilled *d = calloc(1, sizeof *d);
-    uint64_t cursor = 0;
-    int rc = -1;
-    if (d == NULL)
-        errno = ENOMEM;
-    else if (!queue_file_hash_ok(map, (size_t)b->file.len, b->file.hash) ||
-             spilled_bind(d, map, (size_t)b->file.len, b->spec.count) != 0 ||
-             check_items(d, b, &cursor) != 0)
-        errno = EBADMSG;
-    else
-        rc = 0;
-    if (rc != 0) {
-        int e = errno;
-        munmap(map, (size_t)b->file.len);
-        free(d);
+    l->map = map_file(path, b->file.len);
+    l->disk = calloc(1, sizeof *l->disk);
+    if (l->map == NULL || l->disk == NULL) {
+        int e = l->disk == NULL && l->map != NULL ? ENOMEM : errno;
+        queue_load_abort(l);
         errno = e;
-        return -1;
+        return NULL;
+    }
+    return l;
+}
+
+void queue_load_check(struct queue_load *l)
+{
+    const struct file_expect *x = &l->expect;
+    l->checked = true;
+    if (!queue_file_hash_ok(l->map, (size_t)x->file.len, x->file.hash) ||
+        spilled_bind(l->disk, l->map, (size_t)x->file.len, x->count) != 0 ||
+        check_items(l->disk, x, &l->cursor) != 0) {
+        l->err = EBADMSG;
+        return;
     }
     /* The checks read every page of the mapping: give them back (the page
      * cache keeps them), so the node's RSS does not grow by what it
      * retains; reads fault in what they touch. */
-    madvise(map, (size_t)b->file.len, MADV_DONTNEED);
-    b->disk = d;
-    b->elsewhere = false;
-    b->cursor = cursor;
-    return 0;
+    madvise(l->map, (size_t)x->file.len, MADV_DONTNEED);
+}
+
+int queue_load_finish(struct queue_load *l, struct queue *q)
+{
+    const struct file_expect *x = &l->expect;
+    struct qbatch *b = waiting_batch(q, x->batch_id);
+    int rc = -1, err = ENOENT;
+    if (!l->checked || l->err != 0) {
+        err = l->checked ? l->err : EINVAL;
+    } else if (b != NULL && b->spec.count == x->count && b->done == x->done &&
+               b->unfactored == x->unfactored && b->file.len == x->file.len &&
+               memcmp(b->file.hash, x->file.hash, sizeof x->file.hash) == 0) {
+        /* Still waiting for this very file (a replica replaced meanwhile
+         * may name the batch anew: the check holds if the entry is the
+         * same). Only where the results live changes: nothing replicated. */
+        b->disk = l->disk;
+        b->elsewhere = false;
+        b->cursor = l->cursor;
+        l->disk = NULL;
+        l->map = NULL;
+        rc = 0;
+    }
+    queue_load_abort(l);
+    if (rc != 0)
+        errno = err;
+    return rc;
+}
+
+int queue_results_load(struct queue *q, uint64_t id, const char *dir)
+{
+    struct queue_load *l = queue_load_start(q, id, dir);
+    if (l == NULL)
+        return -1;
+    queue_load_check(l);
+    return queue_load_finish(l, q);
 }
 
 static bool hex_name(const char *name, uint8_t *hash)

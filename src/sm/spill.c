@@ -349,6 +349,7 @@ int queue_spill_finish(struct queue_spill *s, struct queue *q)
         memcpy(b->file.hash, hash, sizeof hash);
         b->file.len = s->file_len;
         b->disk = d;
+        q->file_bytes += b->bytes;
         d = NULL;
         close(s->fd);
         s->fd = -1;   /* named now: abort must not unlink */

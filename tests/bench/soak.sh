@@ -5,8 +5,11 @@
 # node 0 and read in full with `mesh results --wait` on node 1, as a user
 # would. After each batch one table row: numbers done so far, RSS per node
 # (min-max, and its anonymous part: what the heap holds, not the mapped
-# result files the kernel can drop), the raft dir and the whole data dir per
-# node (max), and what the mesh retains against --results-budget (default
+# result files the kernel can drop), the raft dir, the results dir (the
+# spilled batches' files) and the whole data dir per node (max), where the
+# largest node's anonymous RSS is (the heap; other anonymous mappings: glibc's
+# per-thread arenas, where snapshots are encoded on the libuv pool, and
+# thread stacks), and what the mesh retains against --results-budget (default
 # 256MiB; pass e.g. `-- --results-budget 128MiB` to change it). ROUNDS
 # defaults to 20 (100M numbers). Every node is stopped by its PID and its
 # data dir removed on exit.
@@ -59,8 +62,20 @@ r = json.load(sys.stdin)["retained"]
 print("%d batches, %d of %d MiB" % (r["batches"], r["bytes"] >> 20, r["budget"] >> 20))'
 }
 
-echo "| numbers done | s per batch | RSS per node (MiB) | of it anonymous | raft dir | data dir | retained |"
-echo "|---|---|---|---|---|---|---|"
+# The largest anonymous RSS of the nodes, in MiB: "heap + other anonymous".
+anon_split() {
+    local best=0 out=""
+    for p in "$@"; do
+        read -r heap other < <(awk '/^[0-9a-f]+-[0-9a-f]+ / { name = $6; anon = ($4 == "00:00") }
+            /^Rss:/ { if (name == "[heap]") h += $2; else if (anon) o += $2 }
+            END { printf "%d %d\n", h / 1024, o / 1024 }' "/proc/$p/smaps")
+        if [ $((heap + other)) -gt "$best" ]; then best=$((heap + other)); out="$heap + $other"; fi
+    done
+    echo "$out"
+}
+
+echo "| numbers done | s per batch | RSS per node (MiB) | of it anonymous | largest: heap + other anon | raft dir | results dir | data dir | retained |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for r in $(seq "$rounds"); do
     start=$(( (r - 1) * batch + 2 ))
     t0=$(date +%s%N)
@@ -69,17 +84,19 @@ for r in $(seq "$rounds"); do
     "$mesh" --data-dir "$work/n1" results "$id" --wait >/dev/null
     t1=$(date +%s%N)
     sleep 3   # a moment for spilling and snapshots to settle, as between a user's batches
-    rss=() anon=() raft=() data=()
+    rss=() anon=() raft=() res=() data=()
     for i in 0 1 2; do
         rss+=("$(kib VmRSS "${pids[i]}")")
         anon+=("$(kib RssAnon "${pids[i]}")")
         raft+=("$(du -sk "$work/n$i/raft" | cut -f1)")
+        res+=("$(du -sk "$work/n$i/results" 2>/dev/null | cut -f1 || echo 0)")
         data+=("$(du -sk "$work/n$i" | cut -f1)")
     done
-    printf '| %dM | %.1f | %s | %s | %s MiB | %s MiB | %s |\n' $((r * batch / 1000000)) \
+    printf '| %dM | %.1f | %s | %s | %s | %s MiB | %s MiB | %s MiB | %s |\n' $((r * batch / 1000000)) \
         "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e9 }')" \
-        "$(mib_range "${rss[@]}")" "$(mib_range "${anon[@]}")" \
+        "$(mib_range "${rss[@]}")" "$(mib_range "${anon[@]}")" "$(anon_split "${pids[@]}")" \
         "$(printf '%s\n' "${raft[@]}" | sort -n | tail -1 | awk '{ printf "%d", $1 / 1024 }')" \
+        "$(printf '%s\n' "${res[@]}" | sort -n | tail -1 | awk '{ printf "%d", $1 / 1024 }')" \
         "$(printf '%s\n' "${data[@]}" | sort -n | tail -1 | awk '{ printf "%d", $1 / 1024 }')" \
         "$(retained)"
 done

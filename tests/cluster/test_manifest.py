@@ -192,6 +192,51 @@ class ManifestTest(unittest.TestCase):
         for bid, (s, n) in zip(ids, BIG):
             self.finished(node, bid, s, n)
 
+    def test_file_on_no_node_is_told_and_bounded(self):
+        victim, ids = self.mesh_with_a_stopped_node()
+        node = self.mesh.restart(victim, env=self.env)
+        for bid, (s, n) in zip(ids, BIG):
+            self.finished(node, bid, s, n)
+        # every node stopped, every copy of the files deleted: all restart
+        # from snapshots naming files that no node has any more
+        for n in self.mesh.alive():
+            n.kill(signal.SIGKILL)
+        for n in self.mesh.nodes:
+            for path in result_files(n):
+                os.unlink(path)
+        for i in range(3):
+            self.mesh.restart(i, env=self.env)
+        node = self.mesh.nodes[victim]
+        self.mesh.formed(3)
+
+        def waits():
+            rows = {str(b["id"]): b for b in node.status()["batches"]}
+            return all(rows[bid].get("results_wait", {}).get("missing") for bid in ids)
+        wait_for(waits, 60, what="every batch's file shown as on no reachable node")
+        row = {str(b["id"]): b for b in node.status()["batches"]}[ids[0]]
+        self.assertEqual(row["results_wait"]["asked"], 2, row)
+        self.assertLessEqual(row["results_wait"]["since"], time.time())
+        self.assertIn("[results on no reachable node (asked 2) since",
+                      node.cli("status").stdout)
+        # a reader without --wait: a clear error, not a wait without end
+        t0 = time.monotonic()
+        r = node.cli("results", ids[0], check=False, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("results of batch %s are not on any reachable node (asked 2 peers)"
+                      % ids[0], r.stderr)
+        self.assertLess(time.monotonic() - t0, 10)
+        # told once per batch as an event, not once a second
+        time.sleep(4)
+        own = [e for e in node.cli("events", "--json", "--no-follow").stdout.splitlines()
+               if "on no reachable node" in e and '"%s"' % node.name in e]
+        for bid in ids:
+            self.assertEqual(sum("batch %s:" % bid in e for e in own), 1, own)
+        # with --wait the reader keeps waiting; everything else works
+        with node.cli_running("results", ids[1], "--wait") as p:
+            bid = submit(self, node, "--start", "1000", "--count", "50")
+            self.finished(node, bid, 1000, 50)
+            self.assertIsNone(p.poll(), "a reader with --wait gave up")
+
 
 if __name__ == "__main__":
     MESH = sys.argv.pop(1)

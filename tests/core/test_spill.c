@@ -4,6 +4,7 @@
  * absent or damaged, forgettable, safe under a frozen snapshot, a job that
  * finds its batch forgotten stops cleanly, and the sweep of stale files. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +303,117 @@ static void test_job_stops_when_its_batch_is_forgotten(void)
     queue_free(q);
 }
 
+struct check_arg {
+    struct queue_load *load;
+};
+
+static void *check_thread(void *ud)
+{
+    queue_load_check(((struct check_arg *)ud)->load);
+    return NULL;
+}
+
+/* The load in steps, its check on another thread while the owner applies
+ * (as the node runs it on the libuv pool): the result is installed only
+ * if the batch still waits for the same file, and loading changes where
+ * results live, never the replicated state (the snapshot after is the
+ * snapshot before). */
+static void test_load_in_steps(void)
+{
+    struct queue *q = two_finished();
+    spill_all(q);
+    uint8_t *snap;
+    size_t len;
+    struct queue *r = restored(q, &snap, &len);
+    struct queue_load *l = queue_load_start(r, 1, dir);
+    CHECK(l != NULL && queue_load_batch(l) == 1);
+    pthread_t t;
+    struct check_arg arg = {l};
+    CHECK_INT_EQ(pthread_create(&t, NULL, check_thread, &arg), 0);
+    char err[128];
+    /* meanwhile the owner applies: a new batch, a result, batch 2 forgotten */
+    CHECK_INT_EQ(apply_free(r, make_submit("77", 5, "c"), NULL, err), 0);
+    CHECK_INT_EQ(apply_free(r, make_complete(3, 1, (uint64_t)0, "7 11"), NULL, err), 0);
+    CHECK_INT_EQ(apply_free(r, make_forget(FORGET_BY_USER, 0, 1, (uint64_t)2), NULL, err), 0);
+    CHECK_INT_EQ(pthread_join(t, NULL), 0);
+    uint8_t *before, *after;
+    size_t lb, la;
+    CHECK_INT_EQ(queue_snapshot(r, &before, &lb), 0);
+    CHECK_INT_EQ(queue_load_finish(l, r), 0);
+    CHECK_INT_EQ(queue_snapshot(r, &after, &la), 0);
+    CHECK(la == lb && memcmp(before, after, la) == 0);
+    CHECK_STR_EQ(queue_result(r, 1, 5), "16 7");
+    CHECK_INT_EQ(queue_next_pending(r, 1, 0), 3000);
+    free(before);
+    free(after);
+    /* checked against a replica that was replaced meanwhile: installed
+     * there if it names the same file, refused if the batch is gone */
+    struct queue *r2 = queue_new(), *r3 = queue_new();
+    CHECK_INT_EQ(queue_restore(r2, snap, len), 0);
+    CHECK_INT_EQ(queue_restore(r3, snap, len), 0);
+    l = queue_load_start(r3, 1, dir);
+    CHECK(l != NULL);
+    queue_load_check(l);
+    CHECK_INT_EQ(queue_load_finish(l, r2), 0);
+    CHECK_STR_EQ(queue_result(r2, 1, 5), "16 7");
+    l = queue_load_start(r3, 2, dir);
+    CHECK(l != NULL);
+    queue_load_check(l);
+    CHECK_INT_EQ(apply_free(r3, make_forget(FORGET_BY_USER, 0, 1, (uint64_t)2), NULL, err), 0);
+    CHECK_INT_EQ(queue_load_finish(l, r3), -1);
+    CHECK_INT_EQ(errno, ENOENT);
+    /* finished without a check: refused; aborted at any step: freed */
+    l = queue_load_start(r3, 1, dir);
+    CHECK(l != NULL);
+    CHECK_INT_EQ(queue_load_finish(l, r3), -1);
+    CHECK_INT_EQ(errno, EINVAL);
+    CHECK(queue_batch_get(r3, 1, &(struct batch_info){0}) == 0);
+    queue_load_abort(queue_load_start(r3, 1, dir));
+    CHECK(queue_load_start(r3, 2, dir) == NULL);   /* forgotten: not waiting */
+    CHECK_INT_EQ(errno, ENOENT);
+    free(snap);
+    queue_free(r3);
+    queue_free(r2);
+    queue_free(r);
+    queue_free(q);
+}
+
+/* What a snapshot carries inline: the retained bytes of batches not in a
+ * file; spilling moves them out, a restored manifest has none, forgetting
+ * a spilled batch takes its share off both. */
+static void test_inline_bytes(void)
+{
+    struct queue *q = two_finished();
+    uint64_t all = queue_retained_bytes(q);
+    CHECK(all > 0 && queue_inline_bytes(q) == all);
+    struct queue_spill *s = queue_spill_start(q, dir);
+    int rc;
+    while ((rc = queue_spill_step(s, q, 4)) == 1)
+        ;
+    CHECK_INT_EQ(queue_spill_finish(s, q), 0);
+    struct batch_info one;
+    CHECK_INT_EQ(queue_batch_get(q, 1, &one), 0);
+    CHECK_INT_EQ(queue_inline_bytes(q), all - one.bytes);
+    uint8_t *snap;
+    size_t len;
+    struct queue *r = restored(q, &snap, &len);
+    CHECK_INT_EQ(queue_retained_bytes(r), all);
+    CHECK_INT_EQ(queue_inline_bytes(r), all - one.bytes);   /* batch 2 inline */
+    CHECK_INT_EQ(queue_results_load(r, 1, dir), 0);
+    CHECK_INT_EQ(queue_inline_bytes(r), all - one.bytes);
+    spill_all(q);
+    CHECK_INT_EQ(queue_inline_bytes(q), 0);
+    char err[128];
+    CHECK_INT_EQ(apply_free(q, make_forget(FORGET_BY_USER, 0, 1, (uint64_t)1), NULL, err), 0);
+    CHECK_INT_EQ(queue_inline_bytes(q), 0);
+    CHECK_INT_EQ(queue_retained_bytes(q), all - one.bytes);
+    CHECK_INT_EQ(apply_free(r, make_forget(FORGET_BY_USER, 0, 1, (uint64_t)1), NULL, err), 0);
+    CHECK_INT_EQ(queue_inline_bytes(r), all - one.bytes);
+    free(snap);
+    queue_free(r);
+    queue_free(q);
+}
+
 int main(void)
 {
     CHECK(mkdtemp(dir) != NULL);
@@ -311,6 +423,8 @@ int main(void)
     test_forget_a_spilled_batch_under_a_freeze();
     test_spill_while_frozen_then_thaw();
     test_job_stops_when_its_batch_is_forgotten();
+    test_load_in_steps();
+    test_inline_bytes();
     struct queue *empty = queue_new();
     queue_results_sweep(empty, dir, true);
     queue_free(empty);
