@@ -317,6 +317,16 @@ static void reply_no_batch(struct node *n, struct control_conn *c, uint64_t id)
                         forget_reason_text(f.why));
 }
 
+/* A spread batch's first numbers are its SIQS range jobs, whose results
+ * are relations for the coordinator (tens of KiB of base 32 a line): a
+ * reader is shown the hard number itself only, the last index. */
+static uint64_t first_shown(const struct batch_info *info, uint64_t from)
+{
+    if (info->spec->kind == BATCH_SPREAD && info->total > 0 && from < info->total - 1)
+        return info->total - 1;
+    return from;
+}
+
 /* Up to max results from index `from`, in input order. A running batch
  * stops at its first pending number (results stream in order as they
  * come); a cancelled one skips the numbers it will never have. *next is
@@ -375,7 +385,7 @@ static uint64_t results_items(struct node *n, const struct batch_info *info, uin
         max = RESULTS_PAGE_BIG;
     bool skip_gaps = info->state != BATCH_RUNNING;
     char num[MESH_MAX_DIGITS + 2];
-    uint64_t i = from, got = 0;
+    uint64_t i = first_shown(info, from), got = 0;
     for (; i < info->total && got < max; i++) {
         const char *r = queue_result(n->queue, info->id, i);
         if (r == NULL && skip_gaps)
@@ -454,8 +464,9 @@ static bool waiter_ready(struct node *n, const struct results_waiter *w,
     }
     if (!w->wait)
         return true;
-    return info->state != BATCH_RUNNING || w->from >= info->total ||
-           queue_done_prefix(n->queue, w->batch_id, w->from) > 0;
+    uint64_t from = first_shown(info, w->from);
+    return info->state != BATCH_RUNNING || from >= info->total ||
+           queue_done_prefix(n->queue, w->batch_id, from) > 0;
 }
 
 /* A batch whose results file no linked peer has (waiter_ready): an error,
