@@ -8,6 +8,7 @@
 #include "wallclock.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <raft.h>
 #include <raft/uv.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "append_clamp.h"
 #include "entry.h"
 #include "errbuf.h"
 #include "fsm.h"
@@ -74,6 +76,7 @@ struct consensus {
     char dir[4096];
     struct raft raft;
     struct raft_io io;
+    struct append_clamp clamp;      /* libraft 0.15's follower fix (append_clamp.h) */
     struct raft_uv_transport transport;
     struct raft_fsm fsm;
     unsigned snapshot_threshold, snapshot_trailing;  /* as last set (tune_snapshots) */
@@ -767,6 +770,45 @@ static int open_guard(struct consensus *c)
     return -1;
 }
 
+/* ---- libraft 0.15's follower, clamped at the io (append_clamp.h) ---------- */
+
+static struct consensus *of_io(struct raft_io *io)
+{
+    return (struct consensus *)((char *)io - offsetof(struct consensus, io));
+}
+
+static void clamped_recv(struct raft_io *io, struct raft_message *msg)
+{
+    struct append_clamp *g = &of_io(io)->clamp;
+    append_clamp_read(g, msg);
+    g->recv(io, msg);
+    append_clamp_read_done(g);
+}
+
+static int clamped_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
+                         raft_io_recv_cb recv)
+{
+    struct append_clamp *g = &of_io(io)->clamp;
+    g->recv = recv;
+    return g->io_start(io, msecs, tick, clamped_recv);
+}
+
+static int clamped_send(struct raft_io *io, struct raft_io_send *req,
+                        const struct raft_message *msg, raft_io_send_cb cb)
+{
+    struct raft_message copy = *msg; /* raft_uv encodes it before returning */
+    append_clamp_send(&of_io(io)->clamp, &copy);
+    return of_io(io)->clamp.io_send(io, req, &copy, cb);
+}
+
+static void clamp_io(struct consensus *c)
+{
+    c->clamp.io_start = c->io.start;
+    c->clamp.io_send = c->io.send;
+    c->io.start = clamped_start;
+    c->io.send = clamped_send;
+}
+
 static int ensure_dir(const char *dir)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
@@ -813,6 +855,8 @@ int consensus_open(struct consensus **out, const struct consensus_config *cfg)
      * fsm.h) but reports version 1; upstream bumped it in 0.17.1. */
     if (rc == 0 && c->io.version < 2)
         c->io.version = 2;
+    if (rc == 0)
+        clamp_io(c);
     if (rc != 0 || raft_init(&c->raft, &c->io, &c->fsm, cfg->self_id, address) != 0) {
         /* A damaged raft dir (or no memory): say what raft said and stop
          * the node; raft_init undoes its own work when it fails. */

@@ -91,14 +91,6 @@ static void step(struct sim *s, bool faults)
 }
 
 /* Where a run that never went quiet stands (stderr). */
-static raft_term term_of(const struct raft_log *l, raft_index x)
-{
-    size_t n = l->back >= l->front ? l->back - l->front : l->size - l->front + l->back;
-    if (x <= l->offset || x > l->offset + n)
-        return 0;
-    return l->entries[(l->front + (x - 1 - l->offset)) % l->size].term;
-}
-
 static void sim_dump(const struct sim *s)
 {
     unsigned leader = raft_fixture_leader_index((struct raft_fixture *)&s->c.f);
@@ -118,7 +110,7 @@ static void sim_dump(const struct sim *s)
                 s->nodes[i].known_leader, sim_lead_leases(s, i));
         for (raft_index x = raft_last_applied(r) - 2; x <= raft_last_index(r); x++)
             fprintf(stderr, "    entry %llu: term %llu\n", (unsigned long long)x,
-                    (unsigned long long)term_of(&r->log, x));
+                    (unsigned long long)sim_term_of(&r->log, x));
         for (unsigned k = 0; raft_state(r) == RAFT_LEADER && k < s->n; k++) {
             const struct raft_progress *p = &r->leader_state.progress[k];
             fprintf(stderr, "    progress of %u: state %u next %llu match %llu snapshot %llu, "
@@ -157,13 +149,13 @@ static void stale_match(struct sim *s)
     for (unsigned i = 0; i < s->n; i++) {
         struct raft *r = raft_fixture_get(&s->c.f, i);
         raft_index k = leader->leader_state.progress[i].match_index;
-        if (i == l || k <= r->commit_index || term_of(&r->log, k) == term_of(&leader->log, k))
+        if (i == l || k <= r->commit_index || sim_term_of(&r->log, k) == sim_term_of(&leader->log, k))
             continue;
         sim_fail(s, "libraft: the leader counts server %u's entry %llu of term %llu as its own "
                  "of term %llu: that server applies nothing more (doc/DESIGN.md, \"The "
                  "simulator\")", i, (unsigned long long)k,
-                 (unsigned long long)term_of(&r->log, k),
-                 (unsigned long long)term_of(&leader->log, k));
+                 (unsigned long long)sim_term_of(&r->log, k),
+                 (unsigned long long)sim_term_of(&leader->log, k));
         return;
     }
 }

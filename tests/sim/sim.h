@@ -128,6 +128,8 @@ struct sim {
     size_t cap_hash;
     uint64_t *term_leader;      /* per term: who led it (a raft id) */
     size_t cap_term;
+    uint64_t *entry_term;       /* per log index: the term of the entry applied there */
+    size_t cap_entry_term;
     uint64_t recorded[SIM_MAX_SERVERS][SIM_MAX_BATCHES];
     bool cancelled[SIM_MAX_SERVERS][SIM_MAX_BATCHES]; /* CANCEL applied there */
     uint64_t applied_ms[SIM_MAX_SERVERS]; /* last COMPLETE applied (work's resend) */
@@ -204,5 +206,7 @@ bool sim_check_quiet(struct sim *s);
 void sim_check_final(struct sim *s);
 void sim_check_close(struct sim *s);
 uint64_t sim_queue_hash(const struct queue *q);
+/* The term of entry x in raft's in-memory log (0: not there). */
+raft_term sim_term_of(const struct raft_log *l, raft_index x);
 
 #endif
