@@ -220,6 +220,11 @@ void sim_check_install(struct sim *s)
 void sim_check_step(struct sim *s)
 {
     for (unsigned i = 0; i < s->n; i++) {
+        /* raft gives up on an error it cannot undo (a committed entry that
+         * conflicts with the leader's: seed 31530735564818 before
+         * append_clamp.h) and ignores every message from then on. */
+        if (raft_state(raft_fixture_get(&s->c.f, i)) == RAFT_UNAVAILABLE)
+            sim_fail(s, "raft shut server %u down (state unavailable)", i);
         raft_index applied = raft_last_applied(raft_fixture_get(&s->c.f, i));
         if (applied > s->max_commit)
             sim_fail(s, "replica %u applied %llu, past every commit index seen (%llu)", i,

@@ -9,9 +9,10 @@
 #include <string.h>
 
 #include "check.h"
+#include "stall_watch.h"
 #include "sim.h"
 
-enum { QUIET_LIMIT_MS = 300000, STALL_MS = 30000, STEP_DOWN_MS = 3000 };
+enum { QUIET_LIMIT_MS = 300000 };
 
 static void deliver(struct sim *s, struct sim_msg *m)
 {
@@ -160,38 +161,74 @@ static void stale_match(struct sim *s)
     }
 }
 
-/* After the heal, a follower whose commit index stays below the leader's
- * for STALL_MS was left behind by libraft 0.15 (stale_match, or a leader
- * that keeps offering a follower a snapshot older than what it applied:
- * seed 768). Both end only with a new leader, whose progress starts over:
- * the operator makes one by cutting the leader off for STEP_DOWN_MS, and
- * the stall is counted (--strict-raft fails the run instead). */
-static bool unstick(struct sim *s, uint64_t *since)
+/* The runtime's guard (src/consensus/stall_watch.h, as consensus.c runs
+ * it): the leader looks at each follower every WATCH_EVERY_MS; one that
+ * answers but stays at the same match index below the commit for
+ * STALL_WATCH_BOUND_MS gets leadership handed to the most advanced other
+ * voter (raft_transfer), and is counted. libraft 0.15 left such followers
+ * behind (stale_match; seed 768) before append_clamp.h: --strict-raft fails
+ * the run instead, so the seeds that found it check that it stays fixed. */
+enum { WATCH_EVERY_MS = 500 };
+
+static void on_transferred(struct raft_transfer *req)
+{
+    struct sim *s = req->data;
+    s->transferring = false;
+}
+
+/* As consensus.c picks: the other voter that reached furthest (the lower
+ * of the leader's match index and what it applied: another follower
+ * stuck the same way has a match index as high as any). */
+static unsigned successor(struct sim *s, struct raft *r, unsigned stuck)
+{
+    unsigned best = 0;
+    raft_index best_match = 0;
+    for (unsigned i = 0; i < r->configuration.n; i++) {
+        raft_index m = r->leader_state.progress[i].match_index;
+        raft_index applied = raft_last_applied(raft_fixture_get(&s->c.f, i));
+        m = applied < m ? applied : m;
+        if (r->configuration.servers[i].id == r->id || i == stuck || m < best_match)
+            continue;
+        best = (unsigned)r->configuration.servers[i].id;
+        best_match = m;
+    }
+    return best;
+}
+
+static void guard(struct sim *s)
 {
     unsigned l = raft_fixture_leader_index(&s->c.f);
-    if (l >= s->n || sim_now(s) - *since < STALL_MS)
-        return false;
-    *since = sim_now(s);
-    raft_index commit = raft_fixture_get(&s->c.f, l)->commit_index;
-    unsigned behind = s->n;
-    for (unsigned i = 0; i < s->n && behind == s->n; i++)
-        if (raft_fixture_get(&s->c.f, i)->commit_index < commit)
-            behind = i;
-    if (behind == s->n)
-        return false;
-    if (s->strict_raft) {
-        sim_dump(s);
-        stale_match(s);
-        sim_fail(s, "libraft: server %u's commit index stayed below the leader's for %d s",
-                 behind, STALL_MS / 1000);
-        return false;
+    struct raft *r = l < s->n ? raft_fixture_get(&s->c.f, l) : NULL;
+    if (r == NULL || l + 1 != s->watch_leader || r->current_term != s->watch_term) {
+        memset(s->watch, 0, sizeof s->watch);
+        s->watch_leader = r != NULL ? l + 1 : 0;
+        s->watch_term = r != NULL ? r->current_term : 0;
     }
-    s->stats.raft_stalls++;
-    sim_faults_isolate(s, l, true);
-    for (unsigned k = 0; k < STEP_DOWN_MS / SIM_STEP_MS; k++)
-        step(s, false);
-    sim_faults_isolate(s, l, false);
-    return true;
+    if (r == NULL || sim_now(s) % WATCH_EVERY_MS != 0)
+        return;
+    for (unsigned i = 0; i < s->n; i++) {
+        const struct raft_progress *p = &r->leader_state.progress[i];
+        /* The node's gossip of its applied index, read directly. */
+        raft_index applied = raft_last_applied(raft_fixture_get(&s->c.f, i));
+        if (i == l || !stall_watch_look(&s->watch[i], p->match_index, applied, r->commit_index,
+                                        p->recent_recv, sim_now(s), STALL_WATCH_BOUND_MS))
+            continue;
+        if (s->strict_raft) {
+            sim_dump(s);
+            stale_match(s);
+            sim_fail(s, "libraft: server %u answers but stays at %llu below commit %llu for "
+                     "%d s", i, (unsigned long long)s->watch[i].reached,
+                     (unsigned long long)r->commit_index, STALL_WATCH_BOUND_MS / 1000);
+            return;
+        }
+        s->stats.raft_stalls++;
+        unsigned to = successor(s, r, i);
+        if (to == 0 || s->transferring)
+            return;
+        s->transfer.data = s;
+        s->transferring = raft_transfer(r, &s->transfer, to, on_transferred) == 0;
+        return;
+    }
 }
 
 static void setup(struct sim *s)
@@ -240,18 +277,20 @@ int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fct
     sim_rng_seed(&s->rng, seed);
     setup(s);
     s->faults = true;
-    for (unsigned k = 0; k < steps && s->failure[0] == '\0'; k++)
+    for (unsigned k = 0; k < steps && s->failure[0] == '\0'; k++) {
         step(s, true);
+        guard(s);
+    }
     s->faults = false;
     sim_faults_heal(s);
     sim_clients_undrain(s);
-    uint64_t healed = sim_now(s), since = healed;
+    uint64_t healed = sim_now(s);
     bool quiet = false;
     while (s->failure[0] == '\0' && !quiet && sim_now(s) - healed < QUIET_LIMIT_MS) {
         step(s, false);
         quiet = sim_check_quiet(s);
-        if (!quiet && unstick(s, &since))
-            healed = sim_now(s); /* the limit counts from the new leader */
+        if (!quiet)
+            guard(s);
     }
     if (s->failure[0] == '\0' && !quiet) {
         sim_dump(s);

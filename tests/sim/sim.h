@@ -18,6 +18,7 @@
 #include "factor.h"
 #include "rng.h"
 #include "scheduler.h"
+#include "stall_watch.h"
 #include "verify.h"
 
 enum {
@@ -107,7 +108,7 @@ struct sim {
                                    (lead.c, sim_lead_on_results) */
     bool lasting_liars;         /* every liar lies until the faults end */
     bool strict_raft;           /* a follower left behind by libraft fails
-                                   the run (run.c, unstick) */
+                                   the run (run.c, guard) */
     struct sim_rng rng;
     struct cluster c;           /* c.f is the fixture: must not move */
     unsigned n;
@@ -135,6 +136,12 @@ struct sim {
     uint64_t applied_ms[SIM_MAX_SERVERS]; /* last COMPLETE applied (work's resend) */
     raft_index max_commit;
     unsigned last_leader;       /* index + 1, for counting changes */
+    /* The runtime's guard (run.c, guard; src/consensus/stall_watch.h). */
+    struct stall_watch watch[SIM_MAX_SERVERS];
+    unsigned watch_leader;      /* index + 1 of the leader watching */
+    raft_term watch_term;
+    struct raft_transfer transfer;
+    bool transferring;
     struct sim_stats stats;
     char failure[512];          /* set once: the run stops */
 };
