@@ -229,7 +229,8 @@ static void on_stuck(struct consensus *c, uint64_t id, uint64_t match, uint64_t 
         mlog(c->cfg.log, LOG_WARN, "raft: follower %016llx answers but stays at entry %llu "
              "below commit %llu for %d s; %s %016llx", (unsigned long long)id,
              (unsigned long long)match, (unsigned long long)commit, STALL_WATCH_BOUND_MS / 1000,
-             handed ? "leadership handed to" : "no voter to hand leadership to, not",
+             handed ? "leadership handed to" : "leadership not handed over (no other voter, "
+             "or a handover running): best",
              (unsigned long long)to);
 }
 

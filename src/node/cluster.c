@@ -307,12 +307,12 @@ static void on_stalled(void *ud, uint64_t id, uint64_t match, uint64_t commit, u
     struct node *n = ud;
     if (to != 0)
         node_event(n, MESH_EV_WARNING, "raft: follower %016" PRIx64 " answers but stays at "
-                   "entry %" PRIu64 " below commit %" PRIu64 ": leadership handed to %016" PRIx64
-                   " (its progress starts over)", id, match, commit, to);
+                   "entry %" PRIu64 " below commit %" PRIu64 ": leadership handed to %016" PRIx64,
+                   id, match, commit, to);
     else
         node_event(n, MESH_EV_WARNING, "raft: follower %016" PRIx64 " answers but stays at "
-                   "entry %" PRIu64 " below commit %" PRIu64 ": no voter to hand leadership to",
-                   id, match, commit);
+                   "entry %" PRIu64 " below commit %" PRIu64 ": not handed over (no other voter, "
+                   "or a handover running)", id, match, commit);
 }
 
 static void on_restored(void *ud)
