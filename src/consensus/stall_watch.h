@@ -21,7 +21,12 @@
 #include <stdint.h>
 
 enum {
-    STALL_WATCH_BOUND_MS = 20000,  /* stuck this long: hand leadership over */
+    /* Stuck this long: hand leadership over. Past libraft's own remedy for
+     * a lost InstallSnapshot answer: the leader waits install_snapshot_timeout
+     * (30 s by default, the node's too) with its match index where it was,
+     * then probes again (mesh-sim seed 269: a 20 s bound fired while the
+     * follower had installed the snapshot and the leader waited). */
+    STALL_WATCH_BOUND_MS = 45000,
     STALL_WATCH_ANSWER_MS = 3000,  /* "answering": heard from within this */
 };
 

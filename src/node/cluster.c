@@ -299,7 +299,7 @@ static void on_changed(void *ud, uint64_t id, bool stays)
     node_members_on_changed(ud, id, stays);
 }
 
-/* The leader's guard (src/consensus/stall_watch.h): told once per 20 s
+/* The leader's guard (src/consensus/stall_watch.h): told once per 45 s
  * while a follower stays stuck; the warning is counted in the metrics'
  * mesh_events_total{kind="warning"} and mesh_raft_follower_stalls_total. */
 static void on_stalled(void *ud, uint64_t id, uint64_t match, uint64_t commit, uint64_t to)
