@@ -47,6 +47,8 @@ struct metrics_process {
     double uptime_s;
     const char *version;
     const uint64_t *events_by_kind;   /* MESH_EV_KIND_END counters */
+    uint64_t raft_stalls;    /* followers found stuck while leading (stall_watch.h) */
+    uint64_t raft_clamped;   /* libraft follower reports lowered (append_clamp.h) */
 };
 
 /* The Prometheus text (version 0.0.4) of the view; malloc'd, NULL when

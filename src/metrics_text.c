@@ -245,6 +245,12 @@ static void process(FILE *f, const struct metrics_process *p)
     for (int k = 1; k < MESH_EV_KIND_END; k++)
         fprintf(f, "mesh_events_total{kind=\"%s\"} %" PRIu64 "\n",
                 events_kind_name((enum mesh_event_kind)k), p->events_by_kind[k]);
+    head(f, "mesh_raft_follower_stalls_total", "counter",
+         "Followers this node, leading, found answering but stuck below the commit index.");
+    fprintf(f, "mesh_raft_follower_stalls_total %" PRIu64 "\n", p->raft_stalls);
+    head(f, "mesh_raft_reports_clamped_total", "counter",
+         "libraft 0.15 follower reports lowered to what an AppendEntries carried.");
+    fprintf(f, "mesh_raft_reports_clamped_total %" PRIu64 "\n", p->raft_clamped);
     head(f, "mesh_build_info", "gauge", "The mesh version (1).");
     fprintf(f, "mesh_build_info{version=\"%s\"} 1\n", p->version);
     gauge(f, "mesh_uptime_seconds", "Seconds since this node started.", p->uptime_s);

@@ -8,6 +8,7 @@
 #include "wallclock.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <raft.h>
 #include <raft/uv.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "append_clamp.h"
+#include "stall_watch.h"
 #include "entry.h"
 #include "errbuf.h"
 #include "fsm.h"
@@ -75,6 +78,15 @@ struct consensus {
     char dir[4096];
     struct raft raft;
     struct raft_io io;
+    struct append_clamp clamp;      /* libraft 0.15's follower fix (append_clamp.h) */
+    /* The leader's guard (stall_watch.h): one watch per configuration slot,
+     * for the server id it holds; all cleared while not leading. */
+    struct follower_watch {
+        uint64_t id;
+        struct stall_watch w;
+    } watch[CONSENSUS_MAX_MEMBERS];
+    bool watching;
+    uint64_t watch_looked_ms, stalls;
     struct raft_uv_transport transport;
     struct raft_fsm fsm;
     unsigned snapshot_threshold, snapshot_trailing;  /* as last set (tune_snapshots) */
@@ -180,10 +192,86 @@ static void tune_snapshots(struct consensus *c)
     }
 }
 
+/* ---- the leader's guard against a follower left behind (stall_watch.h) ---- */
+
+enum { WATCH_EVERY_MS = 500 };
+
+/* Who takes over: the voter, other than this one and the stuck one, that
+ * reached furthest (the lower of its match index and what its gossip says
+ * it applied: a follower stuck on a stale match has a match index as high
+ * as any, and ignores the TimeoutNow, its log not the leader's); 0 when
+ * there is none. */
+static uint64_t successor(struct consensus *c, uint64_t stuck)
+{
+    const struct raft *r = &c->raft;
+    const struct raft_configuration *conf = &r->configuration;
+    uint64_t best = 0;
+    raft_index best_match = 0;
+    for (unsigned i = 0; i < conf->n; i++) {
+        const struct raft_server *sv = &conf->servers[i];
+        raft_index m = r->leader_state.progress[i].match_index;
+        uint64_t applied = c->cfg.applied_of != NULL ? c->cfg.applied_of(c->cfg.ud, sv->id)
+                                                     : UINT64_MAX;
+        m = applied < m ? applied : m;
+        if (sv->role != RAFT_VOTER || sv->id == r->id || sv->id == stuck || m < best_match)
+            continue;
+        best = sv->id;
+        best_match = m;
+    }
+    return best;
+}
+
+static void on_stuck(struct consensus *c, uint64_t id, uint64_t match, uint64_t commit)
+{
+    c->stalls++;
+    uint64_t to = successor(c, id);
+    bool handed = to != 0 && consensus_transfer(c, to) == 0;
+    if (c->cfg.on_stalled != NULL)
+        c->cfg.on_stalled(c->cfg.ud, id, match, commit, handed ? to : 0);
+    else
+        mlog(c->cfg.log, LOG_WARN, "raft: follower %016llx answers but stays at entry %llu "
+             "below commit %llu for %d s; %s %016llx", (unsigned long long)id,
+             (unsigned long long)match, (unsigned long long)commit, STALL_WATCH_BOUND_MS / 1000,
+             handed ? "leadership handed to" : "leadership not handed over (no other voter, "
+             "or a handover running): best",
+             (unsigned long long)to);
+}
+
+static void watch_followers(struct consensus *c)
+{
+    struct raft *r = &c->raft;
+    if (!c->started || c->closing || raft_state(r) != RAFT_LEADER) {
+        if (c->watching)
+            memset(c->watch, 0, sizeof c->watch);
+        c->watching = false;
+        return;
+    }
+    uint64_t now = uv_now(c->cfg.loop);
+    if (c->watching && now - c->watch_looked_ms < WATCH_EVERY_MS)
+        return;
+    c->watching = true;
+    c->watch_looked_ms = now;
+    const struct raft_configuration *conf = &r->configuration;
+    for (unsigned i = 0; i < conf->n && i < CONSENSUS_MAX_MEMBERS; i++) {
+        const struct raft_progress *p = &r->leader_state.progress[i];
+        if (c->watch[i].id != conf->servers[i].id)
+            c->watch[i] = (struct follower_watch){.id = conf->servers[i].id};
+        uint64_t id = conf->servers[i].id;
+        if (id == r->id)
+            continue;
+        uint64_t applied = c->cfg.applied_of != NULL ? c->cfg.applied_of(c->cfg.ud, id)
+                                                     : UINT64_MAX;
+        if (stall_watch_look(&c->watch[i].w, p->match_index, applied, r->commit_index,
+                             p->recent_recv, now, STALL_WATCH_BOUND_MS))
+            on_stuck(c, id, c->watch[i].w.reached, r->commit_index);
+    }
+}
+
 static void on_check(uv_check_t *h)
 {
     struct consensus *c = h->data;
     tune_snapshots(c);
+    watch_followers(c);
     struct deferred *list = c->head;
     c->head = NULL;
     c->tail = &c->head;
@@ -541,6 +629,8 @@ void consensus_status(const struct consensus *c, struct consensus_status *out)
     out->commit_index = r->commit_index;
     out->applied_index = raft_last_applied(r);
     out->last_index = raft_last_index(r);
+    out->stalls = c->stalls;
+    out->clamped = c->clamp.commits_lowered + c->clamp.matches_lowered;
     const struct raft_configuration *conf = &r->configuration;
     out->voters = count_voters(conf);
     for (unsigned i = 0; i < conf->n && out->n_members < CONSENSUS_MAX_MEMBERS; i++) {
@@ -770,6 +860,45 @@ static int open_guard(struct consensus *c)
     return -1;
 }
 
+/* ---- libraft 0.15's follower, clamped at the io (append_clamp.h) ---------- */
+
+static struct consensus *of_io(struct raft_io *io)
+{
+    return (struct consensus *)((char *)io - offsetof(struct consensus, io));
+}
+
+static void clamped_recv(struct raft_io *io, struct raft_message *msg)
+{
+    struct append_clamp *g = &of_io(io)->clamp;
+    append_clamp_read(g, msg);
+    g->recv(io, msg);
+    append_clamp_read_done(g);
+}
+
+static int clamped_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
+                         raft_io_recv_cb recv)
+{
+    struct append_clamp *g = &of_io(io)->clamp;
+    g->recv = recv;
+    return g->io_start(io, msecs, tick, clamped_recv);
+}
+
+static int clamped_send(struct raft_io *io, struct raft_io_send *req,
+                        const struct raft_message *msg, raft_io_send_cb cb)
+{
+    struct raft_message copy = *msg; /* raft_uv encodes it before returning */
+    append_clamp_send(&of_io(io)->clamp, &copy);
+    return of_io(io)->clamp.io_send(io, req, &copy, cb);
+}
+
+static void clamp_io(struct consensus *c)
+{
+    c->clamp.io_start = c->io.start;
+    c->clamp.io_send = c->io.send;
+    c->io.start = clamped_start;
+    c->io.send = clamped_send;
+}
+
 static int ensure_dir(const char *dir)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
@@ -816,6 +945,8 @@ int consensus_open(struct consensus **out, const struct consensus_config *cfg)
      * fsm.h) but reports version 1; upstream bumped it in 0.17.1. */
     if (rc == 0 && c->io.version < 2)
         c->io.version = 2;
+    if (rc == 0)
+        clamp_io(c);
     if (rc != 0 || raft_init(&c->raft, &c->io, &c->fsm, cfg->self_id, address) != 0) {
         /* A damaged raft dir (or no memory): say what raft said and stop
          * the node; raft_init undoes its own work when it fails. */

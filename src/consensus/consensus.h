@@ -46,6 +46,8 @@ struct consensus_status {
     enum consensus_role role;   /* of this node */
     uint64_t leader_id;         /* 0: none known */
     uint64_t term, commit_index, applied_index, last_index;
+    uint64_t stalls;            /* followers found stuck while leading (stall_watch.h) */
+    uint64_t clamped;           /* libraft reports lowered (append_clamp.h) */
     unsigned voters;
     size_t n_members;
     struct consensus_member members[CONSENSUS_MAX_MEMBERS];
@@ -77,6 +79,13 @@ struct consensus_config {
     void (*on_restored)(void *ud);  /* the queue was replaced by a snapshot */
     /* Leader: a membership change committed (stays false: a removal). */
     void (*on_changed)(void *ud, uint64_t id, bool stays);
+    /* Leader: follower id answered but stayed at match below commit for
+     * STALL_WATCH_BOUND_MS (stall_watch.h); leadership was handed to `to`
+     * (0: no other voter, or a transfer already running). NULL: logged. */
+    void (*on_stalled)(void *ud, uint64_t id, uint64_t match, uint64_t commit, uint64_t to);
+    /* The index peer last said it applied (the node's gossip), UINT64_MAX
+     * when not known lately; NULL: never known. Read by the leader's guard. */
+    uint64_t (*applied_of)(void *ud, uint64_t peer);
 };
 
 struct consensus;

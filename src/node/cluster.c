@@ -14,6 +14,7 @@
  * Leadership is polled (libraft 0.15 has no state-change callback): on
  * change the node starts or stops its leader half, and re-sends results
  * the old leader may not have committed. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "cluster.h"
 #include "damaged.h"
 #include "dispatch.h"
+#include "event_log.h"
 #include "lead.h"
 #include "spread.h"
 #include "members.h"
@@ -256,6 +258,16 @@ static int cons_linked(void *ud, uint64_t peer)
     return node_linked(ud, peer);
 }
 
+/* The applied index a peer's fresh gossip says (the leader's guard, stall_watch.h). */
+static uint64_t cons_applied_of(void *ud, uint64_t peer)
+{
+    struct node *n = ud;
+    const struct peer_cluster *pc = node_peer_cluster(n, peer);
+    if (pc == NULL || pc->heard_ms == 0 || uv_now(&n->loop) - pc->heard_ms > NODE_PEER_FRESH_MS)
+        return UINT64_MAX;
+    return pc->applied;
+}
+
 /* The cluster's row of the on-applied fan-out: what the log tells, and a
  * drain of this node (routes.c has the rows that follow). */
 void node_cluster_on_applied(struct node *n, const struct consensus_applied *a)
@@ -287,6 +299,22 @@ static void on_applied(void *ud, const struct consensus_applied *a)
 static void on_changed(void *ud, uint64_t id, bool stays)
 {
     node_members_on_changed(ud, id, stays);
+}
+
+/* The leader's guard (src/consensus/stall_watch.h): told once per 45 s
+ * while a follower stays stuck; the warning is counted in the metrics'
+ * mesh_events_total{kind="warning"} and mesh_raft_follower_stalls_total. */
+static void on_stalled(void *ud, uint64_t id, uint64_t match, uint64_t commit, uint64_t to)
+{
+    struct node *n = ud;
+    if (to != 0)
+        node_event(n, MESH_EV_WARNING, "raft: follower %016" PRIx64 " answers but stays at "
+                   "entry %" PRIu64 " below commit %" PRIu64 ": leadership handed to %016" PRIx64,
+                   id, match, commit, to);
+    else
+        node_event(n, MESH_EV_WARNING, "raft: follower %016" PRIx64 " answers but stays at "
+                   "entry %" PRIu64 " below commit %" PRIu64 ": not handed over (no other voter, "
+                   "or a handover running)", id, match, commit);
 }
 
 static void on_restored(void *ud)
@@ -336,6 +364,7 @@ int node_cluster_start(struct node *n)
         .max_voters = n->cfg->voters, .queue = &n->queue, .ud = n,
         .send = cons_send, .backlog = cons_backlog, .linked = cons_linked,
         .on_applied = on_applied, .on_restored = on_restored, .on_changed = on_changed,
+        .on_stalled = on_stalled, .applied_of = cons_applied_of,
     };
     if (n->peer_info == NULL || consensus_open(&n->cons, &cc) != 0)
         return -1;

@@ -11,6 +11,7 @@
 #include "metrics_feed.h"
 #include "snapshot.h"
 #include "metrics.h"
+#include "consensus.h"
 
 static unsigned open_fds(void)
 {
@@ -42,10 +43,13 @@ static char *render(void *ud, size_t *len)
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     double uptime = (double)(uv_now(&n->loop) - n->started_ms) / 1000.0;
+    struct consensus_status cs;
+    consensus_status(n->cons, &cs);
     struct metrics_process p = {
         .start_time_s = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - uptime,
         .cpu_s = cpu_seconds(), .rss_bytes = rss, .open_fds = open_fds(),
         .uptime_s = uptime, .version = MESH_VERSION, .events_by_kind = n->events.by_kind,
+        .raft_stalls = cs.stalls, .raft_clamped = cs.clamped,
     };
     return metrics_text(&n->snapshot, &p, len);
 }

@@ -117,8 +117,38 @@ static int guarded_truncate(struct raft_io *io, raft_index index)
     return rv;
 }
 
+/* The node's clamp of libraft 0.15's follower (append_clamp.h), wired the
+ * way consensus.c wires it. */
+static void clamped_recv(struct raft_io *io, struct raft_message *msg)
+{
+    struct member *m = member_of_io(io);
+    append_clamp_read(&m->clamp, msg);
+    m->clamp.recv(io, msg);
+    append_clamp_read_done(&m->clamp);
+}
+
+static int clamped_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
+                         raft_io_recv_cb recv)
+{
+    struct member *m = member_of_io(io);
+    m->clamp.recv = recv;
+    return m->clamp.io_start(io, msecs, tick, clamped_recv);
+}
+
+static int clamped_send(struct raft_io *io, struct raft_io_send *req,
+                        const struct raft_message *msg, raft_io_send_cb cb)
+{
+    struct raft_message copy = *msg; /* the io copies or encodes it at once */
+    append_clamp_send(&member_of_io(io)->clamp, &copy);
+    return member_of_io(io)->clamp.io_send(io, req, &copy, cb);
+}
+
 static void guard_io(struct member *m, struct raft_io *io)
 {
+    m->clamp.io_start = io->start;
+    m->clamp.io_send = io->send;
+    io->start = clamped_start;
+    io->send = clamped_send;
     m->io_truncate = io->truncate;
     m->io_snapshot_put = io->snapshot_put;
     m->io_append = io->append;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "append_clamp.h"
 #include "fsm.h"
 
 enum { CLUSTER_STEP_MS = 20000 };
@@ -35,6 +36,9 @@ struct member {
     int (*io_snapshot_put)(struct raft_io *io, unsigned trailing,
                            struct raft_io_snapshot_put *req,
                            const struct raft_snapshot *snapshot, raft_io_snapshot_put_cb cb);
+    /* libraft 0.15's follower reports and commits past what a message
+     * carried: clamped as the node clamps it (append_clamp.h). */
+    struct append_clamp clamp;
 };
 
 struct cluster {

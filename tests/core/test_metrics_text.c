@@ -26,7 +26,8 @@ static void add_node(const char *id, const char *name, bool self)
 static char *render(void)
 {
     static const uint64_t by_kind[MESH_EV_KIND_END] = {[MESH_EV_DRAIN] = 3};
-    struct metrics_process p = {.version = "1.2.3", .events_by_kind = by_kind};
+    struct metrics_process p = {.version = "1.2.3", .events_by_kind = by_kind,
+                                .raft_stalls = 2, .raft_clamped = 41};
     size_t len;
     char *text = metrics_text(&snap, &p, &len);
     CHECK(text != NULL && strlen(text) == len);
@@ -62,6 +63,9 @@ static void test_counters_and_families(void)
     CHECK(strstr(t, "mesh_node_numbers_done_total{node=\"self\",id=\"a1\"} 7\n") != NULL);
     CHECK(strstr(t, "mesh_events_total{kind=\"drain\"} 3\n") != NULL);
     CHECK(strstr(t, "mesh_build_info{version=\"1.2.3\"} 1\n") != NULL);
+    CHECK(strstr(t, "# TYPE mesh_raft_follower_stalls_total counter\n"
+                    "mesh_raft_follower_stalls_total 2\n") != NULL);
+    CHECK(strstr(t, "mesh_raft_reports_clamped_total 41\n") != NULL);
     /* unfactored numbers: known for this node only */
     CHECK(strstr(t, "mesh_node_numbers_unfactored_total{node=\"self\"") != NULL);
     CHECK(strstr(t, "mesh_node_numbers_unfactored_total{node=\"q") == NULL);

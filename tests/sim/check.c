@@ -112,10 +112,38 @@ static void on_submit(struct sim *s, unsigned i, const struct fsm_outcome *o)
     sim_fail(s, "replica %u applied a SUBMIT no client sent", i);
 }
 
+raft_term sim_term_of(const struct raft_log *l, raft_index x)
+{
+    size_t n = l->back >= l->front ? l->back - l->front : l->size - l->front + l->back;
+    if (x <= l->offset || x > l->offset + n)
+        return 0;
+    return l->entries[(l->front + (x - 1 - l->offset)) % l->size].term;
+}
+
+/* Raft's safety: one entry per index, whoever applies it. Two replicas
+ * applying equal changes from different entries leave equal queues (a
+ * resent SUBMIT), so the queue's fingerprint alone misses it (seed
+ * 31530735564818 before append_clamp.h). */
+static void check_entry_term(struct sim *s, unsigned i, raft_index index)
+{
+    raft_term t = sim_term_of(&raft_fixture_get(&s->c.f, i)->log, index);
+    grow_u64(&s->entry_term, &s->cap_entry_term, index);
+    if (t == 0 || s->entry_term[index] == t)
+        return;
+    if (s->entry_term[index] == 0)
+        s->entry_term[index] = t;
+    else
+        sim_fail(s, "replica %u applied entry %llu of term %llu, another replica the one of "
+                 "term %llu: two entries committed at one index", i,
+                 (unsigned long long)index, (unsigned long long)t,
+                 (unsigned long long)s->entry_term[index]);
+}
+
 static void on_applied(void *ud, unsigned i, const struct fsm_outcome *o)
 {
     struct sim *s = ud;
     const struct queue *q = s->c.m[i].q;
+    check_entry_term(s, i, o->index);
     uint64_t h = o->index % FULL_HASH_EVERY == 0 ? sim_queue_hash(q) : queue_fingerprint(q);
     grow_u64(&s->state_hash, &s->cap_hash, o->index);
     if (s->state_hash[o->index] == 0)
@@ -197,6 +225,11 @@ void sim_check_install(struct sim *s)
 void sim_check_step(struct sim *s)
 {
     for (unsigned i = 0; i < s->n; i++) {
+        /* raft gives up on an error it cannot undo (a committed entry that
+         * conflicts with the leader's: seed 31530735564818 before
+         * append_clamp.h) and ignores every message from then on. */
+        if (raft_state(raft_fixture_get(&s->c.f, i)) == RAFT_UNAVAILABLE)
+            sim_fail(s, "raft shut server %u down (state unavailable)", i);
         raft_index applied = raft_last_applied(raft_fixture_get(&s->c.f, i));
         if (applied > s->max_commit)
             sim_fail(s, "replica %u applied %llu, past every commit index seen (%llu)", i,
@@ -326,6 +359,8 @@ void sim_check_close(struct sim *s)
 {
     free(s->state_hash);
     free(s->term_leader);
+    free(s->entry_term);
+    s->entry_term = NULL;
     s->state_hash = NULL;
     s->term_leader = NULL;
 }

@@ -13,12 +13,10 @@
 #include <string.h>
 
 #include "check.h"
+#include "stall_watch.h"
 #include "sim.h"
 
-enum {
-    QUIET_LIMIT_MS = 300000, STALL_MS = 30000, STEP_DOWN_MS = 3000,
-    FAILOVER_DOWN_MS = 5000,
-};
+enum { QUIET_LIMIT_MS = 300000, FAILOVER_DOWN_MS = 5000 };
 
 static void deliver(struct sim *s, struct sim_msg *m)
 {
@@ -135,14 +133,6 @@ static void failover(struct sim *s)
 }
 
 /* Where a run that never went quiet stands (stderr). */
-static raft_term term_of(const struct raft_log *l, raft_index x)
-{
-    size_t n = l->back >= l->front ? l->back - l->front : l->size - l->front + l->back;
-    if (x <= l->offset || x > l->offset + n)
-        return 0;
-    return l->entries[(l->front + (x - 1 - l->offset)) % l->size].term;
-}
-
 static void sim_dump(const struct sim *s)
 {
     unsigned leader = raft_fixture_leader_index((struct raft_fixture *)&s->c.f);
@@ -162,7 +152,7 @@ static void sim_dump(const struct sim *s)
                 s->nodes[i].known_leader, sim_lead_leases(s, i));
         for (raft_index x = raft_last_applied(r) - 2; x <= raft_last_index(r); x++)
             fprintf(stderr, "    entry %llu: term %llu\n", (unsigned long long)x,
-                    (unsigned long long)term_of(&r->log, x));
+                    (unsigned long long)sim_term_of(&r->log, x));
         for (unsigned k = 0; raft_state(r) == RAFT_LEADER && k < s->n; k++) {
             const struct raft_progress *p = &r->leader_state.progress[k];
             fprintf(stderr, "    progress of %u: state %u next %llu match %llu snapshot %llu, "
@@ -201,49 +191,85 @@ static void stale_match(struct sim *s)
     for (unsigned i = 0; i < s->n; i++) {
         struct raft *r = raft_fixture_get(&s->c.f, i);
         raft_index k = leader->leader_state.progress[i].match_index;
-        if (i == l || k <= r->commit_index || term_of(&r->log, k) == term_of(&leader->log, k))
+        if (i == l || k <= r->commit_index || sim_term_of(&r->log, k) == sim_term_of(&leader->log, k))
             continue;
         sim_fail(s, "libraft: the leader counts server %u's entry %llu of term %llu as its own "
                  "of term %llu: that server applies nothing more (doc/DESIGN.md, \"The "
                  "simulator\")", i, (unsigned long long)k,
-                 (unsigned long long)term_of(&r->log, k),
-                 (unsigned long long)term_of(&leader->log, k));
+                 (unsigned long long)sim_term_of(&r->log, k),
+                 (unsigned long long)sim_term_of(&leader->log, k));
         return;
     }
 }
 
-/* After the heal, a follower whose commit index stays below the leader's
- * for STALL_MS was left behind by libraft 0.15 (stale_match, or a leader
- * that keeps offering a follower a snapshot older than what it applied:
- * seed 768). Both end only with a new leader, whose progress starts over:
- * the operator makes one by cutting the leader off for STEP_DOWN_MS, and
- * the stall is counted (--strict-raft fails the run instead). */
-static bool unstick(struct sim *s, uint64_t *since)
+/* The runtime's guard (src/consensus/stall_watch.h, as consensus.c runs
+ * it): the leader looks at each follower every WATCH_EVERY_MS; one that
+ * answers but stays at the same match index below the commit for
+ * STALL_WATCH_BOUND_MS gets leadership handed to the most advanced other
+ * voter (raft_transfer), and is counted. libraft 0.15 left such followers
+ * behind (stale_match; seed 768) before append_clamp.h: --strict-raft fails
+ * the run instead, so the seeds that found it check that it stays fixed. */
+enum { WATCH_EVERY_MS = 500 };
+
+static void on_transferred(struct raft_transfer *req)
+{
+    struct sim *s = req->data;
+    s->transferring = false;
+}
+
+/* As consensus.c picks: the other voter that reached furthest (the lower
+ * of the leader's match index and what it applied: another follower
+ * stuck the same way has a match index as high as any). */
+static unsigned successor(struct sim *s, struct raft *r, unsigned stuck)
+{
+    unsigned best = 0;
+    raft_index best_match = 0;
+    for (unsigned i = 0; i < r->configuration.n; i++) {
+        raft_index m = r->leader_state.progress[i].match_index;
+        raft_index applied = raft_last_applied(raft_fixture_get(&s->c.f, i));
+        m = applied < m ? applied : m;
+        if (r->configuration.servers[i].id == r->id || i == stuck || m < best_match)
+            continue;
+        best = (unsigned)r->configuration.servers[i].id;
+        best_match = m;
+    }
+    return best;
+}
+
+static void guard(struct sim *s)
 {
     unsigned l = raft_fixture_leader_index(&s->c.f);
-    if (l >= s->n || sim_now(s) - *since < STALL_MS)
-        return false;
-    *since = sim_now(s);
-    raft_index commit = raft_fixture_get(&s->c.f, l)->commit_index;
-    unsigned behind = s->n;
-    for (unsigned i = 0; i < s->n && behind == s->n; i++)
-        if (raft_fixture_get(&s->c.f, i)->commit_index < commit)
-            behind = i;
-    if (behind == s->n)
-        return false;
-    if (s->strict_raft) {
-        sim_dump(s);
-        stale_match(s);
-        sim_fail(s, "libraft: server %u's commit index stayed below the leader's for %d s",
-                 behind, STALL_MS / 1000);
-        return false;
+    struct raft *r = l < s->n ? raft_fixture_get(&s->c.f, l) : NULL;
+    if (r == NULL || l + 1 != s->watch_leader || r->current_term != s->watch_term) {
+        memset(s->watch, 0, sizeof s->watch);
+        s->watch_leader = r != NULL ? l + 1 : 0;
+        s->watch_term = r != NULL ? r->current_term : 0;
     }
-    s->stats.raft_stalls++;
-    sim_faults_isolate(s, l, true);
-    for (unsigned k = 0; k < STEP_DOWN_MS / SIM_STEP_MS; k++)
-        step(s, false);
-    sim_faults_isolate(s, l, false);
-    return true;
+    if (r == NULL || sim_now(s) % WATCH_EVERY_MS != 0)
+        return;
+    for (unsigned i = 0; i < s->n; i++) {
+        const struct raft_progress *p = &r->leader_state.progress[i];
+        /* The node's gossip of its applied index, read directly. */
+        raft_index applied = raft_last_applied(raft_fixture_get(&s->c.f, i));
+        if (i == l || !stall_watch_look(&s->watch[i], p->match_index, applied, r->commit_index,
+                                        p->recent_recv, sim_now(s), STALL_WATCH_BOUND_MS))
+            continue;
+        if (s->strict_raft) {
+            sim_dump(s);
+            stale_match(s);
+            sim_fail(s, "libraft: server %u answers but stays at %llu below commit %llu for "
+                     "%d s", i, (unsigned long long)s->watch[i].reached,
+                     (unsigned long long)r->commit_index, STALL_WATCH_BOUND_MS / 1000);
+            return;
+        }
+        s->stats.raft_stalls++;
+        unsigned to = successor(s, r, i);
+        if (to == 0 || s->transferring)
+            return;
+        s->transfer.data = s;
+        s->transferring = raft_transfer(r, &s->transfer, to, on_transferred) == 0;
+        return;
+    }
 }
 
 static void setup(struct sim *s)
@@ -291,20 +317,22 @@ int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fct
     sim_rng_seed(&s->rng, seed);
     setup(s);
     s->faults = true;
-    for (unsigned k = 0; k < steps && s->failure[0] == '\0'; k++)
+    for (unsigned k = 0; k < steps && s->failure[0] == '\0'; k++) {
         step(s, true);
+        guard(s);
+    }
     s->faults = false;
     sim_faults_heal(s);
     sim_clients_undrain(s);
-    uint64_t healed = sim_now(s), since = healed;
+    uint64_t healed = sim_now(s);
     s->healed_ms = healed;
     bool quiet = false;
     while (s->failure[0] == '\0' && !quiet && sim_now(s) - healed < QUIET_LIMIT_MS) {
         failover(s);
         step(s, false);
         quiet = s->failover_node == 0 && sim_check_quiet(s);
-        if (!quiet && unstick(s, &since))
-            healed = sim_now(s); /* the limit counts from the new leader */
+        if (!quiet)
+            guard(s);
     }
     if (s->failure[0] == '\0' && !quiet) {
         sim_dump(s);

@@ -19,6 +19,7 @@
 #include "factor.h"
 #include "rng.h"
 #include "scheduler.h"
+#include "stall_watch.h"
 #include "verify.h"
 
 enum {
@@ -107,7 +108,7 @@ struct sim {
     bool verbose;
     bool lasting_liars;         /* every liar lies until the faults end */
     bool strict_raft;           /* a follower left behind by libraft fails
-                                   the run (run.c, unstick) */
+                                   the run (run.c, guard) */
     struct sim_rng rng;
     struct cluster c;           /* c.f is the fixture: must not move */
     unsigned n;
@@ -133,10 +134,18 @@ struct sim {
     size_t cap_hash;
     uint64_t *term_leader;      /* per term: who led it (a raft id) */
     size_t cap_term;
+    uint64_t *entry_term;       /* per log index: the term of the entry applied there */
+    size_t cap_entry_term;
     uint64_t recorded[SIM_MAX_SERVERS][SIM_MAX_BATCHES];
     bool cancelled[SIM_MAX_SERVERS][SIM_MAX_BATCHES]; /* CANCEL applied there */
     raft_index max_commit;
     unsigned last_leader;       /* index + 1, for counting changes */
+    /* The runtime's guard (run.c, guard; src/consensus/stall_watch.h). */
+    struct stall_watch watch[SIM_MAX_SERVERS];
+    unsigned watch_leader;      /* index + 1 of the leader watching */
+    raft_term watch_term;
+    struct raft_transfer transfer;
+    bool transferring;
     struct sim_stats stats;
     char failure[512];          /* set once: the run stops */
 };
@@ -224,5 +233,7 @@ bool sim_check_quiet(struct sim *s);
 void sim_check_final(struct sim *s);
 void sim_check_close(struct sim *s);
 uint64_t sim_queue_hash(const struct queue *q);
+/* The term of entry x in raft's in-memory log (0: not there). */
+raft_term sim_term_of(const struct raft_log *l, raft_index x);
 
 #endif
