@@ -6,7 +6,12 @@ cost of the leases and the merge) against `mesh submit --spread` on a
 the whole mesh"). Runs are interleaved; times are from submit to the
 batch done, seen by polling the leader's status every 50 ms.
 
-usage: spread.py MESH_BINARY BITS RUNS"""
+usage: spread.py MESH_BINARY BITS RUNS [NODES]
+
+NODES (default 3): the spread mesh's size. The issue's scaling figure is
+2 nodes x 1 worker against 1 node x 1 worker: on a 2-core machine a third
+node adds no core. Ends with the medians and the median of the per-run
+ratios (each pair run back to back, same number)."""
 import os
 import random
 import sys
@@ -51,17 +56,32 @@ def timed(mesh_bin, nodes, n, spread):
         mesh.stop()
 
 
+def median(xs):
+    xs = sorted(xs)
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+
 def main():
     mesh_bin, bits, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    nodes = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+    ones, spreads, ratios = [], [], []
     for run in range(runs):
         n = semiprime(bits, 100 + run)
         one, _ = timed(mesh_bin, 1, n, False)
         one_spread, _ = timed(mesh_bin, 1, n, True)
-        three, log = timed(mesh_bin, 3, n, True)
+        many, log = timed(mesh_bin, nodes, n, True)
+        ones.append(one)
+        spreads.append(many)
+        ratios.append(one / many)
         print("%d bits run %d: 1 node x 1 worker %.2f s, the same --spread %.2f s; "
-              "3-node --spread %.2f s (%.2fx); %s" %
-              (bits, run, one, one_spread, three, one / three,
+              "%d-node --spread %.2f s (%.2fx); %s" %
+              (bits, run, one, one_spread, nodes, many, one / many,
                log[-2:] if log else "no combine logged"), flush=True)
+    print("%d bits, %d runs: 1 node x 1 worker median %.2f s; %d nodes x 1 worker --spread "
+          "median %.2f s; ratio median %.2fx (range %.2f-%.2fx)" %
+          (bits, runs, median(ones), nodes, median(spreads), median(ratios),
+           min(ratios), max(ratios)))
 
 
 if __name__ == "__main__":
