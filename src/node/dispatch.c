@@ -73,6 +73,12 @@ void dispatch_leader(const struct node_routes *r, struct node *n)
     run_all(r->leader, n);
 }
 
+void dispatch_readable(const struct node_routes *r, struct node *n)
+{
+    if (r->readable != NULL)
+        run_all(r->readable, n);
+}
+
 void dispatch_peer(const struct node_routes *r, struct node *n, uint64_t peer, bool up)
 {
     if (n->cons == NULL)

@@ -70,6 +70,9 @@ struct node_routes {
     const struct node_applied_route *applied;
     const struct node_tick_route *restored;   /* a snapshot replaced the replica */
     const struct node_tick_route *leader;     /* the leader changed (n->known_leader) */
+    /* a finished batch's results became readable here (its file loaded or
+     * fetched, result_fetch.c): readers waiting for them go on at once */
+    const struct node_tick_route *readable;
     const struct node_peer_route *peer_up, *peer_down;  /* a link came up, went down */
     void (*stop)(struct node *n);
     void (*restart)(struct node *n, bool discard);
@@ -94,6 +97,7 @@ void dispatch_applied(const struct node_routes *r, struct node *n,
                       const struct consensus_applied *a);
 void dispatch_restored(const struct node_routes *r, struct node *n);
 void dispatch_leader(const struct node_routes *r, struct node *n);
+void dispatch_readable(const struct node_routes *r, struct node *n);
 /* A link to `peer` came up or went down; nothing while consensus is closed. */
 void dispatch_peer(const struct node_routes *r, struct node *n, uint64_t peer, bool up);
 

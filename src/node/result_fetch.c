@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "dispatch.h"
 #include "event_log.h"
 #include "meshmsg.h"
 #include "node.h"
@@ -281,7 +281,7 @@ static void load_done(uv_work_t *req, int status)
                  (unsigned long long)job->ref.batch_id, f->dir);
         if (job->fetched)
             f->damaged = 0;
-        api_wake_waiters(n);
+        dispatch_readable(n->routes, n);
     } else if (err == EBADMSG && job->fetched) {
         fetched_damaged(n, f, err);
         free(job);
@@ -469,7 +469,7 @@ static void round_refused(struct node *n, struct result_fetch *f)
                    (unsigned long long)w->batch_id, hex, w->asked, MISSING_ROUNDS, since);
     }
     drop_fetch(f);
-    api_wake_waiters(n);
+    dispatch_readable(n->routes, n);
     load_or_fetch(n, f);
 }
 

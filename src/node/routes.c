@@ -112,9 +112,17 @@ static const struct node_peer_route peer_down[] = {
     {NULL, NULL},
 };
 
+/* A batch's results file was loaded or fetched (result_fetch.c, which
+ * does not call the readers' module itself: api.c asks it how a fetch
+ * stands, so a direct call would make a circle). */
+static const struct node_tick_route readable[] = {
+    {"api", api_wake_waiters},
+    {NULL, NULL},
+};
+
 const struct node_routes node_routes = {
     .messages = messages, .ticks = ticks, .applied = applied, .restored = restored,
-    .leader = leader, .peer_up = peer_up, .peer_down = peer_down,
+    .leader = leader, .readable = readable, .peer_up = peer_up, .peer_down = peer_down,
     .stop = node_stop, .restart = node_cluster_restart,
     .own_lease = node_work_on_lease, .own_results = node_lead_on_results,
     .own_lease_end = node_lead_on_lease_end,
