@@ -1,10 +1,15 @@
 /* term_quorum.c - see term_quorum.h. */
 #include "term_quorum.h"
 
+static size_t held_entries(const struct raft_log *l)
+{
+    return l->back >= l->front ? l->back - l->front : l->size - l->front + l->back;
+}
+
 raft_term term_quorum_term_of(const struct raft *r, raft_index x)
 {
     const struct raft_log *l = &r->log;
-    size_t n = l->back >= l->front ? l->back - l->front : l->size - l->front + l->back;
+    size_t n = held_entries(l);
     if (x > l->offset && x <= l->offset + n)
         return l->entries[(l->front + (x - 1 - l->offset)) % l->size].term;
     if (x != 0 && x == l->snapshot.last_index)
@@ -36,8 +41,9 @@ bool term_quorum_wants_barrier(struct term_quorum *q, const struct raft *r)
     if (!q->want_barrier)
         return false;
     q->want_barrier = false;
-    if (r->state != RAFT_LEADER ||
-        term_quorum_term_of(r, raft_last_index((struct raft *)r)) >= r->current_term)
+    /* The last entry in memory, stored or not (raft_last_index's). */
+    raft_index last = r->log.offset + held_entries(&r->log);
+    if (r->state != RAFT_LEADER || term_quorum_term_of(r, last) >= r->current_term)
         return false;
     q->barrier_term = r->current_term;
     return true;
