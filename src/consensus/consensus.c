@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "append_clamp.h"
+#include "term_quorum.h"
 #include "stall_watch.h"
 #include "entry.h"
 #include "errbuf.h"
@@ -79,6 +80,7 @@ struct consensus {
     struct raft raft;
     struct raft_io io;
     struct append_clamp clamp;      /* libraft 0.15's follower fix (append_clamp.h) */
+    struct term_quorum quorum;      /* and its leader's (term_quorum.h) */
     /* The leader's guard (stall_watch.h): one watch per configuration slot,
      * for the server id it holds; all cleared while not leading. */
     struct follower_watch {
@@ -630,7 +632,7 @@ void consensus_status(const struct consensus *c, struct consensus_status *out)
     out->applied_index = raft_last_applied(r);
     out->last_index = raft_last_index(r);
     out->stalls = c->stalls;
-    out->clamped = c->clamp.commits_lowered + c->clamp.matches_lowered;
+    out->clamped = c->clamp.commits_lowered + c->clamp.matches_lowered + c->quorum.held;
     const struct raft_configuration *conf = &r->configuration;
     out->voters = count_voters(conf);
     for (unsigned i = 0; i < conf->n && out->n_members < CONSENSUS_MAX_MEMBERS; i++) {
@@ -867,12 +869,19 @@ static struct consensus *of_io(struct raft_io *io)
     return (struct consensus *)((char *)io - offsetof(struct consensus, io));
 }
 
+/* The leader's count of an old term's entry is held back the same way
+ * (term_quorum.h); the barrier it asks for is proposed once raft read the
+ * message. */
 static void clamped_recv(struct raft_io *io, struct raft_message *msg)
 {
-    struct append_clamp *g = &of_io(io)->clamp;
+    struct consensus *c = of_io(io);
+    struct append_clamp *g = &c->clamp;
     append_clamp_read(g, msg);
+    term_quorum_read(&c->quorum, &c->raft, msg);
     g->recv(io, msg);
     append_clamp_read_done(g);
+    if (term_quorum_wants_barrier(&c->quorum, &c->raft))
+        nudge_followers(c);
 }
 
 static int clamped_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,

@@ -47,7 +47,7 @@ struct consensus_status {
     uint64_t leader_id;         /* 0: none known */
     uint64_t term, commit_index, applied_index, last_index;
     uint64_t stalls;            /* followers found stuck while leading (stall_watch.h) */
-    uint64_t clamped;           /* libraft reports lowered (append_clamp.h) */
+    uint64_t clamped;           /* libraft reports lowered (append_clamp.h, term_quorum.h) */
     unsigned voters;
     size_t n_members;
     struct consensus_member members[CONSENSUS_MAX_MEMBERS];

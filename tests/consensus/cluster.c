@@ -117,14 +117,34 @@ static int guarded_truncate(struct raft_io *io, raft_index index)
     return rv;
 }
 
-/* The node's clamp of libraft 0.15's follower (append_clamp.h), wired the
- * way consensus.c wires it. */
+static void barrier_done(struct raft_barrier *req, int status)
+{
+    (void)status;
+    free(req);
+}
+
+/* Outside raft's recv, as consensus.c's nudge_followers. */
+static void propose_barrier(struct raft *r)
+{
+    struct raft_barrier *req = malloc(sizeof *req);
+    CHECK(req != NULL);
+    if (raft_barrier(r, req, barrier_done) != 0)
+        free(req);
+}
+
+/* The node's clamp of libraft 0.15's follower (append_clamp.h) and hold
+ * on its leader's count (term_quorum.h), wired the way consensus.c wires
+ * them. */
 static void clamped_recv(struct raft_io *io, struct raft_message *msg)
 {
     struct member *m = member_of_io(io);
+    struct raft *r = io->data;
     append_clamp_read(&m->clamp, msg);
+    term_quorum_read(&m->quorum, r, msg);
     m->clamp.recv(io, msg);
     append_clamp_read_done(&m->clamp);
+    if (term_quorum_wants_barrier(&m->quorum, r))
+        propose_barrier(r);
 }
 
 static int clamped_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,

@@ -11,6 +11,7 @@
 
 #include "append_clamp.h"
 #include "fsm.h"
+#include "term_quorum.h"
 
 enum { CLUSTER_STEP_MS = 20000 };
 
@@ -39,6 +40,9 @@ struct member {
     /* libraft 0.15's follower reports and commits past what a message
      * carried: clamped as the node clamps it (append_clamp.h). */
     struct append_clamp clamp;
+    /* libraft 0.15's leader counts copies of an old term's entry: held
+     * back as the node holds it (term_quorum.h). */
+    struct term_quorum quorum;
 };
 
 struct cluster {

@@ -134,7 +134,7 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
                "%llu numbers factored, "
                "%llu committed on replica 0, %llu leader changes, %llu failover after the heal, "
                "%llu kills, %llu pauses, "
-               "%llu partitions, %llu drain sends, %llu raft stalls, %llu lies refused, %llu messages lost, %llu snapshot "
+               "%llu partitions, %llu drain sends, %llu raft stalls, %llu counts held, %llu lies refused, %llu messages lost, %llu snapshot "
                "restores, digest %016llx\n",
                (unsigned long long)seed, s->n, (double)sim_now(s) / 1000, s->n_batches, cancels(s),
                (unsigned long long)s->stats.submits,
@@ -145,6 +145,7 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
                (unsigned long long)s->stats.pauses, (unsigned long long)s->stats.partitions,
                (unsigned long long)s->stats.drains,
                (unsigned long long)s->stats.raft_stalls,
+               (unsigned long long)s->stats.counts_held,
                (unsigned long long)s->stats.lies_refused,
                (unsigned long long)s->stats.messages_lost,
                (unsigned long long)s->stats.restores, (unsigned long long)digest);

@@ -342,6 +342,8 @@ int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fct
     }
     if (s->failure[0] == '\0')
         sim_check_final(s);
+    for (unsigned i = 0; i < s->n; i++)
+        s->stats.counts_held += s->c.m[i].quorum.held;
     *digest = sim_queue_hash(s->c.m[0].q) ^ (s->stats.numbers * 0x9e3779b97f4a7c15ull) ^
               sim_now(s);
     teardown(s);

@@ -99,7 +99,8 @@ struct sim_node {
 
 struct sim_stats {
     uint64_t numbers, submits, drains, raft_stalls, lies_refused, results_committed, kills, pauses, partitions,
-        leader_changes, messages_lost, restores, entries, failovers;
+        leader_changes, messages_lost, restores, entries, failovers,
+        counts_held; /* answers term_quorum.h held back from a leader's count */
 };
 
 struct sim {
