@@ -21,3 +21,15 @@ bool grow_array(void **p, size_t *cap, size_t need, size_t elem)
     *cap = c;
     return true;
 }
+
+void shrink_array(void **p, size_t *cap, size_t used, size_t elem, size_t keep)
+{
+    if (*cap <= keep || used >= *cap / 4)
+        return;
+    size_t c = used * 2 > keep ? used * 2 : keep;
+    void *np = realloc(*p, c * elem);
+    if (np == NULL)
+        return;
+    *p = np;
+    *cap = c;
+}

@@ -10,4 +10,11 @@
  * elements; false (nothing changed) when out of memory. */
 bool grow_array(void **p, size_t *cap, size_t need, size_t elem);
 
+/* Gives back most of an array that grew for a burst: once used fills less
+ * than a quarter of *cap (and *cap is above keep elements) the capacity
+ * becomes max(keep, 2 * used). Doubling never shrinks, so without this a
+ * queue that once held a few seconds of results keeps that high-water
+ * mark resident for the node's life. Out of memory: nothing changes. */
+void shrink_array(void **p, size_t *cap, size_t used, size_t elem, size_t keep);
+
 #endif

@@ -18,6 +18,11 @@ enum {
     /* Before the handshake completes a peer is unauthenticated: it gets a
      * buffer just big enough for the largest handshake message. */
     HANDSHAKE_BUF = 256,
+    /* A receive buffer grows to the largest frame it met (up to
+     * FRAME_MAX_WIRE); once that frame is consumed it goes back to this,
+     * so an idle link does not hold a megabyte for the rest of its life.
+     * Two read chunks: the small frames of a busy mesh never regrow it. */
+    RX_KEEP = 2 * READ_CHUNK,
 };
 
 struct link_write;
@@ -308,6 +313,20 @@ static int handshake_step(struct peer_link *l, const uint8_t *msg)
     return l->closing ? -1 : 0;
 }
 
+/* Gives back the part of a receive buffer grown for a large frame once
+ * what is left (and the next frame as far as known) fits RX_KEEP. */
+static void rx_shrink(struct peer_link *l)
+{
+    if (l->rx_cap <= RX_KEEP || l->rx_len + READ_CHUNK > RX_KEEP || l->rx_need > RX_KEEP)
+        return;
+    uint8_t *p = realloc(l->rx_buf, RX_KEEP);
+    if (p == NULL)
+        return;     /* the larger buffer stays: still correct */
+    budget_sub(l, l->rx_cap - RX_KEEP);
+    l->rx_buf = p;
+    l->rx_cap = RX_KEEP;
+}
+
 /* Consumes as many complete handshake messages and frames as rx_buf holds. */
 static void process_input(struct peer_link *l)
 {
@@ -344,6 +363,7 @@ static void process_input(struct peer_link *l)
     if (!l->closing && off > 0) {
         memmove(l->rx_buf, l->rx_buf + off, l->rx_len - off);
         l->rx_len -= off;
+        rx_shrink(l);
     }
 }
 

@@ -29,6 +29,11 @@
 enum {
     MAX_IN_FLIGHT = 2,
     ENTRY_BUDGET = 900 * 1024,      /* result bytes per COMPLETE entry (< 1 MiB) */
+    /* What the pending results keep allocated once proposed: about what
+     * one entry takes. A backlog of seconds (the log slow to commit) is
+     * given back once proposed (grow.h, shrink_array). */
+    KEEP_PENDING = 1 << 16,
+    KEEP_TEXT = 1 << 20,
 };
 
 struct pending_result {
@@ -338,6 +343,9 @@ static void propose_batch(struct node *n, uint64_t batch)
     if (taken != NULL) {
         l->n_pending = kept;
         l->text_len = text_len;
+        shrink_array((void **)&l->pending, &l->cap_pending, kept, sizeof *l->pending,
+                     KEEP_PENDING);
+        shrink_array((void **)&l->text, &l->text_cap, text_len, 1, KEEP_TEXT);
     }
     free(taken);
 }

@@ -37,6 +37,9 @@ bool outbox_add(struct outbox *o, uint64_t batch, uint64_t index, const char *te
                 size_t len);
 size_t outbox_count(const struct outbox *o);   /* results kept */
 size_t outbox_unsent(const struct outbox *o);  /* of those, waiting to be sent */
+/* Bytes allocated for them (capacity, not use): pruning gives back what a
+ * burst left behind. */
+size_t outbox_held_bytes(const struct outbox *o);
 
 /* What to send next: up to `max` unsent results of one batch (the oldest
  * unsent result's) and of at most OUTBOX_SEND_BYTES of text (at least one),

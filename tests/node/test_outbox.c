@@ -1,6 +1,7 @@
 /* test_outbox.c - a node's results until committed (src/node/outbox.c)
  * on a real queue, the time made up: what is sent next, what a new leader
- * gets, what leaves, and when results that seem lost are sent again. */
+ * gets, what leaves, when results that seem lost are sent again, and that
+ * a burst's memory is given back. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,8 +189,36 @@ static void test_bytes_bound_a_message(void)
     outbox_free(o);
 }
 
+/* A burst that left gives its memory back: a box that once held 100k
+ * results (seconds of a busy node's, waiting for their commit) keeps what a
+ * few hundred need, and works on. */
+static void test_burst_given_back(void)
+{
+    struct queue *q = queue_new();
+    uint64_t a = apply_submit_chunked(q, 200000, 0), b = apply_submit_chunked(q, 10, 0);
+    struct outbox *o = outbox_new();
+    for (uint64_t i = 0; i < 100000; i++)
+        add(o, a, i, "2 3 5 7 11");
+    add(o, b, 3, "13");
+    size_t burst = outbox_held_bytes(o);
+    CHECK(burst > 100000 * 10);
+    struct qcmd c = make_cancel(a);
+    char err[128];
+    CHECK_INT_EQ(queue_apply(q, &c, NULL, err, sizeof err), 0);
+    outbox_prune(o, q, 0, true);
+    CHECK_INT_EQ(outbox_count(o), 1);
+    CHECK(outbox_held_bytes(o) < burst / 8);
+    uint64_t batch;
+    size_t which[16];
+    CHECK_STR_EQ(next(o, &batch, which, 16), "3=13");
+    CHECK_INT_EQ(batch, b);
+    outbox_free(o);
+    queue_free(q);
+}
+
 int main(void)
 {
+    test_burst_given_back();
     test_bytes_bound_a_message();
     test_sends_in_order_by_batch();
     test_committed_leave();
