@@ -65,7 +65,7 @@ class SpreadTest(unittest.TestCase):
         relations (none of them is lost) and leases the rest."""
         n = semiprime(bits, seed)
         self.mesh = Mesh(MESH, 3, workers=1)
-        lead = self.mesh.formed(3)
+        lead = self.mesh.working(self.mesh.formed(3))
         before = done_of(lead.status())
         t0 = time.monotonic()
         bid = int(submit(self, lead, "--spread", str(n), "--name", "hard"))
@@ -90,23 +90,31 @@ class SpreadTest(unittest.TestCase):
         worked = {name: after.get(name, 0) - before.get(name, 0) for name in before}
         print("%d bits: %.1f s; ranges committed per node %s" % (bits, elapsed, worked),
               file=sys.stderr)
-        for x in self.mesh.nodes:
-            if x is victim:
-                continue
-            self.assertGreater(worked[x.name], 0, "node %s sieved nothing: %s" %
-                               (x.name, worked))
+        survivors = [x for x in self.mesh.nodes if x is not victim]
+        # Every node sieves when none is killed. After a kill, how the
+        # survivors share the rest depends on when each sees the new
+        # leasing (a node just re-registered may get none of a 2 s batch):
+        # what must hold is that they did the rest.
+        if victim is None:
+            for x in survivors:
+                self.assertGreater(worked[x.name], 0, "node %s sieved nothing: %s" %
+                                   (x.name, worked))
+        else:
+            self.assertGreater(sum(worked[x.name] for x in survivors), 0,
+                               "the survivors sieved nothing: %s" % worked)
+        for x in survivors:
             self.assertEqual(self.factors_of(x, bid, n), factors)
         if kill == "leader":
             self.assertIn("spread batch %d: split" % bid, lead.log())
 
     def test_hard_number_sieved_by_every_node(self):
-        self.spread(184, 20)
+        self.spread(196, 20)
 
     def test_hard_number_survives_a_killed_node(self):
-        self.spread(184, 21, kill="follower")
+        self.spread(196, 21, kill="follower")
 
     def test_hard_number_survives_its_leader_killed(self):
-        self.spread(184, 22, kill="leader")
+        self.spread(196, 22, kill="leader")
 
     def test_unsievable_number_goes_to_one_worker(self):
         # An odd cube of 118 bits passes the batch's checks, but no combine

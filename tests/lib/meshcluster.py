@@ -83,6 +83,21 @@ class Mesh:
                  timeout, interval=0.1, what="%d voters everywhere" % voters)
         return self.leader(timeout)
 
+    def working(self, lead, timeout=20):
+        """Waits until the leader sees every live node active with its
+        workers: it leases only to nodes it sees so, and learns that from
+        each node's gossip, up to a second after the mesh is formed. A test
+        that asserts every node did some of a short batch waits for this
+        before it submits."""
+        names = {n.name for n in self.alive()}
+
+        def ready():
+            rows = [x for x in lead.status()["nodes"] if x["name"] in names]
+            return len(rows) == len(names) and all(
+                x["state"] == "active" and x["workers"] > 0 for x in rows)
+        wait_for(ready, timeout, interval=0.1, what="the leader seeing every node active")
+        return lead
+
     def leader(self, timeout=20):
         """The node every live node agrees leads (a quorum of them must)."""
         def agreed():
