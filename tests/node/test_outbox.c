@@ -216,8 +216,26 @@ static void test_burst_given_back(void)
     queue_free(q);
 }
 
+/* An empty result (a spread range given up) first in a new box, and
+ * again after a burst was given back: kept and sent as an empty text. */
+static void test_empty_result(void)
+{
+    struct queue *q = queue_new();
+    uint64_t a = apply_submit_chunked(q, 10, 0);
+    struct outbox *o = outbox_new();
+    add(o, a, 0, "");
+    add(o, a, 1, "3");
+    uint64_t batch;
+    size_t which[16];
+    CHECK_STR_EQ(next(o, &batch, which, 16), "0= 1=3");
+    CHECK_INT_EQ(outbox_count(o), 2);
+    outbox_free(o);
+    queue_free(q);
+}
+
 int main(void)
 {
+    test_empty_result();
     test_burst_given_back();
     test_bytes_bound_a_message();
     test_sends_in_order_by_batch();
