@@ -13,23 +13,13 @@ NODES (default 3): the spread mesh's size. The issue's scaling figure is
 node adds no core. Ends with the medians and the median of the per-run
 ratios (each pair run back to back, same number)."""
 import os
-import random
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from meshcluster import Mesh  # noqa: E402
 from meshnode import wait_for  # noqa: E402
-from primes import nextprime  # noqa: E402
-
-
-def semiprime(bits, seed):
-    rng = random.Random(seed)
-    while True:
-        p = nextprime(rng.getrandbits(bits // 2) | 1 << (bits // 2 - 1))
-        q = nextprime(rng.getrandbits(bits - bits // 2) | 1 << (bits - bits // 2 - 1))
-        if (p * q).bit_length() == bits:
-            return p * q
+from primes import semiprime  # noqa: E402
 
 
 def timed(mesh_bin, nodes, n, spread):

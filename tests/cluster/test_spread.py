@@ -9,7 +9,6 @@ Usage: test_spread.py MESH_BINARY [unittest args...]
 Every node is stopped by its PID in tearDown (a killed one is SIGKILLed by
 its PID); data dirs are deleted."""
 import os
-import random
 import sys
 import time
 import unittest
@@ -17,18 +16,9 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from meshcluster import Mesh, done_of, submit  # noqa: E402
 from meshnode import wait_for  # noqa: E402
-from primes import is_prime, nextprime  # noqa: E402
+from primes import is_prime, nextprime, semiprime  # noqa: E402
 
 MESH = None
-
-
-def semiprime(bits, seed):
-    rng = random.Random(seed)
-    while True:
-        p = nextprime(rng.getrandbits(bits // 2) | 1 << (bits // 2 - 1))
-        q = nextprime(rng.getrandbits(bits - bits // 2) | 1 << (bits - bits // 2 - 1))
-        if (p * q).bit_length() == bits:
-            return p * q
 
 
 class SpreadTest(unittest.TestCase):

@@ -1,6 +1,7 @@
 """primes.py - a Miller-Rabin primality test for test oracles and corpus
 generation (many fixed bases: exact far beyond the sizes the tests use)."""
 import functools
+import random
 
 BASES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41)
 # Below each bound the first k bases of BASES decide exactly (the known
@@ -46,3 +47,14 @@ def nextprime(n):
     while not is_prime(n):
         n += 1
     return n
+
+
+def semiprime(bits, seed):
+    """A balanced semiprime of exactly `bits` bits, the same for the same
+    seed (cluster tests and benchmarks of one hard number)."""
+    rng = random.Random(seed)
+    while True:
+        p = nextprime(rng.getrandbits(bits // 2) | 1 << (bits // 2 - 1))
+        q = nextprime(rng.getrandbits(bits - bits // 2) | 1 << (bits - bits // 2 - 1))
+        if (p * q).bit_length() == bits:
+            return p * q
