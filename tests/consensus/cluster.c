@@ -340,3 +340,27 @@ void cluster_wait_snapshot(struct cluster *c, unsigned i, raft_index index)
     struct snapshot_wait w = {i, index};
     CHECK(raft_fixture_step_until(&c->f, has_snapshot, &w, CLUSTER_STEP_MS));
 }
+
+void cluster_cut(struct cluster *c, unsigned i, unsigned j, bool on)
+{
+    if (on) {
+        raft_fixture_saturate(&c->f, i, j);
+        raft_fixture_saturate(&c->f, j, i);
+    } else {
+        raft_fixture_desaturate(&c->f, i, j);
+        raft_fixture_desaturate(&c->f, j, i);
+    }
+}
+
+raft_index cluster_propose_drain(struct cluster *c, unsigned i, uint64_t node)
+{
+    struct qcmd cmd = {.type = QCMD_DRAIN, .node_id = node, .drained = true};
+    raft_index index = cluster_try_propose(c, i, &cmd);
+    CHECK(index != 0);
+    return index;
+}
+
+raft_term cluster_term_at(struct cluster *c, unsigned i, raft_index x)
+{
+    return term_quorum_term_of(raft_fixture_get(&c->f, i), x);
+}

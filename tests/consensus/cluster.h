@@ -77,5 +77,12 @@ bool cluster_same_state(struct cluster *c, unsigned i, unsigned j);
 void cluster_set_snapshots(struct cluster *c, unsigned threshold, unsigned trailing);
 /* Steps until member i stored a snapshot covering index (log compacted). */
 void cluster_wait_snapshot(struct cluster *c, unsigned i, raft_index index);
+/* Cuts (on) or restores both directions between servers i and j. */
+void cluster_cut(struct cluster *c, unsigned i, unsigned j, bool on);
+/* Server i proposes a DRAIN of `node` (a small entry of its own term);
+ * checks it was accepted and returns its index. */
+raft_index cluster_propose_drain(struct cluster *c, unsigned i, uint64_t node);
+/* The term of entry x in server i's in-memory log, 0 if not there. */
+raft_term cluster_term_at(struct cluster *c, unsigned i, raft_index x);
 
 #endif

@@ -49,26 +49,6 @@ static void test_rules(void)
     CHECK(!g.reading);
 }
 
-static raft_term term_at(struct raft *r, raft_index x)
-{
-    const struct raft_log *l = &r->log;
-    size_t n = l->back >= l->front ? l->back - l->front : l->size - l->front + l->back;
-    if (x <= l->offset || x > l->offset + n)
-        return 0;
-    return l->entries[(l->front + (x - 1 - l->offset)) % l->size].term;
-}
-
-static void cut(struct cluster *c, unsigned i, unsigned j, bool on)
-{
-    if (on) {
-        raft_fixture_saturate(&c->f, i, j);
-        raft_fixture_saturate(&c->f, j, i);
-    } else {
-        raft_fixture_desaturate(&c->f, i, j);
-        raft_fixture_desaturate(&c->f, j, i);
-    }
-}
-
 struct wait {
     unsigned i;
     raft_index index;
@@ -97,24 +77,16 @@ static bool commits(struct raft_fixture *f, void *arg)
     return raft_fixture_get(f, w->i)->commit_index >= w->index;
 }
 
-static raft_index drain(struct cluster *c, unsigned i, uint64_t node)
-{
-    struct qcmd cmd = {.type = QCMD_DRAIN, .node_id = node, .drained = true};
-    raft_index index = cluster_try_propose(c, i, &cmd);
-    CHECK(index != 0);
-    return index;
-}
-
 static void test_stale_entry_not_counted(void)
 {
     struct cluster c;
     cluster_init(&c, 3, false);
     unsigned a = cluster_leader(&c);
-    cluster_settle(&c, c.n, drain(&c, a, 1));
+    cluster_settle(&c, c.n, cluster_propose_drain(&c, a, 1));
     /* a, cut off, stores an entry k nobody else gets. */
-    cut(&c, a, (a + 1) % 3, true);
-    cut(&c, a, (a + 2) % 3, true);
-    raft_index k = drain(&c, a, 2);
+    cluster_cut(&c, a, (a + 1) % 3, true);
+    cluster_cut(&c, a, (a + 2) % 3, true);
+    raft_index k = cluster_propose_drain(&c, a, 2);
     raft_fixture_step_until_elapsed(&c.f, 200);
     CHECK_INT_EQ(raft_fixture_get(&c.f, a)->last_stored, k);
     /* b leads a new term without k; then the third, o, is cut off and a
@@ -125,8 +97,8 @@ static void test_stale_entry_not_counted(void)
                                                                                 : (a + 2) % 3;
     unsigned o = 3 - a - b;
     CHECK_INT_EQ(raft_last_index(raft_fixture_get(&c.f, b)), k - 1);
-    cut(&c, b, o, true);
-    cut(&c, a, b, false);
+    cluster_cut(&c, b, o, true);
+    cluster_cut(&c, a, b, false);
     struct wait wa = {.i = a};
     CHECK(raft_fixture_step_until(&c.f, follows, &wa, CLUSTER_STEP_MS));
     raft_fixture_step_until_elapsed(&c.f, 500); /* heartbeats at k - 1 */
@@ -139,18 +111,18 @@ static void test_stale_entry_not_counted(void)
         CHECK(n < 10000);
         raft_fixture_step(&c.f);
     }
-    raft_index kb = drain(&c, b, 3);
+    raft_index kb = cluster_propose_drain(&c, b, 3);
     CHECK_INT_EQ(kb, k);
     /* Committed only once a holds it too (checked at the event that
      * commits it). */
     struct wait wk = {.i = b, .index = k};
     CHECK(raft_fixture_step_until(&c.f, commits, &wk, CLUSTER_STEP_MS));
-    raft_term t = term_at(raft_fixture_get(&c.f, b), k);
+    raft_term t = cluster_term_at(&c, b, k);
     CHECK(t != 0);
-    CHECK_INT_EQ(term_at(raft_fixture_get(&c.f, a), k), t);
+    CHECK_INT_EQ(cluster_term_at(&c, a, k), t);
     CHECK(c.m[a].clamp.matches_lowered > 0);
-    cut(&c, b, o, false);
-    cluster_settle(&c, c.n, drain(&c, b, 4));
+    cluster_cut(&c, b, o, false);
+    cluster_settle(&c, c.n, cluster_propose_drain(&c, b, 4));
     for (unsigned i = 1; i < c.n; i++)
         CHECK(cluster_same_state(&c, 0, i));
     cluster_close(&c);

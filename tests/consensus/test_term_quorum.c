@@ -73,22 +73,6 @@ static void test_rules(void)
     CHECK(!term_quorum_wants_barrier(&q, &r));
 }
 
-static raft_term term_at(struct cluster *c, unsigned i, raft_index x)
-{
-    return term_quorum_term_of(raft_fixture_get(&c->f, i), x);
-}
-
-static void cut(struct cluster *c, unsigned i, unsigned j, bool on)
-{
-    if (on) {
-        raft_fixture_saturate(&c->f, i, j);
-        raft_fixture_saturate(&c->f, j, i);
-    } else {
-        raft_fixture_desaturate(&c->f, i, j);
-        raft_fixture_desaturate(&c->f, j, i);
-    }
-}
-
 struct wait {
     unsigned i;
 };
@@ -108,14 +92,6 @@ static bool leads(struct raft_fixture *f, void *arg)
     return raft_state(raft_fixture_get(f, w->i)) == RAFT_LEADER;
 }
 
-static raft_index drain(struct cluster *c, unsigned i, uint64_t node)
-{
-    struct qcmd cmd = {.type = QCMD_DRAIN, .node_id = node, .drained = true};
-    raft_index index = cluster_try_propose(c, i, &cmd);
-    CHECK(index != 0);
-    return index;
-}
-
 static unsigned leader_but(struct cluster *c, unsigned not)
 {
     for (unsigned j = 0; j < c->n; j++)
@@ -130,11 +106,11 @@ static void test_figure_8(void)
     struct cluster c;
     cluster_init(&c, 3, false);
     unsigned a = cluster_leader(&c);
-    cluster_settle(&c, c.n, drain(&c, a, 1));
+    cluster_settle(&c, c.n, cluster_propose_drain(&c, a, 1));
     /* a, cut off, stores an entry k of its term nobody else gets. */
-    cut(&c, a, (a + 1) % 3, true);
-    cut(&c, a, (a + 2) % 3, true);
-    raft_index k = drain(&c, a, 2);
+    cluster_cut(&c, a, (a + 1) % 3, true);
+    cluster_cut(&c, a, (a + 2) % 3, true);
+    raft_index k = cluster_propose_drain(&c, a, 2);
     raft_fixture_step_until_elapsed(&c.f, 200);
     CHECK_INT_EQ(raft_fixture_get(&c.f, a)->last_stored, k);
     /* b leads a later term without k, is cut off too, and stores its own
@@ -144,14 +120,14 @@ static void test_figure_8(void)
     unsigned b = leader_but(&c, a);
     unsigned o = 3 - a - b;
     CHECK_INT_EQ(raft_last_index(raft_fixture_get(&c.f, b)), k - 1);
-    cut(&c, b, o, true);
-    CHECK_INT_EQ(drain(&c, b, 3), k);
+    cluster_cut(&c, b, o, true);
+    CHECK_INT_EQ(cluster_propose_drain(&c, b, 3), k);
     raft_fixture_step_until_elapsed(&c.f, 200);
-    raft_term tb = term_at(&c, b, k);
-    CHECK(tb > term_at(&c, a, k));
+    raft_term tb = cluster_term_at(&c, b, k);
+    CHECK(tb > cluster_term_at(&c, a, k));
     /* a and o meet again: only a can win (its log ends at k, o's at k -
      * 1), then it copies its old k to o. */
-    cut(&c, a, o, false);
+    cluster_cut(&c, a, o, false);
     struct wait wa = {.i = a};
     CHECK(raft_fixture_step_until(&c.f, leads, &wa, CLUSTER_STEP_MS));
     struct raft *ra = raft_fixture_get(&c.f, a);
@@ -161,22 +137,22 @@ static void test_figure_8(void)
     }
     /* At the event a commits k: o holds an entry of a's term after it
      * (Raft's rule), which b's log cannot beat at the next election. */
-    raft_term ta = term_at(&c, a, k);
+    raft_term ta = cluster_term_at(&c, a, k);
     CHECK(ta < ra->current_term);
-    CHECK_INT_EQ(term_at(&c, o, k + 1), ra->current_term);
+    CHECK_INT_EQ(cluster_term_at(&c, o, k + 1), ra->current_term);
     CHECK(c.m[a].quorum.held > 0);
     /* a is cut off then, b meets o: whoever leads holds a's k. */
-    cut(&c, a, o, true);
-    cut(&c, b, o, false);
+    cluster_cut(&c, a, o, true);
+    cluster_cut(&c, b, o, false);
     CHECK(raft_fixture_step_until(&c.f, other_leads, &not_a, CLUSTER_STEP_MS));
     unsigned l = leader_but(&c, a);
     CHECK_INT_EQ(l, o);
-    CHECK_INT_EQ(term_at(&c, l, k), ta);
-    cut(&c, a, b, false);
-    cut(&c, a, o, false);
-    cluster_settle(&c, c.n, drain(&c, l, 4));
+    CHECK_INT_EQ(cluster_term_at(&c, l, k), ta);
+    cluster_cut(&c, a, b, false);
+    cluster_cut(&c, a, o, false);
+    cluster_settle(&c, c.n, cluster_propose_drain(&c, l, 4));
     for (unsigned i = 0; i < c.n; i++)
-        CHECK_INT_EQ(term_at(&c, i, k), ta);
+        CHECK_INT_EQ(cluster_term_at(&c, i, k), ta);
     for (unsigned i = 1; i < c.n; i++)
         CHECK(cluster_same_state(&c, 0, i));
     cluster_close(&c);
