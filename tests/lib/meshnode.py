@@ -73,16 +73,42 @@ class Node:
         # stderr to a file, never a pipe nobody reads (a full pipe would
         # block the node and its workers).
         self.errf = open(os.path.join(self.dir, "stderr.txt"), "ab")
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+        self.args = args
+        # A port this class chose can be taken by another test process
+        # between its check and the node's bind: such a node is started
+        # again on a new port (wait_ready). A port the caller chose (a
+        # Mesh, whose peers name it) is the caller's to retry.
+        self.port_retries = 3 if port is None else 0
+        self._spawn()
+
+    def _spawn(self):
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=self.errf,
                                      env=self.env)
         self.pid = self.proc.pid
 
+    def _respawn_on_new_port(self):
+        old = self.port
+        self.port = free_port()
+        self.args[self.args.index("--port") + 1] = str(self.port)
+        self.port_retries -= 1
+        for name in ("stderr.txt", "node.log"):  # the next start's log only
+            with contextlib.suppress(OSError):
+                os.rename(os.path.join(self.dir, name),
+                          os.path.join(self.dir, name + ".port%d" % old))
+        self.errf.close()
+        self.errf = open(os.path.join(self.dir, "stderr.txt"), "ab")
+        self._spawn()
+
     def wait_ready(self, timeout=15):
         def ready():
             if self.proc.poll() is not None:
+                log = self.log()
+                if self.port_retries > 0 and "address already in use" in log:
+                    self._respawn_on_new_port()
+                    return False
                 raise AssertionError("node exited early (%s): %s" %
-                                     (self.proc.returncode, self.log()))
+                                     (self.proc.returncode, log))
             return self.cli("status", "--json", check=False).returncode == 0
         wait_for(ready, timeout, what="node %s control socket" % self.name)
         return self

@@ -6,6 +6,7 @@ import ctypes
 import json
 import os
 import signal
+import socket
 import shutil
 import subprocess
 import sys
@@ -68,6 +69,35 @@ class NodeTest(unittest.TestCase):
     def submit(self, node, *args, input=None):
         r = node.cli("submit", *args, input=input)
         return int(r.stdout.strip())
+
+    # -- the test library -----------------------------------------------------
+
+    def test_port_taken_before_bind_starts_on_a_new_one(self):
+        """Another test process can take a chosen port between free_port's
+        check and the node's bind (CI met it under load): the node is
+        started again on a new port, its old log kept aside."""
+        import meshnode
+        squatter = socket.socket()
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("0.0.0.0", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        real = meshnode.free_port
+        ports = iter([taken])
+        meshnode.free_port = lambda: next(ports, None) or real()
+        try:
+            n = Node(MESH)
+            self.nodes.append(n)
+            self.assertEqual(n.port, taken)
+            n.wait_ready()
+        finally:
+            meshnode.free_port = real
+            squatter.close()
+        self.assertNotEqual(n.port, taken)
+        self.assertIn("address already in use",
+                      open(os.path.join(n.dir, "stderr.txt.port%d" % taken)).read() +
+                      open(os.path.join(n.dir, "node.log.port%d" % taken)).read())
+        wait_for(lambda: n.status().get("leader"), timeout=15, what="a leader")
 
     # -- the classic workload and the submit shapes -------------------------
 
