@@ -246,7 +246,7 @@ enum factor_verdict factor_verify(const struct factor_verifier *fv, const char *
         case ECM_RANGE_RIGHT:
             return FACTOR_VERDICT_OK;
         case ECM_RANGE_WRONG:
-            return FACTOR_VERDICT_WRONG_PRODUCT;
+            return FACTOR_VERDICT_NOT_A_DIVISOR;
         case ECM_RANGE_MALFORMED:
             break;
         }
@@ -285,6 +285,8 @@ const char *factor_verdict_message(enum factor_verdict v)
         return "a factor is not prime";
     case FACTOR_VERDICT_REST_NOT_COMPOSITE:
         return "the unfactored rest is not composite";
+    case FACTOR_VERDICT_NOT_A_DIVISOR:
+        return "the curves' factor does not divide the number";
     }
     return "?";
 }
