@@ -1,0 +1,112 @@
+"""ECM across the mesh (doc/DESIGN.md, "ECM across the mesh"): `mesh
+submit --spread N` for a 150-digit N (past SIQS's 340 bits: ECM only) on a
+real 3-node mesh on loopback, one worker each. N's curve jobs are leased
+to every node's worker like any batch's numbers; the first factor found
+(checked by the leader to divide N before it is committed) ends the batch
+on every node: N's factors are committed, every curve job not yet done is
+ended, and the workers still running one are released.
+
+N = P * Q, P = 437978765085889961639949130369 (30 digits), Q =
+nextprime(7 * 10^119). P was searched for offline so that an early curve
+finds it (tests/factor/test_ecm_range.c says how): curve 2 of level 2
+(B1 = 5e4), after levels 0 and 1 (3 jobs, ~9 s of one core at 497 bits)
+found nothing. So the test needs ~10-20 s of CPU, however the nodes share
+it; a mesh that ran every planned curve (240 jobs, levels to 30 digits)
+would take an hour.
+
+Usage: test_spread_ecm.py MESH_BINARY [unittest args...]
+
+Every node is stopped by its PID in tearDown (a killed one is SIGKILLed by
+its PID); data dirs are deleted."""
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from meshcluster import Mesh, done_of, submit  # noqa: E402
+from meshnode import wait_for  # noqa: E402
+from primes import is_prime, nextprime  # noqa: E402
+
+MESH = None
+P = 437978765085889961639949130369
+Q = nextprime(7 * 10 ** 119)
+N = P * Q
+# Curve jobs of levels 0..3 (1 + 2 + 22 + 215), then N.
+TOTAL = 241
+
+
+class SpreadEcmTest(unittest.TestCase):
+    def setUp(self):
+        self.mesh = None
+
+    def tearDown(self):
+        if self.mesh is not None:
+            self.mesh.stop()
+
+    def batch(self, node, bid):
+        st = node.status()
+        return next((b for b in st["batches"] if b["id"] == bid), None)
+
+    def factors_of(self, node, bid):
+        out = node.cli("results", str(bid)).stdout
+        rows = out.splitlines()
+        self.assertEqual(len(rows), 1, out[:2000])
+        self.assertTrue(rows[0].startswith("%d:" % N), out[:2000])
+        return [int(f) for f in rows[0].split(":", 1)[1].split()]
+
+    def busy(self, node):
+        return {x["name"]: x["busy"] for x in node.status()["nodes"]}
+
+    def spread(self, kill=None):
+        self.assertEqual(len(str(N)), 150)
+        self.assertTrue(is_prime(P) and is_prime(Q))
+        self.mesh = Mesh(MESH, 3, workers=1)
+        lead = self.mesh.working(self.mesh.formed(3))
+        before = done_of(lead.status())
+        t0 = time.monotonic()
+        bid = int(submit(self, lead, "--spread", str(N), "--name", "ecm"))
+        self.assertEqual(self.batch(lead, bid)["total"], TOTAL)
+        victim = None
+        if kill is not None:
+            # The first curve job (level 0) committed: the follower is
+            # killed holding one of level 1 or 2, which goes to the others.
+            wait_for(lambda: self.batch(lead, bid)["done"] >= 1, 120, interval=0.1,
+                     what="a curve job committed")
+            victim = next(x for x in self.mesh.nodes if x is not lead)
+            victim.kill()
+        wait_for(lambda: self.batch(lead, bid)["state"] == "done", 240, interval=0.2,
+                 what="the spread batch done")
+        elapsed = time.monotonic() - t0
+        self.assertEqual(self.factors_of(lead, bid), [P, Q])
+        self.assertIn("spread batch %d: ECM found a factor" % bid, lead.log())
+        after = done_of(lead.status())
+        worked = {name: after.get(name, 0) - before.get(name, 0) for name in before}
+        print("ECM spread: %.1f s; jobs committed per node %s" % (elapsed, worked),
+              file=sys.stderr)
+        survivors = [x for x in self.mesh.nodes if x is not victim]
+        # Levels 0, 1 and the finding job: at least 4 jobs were worked; the
+        # rest (~237) were ended by the factor, not run.
+        self.assertGreaterEqual(sum(worked.values()), 4, worked)
+        self.assertLess(sum(worked.values()), 40, worked)
+        self.assertGreaterEqual(sum(1 for x in survivors if worked[x.name] > 0), 2, worked)
+        for x in survivors:
+            self.assertEqual(self.factors_of(x, bid), [P, Q])
+            self.assertEqual(self.batch(x, bid)["done"], TOTAL)
+        # The curve jobs still running when the factor came were aborted:
+        # every survivor's worker is idle at once (a level-2 job left alone
+        # runs ~5 s of one core, far longer on a loaded host).
+        wait_for(lambda: all(b == 0 for name, b in self.busy(lead).items()
+                             if victim is None or name != victim.name), 4, interval=0.1,
+                 what="every worker released")
+
+    def test_ecm_spread_finds_a_30_digit_factor(self):
+        self.spread()
+
+    def test_ecm_spread_survives_a_killed_node(self):
+        self.spread(kill="follower")
+
+
+if __name__ == "__main__":
+    MESH = sys.argv.pop(1)
+    unittest.main()
