@@ -211,12 +211,16 @@ static void answer_range(struct siqs_range_worker *ranges, uint64_t id, const ch
 }
 
 /* A curve job of a hard number's ECM spread over the mesh (ecm_range.h):
- * its answer is "done ecm:K[:P]", carried like any result text. */
-static void answer_curves(uint64_t id, const char *job, size_t len, uint64_t budget_ms)
+ * its answer is "done ecm:K[:P]", carried like any result text. Watched
+ * like a number's ECM: phase ecm, B1, curve of the level's. */
+static void answer_curves(struct factor_ctx *ctx, uint64_t id, const char *job, size_t len,
+                          uint64_t budget_ms)
 {
     char err[64], line[128], *text = NULL;
     uint64_t deadline = budget_ms ? now_ms() + budget_ms : 0;
-    if (!ecm_range_run(job, len, deadline, &text, err, sizeof err)) {
+    if (ctx->progress != NULL)
+        progress_begin(ctx->progress->ud, id);
+    if (!ecm_range_run(job, len, deadline, ctx->progress, &text, err, sizeof err)) {
         snprintf(line, sizeof line, "%" PRIu64 " error %s\n", id, err);
         emit(line);
         return;
@@ -251,7 +255,7 @@ static void answer_request(struct factor_ctx *ctx, struct siqs_range_worker *ran
         return;
     }
     if (ecm_range_job_is(number, number_len)) {
-        answer_curves(id, number, number_len, budget_ms);
+        answer_curves(ctx, id, number, number_len, budget_ms);
         return;
     }
     /* Below 2^64 (the common case): no GMP, no malloc, no printf. A number

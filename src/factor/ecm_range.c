@@ -6,6 +6,7 @@
 
 #include "ecm_mp.h"
 #include "ecm_range.h"
+#include "progress.h"
 
 /* Longest decimal of a factor or N: ECM_RANGE_MAX_BITS bits. */
 enum { DIGITS_MAX = 310 };
@@ -136,7 +137,34 @@ enum ecm_range_check ecm_range_verify(const char *job, size_t job_len, const cha
     return verdict;
 }
 
-bool ecm_range_run(const char *job, size_t len, uint64_t deadline_ms, char **text, char *err,
+/* The job's curves, one call each when watched (a curve at a large bound
+ * takes seconds); 1 factor found, 0 none, -1 the deadline passed. */
+static int run_job(const mpz_t n, const struct ecm_range_job *j, uint64_t deadline_ms,
+                   const struct factor_progress_sink *progress, mpz_t f, unsigned *ran)
+{
+    double b1 = ecm_mp_levels[j->level].b1;
+    unsigned count = j->hi - j->lo;
+    if (progress == NULL)
+        return ecm_mp_run_curves(n, b1, ecm_mp_sigma(j->level, j->lo), count, deadline_ms, f,
+                                 ran);
+    struct factor_progress p = {.phase = FACTOR_PHASE_ECM,
+                                .bits = (uint32_t)mpz_sizeinbase(n, 2), .b1 = (uint64_t)b1,
+                                .needed = ecm_mp_levels[j->level].curves};
+    int rc = 0;
+    *ran = 0;
+    while (*ran < count && rc == 0) {
+        p.found = j->lo + *ran;
+        factor_progress_report(progress, &p);
+        unsigned one = 0;
+        rc = ecm_mp_run_curves(n, b1, ecm_mp_sigma(j->level, j->lo + *ran), 1, deadline_ms, f,
+                               &one);
+        *ran += one;
+    }
+    return rc;
+}
+
+bool ecm_range_run(const char *job, size_t len, uint64_t deadline_ms,
+                   const struct factor_progress_sink *progress, char **text, char *err,
                    size_t errlen)
 {
     mpz_t n, f;
@@ -147,8 +175,7 @@ bool ecm_range_run(const char *job, size_t len, uint64_t deadline_ms, char **tex
         snprintf(err, errlen, "not a curve job");
     } else {
         unsigned ran = 0;
-        int rc = ecm_mp_run_curves(n, ecm_mp_levels[j.level].b1, ecm_mp_sigma(j.level, j.lo),
-                                   j.hi - j.lo, deadline_ms, f, &ran);
+        int rc = run_job(n, &j, deadline_ms, progress, f, &ran);
         struct ecm_range_result r = {ran, rc == 1};
         if (!(ok = ecm_range_result_format(&r, f, text)))
             snprintf(err, errlen, "out of memory");

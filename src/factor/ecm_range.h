@@ -73,8 +73,13 @@ enum ecm_range_check ecm_range_verify(const char *job, size_t job_len, const cha
 
 /* Runs one job (until deadline_ms, CLOCK_MONOTONIC ms, 0: none; the curves
  * run by then are answered) and writes its result text (malloc'd) in
- * *text. False with a message in err when the job text is not one. */
-bool ecm_range_run(const char *job, size_t len, uint64_t deadline_ms, char **text, char *err,
+ * *text. progress (NULL: nobody watches) is told before every curve, as
+ * the ladder's ECM tells it: phase ecm, B1, the curve's index in its level
+ * of the table's curves for the level. False with a message in err when
+ * the job text is not one. */
+struct factor_progress_sink;
+bool ecm_range_run(const char *job, size_t len, uint64_t deadline_ms,
+                   const struct factor_progress_sink *progress, char **text, char *err,
                    size_t errlen);
 
 #endif

@@ -19,6 +19,7 @@
 #include "ecm_mp.h"
 #include "ecm_range.h"
 #include "factor.h"
+#include "progress.h"
 #include "queue.h"
 #include "queue_codec.h"
 #include "verify.h"
@@ -29,9 +30,9 @@
  * first 8) until one was found; curve 2 of level 2 (B1 = 5e4) finds it in
  * stage 2, and no curve of levels 0 and 1 does (checked on N itself). */
 #define P30 "437978765085889961639949130369"
-#define N150 "306585135560122973147964391258300000000000000000000000000000000000000" \
-             "000000000000000000000000000000000000000000000000000038104152562472426" \
-             "662675574342103"
+#define N150 "306585135560122973147964391258300000000000000000000000000000" \
+             "000000000000000000000000000000000000000000000000000000000038" \
+             "104152562472426662675574342103"
 
 static bool job_parses(const char *text)
 {
@@ -148,24 +149,48 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+struct seen {
+    unsigned reports;
+    struct factor_progress last;
+};
+
+static void on_report(void *ud, const struct factor_progress *p)
+{
+    struct seen *s = ud;
+    /* Before every curve, in order, as the ladder's ECM reports. */
+    CHECK(p->phase == FACTOR_PHASE_ECM && p->b1 == 50000 && p->needed == 214 &&
+          p->bits == 497 && p->found == 5 + s->reports);
+    s->reports++;
+    s->last = *p;
+}
+
 /* Real curves through the worker's path. */
 static void test_run(void)
 {
+    struct seen seen = {0};
+    struct factor_progress_sink sink = {on_report, &seen};
+    char err0[64], *found = NULL;
+    /* Curves 5..9 of level 2 find nothing; watched, each is told. */
+    CHECK(ecm_range_run("ecm:" N150 ":2:5:10", strlen("ecm:" N150 ":2:5:10"), 0, &sink, &found,
+                        err0, sizeof err0));
+    CHECK_STR_EQ(found, "ecm:5");
+    CHECK(seen.reports == 5 && seen.last.found == 9);
+    free(found);
     char err[64], *text = NULL;
-    CHECK(ecm_range_run("ecm:" N150 ":2:0:10", strlen("ecm:" N150 ":2:0:10"), 0, &text, err,
+    CHECK(ecm_range_run("ecm:" N150 ":2:0:10", strlen("ecm:" N150 ":2:0:10"), 0, NULL, &text, err,
                         sizeof err));
     CHECK_STR_EQ(text, "ecm:2:" P30);
     free(text);
-    CHECK(ecm_range_run("ecm:" N150 ":0:0:25", strlen("ecm:" N150 ":0:0:25"), 0, &text, err,
+    CHECK(ecm_range_run("ecm:" N150 ":0:0:25", strlen("ecm:" N150 ":0:0:25"), 0, NULL, &text, err,
                         sizeof err));
     CHECK_STR_EQ(text, "ecm:25");
     free(text);
     /* A deadline already past: no curve run, still an answer. */
     CHECK(ecm_range_run("ecm:" N150 ":3:0:8", strlen("ecm:" N150 ":3:0:8"), now_ms() - 1,
-                        &text, err, sizeof err));
+                        NULL, &text, err, sizeof err));
     CHECK_STR_EQ(text, "ecm:0");
     free(text);
-    CHECK(!ecm_range_run("ecm:" N150 ":9:0:8", strlen("ecm:" N150 ":9:0:8"), 0, &text, err,
+    CHECK(!ecm_range_run("ecm:" N150 ":9:0:8", strlen("ecm:" N150 ":9:0:8"), 0, NULL, &text, err,
                          sizeof err));
 }
 
