@@ -75,8 +75,15 @@ class SpreadEcmTest(unittest.TestCase):
                      what="a curve job committed")
             victim = next(x for x in self.mesh.nodes if x is not lead)
             victim.kill()
-        wait_for(lambda: self.batch(lead, bid)["state"] == "done", 240, interval=0.2,
-                 what="the spread batch done")
+        seen = []  # (node, hard entry) of this batch, seen by the leader
+
+        def done():
+            st = lead.status()
+            seen.extend((x["name"], h) for x in st["nodes"] for h in x.get("hard") or []
+                        if h["batch"] == bid)
+            b = next((b for b in st["batches"] if b["id"] == bid), None)
+            return b is not None and b["state"] == "done"
+        wait_for(done, 240, interval=0.2, what="the spread batch done")
         elapsed = time.monotonic() - t0
         self.assertEqual(self.factors_of(lead, bid), [P, Q])
         self.assertIn("spread batch %d: ECM found a factor" % bid, lead.log())
@@ -85,6 +92,15 @@ class SpreadEcmTest(unittest.TestCase):
         print("ECM spread: %.1f s; jobs committed per node %s" % (elapsed, worked),
               file=sys.stderr)
         survivors = [x for x in self.mesh.nodes if x is not victim]
+        # Progress through the existing paths: a curve job shows in status
+        # --json as phase ecm, its B1, the curve of the level's planned.
+        ecm = [(name, h) for name, h in seen if h["phase"] == "ecm"]
+        self.assertTrue(ecm, seen[:5])
+        # Job 0 is level 0 (B1 2e3, 25 curves), 1-2 level 1, then level 2.
+        level = lambda i: (2000, 25) if i == 0 else (11000, 74) if i < 3 else (50000, 214)
+        for _, h in ecm:
+            self.assertEqual((h["b1"], h["needed"], h["bits"]), level(h["index"]) + (497,), h)
+            self.assertLess(h["found"], h["needed"], h)
         # Levels 0, 1 and the finding job: at least 4 jobs were worked; the
         # rest (~237) were ended by the factor, not run.
         self.assertGreaterEqual(sum(worked.values()), 4, worked)
