@@ -122,6 +122,28 @@ class SpreadEcmTest(unittest.TestCase):
     def test_ecm_spread_survives_a_killed_node(self):
         self.spread(kill="follower")
 
+    def test_ecm_then_siqs_spread_finds_a_15_digit_factor(self):
+        # Inside SIQS's range a spread plans the ladder's ECM pass first
+        # (228 bits: level 0 and 19 curves of level 1, two curve jobs),
+        # then SIQS ranges. p was picked by trying primes from 314159265359
+        # 000 against level 0's named curves on N: curve 4 finds it. The
+        # factor ends the ranges before any is needed.
+        p = 314159265359279
+        q = nextprime(1 << 179)
+        n = p * q
+        self.assertEqual(n.bit_length(), 228)
+        self.mesh = Mesh(MESH, 1, workers=2)
+        lead = self.mesh.formed(1)
+        bid = int(submit(self, lead, "--spread", str(n)))
+        total = self.batch(lead, bid)["total"]
+        self.assertGreater(total, 100)  # 2 curve jobs, the ranges, N
+        wait_for(lambda: self.batch(lead, bid)["state"] == "done", 120, interval=0.2,
+                 what="the spread batch done")
+        out = lead.cli("results", str(bid)).stdout.split()
+        self.assertEqual(out, ["%d:" % n, str(p), str(q)])
+        self.assertIn("spread batch %d: ECM found a factor after" % bid, lead.log())
+        self.assertEqual(self.batch(lead, bid)["done"], total)
+
 
 if __name__ == "__main__":
     MESH = sys.argv.pop(1)
