@@ -185,10 +185,23 @@ static int spread_spec_from_json(struct batch_spec *spec, json_t *number, uint64
     bool sievable = mpz_sizeinbase(n, 2) <= BATCH_SPREAD_MAX_BITS;
     if (sievable)
         siqs_coord_plan(n, &width, &ranges);
-    if (mpz_odd_p(n) && mpz_sizeinbase(n, 2) >= BATCH_SPREAD_MIN_BITS)
+    if (mpz_odd_p(n) && mpz_sizeinbase(n, 2) >= BATCH_SPREAD_MIN_BITS &&
+        mpz_sizeinbase(n, 2) <= BATCH_SPREAD_ECM_MAX_BITS)
         factor_spread_ecm_plan(n, budget == BATCH_BUDGET_DEFAULT || budget == BATCH_BUDGET_NONE
                                       ? 0 : budget, &ecm);
+    bool odd = mpz_odd_p(n);
+    size_t bits = mpz_sizeinbase(n, 2);
     mpz_clear(n);
+    if (!sievable && bits > BATCH_SPREAD_ECM_MAX_BITS) {
+        snprintf(err, errlen, "a spread number has at most %d bits (ECM only past %d)",
+                 BATCH_SPREAD_ECM_MAX_BITS, BATCH_SPREAD_MAX_BITS);
+        return -1;
+    }
+    if (!sievable && odd && ecm.levels == 0) {
+        snprintf(err, errlen, "past %d bits a spread is ECM only, and its --number-timeout "
+                 "buys not one curve", BATCH_SPREAD_MAX_BITS);
+        return -1;
+    }
     return batch_spread_ecm_init(spec, num, &ecm, width, ranges, err, errlen);
 }
 

@@ -115,7 +115,7 @@ static int validate_spread(const struct batch_spec *s, char *err, size_t errlen)
     batch_spread_layout(s, &ecm_jobs, &ranges);
     /* ECM only (no ranges): any size ECM takes; else SIQS's range. */
     bool ecm_only = ecm_jobs > 0 && ranges == 0;
-    int max_bits = ecm_only ? MESH_MAX_BITS : BATCH_SPREAD_MAX_BITS;
+    int max_bits = ecm_only ? BATCH_SPREAD_ECM_MAX_BITS : BATCH_SPREAD_MAX_BITS;
     if (s->start == NULL || !numtext_is_normal(s->start, strlen(s->start)) ||
         strlen(s->start) > MESH_MAX_DIGITS) {
         set_err(err, errlen, "spread number is not a normalised number of %d..%d bits",

@@ -37,11 +37,15 @@ enum { BATCH_SPREAD_MIN_BITS = 100, BATCH_SPREAD_MAX_BITS = 340, BATCH_SPREAD_MA
  * numbers are, in order: ecm_plan_jobs curve jobs "ecm:N:L:LO:HI"
  * (src/factor/ecm_range.h; job j is ecm_plan_job's), then the SIQS range
  * jobs (their LO counted from the first of them), then N. Without SIQS
- * ranges (N past BATCH_SPREAD_MAX_BITS, up to MESH_MAX_BITS: ECM only) N
+ * ranges (N past BATCH_SPREAD_MAX_BITS: ECM only) N
  * follows the curve jobs. On the wire such a spec is kind
  * BATCH_SPREAD_ECM_WIRE (the plan after the step), so kind 4 keeps its
  * bytes. */
 enum { BATCH_SPREAD_ECM_WIRE = 5 };
+/* ECM only goes up to 950 bits (286 digits), not MESH_MAX_BITS: a curve
+ * job's text ("ecm:" N ":L:LO:HI", LO and HI below 2^20) must fit the
+ * MESH_MAX_DIGITS + 2 bytes every reader of batch_number gives it. */
+enum { BATCH_SPREAD_ECM_MAX_BITS = 950 };
 
 /* A batch's budget per number (batch_spec.budget_ms): BATCH_BUDGET_DEFAULT
  * leaves it to each node's --number-timeout, BATCH_BUDGET_NONE means no

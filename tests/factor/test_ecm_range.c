@@ -267,6 +267,27 @@ static void test_spread_batch(void)
     CHECK(batch_spread_ecm_init(&spec, n230, &plan, 1, 40, err, sizeof err) == 0);
     check_layout(&spec, n230, 40);
     batch_spec_free(&spec);
+    /* The longest curve job of the largest ECM-only number fits the buffer
+     * every reader of batch_number gives (MESH_MAX_DIGITS + 2); past it the
+     * spec is refused. */
+    mpz_t big;
+    mpz_init(big);
+    mpz_ui_pow_ui(big, 2, BATCH_SPREAD_ECM_MAX_BITS);
+    mpz_sub_ui(big, big, 1);
+    char *big_text = mpz_get_str(NULL, 10, big);
+    struct ecm_plan all = {ECM_MP_LEVEL_COUNT, ecm_mp_levels[ECM_MP_LEVEL_COUNT - 1].curves};
+    CHECK(batch_spread_ecm_init(&spec, big_text, &all, 1, 0, err, sizeof err) == 0);
+    char buf[MESH_MAX_DIGITS + 2];
+    CHECK(batch_number(&spec, spec.count - 2, buf, sizeof buf) == 0);
+    /* and the longest any job could be (LO and HI of 7 digits): */
+    CHECK(strlen(big_text) + strlen("ecm:") + strlen(":8:1048575:1048576") <= MESH_MAX_DIGITS + 1);
+    batch_spec_free(&spec);
+    mpz_add_ui(big, big, 2); /* 951 bits */
+    free(big_text);
+    big_text = mpz_get_str(NULL, 10, big);
+    CHECK(batch_spread_ecm_init(&spec, big_text, &all, 1, 0, err, sizeof err) != 0);
+    free(big_text);
+    mpz_clear(big);
     /* Refused: no ranges without ECM; past 340 bits with ranges; a bad plan. */
     struct ecm_plan none = {0, 0}, over = {4, 431}, zero = {2, 0};
     CHECK(batch_spread_ecm_init(&spec, N150, &none, 1, 0, err, sizeof err) != 0);
