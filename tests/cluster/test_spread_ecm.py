@@ -69,12 +69,16 @@ class SpreadEcmTest(unittest.TestCase):
         self.assertEqual(self.batch(lead, bid)["total"], TOTAL)
         victim = None
         if kill is not None:
-            # The first curve job (level 0) committed: the follower is
-            # killed holding one of level 1 or 2, which goes to the others.
+            # The first curve job (level 0) committed: the node is killed
+            # holding one of level 1 or 2, which goes to the others.
             wait_for(lambda: self.batch(lead, bid)["done"] >= 1, 120, interval=0.1,
                      what="a curve job committed")
-            victim = next(x for x in self.mesh.nodes if x is not lead)
+            victim = lead if kill == "leader" else \
+                next(x for x in self.mesh.nodes if x is not lead)
             victim.kill()
+            if victim is lead:  # its successor's watch reads the committed results
+                lead = self.mesh.leader(30)
+                self.assertIsNot(lead, victim)
         seen = []  # (node, hard entry) of this batch, seen by the leader
 
         def done():
@@ -121,6 +125,9 @@ class SpreadEcmTest(unittest.TestCase):
 
     def test_ecm_spread_survives_a_killed_node(self):
         self.spread(kill="follower")
+
+    def test_ecm_spread_survives_its_leader_killed(self):
+        self.spread(kill="leader")
 
     def test_ecm_then_siqs_spread_finds_a_15_digit_factor(self):
         # Inside SIQS's range a spread plans the ladder's ECM pass first
