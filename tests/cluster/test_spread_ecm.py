@@ -132,9 +132,9 @@ class SpreadEcmTest(unittest.TestCase):
     def test_ecm_then_siqs_spread_finds_a_15_digit_factor(self):
         # Inside SIQS's range a spread plans the ladder's ECM pass first
         # (228 bits: level 0 and 19 curves of level 1, two curve jobs),
-        # then SIQS ranges. p was picked by trying primes from 314159265359
-        # 000 against level 0's named curves on N: curve 4 finds it. The
-        # factor ends the ranges before any is needed.
+        # then SIQS ranges. p is the first prime past 314159265358979 that
+        # one of level 0's first 6 named curves finds on N (tried offline
+        # with libecm): curve 4. The factor ends the ranges unneeded.
         p = 314159265359279
         q = nextprime(1 << 179)
         n = p * q
