@@ -151,6 +151,26 @@ class SpreadEcmTest(unittest.TestCase):
         self.assertIn("spread batch %d: ECM found a factor after" % bid, lead.log())
         self.assertEqual(self.batch(lead, bid)["done"], total)
 
+    def test_ecm_factor_with_a_composite_cofactor_goes_to_one_worker(self):
+        # The same p (a curve's group mod p does not depend on N, so curve
+        # 4 of level 0 finds it here too) times two 90-bit primes: ECM's
+        # factor leaves a composite cofactor, which is not spread again:
+        # every job is ended and N, the last index, goes to one worker,
+        # whose ladder splits it whole.
+        p = 314159265359279
+        q, r = nextprime(1 << 89), nextprime(1 << 90)
+        n = p * q * r
+        self.mesh = Mesh(MESH, 1, workers=2)
+        lead = self.mesh.formed(1)
+        bid = int(submit(self, lead, "--spread", str(n)))
+        wait_for(lambda: self.batch(lead, bid)["state"] == "done", 120, interval=0.2,
+                 what="the spread batch done")
+        out = lead.cli("results", str(bid)).stdout.split()
+        self.assertEqual(out, ["%d:" % n, str(p), str(q), str(r)])
+        log = lead.log()
+        self.assertIn("spread batch %d: ECM found a factor after" % bid, log)
+        self.assertIn("spread batch %d: a split into composites; N goes to one worker" % bid, log)
+
 
 if __name__ == "__main__":
     MESH = sys.argv.pop(1)
