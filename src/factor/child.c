@@ -11,6 +11,7 @@
 
 #include "child.h"
 #include "progress.h"
+#include "ecm_range.h"
 #include "siqs_range.h"
 
 enum { MAX_REQUEST_LINE = 4096 }; /* id + space + 309 digits, with room */
@@ -209,6 +210,32 @@ static void answer_range(struct siqs_range_worker *ranges, uint64_t id, const ch
     free(answer);
 }
 
+/* A curve job of a hard number's ECM spread over the mesh (ecm_range.h):
+ * its answer is "done ecm:K[:P]", carried like any result text. Watched
+ * like a number's ECM: phase ecm, B1, curve of the level's. */
+static void answer_curves(struct factor_ctx *ctx, uint64_t id, const char *job, size_t len,
+                          uint64_t budget_ms)
+{
+    char err[64], line[128], *text = NULL;
+    uint64_t deadline = budget_ms ? now_ms() + budget_ms : 0;
+    if (ctx->progress != NULL)
+        progress_begin(ctx->progress->ud, id);
+    if (!ecm_range_run(job, len, deadline, ctx->progress, &text, err, sizeof err)) {
+        snprintf(line, sizeof line, "%" PRIu64 " error %s\n", id, err);
+        emit(line);
+        return;
+    }
+    size_t cap = strlen(text) + 32;
+    char *answer = malloc(cap);
+    if (answer != NULL)
+        snprintf(answer, cap, "%" PRIu64 " done %s\n", id, text);
+    else
+        snprintf(line, sizeof line, "%" PRIu64 " error out of memory\n", id);
+    free(text);
+    emit(answer != NULL ? answer : line);
+    free(answer);
+}
+
 static void answer_request(struct factor_ctx *ctx, struct siqs_range_worker *ranges, char *line,
                            size_t len, uint64_t budget_ms)
 {
@@ -225,6 +252,10 @@ static void answer_request(struct factor_ctx *ctx, struct siqs_range_worker *ran
     line[(size_t)(number - line) + number_len] = '\0'; /* ends the token (a budget may follow) */
     if (siqs_range_job_is(number, number_len)) {
         answer_range(ranges, id, number, number_len, budget_ms);
+        return;
+    }
+    if (ecm_range_job_is(number, number_len)) {
+        answer_curves(ctx, id, number, number_len, budget_ms);
         return;
     }
     /* Below 2^64 (the common case): no GMP, no malloc, no printf. A number

@@ -29,14 +29,6 @@
 #define LIBECM_LEAKS_END() ((void)0)
 #endif
 
-/* GMP-ECM's table (README, -param 0 with its default B2): the bound and
- * the expected number of curves for a factor of each size. */
-const struct ecm_mp_level ecm_mp_levels[ECM_MP_LEVEL_COUNT] = {
-    {15, 2e3, 25},     {20, 11e3, 74},    {25, 5e4, 214},
-    {30, 25e4, 430},   {35, 1e6, 904},    {40, 3e6, 2350},
-    {45, 11e6, 4480},  {50, 43e6, 7553},  {55, 11e7, 17769},
-};
-
 enum {
     SIGMA_BASE = 1000,           /* Suyama's sigma must avoid 0, 1, 3, 5 */
     SIGMA_LEVEL_SHIFT = 20,      /* curves per level before sigmas overlap */
@@ -133,6 +125,21 @@ static unsigned curves_that_fit(unsigned curves, double b1, size_t bits, double 
         curves = (unsigned)(*work_left / each);
     *work_left -= each * curves;
     return curves;
+}
+
+void ecm_mp_plan(size_t bits, double work_ms, unsigned max_level, struct ecm_plan *plan)
+{
+    *plan = (struct ecm_plan){0, 0};
+    double work_left = work_ms;
+    for (unsigned l = 0; l <= max_level && l < ECM_MP_LEVEL_COUNT; l++) {
+        unsigned curves = curves_that_fit(ecm_mp_levels[l].curves, ecm_mp_levels[l].b1, bits,
+                                          &work_left);
+        if (curves == 0)
+            return;
+        *plan = (struct ecm_plan){l + 1, curves};
+        if (curves < ecm_mp_levels[l].curves)
+            return;
+    }
 }
 
 /* Curves of the schedule left at *at (0: move on): the rest of its level,

@@ -21,17 +21,8 @@
 
 #include <gmp.h>
 
+#include "ecm_plan.h" /* the table of levels, shared with batch specs */
 #include "progress.h"
-
-struct ecm_mp_level {
-    unsigned digits;  /* factor size this level targets */
-    double b1;        /* stage-1 bound */
-    unsigned curves;  /* expected curves to find such a factor */
-};
-
-enum { ECM_MP_LEVEL_COUNT = 9 };
-/* 15, 20, ..., 55 digits: B1 2e3 .. 11e7, GMP-ECM's table. */
-extern const struct ecm_mp_level ecm_mp_levels[ECM_MP_LEVEL_COUNT];
 
 /* The sigma of curve `index` of `level`: distinct for every (level, index)
  * with index < 2^20, fixed across numbers and runs. */
@@ -52,6 +43,12 @@ int ecm_mp_run_curves(const mpz_t n, double b1, uint32_t first_sigma, unsigned c
  * (stage 1 and 2 together, fitted on this project's reference machine).
  * Used to size a pass by cost before running it; never as a deadline. */
 double ecm_mp_curve_ms(double b1, size_t bits);
+
+/* The curves a pass from the first curve with work_ms (> 0) and levels up
+ * to max_level runs, as ecm_mp_find_factor picks them (without repeat):
+ * whole levels while they fit, then the curves that still fit. A plan of
+ * no levels when not one curve fits. */
+void ecm_mp_plan(size_t bits, double work_ms, unsigned max_level, struct ecm_plan *plan);
 
 /* How much of the schedule a pass may run. */
 struct ecm_mp_budget {

@@ -198,6 +198,19 @@ static double siqs_mp_expected_ms(size_t bits)
  * 30-digit factors (~20 min at 500 bits) before PARI gets the rest. */
 enum { ECM_UNTIMED_LAST_LEVEL = 3 };
 
+void factor_spread_ecm_plan(const mpz_t n, uint64_t budget_ms, struct ecm_plan *plan)
+{
+    size_t bits = mpz_sizeinbase(n, 2);
+    if (bits <= SIQS_MP_MAX_BITS)
+        ecm_mp_plan(bits, ECM_PASS_SHARE * siqs_mp_expected_ms(bits), ECM_MP_LEVEL_COUNT - 1,
+                    plan);
+    else if (budget_ms > 0)
+        ecm_mp_plan(bits, (double)budget_ms, ECM_MP_LEVEL_COUNT - 1, plan);
+    else
+        *plan = (struct ecm_plan){ECM_UNTIMED_LAST_LEVEL + 1,
+                                  ecm_mp_levels[ECM_UNTIMED_LAST_LEVEL].curves};
+}
+
 /* One split of the odd composite m by the engine for its size: 1 (a
  * factor in f), 0 (not split: too large, a perfect power past SIQS, or
  * the methods gave up) or -1 (deadline_ms passed). */

@@ -68,6 +68,15 @@ struct factor_result {
  * handler is installed only while PARI runs and restored afterwards; the
  * SIQS past 140 bits and ECM check the clock themselves; the 64-bit path always
  * completes within microseconds and is not interrupted. */
+/* The ECM curves a spread of n runs before (or, past SIQS's range,
+ * instead of) its SIQS ranges (doc/DESIGN.md, "ECM across the mesh"):
+ * inside SIQS's range the ladder's pass for that size (a tenth of SIQS's
+ * expected cost); past it, what fits in budget_ms of estimated work, or,
+ * without a budget (0), the levels up to 30-digit factors, as the ladder
+ * runs them. */
+struct ecm_plan;
+void factor_spread_ecm_plan(const mpz_t n, uint64_t budget_ms, struct ecm_plan *plan);
+
 enum factor_status factor_decimal(struct factor_ctx *ctx, const char *n,
                                   uint64_t budget_ms, struct factor_result *res);
 void factor_result_free(struct factor_result *res);

@@ -5,6 +5,7 @@
  * so a lie about it, the cheapest to tell, costs no primality test; then
  * each distinct factor is looked up in the sieve or tested. Anything larger
  * is split into parts and checked with GMP. */
+#include "ecm_range.h"
 #include "siqs_range.h"
 #include "verify.h"
 
@@ -239,6 +240,18 @@ enum factor_verdict factor_verify(const struct factor_verifier *fv, const char *
      * relation by relation (siqs_range.h). Here only their form. */
     if (siqs_range_job_is(n, strlen(n)))
         return siqs_range_result_form(text, len) ? FACTOR_VERDICT_OK : FACTOR_VERDICT_MALFORMED;
+    /* A curve job's: no factor, or one that must divide N (ecm_range.h). */
+    if (ecm_range_job_is(n, strlen(n))) {
+        switch (ecm_range_verify(n, strlen(n), text, len)) {
+        case ECM_RANGE_RIGHT:
+            return FACTOR_VERDICT_OK;
+        case ECM_RANGE_WRONG:
+            return FACTOR_VERDICT_NOT_A_DIVISOR;
+        case ECM_RANGE_MALFORMED:
+            break;
+        }
+        return FACTOR_VERDICT_MALFORMED;
+    }
     if (factor_parse_u64(n, strlen(n), &n64)) {
         switch (scan_u64(text, len, v, &count, unfactored)) {
         case SCAN_MALFORMED:
@@ -272,6 +285,8 @@ const char *factor_verdict_message(enum factor_verdict v)
         return "a factor is not prime";
     case FACTOR_VERDICT_REST_NOT_COMPOSITE:
         return "the unfactored rest is not composite";
+    case FACTOR_VERDICT_NOT_A_DIVISOR:
+        return "the curves' factor does not divide the number";
     }
     return "?";
 }

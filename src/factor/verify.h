@@ -35,6 +35,7 @@ enum factor_verdict {
     FACTOR_VERDICT_WRONG_PRODUCT,   /* the parts do not multiply back to N */
     FACTOR_VERDICT_NOT_PRIME,       /* a listed factor is not prime */
     FACTOR_VERDICT_REST_NOT_COMPOSITE, /* the unfactored rest is prime or 1 */
+    FACTOR_VERDICT_NOT_A_DIVISOR,   /* a curve job's factor does not divide N */
 };
 
 /* Checks text[0..len), a result in the canonical form, against n, N's

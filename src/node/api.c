@@ -24,6 +24,7 @@
 #include "consensus.h"
 #include "net.h"
 #include "numtext.h"
+#include "factor.h"
 #include "siqs_coord.h"
 #include "protocol/submit_rules.h"
 #include "view_json.h"
@@ -162,10 +163,12 @@ static uint64_t fresh_seed(void)
     return seed & SUBMIT_MAX_SEED;
 }
 
-/* One hard number for the whole mesh (batch.h, BATCH_SPREAD): its shape
- * is the SIQS engine's for its size (siqs_coord_plan). */
-static int spread_spec_from_json(struct batch_spec *spec, json_t *number, char *err,
-                                 size_t errlen)
+/* One hard number for the whole mesh (batch.h, BATCH_SPREAD): ECM curves
+ * first, as the ladder would run them (factor_spread_ecm_plan; past
+ * SIQS's range ECM only, sized by the batch's budget), then SIQS ranges
+ * of the engine's shape for its size (siqs_coord_plan). */
+static int spread_spec_from_json(struct batch_spec *spec, json_t *number, uint64_t budget,
+                                 char *err, size_t errlen)
 {
     const char *text = json_string_value(number);
     char num[MESH_MAX_DIGITS + 2], why[64];
@@ -176,16 +179,36 @@ static int spread_spec_from_json(struct batch_spec *spec, json_t *number, char *
     }
     mpz_t n;
     mpz_init_set_str(n, num, 10);
-    uint32_t width;
-    uint64_t ranges;
-    siqs_coord_plan(n, &width, &ranges);
+    uint32_t width = 1;
+    uint64_t ranges = 0;
+    struct ecm_plan ecm = {0, 0};
+    bool sievable = mpz_sizeinbase(n, 2) <= BATCH_SPREAD_MAX_BITS;
+    if (sievable)
+        siqs_coord_plan(n, &width, &ranges);
+    if (mpz_odd_p(n) && mpz_sizeinbase(n, 2) >= BATCH_SPREAD_MIN_BITS &&
+        mpz_sizeinbase(n, 2) <= BATCH_SPREAD_ECM_MAX_BITS)
+        factor_spread_ecm_plan(n, budget == BATCH_BUDGET_DEFAULT || budget == BATCH_BUDGET_NONE
+                                      ? 0 : budget, &ecm);
+    bool odd = mpz_odd_p(n);
+    size_t bits = mpz_sizeinbase(n, 2);
     mpz_clear(n);
-    return batch_spread_init(spec, num, width, ranges, err, errlen);
+    if (!sievable && bits > BATCH_SPREAD_ECM_MAX_BITS) {
+        snprintf(err, errlen, "a spread number has at most %d bits (ECM only past %d)",
+                 BATCH_SPREAD_ECM_MAX_BITS, BATCH_SPREAD_MAX_BITS);
+        return -1;
+    }
+    if (!sievable && odd && ecm.levels == 0) {
+        snprintf(err, errlen, "past %d bits a spread is ECM only, and its --number-timeout "
+                 "buys not one curve", BATCH_SPREAD_MAX_BITS);
+        return -1;
+    }
+    return batch_spread_ecm_init(spec, num, &ecm, width, ranges, err, errlen);
 }
 
 /* Every default and limit comes from submit_rules.h, as for the CLI and
  * the dashboard's form. */
-static int spec_from_json(struct batch_spec *spec, json_t *req, char *err, size_t errlen)
+static int spec_from_json(struct batch_spec *spec, json_t *req, uint64_t budget, char *err,
+                          size_t errlen)
 {
     if (present_but_not(req, "kind", is_string) ||
         present_but_not(req, "start", is_string_or_integer) ||
@@ -229,7 +252,7 @@ static int spec_from_json(struct batch_spec *spec, json_t *req, char *err, size_
     if (strcmp(kind, "list") == 0)
         return list_spec_from_json(spec, json_object_get(req, "numbers"), err, errlen);
     if (strcmp(kind, "spread") == 0)
-        return spread_spec_from_json(spec, json_object_get(req, "number"), err, errlen);
+        return spread_spec_from_json(spec, json_object_get(req, "number"), budget, err, errlen);
     snprintf(err, errlen, "unknown batch kind '%s'", kind);
     return -1;
 }
@@ -275,7 +298,7 @@ int api_submit_command(struct qcmd *cmd, json_t *req, char *err, size_t errlen)
     if (timeout != UINT64_MAX &&
         submit_number_timeout_budget(timeout, &budget, err, errlen) != 0)
         return -1;
-    if (spec_from_json(&cmd->spec, req, err, errlen) != 0)
+    if (spec_from_json(&cmd->spec, req, budget, err, errlen) != 0)
         return -1;
     cmd->spec.chunk = (uint32_t)chunk;
     if (cmd->spec.kind == BATCH_SPREAD && chunk == 0)

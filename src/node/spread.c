@@ -20,13 +20,16 @@
 #include "queue.h"
 #include "siqs_coord.h"
 #include "siqs_range.h"
+#include "spread_ecm.h"
 
 /* One spread batch being coordinated. */
 struct spread_one {
     struct node *node;
     uint64_t batch;
-    struct siqs_coord *coord;   /* NULL once finished or given up */
-    uint64_t ranges;            /* the batch's count - 1 */
+    struct siqs_coord *coord;   /* NULL once finished or given up, or no ranges */
+    struct spread_ecm ecm;      /* its curve jobs, first (spread_ecm.h) */
+    uint64_t first;             /* the first SIQS range's index (after the curves) */
+    uint64_t ranges;            /* SIQS ranges */
     uint8_t *taken;             /* per range: its result merged */
     uint64_t merged;
     bool handed;                /* the factors are on their way */
@@ -47,6 +50,7 @@ struct node_spread {
 static void free_one(struct spread_one *s)
 {
     siqs_coord_free(s->coord);
+    spread_ecm_close(&s->ecm);
     free(s->taken);
     mpz_clears(s->n, s->factor, NULL);
     free(s);
@@ -89,16 +93,19 @@ static struct spread_one *find(struct node_spread *sp, uint64_t batch)
  * factor_verify, the empty ranges by form). */
 static void hand_rest(struct node *n, struct spread_one *s, const struct msg_result *first)
 {
-    struct msg_result *items = malloc((s->ranges + 1) * sizeof *items);
+    uint64_t jobs = s->first + s->ranges;
+    struct msg_result *items = malloc((jobs + 1) * sizeof *items);
     if (items == NULL)
         return; /* the ranges go on; the next split or the plain path ends them */
     size_t k = 0;
     if (first != NULL)
         items[k++] = *first;
     static const char empty[] = SIQS_RANGE_RESULT_PREFIX "a80g0"; /* no relations */
-    for (uint64_t i = 0; i < s->ranges; i++)
+    static const char no_curves[] = "ecm:0"; /* no curve run (ecm_range.h) */
+    for (uint64_t i = 0; i < jobs; i++)
         if (!queue_is_done(n->queue, s->batch, i))
-            items[k++] = (struct msg_result){i, empty, sizeof empty - 1};
+            items[k++] = i < s->first ? (struct msg_result){i, no_curves, sizeof no_curves - 1}
+                                      : (struct msg_result){i, empty, sizeof empty - 1};
     node_lead_on_results(n, n->keys.node_id, s->batch, items, k);
     s->handed = true;
     free(items);
@@ -128,7 +135,7 @@ static void finish(struct node *n, struct spread_one *s)
         give_up(n, s, "a split into composites");
     } else if (text != NULL) {
         gmp_sprintf(text, "%Zd %Zd", lo, hi);
-        struct msg_result factors = {s->ranges, text, strlen(text)};
+        struct msg_result factors = {s->first + s->ranges, text, strlen(text)};
         hand_rest(n, s, &factors);
         mlog(&n->log, LOG_INFO, "spread batch %llu: split after %llu range results",
              (unsigned long long)s->batch, (unsigned long long)s->merged);
@@ -170,12 +177,31 @@ static void combine_done(uv_work_t *w, int status)
     }
 }
 
-/* Merges the ranges committed since the last look; combines when ready. */
+/* Has a curve job's committed result split N? Then N's factors (finish)
+ * end every job, SIQS's ranges too, and the sieving stops. A split into a
+ * prime and a composite cofactor gives N to one worker (finish's rule). */
+static bool spread_ecm_found(struct node *n, struct spread_one *s)
+{
+    if (!spread_ecm_scan(&s->ecm, n->queue, s->batch, s->n, s->factor))
+        return false;
+    mlog(&n->log, LOG_INFO, "spread batch %llu: ECM found a factor after %llu of %llu curve "
+         "jobs (%llu curves)", (unsigned long long)s->batch, (unsigned long long)s->ecm.done,
+         (unsigned long long)s->ecm.jobs, (unsigned long long)s->ecm.curves);
+    finish(n, s);
+    siqs_coord_free(s->coord);
+    s->coord = NULL;
+    return true;
+}
+
+/* Merges the ranges committed since the last look; combines when ready.
+ * A factor from the curve jobs ends it all first (spread_ecm_found). */
 static void step(struct node *n, struct spread_one *s)
 {
-    if (s->coord == NULL || s->handed || s->combining)
+    if (s->handed || s->combining || spread_ecm_found(n, s))
         return;
-    for (uint64_t i = 0; i < s->ranges; i++) {
+    if (s->coord == NULL)
+        return;
+    for (uint64_t i = s->first; i < s->first + s->ranges; i++) {
         if (s->taken[i] || !queue_is_done(n->queue, s->batch, i))
             continue;
         const char *text = queue_result(n->queue, s->batch, i);
@@ -204,15 +230,18 @@ static struct spread_one *open_one(struct node *n, struct node_spread *sp,
     struct spread_one *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
-    *s = (struct spread_one){.node = n, .batch = info->id, .ranges = info->spec->count - 1};
+    *s = (struct spread_one){.node = n, .batch = info->id};
+    batch_spread_layout(info->spec, &s->first, &s->ranges);
     mpz_inits(s->n, s->factor, NULL);
-    s->taken = calloc(s->ranges, 1);
-    if (s->taken == NULL) {
+    s->taken = calloc(s->first + s->ranges + 1, 1);
+    if (s->taken == NULL || !spread_ecm_open(&s->ecm, info->spec)) {
         free_one(s);
         return NULL;
     }
     sp->b[sp->n++] = s;
     mpz_set_str(s->n, info->spec->start, 10);
+    if (s->ranges == 0)
+        return s; /* ECM only: N is leased after the curves, if none splits it */
     enum siqs_coord_open rc = siqs_coord_open(&s->coord, s->n, s->factor);
     if (rc == SIQS_COORD_SPLIT)
         finish(n, s);

@@ -191,9 +191,22 @@ void node_work_on_lease_msg(struct node *n, uint64_t peer, const uint8_t *data, 
         node_work_on_lease(n, peer, &l);
 }
 
+/* A spread batch ends as soon as its number is split (ECM's factor or
+ * SIQS's combine): the curve and range jobs still running here are of no
+ * use any more, and a curve at a large bound runs for seconds. */
+static bool spread_ended(struct node *n, uint64_t batch_id)
+{
+    struct batch_info info;
+    return queue_batch_get(n->queue, batch_id, &info) == 0 && info.spec->kind == BATCH_SPREAD &&
+           info.state != BATCH_RUNNING;
+}
+
 void node_work_on_applied_entry(struct node *n, const struct consensus_applied *a)
 {
     if (a->rc == 0 && a->type == QCMD_CANCEL)
+        node_work_abort_batch(n, a->batch_id);
+    if (a->rc == 0 && (a->type == QCMD_COMPLETE || a->type == QCMD_COMPLETE_BLOCK) &&
+        spread_ended(n, a->batch_id))
         node_work_abort_batch(n, a->batch_id);
     if (a->type == QCMD_COMPLETE || a->type == QCMD_COMPLETE_BLOCK || a->type == QCMD_CANCEL)
         node_work_on_applied(n, a->batch_id);

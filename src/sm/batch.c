@@ -99,12 +99,27 @@ static int validate_range(const struct batch_spec *s, char *err, size_t errlen)
     return 0;
 }
 
+void batch_spread_layout(const struct batch_spec *s, uint64_t *ecm_jobs, uint64_t *ranges)
+{
+    *ecm_jobs = ecm_plan_jobs(&s->ecm);
+    *ranges = s->count - 1 >= *ecm_jobs ? s->count - 1 - *ecm_jobs : 0;
+}
+
 static int validate_spread(const struct batch_spec *s, char *err, size_t errlen)
 {
+    if (!ecm_plan_valid(&s->ecm)) {
+        set_err(err, errlen, "spread ECM plan out of range");
+        return -1;
+    }
+    uint64_t ecm_jobs, ranges;
+    batch_spread_layout(s, &ecm_jobs, &ranges);
+    /* ECM only (no ranges): any size ECM takes; else SIQS's range. */
+    bool ecm_only = ecm_jobs > 0 && ranges == 0;
+    int max_bits = ecm_only ? BATCH_SPREAD_ECM_MAX_BITS : BATCH_SPREAD_MAX_BITS;
     if (s->start == NULL || !numtext_is_normal(s->start, strlen(s->start)) ||
-        strlen(s->start) > 103) {
+        strlen(s->start) > MESH_MAX_DIGITS) {
         set_err(err, errlen, "spread number is not a normalised number of %d..%d bits",
-                BATCH_SPREAD_MIN_BITS, BATCH_SPREAD_MAX_BITS);
+                BATCH_SPREAD_MIN_BITS, max_bits);
         return -1;
     }
     mpz_t n;
@@ -112,14 +127,14 @@ static int validate_spread(const struct batch_spec *s, char *err, size_t errlen)
     size_t bits = mpz_sizeinbase(n, 2);
     bool odd = mpz_odd_p(n);
     mpz_clear(n);
-    if (bits < BATCH_SPREAD_MIN_BITS || bits > BATCH_SPREAD_MAX_BITS || !odd) {
+    if (bits < BATCH_SPREAD_MIN_BITS || (int)bits > max_bits || !odd) {
         set_err(err, errlen, "spread number must be odd, of %d..%d bits",
-                BATCH_SPREAD_MIN_BITS, BATCH_SPREAD_MAX_BITS);
+                BATCH_SPREAD_MIN_BITS, max_bits);
         return -1;
     }
     if (s->step < 1 || s->step > BATCH_SPREAD_MAX_WIDTH || s->count < 2 ||
-        (s->count - 1) * s->step > UINT32_MAX) {
-        set_err(err, errlen, "spread width must be 1..%d and the ranges at least one, "
+        s->count - 1 < ecm_jobs || ranges * s->step > UINT32_MAX) {
+        set_err(err, errlen, "spread width must be 1..%d and the jobs at least one, "
                 "below 2^32 A", BATCH_SPREAD_MAX_WIDTH);
         return -1;
     }
@@ -237,11 +252,19 @@ int batch_spec_validate(const struct batch_spec *s, char *err, size_t errlen)
 int batch_spread_init(struct batch_spec *s, const char *n, uint32_t width, uint64_t ranges,
                       char *err, size_t errlen)
 {
+    static const struct ecm_plan none = {0, 0};
+    return batch_spread_ecm_init(s, n, &none, width, ranges, err, errlen);
+}
+
+int batch_spread_ecm_init(struct batch_spec *s, const char *n, const struct ecm_plan *ecm,
+                          uint32_t width, uint64_t ranges, char *err, size_t errlen)
+{
     if (batch_range_init(s, n, width ? width : 1, 1, err, errlen) != 0)
         return -1;
     s->kind = BATCH_SPREAD;
     s->step = width;
-    s->count = ranges + 1;
+    s->ecm = *ecm;
+    s->count = ecm_plan_jobs(ecm) + ranges + 1;
     s->chunk = 1;
     if (batch_spec_validate(s, err, errlen) != 0) {
         batch_spec_free(s);
@@ -564,10 +587,19 @@ static int list_number(const struct batch_spec *s, uint64_t index, char *buf, si
  * checks they agree), or N itself for the last index. */
 static int spread_number(const struct batch_spec *s, uint64_t index, char *buf, size_t buflen)
 {
-    int len = index + 1 == s->count
-                  ? snprintf(buf, buflen, "%s", s->start)
-                  : snprintf(buf, buflen, "siqs:%s:%" PRIu64 ":%" PRIu64, s->start,
-                             index * s->step, (index + 1) * s->step);
+    uint64_t ecm_jobs, ranges;
+    batch_spread_layout(s, &ecm_jobs, &ranges);
+    unsigned level;
+    uint32_t lo, hi;
+    int len;
+    if (index + 1 == s->count)
+        len = snprintf(buf, buflen, "%s", s->start);
+    else if (index < ecm_jobs && ecm_plan_job(&s->ecm, index, &level, &lo, &hi))
+        /* ecm_range_job_format's text (src/factor/ecm_range.h) */
+        len = snprintf(buf, buflen, "ecm:%s:%u:%" PRIu32 ":%" PRIu32, s->start, level, lo, hi);
+    else
+        len = snprintf(buf, buflen, "siqs:%s:%" PRIu64 ":%" PRIu64, s->start,
+                       (index - ecm_jobs) * s->step, (index - ecm_jobs + 1) * s->step);
     return len > 0 && (size_t)len < buflen ? 0 : -1;
 }
 
@@ -598,7 +630,8 @@ int batch_spec_encode(const struct batch_spec *s, struct qbuf *out)
 {
     if (batch_spec_validate(s, NULL, 0) != 0)
         return -1;
-    qbuf_put_u8(out, (uint8_t)s->kind);
+    bool with_ecm = s->kind == BATCH_SPREAD && s->ecm.levels > 0;
+    qbuf_put_u8(out, with_ecm ? BATCH_SPREAD_ECM_WIRE : (uint8_t)s->kind);
     qbuf_put_varint(out, s->count);
     qbuf_put_varint(out, s->chunk);
     switch (s->kind) {
@@ -606,6 +639,10 @@ int batch_spec_encode(const struct batch_spec *s, struct qbuf *out)
     case BATCH_SPREAD:
         qbuf_put_str(out, s->start, strlen(s->start));
         qbuf_put_varint(out, s->step);
+        if (with_ecm) {
+            qbuf_put_varint(out, s->ecm.levels);
+            qbuf_put_varint(out, s->ecm.last_curves);
+        }
         break;
     case BATCH_SEMIPRIMES:
         qbuf_put_varint(out, s->bits);
@@ -661,8 +698,23 @@ static int decode_list(struct qreader *in, struct batch_spec *s)
     return walk_list(s->list, n, s->count, s->offsets, NULL) ? 0 : -1;
 }
 
+/* A spread with curve jobs: the range's fields, then the ECM plan. */
+static int decode_spread_ecm(struct qreader *in, struct batch_spec *s)
+{
+    s->kind = BATCH_SPREAD;
+    if (decode_range(in, s) != 0)
+        return -1;
+    uint64_t levels = qreader_varint(in), last = qreader_varint(in);
+    if (in->failed || levels == 0 || levels > ECM_MP_LEVEL_COUNT || last > UINT32_MAX)
+        return -1;
+    s->ecm = (struct ecm_plan){(uint32_t)levels, (uint32_t)last};
+    return 0;
+}
+
 static int decode_kind(struct qreader *in, struct batch_spec *s)
 {
+    if ((int)s->kind == BATCH_SPREAD_ECM_WIRE)
+        return decode_spread_ecm(in, s);
     switch (s->kind) {
     case BATCH_RANGE:
     case BATCH_SPREAD:

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ecm_plan.h"
 #include "numtext.h"
 
 enum {
@@ -32,6 +33,19 @@ enum batch_kind { BATCH_RANGE = 1, BATCH_SEMIPRIMES = 2, BATCH_LIST = 3, BATCH_S
  * commits them, and were every range sieved without a split it would be
  * leased last like any number (one worker factors it alone). */
 enum { BATCH_SPREAD_MIN_BITS = 100, BATCH_SPREAD_MAX_BITS = 340, BATCH_SPREAD_MAX_WIDTH = 64 };
+/* With ECM (ecm.levels > 0; doc/DESIGN.md, "ECM across the mesh") the
+ * numbers are, in order: ecm_plan_jobs curve jobs "ecm:N:L:LO:HI"
+ * (src/factor/ecm_range.h; job j is ecm_plan_job's), then the SIQS range
+ * jobs (their LO counted from the first of them), then N. Without SIQS
+ * ranges (N past BATCH_SPREAD_MAX_BITS: ECM only) N
+ * follows the curve jobs. On the wire such a spec is kind
+ * BATCH_SPREAD_ECM_WIRE (the plan after the step), so kind 4 keeps its
+ * bytes. */
+enum { BATCH_SPREAD_ECM_WIRE = 5 };
+/* ECM only goes up to 950 bits (286 digits), not MESH_MAX_BITS: a curve
+ * job's text ("ecm:" N ":L:LO:HI", LO and HI below 2^20) must fit the
+ * MESH_MAX_DIGITS + 2 bytes every reader of batch_number gives it. */
+enum { BATCH_SPREAD_ECM_MAX_BITS = 950 };
 
 /* A batch's budget per number (batch_spec.budget_ms): BATCH_BUDGET_DEFAULT
  * leaves it to each node's --number-timeout, BATCH_BUDGET_NONE means no
@@ -54,6 +68,7 @@ struct batch_spec {
     uint64_t *offsets;  /* LIST: offsets[i] of number i in list (malloc'd) */
     size_t list_len;    /* LIST: bytes in list, NULs included */
     uint64_t budget_ms; /* per number: BATCH_BUDGET_DEFAULT, _NONE, or ms */
+    struct ecm_plan ecm; /* SPREAD: its curve jobs (levels 0: none) */
 };
 
 /* Frees the owned buffers and zeroes the spec (safe on a zeroed spec). */
@@ -82,6 +97,13 @@ int batch_semiprimes_init(struct batch_spec *s, uint32_t bits, uint64_t count,
  * `width` A each; chunk 1 (a job is seconds of work). */
 int batch_spread_init(struct batch_spec *s, const char *n, uint32_t width, uint64_t ranges,
                       char *err, size_t errlen);
+/* The same with curve jobs first (ecm's plan; ranges may be 0: ECM only,
+ * then n may have up to MESH_MAX_BITS bits). */
+int batch_spread_ecm_init(struct batch_spec *s, const char *n, const struct ecm_plan *ecm,
+                          uint32_t width, uint64_t ranges, char *err, size_t errlen);
+/* A spread spec's layout: curve jobs [0, *ecm_jobs), then SIQS ranges
+ * [*ecm_jobs, *ecm_jobs + *ranges), then N at count - 1. */
+void batch_spread_layout(const struct batch_spec *s, uint64_t *ecm_jobs, uint64_t *ranges);
 /* Parses a whole file/stdin text: one number per line; blank lines,
  * surrounding whitespace, '#' comment lines and a leading UTF-8 byte order
  * mark are ignored; any bad line

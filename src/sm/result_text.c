@@ -3,7 +3,7 @@
  * COMPLETE entries come from the leader, which checks each result's
  * arithmetic before proposing it (src/factor/verify.h). The replicas check
  * only the form, which costs one pass over the bytes: a text that is not
- * "f1 f2 ... [unfactored:C]" (or a spread batch's "rels:...") is skipped
+ * "f1 f2 ... [unfactored:C]" (or a spread batch's "rels:..." or "ecm:...") is skipped
  * by every replica alike, so a
  * leader running older code cannot get one into `mesh results`. */
 #include <string.h>
@@ -39,9 +39,25 @@ static bool is_relations(const char *text, size_t len)
     return true;
 }
 
+/* A curve job's result (src/factor/ecm_range.h): "ecm:K" or "ecm:K:P",
+ * K a canonical decimal (0 too), P a positive one. The leader checks
+ * that P divides N; replicas the form. */
+#define CURVES_TAG "ecm:"
+
+static bool is_curves(const char *text, size_t len)
+{
+    const size_t tag = sizeof CURVES_TAG - 1;
+    if (len <= tag || memcmp(text, CURVES_TAG, tag) != 0)
+        return false;
+    const char *k = text + tag, *colon = memchr(k, ':', len - tag);
+    size_t klen = colon ? (size_t)(colon - k) : len - tag;
+    bool k_ok = (klen == 1 && k[0] == '0') || is_positive_decimal(k, klen);
+    return k_ok && (colon == NULL || is_positive_decimal(colon + 1, (size_t)(text + len - colon - 1)));
+}
+
 bool qresult_text_well_formed(const char *text, size_t len)
 {
-    if (is_relations(text, len))
+    if (is_relations(text, len) || is_curves(text, len))
         return true;
     const size_t tag = sizeof UNFACTORED_TAG - 1;
     size_t at = 0;

@@ -184,6 +184,22 @@ static void gen_spread(struct queue *q, const char *qdir)
     emit(q, qdir, "complete_relations", &c);
 }
 
+/* A spread batch with ECM curve jobs first (kind 5 on the wire: the plan
+ * after the step) and a curve job's factor as its result. */
+static void gen_spread_ecm(struct queue *q, const char *qdir)
+{
+    char err[128];
+    struct qcmd c = {.type = QCMD_SUBMIT};
+    struct ecm_plan plan = {2, 19};
+    must(batch_spread_ecm_init(&c.spec,
+                               "240723836642399286370151545903302369607974528016651410946994519112763",
+                               &plan, 1, 5, err, sizeof err), "spread ecm");
+    uint64_t id = queue_next_batch_id(q);
+    emit(q, qdir, "submit_spread_ecm", &c);
+    c = complete(id, 0, 1, "ecm:4:314159265359279");
+    emit(q, qdir, "complete_curves", &c);
+}
+
 static void gen_commands_and_snapshots(const char *base)
 {
     char qdir[4096], sdir[4096], err[128];
@@ -233,6 +249,7 @@ static void gen_commands_and_snapshots(const char *base)
     gen_block(q, qdir);
     gen_manifest(q, sdir);
     gen_spread(q, qdir);
+    gen_spread_ecm(q, qdir);
     queue_free(q);
 }
 

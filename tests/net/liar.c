@@ -2,7 +2,8 @@
  * (tests/net/trust_test.py): the real node (links, Raft, leases) with a
  * worker child that answers every number wrongly, three ways in turn: a
  * prime that does not divide N, a product that is not N, a made-up
- * unfactored rest. It stands for a broken machine, or a member modified to
+ * unfactored rest (to a spread's curve job: a factor that does not divide
+ * N). It stands for a broken machine, or a member modified to
  * lie: what the leader must refuse and, when it goes on, drain.
  *   liar [node options]      as `mesh`; its workers are `liar __worker` */
 #include <stdio.h>
@@ -24,7 +25,12 @@ static int lying_worker(void)
         unsigned long long id;
         if (sscanf(line, "%llu", &id) != 1)
             continue;
-        printf("%llu %s\n", id, lies[k % 3]);
+        /* A curve job of a spread's ECM (ecm_range.h): a "factor" 7,
+         * which divides no test's N there. */
+        if (strstr(line, " ecm:") != NULL)
+            printf("%llu done ecm:0:7\n", id);
+        else
+            printf("%llu %s\n", id, lies[k % 3]);
         fflush(stdout);
     }
     return 0;

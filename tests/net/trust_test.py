@@ -9,6 +9,10 @@
   lying_member    a member whose workers answer wrongly: its results are
                   refused, it is drained automatically with an event, and
                   the batch finishes right on the honest node.
+  lying_ecm_member  the same liar in a mesh working a --spread of a
+                  150-digit number by ECM: its curve results name a factor
+                  (7) that does not divide N; each is refused and counted,
+                  and the honest node finds the real 30-digit factor.
   gossip_flood    1,100 minted identities each link once and gossip once
                   (more than the node's 1,024 peer-info entries): a genuine
                   node then still joins the cluster and does work.
@@ -142,6 +146,35 @@ def lying_member(nodes):
     assert "wrong results" in events and "draining it" in events, events
     assert "a factor is not prime" in a.log() or "do not multiply" in a.log()
     print("lying_member: %d wrong results refused, liar drained, batch right" % refused)
+
+
+def lying_ecm_member(nodes):
+    # tests/cluster/test_spread_ecm.py's N: curve 2 of level 2 finds P.
+    p = 437978765085889961639949130369
+    q = int("7" + "0" * 117 + "87")
+    n = p * q
+    assert is_prime(q) and n % 7 != 0 and len(str(n)) == 150
+    a = Node(MESH, authkey=KEY, workers=1)
+    nodes.append(a)
+    a.wait_ready()
+    leader_ready(a)
+    liar = Node(LIAR, authkey=KEY, workers=1, peers=["127.0.0.1:%d" % a.port])
+    liar.mesh = MESH
+    nodes.append(liar)
+    liar.wait_ready()
+    liar_id = self_row(liar)["id"]
+    wait_for(lambda: (row_of(a, liar_id) or {}).get("role") in ("voter", "standby"),
+             timeout=20, what="the liar joining as a member")
+    time.sleep(1.0)              # its gossip says so too: the leader leases to it
+    bid = submit(a, "--spread", str(n))
+    wait_for(lambda: row_of(a, liar_id)["refused_results"] >= 1, timeout=60,
+             what="the liar's curve results refused")
+    wait_for(lambda: batch(a, bid)["state"] == "done", timeout=240, what="the batch done")
+    out = a.cli("results", str(bid)).stdout.split()
+    assert out == ["%d:" % n, str(p), str(q)], out
+    assert "the curves' factor does not divide the number" in a.log()
+    refused = row_of(a, liar_id)["refused_results"]
+    print("lying_ecm_member: %d wrong curve results refused, factor right" % refused)
 
 
 def gossip_flood(nodes):
@@ -315,6 +348,7 @@ def main():
     nodes = []
     try:
         {"forged_results": forged_results, "lying_member": lying_member,
+         "lying_ecm_member": lying_ecm_member,
          "gossip_flood": gossip_flood, "slowloris": slowloris,
          "control_flood": control_flood, "authkey_mode": authkey_mode}[SCENARIO](nodes)
     except BaseException:
