@@ -284,6 +284,9 @@ int queue_spill_step(struct queue_spill *s, const struct queue *q, uint64_t max_
 int queue_spill_finish(struct queue_spill *s, struct queue *q);
 void queue_spill_abort(struct queue_spill *s);
 uint64_t queue_spill_batch(const struct queue_spill *s);
+/* Whether the job writes a running batch's segment (a run of QSEG_PAGES
+ * full pages, queue_state.h), not a finished batch's whole file. */
+bool queue_spill_is_segment(const struct queue_spill *s);
 bool queue_batch_spilled(const struct queue *q, uint64_t id);
 
 /* Result files (result_file.c), DATA_DIR/results/<64 hex digits>: a
