@@ -2,7 +2,8 @@
  *
  * A node's memory should not grow with the results it retains: once a
  * batch is done or cancelled its results never change, so they move to a
- * file (src/sm/spill.c) and are read from there through a mapping. The
+ * file (src/sm/spill.c) and are read from there through a mapping; a
+ * running batch's full pages do the same in segments of 64 pages. The
  * file is written a few milliseconds per tick on the loop (no thread: the
  * queue is the loop's), one batch at a time. A full disk (ENOSPC) leaves
  * the batch in memory, says so once, and tries again later: nothing is
@@ -87,8 +88,14 @@ void node_spill_tick(struct node *n)
             n->spill = NULL;
             n->spill_queue = NULL;
             uint64_t batch = queue_spill_batch(s);
+            bool segment = queue_spill_is_segment(s);
             int rc = queue_spill_finish(s, n->queue);
-            if (rc == 0) {
+            if (rc == 0 && segment) {
+                /* 64 pages of a running batch: the next pages reuse their
+                 * blocks, no trim (it walks the whole heap). */
+                mlog(&n->log, LOG_DEBUG, "batch %llu: full pages moved to disk",
+                     (unsigned long long)batch);
+            } else if (rc == 0) {
                 mlog(&n->log, LOG_DEBUG, "batch %llu: results moved to disk",
                      (unsigned long long)batch);
                 /* The batch's pages were thousands of small blocks inside
