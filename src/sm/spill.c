@@ -1,5 +1,6 @@
 /* spill.c - a finished batch's results, moved from memory to their
- * canonical file.
+ * canonical file; and a running batch's full pages, 64 at a time, to
+ * segment files of the same layout (queue_state.h, struct qsegment).
  *
  * With result_file.c, the one place in src/sm that does I/O, and only when
  * its owner calls it: never from queue_apply. Spilling changes where
@@ -78,11 +79,13 @@ static struct qbatch *unspilled_finished(const struct queue *q, uint64_t id)
     return NULL;
 }
 
-/* Segment k of b can be spilled: not yet, and every page of it is full
- * and in memory. */
+/* Segment k of b can be spilled: b is running (a finished batch goes
+ * whole), the segment is not spilled yet, and every page of it is full and
+ * in memory. */
 static bool seg_ready(const struct qbatch *b, uint64_t k)
 {
-    if (b->disk != NULL || b->elsewhere || b->pages == NULL || k >= qbatch_seg_count(b) ||
+    if (b->state != BATCH_RUNNING || b->disk != NULL || b->elsewhere || b->pages == NULL ||
+        k >= qbatch_seg_count(b) ||
         (b->segs != NULL && b->segs[k] != NULL))
         return false;
     for (uint64_t p = k * QSEG_PAGES; p < (k + 1) * QSEG_PAGES; p++)
@@ -169,13 +172,12 @@ static void plan_layout(struct queue_spill *s, const struct qbatch *b)
     s->file_len = (uint64_t)s->text_at + s->text_len + 1;
 }
 
-/* Finished batches first (all their pages go at once), then a running
- * batch's full segments. */
-struct queue_spill *queue_spill_start(const struct queue *q, const char *dir)
+static struct queue_spill *spill_start(const struct queue *q, const char *dir, bool whole,
+                                       bool segment)
 {
-    const struct qbatch *b = unspilled_finished(q, 0);
+    const struct qbatch *b = whole ? unspilled_finished(q, 0) : NULL;
     uint64_t seg = SEG_WHOLE;
-    if (b == NULL && !ready_segment(q, &b, &seg)) {
+    if (b == NULL && !(segment && ready_segment(q, &b, &seg))) {
         errno = ENOENT;
         return NULL;
     }
@@ -208,6 +210,23 @@ struct queue_spill *queue_spill_start(const struct queue *q, const char *dir)
     plan_layout(s, b);
     crypto_generichash_init(&s->hash, NULL, 0, QUEUE_FILE_HASH_BYTES);
     return s;
+}
+
+/* Finished batches first (all their pages go at once), then a running
+ * batch's full segments. */
+struct queue_spill *queue_spill_start(const struct queue *q, const char *dir)
+{
+    return spill_start(q, dir, true, true);
+}
+
+struct queue_spill *queue_spill_start_whole(const struct queue *q, const char *dir)
+{
+    return spill_start(q, dir, true, false);
+}
+
+struct queue_spill *queue_spill_start_segment(const struct queue *q, const char *dir)
+{
+    return spill_start(q, dir, false, true);
 }
 
 static int write_all(int fd, const void *p, size_t len, off_t at)
