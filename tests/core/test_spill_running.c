@@ -328,6 +328,43 @@ static void test_segment_spilled_under_a_freeze(void)
     queue_free(q);
 }
 
+/* The node's two jobs: a finished batch's file and a running batch's
+ * segment, each only its own kind, and both at once. */
+static void test_two_kinds_of_job(void)
+{
+    struct queue *q = running();
+    char err[128];
+    CHECK_INT_EQ(apply_free(q, make_submit("5000", 3000, "f"), NULL, err), 0);
+    char text[32];
+    for (uint64_t i = 0; i < 3000; i++) {
+        snprintf(text, sizeof text, "%llu", (unsigned long long)(i + 5000));
+        CHECK_INT_EQ(apply_free(q, make_complete(2, 1, i, text), NULL, err), 0);
+    }
+    struct queue_spill *seg = queue_spill_start_segment(q, dir);
+    struct queue_spill *whole = queue_spill_start_whole(q, dir);
+    CHECK(seg != NULL && whole != NULL);
+    CHECK(queue_spill_is_segment(seg) && !queue_spill_is_segment(whole));
+    CHECK(queue_spill_batch(seg) == 1 && queue_spill_batch(whole) == 2);
+    int a = 1, b = 1;
+    while (a == 1 || b == 1) {   /* interleaved, as in a tick */
+        if (a == 1)
+            a = queue_spill_step(seg, q, 2);
+        if (b == 1)
+            b = queue_spill_step(whole, q, 2);
+    }
+    CHECK(a == 0 && b == 0);
+    CHECK_INT_EQ(queue_spill_finish(seg, q), 0);
+    CHECK_INT_EQ(queue_spill_finish(whole, q), 0);
+    CHECK(queue_batch_spilled(q, 2) && !queue_batch_spilled(q, 1));
+    CHECK(queue_spill_start_whole(q, dir) == NULL && errno == ENOENT);
+    seg = queue_spill_start_segment(q, dir);   /* segment 1 */
+    CHECK(seg != NULL && queue_spill_batch(seg) == 1);
+    queue_spill_abort(seg);
+    CHECK_STR_EQ(queue_result(q, 2, 7), "5007");
+    CHECK_STR_EQ(queue_result(q, 1, 7), "2 unfactored:91");
+    queue_free(q);
+}
+
 int main(void)
 {
     CHECK(mkdtemp(dir) != NULL);
@@ -335,6 +372,7 @@ int main(void)
     test_replica_elsewhere_ends_byte_identical();
     test_damaged_segment_refused();
     test_segment_spilled_under_a_freeze();
+    test_two_kinds_of_job();
     struct queue *empty = queue_new();
     queue_results_sweep(empty, dir, true);
     queue_free(empty);
