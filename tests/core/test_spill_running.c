@@ -365,6 +365,32 @@ static void test_two_kinds_of_job(void)
     queue_free(q);
 }
 
+/* What a snapshot carries inline: the pages not in files, through
+ * segments, the batch's own file and a FORGET, whose sweep then removes
+ * the segments' files with the batch's. */
+static void test_inline_bytes_and_forget(void)
+{
+    char own[] = "/tmp/mesh-spillrun3-XXXXXX";
+    CHECK(mkdtemp(own) != NULL);
+    struct queue *q = running();
+    uint64_t all = queue_retained_bytes(q);
+    CHECK_INT_EQ(queue_inline_bytes(q), all);
+    CHECK_INT_EQ(spill_all(q, own), 2);
+    uint64_t in_mem = queue_inline_bytes(q);
+    CHECK(in_mem > 0 && in_mem < all / 4 && queue_retained_bytes(q) == all);
+    char err[128];
+    CHECK_INT_EQ(apply_free(q, make_cancel(1), NULL, err), 0);
+    CHECK_INT_EQ(queue_inline_bytes(q), in_mem);
+    CHECK_INT_EQ(spill_all(q, own), 1);
+    CHECK_INT_EQ(queue_inline_bytes(q), 0);
+    CHECK_INT_EQ(queue_results_sweep(q, own, false), 0);   /* all three named */
+    CHECK_INT_EQ(apply_free(q, make_forget(FORGET_BY_USER, 0, 1, (uint64_t)1), NULL, err), 0);
+    CHECK(queue_retained_bytes(q) == 0 && queue_inline_bytes(q) == 0);
+    CHECK_INT_EQ(queue_results_sweep(q, own, false), 3);
+    queue_free(q);
+    CHECK_INT_EQ(rmdir(own), 0);
+}
+
 int main(void)
 {
     CHECK(mkdtemp(dir) != NULL);
@@ -373,6 +399,7 @@ int main(void)
     test_damaged_segment_refused();
     test_segment_spilled_under_a_freeze();
     test_two_kinds_of_job();
+    test_inline_bytes_and_forget();
     struct queue *empty = queue_new();
     queue_results_sweep(empty, dir, true);
     queue_free(empty);
