@@ -323,6 +323,16 @@ static int hash_slice(struct queue_spill *s, uint64_t max)
     return 0;
 }
 
+/* Once the whole file has read a segment's last page through its mapping,
+ * the mapping's pages go back to the kernel (the page cache keeps them):
+ * else the node's RSS would grow by the batch's size while it is written. */
+static void release_segment(const struct qbatch *b, uint64_t p)
+{
+    const struct qsegment *g = qbatch_seg_of(b, p);
+    if (g != NULL && g->disk != NULL && p % QSEG_PAGES == QSEG_PAGES - 1)
+        madvise(g->disk->map, g->disk->map_len, MADV_DONTNEED);
+}
+
 int queue_spill_step(struct queue_spill *s, const struct queue *q, uint64_t max_pages)
 {
     const struct qbatch *b = job_batch(q, s);
@@ -336,6 +346,8 @@ int queue_spill_step(struct queue_spill *s, const struct queue *q, uint64_t max_
         if (qbatch_page(b, s->first_page + s->next_page, &v) &&
             write_page(s, s->next_page, &v) != 0)
             return -1;    /* a page without results stays zeros: read as not done */
+        if (s->seg == SEG_WHOLE)
+            release_segment(b, s->next_page);
     }
     if (s->next_page < s->n_pages)
         return 1;
