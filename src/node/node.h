@@ -106,7 +106,6 @@ struct node {
     uint64_t retain_sent_ms;    /* ... a FORGET proposed then, not answered (0) */
     struct queue_spill *spill;  /* a finished batch moving to disk (spill.c) */
     struct queue_spill *spill_seg;  /* a running batch's full pages, likewise */
-    bool spill_whole_first;     /* the two jobs take turns going first */
     const struct queue *spill_queue;  /* ... of this replica */
     uint64_t spill_retry_ms;    /* ... not before, after a failed write */
     struct result_fetch *results;  /* result files here and fetched (result_fetch.c) */
