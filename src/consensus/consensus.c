@@ -41,9 +41,13 @@ enum {
      * TRAILING_BYTES: enough that a follower a few seconds behind is sent
      * entries, not the whole state (whose restore stalls it: libraft 0.15
      * restores from one buffer; 8 MiB of trailing entries made followers
-     * fall behind it under load, and the mesh thrashed its leadership). */
-    SNAPSHOT_LOG_BYTES = 64 << 20,
-    TRAILING_BYTES = 48 << 20,
+     * fall behind it under load, and the mesh thrashed its leadership,
+     * when a snapshot carried a running batch's 40-74 MB of results).
+     * Since a running batch's full pages are in segment files a snapshot
+     * names (a few MB at most: "Partial spill" in doc/DESIGN.md), both are
+     * 16 MiB: raft's log in memory is at most ~32 MiB, not ~112. */
+    SNAPSHOT_LOG_BYTES = 16 << 20,
+    TRAILING_BYTES = 16 << 20,
     TRAILING_MIN = 16,
     CONNECT_RETRY_MS = 100,
 };

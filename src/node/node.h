@@ -104,7 +104,10 @@ struct node {
     uint64_t pex_sent_ms;       /* peer exchange (pex.c) */
     uint64_t retain_next_ms;    /* retention (retain.c): next look */
     uint64_t retain_sent_ms;    /* ... a FORGET proposed then, not answered (0) */
-    struct queue_spill *spill;  /* results moving to disk (spill.c) */
+    struct queue_spill *spill;  /* a finished batch moving to disk (spill.c) */
+    struct queue_spill *spill_seg;  /* a running batch's full pages, likewise */
+    uint64_t spill_trim_ms;     /* when segments last gave their heap back */
+    bool spill_trim_due;        /* a segment was spilled since */
     const struct queue *spill_queue;  /* ... of this replica */
     uint64_t spill_retry_ms;    /* ... not before, after a failed write */
     struct result_fetch *results;  /* result files here and fetched (result_fetch.c) */

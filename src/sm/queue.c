@@ -27,8 +27,45 @@ uint64_t qbatch_page_count(const struct qbatch *b)
     return (b->spec.count + QPAGE_SIZE - 1) >> QPAGE_SHIFT;
 }
 
+uint64_t qbatch_seg_count(const struct qbatch *b)
+{
+    return qbatch_page_count(b) / QSEG_PAGES;
+}
+
+const struct qsegment *qbatch_seg_of(const struct qbatch *b, uint64_t p)
+{
+    if (b->segs == NULL || p / QSEG_PAGES >= qbatch_seg_count(b))
+        return NULL;
+    return b->segs[p / QSEG_PAGES];
+}
+
+/* A page of a segment not loaded yet: full (only full pages are spilled),
+ * its items unknown; readers wait (results_elsewhere) and never get here. */
+static const uint64_t all_done[QPAGE_WORDS] = {
+    ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull,
+    ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull};
+static const uint32_t no_offsets[QPAGE_SIZE];
+
+static bool seg_page(const struct qsegment *g, uint64_t p, struct page_view *v)
+{
+    const struct spilled *d = g->disk;
+    if (d == NULL) {
+        *v = (struct page_view){all_done, no_offsets, "", 0, true};
+        return true;
+    }
+    uint64_t lp = p % QSEG_PAGES;
+    uint64_t end = lp + 1 < QSEG_PAGES ? d->page_base[lp + 1] : d->text_len;
+    *v = (struct page_view){d->done + lp * QPAGE_WORDS, d->offset + lp * QPAGE_SIZE,
+                            d->texts + d->page_base[lp], end - d->page_base[lp], true};
+    return true;
+}
+
 bool qbatch_page(const struct qbatch *b, uint64_t p, struct page_view *v)
 {
+    _Static_assert(QPAGE_WORDS == 16, "all_done has one word per 64 slots");
+    const struct qsegment *g = b->disk == NULL ? qbatch_seg_of(b, p) : NULL;
+    if (g != NULL)
+        return seg_page(g, p, v);
     if (b->disk != NULL) {
         const struct spilled *d = b->disk;
         uint64_t end = p + 1 < qbatch_page_count(b) ? d->page_base[p + 1] : d->text_len;
@@ -55,11 +92,23 @@ static void spilled_free(struct retire *rt, struct spilled *d)
     retire_free(rt, d);
 }
 
+static void segs_free(struct retire *rt, struct qbatch *b)
+{
+    for (uint64_t k = 0; b->segs != NULL && k < qbatch_seg_count(b); k++) {
+        if (b->segs[k] != NULL)
+            spilled_free(rt, b->segs[k]->disk);
+        retire_free(rt, b->segs[k]);
+    }
+    retire_free(rt, b->segs);
+    b->segs = NULL;
+}
+
 void qbatch_free(struct qbatch *b)
 {
     if (b == NULL)
         return;
     spilled_free(NULL, b->disk);
+    segs_free(NULL, b);
     if (b->pages != NULL) {
         for (uint64_t p = 0; p < qbatch_page_count(b); p++) {
             if (b->pages[p] != NULL)
@@ -77,6 +126,7 @@ void qbatch_free(struct qbatch *b)
 void qbatch_retire(struct retire *rt, struct qbatch *b)
 {
     spilled_free(rt, b->disk);
+    segs_free(rt, b);
     for (uint64_t p = 0; b->pages != NULL && p < qbatch_page_count(b); p++) {
         if (b->pages[p] != NULL)
             retire_free(rt, b->pages[p]->text);
@@ -265,6 +315,11 @@ static uint64_t scan_pending(const struct qbatch *b, uint64_t from)
         from = (from | 63) + 1;
     }
     return count;
+}
+
+void qbatch_reset_cursor(struct qbatch *b)
+{
+    b->cursor = scan_pending(b, 0);
 }
 
 static struct result_page *page_for(struct qbatch *b, uint64_t index)
@@ -695,8 +750,7 @@ static void remove_batch(struct queue *q, struct qbatch *b)
     memmove(&q->batches[i], &q->batches[i + 1], (q->n - i - 1) * sizeof *q->batches);
     q->n--;
     q->bytes -= b->bytes;
-    if (b->disk != NULL || b->elsewhere)
-        q->file_bytes -= b->bytes;
+    q->file_bytes -= b->disk != NULL || b->elsewhere ? b->bytes : b->seg_bytes;
     qbatch_retire(&q->retire, b);
 }
 
@@ -803,7 +857,7 @@ static void fill_info(const struct qbatch *b, struct batch_info *out)
     out->submitted_ms = b->submitted_ms;
     out->ended_ms = b->ended_ms;
     out->bytes = b->bytes;
-    out->results_elsewhere = b->elsewhere;
+    out->results_elsewhere = b->elsewhere || b->segs_elsewhere > 0;
 }
 
 uint64_t queue_retained_bytes(const struct queue *q)
@@ -896,6 +950,9 @@ const char *queue_result(const struct queue *q, uint64_t id, uint64_t index)
     if (b == NULL || index >= b->spec.count || !qbatch_page(b, index >> QPAGE_SHIFT, &v) ||
         !bit_is_set(v.done, index & (QPAGE_SIZE - 1)))
         return NULL;
+    const struct qsegment *g = b->disk == NULL ? qbatch_seg_of(b, index >> QPAGE_SHIFT) : NULL;
+    if (g != NULL && g->disk == NULL)
+        return NULL;   /* elsewhere: not read as done results */
     size_t at = v.offset[index & (QPAGE_SIZE - 1)], size;
     result_item_render((const uint8_t *)v.text + at, v.len - at, q->render, &size);
     return q->render;

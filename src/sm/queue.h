@@ -272,18 +272,27 @@ uint64_t queue_drained_at(const struct queue *q, size_t i);  /* 0 when i is past
  * change, only where: replicas may spill at different times and stay
  * identical (a snapshot names a spilled batch's file, and carries a batch
  * still in memory inline: both restore to the same state).
- * start: a job for the lowest finished batch still in memory (NULL with
- *   errno ENOENT when there is none, or another errno).
+ * start: a job for the lowest finished batch still in memory, else for
+ *   the lowest segment of a running batch whose QSEG_PAGES pages are all
+ *   full (NULL with errno ENOENT when there is none, or another errno).
  * step: writes up to max_pages more pages: 1 more to do, 0 done, -1 failed
  *   (errno: ENOSPC, EIO...; ENOENT: the batch was forgotten meanwhile).
  * finish: maps the file in place of the batch's pages; 0, or -1 (errno).
  *   finish and abort free the job. */
 struct queue_spill;
 struct queue_spill *queue_spill_start(const struct queue *q, const char *dir);
+/* The same for a finished batch only, or a running batch's segment only:
+ * an owner may run one job of each at once (they never write the same
+ * pages: a finished batch's own file waits for no segment job). */
+struct queue_spill *queue_spill_start_whole(const struct queue *q, const char *dir);
+struct queue_spill *queue_spill_start_segment(const struct queue *q, const char *dir);
 int queue_spill_step(struct queue_spill *s, const struct queue *q, uint64_t max_pages);
 int queue_spill_finish(struct queue_spill *s, struct queue *q);
 void queue_spill_abort(struct queue_spill *s);
 uint64_t queue_spill_batch(const struct queue_spill *s);
+/* Whether the job writes a running batch's segment (a run of QSEG_PAGES
+ * full pages, queue_state.h), not a finished batch's whole file. */
+bool queue_spill_is_segment(const struct queue_spill *s);
 bool queue_batch_spilled(const struct queue *q, uint64_t id);
 
 /* Result files (result_file.c), DATA_DIR/results/<64 hex digits>: a

@@ -7,7 +7,11 @@
  * "MQS" 4 and earlier restore the node default), then (6) where u8: 0
  * inline, 1 a manifest entry (a finished batch whose results are in its
  * canonical file, result_file.c): done count, unfactored, bytes, the file's
- * length and its 32-byte BLAKE2b-256; inline (and before 6): done count,
+ * length and its 32-byte BLAKE2b-256; 2 segments then inline (a batch some
+ * of whose full pages are in segment files, queue_state.h): the count of
+ * segments, per segment ascending its number, unfactored, bytes, the file's
+ * length and hash, then what inline has for the results outside them;
+ * inline (and before 6): done count,
  * and per done index in ascending order: gap (index minus the previous
  * index + 1) and text str; then (4 and later) the tombstones of forgotten
  * batches, oldest first: count, and per one id, time_ms, reason u8.
@@ -47,6 +51,11 @@ struct frozen_page {
     uint64_t done[QPAGE_WORDS];   /* copied: apply sets more bits */
 };
 
+struct frozen_seg {
+    uint64_t k, unfactored, bytes;
+    struct result_ref file;
+};
+
 struct frozen_batch {
     uint64_t id;
     uint8_t state;
@@ -58,6 +67,8 @@ struct frozen_batch {
     const struct batch_spec *spec;
     struct frozen_page *pages;    /* the pages holding results, ascending */
     size_t n_pages;
+    struct frozen_seg *segs;      /* the segments in files, ascending */
+    size_t n_segs;
 };
 
 struct queue_freeze {
@@ -78,7 +89,10 @@ static void view_free(struct queue_freeze *f)
     if (f == NULL)
         return;
     for (size_t i = 0; i < f->n_batches; i++)
+    {
         free(f->batches[i].pages);
+        free(f->batches[i].segs);
+    }
     free(f->batches);
     free(f->forgotten);
     free(f->drained);
@@ -91,14 +105,14 @@ static int freeze_pages(const struct qbatch *b, struct frozen_batch *fb)
     uint64_t n = 0, total = b->pages || b->disk ? qbatch_page_count(b) : 0;
     struct page_view v;
     for (uint64_t p = 0; p < total; p++)
-        n += qbatch_page(b, p, &v);
+        n += qbatch_seg_of(b, p) == NULL && qbatch_page(b, p, &v);
     if (n == 0)
         return 0;
     fb->pages = malloc(n * sizeof *fb->pages);
     if (fb->pages == NULL)
         return -1;
     for (uint64_t p = 0; p < total; p++) {
-        if (!qbatch_page(b, p, &v))
+        if (qbatch_seg_of(b, p) != NULL || !qbatch_page(b, p, &v))
             continue;
         struct frozen_page *fp = &fb->pages[fb->n_pages++];
         fp->page_no = p;
@@ -106,6 +120,25 @@ static int freeze_pages(const struct qbatch *b, struct frozen_batch *fb)
         fp->text = v.text;
         fp->len = v.len;
         memcpy(fp->done, v.done, sizeof fp->done);
+    }
+    return 0;
+}
+
+/* The segments named in place of their pages (copied: a load changes them). */
+static int freeze_segs(const struct qbatch *b, struct frozen_batch *fb)
+{
+    uint64_t n = 0, total = b->segs != NULL ? qbatch_seg_count(b) : 0;
+    for (uint64_t k = 0; k < total; k++)
+        n += b->segs[k] != NULL;
+    if (n == 0)
+        return 0;
+    fb->segs = malloc(n * sizeof *fb->segs);
+    if (fb->segs == NULL)
+        return -1;
+    for (uint64_t k = 0; k < total; k++) {
+        const struct qsegment *g = b->segs[k];
+        if (g != NULL)
+            fb->segs[fb->n_segs++] = (struct frozen_seg){k, g->unfactored, g->bytes, g->file};
     }
     return 0;
 }
@@ -126,7 +159,7 @@ static int freeze_batches(const struct queue *q, struct queue_freeze *f)
                                     .spec = &b->spec, .file = b->file,
                                     .unfactored = b->unfactored, .bytes = b->bytes,
                                     .manifest = b->disk != NULL || b->elsewhere};
-        if (!fb->manifest && freeze_pages(b, fb) != 0)
+        if (!fb->manifest && (freeze_pages(b, fb) != 0 || freeze_segs(b, fb) != 0))
             return -1;
     }
     return 0;
@@ -211,8 +244,18 @@ static int encode_batch(const struct frozen_batch *fb, struct qbuf *out)
     if (batch_spec_encode(fb->spec, out) != 0)
         return -1;
     batch_budget_encode(fb->spec, out);
-    qbuf_put_u8(out, fb->manifest);
-    qbuf_put_varint(out, fb->done);
+    qbuf_put_u8(out, fb->manifest ? 1 : fb->n_segs > 0 ? 2 : 0);
+    if (fb->n_segs > 0)
+        qbuf_put_varint(out, fb->n_segs);
+    for (size_t i = 0; i < fb->n_segs; i++) {
+        const struct frozen_seg *g = &fb->segs[i];
+        qbuf_put_varint(out, g->k);
+        qbuf_put_varint(out, g->unfactored);
+        qbuf_put_varint(out, g->bytes);
+        qbuf_put_varint(out, g->file.len);
+        qbuf_put_bytes(out, g->file.hash, sizeof g->file.hash);
+    }
+    qbuf_put_varint(out, fb->done - fb->n_segs * QSEG_RESULTS);
     if (fb->manifest) {
         qbuf_put_varint(out, fb->unfactored);
         qbuf_put_varint(out, fb->bytes);
@@ -293,7 +336,7 @@ static int restore_manifest(struct qbatch *b, uint8_t state, struct qreader *in)
 static int restore_results(struct qbatch *b, struct qreader *in)
 {
     uint64_t n_done = qreader_varint(in);
-    if (in->failed || n_done > b->spec.count)
+    if (in->failed || n_done > b->spec.count - b->done)
         return -1;
     uint64_t index = 0;
     for (uint64_t k = 0; k < n_done; k++) {
@@ -303,13 +346,64 @@ static int restore_results(struct qbatch *b, struct qreader *in)
         if (text == NULL || gap >= b->spec.count - index)
             return -1;
         index += gap;
-        if (!qresult_text_valid(text, len))
+        if (!qresult_text_valid(text, len) || qbatch_seg_of(b, index >> QPAGE_SHIFT) != NULL)
             return -1;
         if (qbatch_record(NULL, b, index, text, len) != 0)
             return -1;
         index++;
     }
     return 0;
+}
+
+/* Bounds a segment's bytes so that no sum of them wraps (a real one is
+ * under a megabyte). */
+static const uint64_t max_seg_bytes = UINT64_C(1) << 40;
+
+static int restore_one_seg(struct qbatch *b, uint64_t k, struct qreader *in)
+{
+    struct qsegment *g = calloc(1, sizeof *g);
+    if (g == NULL)
+        return -1;
+    b->segs[k] = g;
+    g->elsewhere = true;
+    g->unfactored = qreader_varint(in);
+    g->bytes = qreader_varint(in);
+    g->file.len = qreader_varint(in);
+    const uint8_t *hash = qreader_bytes(in, sizeof g->file.hash);
+    if (in->failed || hash == NULL || g->unfactored > QSEG_RESULTS ||
+        g->bytes > max_seg_bytes || g->file.len < QUEUE_FILE_MIN_BYTES)
+        return -1;
+    memcpy(g->file.hash, hash, sizeof g->file.hash);
+    b->segs_elsewhere++;
+    b->done += QSEG_RESULTS;
+    b->unfactored += g->unfactored;
+    b->bytes += g->bytes;
+    b->seg_bytes += g->bytes;
+    return 0;
+}
+
+/* Segments, ascending and at least one (else the entry would be inline),
+ * elsewhere until their files are loaded; then the inline results, none
+ * inside a segment. The pages' table is counted as apply counted it. */
+static int restore_segments(struct qbatch *b, struct qreader *in)
+{
+    uint64_t n = qreader_varint(in), total = qbatch_seg_count(b);
+    if (in->failed || n == 0 || n > total)
+        return -1;
+    b->pages = calloc(qbatch_page_count(b), sizeof *b->pages);
+    b->segs = calloc(total, sizeof *b->segs);
+    if (b->pages == NULL || b->segs == NULL)
+        return -1;
+    b->bytes += qbatch_page_count(b) * sizeof *b->pages;
+    uint64_t next = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t k = qreader_varint(in);
+        if (in->failed || k < next || k >= total || restore_one_seg(b, k, in) != 0)
+            return -1;
+        next = k + 1;
+    }
+    qbatch_reset_cursor(b);
+    return restore_results(b, in);
 }
 
 /* The state must be one apply could have produced: DONE exactly when every
@@ -348,6 +442,7 @@ static struct qbatch *restore_batch(struct qreader *in, uint64_t min_id, uint64_
     b->state = BATCH_RUNNING;
     uint8_t where = version > SNAPSHOT_VERSION_INLINE ? qreader_u8(in) : 0;
     int rc = where == 1 ? restore_manifest(b, state, in)
+           : where == 2 ? restore_segments(b, in)
            : where == 0 ? restore_results(b, in) : -1;
     if (in->failed || rc != 0 || !state_consistent(b, state)) {
         qbatch_free(b);
@@ -420,8 +515,7 @@ static int restore_all(struct queue *q, struct qreader *in)
             return -1;
         }
         q->bytes += b->bytes;
-        if (b->elsewhere)
-            q->file_bytes += b->bytes;
+        q->file_bytes += b->elsewhere ? b->bytes : b->seg_bytes;
         min_id = b->id + 1;
     }
     if (magic[3] >= SNAPSHOT_VERSION_NO_BUDGET && restore_forgotten(q, in) != 0)

@@ -70,6 +70,25 @@ struct result_ref {
     uint64_t len;
 };
 
+/* A running batch's full pages leave memory in segments of QSEG_PAGES
+ * consecutive pages (segment k: pages k * QSEG_PAGES ..), each as a result
+ * file of its own: the finished file's layout for a "batch" of
+ * QSEG_PAGES * QPAGE_SIZE numbers, every one done, so spill writes it, the
+ * loader checks it and peers fetch it as they do a finished batch's file.
+ * Only a segment all of whose pages are full, so which segments exist
+ * follows from the results alone; when is local (spill.c). A snapshot
+ * names the spilled segments (hash, counters) and carries the rest inline. */
+enum { QSEG_PAGES = 64, QSEG_RESULTS = QSEG_PAGES * QPAGE_SIZE };
+
+struct qsegment {
+    struct result_ref file;
+    uint64_t unfactored;          /* of its results */
+    uint64_t bytes;               /* its pages' share of the batch's bytes */
+    struct spilled *disk;         /* mapped; NULL while elsewhere, or once the
+                                     batch's own file replaced it */
+    bool elsewhere;               /* named by a snapshot, not loaded yet */
+};
+
 struct qbatch {
     uint64_t id;
     enum batch_state state;
@@ -86,7 +105,16 @@ struct qbatch {
     uint64_t submitted_ms;        /* the log's time of its SUBMIT (0: unknown) */
     uint64_t ended_ms;            /* ... of the command that ended it */
     uint64_t bytes;               /* memory of its pages and their texts */
+    struct qsegment **segs;       /* qbatch_seg_count(); NULL until one spills */
+    uint64_t segs_elsewhere;      /* of them, not loaded yet */
+    uint64_t seg_bytes;           /* bytes of the segments in files (in
+                                     queue.file_bytes while no disk) */
 };
+
+/* The segments a batch of count numbers can have: whole ones only. */
+uint64_t qbatch_seg_count(const struct qbatch *b);
+/* Page p's segment if it is in a file or elsewhere, else NULL. */
+const struct qsegment *qbatch_seg_of(const struct qbatch *b, uint64_t p);
 
 /* Tombstones of forgotten batches: a ring of the newest, oldest first. */
 struct forgotten_ring {
@@ -128,6 +156,8 @@ void qbatch_free(struct qbatch *b);
 void qbatch_retire(struct retire *rt, struct qbatch *b);
 /* The bytes a result page costs with a text buffer of cap bytes. */
 uint64_t qpage_bytes(size_t cap);
+/* The cursor from the pages (a restore that set segments first). */
+void qbatch_reset_cursor(struct qbatch *b);
 /* Records a tombstone, dropping the oldest past QUEUE_MAX_FORGOTTEN. */
 void queue_remember_forgotten(struct queue *q, const struct forgotten_info *f);
 /* The i-th tombstone, oldest first. */

@@ -42,14 +42,26 @@ bool queue_file_hash_ok(const void *map, size_t len, const uint8_t *hash)
     return sodium_memcmp(got, hash, sizeof got) == 0;
 }
 
+/* The first segment of b not loaded yet (b->segs_elsewhere > 0). */
+static uint64_t first_seg_elsewhere(const struct qbatch *b)
+{
+    uint64_t k = 0;
+    while (b->segs[k] == NULL || !b->segs[k]->elsewhere)
+        k++;
+    return k;
+}
+
+/* A batch waits for its own file, or else for its segments' one at a time. */
 bool queue_results_wanted(const struct queue *q, size_t *at, struct queue_file_ref *ref)
 {
     for (; *at < q->n; (*at)++) {
         const struct qbatch *b = q->batches[*at];
-        if (b->elsewhere) {
+        if (b->elsewhere || b->segs_elsewhere > 0) {
+            const struct result_ref *f = b->elsewhere ? &b->file
+                                       : &b->segs[first_seg_elsewhere(b)]->file;
             ref->batch_id = b->id;
-            memcpy(ref->hash, b->file.hash, sizeof ref->hash);
-            ref->len = b->file.len;
+            memcpy(ref->hash, f->hash, sizeof ref->hash);
+            ref->len = f->len;
             (*at)++;
             return true;
         }
@@ -64,6 +76,10 @@ bool queue_names_file(const struct queue *q, const uint8_t *hash)
         if ((b->disk != NULL || b->elsewhere) &&
             memcmp(b->file.hash, hash, QUEUE_FILE_HASH_BYTES) == 0)
             return true;
+        for (uint64_t k = 0; b->segs != NULL && k < qbatch_seg_count(b); k++)
+            if (b->segs[k] != NULL &&
+                memcmp(b->segs[k]->file.hash, hash, QUEUE_FILE_HASH_BYTES) == 0)
+                return true;
     }
     return false;
 }
@@ -111,8 +127,11 @@ static int check_page(const struct spilled *d, uint64_t p, uint64_t count, uint6
  * batch, copied so the check needs nothing of the queue. */
 struct file_expect {
     uint64_t batch_id, count, done, unfactored;
+    uint64_t seg;                 /* SEG_WHOLE, or the segment */
     struct result_ref file;
 };
+
+enum { SEG_WHOLE = UINT64_MAX };
 
 static int check_items(const struct spilled *d, const struct file_expect *x, uint64_t *cursor)
 {
@@ -130,9 +149,41 @@ static int check_items(const struct spilled *d, const struct file_expect *x, uin
 static struct qbatch *waiting_batch(const struct queue *q, uint64_t id)
 {
     for (size_t i = 0; i < q->n; i++)
-        if (q->batches[i]->id == id && q->batches[i]->elsewhere)
+        if (q->batches[i]->id == id &&
+            (q->batches[i]->elsewhere || q->batches[i]->segs_elsewhere > 0))
             return q->batches[i];
     return NULL;
+}
+
+/* What b waits for first: its own file, or its first segment's (a full
+ * run of QSEG_RESULTS numbers). */
+static struct file_expect expect_of(const struct qbatch *b)
+{
+    if (b->elsewhere)
+        return (struct file_expect){b->id, b->spec.count, b->done, b->unfactored, SEG_WHOLE,
+                                    b->file};
+    uint64_t k = first_seg_elsewhere(b);
+    const struct qsegment *g = b->segs[k];
+    return (struct file_expect){b->id, QSEG_RESULTS, QSEG_RESULTS, g->unfactored, k, g->file};
+}
+
+/* Whether b still waits for exactly the file x describes. */
+static bool still_waits(const struct qbatch *b, const struct file_expect *x)
+{
+    const struct result_ref *f;
+    if (x->seg == SEG_WHOLE) {
+        if (!b->elsewhere || b->spec.count != x->count || b->done != x->done ||
+            b->unfactored != x->unfactored)
+            return false;
+        f = &b->file;
+    } else {
+        const struct qsegment *g = x->seg < qbatch_seg_count(b) && b->segs != NULL
+                                 ? b->segs[x->seg] : NULL;
+        if (g == NULL || !g->elsewhere || g->unfactored != x->unfactored)
+            return false;
+        f = &g->file;
+    }
+    return f->len == x->file.len && memcmp(f->hash, x->file.hash, sizeof f->hash) == 0;
 }
 
 static void *map_file(const char *path, uint64_t len)
@@ -188,10 +239,10 @@ struct queue_load *queue_load_start(const struct queue *q, uint64_t id, const ch
     struct queue_load *l = calloc(1, sizeof *l);
     if (l == NULL)
         return NULL;
-    l->expect = (struct file_expect){b->id, b->spec.count, b->done, b->unfactored, b->file};
+    l->expect = expect_of(b);
     char path[4200];
-    queue_file_path(dir, b->file.hash, path, sizeof path);
-    l->map = map_file(path, b->file.len);
+    queue_file_path(dir, l->expect.file.hash, path, sizeof path);
+    l->map = map_file(path, l->expect.file.len);
     l->disk = calloc(1, sizeof *l->disk);
     if (l->map == NULL || l->disk == NULL) {
         int e = l->disk == NULL && l->map != NULL ? ENOMEM : errno;
@@ -225,9 +276,15 @@ int queue_load_finish(struct queue_load *l, struct queue *q)
     int rc = -1, err = ENOENT;
     if (!l->checked || l->err != 0) {
         err = l->checked ? l->err : EINVAL;
-    } else if (b != NULL && b->spec.count == x->count && b->done == x->done &&
-               b->unfactored == x->unfactored && b->file.len == x->file.len &&
-               memcmp(b->file.hash, x->file.hash, sizeof x->file.hash) == 0) {
+    } else if (b != NULL && still_waits(b, x) && x->seg != SEG_WHOLE) {
+        /* A segment: full, so the cursor and counters do not move. */
+        b->segs[x->seg]->disk = l->disk;
+        b->segs[x->seg]->elsewhere = false;
+        b->segs_elsewhere--;
+        l->disk = NULL;
+        l->map = NULL;
+        rc = 0;
+    } else if (b != NULL && still_waits(b, x)) {
         /* Still waiting for this very file (a replica replaced meanwhile
          * may name the batch anew: the check holds if the entry is the
          * same). Only where the results live changes: nothing replicated. */

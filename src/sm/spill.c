@@ -1,5 +1,6 @@
 /* spill.c - a finished batch's results, moved from memory to their
- * canonical file.
+ * canonical file; and a running batch's full pages, 64 at a time, to
+ * segment files of the same layout (queue_state.h, struct qsegment).
  *
  * With result_file.c, the one place in src/sm that does I/O, and only when
  * its owner calls it: never from queue_apply. Spilling changes where
@@ -43,6 +44,9 @@ enum { HEADER_BYTES = 32, PATH_BYTES = 4200, HASH_SLICE = 64 * 1024 };
 
 struct queue_spill {
     uint64_t batch_id, n_pages, next_page;
+    uint64_t seg;                   /* SEG_WHOLE, or the segment (qsegment) */
+    uint64_t first_page, count;     /* the batch's first page in the file; its numbers */
+    uint64_t unfactored;            /* of the items written */
     int fd;
     char dir[PATH_BYTES], tmp[PATH_BYTES];
     uint64_t *page_base;            /* known at the start: the pages' lengths */
@@ -55,20 +59,71 @@ struct queue_spill {
     size_t scratch_cap;
 };
 
+enum { SEG_WHOLE = UINT64_MAX };
+
 static off_t align8(off_t x)
 {
     return (x + 7) & ~(off_t)7;
 }
 
+/* A finished batch's file is written from its pages and its segments'
+ * files: none of them may be elsewhere. */
 static struct qbatch *unspilled_finished(const struct queue *q, uint64_t id)
 {
     for (size_t i = 0; i < q->n; i++) {
         struct qbatch *b = q->batches[i];
         if ((id == 0 || b->id == id) && b->state != BATCH_RUNNING && b->disk == NULL &&
-            b->pages != NULL)
+            b->pages != NULL && b->segs_elsewhere == 0)
             return b;
     }
     return NULL;
+}
+
+/* Segment k of b can be spilled: b is running (a finished batch goes
+ * whole), the segment is not spilled yet, and every page of it is full and
+ * in memory. */
+static bool seg_ready(const struct qbatch *b, uint64_t k)
+{
+    if (b->state != BATCH_RUNNING || b->disk != NULL || b->elsewhere || b->pages == NULL ||
+        k >= qbatch_seg_count(b) ||
+        (b->segs != NULL && b->segs[k] != NULL))
+        return false;
+    for (uint64_t p = k * QSEG_PAGES; p < (k + 1) * QSEG_PAGES; p++)
+        if (b->pages[p] == NULL || b->pages[p]->n_done != QPAGE_SIZE)
+            return false;
+    return true;
+}
+
+static struct qbatch *batch_by_id(const struct queue *q, uint64_t id)
+{
+    for (size_t i = 0; i < q->n; i++)
+        if (q->batches[i]->id == id)
+            return q->batches[i];
+    return NULL;
+}
+
+/* The lowest segment ready to spill, of any batch: false when none. */
+static bool ready_segment(const struct queue *q, const struct qbatch **out, uint64_t *seg)
+{
+    for (size_t i = 0; i < q->n; i++) {
+        const struct qbatch *b = q->batches[i];
+        for (uint64_t k = 0; b->pages != NULL && k < qbatch_seg_count(b); k++)
+            if (seg_ready(b, k)) {
+                *out = b;
+                *seg = k;
+                return true;
+            }
+    }
+    return false;
+}
+
+/* The job's batch, if its pages are still what the job writes. */
+static struct qbatch *job_batch(const struct queue *q, const struct queue_spill *s)
+{
+    if (s->seg == SEG_WHOLE)
+        return unspilled_finished(q, s->batch_id);
+    struct qbatch *b = batch_by_id(q, s->batch_id);
+    return b != NULL && seg_ready(b, s->seg) ? b : NULL;
 }
 
 uint64_t queue_spill_batch(const struct queue_spill *s)
@@ -108,7 +163,7 @@ static void plan_layout(struct queue_spill *s, const struct qbatch *b)
     for (uint64_t p = 0; p < s->n_pages; p++) {
         struct page_view v;
         s->page_base[p] = s->text_len;
-        if (qbatch_page(b, p, &v))
+        if (qbatch_page(b, s->first_page + p, &v))
             s->text_len += v.len;
     }
     s->done_at = HEADER_BYTES + (off_t)(s->n_pages * sizeof(uint64_t));
@@ -117,10 +172,12 @@ static void plan_layout(struct queue_spill *s, const struct qbatch *b)
     s->file_len = (uint64_t)s->text_at + s->text_len + 1;
 }
 
-struct queue_spill *queue_spill_start(const struct queue *q, const char *dir)
+static struct queue_spill *spill_start(const struct queue *q, const char *dir, bool whole,
+                                       bool segment)
 {
-    const struct qbatch *b = unspilled_finished(q, 0);
-    if (b == NULL) {
+    const struct qbatch *b = whole ? unspilled_finished(q, 0) : NULL;
+    uint64_t seg = SEG_WHOLE;
+    if (b == NULL && !(segment && ready_segment(q, &b, &seg))) {
         errno = ENOENT;
         return NULL;
     }
@@ -129,11 +186,15 @@ struct queue_spill *queue_spill_start(const struct queue *q, const char *dir)
         return NULL;
     s->fd = -1;
     s->batch_id = b->id;
-    s->n_pages = qbatch_page_count(b);
+    s->seg = seg;
+    s->first_page = seg == SEG_WHOLE ? 0 : seg * QSEG_PAGES;
+    s->n_pages = seg == SEG_WHOLE ? qbatch_page_count(b) : QSEG_PAGES;
+    s->count = seg == SEG_WHOLE ? b->spec.count : QSEG_RESULTS;
     s->page_base = calloc(s->n_pages ? s->n_pages : 1, sizeof *s->page_base);
     if (snprintf(s->dir, sizeof s->dir, "%s", dir) >= (int)sizeof s->dir ||
-        snprintf(s->tmp, sizeof s->tmp, "%s/.spill-%llu.tmp", dir,
-                 (unsigned long long)b->id) >= (int)sizeof s->tmp) {
+        snprintf(s->tmp, sizeof s->tmp, "%s/.spill-%llu-%llu.tmp", dir,
+                 (unsigned long long)b->id, (unsigned long long)(seg + 1)) >=
+            (int)sizeof s->tmp) {
         queue_spill_abort(s);
         errno = ENAMETOOLONG;
         return NULL;
@@ -149,6 +210,23 @@ struct queue_spill *queue_spill_start(const struct queue *q, const char *dir)
     plan_layout(s, b);
     crypto_generichash_init(&s->hash, NULL, 0, QUEUE_FILE_HASH_BYTES);
     return s;
+}
+
+/* Finished batches first (all their pages go at once), then a running
+ * batch's full segments. */
+struct queue_spill *queue_spill_start(const struct queue *q, const char *dir)
+{
+    return spill_start(q, dir, true, true);
+}
+
+struct queue_spill *queue_spill_start_whole(const struct queue *q, const char *dir)
+{
+    return spill_start(q, dir, true, false);
+}
+
+struct queue_spill *queue_spill_start_segment(const struct queue *q, const char *dir)
+{
+    return spill_start(q, dir, false, true);
 }
 
 static int write_all(int fd, const void *p, size_t len, off_t at)
@@ -184,6 +262,7 @@ static int repack_page(struct queue_spill *s, const struct page_view *v)
                 return -1;
             }
             memcpy(s->scratch + at, item, size);
+            s->unfactored += result_item_unfactored(item, size);
             s->offset[slot] = (uint32_t)at;
             at += size;
         }
@@ -244,9 +323,19 @@ static int hash_slice(struct queue_spill *s, uint64_t max)
     return 0;
 }
 
+/* Once the whole file has read a segment's last page through its mapping,
+ * the mapping's pages go back to the kernel (the page cache keeps them):
+ * else the node's RSS would grow by the batch's size while it is written. */
+static void release_segment(const struct qbatch *b, uint64_t p)
+{
+    const struct qsegment *g = qbatch_seg_of(b, p);
+    if (g != NULL && g->disk != NULL && p % QSEG_PAGES == QSEG_PAGES - 1)
+        madvise(g->disk->map, g->disk->map_len, MADV_DONTNEED);
+}
+
 int queue_spill_step(struct queue_spill *s, const struct queue *q, uint64_t max_pages)
 {
-    const struct qbatch *b = unspilled_finished(q, s->batch_id);
+    const struct qbatch *b = job_batch(q, s);
     if (b == NULL) {
         errno = ENOENT;   /* forgotten meanwhile: nothing to spill */
         return -1;
@@ -254,12 +343,15 @@ int queue_spill_step(struct queue_spill *s, const struct queue *q, uint64_t max_
     uint64_t k = 0;
     for (; k < max_pages && s->next_page < s->n_pages; k++, s->next_page++) {
         struct page_view v;
-        if (qbatch_page(b, s->next_page, &v) && write_page(s, s->next_page, &v) != 0)
+        if (qbatch_page(b, s->first_page + s->next_page, &v) &&
+            write_page(s, s->next_page, &v) != 0)
             return -1;    /* a page without results stays zeros: read as not done */
+        if (s->seg == SEG_WHOLE)
+            release_segment(b, s->next_page);
     }
     if (s->next_page < s->n_pages)
         return 1;
-    if (!s->head_written && write_head(s, b->spec.count) != 0)
+    if (!s->head_written && write_head(s, s->count) != 0)
         return -1;
     if (k < max_pages && hash_slice(s, (max_pages - k) * HASH_SLICE) != 0)
         return -1;
@@ -293,15 +385,71 @@ int spilled_bind(struct spilled *d, void *map, size_t len, uint64_t count)
 }
 
 /* The pages go through the retire list: a frozen snapshot may read them. */
-static void drop_pages(struct queue *q, struct qbatch *b)
+static void drop_page_range(struct queue *q, struct qbatch *b, uint64_t from, uint64_t to)
 {
-    for (uint64_t p = 0; p < qbatch_page_count(b); p++) {
+    for (uint64_t p = from; p < to; p++) {
         if (b->pages[p] != NULL)
             retire_free(&q->retire, b->pages[p]->text);
         retire_free(&q->retire, b->pages[p]);
+        b->pages[p] = NULL;
     }
+}
+
+/* The batch's own file replaces its pages and its segments' mappings; the
+ * segments stay named (queue_names_file: a snapshot taken before may name
+ * them, and a peer restoring it fetches them here). */
+static void drop_pages(struct queue *q, struct qbatch *b)
+{
+    drop_page_range(q, b, 0, qbatch_page_count(b));
     retire_free(&q->retire, b->pages);
     b->pages = NULL;
+    for (uint64_t k = 0; b->segs != NULL && k < qbatch_seg_count(b); k++) {
+        struct qsegment *g = b->segs[k];
+        if (g != NULL && g->disk != NULL) {
+            retire_unmap(&q->retire, g->disk->map, g->disk->map_len);
+            retire_free(&q->retire, g->disk);
+            g->disk = NULL;
+        }
+    }
+}
+
+/* What a segment's pages cost in memory: moved to the file bytes. */
+static uint64_t seg_page_bytes(const struct qbatch *b, uint64_t k)
+{
+    uint64_t bytes = 0;
+    for (uint64_t p = k * QSEG_PAGES; p < (k + 1) * QSEG_PAGES; p++)
+        bytes += qpage_bytes(b->pages[p]->cap);
+    return bytes;
+}
+
+static int install_segment(struct queue_spill *s, struct queue *q, struct qbatch *b,
+                           struct spilled *d, const uint8_t *hash)
+{
+    if (b->segs == NULL && (b->segs = calloc(qbatch_seg_count(b), sizeof *b->segs)) == NULL)
+        return -1;
+    struct qsegment *g = calloc(1, sizeof *g);
+    if (g == NULL)
+        return -1;
+    memcpy(g->file.hash, hash, sizeof g->file.hash);
+    g->file.len = s->file_len;
+    g->unfactored = s->unfactored;
+    g->bytes = seg_page_bytes(b, s->seg);
+    g->disk = d;
+    drop_page_range(q, b, s->first_page, s->first_page + QSEG_PAGES);
+    b->segs[s->seg] = g;
+    b->seg_bytes += g->bytes;
+    q->file_bytes += g->bytes;
+    return 0;
+}
+
+static void install_whole(struct queue_spill *s, struct queue *q, struct qbatch *b,
+                          struct spilled *d, const uint8_t *hash)
+{
+    drop_pages(q, b);
+    memcpy(b->file.hash, hash, sizeof b->file.hash);
+    b->file.len = s->file_len;
+    b->disk = d;
+    q->file_bytes += b->bytes - b->seg_bytes;
 }
 
 /* The file under its hash, durably: data, then the name. */
@@ -321,7 +469,7 @@ static int name_file(struct queue_spill *s, const uint8_t *hash)
 
 int queue_spill_finish(struct queue_spill *s, struct queue *q)
 {
-    struct qbatch *b = unspilled_finished(q, s->batch_id);
+    struct qbatch *b = job_batch(q, s);
     struct spilled *d = calloc(1, sizeof *d);
     uint8_t hash[QUEUE_FILE_HASH_BYTES];
     int rc = -1;
@@ -337,19 +485,21 @@ int queue_spill_finish(struct queue_spill *s, struct queue *q)
             unlink(s->tmp);
             errno = e;
         }
-        if (map != MAP_FAILED && spilled_bind(d, map, (size_t)s->file_len, b->spec.count) != 0) {
+        if (map != MAP_FAILED && spilled_bind(d, map, (size_t)s->file_len, s->count) != 0) {
             munmap(map, (size_t)s->file_len);
             errno = EIO;
         } else if (map != MAP_FAILED) {
             rc = 0;
         }
     }
+    if (rc == 0 && s->seg != SEG_WHOLE && install_segment(s, q, b, d, hash) != 0) {
+        munmap(d->map, d->map_len);
+        rc = -1;
+        errno = ENOMEM;   /* the file stays: no batch names it, a sweep removes it */
+    } else if (rc == 0 && s->seg == SEG_WHOLE) {
+        install_whole(s, q, b, d, hash);
+    }
     if (rc == 0) {
-        drop_pages(q, b);
-        memcpy(b->file.hash, hash, sizeof hash);
-        b->file.len = s->file_len;
-        b->disk = d;
-        q->file_bytes += b->bytes;
         d = NULL;
         close(s->fd);
         s->fd = -1;   /* named now: abort must not unlink */
@@ -359,6 +509,11 @@ int queue_spill_finish(struct queue_spill *s, struct queue *q)
     queue_spill_abort(s);
     errno = e;
     return rc;
+}
+
+bool queue_spill_is_segment(const struct queue_spill *s)
+{
+    return s->seg != SEG_WHOLE;
 }
 
 bool queue_batch_spilled(const struct queue *q, uint64_t id)

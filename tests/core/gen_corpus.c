@@ -171,6 +171,40 @@ static void gen_manifest(struct queue *q, const char *sdir)
     rmdir(tmp);
 }
 
+/* A running batch whose first 64 pages are in a segment file (in a
+ * directory removed after): a snapshot that names the segment and carries
+ * the results past it inline (format 6's "where" 2). */
+static void gen_segments(const char *sdir)
+{
+    char tmp[] = "/tmp/mesh-gen-XXXXXX", err[128];
+    if (mkdtemp(tmp) == NULL)
+        must(-1, "mkdtemp");
+    struct queue *q = queue_new();
+    struct qcmd c = {.type = QCMD_SUBMIT};
+    must(batch_range_init(&c.spec, "1000", 1, 65536 + 100, err, sizeof err), "range");
+    must(queue_apply(q, &c, NULL, err, sizeof err), "submit");
+    qcmd_free(&c);
+    c = complete(1, 0, 65536, "2 2 2 5 5 5");
+    c.results[7].text[0] = '\0';
+    must(queue_apply(q, &c, NULL, err, sizeof err), "complete");
+    qcmd_free(&c);
+    c = complete(1, 65540, 2, "2 unfactored:91");
+    must(queue_apply(q, &c, NULL, err, sizeof err), "complete past");
+    qcmd_free(&c);
+    struct queue_spill *s;
+    while ((s = queue_spill_start(q, tmp)) != NULL) {
+        while (queue_spill_step(s, q, 8) == 1)
+            ;
+        must(queue_spill_finish(s, q), "spill");
+    }
+    snapshot_to(q, sdir, "segments");
+    queue_free(q);
+    struct queue *empty = queue_new();
+    queue_results_sweep(empty, tmp, true);
+    queue_free(empty);
+    rmdir(tmp);
+}
+
 /* A spread batch (BATCH_SPREAD) and a range's relations as its result. */
 static void gen_spread(struct queue *q, const char *qdir)
 {
@@ -251,6 +285,7 @@ static void gen_commands_and_snapshots(const char *base)
     gen_spread(q, qdir);
     gen_spread_ecm(q, qdir);
     queue_free(q);
+    gen_segments(sdir);
 }
 
 static void gen_lists(const char *base)

@@ -1,0 +1,408 @@
+/* test_spill_running.c - a running batch's full pages spilled in segments
+ * (queue_state.h, QSEG_PAGES): read the same as in memory, a snapshot that
+ * names them and carries only the rest, a restart that restores and loads
+ * them, a replica elsewhere that gets the files (as a fetch would) and ends
+ * with byte-identical results, a damaged segment refused, and a frozen
+ * snapshot unchanged by a segment spilled under it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "queue_helpers.h"
+
+static char dir[] = "/tmp/mesh-spillrun-XXXXXX";
+
+/* Three segments and a bit: the last, partial, never spills while running. */
+static const uint64_t COUNT = 3 * 65536 + 700;
+static const uint64_t FIRST = 140000;   /* segments 0 and 1 full, 2 not */
+
+static void result_text(uint64_t i, char *text, size_t size)
+{
+    if (i % 1000 == 7)
+        snprintf(text, size, "2 unfactored:91");
+    else
+        snprintf(text, size, "%llu", (unsigned long long)(i + 5));
+}
+
+/* COMPLETEs of [from, to) in chunks of 1000, each chunk backwards (results
+ * of several nodes interleave; the files must not care). */
+static void complete_range(struct queue *q, uint64_t from, uint64_t to)
+{
+    char err[128], text[32];
+    for (uint64_t start = from; start < to; start += 1000) {
+        uint64_t end = start + 1000 < to ? start + 1000 : to;
+        struct qcmd c = make_complete(1, 0);
+        free(c.results);
+        c.results = calloc(end - start, sizeof *c.results);
+        CHECK(c.results != NULL);
+        c.n_results = end - start;
+        for (uint64_t i = start; i < end; i++) {
+            result_text(i, text, sizeof text);
+            c.results[end - 1 - i].index = i;
+            c.results[end - 1 - i].text = strdup(text);
+        }
+        CHECK_INT_EQ(apply_free(q, c, NULL, err), 0);
+    }
+}
+
+static struct queue *running(void)
+{
+    struct queue *q = queue_new();
+    char err[128];
+    CHECK_INT_EQ(apply_free(q, make_submit("1000", COUNT, "r"), NULL, err), 0);
+    complete_range(q, 0, FIRST);
+    return q;
+}
+
+/* Spills whatever can be, in dir d: the number of files written. */
+static int spill_all(struct queue *q, const char *d)
+{
+    struct queue_spill *s;
+    int files = 0;
+    while ((s = queue_spill_start(q, d)) != NULL) {
+        int rc;
+        while ((rc = queue_spill_step(s, q, 5)) == 1)
+            ;
+        CHECK_INT_EQ(rc, 0);
+        CHECK_INT_EQ(queue_spill_finish(s, q), 0);
+        files++;
+    }
+    CHECK_INT_EQ(errno, ENOENT);
+    return files;
+}
+
+static void same_results(const struct queue *a, const struct queue *b)
+{
+    struct batch_info x, y;
+    CHECK_INT_EQ(queue_batch_get(a, 1, &x), 0);
+    CHECK_INT_EQ(queue_batch_get(b, 1, &y), 0);
+    CHECK(x.done == y.done && x.unfactored == y.unfactored && x.state == y.state);
+    CHECK_INT_EQ(queue_retained_bytes(a), queue_retained_bytes(b));
+    for (uint64_t i = 0; i < x.total; i++) {
+        const char *r = queue_result(a, 1, i);
+        char keep[64];
+        if (r != NULL)
+            snprintf(keep, sizeof keep, "%s", r);
+        const char *s = queue_result(b, 1, i);
+        CHECK((r == NULL) == (s == NULL));
+        if (r != NULL)
+            CHECK_STR_EQ(keep, s);
+    }
+    CHECK_INT_EQ(queue_next_pending(a, 1, 0), queue_next_pending(b, 1, 0));
+    CHECK_INT_EQ(queue_next_pending(a, 1, 70000), queue_next_pending(b, 1, 70000));
+    CHECK_INT_EQ(queue_done_prefix(a, 1, 0), queue_done_prefix(b, 1, 0));
+}
+
+static struct queue *restored(const uint8_t *snap, size_t len)
+{
+    struct queue *r = queue_new();
+    CHECK_INT_EQ(queue_restore(r, snap, len), 0);
+    return r;
+}
+
+/* Loads every segment r waits for from d: how many. */
+static int load_all(struct queue *r, const char *d)
+{
+    int n = 0;
+    while (queue_results_load(r, 1, d) == 0)
+        n++;
+    CHECK_INT_EQ(errno, ENOENT);
+    return n;
+}
+
+static void snapshots_equal(const struct queue *a, const struct queue *b)
+{
+    uint8_t *x, *y;
+    size_t lx, ly;
+    CHECK_INT_EQ(queue_snapshot(a, &x, &lx), 0);
+    CHECK_INT_EQ(queue_snapshot(b, &y, &ly), 0);
+    CHECK(lx == ly && memcmp(x, y, lx) == 0);
+    free(x);
+    free(y);
+}
+
+/* The rest of the batch, and a late copy of a result inside a spilled
+ * segment (kept as the first, as apply keeps any repeat). */
+static void finish(struct queue *q)
+{
+    char err[128];
+    CHECK_INT_EQ(apply_free(q, make_complete(1, 1, (uint64_t)5, "2 3"), NULL, err), 0);
+    complete_range(q, FIRST, COUNT);
+    struct batch_info info;
+    CHECK_INT_EQ(queue_batch_get(q, 1, &info), 0);
+    CHECK(info.state == BATCH_DONE);
+}
+
+static void test_segments_read_snapshot_restart(void)
+{
+    struct queue *q = running(), *mem = running();
+    uint64_t inline_before = queue_inline_bytes(q);
+    CHECK_INT_EQ(spill_all(q, dir), 2);
+    CHECK_INT_EQ(spill_all(q, dir), 0);       /* segment 2 is not full */
+    CHECK(queue_inline_bytes(q) < inline_before / 4);
+    same_results(q, mem);                      /* retained bytes too */
+    uint8_t *snap, *full;
+    size_t len, full_len;
+    CHECK_INT_EQ(queue_snapshot(q, &snap, &len), 0);
+    CHECK_INT_EQ(queue_snapshot(mem, &full, &full_len), 0);
+    CHECK(len < full_len / 4);                 /* 8.5k results inline of 140k */
+    /* a restart: the snapshot, the files in its data dir */
+    struct queue *r = restored(snap, len);
+    struct batch_info info;
+    CHECK_INT_EQ(queue_batch_get(r, 1, &info), 0);
+    CHECK(info.results_elsewhere && info.done == FIRST && info.state == BATCH_RUNNING);
+    CHECK(queue_result(r, 1, 5) == NULL && queue_is_done(r, 1, 5));
+    CHECK_INT_EQ(queue_next_pending(r, 1, 0), FIRST);
+    CHECK_INT_EQ(queue_retained_bytes(r), queue_retained_bytes(mem));
+    CHECK_INT_EQ(load_all(r, dir), 2);
+    CHECK_INT_EQ(queue_batch_get(r, 1, &info), 0);
+    CHECK(!info.results_elsewhere);
+    same_results(r, mem);
+    /* the restored replica snapshots as the one that spilled */
+    uint8_t *again;
+    size_t again_len;
+    CHECK_INT_EQ(queue_snapshot(r, &again, &again_len), 0);
+    CHECK(again_len == len && memcmp(again, snap, len) == 0);
+    free(again);
+    /* all three go on to the end and write the same file */
+    finish(q);
+    finish(r);
+    finish(mem);
+    same_results(q, mem);
+    same_results(r, mem);
+    CHECK_INT_EQ(spill_all(q, dir), 1);        /* finished: the batch whole, no segment 2 */
+    spill_all(r, dir);
+    spill_all(mem, dir);
+    snapshots_equal(q, mem);                   /* the same file's hash and length */
+    snapshots_equal(r, mem);
+    same_results(q, mem);
+    /* from a snapshot with the whole file: no segment named */
+    struct queue *w = queue_new();
+    uint8_t *last;
+    size_t last_len;
+    CHECK_INT_EQ(queue_snapshot(q, &last, &last_len), 0);
+    CHECK_INT_EQ(queue_restore(w, last, last_len), 0);
+    CHECK_INT_EQ(queue_results_load(w, 1, dir), 0);
+    same_results(w, mem);
+    free(last);
+    free(snap);
+    free(full);
+    queue_free(w);
+    queue_free(r);
+    queue_free(q);
+    queue_free(mem);
+}
+
+/* Copies every file r waits for from `from` to `to`, one at a time, as the
+ * node's fetch does: the number copied. */
+static int fetch_all(struct queue *r, const char *from, const char *to)
+{
+    int n = 0;
+    for (;;) {
+        struct queue_file_ref ref;
+        size_t at = 0;
+        if (!queue_results_wanted(r, &at, &ref))
+            return n;
+        char a[256], b[256];
+        queue_file_path(from, ref.hash, a, sizeof a);
+        queue_file_path(to, ref.hash, b, sizeof b);
+        FILE *fa = fopen(a, "rb"), *fb = fopen(b, "wb");
+        CHECK(fa != NULL && fb != NULL);
+        int ch;
+        while ((ch = fgetc(fa)) != EOF)
+            fputc(ch, fb);
+        fclose(fa);
+        fclose(fb);
+        CHECK_INT_EQ(queue_results_load(r, 1, to), 0);
+        n++;
+    }
+}
+
+static void test_replica_elsewhere_ends_byte_identical(void)
+{
+    char other[] = "/tmp/mesh-spillrun2-XXXXXX";
+    CHECK(mkdtemp(other) != NULL);
+    struct queue *q = running();
+    CHECK_INT_EQ(spill_all(q, dir), 2);
+    uint8_t *snap;
+    size_t len;
+    CHECK_INT_EQ(queue_snapshot(q, &snap, &len), 0);
+    struct queue *r = restored(snap, len);
+    CHECK_INT_EQ(queue_results_load(r, 1, other), -1);
+    CHECK_INT_EQ(errno, ENOENT);               /* not here: fetched */
+    CHECK_INT_EQ(fetch_all(r, dir, other), 2);
+    finish(q);
+    finish(r);
+    spill_all(q, dir);
+    spill_all(r, other);
+    snapshots_equal(q, r);
+    /* the files themselves, byte for byte */
+    free(snap);
+    CHECK_INT_EQ(queue_snapshot(r, &snap, &len), 0);
+    struct queue *y = restored(snap, len);
+    struct queue_file_ref ref;
+    size_t at = 0;
+    CHECK(queue_results_wanted(y, &at, &ref));
+    char a[256], b[256];
+    queue_file_path(dir, ref.hash, a, sizeof a);
+    queue_file_path(other, ref.hash, b, sizeof b);
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    CHECK(fa != NULL && fb != NULL);
+    int ca, cb;
+    do {
+        ca = fgetc(fa);
+        cb = fgetc(fb);
+        CHECK_INT_EQ(ca, cb);
+    } while (ca != EOF);
+    fclose(fa);
+    fclose(fb);
+    free(snap);
+    queue_free(y);
+    queue_free(r);
+    queue_free(q);
+    struct queue *empty = queue_new();
+    CHECK(queue_results_sweep(empty, other, true) >= 3);   /* 3 segments, 1 file */
+    queue_free(empty);
+    CHECK_INT_EQ(rmdir(other), 0);
+}
+
+/* A flipped byte, a cut: EBADMSG, still elsewhere, nothing read. */
+static void test_damaged_segment_refused(void)
+{
+    struct queue *q = running();
+    CHECK_INT_EQ(spill_all(q, dir), 2);
+    uint8_t *snap;
+    size_t len;
+    CHECK_INT_EQ(queue_snapshot(q, &snap, &len), 0);
+    struct queue *r = restored(snap, len);
+    struct queue_file_ref ref;
+    size_t at = 0;
+    CHECK(queue_results_wanted(r, &at, &ref) && ref.batch_id == 1);
+    char path[256], aside[300];
+    queue_file_path(dir, ref.hash, path, sizeof path);
+    snprintf(aside, sizeof aside, "%s.aside", path);
+    CHECK_INT_EQ(rename(path, aside), 0);
+    FILE *f = fopen(aside, "rb");
+    uint8_t *bytes = malloc(ref.len);
+    CHECK_INT_EQ(fread(bytes, 1, ref.len, f), ref.len);
+    fclose(f);
+    size_t cuts[][2] = {{ref.len, 100}, {ref.len, ref.len - 2}, {ref.len - 1, SIZE_MAX}};
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        f = fopen(path, "wb");
+        for (size_t i = 0; i < cuts[k][0]; i++)
+            fputc(bytes[i] ^ (i == cuts[k][1] ? 0x10 : 0), f);
+        fclose(f);
+        CHECK_INT_EQ(queue_results_load(r, 1, dir), -1);
+        CHECK_INT_EQ(errno, EBADMSG);
+        struct batch_info info;
+        CHECK_INT_EQ(queue_batch_get(r, 1, &info), 0);
+        CHECK(info.results_elsewhere && queue_result(r, 1, 5) == NULL);
+    }
+    CHECK_INT_EQ(rename(aside, path), 0);
+    CHECK_INT_EQ(load_all(r, dir), 2);
+    CHECK_STR_EQ(queue_result(r, 1, 5), "10");
+    free(bytes);
+    free(snap);
+    queue_free(r);
+    queue_free(q);
+}
+
+/* A snapshot frozen before a segment spills encodes the same after: the
+ * pages it points at go through the retire list. */
+static void test_segment_spilled_under_a_freeze(void)
+{
+    struct queue *q = running();
+    uint8_t *before, *frozen;
+    size_t lb, lf;
+    CHECK_INT_EQ(queue_snapshot(q, &before, &lb), 0);
+    struct queue_freeze *f = queue_freeze(q);
+    CHECK(f != NULL);
+    CHECK_INT_EQ(spill_all(q, dir), 2);
+    CHECK_INT_EQ(queue_freeze_encode(f, &frozen, &lf), 0);
+    CHECK(lf == lb && memcmp(before, frozen, lb) == 0);
+    queue_thaw(q, f);
+    free(before);
+    free(frozen);
+    queue_free(q);
+}
+
+/* The node's two jobs: a finished batch's file and a running batch's
+ * segment, each only its own kind, and both at once. */
+static void test_two_kinds_of_job(void)
+{
+    struct queue *q = running();
+    char err[128];
+    CHECK_INT_EQ(apply_free(q, make_submit("5000", 3000, "f"), NULL, err), 0);
+    char text[32];
+    for (uint64_t i = 0; i < 3000; i++) {
+        snprintf(text, sizeof text, "%llu", (unsigned long long)(i + 5000));
+        CHECK_INT_EQ(apply_free(q, make_complete(2, 1, i, text), NULL, err), 0);
+    }
+    struct queue_spill *seg = queue_spill_start_segment(q, dir);
+    struct queue_spill *whole = queue_spill_start_whole(q, dir);
+    CHECK(seg != NULL && whole != NULL);
+    CHECK(queue_spill_is_segment(seg) && !queue_spill_is_segment(whole));
+    CHECK(queue_spill_batch(seg) == 1 && queue_spill_batch(whole) == 2);
+    int a = 1, b = 1;
+    while (a == 1 || b == 1) {   /* interleaved, as in a tick */
+        if (a == 1)
+            a = queue_spill_step(seg, q, 2);
+        if (b == 1)
+            b = queue_spill_step(whole, q, 2);
+    }
+    CHECK(a == 0 && b == 0);
+    CHECK_INT_EQ(queue_spill_finish(seg, q), 0);
+    CHECK_INT_EQ(queue_spill_finish(whole, q), 0);
+    CHECK(queue_batch_spilled(q, 2) && !queue_batch_spilled(q, 1));
+    CHECK(queue_spill_start_whole(q, dir) == NULL && errno == ENOENT);
+    seg = queue_spill_start_segment(q, dir);   /* segment 1 */
+    CHECK(seg != NULL && queue_spill_batch(seg) == 1);
+    queue_spill_abort(seg);
+    CHECK_STR_EQ(queue_result(q, 2, 7), "5007");
+    CHECK_STR_EQ(queue_result(q, 1, 7), "2 unfactored:91");
+    queue_free(q);
+}
+
+/* What a snapshot carries inline: the pages not in files, through
+ * segments, the batch's own file and a FORGET, whose sweep then removes
+ * the segments' files with the batch's. */
+static void test_inline_bytes_and_forget(void)
+{
+    char own[] = "/tmp/mesh-spillrun3-XXXXXX";
+    CHECK(mkdtemp(own) != NULL);
+    struct queue *q = running();
+    uint64_t all = queue_retained_bytes(q);
+    CHECK_INT_EQ(queue_inline_bytes(q), all);
+    CHECK_INT_EQ(spill_all(q, own), 2);
+    uint64_t in_mem = queue_inline_bytes(q);
+    CHECK(in_mem > 0 && in_mem < all / 4 && queue_retained_bytes(q) == all);
+    char err[128];
+    CHECK_INT_EQ(apply_free(q, make_cancel(1), NULL, err), 0);
+    CHECK_INT_EQ(queue_inline_bytes(q), in_mem);
+    CHECK_INT_EQ(spill_all(q, own), 1);
+    CHECK_INT_EQ(queue_inline_bytes(q), 0);
+    CHECK_INT_EQ(queue_results_sweep(q, own, false), 0);   /* all three named */
+    CHECK_INT_EQ(apply_free(q, make_forget(FORGET_BY_USER, 0, 1, (uint64_t)1), NULL, err), 0);
+    CHECK(queue_retained_bytes(q) == 0 && queue_inline_bytes(q) == 0);
+    CHECK_INT_EQ(queue_results_sweep(q, own, false), 3);
+    queue_free(q);
+    CHECK_INT_EQ(rmdir(own), 0);
+}
+
+int main(void)
+{
+    CHECK(mkdtemp(dir) != NULL);
+    test_segments_read_snapshot_restart();
+    test_replica_elsewhere_ends_byte_identical();
+    test_damaged_segment_refused();
+    test_segment_spilled_under_a_freeze();
+    test_two_kinds_of_job();
+    test_inline_bytes_and_forget();
+    struct queue *empty = queue_new();
+    queue_results_sweep(empty, dir, true);
+    queue_free(empty);
+    CHECK_INT_EQ(rmdir(dir), 0);
+    return 0;
+}
