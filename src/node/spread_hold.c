@@ -51,14 +51,14 @@ struct route_link *node_route_link(struct node *n, uint64_t parent, uint64_t ind
     return &r->links[r->n++];
 }
 
-/* The mesh's workers that take work now, as the leader leases to them. */
+/* The mesh's workers that take work now: the members' (raft's own list:
+ * a peer's gossip may not yet say it is one). */
 static unsigned mesh_workers(const struct node *n)
 {
     unsigned w = queue_node_drained(n->queue, n->keys.node_id) ? 0 : worker_pool_size(n->pool);
     for (size_t i = 0; n->net != NULL && i < net_peer_count(n->net); i++) {
         const struct net_peer *p = net_peer_at(n->net, i);
-        const struct peer_cluster *pc = node_peer_cluster(n, p->id);
-        if (p->connected && pc != NULL && pc->member && !p->stats.draining &&
+        if (p->connected && consensus_is_member(n->cons, p->id) && !p->stats.draining &&
             !queue_node_drained(n->queue, p->id))
             w += p->workers ? p->workers : 1;
     }
@@ -97,6 +97,7 @@ static void propose_route(struct node *n, const struct batch_info *parent, uint6
     uint32_t width;
     uint64_t ranges;
     siqs_coord_plan(v, &width, &ranges);
+    size_t bits = mpz_sizeinbase(v, 2);
     mpz_clear(v);
     spread_link_name(cmd.name, parent->id, index);
     if (batch_spread_init(&cmd.spec, num, width, ranges, err, sizeof err) != 0 ||
@@ -107,7 +108,7 @@ static void propose_route(struct node *n, const struct batch_info *parent, uint6
     } else {
         node_event(n, MESH_EV_BATCH, "batch %llu #%llu (%zu bits) goes to the whole mesh",
                    (unsigned long long)parent->id, (unsigned long long)index,
-                   strlen(num) * 3322 / 1000);
+                   bits);
     }
     qcmd_free(&cmd);
 }
