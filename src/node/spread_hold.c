@@ -100,8 +100,10 @@ static void propose_route(struct node *n, const struct batch_info *parent, uint6
     size_t bits = mpz_sizeinbase(v, 2);
     mpz_clear(v);
     spread_link_name(cmd.name, parent->id, index);
-    if (batch_spread_init(&cmd.spec, num, width, ranges, err, sizeof err) != 0 ||
-        consensus_propose(n->cons, &cmd, proposed, NULL, err, sizeof err) != 0) {
+    int rc = batch_spread_init(&cmd.spec, num, width, ranges, err, sizeof err);
+    cmd.spec.budget_ms = parent->spec->budget_ms; /* each range job's, and N's if it comes
+                                                     to one worker */
+    if (rc != 0 || consensus_propose(n->cons, &cmd, proposed, NULL, err, sizeof err) != 0) {
         l->released = true;
         mlog(&n->log, LOG_WARN, "batch %llu #%llu not routed: %s",
              (unsigned long long)parent->id, (unsigned long long)index, err);
@@ -166,13 +168,17 @@ static bool scanned(struct node *n, struct node_route *r, uint64_t batch)
     return true;
 }
 
+/* A link holds its number while its spread batch runs or has the factors
+ * not yet handed over; a proposal, while it may still commit. A spread
+ * batch forgotten meanwhile (retention) holds nothing. */
 static bool holds(const struct node *n, const struct route_link *l)
 {
+    struct batch_info c;
     if (l->released)
         return false;
-    if (l->child == 0) /* proposed: held while the proposal may still commit */
+    if (l->child == 0)
         return uv_now((uv_loop_t *)&n->loop) - l->since_ms < ROUTE_PROPOSAL_MS;
-    return true;
+    return queue_batch_get(n->queue, l->child, &c) == 0 && c.state != BATCH_CANCELLED;
 }
 
 uint64_t node_route_held(void *node, uint64_t batch, uint64_t from)

@@ -15,14 +15,34 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from meshcluster import Mesh, parse_results, submit  # noqa: E402
-from meshnode import wait_for  # noqa: E402
+from meshnode import free_port, wait_for  # noqa: E402
 from primes import is_prime, semiprime  # noqa: E402
 
 MESH = None
 SMALL = [1000003 * 999983, 2 ** 61 - 1, 600851475143, 97 * 89 * 83, 1234567891011]
+
+
+class MetricsMesh(Mesh):
+    """A Mesh whose nodes serve --metrics on loopback ports of their own."""
+
+    def __init__(self, count):
+        self.metrics_ports = [free_port() for _ in range(count)]
+        super().__init__(MESH, count, workers=1)
+
+    def _start(self, i, data_dir=None, extra=(), env=None):
+        return super()._start(i, data_dir=data_dir, env=env,
+                              extra=["--metrics", "127.0.0.1:%d" % self.metrics_ports[i]] +
+                              list(extra))
+
+    def scrape(self, node):
+        i = self.nodes.index(node)
+        url = "http://127.0.0.1:%d/metrics" % self.metrics_ports[i]
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.read().decode("utf-8")
 
 
 class SpreadRouteTest(unittest.TestCase):
@@ -54,7 +74,7 @@ class SpreadRouteTest(unittest.TestCase):
         return int(submit(self, node, "--file", path))
 
     def start(self):
-        self.mesh = Mesh(MESH, 3, workers=1)
+        self.mesh = MetricsMesh(3)
         return self.mesh.working(self.mesh.formed(3))
 
     def numbers(self, seed):
@@ -83,6 +103,7 @@ class SpreadRouteTest(unittest.TestCase):
         watcher = next(x for x in self.mesh.nodes if x is not lead)
         seen_found, seen_nodes = {}, {}
         ids = {b["id"] for b in kids.values()}
+        shown = {"metrics": False, "text": False}
 
         def watch():
             for jb, row in self.spread_progress(watcher).items():
@@ -91,6 +112,16 @@ class SpreadRouteTest(unittest.TestCase):
                     seen_nodes.setdefault(jb, set()).update(row["nodes"])
                     self.assertEqual(row["for_batch"], bid)
                     self.assertIn(row["index"], hard)
+                    self.assertEqual(row["bits"], hard[row["index"]].bit_length())
+                    self.assertIn(row["phase"], ("sieving", "matrix"))
+                    if not shown["metrics"]:
+                        shown["metrics"] = ('mesh_spread_found{batch="%d",for_batch="%d",'
+                                            'index="%d"' % (jb, bid, row["index"])
+                                            in self.mesh.scrape(watcher))
+                    if not shown["text"]:
+                        lines = watcher.cli("status").stdout.splitlines()
+                        shown["text"] = any(x.split()[:3] == [str(bid), str(row["index"]),
+                                                              str(jb)] for x in lines)
             return self.batch(lead, bid)["state"] == "done"
         wait_for(watch, 240, interval=0.1, what="the file batch done")
         elapsed = time.monotonic() - t0
@@ -116,6 +147,8 @@ class SpreadRouteTest(unittest.TestCase):
         for jb in ids:
             self.assertIn(jb, seen_found, "no progress seen of spread batch %d" % jb)
             self.assertGreater(seen_found[jb][-1], seen_found[jb][0], seen_found[jb])
+        self.assertTrue(shown["metrics"], "no mesh_spread_found series seen")
+        self.assertTrue(shown["text"], "no spread row seen in `mesh status`")
         every = set().union(*seen_nodes.values())
         self.assertEqual(len(every), 3, "nodes seen sieving: %s (%s)" % (every, names))
         kids = self.children(lead, bid)
@@ -123,6 +156,43 @@ class SpreadRouteTest(unittest.TestCase):
         # Gone once done: no node shows a spread row any more.
         wait_for(lambda: all(not self.spread_progress(x) for x in self.mesh.nodes), 10,
                  interval=0.1, what="every spread progress row gone")
+
+    def check_lines(self, node, bid, numbers, hard):
+        rows = parse_results(node.cli("results", str(bid)).stdout)
+        self.assertEqual([r[0] for r in rows], numbers)
+        for i, (n, f) in enumerate(rows):
+            prod = 1
+            for p in f:
+                prod *= p
+            self.assertEqual(prod, n, "line %d" % i)
+            self.assertTrue(all(is_prime(p) for p in f), f)
+        for i in hard:
+            self.assertEqual(len(rows[i][1]), 2, rows[i])
+        return rows
+
+    def test_routed_numbers_survive_their_leader_killed(self):
+        # The leader SIGKILLed once both numbers are routed and sieving: the
+        # new leader finds the links in the log (the spread batches' names),
+        # holds the numbers, rebuilds the coordinators from the committed
+        # relations and hands the factors to the file batch.
+        lead = self.start()
+        numbers, hard = self.numbers(60)
+        bid = self.submit_file(lead, numbers)
+        wait_for(lambda: len(self.children(lead, bid)) == 2 and
+                 all(b["done"] >= 3 for b in self.children(lead, bid).values()), 60,
+                 interval=0.1, what="both routed, ranges of each committed")
+        lead.kill()
+        new = self.mesh.leader(30)
+        self.assertIsNot(new, lead)
+        wait_for(lambda: self.batch(new, bid)["state"] == "done", 240, interval=0.2,
+                 what="the file batch done under the new leader")
+        rows = self.check_lines(new, bid, numbers, hard)
+        kids = self.children(new, bid)
+        self.assertEqual(sorted(kids), sorted(hard))
+        self.assertTrue(all(b["state"] == "done" for b in kids.values()), kids)
+        for x in self.mesh.nodes:
+            if x is not lead:
+                self.assertEqual(parse_results(x.cli("results", str(bid)).stdout), rows)
 
     def test_cancel_frees_every_worker(self):
         lead = self.start()
