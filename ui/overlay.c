@@ -250,9 +250,8 @@ static void spread_lines(const struct mesh_view *s, uint64_t batch, char *out, s
             int w = snprintf(names + len, sizeof names - len, "%s%s", k ? " " : "", name);
             len = w < 0 ? (unsigned)sizeof names : len + (unsigned)w;
         }
-        int n = snprintf(out + at, outsz - at, "%s%s  mesh-wide (batch %" PRIu64 "), "
-                         "sieving on: %s\n\n", "Whole mesh:\n  ", line, v->batch,
-                         v->n_nodes ? names : "-");
+        int n = snprintf(out + at, outsz - at, "Whole mesh:\n  %s  spread batch %" PRIu64
+                         " on %s\n\n", line, v->batch, v->n_nodes ? names : "-");
         at = n < 0 ? outsz : at + (size_t)n;
     }
 }
