@@ -131,27 +131,73 @@ static void adopt_children(struct node *n, uint64_t parent)
     }
 }
 
+/* Whether a batch's numbers are worth reading one by one: a semiprimes
+ * batch is judged by its size and count alone (making each number costs
+ * ms), a long range or generator is not read at all (a list's lengths are
+ * read without making its numbers). */
+static bool worth_reading(const struct batch_spec *spec, uint64_t total, unsigned workers)
+{
+    switch (spec->kind) {
+    case BATCH_LIST:
+        return true;
+    case BATCH_SEMIPRIMES:
+        return spec->bits >= SPREAD_ROUTE_MIN_BITS && spec->bits <= BATCH_SPREAD_MAX_BITS &&
+               total < workers;
+    case BATCH_RANGE:
+        return total <= SPREAD_ROUTE_SCAN_MAX;
+    default:
+        return false;
+    }
+}
+
 /* First look at a running batch in this leadership: adopt its links, then
- * route its hard numbers that have none if the rule says so. */
+ * route its hard numbers that have none if the rule says so. The scan
+ * stops once the hard numbers are as many as the workers (the rule's no). */
 static void scan(struct node *n, const struct batch_info *info)
 {
     adopt_children(n, info->id);
-    if (info->spec->kind == BATCH_SPREAD ||
-        (info->spec->kind != BATCH_LIST && info->total > SPREAD_ROUTE_SCAN_MAX))
+    unsigned workers = mesh_workers(n);
+    if (!worth_reading(info->spec, info->total, workers))
         return;
     uint64_t *hard = NULL, n_hard = 0;
     size_t cap = 0;
     char num[MESH_MAX_DIGITS + 2];
-    for (uint64_t i = 0; i < info->total; i++)
-        if (!queue_is_done(n->queue, info->id, i) && candidate(info->spec, i, num, sizeof num) &&
+    for (uint64_t i = 0; i < info->total && n_hard < workers; i++)
+        if (candidate(info->spec, i, num, sizeof num) && !queue_is_done(n->queue, info->id, i) &&
             spread_rule_hard(num) && grow_array((void **)&hard, &cap, n_hard + 1, sizeof *hard))
             hard[n_hard++] = i;
-    if (spread_rule_route(n_hard, mesh_workers(n)))
+    if (spread_rule_route(n_hard, workers))
         for (uint64_t k = 0; k < n_hard; k++)
             if (node_route_link(n, info->id, hard[k], false) == NULL &&
                 batch_number(info->spec, hard[k], num, sizeof num) == 0)
                 propose_route(n, info, hard[k], num);
     free(hard);
+}
+
+/* Links and scans of batches no longer running go (the tick's), but not
+ * a link whose spread batch still runs: its cancel is paced by the link. */
+void node_route_prune(struct node *n)
+{
+    struct node_route *r = n->route;
+    if (r == NULL)
+        return;
+    struct batch_info info;
+    size_t kept = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct route_link *l = &r->links[i];
+        bool parent = queue_batch_get(n->queue, l->parent, &info) == 0 &&
+                      info.state == BATCH_RUNNING;
+        bool child = l->child != 0 && queue_batch_get(n->queue, l->child, &info) == 0 &&
+                     info.state == BATCH_RUNNING; /* its cancel is still to come */
+        if (parent || child)
+            r->links[kept++] = r->links[i];
+    }
+    r->n = kept;
+    kept = 0;
+    for (size_t i = 0; i < r->n_scanned; i++)
+        if (queue_batch_get(n->queue, r->scanned[i], &info) == 0 && info.state == BATCH_RUNNING)
+            r->scanned[kept++] = r->scanned[i];
+    r->n_scanned = kept;
 }
 
 static bool scanned(struct node *n, struct node_route *r, uint64_t batch)

@@ -43,6 +43,9 @@ uint64_t node_route_held(void *node, uint64_t batch, uint64_t from);
 /* The link of (parent, index), added when absent and add is set (NULL
  * when absent, or out of memory). */
 struct route_link *node_route_link(struct node *n, uint64_t parent, uint64_t index, bool add);
+/* Drops the links and scans of batches no longer running (a link whose
+ * spread batch still runs stays until it is cancelled). */
+void node_route_prune(struct node *n);
 /* Frees the routing state (no longer leader). */
 void node_route_free(struct node *n);
 

@@ -67,14 +67,11 @@ static void follow(struct node *n, const struct batch_info *child, uint64_t pare
     struct batch_info p;
     bool wanted = queue_batch_get(n->queue, parent, &p) == 0 && p.state == BATCH_RUNNING &&
                   !queue_is_done(n->queue, parent, index);
-    struct route_link *l = node_route_link(n, parent, index, wanted);
-    if (l == NULL) {
-        if (child->state == BATCH_RUNNING) { /* no link kept: cancel it through a stand-in */
-            struct route_link tmp = {.parent = parent, .index = index, .child = child->id};
-            cancel_child(n, &tmp, now);
-        }
-        return;
-    }
+    /* A running one gets a link even when unwanted: its cancel is paced by it. */
+    struct route_link *l = node_route_link(n, parent, index,
+                                           wanted || child->state == BATCH_RUNNING);
+    if (l == NULL)
+        return; /* nothing to do with it (or out of memory: the next tick) */
     if (l->child == 0 || l->child > child->id || l->child == child->id)
         l->child = child->id; /* the first made is the one (the token makes one) */
     else if (child->state == BATCH_RUNNING) { /* a second link to the same number */
@@ -109,4 +106,5 @@ void node_route_tick(struct node *n)
             (c.state == BATCH_RUNNING || c.state == BATCH_DONE || c.state == BATCH_CANCELLED))
             follow(n, &c, parent, index, now);
     }
+    node_route_prune(n);
 }
