@@ -55,7 +55,8 @@ struct route_link *node_route_link(struct node *n, uint64_t parent, uint64_t ind
  * a peer's gossip may not yet say it is one). */
 static unsigned mesh_workers(const struct node *n)
 {
-    unsigned w = queue_node_drained(n->queue, n->keys.node_id) ? 0 : worker_pool_size(n->pool);
+    unsigned w = n->pool == NULL || queue_node_drained(n->queue, n->keys.node_id)
+                 ? 0 : worker_pool_size(n->pool);
     for (size_t i = 0; n->net != NULL && i < net_peer_count(n->net); i++) {
         const struct net_peer *p = net_peer_at(n->net, i);
         if (p->connected && consensus_is_member(n->cons, p->id) && !p->stats.draining &&
