@@ -41,13 +41,17 @@ static void hand_factors(struct node *n, struct route_link *l, const struct batc
 {
     struct batch_info p;
     char num[MESH_MAX_DIGITS + 2];
+    if (l->released)
+        return;
     if (queue_batch_get(n->queue, l->parent, &p) != 0 ||
         batch_number(p.spec, l->index, num, sizeof num) != 0 || strcmp(num, child->spec->start)) {
         l->released = true; /* named for P's number but made of another */
         return;
     }
     const char *text = queue_result(n->queue, child->id, child->total - 1);
-    if (text == NULL || text[0] == '\0' || strstr(text, "unfactored") != NULL) {
+    if (text == NULL)
+        return; /* its results not loaded here yet (a restored manifest's file) */
+    if (text[0] == '\0' || strstr(text, "unfactored") != NULL) {
         l->released = true; /* one worker of P's tries it with P's budget */
         mlog(&n->log, LOG_WARN, "spread batch %llu ended without N's factors: batch %llu #%llu "
              "goes to one worker", (unsigned long long)child->id,
