@@ -239,6 +239,37 @@ static void hard(FILE *f, const struct mesh_view *s)
     }
 }
 
+/* The hard numbers on the whole mesh (view_spread), one series each while
+ * they run; for_batch is "" for a spread batch of its own. */
+static void spread(FILE *f, const struct mesh_view *s)
+{
+    static const char *const names[] = {"mesh_spread_found", "mesh_spread_needed",
+                                        "mesh_spread_found_per_second",
+                                        "mesh_spread_eta_seconds", "mesh_spread_nodes_sieving"};
+    static const char *const helps[] = {
+        "Relation sets found mesh-wide for a hard number sieved by the whole mesh.",
+        "Relation sets its next combine wants.",
+        "Relation sets per second mesh-wide, since its coordinator began to count.",
+        "Seconds left sieving at the current rate (absent when unknown).",
+        "Nodes whose workers sieve it now."};
+    for (int m = 0; m < 5; m++) {
+        head(f, names[m], "gauge", helps[m]);
+        for (size_t k = 0; k < s->n_spread; k++) {
+            const struct view_spread *v = &s->spread[k];
+            if (m == 3 && !v->eta_known)
+                continue;
+            double x = m == 0 ? (double)v->found : m == 1 ? (double)v->needed
+                     : m == 2 ? v->rate : m == 3 ? (double)v->eta_s : (double)v->n_nodes;
+            fprintf(f, "%s{batch=\"%" PRIu64 "\",for_batch=\"", names[m], v->batch);
+            if (v->for_batch != 0)
+                fprintf(f, "%" PRIu64, v->for_batch);
+            fprintf(f, "\",index=\"%" PRIu64 "\",bits=\"%u\",phase=\"", v->index, v->bits);
+            label(f, v->phase);
+            fprintf(f, "\"} %.17g\n", x);
+        }
+    }
+}
+
 static void process(FILE *f, const struct metrics_process *p)
 {
     head(f, "mesh_events_total", "counter", "Events this node recorded, by kind.");
@@ -273,6 +304,7 @@ char *metrics_text(const struct mesh_view *s, const struct metrics_process *p, s
     mesh(f, s);
     batches(f, s);
     hard(f, s);
+    spread(f, s);
     process(f, p);
     if (fclose(f) != 0) {
         free(text);

@@ -26,6 +26,8 @@ struct sched {
     struct sched_batch *batches;
     size_t n_batches, cap_batches;
     uint64_t next_job_id;
+    sched_held_fn *held;
+    void *held_ud;
 };
 
 struct sched *sched_new(const struct queue *q)
@@ -46,6 +48,36 @@ void sched_free(struct sched *s)
         free(s->batches[i].back);
     free(s->batches);
     free(s);
+}
+
+void sched_set_hold(struct sched *s, sched_held_fn *held, void *ud)
+{
+    s->held = held;
+    s->held_ud = ud;
+}
+
+static uint64_t first_held(const struct sched *s, uint64_t batch_id, uint64_t from)
+{
+    return s->held != NULL ? s->held(s->held_ud, batch_id, from) : UINT64_MAX;
+}
+
+uint64_t sched_next_free(const struct sched *s, uint64_t batch_id, uint64_t from)
+{
+    for (;;) {
+        uint64_t lo = queue_next_pending(s->q, batch_id, from);
+        struct batch_info info;
+        if (queue_batch_get(s->q, batch_id, &info) != 0 || lo >= info.total ||
+            first_held(s, batch_id, lo) != lo)
+            return lo;
+        from = lo + 1;
+    }
+}
+
+/* A job from lo stops before the next held index. */
+static uint64_t cut_at_hold(const struct sched *s, uint64_t batch_id, uint64_t lo, uint64_t hi)
+{
+    uint64_t h = first_held(s, batch_id, lo);
+    return h < hi ? h : hi;
 }
 
 static struct sched_batch *find_batch(struct sched *s, uint64_t id)
@@ -94,12 +126,15 @@ static bool take_back(struct sched *s, struct sched_batch *b, struct sched_job *
 {
     while (b->n_back > 0) {
         struct backrange r = b->back[--b->n_back];
-        uint64_t lo = queue_next_pending(s->q, b->id, r.lo);
+        uint64_t lo = sched_next_free(s, b->id, r.lo);
         if (lo >= r.hi)
             continue;
+        uint64_t hi = cut_at_hold(s, b->id, lo, r.hi);
+        if (hi < r.hi) /* the rest after the held index stays handed back */
+            b->back[b->n_back++] = (struct backrange){hi, r.hi, 0};
         out->batch_id = b->id;
         out->lo = lo;
-        out->hi = r.hi;
+        out->hi = hi;
         out->crashes = lo == r.lo ? r.crashes : 0;
         return true;
     }
@@ -109,7 +144,7 @@ static bool take_back(struct sched *s, struct sched_batch *b, struct sched_job *
 static bool take_new(struct sched *s, struct sched_batch *b,
                      const struct batch_info *info, struct sched_job *out)
 {
-    uint64_t lo = queue_next_pending(s->q, b->id, b->cursor);
+    uint64_t lo = sched_next_free(s, b->id, b->cursor);
     if (lo >= info->total) {
         b->cursor = info->total;
         return false;
@@ -117,6 +152,7 @@ static bool take_new(struct sched *s, struct sched_batch *b,
     uint64_t hi = lo + chunk_for(b, info);
     if (hi > info->total)
         hi = info->total;
+    hi = cut_at_hold(s, b->id, lo, hi);
     b->cursor = hi;
     out->batch_id = b->id;
     out->lo = lo;

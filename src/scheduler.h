@@ -37,6 +37,14 @@ struct sched;
 struct sched *sched_new(const struct queue *q);
 void sched_free(struct sched *s);
 
+/* Indexes held back from leasing (a hard number routed to a spread job of
+ * its own, src/node/spread_hold.h): the first held index >= from of the
+ * batch, or UINT64_MAX when none is. NULL (the default): none is held. */
+typedef uint64_t sched_held_fn(void *ud, uint64_t batch_id, uint64_t from);
+void sched_set_hold(struct sched *s, sched_held_fn *held, void *ud);
+/* The first index >= from of the batch neither done nor held. */
+uint64_t sched_next_free(const struct sched *s, uint64_t batch_id, uint64_t from);
+
 /* The next job, oldest batch first, handed-back ranges before new ones.
  * Already-done indexes are skipped. False when there is nothing to hand out. */
 bool sched_next_job(struct sched *s, struct sched_job *out);

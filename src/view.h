@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { VIEW_MAX_NODES = 1024, VIEW_MAX_BATCHES = 1024, VIEW_EVENTS = 32, VIEW_MAX_HARD = 256 };
+enum { VIEW_MAX_NODES = 1024, VIEW_MAX_BATCHES = 1024, VIEW_EVENTS = 32, VIEW_MAX_HARD = 256,
+       VIEW_MAX_SPREAD = 16, VIEW_SPREAD_NODES = 16 };
 
 struct view_node {
     char id[17];
@@ -69,6 +70,25 @@ struct view_hard {
     uint64_t eta_s;
 };
 
+/* A hard number sieved by the whole mesh (src/node/spread_progress.h):
+ * its coordinator's counts and the nodes whose workers sieve it now. */
+struct view_spread {
+    uint64_t batch;        /* the spread batch */
+    uint64_t for_batch;    /* the batch whose number it is (0: none, a
+                              `submit --spread` batch of its own) */
+    uint64_t index;        /* the number's index there (or the spread
+                              batch's last, N's own) */
+    char node[17];         /* the coordinator: the leader */
+    char phase[8];         /* "sieving" or "matrix" (a combine runs) */
+    unsigned bits;
+    uint64_t found, needed;/* relation sets mesh-wide, those the combine wants */
+    double rate;           /* sets per second since this leader counts */
+    bool eta_known;
+    uint64_t eta_s;
+    unsigned n_nodes;      /* nodes sieving it now (their ids below) */
+    char nodes[VIEW_SPREAD_NODES][17];
+};
+
 /* Batches are listed running first, then the others; newest first in each
  * (the order of the dashboard's panel and `mesh status`). */
 
@@ -100,6 +120,9 @@ struct mesh_view {
     struct view_hard hard[VIEW_MAX_HARD]; /* workers on long numbers, this
                                               node's first (src/node/hard.h) */
     size_t n_hard;
+    struct view_spread spread[VIEW_MAX_SPREAD]; /* hard numbers on the
+                                                    whole mesh */
+    size_t n_spread;
     struct view_event events[VIEW_EVENTS]; /* the latest events, oldest first */
     size_t n_events;
 };

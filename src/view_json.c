@@ -34,6 +34,24 @@ static json_t *hard_json(const struct view_hard *h)
                      "eta_s", h->eta_known ? json_integer((json_int_t)h->eta_s) : json_null());
 }
 
+/* A hard number on the whole mesh: for_batch null for a spread batch of
+ * its own; nodes: the ids of the nodes sieving it now. */
+static json_t *spread_json(const struct view_spread *v)
+{
+    json_t *nodes = json_array();
+    for (unsigned i = 0; i < v->n_nodes; i++)
+        json_array_append_new(nodes, json_string(v->nodes[i]));
+    return json_pack("{s:I, s:o, s:I, s:s, s:i, s:s, s:I, s:I, s:f, s:o, s:o}",
+                     "batch", (json_int_t)v->batch,
+                     "for_batch", v->for_batch ? json_integer((json_int_t)v->for_batch)
+                                               : json_null(),
+                     "index", (json_int_t)v->index, "coordinator", v->node, "bits", (int)v->bits,
+                     "phase", v->phase, "found", (json_int_t)v->found,
+                     "needed", (json_int_t)v->needed, "rate", v->rate,
+                     "eta_s", v->eta_known ? json_integer((json_int_t)v->eta_s) : json_null(),
+                     "nodes", nodes);
+}
+
 static json_t *node_json(const struct mesh_view *s, const struct view_node *u)
 {
     json_t *o = node_fields(u), *hard = json_array();
@@ -101,6 +119,10 @@ void view_to_json(const struct mesh_view *s, json_t *top)
         json_array_append_new(batches, batch_json(&s->batches[i]));
     json_object_set_new(top, "nodes", nodes);
     json_object_set_new(top, "batches", batches);
+    json_t *spread = json_array();
+    for (size_t i = 0; i < s->n_spread; i++)
+        json_array_append_new(spread, spread_json(&s->spread[i]));
+    json_object_set_new(top, "spread", spread);
     json_object_set_new(top, "batches_total", json_integer((json_int_t)s->n_batches_total));
     json_object_set_new(top, "leader", json_string(s->leader));
     const char *leader_name = "";

@@ -505,6 +505,17 @@ size_t worker_pool_progress(const struct worker_pool *p, struct worker_progress 
     return n;
 }
 
+size_t worker_pool_jobs(const struct worker_pool *p, struct worker_at *out, size_t max)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < p->cfg.count && n < max; i++) {
+        const struct worker *w = &p->workers[i];
+        if (w->has_job && !w->killing)
+            out[n++] = (struct worker_at){w->job.batch_id, w->head, i};
+    }
+    return n;
+}
+
 unsigned worker_pool_idle(const struct worker_pool *p)
 {
     unsigned n = 0;

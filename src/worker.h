@@ -72,6 +72,14 @@ struct worker_progress {
 size_t worker_pool_progress(const struct worker_pool *p, struct worker_progress *out,
                             size_t max);
 
+/* What a busy worker is on: its job's batch and the number it works. */
+struct worker_at {
+    uint64_t batch_id, index;
+    unsigned worker;
+};
+/* The busy workers, up to max, in pool order; returns how many. */
+size_t worker_pool_jobs(const struct worker_pool *p, struct worker_at *out, size_t max);
+
 unsigned worker_pool_idle(const struct worker_pool *p);
 unsigned worker_pool_busy(const struct worker_pool *p);
 unsigned worker_pool_size(const struct worker_pool *p);

@@ -332,6 +332,16 @@ static void copy_snapshot(struct mesh_view *d, const struct mesh_view *s)
         TERM(d->hard[i].node);
         TERM(d->hard[i].phase);
     }
+    if (d->n_spread > VIEW_MAX_SPREAD)
+        d->n_spread = VIEW_MAX_SPREAD;
+    for (size_t i = 0; i < d->n_spread; i++) {
+        TERM(d->spread[i].node);
+        TERM(d->spread[i].phase);
+        if (d->spread[i].n_nodes > VIEW_SPREAD_NODES)
+            d->spread[i].n_nodes = VIEW_SPREAD_NODES;
+        for (unsigned k = 0; k < d->spread[i].n_nodes; k++)
+            TERM(d->spread[i].nodes[k]);
+    }
     for (size_t i = 0; i < d->n_nodes; i++) {
         TERM(d->nodes[i].id);
         TERM(d->nodes[i].name);

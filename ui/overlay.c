@@ -227,9 +227,38 @@ static void hard_lines(const struct mesh_view *s, uint64_t batch, char *out, siz
         snprintf(out + at, outsz - at, "\n");
 }
 
+/* Its numbers sieved by the whole mesh (a routed one's, or a spread
+ * batch's own), appended to out: counts mesh-wide and the nodes sieving. */
+static void spread_lines(const struct mesh_view *s, uint64_t batch, char *out, size_t outsz)
+{
+    size_t at = strlen(out);
+    for (size_t i = 0; i < s->n_spread && at < outsz; i++) {
+        const struct view_spread *v = &s->spread[i];
+        if (v->batch != batch && v->for_batch != batch)
+            continue;
+        struct view_hard h = {.index = v->index, .bits = v->bits, .found = v->found,
+                              .needed = v->needed, .rate = v->rate,
+                              .eta_known = v->eta_known, .eta_s = v->eta_s};
+        memcpy(h.phase, v->phase, sizeof h.phase);
+        char line[160], names[200] = "";
+        fmt_hard(line, sizeof line, &h);
+        for (unsigned k = 0, len = 0; k < v->n_nodes && len < sizeof names; k++) {
+            const char *name = v->nodes[k];
+            for (size_t j = 0; j < s->n_nodes; j++)
+                if (strcmp(s->nodes[j].id, v->nodes[k]) == 0)
+                    name = s->nodes[j].name;
+            int w = snprintf(names + len, sizeof names - len, "%s%s", k ? " " : "", name);
+            len = w < 0 ? (unsigned)sizeof names : len + (unsigned)w;
+        }
+        int n = snprintf(out + at, outsz - at, "Whole mesh:\n  %s  spread batch %" PRIu64
+                         " on %s\n\n", line, v->batch, v->n_nodes ? names : "-");
+        at = n < 0 ? outsz : at + (size_t)n;
+    }
+}
+
 static void batch_details(struct ui *ui, const struct view_batch *b)
 {
-    char rate[32], eta[32], chunk[32], first[2048] = "", hard[1024];
+    char rate[32], eta[32], chunk[32], first[2048] = "", hard[1536];
     if (b->chunk == 0)
         snprintf(chunk, sizeof chunk, "adaptive");
     else
@@ -240,6 +269,7 @@ static void batch_details(struct ui *ui, const struct view_batch *b)
     if (ui->act.batch_details)
         ui->act.batch_details(ui->act.ud, b->id, first, sizeof first);
     hard_lines(&ui->snap, b->id, hard, sizeof hard);
+    spread_lines(&ui->snap, b->id, hard, sizeof hard);
     snprintf(ui->details, sizeof ui->details,
              "Batch    %" PRIu64 "  %s\nState    %s\nDone     %" PRIu64 " of %" PRIu64
              " (%" PRIu64 " unfactored)\nRate     %s, ETA %s\nChunk    %s numbers per job\n"

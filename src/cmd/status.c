@@ -204,6 +204,30 @@ static void print_hard(json_t *nodes)
     }
 }
 
+/* The hard numbers on the whole mesh (doc/DESIGN.md, "Progress of a
+ * spread job"), one line each: the number's batch and index, the spread
+ * batch, the mesh's counts and how many nodes sieve it now. */
+static void print_spread(json_t *spread)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(spread, i, v) {
+        if (i == 0)
+            printf("\n%-12s  %5s  %12s  %4s  %-8s  %15s  %9s  %-7s  %s\n", "BATCH", "INDEX",
+                   "SPREAD", "BITS", "PHASE", "FOUND/NEEDED", "RATE/s", "ETA", "NODES");
+        char batch[24], counts[48], eta[32];
+        json_t *fb = json_object_get(v, "for_batch");
+        snprintf(batch, sizeof batch, "%lld", json_is_integer(fb) ? (long long)json_integer_value(fb)
+                                                                 : int_of(v, "batch"));
+        snprintf(counts, sizeof counts, "%lld/%lld", int_of(v, "found"), int_of(v, "needed"));
+        eta_text(json_object_get(v, "eta_s"), eta, sizeof eta);
+        printf("%-12s  %5lld  %12lld  %4lld  %-8s  %15s  %9.1f  %-7s  %zu\n", batch,
+               int_of(v, "index"), int_of(v, "batch"), int_of(v, "bits"), str(v, "phase"),
+               counts, json_number_value(json_object_get(v, "rate")), eta,
+               json_array_size(json_object_get(v, "nodes")));
+    }
+}
+
 /* What the retained batches hold against the budget, and, when running
  * batches alone fill it, that submits are refused and why. */
 static void print_retained(json_t *r)
@@ -262,6 +286,7 @@ static int cmd_status_exec(const char *data_dir, int argc, char **argv)
             printf("WRITES REFUSED: %s\n", json_string_value(disk));
         print_batches(json_object_get(resp, "batches"));
         print_hard(json_object_get(resp, "nodes"));
+        print_spread(json_object_get(resp, "spread"));
     }
     json_decref(resp);
     return EXIT_OK;

@@ -8,6 +8,7 @@
 #include "net.h"
 #include "peers.h"
 #include "progress.h"
+#include "spread_progress.h"
 #include "view.h"
 
 static void own_entries(const struct node *n, struct msg_progress *m)
@@ -24,6 +25,7 @@ static void own_entries(const struct node *n, struct msg_progress *m)
             .found = r->p.found, .needed = r->p.needed, .rate_milli = r->rate_milli,
             .eta_known = r->eta_known, .eta_s = r->eta_s};
     }
+    m->n += spread_progress_rows(n, m->hard + m->n, MESH_MSG_MAX_HARD - m->n);
 }
 
 void node_hard_tick(struct node *n)
@@ -73,12 +75,19 @@ void node_hard_on_msg(struct node *n, uint64_t peer, const uint8_t *data, size_t
     free(m);
 }
 
-static void put(struct mesh_view *s, uint64_t node, const struct msg_hard *h)
+static void put(const struct node *n, struct mesh_view *s, uint64_t node,
+                const struct msg_hard *h)
 {
+    char id[17];
+    mesh_id_to_hex(node, id);
+    if (h->worker == SPREAD_COORD_WORKER) {
+        spread_progress_put(n, s, id, h);
+        return;
+    }
     if (s->n_hard >= VIEW_MAX_HARD)
         return;
     struct view_hard *v = &s->hard[s->n_hard++];
-    mesh_id_to_hex(node, v->node);
+    memcpy(v->node, id, sizeof id);
     v->batch = h->batch;
     v->index = h->index;
     v->worker = h->worker;
@@ -96,16 +105,18 @@ void node_hard_view(const struct node *n, struct mesh_view *s)
 {
     struct msg_progress *mine = malloc(sizeof *mine);
     s->n_hard = 0;
+    s->n_spread = 0;
     if (mine == NULL)
         return;
     own_entries(n, mine);
     for (size_t i = 0; i < mine->n; i++)
-        put(s, n->keys.node_id, &mine->hard[i]);
+        put(n, s, n->keys.node_id, &mine->hard[i]);
     free(mine);
     uint64_t now = uv_now((uv_loop_t *)&n->loop);
     for (size_t i = 0; i < n->hard.n; i++) {
         const struct hard_entry *e = &n->hard.peers[i];
         if (now - e->heard_ms <= HARD_STALE_MS && node_linked(n, e->node))
-            put(s, e->node, &e->h);
+            put(n, s, e->node, &e->h);
     }
+    spread_progress_nodes(s);
 }

@@ -22,6 +22,7 @@
 #include "event_log.h"
 #include "peers.h"
 #include "refusals.h"
+#include "spread_hold.h"
 #include "consensus.h"
 #include "net.h"
 #include "verify.h"
@@ -69,6 +70,7 @@ int node_lead_start(struct node *n)
         return -1;
     }
     l->verifier = factor_verifier_new();
+    lease_table_set_hold(l->leases, node_route_held, n);
     n->lead = l;
     return 0;
 }
@@ -91,6 +93,7 @@ void node_lead_stop(struct node *n)
     factor_verifier_free(l->verifier);
     free(l);
     n->lead = NULL;
+    node_route_free(n);
 }
 
 /* A snapshot replaced the replica: the scheduler must read the new one. */

@@ -56,6 +56,11 @@ void lease_table_free(struct lease_table *t)
     free(t);
 }
 
+void lease_table_set_hold(struct lease_table *t, sched_held_fn *held, void *ud)
+{
+    sched_set_hold(t->sched, held, ud);
+}
+
 const struct lease *lease_table_first(const struct lease_table *t)
 {
     return t->leases;
@@ -276,7 +281,7 @@ static uint64_t first_undone(const struct lease_table *t, const struct settling 
     if (queue_batch_get(t->queue, s->job.batch_id, &info) != 0 ||
         info.state != BATCH_RUNNING)
         return s->job.hi;
-    return queue_next_pending(t->queue, s->job.batch_id, s->job.lo);
+    return sched_next_free(t->sched, s->job.batch_id, s->job.lo);
 }
 
 void lease_table_settle(struct lease_table *t, uint64_t now_ms, bool idle,

@@ -46,6 +46,8 @@ struct lease_table;
  * out of memory. */
 struct lease_table *lease_table_new(const struct queue *q, uint64_t now_ms);
 void lease_table_free(struct lease_table *t);
+/* Indexes never to lease (sched_set_hold): a routed hard number's. */
+void lease_table_set_hold(struct lease_table *t, sched_held_fn *held, void *ud);
 
 /* The leases held, newest first (read-only walk). */
 const struct lease *lease_table_first(const struct lease_table *t);

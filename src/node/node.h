@@ -33,6 +33,7 @@ struct discovery;
 struct consensus;
 struct lead;
 struct node_spread;
+struct node_route;
 struct work;
 struct write_op;
 struct members;
@@ -114,6 +115,7 @@ struct node {
 
     struct node_hard hard;      /* the long numbers of the peers (hard.c) */
     struct node_spread *spread; /* the leader's spread batches (spread.c) */
+    struct node_route *route;   /* the leader's routed hard numbers (spread_hold.c) */
 
     struct results_waiter *waiters;
     bool draining;

@@ -23,6 +23,7 @@
 #include "retain.h"
 #include "spill.h"
 #include "spread.h"
+#include "spread_route.h"
 #include "work.h"
 #include "write.h"
 
@@ -52,6 +53,7 @@ static const struct node_tick_route ticks[] = {
     {"cluster", node_cluster_tick},
     {"lead", node_lead_tick},
     {"spread", node_spread_tick}, /* hands the leader a hard number's factors */
+    {"spread_route", node_route_tick}, /* ... and those of a routed one to its batch */
     {"retain", node_retain_tick},
     {"spill", node_spill_tick},
     {"results", node_results_tick},

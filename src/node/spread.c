@@ -40,6 +40,8 @@ struct spread_one {
     mpz_t n, factor;
     int combined;               /* siqs_coord_combine's answer */
     uint64_t combine_ms;
+    struct spread_count count;  /* read on the loop, never while combining */
+    bool counted;
 };
 
 struct node_spread {
@@ -144,6 +146,34 @@ static void finish(struct node *n, struct spread_one *s)
     mpz_clears(g, lo, hi, NULL);
 }
 
+/* The counts shown (node_spread_counts), taken on the loop. */
+static void note_counts(struct spread_one *s)
+{
+    struct siqs_coord_stats st;
+    siqs_coord_stats(s->coord, &st);
+    s->count.batch = s->batch;
+    s->count.sets = st.sets;
+    s->count.want_sets = st.want_sets;
+    if (!s->counted) {
+        s->count.since_ms = uv_now(&s->node->loop);
+        s->count.since_sets = st.sets;
+        s->counted = true;
+    }
+}
+
+size_t node_spread_counts(const struct node *n, struct spread_count *out, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; n->spread != NULL && i < n->spread->n && k < max; i++) {
+        const struct spread_one *s = n->spread->b[i];
+        if (s->counted && s->coord != NULL && !s->handed) {
+            out[k] = s->count;
+            out[k++].combining = s->combining;
+        }
+    }
+    return k;
+}
+
 static void combine_work(uv_work_t *w)
 {
     struct spread_one *s = w->data;
@@ -163,6 +193,7 @@ static void combine_done(uv_work_t *w, int status)
     struct node *n = s->node;
     struct siqs_coord_stats st;
     siqs_coord_stats(s->coord, &st);
+    note_counts(s);
     mlog(&n->log, LOG_INFO, "spread batch %llu: combine %d (%llu ms, off the loop): %zu sets, "
          "%zu relations, %zu repeats, %zu dropped, %zu malformed", (unsigned long long)s->batch,
          st.combines, (unsigned long long)s->combine_ms, st.sets, st.wire.added,
@@ -210,6 +241,7 @@ static void step(struct node *n, struct spread_one *s)
         if (text != NULL)
             siqs_coord_take(s->coord, text, strlen(text));
     }
+    note_counts(s);
     if (!siqs_coord_ready(s->coord))
         return;
     s->work.data = s;

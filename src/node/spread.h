@@ -13,11 +13,26 @@
 #ifndef MESH_NODE_SPREAD_H
 #define MESH_NODE_SPREAD_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 struct node;
 struct node_spread;
 
 /* The cluster tick (routes.c): leader only; frees everything otherwise. */
 void node_spread_tick(struct node *n);
+/* Where a coordinator is (spread_progress.h shows it): its relation sets,
+ * those it waits for, whether it combines now, and the sets it had when
+ * this leader began to count (since_ms) for the rate. */
+struct spread_count {
+    uint64_t batch;
+    size_t sets, want_sets;
+    bool combining;
+    uint64_t since_ms;
+    size_t since_sets;
+};
+size_t node_spread_counts(const struct node *n, struct spread_count *out, size_t max);
 /* Frees the coordinators (consensus is stopping). */
 void node_spread_stop(struct node *n);
 

@@ -100,8 +100,37 @@ static void test_batches_bounded(void)
     free(t);
 }
 
+/* A hard number on the whole mesh: one series per figure, for_batch empty
+ * for a spread batch of its own, no ETA series when it is unknown. */
+static void test_spread_series(void)
+{
+    snap.n_spread = 2;
+    snap.spread[0] = (struct view_spread){.batch = 9, .for_batch = 4, .index = 2, .bits = 196,
+                                          .found = 300, .needed = 1200, .rate = 150.5,
+                                          .eta_known = true, .eta_s = 6, .n_nodes = 3};
+    snprintf(snap.spread[0].phase, sizeof snap.spread[0].phase, "sieving");
+    snap.spread[1] = (struct view_spread){.batch = 11, .index = 2048, .bits = 200,
+                                          .found = 1300, .needed = 1200};
+    snprintf(snap.spread[1].phase, sizeof snap.spread[1].phase, "matrix");
+    char *t = render();
+    CHECK(strstr(t, "# TYPE mesh_spread_found gauge\n") != NULL);
+    CHECK(strstr(t, "mesh_spread_found{batch=\"9\",for_batch=\"4\",index=\"2\",bits=\"196\","
+                    "phase=\"sieving\"} 300\n") != NULL);
+    CHECK(strstr(t, "mesh_spread_found_per_second{batch=\"9\",for_batch=\"4\",index=\"2\","
+                    "bits=\"196\",phase=\"sieving\"} 150.5\n") != NULL);
+    CHECK(strstr(t, "mesh_spread_nodes_sieving{batch=\"9\",for_batch=\"4\",index=\"2\","
+                    "bits=\"196\",phase=\"sieving\"} 3\n") != NULL);
+    CHECK(strstr(t, "mesh_spread_needed{batch=\"11\",for_batch=\"\",index=\"2048\","
+                    "bits=\"200\",phase=\"matrix\"} 1200\n") != NULL);
+    CHECK(strstr(t, "mesh_spread_eta_seconds{batch=\"9\"") != NULL);
+    CHECK(strstr(t, "mesh_spread_eta_seconds{batch=\"11\"") == NULL);
+    snap.n_spread = 0;
+    free(t);
+}
+
 int main(void)
 {
+    test_spread_series();
     test_hostile_names_escaped();
     test_counters_and_families();
     test_batches_bounded();

@@ -142,8 +142,46 @@ static void test_jobs_carry_their_batchs_budget(void)
     queue_free(q);
 }
 
+/* Held indexes (a routed hard number's): 3 and 4 of a batch of 12. */
+static uint64_t held_3_4(void *ud, uint64_t batch_id, uint64_t from)
+{
+    (void)batch_id;
+    *(int *)ud += 1;
+    return from <= 3 ? 3 : from == 4 ? 4 : UINT64_MAX;
+}
+
+static void test_held_indexes_are_never_leased(void)
+{
+    struct queue *q = queue_new();
+    struct sched *s = sched_new(q);
+    int asked = 0;
+    sched_set_hold(s, held_3_4, &asked);
+    uint64_t id = apply_submit_chunked(q, 12, 10);
+    struct sched_job j;
+    /* A job stops before a held index and the next begins after it. */
+    CHECK(sched_next_job(s, &j) && j.lo == 0 && j.hi == 3);
+    CHECK(sched_next_job(s, &j));
+    CHECK_INT_EQ(j.lo, 5);
+    CHECK_INT_EQ(j.hi, 12);
+    CHECK(!sched_next_job(s, &j));
+    CHECK(asked > 0);
+    /* A range handed back across the held ones comes back cut at them; its
+     * rest stays handed back. */
+    struct sched_job back = {.batch_id = id, .lo = 0, .hi = 12};
+    sched_give_back(s, &back, 1, 0);
+    CHECK(sched_next_job(s, &j) && j.lo == 1 && j.hi == 3);
+    CHECK(sched_next_job(s, &j) && j.lo == 5 && j.hi == 12);
+    CHECK_INT_EQ(sched_next_free(s, id, 3), 5);
+    CHECK_INT_EQ(sched_next_free(s, id, 0), 0);
+    complete(q, id, 0);
+    CHECK_INT_EQ(sched_next_free(s, id, 0), 1);
+    sched_free(s);
+    queue_free(q);
+}
+
 int main(void)
 {
+    test_held_indexes_are_never_leased();
     test_jobs_carry_their_batchs_budget();
     test_fixed_chunks_in_order();
     test_older_batch_first_and_give_back_first();

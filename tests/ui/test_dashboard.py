@@ -355,7 +355,8 @@ class DashboardTest(unittest.TestCase):
 
     def test_batch_details_show_long_numbers(self):
         # Batch 2 has a number sieving on beta and one in ECM on alpha: its
-        # details say where each is, and the open box follows the counts.
+        # details say where each is, and the open box follows the counts; a
+        # third is sieved by the whole mesh (its counts, the nodes by name).
         p = self.start(extra=["--hard", "1"])
         p.wait_for("19:20:05")
         p.keys("Tab", "Home", "Enter")
@@ -366,6 +367,9 @@ class DashboardTest(unittest.TestCase):
         line = line_with(s, "#17 206 bits  sieving")
         self.assertIn("/5901 sets  566/s  ETA", line)
         self.assertIn("on beta worker 1", line)
+        self.assertIn("Whole mesh:", s)
+        self.assertIn("#40 196 bits  sieving 300/1200 sets  150/s  ETA 6s  spread batch 9 on "
+                      "alpha beta", s)
         first = int(line.split("sieving ")[1].split("/")[0])
         later = p.wait_for(lambda t: "sieving" in t and
                            int(line_with(t, "sieving").split("sieving ")[1].split("/")[0])

@@ -170,7 +170,8 @@ static void extras(struct demo *d, unsigned done_batches, const char *retained, 
 }
 
 /* --hard 1: two long numbers of batch 2, one sieving on beta (its count
- * grows every tick, then the matrix), one in ECM on alpha. */
+ * grows every tick, then the matrix), one in ECM on alpha; a third sieved
+ * by the whole mesh. */
 static void add_hard(struct demo *d)
 {
     struct mesh_view *s = &d->snap;
@@ -182,6 +183,14 @@ static void add_hard(struct demo *d)
                                     .worker = 0, .phase = "ecm", .bits = 400, .b1 = 50000,
                                     .found = 3, .needed = 214, .rate = 1.5};
     s->n_hard = 2;
+    /* #40 of batch 2 sieved by the whole mesh (spread batch 9), on both */
+    s->spread[0] = (struct view_spread){.batch = 9, .for_batch = 2, .index = 40,
+                                        .node = "a1b2c3d4e5f60718", .phase = "sieving",
+                                        .bits = 196, .found = 300, .needed = 1200,
+                                        .rate = 150, .eta_known = true, .eta_s = 6,
+                                        .n_nodes = 2,
+                                        .nodes = {"a1b2c3d4e5f60718", "b2c3d4e5f6071829"}};
+    s->n_spread = 1;
 }
 
 static void tick_hard(struct demo *d)
