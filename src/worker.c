@@ -52,6 +52,7 @@ struct worker {
     bool exited, eof;
     bool feeding;
     bool fast;                  /* its last answers came back fast */
+    bool feed_due;              /* numbers to write when the loop is idle */
     bool killing;
     enum worker_end kill_reason;
     uint64_t kill_batch;        /* ABORTED: the batch cancelled */
@@ -74,7 +75,8 @@ struct worker_pool {
     char exe[4096];
     char budget_arg[32];
     bool stopping;
-    unsigned timers_open;
+    unsigned timers_open;       /* the workers' timers and the writer */
+    uv_idle_t writer;           /* writes the numbers due, once an iteration */
     void (*stop_done)(void *ud);
     void *stop_ud;
 };
@@ -192,6 +194,31 @@ static void write_numbers(struct worker *w, uint64_t room)
     }
     for (unsigned i = 0; i < w->n_jobs; i++)
         w->q[i].next_send = upto[i];
+}
+
+static void feed(struct worker *w);
+
+/* Every job given and every answer read in this loop iteration, written in
+ * one go: the leader's lease ends (and so the next leases) arrive at the
+ * end of an iteration, and a write per job woke the child once a job. */
+static void on_writer(uv_idle_t *h)
+{
+    struct worker_pool *p = h->data;
+    uv_idle_stop(h);
+    for (unsigned i = 0; i < p->cfg.count; i++) {
+        struct worker *w = &p->workers[i];
+        if (w->feed_due) {
+            w->feed_due = false;
+            feed(w);
+        }
+    }
+}
+
+static void feed_soon(struct worker *w)
+{
+    w->feed_due = true;
+    if (!w->pool->stopping)
+        uv_idle_start(&w->pool->writer, on_writer);
 }
 
 static void feed(struct worker *w)
@@ -405,7 +432,7 @@ static void after_answers(struct worker *w, uint64_t answered)
     uint64_t now = uv_now(w->pool->cfg.loop);
     w->fast = now - w->head_start_ms <= answered * FAST_MS;
     arm_deadline(w);
-    feed(w);
+    feed_soon(w);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -563,6 +590,9 @@ int worker_pool_start(struct worker_pool **out, const struct worker_pool_config 
         w->timer.data = w;
         p->timers_open++;
     }
+    uv_idle_init(cfg->loop, &p->writer);
+    p->writer.data = p;
+    p->timers_open++;
     for (unsigned i = 0; i < cfg->count; i++)
         spawn_worker(&p->workers[i]);
     *out = p;
@@ -591,10 +621,7 @@ static void add_job(struct worker *w, const struct sched_job *job)
         w->head = job->lo;
         arm_deadline(w);
     }
-    /* A busy child gets this job's numbers with the next answers read
-     * (one write for every job queued meanwhile); an idle one now. */
-    if (written_ahead(w) == 0)
-        feed(w);
+    feed_soon(w);
 }
 
 /* An idle worker first; else a fast one with room in its queue. */
@@ -687,6 +714,13 @@ static void on_timer_closed(uv_handle_t *h)
         p->stop_done(p->stop_ud);
 }
 
+static void on_writer_closed(uv_handle_t *h)
+{
+    struct worker_pool *p = h->data;
+    if (--p->timers_open == 0 && p->stop_done != NULL)
+        p->stop_done(p->stop_ud);
+}
+
 static void maybe_stop_done(struct worker_pool *p)
 {
     for (unsigned i = 0; i < p->cfg.count; i++)
@@ -695,6 +729,8 @@ static void maybe_stop_done(struct worker_pool *p)
     for (unsigned i = 0; i < p->cfg.count; i++)
         if (!uv_is_closing((uv_handle_t *)&p->workers[i].timer))
             uv_close((uv_handle_t *)&p->workers[i].timer, on_timer_closed);
+    if (!uv_is_closing((uv_handle_t *)&p->writer))
+        uv_close((uv_handle_t *)&p->writer, on_writer_closed);
 }
 
 void worker_pool_stop(struct worker_pool *p, void (*done)(void *ud), void *ud)
