@@ -23,6 +23,9 @@ cleanup() {
     for p in "${perfs[@]}"; do wait "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [ -n "${KEEP_LOGS:-}" ]; then  # the nodes' logs, to read after
+        for i in 0 1 2; do cp "$work/n$i/log" "$KEEP_LOGS.n$i.log" 2>/dev/null || true; done
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
