@@ -63,7 +63,16 @@ reader=$(( (lead + 2) % 3 ))
 sleep 0.5 # the workers started
 role() { case $1 in "$lead") echo leader;; "$follower") echo follower;; *) echo reader;; esac; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-worker_of() { pgrep -P "$1" | head -1; }
+worker_of() { # the node's worker child, once it has started
+    local k c
+    for k in $(seq 100); do
+        c=$(pgrep -P "$1" | head -1 || true)
+        [ -n "$c" ] && { echo "$c"; return 0; }
+        sleep 0.1
+    done
+    echo "node $1 has no worker" >&2
+    return 1
+}
 declare -A before procs
 for i in 0 1 2; do
     procs[$(role "$i")]=${pids[i]}
