@@ -34,6 +34,13 @@ enum {
      * given back once proposed (grow.h, shrink_array). */
     KEEP_PENDING = 1 << 16,
     KEEP_TEXT = 1 << 20,
+    /* Results gathered and not yet proposed past which no lease is
+     * granted: about two entries. Workers that answer faster than the log
+     * commits (the leader's own, with no round trip for its leases) grew
+     * the pending results and every outbox without bound, until the
+     * leader's loop missed heartbeats and leadership moved every few
+     * seconds. A commit (on_committed) or the tick leases again. */
+    PENDING_HIGH = 1 << 17,
 };
 
 struct pending_result {
@@ -145,7 +152,7 @@ static bool node_takes_work(const struct node *n, uint64_t id, bool draining)
 
 void node_lead_dispatch(struct node *n)
 {
-    if (n->lead == NULL || n->stopping)
+    if (n->lead == NULL || n->stopping || n->lead->n_pending > PENDING_HIGH)
         return;
     if (node_takes_work(n, n->keys.node_id, false))
         fill_node(n, n->keys.node_id, worker_pool_size(n->pool));

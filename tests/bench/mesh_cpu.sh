@@ -95,13 +95,17 @@ if [ -n "$perf_dir" ]; then
     sleep 0.3
 fi
 t0=$(date +%s%N)
-b=$("$mesh" --data-dir "$work/n$follower" submit --start 1 --count "$count" --chunk "$chunk")
-n=$(timeout "${WAIT_S:-300}" "$mesh" --data-dir "$work/n$reader" results "$b" --wait | wc -l)
+for r in $(seq "${REPEAT:-1}"); do  # REPEAT batches back to back, as mesh.sh runs them
+    b=$("$mesh" --data-dir "$work/n$follower" submit --start 1 --count "$count" --chunk "$chunk")
+    n=$(timeout "${WAIT_S:-300}" "$mesh" --data-dir "$work/n$reader" results "$b" --wait | wc -l)
+    [ "$n" = "$count" ] || break
+done
 t1=$(date +%s%N)
+count=$(( count * ${REPEAT:-1} ))  # per number, over every batch
 for p in "${perfs[@]}"; do kill -INT "$p" 2>/dev/null || true; done
 for p in "${perfs[@]}"; do wait "$p" 2>/dev/null || true; done
 perfs=()
-[ "$n" = "$count" ] || { echo "got $n lines, want $count" >&2; exit 1; }
+[ "$n" = "$(( count / ${REPEAT:-1} ))" ] || { echo "got $n lines, want $(( count / ${REPEAT:-1} ))" >&2; exit 1; }
 now=$(st "$lead" | field 'd["leader"] == d["id"]' 2>/dev/null || true)
 [ "$now" = True ] || echo "note: the leader changed during the batch (per-role figures mixed)"
 hz=$(getconf CLK_TCK)
