@@ -95,7 +95,7 @@ if [ -n "$perf_dir" ]; then
     sleep 0.3
 fi
 t0=$(date +%s%N)
-for r in $(seq "${REPEAT:-1}"); do  # REPEAT batches back to back, as mesh.sh runs them
+for _ in $(seq "${REPEAT:-1}"); do  # REPEAT batches back to back, as mesh.sh runs them
     b=$("$mesh" --data-dir "$work/n$follower" submit --start 1 --count "$count" --chunk "$chunk")
     n=$(timeout "${WAIT_S:-300}" "$mesh" --data-dir "$work/n$reader" results "$b" --wait | wc -l)
     [ "$n" = "$count" ] || break
