@@ -3,7 +3,14 @@
  * Life of a worker: spawn -> (idle <-> busy)* -> exit -> all three handles
  * (process, stdin pipe, stdout pipe) closed -> job settled -> respawn.
  * The child's stdout is read to EOF before the worker is settled, so an
- * answer written just before a crash is never lost. */
+ * answer written just before a crash is never lost.
+ *
+ * A worker whose numbers come back fast holds a queue of jobs (up to
+ * JOBS_MAX), their numbers written to the child together once per answer
+ * read, not one job at a time: with chunks of 1 (or 43) a round trip to
+ * the child per job was most of a node's system time (context switches on
+ * the pipe). A worker on slow numbers takes one job at a time, as before,
+ * so no job waits behind a hard number while another worker idles. */
 #include "worker.h"
 
 #include <signal.h>
@@ -16,12 +23,22 @@
 
 enum {
     WINDOW = 32,                 /* numbers written ahead of the answers */
+    FAST_WINDOW = 1024,          /* ... while the numbers come back fast */
+    FAST_MS = 1,                 /* fast: at most this a number on average
+                                    (trivial numbers take about a microsecond) */
+    JOBS_MAX = 16,               /* jobs queued on one fast worker */
     MAX_LINE = 1 << 20,          /* longest answer line we accept */
     READ_CHUNK = 64 * 1024,
     RESPAWN_MIN_MS = 50,
     RESPAWN_MAX_MS = 5000,
     DEADLINE_MARGIN_MS = 2000,   /* the child enforces the budget itself; this
                                     catches a child that cannot */
+};
+
+/* A job given to a worker, and how far its numbers have been written. */
+struct queued {
+    struct sched_job job;
+    uint64_t next_send;         /* next index to write */
 };
 
 struct worker {
@@ -33,12 +50,15 @@ struct worker {
     unsigned open_handles;      /* of proc, to_child, from_child */
     bool alive;                 /* spawned and not yet settled */
     bool exited, eof;
-    bool has_job, feeding;
+    bool feeding;
+    bool fast;                  /* its last answers came back fast */
+    bool feed_due;              /* numbers to write when the loop is idle */
     bool killing;
     enum worker_end kill_reason;
-    struct sched_job job;
-    uint64_t next_send;         /* next index to write */
-    uint64_t head;              /* oldest unanswered index */
+    uint64_t kill_batch;        /* ABORTED: the batch cancelled */
+    struct queued q[JOBS_MAX];  /* q[0] is answered first */
+    unsigned n_jobs;
+    uint64_t head;              /* oldest unanswered index, of q[0] */
     uint64_t head_start_ms;
     uint64_t respawn_delay_ms;
     bool has_progress;          /* the head number told its progress */
@@ -55,7 +75,8 @@ struct worker_pool {
     char exe[4096];
     char budget_arg[32];
     bool stopping;
-    unsigned timers_open;
+    unsigned timers_open;       /* the workers' timers and the writer */
+    uv_idle_t writer;           /* writes the numbers due, once an iteration */
     void (*stop_done)(void *ud);
     void *stop_ud;
 };
@@ -66,7 +87,8 @@ struct write_req {
 };
 
 static void spawn_worker(struct worker *w);
-static void finish_job(struct worker *w, enum worker_end why);
+static void end_job(struct worker *w, unsigned at, uint64_t next, enum worker_end why);
+static void settle_unsent(struct worker *w);
 static void maybe_stop_done(struct worker_pool *p);
 
 /* ---- writing numbers ---------------------------------------------------- */
@@ -91,25 +113,26 @@ static size_t put_u64(char *dst, uint64_t v)
     return at;
 }
 
-/* The budget (ms, 0 = unlimited) the job's numbers get: its batch's own,
+/* The budget (ms, 0 = unlimited) a job's numbers get: its batch's own,
  * else the pool's. */
-static uint64_t job_budget(const struct worker *w)
+static uint64_t job_budget(const struct worker *w, const struct sched_job *job)
 {
-    return batch_budget_resolve(w->job.budget_ms, w->pool->cfg.budget_ms);
+    return batch_budget_resolve(job->budget_ms, w->pool->cfg.budget_ms);
 }
 
 /* "INDEX NUMBER\n", or "INDEX NUMBER BUDGET\n" when the job's budget is
  * not the one the child was started with (snprintf per number was a
  * visible cost with trivial numbers); dst has room for MESH_MAX_DIGITS + 48
  * bytes. */
-static size_t request_line(const struct worker *w, char *dst, uint64_t index, const char *num)
+static size_t request_line(const struct worker *w, const struct sched_job *job, char *dst,
+                           uint64_t index, const char *num)
 {
     size_t at = put_u64(dst, index);
     dst[at++] = ' ';
     size_t len = strlen(num);
     memcpy(dst + at, num, len);
     at += len;
-    uint64_t budget = job_budget(w);
+    uint64_t budget = job_budget(w, job);
     if (budget != w->pool->cfg.budget_ms) {
         dst[at++] = ' ';
         at += put_u64(dst + at, budget);
@@ -118,52 +141,98 @@ static size_t request_line(const struct worker *w, char *dst, uint64_t index, co
     return at;
 }
 
-static void feed(struct worker *w)
+/* Numbers written to the child and not yet answered. */
+static uint64_t written_ahead(const struct worker *w)
 {
-    if (!w->alive || !w->has_job || !w->feeding)
-        return;
-    uint64_t ahead = w->next_send - w->head;
-    /* Top the window up only once half of it is answered: one write per
-     * half window, not one per answer (trivial numbers answer in
-     * microseconds, and a write each was a tenth of a node's time). */
-    if (ahead > WINDOW / 2)
-        return;
-    uint64_t room = WINDOW - ahead;
-    uint64_t n = w->job.hi - w->next_send;
-    if (n > room)
-        n = room;
-    if (n == 0)
-        return;
+    if (w->n_jobs == 0)
+        return 0;
+    uint64_t n = 0;
+    for (unsigned i = 0; i < w->n_jobs; i++)
+        n += w->q[i].next_send - w->q[i].job.lo;
+    return n - (w->head - w->q[0].job.lo);
+}
+
+/* The first job with numbers not yet written; n_jobs when none. */
+static unsigned first_unwritten(const struct worker *w)
+{
+    unsigned i = 0;
+    while (i < w->n_jobs && w->q[i].next_send == w->q[i].job.hi)
+        i++;
+    return i;
+}
+
+/* Writes `room` numbers at most, from the queued jobs in order; a number
+ * that cannot be made (its batch is not in this replica) is never
+ * factored: feeding stops and the jobs hand the rest back once what was
+ * written is answered. Only what really went out counts as written. */
+static void write_numbers(struct worker *w, uint64_t room)
+{
     size_t per = MESH_MAX_DIGITS + 48; /* index, number, budget, blanks, \n */
-    struct write_req *wr = malloc(sizeof *wr + n * per);
+    struct write_req *wr = malloc(sizeof *wr + room * per);
     if (wr == NULL)
         return;
+    uint64_t upto[JOBS_MAX];
+    for (unsigned i = 0; i < w->n_jobs; i++)
+        upto[i] = w->q[i].next_send;
     size_t len = 0;
     char num[MESH_MAX_DIGITS + 2];
-    uint64_t index = w->next_send;
-    for (uint64_t i = 0; i < n; i++, index++) {
-        /* A number that cannot be made (its batch is not in this replica)
-         * is never factored: feeding stops and the job hands the rest back
-         * once what was sent is answered. */
-        if (w->pool->cfg.make_number(w->pool->cfg.ud, w->job.batch_id, index,
-                                     num, sizeof num) != 0) {
-            w->feeding = false;
-            break;
+    for (unsigned i = first_unwritten(w); i < w->n_jobs && room > 0 && w->feeding; i++) {
+        const struct sched_job *job = &w->q[i].job;
+        for (; upto[i] < job->hi && room > 0; upto[i]++, room--) {
+            if (w->pool->cfg.make_number(w->pool->cfg.ud, job->batch_id, upto[i], num,
+                                         sizeof num) != 0) {
+                w->feeding = false;
+                break;
+            }
+            len += request_line(w, job, wr->data + len, upto[i], num);
         }
-        len += request_line(w, wr->data + len, index, num);
-    }
-    if (len == 0) {
-        free(wr);
-        if (!w->feeding && w->head == w->next_send)
-            finish_job(w, WORKER_JOB_RETURNED);
-        return;
     }
     uv_buf_t buf = uv_buf_init(wr->data, (unsigned)len);
-    if (uv_write(&wr->req, (uv_stream_t *)&w->to_child, &buf, 1, on_written) != 0) {
-        free(wr);
-        return; /* not sent: the next answer (or respawn) tries again */
+    if (len == 0 || uv_write(&wr->req, (uv_stream_t *)&w->to_child, &buf, 1, on_written) != 0) {
+        free(wr); /* not sent: the next answer (or respawn) tries again */
+        return;
     }
-    w->next_send = index; /* only what really went out counts as sent */
+    for (unsigned i = 0; i < w->n_jobs; i++)
+        w->q[i].next_send = upto[i];
+}
+
+static void feed(struct worker *w);
+
+/* Every job given and every answer read in this loop iteration, written in
+ * one go: the leader's lease ends (and so the next leases) arrive at the
+ * end of an iteration, and a write per job woke the child once a job. */
+static void on_writer(uv_idle_t *h)
+{
+    struct worker_pool *p = h->data;
+    uv_idle_stop(h);
+    for (unsigned i = 0; i < p->cfg.count; i++) {
+        struct worker *w = &p->workers[i];
+        if (w->feed_due) {
+            w->feed_due = false;
+            feed(w);
+        }
+    }
+}
+
+static void feed_soon(struct worker *w)
+{
+    w->feed_due = true;
+    if (!w->pool->stopping)
+        uv_idle_start(&w->pool->writer, on_writer);
+}
+
+static void feed(struct worker *w)
+{
+    if (w->alive && w->n_jobs > 0 && w->feeding) {
+        uint64_t ahead = written_ahead(w);
+        uint64_t window = w->fast ? FAST_WINDOW : WINDOW;
+        /* Top the window up only once half of it is answered: one write
+         * per half window, not one per answer (trivial numbers answer in
+         * microseconds, and a write each was a tenth of a node's time). */
+        if (ahead <= window / 2 && first_unwritten(w) < w->n_jobs)
+            write_numbers(w, window - ahead);
+    }
+    settle_unsent(w);
 }
 
 /* ---- deadlines ---------------------------------------------------------- */
@@ -171,24 +240,66 @@ static void feed(struct worker *w)
 static void on_deadline(uv_timer_t *t)
 {
     struct worker *w = t->data;
-    if (!w->alive || !w->has_job)
+    if (!w->alive || w->n_jobs == 0)
         return;
     mlog(w->pool->cfg.log, LOG_WARN,
          "worker %d: number %llu of batch %llu exceeded its budget; killing it",
-         w->proc.pid, (unsigned long long)w->head, (unsigned long long)w->job.batch_id);
+         w->proc.pid, (unsigned long long)w->head, (unsigned long long)w->q[0].job.batch_id);
     w->killing = true;
     w->kill_reason = WORKER_JOB_TIMEOUT;
     if (!w->exited) /* after exit the pid may already be someone else's */
         uv_process_kill(&w->proc, SIGKILL);
 }
 
+/* The head number's clock starts (a job began, or answers came). */
 static void arm_deadline(struct worker *w)
 {
-    uint64_t budget = job_budget(w);
+    uint64_t budget = job_budget(w, &w->q[0].job);
     w->head_start_ms = uv_now(w->pool->cfg.loop);
     if (budget == 0)
         return;
     uv_timer_start(&w->timer, on_deadline, budget + budget / 2 + DEADLINE_MARGIN_MS, 0);
+}
+
+/* ---- jobs ending ---------------------------------------------------------- */
+
+/* Job q[at] leaves the worker, then its end is told (the callbacks may
+ * give this worker another job at once, so nothing here holds on to the
+ * queue across them). */
+static void end_job(struct worker *w, unsigned at, uint64_t next, enum worker_end why)
+{
+    struct worker_pool *p = w->pool;
+    struct sched_job job = w->q[at].job;
+    memmove(&w->q[at], &w->q[at + 1], (w->n_jobs - at - 1) * sizeof w->q[0]);
+    w->n_jobs--;
+    if (at == 0) {
+        w->has_progress = false;
+        uv_timer_stop(&w->timer);
+        if (w->n_jobs > 0) {
+            w->head = w->q[0].job.lo;
+            if (w->alive)
+                arm_deadline(w);
+        }
+    }
+    p->cfg.on_job_end(p->cfg.ud, &job, next, why);
+    if (p->cfg.on_idle != NULL && !p->stopping)
+        p->cfg.on_idle(p->cfg.ud);
+}
+
+/* Not feeding (drain, or a number that could not be made): the jobs none
+ * of whose numbers went out go back now, the one being answered once what
+ * was written of it is answered. */
+static void settle_unsent(struct worker *w)
+{
+    while (!w->feeding && w->n_jobs > 0 && !w->killing) {
+        unsigned last = w->n_jobs - 1;
+        if (last > 0 && w->q[last].next_send == w->q[last].job.lo)
+            end_job(w, last, w->q[last].job.lo, WORKER_JOB_RETURNED);
+        else if (w->head == w->q[0].next_send && w->head < w->q[0].job.hi)
+            end_job(w, 0, w->head, WORKER_JOB_RETURNED);
+        else
+            return;
+    }
 }
 
 /* ---- reading answers ---------------------------------------------------- */
@@ -227,19 +338,6 @@ static void kill_for_protocol_error(struct worker *w, const char *why)
         uv_process_kill(&w->proc, SIGKILL);
 }
 
-static void finish_job(struct worker *w, enum worker_end why)
-{
-    struct worker_pool *p = w->pool;
-    struct sched_job job = w->job;
-    uint64_t next = w->head;
-    w->has_job = false;
-    w->has_progress = false;
-    uv_timer_stop(&w->timer);
-    p->cfg.on_job_end(p->cfg.ud, &job, next, why);
-    if (p->cfg.on_idle != NULL && !p->stopping)
-        p->cfg.on_idle(p->cfg.ud);
-}
-
 /* "ID progress ...": where the head number is; not an answer. A record
  * that does not parse, or names another number, is a broken child. */
 static void handle_progress(struct worker *w, const char *line)
@@ -249,7 +347,7 @@ static void handle_progress(struct worker *w, const char *line)
         kill_for_protocol_error(w, "malformed progress record");
         return;
     }
-    if (!w->has_job || r.id != w->head) {
+    if (w->n_jobs == 0 || r.id != w->head) {
         kill_for_protocol_error(w, "progress record out of order");
         return;
     }
@@ -258,23 +356,26 @@ static void handle_progress(struct worker *w, const char *line)
     w->progress_ms = uv_now(w->pool->cfg.loop);
 }
 
-static void handle_answer(struct worker *w, char *line)
+/* One answer line; returns whether it answered a number. */
+static bool handle_answer(struct worker *w, char *line)
 {
     struct worker_pool *p = w->pool;
     char *end;
     if (factor_progress_is_record(line, strlen(line))) {
         handle_progress(w, line);
-        return;
+        return false;
     }
     unsigned long long id = strtoull(line, &end, 10);
-    if (!w->has_job || end == line || *end != ' ' || id != w->head) {
+    if (w->n_jobs == 0 || end == line || *end != ' ' || id != w->head ||
+        w->head >= w->q[0].next_send) {
         kill_for_protocol_error(w, "answer out of order");
-        return;
+        return false;
     }
+    char small[256];
     size_t cap = strlen(end) + MESH_MAX_DIGITS + 32;
-    char *text = malloc(cap);
+    char *text = cap <= sizeof small ? small : malloc(cap);
     if (text == NULL)
-        return;
+        return false;
     bool unfactored;
     if (canonical_text(end + 1, text, cap, &unfactored) != 0) {
         /* "error ...": the kernel refused (e.g. a failed verification).
@@ -284,26 +385,23 @@ static void handle_answer(struct worker *w, char *line)
          * refuses: doc/DESIGN.md, "Results are checked"). */
         mlog(p->cfg.log, LOG_WARN, "worker %d: kernel error on index %llu: %s",
              w->proc.pid, id, end + 1);
-        free(text);
+        if (text != small)
+            free(text);
         kill_for_protocol_error(w, "the kernel failed on a number");
-        return;
+        return false;
     }
     uint64_t now = uv_now(p->cfg.loop);
-    struct worker_result r = {w->job.batch_id, id, text, unfactored,
+    struct worker_result r = {w->q[0].job.batch_id, id, text, unfactored,
                               (double)(now - w->head_start_ms)};
     p->cfg.on_result(p->cfg.ud, &r);
-    free(text);
+    if (text != small)
+        free(text);
     w->head++;
     w->has_progress = false;
     w->respawn_delay_ms = 0;
-    if (w->head == w->job.hi)
-        finish_job(w, WORKER_JOB_DONE);
-    else if (!w->feeding && w->head == w->next_send)
-        finish_job(w, WORKER_JOB_RETURNED);
-    else {
-        arm_deadline(w);
-        feed(w);
-    }
+    if (w->head == w->q[0].job.hi)
+        end_job(w, 0, w->head, WORKER_JOB_DONE);
+    return true;
 }
 
 static int append_bytes(struct worker *w, const char *data, size_t n)
@@ -325,6 +423,18 @@ static int append_bytes(struct worker *w, const char *data, size_t n)
 
 static void settle_if_gone(struct worker *w);
 
+/* After the answers of one read: is the worker fast (at most FAST_MS a
+ * number since the last answers), and its window topped up. */
+static void after_answers(struct worker *w, uint64_t answered)
+{
+    if (!w->alive || w->killing || answered == 0 || w->n_jobs == 0)
+        return;
+    uint64_t now = uv_now(w->pool->cfg.loop);
+    w->fast = now - w->head_start_ms <= answered * FAST_MS;
+    arm_deadline(w);
+    feed_soon(w);
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct worker *w = s->data;
@@ -335,6 +445,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     const char *p = buf->base, *end = buf->base + nread;
+    uint64_t answered = 0;
     while (p < end && !w->killing) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = (size_t)((nl ? nl : end) - p);
@@ -346,9 +457,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             break;
         w->line[w->line_len] = '\0';
         w->line_len = 0;
-        handle_answer(w, w->line);
+        answered += handle_answer(w, w->line);
         p = nl + 1;
     }
+    after_answers(w, answered);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -365,6 +477,17 @@ static void on_respawn_timer(uv_timer_t *t)
     spawn_worker(t->data);
 }
 
+/* How a job of a dead worker ends: the one being answered by the reason
+ * it was killed (a crash if it was not); the ones queued behind it never
+ * started and go back, unless their batch was the one cancelled. */
+static enum worker_end dead_end(const struct worker *w, unsigned at)
+{
+    enum worker_end why = w->killing ? w->kill_reason : WORKER_JOB_CRASHED;
+    if (why == WORKER_JOB_ABORTED)
+        return w->q[at].job.batch_id == w->kill_batch ? why : WORKER_JOB_RETURNED;
+    return at == 0 ? why : WORKER_JOB_RETURNED;
+}
+
 static void on_handle_closed(uv_handle_t *h)
 {
     struct worker *w = h->data;
@@ -372,9 +495,12 @@ static void on_handle_closed(uv_handle_t *h)
         return;
     struct worker_pool *p = w->pool;
     w->alive = false;
-    if (w->has_job)
-        finish_job(w, w->killing ? w->kill_reason : WORKER_JOB_CRASHED);
+    while (w->n_jobs > 0) { /* the last first: the head's end is told last */
+        unsigned last = w->n_jobs - 1;
+        end_job(w, last, last == 0 ? w->head : w->q[last].job.lo, dead_end(w, last));
+    }
     w->killing = false;
+    w->fast = false;
     if (p->stopping) {
         maybe_stop_done(p);
         return;
@@ -424,6 +550,7 @@ static void spawn_worker(struct worker *w)
         .stdio = stdio, .stdio_count = 3,
     };
     w->exited = w->eof = false;
+    w->fast = false;
     w->open_handles = 3;
     int rc = uv_spawn(loop, &w->proc, &opts);
     if (rc != 0) {
@@ -463,31 +590,51 @@ int worker_pool_start(struct worker_pool **out, const struct worker_pool_config 
         w->timer.data = w;
         p->timers_open++;
     }
+    uv_idle_init(cfg->loop, &p->writer);
+    p->writer.data = p;
+    p->timers_open++;
     for (unsigned i = 0; i < cfg->count; i++)
         spawn_worker(&p->workers[i]);
     *out = p;
     return 0;
 }
 
-static bool worker_ready(const struct worker *w)
+/* Alive and not being killed: it may be given a job. */
+static bool worker_usable(const struct worker *w)
 {
-    return w->alive && !w->exited && !w->has_job && !w->killing;
+    return w->alive && !w->exited && !w->killing;
 }
 
+/* Its job queue has room: empty, or fast and still feeding. */
+static bool worker_takes(const struct worker *w)
+{
+    return worker_usable(w) &&
+           (w->n_jobs == 0 || (w->n_jobs < JOBS_MAX && w->fast && w->feeding));
+}
+
+static void add_job(struct worker *w, const struct sched_job *job)
+{
+    bool first = w->n_jobs == 0;
+    w->q[w->n_jobs++] = (struct queued){*job, job->lo};
+    if (first) {
+        w->feeding = true;
+        w->head = job->lo;
+        arm_deadline(w);
+    }
+    feed_soon(w);
+}
+
+/* An idle worker first; else a fast one with room in its queue. */
 bool worker_pool_assign(struct worker_pool *p, const struct sched_job *job)
 {
-    for (unsigned i = 0; i < p->cfg.count; i++) {
-        struct worker *w = &p->workers[i];
-        if (!worker_ready(w))
-            continue;
-        w->job = *job;
-        w->has_job = true;
-        w->feeding = true;
-        w->next_send = w->head = job->lo;
-        arm_deadline(w);
-        feed(w);
-        return true;
-    }
+    for (int pass = 0; pass < 2; pass++)
+        for (unsigned i = 0; i < p->cfg.count; i++) {
+            struct worker *w = &p->workers[i];
+            if (pass == 0 ? worker_usable(w) && w->n_jobs == 0 : worker_takes(w)) {
+                add_job(w, job);
+                return true;
+            }
+        }
     return false;
 }
 
@@ -497,9 +644,9 @@ size_t worker_pool_progress(const struct worker_pool *p, struct worker_progress 
     size_t n = 0;
     for (unsigned i = 0; i < p->cfg.count && n < max; i++) {
         const struct worker *w = &p->workers[i];
-        if (!w->has_job || !w->has_progress || w->killing)
+        if (w->n_jobs == 0 || !w->has_progress || w->killing)
             continue;
-        out[n++] = (struct worker_progress){w->job.batch_id, w->head, i, w->progress,
+        out[n++] = (struct worker_progress){w->q[0].job.batch_id, w->head, i, w->progress,
                                             w->progress_ms};
     }
     return n;
@@ -510,8 +657,8 @@ size_t worker_pool_jobs(const struct worker_pool *p, struct worker_at *out, size
     size_t n = 0;
     for (unsigned i = 0; i < p->cfg.count && n < max; i++) {
         const struct worker *w = &p->workers[i];
-        if (w->has_job && !w->killing)
-            out[n++] = (struct worker_at){w->job.batch_id, w->head, i};
+        if (w->n_jobs > 0 && !w->killing) /* the head is in the first job */
+            out[n++] = (struct worker_at){w->q[0].job.batch_id, w->head, i};
     }
     return n;
 }
@@ -520,7 +667,7 @@ unsigned worker_pool_idle(const struct worker_pool *p)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < p->cfg.count; i++)
-        n += worker_ready(&p->workers[i]);
+        n += worker_takes(&p->workers[i]);
     return n;
 }
 
@@ -528,7 +675,7 @@ unsigned worker_pool_busy(const struct worker_pool *p)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < p->cfg.count; i++)
-        n += p->workers[i].has_job;
+        n += p->workers[i].n_jobs > 0;
     return n;
 }
 
@@ -541,22 +688,30 @@ void worker_pool_return_unstarted(struct worker_pool *p)
 {
     for (unsigned i = 0; i < p->cfg.count; i++) {
         struct worker *w = &p->workers[i];
-        if (!w->has_job || w->killing)
+        if (w->n_jobs == 0 || w->killing)
             continue;
         w->feeding = false;
-        if (w->head == w->next_send)
-            finish_job(w, WORKER_JOB_RETURNED);
+        settle_unsent(w);
     }
+}
+
+static bool holds_batch(const struct worker *w, uint64_t batch_id)
+{
+    for (unsigned i = 0; i < w->n_jobs; i++)
+        if (w->q[i].job.batch_id == batch_id)
+            return true;
+    return false;
 }
 
 void worker_pool_abort_batch(struct worker_pool *p, uint64_t batch_id)
 {
     for (unsigned i = 0; i < p->cfg.count; i++) {
         struct worker *w = &p->workers[i];
-        if (!w->has_job || w->job.batch_id != batch_id || w->killing || w->exited)
+        if (!holds_batch(w, batch_id) || w->killing || w->exited)
             continue;
         w->killing = true;
         w->kill_reason = WORKER_JOB_ABORTED;
+        w->kill_batch = batch_id;
         w->respawn_delay_ms = 0;
         uv_process_kill(&w->proc, SIGKILL);
     }
@@ -570,6 +725,13 @@ static void on_timer_closed(uv_handle_t *h)
         p->stop_done(p->stop_ud);
 }
 
+static void on_writer_closed(uv_handle_t *h)
+{
+    struct worker_pool *p = h->data;
+    if (--p->timers_open == 0 && p->stop_done != NULL)
+        p->stop_done(p->stop_ud);
+}
+
 static void maybe_stop_done(struct worker_pool *p)
 {
     for (unsigned i = 0; i < p->cfg.count; i++)
@@ -578,6 +740,8 @@ static void maybe_stop_done(struct worker_pool *p)
     for (unsigned i = 0; i < p->cfg.count; i++)
         if (!uv_is_closing((uv_handle_t *)&p->workers[i].timer))
             uv_close((uv_handle_t *)&p->workers[i].timer, on_timer_closed);
+    if (!uv_is_closing((uv_handle_t *)&p->writer))
+        uv_close((uv_handle_t *)&p->writer, on_writer_closed);
 }
 
 void worker_pool_stop(struct worker_pool *p, void (*done)(void *ud), void *ud)

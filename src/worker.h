@@ -4,7 +4,10 @@
  * line protocol of src/factor/child.h over pipes, so a crash or a hang in
  * the kernel on one number costs one process, never the node. The pool
  * feeds a job's numbers a few at a time (a window), which keeps the child
- * busy yet lets drain hand back what has not started. A number that
+ * busy yet lets drain hand back what has not started; a worker whose
+ * numbers come back fast holds a queue of jobs and a wider window, written
+ * once a loop iteration (doc/DESIGN.md, "The result plane's CPU per
+ * number"). A number that
  * outlives its budget by a margin gets its worker killed; a dead worker is
  * respawned. */
 #ifndef MESH_WORKER_H
@@ -56,7 +59,8 @@ struct worker_pool;
 
 int worker_pool_start(struct worker_pool **out, const struct worker_pool_config *cfg);
 
-/* Gives the job to an idle worker; false when none is idle. */
+/* Gives the job to an idle worker, else to the queue of a fast one; false
+ * when no worker can take it. */
 bool worker_pool_assign(struct worker_pool *p, const struct sched_job *job);
 
 /* A worker on a long number, as its child last told (progress.h). */
@@ -80,6 +84,7 @@ struct worker_at {
 /* The busy workers, up to max, in pool order; returns how many. */
 size_t worker_pool_jobs(const struct worker_pool *p, struct worker_at *out, size_t max);
 
+/* Workers that can take a job now (idle, or fast with room in their queue). */
 unsigned worker_pool_idle(const struct worker_pool *p);
 unsigned worker_pool_busy(const struct worker_pool *p);
 unsigned worker_pool_size(const struct worker_pool *p);

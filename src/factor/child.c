@@ -14,7 +14,12 @@
 #include "ecm_range.h"
 #include "siqs_range.h"
 
-enum { MAX_REQUEST_LINE = 4096 }; /* id + space + 309 digits, with room */
+enum {
+    MAX_REQUEST_LINE = 4096,    /* id + space + 309 digits, with room */
+    IN_CAP = 64 * 1024,         /* requests read at once: a node writes up to
+                                   a thousand trivial numbers in one go, and
+                                   their answers leave in one write */
+};
 
 /* Digits only (factor_parse_u64 would also take a sign). */
 static int parse_u64(const char *s, size_t len, uint64_t *out)
@@ -305,7 +310,7 @@ static int parse_options(int argc, char **argv, uint64_t *budget_ms)
  * when no request is waiting, to write the answers before blocking). */
 static void serve(struct factor_ctx *ctx, struct siqs_range_worker *ranges, uint64_t budget_ms)
 {
-    static char in[2 * MAX_REQUEST_LINE];
+    static char in[IN_CAP];
     size_t len = 0;
     for (;;) {
         char *nl;

@@ -35,6 +35,13 @@ enum {
      * given back once proposed (grow.h, shrink_array). */
     KEEP_PENDING = 1 << 16,
     KEEP_TEXT = 1 << 20,
+    /* Results gathered and not yet proposed past which no lease is
+     * granted: about two entries. Workers that answer faster than the log
+     * commits (the leader's own, with no round trip for its leases) grew
+     * the pending results and every outbox without bound, until the
+     * leader's loop missed heartbeats and leadership moved every few
+     * seconds. A commit (on_committed) or the tick leases again. */
+    PENDING_HIGH = 1 << 17,
 };
 
 struct pending_result {
@@ -148,7 +155,7 @@ static bool node_takes_work(const struct node *n, uint64_t id, bool draining)
 
 void node_lead_dispatch(struct node *n)
 {
-    if (n->lead == NULL || n->stopping)
+    if (n->lead == NULL || n->stopping || n->lead->n_pending > PENDING_HIGH)
         return;
     if (node_takes_work(n, n->keys.node_id, false))
         fill_node(n, n->keys.node_id, worker_pool_size(n->pool));
@@ -304,53 +311,43 @@ static void order_block(struct qcmd *cmd)
     cmd->n_results = kept;
 }
 
-/* One COMPLETE_BLOCK entry of batch `batch` from the pending results, up
- * to ENTRY_BUDGET bytes of text (a block is never bigger than the texts);
- * the rest stays pending (its texts slide down the arena, in order). The
+/* One COMPLETE_BLOCK entry of batch `batch` from the pending results: the
+ * leading run of that batch, up to ENTRY_BUDGET bytes of text (a block is
+ * never bigger than the texts); the rest stays pending and slides down in
+ * one move (it was a pass over every pending result and a move per text,
+ * each entry: quadratic in a backlog of seconds). A result of another
+ * batch ends the run: node_lead_flush proposes that batch next. The
  * command borrows the arena's texts: only its results array is freed
  * here, never through qcmd_free. */
 static void propose_batch(struct node *n, uint64_t batch)
 {
     struct lead *l = n->lead;
+    size_t take = 0, bytes = 0;
+    while (take < l->n_pending && l->pending[take].batch == batch &&
+           bytes + l->pending[take].len + 12 <= ENTRY_BUDGET)
+        bytes += l->pending[take++].len + 12;
     struct qcmd cmd = {.type = QCMD_COMPLETE_BLOCK, .batch_id = batch};
-    cmd.results = malloc(l->n_pending * sizeof *cmd.results);
+    cmd.results = malloc((take ? take : 1) * sizeof *cmd.results);
     if (cmd.results == NULL)
         return;
-    size_t bytes = 0;
-    bool *taken = calloc(l->n_pending, sizeof *taken);
-    for (size_t i = 0; taken != NULL && i < l->n_pending; i++) {
-        struct pending_result *p = &l->pending[i];
-        size_t cost = p->len + 12;
-        if (p->batch == batch && bytes + cost <= ENTRY_BUDGET) {
-            cmd.results[cmd.n_results++] = (struct qresult){p->index, l->text + p->off};
-            bytes += cost;
-            taken[i] = true;
-        }
-    }
+    for (size_t i = 0; i < take; i++)
+        cmd.results[cmd.n_results++] =
+            (struct qresult){l->pending[i].index, l->text + l->pending[i].off};
     char err[256];
     order_block(&cmd);
-    if (taken != NULL &&
-        consensus_propose(n->cons, &cmd, on_committed, n, err, sizeof err) != 0)
+    if (consensus_propose(n->cons, &cmd, on_committed, n, err, sizeof err) != 0)
         mlog(&n->log, LOG_DEBUG, "results not proposed: %s", err); /* senders resend */
     free(cmd.results);
-    size_t kept = 0, text_len = 0;
-    for (size_t i = 0; taken != NULL && i < l->n_pending; i++) {
-        struct pending_result p = l->pending[i];
-        if (taken[i])
-            continue;
-        memmove(l->text + text_len, l->text + p.off, p.len + 1);
-        p.off = text_len;
-        text_len += p.len + 1;
-        l->pending[kept++] = p;
-    }
-    if (taken != NULL) {
-        l->n_pending = kept;
-        l->text_len = text_len;
-        shrink_array((void **)&l->pending, &l->cap_pending, kept, sizeof *l->pending,
-                     KEEP_PENDING);
-        shrink_array((void **)&l->text, &l->text_cap, text_len, 1, KEEP_TEXT);
-    }
-    free(taken);
+    size_t kept = l->n_pending - take;
+    size_t shift = kept > 0 ? l->pending[take].off : l->text_len;
+    memmove(l->pending, l->pending + take, kept * sizeof *l->pending);
+    memmove(l->text, l->text + shift, l->text_len - shift);
+    for (size_t i = 0; i < kept; i++)
+        l->pending[i].off -= shift;
+    l->n_pending = kept;
+    l->text_len -= shift;
+    shrink_array((void **)&l->pending, &l->cap_pending, kept, sizeof *l->pending, KEEP_PENDING);
+    shrink_array((void **)&l->text, &l->text_cap, l->text_len, 1, KEEP_TEXT);
 }
 
 void node_lead_flush(struct node *n)

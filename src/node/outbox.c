@@ -128,11 +128,26 @@ void outbox_unsend_all(struct outbox *o)
     o->first_unsent = 0;
 }
 
+/* Texts lie in the arena in box order, back to back: the kept ones move
+ * down a run of neighbours at a time (a move per text was most of a
+ * follower's pruning). */
+struct text_run {
+    size_t src, dst, bytes;
+};
+
+static void move_run(struct outbox *o, struct text_run *r)
+{
+    if (r->bytes > 0 && r->src != r->dst)
+        memmove(o->text + r->dst, o->text + r->src, r->bytes);
+    r->bytes = 0;
+}
+
 void outbox_prune(struct outbox *o, const struct queue *q, uint64_t batch, bool all)
 {
     size_t kept = 0, text_len = 0;
     uint64_t known = 0;
     bool running = false;
+    struct text_run run = {0, 0, 0};
     for (size_t i = 0; i < o->n_box; i++) {
         struct boxed b = o->box[i];
         if (known != b.batch) {
@@ -143,13 +158,17 @@ void outbox_prune(struct outbox *o, const struct queue *q, uint64_t batch, bool 
         if ((all || b.batch == batch) && (!running || queue_is_done(q, b.batch, b.index))) {
             if (!b.sent)
                 o->unsent--;
+            move_run(o, &run);
             continue;
         }
-        memmove(o->text + text_len, o->text + b.off, b.len);
+        if (run.bytes == 0)
+            run = (struct text_run){b.off, text_len, 0};
+        run.bytes += b.len;
         b.off = text_len;
         text_len += b.len;
         o->box[kept++] = b;
     }
+    move_run(o, &run);
     o->n_box = kept;
     o->text_len = text_len;
     o->first_unsent = 0;

@@ -22,9 +22,20 @@
 #include "outbox.h"
 #include "work_rules.h"
 
+/* A lease's end told at the end of the loop iteration, after its results. */
+struct lease_ending {
+    uint64_t granter;
+    struct msg_lease_end e;
+};
+
 struct work {
     struct work_leases *waiting;    /* leases waiting for a worker */
     struct outbox *box;
+    /* Jobs that ended in this iteration: their ends go with the results
+     * (node_work_flush), so a worker answering tiny jobs costs a message
+     * or two an iteration, not a flush and an end per job. */
+    struct lease_ending *ends;
+    size_t n_ends, cap_ends;
     /* Fault injection for tests (MESH_FAULT_DROP_RESULTS=N): the next N
      * RESULTS messages to a remote leader are lost as a reset link loses
      * them, so the recovery from lost results can be tested on real
@@ -59,6 +70,7 @@ void node_work_free(struct node *n)
         return;
     work_leases_free(w->waiting);
     outbox_free(w->box);
+    free(w->ends);
     free(w);
     n->work = NULL;
 }
@@ -109,13 +121,11 @@ static void send_next_results(struct node *n, uint64_t leader)
     free(which);
 }
 
-/* Once per loop iteration: what was factored goes to the leader. Without a
- * leader it waits (and is kept) until one is elected. */
-void node_work_flush(struct node *n)
+static void send_results(struct node *n)
 {
     struct work *w = n->work;
     uint64_t leader = node_leader_id(n);
-    if (w == NULL || leader == 0)
+    if (leader == 0)
         return;
     while (outbox_unsent(w->box) > 0) {
         size_t before = outbox_unsent(w->box);
@@ -123,6 +133,34 @@ void node_work_flush(struct node *n)
         if (outbox_unsent(w->box) == before)
             return; /* the link refuses: try next iteration */
     }
+}
+
+/* The jobs that ended, told after their results, so nothing is re-leased
+ * needlessly (a lease end may lease again at once, which may end more). */
+static void send_lease_ends(struct node *n)
+{
+    struct work *w = n->work;
+    while (w->n_ends > 0) {
+        struct lease_ending *ends = w->ends;
+        size_t count = w->n_ends;
+        w->ends = NULL;
+        w->n_ends = w->cap_ends = 0;
+        for (size_t i = 0; i < count; i++)
+            end_lease(n, ends[i].granter, &ends[i].e);
+        free(ends);
+        send_results(n);
+    }
+}
+
+/* Once per loop iteration: what was factored goes to the leader, then the
+ * ends of the jobs that finished. Without a leader results wait (and are
+ * kept) until one is elected; lease ends go to their granters. */
+void node_work_flush(struct node *n)
+{
+    if (n->work == NULL)
+        return;
+    send_results(n);
+    send_lease_ends(n);
 }
 
 static void hand_back(void *ud, const struct waiting_lease *t)
@@ -319,8 +357,13 @@ static void on_job_end(void *ud, const struct sched_job *job, uint64_t next,
             e.crashes = crashes;
         }
     }
-    node_work_flush(n); /* results before the lease end, so nothing is re-leased needlessly */
-    end_lease(n, job->granter, &e);
+    struct work *w = n->work;
+    if (w != NULL && grow_array((void **)&w->ends, &w->cap_ends, w->n_ends + 1, sizeof *w->ends))
+        w->ends[w->n_ends++] = (struct lease_ending){job->granter, e};
+    else { /* out of memory: told now */
+        node_work_flush(n);
+        end_lease(n, job->granter, &e);
+    }
 }
 
 static void on_idle(void *ud)

@@ -100,6 +100,34 @@ static void test_committed_leave(void)
     queue_free(q);
 }
 
+/* Texts move down a run of kept neighbours at a time: after committed
+ * results leave from the front, the middle and the end, every kept text
+ * is whole and in order. */
+static void test_kept_runs_stay_whole(void)
+{
+    struct queue *q = queue_new();
+    uint64_t a = apply_submit_chunked(q, 10, 0);
+    struct outbox *o = outbox_new();
+    const char *texts[] = {"2", "3", "2 2", "5", "2 3", "7", "2 2 2", "3 3"};
+    for (uint64_t i = 0; i < 8; i++)
+        add(o, a, i, texts[i]);
+    commit(q, a, 0);
+    commit(q, a, 3);
+    commit(q, a, 4);
+    commit(q, a, 7);
+    outbox_prune(o, q, a, false);
+    CHECK_INT_EQ(outbox_count(o), 4);
+    uint64_t batch;
+    size_t which[16];
+    CHECK_STR_EQ(next(o, &batch, which, 16), "1=3 2=2 2 5=7 6=2 2 2");
+    commit(q, a, 1);
+    commit(q, a, 6);
+    outbox_prune(o, q, a, false);
+    CHECK_STR_EQ(next(o, &batch, which, 16), "2=2 2 5=7");
+    outbox_free(o);
+    queue_free(q);
+}
+
 /* Results sent OUTBOX_RESEND_MS ago go again only when nothing at all was
  * committed for as long, and the check runs once per OUTBOX_CHECK_MS. */
 static void test_resend_when_quiet(void)
@@ -240,6 +268,7 @@ int main(void)
     test_bytes_bound_a_message();
     test_sends_in_order_by_batch();
     test_committed_leave();
+    test_kept_runs_stay_whole();
     test_resend_when_quiet();
     test_sent_counts_once();
     return 0;
