@@ -53,6 +53,7 @@ struct net {
     struct net_config cfg;
     uv_tcp_t listener;
     uv_timer_t tick;
+    uint64_t last_tick_ms;       /* when on_tick last ran */
     struct conn *conns;
     size_t nconns, pending_inbound;
     struct peer_slot **peers;
@@ -844,11 +845,26 @@ static void on_tick(uv_timer_t *timer)
 {
     struct net *net = timer->data;
     uint64_t now = now_ms(net);
+    /* A tick that runs late means this loop was held (a starved CPU, a
+     * long fsync): libuv runs timers before it polls, so what the peers
+     * sent meanwhile is still unread in the socket, and judging them by it
+     * closed healthy links under load, which re-sent everything and held
+     * the loop again (a leaderless mesh for minutes at load 30). Such a
+     * tick only sends; the next one judges, after the reads. */
+    bool judge = now - net->last_tick_ms <= 2 * (uint64_t)net->cfg.tick_ms;
+    net->last_tick_ms = now;
     for (struct conn *c = net->conns, *next; c != NULL; c = next) {
         next = c->next;
         if (!c->hello || c->peer == NULL)
             continue;
-        if (now - c->last_rx_ms > net->cfg.dead_after_ms)
+        /* Bytes of a frame still arriving count as heard: a large frame
+         * on a slow link is not silence. */
+        uint64_t heard = link_last_read_ms(c->link);
+        if (heard < c->last_rx_ms)
+            heard = c->last_rx_ms;
+        if (!judge)
+            send_stats(c);
+        else if (now - heard > net->cfg.dead_after_ms)
             link_close(c->link, "keepalive timeout");
         else if (link_stalled(c->link, now, net->cfg.stall_ms))
             link_close(c->link, "peer does not read (backlog not draining)");
@@ -883,6 +899,7 @@ int net_start(struct net **out, const struct net_config *cfg)
     }
     uv_timer_init(cfg->loop, &net->tick);
     net->tick.data = net;
+    net->last_tick_ms = now_ms(net);
     uv_timer_start(&net->tick, on_tick, net->cfg.tick_ms, net->cfg.tick_ms);
     *out = net;
     return 0;

@@ -46,6 +46,7 @@ struct peer_link {
     size_t backlog;
     size_t last_queue;          /* libuv write queue at the last stall check */
     uint64_t last_drain_ms;     /* when queued bytes last moved */
+    uint64_t last_read_ms;      /* when bytes last arrived */
     int hs_error;               /* why the handshake failed, HS_OK if not */
     char remote_ip[64];
     uint16_t remote_port;
@@ -411,6 +412,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         link_close(l, n < 0 && n != UV_EOF ? uv_strerror((int)n) : eof_reason(l));
         return;
     }
+    if (n > 0)
+        l->last_read_ms = uv_now(l->cfg.loop);
     l->rx_len += (size_t)n;
     process_input(l);
 }
@@ -532,6 +535,11 @@ void link_confirm(struct peer_link *l)
 
 size_t link_backlog(const struct peer_link *l) { return l->backlog; }
 bool link_reflected(const struct peer_link *l) { return l->hs_error == HS_ERR_SELF; }
+
+uint64_t link_last_read_ms(const struct peer_link *l)
+{
+    return l->last_read_ms;
+}
 
 bool link_stalled(struct peer_link *l, uint64_t now_ms, uint64_t stall_ms)
 {

@@ -73,6 +73,8 @@ size_t link_backlog(const struct peer_link *l);
 /* True when bytes have been queued and none drained for stall_ms: the peer
  * does not read. */
 bool link_stalled(struct peer_link *l, uint64_t now_ms, uint64_t stall_ms);
+/* When bytes last arrived (0: never), whole frames or not. */
+uint64_t link_last_read_ms(const struct peer_link *l);
 /* The handshake failed because the other end is ourselves (HS_ERR_SELF). */
 bool link_reflected(const struct peer_link *l);
 bool link_is_up(const struct peer_link *l);

@@ -1,11 +1,13 @@
 /* test_mesh.c - net instances on one loop over loopback: three nodes link
  * through static peers, exchange hello/stats/app messages, a fourth with
  * another authkey is refused, a stopped node is shown down, a restarted one
- * keeps its id, duplicate links collapse to one, and a link's receive
- * buffer shrinks back after the largest message. */
+ * keeps its id, duplicate links collapse to one, a link's receive
+ * buffer shrinks back after the largest message, and a loop held past the
+ * keepalive timeout (a starved CPU) closes no link. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "harness.h"
@@ -163,6 +165,24 @@ static void test_stop_and_restart(struct world *w)
     CHECK_INT_EQ(net_peer_count(w->n[0].net), 2);
 }
 
+/* The loop held for three keepalive timeouts, as a starved CPU or a long
+ * fsync holds a node's: when it runs again its ticks are late and what the
+ * peers sent meanwhile is still unread, so no peer may be judged silent
+ * (that closed healthy links under load and re-sent everything). */
+static void test_held_loop_keeps_links(struct world *w)
+{
+    unsigned downs = 0;
+    for (int i = 0; i < 3; i++)
+        downs += w->n[i].downs;
+    usleep(3 * 600 * 1000);
+    run_for(&w->loop, 1000);
+    unsigned after = 0;
+    for (int i = 0; i < 3; i++)
+        after += w->n[i].downs;
+    CHECK_INT_EQ(after, downs);
+    CHECK(all_three_linked(w));
+}
+
 int main(void)
 {
     static struct world w;
@@ -186,6 +206,7 @@ int main(void)
     test_messages(&w);
     test_wrong_authkey(&w);
     test_duplicates_collapse(&w);
+    test_held_loop_keeps_links(&w);
     test_stop_and_restart(&w);
     for (int i = 0; i < 3; i++)
         tnode_stop(&w.n[i], &w.loop);
