@@ -24,7 +24,7 @@
 #include "damaged.h"
 #include "dispatch.h"
 #include "event_log.h"
-#include "lead.h"
+#include "lead_node.h"
 #include "spread.h"
 #include "members.h"
 #include "merge.h"

@@ -12,7 +12,7 @@
 #include "damaged.h"
 #include "hard.h"
 #include "event_log.h"
-#include "lead.h"
+#include "lead_node.h"
 #include "members.h"
 #include "merge.h"
 #include "node.h"

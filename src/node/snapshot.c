@@ -11,7 +11,7 @@
 #include "node.h" /* first: declares struct net for net.h */
 #include "snapshot.h"
 #include "hard.h"
-#include "lead.h"
+#include "lead_node.h"
 #include "members.h"
 #include "peers.h"
 #include "refusals.h"
