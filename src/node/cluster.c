@@ -30,7 +30,7 @@
 #include "merge.h"
 #include "peers.h"
 #include "spill.h"
-#include "work.h"
+#include "work_node.h"
 #include "write.h"
 #include "consensus.h"
 #include "datadir.h"

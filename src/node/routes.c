@@ -23,7 +23,7 @@
 #include "retain.h"
 #include "spill.h"
 #include "spread.h"
-#include "work.h"
+#include "work_node.h"
 #include "write.h"
 
 static const struct node_msg_route messages[] = {

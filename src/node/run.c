@@ -17,7 +17,7 @@
 #include "spill.h"
 #include "tally.h"
 #include "terminal.h"
-#include "work.h"
+#include "work_node.h"
 #include "write.h"
 
 #include <errno.h>

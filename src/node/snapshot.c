@@ -16,7 +16,7 @@
 #include "peers.h"
 #include "refusals.h"
 #include "result_fetch.h"
-#include "work.h"
+#include "work_node.h"
 #include "consensus.h"
 #include "discovery.h"
 #include "net.h"
