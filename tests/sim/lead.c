@@ -116,9 +116,19 @@ static void io_refused(void *ud, uint64_t from, uint64_t batch, uint64_t index, 
     node_of(ud)->sim->stats.lies_refused += wrong;
 }
 
+/* lead.c's requeue events, counted by what they say (its texts are
+ * read here: a changed text fails --require-scenarios, not a run). */
 static void io_event(void *ud, enum mesh_event_kind kind, const char *text)
 {
-    (void)ud, (void)kind, (void)text;
+    struct sim *s = node_of(ud)->sim;
+    unsigned long long node = 0;
+    if (kind != MESH_EV_REQUEUE)
+        return;
+    if (strstr(text, "not committed") != NULL)
+        s->stats.settled_requeued++;
+    else if (sscanf(text, "lease of batch %*u [%*u,%*u) on %llx expired", &node) == 1 &&
+             node >= 1 && node <= s->n && s->nodes[node - 1].paused)
+        s->stats.expired_paused++;
 }
 
 static void io_log(void *ud, enum log_level level, const char *text)
@@ -206,9 +216,12 @@ void sim_lead_tick(struct sim *s, unsigned i)
     if (l == NULL || now - l->ticked_ms < LEAD_TICK_MS)
         return;
     l->ticked_ms = now;
-    for (unsigned j = 0; j < s->n; j++)
-        if (j != i && !sim_reachable(s, i, j) && lead_leases_of(l->core, j + 1) > 0)
-            lead_on_peer_down(l->core, j + 1);
+    for (unsigned j = 0; j < s->n; j++) {
+        if (j == i || sim_reachable(s, i, j) || lead_leases_of(l->core, j + 1) == 0)
+            continue;
+        s->stats.requeued_dead += !s->nodes[j].alive;
+        lead_on_peer_down(l->core, j + 1);
+    }
     lead_tick(l->core);
 }
 

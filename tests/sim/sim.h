@@ -99,7 +99,14 @@ struct sim_node {
 struct sim_stats {
     uint64_t numbers, submits, drains, raft_stalls, lies_refused, results_committed, kills, pauses, partitions,
         leader_changes, messages_lost, restores, entries, failovers,
-        counts_held; /* answers term_quorum.h held back from a leader's count */
+        counts_held, /* answers term_quorum.h held back from a leader's count */
+        /* What lead.c and work.c told (their events and log lines): the
+         * scenarios of the cluster tests the simulator took over (main.c,
+         * --require-scenarios). */
+        requeued_dead,    /* leases of a killed node requeued: its link went down */
+        expired_paused,   /* a paused node's lease expired and was requeued */
+        settled_requeued, /* a range ended but never committed, leased again */
+        results_resent;   /* results not committed 3 s after sending, sent again */
 };
 
 struct sim {
