@@ -364,3 +364,30 @@ raft_term cluster_term_at(struct cluster *c, unsigned i, raft_index x)
 {
     return term_quorum_term_of(raft_fixture_get(&c->f, i), x);
 }
+
+bool cluster_other_leads(struct raft_fixture *f, void *wait)
+{
+    const struct cluster_wait *w = wait;
+    for (unsigned j = 0; j < f->n; j++)
+        if (j != w->i && raft_state(raft_fixture_get(f, j)) == RAFT_LEADER)
+            return true;
+    return false;
+}
+
+bool cluster_leads(struct raft_fixture *f, void *wait)
+{
+    const struct cluster_wait *w = wait;
+    return raft_state(raft_fixture_get(f, w->i)) == RAFT_LEADER;
+}
+
+bool cluster_follows(struct raft_fixture *f, void *wait)
+{
+    const struct cluster_wait *w = wait;
+    return raft_state(raft_fixture_get(f, w->i)) == RAFT_FOLLOWER;
+}
+
+bool cluster_commits(struct raft_fixture *f, void *wait)
+{
+    const struct cluster_wait *w = wait;
+    return raft_fixture_get(f, w->i)->commit_index >= w->index;
+}

@@ -85,4 +85,14 @@ raft_index cluster_propose_drain(struct cluster *c, unsigned i, uint64_t node);
 /* The term of entry x in server i's in-memory log, 0 if not there. */
 raft_term cluster_term_at(struct cluster *c, unsigned i, raft_index x);
 
+/* Predicates for raft_fixture_step_until, about server i (and an index). */
+struct cluster_wait {
+    unsigned i;
+    raft_index index;
+};
+bool cluster_other_leads(struct raft_fixture *f, void *wait); /* not i */
+bool cluster_leads(struct raft_fixture *f, void *wait);
+bool cluster_follows(struct raft_fixture *f, void *wait);
+bool cluster_commits(struct raft_fixture *f, void *wait); /* index */
+
 #endif

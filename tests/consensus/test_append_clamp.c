@@ -49,34 +49,6 @@ static void test_rules(void)
     CHECK(!g.reading);
 }
 
-struct wait {
-    unsigned i;
-    raft_index index;
-    int state;
-};
-
-/* A server other than w->i leads. */
-static bool other_leads(struct raft_fixture *f, void *arg)
-{
-    const struct wait *w = arg;
-    for (unsigned j = 0; j < f->n; j++)
-        if (j != w->i && raft_state(raft_fixture_get(f, j)) == RAFT_LEADER)
-            return true;
-    return false;
-}
-
-static bool follows(struct raft_fixture *f, void *arg)
-{
-    const struct wait *w = arg;
-    return raft_state(raft_fixture_get(f, w->i)) == RAFT_FOLLOWER;
-}
-
-static bool commits(struct raft_fixture *f, void *arg)
-{
-    const struct wait *w = arg;
-    return raft_fixture_get(f, w->i)->commit_index >= w->index;
-}
-
 static void test_stale_entry_not_counted(void)
 {
     struct cluster c;
@@ -91,16 +63,16 @@ static void test_stale_entry_not_counted(void)
     CHECK_INT_EQ(raft_fixture_get(&c.f, a)->last_stored, k);
     /* b leads a new term without k; then the third, o, is cut off and a
      * rejoins b. */
-    struct wait wo = {.i = a};
-    CHECK(raft_fixture_step_until(&c.f, other_leads, &wo, CLUSTER_STEP_MS));
+    struct cluster_wait wo = {.i = a};
+    CHECK(raft_fixture_step_until(&c.f, cluster_other_leads, &wo, CLUSTER_STEP_MS));
     unsigned b = raft_state(raft_fixture_get(&c.f, (a + 1) % 3)) == RAFT_LEADER ? (a + 1) % 3
                                                                                 : (a + 2) % 3;
     unsigned o = 3 - a - b;
     CHECK_INT_EQ(raft_last_index(raft_fixture_get(&c.f, b)), k - 1);
     cluster_cut(&c, b, o, true);
     cluster_cut(&c, a, b, false);
-    struct wait wa = {.i = a};
-    CHECK(raft_fixture_step_until(&c.f, follows, &wa, CLUSTER_STEP_MS));
+    struct cluster_wait wa = {.i = a};
+    CHECK(raft_fixture_step_until(&c.f, cluster_follows, &wa, CLUSTER_STEP_MS));
     raft_fixture_step_until_elapsed(&c.f, 500); /* heartbeats at k - 1 */
     /* b's own entry k, proposed right after a read a heartbeat at k - 1 (a
      * leader's AppendEntries resets its election timer): a's answer, "stored
@@ -115,8 +87,8 @@ static void test_stale_entry_not_counted(void)
     CHECK_INT_EQ(kb, k);
     /* Committed only once a holds it too (checked at the event that
      * commits it). */
-    struct wait wk = {.i = b, .index = k};
-    CHECK(raft_fixture_step_until(&c.f, commits, &wk, CLUSTER_STEP_MS));
+    struct cluster_wait wk = {.i = b, .index = k};
+    CHECK(raft_fixture_step_until(&c.f, cluster_commits, &wk, CLUSTER_STEP_MS));
     raft_term t = cluster_term_at(&c, b, k);
     CHECK(t != 0);
     CHECK_INT_EQ(cluster_term_at(&c, a, k), t);

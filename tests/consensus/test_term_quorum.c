@@ -73,25 +73,6 @@ static void test_rules(void)
     CHECK(!term_quorum_wants_barrier(&q, &r));
 }
 
-struct wait {
-    unsigned i;
-};
-
-static bool other_leads(struct raft_fixture *f, void *arg)
-{
-    const struct wait *w = arg;
-    for (unsigned j = 0; j < f->n; j++)
-        if (j != w->i && raft_state(raft_fixture_get(f, j)) == RAFT_LEADER)
-            return true;
-    return false;
-}
-
-static bool leads(struct raft_fixture *f, void *arg)
-{
-    const struct wait *w = arg;
-    return raft_state(raft_fixture_get(f, w->i)) == RAFT_LEADER;
-}
-
 static unsigned leader_but(struct cluster *c, unsigned not)
 {
     for (unsigned j = 0; j < c->n; j++)
@@ -115,8 +96,8 @@ static void test_figure_8(void)
     CHECK_INT_EQ(raft_fixture_get(&c.f, a)->last_stored, k);
     /* b leads a later term without k, is cut off too, and stores its own
      * k (a leader killed before it replicated its last entry). */
-    struct wait not_a = {.i = a};
-    CHECK(raft_fixture_step_until(&c.f, other_leads, &not_a, CLUSTER_STEP_MS));
+    struct cluster_wait not_a = {.i = a};
+    CHECK(raft_fixture_step_until(&c.f, cluster_other_leads, &not_a, CLUSTER_STEP_MS));
     unsigned b = leader_but(&c, a);
     unsigned o = 3 - a - b;
     CHECK_INT_EQ(raft_last_index(raft_fixture_get(&c.f, b)), k - 1);
@@ -128,8 +109,8 @@ static void test_figure_8(void)
     /* a and o meet again: only a can win (its log ends at k, o's at k -
      * 1), then it copies its old k to o. */
     cluster_cut(&c, a, o, false);
-    struct wait wa = {.i = a};
-    CHECK(raft_fixture_step_until(&c.f, leads, &wa, CLUSTER_STEP_MS));
+    struct cluster_wait wa = {.i = a};
+    CHECK(raft_fixture_step_until(&c.f, cluster_leads, &wa, CLUSTER_STEP_MS));
     struct raft *ra = raft_fixture_get(&c.f, a);
     for (unsigned n = 0; ra->commit_index < k; n++) {
         CHECK(n < 100000);
@@ -144,7 +125,7 @@ static void test_figure_8(void)
     /* a is cut off then, b meets o: whoever leads holds a's k. */
     cluster_cut(&c, a, o, true);
     cluster_cut(&c, b, o, false);
-    CHECK(raft_fixture_step_until(&c.f, other_leads, &not_a, CLUSTER_STEP_MS));
+    CHECK(raft_fixture_step_until(&c.f, cluster_other_leads, &not_a, CLUSTER_STEP_MS));
     unsigned l = leader_but(&c, a);
     CHECK_INT_EQ(l, o);
     CHECK_INT_EQ(cluster_term_at(&c, l, k), ta);

@@ -5,6 +5,7 @@
  *   mesh-sim --seed S --seeds K      seeds S..S+K-1
  *   mesh-sim --random --seeds K      K seeds from a random base (printed)
  *   --time-limit SEC                 stop a batch of seeds after SEC s
+ *   --jobs J                         J processes, each taking every J-th seed
  *   --twice                          run each seed twice: the digests must match
  *   --verbose                        a line of figures per run
  *   --lasting-liars                  every node that lies does so until the
@@ -21,13 +22,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sim.h"
 
 struct options {
     uint64_t seed;
-    unsigned steps, seeds;
+    unsigned steps, seeds, jobs;
     bool random, twice, verbose, strict_raft, lasting_liars, require_scenarios;
     double time_limit;
 };
@@ -90,14 +93,14 @@ static double wall_s(void)
 static int usage(void)
 {
     fprintf(stderr, "usage: mesh-sim [--seed S] [--steps N] [--seeds K] [--random] "
-                    "[--time-limit SEC] [--twice] [--verbose] "
+                    "[--time-limit SEC] [--jobs J] [--twice] [--verbose] "
                     "[--lasting-liars] [--strict-raft] [--require-scenarios]\n");
     return 2;
 }
 
 static int parse(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){.seed = 1, .steps = 3000, .seeds = 1};
+    *o = (struct options){.seed = 1, .steps = 3000, .seeds = 1, .jobs = 1};
     for (int k = 1; k < argc; k++) {
         const char *a = argv[k], *v = k + 1 < argc ? argv[k + 1] : NULL;
         char *end = NULL;
@@ -119,6 +122,8 @@ static int parse(int argc, char **argv, struct options *o)
             o->steps = (unsigned)strtoul(v, &end, 10);
         } else if (v != NULL && strcmp(a, "--seeds") == 0) {
             o->seeds = (unsigned)strtoul(v, &end, 10);
+        } else if (v != NULL && strcmp(a, "--jobs") == 0) {
+            o->jobs = (unsigned)strtoul(v, &end, 10);
         } else if (v != NULL && strcmp(a, "--time-limit") == 0) {
             o->time_limit = strtod(v, &end);
         } else {
@@ -128,6 +133,8 @@ static int parse(int argc, char **argv, struct options *o)
             return -1;
         k += end != NULL;
     }
+    if (o->jobs < 1 || o->jobs > 64)
+        return -1;
     if (o->random && getrandom(&o->seed, sizeof o->seed, 0) != sizeof o->seed)
         return -1;
     if (o->random)
@@ -199,6 +206,76 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
     return 0;
 }
 
+/* What a share of the seeds came to. */
+struct tally {
+    unsigned done;
+    double sim_s;
+    bool failed;
+    uint64_t seen[SCENARIOS];   /* times each scenario was met */
+};
+
+/* Seeds seed + first, + first + stride, ... until one fails or time is up. */
+static struct tally run_share(struct sim *s, const struct options *o, unsigned first,
+                              unsigned stride, struct factor_ctx *fctx,
+                              const struct factor_verifier *v, double start)
+{
+    struct tally t = {0};
+    for (unsigned k = first; k < o->seeds; k += stride) {
+        if (o->time_limit > 0 && wall_s() - start >= o->time_limit)
+            break;
+        if (run_one(s, o, o->seed + k, fctx, v, &t.sim_s, t.seen) != 0) {
+            t.failed = true;
+            break;
+        }
+        t.done++;
+    }
+    return t;
+}
+
+/* --jobs: seeds are independent, so J forked processes take every J-th one
+ * (a failure still prints its own replay command) and write their tally
+ * back on a pipe. */
+static struct tally run_jobs(struct sim *s, const struct options *o, struct factor_ctx *fctx,
+                             const struct factor_verifier *v, double start)
+{
+    struct tally sum = {0};
+    int fds[2];
+    if (pipe(fds) != 0) {
+        perror("mesh-sim: pipe");
+        sum.failed = true;
+        return sum;
+    }
+    fflush(stdout);
+    for (unsigned j = 0; j < o->jobs; j++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fds[0]);
+            struct tally t = run_share(s, o, j, o->jobs, fctx, v, start);
+            ssize_t w = write(fds[1], &t, sizeof t); /* < PIPE_BUF: atomic */
+            _exit(w == (ssize_t)sizeof t ? 0 : 1);
+        }
+        if (pid < 0) {
+            perror("mesh-sim: fork");
+            sum.failed = true;
+        }
+    }
+    close(fds[1]);
+    struct tally t;
+    while (read(fds[0], &t, sizeof t) == (ssize_t)sizeof t) {
+        sum.done += t.done;
+        sum.sim_s += t.sim_s;
+        sum.failed |= t.failed;
+        for (unsigned k = 0; k < SCENARIOS; k++)
+            sum.seen[k] += t.seen[k];
+    }
+    close(fds[0]);
+    int status;
+    while (wait(&status) > 0)
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            sum.failed = true; /* a CHECK that exited, or a crash */
+    return sum;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -221,24 +298,16 @@ int main(int argc, char **argv)
     if (o.seeds > 1)
         printf("seeds %llu..%llu, %u steps each\n", (unsigned long long)o.seed,
                (unsigned long long)(o.seed + o.seeds - 1), o.steps);
-    double start = wall_s(), sim_s = 0;
-    uint64_t seen[SCENARIOS] = {0};
-    unsigned done = 0;
-    int rc = 0;
-    for (; done < o.seeds; done++) {
-        if (o.time_limit > 0 && wall_s() - start >= o.time_limit)
-            break;
-        if (run_one(s, &o, o.seed + done, &fctx, v, &sim_s, seen) != 0) {
-            rc = 1;
-            break;
-        }
-    }
+    double start = wall_s();
+    struct tally t = o.jobs > 1 ? run_jobs(s, &o, &fctx, v, start)
+                                : run_share(s, &o, 0, 1, &fctx, v, start);
     double wall = wall_s() - start;
     printf("%u seed%s passed in %.1f s: %.0f seeds a minute, %.0f simulated s a wall s%s\n",
-           done, done == 1 ? "" : "s", wall, wall > 0 ? done * 60 / wall : 0,
-           wall > 0 ? sim_s / wall : 0, rc ? " (then one failed)" : "");
+           t.done, t.done == 1 ? "" : "s", wall, wall > 0 ? t.done * 60 / wall : 0,
+           wall > 0 ? t.sim_s / wall : 0, t.failed ? " (then one failed)" : "");
+    int rc = t.failed ? 1 : 0;
     if (rc == 0 && o.require_scenarios)
-        rc = check_scenarios(seen);
+        rc = check_scenarios(t.seen);
     free(s);
     factor_verifier_free(v);
     factor_ctx_free(&fctx);
