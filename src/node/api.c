@@ -19,7 +19,7 @@
 #include "members.h"
 #include "result_fetch.h"
 #include "snapshot.h"
-#include "work.h"
+#include "work_node.h"
 #include "write.h"
 #include "consensus.h"
 #include "net.h"

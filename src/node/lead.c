@@ -6,26 +6,25 @@
  * rules); this file sends the leases, gathers what the rules take and
  * proposes it.
  *
+ * It names no `struct node`: the clock, the links, consensus and the
+ * events are its host's (struct lead_io, lead.h), the node's in
+ * lead_node.c and the simulator's in tests/sim/lead.c.
+ *
  * Results from every node (this one included) are gathered and proposed as
  * few large COMPLETE entries per loop iteration, with at most
  * MAX_IN_FLIGHT entries uncommitted: the log wants few big entries, and
  * 100k tiny ones froze raft's loop in a measurement (doc/DESIGN.md). */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "grow.h"
 #include "lead_rules.h"
 #include "lease_table.h"
-#include "node.h"
 #include "lead.h"
-#include "dispatch.h"
-#include "event_log.h"
-#include "peers.h"
-#include "refusals.h"
-#include "spread_hold.h"
-#include "consensus.h"
-#include "net.h"
 #include "verify.h"
+#include "worker.h"
 
 enum {
     MAX_IN_FLIGHT = 2,
@@ -50,6 +49,10 @@ struct pending_result {
 };
 
 struct lead {
+    const struct lead_io *io;
+    void *ud;
+    struct queue *queue;
+    uint64_t self, number_budget_ms;
     struct lease_table *leases;
     /* Results gathered for the next COMPLETE entries, texts packed in one
      * arena (no malloc per number on the leader's hot path). */
@@ -58,28 +61,58 @@ struct lead {
     char *text;
     size_t text_len, text_cap;
     /* Primes below 2^22 for checking results (NULL when out of memory:
-     * the check is then slower, never weaker). */
-    struct factor_verifier *verifier;
+     * the check is then slower, never weaker); own_verifier: built here. */
+    const struct factor_verifier *verifier;
+    struct factor_verifier *own_verifier;
 };
 
-static uint64_t now_ms(const struct node *n)
+static uint64_t now_ms(const struct lead *l)
 {
-    return uv_now((uv_loop_t *)&n->loop);
+    return l->io->now(l->ud);
 }
 
-int node_lead_start(struct node *n)
+/* An event or a log line for the host, formatted here. */
+static void tell(const struct lead *l, enum mesh_event_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void tell(const struct lead *l, enum mesh_event_kind kind, const char *fmt, ...)
 {
-    if (n->lead != NULL)
-        return 0;
+    char text[2 * EVENT_TEXT_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    l->io->event(l->ud, kind, text);
+}
+
+static void log_line(const struct lead *l, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void log_line(const struct lead *l, enum log_level level, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    l->io->log(l->ud, level, text);
+}
+
+struct lead *lead_new(const struct lead_config *c)
+{
     struct lead *l = calloc(1, sizeof *l);
-    if (l == NULL || (l->leases = lease_table_new(n->queue, now_ms(n))) == NULL) {
+    if (l == NULL)
+        return NULL;
+    *l = (struct lead){.io = c->io, .ud = c->ud, .queue = c->queue, .self = c->self,
+                       .number_budget_ms = c->number_budget_ms};
+    if ((l->leases = lease_table_new(c->queue, now_ms(l))) == NULL) {
         free(l);
-        return -1;
+        return NULL;
     }
-    l->verifier = factor_verifier_new();
-    lease_table_set_hold(l->leases, node_route_held, n);
-    n->lead = l;
-    return 0;
+    l->verifier = c->verifier;
+    if (l->verifier == NULL)
+        l->verifier = l->own_verifier = factor_verifier_new();
+    if (c->hold != NULL)
+        lease_table_set_hold(l->leases, c->hold, c->hold_ud);
+    return l;
 }
 
 static void free_pending(struct lead *l)
@@ -88,50 +121,43 @@ static void free_pending(struct lead *l)
     l->text_len = 0;
 }
 
-void node_lead_stop(struct node *n)
+void lead_free(struct lead *l)
 {
-    struct lead *l = n->lead;
     if (l == NULL)
         return;
     lease_table_free(l->leases);
     free_pending(l);
     free(l->pending);
     free(l->text);
-    factor_verifier_free(l->verifier);
+    factor_verifier_free(l->own_verifier);
     free(l);
-    n->lead = NULL;
-    node_route_free(n);
 }
 
-/* A snapshot replaced the replica: the scheduler must read the new one. */
-void node_lead_on_queue_replaced(struct node *n)
+size_t lead_leases_of(const struct lead *l, uint64_t node_id)
 {
-    if (n->lead == NULL)
-        return;
-    node_lead_stop(n);
-    node_lead_start(n);
+    return lease_table_count_of(l->leases, node_id);
 }
 
-size_t node_lead_leases_of(const struct node *n, uint64_t node_id)
+const struct lease *lead_first_lease(const struct lead *l)
 {
-    return n->lead ? lease_table_count_of(n->lead->leases, node_id) : 0;
+    return lease_table_first(l->leases);
 }
 
 /* ---- handing out ----------------------------------------------------------- */
 
-static int send_lease(struct node *n, const struct lease *x)
+static int send_lease(struct lead *l, const struct lease *x)
 {
     struct msg_lease m = {x->id, x->job.batch_id, x->job.lo, x->job.hi,
-                          consensus_applied(n->cons), x->job.crashes};
-    if (x->node == n->keys.node_id) {
-        dispatch_own_lease(n, &m);
+                          l->io->applied(l->ud), x->job.crashes};
+    if (x->node == l->self) {
+        l->io->own_lease(l->ud, &m);
         return 0;
     }
     uint8_t *buf;
     size_t len;
     if (msg_lease_encode(&m, &buf, &len) != 0)
         return -1;
-    int rc = node_send(n, x->node, MESH_MSG_LEASE, buf, len);
+    int rc = l->io->send(l->ud, x->node, MESH_MSG_LEASE, buf, len);
     free(buf);
     return rc;
 }
@@ -141,64 +167,56 @@ static bool send_granted(void *ud, const struct lease *x)
     return send_lease(ud, x) == 0;
 }
 
-static void fill_node(struct node *n, uint64_t node, unsigned workers)
+static void fill_node(struct lead *l, uint64_t node, unsigned workers)
 {
-    lead_rules_fill(n->lead->leases, node, workers, n->number_budget_ms, now_ms(n),
-                    send_granted, n);
+    lead_rules_fill(l->leases, node, workers, l->number_budget_ms, now_ms(l),
+                    send_granted, l);
 }
 
-static bool node_takes_work(const struct node *n, uint64_t id, bool draining)
+static bool node_takes_work(const struct lead *l, uint64_t id, bool draining)
 {
-    return lead_rules_takes_work(draining, queue_node_drained(n->queue, id),
-                                 consensus_is_member(n->cons, id));
+    return lead_rules_takes_work(draining, queue_node_drained(l->queue, id),
+                                 l->io->is_member(l->ud, id));
 }
 
-void node_lead_dispatch(struct node *n)
+void lead_dispatch(struct lead *l)
 {
-    if (n->lead == NULL || n->stopping || n->lead->n_pending > PENDING_HIGH)
+    if (l->io->stopping(l->ud) || l->n_pending > PENDING_HIGH)
         return;
-    if (node_takes_work(n, n->keys.node_id, false))
-        fill_node(n, n->keys.node_id, worker_pool_size(n->pool));
-    for (size_t i = 0; n->net != NULL && i < net_peer_count(n->net); i++) {
-        const struct net_peer *p = net_peer_at(n->net, i);
-        const struct peer_cluster *pc = node_peer_cluster(n, p->id);
-        if (p->connected && pc != NULL && pc->member &&
-            node_takes_work(n, p->id, p->stats.draining))
-            fill_node(n, p->id, p->workers ? p->workers : 1);
-    }
+    if (node_takes_work(l, l->self, false))
+        fill_node(l, l->self, l->io->own_workers(l->ud));
+    struct lead_peer p;
+    for (size_t i = 0; l->io->peer_at(l->ud, i, &p); i++)
+        if (p.linked && p.member && node_takes_work(l, p.id, p.draining))
+            fill_node(l, p.id, p.workers ? p.workers : 1);
 }
 
 /* ---- coming back ------------------------------------------------------------ */
 
 static void tell_settle_requeue(void *ud, const struct lease_told *w)
 {
-    node_event(ud, MESH_EV_REQUEUE, "batch %llu [%llu,%llu) from %016llx not committed "
+    tell(ud, MESH_EV_REQUEUE, "batch %llu [%llu,%llu) from %016llx not committed "
                "%d s after its lease ended: requeued",
                (unsigned long long)w->job->batch_id, (unsigned long long)w->from,
                (unsigned long long)w->job->hi, (unsigned long long)w->node,
                SETTLE_MS / 1000);
 }
 
-void node_lead_on_lease_end(struct node *n, uint64_t from, const struct msg_lease_end *e)
+void lead_on_lease_end(struct lead *l, uint64_t from, const struct msg_lease_end *e)
 {
-    struct lead *l = n->lead;
-    if (l == NULL || !lead_rules_on_lease_end(l->leases, from, e->lease,
-                                              e->why == WORKER_JOB_DONE, e->next, e->crashes,
-                                              now_ms(n)))
+    if (!lead_rules_on_lease_end(l->leases, from, e->lease, e->why == WORKER_JOB_DONE, e->next,
+                                 e->crashes, now_ms(l)))
         return; /* an earlier leadership's lease, or requeued already */
-    node_lead_dispatch(n);
+    lead_dispatch(l);
 }
 
-void node_lead_on_peer_down(struct node *n, uint64_t peer)
+void lead_on_peer_down(struct lead *l, uint64_t peer)
 {
-    struct lead *l = n->lead;
-    if (l == NULL)
-        return;
     unsigned requeued = lease_table_drop_node(l->leases, peer);
     if (requeued > 0)
-        node_event(n, MESH_EV_REQUEUE, "%u leases of node %016llx requeued: its link is down",
-                   requeued, (unsigned long long)peer);
-    node_lead_dispatch(n);
+        tell(l, MESH_EV_REQUEUE, "%u leases of node %016llx requeued: its link is down",
+             requeued, (unsigned long long)peer);
+    lead_dispatch(l);
 }
 
 static bool add_pending(struct lead *l, uint64_t batch, const struct msg_result *r)
@@ -215,45 +233,40 @@ static bool add_pending(struct lead *l, uint64_t batch, const struct msg_result 
 
 /* ---- what comes back --------------------------------------------------------- */
 
-/* The node and sender of the RESULTS message being read. */
+/* The leader and sender of the RESULTS message being read. */
 struct reading {
-    struct node *n;
+    struct lead *l;
     uint64_t from;
 };
 
 static bool take_result(void *ud, uint64_t batch, const struct msg_result *r)
 {
-    return add_pending(((struct reading *)ud)->n->lead, batch, r);
+    return add_pending(((struct reading *)ud)->l, batch, r);
 }
 
 static void refuse_result(void *ud, uint64_t batch, uint64_t index, const char *why, bool wrong,
                           size_t skipped)
 {
     struct reading *rd = ud;
-    node_refusals_note(rd->n, rd->from, batch, index, why, wrong);
-    if (wrong)
-        node_refusals_skip(rd->n, rd->from, skipped);
+    rd->l->io->refused(rd->l->ud, rd->from, batch, index, why, wrong, skipped);
 }
 
 /* Results of a batch from `from` (this node's own come here too), read by
  * lead_rules_on_results: the right ones gathered for the next COMPLETE,
  * the refused ones noted per sender (refusals.h). */
-void node_lead_on_results(struct node *n, uint64_t from, uint64_t batch,
-                          const struct msg_result *items, size_t count)
+void lead_on_results(struct lead *l, uint64_t from, uint64_t batch,
+                     const struct msg_result *items, size_t count)
 {
-    struct lead *l = n->lead;
-    if (l == NULL)
-        return; /* not (or no longer) leader: the sender's outbox keeps them */
-    struct reading rd = {n, from};
-    struct lead_results ctx = {n->queue, l->leases, l->verifier, now_ms(n), take_result,
+    struct reading rd = {l, from};
+    struct lead_results ctx = {l->queue, l->leases, l->verifier, now_ms(l), take_result,
                                refuse_result, &rd};
-    bool member = from == n->keys.node_id || consensus_is_member(n->cons, from);
+    bool member = from == l->self || l->io->is_member(l->ud, from);
     lead_rules_on_results(&ctx, from, member, batch, items, count);
 }
 
 static void tell_expired(void *ud, const struct lease_told *w)
 {
-    node_event(ud, MESH_EV_REQUEUE, "lease of batch %llu [%llu,%llu) on %016llx expired: "
+    tell(ud, MESH_EV_REQUEUE, "lease of batch %llu [%llu,%llu) on %016llx expired: "
                "requeued", (unsigned long long)w->job->batch_id,
                (unsigned long long)w->job->lo, (unsigned long long)w->job->hi,
                (unsigned long long)w->node);
@@ -262,27 +275,14 @@ static void tell_expired(void *ud, const struct lease_told *w)
 /* Lease deadlines (a node that holds a lease but says nothing: frozen,
  * SIGSTOPped, a link that looks up but is not, loses it) and settling
  * ranges, then leases for whoever has room. */
-void node_lead_tick(struct node *n)
+void lead_tick(struct lead *l)
 {
-    struct lead *l = n->lead;
-    if (l == NULL)
-        return;
-    bool idle = l->n_pending == 0 && consensus_in_flight(n->cons) == 0;
-    lead_rules_tick(l->leases, now_ms(n), idle, tell_expired, tell_settle_requeue, n);
-    node_lead_dispatch(n);
+    bool idle = l->n_pending == 0 && l->io->in_flight(l->ud) == 0;
+    lead_rules_tick(l->leases, now_ms(l), idle, tell_expired, tell_settle_requeue, l);
+    lead_dispatch(l);
 }
 
 /* ---- committing -------------------------------------------------------------- */
-
-static void on_committed(void *ud, int rc, uint64_t index, uint64_t batch_id, const char *err)
-{
-    struct node *n = ud;
-    (void)index;
-    (void)batch_id;
-    if (rc == -1)
-        mlog(&n->log, LOG_WARN, "results refused: %s", err);
-    node_lead_dispatch(n);
-}
 
 static int by_index(const void *a, const void *b)
 {
@@ -316,12 +316,11 @@ static void order_block(struct qcmd *cmd)
  * never bigger than the texts); the rest stays pending and slides down in
  * one move (it was a pass over every pending result and a move per text,
  * each entry: quadratic in a backlog of seconds). A result of another
- * batch ends the run: node_lead_flush proposes that batch next. The
+ * batch ends the run: lead_flush proposes that batch next. The
  * command borrows the arena's texts: only its results array is freed
  * here, never through qcmd_free. */
-static void propose_batch(struct node *n, uint64_t batch)
+static void propose_batch(struct lead *l, uint64_t batch)
 {
-    struct lead *l = n->lead;
     size_t take = 0, bytes = 0;
     while (take < l->n_pending && l->pending[take].batch == batch &&
            bytes + l->pending[take].len + 12 <= ENTRY_BUDGET)
@@ -335,8 +334,8 @@ static void propose_batch(struct node *n, uint64_t batch)
             (struct qresult){l->pending[i].index, l->text + l->pending[i].off};
     char err[256];
     order_block(&cmd);
-    if (consensus_propose(n->cons, &cmd, on_committed, n, err, sizeof err) != 0)
-        mlog(&n->log, LOG_DEBUG, "results not proposed: %s", err); /* senders resend */
+    if (l->io->propose(l->ud, &cmd, err, sizeof err) != 0)
+        log_line(l, LOG_DEBUG, "results not proposed: %s", err); /* senders resend */
     free(cmd.results);
     size_t kept = l->n_pending - take;
     size_t shift = kept > 0 ? l->pending[take].off : l->text_len;
@@ -350,43 +349,30 @@ static void propose_batch(struct node *n, uint64_t batch)
     shrink_array((void **)&l->text, &l->text_cap, l->text_len, 1, KEEP_TEXT);
 }
 
-void node_lead_flush(struct node *n)
+void lead_flush(struct lead *l)
 {
-    struct lead *l = n->lead;
-    while (l != NULL && l->n_pending > 0 && consensus_in_flight(n->cons) < MAX_IN_FLIGHT)
-        propose_batch(n, l->pending[0].batch);
+    while (l->n_pending > 0 && l->io->in_flight(l->ud) < MAX_IN_FLIGHT)
+        propose_batch(l, l->pending[0].batch);
 }
 
-void node_lead_on_results_msg(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
+void lead_on_results_msg(struct lead *l, uint64_t peer, const uint8_t *data, size_t len)
 {
     struct msg_results m;
     if (msg_results_decode(&m, data, len) == 0) {
-        node_lead_on_results(n, peer, m.batch, m.items, m.n);
+        lead_on_results(l, peer, m.batch, m.items, m.n);
         free(m.items);
     }
 }
 
-void node_lead_on_lease_end_msg(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
+void lead_on_lease_end_msg(struct lead *l, uint64_t peer, const uint8_t *data, size_t len)
 {
     struct msg_lease_end e;
     if (msg_lease_end_decode(&e, data, len) == 0)
-        node_lead_on_lease_end(n, peer, &e);
+        lead_on_lease_end(l, peer, &e);
 }
 
-void node_lead_on_applied(struct node *n, const struct consensus_applied *a)
+void lead_on_applied(struct lead *l, enum qcmd_type type)
 {
-    if (a->type == QCMD_SUBMIT || a->type == QCMD_DRAIN)
-        node_lead_dispatch(n);
-}
-
-/* The leader-change row (routes.c): a node that became the leader starts
- * leasing, any other stops. */
-void node_lead_on_leader_change(struct node *n)
-{
-    if (n->known_leader != n->keys.node_id) {
-        node_lead_stop(n);
-        return;
-    }
-    if (node_lead_start(n) != 0)
-        mlog(&n->log, LOG_ERROR, "out of memory starting the leader's scheduler");
+    if (type == QCMD_SUBMIT || type == QCMD_DRAIN)
+        lead_dispatch(l);
 }

@@ -12,7 +12,7 @@
 #include "datadir.h"
 #include "event_log.h"
 #include "peers.h"
-#include "work.h"
+#include "work_node.h"
 #include "write.h"
 
 /* ---- leaving ---------------------------------------------------------------------- */

@@ -36,7 +36,7 @@
 #include "merge.h"
 #include "dispatch.h"
 #include "event_log.h"
-#include "lead.h"
+#include "lead_node.h"
 #include "peers.h"
 #include "consensus.h"
 #include "net.h"

@@ -12,7 +12,7 @@
 #include "damaged.h"
 #include "hard.h"
 #include "event_log.h"
-#include "lead.h"
+#include "lead_node.h"
 #include "members.h"
 #include "merge.h"
 #include "node.h"
@@ -24,7 +24,7 @@
 #include "spill.h"
 #include "spread.h"
 #include "spread_route.h"
-#include "work.h"
+#include "work_node.h"
 #include "write.h"
 
 static const struct node_msg_route messages[] = {

@@ -6,7 +6,7 @@
 #include "cluster.h"
 #include "damaged.h"
 #include "event_log.h"
-#include "lead.h"
+#include "lead_node.h"
 #include "links.h"
 #include "members.h"
 #include "merge.h"
@@ -17,7 +17,7 @@
 #include "spill.h"
 #include "tally.h"
 #include "terminal.h"
-#include "work.h"
+#include "work_node.h"
 #include "write.h"
 
 #include <errno.h>

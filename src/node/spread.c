@@ -15,7 +15,7 @@
 #include "node.h" /* first: declares struct net for net.h */
 #include "spread.h"
 #include "batch.h"
-#include "lead.h"
+#include "lead_node.h"
 #include "peers.h"
 #include "queue.h"
 #include "siqs_coord.h"

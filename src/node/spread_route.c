@@ -5,7 +5,7 @@
 #include "spread_route.h"
 #include "batch.h"
 #include "consensus.h"
-#include "lead.h"
+#include "lead_node.h"
 #include "peers.h"
 #include "queue.h"
 #include "spread_hold.h"

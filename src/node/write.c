@@ -24,7 +24,7 @@
 #include "merge.h"
 #include "peers.h"
 #include "retain.h"
-#include "work.h"
+#include "work_node.h"
 #include "consensus.h"
 #include "errbuf.h"
 #include "net.h"

@@ -151,7 +151,8 @@ static void on_applied(void *ud, unsigned i, const struct fsm_outcome *o)
     else if (s->state_hash[o->index] != h)
         sim_fail(s, "replica %u: queue after index %llu differs from another replica's", i,
                  (unsigned long long)o->index);
-    sim_work_on_applied(s, i, o->type, o->batch_id);
+    sim_work_on_applied(s, i, o->rc, o->type, o->batch_id);
+    sim_lead_on_applied(s, i, o->type);
     if (o->cmd != NULL && o->type == QCMD_SUBMIT && o->rc == 0)
         on_submit(s, i, o);
     if (o->type == QCMD_CANCEL && o->rc == 0) {

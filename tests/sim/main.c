@@ -12,6 +12,9 @@
  *                                    faults end
  *   --strict-raft                    a follower libraft leaves behind fails
  *                                    the run (else a new leader is made: run.c)
+ *   --require-scenarios              fail unless the seeds, together, met each
+ *                                    scenario of the cluster tests the
+ *                                    simulator took over (scenario_names)
  *
  * Exit 0 when every run passed, 1 at the first failure (with the replay
  * command), 2 on bad usage. */
@@ -28,9 +31,44 @@
 struct options {
     uint64_t seed;
     unsigned steps, seeds, jobs;
-    bool random, twice, verbose, strict_raft, lasting_liars;
+    bool random, twice, verbose, strict_raft, lasting_liars, require_scenarios;
     double time_limit;
 };
+
+/* The cluster tests' scenarios the simulator took over (doc/DESIGN.md,
+ * "The simulator", Cluster tests it replaced): each must happen in some
+ * passing run, else the invariants that replaced those tests were not put
+ * to the test. */
+enum { SCENARIOS = 5 };
+static const char *const scenario_names[SCENARIOS] = {
+    "a killed node's leases requeued (cluster_killed_follower_leases_requeued)",
+    "a paused node's lease expired (cluster_sigstopped_node_requeued_then_rejoins)",
+    "a failover after the heal (cluster_every_survivor_works_again_after_a_leader_kill)",
+    "results sent again (cluster_lost_results_are_sent_again)",
+    "a range never committed leased again (cluster_results_lost_with_their_node_are_redone)",
+};
+
+static void count_scenarios(const struct sim_stats *st, uint64_t seen[SCENARIOS])
+{
+    seen[0] += st->requeued_dead;
+    seen[1] += st->expired_paused;
+    seen[2] += st->failovers;
+    seen[3] += st->results_resent;
+    seen[4] += st->settled_requeued;
+}
+
+static int check_scenarios(const uint64_t seen[SCENARIOS])
+{
+    int rc = 0;
+    for (unsigned k = 0; k < SCENARIOS; k++) {
+        printf("scenario: %llu x %s\n", (unsigned long long)seen[k], scenario_names[k]);
+        if (seen[k] == 0) {
+            fprintf(stderr, "mesh-sim: no run met: %s\n", scenario_names[k]);
+            rc = 1;
+        }
+    }
+    return rc;
+}
 
 /* The run in progress, for a CHECK that exits from deep inside: the
  * replay command is still printed (test programs may keep this one global). */
@@ -56,7 +94,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: mesh-sim [--seed S] [--steps N] [--seeds K] [--random] "
                     "[--time-limit SEC] [--jobs J] [--twice] [--verbose] "
-                    "[--lasting-liars] [--strict-raft]\n");
+                    "[--lasting-liars] [--strict-raft] [--require-scenarios]\n");
     return 2;
 }
 
@@ -74,6 +112,8 @@ static int parse(int argc, char **argv, struct options *o)
             o->verbose = true;
         } else if (strcmp(a, "--strict-raft") == 0) {
             o->strict_raft = true;
+        } else if (strcmp(a, "--require-scenarios") == 0) {
+            o->require_scenarios = true;
         } else if (strcmp(a, "--lasting-liars") == 0) {
             o->lasting_liars = true;
         } else if (v != NULL && strcmp(a, "--seed") == 0) {
@@ -111,7 +151,8 @@ static size_t cancels(const struct sim *s)
 }
 
 static int run_one(struct sim *s, const struct options *o, uint64_t seed,
-                   struct factor_ctx *fctx, const struct factor_verifier *v, double *sim_s)
+                   struct factor_ctx *fctx, const struct factor_verifier *v, double *sim_s,
+                   uint64_t seen[SCENARIOS])
 {
     uint64_t digest, again;
     in_progress = s;
@@ -136,13 +177,15 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
     }
     in_progress = NULL;
     *sim_s += (double)sim_now(s) / 1000;
+    count_scenarios(&s->stats, seen);
     if (o->verbose)
         printf("seed %llu: %u servers, %.0f s simulated, %zu batches (%zu cancelled, %llu sends), "
                "%llu numbers factored, "
                "%llu committed on replica 0, %llu leader changes, %llu failover after the heal, "
                "%llu kills, %llu pauses, "
                "%llu partitions, %llu drain sends, %llu raft stalls, %llu counts held, %llu lies refused, %llu messages lost, %llu snapshot "
-               "restores, digest %016llx\n",
+               "restores, %llu leases of dead nodes and %llu of paused ones requeued, %llu "
+               "ranges settled again, %llu results resends, digest %016llx\n",
                (unsigned long long)seed, s->n, (double)sim_now(s) / 1000, s->n_batches, cancels(s),
                (unsigned long long)s->stats.submits,
                (unsigned long long)s->stats.numbers,
@@ -155,7 +198,11 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
                (unsigned long long)s->stats.counts_held,
                (unsigned long long)s->stats.lies_refused,
                (unsigned long long)s->stats.messages_lost,
-               (unsigned long long)s->stats.restores, (unsigned long long)digest);
+               (unsigned long long)s->stats.restores,
+               (unsigned long long)s->stats.requeued_dead,
+               (unsigned long long)s->stats.expired_paused,
+               (unsigned long long)s->stats.settled_requeued,
+               (unsigned long long)s->stats.results_resent, (unsigned long long)digest);
     return 0;
 }
 
@@ -164,6 +211,7 @@ struct tally {
     unsigned done;
     double sim_s;
     bool failed;
+    uint64_t seen[SCENARIOS];   /* times each scenario was met */
 };
 
 /* Seeds seed + first, + first + stride, ... until one fails or time is up. */
@@ -175,7 +223,7 @@ static struct tally run_share(struct sim *s, const struct options *o, unsigned f
     for (unsigned k = first; k < o->seeds; k += stride) {
         if (o->time_limit > 0 && wall_s() - start >= o->time_limit)
             break;
-        if (run_one(s, o, o->seed + k, fctx, v, &t.sim_s) != 0) {
+        if (run_one(s, o, o->seed + k, fctx, v, &t.sim_s, t.seen) != 0) {
             t.failed = true;
             break;
         }
@@ -217,6 +265,8 @@ static struct tally run_jobs(struct sim *s, const struct options *o, struct fact
         sum.done += t.done;
         sum.sim_s += t.sim_s;
         sum.failed |= t.failed;
+        for (unsigned k = 0; k < SCENARIOS; k++)
+            sum.seen[k] += t.seen[k];
     }
     close(fds[0]);
     int status;
@@ -256,6 +306,8 @@ int main(int argc, char **argv)
            t.done, t.done == 1 ? "" : "s", wall, wall > 0 ? t.done * 60 / wall : 0,
            wall > 0 ? t.sim_s / wall : 0, t.failed ? " (then one failed)" : "");
     int rc = t.failed ? 1 : 0;
+    if (rc == 0 && o.require_scenarios)
+        rc = check_scenarios(t.seen);
     free(s);
     factor_verifier_free(v);
     factor_ctx_free(&fctx);

@@ -22,13 +22,11 @@ static void deliver(struct sim *s, struct sim_msg *m)
 {
     switch (m->type) {
     case SIM_LEASE:
-        sim_work_on_lease(s, m->to, m);
+        sim_work_on_msg(s, m->to, m);
         break;
     case SIM_LEASE_END:
-        sim_lead_on_lease_end(s, m->to, m->from, m);
-        break;
     case SIM_RESULTS:
-        sim_lead_on_results(s, m->to, m->from, m->batch, m->items, m->n);
+        sim_lead_on_msg(s, m->to, m);
         break;
     case SIM_SUBMIT:
     case SIM_CANCEL:
@@ -281,6 +279,8 @@ static void setup(struct sim *s)
                           4 + (unsigned)sim_rng_below(&s->rng, 16));
     sim_check_install(s);
     for (unsigned i = 0; i < s->n; i++) {
+        s->nodes[i].sim = s;
+        s->nodes[i].index = i;
         s->nodes[i].alive = true;
         s->nodes[i].workers = 1 + (unsigned)sim_rng_below(&s->rng, SIM_MAX_WORKERS);
         s->nodes[i].latency_ms = 15; /* the fixture's default */

@@ -1,8 +1,9 @@
 /* sim.h - mesh-sim: N servers in one thread, on libraft's fixture (fake
  * clock and network), each running the real queue behind the real fsm
  * adapter (tests/consensus/cluster.h). Around it, the node runtime's own
- * work-plane rules (src/node/lease_table.c, outbox.c, lead_rules.c,
- * work_rules.c, linked in) called as src/node/lead.c and work.c call them:
+ * work plane (src/node/lead.c and work.c, and the rules under them, linked
+ * in), wired to the simulator through their seams (struct lead_io, struct
+ * work_io) as lead_node.c and work_node.c wire them to the node:
  * the leader leases ranges from the real scheduler, workers factor them
  * with the real kernel, the leader checks each result with the real
  * verifier and proposes them as COMPLETE_BLOCK entries. Faults, delays and every other choice come from
@@ -17,6 +18,7 @@
 
 #include "cluster.h"
 #include "factor.h"
+#include "meshmsg.h"
 #include "rng.h"
 #include "scheduler.h"
 #include "stall_watch.h"
@@ -37,20 +39,15 @@ enum sim_msg_type {
     SIM_LEASE = 1, SIM_LEASE_END, SIM_RESULTS, SIM_SUBMIT, SIM_CANCEL,
     SIM_DRAIN, /* lo: the server, done: drained or not */
 };
-struct sim_result {
-    uint64_t index;
-    char *text;
-};
 struct sim_msg {
     enum sim_msg_type type;
     unsigned from, to;
     uint64_t due, seq;
-    uint64_t lease, batch, lo, hi, next; /* LEASE (next: the applied index it
-                                            needs), LEASE_END (next, done) */
-    uint32_t crashes;
+    uint8_t *data;                       /* LEASE, LEASE_END, RESULTS: the link */
+    size_t len;                          /* message as lead.c and work.c encode it */
+    uint64_t lease;                      /* LEASE, LEASE_END: its lease (check.c) */
+    uint64_t lo;
     bool done;
-    struct sim_result *items;            /* RESULTS */
-    size_t n;
     size_t client;                       /* SUBMIT, CANCEL: index in sim.batches */
     struct sim_msg *link;
 };
@@ -85,6 +82,8 @@ struct sim_work;
 struct lease;
 
 struct sim_node {
+    struct sim *sim;            /* the ud of its lead_io and work_io */
+    unsigned index;
     bool alive;                 /* false: killed (soft state lost) */
     bool paused;                /* SIGSTOP: raft stopped, soft state kept */
     uint64_t liar_until;        /* sends wrong results until then (a bad
@@ -100,7 +99,14 @@ struct sim_node {
 struct sim_stats {
     uint64_t numbers, submits, drains, raft_stalls, lies_refused, results_committed, kills, pauses, partitions,
         leader_changes, messages_lost, restores, entries, failovers,
-        counts_held; /* answers term_quorum.h held back from a leader's count */
+        counts_held, /* answers term_quorum.h held back from a leader's count */
+        /* What lead.c and work.c told (their events and log lines): the
+         * scenarios of the cluster tests the simulator took over (main.c,
+         * --require-scenarios). */
+        requeued_dead,    /* leases of a killed node requeued: its link went down */
+        expired_paused,   /* a paused node's lease expired and was requeued */
+        settled_requeued, /* a range ended but never committed, leased again */
+        results_resent;   /* results not committed 3 s after sending, sent again */
 };
 
 struct sim {
@@ -175,36 +181,49 @@ void sim_send(struct sim *s, struct sim_msg *m);
 /* The next message due by now whose target can take it, or NULL. */
 struct sim_msg *sim_next_delivery(struct sim *s);
 void sim_links_close(struct sim *s);
+/* A link message of lead.c or work.c (MESH_MSG_*) from one server to
+ * another: 0 on its way, -1 refused (the link is down, as node_send). */
+int sim_send_bytes(struct sim *s, unsigned from, unsigned to, uint8_t type, const uint8_t *data,
+                   size_t len);
 /* Is a message of this type and lease on the way from one to another? */
 bool sim_in_flight(const struct sim *s, enum sim_msg_type type, unsigned from, unsigned to,
                    uint64_t lease);
 
-/* lead.c: the leader's half (src/node/lead.c's rules). */
+/* lead.c: the leader's half (src/node/lead.c, wired to the simulator). */
 void sim_lead_start(struct sim *s, unsigned i);
 void sim_lead_stop(struct sim *s, unsigned i);
 void sim_lead_tick(struct sim *s, unsigned i);
-void sim_lead_dispatch(struct sim *s, unsigned i);
 void sim_lead_flush(struct sim *s, unsigned i);
-void sim_lead_on_results(struct sim *s, unsigned i, unsigned from, uint64_t batch,
-                         const struct sim_result *items, size_t n);
-void sim_lead_on_lease_end(struct sim *s, unsigned i, unsigned from, const struct sim_msg *m);
+/* A RESULTS or LEASE_END delivered to server i (nothing unless it leads). */
+void sim_lead_on_msg(struct sim *s, unsigned i, const struct sim_msg *m);
+/* Server i's own results and lease ends, from its work side. */
+void sim_lead_on_own_results(struct sim *s, unsigned i, uint64_t batch,
+                             const struct msg_result *items, size_t count);
+void sim_lead_on_own_lease_end(struct sim *s, unsigned i, const struct msg_lease_end *e);
+/* Replica i applied an entry of this type (a submit or drain: leases). */
+void sim_lead_on_applied(struct sim *s, unsigned i, enum qcmd_type type);
 /* A client's SUBMIT or CANCEL, proposed. */
 void sim_lead_on_write(struct sim *s, unsigned i, size_t client, bool cancel);
 size_t sim_lead_leases(const struct sim *s, unsigned i);
 /* The leases server i counts while it leads (lease_table_first), or NULL. */
 const struct lease *sim_lead_first(const struct sim *s, unsigned i);
 
-/* work.c: a node's worker side (src/node/work.c's rules). */
+/* work.c: a node's worker side (src/node/work.c, wired to the simulator,
+ * with worker slots in place of the worker pool). */
 void sim_work_start(struct sim *s, unsigned i);
 void sim_work_stop(struct sim *s, unsigned i);
-void sim_work_on_lease(struct sim *s, unsigned i, const struct sim_msg *m);
+/* A LEASE delivered to server i, or handed by its own leader. */
+void sim_work_on_msg(struct sim *s, unsigned i, const struct sim_msg *m);
+void sim_work_on_own_lease(struct sim *s, unsigned i, const struct msg_lease *l);
 void sim_work_on_leader_change(struct sim *s, unsigned i);
 void sim_work_run(struct sim *s, unsigned i);
 /* Does server i hold lease `lease` of `granter` (a raft id): waiting for a
  * worker, or being worked on? */
 bool sim_work_holds(const struct sim *s, unsigned i, uint64_t granter, uint64_t lease);
-/* Replica i applied an entry of this type (its outbox learns of commits). */
-void sim_work_on_applied(struct sim *s, unsigned i, enum qcmd_type type, uint64_t batch);
+/* Replica i applied an entry (rc 0: taken) of this type: its outbox
+ * learns of commits, a cancel stops the batch's workers. */
+void sim_work_on_applied(struct sim *s, unsigned i, int rc, enum qcmd_type type,
+                         uint64_t batch);
 
 void sim_lead_on_drain(struct sim *s, unsigned i, unsigned node, bool drained);
 

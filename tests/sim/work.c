@@ -1,42 +1,155 @@
-/* work.c - a node's worker side, on src/node's own code: whom a lease is
- * taken from, when a waiting lease starts and what a leader change does
- * to waiting leases and results are src/node/work_rules.c, and results
- * wait in src/node/outbox.c until this replica shows them committed (both
- * linked in, called as src/node/work.c calls them). Here, in place of the
- * worker pool: each worker slot factors its lease's numbers with the real
- * kernel (in-process; each number costs a few simulated ms). Nodes are
- * named by raft id (server index + 1) in leases and ends. */
+/* work.c - a node's worker side: src/node/work.c itself (linked in),
+ * wired to the simulator through its seam (struct work_io, work.h) as
+ * src/node/work_node.c wires it to the node: the clock is the fixture's,
+ * the replica this server's queue, results and lease ends go over the
+ * simulator's links or to this server's own leader half. In place of the
+ * worker pool, worker slots: a job assigned to a slot factors its numbers
+ * with the real kernel, in-process, each costing a few simulated ms, and
+ * ends through work.c's pool callbacks (work_on_result, work_on_job_end)
+ * as the pool's do; a cancel stops the slots on its batch. Nodes are named
+ * by raft id (server index + 1) in leases and ends. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "node/work_rules.h"
+#include "node/work.h"
 #include "worker.h"
 #include "sim.h"
 
 struct slot {
     bool busy;
-    struct waiting_lease t;
+    bool aborted;               /* its batch was cancelled: ends at the next run */
+    struct sched_job job;
     uint64_t index, busy_until;
 };
 
 struct sim_work {
-    struct work_leases *waiting;
+    struct work *core;
     struct slot slots[SIM_MAX_WORKERS];
-    struct outbox *box;
-    struct msg_result *items;   /* outbox_next's, OUTBOX_SEND_MAX */
-    size_t *which;
 };
+
+static struct sim_node *node_of(void *ud)
+{
+    return ud;
+}
+
+/* ---- the seam (struct work_io) -------------------------------------------------- */
+
+static uint64_t io_now(void *ud)
+{
+    return sim_now(node_of(ud)->sim);
+}
+
+static struct queue *io_queue(void *ud)
+{
+    struct sim_node *nd = ud;
+    return nd->sim->c.m[nd->index].q;
+}
+
+/* The leader raft names (the simulator follows it once a step). */
+static uint64_t io_leader(void *ud)
+{
+    return node_of(ud)->known_leader;
+}
+
+static uint64_t io_applied(void *ud)
+{
+    struct sim_node *nd = ud;
+    return raft_last_applied(raft_fixture_get(&nd->sim->c.f, nd->index));
+}
+
+static bool io_is_member(void *ud, uint64_t id)
+{
+    (void)ud, (void)id;
+    return true; /* every server is a voter */
+}
+
+static bool io_stopping(void *ud)
+{
+    (void)ud;
+    return false;
+}
+
+static int io_send(void *ud, uint64_t peer, uint8_t type, const uint8_t *data, size_t len)
+{
+    struct sim_node *nd = ud;
+    return sim_send_bytes(nd->sim, nd->index, (unsigned)peer - 1, type, data, len);
+}
+
+static void io_own_results(void *ud, uint64_t batch, const struct msg_result *items,
+                           size_t count)
+{
+    struct sim_node *nd = ud;
+    sim_lead_on_own_results(nd->sim, nd->index, batch, items, count);
+}
+
+static void io_own_lease_end(void *ud, const struct msg_lease_end *e)
+{
+    struct sim_node *nd = ud;
+    sim_lead_on_own_lease_end(nd->sim, nd->index, e);
+}
+
+static unsigned io_idle_workers(void *ud)
+{
+    struct sim_node *nd = ud;
+    unsigned idle = 0;
+    for (unsigned k = 0; k < nd->workers; k++)
+        idle += !nd->work->slots[k].busy;
+    return idle;
+}
+
+/* A job to the first free slot; its first number is done 1-4 ms later. */
+static bool io_assign(void *ud, const struct sched_job *job)
+{
+    struct sim_node *nd = ud;
+    for (unsigned k = 0; k < nd->workers; k++) {
+        struct slot *sl = &nd->work->slots[k];
+        if (sl->busy)
+            continue;
+        *sl = (struct slot){true, false, *job, job->lo,
+                            sim_now(nd->sim) + 1 + sim_rng_below(&nd->sim->rng, 4)};
+        return true;
+    }
+    return false;
+}
+
+static void io_abort_batch(void *ud, uint64_t batch)
+{
+    struct sim_node *nd = ud;
+    for (unsigned k = 0; k < nd->workers; k++)
+        if (nd->work->slots[k].busy && nd->work->slots[k].job.batch_id == batch)
+            nd->work->slots[k].aborted = true;
+}
+
+static void io_counted(void *ud, unsigned done, unsigned unfactored)
+{
+    (void)unfactored;
+    node_of(ud)->sim->stats.numbers += done;
+}
+
+/* work.c's line for results sent again (work_tick), counted. */
+static void io_log(void *ud, enum log_level level, const char *text)
+{
+    (void)level;
+    node_of(ud)->sim->stats.results_resent += strstr(text, "sending them again") != NULL;
+}
+
+static const struct work_io sim_work_io = {
+    io_now, io_queue, io_leader, io_leader, io_applied, io_is_member, io_stopping, io_send,
+    io_own_results, io_own_lease_end, io_idle_workers, io_assign, io_abort_batch, io_counted,
+    io_log,
+};
+
+/* ---- the node's rows -------------------------------------------------------------- */
 
 void sim_work_start(struct sim *s, unsigned i)
 {
     struct sim_work *w = calloc(1, sizeof *w);
     CHECK(w != NULL);
-    w->box = outbox_new();
-    w->waiting = work_leases_new();
-    w->items = malloc(OUTBOX_SEND_MAX * sizeof *w->items);
-    w->which = malloc(OUTBOX_SEND_MAX * sizeof *w->which);
-    CHECK(w->box != NULL && w->waiting != NULL && w->items != NULL && w->which != NULL);
+    struct work_config c = {&sim_work_io, &s->nodes[i], i + 1, 0};
+    w->core = work_new(&c);
+    CHECK(w->core != NULL);
     s->nodes[i].work = w;
 }
 
@@ -45,45 +158,21 @@ void sim_work_stop(struct sim *s, unsigned i)
     struct sim_work *w = s->nodes[i].work;
     if (w == NULL)
         return;
-    work_leases_free(w->waiting);
-    outbox_free(w->box);
-    free(w->items);
-    free(w->which);
+    work_free(w->core);
     free(w);
     s->nodes[i].work = NULL;
 }
 
-/* A lease's end to its granter (a server's own straight to its lead). */
-static void end_lease(struct sim *s, unsigned i, uint64_t granter, const struct msg_lease_end *e)
+void sim_work_on_msg(struct sim *s, unsigned i, const struct sim_msg *m)
 {
-    struct sim_msg *m = sim_msg_new(SIM_LEASE_END, i, (unsigned)granter - 1);
-    m->lease = e->lease;
-    m->next = e->next;
-    m->crashes = e->crashes;
-    m->done = e->why == WORKER_JOB_DONE;
-    if (m->to == i) {
-        sim_lead_on_lease_end(s, i, i, m);
-        sim_msg_free(m);
-    } else {
-        sim_send(s, m);
-    }
+    if (s->nodes[i].work != NULL && m->type == SIM_LEASE)
+        work_on_lease_msg(s->nodes[i].work->core, m->from + 1, m->data, m->len);
 }
 
-static void hand_back(struct sim *s, unsigned i, uint64_t granter, const struct msg_lease *l)
+void sim_work_on_own_lease(struct sim *s, unsigned i, const struct msg_lease *l)
 {
-    struct msg_lease_end e = work_rules_hand_back(l);
-    end_lease(s, i, granter, &e);
-}
-
-/* As node_work_on_lease: taken from a member (every server is one here),
- * else handed back. */
-void sim_work_on_lease(struct sim *s, unsigned i, const struct sim_msg *m)
-{
-    struct sim_work *w = s->nodes[i].work;
-    struct msg_lease l = {m->lease, m->batch, m->lo, m->hi, m->next, m->crashes};
-    if (!work_rules_takes_from(m->from + 1, i + 1, s->nodes[i].known_leader, true) ||
-        !work_leases_add(w->waiting, m->from + 1, &l))
-        hand_back(s, i, m->from + 1, &l);
+    if (s->nodes[i].work != NULL)
+        work_on_lease(s->nodes[i].work->core, i + 1, l);
 }
 
 bool sim_work_holds(const struct sim *s, unsigned i, uint64_t granter, uint64_t lease)
@@ -92,100 +181,31 @@ bool sim_work_holds(const struct sim *s, unsigned i, uint64_t granter, uint64_t 
     if (w == NULL)
         return false;
     for (unsigned k = 0; k < s->nodes[i].workers; k++)
-        if (w->slots[k].busy && w->slots[k].t.granter == granter &&
-            w->slots[k].t.l.lease == lease)
+        if (w->slots[k].busy && w->slots[k].job.granter == granter &&
+            w->slots[k].job.job_id == lease)
             return true;
-    return work_leases_holds(w->waiting, granter, lease);
+    return work_waits(w->core, granter, lease);
 }
 
-/* ---- the outbox ---------------------------------------------------------------- */
-
-/* The next unsent results of one batch (outbox_next's choice) to the
- * leader; false when nothing is unsent. */
-static bool send_next(struct sim *s, unsigned i, unsigned leader)
+void sim_work_on_applied(struct sim *s, unsigned i, int rc, enum qcmd_type type,
+                         uint64_t batch)
 {
-    struct sim_work *w = s->nodes[i].work;
-    uint64_t batch = 0;
-    size_t count = outbox_next(w->box, &batch, w->items, w->which, OUTBOX_SEND_MAX);
-    if (count == 0)
-        return false;
-    struct sim_msg *m = sim_msg_new(SIM_RESULTS, i, leader);
-    m->batch = batch;
-    m->items = calloc(count, sizeof *m->items);
-    CHECK(m->items != NULL);
-    for (size_t k = 0; k < count; k++) {
-        m->items[k].index = w->items[k].index;
-        m->items[k].text = strndup(w->items[k].text, w->items[k].len);
-        CHECK(m->items[k].text != NULL);
-    }
-    m->n = count;
-    outbox_sent(w->box, w->which, count, sim_now(s));
-    if (leader == i) {
-        sim_lead_on_results(s, i, i, batch, m->items, m->n);
-        sim_msg_free(m);
-    } else {
-        sim_send(s, m);
-    }
-    return true;
+    if (s->nodes[i].work != NULL)
+        work_on_applied_entry(s->nodes[i].work->core, rc, type, batch);
 }
 
-static void flush(struct sim *s, unsigned i)
-{
-    unsigned leader = s->nodes[i].known_leader;
-    if (leader == 0)
-        return; /* kept until a leader is known */
-    while (s->nodes[i].work != NULL && send_next(s, i, leader - 1))
-        ;
-}
-
-/* work.c's node_work_on_applied_entry: a COMPLETE or CANCEL applied here
- * is a commit seen, and what it committed leaves the box. */
-void sim_work_on_applied(struct sim *s, unsigned i, enum qcmd_type type, uint64_t batch)
-{
-    struct sim_work *w = s->nodes[i].work;
-    if (w == NULL ||
-        (type != QCMD_COMPLETE && type != QCMD_COMPLETE_BLOCK && type != QCMD_CANCEL))
-        return;
-    outbox_commit_seen(w->box, sim_now(s));
-    if (outbox_count(w->box) > 0)
-        outbox_prune(w->box, s->c.m[i].q, batch, false);
-}
-
-/* Once a second (outbox_check says when): committed results leave, lost
- * ones go again. */
-static void tick(struct sim *s, unsigned i)
-{
-    size_t again;
-    outbox_check(s->nodes[i].work->box, s->c.m[i].q, sim_now(s), &again);
-}
-
-struct at {
-    struct sim *s;
-    unsigned i;
-};
-
-static void hand_back_waiting(void *ud, const struct waiting_lease *t)
-{
-    hand_back(((struct at *)ud)->s, ((struct at *)ud)->i, t->granter, &t->l);
-}
-
-/* As node_work_on_leader_change. */
 void sim_work_on_leader_change(struct sim *s, unsigned i)
 {
-    struct sim_work *w = s->nodes[i].work;
-    struct at at = {s, i};
-    work_rules_on_leader_change(w->waiting, w->box, s->nodes[i].known_leader, hand_back_waiting,
-                                &at);
+    if (s->nodes[i].work != NULL)
+        work_on_leader_change(s->nodes[i].work->core);
 }
 
-/* ---- factoring -------------------------------------------------------------------- */
+/* ---- the worker slots ---------------------------------------------------------------- */
 
 /* The canonical result text of one number, by the real kernel; a liar
  * claims a wrong factorisation instead. */
-static char *factor_text(struct sim *s, unsigned i, const struct batch_spec *spec, uint64_t index)
+static char *factor_text(struct sim *s, unsigned i, const char *num)
 {
-    char num[MESH_MAX_DIGITS + 2];
-    CHECK(batch_number(spec, index, num, sizeof num) == 0);
     if (sim_now(s) < s->nodes[i].liar_until)
         return strdup(strcmp(num, "2") == 0 ? "3" : "2");
     struct factor_result res;
@@ -206,69 +226,52 @@ static char *factor_text(struct sim *s, unsigned i, const struct batch_spec *spe
     return text;
 }
 
-/* A free slot takes the first waiting lease this replica can serve (one
- * whose batch it does not run is handed back): node_work_dispatch. */
-static bool start_slot(struct sim *s, unsigned i, struct slot *sl)
+/* A slot's job ends (as the pool ends one: work_on_job_end sends its
+ * results, then the lease's end), and the pool's idle callback runs. */
+static void end_job(struct sim *s, unsigned i, struct slot *sl, uint64_t next,
+                    enum worker_end why)
 {
-    struct sim_work *w = s->nodes[i].work;
-    raft_index applied = raft_last_applied(raft_fixture_get(&s->c.f, i));
-    struct waiting_lease t;
-    while (work_leases_next(w->waiting, applied, &t)) {
-        if (!work_rules_can_serve(s->c.m[i].q, &t.l)) {
-            hand_back(s, i, t.granter, &t.l);
-            continue;
-        }
-        *sl = (struct slot){true, t, t.l.lo, sim_now(s) + 1 + sim_rng_below(&s->rng, 4)};
-        return true;
-    }
-    return false;
+    struct work *core = s->nodes[i].work->core;
+    struct sched_job job = sl->job;
+    sl->busy = false;
+    work_on_job_end(core, &job, next, why);
+    work_dispatch(core);
 }
 
-/* One number of a slot done: its result to the outbox; at the lease's end
- * the results go first, then the end (work.c's order). */
+/* One number of a slot done: the number made as the pool makes it
+ * (work_make_number; one that cannot be made returns the rest), factored,
+ * its result to work_on_result. */
 static void finish_number(struct sim *s, unsigned i, struct slot *sl)
 {
-    struct sim_work *w = s->nodes[i].work;
-    struct batch_info info;
-    if (queue_batch_get(s->c.m[i].q, sl->t.l.batch, &info) == 0) {
-        char *text = factor_text(s, i, info.spec, sl->index);
-        CHECK(outbox_add(w->box, sl->t.l.batch, sl->index, text, strlen(text)));
-        free(text);
-        s->stats.numbers++;
+    struct work *core = s->nodes[i].work->core;
+    char num[MESH_MAX_DIGITS + 2];
+    if (work_make_number(core, sl->job.batch_id, sl->index, num, sizeof num) != 0) {
+        end_job(s, i, sl, sl->index, WORKER_JOB_RETURNED);
+        return;
     }
+    char *text = factor_text(s, i, num);
+    work_on_result(core, &(struct worker_result){sl->job.batch_id, sl->index, text, false, 0});
+    free(text);
     sl->index++;
     sl->busy_until += 1 + sim_rng_below(&s->rng, 4);
-    if (sl->index < sl->t.l.hi)
-        return;
-    sl->busy = false;
-    flush(s, i);
-    end_lease(s, i, sl->t.granter,
-              &(struct msg_lease_end){sl->t.l.lease, sl->t.l.hi, WORKER_JOB_DONE, 0, 0});
+    if (sl->index >= sl->job.hi)
+        end_job(s, i, sl, sl->job.hi, WORKER_JOB_DONE);
 }
 
-/* A CANCEL applied here aborts the workers on its batch
- * (node_work_abort_batch): their leases end where they stopped. */
-static void abort_cancelled(struct sim *s, unsigned i, struct slot *sl)
-{
-    struct batch_info info;
-    if (!sl->busy || (queue_batch_get(s->c.m[i].q, sl->t.l.batch, &info) == 0 &&
-                      info.state != BATCH_CANCELLED))
-        return;
-    sl->busy = false;
-    end_lease(s, i, sl->t.granter,
-              &(struct msg_lease_end){sl->t.l.lease, sl->index, WORKER_JOB_ABORTED, 0, 0});
-}
-
+/* One step of server i: waiting leases to idle slots (the node's tick and
+ * applied rows), the slots' numbers due by now, then the flush and tick
+ * rows (results to the leader, lost ones again). */
 void sim_work_run(struct sim *s, unsigned i)
 {
     struct sim_work *w = s->nodes[i].work;
+    work_dispatch(w->core);
     for (unsigned k = 0; k < s->nodes[i].workers && s->failure[0] == '\0'; k++) {
         struct slot *sl = &w->slots[k];
-        abort_cancelled(s, i, sl);
-        while (s->failure[0] == '\0' && (sl->busy || start_slot(s, i, sl)) &&
-               sl->busy_until <= sim_now(s))
+        if (sl->busy && sl->aborted)
+            end_job(s, i, sl, sl->index, WORKER_JOB_ABORTED);
+        while (s->failure[0] == '\0' && sl->busy && sl->busy_until <= sim_now(s))
             finish_number(s, i, sl);
     }
-    flush(s, i);
-    tick(s, i);
+    work_flush(w->core);
+    work_tick(w->core);
 }
