@@ -35,6 +35,7 @@ enum {
     MP_NO_ROOT = UINT32_MAX,
     SIQS_MP_COMBINE_TRIES = 8,     /* combines before giving up */
     SIQS_MP_MAX_JOBS = 64,         /* workers of one number (siqs_mp_par.c) */
+    MP_HIT_LANES = 16,             /* siqs_mp_hits.c's widest vector of 16-bit lanes */
 };
 
 struct mp_params {
@@ -129,7 +130,9 @@ struct mp_ctx {
     struct mp_fb fb;
     struct mp_poly poly;
     struct mp_small *small;    /* the block-sieved primes, by slot - first_sieved */
-    uint16_t *small_recip;     /* 2^16 / p of each, for the trial division */
+    uint16_t *hit_p, *hit_recip; /* the block-sieved primes again, as 16-bit arrays, */
+    uint16_t *hit_next1, *hit_next2; /* for the candidates' test (siqs_mp_hits.c) */
+    bool hits_avx2;
     uint8_t *sieve;            /* one block */
     uint32_t *bucket;          /* blocks x bucket_cap entries: slot<<15|offset */
     uint32_t *bucket_fill;
@@ -178,6 +181,15 @@ uint32_t siqs_mp_polys_per_a(const struct mp_ctx *ctx);
 bool siqs_mp_sieve_alloc(struct mp_ctx *ctx);
 void siqs_mp_sieve_free(struct mp_ctx *ctx);
 bool siqs_mp_sieve_poly(struct mp_ctx *ctx);
+
+/* siqs_mp_hits.c: the candidates' test of the block-sieved primes. After
+ * sieve_small of a block, prepare copies the next roots; small_hits then
+ * writes the indices (into ctx->small) of the primes dividing Q at offset
+ * off of that block and returns how many. */
+bool siqs_mp_hits_alloc(struct mp_ctx *ctx);
+void siqs_mp_hits_free(struct mp_ctx *ctx);
+void siqs_mp_hits_prepare(struct mp_ctx *ctx);
+uint32_t siqs_mp_small_hits(const struct mp_ctx *ctx, uint32_t off, uint32_t *out);
 
 /* siqs_mp.c: sieves every B of the A numbers [a_lo, a_hi), adding the
  * relations found to ctx->rels; the unit a node can take apart from the

@@ -26,9 +26,6 @@ bool siqs_mp_sieve_alloc(struct mp_ctx *ctx)
     uint32_t nsmall = ctx->fb.first_bucket - ctx->fb.first_sieved;
     size_t padded = (nsmall + SMALL_LANES - 1) / SMALL_LANES * SMALL_LANES + SMALL_LANES;
     ctx->small = calloc(padded, sizeof *ctx->small);
-    ctx->small_recip = calloc(padded, sizeof *ctx->small_recip);
-    for (uint32_t k = 0; ctx->small_recip && k < nsmall; k++)
-        ctx->small_recip[k] = (uint16_t)(65536 / ctx->fb.p[ctx->fb.first_sieved + k]);
     ctx->sieve = aligned_alloc(64, MP_BLOCK);
     ctx->bucket_cap = 16; /* the most hits a block can get: two roots each */
     for (uint32_t j = ctx->fb.first_bucket; j < n; j++)
@@ -40,14 +37,14 @@ bool siqs_mp_sieve_alloc(struct mp_ctx *ctx)
     ctx->slice_logp = malloc(MAX_SLICES);
     ctx->hits = malloc((n + MAX_FACTORS + SMALL_LANES) * sizeof *ctx->hits);
     ctx->bucket_hits = malloc((ctx->bucket_cap + 1) * sizeof *ctx->bucket_hits);
-    return ctx->small && ctx->small_recip && ctx->sieve && ctx->bucket && ctx->bucket_fill &&
+    return ctx->small && siqs_mp_hits_alloc(ctx) && ctx->sieve && ctx->bucket && ctx->bucket_fill &&
            ctx->slice_start && ctx->slice_logp && ctx->hits && ctx->bucket_hits;
 }
 
 void siqs_mp_sieve_free(struct mp_ctx *ctx)
 {
     free(ctx->small);
-    free(ctx->small_recip);
+    siqs_mp_hits_free(ctx);
     free(ctx->sieve);
     free(ctx->bucket);
     free(ctx->bucket_fill);
@@ -161,53 +158,6 @@ static void divide_out(struct mp_ctx *ctx, uint32_t slot, uint32_t *f, uint32_t 
     }
 }
 
-/* After sieve_small, a block-sieved prime hits this block at offsets
- * congruent to MP_BLOCK + next (mod p): off is a hit when
- * d = MP_BLOCK + next - off (in [1, 2^16)) is a multiple of p. With
- * q = d floor(2^16 / p) / 2^16, floor(d / p) or one less, r = d - q p is
- * 0 or p then. Writes the indices (into ctx->small) that match. */
-static uint32_t find_small_hits(const struct mp_ctx *ctx, uint32_t off, uint32_t *out)
-{
-    uint32_t nsmall = ctx->fb.first_bucket - ctx->fb.first_sieved, n = 0;
-    const struct mp_small *sp = ctx->small;
-    const uint16_t *recip = ctx->small_recip;
-#if defined(__SSE2__)
-    const __m128i base = _mm_set1_epi16((short)(MP_BLOCK - off)), zero = _mm_setzero_si128();
-    for (uint32_t k = 0; k < nsmall; k += SMALL_LANES) {
-        /* Eight packed {p, next1, next2, logp} to one vector of each. */
-        const __m128i *v = (const __m128i *)(const void *)(sp + k);
-        __m128i a = _mm_loadu_si128(v), b = _mm_loadu_si128(v + 1);
-        __m128i c = _mm_loadu_si128(v + 2), d = _mm_loadu_si128(v + 3);
-        __m128i t0 = _mm_unpacklo_epi16(a, b), t1 = _mm_unpackhi_epi16(a, b);
-        __m128i t2 = _mm_unpacklo_epi16(c, d), t3 = _mm_unpackhi_epi16(c, d);
-        __m128i u0 = _mm_unpacklo_epi16(t0, t1), u1 = _mm_unpackhi_epi16(t0, t1);
-        __m128i u2 = _mm_unpacklo_epi16(t2, t3), u3 = _mm_unpackhi_epi16(t2, t3);
-        __m128i p = _mm_unpacklo_epi64(u0, u2), n1 = _mm_unpackhi_epi64(u0, u2);
-        __m128i n2 = _mm_unpacklo_epi64(u1, u3);
-        __m128i m = _mm_loadu_si128((const __m128i *)(const void *)(recip + k));
-        __m128i d1 = _mm_add_epi16(base, n1), d2 = _mm_add_epi16(base, n2);
-        __m128i r1 = _mm_sub_epi16(d1, _mm_mullo_epi16(_mm_mulhi_epu16(d1, m), p));
-        __m128i r2 = _mm_sub_epi16(d2, _mm_mullo_epi16(_mm_mulhi_epu16(d2, m), p));
-        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi16(r1, zero), _mm_cmpeq_epi16(r1, p)),
-                                   _mm_or_si128(_mm_cmpeq_epi16(r2, zero), _mm_cmpeq_epi16(r2, p)));
-        for (unsigned mask = (unsigned)_mm_movemask_epi8(hit); mask != 0; mask &= mask - 1) {
-            uint32_t lane = k + (uint32_t)__builtin_ctz(mask) / 2;
-            mask &= mask - 1; /* two mask bits per 16-bit lane */
-            if (lane < nsmall)
-                out[n++] = lane;
-        }
-    }
-#else
-    for (uint32_t k = 0; k < nsmall; k++) {
-        uint32_t p = sp[k].p, d1 = MP_BLOCK + sp[k].next1 - off, d2 = MP_BLOCK + sp[k].next2 - off;
-        if (d1 % p == 0 || d2 % p == 0)
-            out[n++] = k;
-    }
-    (void)recip;
-#endif
-    return n;
-}
-
 /* The slots of the primes that divide Q at sieve index i (block b,
  * offset off), divided out of ctx->q into f. */
 static void trial_divide(struct mp_ctx *ctx, uint32_t b, uint32_t off, uint32_t *f,
@@ -226,7 +176,7 @@ static void trial_divide(struct mp_ctx *ctx, uint32_t b, uint32_t off, uint32_t 
             divide_out(ctx, j, f, nf);
     }
     uint32_t *slots = ctx->hits + MAX_FACTORS;
-    uint32_t n = find_small_hits(ctx, off, slots);
+    uint32_t n = siqs_mp_small_hits(ctx, off, slots);
     for (uint32_t k = 0; k < n; k++)
         divide_out(ctx, ctx->fb.first_sieved + slots[k], f, nf);
     for (uint32_t k = 0; k < ctx->nbucket_hits; k++)
@@ -327,8 +277,11 @@ static bool scan_block(struct mp_ctx *ctx, uint32_t b)
     for (uint32_t off = 0; off < MP_BLOCK; off += LINE) {
         if (!line_has_candidate(s + off))
             continue;
-        if (!collected)
-            collect_bucket_hits(ctx, b), collected = true;
+        if (!collected) {
+            collect_bucket_hits(ctx, b);
+            siqs_mp_hits_prepare(ctx);
+            collected = true;
+        }
         for (uint32_t k = 0; k < LINE; k++)
             if (s[off + k] & 0x80 && !check_candidate(ctx, b, off + k))
                 return false;
