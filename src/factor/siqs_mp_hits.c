@@ -4,13 +4,11 @@
  * offsets congruent to MP_BLOCK + next (mod p): off is a hit when
  * d = MP_BLOCK + next - off (in [1, 2^16)) is a multiple of p. With
  * q = d floor(2^16 / p) / 2^16, floor(d / p) or one less, r = d - q p is
- * 0 or p then. The primes' p, reciprocal and next roots are kept as
- * separate 16-bit arrays (copied once per block that has a candidate) so
- * that a vector loads each directly: the packed {p, next1, next2, logp}
- * of the sieve took eight unpacks per eight primes, and the test ran for
+ * 0 or p then. The primes' p, reciprocal and next roots are separate
+ * 16-bit arrays so that a vector loads each directly: a packed
+ * {p, next1, next2, logp} took eight unpacks per eight primes, and the test ran for
  * every candidate over every block-sieved prime (11% of the time at 190
  * bits, perf). AVX2 when the CPU has it (16 lanes), else SSE2 (8). */
-#include <stdlib.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -21,43 +19,13 @@
 
 #include "siqs_mp_internal.h"
 
-bool siqs_mp_hits_alloc(struct mp_ctx *ctx)
+bool siqs_mp_has_avx2(void)
 {
-    uint32_t nsmall = ctx->fb.first_bucket - ctx->fb.first_sieved;
-    size_t padded = (nsmall + MP_HIT_LANES - 1) / MP_HIT_LANES * MP_HIT_LANES + MP_HIT_LANES;
-    ctx->hit_p = calloc(padded, sizeof *ctx->hit_p);
-    ctx->hit_recip = calloc(padded, sizeof *ctx->hit_recip);
-    ctx->hit_next1 = calloc(padded, sizeof *ctx->hit_next1);
-    ctx->hit_next2 = calloc(padded, sizeof *ctx->hit_next2);
-    if (!ctx->hit_p || !ctx->hit_recip || !ctx->hit_next1 || !ctx->hit_next2)
-        return false;
-    for (uint32_t k = 0; k < nsmall; k++) {
-        uint32_t p = ctx->fb.p[ctx->fb.first_sieved + k];
-        ctx->hit_p[k] = (uint16_t)p;
-        ctx->hit_recip[k] = (uint16_t)(65536 / p);
-    }
 #if defined(HITS_AVX2)
-    ctx->hits_avx2 = __builtin_cpu_supports("avx2");
+    return __builtin_cpu_supports("avx2");
+#else
+    return false;
 #endif
-    return true;
-}
-
-void siqs_mp_hits_free(struct mp_ctx *ctx)
-{
-    free(ctx->hit_p);
-    free(ctx->hit_recip);
-    free(ctx->hit_next1);
-    free(ctx->hit_next2);
-}
-
-void siqs_mp_hits_prepare(struct mp_ctx *ctx)
-{
-    uint32_t nsmall = ctx->fb.first_bucket - ctx->fb.first_sieved;
-    const struct mp_small *sp = ctx->small;
-    for (uint32_t k = 0; k < nsmall; k++) {
-        ctx->hit_next1[k] = sp[k].next1;
-        ctx->hit_next2[k] = sp[k].next2;
-    }
 }
 
 #if defined(HITS_AVX2)
@@ -67,12 +35,12 @@ __attribute__((target("avx2"))) static uint32_t hits_avx2(const struct mp_ctx *c
     const __m256i base = _mm256_set1_epi16((short)(MP_BLOCK - off)), zero = _mm256_setzero_si256();
     uint32_t n = 0;
     for (uint32_t k = 0; k < nsmall; k += 16) {
-        __m256i p = _mm256_loadu_si256((const __m256i *)(const void *)(ctx->hit_p + k));
-        __m256i m = _mm256_loadu_si256((const __m256i *)(const void *)(ctx->hit_recip + k));
+        __m256i p = _mm256_loadu_si256((const __m256i *)(const void *)(ctx->small_p + k));
+        __m256i m = _mm256_loadu_si256((const __m256i *)(const void *)(ctx->small_recip + k));
         __m256i d1 = _mm256_add_epi16(
-            base, _mm256_loadu_si256((const __m256i *)(const void *)(ctx->hit_next1 + k)));
+            base, _mm256_loadu_si256((const __m256i *)(const void *)(ctx->small_next1 + k)));
         __m256i d2 = _mm256_add_epi16(
-            base, _mm256_loadu_si256((const __m256i *)(const void *)(ctx->hit_next2 + k)));
+            base, _mm256_loadu_si256((const __m256i *)(const void *)(ctx->small_next2 + k)));
         __m256i r1 = _mm256_sub_epi16(d1, _mm256_mullo_epi16(_mm256_mulhi_epu16(d1, m), p));
         __m256i r2 = _mm256_sub_epi16(d2, _mm256_mullo_epi16(_mm256_mulhi_epu16(d2, m), p));
         __m256i hit = _mm256_or_si256(
@@ -99,10 +67,10 @@ uint32_t siqs_mp_small_hits(const struct mp_ctx *ctx, uint32_t off, uint32_t *ou
 #if defined(__SSE2__)
     const __m128i base = _mm_set1_epi16((short)(MP_BLOCK - off)), zero = _mm_setzero_si128();
     for (uint32_t k = 0; k < nsmall; k += 8) {
-        __m128i p = _mm_loadu_si128((const __m128i *)(const void *)(ctx->hit_p + k));
-        __m128i m = _mm_loadu_si128((const __m128i *)(const void *)(ctx->hit_recip + k));
-        __m128i d1 = _mm_add_epi16(base, _mm_loadu_si128((const __m128i *)(const void *)(ctx->hit_next1 + k)));
-        __m128i d2 = _mm_add_epi16(base, _mm_loadu_si128((const __m128i *)(const void *)(ctx->hit_next2 + k)));
+        __m128i p = _mm_loadu_si128((const __m128i *)(const void *)(ctx->small_p + k));
+        __m128i m = _mm_loadu_si128((const __m128i *)(const void *)(ctx->small_recip + k));
+        __m128i d1 = _mm_add_epi16(base, _mm_loadu_si128((const __m128i *)(const void *)(ctx->small_next1 + k)));
+        __m128i d2 = _mm_add_epi16(base, _mm_loadu_si128((const __m128i *)(const void *)(ctx->small_next2 + k)));
         __m128i r1 = _mm_sub_epi16(d1, _mm_mullo_epi16(_mm_mulhi_epu16(d1, m), p));
         __m128i r2 = _mm_sub_epi16(d2, _mm_mullo_epi16(_mm_mulhi_epu16(d2, m), p));
         __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi16(r1, zero), _mm_cmpeq_epi16(r1, p)),
@@ -116,8 +84,8 @@ uint32_t siqs_mp_small_hits(const struct mp_ctx *ctx, uint32_t off, uint32_t *ou
     }
 #else
     for (uint32_t k = 0; k < nsmall; k++) {
-        uint32_t p = ctx->hit_p[k], d1 = MP_BLOCK + ctx->hit_next1[k] - off,
-                 d2 = MP_BLOCK + ctx->hit_next2[k] - off;
+        uint32_t p = ctx->small_p[k], d1 = MP_BLOCK + ctx->small_next1[k] - off,
+                 d2 = MP_BLOCK + ctx->small_next2[k] - off;
         if (d1 % p == 0 || d2 % p == 0)
             out[n++] = k;
     }

@@ -18,14 +18,32 @@
 #include "factor_u64.h"
 #include "siqs_mp_internal.h"
 
-enum { MAX_SLICES = 64, MAX_FACTORS = 1024, SMALL_LANES = 8 };
+enum { MAX_SLICES = 64, MAX_FACTORS = 1024 };
+
+static bool alloc_small(struct mp_ctx *ctx)
+{
+    uint32_t nsmall = ctx->fb.first_bucket - ctx->fb.first_sieved;
+    size_t padded = (nsmall + MP_HIT_LANES - 1) / MP_HIT_LANES * MP_HIT_LANES + MP_HIT_LANES;
+    ctx->small_p = calloc(padded, sizeof *ctx->small_p);
+    ctx->small_recip = calloc(padded, sizeof *ctx->small_recip);
+    ctx->small_next1 = calloc(padded, sizeof *ctx->small_next1);
+    ctx->small_next2 = calloc(padded, sizeof *ctx->small_next2);
+    ctx->small_logp = calloc(padded, sizeof *ctx->small_logp);
+    if (!ctx->small_p || !ctx->small_recip || !ctx->small_next1 || !ctx->small_next2 ||
+        !ctx->small_logp)
+        return false;
+    for (uint32_t k = 0; k < nsmall; k++) {
+        uint32_t p = ctx->fb.p[ctx->fb.first_sieved + k];
+        ctx->small_p[k] = (uint16_t)p;
+        ctx->small_recip[k] = (uint16_t)(65536 / p);
+    }
+    ctx->hits_avx2 = siqs_mp_has_avx2();
+    return true;
+}
 
 bool siqs_mp_sieve_alloc(struct mp_ctx *ctx)
 {
     uint32_t n = ctx->fb.count, blocks = ctx->prm.blocks;
-    uint32_t nsmall = ctx->fb.first_bucket - ctx->fb.first_sieved;
-    size_t padded = (nsmall + SMALL_LANES - 1) / SMALL_LANES * SMALL_LANES + SMALL_LANES;
-    ctx->small = calloc(padded, sizeof *ctx->small);
     ctx->sieve = aligned_alloc(64, MP_BLOCK);
     ctx->bucket_cap = 16; /* the most hits a block can get: two roots each */
     for (uint32_t j = ctx->fb.first_bucket; j < n; j++)
@@ -35,16 +53,19 @@ bool siqs_mp_sieve_alloc(struct mp_ctx *ctx)
     ctx->max_slices = MAX_SLICES;
     ctx->slice_start = malloc((size_t)MAX_SLICES * blocks * sizeof *ctx->slice_start);
     ctx->slice_logp = malloc(MAX_SLICES);
-    ctx->hits = malloc((n + MAX_FACTORS + SMALL_LANES) * sizeof *ctx->hits);
+    ctx->hits = malloc((n + MAX_FACTORS + MP_HIT_LANES) * sizeof *ctx->hits);
     ctx->bucket_hits = malloc((ctx->bucket_cap + 1) * sizeof *ctx->bucket_hits);
-    return ctx->small && siqs_mp_hits_alloc(ctx) && ctx->sieve && ctx->bucket && ctx->bucket_fill &&
+    return alloc_small(ctx) && ctx->sieve && ctx->bucket && ctx->bucket_fill &&
            ctx->slice_start && ctx->slice_logp && ctx->hits && ctx->bucket_hits;
 }
 
 void siqs_mp_sieve_free(struct mp_ctx *ctx)
 {
-    free(ctx->small);
-    siqs_mp_hits_free(ctx);
+    free(ctx->small_p);
+    free(ctx->small_recip);
+    free(ctx->small_next1);
+    free(ctx->small_next2);
+    free(ctx->small_logp);
     free(ctx->sieve);
     free(ctx->bucket);
     free(ctx->bucket_fill);
@@ -57,15 +78,16 @@ void siqs_mp_sieve_free(struct mp_ctx *ctx)
 static void start_small_roots(struct mp_ctx *ctx)
 {
     const struct mp_poly *poly = &ctx->poly;
-    struct mp_small *sp = ctx->small - ctx->fb.first_sieved;
-    for (uint32_t j = ctx->fb.first_sieved; j < ctx->fb.first_bucket; j++) {
-        uint32_t r1 = poly->root1[j], r2 = poly->root2[j];
-        sp[j].p = (uint16_t)ctx->fb.p[j];
-        sp[j].logp = ctx->fb.logp[j];
+    uint32_t first = ctx->fb.first_sieved, nsmall = ctx->fb.first_bucket - first;
+    const uint32_t *root1 = poly->root1 + first, *root2 = poly->root2 + first;
+    const uint8_t *logp = ctx->fb.logp + first;
+    for (uint32_t k = 0; k < nsmall; k++) {
+        uint32_t r1 = root1[k], r2 = root2[k];
+        ctx->small_logp[k] = logp[k];
         if (r1 == MP_NO_ROOT)
-            r1 = r2 = 0, sp[j].logp = 0;
-        sp[j].next1 = (uint16_t)(r1 < r2 ? r1 : r2);
-        sp[j].next2 = (uint16_t)(r1 < r2 ? r2 : r1);
+            r1 = r2 = 0, ctx->small_logp[k] = 0;
+        ctx->small_next1[k] = (uint16_t)(r1 < r2 ? r1 : r2);
+        ctx->small_next2[k] = (uint16_t)(r1 < r2 ? r2 : r1);
     }
 }
 
@@ -112,10 +134,12 @@ static void fill_buckets(struct mp_ctx *ctx)
 static void sieve_small(struct mp_ctx *ctx)
 {
     uint8_t *s = ctx->sieve;
-    struct mp_small *sp = ctx->small, *end = sp + (ctx->fb.first_bucket - ctx->fb.first_sieved);
-    for (; sp < end; sp++) {
-        uint32_t p = sp->p, r1 = sp->next1, r2 = sp->next2;
-        uint8_t lp = sp->logp;
+    const uint16_t *prime = ctx->small_p;
+    const uint8_t *logp = ctx->small_logp;
+    uint16_t *next1 = ctx->small_next1, *next2 = ctx->small_next2;
+    for (uint32_t k = 0, nsmall = ctx->fb.first_bucket - ctx->fb.first_sieved; k < nsmall; k++) {
+        uint32_t p = prime[k], r1 = next1[k], r2 = next2[k];
+        uint8_t lp = logp[k];
         while (r2 < MP_BLOCK) {
             s[r1] += lp;
             s[r2] += lp;
@@ -128,8 +152,8 @@ static void sieve_small(struct mp_ctx *ctx)
             r1 = r2;
             r2 = t;
         }
-        sp->next1 = (uint16_t)(r1 - MP_BLOCK);
-        sp->next2 = (uint16_t)(r2 - MP_BLOCK);
+        next1[k] = (uint16_t)(r1 - MP_BLOCK);
+        next2[k] = (uint16_t)(r2 - MP_BLOCK);
     }
 }
 
@@ -277,11 +301,8 @@ static bool scan_block(struct mp_ctx *ctx, uint32_t b)
     for (uint32_t off = 0; off < MP_BLOCK; off += LINE) {
         if (!line_has_candidate(s + off))
             continue;
-        if (!collected) {
-            collect_bucket_hits(ctx, b);
-            siqs_mp_hits_prepare(ctx);
-            collected = true;
-        }
+        if (!collected)
+            collect_bucket_hits(ctx, b), collected = true;
         for (uint32_t k = 0; k < LINE; k++)
             if (s[off + k] & 0x80 && !check_candidate(ctx, b, off + k))
                 return false;
