@@ -81,13 +81,17 @@ static void start_small_roots(struct mp_ctx *ctx)
     uint32_t first = ctx->fb.first_sieved, nsmall = ctx->fb.first_bucket - first;
     const uint32_t *root1 = poly->root1 + first, *root2 = poly->root2 + first;
     const uint8_t *logp = ctx->fb.logp + first;
+    uint16_t *restrict next1 = ctx->small_next1, *restrict next2 = ctx->small_next2;
+    uint8_t *restrict small_logp = ctx->small_logp;
+    /* Selects, no branch: the compiler makes it a vector loop. A's primes
+     * (no root) get roots 0 and log 0; as 16-bit values MP_NO_ROOT is
+     * 0xffff, out of every such prime's range, so the test is on it. */
     for (uint32_t k = 0; k < nsmall; k++) {
-        uint32_t r1 = root1[k], r2 = root2[k];
-        ctx->small_logp[k] = logp[k];
-        if (r1 == MP_NO_ROOT)
-            r1 = r2 = 0, ctx->small_logp[k] = 0;
-        ctx->small_next1[k] = (uint16_t)(r1 < r2 ? r1 : r2);
-        ctx->small_next2[k] = (uint16_t)(r1 < r2 ? r2 : r1);
+        uint16_t r1 = (uint16_t)root1[k], r2 = (uint16_t)root2[k];
+        uint16_t none = r1 == (uint16_t)MP_NO_ROOT ? 0 : 0xffff;
+        small_logp[k] = (uint8_t)(logp[k] & none);
+        next1[k] = (uint16_t)((r1 < r2 ? r1 : r2) & none);
+        next2[k] = (uint16_t)((r1 < r2 ? r2 : r1) & none);
     }
 }
 
