@@ -35,6 +35,7 @@ enum {
     MP_NO_ROOT = UINT32_MAX,
     SIQS_MP_COMBINE_TRIES = 8,     /* combines before giving up */
     SIQS_MP_MAX_JOBS = 64,         /* workers of one number (siqs_mp_par.c) */
+    MP_HIT_LANES = 16,             /* siqs_mp_hits.c's widest vector of 16-bit lanes */
 };
 
 struct mp_params {
@@ -53,14 +54,6 @@ struct mp_fb {
     uint32_t *p, *sqrt_kn;
     uint64_t *magic;       /* 2^64 / p + 1: x mod p by two products */
     uint8_t *logp;         /* scaled log2 p (ctx->log_scale) */
-};
-
-/* A prime sieved block by block, packed so that all of them and the block
- * stay in L1: next1 <= next2 < next1 + p, block-relative. */
-struct mp_small {
-    uint16_t p, next1, next2;
-    uint8_t logp; /* 0 for A's primes: sieved for nothing */
-    uint8_t pad;
 };
 
 struct mp_poly {
@@ -128,8 +121,14 @@ struct mp_ctx {
     uint64_t seed;         /* of the A choice: fixed per n */
     struct mp_fb fb;
     struct mp_poly poly;
-    struct mp_small *small;    /* the block-sieved primes, by slot - first_sieved */
-    uint16_t *small_recip;     /* 2^16 / p of each, for the trial division */
+    /* The primes sieved block by block (index: slot - first_sieved), as
+     * separate arrays so that the candidates' test loads vectors of each
+     * (siqs_mp_hits.c): p, 2^16 / p, logp (0 for A's primes: sieved for
+     * nothing) and the roots' next hits, next1 <= next2 < next1 + p,
+     * block-relative. Padded to MP_HIT_LANES. */
+    uint16_t *small_p, *small_recip, *small_next1, *small_next2;
+    uint8_t *small_logp;
+    bool hits_avx2;            /* the CPU has AVX2 */
     uint8_t *sieve;            /* one block */
     uint32_t *bucket;          /* blocks x bucket_cap entries: slot<<15|offset */
     uint32_t *bucket_fill;
@@ -178,6 +177,12 @@ uint32_t siqs_mp_polys_per_a(const struct mp_ctx *ctx);
 bool siqs_mp_sieve_alloc(struct mp_ctx *ctx);
 void siqs_mp_sieve_free(struct mp_ctx *ctx);
 bool siqs_mp_sieve_poly(struct mp_ctx *ctx);
+
+/* siqs_mp_hits.c: the candidates' test of the block-sieved primes. After
+ * the block sieve of a block, writes the indices (slot - first_sieved) of
+ * the primes dividing Q at offset off of that block; returns how many. */
+bool siqs_mp_has_avx2(void);
+uint32_t siqs_mp_small_hits(const struct mp_ctx *ctx, uint32_t off, uint32_t *out);
 
 /* siqs_mp.c: sieves every B of the A numbers [a_lo, a_hi), adding the
  * relations found to ctx->rels; the unit a node can take apart from the

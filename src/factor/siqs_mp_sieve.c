@@ -18,17 +18,32 @@
 #include "factor_u64.h"
 #include "siqs_mp_internal.h"
 
-enum { MAX_SLICES = 64, MAX_FACTORS = 1024, SMALL_LANES = 8 };
+enum { MAX_SLICES = 64, MAX_FACTORS = 1024 };
+
+static bool alloc_small(struct mp_ctx *ctx)
+{
+    uint32_t nsmall = ctx->fb.first_bucket - ctx->fb.first_sieved;
+    size_t padded = (nsmall + MP_HIT_LANES - 1) / MP_HIT_LANES * MP_HIT_LANES + MP_HIT_LANES;
+    ctx->small_p = calloc(padded, sizeof *ctx->small_p);
+    ctx->small_recip = calloc(padded, sizeof *ctx->small_recip);
+    ctx->small_next1 = calloc(padded, sizeof *ctx->small_next1);
+    ctx->small_next2 = calloc(padded, sizeof *ctx->small_next2);
+    ctx->small_logp = calloc(padded, sizeof *ctx->small_logp);
+    if (!ctx->small_p || !ctx->small_recip || !ctx->small_next1 || !ctx->small_next2 ||
+        !ctx->small_logp)
+        return false;
+    for (uint32_t k = 0; k < nsmall; k++) {
+        uint32_t p = ctx->fb.p[ctx->fb.first_sieved + k];
+        ctx->small_p[k] = (uint16_t)p;
+        ctx->small_recip[k] = (uint16_t)(65536 / p);
+    }
+    ctx->hits_avx2 = siqs_mp_has_avx2();
+    return true;
+}
 
 bool siqs_mp_sieve_alloc(struct mp_ctx *ctx)
 {
     uint32_t n = ctx->fb.count, blocks = ctx->prm.blocks;
-    uint32_t nsmall = ctx->fb.first_bucket - ctx->fb.first_sieved;
-    size_t padded = (nsmall + SMALL_LANES - 1) / SMALL_LANES * SMALL_LANES + SMALL_LANES;
-    ctx->small = calloc(padded, sizeof *ctx->small);
-    ctx->small_recip = calloc(padded, sizeof *ctx->small_recip);
-    for (uint32_t k = 0; ctx->small_recip && k < nsmall; k++)
-        ctx->small_recip[k] = (uint16_t)(65536 / ctx->fb.p[ctx->fb.first_sieved + k]);
     ctx->sieve = aligned_alloc(64, MP_BLOCK);
     ctx->bucket_cap = 16; /* the most hits a block can get: two roots each */
     for (uint32_t j = ctx->fb.first_bucket; j < n; j++)
@@ -38,16 +53,19 @@ bool siqs_mp_sieve_alloc(struct mp_ctx *ctx)
     ctx->max_slices = MAX_SLICES;
     ctx->slice_start = malloc((size_t)MAX_SLICES * blocks * sizeof *ctx->slice_start);
     ctx->slice_logp = malloc(MAX_SLICES);
-    ctx->hits = malloc((n + MAX_FACTORS + SMALL_LANES) * sizeof *ctx->hits);
+    ctx->hits = malloc((n + MAX_FACTORS + MP_HIT_LANES) * sizeof *ctx->hits);
     ctx->bucket_hits = malloc((ctx->bucket_cap + 1) * sizeof *ctx->bucket_hits);
-    return ctx->small && ctx->small_recip && ctx->sieve && ctx->bucket && ctx->bucket_fill &&
+    return alloc_small(ctx) && ctx->sieve && ctx->bucket && ctx->bucket_fill &&
            ctx->slice_start && ctx->slice_logp && ctx->hits && ctx->bucket_hits;
 }
 
 void siqs_mp_sieve_free(struct mp_ctx *ctx)
 {
-    free(ctx->small);
+    free(ctx->small_p);
     free(ctx->small_recip);
+    free(ctx->small_next1);
+    free(ctx->small_next2);
+    free(ctx->small_logp);
     free(ctx->sieve);
     free(ctx->bucket);
     free(ctx->bucket_fill);
@@ -60,15 +78,20 @@ void siqs_mp_sieve_free(struct mp_ctx *ctx)
 static void start_small_roots(struct mp_ctx *ctx)
 {
     const struct mp_poly *poly = &ctx->poly;
-    struct mp_small *sp = ctx->small - ctx->fb.first_sieved;
-    for (uint32_t j = ctx->fb.first_sieved; j < ctx->fb.first_bucket; j++) {
-        uint32_t r1 = poly->root1[j], r2 = poly->root2[j];
-        sp[j].p = (uint16_t)ctx->fb.p[j];
-        sp[j].logp = ctx->fb.logp[j];
-        if (r1 == MP_NO_ROOT)
-            r1 = r2 = 0, sp[j].logp = 0;
-        sp[j].next1 = (uint16_t)(r1 < r2 ? r1 : r2);
-        sp[j].next2 = (uint16_t)(r1 < r2 ? r2 : r1);
+    uint32_t first = ctx->fb.first_sieved, nsmall = ctx->fb.first_bucket - first;
+    const uint32_t *root1 = poly->root1 + first, *root2 = poly->root2 + first;
+    const uint8_t *logp = ctx->fb.logp + first;
+    uint16_t *restrict next1 = ctx->small_next1, *restrict next2 = ctx->small_next2;
+    uint8_t *restrict small_logp = ctx->small_logp;
+    /* Selects, no branch: the compiler makes it a vector loop. A's primes
+     * (no root) get roots 0 and log 0; as 16-bit values MP_NO_ROOT is
+     * 0xffff, out of every such prime's range, so the test is on it. */
+    for (uint32_t k = 0; k < nsmall; k++) {
+        uint16_t r1 = (uint16_t)root1[k], r2 = (uint16_t)root2[k];
+        uint16_t none = r1 == (uint16_t)MP_NO_ROOT ? 0 : 0xffff;
+        small_logp[k] = (uint8_t)(logp[k] & none);
+        next1[k] = (uint16_t)((r1 < r2 ? r1 : r2) & none);
+        next2[k] = (uint16_t)((r1 < r2 ? r2 : r1) & none);
     }
 }
 
@@ -115,10 +138,12 @@ static void fill_buckets(struct mp_ctx *ctx)
 static void sieve_small(struct mp_ctx *ctx)
 {
     uint8_t *s = ctx->sieve;
-    struct mp_small *sp = ctx->small, *end = sp + (ctx->fb.first_bucket - ctx->fb.first_sieved);
-    for (; sp < end; sp++) {
-        uint32_t p = sp->p, r1 = sp->next1, r2 = sp->next2;
-        uint8_t lp = sp->logp;
+    const uint16_t *prime = ctx->small_p;
+    const uint8_t *logp = ctx->small_logp;
+    uint16_t *next1 = ctx->small_next1, *next2 = ctx->small_next2;
+    for (uint32_t k = 0, nsmall = ctx->fb.first_bucket - ctx->fb.first_sieved; k < nsmall; k++) {
+        uint32_t p = prime[k], r1 = next1[k], r2 = next2[k];
+        uint8_t lp = logp[k];
         while (r2 < MP_BLOCK) {
             s[r1] += lp;
             s[r2] += lp;
@@ -131,8 +156,8 @@ static void sieve_small(struct mp_ctx *ctx)
             r1 = r2;
             r2 = t;
         }
-        sp->next1 = (uint16_t)(r1 - MP_BLOCK);
-        sp->next2 = (uint16_t)(r2 - MP_BLOCK);
+        next1[k] = (uint16_t)(r1 - MP_BLOCK);
+        next2[k] = (uint16_t)(r2 - MP_BLOCK);
     }
 }
 
@@ -161,53 +186,6 @@ static void divide_out(struct mp_ctx *ctx, uint32_t slot, uint32_t *f, uint32_t 
     }
 }
 
-/* After sieve_small, a block-sieved prime hits this block at offsets
- * congruent to MP_BLOCK + next (mod p): off is a hit when
- * d = MP_BLOCK + next - off (in [1, 2^16)) is a multiple of p. With
- * q = d floor(2^16 / p) / 2^16, floor(d / p) or one less, r = d - q p is
- * 0 or p then. Writes the indices (into ctx->small) that match. */
-static uint32_t find_small_hits(const struct mp_ctx *ctx, uint32_t off, uint32_t *out)
-{
-    uint32_t nsmall = ctx->fb.first_bucket - ctx->fb.first_sieved, n = 0;
-    const struct mp_small *sp = ctx->small;
-    const uint16_t *recip = ctx->small_recip;
-#if defined(__SSE2__)
-    const __m128i base = _mm_set1_epi16((short)(MP_BLOCK - off)), zero = _mm_setzero_si128();
-    for (uint32_t k = 0; k < nsmall; k += SMALL_LANES) {
-        /* Eight packed {p, next1, next2, logp} to one vector of each. */
-        const __m128i *v = (const __m128i *)(const void *)(sp + k);
-        __m128i a = _mm_loadu_si128(v), b = _mm_loadu_si128(v + 1);
-        __m128i c = _mm_loadu_si128(v + 2), d = _mm_loadu_si128(v + 3);
-        __m128i t0 = _mm_unpacklo_epi16(a, b), t1 = _mm_unpackhi_epi16(a, b);
-        __m128i t2 = _mm_unpacklo_epi16(c, d), t3 = _mm_unpackhi_epi16(c, d);
-        __m128i u0 = _mm_unpacklo_epi16(t0, t1), u1 = _mm_unpackhi_epi16(t0, t1);
-        __m128i u2 = _mm_unpacklo_epi16(t2, t3), u3 = _mm_unpackhi_epi16(t2, t3);
-        __m128i p = _mm_unpacklo_epi64(u0, u2), n1 = _mm_unpackhi_epi64(u0, u2);
-        __m128i n2 = _mm_unpacklo_epi64(u1, u3);
-        __m128i m = _mm_loadu_si128((const __m128i *)(const void *)(recip + k));
-        __m128i d1 = _mm_add_epi16(base, n1), d2 = _mm_add_epi16(base, n2);
-        __m128i r1 = _mm_sub_epi16(d1, _mm_mullo_epi16(_mm_mulhi_epu16(d1, m), p));
-        __m128i r2 = _mm_sub_epi16(d2, _mm_mullo_epi16(_mm_mulhi_epu16(d2, m), p));
-        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi16(r1, zero), _mm_cmpeq_epi16(r1, p)),
-                                   _mm_or_si128(_mm_cmpeq_epi16(r2, zero), _mm_cmpeq_epi16(r2, p)));
-        for (unsigned mask = (unsigned)_mm_movemask_epi8(hit); mask != 0; mask &= mask - 1) {
-            uint32_t lane = k + (uint32_t)__builtin_ctz(mask) / 2;
-            mask &= mask - 1; /* two mask bits per 16-bit lane */
-            if (lane < nsmall)
-                out[n++] = lane;
-        }
-    }
-#else
-    for (uint32_t k = 0; k < nsmall; k++) {
-        uint32_t p = sp[k].p, d1 = MP_BLOCK + sp[k].next1 - off, d2 = MP_BLOCK + sp[k].next2 - off;
-        if (d1 % p == 0 || d2 % p == 0)
-            out[n++] = k;
-    }
-    (void)recip;
-#endif
-    return n;
-}
-
 /* The slots of the primes that divide Q at sieve index i (block b,
  * offset off), divided out of ctx->q into f. */
 static void trial_divide(struct mp_ctx *ctx, uint32_t b, uint32_t off, uint32_t *f,
@@ -226,7 +204,7 @@ static void trial_divide(struct mp_ctx *ctx, uint32_t b, uint32_t off, uint32_t 
             divide_out(ctx, j, f, nf);
     }
     uint32_t *slots = ctx->hits + MAX_FACTORS;
-    uint32_t n = find_small_hits(ctx, off, slots);
+    uint32_t n = siqs_mp_small_hits(ctx, off, slots);
     for (uint32_t k = 0; k < n; k++)
         divide_out(ctx, ctx->fb.first_sieved + slots[k], f, nf);
     for (uint32_t k = 0; k < ctx->nbucket_hits; k++)

@@ -17,6 +17,7 @@
 #include "check.h"
 #include "gf2_sparse.h"
 #include "siqs.h"
+#include "siqs_mp_internal.h"
 
 static gmp_randstate_t rng;
 
@@ -195,6 +196,81 @@ static void check_sparse_null_space(uint32_t nrows, size_t ncols)
     free(mark);
 }
 
+/* Hits of the block-sieved primes at offset off: d = MP_BLOCK + next - off
+ * a multiple of p, plainly. */
+static uint32_t plain_hits(const struct mp_ctx *ctx, uint32_t off, uint32_t *out)
+{
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < ctx->fb.first_bucket - ctx->fb.first_sieved; k++) {
+        uint32_t p = ctx->small_p[k];
+        if ((MP_BLOCK + ctx->small_next1[k] - off) % p == 0 ||
+            (MP_BLOCK + ctx->small_next2[k] - off) % p == 0)
+            out[n++] = k;
+    }
+    return n;
+}
+
+static void check_hits_equal(struct mp_ctx *ctx, bool avx2, uint32_t off, uint32_t *want,
+                             uint32_t nwant, uint32_t *got)
+{
+    ctx->hits_avx2 = avx2;
+    uint32_t ngot = siqs_mp_small_hits(ctx, off, got);
+    CHECK(ngot == nwant);
+    for (uint32_t k = 0; k < ngot && k < nwant; k++)
+        CHECK(got[k] == want[k]);
+}
+
+/* The candidates' vector test (siqs_mp_hits.c: AVX2 where the CPU has it,
+ * SSE2, or plain C in the portable build) against the plain test, over
+ * random roots of a real factor base (190 bits: primes from 150 to 2^15)
+ * and every kind of offset, roots on it included. */
+static void test_small_hits(void)
+{
+    mpz_t n, f;
+    mpz_inits(n, f, NULL);
+    random_prime(n, 95);
+    random_prime(f, 95);
+    mpz_mul(n, n, f);
+    struct mp_ctx ctx;
+    siqs_mp_ctx_init(&ctx, n);
+    CHECK(siqs_mp_setup(&ctx, f) == 0);
+    uint32_t nsmall = ctx.fb.first_bucket - ctx.fb.first_sieved;
+    CHECK(nsmall > 1000 && ctx.small_p[nsmall - 1] < MP_BLOCK);
+    bool has_avx2 = ctx.hits_avx2;
+    uint32_t *want = malloc(nsmall * sizeof *want), *got = malloc((nsmall + MP_HIT_LANES) * sizeof *got);
+    CHECK(want != NULL && got != NULL);
+    size_t total = 0;
+    for (int round = 0; round < 2000; round++) {
+        for (uint32_t k = 0; k < nsmall; k++) {
+            uint32_t p = ctx.small_p[k];
+            uint32_t a = (uint32_t)gmp_urandomm_ui(rng, p), b = (uint32_t)gmp_urandomm_ui(rng, p);
+            ctx.small_next1[k] = (uint16_t)(a < b ? a : b);
+            ctx.small_next2[k] = (uint16_t)(a < b ? b : a);
+        }
+        /* Offsets at a root of some prime (a sure hit), anywhere, and the ends. */
+        uint32_t k0 = (uint32_t)gmp_urandomm_ui(rng, nsmall);
+        uint32_t off = (uint32_t)gmp_urandomm_ui(rng, MP_BLOCK);
+        if (round % 4 == 1)
+            off = ((uint32_t)MP_BLOCK + ctx.small_next1[k0]) % ctx.small_p[k0];
+        else if (round % 4 == 2)
+            off = 0;
+        else if (round % 4 == 3)
+            off = MP_BLOCK - 1;
+        uint32_t nwant = plain_hits(&ctx, off, want);
+        total += nwant;
+        check_hits_equal(&ctx, false, off, want, nwant, got);
+        if (has_avx2)
+            check_hits_equal(&ctx, true, off, want, nwant, got);
+    }
+    CHECK(total > 1000); /* the test saw hits (about one an offset), not only empty sets */
+    printf("small_hits: %zu hits over 2000 offsets agree (%s)\n", total,
+           has_avx2 ? "avx2 and the narrower path" : "one path");
+    free(want);
+    free(got);
+    siqs_mp_ctx_free(&ctx);
+    mpz_clears(n, f, NULL);
+}
+
 static void test_large(void)
 {
     check_sparse_null_space(50000, 50100);
@@ -210,6 +286,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "large") == 0) {
         test_large();
     } else {
+        test_small_hits();
         check_sparse_null_space(3000, 3100);
         test_refusals();
         test_deadline();
