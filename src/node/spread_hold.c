@@ -158,7 +158,8 @@ static void scan(struct node *n, const struct batch_info *info)
 {
     adopt_children(n, info->id);
     unsigned workers = mesh_workers(n);
-    if (!worth_reading(info->spec, info->total, workers))
+    uint64_t budget = batch_budget_resolve(info->spec->budget_ms, n->number_budget_ms);
+    if (!spread_rule_budget_allows(budget) || !worth_reading(info->spec, info->total, workers))
         return;
     uint64_t *hard = NULL, n_hard = 0;
     size_t cap = 0;

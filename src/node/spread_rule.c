@@ -44,6 +44,11 @@ bool spread_rule_route(uint64_t hard, unsigned workers)
     return hard > 0 && workers >= 2 && hard < workers;
 }
 
+bool spread_rule_budget_allows(uint64_t budget_ms)
+{
+    return budget_ms == 0 || budget_ms >= SPREAD_ROUTE_MIN_BUDGET_MS;
+}
+
 void spread_link_name(char out[SPREAD_LINK_MAX], uint64_t parent, uint64_t index)
 {
     snprintf(out, SPREAD_LINK_MAX, "route:%" PRIu64 ":%" PRIu64, parent, index);

@@ -22,6 +22,9 @@ enum {
     /* Only batches this long are scanned whole unless they are lists (a
      * list's lengths are read without making the numbers). */
     SPREAD_ROUTE_SCAN_MAX = 65536,
+    /* A budget per number under this (the batch's --number-timeout, else
+     * the node's) keeps hard numbers on one worker each, where it holds. */
+    SPREAD_ROUTE_MIN_BUDGET_MS = 10000,
 };
 
 /* Is the decimal number `num` one to sieve across the mesh: of
@@ -35,6 +38,13 @@ bool spread_rule_long_enough(size_t digits);
  * Only while they are fewer than the workers: otherwise each worker
  * already has one of them and spreading adds only its costs. */
 bool spread_rule_route(uint64_t hard, unsigned workers);
+/* Does a budget per number of budget_ms (0: none) let hard numbers go to
+ * the mesh? A spread batch is bounded per range job, not as a whole, so a
+ * tight budget (a user bounding every number's time) would not hold for a
+ * routed number; and a number past 180 bits needs seconds on the mesh
+ * anyway (each node builds its sieve first), so a budget of a few seconds
+ * ends the same (unfactored) on one worker at no cost to the others. */
+bool spread_rule_budget_allows(uint64_t budget_ms);
 
 /* A routed number's spread batch is named "route:P:I" (batch P's index I)
  * and carries a write token derived from P and I, so two leaders that both

@@ -97,6 +97,15 @@ static void test_route_while_fewer_than_workers(void)
     CHECK(!spread_rule_route(1000, 6));
 }
 
+static void test_route_only_without_a_tight_budget(void)
+{
+    CHECK(spread_rule_budget_allows(0));       /* none */
+    CHECK(spread_rule_budget_allows(60000));   /* the node's default */
+    CHECK(spread_rule_budget_allows(10000));
+    CHECK(!spread_rule_budget_allows(9999));
+    CHECK(!spread_rule_budget_allows(300));    /* node_number_over_budget_is_reported_unfactored */
+}
+
 static void test_link_names(void)
 {
     char name[SPREAD_LINK_MAX];
@@ -135,6 +144,7 @@ int main(void)
     test_not_hard_when_easy();
     test_length_prefilter();
     test_route_while_fewer_than_workers();
+    test_route_only_without_a_tight_budget();
     test_link_names();
     test_link_tokens();
     return 0;
