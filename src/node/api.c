@@ -33,6 +33,10 @@ enum {
     RESULTS_PAGE = 4096,      /* numbers per results answer */
     RESULTS_PAGE_BIG = 64,    /* ... when regenerating each number is costly */
     UNKNOWN_BATCH_WAIT_MS = 2000, /* replication lag a reader waits out */
+    /* ... with --wait: a reader who asked to wait is better served by a
+     * longer one than by "no batch" from a follower whose loop a busy disk
+     * held for a few seconds (seen under CI's load) */
+    UNKNOWN_BATCH_WAIT_LONG_MS = 10000,
     CATCH_UP_WAIT_MS = 60000,     /* ... longer while this replica is still
                                      applying what is committed (a restart,
                                      a snapshot being installed) */
@@ -531,7 +535,8 @@ static void api_results(struct node *n, struct control_conn *c, json_t *req)
      * window starts there, not at the empty queue's 1. */
     uint64_t next = consensus_next_batch_id(n->cons, n->queue);
     if (!here && id >= next && (id - next < UNKNOWN_BATCH_AHEAD || replica_catching_up(n)))
-        probe.unknown_until_ms = uv_now(&n->loop) + UNKNOWN_BATCH_WAIT_MS;
+        probe.unknown_until_ms =
+            uv_now(&n->loop) + (wait ? UNKNOWN_BATCH_WAIT_LONG_MS : UNKNOWN_BATCH_WAIT_MS);
     else if (!here) {
         reply_no_batch(n, c, id);
         return;
