@@ -185,7 +185,8 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
                "%llu kills, %llu pauses, "
                "%llu partitions, %llu drain sends, %llu raft stalls, %llu counts held, %llu lies refused, %llu messages lost, %llu snapshot "
                "restores, %llu leases of dead nodes and %llu of paused ones requeued, %llu "
-               "ranges settled again, %llu results resends, digest %016llx\n",
+               "ranges settled again, %llu results resends, %llu holds, %llu duplicates "
+               "committed (one result in %llu blocks at most), %llu ms longest without progress after the heal, digest %016llx\n",
                (unsigned long long)seed, s->n, (double)sim_now(s) / 1000, s->n_batches, cancels(s),
                (unsigned long long)s->stats.submits,
                (unsigned long long)s->stats.numbers,
@@ -202,7 +203,10 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
                (unsigned long long)s->stats.requeued_dead,
                (unsigned long long)s->stats.expired_paused,
                (unsigned long long)s->stats.settled_requeued,
-               (unsigned long long)s->stats.results_resent, (unsigned long long)digest);
+               (unsigned long long)s->stats.results_resent, (unsigned long long)s->stats.holds,
+               (unsigned long long)s->stats.duplicates,
+               (unsigned long long)s->stats.max_copies,
+               (unsigned long long)s->stats.max_stall_ms, (unsigned long long)digest);
     return 0;
 }
 
