@@ -74,6 +74,8 @@ static void hold_nodes(struct sim *s)
         return;
     unsigned count = 1 + (unsigned)sim_rng_below(r, s->n);
     unsigned start = (unsigned)sim_rng_below(r, s->n);
+    unsigned leader = raft_fixture_leader_index(&s->c.f);
+    s->stats.holds_leader += count >= 2 && leader < s->n && (leader + s->n - start) % s->n < count;
     for (unsigned k = 0; k < count; k++) {
         struct sim_node *nd = &s->nodes[(start + k) % s->n];
         uint64_t ms = 100 + sim_rng_below(r, 2900);

@@ -303,6 +303,10 @@ static void setup(struct sim *s)
     cluster_set_snapshots(&s->c, 16 + (unsigned)sim_rng_below(&s->rng, 128),
                           4 + (unsigned)sim_rng_below(&s->rng, 16));
     sim_check_install(s);
+    for (unsigned i = 0; i < s->n && s->election_ms != 0; i++) {
+        raft_set_election_timeout(raft_fixture_get(&s->c.f, i), s->election_ms);
+        raft_set_heartbeat_timeout(raft_fixture_get(&s->c.f, i), s->election_ms / 10);
+    }
     for (unsigned i = 0; i < s->n; i++) {
         s->nodes[i].sim = s;
         s->nodes[i].index = i;
@@ -331,7 +335,9 @@ int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fct
 {
     bool verbose = s->verbose, strict = s->strict_raft;
     bool lasting = s->lasting_liars;
+    unsigned election_ms = s->election_ms;
     memset(s, 0, sizeof *s);
+    s->election_ms = election_ms;
     s->lasting_liars = lasting;
     s->verbose = verbose;
     s->strict_raft = strict;

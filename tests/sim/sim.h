@@ -110,6 +110,7 @@ struct sim_stats {
         settled_requeued, /* a range ended but never committed, leased again */
         results_resent,   /* results not committed 3 s after sending, sent again */
         holds,            /* slow-node faults (one or several nodes held) */
+        holds_leader,     /* ... holding the leader and another node at once */
         /* Results in committed blocks that were already recorded (counted
          * once per log index), and the longest time after the heal
          * without a newly recorded result while work was left. */
@@ -124,6 +125,7 @@ struct sim {
     bool lasting_liars;         /* every liar lies until the faults end */
     bool strict_raft;           /* a follower left behind by libraft fails
                                    the run (run.c, guard) */
+    unsigned election_ms;       /* raft's election timeout (0: libraft's) */
     struct sim_rng rng;
     struct sim_rng slow_rng;    /* the slow-node fault's own stream: the
                                    other choices of a seed stay as they were */
