@@ -59,7 +59,8 @@ static void set_paused(struct sim *s, unsigned i, bool paused)
 /* A slow node: its loop held for 0.1-3 s (raft and the work plane
  * stopped, its messages waiting), then its late timers all fire at once.
  * One node, or several at once (a loaded host holds all its processes):
- * not bounded to a minority. From its own stream, every 5 s on average. */
+ * not bounded to a minority. From its own stream, every 5 s on average
+ * (--holds sets how often). */
 static void hold_nodes(struct sim *s)
 {
     struct sim_rng *r = &s->slow_rng;
@@ -70,7 +71,7 @@ static void hold_nodes(struct sim *s)
             set_paused(s, i, false);
         }
     }
-    if (!sim_rng_permille(r, 2))
+    if (!sim_rng_permille(r, s->hold_permille))
         return;
     unsigned count = 1 + (unsigned)sim_rng_below(r, s->n);
     unsigned start = (unsigned)sim_rng_below(r, s->n);

@@ -15,6 +15,8 @@
  *   --election-timeout MS            raft's election timeout (heartbeat a
  *                                    tenth of it; default libraft's 1000 ms,
  *                                    the node's is 300 ms)
+ *   --holds P                        slow-node faults per 1000 steps (default 2:
+ *                                    every 5 s on average)
  *   --require-scenarios              fail unless the seeds, together, met each
  *                                    scenario of the cluster tests the
  *                                    simulator took over (scenario_names)
@@ -33,7 +35,7 @@
 
 struct options {
     uint64_t seed;
-    unsigned steps, seeds, jobs, election_ms;
+    unsigned steps, seeds, jobs, election_ms, holds;
     bool random, twice, verbose, strict_raft, lasting_liars, require_scenarios;
     double time_limit;
 };
@@ -81,15 +83,17 @@ static const struct sim *in_progress;
 
 static void say_replay(void)
 {
-    char election[40] = "";
+    char election[40] = "", holds[24] = "";
     if (in_progress != NULL && in_progress->election_ms != 0)
         snprintf(election, sizeof election, " --election-timeout %u", in_progress->election_ms);
+    if (in_progress != NULL && in_progress->hold_permille != SIM_HOLD_PERMILLE)
+        snprintf(holds, sizeof holds, " --holds %u", in_progress->hold_permille);
     if (in_progress != NULL)
-        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u%s%s%s\n",
+        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u%s%s%s%s\n",
                 (unsigned long long)in_progress->seed, in_progress->steps,
                 in_progress->lasting_liars ? " --lasting-liars" : "",
                 in_progress->strict_raft ? " --strict-raft" : "",
-                election);
+                election, holds);
 }
 
 static double wall_s(void)
@@ -104,13 +108,14 @@ static int usage(void)
     fprintf(stderr, "usage: mesh-sim [--seed S] [--steps N] [--seeds K] [--random] "
                     "[--time-limit SEC] [--jobs J] [--twice] [--verbose] "
                     "[--lasting-liars] [--strict-raft] [--election-timeout MS] "
-                    "[--require-scenarios]\n");
+                    "[--holds P] [--require-scenarios]\n");
     return 2;
 }
 
 static int parse(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){.seed = 1, .steps = 3000, .seeds = 1, .jobs = 1};
+    *o = (struct options){.seed = 1, .steps = 3000, .seeds = 1, .jobs = 1,
+                          .holds = SIM_HOLD_PERMILLE};
     for (int k = 1; k < argc; k++) {
         const char *a = argv[k], *v = k + 1 < argc ? argv[k + 1] : NULL;
         char *end = NULL;
@@ -134,6 +139,8 @@ static int parse(int argc, char **argv, struct options *o)
             o->seeds = (unsigned)strtoul(v, &end, 10);
         } else if (v != NULL && strcmp(a, "--election-timeout") == 0) {
             o->election_ms = (unsigned)strtoul(v, &end, 10);
+        } else if (v != NULL && strcmp(a, "--holds") == 0) {
+            o->holds = (unsigned)strtoul(v, &end, 10);
         } else if (v != NULL && strcmp(a, "--jobs") == 0) {
             o->jobs = (unsigned)strtoul(v, &end, 10);
         } else if (v != NULL && strcmp(a, "--time-limit") == 0) {
@@ -311,6 +318,7 @@ int main(int argc, char **argv)
     s->verbose = o.verbose;
     s->strict_raft = o.strict_raft;
     s->election_ms = o.election_ms;
+    s->hold_permille = o.holds;
     s->lasting_liars = o.lasting_liars;
     if (o.seeds > 1)
         printf("seeds %llu..%llu, %u steps each\n", (unsigned long long)o.seed,

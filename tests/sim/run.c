@@ -335,9 +335,10 @@ int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fct
 {
     bool verbose = s->verbose, strict = s->strict_raft;
     bool lasting = s->lasting_liars;
-    unsigned election_ms = s->election_ms;
+    unsigned election_ms = s->election_ms, hold_permille = s->hold_permille;
     memset(s, 0, sizeof *s);
     s->election_ms = election_ms;
+    s->hold_permille = hold_permille;
     s->lasting_liars = lasting;
     s->verbose = verbose;
     s->strict_raft = strict;

@@ -30,6 +30,7 @@ enum {
     SIM_STEP_MS = 10,           /* simulated time per step */
     SIM_MAX_BATCHES = 12,       /* client batches per run */
     SIM_BUDGET_MS = 2000,       /* every batch's budget per number */
+    SIM_HOLD_PERMILLE = 2,      /* slow-node faults per 1000 steps */
 };
 
 /* A message between nodes' work planes (raft's own messages travel in the
@@ -126,6 +127,7 @@ struct sim {
     bool strict_raft;           /* a follower left behind by libraft fails
                                    the run (run.c, guard) */
     unsigned election_ms;       /* raft's election timeout (0: libraft's) */
+    unsigned hold_permille;     /* slow-node faults per 1000 steps */
     struct sim_rng rng;
     struct sim_rng slow_rng;    /* the slow-node fault's own stream: the
                                    other choices of a seed stay as they were */
