@@ -24,6 +24,7 @@
 
 #include "check.h"
 #include "node/lease_table.h"
+#include "qcmd_block.h"
 #include "sim.h"
 
 void sim_fail(struct sim *s, const char *fmt, ...)
@@ -139,6 +140,58 @@ static void check_entry_term(struct sim *s, unsigned i, raft_index index)
                  (unsigned long long)s->entry_term[index]);
 }
 
+static void count_copy(struct sim *s, uint16_t *copies, uint64_t total, uint64_t index)
+{
+    if (index >= total || copies[index] == UINT16_MAX)
+        return;
+    if (++copies[index] > s->stats.max_copies)
+        s->stats.max_copies = copies[index];
+}
+
+/* Results a committed block carries that were recorded already: proposed
+ * again (an outbox resending to a new leader, a leader re-proposing).
+ * Counted once per log index, by its first replica to apply it. A loaded
+ * mesh grew a 671 MiB log of such re-proposals (doc/DESIGN.md, "Links
+ * under a starved CPU"); sim_check_final bounds them. */
+static void count_duplicates(struct sim *s, const struct fsm_outcome *o)
+{
+    if (o->cmd == NULL || o->rc != 0 ||
+        (o->type != QCMD_COMPLETE_BLOCK && o->type != QCMD_COMPLETE))
+        return;
+    s->stats.duplicates += o->cmd->n_results - o->recorded;
+    struct sim_batch *b = client_of(s, o->batch_id);
+    if (b == NULL)
+        return;
+    uint16_t **c = &s->copies[b - s->batches];
+    if (*c == NULL) {
+        *c = calloc(b->total ? b->total : 1, sizeof **c);
+        CHECK(*c != NULL);
+    }
+    for (size_t k = 0; o->type == QCMD_COMPLETE && k < o->cmd->n_results; k++)
+        count_copy(s, *c, b->total, o->cmd->results[k].index);
+    size_t pos = 0;
+    uint64_t index = 0;
+    const uint8_t *item;
+    size_t len;
+    for (size_t k = 0; o->type == QCMD_COMPLETE_BLOCK && o->cmd->block != NULL &&
+                       k < o->cmd->n_results &&
+                       qcmd_block_next(o->cmd, &pos, &index, k == 0, &item, &len) == 0;
+         k++)
+        count_copy(s, *c, b->total, index);
+}
+
+/* After the heal, while a batch is left: a newly recorded result, or the
+ * time since the last one (the mesh makes progress within PROGRESS_MS). */
+static void note_progress(struct sim *s, uint64_t recorded)
+{
+    if (s->healed_ms == 0 || recorded == 0)
+        return;
+    uint64_t gap = sim_now(s) - (s->progress_ms ? s->progress_ms : s->healed_ms);
+    if (gap > s->stats.max_stall_ms)
+        s->stats.max_stall_ms = gap;
+    s->progress_ms = sim_now(s);
+}
+
 static void on_applied(void *ud, unsigned i, const struct fsm_outcome *o)
 {
     struct sim *s = ud;
@@ -146,8 +199,10 @@ static void on_applied(void *ud, unsigned i, const struct fsm_outcome *o)
     check_entry_term(s, i, o->index);
     uint64_t h = o->index % FULL_HASH_EVERY == 0 ? sim_queue_hash(q) : queue_fingerprint(q);
     grow_u64(&s->state_hash, &s->cap_hash, o->index);
-    if (s->state_hash[o->index] == 0)
+    if (s->state_hash[o->index] == 0) {
         s->state_hash[o->index] = h;
+        count_duplicates(s, o);
+    }
     else if (s->state_hash[o->index] != h)
         sim_fail(s, "replica %u: queue after index %llu differs from another replica's", i,
                  (unsigned long long)o->index);
@@ -174,6 +229,7 @@ static void on_applied(void *ud, unsigned i, const struct fsm_outcome *o)
                      (unsigned long long)o->batch_id, (unsigned long long)*rec,
                      (unsigned long long)b->total);
         s->stats.results_committed += i == 0 ? o->recorded : 0;
+        note_progress(s, o->recorded);
     }
 }
 
@@ -361,6 +417,10 @@ void sim_check_close(struct sim *s)
     free(s->state_hash);
     free(s->term_leader);
     free(s->entry_term);
+    for (size_t k = 0; k < SIM_MAX_BATCHES; k++) {
+        free(s->copies[k]);
+        s->copies[k] = NULL;
+    }
     s->entry_term = NULL;
     s->state_hash = NULL;
     s->term_leader = NULL;

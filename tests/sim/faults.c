@@ -21,7 +21,8 @@ static unsigned pick(struct sim *s, bool alive, bool paused)
     unsigned start = (unsigned)sim_rng_below(&s->rng, s->n);
     for (unsigned k = 0; k < s->n; k++) {
         unsigned i = (start + k) % s->n;
-        if (s->nodes[i].alive == alive && s->nodes[i].paused == paused)
+        if (s->nodes[i].alive == alive && s->nodes[i].paused == paused &&
+            s->nodes[i].held_until == 0)
             return i;
     }
     return s->n;
@@ -53,6 +54,40 @@ static void set_paused(struct sim *s, unsigned i, bool paused)
     } else {
         raft_fixture_revive(&s->c.f, i);
     }
+}
+
+/* A slow node: its loop held for 0.1-3 s (raft and the work plane
+ * stopped, its messages waiting), then its late timers all fire at once.
+ * One node, or several at once (a loaded host holds all its processes):
+ * not bounded to a minority. From its own stream, every 5 s on average
+ * (--holds sets how often). */
+static void hold_nodes(struct sim *s)
+{
+    struct sim_rng *r = &s->slow_rng;
+    for (unsigned i = 0; i < s->n; i++) {
+        struct sim_node *nd = &s->nodes[i];
+        if (nd->held_until != 0 && sim_now(s) >= nd->held_until) {
+            nd->held_until = 0;
+            set_paused(s, i, false);
+        }
+    }
+    if (!sim_rng_permille(r, s->hold_permille))
+        return;
+    unsigned count = 1 + (unsigned)sim_rng_below(r, s->n);
+    unsigned start = (unsigned)sim_rng_below(r, s->n);
+    unsigned leader = raft_fixture_leader_index(&s->c.f);
+    s->stats.holds_leader += count >= 2 && leader < s->n && (leader + s->n - start) % s->n < count;
+    for (unsigned k = 0; k < count; k++) {
+        struct sim_node *nd = &s->nodes[(start + k) % s->n];
+        uint64_t ms = 100 + sim_rng_below(r, 2900);
+        if (!nd->alive || (nd->paused && nd->held_until == 0))
+            continue;
+        if (nd->held_until == 0)
+            set_paused(s, nd->index, true);
+        if (sim_now(s) + ms > nd->held_until)
+            nd->held_until = sim_now(s) + ms;
+    }
+    s->stats.holds++;
 }
 
 static void set_cut(struct sim *s, unsigned i, unsigned j, bool cut)
@@ -121,6 +156,7 @@ void sim_faults_step(struct sim *s)
     }
     if (sim_rng_permille(r, 2))
         s->loss_pct = (unsigned)sim_rng_below(r, 31);
+    hold_nodes(s);
     if (sim_rng_permille(r, 1)) {
         i = (unsigned)sim_rng_below(r, s->n);
         /* Mostly a few seconds; one in five until the faults end. */
@@ -155,6 +191,7 @@ void sim_faults_heal(struct sim *s)
             revive_node(s, i);
         if (s->nodes[i].paused)
             set_paused(s, i, false);
+        s->nodes[i].held_until = 0;
         set_latency(s, i, 15);
         s->nodes[i].liar_until = 0;
     }

@@ -12,6 +12,11 @@
  *                                    faults end
  *   --strict-raft                    a follower libraft leaves behind fails
  *                                    the run (else a new leader is made: run.c)
+ *   --election-timeout MS            raft's election timeout (heartbeat a
+ *                                    tenth of it; default libraft's 1000 ms,
+ *                                    the node's is 300 ms)
+ *   --holds P                        slow-node faults per 1000 steps (default 2:
+ *                                    every 5 s on average)
  *   --require-scenarios              fail unless the seeds, together, met each
  *                                    scenario of the cluster tests the
  *                                    simulator took over (scenario_names)
@@ -30,7 +35,7 @@
 
 struct options {
     uint64_t seed;
-    unsigned steps, seeds, jobs;
+    unsigned steps, seeds, jobs, election_ms, holds;
     bool random, twice, verbose, strict_raft, lasting_liars, require_scenarios;
     double time_limit;
 };
@@ -39,13 +44,14 @@ struct options {
  * "The simulator", Cluster tests it replaced): each must happen in some
  * passing run, else the invariants that replaced those tests were not put
  * to the test. */
-enum { SCENARIOS = 5 };
+enum { SCENARIOS = 6 };
 static const char *const scenario_names[SCENARIOS] = {
     "a killed node's leases requeued (cluster_killed_follower_leases_requeued)",
     "a paused node's lease expired (cluster_sigstopped_node_requeued_then_rejoins)",
     "a failover after the heal (cluster_every_survivor_works_again_after_a_leader_kill)",
     "results sent again (cluster_lost_results_are_sent_again)",
     "a range never committed leased again (cluster_results_lost_with_their_node_are_redone)",
+    "the leader and another node held at once (a slow node: a loaded host)",
 };
 
 static void count_scenarios(const struct sim_stats *st, uint64_t seen[SCENARIOS])
@@ -55,6 +61,7 @@ static void count_scenarios(const struct sim_stats *st, uint64_t seen[SCENARIOS]
     seen[2] += st->failovers;
     seen[3] += st->results_resent;
     seen[4] += st->settled_requeued;
+    seen[5] += st->holds_leader;
 }
 
 static int check_scenarios(const uint64_t seen[SCENARIOS])
@@ -76,11 +83,17 @@ static const struct sim *in_progress;
 
 static void say_replay(void)
 {
+    char election[40] = "", holds[24] = "";
+    if (in_progress != NULL && in_progress->election_ms != 0)
+        snprintf(election, sizeof election, " --election-timeout %u", in_progress->election_ms);
+    if (in_progress != NULL && in_progress->hold_permille != SIM_HOLD_PERMILLE)
+        snprintf(holds, sizeof holds, " --holds %u", in_progress->hold_permille);
     if (in_progress != NULL)
-        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u%s%s\n",
+        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u%s%s%s%s\n",
                 (unsigned long long)in_progress->seed, in_progress->steps,
                 in_progress->lasting_liars ? " --lasting-liars" : "",
-                in_progress->strict_raft ? " --strict-raft" : "");
+                in_progress->strict_raft ? " --strict-raft" : "",
+                election, holds);
 }
 
 static double wall_s(void)
@@ -94,13 +107,15 @@ static int usage(void)
 {
     fprintf(stderr, "usage: mesh-sim [--seed S] [--steps N] [--seeds K] [--random] "
                     "[--time-limit SEC] [--jobs J] [--twice] [--verbose] "
-                    "[--lasting-liars] [--strict-raft] [--require-scenarios]\n");
+                    "[--lasting-liars] [--strict-raft] [--election-timeout MS] "
+                    "[--holds P] [--require-scenarios]\n");
     return 2;
 }
 
 static int parse(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){.seed = 1, .steps = 3000, .seeds = 1, .jobs = 1};
+    *o = (struct options){.seed = 1, .steps = 3000, .seeds = 1, .jobs = 1,
+                          .holds = SIM_HOLD_PERMILLE};
     for (int k = 1; k < argc; k++) {
         const char *a = argv[k], *v = k + 1 < argc ? argv[k + 1] : NULL;
         char *end = NULL;
@@ -122,6 +137,10 @@ static int parse(int argc, char **argv, struct options *o)
             o->steps = (unsigned)strtoul(v, &end, 10);
         } else if (v != NULL && strcmp(a, "--seeds") == 0) {
             o->seeds = (unsigned)strtoul(v, &end, 10);
+        } else if (v != NULL && strcmp(a, "--election-timeout") == 0) {
+            o->election_ms = (unsigned)strtoul(v, &end, 10);
+        } else if (v != NULL && strcmp(a, "--holds") == 0) {
+            o->holds = (unsigned)strtoul(v, &end, 10);
         } else if (v != NULL && strcmp(a, "--jobs") == 0) {
             o->jobs = (unsigned)strtoul(v, &end, 10);
         } else if (v != NULL && strcmp(a, "--time-limit") == 0) {
@@ -185,7 +204,8 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
                "%llu kills, %llu pauses, "
                "%llu partitions, %llu drain sends, %llu raft stalls, %llu counts held, %llu lies refused, %llu messages lost, %llu snapshot "
                "restores, %llu leases of dead nodes and %llu of paused ones requeued, %llu "
-               "ranges settled again, %llu results resends, digest %016llx\n",
+               "ranges settled again, %llu results resends, %llu holds, %llu duplicates "
+               "committed (one result in %llu blocks at most), %llu ms longest without progress after the heal, digest %016llx\n",
                (unsigned long long)seed, s->n, (double)sim_now(s) / 1000, s->n_batches, cancels(s),
                (unsigned long long)s->stats.submits,
                (unsigned long long)s->stats.numbers,
@@ -202,7 +222,10 @@ static int run_one(struct sim *s, const struct options *o, uint64_t seed,
                (unsigned long long)s->stats.requeued_dead,
                (unsigned long long)s->stats.expired_paused,
                (unsigned long long)s->stats.settled_requeued,
-               (unsigned long long)s->stats.results_resent, (unsigned long long)digest);
+               (unsigned long long)s->stats.results_resent, (unsigned long long)s->stats.holds,
+               (unsigned long long)s->stats.duplicates,
+               (unsigned long long)s->stats.max_copies,
+               (unsigned long long)s->stats.max_stall_ms, (unsigned long long)digest);
     return 0;
 }
 
@@ -294,6 +317,8 @@ int main(int argc, char **argv)
         return 1;
     s->verbose = o.verbose;
     s->strict_raft = o.strict_raft;
+    s->election_ms = o.election_ms;
+    s->hold_permille = o.holds;
     s->lasting_liars = o.lasting_liars;
     if (o.seeds > 1)
         printf("seeds %llu..%llu, %u steps each\n", (unsigned long long)o.seed,

@@ -30,6 +30,7 @@ enum {
     SIM_STEP_MS = 10,           /* simulated time per step */
     SIM_MAX_BATCHES = 12,       /* client batches per run */
     SIM_BUDGET_MS = 2000,       /* every batch's budget per number */
+    SIM_HOLD_PERMILLE = 2,      /* slow-node faults per 1000 steps */
 };
 
 /* A message between nodes' work planes (raft's own messages travel in the
@@ -86,6 +87,8 @@ struct sim_node {
     unsigned index;
     bool alive;                 /* false: killed (soft state lost) */
     bool paused;                /* SIGSTOP: raft stopped, soft state kept */
+    uint64_t held_until;        /* a slow node (its loop held: a starved CPU,
+                                   a long fsync): paused until then, 0: not */
     uint64_t liar_until;        /* sends wrong results until then (a bad
                                    memory, a broken build: the leader must
                                    refuse them) */
@@ -106,7 +109,14 @@ struct sim_stats {
         requeued_dead,    /* leases of a killed node requeued: its link went down */
         expired_paused,   /* a paused node's lease expired and was requeued */
         settled_requeued, /* a range ended but never committed, leased again */
-        results_resent;   /* results not committed 3 s after sending, sent again */
+        results_resent,   /* results not committed 3 s after sending, sent again */
+        holds,            /* slow-node faults (one or several nodes held) */
+        holds_leader,     /* ... holding the leader and another node at once */
+        /* Results in committed blocks that were already recorded (counted
+         * once per log index), and the longest time after the heal
+         * without a newly recorded result while work was left. */
+        duplicates, max_stall_ms,
+        max_copies;       /* the most committed blocks one result was in */
 };
 
 struct sim {
@@ -116,7 +126,12 @@ struct sim {
     bool lasting_liars;         /* every liar lies until the faults end */
     bool strict_raft;           /* a follower left behind by libraft fails
                                    the run (run.c, guard) */
+    unsigned election_ms;       /* raft's election timeout (0: libraft's) */
+    unsigned hold_permille;     /* slow-node faults per 1000 steps */
     struct sim_rng rng;
+    struct sim_rng slow_rng;    /* the slow-node fault's own stream: the
+                                   other choices of a seed stay as they were */
+    uint64_t progress_ms;       /* after the heal: the last newly recorded result */
     struct cluster c;           /* c.f is the fixture: must not move */
     unsigned n;
     struct sim_node nodes[SIM_MAX_SERVERS];
@@ -145,6 +160,7 @@ struct sim {
     size_t cap_entry_term;
     uint64_t recorded[SIM_MAX_SERVERS][SIM_MAX_BATCHES];
     bool cancelled[SIM_MAX_SERVERS][SIM_MAX_BATCHES]; /* CANCEL applied there */
+    uint16_t *copies[SIM_MAX_BATCHES]; /* per result: committed blocks holding it */
     raft_index max_commit;
     unsigned last_leader;       /* index + 1, for counting changes */
     /* The runtime's guard (run.c, guard; src/consensus/stall_watch.h). */
