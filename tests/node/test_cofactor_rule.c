@@ -13,7 +13,7 @@
 #include "node/spread_rule.h"
 
 /* The cluster test's numbers: p (49 bits, ECM's level 0 finds it) and the
- * primes after 2^99 and 2^100 (a 201-bit cofactor). */
+ * primes after 2^99 and 2^100 (a 200-bit cofactor). */
 struct nums {
     mpz_t p, q, r, n;
 };
@@ -39,7 +39,7 @@ static void test_wanted(void)
 {
     struct nums x;
     nums_init(&x, 99, 100);
-    CHECK(cofactor_spread_wanted(x.n, x.p)); /* 201-bit semiprime cofactor */
+    CHECK(cofactor_spread_wanted(x.n, x.p)); /* 200-bit semiprime cofactor */
     mpz_t f, m;
     mpz_inits(f, m, NULL);
     mpz_mul(f, x.p, x.q);
