@@ -233,8 +233,9 @@ static bool spread_ecm_found(struct node *n, struct spread_one *s)
     if (!spread_ecm_scan(&s->ecm, n->queue, s->batch, s->n, s->factor))
         return false;
     mlog(&n->log, LOG_INFO, "spread batch %llu: ECM found a factor after %llu of %llu curve "
-         "jobs (%llu curves)", (unsigned long long)s->batch, (unsigned long long)s->ecm.done,
-         (unsigned long long)s->ecm.jobs, (unsigned long long)s->ecm.curves);
+         "jobs (%llu curves, %llu cut short by the deadline)", (unsigned long long)s->batch,
+         (unsigned long long)s->ecm.done, (unsigned long long)s->ecm.jobs,
+         (unsigned long long)s->ecm.curves, (unsigned long long)s->ecm.cut);
     finish(n, s);
     siqs_coord_free(s->coord);
     s->coord = NULL;
@@ -247,6 +248,13 @@ static void step(struct node *n, struct spread_one *s)
 {
     if (s->handed || s->combining || spread_ecm_found(n, s))
         return;
+    if (s->ecm.jobs > 0 && !s->ecm.told && spread_ecm_spent(&s->ecm)) {
+        s->ecm.told = true; /* what the curves did, honestly: none rerun */
+        mlog(&n->log, LOG_INFO, "spread batch %llu: ECM found no factor in %llu curve jobs "
+             "(%llu curves, %llu cut short by the deadline)", (unsigned long long)s->batch,
+             (unsigned long long)s->ecm.jobs, (unsigned long long)s->ecm.curves,
+             (unsigned long long)s->ecm.cut);
+    }
     if (s->coord == NULL)
         return;
     for (uint64_t i = s->first; i < s->first + s->ranges; i++) {
