@@ -225,6 +225,40 @@ class SpreadEcmTest(unittest.TestCase):
         self.assertEqual(len(nodes), 3, nodes)
         self.assertTrue(found and max(found) > 0, found)
 
+    def test_ecm_cofactor_spread_survives_its_leader_killed(self):
+        # As above, with the leader SIGKILLed once the cofactor's batch has
+        # a few ranges committed: the new leader finds p again in the
+        # committed curve results, sees "cofactor:B" in the log (no second
+        # one), holds N, and hands N's line when the cofactor splits.
+        p = 314159265359279
+        q, r = nextprime(1 << 99), nextprime(1 << 100)
+        n = p * q * r
+        self.mesh = Mesh(MESH, 3, workers=1)
+        lead = self.mesh.working(self.mesh.formed(3))
+        bid = int(submit(self, lead, "--spread", str(n)))
+        name = "cofactor:%d" % bid
+
+        def kid(node):
+            return next((b for b in node.status()["batches"] if b["name"] == name), None)
+        wait_for(lambda: (kid(lead) or {}).get("done", 0) >= 3, 120, interval=0.1,
+                 what="three of the cofactor's ranges committed")
+        cid = kid(lead)["id"]
+        lead.kill()
+        survivors = [x for x in self.mesh.nodes if x is not lead]
+        new = self.mesh.leader(30)
+        self.assertIsNot(new, lead)
+        wait_for(lambda: self.batch(new, bid)["state"] == "done", 240, interval=0.2,
+                 what="the spread batch done")
+        for x in survivors:
+            self.assertEqual(x.cli("results", str(bid)).stdout.split(),
+                             ["%d:" % n, str(p), str(q), str(r)], x.name)
+            self.assertEqual([b["id"] for b in x.status()["batches"] if b["name"] == name],
+                             [cid], x.name)
+        log = new.log()
+        self.assertIn("spread batch %d: N's factors with its cofactor's from batch %d"
+                      % (bid, cid), log)
+        self.assertNotIn("N goes to one worker", log)
+
 if __name__ == "__main__":
     MESH = sys.argv.pop(1)
     unittest.main()
