@@ -34,6 +34,7 @@ struct consensus;
 struct lead;
 struct node_spread;
 struct node_route;
+struct node_cofactor;
 struct work;
 struct write_op;
 struct members;
@@ -116,6 +117,7 @@ struct node {
     struct node_hard hard;      /* the long numbers of the peers (hard.c) */
     struct node_spread *spread; /* the leader's spread batches (spread.c) */
     struct node_route *route;   /* the leader's routed hard numbers (spread_hold.c) */
+    struct node_cofactor *cofactor; /* ... and spread cofactors (spread_cofactor_hold.c) */
 
     struct results_waiter *waiters;
     bool draining;

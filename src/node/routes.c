@@ -23,6 +23,7 @@
 #include "retain.h"
 #include "spill.h"
 #include "spread.h"
+#include "spread_cofactor.h"
 #include "spread_route.h"
 #include "work_node.h"
 #include "write.h"
@@ -54,6 +55,7 @@ static const struct node_tick_route ticks[] = {
     {"lead", node_lead_tick},
     {"spread", node_spread_tick}, /* hands the leader a hard number's factors */
     {"spread_route", node_route_tick}, /* ... and those of a routed one to its batch */
+    {"spread_cofactor", node_cofactor_tick}, /* ... and N's with its cofactor's */
     {"retain", node_retain_tick},
     {"spill", node_spill_tick},
     {"results", node_results_tick},

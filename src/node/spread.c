@@ -20,6 +20,8 @@
 #include "queue.h"
 #include "siqs_coord.h"
 #include "siqs_range.h"
+#include "cofactor_rule.h"
+#include "spread_cofactor_hold.h"
 #include "spread_ecm.h"
 
 /* One spread batch being coordinated. */
@@ -40,6 +42,7 @@ struct spread_one {
     mpz_t n, factor;
     int combined;               /* siqs_coord_combine's answer */
     uint64_t combine_ms;
+    uint64_t budget_ms;         /* the batch's per-number budget (its cofactor's) */
     struct spread_count count;  /* read on the loop, never while combining */
     bool counted;
 };
@@ -121,9 +124,22 @@ static void give_up(struct node *n, struct spread_one *s, const char *why)
     hand_rest(n, s, NULL);
 }
 
+/* A split into a prime and a composite cofactor: the cofactor goes to the
+ * whole mesh when cofactor_rule.h says so (every job but N ends and N is
+ * held until the cofactor's factors come: spread_cofactor.h); otherwise,
+ * or with no prime part, N goes to one worker (its ladder recurses). */
+static void split_composite(struct node *n, struct spread_one *s, mpz_srcptr prime)
+{
+    if (prime != NULL && cofactor_spread_wanted(s->n, prime) &&
+        spread_cofactor_propose(n, s->batch, s->n, prime, s->budget_ms))
+        hand_rest(n, s, NULL);
+    else
+        give_up(n, s, "a split into composites");
+}
+
 /* N's factors, ascending, as the last index's result, and the ranges end.
  * Only two probable primes are committed here (a balanced semiprime, the
- * case this is for); a split into composites gives N to one worker. */
+ * case this is for); a split into composites goes to split_composite. */
 static void finish(struct node *n, struct spread_one *s)
 {
     mpz_t g, lo, hi;
@@ -133,8 +149,9 @@ static void finish(struct node *n, struct spread_one *s)
     mpz_set(lo, f_first ? s->factor : g);
     mpz_set(hi, f_first ? g : s->factor);
     char *text = malloc(mpz_sizeinbase(s->n, 10) + 4);
-    if (!mpz_probab_prime_p(lo, 30) || !mpz_probab_prime_p(hi, 30)) {
-        give_up(n, s, "a split into composites");
+    bool lo_prime = mpz_probab_prime_p(lo, 30), hi_prime = mpz_probab_prime_p(hi, 30);
+    if (!lo_prime || !hi_prime) {
+        split_composite(n, s, lo_prime ? lo : hi_prime ? hi : NULL);
     } else if (text != NULL) {
         gmp_sprintf(text, "%Zd %Zd", lo, hi);
         struct msg_result factors = {s->first + s->ranges, text, strlen(text)};
@@ -216,8 +233,9 @@ static bool spread_ecm_found(struct node *n, struct spread_one *s)
     if (!spread_ecm_scan(&s->ecm, n->queue, s->batch, s->n, s->factor))
         return false;
     mlog(&n->log, LOG_INFO, "spread batch %llu: ECM found a factor after %llu of %llu curve "
-         "jobs (%llu curves)", (unsigned long long)s->batch, (unsigned long long)s->ecm.done,
-         (unsigned long long)s->ecm.jobs, (unsigned long long)s->ecm.curves);
+         "jobs (%llu curves, %llu cut short by the deadline)", (unsigned long long)s->batch,
+         (unsigned long long)s->ecm.done, (unsigned long long)s->ecm.jobs,
+         (unsigned long long)s->ecm.curves, (unsigned long long)s->ecm.cut);
     finish(n, s);
     siqs_coord_free(s->coord);
     s->coord = NULL;
@@ -230,6 +248,13 @@ static void step(struct node *n, struct spread_one *s)
 {
     if (s->handed || s->combining || spread_ecm_found(n, s))
         return;
+    if (s->ecm.jobs > 0 && !s->ecm.told && spread_ecm_spent(&s->ecm)) {
+        s->ecm.told = true; /* what the curves did, honestly: none rerun */
+        mlog(&n->log, LOG_INFO, "spread batch %llu: ECM found no factor in %llu curve jobs "
+             "(%llu curves, %llu cut short by the deadline)", (unsigned long long)s->batch,
+             (unsigned long long)s->ecm.jobs, (unsigned long long)s->ecm.curves,
+             (unsigned long long)s->ecm.cut);
+    }
     if (s->coord == NULL)
         return;
     for (uint64_t i = s->first; i < s->first + s->ranges; i++) {
@@ -264,6 +289,7 @@ static struct spread_one *open_one(struct node *n, struct node_spread *sp,
         return NULL;
     *s = (struct spread_one){.node = n, .batch = info->id};
     batch_spread_layout(info->spec, &s->first, &s->ranges);
+    s->budget_ms = info->spec->budget_ms;
     mpz_inits(s->n, s->factor, NULL);
     s->taken = calloc(s->first + s->ranges + 1, 1);
     if (s->taken == NULL || !spread_ecm_open(&s->ecm, info->spec)) {

@@ -24,6 +24,12 @@ struct spread_ecm {
     uint8_t *taken;       /* per job: its result read */
     uint64_t done;        /* jobs read */
     uint64_t curves;      /* curves run in them */
+    uint64_t cut;         /* curves planned in them but not run: the job's
+                           * per-number budget ran out first (counted, not
+                           * leased again: the next level's curves are the
+                           * better use of the time) */
+    uint32_t *planned;    /* per job: its curves (HI - LO) */
+    bool told;            /* the phase's end logged (spread.c) */
     uint64_t bad;         /* committed texts that did not parse or divide
                            * (a leader that did not check: counted, ignored) */
 };

@@ -13,6 +13,7 @@
 #include "peers.h"
 #include "queue.h"
 #include "siqs_coord.h"
+#include "spread_cofactor_hold.h"
 #include "spread_rule.h"
 
 /* When a routed SUBMIT has not shown up in the log after this long, the
@@ -34,6 +35,7 @@ void node_route_free(struct node *n)
     free(n->route->scanned);
     free(n->route);
     n->route = NULL;
+    node_cofactor_free(n);
 }
 
 struct route_link *node_route_link(struct node *n, uint64_t parent, uint64_t index, bool add)
@@ -233,9 +235,9 @@ uint64_t node_route_held(void *node, uint64_t batch, uint64_t from)
 {
     struct node *n = node;
     struct node_route *r = route_of(n);
+    uint64_t first = node_cofactor_held(n, batch, from); /* a spread batch's N */
     if (r == NULL || !scanned(n, r, batch))
-        return UINT64_MAX;
-    uint64_t first = UINT64_MAX;
+        return first;
     for (size_t i = 0; i < n->route->n; i++) {
         const struct route_link *l = &n->route->links[i];
         if (l->parent == batch && l->index >= from && l->index < first && holds(n, l))

@@ -151,15 +151,16 @@ class SpreadEcmTest(unittest.TestCase):
         self.assertIn("spread batch %d: ECM found a factor after" % bid, lead.log())
         self.assertEqual(self.batch(lead, bid)["done"], total)
 
-    def test_ecm_factor_with_a_composite_cofactor_goes_to_one_worker(self):
+    def test_ecm_factor_with_a_small_composite_cofactor_goes_to_one_worker(self):
         # The same p (a curve's group mod p does not depend on N, so curve
-        # 4 of level 0 finds it here too) times two 90-bit primes: ECM's
-        # factor leaves a composite cofactor, which is not spread again:
-        # every job is ended and N, the last index, goes to one worker,
-        # whose ladder splits it whole.
+        # 4 of level 0 finds it here too) times an 81-bit and an 86-bit
+        # prime: ECM's factor leaves a composite cofactor of 166 bits, below
+        # the 180 where spreading pays (cofactor_rule.h): every job is ended
+        # and N, the last index, goes to one worker, whose ladder splits it.
         p = 314159265359279
-        q, r = nextprime(1 << 89), nextprime(1 << 90)
+        q, r = nextprime(1 << 80), nextprime(1 << 85)
         n = p * q * r
+        self.assertEqual((q * r).bit_length(), 166)
         self.mesh = Mesh(MESH, 1, workers=2)
         lead = self.mesh.formed(1)
         bid = int(submit(self, lead, "--spread", str(n)))
@@ -170,7 +171,93 @@ class SpreadEcmTest(unittest.TestCase):
         log = lead.log()
         self.assertIn("spread batch %d: ECM found a factor after" % bid, log)
         self.assertIn("spread batch %d: a split into composites; N goes to one worker" % bid, log)
+        names = [b["name"] for b in lead.status()["batches"]]
+        self.assertNotIn("cofactor:%d" % bid, names)
 
+    def test_ecm_factor_with_a_composite_cofactor_spread_again(self):
+        # The same p times the primes after 2^99 and 2^100: ECM's factor
+        # leaves a 200-bit semiprime cofactor, which becomes a spread batch
+        # of its own ("cofactor:B") sieved by every node; N's line is then
+        # p and the cofactor's factors, on every node.
+        p = 314159265359279
+        q, r = nextprime(1 << 99), nextprime(1 << 100)
+        n = p * q * r
+        self.assertEqual((q * r).bit_length(), 200)
+        self.mesh = Mesh(MESH, 3, workers=1)
+        lead = self.mesh.working(self.mesh.formed(3))
+        t0 = time.monotonic()
+        bid = int(submit(self, lead, "--spread", str(n), "--name", "cofactor"))
+        name = "cofactor:%d" % bid
+        watcher = next(x for x in self.mesh.nodes if x is not lead)
+        kid, nodes, found = {}, set(), []
+
+        def done():
+            st = watcher.status()
+            for b in st["batches"]:
+                if b["name"] == name:
+                    kid.setdefault("id", b["id"])
+            for row in st.get("spread", []):
+                if row["batch"] == kid.get("id"):
+                    nodes.update(row["nodes"])
+                    found.append(row["found"])
+            b = next((b for b in st["batches"] if b["id"] == bid), None)
+            return b is not None and b["state"] == "done"
+        wait_for(done, 240, interval=0.2, what="the spread batch done")
+        elapsed = time.monotonic() - t0
+        print("cofactor spread: %.1f s; nodes seen sieving the cofactor %s; found %s" %
+              (elapsed, sorted(nodes), found[-5:]), file=sys.stderr)
+        self.assertIn("id", kid, "no %s batch seen" % name)
+        cid = kid["id"]
+        for x in self.mesh.nodes:
+            out = x.cli("results", str(bid)).stdout.split()
+            self.assertEqual(out, ["%d:" % n, str(p), str(q), str(r)], x.name)
+            self.assertEqual(x.cli("results", str(cid)).stdout.split(),
+                             ["%d:" % (q * r), str(q), str(r)], x.name)
+            self.assertEqual(self.batch(x, cid)["state"], "done")
+        log = lead.log()
+        self.assertIn("spread batch %d: ECM found a factor after" % bid, log)
+        self.assertIn("spread batch %d: its composite cofactor (200 bits) goes to the whole mesh"
+                      % bid, log)
+        self.assertIn("spread batch %d: N's factors with its cofactor's from batch %d"
+                      % (bid, cid), log)
+        self.assertNotIn("N goes to one worker", log)
+        # Every node's worker sieved the cofactor's ranges.
+        self.assertEqual(len(nodes), 3, nodes)
+        self.assertTrue(found and max(found) > 0, found)
+
+    def test_ecm_cofactor_spread_survives_its_leader_killed(self):
+        # As above, with the leader SIGKILLed once the cofactor's batch has
+        # a few ranges committed: the new leader finds p again in the
+        # committed curve results, sees "cofactor:B" in the log (no second
+        # one), holds N, and hands N's line when the cofactor splits.
+        p = 314159265359279
+        q, r = nextprime(1 << 99), nextprime(1 << 100)
+        n = p * q * r
+        self.mesh = Mesh(MESH, 3, workers=1)
+        lead = self.mesh.working(self.mesh.formed(3))
+        bid = int(submit(self, lead, "--spread", str(n)))
+        name = "cofactor:%d" % bid
+
+        def kid(node):
+            return next((b for b in node.status()["batches"] if b["name"] == name), None)
+        wait_for(lambda: (kid(lead) or {}).get("done", 0) >= 3, 120, interval=0.1,
+                 what="three of the cofactor's ranges committed")
+        cid = kid(lead)["id"]
+        lead.kill()
+        survivors = [x for x in self.mesh.nodes if x is not lead]
+        new = self.mesh.leader(30)
+        self.assertIsNot(new, lead)
+        wait_for(lambda: self.batch(new, bid)["state"] == "done", 240, interval=0.2,
+                 what="the spread batch done")
+        for x in survivors:
+            self.assertEqual(x.cli("results", str(bid)).stdout.split(),
+                             ["%d:" % n, str(p), str(q), str(r)], x.name)
+            self.assertEqual([b["id"] for b in x.status()["batches"] if b["name"] == name],
+                             [cid], x.name)
+        log = new.log()
+        self.assertIn("spread batch %d: N's factors with its cofactor's from batch %d"
+                      % (bid, cid), log)
+        self.assertNotIn("N goes to one worker", log)
 
 if __name__ == "__main__":
     MESH = sys.argv.pop(1)
