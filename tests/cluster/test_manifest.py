@@ -294,7 +294,11 @@ class ManifestTest(unittest.TestCase):
             self.assertEqual(sum("batch %s:" % bid in e for e in own), 1, own)
         # with --wait the reader keeps waiting; everything else works
         with node.cli_running("results", ids[1], "--wait") as p:
-            bid = submit(self, node, "--start", "1000", "--count", "50")
+            try:
+                bid = submit(self, node, "--start", "1000", "--count", "50")
+            except AssertionError:
+                self.mesh.dump()  # CI met "no answer from the leader in time" once
+                raise
             self.finished(node, bid, 1000, 50)
             self.assertIsNone(p.poll(), "a reader with --wait gave up")
 

@@ -86,9 +86,12 @@ class SpreadTest(unittest.TestCase):
         # leasing (a node just re-registered may get none of a 2 s batch):
         # what must hold is that they did the rest.
         if victim is None:
-            for x in survivors:
-                self.assertGreater(worked[x.name], 0, "node %s sieved nothing: %s" %
-                                   (x.name, worked))
+            # One node may spend the whole sieve (4 s on a quiet host) on
+            # the batch's ECM curve job (a 196-bit number has one, leased
+            # beside the ranges), which the split ends uncommitted.
+            sieving = [x.name for x in survivors if worked[x.name] > 0]
+            self.assertGreaterEqual(len(sieving), len(survivors) - 1,
+                                    "nodes sieved: %s" % worked)
         else:
             self.assertGreater(sum(worked[x.name] for x in survivors), 0,
                                "the survivors sieved nothing: %s" % worked)

@@ -77,8 +77,8 @@ class SpreadRouteTest(unittest.TestCase):
         self.mesh = MetricsMesh(3)
         return self.mesh.working(self.mesh.formed(3))
 
-    def numbers(self, seed):
-        hard = [semiprime(196, seed), semiprime(196, seed + 1)]
+    def numbers(self, seed, bits=196):
+        hard = [semiprime(bits, seed), semiprime(bits, seed + 1)]
         numbers = SMALL[:2] + [hard[0]] + SMALL[2:4] + [hard[1]] + SMALL[4:]
         return numbers, {2: hard[0], 5: hard[1]}
 
@@ -196,7 +196,9 @@ class SpreadRouteTest(unittest.TestCase):
 
     def test_cancel_frees_every_worker(self):
         lead = self.start()
-        numbers, hard = self.numbers(50)
+        # 240 bits: a quiet host splits a 196-bit number in ~4 s, before
+        # the cancel (a spread batch done is not cancelled)
+        numbers, hard = self.numbers(50, 240)
         bid = self.submit_file(lead, numbers)
         wait_for(lambda: len(self.children(lead, bid)) == 2 and
                  sum(b["done"] for b in self.children(lead, bid).values()) >= 3, 30,
