@@ -89,7 +89,7 @@ static bool result_parses(const char *text)
 
 static void test_result_texts(void)
 {
-    const char *good[] = {"ecm:0", "ecm:10", "ecm:3:7", "ecm:0:" P30};
+    const char *good[] = {"ecm:0", "ecm:10", "ecm:3:7", ("ecm:0:" P30)};
     mpz_t f;
     mpz_init(f);
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
