@@ -45,7 +45,9 @@ class ClusterTest(unittest.TestCase):
         # the founder's id, learned by every member from the gossip
         self.mesh.cluster_id(timeout=5)
         follower, third = [n for n in self.mesh.nodes if n is not lead][:2]
-        start, count = 10 ** 15 + 1, 6000
+        # enough work that no node can take it all before the others get
+        # leases (a quiet host once finished 6000 on the leader alone)
+        start, count = 10 ** 15 + 1, 30000
         bid = self.submit(follower, "--start", str(start), "--count", str(count),
                           "--step", "2")
         # read-your-writes: the batch is visible on the submitting follower at once
