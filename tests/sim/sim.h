@@ -31,6 +31,7 @@ enum {
     SIM_MAX_BATCHES = 12,       /* client batches per run */
     SIM_BUDGET_MS = 2000,       /* every batch's budget per number */
     SIM_HOLD_PERMILLE = 2,      /* slow-node faults per 1000 steps */
+    SIM_MAX_COPIES = 12,        /* committed blocks one result may be in */
 };
 
 /* A message between nodes' work planes (raft's own messages travel in the
@@ -128,6 +129,7 @@ struct sim {
                                    the run (run.c, guard) */
     unsigned election_ms;       /* raft's election timeout (0: libraft's) */
     unsigned hold_permille;     /* slow-node faults per 1000 steps */
+    unsigned max_copies;        /* committed blocks one result may be in; 0: unchecked */
     struct sim_rng rng;
     struct sim_rng slow_rng;    /* the slow-node fault's own stream: the
                                    other choices of a seed stay as they were */
