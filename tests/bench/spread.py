@@ -14,6 +14,7 @@ node adds no core. Ends with the medians and the median of the per-run
 ratios (each pair run back to back, same number)."""
 import os
 import sys
+from statistics import median
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -44,12 +45,6 @@ def timed(mesh_bin, nodes, n, spread):
         return elapsed, combines
     finally:
         mesh.stop()
-
-
-def median(xs):
-    xs = sorted(xs)
-    mid = len(xs) // 2
-    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
 
 
 def main():

@@ -10,6 +10,7 @@ leader's status every 50 ms.
 usage: spread_route.py MESH_BINARY BITS RUNS [NODES]"""
 import os
 import sys
+from statistics import median
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -39,12 +40,6 @@ def timed(mesh_bin, nodes, numbers):
         return elapsed, routed
     finally:
         mesh.stop()
-
-
-def median(xs):
-    xs = sorted(xs)
-    mid = len(xs) // 2
-    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
 
 
 def main():
