@@ -23,6 +23,7 @@
 #include "lead_rules.h"
 #include "lease_table.h"
 #include "lead.h"
+#include "taken.h"
 #include "verify.h"
 #include "worker.h"
 
@@ -53,7 +54,11 @@ struct lead {
     void *ud;
     struct queue *queue;
     uint64_t self, number_budget_ms;
+    uint64_t settled_index, started_ms; /* lead_config's; when it began */
     struct lease_table *leases;
+    /* Results taken in this leadership and not yet seen committed: a copy
+     * sent again is not proposed again (taken.h). */
+    struct taken *taken;
     /* Results gathered for the next COMPLETE entries, texts packed in one
      * arena (no malloc per number on the leader's hot path). */
     struct pending_result *pending;
@@ -102,8 +107,12 @@ struct lead *lead_new(const struct lead_config *c)
     if (l == NULL)
         return NULL;
     *l = (struct lead){.io = c->io, .ud = c->ud, .queue = c->queue, .self = c->self,
-                       .number_budget_ms = c->number_budget_ms};
-    if ((l->leases = lease_table_new(c->queue, now_ms(l))) == NULL) {
+                       .number_budget_ms = c->number_budget_ms,
+                       .settled_index = c->settled_index};
+    l->started_ms = now_ms(l);
+    if ((l->leases = lease_table_new(c->queue, now_ms(l))) == NULL ||
+        (l->taken = taken_new()) == NULL) {
+        lease_table_free(l->leases);
         free(l);
         return NULL;
     }
@@ -126,6 +135,7 @@ void lead_free(struct lead *l)
     if (l == NULL)
         return;
     lease_table_free(l->leases);
+    taken_free(l->taken);
     free_pending(l);
     free(l->pending);
     free(l->text);
@@ -258,7 +268,7 @@ void lead_on_results(struct lead *l, uint64_t from, uint64_t batch,
                      const struct msg_result *items, size_t count)
 {
     struct reading rd = {l, from};
-    struct lead_results ctx = {l->queue, l->leases, l->verifier, now_ms(l), take_result,
+    struct lead_results ctx = {l->queue, l->leases, l->verifier, l->taken, now_ms(l), take_result,
                                refuse_result, &rd};
     bool member = from == l->self || l->io->is_member(l->ud, from);
     lead_rules_on_results(&ctx, from, member, batch, items, count);
@@ -278,6 +288,10 @@ static void tell_expired(void *ud, const struct lease_told *w)
 void lead_tick(struct lead *l)
 {
     bool idle = l->n_pending == 0 && l->io->in_flight(l->ud) == 0;
+    if (idle)
+        taken_clear(l->taken); /* whatever was taken is committed or lost */
+    else
+        taken_prune(l->taken, l->queue, now_ms(l));
     lead_rules_tick(l->leases, now_ms(l), idle, tell_expired, tell_settle_requeue, l);
     lead_dispatch(l);
 }
@@ -311,6 +325,18 @@ static void order_block(struct qcmd *cmd)
     cmd->n_results = kept;
 }
 
+/* Pending results are proposed once the predecessors' entries are applied
+ * (lead_config's settled_index): a result they carry is then done and
+ * left out, where proposing at once put it in the log twice (mesh-sim
+ * seed 255353186140753: one result in four terms' blocks). The wait is
+ * bounded: raft commits those entries with the first of this term, which
+ * may be long in coming (consensus.c proposes a barrier for them). */
+static bool predecessors_settled(const struct lead *l)
+{
+    return l->io->applied(l->ud) >= l->settled_index ||
+           now_ms(l) - l->started_ms >= LEAD_SETTLE_WAIT_MS;
+}
+
 /* One COMPLETE_BLOCK entry of batch `batch` from the pending results: the
  * leading run of that batch, up to ENTRY_BUDGET bytes of text (a block is
  * never bigger than the texts); the rest stays pending and slides down in
@@ -330,12 +356,15 @@ static void propose_batch(struct lead *l, uint64_t batch)
     if (cmd.results == NULL)
         return;
     for (size_t i = 0; i < take; i++)
-        cmd.results[cmd.n_results++] =
-            (struct qresult){l->pending[i].index, l->text + l->pending[i].off};
+        if (!queue_is_done(l->queue, batch, l->pending[i].index)) /* committed meanwhile */
+            cmd.results[cmd.n_results++] =
+                (struct qresult){l->pending[i].index, l->text + l->pending[i].off};
     char err[256];
     order_block(&cmd);
-    if (l->io->propose(l->ud, &cmd, err, sizeof err) != 0)
-        log_line(l, LOG_DEBUG, "results not proposed: %s", err); /* senders resend */
+    if (cmd.n_results > 0 && l->io->propose(l->ud, &cmd, err, sizeof err) != 0) {
+        log_line(l, LOG_DEBUG, "results not proposed: %s", err);
+        taken_clear(l->taken); /* senders resend: take them again then */
+    }
     free(cmd.results);
     size_t kept = l->n_pending - take;
     size_t shift = kept > 0 ? l->pending[take].off : l->text_len;
@@ -351,6 +380,8 @@ static void propose_batch(struct lead *l, uint64_t batch)
 
 void lead_flush(struct lead *l)
 {
+    if (l->n_pending > 0 && !predecessors_settled(l))
+        return;
     while (l->n_pending > 0 && l->io->in_flight(l->ud) < MAX_IN_FLIGHT)
         propose_batch(l, l->pending[0].batch);
 }

@@ -68,7 +68,14 @@ struct lead_config {
      * batch of their own: spread_hold.h); NULL: none. */
     sched_held_fn *hold;
     void *hold_ud;
+    /* The replica's last log index when this leadership began: the
+     * predecessors' entries up to it may still commit, carrying results
+     * this leader would otherwise propose again. Results are proposed
+     * once it is applied (at most LEAD_SETTLE_WAIT_MS later). */
+    uint64_t settled_index;
 };
+
+enum { LEAD_SETTLE_WAIT_MS = 3000 };
 
 /* NULL when out of memory. */
 struct lead *lead_new(const struct lead_config *c);

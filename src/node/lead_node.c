@@ -111,8 +111,10 @@ int node_lead_start(struct node *n)
 {
     if (n->lead != NULL)
         return 0;
+    struct consensus_status st;
+    consensus_status(n->cons, &st);
     struct lead_config c = {&node_lead_io, n, n->queue, n->keys.node_id, n->number_budget_ms,
-                            NULL, node_route_held, n};
+                            NULL, node_route_held, n, st.last_index};
     n->lead = lead_new(&c);
     return n->lead != NULL ? 0 : -1;
 }

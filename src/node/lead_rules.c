@@ -59,7 +59,8 @@ void lead_rules_on_results(const struct lead_results *ctx, uint64_t from, bool m
     struct lease *x = NULL;
     for (size_t i = 0; i < count; i++) {
         const struct msg_result *r = &items[i];
-        if (queue_is_done(ctx->queue, batch, r->index))
+        if (queue_is_done(ctx->queue, batch, r->index) ||
+            taken_has(ctx->taken, batch, r->index))
             continue;
         x = lease_table_covering(ctx->leases, x, from, batch, r->index);
         bool wrong = false;
@@ -79,6 +80,7 @@ void lead_rules_on_results(const struct lead_results *ctx, uint64_t from, bool m
         }
         if (!ctx->accept(ctx->ud, batch, r))
             return;
+        (void)taken_add(ctx->taken, batch, r->index, ctx->now_ms); /* false: a copy may go */
     }
     lease_table_heard_from(ctx->leases, from, batch, ctx->now_ms);
 }

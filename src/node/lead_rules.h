@@ -18,6 +18,7 @@
 #include "lease_table.h"
 #include "meshmsg.h"
 #include "queue.h"
+#include "taken.h"
 
 struct factor_verifier;
 
@@ -26,6 +27,7 @@ struct lead_results {
     const struct queue *queue;              /* the leader's replica */
     struct lease_table *leases;
     const struct factor_verifier *verifier; /* NULL: slower, never weaker */
+    struct taken *taken;                    /* what this leadership holds */
     uint64_t now_ms;
     /* A right result, to be proposed; false (out of memory) stops the
      * reading (the sender still holds the rest and sends it again). */
@@ -39,7 +41,8 @@ struct lead_results {
 };
 
 /* The results of `batch` from `from` (member: this node, or a member of
- * the cluster). Results already done are skipped. A member's result
+ * the cluster). Results already done, or taken already and not yet
+ * committed (ctx->taken), are skipped; a taken one is held. A member's result
  * outside its leases (computed for an earlier leader, sent again after a
  * failover) is taken when it is right: results are deterministic. A wrong
  * one is refused, its lease re-leased, the rest of the message is not

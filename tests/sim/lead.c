@@ -148,7 +148,8 @@ void sim_lead_start(struct sim *s, unsigned i)
     struct sim_lead *l = calloc(1, sizeof *l);
     CHECK(l != NULL);
     struct lead_config c = {&sim_lead_io, &s->nodes[i], queue_of(s, i), i + 1, 0, s->verifier,
-                            NULL, NULL}; /* no routing to spread batches */
+                            NULL, NULL, /* no routing to spread batches */
+                            raft_last_index(raft_fixture_get(&s->c.f, i))};
     l->core = lead_new(&c);
     CHECK(l->core != NULL);
     s->nodes[i].lead = l;

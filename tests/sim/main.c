@@ -18,11 +18,10 @@
  *   --holds P                        slow-node faults per 1000 steps (default 2:
  *                                    every 5 s on average)
  *   --max-copies N                   fail a run where one result was in more
- *                                    than N committed blocks (default 12; 0:
- *                                    unchecked). The leader re-proposes results
- *                                    it already holds (a known bug, DESIGN
- *                                    "Slow nodes"), so CI's random seeds run
- *                                    with 0 until it is fixed
+ *                                    than N committed blocks (default 4; 0:
+ *                                    unchecked): a copy per leadership at most
+ *                                    (DESIGN "A result proposed once per
+ *                                    leadership"
  *   --require-scenarios              fail unless the seeds, together, met each
  *                                    scenario of the cluster tests the
  *                                    simulator took over (scenario_names)

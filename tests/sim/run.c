@@ -20,9 +20,13 @@ enum { QUIET_LIMIT_MS = 300000, FAILOVER_DOWN_MS = 5000 };
 /* After the heal, a batch left makes progress (a newly recorded result)
  * within PROGRESS_MS: a failover (5 s down), an election, a lease. Seeds
  * 1-60 went at most 4.1 s without one. And no result is in more than
- * --max-copies committed blocks (default 12; seeds 1-60: at most 5): a mesh that re-sends
- * and re-proposes results at every leader change grows its log without
- * bound (doc/DESIGN.md, "Links under a starved CPU"). */
+ * --max-copies committed blocks (default 4; seeds 1-60: at most 2, and 4
+ * with --holds 50 --election-timeout 300): a mesh that re-sends and
+ * re-proposes results at every leader change grows its log without bound
+ * (doc/DESIGN.md, "Links under a starved CPU"). A leadership proposes a
+ * result once (src/node/taken.h); a copy comes from a leadership that
+ * could not wait for its predecessors' entries (src/node/lead.h,
+ * LEAD_SETTLE_WAIT_MS). */
 enum { PROGRESS_MS = 30000 };
 
 static bool work_left(struct sim *s, unsigned i);

@@ -31,7 +31,7 @@ enum {
     SIM_MAX_BATCHES = 12,       /* client batches per run */
     SIM_BUDGET_MS = 2000,       /* every batch's budget per number */
     SIM_HOLD_PERMILLE = 2,      /* slow-node faults per 1000 steps */
-    SIM_MAX_COPIES = 12,        /* committed blocks one result may be in */
+    SIM_MAX_COPIES = 4,         /* committed blocks one result may be in */
 };
 
 /* A message between nodes' work planes (raft's own messages travel in the
