@@ -71,6 +71,7 @@ struct node {
     struct refusals *refusals;  /* results refused as leader, per sender */
     struct write_op *writes;    /* client writes waiting for the mesh */
     uint64_t next_write_req;
+    unsigned long drop_replies; /* MESH_FAULT_DROP_REPLIES: REPLYs still to lose */
     struct worker_pool *pool;
     uint64_t number_budget_ms;  /* per number (--number-timeout); 0 = none */
     struct control *control;

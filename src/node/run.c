@@ -241,6 +241,7 @@ int node_run(struct node_config *cfg, const struct node_routes *routes)
         goto out;
     node_tally_load(&n->tally, &n->stats.done);
     n->queue = queue_new();
+    node_write_start(n);
     if (n->queue == NULL || node_work_start(n) != 0 || node_members_start(n) != 0 ||
         start_control(n) != 0)
         goto out;

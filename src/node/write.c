@@ -35,6 +35,8 @@
 
 enum {
     WRITE_TIMEOUT_MS = 10000,
+    /* Forwarded, no answer from that leader this long: sent to it again. */
+    WRITE_RESEND_MS = 3000,
     WRITE_MAX_SENDS = 5,        /* leader changes one write may live through */
     /* A command's bytes per log entry: under raft's 1 MiB entry cap AND,
      * forwarded, under the link's 1 MiB frame with the FORWARD header. */
@@ -55,6 +57,8 @@ struct write_op {
     uint64_t index;             /* committed at; 0 until known */
     uint64_t batch_id;
     uint64_t deadline_ms;
+    uint64_t resend_ms;         /* forwarded: no answer by then, send again */
+    uint64_t kept_deadline_ms;  /* sent again to the same leader: the old deadline */
     node_write_cb done;
     void *ud;
     struct write_op *next;
@@ -227,6 +231,7 @@ static void forward(struct node *n, struct write_op *op, const struct qcmd *cmd,
         return;
     }
     op->leader = leader;
+    op->resend_ms = uv_now(&n->loop) + WRITE_RESEND_MS;
     int rc = node_send(n, leader, MESH_MSG_FORWARD, buf, len);
     free(buf);
     if (rc != 0) {
@@ -294,7 +299,9 @@ static void release_held(struct node *n, struct write_op *op)
         return;
     }
     free(held);
-    op->deadline_ms = uv_now(&n->loop) + WRITE_TIMEOUT_MS;
+    op->deadline_ms = op->kept_deadline_ms ? op->kept_deadline_ms
+                                           : uv_now(&n->loop) + WRITE_TIMEOUT_MS;
+    op->kept_deadline_ms = 0;
     send_write(n, op, &cmd);
     qcmd_free(&cmd);
 }
@@ -404,6 +411,12 @@ static void reply(struct node *n, uint64_t peer, const struct msg_reply *m)
 {
     uint8_t *buf;
     size_t len;
+    if (n->drop_replies > 0) {
+        n->drop_replies--;
+        mlog(&n->log, LOG_WARN, "fault injection: the reply to write %llu dropped",
+             (unsigned long long)m->req);
+        return;
+    }
     if (msg_reply_encode(m, &buf, &len) == 0) {
         node_send(n, peer, MESH_MSG_REPLY, buf, len);
         free(buf);
@@ -483,6 +496,35 @@ void node_write_on_reply(struct node *n, uint64_t peer, const uint8_t *data, siz
     }
 }
 
+void node_write_start(struct node *n)
+{
+    const char *drop = getenv("MESH_FAULT_DROP_REPLIES");
+    if (drop == NULL)
+        return;
+    n->drop_replies = strtoul(drop, NULL, 10);
+    mlog(&n->log, LOG_WARN, "fault injection: the next %lu write replies are dropped",
+         n->drop_replies);
+}
+
+/* Forwarded, and no answer from that same leader for WRITE_RESEND_MS: the
+ * FORWARD or its REPLY was lost with a link (a link that one side had
+ * already closed as a duplicate while the other still sent on it: the
+ * write committed and its submitter was told "no answer"). It goes to the
+ * same leader again, within its first deadline: every write is safe to
+ * apply twice (the top of this file). */
+static bool resend_unanswered(struct node *n, struct write_op *op, uint64_t now)
+{
+    if (op->index != 0 || now < op->resend_ms)
+        return false;
+    uint64_t deadline = op->deadline_ms;
+    if (!send_again(n, op))
+        return false;
+    op->kept_deadline_ms = deadline;
+    mlog(&n->log, LOG_INFO, "write %llu: no answer from the leader in %d s, sent again",
+         (unsigned long long)op->req, WRITE_RESEND_MS / 1000);
+    return true;
+}
+
 /* Answers forwarded writes this replica has caught up with; fails those
  * whose leader went away or that waited too long. */
 void node_write_progress(struct node *n)
@@ -508,6 +550,8 @@ void node_write_progress(struct node *n)
             else if (op->index == 0 && op->leader != leader && !send_again(n, op))
                 finish(n, op, -1, "the leader changed before the write was committed, "
                                   "again and again; check `mesh status` and retry");
+            else if (op->leader == leader && resend_unanswered(n, op, now))
+                ; /* held: released to the leader below, on the next pass */
             else if (now > op->deadline_ms)
                 finish(n, op, -1, "no answer from the leader in time");
         }

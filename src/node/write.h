@@ -18,6 +18,9 @@ typedef void (*node_write_cb)(void *ud, int rc, uint64_t batch_id, const char *e
 void node_write(struct node *n, const struct qcmd *cmd, node_write_cb done, void *ud,
                 void *tag);
 /* Leader side of a forwarded write. */
+/* Reads the test fault MESH_FAULT_DROP_REPLIES=N (this node, as leader,
+ * loses the next N REPLY messages it would send). */
+void node_write_start(struct node *n);
 void node_write_on_forward(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
 void node_write_on_reply(struct node *n, uint64_t peer, const uint8_t *data, size_t len);
 /* Applied index advanced, or the leader changed: finish what can be. */

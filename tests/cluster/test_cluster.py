@@ -141,6 +141,31 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("no node named", r.stderr)
 
+    def test_lost_write_reply_is_sent_again(self):
+        # Every node loses the first REPLY it would send as leader (the
+        # test fault MESH_FAULT_DROP_REPLIES): a follower's forwarded submit
+        # commits on the leader, its answer never arrives. The follower
+        # sends it to the same leader again after 3 s (a write is safe to
+        # apply twice): one batch, the submit answered, where it used to
+        # fail with "no answer from the leader in time" (a reply lost on a
+        # link the other side had closed as a duplicate).
+        env = dict(os.environ, MESH_FAULT_DROP_REPLIES="1")
+        self.mesh = Mesh(MESH, 3, envs={i: env for i in range(3)})
+        lead = self.mesh.formed(3)
+        follower = [n for n in self.mesh.nodes if n is not lead][0]
+        before = len(lead.status()["batches"])
+        t0 = time.monotonic()
+        bid = self.submit(follower, "--start", "1000001", "--count", "50")
+        took = time.monotonic() - t0
+        self.assertGreater(took, 2.5, "answered before any resend: was a reply dropped?")
+        self.assertIn("reply to write", lead.log())
+        self.assertIn("sent again", follower.log())
+        for n in self.mesh.nodes:
+            wait_for(lambda n=n: len(n.status()["batches"]) == before + 1, 10,
+                     what="one batch on every node, not two")
+        out = follower.cli("results", bid, "--wait", timeout=60).stdout
+        check_factored(self, parse_results(out), list(range(1000001, 1000051)))
+
     def test_big_list_goes_in_parts(self):
         # ~2.6 MB of numbers: three log entries of under 1 MiB, one batch, visible whole
         self.mesh = Mesh(MESH, 3, workers=1)
