@@ -62,6 +62,7 @@ struct mp_poly {
     int s;
     uint32_t a_idx[MP_MAX_A_PRIMES];
     mpz_t a, b, c, b_terms[MP_MAX_A_PRIMES];
+    uint32_t gamma[MP_MAX_A_PRIMES]; /* B_l = (A / q_l) gamma_l */
     uint32_t *root1, *root2;   /* sieve indices (x + M) mod p of Q's roots */
     uint32_t *bainv;           /* s rows: 2 B_l A^-1 mod p */
 };

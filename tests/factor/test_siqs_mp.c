@@ -271,6 +271,71 @@ static void test_small_hits(void)
     mpz_clears(n, f, NULL);
 }
 
+/* Every root of the current polynomial against GMP: at sieve index r,
+ * x = r - M, (A x + B)^2 - kN is a multiple of p; each Gray-code step's
+ * delta times A is 2 B_l mod p; A's primes have no root. */
+static size_t check_roots(struct mp_ctx *ctx)
+{
+    const struct mp_poly *poly = &ctx->poly;
+    mpz_t y, t;
+    mpz_inits(y, t, NULL);
+    size_t checked = 0;
+    for (uint32_t j = MP_FB_ODD; j < ctx->fb.count; j++) {
+        uint32_t p = ctx->fb.p[j];
+        if (mpz_divisible_ui_p(poly->a, p)) {
+            CHECK(poly->root1[j] == MP_NO_ROOT && poly->root2[j] == MP_NO_ROOT);
+            continue;
+        }
+        uint32_t roots[2] = {poly->root1[j], poly->root2[j]};
+        for (int k = 0; k < 2; k++) {
+            CHECK(roots[k] < p);
+            mpz_mul_si(y, poly->a, (long)roots[k] - (long)ctx->m);
+            mpz_add(y, y, poly->b);
+            mpz_mul(y, y, y);
+            mpz_sub(y, y, ctx->kn);
+            CHECK(mpz_divisible_ui_p(y, p));
+            checked++;
+        }
+        for (int l = 1; l < poly->s; l++) {
+            mpz_mul_ui(y, poly->a, poly->bainv[(size_t)l * ctx->fb.count + j]);
+            mpz_mul_2exp(t, poly->b_terms[l], 1);
+            CHECK(mpz_congruent_ui_p(y, mpz_fdiv_ui(t, p), p));
+        }
+    }
+    mpz_clears(y, t, NULL);
+    return checked;
+}
+
+/* The roots of the first B of several A (siqs_mp_poly.c's 32-bit
+ * arithmetic) and of the B values the Gray code walks to, at sizes with
+ * A's primes below and above the sieved range's middle. */
+static void test_roots(void)
+{
+    size_t checked = 0;
+    for (unsigned bits = 150; bits <= 230; bits += 40) {
+        mpz_t n, f;
+        mpz_inits(n, f, NULL);
+        random_prime(n, bits / 2);
+        random_prime(f, bits - bits / 2);
+        mpz_mul(n, n, f);
+        struct mp_ctx ctx;
+        siqs_mp_ctx_init(&ctx, n);
+        CHECK(siqs_mp_setup(&ctx, f) == 0);
+        for (uint32_t a = 0; a < 3; a++) {
+            CHECK(siqs_mp_first_b(&ctx, a));
+            checked += check_roots(&ctx);
+            for (uint32_t b = 1; b < 6 && b < siqs_mp_polys_per_a(&ctx); b++) {
+                siqs_mp_next_b(&ctx);
+                checked += check_roots(&ctx);
+            }
+        }
+        siqs_mp_ctx_free(&ctx);
+        mpz_clears(n, f, NULL);
+    }
+    CHECK(checked > 100000);
+    printf("roots: %zu roots agree with GMP\n", checked);
+}
+
 static void test_large(void)
 {
     check_sparse_null_space(50000, 50100);
@@ -286,6 +351,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "large") == 0) {
         test_large();
     } else {
+        test_roots();
         test_small_hits();
         check_sparse_null_space(3000, 3100);
         test_refusals();
