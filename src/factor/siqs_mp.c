@@ -113,7 +113,7 @@ static int run(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms)
     if (ready != 0)
         return ready == 1;
     uint32_t a = 0;
-    for (int t = 0; t < SIQS_MP_COMBINE_TRIES; t++) {
+    for (int t = 0; t < SIQS_MP_COMBINE_TRIES;) {
         while (!siqs_mp_enough(ctx)) {
             siqs_mp_report(ctx, FACTOR_PHASE_SIEVE);
             bool timed_out = false;
@@ -122,9 +122,10 @@ static int run(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms)
             a++;
         }
         siqs_mp_report(ctx, FACTOR_PHASE_MATRIX);
-        if (siqs_mp_combine(ctx, factor))
+        enum mp_combined r = siqs_mp_combine(ctx, factor);
+        if (r == MP_COMBINE_SPLIT)
             return 1;
-        ctx->want_sets += ctx->fb.count / 32;
+        t += r == MP_COMBINE_FAILED; /* a short check ran no matrix */
     }
     return 0;
 }

@@ -225,7 +225,11 @@ int siqs_mp_run_parallel(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms,
  * the matrix or the square roots. */
 void siqs_mp_report(const struct mp_ctx *ctx, enum factor_phase phase);
 
-/* siqs_mp_combine.c: dependencies to a factor. */
-bool siqs_mp_combine(struct mp_ctx *ctx, mpz_t factor);
+/* siqs_mp_combine.c: dependencies to a factor. SHORT: too few sets for
+ * the matrix (not run); want_sets raised to what it needs. FAILED: the
+ * matrix ran and no dependency split n (or out of memory); want_sets
+ * raised by a few percent. */
+enum mp_combined { MP_COMBINE_SPLIT, MP_COMBINE_FAILED, MP_COMBINE_SHORT };
+enum mp_combined siqs_mp_combine(struct mp_ctx *ctx, mpz_t factor);
 
 #endif

@@ -336,6 +336,46 @@ static void test_roots(void)
     printf("roots: %zu roots agree with GMP\n", checked);
 }
 
+/* The combine's check before the matrix: with a few A's worth of sets it
+ * runs no matrix and asks for more; sieving to what it asks for (each
+ * short answer raising want_sets) ends in a split, and no matrix runs
+ * without its null vectors. */
+static void test_combine_short(void)
+{
+    mpz_t n, f;
+    mpz_inits(n, f, NULL);
+    random_prime(n, 80);
+    random_prime(f, 80);
+    mpz_mul(n, n, f);
+    struct mp_ctx ctx;
+    siqs_mp_ctx_init(&ctx, n);
+    CHECK(siqs_mp_setup(&ctx, f) == 0);
+    bool timed_out = false;
+    CHECK(siqs_mp_sieve_range(&ctx, 0, 2, 0, &timed_out));
+    size_t want = ctx.want_sets;
+    CHECK(siqs_mp_sets(&ctx.rels) < want / 4);
+    CHECK(siqs_mp_combine(&ctx, f) == MP_COMBINE_SHORT);
+    CHECK(ctx.want_sets > want); /* as many more as the bound is short */
+    uint32_t a = 2;
+    int shorts = 1, failed = 0;
+    enum mp_combined r = MP_COMBINE_SHORT;
+    while (r != MP_COMBINE_SPLIT && a < 1000) {
+        for (; !siqs_mp_enough(&ctx); a++)
+            CHECK(siqs_mp_sieve_range(&ctx, a, a + 1, 0, &timed_out));
+        size_t before = ctx.want_sets;
+        r = siqs_mp_combine(&ctx, f);
+        shorts += r == MP_COMBINE_SHORT;
+        failed += r == MP_COMBINE_FAILED;
+        CHECK(r == MP_COMBINE_SPLIT || ctx.want_sets > before);
+    }
+    CHECK(r == MP_COMBINE_SPLIT && failed == 0);
+    CHECK(mpz_cmp_ui(f, 1) > 0 && mpz_cmp(f, n) < 0 && mpz_divisible_p(n, f));
+    printf("combine: %d short checks, then a split after %u A (%zu sets)\n", shorts, a,
+           siqs_mp_sets(&ctx.rels));
+    siqs_mp_ctx_free(&ctx);
+    mpz_clears(n, f, NULL);
+}
+
 static void test_large(void)
 {
     check_sparse_null_space(50000, 50100);
@@ -352,6 +392,7 @@ int main(int argc, char **argv)
         test_large();
     } else {
         test_roots();
+        test_combine_short();
         test_small_hits();
         check_sparse_null_space(3000, 3100);
         test_refusals();
