@@ -178,6 +178,10 @@ uint32_t siqs_mp_polys_per_a(const struct mp_ctx *ctx);
 bool siqs_mp_sieve_alloc(struct mp_ctx *ctx);
 void siqs_mp_sieve_free(struct mp_ctx *ctx);
 bool siqs_mp_sieve_poly(struct mp_ctx *ctx);
+/* The block-sieved primes' next hits (small_next1, small_next2) and logs
+ * (small_logp: 0 for A's primes) from the roots of A's first B; the next
+ * B's are written by siqs_mp_next_b as it moves the roots. */
+void siqs_mp_small_roots(struct mp_ctx *ctx);
 
 /* siqs_mp_hits.c: the candidates' test of the block-sieved primes. After
  * the block sieve of a block, writes the indices (slot - first_sieved) of

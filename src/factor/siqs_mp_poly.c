@@ -260,6 +260,7 @@ bool siqs_mp_first_b(struct mp_ctx *ctx, uint32_t a_index)
     compute_b_terms(ctx);
     compute_c(ctx);
     compute_roots(ctx);
+    siqs_mp_small_roots(ctx);
     ctx->poly.b_index = 0;
     return true;
 }
@@ -294,15 +295,18 @@ uint32_t siqs_mp_polys_per_a(const struct mp_ctx *ctx)
     return 1u << (ctx->poly.s - 1);
 }
 
-/* Every root r += delta (add) or r += p - delta (mod p), both < p < 2^22
- * (so signed compares work). Branch-free; SSE2 four at a time. A's
- * primes (MP_NO_ROOT) come out wrong: the caller resets them. */
-static void move_roots(uint32_t *r1, uint32_t *r2, const uint32_t *delta, const uint32_t *p,
-                       uint32_t n, bool add)
+/* Roots j in [from, to): r += delta (add) or r += p - delta (mod p), both
+ * < p < 2^22 (so signed compares work). Branch-free; SSE2 four at a time.
+ * With lo and hi (the block-sieved primes, p < 2^15), also each prime's
+ * smaller and larger root as 16 bits at j - from: the sieve's next hits,
+ * written here rather than in a second pass over the roots. A's primes
+ * (MP_NO_ROOT) come out wrong: the caller resets them. */
+static void move_range(uint32_t *r1, uint32_t *r2, const uint32_t *delta, const uint32_t *p,
+                       uint32_t from, uint32_t to, bool add, uint16_t *lo, uint16_t *hi)
 {
-    uint32_t j = MP_FB_ODD;
+    uint32_t j = from;
 #if defined(__SSE2__)
-    for (; j + 4 <= n; j += 4) {
+    for (; j + 4 <= to; j += 4) {
         __m128i pv = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
         __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(delta + j));
         if (!add)
@@ -313,14 +317,35 @@ static void move_roots(uint32_t *r1, uint32_t *r2, const uint32_t *delta, const 
         b = _mm_sub_epi32(b, _mm_andnot_si128(_mm_cmpgt_epi32(pv, b), pv));
         _mm_storeu_si128((__m128i *)(void *)(r1 + j), a);
         _mm_storeu_si128((__m128i *)(void *)(r2 + j), b);
+        if (lo != NULL) {
+            __m128i a_big = _mm_cmpgt_epi32(a, b);
+            __m128i min = _mm_or_si128(_mm_and_si128(a_big, b), _mm_andnot_si128(a_big, a));
+            __m128i max = _mm_or_si128(_mm_and_si128(a_big, a), _mm_andnot_si128(a_big, b));
+            _mm_storel_epi64((__m128i *)(void *)(lo + (j - from)), _mm_packs_epi32(min, min));
+            _mm_storel_epi64((__m128i *)(void *)(hi + (j - from)), _mm_packs_epi32(max, max));
+        }
     }
 #endif
-    for (; j < n; j++) {
+    for (; j < to; j++) {
         uint32_t d = add ? delta[j] : p[j] - delta[j];
         uint32_t a = r1[j] + d, b = r2[j] + d;
-        r1[j] = a >= p[j] ? a - p[j] : a;
-        r2[j] = b >= p[j] ? b - p[j] : b;
+        r1[j] = a = a >= p[j] ? a - p[j] : a;
+        r2[j] = b = b >= p[j] ? b - p[j] : b;
+        if (lo != NULL) {
+            lo[j - from] = (uint16_t)(a < b ? a : b);
+            hi[j - from] = (uint16_t)(a < b ? b : a);
+        }
     }
+}
+
+static void move_roots(struct mp_ctx *ctx, const uint32_t *delta, bool add)
+{
+    const struct mp_fb *fb = &ctx->fb;
+    uint32_t *r1 = ctx->poly.root1, *r2 = ctx->poly.root2;
+    move_range(r1, r2, delta, fb->p, MP_FB_ODD, fb->first_sieved, add, NULL, NULL);
+    move_range(r1, r2, delta, fb->p, fb->first_sieved, fb->first_bucket, add, ctx->small_next1,
+               ctx->small_next2);
+    move_range(r1, r2, delta, fb->p, fb->first_bucket, fb->count, add, NULL, NULL);
 }
 
 /* Gray-code step: b_index -> b_index + 1 flips the sign of one term B_l
@@ -338,9 +363,13 @@ void siqs_mp_next_b(struct mp_ctx *ctx)
         mpz_submul_ui(poly->b, poly->b_terms[l], 2);
     else
         mpz_addmul_ui(poly->b, poly->b_terms[l], 2);
-    move_roots(poly->root1, poly->root2, delta, fb->p, fb->count, now_minus);
+    move_roots(ctx, delta, now_minus);
     uint32_t *r1 = poly->root1, *r2 = poly->root2;
-    for (int k = 0; k < poly->s; k++)
-        r1[poly->a_idx[k]] = r2[poly->a_idx[k]] = MP_NO_ROOT;
+    for (int k = 0; k < poly->s; k++) {
+        uint32_t j = poly->a_idx[k];
+        r1[j] = r2[j] = MP_NO_ROOT;
+        if (j >= fb->first_sieved && j < fb->first_bucket) /* sieved for nothing: log 0 */
+            ctx->small_next1[j - fb->first_sieved] = ctx->small_next2[j - fb->first_sieved] = 0;
+    }
     compute_c(ctx);
 }

@@ -273,7 +273,8 @@ static void test_small_hits(void)
 
 /* Every root of the current polynomial against GMP: at sieve index r,
  * x = r - M, (A x + B)^2 - kN is a multiple of p; each Gray-code step's
- * delta times A is 2 B_l mod p; A's primes have no root. */
+ * delta times A is 2 B_l mod p; A's primes have no root. The block-sieved
+ * primes' next hits are their roots in order (A's: 0, log 0). */
 static size_t check_roots(struct mp_ctx *ctx)
 {
     const struct mp_poly *poly = &ctx->poly;
@@ -282,11 +283,22 @@ static size_t check_roots(struct mp_ctx *ctx)
     size_t checked = 0;
     for (uint32_t j = MP_FB_ODD; j < ctx->fb.count; j++) {
         uint32_t p = ctx->fb.p[j];
+        bool small = j >= ctx->fb.first_sieved && j < ctx->fb.first_bucket;
+        uint32_t k_small = j - ctx->fb.first_sieved;
         if (mpz_divisible_ui_p(poly->a, p)) {
             CHECK(poly->root1[j] == MP_NO_ROOT && poly->root2[j] == MP_NO_ROOT);
+            if (small)
+                CHECK(ctx->small_next1[k_small] == 0 && ctx->small_next2[k_small] == 0 &&
+                      ctx->small_logp[k_small] == 0);
             continue;
         }
         uint32_t roots[2] = {poly->root1[j], poly->root2[j]};
+        if (small) { /* the sieve's next hits: the roots in order */
+            uint32_t lo = roots[0] < roots[1] ? roots[0] : roots[1];
+            CHECK(ctx->small_next1[k_small] == lo &&
+                  ctx->small_next2[k_small] == roots[0] + roots[1] - lo &&
+                  ctx->small_logp[k_small] == ctx->fb.logp[j]);
+        }
         for (int k = 0; k < 2; k++) {
             CHECK(roots[k] < p);
             mpz_mul_si(y, poly->a, (long)roots[k] - (long)ctx->m);
@@ -324,7 +336,7 @@ static void test_roots(void)
         for (uint32_t a = 0; a < 3; a++) {
             CHECK(siqs_mp_first_b(&ctx, a));
             checked += check_roots(&ctx);
-            for (uint32_t b = 1; b < 6 && b < siqs_mp_polys_per_a(&ctx); b++) {
+            for (uint32_t b = 1; b < 12 && b < siqs_mp_polys_per_a(&ctx); b++) {
                 siqs_mp_next_b(&ctx);
                 checked += check_roots(&ctx);
             }
