@@ -9,6 +9,7 @@
  * division), siqs_mp_rel.c (relations, large-prime graph),
  * siqs_mp_combine.c (matrix, square root). */
 #include <math.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -138,6 +139,15 @@ void siqs_mp_ctx_init(struct mp_ctx *ctx, const mpz_t n)
     mpz_set(ctx->n, n);
 }
 
+unsigned siqs_mp_usable_jobs(unsigned jobs)
+{
+    cpu_set_t set;
+    if (jobs <= 1 || sched_getaffinity(0, sizeof set, &set) != 0)
+        return jobs;
+    unsigned cpus = (unsigned)CPU_COUNT(&set);
+    return cpus >= 1 && cpus < jobs ? cpus : jobs;
+}
+
 int siqs_mp_factor(const mpz_t n, mpz_t factor, uint64_t deadline_ms)
 {
     return siqs_mp_factor_jobs(n, factor, deadline_ms, 1);
@@ -164,6 +174,7 @@ int siqs_mp_factor_watched(const mpz_t n, mpz_t factor, uint64_t deadline_ms, un
     siqs_mp_ctx_init(&ctx, n);
     ctx.progress = progress;
     struct siqs_wire_stats stats = {0};
+    jobs = siqs_mp_usable_jobs(jobs);
     int found = jobs > 1 ? siqs_mp_run_parallel(&ctx, factor, deadline_ms, jobs, &stats)
                          : run(&ctx, factor, deadline_ms);
     siqs_mp_ctx_free(&ctx);
