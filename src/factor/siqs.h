@@ -35,8 +35,15 @@ int siqs_mp_factor(const mpz_t n, mpz_t factor, uint64_t deadline_ms);
 
 /* The same on `jobs` cores (jobs > 1: forked workers, siqs_mp_par.c; call
  * it only from a single-threaded process). Not deterministic in which
- * factor it finds: the relations arrive in the order the workers finish. */
+ * factor it finds: the relations arrive in the order the workers finish.
+ * jobs is cut to the CPUs the process may run on (siqs_mp_usable_jobs). */
 int siqs_mp_factor_jobs(const mpz_t n, mpz_t factor, uint64_t deadline_ms, unsigned jobs);
+
+/* jobs, or fewer: the CPUs this process's affinity mask allows (taskset, a
+ * cpuset) when that is less. More workers than CPUs only add the parallel
+ * path's costs (every relation encoded, sent, decoded and checked, the
+ * leases in flight at the end) to the same CPU time. */
+unsigned siqs_mp_usable_jobs(unsigned jobs);
 
 /* The same, telling progress (progress.h; NULL: nobody) where it is:
  * sieving (relation sets found of those wanted, after each A), matrix,

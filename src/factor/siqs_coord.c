@@ -85,10 +85,10 @@ int siqs_coord_combine(struct siqs_coord *c, mpz_t factor)
 {
     if (c->combines >= SIQS_MP_COMBINE_TRIES)
         return -1;
-    c->combines++;
-    if (siqs_mp_combine(&c->ctx, factor))
+    enum mp_combined r = siqs_mp_combine(&c->ctx, factor);
+    c->combines += r != MP_COMBINE_SHORT; /* a short check ran no matrix */
+    if (r == MP_COMBINE_SPLIT)
         return 1;
-    c->ctx.want_sets += c->ctx.fb.count / 32;
     return c->combines >= SIQS_MP_COMBINE_TRIES ? -1 : 0;
 }
 

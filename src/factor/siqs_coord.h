@@ -29,7 +29,7 @@ struct siqs_coord_stats {
     size_t results;              /* result texts taken */
     size_t sets, want_sets;      /* what the combine has, what it waits for */
     uint32_t width;              /* A indices a job */
-    int combines;                /* tried so far */
+    int combines;                /* matrices run so far (short checks not counted) */
 };
 
 enum siqs_coord_open {

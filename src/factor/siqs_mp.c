@@ -9,6 +9,7 @@
  * division), siqs_mp_rel.c (relations, large-prime graph),
  * siqs_mp_combine.c (matrix, square root). */
 #include <math.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -113,7 +114,7 @@ static int run(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms)
     if (ready != 0)
         return ready == 1;
     uint32_t a = 0;
-    for (int t = 0; t < SIQS_MP_COMBINE_TRIES; t++) {
+    for (int t = 0; t < SIQS_MP_COMBINE_TRIES;) {
         while (!siqs_mp_enough(ctx)) {
             siqs_mp_report(ctx, FACTOR_PHASE_SIEVE);
             bool timed_out = false;
@@ -122,9 +123,10 @@ static int run(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms)
             a++;
         }
         siqs_mp_report(ctx, FACTOR_PHASE_MATRIX);
-        if (siqs_mp_combine(ctx, factor))
+        enum mp_combined r = siqs_mp_combine(ctx, factor);
+        if (r == MP_COMBINE_SPLIT)
             return 1;
-        ctx->want_sets += ctx->fb.count / 32;
+        t += r == MP_COMBINE_FAILED; /* a short check ran no matrix */
     }
     return 0;
 }
@@ -135,6 +137,15 @@ void siqs_mp_ctx_init(struct mp_ctx *ctx, const mpz_t n)
     mpz_inits(ctx->n, ctx->kn, ctx->tmp, ctx->q, ctx->y, NULL);
     siqs_mp_poly_init(&ctx->poly);
     mpz_set(ctx->n, n);
+}
+
+unsigned siqs_mp_usable_jobs(unsigned jobs)
+{
+    cpu_set_t set;
+    if (jobs <= 1 || sched_getaffinity(0, sizeof set, &set) != 0)
+        return jobs;
+    unsigned cpus = (unsigned)CPU_COUNT(&set);
+    return cpus >= 1 && cpus < jobs ? cpus : jobs;
 }
 
 int siqs_mp_factor(const mpz_t n, mpz_t factor, uint64_t deadline_ms)
@@ -163,6 +174,7 @@ int siqs_mp_factor_watched(const mpz_t n, mpz_t factor, uint64_t deadline_ms, un
     siqs_mp_ctx_init(&ctx, n);
     ctx.progress = progress;
     struct siqs_wire_stats stats = {0};
+    jobs = siqs_mp_usable_jobs(jobs);
     int found = jobs > 1 ? siqs_mp_run_parallel(&ctx, factor, deadline_ms, jobs, &stats)
                          : run(&ctx, factor, deadline_ms);
     siqs_mp_ctx_free(&ctx);

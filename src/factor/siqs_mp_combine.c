@@ -2,6 +2,7 @@
  * factor: each set's primes of odd exponent are a column of the matrix
  * mod 2 (gf2_sparse.c finds its null vectors), and each null vector gives
  * X^2 == Z^2 (mod N) and the factor gcd(X - Z, N) half the time. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,33 +40,71 @@ static uint32_t odd_slots(const struct mp_relations *r, const uint32_t *members,
     return kept;
 }
 
-/* The matrix in CSR form (column k: rows[start[k] .. start[k + 1])) and
- * its null vectors over the sets in deps. */
-static int set_dependencies(const struct mp_ctx *ctx, const uint32_t *set_start,
-                            const uint32_t *members, size_t nsets, uint64_t *deps)
+/* The matrix in CSR form: column k (a set) holds rows[start[k] ..
+ * start[k + 1]), its slots of odd exponent. */
+struct columns {
+    uint32_t *start, *rows;
+};
+
+/* Columns minus rows once every column with a row no other column has is
+ * dropped (again until none is left): a lower bound on the null vectors
+ * the matrix has, for the cost of a few passes over its entries.
+ * LONG_MIN when out of memory. */
+static long excess(const struct columns *c, size_t ncols, uint32_t nslots)
+{
+    uint32_t *weight = calloc(nslots, sizeof *weight);
+    uint8_t *dropped = calloc(ncols + 1, 1);
+    if (weight == NULL || dropped == NULL) {
+        free(weight);
+        free(dropped);
+        return LONG_MIN;
+    }
+    for (uint32_t i = 0; i < c->start[ncols]; i++)
+        weight[c->rows[i]]++;
+    long cols = (long)ncols;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t k = 0; k < ncols; k++) {
+            bool single = false;
+            for (uint32_t i = c->start[k]; !dropped[k] && i < c->start[k + 1]; i++)
+                single |= weight[c->rows[i]] == 1;
+            if (!single)
+                continue;
+            for (uint32_t i = c->start[k]; i < c->start[k + 1]; i++)
+                weight[c->rows[i]]--;
+            dropped[k] = 1, changed = true, cols--;
+        }
+    }
+    long rows = 0;
+    for (uint32_t r = 0; r < nslots; r++)
+        rows += weight[r] != 0;
+    free(weight);
+    free(dropped);
+    return cols - rows;
+}
+
+static bool build_columns(const struct mp_ctx *ctx, const uint32_t *set_start,
+                          const uint32_t *members, size_t nsets, struct columns *c)
 {
     const struct mp_relations *r = &ctx->rels;
     size_t total = 0;
     for (size_t k = 0; k < nsets; k++)
         for (uint32_t i = set_start[k]; i < set_start[k + 1]; i++)
             total += r->rel[members[i]].nfactors;
-    uint32_t *start = malloc((nsets + 1) * sizeof *start);
-    uint32_t *rows = malloc((total + 1) * sizeof *rows);
+    c->start = malloc((nsets + 1) * sizeof *c->start);
+    c->rows = malloc((total + 1) * sizeof *c->rows);
     uint8_t *odd = calloc(ctx->fb.count, 1);
-    int found = -1;
-    if (start != NULL && rows != NULL && odd != NULL) {
+    bool ok = c->start != NULL && c->rows != NULL && odd != NULL;
+    if (ok) {
         uint32_t n = 0;
         for (size_t k = 0; k < nsets; k++) {
-            start[k] = n;
-            n += odd_slots(r, members, set_start[k], set_start[k + 1], odd, rows + n);
+            c->start[k] = n;
+            n += odd_slots(r, members, set_start[k], set_start[k + 1], odd, c->rows + n);
         }
-        start[nsets] = n;
-        found = gf2_sparse_null_space(ctx->fb.count, nsets, start, rows, deps);
+        c->start[nsets] = n;
     }
-    free(start);
-    free(rows);
     free(odd);
-    return found;
+    return ok;
 }
 
 static void get_y(const struct mp_relations *r, const struct mp_rel *rel, mpz_t y)
@@ -162,19 +201,42 @@ static bool try_all(struct mp_ctx *ctx, const uint64_t *deps, int ndeps, size_t 
     return found;
 }
 
-bool siqs_mp_combine(struct mp_ctx *ctx, mpz_t factor)
+/* Null vectors the matrix must have before it is run: each splits n with
+ * odds 1/2, and the matrix finds about two more than this bound. Before
+ * this check the first matrix came at 15/16 of the factor base's size in
+ * sets and had none for 6 of 10 numbers at 170 and 190 bits (97-98% of
+ * the primes occur; the bound was -73..-4 for those six and 10..14 for
+ * three of the four others), a matrix for nothing each. */
+enum { MIN_EXCESS = 8 };
+
+enum mp_combined siqs_mp_combine(struct mp_ctx *ctx, mpz_t factor)
 {
     uint32_t *start = NULL, *members = NULL;
+    struct columns cols = {0};
+    uint64_t *deps = NULL;
     long nsets = siqs_mp_build_sets(&ctx->rels, &start, &members);
-    if (nsets < 0)
-        return false;
-    uint64_t *deps = malloc(((size_t)nsets + 1) * sizeof *deps);
-    int ndeps = deps ? set_dependencies(ctx, start, members, (size_t)nsets, deps) : -1;
-    if (ndeps > 0)
-        siqs_mp_report(ctx, FACTOR_PHASE_SQRT);
-    bool found = ndeps > 0 && try_all(ctx, deps, ndeps, (size_t)nsets, start, members, factor);
+    bool ok = nsets >= 0 && build_columns(ctx, start, members, (size_t)nsets, &cols);
+    long spare = ok ? excess(&cols, (size_t)nsets, ctx->fb.count) : LONG_MIN;
+    enum mp_combined result = MP_COMBINE_FAILED;
+    if (spare != LONG_MIN && spare < MIN_EXCESS) {
+        /* Short: no matrix. Each set to come is about one more spare. */
+        size_t want = siqs_mp_sets(&ctx->rels) + (size_t)(MIN_EXCESS - spare);
+        ctx->want_sets = want > ctx->want_sets ? want : ctx->want_sets + 1;
+        result = MP_COMBINE_SHORT;
+    } else if (ok && (deps = malloc(((size_t)nsets + 1) * sizeof *deps)) != NULL) {
+        int ndeps = gf2_sparse_null_space(ctx->fb.count, (size_t)nsets, cols.start, cols.rows,
+                                          deps);
+        if (ndeps > 0)
+            siqs_mp_report(ctx, FACTOR_PHASE_SQRT);
+        if (ndeps > 0 && try_all(ctx, deps, ndeps, (size_t)nsets, start, members, factor))
+            result = MP_COMBINE_SPLIT;
+    }
+    if (result == MP_COMBINE_FAILED)
+        ctx->want_sets += ctx->fb.count / 32;
     free(deps);
+    free(cols.start);
+    free(cols.rows);
     free(start);
     free(members);
-    return found;
+    return result;
 }

@@ -62,6 +62,7 @@ struct mp_poly {
     int s;
     uint32_t a_idx[MP_MAX_A_PRIMES];
     mpz_t a, b, c, b_terms[MP_MAX_A_PRIMES];
+    uint32_t gamma[MP_MAX_A_PRIMES]; /* B_l = (A / q_l) gamma_l */
     uint32_t *root1, *root2;   /* sieve indices (x + M) mod p of Q's roots */
     uint32_t *bainv;           /* s rows: 2 B_l A^-1 mod p */
 };
@@ -177,6 +178,10 @@ uint32_t siqs_mp_polys_per_a(const struct mp_ctx *ctx);
 bool siqs_mp_sieve_alloc(struct mp_ctx *ctx);
 void siqs_mp_sieve_free(struct mp_ctx *ctx);
 bool siqs_mp_sieve_poly(struct mp_ctx *ctx);
+/* The block-sieved primes' next hits (small_next1, small_next2) and logs
+ * (small_logp: 0 for A's primes) from the roots of A's first B; the next
+ * B's are written by siqs_mp_next_b as it moves the roots. */
+void siqs_mp_small_roots(struct mp_ctx *ctx);
 
 /* siqs_mp_hits.c: the candidates' test of the block-sieved primes. After
  * the block sieve of a block, writes the indices (slot - first_sieved) of
@@ -224,7 +229,11 @@ int siqs_mp_run_parallel(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms,
  * the matrix or the square roots. */
 void siqs_mp_report(const struct mp_ctx *ctx, enum factor_phase phase);
 
-/* siqs_mp_combine.c: dependencies to a factor. */
-bool siqs_mp_combine(struct mp_ctx *ctx, mpz_t factor);
+/* siqs_mp_combine.c: dependencies to a factor. SHORT: too few sets for
+ * the matrix (not run); want_sets raised to what it needs. FAILED: the
+ * matrix ran and no dependency split n (or out of memory); want_sets
+ * raised by a few percent. */
+enum mp_combined { MP_COMBINE_SPLIT, MP_COMBINE_FAILED, MP_COMBINE_SHORT };
+enum mp_combined siqs_mp_combine(struct mp_ctx *ctx, mpz_t factor);
 
 #endif

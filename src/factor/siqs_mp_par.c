@@ -226,7 +226,7 @@ int siqs_mp_run_parallel(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms,
     if (start_workers(ctx, w, jobs, deadline_ms)) {
         for (unsigned i = 0; i < jobs; i++)
             grant(&w[i], &next_a);
-        for (int t = 0; t < SIQS_MP_COMBINE_TRIES && found == 0; t++) {
+        for (int t = 0; t < SIQS_MP_COMBINE_TRIES && found == 0;) {
             int got = collect(ctx, w, jobs, &next_a, deadline_ms, stats);
             if (got != 1) {
                 found = got;
@@ -236,10 +236,9 @@ int siqs_mp_run_parallel(struct mp_ctx *ctx, mpz_t factor, uint64_t deadline_ms,
              * only slow the combine down, and mostly is not needed. */
             signal_workers(w, jobs, SIGSTOP);
             siqs_mp_report(ctx, FACTOR_PHASE_MATRIX);
-            if (siqs_mp_combine(ctx, factor))
-                found = 1;
-            else
-                ctx->want_sets += ctx->fb.count / 32;
+            enum mp_combined r = siqs_mp_combine(ctx, factor);
+            found = r == MP_COMBINE_SPLIT;
+            t += r == MP_COMBINE_FAILED; /* a short check ran no matrix */
             signal_workers(w, jobs, SIGCONT);
         }
     }

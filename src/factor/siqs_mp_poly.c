@@ -140,7 +140,7 @@ static bool choose_a(struct mp_ctx *ctx, uint32_t a_index)
 }
 
 /* B_l = (A / q_l) gamma_l, gamma_l = sqrt(kN) (A / q_l)^-1 mod q_l, so
- * that B = sum B_l has B^2 == kN (mod A). */
+ * that B = sum B_l has B^2 == kN (mod A). gamma_l is kept for the roots. */
 static void compute_b_terms(struct mp_ctx *ctx)
 {
     struct mp_poly *poly = &ctx->poly;
@@ -152,6 +152,7 @@ static void compute_b_terms(struct mp_ctx *ctx)
         uint32_t gamma = siqs_mp_mulmod(ctx->fb.sqrt_kn[slot], siqs_mp_invmod(al, q), q);
         if (gamma > q / 2)
             gamma = q - gamma;
+        poly->gamma[l] = gamma;
         mpz_mul_ui(poly->b_terms[l], ctx->tmp, gamma);
         mpz_add(poly->b, poly->b, poly->b_terms[l]);
     }
@@ -165,28 +166,89 @@ static void compute_c(struct mp_ctx *ctx)
     mpz_divexact(poly->c, poly->c, poly->a);
 }
 
+/* x mod p for x < 2^44 (two values below 2^22 multiplied) without a
+ * division instruction: the quotient from a double is exact to one either
+ * way (x is exact in a double, 1/p to 2^-53), then one correction. */
+static inline uint32_t reduce44(uint64_t x, uint32_t p, double pinv)
+{
+    int64_t r = (int64_t)x - (int64_t)((double)x * pinv) * (int64_t)p;
+    r += r < 0 ? (int64_t)p : 0;
+    r -= r >= (int64_t)p ? (int64_t)p : 0;
+    return (uint32_t)r;
+}
+
+static inline uint32_t mulmod44(uint32_t a, uint32_t b, uint32_t p, double pinv)
+{
+    return reduce44((uint64_t)a * b, p, pinv);
+}
+
+/* a^-1 mod p, 0 < a < p < 2^22: Euclid in 32 bits, where most quotients
+ * are 1 or 2 (Gauss-Kuzmin) and need no division. */
+static uint32_t invmod32(uint32_t a, uint32_t p)
+{
+    uint32_t r0 = p, r1 = a;
+    int32_t t0 = 0, t1 = 1;
+    while (r1 != 0) {
+        uint32_t q = 1, r = r0 - r1;
+        if (r >= r1) {
+            r -= r1, q = 2;
+            if (r >= r1)
+                q = r0 / r1, r = r0 - q * r1;
+        }
+        int32_t t = t0 - (int32_t)q * t1;
+        r0 = r1, r1 = r, t0 = t1, t1 = t;
+    }
+    return (uint32_t)(t0 < 0 ? t0 + (int32_t)p : t0);
+}
+
 /* Roots of Q mod p as sieve indices: x = A^-1 (+-sqrt(kN) - B), i = x + M;
- * and each term's step 2 B_l A^-1 mod p. A's own primes get no root. */
+ * and each term's step 2 B_l A^-1 mod p. A's own primes get no root.
+ * Everything mod p from A's primes q_l and the gamma_l in 32-bit words
+ * (B_l = gamma_l prod_{k != l} q_k): the GMP remainders of A, B and each
+ * B_l and the 64-bit divisions they replace were a tenth of the run at
+ * 150..170 bits. */
 static void compute_roots(struct mp_ctx *ctx)
 {
     const struct mp_fb *fb = &ctx->fb;
     struct mp_poly *poly = &ctx->poly;
+    const int s = poly->s;
+    uint32_t q[MP_MAX_A_PRIMES];
+    for (int l = 0; l < s; l++)
+        q[l] = fb->p[poly->a_idx[l]];
     for (uint32_t j = MP_FB_ODD; j < fb->count; j++) {
-        uint32_t p = fb->p[j], a_mod = (uint32_t)mpz_fdiv_ui(poly->a, p);
+        uint32_t p = fb->p[j];
+        double pinv = 1.0 / p;
+        /* pre[l] = q_0 .. q_{l-1}, suf[l] = q_l .. q_{s-1}, mod p */
+        uint32_t pre[MP_MAX_A_PRIMES + 1], suf[MP_MAX_A_PRIMES + 1];
+        pre[0] = suf[s] = 1;
+        for (int l = 0; l < s; l++)
+            pre[l + 1] = mulmod44(pre[l], q[l], p, pinv);
+        uint32_t a_mod = pre[s];
         if (a_mod == 0) {
             poly->root1[j] = poly->root2[j] = MP_NO_ROOT;
-            for (int l = 0; l < poly->s; l++)
+            for (int l = 0; l < s; l++)
                 poly->bainv[(size_t)l * fb->count + j] = 0;
             continue;
         }
-        uint32_t ainv = siqs_mp_invmod(a_mod, p);
-        uint32_t b_mod = (uint32_t)mpz_fdiv_ui(poly->b, p), m_mod = ctx->m % p;
-        uint32_t t = fb->sqrt_kn[j];
-        poly->root1[j] = (siqs_mp_mulmod(ainv, (t + p - b_mod) % p, p) + m_mod) % p;
-        poly->root2[j] = (siqs_mp_mulmod(ainv, (2 * p - t - b_mod) % p, p) + m_mod) % p;
-        for (int l = 0; l < poly->s; l++) {
-            uint32_t bl = (uint32_t)mpz_fdiv_ui(poly->b_terms[l], p);
-            poly->bainv[(size_t)l * fb->count + j] = siqs_mp_mulmod(2 * bl % p, ainv, p);
+        for (int l = s - 1; l >= 0; l--)
+            suf[l] = mulmod44(suf[l + 1], q[l], p, pinv);
+        uint32_t bl[MP_MAX_A_PRIMES], b_mod = 0;
+        for (int l = 0; l < s; l++) {
+            uint32_t others = mulmod44(pre[l], suf[l + 1], p, pinv);
+            bl[l] = mulmod44(others, poly->gamma[l], p, pinv);
+            b_mod += bl[l];
+            b_mod -= b_mod >= p ? p : 0;
+        }
+        uint32_t ainv = invmod32(a_mod, p);
+        uint32_t m_mod = reduce44(ctx->m, p, pinv), t = fb->sqrt_kn[j];
+        uint32_t r1 = mulmod44(ainv, t >= b_mod ? t - b_mod : t + p - b_mod, p, pinv) + m_mod;
+        uint32_t nt = t == 0 ? 0 : p - t;
+        uint32_t r2 = mulmod44(ainv, nt >= b_mod ? nt - b_mod : nt + p - b_mod, p, pinv) + m_mod;
+        poly->root1[j] = r1 >= p ? r1 - p : r1;
+        poly->root2[j] = r2 >= p ? r2 - p : r2;
+        for (int l = 0; l < s; l++) {
+            uint32_t twice = 2 * bl[l] >= p ? 2 * bl[l] - p : 2 * bl[l];
+            poly->bainv[(size_t)l * fb->count + j] = mulmod44(twice, ainv, p, pinv);
         }
     }
 }
@@ -198,6 +260,7 @@ bool siqs_mp_first_b(struct mp_ctx *ctx, uint32_t a_index)
     compute_b_terms(ctx);
     compute_c(ctx);
     compute_roots(ctx);
+    siqs_mp_small_roots(ctx);
     ctx->poly.b_index = 0;
     return true;
 }
@@ -232,15 +295,18 @@ uint32_t siqs_mp_polys_per_a(const struct mp_ctx *ctx)
     return 1u << (ctx->poly.s - 1);
 }
 
-/* Every root r += delta (add) or r += p - delta (mod p), both < p < 2^22
- * (so signed compares work). Branch-free; SSE2 four at a time. A's
- * primes (MP_NO_ROOT) come out wrong: the caller resets them. */
-static void move_roots(uint32_t *r1, uint32_t *r2, const uint32_t *delta, const uint32_t *p,
-                       uint32_t n, bool add)
+/* Roots j in [from, to): r += delta (add) or r += p - delta (mod p), both
+ * < p < 2^22 (so signed compares work). Branch-free; SSE2 four at a time.
+ * With lo and hi (the block-sieved primes, p < 2^15), also each prime's
+ * smaller and larger root as 16 bits at j - from: the sieve's next hits,
+ * written here rather than in a second pass over the roots. A's primes
+ * (MP_NO_ROOT) come out wrong: the caller resets them. */
+static void move_range(uint32_t *r1, uint32_t *r2, const uint32_t *delta, const uint32_t *p,
+                       uint32_t from, uint32_t to, bool add, uint16_t *lo, uint16_t *hi)
 {
-    uint32_t j = MP_FB_ODD;
+    uint32_t j = from;
 #if defined(__SSE2__)
-    for (; j + 4 <= n; j += 4) {
+    for (; j + 4 <= to; j += 4) {
         __m128i pv = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
         __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(delta + j));
         if (!add)
@@ -251,14 +317,35 @@ static void move_roots(uint32_t *r1, uint32_t *r2, const uint32_t *delta, const 
         b = _mm_sub_epi32(b, _mm_andnot_si128(_mm_cmpgt_epi32(pv, b), pv));
         _mm_storeu_si128((__m128i *)(void *)(r1 + j), a);
         _mm_storeu_si128((__m128i *)(void *)(r2 + j), b);
+        if (lo != NULL) {
+            __m128i a_big = _mm_cmpgt_epi32(a, b);
+            __m128i min = _mm_or_si128(_mm_and_si128(a_big, b), _mm_andnot_si128(a_big, a));
+            __m128i max = _mm_or_si128(_mm_and_si128(a_big, a), _mm_andnot_si128(a_big, b));
+            _mm_storel_epi64((__m128i *)(void *)(lo + (j - from)), _mm_packs_epi32(min, min));
+            _mm_storel_epi64((__m128i *)(void *)(hi + (j - from)), _mm_packs_epi32(max, max));
+        }
     }
 #endif
-    for (; j < n; j++) {
+    for (; j < to; j++) {
         uint32_t d = add ? delta[j] : p[j] - delta[j];
         uint32_t a = r1[j] + d, b = r2[j] + d;
-        r1[j] = a >= p[j] ? a - p[j] : a;
-        r2[j] = b >= p[j] ? b - p[j] : b;
+        r1[j] = a = a >= p[j] ? a - p[j] : a;
+        r2[j] = b = b >= p[j] ? b - p[j] : b;
+        if (lo != NULL) {
+            lo[j - from] = (uint16_t)(a < b ? a : b);
+            hi[j - from] = (uint16_t)(a < b ? b : a);
+        }
     }
+}
+
+static void move_roots(struct mp_ctx *ctx, const uint32_t *delta, bool add)
+{
+    const struct mp_fb *fb = &ctx->fb;
+    uint32_t *r1 = ctx->poly.root1, *r2 = ctx->poly.root2;
+    move_range(r1, r2, delta, fb->p, MP_FB_ODD, fb->first_sieved, add, NULL, NULL);
+    move_range(r1, r2, delta, fb->p, fb->first_sieved, fb->first_bucket, add, ctx->small_next1,
+               ctx->small_next2);
+    move_range(r1, r2, delta, fb->p, fb->first_bucket, fb->count, add, NULL, NULL);
 }
 
 /* Gray-code step: b_index -> b_index + 1 flips the sign of one term B_l
@@ -276,9 +363,13 @@ void siqs_mp_next_b(struct mp_ctx *ctx)
         mpz_submul_ui(poly->b, poly->b_terms[l], 2);
     else
         mpz_addmul_ui(poly->b, poly->b_terms[l], 2);
-    move_roots(poly->root1, poly->root2, delta, fb->p, fb->count, now_minus);
+    move_roots(ctx, delta, now_minus);
     uint32_t *r1 = poly->root1, *r2 = poly->root2;
-    for (int k = 0; k < poly->s; k++)
-        r1[poly->a_idx[k]] = r2[poly->a_idx[k]] = MP_NO_ROOT;
+    for (int k = 0; k < poly->s; k++) {
+        uint32_t j = poly->a_idx[k];
+        r1[j] = r2[j] = MP_NO_ROOT;
+        if (j >= fb->first_sieved && j < fb->first_bucket) /* sieved for nothing: log 0 */
+            ctx->small_next1[j - fb->first_sieved] = ctx->small_next2[j - fb->first_sieved] = 0;
+    }
     compute_c(ctx);
 }

@@ -75,7 +75,7 @@ void siqs_mp_sieve_free(struct mp_ctx *ctx)
     free(ctx->bucket_hits);
 }
 
-static void start_small_roots(struct mp_ctx *ctx)
+void siqs_mp_small_roots(struct mp_ctx *ctx)
 {
     const struct mp_poly *poly = &ctx->poly;
     uint32_t first = ctx->fb.first_sieved, nsmall = ctx->fb.first_bucket - first;
@@ -316,7 +316,6 @@ static bool scan_block(struct mp_ctx *ctx, uint32_t b)
 
 bool siqs_mp_sieve_poly(struct mp_ctx *ctx)
 {
-    start_small_roots(ctx);
     fill_buckets(ctx);
     for (uint32_t b = 0; b < ctx->prm.blocks; b++) {
         memset(ctx->sieve, ctx->init_byte, MP_BLOCK);

@@ -14,9 +14,13 @@ each number timed on its own, once, by both (one `mesh factor` process
 per number, CPU time; gp's CPU time for that factor() alone), and the
 medians per size printed with the ratio of medians; every answer of
 mesh is checked (product == N, as many factors as gp's).
+--jobs K passes `--jobs K` to every `mesh factor` (without it mesh takes its
+default: every online core for one number, even pinned to one core, so the
+CPU time then includes K forked workers sharing core 0 and the parent's
+merge of their relations; --jobs 1 is the engine alone on the one core).
 
 usage: sizes_vs_gp.py BUILDDIR BITS[,BITS...] [COUNT [ROUNDS]]
-       sizes_vs_gp.py --median BUILDDIR BITS[,BITS...] [COUNT]"""
+       sizes_vs_gp.py --median [--jobs K] BUILDDIR BITS[,BITS...] [COUNT]"""
 import os
 import random
 import resource
@@ -47,11 +51,12 @@ def batch_mode(build, sizes, count, rounds):
                   flush=True)
 
 
-def mesh_seconds(mesh, n):
+def mesh_seconds(mesh, n, jobs):
     """CPU seconds of one `mesh factor n` process; checks its answer."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run(PIN + [mesh, "factor", str(n)], capture_output=True, text=True,
-                         check=True).stdout
+    opts = ["--jobs", str(jobs)] if jobs else []
+    out = subprocess.run(PIN + [mesh, "factor"] + opts + [str(n)], capture_output=True,
+                         text=True, check=True).stdout
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     factors = [int(f) for f in out.split(":")[1].split()]
     product = 1
@@ -70,7 +75,7 @@ def gp_seconds(n):
     return int(ms) / 1000.0
 
 
-def median_mode(build, sizes, count):
+def median_mode(build, sizes, count, jobs):
     mesh = os.path.join(build, "src/mesh")
     print("bits  mesh median  gp median  gp/mesh   (%d balanced semiprimes per size, "
           "CPU seconds per number)" % count, flush=True)
@@ -78,7 +83,7 @@ def median_mode(build, sizes, count):
         rng = random.Random(20261207 + bits)
         m, g = [], []
         for n in semiprimes(rng, bits, count):  # alternated: both see the same load
-            m.append(mesh_seconds(mesh, n))
+            m.append(mesh_seconds(mesh, n, jobs))
             g.append(gp_seconds(n))
         mm, gm = statistics.median(m), statistics.median(g)
         print("%4d  %10.3f s %9.3f s  %6.2fx   mesh %s  gp %s" % (
@@ -88,8 +93,11 @@ def median_mode(build, sizes, count):
 
 def main():
     if sys.argv[1] == "--median":
-        build, sizes = sys.argv[2], [int(b) for b in sys.argv[3].split(",")]
-        median_mode(build, sizes, int(sys.argv[4]) if len(sys.argv) > 4 else 5)
+        args, jobs = sys.argv[2:], None
+        if args[0] == "--jobs":
+            jobs, args = int(args[1]), args[2:]
+        build, sizes = args[0], [int(b) for b in args[1].split(",")]
+        median_mode(build, sizes, int(args[2]) if len(args) > 2 else 5, jobs)
         return
     build, sizes = sys.argv[1], [int(b) for b in sys.argv[2].split(",")]
     count = int(sys.argv[3]) if len(sys.argv) > 3 else 200

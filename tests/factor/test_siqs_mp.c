@@ -271,6 +271,123 @@ static void test_small_hits(void)
     mpz_clears(n, f, NULL);
 }
 
+/* Every root of the current polynomial against GMP: at sieve index r,
+ * x = r - M, (A x + B)^2 - kN is a multiple of p; each Gray-code step's
+ * delta times A is 2 B_l mod p; A's primes have no root. The block-sieved
+ * primes' next hits are their roots in order (A's: 0, log 0). */
+static size_t check_roots(struct mp_ctx *ctx)
+{
+    const struct mp_poly *poly = &ctx->poly;
+    mpz_t y, t;
+    mpz_inits(y, t, NULL);
+    size_t checked = 0;
+    for (uint32_t j = MP_FB_ODD; j < ctx->fb.count; j++) {
+        uint32_t p = ctx->fb.p[j];
+        bool small = j >= ctx->fb.first_sieved && j < ctx->fb.first_bucket;
+        uint32_t k_small = j - ctx->fb.first_sieved;
+        if (mpz_divisible_ui_p(poly->a, p)) {
+            CHECK(poly->root1[j] == MP_NO_ROOT && poly->root2[j] == MP_NO_ROOT);
+            if (small)
+                CHECK(ctx->small_next1[k_small] == 0 && ctx->small_next2[k_small] == 0 &&
+                      ctx->small_logp[k_small] == 0);
+            continue;
+        }
+        uint32_t roots[2] = {poly->root1[j], poly->root2[j]};
+        if (small) { /* the sieve's next hits: the roots in order */
+            uint32_t lo = roots[0] < roots[1] ? roots[0] : roots[1];
+            CHECK(ctx->small_next1[k_small] == lo &&
+                  ctx->small_next2[k_small] == roots[0] + roots[1] - lo &&
+                  ctx->small_logp[k_small] == ctx->fb.logp[j]);
+        }
+        for (int k = 0; k < 2; k++) {
+            CHECK(roots[k] < p);
+            mpz_mul_si(y, poly->a, (long)roots[k] - (long)ctx->m);
+            mpz_add(y, y, poly->b);
+            mpz_mul(y, y, y);
+            mpz_sub(y, y, ctx->kn);
+            CHECK(mpz_divisible_ui_p(y, p));
+            checked++;
+        }
+        for (int l = 1; l < poly->s; l++) {
+            mpz_mul_ui(y, poly->a, poly->bainv[(size_t)l * ctx->fb.count + j]);
+            mpz_mul_2exp(t, poly->b_terms[l], 1);
+            CHECK(mpz_congruent_ui_p(y, mpz_fdiv_ui(t, p), p));
+        }
+    }
+    mpz_clears(y, t, NULL);
+    return checked;
+}
+
+/* The roots of the first B of several A (siqs_mp_poly.c's 32-bit
+ * arithmetic) and of the B values the Gray code walks to, at sizes with
+ * A's primes below and above the sieved range's middle. */
+static void test_roots(void)
+{
+    size_t checked = 0;
+    for (unsigned bits = 150; bits <= 230; bits += 40) {
+        mpz_t n, f;
+        mpz_inits(n, f, NULL);
+        random_prime(n, bits / 2);
+        random_prime(f, bits - bits / 2);
+        mpz_mul(n, n, f);
+        struct mp_ctx ctx;
+        siqs_mp_ctx_init(&ctx, n);
+        CHECK(siqs_mp_setup(&ctx, f) == 0);
+        for (uint32_t a = 0; a < 3; a++) {
+            CHECK(siqs_mp_first_b(&ctx, a));
+            checked += check_roots(&ctx);
+            for (uint32_t b = 1; b < 12 && b < siqs_mp_polys_per_a(&ctx); b++) {
+                siqs_mp_next_b(&ctx);
+                checked += check_roots(&ctx);
+            }
+        }
+        siqs_mp_ctx_free(&ctx);
+        mpz_clears(n, f, NULL);
+    }
+    CHECK(checked > 100000);
+    printf("roots: %zu roots agree with GMP\n", checked);
+}
+
+/* The combine's check before the matrix: with a few A's worth of sets it
+ * runs no matrix and asks for more; sieving to what it asks for (each
+ * short answer raising want_sets) ends in a split, and no matrix runs
+ * without its null vectors. */
+static void test_combine_short(void)
+{
+    mpz_t n, f;
+    mpz_inits(n, f, NULL);
+    random_prime(n, 80);
+    random_prime(f, 80);
+    mpz_mul(n, n, f);
+    struct mp_ctx ctx;
+    siqs_mp_ctx_init(&ctx, n);
+    CHECK(siqs_mp_setup(&ctx, f) == 0);
+    bool timed_out = false;
+    CHECK(siqs_mp_sieve_range(&ctx, 0, 2, 0, &timed_out));
+    size_t want = ctx.want_sets;
+    CHECK(siqs_mp_sets(&ctx.rels) < want / 4);
+    CHECK(siqs_mp_combine(&ctx, f) == MP_COMBINE_SHORT);
+    CHECK(ctx.want_sets > want); /* as many more as the bound is short */
+    uint32_t a = 2;
+    int shorts = 1, failed = 0;
+    enum mp_combined r = MP_COMBINE_SHORT;
+    while (r != MP_COMBINE_SPLIT && a < 1000) {
+        for (; !siqs_mp_enough(&ctx); a++)
+            CHECK(siqs_mp_sieve_range(&ctx, a, a + 1, 0, &timed_out));
+        size_t before = ctx.want_sets;
+        r = siqs_mp_combine(&ctx, f);
+        shorts += r == MP_COMBINE_SHORT;
+        failed += r == MP_COMBINE_FAILED;
+        CHECK(r == MP_COMBINE_SPLIT || ctx.want_sets > before);
+    }
+    CHECK(r == MP_COMBINE_SPLIT && failed == 0);
+    CHECK(mpz_cmp_ui(f, 1) > 0 && mpz_cmp(f, n) < 0 && mpz_divisible_p(n, f));
+    printf("combine: %d short checks, then a split after %u A (%zu sets)\n", shorts, a,
+           siqs_mp_sets(&ctx.rels));
+    siqs_mp_ctx_free(&ctx);
+    mpz_clears(n, f, NULL);
+}
+
 static void test_large(void)
 {
     check_sparse_null_space(50000, 50100);
@@ -286,6 +403,8 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "large") == 0) {
         test_large();
     } else {
+        test_roots();
+        test_combine_short();
         test_small_hits();
         check_sparse_null_space(3000, 3100);
         test_refusals();

@@ -5,8 +5,10 @@
  * child to reap, zombie or running). */
 #include <stdio.h> /* before gmp.h */
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -91,6 +93,48 @@ static void test_deadline(void)
     mpz_clears(p, q, n, f, NULL);
 }
 
+static double children_cpu_ms(void)
+{
+    struct rusage ru;
+    CHECK(getrusage(RUSAGE_CHILDREN, &ru) == 0);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+/* Jobs are cut to the CPUs the affinity mask allows: pinned to one CPU,
+ * a number asked of 3 jobs is split by this process alone (no reaped
+ * child's CPU time appears), and the mask restored gives the jobs back. */
+static void test_usable_jobs(void)
+{
+    cpu_set_t all, one;
+    CHECK(sched_getaffinity(0, sizeof all, &all) == 0);
+    unsigned cpus = (unsigned)CPU_COUNT(&all);
+    CHECK(siqs_mp_usable_jobs(1) == 1);
+    CHECK(siqs_mp_usable_jobs(64) == (cpus < 64 ? cpus : 64));
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &all)) {
+            CPU_SET(c, &one);
+            break;
+        }
+    CHECK(sched_setaffinity(0, sizeof one, &one) == 0);
+    CHECK(siqs_mp_usable_jobs(2) == 1 && siqs_mp_usable_jobs(3) == 1);
+    mpz_t p, q, n, f;
+    mpz_inits(p, q, n, f, NULL);
+    random_prime(p, 75);
+    random_prime(q, 75);
+    mpz_mul(n, p, q);
+    double before = children_cpu_ms();
+    CHECK(siqs_mp_factor_jobs(n, f, 0, 3) == 1);
+    CHECK(mpz_cmp(f, p) == 0 || mpz_cmp(f, q) == 0);
+    check_no_children();
+    CHECK(children_cpu_ms() == before);
+    CHECK(sched_setaffinity(0, sizeof all, &all) == 0);
+    CHECK(siqs_mp_usable_jobs(2) == (cpus < 2 ? cpus : 2));
+    fprintf(stderr, "usable jobs: %u CPUs, 1 when pinned to one\n", cpus);
+    mpz_clears(p, q, n, f, NULL);
+}
+
 int main(void)
 {
     gmp_randinit_default(rng);
@@ -100,6 +144,7 @@ int main(void)
     check_split(180, 2);
     check_split(160, 3);
     test_deadline();
+    test_usable_jobs();
     gmp_randclear(rng);
     return 0;
 }
