@@ -443,6 +443,20 @@ size_t consensus_in_flight(const struct consensus *c)
     return c != NULL ? c->in_flight : 0;
 }
 
+void consensus_log_memory(const struct consensus *c, struct consensus_log_memory *out)
+{
+    *out = (struct consensus_log_memory){0};
+    if (c == NULL || !c->started)
+        return;
+    const struct raft_log *l = &c->raft.log;
+    for (size_t i = l->front; i != l->back; i = (i + 1) % l->size) {
+        out->entries++;
+        out->bytes += l->entries[i].buf.len;
+    }
+    uint64_t entries;
+    fsm_log_weight(&c->fsm, &out->since_snapshot, &entries);
+}
+
 /* ---- membership ------------------------------------------------------------ */
 
 static unsigned count_voters(const struct raft_configuration *conf)

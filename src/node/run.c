@@ -9,6 +9,7 @@
 #include "lead_node.h"
 #include "links.h"
 #include "members.h"
+#include "memwatch.h"
 #include "merge.h"
 #include "metrics_feed.h"
 #include "refusals.h"
@@ -55,6 +56,7 @@ static void on_tick(uv_timer_t *t)
     node_tally_save(&n->tally, n->stats.done, uv_now(&n->loop), false);
     node_snapshot(n, &n->snapshot);
     node_events_tick(n);
+    node_memwatch_tick(n);
 }
 
 static void on_subsystem_closed(void *ud)
