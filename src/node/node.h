@@ -108,6 +108,7 @@ struct node {
     uint64_t retain_sent_ms;    /* ... a FORGET proposed then, not answered (0) */
     struct queue_spill *spill;  /* a finished batch moving to disk (spill.c) */
     struct queue_spill *spill_seg;  /* a running batch's full pages, likewise */
+    uv_timer_t spill_timer;     /* more slices while spill is behind */
     uint64_t spill_trim_ms;     /* when segments last gave their heap back */
     bool spill_trim_due;        /* a segment was spilled since */
     const struct queue *spill_queue;  /* ... of this replica */

@@ -78,6 +78,7 @@ void node_stop(struct node *n)
     uv_close((uv_handle_t *)&n->sigterm, NULL);
     uv_close((uv_handle_t *)&n->tick, NULL);
     uv_close((uv_handle_t *)&n->commit_check, NULL);
+    node_spill_close(n);
     node_members_close(n);
     node_write_fail_all(n, "node shutting down");
     n->closing = 2 + node_cluster_stop(n, on_subsystem_closed) +
@@ -181,6 +182,7 @@ static void start_handles(struct node *n)
     uv_timer_init(&n->loop, &n->tick);
     n->tick.data = n;
     uv_timer_start(&n->tick, on_tick, TICK_MS, TICK_MS);
+    node_spill_init(n);
     uv_check_init(&n->loop, &n->commit_check);
     n->commit_check.data = n;
     uv_check_start(&n->commit_check, on_commit_check);

@@ -29,6 +29,18 @@ enum {
      * leader the heap kept 48 MiB of them free (malloc_trim by gdb: 137 ->
      * 89 MiB anonymous); a trim walks the heap, so not after each one */
     SPILL_TRIM_MS = 2000,
+    /* Behind: more than this of the replica's results in memory (the
+     * running batch's pages not in segments yet, finished batches not in
+     * their files). At the fast result plane (soak.sh, 5M numbers in 6-9 s)
+     * 15 ms a tick wrote ~7 MB/s under load, results came at ~8 MB/s and
+     * were written twice (segments, then the whole file): 65-91 MiB stayed
+     * in memory, and raft's log, whose snapshot waits for as many bytes,
+     * grew with it. Behind, spill also runs SPILL_CATCHUP_NS every
+     * SPILL_CATCHUP_MS (at most a quarter of the loop, in slices short
+     * beside the 30 ms heartbeat) until it is not. */
+    SPILL_BEHIND_BYTES = 8 << 20,
+    SPILL_CATCHUP_MS = 20,
+    SPILL_CATCHUP_NS = 5 * 1000 * 1000,
 };
 
 /* One job slot: a finished batch's file (n->spill) or a running batch's
@@ -149,18 +161,59 @@ static void spill_trim(struct node *n)
  * written at ~130 KB/s, its segments' mappings kept meanwhile (file-backed
  * RSS); taking turns instead left the segments behind, and the running
  * batch's pages and the snapshots grew (heap 90-103 MiB, against 34-68). */
-void node_spill_tick(struct node *n)
+static bool spill_can_run(const struct node *n)
 {
-    if (n->queue == NULL || n->stopping || uv_now(&n->loop) < n->spill_retry_ms)
-        return;
+    return n->queue != NULL && !n->stopping && n->cons != NULL && !n->cluster_restarting &&
+           uv_now(&n->loop) >= n->spill_retry_ms;
+}
+
+/* Spills for up to `ns`: false when no job was left or could start (nothing
+ * ready to write, or a failure to retry later). */
+static bool spill_slice(struct node *n, uint64_t ns)
+{
     if ((n->spill != NULL || n->spill_seg != NULL) && n->spill_queue != n->queue)
         spill_drop(n); /* the replica was rebuilt (a snapshot, a restart) */
-    uint64_t until = uv_hrtime() + SPILL_SLICE_NS;
+    uint64_t until = uv_hrtime() + ns;
     const struct slot segs = {&n->spill_seg, queue_spill_start_segment};
     const struct slot whole = {&n->spill, queue_spill_start_whole};
     if (spill_run(n, &segs, until))
         spill_run(n, &whole, until);
     spill_trim(n);
+    return n->spill != NULL || n->spill_seg != NULL;
+}
+
+static bool spill_behind(const struct node *n)
+{
+    return queue_inline_bytes(n->queue) > SPILL_BEHIND_BYTES;
+}
+
+/* Catching up: stops once not behind or nothing can be written now (results
+ * inline in pages not full yet); the next tick starts it again if need be. */
+static void on_catchup(uv_timer_t *t)
+{
+    struct node *n = t->data;
+    if (!spill_can_run(n) || !spill_behind(n) || !spill_slice(n, SPILL_CATCHUP_NS))
+        uv_timer_stop(t);
+}
+
+void node_spill_tick(struct node *n)
+{
+    if (!spill_can_run(n))
+        return;
+    bool busy = spill_slice(n, SPILL_SLICE_NS);
+    if (busy && spill_behind(n) && !uv_is_active((uv_handle_t *)&n->spill_timer))
+        uv_timer_start(&n->spill_timer, on_catchup, SPILL_CATCHUP_MS, SPILL_CATCHUP_MS);
+}
+
+void node_spill_init(struct node *n)
+{
+    uv_timer_init(&n->loop, &n->spill_timer);
+    n->spill_timer.data = n;
+}
+
+void node_spill_close(struct node *n)
+{
+    uv_close((uv_handle_t *)&n->spill_timer, NULL);
 }
 
 void node_spill_stop(struct node *n)

@@ -12,5 +12,9 @@ struct node;
  * dir, each tick; stop drops the job in progress. */
 void node_spill_tick(struct node *n);
 void node_spill_stop(struct node *n);
+/* The catch-up timer (spill.c: more slices while results pile up in
+ * memory): initialised with the node's handles, closed with them. */
+void node_spill_init(struct node *n);
+void node_spill_close(struct node *n);
 
 #endif
