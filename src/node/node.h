@@ -109,6 +109,7 @@ struct node {
     struct queue_spill *spill;  /* a finished batch moving to disk (spill.c) */
     struct queue_spill *spill_seg;  /* a running batch's full pages, likewise */
     uv_timer_t spill_timer;     /* more slices while spill is behind */
+    uint64_t spill_slice_ns;    /* a tick's slice (MESH_SPILL_SLICE_US in tests) */
     uint64_t spill_trim_ms;     /* when segments last gave their heap back */
     bool spill_trim_due;        /* a segment was spilled since */
     const struct queue *spill_queue;  /* ... of this replica */

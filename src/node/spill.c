@@ -10,6 +10,7 @@
  * lost, the budget still bounds what is retained. */
 #include <errno.h>
 #include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "node.h"
@@ -41,6 +42,7 @@ enum {
     SPILL_BEHIND_BYTES = 8 << 20,
     SPILL_CATCHUP_MS = 20,
     SPILL_CATCHUP_NS = 5 * 1000 * 1000,
+    SPILL_OVERRUN_NS = 20 * 1000 * 1000,   /* past its slice: told in the debug log */
 };
 
 /* One job slot: a finished batch's file (n->spill) or a running batch's
@@ -173,12 +175,17 @@ static bool spill_slice(struct node *n, uint64_t ns)
 {
     if ((n->spill != NULL || n->spill_seg != NULL) && n->spill_queue != n->queue)
         spill_drop(n); /* the replica was rebuilt (a snapshot, a restart) */
-    uint64_t until = uv_hrtime() + ns;
+    uint64_t start = uv_hrtime(), until = start + ns;
     const struct slot segs = {&n->spill_seg, queue_spill_start_segment};
     const struct slot whole = {&n->spill, queue_spill_start_whole};
     if (spill_run(n, &segs, until))
         spill_run(n, &whole, until);
     spill_trim(n);
+    /* a step, an fdatasync or a preempted loop may overrun the slice */
+    uint64_t took = uv_hrtime() - start;
+    if (took > ns + SPILL_OVERRUN_NS)
+        mlog(&n->log, LOG_DEBUG, "spill held the loop %llu ms (slice %llu ms)",
+             (unsigned long long)(took / 1000000), (unsigned long long)(ns / 1000000));
     return n->spill != NULL || n->spill_seg != NULL;
 }
 
@@ -200,15 +207,24 @@ void node_spill_tick(struct node *n)
 {
     if (!spill_can_run(n))
         return;
-    bool busy = spill_slice(n, SPILL_SLICE_NS);
-    if (busy && spill_behind(n) && !uv_is_active((uv_handle_t *)&n->spill_timer))
+    spill_slice(n, n->spill_slice_ns);
+    if (spill_behind(n) && !uv_is_active((uv_handle_t *)&n->spill_timer))
         uv_timer_start(&n->spill_timer, on_catchup, SPILL_CATCHUP_MS, SPILL_CATCHUP_MS);
 }
 
+/* MESH_SPILL_SLICE_US=N (tests only): the tick's slice, so a test can starve
+ * it as a loaded host does and see the catch-up bound what memory holds. */
 void node_spill_init(struct node *n)
 {
     uv_timer_init(&n->loop, &n->spill_timer);
     n->spill_timer.data = n;
+    n->spill_slice_ns = SPILL_SLICE_NS;
+    const char *us = getenv("MESH_SPILL_SLICE_US");
+    if (us != NULL) {
+        n->spill_slice_ns = strtoull(us, NULL, 10) * 1000;
+        mlog(&n->log, LOG_WARN, "spill: %llu us a tick (MESH_SPILL_SLICE_US)",
+             (unsigned long long)(n->spill_slice_ns / 1000));
+    }
 }
 
 void node_spill_close(struct node *n)
