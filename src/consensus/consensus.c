@@ -914,6 +914,8 @@ static int clamped_send(struct raft_io *io, struct raft_io_send *req,
                         const struct raft_message *msg, raft_io_send_cb cb)
 {
     struct raft_message copy = *msg; /* raft_uv encodes it before returning */
+    if (!append_clamp_addressed(&copy))
+        return RAFT_NOCONNECTION;
     append_clamp_send(&of_io(io)->clamp, &copy);
     return of_io(io)->clamp.io_send(io, req, &copy, cb);
 }
