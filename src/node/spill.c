@@ -43,6 +43,7 @@ enum {
     SPILL_CATCHUP_MS = 20,
     SPILL_CATCHUP_NS = 5 * 1000 * 1000,
     SPILL_OVERRUN_NS = 20 * 1000 * 1000,   /* past its slice: told in the debug log */
+    SPILL_SYNC_TOLD_NS = 10 * 1000 * 1000,  /* a file's fdatasync and rename, likewise */
 };
 
 /* One job slot: a finished batch's file (n->spill) or a running batch's
@@ -103,7 +104,12 @@ static bool spill_done(struct node *n, struct queue_spill **job)
     *job = NULL;
     uint64_t batch = queue_spill_batch(s);
     bool segment = queue_spill_is_segment(s);
-    int rc = queue_spill_finish(s, n->queue);
+    uint64_t t0 = uv_hrtime();
+    int rc = queue_spill_finish(s, n->queue);   /* fdatasync, rename, the dir's fsync */
+    uint64_t took = uv_hrtime() - t0;
+    if (took > SPILL_SYNC_TOLD_NS)
+        mlog(&n->log, LOG_DEBUG, "spill: naming a file durably took %llu ms",
+             (unsigned long long)(took / 1000000));
     if (rc == 0 && segment) {
         /* 64 pages of a running batch: trimmed with others (spill_trim) */
         n->spill_trim_due = true;
