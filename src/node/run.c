@@ -78,10 +78,10 @@ void node_stop(struct node *n)
     uv_close((uv_handle_t *)&n->sigterm, NULL);
     uv_close((uv_handle_t *)&n->tick, NULL);
     uv_close((uv_handle_t *)&n->commit_check, NULL);
-    node_spill_close(n);
     node_members_close(n);
     node_write_fail_all(n, "node shutting down");
-    n->closing = 2 + node_cluster_stop(n, on_subsystem_closed) +
+    n->closing = 2 + node_spill_close(n, on_subsystem_closed) +
+                 node_cluster_stop(n, on_subsystem_closed) +
                  node_links_stop(n, on_subsystem_closed) + node_ui_stop(n, on_subsystem_closed) +
                  node_metrics_stop(n, on_subsystem_closed);
     control_stop(n->control, on_subsystem_closed, n);
