@@ -192,6 +192,7 @@ class ManifestTest(unittest.TestCase):
             time.sleep(0.2)
         # 8 MiB make spill catch up; a segment is ~0.8 MB, a lease frontier
         # holds a few pages not full yet: 16 MiB is room, 30 MB would not be
+        print("results in memory at most (bytes):", peak)
         for name, p in peak.items():
             self.assertLess(p, 16 << 20, "%s held %d bytes of results in memory" % (name, p))
         self.assertTrue(all(len(result_files(n)) >= 20 for n in self.mesh.nodes),
