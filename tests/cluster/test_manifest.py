@@ -170,7 +170,7 @@ class ManifestTest(unittest.TestCase):
         results in memory stay bounded on every node while a 2.5M-number
         batch (~30 MB of results) runs, because spill catches up on its own
         timer once more than 8 MiB are held (src/node/spill.c); every line
-        is answered, right."""
+        is answered (one in 500 checked by arithmetic)."""
         count = 2500000
         env = dict(os.environ, MESH_SPILL_SLICE_US="0")
         self.mesh = Mesh(MESH, 3, envs={i: env for i in range(3)})
