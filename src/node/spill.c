@@ -55,9 +55,9 @@ struct slot {
 };
 
 /* A job written and hashed, named durably on the libuv pool: the file's
- * fdatasync, rename and the dir's fsync took 26 ms (median) and up to
- * 673 ms on the loop on soak.sh nodes under load (load average ~17, other
- * builds writing), holding heartbeats and links meanwhile. The slot waits
+ * fdatasync, rename and the dir's fsync took 20-26 ms (median) and up
+ * to 1.5 s on the loop on soak.sh nodes under load (load average 12-22,
+ * other builds writing), holding heartbeats and links meanwhile. The slot waits
  * for it: a new job for the same segment would write the same temp file. */
 struct spill_sync {
     uv_work_t req;
@@ -221,20 +221,20 @@ static void spill_trim(struct node *n)
     n->spill_trim_ms = now;
 }
 
-/* Segments first: they are what a running batch holds in memory; a
- * finished batch's own file (its pages mostly in segments already) takes
- * what is left of the slice. Under load (soak.sh, load average 30) the
- * segments' fdatasyncs could take most slices and the whole file was
- * written at ~130 KB/s, its segments' mappings kept meanwhile (file-backed
- * RSS); taking turns instead left the segments behind, and the running
- * batch's pages and the snapshots grew (heap 90-103 MiB, against 34-68). */
 static bool spill_can_run(const struct node *n)
 {
     return n->queue != NULL && !n->stopping && n->cons != NULL && !n->cluster_restarting &&
            uv_now(&n->loop) >= n->spill_retry_ms;
 }
 
-/* Spills for up to `ns`: false when no job was left or could start (nothing
+/* Segments first: they are what a running batch holds in memory; a
+ * finished batch's own file (its pages mostly in segments already) takes
+ * what is left of the slice. Under load (soak.sh, load average 30) the
+ * segments' fdatasyncs could take most slices and the whole file was
+ * written at ~130 KB/s, its segments' mappings kept meanwhile (file-backed
+ * RSS); taking turns instead left the segments behind, and the running
+ * batch's pages and the snapshots grew (heap 90-103 MiB, against 34-68).
+ * Spills for up to `ns`: false when no job was left or could start (nothing
  * ready to write, or a failure to retry later). */
 static bool spill_slice(struct node *n, uint64_t ns)
 {
