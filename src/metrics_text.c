@@ -148,6 +148,9 @@ static void mesh(FILE *f, const struct mesh_view *s)
           (double)s->retained.budget);
     gauge(f, "mesh_results_running_bytes", "What running batches' results hold of it.",
           (double)s->retained.running_bytes);
+    gauge(f, "mesh_results_in_memory_bytes",
+          "Of the retained results, what this node holds in memory (not in files yet).",
+          (double)s->retained.in_memory);
     gauge(f, "mesh_disk_full", "1 while this node refuses writes: its data dir is full.",
           s->disk_full[0] != '\0');
     gauge(f, "mesh_batches_forgotten", "Forgotten batches whose tombstone is kept.",

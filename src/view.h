@@ -111,9 +111,10 @@ struct mesh_view {
     uint64_t pending, in_flight, done;
     /* Retention (src/node/retain.c): what the batches kept hold against
      * --results-budget; full: running batches alone fill it, so submits
-     * are refused. */
+     * are refused; in_memory: of the bytes, those held in this node's memory
+     * (pages not moved to files yet, src/node/spill.c). */
     struct {
-        uint64_t batches, bytes, running_bytes, budget, keep_ms, forgotten;
+        uint64_t batches, bytes, running_bytes, budget, keep_ms, forgotten, in_memory;
         bool full;
     } retained;
     char disk_full[160];   /* "" or why this node refuses writes (a full disk) */

@@ -144,8 +144,9 @@ void view_to_json(const struct mesh_view *s, json_t *top)
                                                   "done", (json_int_t)s->done));
     json_object_set_new(top, "disk_full", s->disk_full[0] ? json_string(s->disk_full)
                                                           : json_null());
-    json_object_set_new(top, "retained", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+    json_object_set_new(top, "retained", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
         "batches", (json_int_t)s->retained.batches, "bytes", (json_int_t)s->retained.bytes,
+        "in_memory", (json_int_t)s->retained.in_memory,
         "running_bytes", (json_int_t)s->retained.running_bytes,
         "budget", (json_int_t)s->retained.budget, "keep_s",
         (json_int_t)(s->retained.keep_ms / 1000), "forgotten",

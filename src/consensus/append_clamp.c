@@ -31,3 +31,8 @@ void append_clamp_send(struct append_clamp *g, struct raft_message *m)
         g->matches_lowered++;
     }
 }
+
+bool append_clamp_addressed(const struct raft_message *m)
+{
+    return m->server_id != 0 && m->server_address != NULL;
+}

@@ -51,5 +51,14 @@ void append_clamp_read_done(struct append_clamp *g);
  * AppendEntries answer sent while reading one reports at most what that
  * message carried. */
 void append_clamp_send(struct append_clamp *g, struct raft_message *m);
+/* Whether m has somewhere to go. libraft 0.15 answers an AppendEntries
+ * once its entries are stored (appendFollowerCb), to the leader it knows
+ * *then*: a follower that became a candidate, or learned a new term with
+ * no leader yet, meanwhile sends to server 0 at a NULL address, and
+ * raft_uv's send takes strlen(NULL) (soak.sh under load, a node's SIGSEGV
+ * in __strlen_evex from clamped_send, two runs). Such an answer is
+ * dropped with RAFT_NOCONNECTION, which raft handles as any failed send
+ * (the next leader asks again). */
+bool append_clamp_addressed(const struct raft_message *m);
 
 #endif

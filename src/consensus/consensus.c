@@ -443,6 +443,20 @@ size_t consensus_in_flight(const struct consensus *c)
     return c != NULL ? c->in_flight : 0;
 }
 
+void consensus_log_memory(const struct consensus *c, struct consensus_log_memory *out)
+{
+    *out = (struct consensus_log_memory){0};
+    if (c == NULL || !c->started)
+        return;
+    const struct raft_log *l = &c->raft.log;
+    for (size_t i = l->front; i != l->back; i = (i + 1) % l->size) {
+        out->entries++;
+        out->bytes += l->entries[i].buf.len;
+    }
+    uint64_t entries;
+    fsm_log_weight(&c->fsm, &out->since_snapshot, &entries);
+}
+
 /* ---- membership ------------------------------------------------------------ */
 
 static unsigned count_voters(const struct raft_configuration *conf)
@@ -900,6 +914,8 @@ static int clamped_send(struct raft_io *io, struct raft_io_send *req,
                         const struct raft_message *msg, raft_io_send_cb cb)
 {
     struct raft_message copy = *msg; /* raft_uv encodes it before returning */
+    if (!append_clamp_addressed(&copy))
+        return RAFT_NOCONNECTION;
     append_clamp_send(&of_io(io)->clamp, &copy);
     return of_io(io)->clamp.io_send(io, req, &copy, cb);
 }

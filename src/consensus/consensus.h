@@ -127,6 +127,12 @@ uint64_t consensus_next_batch_id(const struct consensus *c, const struct queue *
 bool consensus_disk_full(struct consensus *c, char *why, size_t len);
 /* Proposals not yet applied (the caller caps them). */
 size_t consensus_in_flight(const struct consensus *c);
+/* What raft holds of its log in memory: entries, their bytes, and of
+ * those the bytes applied since the last snapshot (what makes one due). */
+struct consensus_log_memory {
+    uint64_t entries, bytes, since_snapshot;
+};
+void consensus_log_memory(const struct consensus *c, struct consensus_log_memory *out);
 
 /* Leader: adds a node (voter while fewer than max_voters, else standby).
  * One change at a time: -1 when busy or not leader (retry later). */

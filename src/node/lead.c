@@ -143,6 +143,11 @@ void lead_free(struct lead *l)
     free(l);
 }
 
+size_t lead_pending_bytes(const struct lead *l)
+{
+    return l->cap_pending * sizeof *l->pending + l->text_cap;
+}
+
 size_t lead_leases_of(const struct lead *l, uint64_t node_id)
 {
     return lease_table_count_of(l->leases, node_id);

@@ -95,6 +95,8 @@ void lead_tick(struct lead *l);
 /* Gathered results proposed, up to the in-flight cap (once per loop turn). */
 void lead_flush(struct lead *l);
 size_t lead_leases_of(const struct lead *l, uint64_t node_id);
+/* What the results gathered for proposal keep allocated (memwatch.c). */
+size_t lead_pending_bytes(const struct lead *l);
 /* The leases out, in the table's order (lease_table_first), or NULL. */
 const struct lease *lead_first_lease(const struct lead *l);
 

@@ -55,6 +55,8 @@ struct peer_cluster {
 /* A peer's gossip (4 a second) newer than this is fresh: it is alive. */
 enum { NODE_MAX_PEER_INFO = 1024, NODE_PEER_FRESH_MS = 2000 };
 
+struct spill_sync;
+
 struct node {
     struct node_config *cfg;
     uv_loop_t loop;
@@ -109,6 +111,11 @@ struct node {
     uint64_t retain_sent_ms;    /* ... a FORGET proposed then, not answered (0) */
     struct queue_spill *spill;  /* a finished batch moving to disk (spill.c) */
     struct queue_spill *spill_seg;  /* a running batch's full pages, likewise */
+    uv_timer_t spill_timer;     /* more slices while spill is behind */
+    struct spill_sync *spill_sync, *spill_seg_sync;  /* jobs being named on the pool */
+    void (*spill_on_closed)(void *ud);  /* ... awaited by node_stop */
+    unsigned spill_closing;
+    uint64_t spill_slice_ns;    /* a tick's slice (MESH_SPILL_SLICE_US in tests) */
     uint64_t spill_trim_ms;     /* when segments last gave their heap back */
     bool spill_trim_due;        /* a segment was spilled since */
     const struct queue *spill_queue;  /* ... of this replica */

@@ -9,6 +9,7 @@
 #include "lead_node.h"
 #include "links.h"
 #include "members.h"
+#include "memwatch.h"
 #include "merge.h"
 #include "metrics_feed.h"
 #include "refusals.h"
@@ -55,6 +56,7 @@ static void on_tick(uv_timer_t *t)
     node_tally_save(&n->tally, n->stats.done, uv_now(&n->loop), false);
     node_snapshot(n, &n->snapshot);
     node_events_tick(n);
+    node_memwatch_tick(n);
 }
 
 static void on_subsystem_closed(void *ud)
@@ -78,7 +80,8 @@ void node_stop(struct node *n)
     uv_close((uv_handle_t *)&n->commit_check, NULL);
     node_members_close(n);
     node_write_fail_all(n, "node shutting down");
-    n->closing = 2 + node_cluster_stop(n, on_subsystem_closed) +
+    n->closing = 2 + node_spill_close(n, on_subsystem_closed) +
+                 node_cluster_stop(n, on_subsystem_closed) +
                  node_links_stop(n, on_subsystem_closed) + node_ui_stop(n, on_subsystem_closed) +
                  node_metrics_stop(n, on_subsystem_closed);
     control_stop(n->control, on_subsystem_closed, n);
@@ -179,6 +182,7 @@ static void start_handles(struct node *n)
     uv_timer_init(&n->loop, &n->tick);
     n->tick.data = n;
     uv_timer_start(&n->tick, on_tick, TICK_MS, TICK_MS);
+    node_spill_init(n);
     uv_check_init(&n->loop, &n->commit_check);
     n->commit_check.data = n;
     uv_check_start(&n->commit_check, on_commit_check);

@@ -244,6 +244,7 @@ static void view_retained(const struct node *n, struct mesh_view *s)
     s->retained.budget = n->cfg->results_budget;
     s->retained.keep_ms = n->cfg->keep_results_ms;
     s->retained.forgotten = queue_forgotten_count(n->queue);
+    s->retained.in_memory = queue_inline_bytes(n->queue);
     s->retained.full = r.running_bytes >= n->cfg->results_budget;
 }
 

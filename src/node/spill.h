@@ -12,5 +12,11 @@ struct node;
  * dir, each tick; stop drops the job in progress. */
 void node_spill_tick(struct node *n);
 void node_spill_stop(struct node *n);
+/* The catch-up timer (spill.c: more slices while results pile up in
+ * memory): initialised with the node's handles, closed with them; close
+ * also drops the jobs and returns how many are still on the libuv pool:
+ * on_closed(n) is called once they all returned. */
+void node_spill_init(struct node *n);
+unsigned node_spill_close(struct node *n, void (*on_closed)(void *ud));
 
 #endif

@@ -97,6 +97,11 @@ size_t work_outbox(const struct work *w)
     return outbox_count(w->box);
 }
 
+size_t work_outbox_bytes(const struct work *w)
+{
+    return outbox_held_bytes(w->box);
+}
+
 bool work_settled(const struct work *w)
 {
     return work_leases_count(w->waiting) == 0 && outbox_count(w->box) == 0;

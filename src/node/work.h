@@ -72,6 +72,7 @@ void work_on_applied(struct work *w, uint64_t batch_id);
 /* A tick: results sent and not committed for a while go again. */
 void work_tick(struct work *w);
 size_t work_outbox(const struct work *w);
+size_t work_outbox_bytes(const struct work *w);   /* what the outbox keeps allocated */
 /* No lease waiting for a worker and every result seen committed. */
 bool work_settled(const struct work *w);
 /* Is lease `lease` of `granter` waiting here for a worker? */

@@ -288,6 +288,13 @@ struct queue_spill *queue_spill_start_whole(const struct queue *q, const char *d
 struct queue_spill *queue_spill_start_segment(const struct queue *q, const char *dir);
 int queue_spill_step(struct queue_spill *s, const struct queue *q, uint64_t max_pages);
 int queue_spill_finish(struct queue_spill *s, struct queue *q);
+/* Between the last step and finish, optionally: the file's fdatasync, its
+ * rename to its hash and the dir's fsync, which touch the job alone (not
+ * the queue), so an owner may run it on another thread meanwhile leaving
+ * the job alone; finish then maps it. 0, or -1 (errno; finish fails alike).
+ * A job aborted after it leaves the named file to the sweep of files no
+ * batch names. */
+int queue_spill_name(struct queue_spill *s);
 void queue_spill_abort(struct queue_spill *s);
 uint64_t queue_spill_batch(const struct queue_spill *s);
 /* Whether the job writes a running batch's segment (a run of QSEG_PAGES

@@ -53,6 +53,11 @@ struct queue_spill {
     uint64_t text_len, file_len, hashed;
     off_t done_at, offset_at, text_at;
     bool head_written;
+    /* named: the file is under its hash (queue_spill_name, maybe on another
+     * thread); name_tried/name_errno: how that went, for finish */
+    bool named, name_tried;
+    int name_errno;
+    uint8_t name_hash[QUEUE_FILE_HASH_BYTES];
     crypto_generichash_state hash;
     uint32_t offset[QPAGE_SIZE];    /* one page's canonical offsets */
     uint8_t *scratch;               /* one page's repacked items, or a slice read back */
@@ -137,7 +142,8 @@ void queue_spill_abort(struct queue_spill *s)
         return;
     if (s->fd >= 0) {
         close(s->fd);
-        unlink(s->tmp);
+        if (!s->named)   /* a named file no batch names is the sweep's */
+            unlink(s->tmp);
     }
     free(s->page_base);
     free(s->scratch);
@@ -467,24 +473,44 @@ static int name_file(struct queue_spill *s, const uint8_t *hash)
     return 0;
 }
 
+/* The hash, then the file under it; once (finish after name reuses it). */
+static int name_once(struct queue_spill *s)
+{
+    if (!s->name_tried) {
+        s->name_tried = true;
+        crypto_generichash_final(&s->hash, s->name_hash, sizeof s->name_hash);
+        if (name_file(s, s->name_hash) == 0) {
+            s->named = true;
+        } else {
+            s->name_errno = errno;
+            unlink(s->tmp);
+        }
+    }
+    errno = s->name_errno;
+    return s->named ? 0 : -1;
+}
+
+int queue_spill_name(struct queue_spill *s)
+{
+    if (s->hashed != s->file_len) {
+        errno = EINVAL;
+        return -1;
+    }
+    return name_once(s);
+}
+
 int queue_spill_finish(struct queue_spill *s, struct queue *q)
 {
     struct qbatch *b = job_batch(q, s);
     struct spilled *d = calloc(1, sizeof *d);
-    uint8_t hash[QUEUE_FILE_HASH_BYTES];
+    const uint8_t *hash = s->name_hash;
     int rc = -1;
     if (b == NULL || s->hashed != s->file_len) {
         errno = ENOENT;
     } else if (d != NULL) {
-        crypto_generichash_final(&s->hash, hash, sizeof hash);
         void *map = MAP_FAILED;
-        if (name_file(s, hash) == 0) {
+        if (name_once(s) == 0)
             map = mmap(NULL, (size_t)s->file_len, PROT_READ, MAP_SHARED, s->fd, 0);
-        } else {
-            int e = errno;
-            unlink(s->tmp);
-            errno = e;
-        }
         if (map != MAP_FAILED && spilled_bind(d, map, (size_t)s->file_len, s->count) != 0) {
             munmap(map, (size_t)s->file_len);
             errno = EIO;

@@ -12,7 +12,8 @@
 # thread stacks), and what the mesh retains against --results-budget (default
 # 256MiB; pass e.g. `-- --results-budget 128MiB` to change it). ROUNDS
 # defaults to 20 (100M numbers). Every node is stopped by its PID and its
-# data dir removed on exit.
+# data dir removed on exit; SOAK_LOGS=DIR copies the nodes' logs there first
+# (with `-- --log-level debug` they carry a memory line a second: memwatch.c).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 mesh=${1:-$top/build}/src/mesh
@@ -26,6 +27,10 @@ pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [ -n "${SOAK_LOGS:-}" ]; then
+        mkdir -p "$SOAK_LOGS"
+        for i in 0 1 2; do cp "$work/n$i/log" "$SOAK_LOGS/n$i.log" 2>/dev/null || true; done
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT

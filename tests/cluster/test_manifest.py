@@ -164,6 +164,43 @@ class ManifestTest(unittest.TestCase):
                  set(map(os.path.basename, result_files(live[0]))), 30,
                  what="the same result files on the restarted node as on a peer")
 
+    def test_spill_catches_up_when_its_tick_is_starved(self):
+        """Spill's tick given no time (MESH_SPILL_SLICE_US=0: as a loaded
+        host starves it, and as the fast result plane outran its 15 ms):
+        results in memory stay bounded on every node while a 2.5M-number
+        batch (~30 MB of results) runs, because spill catches up on its own
+        timer once more than 8 MiB are held (src/node/spill.c); every line
+        is answered (one in 500 checked by arithmetic)."""
+        count = 2500000
+        env = dict(os.environ, MESH_SPILL_SLICE_US="0")
+        self.mesh = Mesh(MESH, 3, envs={i: env for i in range(3)})
+        self.mesh.formed(3)
+        node = self.mesh.nodes[0]
+        bid = submit(self, node, "--start", "1000", "--count", str(count), "--chunk", "1000")
+        peak = {n.name: 0 for n in self.mesh.nodes}
+        deadline = time.monotonic() + 240
+        while True:
+            states = []
+            for n in self.mesh.nodes:
+                st = n.status()
+                peak[n.name] = max(peak[n.name], st["retained"]["in_memory"])
+                b = next((x for x in st["batches"] if x["id"] == int(bid)), None)
+                states.append(b is not None and b["state"] == "done")
+            if all(states):
+                break
+            self.assertLess(time.monotonic(), deadline, "the batch did not finish")
+            time.sleep(0.2)
+        # 8 MiB make spill catch up; a segment is ~0.8 MB, a lease frontier
+        # holds a few pages not full yet: 16 MiB is room, 30 MB would not be
+        print("results in memory at most (bytes):", peak)
+        for name, p in peak.items():
+            self.assertLess(p, 16 << 20, "%s held %d bytes of results in memory" % (name, p))
+        self.assertTrue(all(len(result_files(n)) >= 20 for n in self.mesh.nodes),
+                        "the running batch's segments written")
+        rows = parse_results(node.cli("results", bid, "--wait", timeout=120).stdout)
+        self.assertEqual([n for n, _ in rows], list(range(1000, 1000 + count)))
+        check_factored(self, rows[::500], [n for n, _ in rows[::500]])
+
     def test_damaged_result_file_is_refused_and_fetched_again(self):
         victim, ids = self.mesh_with_a_stopped_node()
         node = self.mesh.restart(victim, env=self.env)

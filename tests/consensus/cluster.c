@@ -159,6 +159,8 @@ static int clamped_send(struct raft_io *io, struct raft_io_send *req,
                         const struct raft_message *msg, raft_io_send_cb cb)
 {
     struct raft_message copy = *msg; /* the io copies or encodes it at once */
+    if (!append_clamp_addressed(&copy))
+        return RAFT_NOCONNECTION;
     append_clamp_send(&member_of_io(io)->clamp, &copy);
     return member_of_io(io)->clamp.io_send(io, req, &copy, cb);
 }

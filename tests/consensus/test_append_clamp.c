@@ -11,6 +11,21 @@
 #include "check.h"
 #include "cluster.h"
 
+/* An answer raft sends once it knows no leader (server 0, no address) has
+ * nowhere to go: not handed to the io, whose send would read the address. */
+static void test_unaddressed(void)
+{
+    struct raft_message m = {.type = RAFT_IO_APPEND_ENTRIES_RESULT, .server_id = 2,
+                             .server_address = "2"};
+    CHECK(append_clamp_addressed(&m));
+    m.server_address = NULL;
+    CHECK(!append_clamp_addressed(&m));
+    m.server_id = 0;
+    CHECK(!append_clamp_addressed(&m));
+    m.server_address = "2";
+    CHECK(!append_clamp_addressed(&m));
+}
+
 static void test_rules(void)
 {
     struct append_clamp g = {0};
@@ -103,6 +118,7 @@ static void test_stale_entry_not_counted(void)
 int main(void)
 {
     test_rules();
+    test_unaddressed();
     test_stale_entry_not_counted();
     return 0;
 }

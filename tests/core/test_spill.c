@@ -5,6 +5,7 @@
  * finds its batch forgotten stops cleanly, and the sweep of stale files. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,64 @@ static void test_job_stops_when_its_batch_is_forgotten(void)
     queue_free(q);
 }
 
+static void *name_thread(void *ud)
+{
+    return (void *)(intptr_t)queue_spill_name(ud);
+}
+
+/* Steps a job on q to its end and names it on another thread while the
+ * owner applies an entry (as the node runs it on the libuv pool). */
+static struct queue_spill *named_aside(struct queue *q, int *rc)
+{
+    struct queue_spill *s = queue_spill_start(q, dir);
+    CHECK(s != NULL);
+    while (queue_spill_step(s, q, 1) == 1)
+        ;
+    pthread_t t;
+    CHECK_INT_EQ(pthread_create(&t, NULL, name_thread, s), 0);
+    char err[128];
+    CHECK_INT_EQ(apply_free(q, make_submit("77", 10, "c"), NULL, err), 0);
+    void *out;
+    CHECK_INT_EQ(pthread_join(t, &out), 0);
+    *rc = (int)(intptr_t)out;
+    return s;
+}
+
+/* The file's durable naming apart from finish: the same files and results
+ * as a job finished in one go; a job whose batch was forgotten while it
+ * was named fails with ENOENT, leaves no temp file, and the named file is
+ * the sweep's. */
+static void test_named_apart(void)
+{
+    struct queue *q = two_finished(), *ref = two_finished();
+    int rc;
+    for (int k = 0; k < 2; k++) {
+        struct queue_spill *s = named_aside(q, &rc);
+        CHECK_INT_EQ(rc, 0);
+        CHECK_INT_EQ(queue_spill_finish(s, q), 0);
+    }
+    CHECK(queue_batch_spilled(q, 1) && queue_batch_spilled(q, 2));
+    size_t files = queue_results_sweep(q, dir, true);
+    CHECK_INT_EQ(files, 0);   /* every file named is a batch's */
+    spill_all(ref);
+    same_results(q, ref);
+    queue_free(ref);
+    queue_free(q);
+    struct queue *none = queue_new();
+    CHECK_INT_EQ(queue_results_sweep(none, dir, true), 2);
+    queue_free(none);
+
+    q = two_finished();
+    struct queue_spill *s = named_aside(q, &rc);
+    CHECK_INT_EQ(rc, 0);
+    char err[128];
+    CHECK_INT_EQ(apply_free(q, make_forget(FORGET_BY_AGE, 0, 1, (uint64_t)1), NULL, err), 0);
+    CHECK_INT_EQ(queue_spill_finish(s, q), -1);
+    CHECK_INT_EQ(errno, ENOENT);
+    CHECK_INT_EQ(queue_results_sweep(q, dir, true), 1);   /* the named file, no batch's */
+    queue_free(q);
+}
+
 struct check_arg {
     struct queue_load *load;
 };
@@ -425,6 +484,7 @@ int main(void)
     test_job_stops_when_its_batch_is_forgotten();
     test_load_in_steps();
     test_inline_bytes();
+    test_named_apart();
     struct queue *empty = queue_new();
     queue_results_sweep(empty, dir, true);
     queue_free(empty);
