@@ -115,6 +115,8 @@ struct consensus {
     bool transferring;
     struct raft_barrier nudge;
     bool nudging, nudge_again;
+    raft_io_tick_cb raft_tick;      /* raft's own tick, kept by clamped_start */
+    bool push_wanted;               /* a commit index to tell followers (push_commit) */
     void (*on_closed)(void *ud);
 };
 
@@ -273,11 +275,15 @@ static void watch_followers(struct consensus *c)
     }
 }
 
+static void push_commit(struct consensus *c);
+
 static void on_check(uv_check_t *h)
 {
     struct consensus *c = h->data;
     tune_snapshots(c);
     watch_followers(c);
+    if (c->push_wanted)
+        push_commit(c);
     struct deferred *list = c->head;
     c->head = NULL;
     c->tail = &c->head;
@@ -317,11 +323,7 @@ static void on_nudged(struct raft_barrier *req, int status)
     }
 }
 
-/* Followers learn the commit index from the leader's next AppendEntries,
- * which an idle leader sends only at the next heartbeat: a write then
- * waits up to a heartbeat before its submitter's replica (or a reader
- * elsewhere) sees it. When the pipeline runs dry, a barrier entry carries
- * the new commit index to every follower at once. */
+/* A barrier entry of the leader's term (term_quorum.h asks for one). */
 static void nudge_followers(struct consensus *c)
 {
     if (c->nudging) {
@@ -334,6 +336,32 @@ static void nudge_followers(struct consensus *c)
     c->nudge.data = c;
     if (raft_barrier(&c->raft, &c->nudge, on_nudged) == 0)
         c->nudging = true;
+}
+
+/* Followers learn the commit index from the leader's next AppendEntries,
+ * which libraft 0.15 sends an up-to-date follower only once a heartbeat
+ * (30 ms) passed: a write then waited up to a heartbeat before its
+ * submitter's replica, or a reader elsewhere, saw it. A barrier entry
+ * carried it sooner, but a follower raises its commit index on an entry
+ * only once it has written that entry to disk (replication.c, appendFollowerCb):
+ * a disk write on every follower, and on the path of every answer.
+ * An empty AppendEntries is applied on receipt. So when the pipeline is
+ * dry (nothing of ours uncommitted, the next entry will not carry it) or
+ * a follower stored entries already committed, the leader heartbeats
+ * now: raft's tick with a heartbeat timeout of 0 for the one call
+ * (progressShouldReplicate: every follower is due; the tick's other
+ * checks go by the clock and are not hastened). Called from the loop's
+ * check phase, never inside raft's own callbacks. */
+static void push_commit(struct consensus *c)
+{
+    c->push_wanted = false;
+    if (c->raft_tick == NULL || !c->started || c->closing ||
+        raft_state(&c->raft) != RAFT_LEADER)
+        return;
+    unsigned heartbeat = c->raft.heartbeat_timeout;
+    raft_set_heartbeat_timeout(&c->raft, 0);
+    c->raft_tick(&c->io);
+    raft_set_heartbeat_timeout(&c->raft, heartbeat);
 }
 
 /* raft_strerror says "unknown error" for the I/O codes (19-23) and says
@@ -372,7 +400,7 @@ static void on_apply_done(struct raft_apply *req, int status, void *result)
     defer(c, d);
     free(p);
     if (status == 0 && c->in_flight == 0)
-        nudge_followers(c);
+        c->push_wanted = true;
 }
 
 bool consensus_disk_full(struct consensus *c, char *why, size_t len)
@@ -876,14 +904,43 @@ static struct consensus *of_io(struct raft_io *io)
 /* The leader's count of an old term's entry is held back the same way
  * (term_quorum.h); the barrier it asks for is proposed once raft read the
  * message. */
+/* A follower's match index, or 0 (not the leader, not in the configuration). */
+static raft_index match_of(const struct raft *r, raft_id id)
+{
+    if (raft_state((struct raft *)r) != RAFT_LEADER || r->leader_state.progress == NULL)
+        return 0;
+    for (unsigned i = 0; i < r->configuration.n; i++)
+        if (r->configuration.servers[i].id == id)
+            return r->leader_state.progress[i].match_index;
+    return 0;
+}
+
+/* A follower that stored entries after the leader told the others they
+ * were committed (it was the slower copy) learnt nothing it can apply: its
+ * own append answers carry no commit index. It is told at once
+ * (push_commit) rather than at the next heartbeat. */
+static void note_late_store(struct consensus *c, const struct raft_message *msg,
+                            raft_index before)
+{
+    if (msg->type != RAFT_IO_APPEND_ENTRIES_RESULT || msg->append_entries_result.rejected != 0)
+        return;
+    raft_index after = match_of(&c->raft, msg->server_id);
+    if (after > before && after <= c->raft.commit_index)
+        c->push_wanted = true;
+}
+
 static void clamped_recv(struct raft_io *io, struct raft_message *msg)
 {
     struct consensus *c = of_io(io);
     struct append_clamp *g = &c->clamp;
+    struct raft_message seen = *msg; /* raft may take msg's buffers */
+    raft_index before = seen.type == RAFT_IO_APPEND_ENTRIES_RESULT
+                            ? match_of(&c->raft, seen.server_id) : 0;
     append_clamp_read(g, msg);
     term_quorum_read(&c->quorum, &c->raft, msg);
     g->recv(io, msg);
     append_clamp_read_done(g);
+    note_late_store(c, &seen, before);
     if (term_quorum_wants_barrier(&c->quorum, &c->raft))
         nudge_followers(c);
 }
@@ -893,6 +950,7 @@ static int clamped_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tic
 {
     struct append_clamp *g = &of_io(io)->clamp;
     g->recv = recv;
+    of_io(io)->raft_tick = tick;
     return g->io_start(io, msecs, tick, clamped_recv);
 }
 
