@@ -338,30 +338,45 @@ static void nudge_followers(struct consensus *c)
         c->nudging = true;
 }
 
+/* libraft 0.15's PROGRESS__PIPELINE (src/progress.h): a follower that
+ * took the last AppendEntries and is streamed to. */
+enum { RAFT_PROGRESS_PIPELINE = 1 };
+
 /* Followers learn the commit index from the leader's next AppendEntries,
  * which libraft 0.15 sends an up-to-date follower only once a heartbeat
  * (30 ms) passed: a write then waited up to a heartbeat before its
  * submitter's replica, or a reader elsewhere, saw it. A barrier entry
  * carried it sooner, but a follower raises its commit index on an entry
- * only once it has written that entry to disk (replication.c, appendFollowerCb):
- * a disk write on every follower, and on the path of every answer.
- * An empty AppendEntries is applied on receipt. So when the pipeline is
- * dry (nothing of ours uncommitted, the next entry will not carry it) or
- * a follower stored entries already committed, the leader heartbeats
- * now: raft's tick with a heartbeat timeout of 0 for the one call
- * (progressShouldReplicate: every follower is due; the tick's other
- * checks go by the clock and are not hastened). Called from the loop's
- * check phase, never inside raft's own callbacks. */
+ * only once it has written that entry (replication.c, appendFollowerCb):
+ * a disk write on every follower, on the path of every answer. An empty
+ * AppendEntries is applied on receipt. So when the pipeline runs dry, or
+ * while dry a follower stored entries already committed, the leader
+ * heartbeats the followers it streams to now: their last send is set a
+ * heartbeat back and raft's tick runs (progressShouldReplicate finds them
+ * due; the tick's other checks go by the clock and are not hastened). A
+ * follower being probed or sent a snapshot keeps its one message a
+ * heartbeat: a probe resends entries. Called from the loop's check
+ * phase, never inside raft's own callbacks. */
 static void push_commit(struct consensus *c)
 {
     c->push_wanted = false;
-    if (c->raft_tick == NULL || !c->started || c->closing ||
-        raft_state(&c->raft) != RAFT_LEADER)
+    struct raft *r = &c->raft;
+    if (c->raft_tick == NULL || !c->started || c->closing || raft_state(r) != RAFT_LEADER ||
+        r->leader_state.progress == NULL)
         return;
-    unsigned heartbeat = c->raft.heartbeat_timeout;
-    raft_set_heartbeat_timeout(&c->raft, 0);
-    c->raft_tick(&c->io);
-    raft_set_heartbeat_timeout(&c->raft, heartbeat);
+    raft_time now = c->io.time(&c->io);
+    if (now < r->heartbeat_timeout)
+        return;
+    bool due = false;
+    for (unsigned i = 0; i < r->configuration.n; i++) {
+        struct raft_progress *p = &r->leader_state.progress[i];
+        if (r->configuration.servers[i].id != r->id && p->state == RAFT_PROGRESS_PIPELINE) {
+            p->last_send = now - r->heartbeat_timeout;
+            due = true;
+        }
+    }
+    if (due)
+        c->raft_tick(&c->io);
 }
 
 /* raft_strerror says "unknown error" for the I/O codes (19-23) and says
@@ -916,13 +931,16 @@ static raft_index match_of(const struct raft *r, raft_id id)
 }
 
 /* A follower that stored entries after the leader told the others they
- * were committed (it was the slower copy) learnt nothing it can apply: its
- * own append answers carry no commit index. It is told at once
- * (push_commit) rather than at the next heartbeat. */
+ * were committed (it was the slower copy) learnt nothing it can apply:
+ * the message it stored them from carried an older commit index. With
+ * entries of ours in flight, their AppendEntries tell it (applied once it
+ * wrote them); with none, it is told at once (push_commit) rather than at
+ * the next heartbeat. */
 static void note_late_store(struct consensus *c, const struct raft_message *msg,
                             raft_index before)
 {
-    if (msg->type != RAFT_IO_APPEND_ENTRIES_RESULT || msg->append_entries_result.rejected != 0)
+    if (msg->type != RAFT_IO_APPEND_ENTRIES_RESULT || msg->append_entries_result.rejected != 0 ||
+        c->in_flight > 0)
         return;
     raft_index after = match_of(&c->raft, msg->server_id);
     if (after > before && after <= c->raft.commit_index)
