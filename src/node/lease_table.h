@@ -19,13 +19,7 @@
 
 enum {
     LEASE_PREFETCH = 1,             /* leases beyond one per worker ... */
-    /* ... and, while a node holds fewer numbers than this per worker, up
-     * to SMALL_LEASE_DEPTH leases per worker. 512: the classic batch (999
-     * numbers in chunks of 43) is leased whole to three one-worker nodes
-     * at once (8 leases, 344 numbers each), where 256 left a second wave
-     * of leases, each a round trip after a lease's end, on its last
-     * result's path. */
-    SMALL_LEASE_NUMBERS = 512,
+    SMALL_LEASE_NUMBERS = 256,      /* ... and, while leases are this small, */
     SMALL_LEASE_DEPTH = 8,          /* up to this many per worker */
     LEASE_GRACE_MS = 10000,         /* silence past the number budget: requeue */
     SETTLE_MS = 10000,              /* a DONE lease's uncommitted rest: re-lease

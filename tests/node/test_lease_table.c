@@ -51,35 +51,12 @@ static void test_how_many_a_node_holds(void)
     queue_free(q);
 
     q = queue_new();
-    apply_submit_chunked(q, 100000, 10);   /* tiny leases: up to 8 per worker, 512 numbers */
+    apply_submit_chunked(q, 100000, 10);   /* tiny leases: up to 8 per worker, 256 numbers */
     t = lease_table_new(q, 1);
     held = 0;
     while (lease_table_wants_more(t, A, 2) && lease_table_grant(t, A, BUDGET_MS, 1) != NULL)
         held++;
     CHECK_INT_EQ(held, 2 * SMALL_LEASE_DEPTH);
-    lease_table_free(t);
-    queue_free(q);
-}
-
-/* The classic batch (999 numbers, chunks of 43) goes whole to three
- * one-worker nodes filled in turn, as lead_dispatch fills them: no lease
- * of it waits for another's end. */
-static void test_classic_batch_leased_at_once(void)
-{
-    struct queue *q = queue_new();
-    apply_submit_chunked(q, 999, 43);
-    struct lease_table *t = lease_table_new(q, 1);
-    const uint64_t nodes[] = {A, B, 0xc};
-    uint64_t leased = 0;
-    for (size_t i = 0; i < 3; i++) {
-        struct lease *x;
-        while (lease_table_wants_more(t, nodes[i], 1) &&
-               (x = lease_table_grant(t, nodes[i], BUDGET_MS, 1)) != NULL && !x->duplicate)
-            leased += x->job.hi - x->job.lo;
-    }
-    CHECK_INT_EQ(leased, 999);
-    CHECK_INT_EQ(lease_table_count_of(t, A), 8);
-    CHECK_INT_EQ(lease_table_count_of(t, B), 8);
     lease_table_free(t);
     queue_free(q);
 }
@@ -303,7 +280,6 @@ static void test_revoke(void)
 int main(void)
 {
     test_how_many_a_node_holds();
-    test_classic_batch_leased_at_once();
     test_tail_copies();
     test_find_and_cover();
     test_deadlines();
