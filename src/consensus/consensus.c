@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "append_clamp.h"
+#include "commit_push.h"
 #include "term_quorum.h"
 #include "stall_watch.h"
 #include "entry.h"
@@ -115,8 +116,7 @@ struct consensus {
     bool transferring;
     struct raft_barrier nudge;
     bool nudging, nudge_again;
-    raft_io_tick_cb raft_tick;      /* raft's own tick, kept by clamped_start */
-    bool push_wanted;               /* a commit index to tell followers (push_commit) */
+    struct commit_push push;        /* a commit index told at once (commit_push.h) */
     void (*on_closed)(void *ud);
 };
 
@@ -275,15 +275,13 @@ static void watch_followers(struct consensus *c)
     }
 }
 
-static void push_commit(struct consensus *c);
-
 static void on_check(uv_check_t *h)
 {
     struct consensus *c = h->data;
     tune_snapshots(c);
     watch_followers(c);
-    if (c->push_wanted)
-        push_commit(c);
+    if (c->started && !c->closing)
+        commit_push_run(&c->push, &c->raft, &c->io);
     struct deferred *list = c->head;
     c->head = NULL;
     c->tail = &c->head;
@@ -338,47 +336,6 @@ static void nudge_followers(struct consensus *c)
         c->nudging = true;
 }
 
-/* libraft 0.15's PROGRESS__PIPELINE (src/progress.h): a follower that
- * took the last AppendEntries and is streamed to. */
-enum { RAFT_PROGRESS_PIPELINE = 1 };
-
-/* Followers learn the commit index from the leader's next AppendEntries,
- * which libraft 0.15 sends an up-to-date follower only once a heartbeat
- * (30 ms) passed: a write then waited up to a heartbeat before its
- * submitter's replica, or a reader elsewhere, saw it. A barrier entry
- * carried it sooner, but a follower raises its commit index on an entry
- * only once it has written that entry (replication.c, appendFollowerCb):
- * a disk write on every follower, on the path of every answer. An empty
- * AppendEntries is applied on receipt. So when the pipeline runs dry, or
- * while dry a follower stored entries already committed, the leader
- * heartbeats the followers it streams to now: their last send is set a
- * heartbeat back and raft's tick runs (progressShouldReplicate finds them
- * due; the tick's other checks go by the clock and are not hastened). A
- * follower being probed or sent a snapshot keeps its one message a
- * heartbeat: a probe resends entries. Called from the loop's check
- * phase, never inside raft's own callbacks. */
-static void push_commit(struct consensus *c)
-{
-    c->push_wanted = false;
-    struct raft *r = &c->raft;
-    if (c->raft_tick == NULL || !c->started || c->closing || raft_state(r) != RAFT_LEADER ||
-        r->leader_state.progress == NULL)
-        return;
-    raft_time now = c->io.time(&c->io);
-    if (now < r->heartbeat_timeout)
-        return;
-    bool due = false;
-    for (unsigned i = 0; i < r->configuration.n; i++) {
-        struct raft_progress *p = &r->leader_state.progress[i];
-        if (r->configuration.servers[i].id != r->id && p->state == RAFT_PROGRESS_PIPELINE) {
-            p->last_send = now - r->heartbeat_timeout;
-            due = true;
-        }
-    }
-    if (due)
-        c->raft_tick(&c->io);
-}
-
 /* raft_strerror says "unknown error" for the I/O codes (19-23) and says
  * nothing of the cause: for a failed write, raft's own message does
  * ("io: ... no space left on device"). Other codes keep their text: the
@@ -414,8 +371,7 @@ static void on_apply_done(struct raft_apply *req, int status, void *result)
     }
     defer(c, d);
     free(p);
-    if (status == 0 && c->in_flight == 0)
-        c->push_wanted = true;
+    commit_push_done(&c->push, status == 0, c->in_flight);
 }
 
 bool consensus_disk_full(struct consensus *c, char *why, size_t len)
@@ -918,47 +874,18 @@ static struct consensus *of_io(struct raft_io *io)
 
 /* The leader's count of an old term's entry is held back the same way
  * (term_quorum.h); the barrier it asks for is proposed once raft read the
- * message. */
-/* A follower's match index, or 0 (not the leader, not in the configuration). */
-static raft_index match_of(const struct raft *r, raft_id id)
-{
-    if (raft_state((struct raft *)r) != RAFT_LEADER || r->leader_state.progress == NULL)
-        return 0;
-    for (unsigned i = 0; i < r->configuration.n; i++)
-        if (r->configuration.servers[i].id == id)
-            return r->leader_state.progress[i].match_index;
-    return 0;
-}
-
-/* A follower that stored entries after the leader told the others they
- * were committed (it was the slower copy) learnt nothing it can apply:
- * the message it stored them from carried an older commit index. With
- * entries of ours in flight, their AppendEntries tell it (applied once it
- * wrote them); with none, it is told at once (push_commit) rather than at
- * the next heartbeat. */
-static void note_late_store(struct consensus *c, const struct raft_message *msg,
-                            raft_index before)
-{
-    if (msg->type != RAFT_IO_APPEND_ENTRIES_RESULT || msg->append_entries_result.rejected != 0 ||
-        c->in_flight > 0)
-        return;
-    raft_index after = match_of(&c->raft, msg->server_id);
-    if (after > before && after <= c->raft.commit_index)
-        c->push_wanted = true;
-}
-
+ * message. A follower's answer may ask for a commit index told at once
+ * (commit_push.h; told from on_check). */
 static void clamped_recv(struct raft_io *io, struct raft_message *msg)
 {
     struct consensus *c = of_io(io);
     struct append_clamp *g = &c->clamp;
-    struct raft_message seen = *msg; /* raft may take msg's buffers */
-    raft_index before = seen.type == RAFT_IO_APPEND_ENTRIES_RESULT
-                            ? match_of(&c->raft, seen.server_id) : 0;
+    commit_push_read(&c->push, &c->raft, msg);
     append_clamp_read(g, msg);
     term_quorum_read(&c->quorum, &c->raft, msg);
     g->recv(io, msg);
     append_clamp_read_done(g);
-    note_late_store(c, &seen, before);
+    commit_push_read_done(&c->push, &c->raft, c->in_flight);
     if (term_quorum_wants_barrier(&c->quorum, &c->raft))
         nudge_followers(c);
 }
@@ -968,7 +895,7 @@ static int clamped_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tic
 {
     struct append_clamp *g = &of_io(io)->clamp;
     g->recv = recv;
-    of_io(io)->raft_tick = tick;
+    commit_push_start(&of_io(io)->push, tick);
     return g->io_start(io, msecs, tick, clamped_recv);
 }
 
