@@ -7,8 +7,11 @@
 # follower, `mesh results --wait` on the other to the last line), and stops
 # it. At the end, per build: min, p10, p25, median, p75 of every run, and
 # the load average. Every node is stopped by its PID, data dirs removed.
+# BATCH="--start 1 --count 30000 --chunk 1" LINES=30000 times another batch.
 set -euo pipefail
 rounds=${1:?rounds} runs=${2:?runs}
+read -r -a batch <<<"${BATCH:-}"
+lines=${LINES:-999}
 shift 2
 [ $# -ge 1 ] || { echo "usage: classic_ab.sh ROUNDS RUNS BUILD_DIR..." >&2; exit 2; }
 work=$(mktemp -d)
@@ -50,14 +53,14 @@ round() { # round MESH OUT: one mesh, RUNS classic batches, microseconds to OUT
     done
     [ -n "$lead" ] || { echo "no leader" >&2; exit 1; }
     f=$(( (lead + 1) % 3 )) r=$(( (lead + 2) % 3 ))
-    b=$("$mesh" --data-dir "$dir/n$f" submit)
+    b=$("$mesh" --data-dir "$dir/n$f" submit "${batch[@]}")
     "$mesh" --data-dir "$dir/n$r" results "$b" --wait >/dev/null
     for k in $(seq "$runs"); do
         t0=$(date +%s%N)
-        b=$("$mesh" --data-dir "$dir/n$f" submit)
+        b=$("$mesh" --data-dir "$dir/n$f" submit "${batch[@]}")
         n=$("$mesh" --data-dir "$dir/n$r" results "$b" --wait | wc -l)
         t1=$(date +%s%N)
-        [ "$n" = 999 ] || { echo "got $n lines, want 999" >&2; exit 1; }
+        [ "$n" = "$lines" ] || { echo "got $n lines, want $lines" >&2; exit 1; }
         echo $(( (t1 - t0) / 1000 )) >>"$out"
     done
     cleanup
@@ -72,7 +75,7 @@ for k in $(seq "$rounds"); do
         i=$((i + 1))
     done
 done
-echo "classic batch, $rounds rounds x $runs runs per build, alternated; load average $load0 -> $(cut -d' ' -f1 /proc/loadavg)"
+echo "${BATCH:-classic batch}, $rounds rounds x $runs runs per build, alternated; load average $load0 -> $(cut -d' ' -f1 /proc/loadavg)"
 i=0
 for build in "$@"; do
     sort -n "$work/times.$i" | awk -v b="$build" '{t[NR] = $1} END {
