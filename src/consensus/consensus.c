@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "append_clamp.h"
+#include "commit_push.h"
 #include "term_quorum.h"
 #include "stall_watch.h"
 #include "entry.h"
@@ -115,6 +116,7 @@ struct consensus {
     bool transferring;
     struct raft_barrier nudge;
     bool nudging, nudge_again;
+    struct commit_push push;        /* a commit index told at once (commit_push.h) */
     void (*on_closed)(void *ud);
 };
 
@@ -278,6 +280,8 @@ static void on_check(uv_check_t *h)
     struct consensus *c = h->data;
     tune_snapshots(c);
     watch_followers(c);
+    if (c->started && !c->closing)
+        commit_push_run(&c->push, &c->raft, &c->io);
     struct deferred *list = c->head;
     c->head = NULL;
     c->tail = &c->head;
@@ -317,11 +321,7 @@ static void on_nudged(struct raft_barrier *req, int status)
     }
 }
 
-/* Followers learn the commit index from the leader's next AppendEntries,
- * which an idle leader sends only at the next heartbeat: a write then
- * waits up to a heartbeat before its submitter's replica (or a reader
- * elsewhere) sees it. When the pipeline runs dry, a barrier entry carries
- * the new commit index to every follower at once. */
+/* A barrier entry of the leader's term (term_quorum.h asks for one). */
 static void nudge_followers(struct consensus *c)
 {
     if (c->nudging) {
@@ -371,8 +371,7 @@ static void on_apply_done(struct raft_apply *req, int status, void *result)
     }
     defer(c, d);
     free(p);
-    if (status == 0 && c->in_flight == 0)
-        nudge_followers(c);
+    commit_push_done(&c->push, status == 0, c->in_flight);
 }
 
 bool consensus_disk_full(struct consensus *c, char *why, size_t len)
@@ -889,15 +888,18 @@ static struct consensus *of_io(struct raft_io *io)
 
 /* The leader's count of an old term's entry is held back the same way
  * (term_quorum.h); the barrier it asks for is proposed once raft read the
- * message. */
+ * message. A follower's answer may ask for a commit index told at once
+ * (commit_push.h; told from on_check). */
 static void clamped_recv(struct raft_io *io, struct raft_message *msg)
 {
     struct consensus *c = of_io(io);
     struct append_clamp *g = &c->clamp;
+    commit_push_read(&c->push, &c->raft, msg);
     append_clamp_read(g, msg);
     term_quorum_read(&c->quorum, &c->raft, msg);
     g->recv(io, msg);
     append_clamp_read_done(g);
+    commit_push_read_done(&c->push, &c->raft, c->in_flight);
     if (term_quorum_wants_barrier(&c->quorum, &c->raft))
         nudge_followers(c);
 }
@@ -907,6 +909,7 @@ static int clamped_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tic
 {
     struct append_clamp *g = &of_io(io)->clamp;
     g->recv = recv;
+    commit_push_start(&of_io(io)->push, tick);
     return g->io_start(io, msecs, tick, clamped_recv);
 }
 

@@ -139,10 +139,12 @@ static void clamped_recv(struct raft_io *io, struct raft_message *msg)
 {
     struct member *m = member_of_io(io);
     struct raft *r = io->data;
+    commit_push_read(&m->push, r, msg);
     append_clamp_read(&m->clamp, msg);
     term_quorum_read(&m->quorum, r, msg);
     m->clamp.recv(io, msg);
     append_clamp_read_done(&m->clamp);
+    commit_push_read_done(&m->push, r, m->in_flight);
     if (term_quorum_wants_barrier(&m->quorum, r))
         propose_barrier(r);
 }
@@ -152,6 +154,7 @@ static int clamped_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tic
 {
     struct member *m = member_of_io(io);
     m->clamp.recv = recv;
+    commit_push_start(&m->push, tick);
     return m->clamp.io_start(io, msecs, tick, clamped_recv);
 }
 
@@ -249,6 +252,7 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
     if (status != 0)
         m->c->apply_failures++;
     m->in_flight--;
+    commit_push_done(&m->push, status == 0, m->in_flight);
     free(req);
 }
 
@@ -299,6 +303,14 @@ raft_index cluster_propose(struct cluster *c, const struct qcmd *cmd)
     struct raft_buffer buf;
     CHECK_INT_EQ(entry_encode(cmd, &buf.base, &buf.len), 0);
     return propose_buf(c, buf);
+}
+
+void cluster_push_commits(struct cluster *c)
+{
+    for (unsigned i = 0; i < c->n; i++) {
+        struct raft *r = raft_fixture_get(&c->f, i);
+        commit_push_run(&c->m[i].push, r, r->io);
+    }
 }
 
 void cluster_settle(struct cluster *c, unsigned i, raft_index index)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "append_clamp.h"
+#include "commit_push.h"
 #include "fsm.h"
 #include "term_quorum.h"
 
@@ -43,6 +44,8 @@ struct member {
     /* libraft 0.15's leader counts copies of an old term's entry: held
      * back as the node holds it (term_quorum.h). */
     struct term_quorum quorum;
+    /* ... and tells a commit index at once as the node does (commit_push.h). */
+    struct commit_push push;
 };
 
 struct cluster {
@@ -72,6 +75,9 @@ raft_index cluster_try_propose(struct cluster *c, unsigned i, const struct qcmd 
 raft_index cluster_propose_raw(struct cluster *c, const void *bytes, size_t len);
 /* Steps until member i applied index (i == c->n: every member). */
 void cluster_settle(struct cluster *c, unsigned i, raft_index index);
+/* What the node's loop does after each turn (consensus.c, on_check): a
+ * leader with a commit index to tell heartbeats now (commit_push.h). */
+void cluster_push_commits(struct cluster *c);
 /* True when members i and j hold byte-identical queue snapshots. */
 bool cluster_same_state(struct cluster *c, unsigned i, unsigned j);
 void cluster_set_snapshots(struct cluster *c, unsigned threshold, unsigned trailing);

@@ -21,7 +21,12 @@
  *                                    than N committed blocks (default 4; 0:
  *                                    unchecked): a copy per leadership at most
  *                                    (DESIGN "A result proposed once per
- *                                    leadership"
+ *                                    leadership")
+ *   --push-commit                    a leader tells its followers a commit at
+ *                                    once, after each step, as the node does
+ *                                    (commit_push.h); off by default so the
+ *                                    fixed seeds keep the runs they were
+ *                                    chosen for
  *   --require-scenarios              fail unless the seeds, together, met each
  *                                    scenario of the cluster tests the
  *                                    simulator took over (scenario_names)
@@ -41,7 +46,7 @@
 struct options {
     uint64_t seed;
     unsigned steps, seeds, jobs, election_ms, holds, max_copies;
-    bool random, twice, verbose, strict_raft, lasting_liars, require_scenarios;
+    bool random, twice, verbose, strict_raft, lasting_liars, require_scenarios, push_commit;
     double time_limit;
 };
 
@@ -96,9 +101,10 @@ static void say_replay(void)
     if (in_progress != NULL && in_progress->max_copies != SIM_MAX_COPIES)
         snprintf(copies, sizeof copies, " --max-copies %u", in_progress->max_copies);
     if (in_progress != NULL)
-        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u%s%s%s%s%s\n",
+        fprintf(stderr, "replay: mesh-sim --seed %llu --steps %u%s%s%s%s%s%s\n",
                 (unsigned long long)in_progress->seed, in_progress->steps,
                 in_progress->lasting_liars ? " --lasting-liars" : "",
+                in_progress->push_commit ? " --push-commit" : "",
                 in_progress->strict_raft ? " --strict-raft" : "",
                 election, holds, copies);
 }
@@ -115,7 +121,7 @@ static int usage(void)
     fprintf(stderr, "usage: mesh-sim [--seed S] [--steps N] [--seeds K] [--random] "
                     "[--time-limit SEC] [--jobs J] [--twice] [--verbose] "
                     "[--lasting-liars] [--strict-raft] [--election-timeout MS] "
-                    "[--holds P] [--require-scenarios]\n");
+                    "[--holds P] [--push-commit] [--require-scenarios]\n");
     return 2;
 }
 
@@ -138,6 +144,8 @@ static int parse(int argc, char **argv, struct options *o)
             o->require_scenarios = true;
         } else if (strcmp(a, "--lasting-liars") == 0) {
             o->lasting_liars = true;
+        } else if (strcmp(a, "--push-commit") == 0) {
+            o->push_commit = true;
         } else if (v != NULL && strcmp(a, "--seed") == 0) {
             o->seed = strtoull(v, &end, 10);
         } else if (v != NULL && strcmp(a, "--steps") == 0) {
@@ -330,6 +338,7 @@ int main(int argc, char **argv)
     s->hold_permille = o.holds;
     s->max_copies = o.max_copies;
     s->lasting_liars = o.lasting_liars;
+    s->push_commit = o.push_commit;
     if (o.seeds > 1)
         printf("seeds %llu..%llu, %u steps each\n", (unsigned long long)o.seed,
                (unsigned long long)(o.seed + o.seeds - 1), o.steps);

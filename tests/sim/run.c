@@ -100,6 +100,8 @@ static void follow_role(struct sim *s, unsigned i)
 static void step(struct sim *s, bool faults)
 {
     raft_fixture_step_until_elapsed(&s->c.f, SIM_STEP_MS);
+    if (s->push_commit)
+        cluster_push_commits(&s->c);
     if (faults)
         sim_faults_step(s);
     sim_clients_step(s, faults);
@@ -338,7 +340,7 @@ int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fct
             const struct factor_verifier *v, uint64_t *digest)
 {
     bool verbose = s->verbose, strict = s->strict_raft;
-    bool lasting = s->lasting_liars;
+    bool lasting = s->lasting_liars, push = s->push_commit;
     unsigned election_ms = s->election_ms, hold_permille = s->hold_permille;
     unsigned max_copies = s->max_copies;
     memset(s, 0, sizeof *s);
@@ -346,6 +348,7 @@ int sim_run(struct sim *s, uint64_t seed, unsigned steps, struct factor_ctx *fct
     s->hold_permille = hold_permille;
     s->max_copies = max_copies;
     s->lasting_liars = lasting;
+    s->push_commit = push;
     s->verbose = verbose;
     s->strict_raft = strict;
     s->seed = seed;

@@ -125,6 +125,7 @@ struct sim {
     unsigned steps;
     bool verbose;
     bool lasting_liars;         /* every liar lies until the faults end */
+    bool push_commit;           /* leaders tell commits at once (commit_push.h) */
     bool strict_raft;           /* a follower left behind by libraft fails
                                    the run (run.c, guard) */
     unsigned election_ms;       /* raft's election timeout (0: libraft's) */
