@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 
 #include "authkey.h"
+#include "cpus.h"
 #include "datadir.h"
 #include "units.h"
 
@@ -69,7 +70,7 @@ void node_config_usage(FILE *out)
         "  --authkey-file FILE    read the key from FILE (trailing newline stripped)\n"
         "  --data-dir DIR         state directory (default $XDG_STATE_HOME/mesh,\n"
         "                         /var/lib/mesh for root)\n"
-        "  --workers N            worker processes (default: online CPUs)\n"
+        "  --workers N            worker processes (default: the CPUs it may use, nproc)\n"
         "  --name NAME            node name (default: host name)\n"
         "  --headless             no dashboard; one log line per event\n"
         "  --no-color             dashboard without colours (also: NO_COLOR set)\n"
@@ -224,8 +225,7 @@ static void set_defaults(struct node_config *cfg)
     cfg->remove_after_ms = CONFIG_DEFAULT_REMOVE_AFTER_S * 1000ull;
     cfg->keep_results_ms = CONFIG_DEFAULT_KEEP_RESULTS_MS;
     cfg->results_budget = CONFIG_DEFAULT_RESULTS_BUDGET;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg->workers = cpus > 0 ? (unsigned)cpus : 1;
+    cfg->workers = usable_cpus(); /* nproc's count: a cpuset's, not the host's */
     if (gethostname(cfg->name, sizeof cfg->name - 1) != 0 || cfg->name[0] == '\0')
         snprintf(cfg->name, sizeof cfg->name, "node");
 }

@@ -9,7 +9,7 @@
  * "N: f1 f2 unfactored:C" (the format of factor_format_line) and the exit
  * status becomes 1. --jobs K puts K cores on each number past 140 bits
  * (forked SIQS workers, src/factor/siqs_mp_par.c); by default a single
- * NUMBER argument gets all online cores, several or stdin get one each
+ * NUMBER argument gets every core it may use (nproc), several or stdin get one each
  * (the output is the same either way). */
 #include <errno.h>
 #include <stdbool.h>
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cpus.h"
 #include "factor.h"
 #include "units.h"
 
@@ -94,7 +95,7 @@ static void print_usage(FILE *out)
             "                           seconds) and print the rest as\n"
 "                           'unfactored:C' (default none: no limit)\n"
             "      --jobs K             cores for each number past 140 bits\n"
-            "                           (1..64; default: all online cores when\n"
+            "                           (1..64; default: every core it may use when\n"
             "                           one NUMBER is given, else 1)\n"
             "      --help               display this help and exit\n");
 }
@@ -343,10 +344,10 @@ static int parse_args(struct factor_cmd *cmd, int argc, char **argv)
  * (numbers in a list are mostly small, and the kernel is one process). */
 static unsigned default_jobs(int operands)
 {
-    long online = sysconf(_SC_NPROCESSORS_ONLN);
-    if (operands != 1 || online < 1)
+    unsigned cpus = usable_cpus();
+    if (operands != 1)
         return 1;
-    return online > MAX_JOBS ? MAX_JOBS : (unsigned)online;
+    return cpus > MAX_JOBS ? MAX_JOBS : cpus;
 }
 
 static int cmd_factor_exec(const char *data_dir, int argc, char **argv)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "cpus.h"
 #include "siqs.h"
 #include "siqs_mp_internal.h"
 #include "siqs_mp_wire.h"
@@ -141,11 +142,8 @@ void siqs_mp_ctx_init(struct mp_ctx *ctx, const mpz_t n)
 
 unsigned siqs_mp_usable_jobs(unsigned jobs)
 {
-    cpu_set_t set;
-    if (jobs <= 1 || sched_getaffinity(0, sizeof set, &set) != 0)
-        return jobs;
-    unsigned cpus = (unsigned)CPU_COUNT(&set);
-    return cpus >= 1 && cpus < jobs ? cpus : jobs;
+    unsigned cpus = usable_cpus();
+    return cpus < jobs ? cpus : jobs;
 }
 
 int siqs_mp_factor(const mpz_t n, mpz_t factor, uint64_t deadline_ms)
