@@ -34,13 +34,12 @@ run_suite() { # run_suite NAME BUILDDIR [meson setup args...] -- [meson test arg
             { cat "$dir.setup.log"; not_built=$((not_built + 1)); return; }
     fi
     # only_tests=1: a tree another stage compiles whole builds only what
-    # its tests need (tests/lib/stage_targets.py), plus $also_build.
+    # its tests need (tests/lib/stage_targets.py).
     local targets=()
     if [ -n "${only_tests:-}" ]; then
         mapfile -t targets < <(python3 "$top/tests/lib/stage_targets.py" "$dir" "$@")
-        [ ${#targets[@]} -eq 0 ] && { echo "no tests selected in $dir"; not_built=$((not_built + 1)); return; }
-        # shellcheck disable=SC2206
-        targets+=(${also_build:-})
+        [ ${#targets[@]} -eq 0 ] &&
+            { echo "no tests selected in $dir"; not_built=$((not_built + 1)); return; }
     fi
     if ! ninja -C "$dir" "${targets[@]}" >"$dir.build.log" 2>&1; then
         tail -50 "$dir.build.log"
