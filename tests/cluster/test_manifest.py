@@ -140,9 +140,16 @@ class ManifestTest(unittest.TestCase):
         for k in range(10):   # entries: snapshots now name the segments
             submit(self, live[0], "--start", str(50 + 100 * k), "--count", "20")
         # 400k+ results inline would be 3.5 MB and more: only those past the
-        # last full segment are carried
-        wait_for(lambda: all((newest_snapshot_bytes(n) or 1 << 30) < 1000000 for n in live),
-                 20, what="snapshots under 1 MB")
+        # last full segment are carried. A snapshot taken while a segment's
+        # file was still being named (on the thread pool) carries its pages:
+        # more entries bring the next one (a write is one entry since commits
+        # are pushed without a barrier, so 10 writes may make one snapshot).
+        def small_snapshots():
+            if all((newest_snapshot_bytes(n) or 1 << 30) < 1000000 for n in live):
+                return True
+            submit(self, live[0], "--start", "50", "--count", "20")
+            return False
+        wait_for(small_snapshots, 30, interval=0.5, what="snapshots under 1 MB")
         node = self.mesh.restart(victim, env=self.env)
         wait_for(lambda: (lambda b: b is not None and b["done"] == done[0] and
                           not b["results_elsewhere"])(self.batch(node, bid)), 60,
@@ -239,12 +246,23 @@ class ManifestTest(unittest.TestCase):
         # the peers' files damaged under their names (new files: the peers'
         # own mappings keep the good ones), the good ones kept aside
         peers = [n for n in self.mesh.alive()]
-        for p in peers:
-            for path in result_files(p):
-                data = bytearray(open(path, "rb").read())
-                os.rename(path, path + ".good")
-                data[len(data) // 2] ^= 0x04
-                open(path, "wb").write(bytes(data))
+        # the peers' spill done first (a finished batch's whole file is
+        # written after its segments): the listing unchanged for a second
+        seen = [None]
+
+        def files_settled():
+            now = sorted(path for p in peers for path in result_files(p))
+            still, seen[0] = now == seen[0], now
+            return still
+        wait_for(files_settled, 30, interval=1, what="the peers' result files settled")
+        damaged = [path for p in peers for path in result_files(p)]
+        for path in damaged:
+            with open(path, "rb") as f:
+                data = bytearray(f.read())
+            os.rename(path, path + ".good")
+            data[len(data) // 2] ^= 0x04
+            with open(path, "wb") as f:
+                f.write(bytes(data))
         node = self.mesh.restart(victim, env=self.env)
         wait_for(lambda: "is damaged" in node.log() and "refused, fetching it again" in
                  node.log(), 20, what="a damaged file from a peer refused")
@@ -252,9 +270,10 @@ class ManifestTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         # nothing wrong was served meanwhile: the batches still wait
         self.assertTrue(any(b["results_elsewhere"] for b in node.status()["batches"]))
-        for p in peers:
-            for path in result_files(p):
-                os.rename(path + ".good", path)
+        # the files damaged above, not a listing now: a peer may have
+        # written another since (spill keeps up with a running batch)
+        for path in damaged:
+            os.rename(path + ".good", path)
         for bid, (s, n) in zip(ids, BIG):
             self.finished(node, bid, s, n)
         self.assertIn("results fetched from node", node.log())
