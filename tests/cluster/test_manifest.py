@@ -149,7 +149,15 @@ class ManifestTest(unittest.TestCase):
                 return True
             submit(self, live[0], "--start", "50", "--count", "20")
             return False
-        wait_for(small_snapshots, 30, interval=0.5, what="snapshots under 1 MB")
+        try:
+            wait_for(small_snapshots, 60, interval=0.5, what="snapshots under 1 MB")
+        except AssertionError:
+            for n in live:
+                sys.stderr.write("%s: newest snapshot %s bytes, %d result files, retained %s\n"
+                                 % (n.name, newest_snapshot_bytes(n), len(result_files(n)),
+                                    n.status().get("retained")))
+            self.mesh.dump()
+            raise
         node = self.mesh.restart(victim, env=self.env)
         wait_for(lambda: (lambda b: b is not None and b["done"] == done[0] and
                           not b["results_elsewhere"])(self.batch(node, bid)), 60,
