@@ -99,14 +99,21 @@ bool spread_cofactor_propose(struct node *n, uint64_t batch, const mpz_t number,
 
 uint64_t node_cofactor_held(struct node *n, uint64_t batch, uint64_t from)
 {
-    struct cofactor_link *l = node_cofactor_link(n, batch, false);
     struct batch_info b, c;
-    if (l == NULL || l->released || queue_batch_get(n->queue, batch, &b) != 0 ||
+    if (queue_batch_get(n->queue, batch, &b) != 0 || b.spec->kind != BATCH_SPREAD ||
         from > b.total - 1)
         return UINT64_MAX;
-    bool held = l->child == 0
-                ? uv_now(&n->loop) - l->since_ms < COFACTOR_PROPOSAL_MS
-                : queue_batch_get(n->queue, l->child, &c) == 0 &&
-                  (c.state == BATCH_RUNNING || c.state == BATCH_DONE);
+    /* No link yet (a new leader, before its tick found P again): the log
+     * says whether a cofactor batch exists, and N is held from the first
+     * lease this leader grants (else a worker took N and factored it
+     * alone while the cofactor was still being sieved). */
+    struct cofactor_link *l = node_cofactor_link(n, batch, false);
+    if (l != NULL && l->released)
+        return UINT64_MAX;
+    uint64_t child = l != NULL ? l->child : child_in_log(n, batch);
+    bool held = l != NULL && child == 0
+                    ? uv_now(&n->loop) - l->since_ms < COFACTOR_PROPOSAL_MS
+                    : child != 0 && queue_batch_get(n->queue, child, &c) == 0 &&
+                          (c.state == BATCH_RUNNING || c.state == BATCH_DONE);
     return held ? b.total - 1 : UINT64_MAX;
 }
