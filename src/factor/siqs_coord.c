@@ -6,7 +6,9 @@
 #include "siqs_mp_internal.h"
 #include "siqs_range.h"
 
-enum { SPREAD_A = 2048 }; /* A indices a spread batch publishes: ~40 split 180 bits */
+/* A indices a spread batch publishes, at least: ~40 split 180 bits, 66-90
+ * 196 bits. */
+enum { SPREAD_A_MIN = 2048 };
 
 struct siqs_coord {
     struct mp_ctx ctx;
@@ -27,10 +29,21 @@ static uint32_t width_for(size_t bits)
     return bits < 170 ? 4 : bits < 190 ? 2 : 1;
 }
 
+/* The count is fixed at submit, and were every range sieved without a
+ * split, N would go to one worker: hours past 300 bits. An A brings at
+ * least ~15 relation sets at 280-330 bits before any cycle of partials
+ * counts (measured: 16 a A at 280 bits over the first 50 A, 15 at 330),
+ * and the combine wants about the factor base's size; the cycles add
+ * more as relations pile up (23 a A by the 217th at 280 bits), so a
+ * number needs well under fb/15 A. fb/4 A leave a margin of four: 7,000
+ * at 280 bits where ~1,000 split it, 16,000 at 330. A range never leased
+ * costs an empty result at the end. */
 void siqs_coord_plan(const mpz_t n, uint32_t *width, uint64_t *ranges)
 {
-    *width = width_for(mpz_sizeinbase(n, 2));
-    *ranges = SPREAD_A / *width;
+    size_t bits = mpz_sizeinbase(n, 2);
+    uint64_t a = siqs_mp_fb_size((unsigned)bits) / 4;
+    *width = width_for(bits);
+    *ranges = (a > SPREAD_A_MIN ? a : SPREAD_A_MIN) / *width;
 }
 
 enum siqs_coord_open siqs_coord_open(struct siqs_coord **out, const mpz_t n, mpz_t factor)

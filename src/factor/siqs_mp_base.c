@@ -38,19 +38,35 @@ static const struct mp_params param_table[] = {
 
 enum { PARAM_ROWS = sizeof param_table / sizeof param_table[0] };
 
+/* The rows around bits (inside the table) and where bits is between them. */
+static double rows_around(unsigned bits, const struct mp_params **lo, const struct mp_params **hi)
+{
+    int i = 0;
+    while (param_table[i + 1].bits < bits)
+        i++;
+    *lo = &param_table[i], *hi = &param_table[i + 1];
+    return (double)(bits - (*lo)->bits) / ((*hi)->bits - (*lo)->bits);
+}
+
+uint32_t siqs_mp_fb_size(unsigned bits)
+{
+    if (bits < param_table[0].bits || bits > param_table[PARAM_ROWS - 1].bits)
+        return 0;
+    const struct mp_params *lo, *hi;
+    double t = rows_around(bits, &lo, &hi);
+    return (uint32_t)lround(lo->fb_size * pow((double)hi->fb_size / lo->fb_size, t));
+}
+
 bool siqs_mp_params(struct mp_ctx *ctx)
 {
     unsigned bits = (unsigned)mpz_sizeinbase(ctx->n, 2);
     if (bits < param_table[0].bits || bits > param_table[PARAM_ROWS - 1].bits)
         return false;
-    int i = 0;
-    while (param_table[i + 1].bits < bits)
-        i++;
-    const struct mp_params *lo = &param_table[i], *hi = &param_table[i + 1];
-    double t = (double)(bits - lo->bits) / (hi->bits - lo->bits);
+    const struct mp_params *lo, *hi;
+    double t = rows_around(bits, &lo, &hi);
     ctx->prm = (struct mp_params){
         .bits = (uint16_t)bits,
-        .fb_size = (uint32_t)lround(lo->fb_size * pow((double)hi->fb_size / lo->fb_size, t)),
+        .fb_size = siqs_mp_fb_size(bits),
         .blocks = (uint16_t)lround(lo->blocks + t * (hi->blocks - lo->blocks)),
         .lp_mult = (uint16_t)lround(lo->lp_mult + t * (hi->lp_mult - lo->lp_mult)),
         .slack_tenths = (uint16_t)lround(lo->slack_tenths + t * (hi->slack_tenths - lo->slack_tenths)),

@@ -147,6 +147,8 @@ struct mp_ctx {
 
 /* siqs_mp_base.c: parameters, factor base, arithmetic mod p. */
 bool siqs_mp_params(struct mp_ctx *ctx);
+/* The factor base's size for n of `bits` bits (the table's); 0 outside it. */
+uint32_t siqs_mp_fb_size(unsigned bits);
 /* 0: ready; 1: a factor-base prime divides n (in found); -1: failure. */
 int siqs_mp_factor_base(struct mp_ctx *ctx, mpz_t found);
 uint32_t siqs_mp_mulmod(uint32_t a, uint32_t b, uint32_t p);

@@ -78,6 +78,7 @@ static const struct node_applied_route applied[] = {
     {"write", NULL, node_write_progress},
     {"work", NULL, node_work_dispatch},
     {"lead", node_lead_on_applied, NULL},
+    {"spread", node_spread_on_applied, NULL},
     {NULL, NULL, NULL},
 };
 

@@ -20,8 +20,13 @@
 struct node;
 struct node_spread;
 
+struct consensus_applied;
+
 /* The cluster tick (routes.c): leader only; frees everything otherwise. */
 void node_spread_tick(struct node *n);
+/* The applied row (routes.c): a committed range is merged at once, and a
+ * spread batch opened at its SUBMIT's commit, not at the next tick. */
+void node_spread_on_applied(struct node *n, const struct consensus_applied *a);
 /* Where a coordinator is (spread_progress.h shows it): its relation sets,
  * those it waits for, whether it combines now, and the sets it had when
  * this leader began to count (since_ms) for the rate. */

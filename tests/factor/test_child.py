@@ -112,8 +112,36 @@ def test_bad_option(driver):
     check(rc == 2, "bad option must fail with 2, got %r" % rc)
 
 
+def nice_of(pid):
+    """The nice value of a process (field 19 of /proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[16])
+
+
+def test_runs_nicer_than_its_parent(driver):
+    # A worker gives way to its node (child.c, WORKER_NICE): 10 more than
+    # the process that started it, read while it waits for requests.
+    proc = subprocess.Popen([driver, "__worker"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdin.write("1 12\n")
+        proc.stdin.flush()
+        answer = proc.stdout.readline()  # set up and serving: its nice is set
+        check(answer == "1 done 2 2 3\n", "first answer %r" % answer)
+        want = min(os.nice(0) + 10, 19)
+        check(nice_of(proc.pid) == want,
+              "worker nice %d, want %d" % (nice_of(proc.pid), want))
+        proc.stdin.close()
+        check(proc.wait(timeout=30) == 0, "exit code at EOF")
+    finally:
+        if proc.poll() is None:
+            proc.kill()  # only the process this test started, by its handle
+            proc.wait()
+
+
 def main():
     driver = sys.argv[1]
+    test_runs_nicer_than_its_parent(driver)
     test_answers(driver)
     test_budget(driver)
     test_budget_per_request(driver)

@@ -289,6 +289,34 @@ static void test_spread_batch(void)
     mpz_clears(n, want, NULL);
 }
 
+/* The jobs a spread batch publishes (siqs_coord_plan): 2048 A up to
+ * about 230 bits (66-90 split 196 bits), then a quarter of the factor
+ * base's size, so a 100-digit number (which wants thousands of A) does not
+ * run out of ranges and fall to one worker. */
+static void test_plan(void)
+{
+    const struct { unsigned bits; uint32_t width; uint64_t min_a, max_a; } sizes[] = {
+        {150, 4, 2048, 2048}, {180, 2, 2048, 2048}, {200, 1, 2048, 2048},
+        {280, 1, 6000, 8000}, {330, 1, 15000, 18000}, {340, 1, 20000, 20000},
+    };
+    mpz_t n, p;
+    mpz_inits(n, p, NULL);
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        random_semiprime(n, sizes[i].bits, p);
+        uint32_t width;
+        uint64_t ranges;
+        siqs_coord_plan(n, &width, &ranges);
+        CHECK(width == sizes[i].width);
+        CHECK(ranges * width >= sizes[i].min_a && ranges * width <= sizes[i].max_a);
+        struct batch_spec spec;
+        char err[128], num[MESH_MAX_DIGITS + 2];
+        gmp_snprintf(num, sizeof num, "%Zd", n);
+        CHECK(batch_spread_init(&spec, num, width, ranges, err, sizeof err) == 0);
+        batch_spec_free(&spec);
+    }
+    mpz_clears(n, p, NULL);
+}
+
 static void write_file(const char *dir, const char *name, const char *text)
 {
     char path[4096];
@@ -328,6 +356,7 @@ int main(int argc, char **argv)
     gmp_randseed_ui(rng, 20);
     test_job_texts();
     test_spread_batch();
+    test_plan();
     test_refusals();
     test_split(150);
     test_split(180);
