@@ -21,6 +21,24 @@ from meshcluster import Mesh  # noqa: E402
 from primes import semiprime  # noqa: E402
 
 
+def cpu_seconds(node):
+    """CPU time of a node and all its workers so far: its own, its reaped
+    children's (workers that ended) and its live children's."""
+    hz = os.sysconf("SC_CLK_TCK")
+
+    def fields(pid):
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()
+    own = fields(node.pid)
+    total = sum(int(x) for x in own[11:15])  # utime stime cutime cstime
+    for child in node.children():
+        try:
+            total += sum(int(x) for x in fields(child)[11:13])
+        except OSError:
+            pass  # ended meanwhile: counted as reaped next time
+    return total / hz
+
+
 def progress_line(status, elapsed):
     """The spread entry of the one hard number, as one line."""
     parts = []
@@ -63,12 +81,15 @@ def main():
                 next_report += report
             time.sleep(1.0)
         elapsed = time.monotonic() - t0
+        cpu = sum(cpu_seconds(x) for x in mesh.alive())
         out = lead.cli("results", str(bid)).stdout.strip()
         factors = [int(f) for f in out.split(":", 1)[1].split()] if ":" in out else []
         product = 1
         for f in factors:
             product *= f
-        print("done in %.0f s (%.2f h): %s" % (elapsed, elapsed / 3600, out), flush=True)
+        print("done in %.0f s (%.2f h), CPU of every node and worker %.0f s; load average "
+              "%s: %s" % (elapsed, elapsed / 3600, cpu, " ".join(
+                  "%.1f" % x for x in os.getloadavg()), out), flush=True)
         print("factors multiply to N: %s; all proper: %s" %
               (product == n, len(factors) >= 2 and all(1 < f < n for f in factors)))
     finally:
