@@ -232,7 +232,7 @@ static void combine_done(uv_work_t *w, int status)
     if (s->combined != 0) { /* split or gave up: nothing more to merge */
         siqs_coord_free(s->coord);
         s->coord = NULL;
-    } else if (node_is_leader(n)) {
+    } else if (n->lead != NULL && node_is_leader(n)) {
         step(n, s); /* what was committed meanwhile may be enough now */
     }
 }
