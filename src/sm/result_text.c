@@ -33,10 +33,15 @@ static bool is_relations(const char *text, size_t len)
     const size_t tag = sizeof RELATIONS_TAG - 1;
     if (len <= tag || memcmp(text, RELATIONS_TAG, tag) != 0)
         return false;
-    for (size_t i = tag; i < len; i++)
-        if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'v')))
-            return false;
-    return true;
+    /* Every replica checks each range result (up to 64 KiB) on apply, the
+     * leader more than once: one pass without an early exit, which the
+     * compiler vectorises (it was ~5% of a spread leader's loop). */
+    unsigned bad = 0;
+    for (size_t i = tag; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        bad |= (unsigned)(c - '0') > 9u && (unsigned)(c - 'a') > 'v' - 'a';
+    }
+    return bad == 0;
 }
 
 /* A curve job's result (src/factor/ecm_range.h): "ecm:K" or "ecm:K:P",
