@@ -92,6 +92,9 @@ def main():
                   "%.1f" % x for x in os.getloadavg()), out), flush=True)
         print("factors multiply to N: %s; all proper: %s" %
               (product == n, len(factors) >= 2 and all(1 < f < n for f in factors)))
+        for line in mesh.leader().log().splitlines():  # what the coordinator said
+            if "spread batch" in line:
+                print("  " + line)
     finally:
         mesh.stop()
 
