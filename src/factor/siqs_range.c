@@ -106,6 +106,19 @@ static int b32_value(char c)
     return -1;
 }
 
+/* The leader checks every range result's form (up to 64 KiB) before it is
+ * committed: one pass without an early exit, which the compiler vectorises
+ * (letter by letter it was ~7% of a spread leader's loop). */
+static bool b32_letters_only(const char *in, size_t len)
+{
+    unsigned bad = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        bad |= (unsigned)(c - '0') > 9u && (unsigned)(c - 'a') > 'v' - 'a';
+    }
+    return bad == 0;
+}
+
 /* out holds len * 5 / 8 bytes. False: a letter outside the alphabet, a
  * length no encoder writes, or unused bits that are not zero. */
 static bool b32_decode(const char *in, size_t len, uint8_t *out, size_t *out_len)
@@ -170,11 +183,8 @@ bool siqs_range_result_form(const char *text, size_t len)
         memcmp(text, SIQS_RANGE_RESULT_PREFIX, PREFIX_LEN) != 0)
         return false;
     size_t chars = len - PREFIX_LEN;
-    if (b32_len(chars * 5 / 8) != chars || b32_value(text[len - 1]) < 0)
+    if (b32_len(chars * 5 / 8) != chars || !b32_letters_only(text + PREFIX_LEN, chars))
         return false;
-    for (size_t i = PREFIX_LEN; i < len; i++)
-        if (b32_value(text[i]) < 0)
-            return false;
     /* The last letter's unused bits must be zero. */
     unsigned unused = (unsigned)(chars * 5 % 8);
     return (b32_value(text[len - 1]) & ((1 << unused) - 1)) == 0;

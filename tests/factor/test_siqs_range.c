@@ -203,6 +203,12 @@ static void test_refusals(void)
 
     const char *junk[] = {"", "rels", "rels:", "rels:a8", "rels:a808", "rels:a8081",
                           "rels:A8080", "rels:a808w", "rel:a8080", "2 3 5", "rels:a8080 "};
+    /* The leader's check of form: a letter outside the alphabet anywhere,
+     * a length no encoder writes, unused bits that are not zero. */
+    const char *not_form[] = {"", "rels", "rels:", "rels:A8080", "rels:a808w", "rels:w8080",
+                              "rel:a8080", "2 3 5", "rels:a8080 ", "rels:a8081", "rels:a808"};
+    for (size_t i = 0; i < sizeof not_form / sizeof *not_form; i++)
+        CHECK(!siqs_range_result_form(not_form[i], strlen(not_form[i])));
     for (size_t i = 0; i < sizeof junk / sizeof *junk; i++) {
         siqs_coord_stats(c, &st);
         size_t malformed = st.wire.malformed, added = st.wire.added;
@@ -212,6 +218,7 @@ static void test_refusals(void)
     }
     /* The empty message of version 1 is a result (a range that found none). */
     siqs_coord_stats(c, &st);
+    CHECK(siqs_range_result_form("rels:a80g0", 10) && siqs_range_result_form(text, len));
     CHECK(siqs_coord_take(c, "rels:a80g0", 10));
     /* A job that is not one is the worker's error, not an answer. */
     char err[64] = "", *none = NULL;
