@@ -13,6 +13,8 @@
  * answers; one that does not says so and the next is asked; a file no
  * linked peer has is told once and skipped for a while (round_refused).
  * One file at a time: catching up never holds more than a chunk in memory.
+ * A finished batch's segment whose file is gone here is answered from the
+ * batch's own file (queue_segment_read: its pages, re-headed).
  *
  * The same module keeps the directory clean: when the replica is replaced
  * (start, a snapshot) or forgets a batch, files no batch names are removed
@@ -370,6 +372,44 @@ void node_results_on_restored(struct node *n)
     node_results_tick(n);
 }
 
+/* A chunk of the file of hash from dir: false when it is not here. */
+static bool chunk_from_file(const char *dir, const struct msg_file_get *g, uint8_t *chunk,
+                            struct msg_file_part *p)
+{
+    char path[4300];
+    queue_file_path(dir, g->hash, path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    bool ok = false;
+    if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size >= g->offset) {
+        ssize_t r = pread(fd, chunk, MESH_MSG_FILE_CHUNK, (off_t)g->offset);
+        if (r >= 0) {
+            *p = (struct msg_file_part){.offset = g->offset, .total = (uint64_t)st.st_size,
+                                        .data = chunk, .len = (size_t)r};
+            ok = true;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* A segment whose file is gone (a finished batch's, once no snapshot this
+ * node keeps names it) from its batch's own file: the same bytes, which
+ * the asker checks by the hash its snapshot names, as any file. */
+static bool chunk_from_batch(const struct node *n, const struct msg_file_get *g, uint8_t *chunk,
+                             struct msg_file_part *p)
+{
+    uint64_t total;
+    int64_t r = queue_segment_read(n->queue, g->hash, g->offset, chunk, MESH_MSG_FILE_CHUNK,
+                                   &total);
+    if (r < 0 || total < g->offset)
+        return false;
+    *p = (struct msg_file_part){.offset = g->offset, .total = total, .data = chunk,
+                                .len = (size_t)r};
+    return true;
+}
+
 void node_results_on_get(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
 {
     struct msg_file_get g;
@@ -377,22 +417,10 @@ void node_results_on_get(struct node *n, uint64_t peer, const uint8_t *data, siz
     if (f == NULL || msg_file_get_decode(&g, data, len) != 0)
         return;
     struct msg_file_part p = {.offset = 0, .total = 0};
-    memcpy(p.hash, g.hash, sizeof p.hash);
-    char path[4300];
-    queue_file_path(f->dir, g.hash, path, sizeof path);
     uint8_t *chunk = malloc(MESH_MSG_FILE_CHUNK);
-    int fd = chunk != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-    struct stat st;
-    if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size >= g.offset) {
-        ssize_t r = pread(fd, chunk, MESH_MSG_FILE_CHUNK, (off_t)g.offset);
-        if (r >= 0) {
-            p = (struct msg_file_part){.offset = g.offset, .total = (uint64_t)st.st_size,
-                                       .data = chunk, .len = (size_t)r};
-            memcpy(p.hash, g.hash, sizeof p.hash);
-        }
-    }
-    if (fd >= 0)
-        close(fd);
+    if (chunk != NULL && !chunk_from_file(f->dir, &g, chunk, &p))
+        chunk_from_batch(n, &g, chunk, &p);
+    memcpy(p.hash, g.hash, sizeof p.hash);
     uint8_t *buf;
     size_t blen;
     if (msg_file_part_encode(&p, &buf, &blen) == 0) {

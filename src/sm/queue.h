@@ -301,6 +301,18 @@ uint64_t queue_spill_batch(const struct queue_spill *s);
  * full pages, queue_state.h), not a finished batch's whole file. */
 bool queue_spill_is_segment(const struct queue_spill *s);
 bool queue_batch_spilled(const struct queue *q, uint64_t id);
+/* A finished batch's segment files, once its own file is written
+ * (spill_segments.c): release removes them from dir once no snapshot
+ * this replica keeps can name them (two snapshots frozen after its own
+ * file were thawed: raft keeps the last two); the number removed. read
+ * gives a peer a segment from its batch's own file when the segment's file
+ * is not here: up to max bytes of the segment of hash at offset, and its
+ * length in *total; the bytes read (0 past the end), or -1 with errno
+ * ENOENT (no batch with its own file mapped here has that segment) or
+ * EBADMSG (its own file does not hold it). */
+size_t queue_segments_release(struct queue *q, const char *dir);
+int64_t queue_segment_read(const struct queue *q, const uint8_t *hash, uint64_t offset,
+                           void *buf, size_t max, uint64_t *total);
 
 /* Result files (result_file.c), DATA_DIR/results/<64 hex digits>: a
  * finished batch's results in their canonical form, named by the

@@ -77,7 +77,7 @@ bool queue_names_file(const struct queue *q, const uint8_t *hash)
             memcmp(b->file.hash, hash, QUEUE_FILE_HASH_BYTES) == 0)
             return true;
         for (uint64_t k = 0; b->segs != NULL && k < qbatch_seg_count(b); k++)
-            if (b->segs[k] != NULL &&
+            if (b->segs[k] != NULL && !b->segs[k]->released &&
                 memcmp(b->segs[k]->file.hash, hash, QUEUE_FILE_HASH_BYTES) == 0)
                 return true;
     }

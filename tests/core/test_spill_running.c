@@ -4,7 +4,9 @@
  * them, a replica elsewhere that gets the files (as a fetch would) and ends
  * with byte-identical results, a damaged segment refused, and a frozen
  * snapshot unchanged by a segment spilled under it. */
+#include <dirent.h>
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,6 +393,181 @@ static void test_inline_bytes_and_forget(void)
     CHECK_INT_EQ(rmdir(own), 0);
 }
 
+/* The result files in d (at most max): their hashes, bytes and lengths. */
+struct seg_copy {
+    uint8_t hash[QUEUE_FILE_HASH_BYTES];
+    uint8_t *bytes;
+    size_t len;
+};
+
+static size_t read_files(const char *d, struct seg_copy *out, size_t max)
+{
+    DIR *dp = opendir(d);
+    CHECK(dp != NULL);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL) {
+        if (strlen(e->d_name) != 2 * QUEUE_FILE_HASH_BYTES)
+            continue;
+        CHECK(n < max);
+        CHECK_INT_EQ(sodium_hex2bin(out[n].hash, sizeof out[n].hash, e->d_name,
+                                    strlen(e->d_name), NULL, NULL, NULL), 0);
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", d, e->d_name);
+        FILE *f = fopen(path, "rb");
+        CHECK(f != NULL);
+        fseek(f, 0, SEEK_END);
+        out[n].len = (size_t)ftell(f);
+        rewind(f);
+        out[n].bytes = malloc(out[n].len);
+        CHECK(out[n].bytes != NULL && fread(out[n].bytes, 1, out[n].len, f) == out[n].len);
+        fclose(f);
+        n++;
+    }
+    closedir(dp);
+    return n;
+}
+
+static bool file_exists(const char *d, const uint8_t *hash)
+{
+    char path[512];
+    queue_file_path(d, hash, path, sizeof path);
+    return access(path, F_OK) == 0;
+}
+
+/* A snapshot begun and ended, as raft's fsm takes one (its bytes unused). */
+static void snapshot_taken(struct queue *q)
+{
+    struct queue_freeze *f = queue_freeze(q);
+    CHECK(f != NULL);
+    queue_thaw(q, f);
+}
+
+/* What a peer answers for a segment, read in chunks of `chunk` bytes as
+ * FILE_GET asks for them: the same bytes as the file it no longer has. */
+static void served_same(const struct queue *q, const struct seg_copy *c, size_t chunk)
+{
+    uint8_t *got = malloc(c->len + chunk);
+    CHECK(got != NULL);
+    uint64_t at = 0, total = 0;
+    for (;;) {
+        int64_t r = queue_segment_read(q, c->hash, at, got + at, chunk, &total);
+        CHECK(r >= 0 && total == c->len);
+        if (r == 0)
+            break;
+        at += (uint64_t)r;
+    }
+    CHECK(at == c->len && memcmp(got, c->bytes, c->len) == 0);
+    CHECK_INT_EQ(queue_segment_read(q, c->hash, c->len + 5, got, chunk, &total), 0);
+    free(got);
+}
+
+/* Writes what q serves for hash (whole, one byte flipped at `flip` unless
+ * SIZE_MAX) as d/<hash>, as a fetch would. */
+static void fetch_served(const struct queue *q, const struct seg_copy *c, const char *d,
+                         size_t flip)
+{
+    uint8_t *bytes = malloc(c->len);
+    uint64_t total;
+    CHECK(bytes != NULL);
+    CHECK_INT_EQ(queue_segment_read(q, c->hash, 0, bytes, c->len, &total), (int64_t)c->len);
+    if (flip != SIZE_MAX)
+        bytes[flip] ^= 0x04;
+    char path[512];
+    queue_file_path(d, c->hash, path, sizeof path);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL && fwrite(bytes, 1, c->len, f) == c->len);
+    fclose(f);
+    free(bytes);
+}
+
+/* A finished batch's two segments stay while a snapshot kept may name
+ * them: one frozen before its own file, and the two after it until both
+ * are thawed (raft keeps two). Then their files go, its results read the
+ * same, and a replica restoring the snapshot taken while it ran gets them
+ * from its own file, refuses a damaged copy, and ends with the same state.
+ * A FORGET's sweep then leaves nothing. */
+static void test_finished_segments_released_and_served(void)
+{
+    char own[] = "/tmp/mesh-spillrun4-XXXXXX", other[] = "/tmp/mesh-spillrun5-XXXXXX";
+    CHECK(mkdtemp(own) != NULL && mkdtemp(other) != NULL);
+    struct queue *q = running(), *mem = running();
+    CHECK_INT_EQ(spill_all(q, own), 2);
+    struct seg_copy segs[2];
+    CHECK_INT_EQ(read_files(own, segs, 2), 2);
+    uint8_t *old;
+    size_t old_len;
+    CHECK_INT_EQ(queue_snapshot(q, &old, &old_len), 0);     /* names both segments */
+    struct queue_freeze *before = queue_freeze(q);          /* begun before the file */
+    CHECK(before != NULL);
+    finish(q);
+    finish(mem);
+    CHECK_INT_EQ(spill_all(q, own), 1);                      /* its own file */
+    CHECK_INT_EQ(queue_segments_release(q, own), 0);
+    queue_thaw(q, before);
+    snapshot_taken(q);
+    CHECK_INT_EQ(queue_segments_release(q, own), 0);         /* one kept may still name them */
+    CHECK(file_exists(own, segs[0].hash) && file_exists(own, segs[1].hash));
+    served_same(q, &segs[0], 100000);                        /* from its own file already */
+    snapshot_taken(q);
+    CHECK_INT_EQ(queue_segments_release(q, own), 2);
+    CHECK(!file_exists(own, segs[0].hash) && !file_exists(own, segs[1].hash));
+    CHECK_INT_EQ(queue_segments_release(q, own), 0);
+    CHECK_INT_EQ(queue_results_sweep(q, own, false), 0);    /* its own file stays named */
+    struct seg_copy left[2];
+    CHECK_INT_EQ(read_files(own, left, 2), 1);               /* the disk holds it once */
+    free(left[0].bytes);
+    same_results(q, mem);
+    for (size_t k = 0; k < 2; k++) {
+        served_same(q, &segs[k], 1000);
+        served_same(q, &segs[k], 262144);
+    }
+    uint8_t unknown[QUEUE_FILE_HASH_BYTES] = {7};
+    uint64_t total;
+    char buf[16];
+    CHECK_INT_EQ(queue_segment_read(q, unknown, 0, buf, sizeof buf, &total), -1);
+    CHECK_INT_EQ(errno, ENOENT);
+    /* a replica restoring the snapshot taken while the batch ran */
+    struct queue *r = restored(old, old_len);
+    CHECK_INT_EQ(queue_results_load(r, 1, other), -1);
+    CHECK_INT_EQ(errno, ENOENT);                             /* not here: fetched */
+    struct queue_file_ref ref;
+    size_t at = 0;
+    CHECK(queue_results_wanted(r, &at, &ref));
+    const struct seg_copy *first = memcmp(ref.hash, segs[0].hash, sizeof ref.hash) == 0
+                                 ? &segs[0] : &segs[1];
+    fetch_served(q, first, other, first->len / 2);
+    CHECK_INT_EQ(queue_results_load(r, 1, other), -1);
+    CHECK_INT_EQ(errno, EBADMSG);                            /* a damaged copy: refused */
+    for (size_t k = 0; k < 2; k++)
+        fetch_served(q, &segs[k], other, SIZE_MAX);
+    CHECK_INT_EQ(load_all(r, other), 2);
+    finish(r);
+    CHECK_INT_EQ(spill_all(r, other), 1);
+    same_results(r, mem);
+    snapshots_equal(q, r);                                   /* the same own file */
+    snapshot_taken(r);
+    snapshot_taken(r);
+    CHECK_INT_EQ(queue_segments_release(r, other), 2);
+    /* forgotten: its own file goes with it, nothing is served */
+    char err[128];
+    CHECK_INT_EQ(apply_free(q, make_forget(FORGET_BY_USER, 0, 1, (uint64_t)1), NULL, err), 0);
+    CHECK_INT_EQ(queue_results_sweep(q, own, false), 1);
+    CHECK_INT_EQ(queue_segment_read(q, segs[0].hash, 0, buf, sizeof buf, &total), -1);
+    CHECK_INT_EQ(queue_results_sweep(r, other, false), 0);  /* r keeps its own file */
+    struct queue *empty = queue_new();
+    CHECK_INT_EQ(queue_results_sweep(empty, other, false), 1);
+    queue_free(empty);
+    for (size_t k = 0; k < 2; k++)
+        free(segs[k].bytes);
+    free(old);
+    queue_free(r);
+    queue_free(q);
+    queue_free(mem);
+    CHECK_INT_EQ(rmdir(own), 0);
+    CHECK_INT_EQ(rmdir(other), 0);
+}
+
 int main(void)
 {
     CHECK(mkdtemp(dir) != NULL);
@@ -400,6 +577,7 @@ int main(void)
     test_segment_spilled_under_a_freeze();
     test_two_kinds_of_job();
     test_inline_bytes_and_forget();
+    test_finished_segments_released_and_served();
     struct queue *empty = queue_new();
     queue_results_sweep(empty, dir, true);
     queue_free(empty);
