@@ -311,6 +311,8 @@ bool queue_batch_spilled(const struct queue *q, uint64_t id);
  * ENOENT (no batch with its own file mapped here has that segment) or
  * EBADMSG (its own file does not hold it). */
 size_t queue_segments_release(struct queue *q, const char *dir);
+/* Whether some finished batch's segment files wait for snapshots to go. */
+bool queue_segments_pinned(const struct queue *q);
 int64_t queue_segment_read(const struct queue *q, const uint8_t *hash, uint64_t offset,
                            void *buf, size_t max, uint64_t *total);
 

@@ -56,6 +56,17 @@ static bool releasable(const struct qbatch *b, const struct queue *q)
            q->thaws >= b->segs_free_at;
 }
 
+bool queue_segments_pinned(const struct queue *q)
+{
+    for (size_t i = 0; i < q->n; i++) {
+        const struct qbatch *b = q->batches[i];
+        if (b->disk != NULL && b->segs != NULL && !b->segs_released &&
+            q->thaws < b->segs_free_at)
+            return true;
+    }
+    return false;
+}
+
 size_t queue_segments_release(struct queue *q, const char *dir)
 {
     size_t removed = 0;

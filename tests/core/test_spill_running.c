@@ -502,7 +502,9 @@ static void test_finished_segments_released_and_served(void)
     CHECK(before != NULL);
     finish(q);
     finish(mem);
+    CHECK(!queue_segments_pinned(q));
     CHECK_INT_EQ(spill_all(q, own), 1);                      /* its own file */
+    CHECK(queue_segments_pinned(q));                         /* snapshots are due */
     CHECK_INT_EQ(queue_segments_release(q, own), 0);
     queue_thaw(q, before);
     snapshot_taken(q);
@@ -510,6 +512,7 @@ static void test_finished_segments_released_and_served(void)
     CHECK(file_exists(own, segs[0].hash) && file_exists(own, segs[1].hash));
     served_same(q, &segs[0], 100000);                        /* from its own file already */
     snapshot_taken(q);
+    CHECK(!queue_segments_pinned(q));
     CHECK_INT_EQ(queue_segments_release(q, own), 2);
     CHECK(!file_exists(own, segs[0].hash) && !file_exists(own, segs[1].hash));
     CHECK_INT_EQ(queue_segments_release(q, own), 0);
