@@ -183,11 +183,7 @@ static void tune_snapshots(struct consensus *c)
      * (finished ones in files are only named, "Manifest snapshots"). */
     uint64_t kept = queue_inline_bytes(*c->cfg.queue);
     uint64_t due = kept > SNAPSHOT_LOG_BYTES ? kept : SNAPSHOT_LOG_BYTES;
-    /* A finished batch's segment files wait for two snapshots after its
-     * own file (the disk holds it twice meanwhile): taken at the next
-     * applies, not 16 MiB of entries later ("Partial spill"). */
-    bool pinned = queue_segments_pinned(*c->cfg.queue);
-    unsigned threshold = bytes >= due || pinned ? 1 : c->base_threshold;
+    unsigned threshold = bytes >= due ? 1 : c->base_threshold;
     if (threshold != c->snapshot_threshold) {
         raft_set_snapshot_threshold(&c->raft, threshold);
         c->snapshot_threshold = threshold;

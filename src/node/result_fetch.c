@@ -17,8 +17,11 @@
  * batch's own file (queue_segment_read: its pages, re-headed).
  *
  * The same module keeps the directory clean: when the replica is replaced
- * (start, a snapshot) or forgets a batch, files no batch names are removed
- * (at start also the leftovers of interrupted writes). */
+ * (start, a snapshot), forgets a batch or no longer waits for any file,
+ * files no batch names are removed (at start also the leftovers of
+ * interrupted writes), but while a batch waits for segments those it may
+ * rebuild them from (a segment of a batch that has since finished here is
+ * made again from the batch's own file, before any peer is asked). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -50,6 +53,7 @@ struct result_fetch {
     bool dir_made, swept_leftovers;
     const struct queue *swept_queue;
     uint64_t swept_forgotten;
+    bool swept_waiting;       /* some batch waited for files at the sweep */
     bool active;              /* fetching ref */
     struct queue_file_ref ref;
     int fd;                   /* the .part file */
@@ -159,8 +163,13 @@ static void drop_fetch(struct result_fetch *f)
 static void sweep(struct node *n, struct result_fetch *f)
 {
     uint64_t forgotten = queue_forgotten_total(n->queue);
-    if (f->swept_queue == n->queue && f->swept_forgotten == forgotten)
+    size_t at = 0;
+    struct queue_file_ref ref;
+    bool waiting = queue_results_wanted(n->queue, &at, &ref);
+    if (f->swept_queue == n->queue && f->swept_forgotten == forgotten &&
+        !(f->swept_waiting && !waiting))
         return;
+    f->swept_waiting = waiting;   /* files kept for a rebuild go once none waits */
     bool leftovers = !f->swept_leftovers && !f->active;
     size_t removed = queue_results_sweep(n->queue, f->dir, leftovers);
     f->swept_leftovers |= leftovers;
@@ -323,6 +332,19 @@ static int start_load(struct node *n, struct result_fetch *f, const struct queue
     return 0;
 }
 
+/* A segment of a batch that has since finished here, named by the
+ * snapshot this node restarted from: its file went once the batch's own
+ * file held it, and is made again from that one (checked by its hash). */
+static bool rebuilt_here(struct node *n, const struct result_fetch *f,
+                         const struct queue_file_ref *ref)
+{
+    if (queue_segment_rebuild(n->queue, ref->batch_id, f->dir) != 0)
+        return false;
+    mlog(&n->log, LOG_DEBUG, "batch %llu: a segment file made again from its own file",
+         (unsigned long long)ref->batch_id);
+    return true;
+}
+
 /* Loads what is here; the first batch whose file is not becomes the
  * fetch. A damaged file is removed (and fetched). */
 static void load_or_fetch(struct node *n, struct result_fetch *f)
@@ -341,6 +363,8 @@ static void load_or_fetch(struct node *n, struct result_fetch *f)
         return;
     if (errno == EBADMSG)
         damaged_here(n, f, &ref);   /* its size is wrong */
+    else if (errno == ENOENT && rebuilt_here(n, f, &ref) && start_load(n, f, &ref, false) == 0)
+        return;
     if (uv_now(&n->loop) >= f->pause_until_ms)
         start_fetch(n, f, &ref);
 }

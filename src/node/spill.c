@@ -8,8 +8,8 @@
  * queue is the loop's), one batch at a time. A full disk (ENOSPC) leaves
  * the batch in memory, says so once, and tries again later: nothing is
  * lost, the budget still bounds what is retained. A finished batch's
- * segment files go once no snapshot kept names them (its own file then
- * holds them: src/sm/spill_segments.c). */
+ * segment files go once its own file is written (src/sm/spill_segments.c:
+ * that file holds them). */
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -273,24 +273,10 @@ static void on_catchup(uv_timer_t *t)
         uv_timer_stop(t);
 }
 
-/* A finished batch's segment files, once no snapshot this node keeps can
- * name them: its own file holds the same bytes and serves a peer that
- * still asks for one (result_fetch.c). Cheap when there is none: a scan
- * of the batches. */
-static void spill_release_segments(struct node *n)
-{
-    const char *dir = node_results_dir(n);
-    size_t removed = dir != NULL ? queue_segments_release(n->queue, dir) : 0;
-    if (removed > 0)
-        mlog(&n->log, LOG_DEBUG, "removed %zu segment files: their batches' own files hold "
-             "them", removed);
-}
-
 void node_spill_tick(struct node *n)
 {
     if (!spill_can_run(n))
         return;
-    spill_release_segments(n);
     spill_slice(n, n->spill_slice_ns);
     if (spill_behind(n) && !uv_is_active((uv_handle_t *)&n->spill_timer))
         uv_timer_start(&n->spill_timer, on_catchup, SPILL_CATCHUP_MS, SPILL_CATCHUP_MS);

@@ -196,13 +196,8 @@ static struct queue_freeze *view_new(const struct queue *q)
     return f;
 }
 
-/* Freezes and thaws are counted: a snapshot frozen before a batch's own
- * file may name its segments, and their files stay until two snapshots
- * frozen after it are thawed (spill_segments.c). A freeze is counted even
- * when it fails: then the next one's thaw counts for it, later, not sooner. */
 struct queue_freeze *queue_freeze(struct queue *q)
 {
-    q->freezes++;
     struct queue_freeze *f = view_new(q);
     if (f != NULL)
         retire_hold(&q->retire);
@@ -213,7 +208,6 @@ void queue_thaw(struct queue *q, struct queue_freeze *f)
 {
     if (f == NULL)
         return;
-    q->thaws++;
     view_free(f);
     retire_release(&q->retire);
 }

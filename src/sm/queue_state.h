@@ -88,7 +88,8 @@ struct qsegment {
                                      batch's own file replaced it */
     bool elsewhere;               /* named by a snapshot, not loaded yet */
     bool released;                /* its file removed once the batch's own
-                                     file held it (spill_segments.c) */
+                                     file held it: read from that one
+                                     (spill_segments.c) */
 };
 
 struct qbatch {
@@ -111,9 +112,6 @@ struct qbatch {
     uint64_t segs_elsewhere;      /* of them, not loaded yet */
     uint64_t seg_bytes;           /* bytes of the segments in files (in
                                      queue.file_bytes while no disk) */
-    uint64_t segs_free_at;        /* with disk: queue.thaws from which no
-                                     snapshot kept names its segments */
-    bool segs_released;           /* their files removed (spill_segments.c) */
 };
 
 /* The segments a batch of count numbers can have: whole ones only. */
@@ -121,9 +119,9 @@ uint64_t qbatch_seg_count(const struct qbatch *b);
 /* Page p's segment if it is in a file or elsewhere, else NULL. */
 const struct qsegment *qbatch_seg_of(const struct qbatch *b, uint64_t p);
 
-/* b's own file is in place (spill.c): its segments' files may go once
- * the snapshots frozen until now are no longer kept (spill_segments.c). */
-void queue_segments_pin(struct qbatch *b, const struct queue *q);
+/* b's own file is in place (spill.c): its segments' files go from dir
+ * (spill_segments.c). */
+void queue_segments_release(struct qbatch *b, const char *dir);
 
 /* Tombstones of forgotten batches: a ring of the newest, oldest first. */
 struct forgotten_ring {
@@ -147,8 +145,6 @@ struct queue {
                                      file (disk or elsewhere): a snapshot
                                      names these, it carries the rest */
     char *render;                 /* queue_result's text (QRESULT_MAX_TEXT + 1) */
-    uint64_t freezes, thaws;      /* snapshots begun (queue_freeze) and ended
-                                     (queue_thaw): which ones may name what */
 };
 
 /* One page of results, wherever it lives (memory or a spilled file). */

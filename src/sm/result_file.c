@@ -335,11 +335,12 @@ size_t queue_results_sweep(const struct queue *q, const char *dir, bool leftover
     struct dirent *e;
     while ((e = readdir(dp)) != NULL) {
         uint8_t hash[QUEUE_FILE_HASH_BYTES];
-        bool stale = hex_name(e->d_name, hash) ? !queue_names_file(q, hash)
+        bool named = hex_name(e->d_name, hash);
+        bool stale = named ? !queue_names_file(q, hash)
                    : leftovers && (ends_with(e->d_name, ".tmp") || ends_with(e->d_name, ".part"));
         char path[4200];
         if (stale && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path &&
-            unlink(path) == 0)
+            !(named && queue_segment_source(q, path)) && unlink(path) == 0)
             removed++;
     }
     closedir(dp);

@@ -402,9 +402,8 @@ static void drop_page_range(struct queue *q, struct qbatch *b, uint64_t from, ui
 }
 
 /* The batch's own file replaces its pages and its segments' mappings; the
- * segments stay named (queue_names_file: a snapshot taken before may name
- * them, and a peer restoring it fetches them here) until no snapshot kept
- * can name them (spill_segments.c). */
+ * segments' files go (spill_segments.c: a snapshot taken before may name
+ * them, and the batch's own file gives their bytes back). */
 static void drop_pages(struct queue *q, struct qbatch *b)
 {
     drop_page_range(q, b, 0, qbatch_page_count(b));
@@ -457,7 +456,7 @@ static void install_whole(struct queue_spill *s, struct queue *q, struct qbatch 
     b->file.len = s->file_len;
     b->disk = d;
     q->file_bytes += b->bytes - b->seg_bytes;
-    queue_segments_pin(b, q);
+    queue_segments_release(b, s->dir);
 }
 
 /* The file under its hash, durably: data, then the name. */

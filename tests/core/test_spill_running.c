@@ -265,7 +265,8 @@ static void test_replica_elsewhere_ends_byte_identical(void)
     queue_free(r);
     queue_free(q);
     struct queue *empty = queue_new();
-    CHECK(queue_results_sweep(empty, other, true) >= 3);   /* 3 segments, 1 file */
+    CHECK_INT_EQ(queue_results_sweep(empty, other, true), 1);  /* its own file: the
+                                                                 segments' went then */
     queue_free(empty);
     CHECK_INT_EQ(rmdir(other), 0);
 }
@@ -368,8 +369,8 @@ static void test_two_kinds_of_job(void)
 }
 
 /* What a snapshot carries inline: the pages not in files, through
- * segments, the batch's own file and a FORGET, whose sweep then removes
- * the segments' files with the batch's. */
+ * segments, the batch's own file (the segments' files go then) and a
+ * FORGET, whose sweep then removes the batch's own file. */
 static void test_inline_bytes_and_forget(void)
 {
     char own[] = "/tmp/mesh-spillrun3-XXXXXX";
@@ -385,10 +386,10 @@ static void test_inline_bytes_and_forget(void)
     CHECK_INT_EQ(queue_inline_bytes(q), in_mem);
     CHECK_INT_EQ(spill_all(q, own), 1);
     CHECK_INT_EQ(queue_inline_bytes(q), 0);
-    CHECK_INT_EQ(queue_results_sweep(q, own, false), 0);   /* all three named */
+    CHECK_INT_EQ(queue_results_sweep(q, own, false), 0);   /* its own file named */
     CHECK_INT_EQ(apply_free(q, make_forget(FORGET_BY_USER, 0, 1, (uint64_t)1), NULL, err), 0);
     CHECK(queue_retained_bytes(q) == 0 && queue_inline_bytes(q) == 0);
-    CHECK_INT_EQ(queue_results_sweep(q, own, false), 3);
+    CHECK_INT_EQ(queue_results_sweep(q, own, false), 1);   /* the segments' went before */
     queue_free(q);
     CHECK_INT_EQ(rmdir(own), 0);
 }
@@ -435,14 +436,6 @@ static bool file_exists(const char *d, const uint8_t *hash)
     return access(path, F_OK) == 0;
 }
 
-/* A snapshot begun and ended, as raft's fsm takes one (its bytes unused). */
-static void snapshot_taken(struct queue *q)
-{
-    struct queue_freeze *f = queue_freeze(q);
-    CHECK(f != NULL);
-    queue_thaw(q, f);
-}
-
 /* What a peer answers for a segment, read in chunks of `chunk` bytes as
  * FILE_GET asks for them: the same bytes as the file it no longer has. */
 static void served_same(const struct queue *q, const struct seg_copy *c, size_t chunk)
@@ -462,8 +455,21 @@ static void served_same(const struct queue *q, const struct seg_copy *c, size_t 
     free(got);
 }
 
-/* Writes what q serves for hash (whole, one byte flipped at `flip` unless
- * SIZE_MAX) as d/<hash>, as a fetch would. */
+/* Writes bytes as d/<hex of hash>, one byte flipped at `flip` unless
+ * SIZE_MAX, as a fetch (or a damaged disk) would. */
+static void write_file(const char *d, const uint8_t *hash, const uint8_t *bytes, size_t len,
+                       size_t flip)
+{
+    char path[512];
+    queue_file_path(d, hash, path, sizeof path);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    for (size_t i = 0; i < len; i++)
+        fputc(bytes[i] ^ (i == flip ? 0x04 : 0), f);
+    fclose(f);
+}
+
+/* What q serves for the segment, written in d as a fetch would. */
 static void fetch_served(const struct queue *q, const struct seg_copy *c, const char *d,
                          size_t flip)
 {
@@ -471,55 +477,60 @@ static void fetch_served(const struct queue *q, const struct seg_copy *c, const 
     uint64_t total;
     CHECK(bytes != NULL);
     CHECK_INT_EQ(queue_segment_read(q, c->hash, 0, bytes, c->len, &total), (int64_t)c->len);
-    if (flip != SIZE_MAX)
-        bytes[flip] ^= 0x04;
-    char path[512];
-    queue_file_path(d, c->hash, path, sizeof path);
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL && fwrite(bytes, 1, c->len, f) == c->len);
-    fclose(f);
+    write_file(d, c->hash, bytes, c->len, flip);
     free(bytes);
 }
 
-/* A finished batch's two segments stay while a snapshot kept may name
- * them: one frozen before its own file, and the two after it until both
- * are thawed (raft keeps two). Then their files go, its results read the
- * same, and a replica restoring the snapshot taken while it ran gets them
- * from its own file, refuses a damaged copy, and ends with the same state.
- * A FORGET's sweep then leaves nothing. */
+/* A restored replica's segments, each rebuilt in d from the batch's own
+ * file there before it loads: how many. */
+static int rebuild_all(struct queue *r, const char *d)
+{
+    int n = 0;
+    for (;;) {
+        if (queue_results_load(r, 1, d) == 0)
+            continue;
+        CHECK_INT_EQ(errno, ENOENT);
+        if (queue_segment_rebuild(r, 1, d) != 0)
+            break;
+        n++;
+    }
+    CHECK_INT_EQ(errno, ENOENT);
+    return n;
+}
+
+/* Where segment 0's texts start in the batch's own file (COUNT numbers):
+ * header, page bases, done bitmaps, offsets. */
+static size_t own_file_texts_at(void)
+{
+    size_t pages = (COUNT + 1023) / 1024;
+    return (32 + pages * 8 + pages * 128 + pages * 4096 + 7) / 8 * 8;
+}
+
+/* A finished batch's two segment files go as soon as its own file is
+ * written: the disk holds it once and its results read the same. A peer
+ * restoring the snapshot taken while it ran is served them from the own
+ * file (a damaged copy refused), this node restarted from that snapshot
+ * makes them again from the own file (a damaged own file gives nothing),
+ * the sweep keeps the own file while they are wanted, and both end with
+ * the same own file. A FORGET's sweep then leaves nothing. */
 static void test_finished_segments_released_and_served(void)
 {
     char own[] = "/tmp/mesh-spillrun4-XXXXXX", other[] = "/tmp/mesh-spillrun5-XXXXXX";
-    CHECK(mkdtemp(own) != NULL && mkdtemp(other) != NULL);
+    char bad[] = "/tmp/mesh-spillrun6-XXXXXX";
+    CHECK(mkdtemp(own) != NULL && mkdtemp(other) != NULL && mkdtemp(bad) != NULL);
     struct queue *q = running(), *mem = running();
     CHECK_INT_EQ(spill_all(q, own), 2);
-    struct seg_copy segs[2];
+    struct seg_copy segs[2], whole;
     CHECK_INT_EQ(read_files(own, segs, 2), 2);
     uint8_t *old;
     size_t old_len;
     CHECK_INT_EQ(queue_snapshot(q, &old, &old_len), 0);     /* names both segments */
-    struct queue_freeze *before = queue_freeze(q);          /* begun before the file */
-    CHECK(before != NULL);
     finish(q);
     finish(mem);
-    CHECK(!queue_segments_pinned(q));
     CHECK_INT_EQ(spill_all(q, own), 1);                      /* its own file */
-    CHECK(queue_segments_pinned(q));                         /* snapshots are due */
-    CHECK_INT_EQ(queue_segments_release(q, own), 0);
-    queue_thaw(q, before);
-    snapshot_taken(q);
-    CHECK_INT_EQ(queue_segments_release(q, own), 0);         /* one kept may still name them */
-    CHECK(file_exists(own, segs[0].hash) && file_exists(own, segs[1].hash));
-    served_same(q, &segs[0], 100000);                        /* from its own file already */
-    snapshot_taken(q);
-    CHECK(!queue_segments_pinned(q));
-    CHECK_INT_EQ(queue_segments_release(q, own), 2);
     CHECK(!file_exists(own, segs[0].hash) && !file_exists(own, segs[1].hash));
-    CHECK_INT_EQ(queue_segments_release(q, own), 0);
-    CHECK_INT_EQ(queue_results_sweep(q, own, false), 0);    /* its own file stays named */
-    struct seg_copy left[2];
-    CHECK_INT_EQ(read_files(own, left, 2), 1);               /* the disk holds it once */
-    free(left[0].bytes);
+    CHECK_INT_EQ(read_files(own, &whole, 1), 1);             /* the disk holds it once */
+    CHECK_INT_EQ(queue_results_sweep(q, own, false), 0);
     same_results(q, mem);
     for (size_t k = 0; k < 2; k++) {
         served_same(q, &segs[k], 1000);
@@ -530,45 +541,63 @@ static void test_finished_segments_released_and_served(void)
     char buf[16];
     CHECK_INT_EQ(queue_segment_read(q, unknown, 0, buf, sizeof buf, &total), -1);
     CHECK_INT_EQ(errno, ENOENT);
-    /* a replica restoring the snapshot taken while the batch ran */
+    /* this node restarted from the snapshot taken while the batch ran: a
+     * stray file goes, the own file stays for the segments' sake */
     struct queue *r = restored(old, old_len);
-    CHECK_INT_EQ(queue_results_load(r, 1, other), -1);
-    CHECK_INT_EQ(errno, ENOENT);                             /* not here: fetched */
+    write_file(own, unknown, (const uint8_t *)"MESHRES1 but not a file", 24, SIZE_MAX);
+    CHECK_INT_EQ(queue_results_sweep(r, own, true), 1);
+    CHECK(file_exists(own, whole.hash));
+    CHECK_INT_EQ(rebuild_all(r, own), 2);
+    CHECK_INT_EQ(queue_segment_rebuild(r, 1, own), -1);     /* none waits */
+    finish(r);
+    CHECK_INT_EQ(spill_all(r, own), 1);
+    snapshots_equal(q, r);                                   /* the same own file */
+    CHECK(!file_exists(own, segs[0].hash) && !file_exists(own, segs[1].hash));
+    /* a damaged own file (a byte of segment 0's texts) rebuilds nothing */
+    struct queue *d = restored(old, old_len);
+    write_file(bad, whole.hash, whole.bytes, whole.len, own_file_texts_at() + 10);
+    CHECK_INT_EQ(queue_segment_rebuild(d, 1, bad), -1);
+    CHECK_INT_EQ(errno, ENOENT);
+    CHECK(!file_exists(bad, segs[0].hash) && !file_exists(bad, segs[1].hash));
+    /* a peer without the own file: served them, a damaged copy refused */
+    struct queue *p = restored(old, old_len);
+    CHECK_INT_EQ(queue_segment_rebuild(p, 1, other), -1);
     struct queue_file_ref ref;
     size_t at = 0;
-    CHECK(queue_results_wanted(r, &at, &ref));
+    CHECK(queue_results_wanted(p, &at, &ref));
     const struct seg_copy *first = memcmp(ref.hash, segs[0].hash, sizeof ref.hash) == 0
                                  ? &segs[0] : &segs[1];
     fetch_served(q, first, other, first->len / 2);
-    CHECK_INT_EQ(queue_results_load(r, 1, other), -1);
-    CHECK_INT_EQ(errno, EBADMSG);                            /* a damaged copy: refused */
+    CHECK_INT_EQ(queue_results_load(p, 1, other), -1);
+    CHECK_INT_EQ(errno, EBADMSG);
     for (size_t k = 0; k < 2; k++)
         fetch_served(q, &segs[k], other, SIZE_MAX);
-    CHECK_INT_EQ(load_all(r, other), 2);
-    finish(r);
-    CHECK_INT_EQ(spill_all(r, other), 1);
-    same_results(r, mem);
-    snapshots_equal(q, r);                                   /* the same own file */
-    snapshot_taken(r);
-    snapshot_taken(r);
-    CHECK_INT_EQ(queue_segments_release(r, other), 2);
-    /* forgotten: its own file goes with it, nothing is served */
+    CHECK_INT_EQ(load_all(p, other), 2);
+    finish(p);
+    CHECK_INT_EQ(spill_all(p, other), 1);
+    same_results(p, mem);
+    snapshots_equal(q, p);
+    /* forgotten: the own file goes with it, nothing is served */
     char err[128];
     CHECK_INT_EQ(apply_free(q, make_forget(FORGET_BY_USER, 0, 1, (uint64_t)1), NULL, err), 0);
     CHECK_INT_EQ(queue_results_sweep(q, own, false), 1);
     CHECK_INT_EQ(queue_segment_read(q, segs[0].hash, 0, buf, sizeof buf, &total), -1);
-    CHECK_INT_EQ(queue_results_sweep(r, other, false), 0);  /* r keeps its own file */
     struct queue *empty = queue_new();
     CHECK_INT_EQ(queue_results_sweep(empty, other, false), 1);
+    CHECK_INT_EQ(queue_results_sweep(empty, bad, false), 1);
     queue_free(empty);
     for (size_t k = 0; k < 2; k++)
         free(segs[k].bytes);
+    free(whole.bytes);
     free(old);
+    queue_free(d);
+    queue_free(p);
     queue_free(r);
     queue_free(q);
     queue_free(mem);
     CHECK_INT_EQ(rmdir(own), 0);
     CHECK_INT_EQ(rmdir(other), 0);
+    CHECK_INT_EQ(rmdir(bad), 0);
 }
 
 int main(void)
