@@ -119,9 +119,9 @@ uint64_t qbatch_seg_count(const struct qbatch *b);
 /* Page p's segment if it is in a file or elsewhere, else NULL. */
 const struct qsegment *qbatch_seg_of(const struct qbatch *b, uint64_t p);
 
-/* b's own file is in place (spill.c): its segments' files go from dir
- * (spill_segments.c). */
-void queue_segments_release(struct qbatch *b, const char *dir);
+/* b's own file is in place (spill.c): its segments' files go from dir,
+ * but those another batch of q names (an identical one's segment). */
+void queue_segments_release(const struct queue *q, struct qbatch *b, const char *dir);
 
 /* Tombstones of forgotten batches: a ring of the newest, oldest first. */
 struct forgotten_ring {

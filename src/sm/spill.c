@@ -456,7 +456,7 @@ static void install_whole(struct queue_spill *s, struct queue *q, struct qbatch 
     b->file.len = s->file_len;
     b->disk = d;
     q->file_bytes += b->bytes - b->seg_bytes;
-    queue_segments_release(b, s->dir);
+    queue_segments_release(q, b, s->dir);
 }
 
 /* The file under its hash, durably: data, then the name. */
@@ -500,6 +500,18 @@ int queue_spill_name(struct queue_spill *s)
     return name_once(s);
 }
 
+/* A job that ends unused once its file is named (its segment's batch
+ * finished meanwhile, and its own file holds the pages): the file goes,
+ * unless a batch names it (an identical batch's segment). */
+static void drop_named(const struct queue_spill *s, const struct queue *q)
+{
+    char path[PATH_BYTES + 80];
+    if (!s->named || queue_names_file(q, s->name_hash))
+        return;
+    queue_file_path(s->dir, s->name_hash, path, sizeof path);
+    unlink(path);
+}
+
 int queue_spill_finish(struct queue_spill *s, struct queue *q)
 {
     struct qbatch *b = job_batch(q, s);
@@ -522,7 +534,7 @@ int queue_spill_finish(struct queue_spill *s, struct queue *q)
     if (rc == 0 && s->seg != SEG_WHOLE && install_segment(s, q, b, d, hash) != 0) {
         munmap(d->map, d->map_len);
         rc = -1;
-        errno = ENOMEM;   /* the file stays: no batch names it, a sweep removes it */
+        errno = ENOMEM;   /* the file goes: no batch names it */
     } else if (rc == 0 && s->seg == SEG_WHOLE) {
         install_whole(s, q, b, d, hash);
     }
@@ -530,6 +542,8 @@ int queue_spill_finish(struct queue_spill *s, struct queue *q)
         d = NULL;
         close(s->fd);
         s->fd = -1;   /* named now: abort must not unlink */
+    } else {
+        drop_named(s, q);
     }
     int e = errno;
     free(d);

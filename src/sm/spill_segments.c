@@ -46,16 +46,18 @@ enum {
 };
 _Static_assert(SEG_TEXT_AT % 8 == 0, "a segment's texts start aligned: no padding");
 
-void queue_segments_release(struct qbatch *b, const char *dir)
+void queue_segments_release(const struct queue *q, struct qbatch *b, const char *dir)
 {
+    for (uint64_t k = 0; b->segs != NULL && k < qbatch_seg_count(b); k++)
+        if (b->segs[k] != NULL)
+            b->segs[k]->released = true;   /* queue_names_file skips them now */
     for (uint64_t k = 0; b->segs != NULL && k < qbatch_seg_count(b); k++) {
-        struct qsegment *g = b->segs[k];
-        if (g == NULL || g->released)
-            continue;
+        const struct qsegment *g = b->segs[k];
         char path[PATH_BYTES];
+        if (g == NULL || queue_names_file(q, g->file.hash))
+            continue;
         queue_file_path(dir, g->file.hash, path, sizeof path);
-        unlink(path);     /* if it stays (EACCES...), it is named by no batch: swept */
-        g->released = true;
+        unlink(path);     /* if it stays (EACCES...), no batch names it: swept */
     }
 }
 

@@ -180,11 +180,13 @@ class ManifestTest(unittest.TestCase):
                  what="the same result files on the restarted node as on a peer")
 
     def test_finished_batch_is_on_disk_once(self):
-        """A finished batch's segment files go once no snapshot a node
-        keeps names them (two after its own file, due at the next entries):
-        every node's results dir then holds the batch once, its own file;
-        its results read the same on every node, after a restart too, and
-        forgetting it frees the space (doc/DESIGN.md, "Partial spill")."""
+        """A finished batch's segment files go as soon as its own file is
+        written: every node's results dir holds the batch once, the same
+        canonical file everywhere. A node restarted from its own snapshot,
+        taken while the batch ran and naming its segments, makes them again
+        from the own file (not from the peers); its results read the same,
+        and forgetting the batch frees the space (doc/DESIGN.md, "Partial
+        spill")."""
         count = 400000     # six full segments of 65,536 results, and a tail
         self.mesh = Mesh(MESH, 3, envs={i: self.env for i in range(3)})
         self.mesh.formed(3)
@@ -194,30 +196,26 @@ class ManifestTest(unittest.TestCase):
         self.assertEqual([n for n, _ in rows], list(range(1000, 1000 + count)))
         check_factored(self, rows[::400], [n for n, _ in rows[::400]])
         big = lambda n: [p for p in result_files(n) if os.path.getsize(p) > 100000]  # noqa: E731
-        wait_for(lambda: all(len(big(n)) >= 1 for n in self.mesh.nodes), 30,
-                 what="the batch's own file on every node")
-        small = [0]
-
-        def once():
-            if all(len(big(n)) == 1 for n in self.mesh.nodes):
-                return True
-            # a small batch: entries, so the snapshots due come
-            submit(self, a, "--start", str(50 + 100 * small[0]), "--count", "20")
-            small[0] += 1
-            return False
+        sizes = lambda n: [os.path.getsize(p) for p in big(n)]  # noqa: E731
         try:
-            wait_for(once, 60, interval=0.5, what="the segment files removed on every node")
+            wait_for(lambda: all(len(sizes(n)) == 1 and sizes(n)[0] > 3000000
+                                 for n in self.mesh.nodes), 30,
+                     what="the batch's own file alone on every node")
         except AssertionError:
             for n in self.mesh.nodes:
-                sys.stderr.write("%s: %s\n" % (n.name, [os.path.getsize(p) for p in big(n)]))
-            self.mesh.dump()
+                sys.stderr.write("%s: %s\n" % (n.name, sizes(n)))
             raise
         files = {os.path.basename(big(n)[0]) for n in self.mesh.nodes}
         self.assertEqual(len(files), 1, "the same canonical file on every node")
         expect = b.cli("results", bid).stdout
         c.kill(signal.SIGKILL)
-        c = self.mesh.restart(2, env=self.env)
+        c = self.mesh.restart(2, extra=["--log-level", "debug"], env=self.env)
         self.assertEqual(c.cli("results", bid, "--wait", timeout=120).stdout, expect)
+        log = c.log()
+        self.assertIn("a segment file made again from its own file", log)
+        self.assertNotIn("fetching them from the peers", log)
+        wait_for(lambda: {os.path.basename(p) for p in big(c)} == files, 30,
+                 what="the restarted node's segments gone again, its own file alone")
         self.assertEqual(a.cli("results", bid).stdout, expect)
         a.cli("forget", bid)
         for n in self.mesh.nodes:
