@@ -179,6 +179,11 @@ class ManifestTest(unittest.TestCase):
                  set(map(os.path.basename, result_files(live[0]))), 30,
                  what="the same result files on the restarted node as on a peer")
 
+    def drain_all(self, node, names, verb="drain"):
+        for name in names:   # (a write may meet a leader change under load: again)
+            wait_for(lambda name=name: node.cli(verb, name, check=False).returncode == 0,
+                     90, what="%s %s" % (verb, name))
+
     def test_finished_batch_is_on_disk_once(self):
         """A finished batch's segment files go as soon as its own file is
         written: every node's results dir holds the batch once, the same
@@ -187,25 +192,40 @@ class ManifestTest(unittest.TestCase):
         from the own file (not from the peers); its results read the same,
         and forgetting the batch frees the space (doc/DESIGN.md, "Partial
         spill")."""
-        count = 400000     # six full segments of 65,536 results, and a tail
+        count = 1000000
         self.mesh = Mesh(MESH, 3, envs={i: self.env for i in range(3)})
         self.mesh.formed(3)
         a, b, c = self.mesh.nodes
+        names = [n.status()["name"] for n in self.mesh.nodes]
         bid = submit(self, a, "--start", "1000", "--count", str(count))
+        wait_for(lambda: self.batch(a, bid)["done"] >= 300000, 200, interval=0.05,
+                 what="300k results")
+        # held part way, so that c's snapshots name segments: drained, then
+        # entries until the snapshots carry no pages a segment holds
+        self.drain_all(a, names)
+        seg = lambda n: [p for p in result_files(n) if os.path.getsize(p) > 100000]  # noqa: E731
+        wait_for(lambda: len(seg(c)) >= 4, 30, what="c's full pages in segment files")
+
+        def small_snapshots():
+            if all((newest_snapshot_bytes(n) or 1 << 30) < 1000000 for n in self.mesh.nodes):
+                return True
+            submit(self, a, "--start", "50", "--count", "20")
+            return False
+        wait_for(small_snapshots, 60, interval=0.5, what="snapshots under 1 MB")
+        self.drain_all(a, names, "undrain")
         rows = parse_results(b.cli("results", bid, "--wait", timeout=200).stdout)
         self.assertEqual([n for n, _ in rows], list(range(1000, 1000 + count)))
-        check_factored(self, rows[::400], [n for n, _ in rows[::400]])
-        big = lambda n: [p for p in result_files(n) if os.path.getsize(p) > 100000]  # noqa: E731
-        sizes = lambda n: [os.path.getsize(p) for p in big(n)]  # noqa: E731
+        check_factored(self, rows[::1000], [n for n, _ in rows[::1000]])
+        sizes = lambda n: [os.path.getsize(p) for p in seg(n)]  # noqa: E731
         try:
-            wait_for(lambda: all(len(sizes(n)) == 1 and sizes(n)[0] > 3000000
+            wait_for(lambda: all(len(sizes(n)) == 1 and sizes(n)[0] > 5000000
                                  for n in self.mesh.nodes), 30,
                      what="the batch's own file alone on every node")
         except AssertionError:
             for n in self.mesh.nodes:
                 sys.stderr.write("%s: %s\n" % (n.name, sizes(n)))
             raise
-        files = {os.path.basename(big(n)[0]) for n in self.mesh.nodes}
+        files = {os.path.basename(seg(n)[0]) for n in self.mesh.nodes}
         self.assertEqual(len(files), 1, "the same canonical file on every node")
         expect = b.cli("results", bid).stdout
         c.kill(signal.SIGKILL)
@@ -214,12 +234,12 @@ class ManifestTest(unittest.TestCase):
         log = c.log()
         self.assertIn("a segment file made again from its own file", log)
         self.assertNotIn("fetching them from the peers", log)
-        wait_for(lambda: {os.path.basename(p) for p in big(c)} == files, 30,
+        wait_for(lambda: {os.path.basename(p) for p in seg(c)} == files, 30,
                  what="the restarted node's segments gone again, its own file alone")
         self.assertEqual(a.cli("results", bid).stdout, expect)
         a.cli("forget", bid)
         for n in self.mesh.nodes:
-            wait_for(lambda n=n: big(n) == [], 15,
+            wait_for(lambda n=n: seg(n) == [], 15,
                      what="the forgotten batch's file removed on %s" % n.name)
 
     def test_spill_catches_up_when_its_tick_is_starved(self):
