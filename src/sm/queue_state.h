@@ -123,6 +123,24 @@ const struct qsegment *qbatch_seg_of(const struct qbatch *b, uint64_t p);
  * but those another batch of q names (an identical one's segment). */
 void queue_segments_release(const struct queue *q, struct qbatch *b, const char *dir);
 
+/* The names (hash, length) of the segments a batch's own file holds in
+ * full, computed from the file (mapped as d, count numbers) where its
+ * writer or loader is (a worker thread may): so the batch can answer for
+ * a segment it never spilled as one, or whose record a restart lost, when
+ * a peer restoring an older snapshot asks for it (spill_segments.c).
+ * skip (NULL: none): a bit per segment already known. Out of memory
+ * leaves fewer names: those segments are then not served from here. */
+struct seg_names {
+    size_t n;
+    uint64_t *seg;
+    struct result_ref *file;
+};
+void seg_names_compute(struct seg_names *out, const struct spilled *d, uint64_t count,
+                       const uint8_t *skip);
+/* Adds them to b as released segments (no file; read from b's own). */
+void seg_names_install(struct qbatch *b, const struct seg_names *names);
+void seg_names_free(struct seg_names *names);
+
 /* Tombstones of forgotten batches: a ring of the newest, oldest first. */
 struct forgotten_ring {
     struct forgotten_info *items;

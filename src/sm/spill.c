@@ -59,6 +59,8 @@ struct queue_spill {
     int name_errno;
     uint8_t name_hash[QUEUE_FILE_HASH_BYTES];
     crypto_generichash_state hash;
+    uint8_t *seg_known;             /* whole: a bit per segment recorded at the start */
+    struct seg_names names;         /* whole: the others it holds in full, once named */
     uint32_t offset[QPAGE_SIZE];    /* one page's canonical offsets */
     uint8_t *scratch;               /* one page's repacked items, or a slice read back */
     size_t scratch_cap;
@@ -147,6 +149,8 @@ void queue_spill_abort(struct queue_spill *s)
     }
     free(s->page_base);
     free(s->scratch);
+    free(s->seg_known);
+    seg_names_free(&s->names);
     free(s);
 }
 
@@ -176,6 +180,18 @@ static void plan_layout(struct queue_spill *s, const struct qbatch *b)
     s->offset_at = s->done_at + (off_t)(s->n_pages * QPAGE_WORDS * sizeof(uint64_t));
     s->text_at = align8(s->offset_at + (off_t)(s->n_pages * QPAGE_SIZE * sizeof(uint32_t)));
     s->file_len = (uint64_t)s->text_at + s->text_len + 1;
+}
+
+/* The segments the batch knows already (in files, or restored and
+ * loaded): the others' names are computed from the whole file (NULL:
+ * all, when out of memory). */
+static void note_known_segments(struct queue_spill *s, const struct qbatch *b)
+{
+    uint64_t n = qbatch_seg_count(b);
+    s->seg_known = calloc(n / 8 + 1, 1);
+    for (uint64_t k = 0; s->seg_known != NULL && b->segs != NULL && k < n; k++)
+        if (b->segs[k] != NULL)
+            s->seg_known[k / 8] |= (uint8_t)(1u << (k % 8));
 }
 
 static struct queue_spill *spill_start(const struct queue *q, const char *dir, bool whole,
@@ -214,6 +230,8 @@ static struct queue_spill *spill_start(const struct queue *q, const char *dir, b
         return NULL;
     }
     plan_layout(s, b);
+    if (seg == SEG_WHOLE)
+        note_known_segments(s, b);
     crypto_generichash_init(&s->hash, NULL, 0, QUEUE_FILE_HASH_BYTES);
     return s;
 }
@@ -456,6 +474,7 @@ static void install_whole(struct queue_spill *s, struct queue *q, struct qbatch 
     b->file.len = s->file_len;
     b->disk = d;
     q->file_bytes += b->bytes - b->seg_bytes;
+    seg_names_install(b, &s->names);
     queue_segments_release(q, b, s->dir);
 }
 
@@ -474,6 +493,20 @@ static int name_file(struct queue_spill *s, const uint8_t *hash)
     return 0;
 }
 
+/* The names of the segments the whole file holds that the batch did not
+ * spill as such (spill_segments.c): read back from the file, where the
+ * naming runs (the pool, usually). */
+static void name_segments(struct queue_spill *s)
+{
+    void *map = mmap(NULL, (size_t)s->file_len, PROT_READ, MAP_SHARED, s->fd, 0);
+    struct spilled d;
+    if (map == MAP_FAILED)
+        return;
+    if (spilled_bind(&d, map, (size_t)s->file_len, s->count) == 0)
+        seg_names_compute(&s->names, &d, s->count, s->seg_known);
+    munmap(map, (size_t)s->file_len);
+}
+
 /* The hash, then the file under it; once (finish after name reuses it). */
 static int name_once(struct queue_spill *s)
 {
@@ -482,6 +515,8 @@ static int name_once(struct queue_spill *s)
         crypto_generichash_final(&s->hash, s->name_hash, sizeof s->name_hash);
         if (name_file(s, s->name_hash) == 0) {
             s->named = true;
+            if (s->seg == SEG_WHOLE)
+                name_segments(s);
         } else {
             s->name_errno = errno;
             unlink(s->tmp);

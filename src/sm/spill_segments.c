@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,69 @@ static void seg_bytes(const struct spilled *d, uint64_t k, uint64_t text_from, u
     copy_piece(out, at, n, SEG_OFFSET_AT, d->offset + first * QPAGE_SIZE,
                QSEG_PAGES * QPAGE_SIZE * 4);
     copy_piece(out, at, n, SEG_TEXT_AT, d->texts + text_from, text_to - text_from);
+}
+
+/* Every page of segment k done: only such a run was ever a segment. */
+static bool seg_full(const struct spilled *d, uint64_t k)
+{
+    const uint64_t *done = d->done + k * QSEG_PAGES * QPAGE_WORDS;
+    for (uint64_t w = 0; w < QSEG_PAGES * QPAGE_WORDS; w++)
+        if (done[w] != UINT64_MAX)
+            return false;
+    return true;
+}
+
+void seg_names_compute(struct seg_names *out, const struct spilled *d, uint64_t count,
+                       const uint8_t *skip)
+{
+    uint64_t total = count / QSEG_RESULTS, pages = (count + QPAGE_SIZE - 1) >> QPAGE_SHIFT;
+    *out = (struct seg_names){0};
+    out->seg = malloc((total ? total : 1) * sizeof *out->seg);
+    out->file = malloc((total ? total : 1) * sizeof *out->file);
+    uint8_t *bytes = malloc(SEG_TEXT_AT + 1);
+    size_t cap = SEG_TEXT_AT + 1;
+    for (uint64_t k = 0; out->seg != NULL && out->file != NULL && bytes != NULL && k < total;
+         k++) {
+        uint64_t from, to, len;
+        if ((skip != NULL && (skip[k / 8] >> (k % 8)) & 1) || !seg_full(d, k) ||
+            (len = seg_layout(d, pages, k, &from, &to)) == 0)
+            continue;
+        if (len > cap) {
+            uint8_t *more = realloc(bytes, len);
+            if (more == NULL)
+                break;
+            bytes = more;
+            cap = len;
+        }
+        seg_bytes(d, k, from, to, 0, bytes, len);
+        out->seg[out->n] = k;
+        out->file[out->n].len = len;
+        crypto_generichash(out->file[out->n].hash, QUEUE_FILE_HASH_BYTES, bytes, len, NULL, 0);
+        out->n++;
+    }
+    free(bytes);
+}
+
+void seg_names_install(struct qbatch *b, const struct seg_names *names)
+{
+    if (names->n == 0 ||
+        (b->segs == NULL && (b->segs = calloc(qbatch_seg_count(b), sizeof *b->segs)) == NULL))
+        return;
+    for (size_t i = 0; i < names->n; i++) {
+        uint64_t k = names->seg[i];
+        if (k >= qbatch_seg_count(b) || b->segs[k] != NULL ||
+            (b->segs[k] = calloc(1, sizeof *b->segs[k])) == NULL)
+            continue;
+        b->segs[k]->file = names->file[i];
+        b->segs[k]->released = true;
+    }
+}
+
+void seg_names_free(struct seg_names *names)
+{
+    free(names->seg);
+    free(names->file);
+    *names = (struct seg_names){0};
 }
 
 /* The segment of hash in a batch whose own file is mapped here. */

@@ -189,9 +189,10 @@ class ManifestTest(unittest.TestCase):
         written: every node's results dir holds the batch once, the same
         canonical file everywhere. A node restarted from its own snapshot,
         taken while the batch ran and naming its segments, makes them again
-        from the own file (not from the peers); its results read the same,
-        and forgetting the batch frees the space (doc/DESIGN.md, "Partial
-        spill")."""
+        from the own file (not from the peers); with its results dir lost,
+        the peers answer for them from their own files. Its results read the
+        same, and forgetting the batch frees the space (doc/DESIGN.md,
+        "Partial spill")."""
         count = 1000000
         self.mesh = Mesh(MESH, 3, envs={i: self.env for i in range(3)})
         self.mesh.formed(3)
@@ -236,6 +237,22 @@ class ManifestTest(unittest.TestCase):
         self.assertNotIn("fetching them from the peers", log)
         wait_for(lambda: {os.path.basename(p) for p in seg(c)} == files, 30,
                  what="the restarted node's segments gone again, its own file alone")
+        # again with its results dir lost: the peers, whose segment files
+        # are gone too, answer for them from their own files
+        c.kill(signal.SIGKILL)
+        for p in result_files(c):
+            os.unlink(p)
+        c = self.mesh.restart(2, extra=["--log-level", "debug"], env=self.env)
+        try:
+            self.assertEqual(c.cli("results", bid, "--wait", timeout=120).stdout, expect)
+        except BaseException:
+            self.mesh.dump()
+            raise
+        self.assertIn("results fetched from node", c.log())
+        for n in (a, b):
+            self.assertEqual({os.path.basename(p) for p in seg(n)}, files)
+        wait_for(lambda: {os.path.basename(p) for p in seg(c)} == files, 30,
+                 what="the restarted node's own file alone, made from the fetched segments")
         self.assertEqual(a.cli("results", bid).stdout, expect)
         a.cli("forget", bid)
         for n in self.mesh.nodes:

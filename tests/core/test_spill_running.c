@@ -541,6 +541,33 @@ static void test_finished_segments_released_and_served(void)
     char buf[16];
     CHECK_INT_EQ(queue_segment_read(q, unknown, 0, buf, sizeof buf, &total), -1);
     CHECK_INT_EQ(errno, ENOENT);
+    /* segment 2 filled after the batch finished: never a file of its own,
+     * still answered from the own file (its name computed there), and by
+     * a replica that loaded the own file from a snapshot naming it */
+    char third[] = "/tmp/mesh-spillrun7-XXXXXX";
+    CHECK(mkdtemp(third) != NULL);
+    struct queue *t = running();
+    complete_range(t, FIRST, 3 * 65536);
+    CHECK_INT_EQ(spill_all(t, third), 3);
+    struct seg_copy all3[3];
+    CHECK_INT_EQ(read_files(third, all3, 3), 3);
+    uint8_t *manifest;
+    size_t manifest_len;
+    CHECK_INT_EQ(queue_snapshot(q, &manifest, &manifest_len), 0);
+    struct queue *m = restored(manifest, manifest_len);
+    CHECK_INT_EQ(queue_results_load(m, 1, own), 0);
+    for (size_t k = 0; k < 3; k++) {
+        served_same(q, &all3[k], 65536);
+        served_same(m, &all3[k], 65536);
+        free(all3[k].bytes);
+    }
+    free(manifest);
+    queue_free(m);
+    queue_free(t);
+    struct queue *none = queue_new();
+    CHECK_INT_EQ(queue_results_sweep(none, third, false), 3);
+    queue_free(none);
+    CHECK_INT_EQ(rmdir(third), 0);
     /* this node restarted from the snapshot taken while the batch ran: a
      * stray file goes, the own file stays for the segments' sake */
     struct queue *r = restored(old, old_len);
