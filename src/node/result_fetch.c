@@ -418,9 +418,9 @@ static bool chunk_from_file(const char *dir, const struct msg_file_get *g, uint8
     return ok;
 }
 
-/* A segment whose file is gone (a finished batch's, once no snapshot this
- * node keeps names it) from its batch's own file: the same bytes, which
- * the asker checks by the hash its snapshot names, as any file. */
+/* A segment whose file is gone (a finished batch's, once its own file was
+ * written) from that own file: the same bytes, which the asker checks by
+ * the hash its snapshot names, as any file. */
 static bool chunk_from_batch(const struct node *n, const struct msg_file_get *g, uint8_t *chunk,
                              struct msg_file_part *p)
 {
