@@ -249,6 +249,8 @@ static uint64_t file_count(const char *path)
 
 bool queue_segment_source(const struct queue *q, const char *path)
 {
+    if (waits_for_segment(q, 0, 0, NULL) == NULL)
+        return false;   /* nothing to rebuild: no file read */
     uint64_t count = file_count(path);
     return count != 0 && waits_for_segment(q, 0, count, NULL) != NULL;
 }
