@@ -13,10 +13,15 @@
  * answers; one that does not says so and the next is asked; a file no
  * linked peer has is told once and skipped for a while (round_refused).
  * One file at a time: catching up never holds more than a chunk in memory.
+ * A finished batch's segment whose file is gone here is answered from the
+ * batch's own file (queue_segment_read: its pages, re-headed).
  *
  * The same module keeps the directory clean: when the replica is replaced
- * (start, a snapshot) or forgets a batch, files no batch names are removed
- * (at start also the leftovers of interrupted writes). */
+ * (start, a snapshot), forgets a batch or no longer waits for any file,
+ * files no batch names are removed (at start also the leftovers of
+ * interrupted writes), but while a batch waits for segments those it may
+ * rebuild them from (a segment of a batch that has since finished here is
+ * made again from the batch's own file, before any peer is asked). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -48,6 +53,7 @@ struct result_fetch {
     bool dir_made, swept_leftovers;
     const struct queue *swept_queue;
     uint64_t swept_forgotten;
+    bool swept_waiting;       /* some batch waited for files at the sweep */
     bool active;              /* fetching ref */
     struct queue_file_ref ref;
     int fd;                   /* the .part file */
@@ -157,8 +163,13 @@ static void drop_fetch(struct result_fetch *f)
 static void sweep(struct node *n, struct result_fetch *f)
 {
     uint64_t forgotten = queue_forgotten_total(n->queue);
-    if (f->swept_queue == n->queue && f->swept_forgotten == forgotten)
+    size_t at = 0;
+    struct queue_file_ref ref;
+    bool waiting = queue_results_wanted(n->queue, &at, &ref);
+    if (f->swept_queue == n->queue && f->swept_forgotten == forgotten &&
+        !(f->swept_waiting && !waiting))
         return;
+    f->swept_waiting = waiting;   /* files kept for a rebuild go once none waits */
     bool leftovers = !f->swept_leftovers && !f->active;
     size_t removed = queue_results_sweep(n->queue, f->dir, leftovers);
     f->swept_leftovers |= leftovers;
@@ -321,6 +332,19 @@ static int start_load(struct node *n, struct result_fetch *f, const struct queue
     return 0;
 }
 
+/* A segment of a batch that has since finished here, named by the
+ * snapshot this node restarted from: its file went once the batch's own
+ * file held it, and is made again from that one (checked by its hash). */
+static bool rebuilt_here(struct node *n, const struct result_fetch *f,
+                         const struct queue_file_ref *ref)
+{
+    if (queue_segment_rebuild(n->queue, ref->batch_id, f->dir) != 0)
+        return false;
+    mlog(&n->log, LOG_DEBUG, "batch %llu: a segment file made again from its own file",
+         (unsigned long long)ref->batch_id);
+    return true;
+}
+
 /* Loads what is here; the first batch whose file is not becomes the
  * fetch. A damaged file is removed (and fetched). */
 static void load_or_fetch(struct node *n, struct result_fetch *f)
@@ -339,6 +363,8 @@ static void load_or_fetch(struct node *n, struct result_fetch *f)
         return;
     if (errno == EBADMSG)
         damaged_here(n, f, &ref);   /* its size is wrong */
+    else if (errno == ENOENT && rebuilt_here(n, f, &ref) && start_load(n, f, &ref, false) == 0)
+        return;
     if (uv_now(&n->loop) >= f->pause_until_ms)
         start_fetch(n, f, &ref);
 }
@@ -370,6 +396,44 @@ void node_results_on_restored(struct node *n)
     node_results_tick(n);
 }
 
+/* A chunk of the file of hash from dir: false when it is not here. */
+static bool chunk_from_file(const char *dir, const struct msg_file_get *g, uint8_t *chunk,
+                            struct msg_file_part *p)
+{
+    char path[4300];
+    queue_file_path(dir, g->hash, path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    bool ok = false;
+    if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size >= g->offset) {
+        ssize_t r = pread(fd, chunk, MESH_MSG_FILE_CHUNK, (off_t)g->offset);
+        if (r >= 0) {
+            *p = (struct msg_file_part){.offset = g->offset, .total = (uint64_t)st.st_size,
+                                        .data = chunk, .len = (size_t)r};
+            ok = true;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* A segment whose file is gone (a finished batch's, once its own file was
+ * written) from that own file: the same bytes, which the asker checks by
+ * the hash its snapshot names, as any file. */
+static bool chunk_from_batch(const struct node *n, const struct msg_file_get *g, uint8_t *chunk,
+                             struct msg_file_part *p)
+{
+    uint64_t total;
+    int64_t r = queue_segment_read(n->queue, g->hash, g->offset, chunk, MESH_MSG_FILE_CHUNK,
+                                   &total);
+    if (r < 0 || total < g->offset)
+        return false;
+    *p = (struct msg_file_part){.offset = g->offset, .total = total, .data = chunk,
+                                .len = (size_t)r};
+    return true;
+}
+
 void node_results_on_get(struct node *n, uint64_t peer, const uint8_t *data, size_t len)
 {
     struct msg_file_get g;
@@ -377,22 +441,10 @@ void node_results_on_get(struct node *n, uint64_t peer, const uint8_t *data, siz
     if (f == NULL || msg_file_get_decode(&g, data, len) != 0)
         return;
     struct msg_file_part p = {.offset = 0, .total = 0};
-    memcpy(p.hash, g.hash, sizeof p.hash);
-    char path[4300];
-    queue_file_path(f->dir, g.hash, path, sizeof path);
     uint8_t *chunk = malloc(MESH_MSG_FILE_CHUNK);
-    int fd = chunk != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-    struct stat st;
-    if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size >= g.offset) {
-        ssize_t r = pread(fd, chunk, MESH_MSG_FILE_CHUNK, (off_t)g.offset);
-        if (r >= 0) {
-            p = (struct msg_file_part){.offset = g.offset, .total = (uint64_t)st.st_size,
-                                       .data = chunk, .len = (size_t)r};
-            memcpy(p.hash, g.hash, sizeof p.hash);
-        }
-    }
-    if (fd >= 0)
-        close(fd);
+    if (chunk != NULL && !chunk_from_file(f->dir, &g, chunk, &p))
+        chunk_from_batch(n, &g, chunk, &p);
+    memcpy(p.hash, g.hash, sizeof p.hash);
     uint8_t *buf;
     size_t blen;
     if (msg_file_part_encode(&p, &buf, &blen) == 0) {

@@ -7,7 +7,9 @@
  * file is written a few milliseconds per tick on the loop (no thread: the
  * queue is the loop's), one batch at a time. A full disk (ENOSPC) leaves
  * the batch in memory, says so once, and tries again later: nothing is
- * lost, the budget still bounds what is retained. */
+ * lost, the budget still bounds what is retained. A finished batch's
+ * segment files go once its own file is written (src/sm/spill_segments.c:
+ * that file holds them). */
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>

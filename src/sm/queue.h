@@ -301,6 +301,24 @@ uint64_t queue_spill_batch(const struct queue_spill *s);
  * full pages, queue_state.h), not a finished batch's whole file. */
 bool queue_spill_is_segment(const struct queue_spill *s);
 bool queue_batch_spilled(const struct queue *q, uint64_t id);
+/* A finished batch's segments, once its own file is written (spill.c
+ * removes their files then; spill_segments.c): a snapshot taken before may
+ * still name them, and the own file holds their bytes.
+ * read: up to max bytes at offset of the segment of hash, made from its
+ *   batch's own file (for a peer asking for it), and its length in
+ *   *total; the bytes read (0 past the end), or -1 with errno ENOENT (no
+ *   batch with its own file mapped here has that segment) or EBADMSG (its
+ *   own file does not hold it).
+ * rebuild: the file of the first segment batch id waits for (restored from
+ *   a snapshot naming it), made in dir from a file there (its own file,
+ *   found by its header) and taken only if the bytes hash to the
+ *   segment's name; 0, or -1 with errno ENOENT (no such file: fetch it).
+ * source: whether the file at path may be such a file (its header's count
+ *   is that of a batch waiting for segments): the sweep keeps it. */
+int64_t queue_segment_read(const struct queue *q, const uint8_t *hash, uint64_t offset,
+                           void *buf, size_t max, uint64_t *total);
+int queue_segment_rebuild(const struct queue *q, uint64_t id, const char *dir);
+bool queue_segment_source(const struct queue *q, const char *path);
 
 /* Result files (result_file.c), DATA_DIR/results/<64 hex digits>: a
  * finished batch's results in their canonical form, named by the
@@ -314,7 +332,8 @@ bool queue_batch_spilled(const struct queue *q, uint64_t id);
  *   such file, or no such batch waiting), EBADMSG (the file is damaged:
  *   wrong size, hash or layout), another (I/O).
  * names: whether some batch of q has its results in the file of hash.
- * sweep: removes files in dir that no batch of q names, and with
+ * sweep: removes files in dir that no batch of q names (but those a
+ *   batch waiting for segments may rebuild them from), and with
  *   leftovers the files of interrupted writes (*.tmp, *.part: only at
  *   start, when none is being written). The number removed. */
 struct queue_file_ref {

@@ -87,6 +87,9 @@ struct qsegment {
     struct spilled *disk;         /* mapped; NULL while elsewhere, or once the
                                      batch's own file replaced it */
     bool elsewhere;               /* named by a snapshot, not loaded yet */
+    bool released;                /* its file removed once the batch's own
+                                     file held it: read from that one
+                                     (spill_segments.c) */
 };
 
 struct qbatch {
@@ -115,6 +118,28 @@ struct qbatch {
 uint64_t qbatch_seg_count(const struct qbatch *b);
 /* Page p's segment if it is in a file or elsewhere, else NULL. */
 const struct qsegment *qbatch_seg_of(const struct qbatch *b, uint64_t p);
+
+/* b's own file is in place (spill.c): its segments' files go from dir,
+ * but those another batch of q names (an identical one's segment). */
+void queue_segments_release(const struct queue *q, struct qbatch *b, const char *dir);
+
+/* The names (hash, length) of the segments a batch's own file holds in
+ * full, computed from the file (mapped as d, count numbers) where its
+ * writer or loader is (a worker thread may): so the batch can answer for
+ * a segment it never spilled as one, or whose record a restart lost, when
+ * a peer restoring an older snapshot asks for it (spill_segments.c).
+ * skip (NULL: none): a bit per segment already known. Out of memory
+ * leaves fewer names: those segments are then not served from here. */
+struct seg_names {
+    size_t n;
+    uint64_t *seg;
+    struct result_ref *file;
+};
+void seg_names_compute(struct seg_names *out, const struct spilled *d, uint64_t count,
+                       const uint8_t *skip);
+/* Adds them to b as released segments (no file; read from b's own). */
+void seg_names_install(struct qbatch *b, const struct seg_names *names);
+void seg_names_free(struct seg_names *names);
 
 /* Tombstones of forgotten batches: a ring of the newest, oldest first. */
 struct forgotten_ring {

@@ -77,7 +77,7 @@ bool queue_names_file(const struct queue *q, const uint8_t *hash)
             memcmp(b->file.hash, hash, QUEUE_FILE_HASH_BYTES) == 0)
             return true;
         for (uint64_t k = 0; b->segs != NULL && k < qbatch_seg_count(b); k++)
-            if (b->segs[k] != NULL &&
+            if (b->segs[k] != NULL && !b->segs[k]->released &&
                 memcmp(b->segs[k]->file.hash, hash, QUEUE_FILE_HASH_BYTES) == 0)
                 return true;
     }
@@ -212,6 +212,7 @@ struct queue_load {
     uint64_t cursor;
     int err;          /* the check's outcome: 0, or EBADMSG */
     bool checked;
+    struct seg_names names;   /* a batch's own file: the segments it holds */
 };
 
 uint64_t queue_load_batch(const struct queue_load *l)
@@ -226,6 +227,7 @@ void queue_load_abort(struct queue_load *l)
     if (l->map != NULL)
         munmap(l->map, (size_t)l->expect.file.len);
     free(l->disk);
+    seg_names_free(&l->names);
     free(l);
 }
 
@@ -263,6 +265,10 @@ void queue_load_check(struct queue_load *l)
         l->err = EBADMSG;
         return;
     }
+    /* A batch's own file answers for its segments a peer may still ask
+     * for (spill_segments.c): their names, while the file is read here. */
+    if (x->seg == SEG_WHOLE)
+        seg_names_compute(&l->names, l->disk, x->count, NULL);
     /* The checks read every page of the mapping: give them back (the page
      * cache keeps them), so the node's RSS does not grow by what it
      * retains; reads fault in what they touch. */
@@ -291,6 +297,7 @@ int queue_load_finish(struct queue_load *l, struct queue *q)
         b->disk = l->disk;
         b->elsewhere = false;
         b->cursor = l->cursor;
+        seg_names_install(b, &l->names);
         l->disk = NULL;
         l->map = NULL;
         rc = 0;
@@ -335,11 +342,12 @@ size_t queue_results_sweep(const struct queue *q, const char *dir, bool leftover
     struct dirent *e;
     while ((e = readdir(dp)) != NULL) {
         uint8_t hash[QUEUE_FILE_HASH_BYTES];
-        bool stale = hex_name(e->d_name, hash) ? !queue_names_file(q, hash)
+        bool named = hex_name(e->d_name, hash);
+        bool stale = named ? !queue_names_file(q, hash)
                    : leftovers && (ends_with(e->d_name, ".tmp") || ends_with(e->d_name, ".part"));
         char path[4200];
         if (stale && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path &&
-            unlink(path) == 0)
+            !(named && queue_segment_source(q, path)) && unlink(path) == 0)
             removed++;
     }
     closedir(dp);

@@ -59,6 +59,8 @@ struct queue_spill {
     int name_errno;
     uint8_t name_hash[QUEUE_FILE_HASH_BYTES];
     crypto_generichash_state hash;
+    uint8_t *seg_known;             /* whole: a bit per segment recorded at the start */
+    struct seg_names names;         /* whole: the others it holds in full, once named */
     uint32_t offset[QPAGE_SIZE];    /* one page's canonical offsets */
     uint8_t *scratch;               /* one page's repacked items, or a slice read back */
     size_t scratch_cap;
@@ -147,6 +149,8 @@ void queue_spill_abort(struct queue_spill *s)
     }
     free(s->page_base);
     free(s->scratch);
+    free(s->seg_known);
+    seg_names_free(&s->names);
     free(s);
 }
 
@@ -176,6 +180,18 @@ static void plan_layout(struct queue_spill *s, const struct qbatch *b)
     s->offset_at = s->done_at + (off_t)(s->n_pages * QPAGE_WORDS * sizeof(uint64_t));
     s->text_at = align8(s->offset_at + (off_t)(s->n_pages * QPAGE_SIZE * sizeof(uint32_t)));
     s->file_len = (uint64_t)s->text_at + s->text_len + 1;
+}
+
+/* The segments the batch knows already (in files, or restored and
+ * loaded): the others' names are computed from the whole file (NULL:
+ * all, when out of memory). */
+static void note_known_segments(struct queue_spill *s, const struct qbatch *b)
+{
+    uint64_t n = qbatch_seg_count(b);
+    s->seg_known = calloc(n / 8 + 1, 1);
+    for (uint64_t k = 0; s->seg_known != NULL && b->segs != NULL && k < n; k++)
+        if (b->segs[k] != NULL)
+            s->seg_known[k / 8] |= (uint8_t)(1u << (k % 8));
 }
 
 static struct queue_spill *spill_start(const struct queue *q, const char *dir, bool whole,
@@ -214,6 +230,8 @@ static struct queue_spill *spill_start(const struct queue *q, const char *dir, b
         return NULL;
     }
     plan_layout(s, b);
+    if (seg == SEG_WHOLE)
+        note_known_segments(s, b);
     crypto_generichash_init(&s->hash, NULL, 0, QUEUE_FILE_HASH_BYTES);
     return s;
 }
@@ -402,8 +420,8 @@ static void drop_page_range(struct queue *q, struct qbatch *b, uint64_t from, ui
 }
 
 /* The batch's own file replaces its pages and its segments' mappings; the
- * segments stay named (queue_names_file: a snapshot taken before may name
- * them, and a peer restoring it fetches them here). */
+ * segments' files go (spill_segments.c: a snapshot taken before may name
+ * them, and the batch's own file gives their bytes back). */
 static void drop_pages(struct queue *q, struct qbatch *b)
 {
     drop_page_range(q, b, 0, qbatch_page_count(b));
@@ -456,6 +474,8 @@ static void install_whole(struct queue_spill *s, struct queue *q, struct qbatch 
     b->file.len = s->file_len;
     b->disk = d;
     q->file_bytes += b->bytes - b->seg_bytes;
+    seg_names_install(b, &s->names);
+    queue_segments_release(q, b, s->dir);
 }
 
 /* The file under its hash, durably: data, then the name. */
@@ -473,6 +493,20 @@ static int name_file(struct queue_spill *s, const uint8_t *hash)
     return 0;
 }
 
+/* The names of the segments the whole file holds that the batch did not
+ * spill as such (spill_segments.c): read back from the file, where the
+ * naming runs (the pool, usually). */
+static void name_segments(struct queue_spill *s)
+{
+    void *map = mmap(NULL, (size_t)s->file_len, PROT_READ, MAP_SHARED, s->fd, 0);
+    struct spilled d;
+    if (map == MAP_FAILED)
+        return;
+    if (spilled_bind(&d, map, (size_t)s->file_len, s->count) == 0)
+        seg_names_compute(&s->names, &d, s->count, s->seg_known);
+    munmap(map, (size_t)s->file_len);
+}
+
 /* The hash, then the file under it; once (finish after name reuses it). */
 static int name_once(struct queue_spill *s)
 {
@@ -481,6 +515,8 @@ static int name_once(struct queue_spill *s)
         crypto_generichash_final(&s->hash, s->name_hash, sizeof s->name_hash);
         if (name_file(s, s->name_hash) == 0) {
             s->named = true;
+            if (s->seg == SEG_WHOLE)
+                name_segments(s);
         } else {
             s->name_errno = errno;
             unlink(s->tmp);
@@ -497,6 +533,18 @@ int queue_spill_name(struct queue_spill *s)
         return -1;
     }
     return name_once(s);
+}
+
+/* A job that ends unused once its file is named (its segment's batch
+ * finished meanwhile, and its own file holds the pages): the file goes,
+ * unless a batch names it (an identical batch's segment). */
+static void drop_named(const struct queue_spill *s, const struct queue *q)
+{
+    char path[PATH_BYTES + 80];
+    if (!s->named || queue_names_file(q, s->name_hash))
+        return;
+    queue_file_path(s->dir, s->name_hash, path, sizeof path);
+    unlink(path);
 }
 
 int queue_spill_finish(struct queue_spill *s, struct queue *q)
@@ -521,7 +569,7 @@ int queue_spill_finish(struct queue_spill *s, struct queue *q)
     if (rc == 0 && s->seg != SEG_WHOLE && install_segment(s, q, b, d, hash) != 0) {
         munmap(d->map, d->map_len);
         rc = -1;
-        errno = ENOMEM;   /* the file stays: no batch names it, a sweep removes it */
+        errno = ENOMEM;   /* the file goes: no batch names it */
     } else if (rc == 0 && s->seg == SEG_WHOLE) {
         install_whole(s, q, b, d, hash);
     }
@@ -529,6 +577,8 @@ int queue_spill_finish(struct queue_spill *s, struct queue *q)
         d = NULL;
         close(s->fd);
         s->fd = -1;   /* named now: abort must not unlink */
+    } else {
+        drop_named(s, q);
     }
     int e = errno;
     free(d);

@@ -5,7 +5,12 @@
  * (header, page bases, canonical offsets, every item) face the bytes: a
  * file that loads must read back as exactly done results, each a valid
  * text, and snapshot to the same manifest; one that fails leaves the batch
- * waiting with nothing read as done. */
+ * waiting with nothing read as done.
+ * A file whose header counts more than one segment's numbers is instead a
+ * candidate for rebuilding a segment (spill_segments.c): a running batch
+ * of that count waits for its segment 0, named by a hash no bytes have and
+ * a length of the segment's fixed part plus the prefix's first u16; the
+ * rebuild reads the file's header and page bases, and must make nothing. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +22,7 @@
 #include "queue.h"
 #include "queue_codec.h"
 
-enum { MAX_COUNT = 1 << 16 };
+enum { MAX_COUNT = 1 << 16, MAX_SEG_COUNT = 1 << 18, SEG_FIXED = 270880 };
 
 static char dir[] = "/tmp/mesh-fuzz-rf-XXXXXX";
 
@@ -29,6 +34,77 @@ static uint64_t get_u64(const uint8_t *p)
     return v;
 }
 
+static void put_head(struct qbuf *b, const struct batch_spec *spec, uint8_t state, int *rc)
+{
+    qbuf_put_bytes(b, "MQS", 3);
+    qbuf_put_u8(b, QUEUE_SNAPSHOT_FORMAT);
+    qbuf_put_varint(b, 2);   /* next_id */
+    qbuf_put_varint(b, 1);   /* applied */
+    qbuf_put_varint(b, 0);   /* drained */
+    qbuf_put_varint(b, 0);   /* uploads */
+    qbuf_put_varint(b, 1);   /* batches */
+    qbuf_put_varint(b, 1);
+    qbuf_put_u8(b, state);
+    qbuf_put_str(b, "", 0);
+    qbuf_put_varint(b, 0);   /* token */
+    qbuf_put_varint(b, 0);   /* submitted_ms */
+    qbuf_put_varint(b, 0);   /* ended_ms */
+    *rc = batch_spec_encode(spec, b);
+    batch_budget_encode(spec, b);
+}
+
+/* MQS 6 with one running batch (id 1) of count numbers whose segment 0
+ * is in a file of len bytes named hash, nothing else done. */
+static int seg_entry(uint64_t count, uint64_t len, const uint8_t *hash, uint8_t **buf,
+                     size_t *blen)
+{
+    struct batch_spec spec;
+    char err[128];
+    if (batch_range_init(&spec, "1000", 1, count, err, sizeof err) != 0)
+        return -1;
+    struct qbuf b;
+    int rc;
+    qbuf_init(&b);
+    put_head(&b, &spec, BATCH_RUNNING, &rc);
+    qbuf_put_u8(&b, 2);       /* segments, then inline */
+    qbuf_put_varint(&b, 1);
+    qbuf_put_varint(&b, 0);   /* segment 0 */
+    qbuf_put_varint(&b, 0);   /* unfactored */
+    qbuf_put_varint(&b, 0);   /* bytes */
+    qbuf_put_varint(&b, len);
+    qbuf_put_bytes(&b, hash, QUEUE_FILE_HASH_BYTES);
+    qbuf_put_varint(&b, 0);   /* inline results */
+    qbuf_put_varint(&b, 0);   /* tombstones */
+    batch_spec_free(&spec);
+    if (rc != 0) {
+        qbuf_free(&b);
+        return -1;
+    }
+    return qbuf_take(&b, buf, blen);
+}
+
+/* The file (in dir as `path`) as the own file a restarted node would
+ * rebuild segment 0 from: nothing made, nothing read as done. */
+static void rebuild_from_file(uint64_t count, uint64_t extra)
+{
+    uint8_t never[QUEUE_FILE_HASH_BYTES];
+    memset(never, 0xa5, sizeof never);
+    uint8_t *snap;
+    size_t snap_len;
+    if (seg_entry(count, SEG_FIXED + extra + 1, never, &snap, &snap_len) != 0)
+        abort();
+    struct queue *q = queue_new();
+    if (q == NULL || queue_restore(q, snap, snap_len) != 0)
+        abort();
+    char made[256];
+    queue_file_path(dir, never, made, sizeof made);
+    if (queue_segment_rebuild(q, 1, dir) == 0 || access(made, F_OK) == 0 ||
+        queue_result(q, 1, 0) != NULL)
+        abort();
+    queue_free(q);
+    free(snap);
+}
+
 /* MQS 6 with one finished batch (id 1) whose results are the file. */
 static int manifest(uint64_t count, uint64_t done, uint64_t unfactored, const uint8_t *hash,
                     size_t len, uint8_t **buf, size_t *blen)
@@ -38,22 +114,9 @@ static int manifest(uint64_t count, uint64_t done, uint64_t unfactored, const ui
     if (batch_range_init(&spec, "1000", 1, count, err, sizeof err) != 0)
         return -1;
     struct qbuf b;
+    int rc;
     qbuf_init(&b);
-    qbuf_put_bytes(&b, "MQS", 3);
-    qbuf_put_u8(&b, QUEUE_SNAPSHOT_FORMAT);
-    qbuf_put_varint(&b, 2);   /* next_id */
-    qbuf_put_varint(&b, 1);   /* applied */
-    qbuf_put_varint(&b, 0);   /* drained */
-    qbuf_put_varint(&b, 0);   /* uploads */
-    qbuf_put_varint(&b, 1);   /* batches */
-    qbuf_put_varint(&b, 1);
-    qbuf_put_u8(&b, done == count ? BATCH_DONE : BATCH_CANCELLED);
-    qbuf_put_str(&b, "", 0);
-    qbuf_put_varint(&b, 0);   /* token */
-    qbuf_put_varint(&b, 0);   /* submitted_ms */
-    qbuf_put_varint(&b, 0);   /* ended_ms */
-    int rc = batch_spec_encode(&spec, &b);
-    batch_budget_encode(&spec, &b);
+    put_head(&b, &spec, done == count ? BATCH_DONE : BATCH_CANCELLED, &rc);
     qbuf_put_u8(&b, 1);       /* a manifest entry */
     qbuf_put_varint(&b, done);
     qbuf_put_varint(&b, unfactored);
@@ -113,10 +176,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t done = (uint64_t)data[0] | (uint64_t)data[1] << 8;
     uint64_t unfactored = (uint64_t)data[2] | (uint64_t)data[3] << 8;
     uint64_t count = get_u64(file + 8);
-    if (count == 0 || count > MAX_COUNT || done > count)
-        return 0;
     uint8_t hash[QUEUE_FILE_HASH_BYTES];
     crypto_generichash(hash, sizeof hash, file, len, NULL, 0);
+    char path[256];
+    queue_file_path(dir, hash, path, sizeof path);
+    if (count > MAX_COUNT && count <= MAX_SEG_COUNT) {
+        FILE *f = fopen(path, "wb");
+        if (f == NULL || fwrite(file, 1, len, f) != len || fclose(f) != 0)
+            abort();
+        rebuild_from_file(count, done);
+        unlink(path);
+        return 0;
+    }
+    if (count == 0 || count > MAX_COUNT || done > count)
+        return 0;
     uint8_t *snap;
     size_t snap_len;
     if (manifest(count, done, unfactored, hash, len, &snap, &snap_len) != 0)
@@ -127,8 +200,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         queue_free(q);
         return 0;   /* counts the manifest itself refuses */
     }
-    char path[256];
-    queue_file_path(dir, hash, path, sizeof path);
     FILE *f = fopen(path, "wb");
     if (f == NULL || fwrite(file, 1, len, f) != len || fclose(f) != 0)
         abort();

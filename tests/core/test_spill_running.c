@@ -4,7 +4,9 @@
  * them, a replica elsewhere that gets the files (as a fetch would) and ends
  * with byte-identical results, a damaged segment refused, and a frozen
  * snapshot unchanged by a segment spilled under it. */
+#include <dirent.h>
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,7 +265,8 @@ static void test_replica_elsewhere_ends_byte_identical(void)
     queue_free(r);
     queue_free(q);
     struct queue *empty = queue_new();
-    CHECK(queue_results_sweep(empty, other, true) >= 3);   /* 3 segments, 1 file */
+    CHECK_INT_EQ(queue_results_sweep(empty, other, true), 1);  /* its own file: the
+                                                                 segments' went then */
     queue_free(empty);
     CHECK_INT_EQ(rmdir(other), 0);
 }
@@ -366,8 +369,8 @@ static void test_two_kinds_of_job(void)
 }
 
 /* What a snapshot carries inline: the pages not in files, through
- * segments, the batch's own file and a FORGET, whose sweep then removes
- * the segments' files with the batch's. */
+ * segments, the batch's own file (the segments' files go then) and a
+ * FORGET, whose sweep then removes the batch's own file. */
 static void test_inline_bytes_and_forget(void)
 {
     char own[] = "/tmp/mesh-spillrun3-XXXXXX";
@@ -383,12 +386,245 @@ static void test_inline_bytes_and_forget(void)
     CHECK_INT_EQ(queue_inline_bytes(q), in_mem);
     CHECK_INT_EQ(spill_all(q, own), 1);
     CHECK_INT_EQ(queue_inline_bytes(q), 0);
-    CHECK_INT_EQ(queue_results_sweep(q, own, false), 0);   /* all three named */
+    CHECK_INT_EQ(queue_results_sweep(q, own, false), 0);   /* its own file named */
     CHECK_INT_EQ(apply_free(q, make_forget(FORGET_BY_USER, 0, 1, (uint64_t)1), NULL, err), 0);
     CHECK(queue_retained_bytes(q) == 0 && queue_inline_bytes(q) == 0);
-    CHECK_INT_EQ(queue_results_sweep(q, own, false), 3);
+    CHECK_INT_EQ(queue_results_sweep(q, own, false), 1);   /* the segments' went before */
     queue_free(q);
     CHECK_INT_EQ(rmdir(own), 0);
+}
+
+/* The result files in d (at most max): their hashes, bytes and lengths. */
+struct seg_copy {
+    uint8_t hash[QUEUE_FILE_HASH_BYTES];
+    uint8_t *bytes;
+    size_t len;
+};
+
+static size_t read_files(const char *d, struct seg_copy *out, size_t max)
+{
+    DIR *dp = opendir(d);
+    CHECK(dp != NULL);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL) {
+        if (strlen(e->d_name) != 2 * QUEUE_FILE_HASH_BYTES)
+            continue;
+        CHECK(n < max);
+        CHECK_INT_EQ(sodium_hex2bin(out[n].hash, sizeof out[n].hash, e->d_name,
+                                    strlen(e->d_name), NULL, NULL, NULL), 0);
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", d, e->d_name);
+        FILE *f = fopen(path, "rb");
+        CHECK(f != NULL);
+        fseek(f, 0, SEEK_END);
+        out[n].len = (size_t)ftell(f);
+        rewind(f);
+        out[n].bytes = malloc(out[n].len);
+        CHECK(out[n].bytes != NULL && fread(out[n].bytes, 1, out[n].len, f) == out[n].len);
+        fclose(f);
+        n++;
+    }
+    closedir(dp);
+    return n;
+}
+
+static bool file_exists(const char *d, const uint8_t *hash)
+{
+    char path[512];
+    queue_file_path(d, hash, path, sizeof path);
+    return access(path, F_OK) == 0;
+}
+
+/* What a peer answers for a segment, read in chunks of `chunk` bytes as
+ * FILE_GET asks for them: the same bytes as the file it no longer has. */
+static void served_same(const struct queue *q, const struct seg_copy *c, size_t chunk)
+{
+    uint8_t *got = malloc(c->len + chunk);
+    CHECK(got != NULL);
+    uint64_t at = 0, total = 0;
+    for (;;) {
+        int64_t r = queue_segment_read(q, c->hash, at, got + at, chunk, &total);
+        CHECK(r >= 0 && total == c->len);
+        if (r == 0)
+            break;
+        at += (uint64_t)r;
+    }
+    CHECK(at == c->len && memcmp(got, c->bytes, c->len) == 0);
+    CHECK_INT_EQ(queue_segment_read(q, c->hash, c->len + 5, got, chunk, &total), 0);
+    free(got);
+}
+
+/* Writes bytes as d/<hex of hash>, one byte flipped at `flip` unless
+ * SIZE_MAX, as a fetch (or a damaged disk) would. */
+static void write_file(const char *d, const uint8_t *hash, const uint8_t *bytes, size_t len,
+                       size_t flip)
+{
+    char path[512];
+    queue_file_path(d, hash, path, sizeof path);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    for (size_t i = 0; i < len; i++)
+        fputc(bytes[i] ^ (i == flip ? 0x04 : 0), f);
+    fclose(f);
+}
+
+/* What q serves for the segment, written in d as a fetch would. */
+static void fetch_served(const struct queue *q, const struct seg_copy *c, const char *d,
+                         size_t flip)
+{
+    uint8_t *bytes = malloc(c->len);
+    uint64_t total;
+    CHECK(bytes != NULL);
+    CHECK_INT_EQ(queue_segment_read(q, c->hash, 0, bytes, c->len, &total), (int64_t)c->len);
+    write_file(d, c->hash, bytes, c->len, flip);
+    free(bytes);
+}
+
+/* A restored replica's segments, each rebuilt in d from the batch's own
+ * file there before it loads: how many. */
+static int rebuild_all(struct queue *r, const char *d)
+{
+    int n = 0;
+    for (;;) {
+        if (queue_results_load(r, 1, d) == 0)
+            continue;
+        CHECK_INT_EQ(errno, ENOENT);
+        if (queue_segment_rebuild(r, 1, d) != 0)
+            break;
+        n++;
+    }
+    CHECK_INT_EQ(errno, ENOENT);
+    return n;
+}
+
+/* Where segment 0's texts start in the batch's own file (COUNT numbers):
+ * header, page bases, done bitmaps, offsets. */
+static size_t own_file_texts_at(void)
+{
+    size_t pages = (COUNT + 1023) / 1024;
+    return (32 + pages * 8 + pages * 128 + pages * 4096 + 7) / 8 * 8;
+}
+
+/* A finished batch's two segment files go as soon as its own file is
+ * written: the disk holds it once and its results read the same. A peer
+ * restoring the snapshot taken while it ran is served them from the own
+ * file (a damaged copy refused), this node restarted from that snapshot
+ * makes them again from the own file (a damaged own file gives nothing),
+ * the sweep keeps the own file while they are wanted, and both end with
+ * the same own file. A FORGET's sweep then leaves nothing. */
+static void test_finished_segments_released_and_served(void)
+{
+    char own[] = "/tmp/mesh-spillrun4-XXXXXX", other[] = "/tmp/mesh-spillrun5-XXXXXX";
+    char bad[] = "/tmp/mesh-spillrun6-XXXXXX";
+    CHECK(mkdtemp(own) != NULL && mkdtemp(other) != NULL && mkdtemp(bad) != NULL);
+    struct queue *q = running(), *mem = running();
+    CHECK_INT_EQ(spill_all(q, own), 2);
+    struct seg_copy segs[2], whole;
+    CHECK_INT_EQ(read_files(own, segs, 2), 2);
+    uint8_t *old;
+    size_t old_len;
+    CHECK_INT_EQ(queue_snapshot(q, &old, &old_len), 0);     /* names both segments */
+    finish(q);
+    finish(mem);
+    CHECK_INT_EQ(spill_all(q, own), 1);                      /* its own file */
+    CHECK(!file_exists(own, segs[0].hash) && !file_exists(own, segs[1].hash));
+    CHECK_INT_EQ(read_files(own, &whole, 1), 1);             /* the disk holds it once */
+    CHECK_INT_EQ(queue_results_sweep(q, own, false), 0);
+    same_results(q, mem);
+    for (size_t k = 0; k < 2; k++) {
+        served_same(q, &segs[k], 1000);
+        served_same(q, &segs[k], 262144);
+    }
+    uint8_t unknown[QUEUE_FILE_HASH_BYTES] = {7};
+    uint64_t total;
+    char buf[16];
+    CHECK_INT_EQ(queue_segment_read(q, unknown, 0, buf, sizeof buf, &total), -1);
+    CHECK_INT_EQ(errno, ENOENT);
+    /* segment 2 filled after the batch finished: never a file of its own,
+     * still answered from the own file (its name computed there), and by
+     * a replica that loaded the own file from a snapshot naming it */
+    char third[] = "/tmp/mesh-spillrun7-XXXXXX";
+    CHECK(mkdtemp(third) != NULL);
+    struct queue *t = running();
+    complete_range(t, FIRST, 3 * 65536);
+    CHECK_INT_EQ(spill_all(t, third), 3);
+    struct seg_copy all3[3];
+    CHECK_INT_EQ(read_files(third, all3, 3), 3);
+    uint8_t *manifest;
+    size_t manifest_len;
+    CHECK_INT_EQ(queue_snapshot(q, &manifest, &manifest_len), 0);
+    struct queue *m = restored(manifest, manifest_len);
+    CHECK_INT_EQ(queue_results_load(m, 1, own), 0);
+    for (size_t k = 0; k < 3; k++) {
+        served_same(q, &all3[k], 65536);
+        served_same(m, &all3[k], 65536);
+        free(all3[k].bytes);
+    }
+    free(manifest);
+    queue_free(m);
+    queue_free(t);
+    struct queue *none = queue_new();
+    CHECK_INT_EQ(queue_results_sweep(none, third, false), 3);
+    queue_free(none);
+    CHECK_INT_EQ(rmdir(third), 0);
+    /* this node restarted from the snapshot taken while the batch ran: a
+     * stray file goes, the own file stays for the segments' sake */
+    struct queue *r = restored(old, old_len);
+    write_file(own, unknown, (const uint8_t *)"MESHRES1 but not a file", 24, SIZE_MAX);
+    CHECK_INT_EQ(queue_results_sweep(r, own, true), 1);
+    CHECK(file_exists(own, whole.hash));
+    CHECK_INT_EQ(rebuild_all(r, own), 2);
+    CHECK_INT_EQ(queue_segment_rebuild(r, 1, own), -1);     /* none waits */
+    finish(r);
+    CHECK_INT_EQ(spill_all(r, own), 1);
+    snapshots_equal(q, r);                                   /* the same own file */
+    CHECK(!file_exists(own, segs[0].hash) && !file_exists(own, segs[1].hash));
+    /* a damaged own file (a byte of segment 0's texts) rebuilds nothing */
+    struct queue *d = restored(old, old_len);
+    write_file(bad, whole.hash, whole.bytes, whole.len, own_file_texts_at() + 10);
+    CHECK_INT_EQ(queue_segment_rebuild(d, 1, bad), -1);
+    CHECK_INT_EQ(errno, ENOENT);
+    CHECK(!file_exists(bad, segs[0].hash) && !file_exists(bad, segs[1].hash));
+    /* a peer without the own file: served them, a damaged copy refused */
+    struct queue *p = restored(old, old_len);
+    CHECK_INT_EQ(queue_segment_rebuild(p, 1, other), -1);
+    struct queue_file_ref ref;
+    size_t at = 0;
+    CHECK(queue_results_wanted(p, &at, &ref));
+    const struct seg_copy *first = memcmp(ref.hash, segs[0].hash, sizeof ref.hash) == 0
+                                 ? &segs[0] : &segs[1];
+    fetch_served(q, first, other, first->len / 2);
+    CHECK_INT_EQ(queue_results_load(p, 1, other), -1);
+    CHECK_INT_EQ(errno, EBADMSG);
+    for (size_t k = 0; k < 2; k++)
+        fetch_served(q, &segs[k], other, SIZE_MAX);
+    CHECK_INT_EQ(load_all(p, other), 2);
+    finish(p);
+    CHECK_INT_EQ(spill_all(p, other), 1);
+    same_results(p, mem);
+    snapshots_equal(q, p);
+    /* forgotten: the own file goes with it, nothing is served */
+    char err[128];
+    CHECK_INT_EQ(apply_free(q, make_forget(FORGET_BY_USER, 0, 1, (uint64_t)1), NULL, err), 0);
+    CHECK_INT_EQ(queue_results_sweep(q, own, false), 1);
+    CHECK_INT_EQ(queue_segment_read(q, segs[0].hash, 0, buf, sizeof buf, &total), -1);
+    struct queue *empty = queue_new();
+    CHECK_INT_EQ(queue_results_sweep(empty, other, false), 1);
+    CHECK_INT_EQ(queue_results_sweep(empty, bad, false), 1);
+    queue_free(empty);
+    for (size_t k = 0; k < 2; k++)
+        free(segs[k].bytes);
+    free(whole.bytes);
+    free(old);
+    queue_free(d);
+    queue_free(p);
+    queue_free(r);
+    queue_free(q);
+    queue_free(mem);
+    CHECK_INT_EQ(rmdir(own), 0);
+    CHECK_INT_EQ(rmdir(other), 0);
+    CHECK_INT_EQ(rmdir(bad), 0);
 }
 
 int main(void)
@@ -400,6 +636,7 @@ int main(void)
     test_segment_spilled_under_a_freeze();
     test_two_kinds_of_job();
     test_inline_bytes_and_forget();
+    test_finished_segments_released_and_served();
     struct queue *empty = queue_new();
     queue_results_sweep(empty, dir, true);
     queue_free(empty);
