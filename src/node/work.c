@@ -197,12 +197,14 @@ void work_on_leader_change(struct work *w)
     work_rules_on_leader_change(w->waiting, w->box, w->io->leader(w->ud), hand_back, w);
 }
 
-/* A COMPLETE (or CANCEL) was applied: results now committed leave the box. */
+/* A COMPLETE (or CANCEL) was applied: results now committed leave the
+ * box's front (outbox_prune_front says why only the front). */
 void work_on_applied(struct work *w, uint64_t batch_id)
 {
+    (void)batch_id;
     outbox_commit_seen(w->box, now_ms(w));
     if (outbox_count(w->box) > 0)
-        outbox_prune(w->box, w->io->queue(w->ud), batch_id, false);
+        outbox_prune_front(w->box, w->io->queue(w->ud));
 }
 
 /* Once a second: results that seem lost on the way (a link reset drops
