@@ -303,31 +303,75 @@ void lead_tick(struct lead *l)
 
 /* ---- committing -------------------------------------------------------------- */
 
-static int by_index(const void *a, const void *b)
+/* The end of the ascending run that starts at `from`. */
+static size_t run_end(const struct qresult *r, size_t from, size_t n)
 {
-    const struct qresult *x = a, *y = b;
-    if (x->index != y->index)
-        return x->index < y->index ? -1 : 1;
-    /* Texts lie in the arena in arrival order: the earlier first. */
-    return x->text < y->text ? -1 : x->text > y->text;
+    while (from + 1 < n && r[from].index <= r[from + 1].index)
+        from++;
+    return from + 1;
+}
+
+/* a and b (ascending) into out; of equal indexes a's first: stable. */
+static void merge_two(const struct qresult *a, size_t na, const struct qresult *b, size_t nb,
+                      struct qresult *out)
+{
+    while (na > 0 && nb > 0) {
+        bool take_b = b->index < a->index;
+        *out++ = take_b ? *b++ : *a++;
+        na -= !take_b;
+        nb -= take_b;
+    }
+    memcpy(out, na > 0 ? a : b, (na > 0 ? na : nb) * sizeof *out);
+}
+
+/* Sorts r by index, stably, by merging neighbouring runs until one is
+ * left: a block is the pending results in arrival order, each sender's
+ * message ascending, so it is a few runs, and merging them costs a pass
+ * per halving of their count (qsort compared through a pointer ~17 times
+ * a result: 4% of a leader's CPU on trivial numbers). False when out of
+ * memory, r unchanged. */
+static bool merge_runs(struct qresult *r, size_t n)
+{
+    struct qresult *tmp = malloc(n * sizeof *tmp);
+    if (tmp == NULL)
+        return false;
+    struct qresult *src = r, *dst = tmp;
+    for (size_t runs = 2; runs > 1;) {
+        runs = 0;
+        for (size_t i = 0; i < n; runs++) {
+            size_t mid = run_end(src, i, n), end = mid < n ? run_end(src, mid, n) : n;
+            merge_two(src + i, mid - i, src + mid, end - mid, dst + i);
+            i = end;
+        }
+        struct qresult *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != r)
+        memcpy(r, src, n * sizeof *r);
+    free(tmp);
+    return true;
 }
 
 /* A block's indexes ascend without repeats: the results of several nodes
- * sorted, and of an index two nodes sent (a tail copy) the first kept. */
-static void order_block(struct qcmd *cmd)
+ * merged, and of an index two nodes sent (a tail copy) the first kept
+ * (merge_runs is stable: the array is in arrival order). */
+static bool order_block(struct qcmd *cmd)
 {
     size_t sorted = 1;
     while (sorted < cmd->n_results &&
            cmd->results[sorted - 1].index < cmd->results[sorted].index)
         sorted++;
     if (sorted >= cmd->n_results)
-        return; /* one node's results, in order: nothing to do */
-    qsort(cmd->results, cmd->n_results, sizeof *cmd->results, by_index);
+        return true; /* one node's results, in order: nothing to do */
+    if (!merge_runs(cmd->results, cmd->n_results))
+        return false;
     size_t kept = 0;
     for (size_t i = 0; i < cmd->n_results; i++)
         if (kept == 0 || cmd->results[kept - 1].index != cmd->results[i].index)
             cmd->results[kept++] = cmd->results[i];
     cmd->n_results = kept;
+    return true;
 }
 
 /* Pending results are proposed once the predecessors' entries are applied
@@ -364,9 +408,9 @@ static void propose_batch(struct lead *l, uint64_t batch)
         if (!queue_is_done(l->queue, batch, l->pending[i].index)) /* committed meanwhile */
             cmd.results[cmd.n_results++] =
                 (struct qresult){l->pending[i].index, l->text + l->pending[i].off};
-    char err[256];
-    order_block(&cmd);
-    if (cmd.n_results > 0 && l->io->propose(l->ud, &cmd, err, sizeof err) != 0) {
+    char err[256] = "out of memory";
+    if (cmd.n_results > 0 &&
+        (!order_block(&cmd) || l->io->propose(l->ud, &cmd, err, sizeof err) != 0)) {
         log_line(l, LOG_DEBUG, "results not proposed: %s", err);
         taken_clear(l->taken); /* senders resend: take them again then */
     }
