@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A sieve of the primes below FACTOR_VERIFY_SIEVE_BOUND (odd numbers, one
  * bit each: 256 KiB): a factor below it is looked up, not tested. The
@@ -45,6 +46,11 @@ enum factor_verdict {
  * 2^12 is tested); the verdict is the same. */
 enum factor_verdict factor_verify(const struct factor_verifier *v, const char *n,
                                   const char *text, size_t len, bool *unfactored);
+/* The same for N given as a word (a range batch's numbers: no decimal
+ * text made for N only to be read back); the verdict is factor_verify's
+ * for N's decimal text. */
+enum factor_verdict factor_verify_u64(const struct factor_verifier *v, uint64_t n,
+                                      const char *text, size_t len, bool *unfactored);
 
 /* A short message for logs: "a factor is not prime", ... */
 const char *factor_verdict_message(enum factor_verdict v);

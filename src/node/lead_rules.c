@@ -27,9 +27,14 @@ static const char *check_result(const struct lead_results *ctx, const struct bat
             return "unfactored before the number's budget ran out";
     }
     *wrong = true;
-    if (batch_number(spec, r->index, num, sizeof num) != 0)
+    uint64_t n64;
+    enum factor_verdict v;
+    if (batch_number_u64(spec, r->index, &n64))
+        v = factor_verify_u64(ctx->verifier, n64, r->text, r->len, &unfactored);
+    else if (batch_number(spec, r->index, num, sizeof num) != 0)
         return "no such index in the batch";
-    enum factor_verdict v = factor_verify(ctx->verifier, num, r->text, r->len, &unfactored);
+    else
+        v = factor_verify(ctx->verifier, num, r->text, r->len, &unfactored);
     if (v != FACTOR_VERDICT_OK)
         return factor_verdict_message(v);
     if (unfactored)
