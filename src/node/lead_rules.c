@@ -20,7 +20,9 @@ static const char *check_result(const struct lead_results *ctx, const struct bat
     char num[MESH_MAX_DIGITS + 2];
     bool unfactored;
     *wrong = x != NULL;
-    if (memmem(r->text, r->len, tag, sizeof tag - 1) != NULL) {
+    /* Most texts have no 'u' at all: memchr rules the tag out cheaper. */
+    if (memchr(r->text, 'u', r->len) != NULL &&
+        memmem(r->text, r->len, tag, sizeof tag - 1) != NULL) {
         if (x == NULL)
             return "unfactored, outside a lease"; /* e.g. resent to a new leader */
         if (!lease_table_unfactored_due(x, r->index, ctx->now_ms))

@@ -483,15 +483,20 @@ bool batch_number_u64(const struct batch_spec *s, uint64_t index, uint64_t *out)
     return !__builtin_mul_overflow(index, s->step, out) && !__builtin_add_overflow(*out, start, out);
 }
 
-/* v in decimal, two digits a step from the end of a 20-byte scratch. */
+/* v in decimal, two digits a step from its end, straight into buf. */
 static bool write_u64(uint64_t v, char *buf, size_t buflen)
 {
     static const char pairs[201] =
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
         "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
         "8081828384858687888990919293949596979899";
-    char tmp[20];
-    char *p = tmp + sizeof tmp;
+    size_t n = 1;
+    for (uint64_t rest = v; rest >= 10; rest /= 10)
+        n++;
+    if (n + 1 > buflen)
+        return false;
+    char *p = buf + n;
+    *p = '\0';
     while (v >= 100) {
         p -= 2;
         memcpy(p, pairs + 2 * (v % 100), 2);
@@ -503,11 +508,6 @@ static bool write_u64(uint64_t v, char *buf, size_t buflen)
     } else {
         *--p = (char)('0' + v);
     }
-    size_t n = (size_t)(tmp + sizeof tmp - p);
-    if (n + 1 > buflen)
-        return false;
-    memcpy(buf, p, n);
-    buf[n] = '\0';
     return true;
 }
 
