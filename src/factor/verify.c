@@ -233,18 +233,23 @@ static enum factor_verdict verify_big(const struct factor_verifier *fv, const ch
 
 /* The 64-bit path: true with *verdict when the text's parts all fit in a
  * word (or the text is malformed), false when one does not (verify_text). */
+_Static_assert(FACTOR_VERIFY_WORDS == FACTOR_U64_MAX + 1, "a text's parts below 2^64");
+
 static bool verify_parsed_u64(const struct factor_verifier *fv, uint64_t n, const char *text,
-                              size_t len, bool *unfactored, enum factor_verdict *verdict)
+                              size_t len, bool *unfactored, enum factor_verdict *verdict,
+                              struct factor_words *words)
 {
-    uint64_t v[FACTOR_U64_MAX + 1];
-    size_t count;
-    switch (scan_u64(text, len, v, &count, unfactored)) {
+    struct factor_words own;
+    struct factor_words *w = words != NULL ? words : &own;
+    w->read = false;
+    switch (scan_u64(text, len, w->v, &w->count, unfactored)) {
     case SCAN_MALFORMED:
         *unfactored = false;
         *verdict = FACTOR_VERDICT_MALFORMED;
         return true;
     case SCAN_U64:
-        *verdict = verify_u64(fv, n, v, count, *unfactored);
+        w->read = true;
+        *verdict = verify_u64(fv, n, w->v, w->count, *unfactored);
         return true;
     case SCAN_BIG:
         break;
@@ -290,18 +295,19 @@ enum factor_verdict factor_verify(const struct factor_verifier *fv, const char *
     }
     if (factor_parse_u64(n, n_len, &n64)) {
         enum factor_verdict v;
-        if (verify_parsed_u64(fv, n64, text, len, unfactored, &v))
+        if (verify_parsed_u64(fv, n64, text, len, unfactored, &v, NULL))
             return v;
     }
     return verify_text(fv, n, text, len, unfactored);
 }
 
 enum factor_verdict factor_verify_u64(const struct factor_verifier *fv, uint64_t n,
-                                      const char *text, size_t len, bool *unfactored)
+                                      const char *text, size_t len, bool *unfactored,
+                                      struct factor_words *words)
 {
     enum factor_verdict v;
     *unfactored = false;
-    if (verify_parsed_u64(fv, n, text, len, unfactored, &v))
+    if (verify_parsed_u64(fv, n, text, len, unfactored, &v, words))
         return v;
     char digits[24];
     snprintf(digits, sizeof digits, "%" PRIu64, n);

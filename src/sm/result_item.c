@@ -10,14 +10,6 @@
 
 #include "queue.h"
 
-static uint8_t *put_varint(uint8_t *p, uint64_t x)
-{
-    do {
-        *p++ = (uint8_t)((x & 0x7f) | (x > 0x7f ? 0x80 : 0));
-        x >>= 7;
-    } while (x != 0);
-    return p;
-}
 
 /* The factors of text[0..len) when it is a list of decimals below 2^64 in
  * ascending order (no "unfactored:" part): their count, each written to
@@ -38,7 +30,7 @@ static long factor_list(const char *text, size_t len, uint8_t **out)
         if (v < prev || v == 0)
             return -1;
         if (out != NULL)
-            *out = put_varint(*out, v - prev);
+            *out = result_item_put_varint(*out, v - prev);
         prev = v;
         v = 0;
         k++;
@@ -54,12 +46,12 @@ size_t result_item_from_text(const char *text, size_t len, uint8_t *out)
     long k = factor_list(text, len, &p);
     if (k >= 0) {
         uint8_t tag[3];
-        size_t n = (size_t)(put_varint(tag, (uint64_t)k << 1) - tag);
+        size_t n = (size_t)(result_item_put_varint(tag, (uint64_t)k << 1) - tag);
         memmove(out + n, out + 3, (size_t)(p - out - 3));
         memcpy(out, tag, n);
         return (size_t)(p - out) - (3 - n);
     }
-    p = put_varint(out, (uint64_t)len << 1 | 1);
+    p = result_item_put_varint(out, (uint64_t)len << 1 | 1);
     memcpy(p, text, len);
     return (size_t)(p - out) + len;
 }

@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned long long n64 = strtoull(n, &end, 10);
     bool unf_word;
     if (*end == '\0' && errno == 0 &&
-        (factor_verify_u64(sieve, n64, own, len, &unf_word) != plain || unf_word != unf_plain))
+        (factor_verify_u64(sieve, n64, own, len, &unf_word, NULL) != plain || unf_word != unf_plain))
         abort();
     if (plain != FACTOR_VERDICT_MALFORMED && !qresult_text_well_formed(own, len))
         abort();

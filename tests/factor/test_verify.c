@@ -27,7 +27,7 @@ static enum factor_verdict verdict(const char *n, const char *text, bool *unf)
     snprintf(back, sizeof back, "%llu", n64);
     if (*end == '\0' && strcmp(back, n) == 0) {
         bool unf_word;
-        CHECK_INT_EQ(factor_verify_u64(sieve, n64, text, strlen(text), &unf_word), plain);
+        CHECK_INT_EQ(factor_verify_u64(sieve, n64, text, strlen(text), &unf_word, NULL), plain);
         CHECK(unf_word == (unf ? *unf : dummy));
     }
     return plain;
