@@ -193,13 +193,15 @@ size_t result_item_render(const uint8_t *p, size_t avail, char *out, size_t *siz
 size_t result_item_size(const uint8_t *p, size_t avail)
 {
     const uint8_t *at = p, *end = p + avail;
-    uint64_t tag, v;
+    uint64_t tag;
     if ((at = result_item_varint(at, end, &tag)) == NULL)
         return 0;
     if (tag & 1)
         return (tag >> 1) <= (uint64_t)(end - at) ? (size_t)(at - p) + (size_t)(tag >> 1) : 0;
-    for (uint64_t j = 0; j < tag >> 1; j++)
-        if ((at = result_item_varint(at, end, &v)) == NULL)
+    /* k varints end at the k-th byte without the continuation bit: counted,
+     * not decoded (every replica walks every item it applies or spills). */
+    for (uint64_t k = tag >> 1; k > 0; k -= !(*at++ & 0x80))
+        if (at == end)
             return 0;
     return (size_t)(at - p);
 }
