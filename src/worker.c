@@ -304,27 +304,28 @@ static void settle_unsent(struct worker *w)
 
 /* ---- reading answers ---------------------------------------------------- */
 
-/* Turns the child's "done ..." / "partial C ..." into the canonical text. */
-static int canonical_text(char *rest, char *out, size_t outlen, bool *unfactored)
+/* Turns the child's "done ..." / "partial C ..." (rest[0..len), NUL at
+ * rest[len]) into the canonical text; its length, or -1. */
+static long canonical_text(char *rest, size_t len, char *out, size_t outlen, bool *unfactored)
 {
     *unfactored = false;
     if (strncmp(rest, "done", 4) == 0 && (rest[4] == '\0' || rest[4] == ' ')) {
-        const char *factors = rest[4] ? rest + 5 : "";
-        size_t len = strlen(factors);
-        if (len >= outlen)
+        size_t skip = rest[4] ? 5 : 4;
+        if (len - skip >= outlen)
             return -1;
-        memcpy(out, factors, len + 1);
-        return 0;
+        memcpy(out, rest + skip, len - skip + 1);
+        return (long)(len - skip);
     }
     if (strncmp(rest, "partial ", 8) == 0) {
         char *cof = rest + 8;
         char *sp = strchr(cof, ' ');
+        int n;
         *unfactored = true;
         if (sp == NULL)
-            snprintf(out, outlen, "unfactored:%s", cof);
+            n = snprintf(out, outlen, "unfactored:%s", cof);
         else
-            snprintf(out, outlen, "%s unfactored:%.*s", sp + 1, (int)(sp - cof), cof);
-        return 0;
+            n = snprintf(out, outlen, "%s unfactored:%.*s", sp + 1, (int)(sp - cof), cof);
+        return n >= 0 && (size_t)n < outlen ? n : -1;
     }
     return -1;
 }
@@ -356,12 +357,13 @@ static void handle_progress(struct worker *w, const char *line)
     w->progress_ms = uv_now(w->pool->cfg.loop);
 }
 
-/* One answer line; returns whether it answered a number. */
-static bool handle_answer(struct worker *w, char *line)
+/* One answer line (len bytes, NUL-terminated); returns whether it
+ * answered a number. */
+static bool handle_answer(struct worker *w, char *line, size_t len)
 {
     struct worker_pool *p = w->pool;
     char *end;
-    if (factor_progress_is_record(line, strlen(line))) {
+    if (factor_progress_is_record(line, len)) {
         handle_progress(w, line);
         return false;
     }
@@ -372,12 +374,13 @@ static bool handle_answer(struct worker *w, char *line)
         return false;
     }
     char small[256];
-    size_t cap = strlen(end) + MESH_MAX_DIGITS + 32;
+    size_t rest = len - (size_t)(end + 1 - line), cap = rest + MESH_MAX_DIGITS + 32;
     char *text = cap <= sizeof small ? small : malloc(cap);
     if (text == NULL)
         return false;
     bool unfactored;
-    if (canonical_text(end + 1, text, cap, &unfactored) != 0) {
+    long text_len = canonical_text(end + 1, rest, text, cap, &unfactored);
+    if (text_len < 0) {
         /* "error ...": the kernel refused (e.g. a failed verification).
          * Counted as a crash on this number: tried again (maybe on another
          * node), then reported unfactored by the crash rule, which the
@@ -391,7 +394,7 @@ static bool handle_answer(struct worker *w, char *line)
         return false;
     }
     uint64_t now = uv_now(p->cfg.loop);
-    struct worker_result r = {w->q[0].job.batch_id, id, text, unfactored,
+    struct worker_result r = {w->q[0].job.batch_id, id, text, (size_t)text_len, unfactored,
                               (double)(now - w->head_start_ms)};
     p->cfg.on_result(p->cfg.ud, &r);
     if (text != small)
@@ -456,8 +459,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         if (nl == NULL)
             break;
         w->line[w->line_len] = '\0';
+        size_t len = w->line_len;
         w->line_len = 0;
-        answered += handle_answer(w, w->line);
+        answered += handle_answer(w, w->line, len);
         p = nl + 1;
     }
     after_answers(w, answered);

@@ -32,6 +32,7 @@ enum worker_end {
 struct worker_result {
     uint64_t batch_id, index;
     const char *text;   /* canonical: "p1 p2 ..." [+ " unfactored:C"] */
+    size_t len;         /* of text */
     bool unfactored;
     double ms;          /* worker time spent on this number */
 };

@@ -9,6 +9,8 @@
 #include "siqs_range.h"
 #include "verify.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,20 +231,59 @@ static enum factor_verdict verify_big(const struct factor_verifier *fv, const ch
     return verdict;
 }
 
+/* The 64-bit path: true with *verdict when the text's parts all fit in a
+ * word (or the text is malformed), false when one does not (verify_text). */
+_Static_assert(FACTOR_VERIFY_WORDS == FACTOR_U64_MAX + 1, "a text's parts below 2^64");
+
+static bool verify_parsed_u64(const struct factor_verifier *fv, uint64_t n, const char *text,
+                              size_t len, bool *unfactored, enum factor_verdict *verdict,
+                              struct factor_words *words)
+{
+    struct factor_words own;
+    struct factor_words *w = words != NULL ? words : &own;
+    w->read = false;
+    switch (scan_u64(text, len, w->v, &w->count, unfactored)) {
+    case SCAN_MALFORMED:
+        *unfactored = false;
+        *verdict = FACTOR_VERDICT_MALFORMED;
+        return true;
+    case SCAN_U64:
+        w->read = true;
+        *verdict = verify_u64(fv, n, w->v, w->count, *unfactored);
+        return true;
+    case SCAN_BIG:
+        break;
+    }
+    return false;
+}
+
+/* Any size, through GMP. */
+static enum factor_verdict verify_text(const struct factor_verifier *fv, const char *n,
+                                       const char *text, size_t len, bool *unfactored)
+{
+    /* Static storage would be global state; this is 16 KiB of stack on
+     * the loop's thread, which never recurses here. */
+    struct parts ps;
+    if (!split(text, len, &ps))
+        return FACTOR_VERDICT_MALFORMED;
+    *unfactored = ps.has_rest;
+    return verify_big(fv, n, &ps);
+}
+
 enum factor_verdict factor_verify(const struct factor_verifier *fv, const char *n,
                                   const char *text, size_t len, bool *unfactored)
 {
-    uint64_t n64, v[FACTOR_U64_MAX + 1];
-    size_t count;
+    uint64_t n64;
+    size_t n_len = strlen(n);
     *unfactored = false;
     /* A spread batch's range job: its result is relations, whose check
      * needs N's factor base; the coordinator that reads them makes it,
      * relation by relation (siqs_range.h). Here only their form. */
-    if (siqs_range_job_is(n, strlen(n)))
+    if (siqs_range_job_is(n, n_len))
         return siqs_range_result_form(text, len) ? FACTOR_VERDICT_OK : FACTOR_VERDICT_MALFORMED;
     /* A curve job's: no factor, or one that must divide N (ecm_range.h). */
-    if (ecm_range_job_is(n, strlen(n))) {
-        switch (ecm_range_verify(n, strlen(n), text, len)) {
+    if (ecm_range_job_is(n, n_len)) {
+        switch (ecm_range_verify(n, n_len, text, len)) {
         case ECM_RANGE_RIGHT:
             return FACTOR_VERDICT_OK;
         case ECM_RANGE_WRONG:
@@ -252,24 +293,25 @@ enum factor_verdict factor_verify(const struct factor_verifier *fv, const char *
         }
         return FACTOR_VERDICT_MALFORMED;
     }
-    if (factor_parse_u64(n, strlen(n), &n64)) {
-        switch (scan_u64(text, len, v, &count, unfactored)) {
-        case SCAN_MALFORMED:
-            *unfactored = false;
-            return FACTOR_VERDICT_MALFORMED;
-        case SCAN_U64:
-            return verify_u64(fv, n64, v, count, *unfactored);
-        case SCAN_BIG:
-            break;
-        }
+    if (factor_parse_u64(n, n_len, &n64)) {
+        enum factor_verdict v;
+        if (verify_parsed_u64(fv, n64, text, len, unfactored, &v, NULL))
+            return v;
     }
-    /* Static storage would be global state; this is 16 KiB of stack on
-     * the loop's thread, which never recurses here. */
-    struct parts ps;
-    if (!split(text, len, &ps))
-        return FACTOR_VERDICT_MALFORMED;
-    *unfactored = ps.has_rest;
-    return verify_big(fv, n, &ps);
+    return verify_text(fv, n, text, len, unfactored);
+}
+
+enum factor_verdict factor_verify_u64(const struct factor_verifier *fv, uint64_t n,
+                                      const char *text, size_t len, bool *unfactored,
+                                      struct factor_words *words)
+{
+    enum factor_verdict v;
+    *unfactored = false;
+    if (verify_parsed_u64(fv, n, text, len, unfactored, &v, words))
+        return v;
+    char digits[24];
+    snprintf(digits, sizeof digits, "%" PRIu64, n);
+    return verify_text(fv, digits, text, len, unfactored);
 }
 
 const char *factor_verdict_message(enum factor_verdict v)

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A sieve of the primes below FACTOR_VERIFY_SIEVE_BOUND (odd numbers, one
  * bit each: 256 KiB): a factor below it is looked up, not tested. The
@@ -45,6 +46,21 @@ enum factor_verdict {
  * 2^12 is tested); the verdict is the same. */
 enum factor_verdict factor_verify(const struct factor_verifier *v, const char *n,
                                   const char *text, size_t len, bool *unfactored);
+/* The parts of a text as factor_verify_u64 read them, in the text's
+ * order (the unfactored rest last): read is false when they were not all
+ * words (the text went the GMP way, or did not parse). */
+enum { FACTOR_VERIFY_WORDS = 65 };
+struct factor_words {
+    uint64_t v[FACTOR_VERIFY_WORDS];
+    size_t count;
+    bool read;
+};
+/* The same for N given as a word (a range batch's numbers: no decimal
+ * text made for N only to be read back); the verdict is factor_verify's
+ * for N's decimal text. words (may be NULL) receives the parts read. */
+enum factor_verdict factor_verify_u64(const struct factor_verifier *v, uint64_t n,
+                                      const char *text, size_t len, bool *unfactored,
+                                      struct factor_words *words);
 
 /* A short message for logs: "a factor is not prime", ... */
 const char *factor_verdict_message(enum factor_verdict v);

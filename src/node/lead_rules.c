@@ -14,26 +14,36 @@
  * cheap refusals come before the arithmetic: a sender must not make the
  * leader test big numbers for results it would refuse anyway. */
 static const char *check_result(const struct lead_results *ctx, const struct batch_spec *spec,
-                                struct lease *x, const struct msg_result *r, bool *wrong)
+                                struct lease *x, const struct msg_result *r, bool *wrong,
+                                struct factor_words *words)
 {
     static const char tag[] = "unfactored:";
     char num[MESH_MAX_DIGITS + 2];
     bool unfactored;
     *wrong = x != NULL;
-    if (memmem(r->text, r->len, tag, sizeof tag - 1) != NULL) {
+    /* Most texts have no 'u' at all: memchr rules the tag out cheaper. */
+    if (memchr(r->text, 'u', r->len) != NULL &&
+        memmem(r->text, r->len, tag, sizeof tag - 1) != NULL) {
         if (x == NULL)
             return "unfactored, outside a lease"; /* e.g. resent to a new leader */
         if (!lease_table_unfactored_due(x, r->index, ctx->now_ms))
             return "unfactored before the number's budget ran out";
     }
     *wrong = true;
-    if (batch_number(spec, r->index, num, sizeof num) != 0)
+    uint64_t n64;
+    enum factor_verdict v;
+    if (batch_number_u64(spec, r->index, &n64))
+        v = factor_verify_u64(ctx->verifier, n64, r->text, r->len, &unfactored, words);
+    else if (batch_number(spec, r->index, num, sizeof num) != 0)
         return "no such index in the batch";
-    enum factor_verdict v = factor_verify(ctx->verifier, num, r->text, r->len, &unfactored);
+    else
+        v = factor_verify(ctx->verifier, num, r->text, r->len, &unfactored);
     if (v != FACTOR_VERDICT_OK)
         return factor_verdict_message(v);
-    if (unfactored)
+    if (unfactored) {
         x->unfactored++; /* x is set: checked above */
+        words->read = false; /* a rest: the item is the text */
+    }
     return NULL;
 }
 
@@ -64,9 +74,11 @@ void lead_rules_on_results(const struct lead_results *ctx, uint64_t from, bool m
             continue;
         x = lease_table_covering(ctx->leases, x, from, batch, r->index);
         bool wrong = false;
+        struct factor_words words; /* not zeroed: 520 bytes a result */
+        words.read = false;
         const char *why = unread_because(member, drained, x);
         if (why == NULL)
-            why = check_result(ctx, info.spec, x, r, &wrong);
+            why = check_result(ctx, info.spec, x, r, &wrong, &words);
         if (why != NULL) {
             ctx->refuse(ctx->ud, batch, r->index, why, wrong, wrong ? count - i - 1 : 0);
             if (x != NULL)
@@ -78,7 +90,8 @@ void lead_rules_on_results(const struct lead_results *ctx, uint64_t from, bool m
             }
             continue;
         }
-        if (!ctx->accept(ctx->ud, batch, r))
+        if (!ctx->accept(ctx->ud, batch, r, words.read ? words.v : NULL,
+                         words.read ? words.count : 0))
             return;
         (void)taken_add(ctx->taken, batch, r->index, ctx->now_ms); /* false: a copy may go */
     }

@@ -29,9 +29,13 @@ struct lead_results {
     const struct factor_verifier *verifier; /* NULL: slower, never weaker */
     struct taken *taken;                    /* what this leadership holds */
     uint64_t now_ms;
-    /* A right result, to be proposed; false (out of memory) stops the
-     * reading (the sender still holds the rest and sends it again). */
-    bool (*accept)(void *ud, uint64_t batch, const struct msg_result *r);
+    /* A right result, to be proposed, with its parts as the check read
+     * them when they were all words and it has no unfactored rest (else
+     * words NULL): its item is made from them (block_make.h). false (out
+     * of memory) stops the reading (the sender still holds the rest and
+     * sends it again). */
+    bool (*accept)(void *ud, uint64_t batch, const struct msg_result *r, const uint64_t *words,
+                   size_t n_words);
     /* A refused result and why. wrong: a lie or a broken node, not merely
      * one the sender may not send now; then the `skipped` results after
      * it in the message are not read. */

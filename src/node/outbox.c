@@ -2,7 +2,9 @@
  *
  * Results in production order, their texts packed in one arena: a malloc
  * per number was a tenth of a busy node's time. Pruning slides the kept
- * texts down in order, so the arena never fragments. */
+ * texts down in order, so the arena never fragments. Settled results
+ * leave the front by moving `head` on; the dead front is given back when
+ * it is as big as the rest (each result moved once on average). */
 #include "outbox.h"
 
 #include <stdlib.h>
@@ -24,8 +26,8 @@ struct boxed {
 };
 
 struct outbox {
-    struct boxed *box;
-    size_t n_box, cap_box;
+    struct boxed *box;          /* box[head..n_box) are kept */
+    size_t head, n_box, cap_box;
     size_t unsent, first_unsent;
     char *text;
     size_t text_len, text_cap;
@@ -49,7 +51,7 @@ void outbox_free(struct outbox *o)
 
 size_t outbox_count(const struct outbox *o)
 {
-    return o->n_box;
+    return o->n_box - o->head;
 }
 
 size_t outbox_held_bytes(const struct outbox *o)
@@ -120,12 +122,12 @@ void outbox_sent(struct outbox *o, const size_t *which, size_t count, uint64_t n
 
 void outbox_unsend_all(struct outbox *o)
 {
-    for (size_t i = 0; i < o->n_box; i++)
+    for (size_t i = o->head; i < o->n_box; i++)
         if (o->box[i].sent) {
             o->box[i].sent = false;
             o->unsent++;
         }
-    o->first_unsent = 0;
+    o->first_unsent = o->head;
 }
 
 /* Texts lie in the arena in box order, back to back: the kept ones move
@@ -142,20 +144,28 @@ static void move_run(struct outbox *o, struct text_run *r)
     r->bytes = 0;
 }
 
+/* Whether box result b may leave: committed, or its batch no longer
+ * running. *known and *running cache the last batch looked up. */
+static bool settled(const struct queue *q, const struct boxed *b, uint64_t *known,
+                    bool *running)
+{
+    if (*known != b->batch) {
+        struct batch_info info;
+        *known = b->batch;
+        *running = queue_batch_get(q, b->batch, &info) == 0 && info.state == BATCH_RUNNING;
+    }
+    return !*running || queue_is_done(q, b->batch, b->index);
+}
+
 void outbox_prune(struct outbox *o, const struct queue *q, uint64_t batch, bool all)
 {
     size_t kept = 0, text_len = 0;
     uint64_t known = 0;
     bool running = false;
     struct text_run run = {0, 0, 0};
-    for (size_t i = 0; i < o->n_box; i++) {
+    for (size_t i = o->head; i < o->n_box; i++) {
         struct boxed b = o->box[i];
-        if (known != b.batch) {
-            struct batch_info info;
-            known = b.batch;
-            running = queue_batch_get(q, b.batch, &info) == 0 && info.state == BATCH_RUNNING;
-        }
-        if ((all || b.batch == batch) && (!running || queue_is_done(q, b.batch, b.index))) {
+        if ((all || b.batch == batch) && settled(q, &b, &known, &running)) {
             if (!b.sent)
                 o->unsent--;
             move_run(o, &run);
@@ -169,12 +179,52 @@ void outbox_prune(struct outbox *o, const struct queue *q, uint64_t batch, bool 
         o->box[kept++] = b;
     }
     move_run(o, &run);
+    o->head = 0;
     o->n_box = kept;
     o->text_len = text_len;
     o->first_unsent = 0;
     advance_first_unsent(o);
     shrink_array((void **)&o->box, &o->cap_box, o->n_box, sizeof *o->box, KEEP_BOXES);
     shrink_array((void **)&o->text, &o->text_cap, o->text_len, 1, KEEP_TEXT);
+}
+
+/* The dead front goes once it is as big as what is kept: the kept boxes
+ * and texts move down in one move each. */
+static void drop_dead_front(struct outbox *o)
+{
+    if (o->head == 0)
+        return;
+    if (o->head == o->n_box) {
+        o->head = o->n_box = o->first_unsent = o->text_len = 0;
+    } else if (o->head >= o->n_box - o->head) {
+        size_t shift = o->box[o->head].off, kept = o->n_box - o->head;
+        memmove(o->box, o->box + o->head, kept * sizeof *o->box);
+        memmove(o->text, o->text + shift, o->text_len - shift);
+        for (size_t i = 0; i < kept; i++)
+            o->box[i].off -= shift;
+        o->first_unsent -= o->head;
+        o->n_box = kept;
+        o->text_len -= shift;
+        o->head = 0;
+    } else {
+        return;
+    }
+    shrink_array((void **)&o->box, &o->cap_box, o->n_box, sizeof *o->box, KEEP_BOXES);
+    shrink_array((void **)&o->text, &o->text_cap, o->text_len, 1, KEEP_TEXT);
+}
+
+void outbox_prune_front(struct outbox *o, const struct queue *q)
+{
+    uint64_t known = 0;
+    bool running = false;
+    while (o->head < o->n_box && settled(q, &o->box[o->head], &known, &running)) {
+        if (!o->box[o->head].sent)
+            o->unsent--;
+        o->head++;
+    }
+    if (o->first_unsent < o->head)
+        o->first_unsent = o->head;
+    drop_dead_front(o);
 }
 
 void outbox_commit_seen(struct outbox *o, uint64_t now_ms)
@@ -185,19 +235,19 @@ void outbox_commit_seen(struct outbox *o, uint64_t now_ms)
 bool outbox_check(struct outbox *o, const struct queue *q, uint64_t now_ms, size_t *again)
 {
     *again = 0;
-    if (o->n_box == 0 || now_ms - o->checked_ms < OUTBOX_CHECK_MS)
+    if (outbox_count(o) == 0 || now_ms - o->checked_ms < OUTBOX_CHECK_MS)
         return false;
     o->checked_ms = now_ms;
     outbox_prune(o, q, 0, true);
     if (now_ms - o->commit_ms < OUTBOX_RESEND_MS)
         return true;
-    for (size_t i = 0; i < o->n_box; i++)
+    for (size_t i = o->head; i < o->n_box; i++)
         if (o->box[i].sent && now_ms - o->box[i].sent_ms >= OUTBOX_RESEND_MS) {
             o->box[i].sent = false;
             o->unsent++;
             (*again)++;
         }
-    o->first_unsent = 0;
+    o->first_unsent = o->head;
     advance_first_unsent(o);
     return true;
 }

@@ -197,12 +197,14 @@ void work_on_leader_change(struct work *w)
     work_rules_on_leader_change(w->waiting, w->box, w->io->leader(w->ud), hand_back, w);
 }
 
-/* A COMPLETE (or CANCEL) was applied: results now committed leave the box. */
+/* A COMPLETE (or CANCEL) was applied: results now committed leave the
+ * box's front (outbox_prune_front says why only the front). */
 void work_on_applied(struct work *w, uint64_t batch_id)
 {
+    (void)batch_id;
     outbox_commit_seen(w->box, now_ms(w));
     if (outbox_count(w->box) > 0)
-        outbox_prune(w->box, w->io->queue(w->ud), batch_id, false);
+        outbox_prune_front(w->box, w->io->queue(w->ud));
 }
 
 /* Once a second: results that seem lost on the way (a link reset drops
@@ -318,15 +320,16 @@ int work_make_number(struct work *w, uint64_t batch_id, uint64_t index, char *bu
 }
 
 /* Not kept when out of memory: the index stays pending and is leased again. */
-static void keep_result(struct work *w, uint64_t batch, uint64_t index, const char *text)
+static void keep_result(struct work *w, uint64_t batch, uint64_t index, const char *text,
+                        size_t len)
 {
-    outbox_add(w->box, batch, index, text, strlen(text));
+    outbox_add(w->box, batch, index, text, len);
 }
 
 void work_on_result(struct work *w, const struct worker_result *r)
 {
     w->io->counted(w->ud, 1, r->unfactored);
-    keep_result(w, r->batch_id, r->index, r->text);
+    keep_result(w, r->batch_id, r->index, r->text, r->len);
 }
 
 /* The kernel could not finish `index` (it hung, or killed its worker twice):
@@ -338,7 +341,7 @@ static void give_up_on(struct work *w, uint64_t batch_id, uint64_t index)
         return;
     snprintf(text, sizeof text, "unfactored:%s", num);
     w->io->counted(w->ud, 0, 1);
-    keep_result(w, batch_id, index, text);
+    keep_result(w, batch_id, index, text, strlen(text));
 }
 
 void work_on_job_end(struct work *w, const struct sched_job *job, uint64_t next,

@@ -470,31 +470,54 @@ static int write_mpz(const mpz_t z, char *buf, size_t buflen)
     return 0;
 }
 
+bool batch_number_u64(const struct batch_spec *s, uint64_t index, uint64_t *out)
+{
+    if (s->kind != BATCH_RANGE || s->start == NULL || index >= s->count)
+        return false;
+    /* The start's digits read as they are met (no strlen first). */
+    uint64_t start = 0;
+    for (const char *d = s->start; *d != '\0'; d++)
+        if (__builtin_mul_overflow(start, 10, &start) ||
+            __builtin_add_overflow(start, (uint64_t)(*d - '0'), &start))
+            return false;
+    return !__builtin_mul_overflow(index, s->step, out) && !__builtin_add_overflow(*out, start, out);
+}
+
+/* v in decimal, two digits a step from its end, straight into buf. */
+static bool write_u64(uint64_t v, char *buf, size_t buflen)
+{
+    static const char pairs[201] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    size_t n = 1;
+    for (uint64_t rest = v; rest >= 10; rest /= 10)
+        n++;
+    if (n + 1 > buflen)
+        return false;
+    char *p = buf + n;
+    *p = '\0';
+    while (v >= 100) {
+        p -= 2;
+        memcpy(p, pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    return true;
+}
+
 /* start + index * step within 64 bits: no GMP (results pages and workers
  * make every number of a range this way, millions a second). */
 static bool range_number_u64(const struct batch_spec *s, uint64_t index, char *buf,
                              size_t buflen)
 {
-    size_t digits = strlen(s->start);
-    if (digits > 19)
-        return false;
-    uint64_t start = 0, v;
-    for (size_t k = 0; k < digits; k++)
-        start = start * 10 + (uint64_t)(s->start[k] - '0');
-    if (__builtin_mul_overflow(index, s->step, &v) || __builtin_add_overflow(v, start, &v))
-        return false;
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    if (n + 1 > buflen)
-        return false;
-    for (size_t k = 0; k < n; k++)
-        buf[k] = tmp[n - 1 - k];
-    buf[n] = '\0';
-    return true;
+    uint64_t v;
+    return batch_number_u64(s, index, &v) && write_u64(v, buf, buflen);
 }
 
 static int range_number(const struct batch_spec *s, uint64_t index, char *buf, size_t buflen)

@@ -131,6 +131,12 @@ int batch_list_adopt(struct batch_spec *s, char *list, size_t len, uint64_t coun
  * product has exactly `bits` bits. Costs a few ms at 1024 bits.
  * Returns 0, or -1 for index >= count, a short buffer or an invalid spec. */
 int batch_number(const struct batch_spec *s, uint64_t index, char *buf, size_t buflen);
+/* The same number as a word, for a range batch whose number #index is
+ * below 2^64 (every number of the everyday ranges): true and *out, else
+ * false (another kind, index >= count, or past 2^64: then batch_number).
+ * The leader checks a range's results against it without making and
+ * reading back the decimal text. */
+bool batch_number_u64(const struct batch_spec *s, uint64_t index, uint64_t *out);
 
 /* Is v a budget a spec may carry (see BATCH_BUDGET_NONE)? */
 static inline int batch_budget_valid(uint64_t v)

@@ -10,14 +10,6 @@
 
 #include "queue.h"
 
-static uint8_t *put_varint(uint8_t *p, uint64_t x)
-{
-    do {
-        *p++ = (uint8_t)((x & 0x7f) | (x > 0x7f ? 0x80 : 0));
-        x >>= 7;
-    } while (x != 0);
-    return p;
-}
 
 /* The factors of text[0..len) when it is a list of decimals below 2^64 in
  * ascending order (no "unfactored:" part): their count, each written to
@@ -38,7 +30,7 @@ static long factor_list(const char *text, size_t len, uint8_t **out)
         if (v < prev || v == 0)
             return -1;
         if (out != NULL)
-            *out = put_varint(*out, v - prev);
+            *out = result_item_put_varint(*out, v - prev);
         prev = v;
         v = 0;
         k++;
@@ -54,12 +46,12 @@ size_t result_item_from_text(const char *text, size_t len, uint8_t *out)
     long k = factor_list(text, len, &p);
     if (k >= 0) {
         uint8_t tag[3];
-        size_t n = (size_t)(put_varint(tag, (uint64_t)k << 1) - tag);
+        size_t n = (size_t)(result_item_put_varint(tag, (uint64_t)k << 1) - tag);
         memmove(out + n, out + 3, (size_t)(p - out - 3));
         memcpy(out, tag, n);
         return (size_t)(p - out) - (3 - n);
     }
-    p = put_varint(out, (uint64_t)len << 1 | 1);
+    p = result_item_put_varint(out, (uint64_t)len << 1 | 1);
     memcpy(p, text, len);
     return (size_t)(p - out) + len;
 }
@@ -201,13 +193,15 @@ size_t result_item_render(const uint8_t *p, size_t avail, char *out, size_t *siz
 size_t result_item_size(const uint8_t *p, size_t avail)
 {
     const uint8_t *at = p, *end = p + avail;
-    uint64_t tag, v;
+    uint64_t tag;
     if ((at = result_item_varint(at, end, &tag)) == NULL)
         return 0;
     if (tag & 1)
         return (tag >> 1) <= (uint64_t)(end - at) ? (size_t)(at - p) + (size_t)(tag >> 1) : 0;
-    for (uint64_t j = 0; j < tag >> 1; j++)
-        if ((at = result_item_varint(at, end, &v)) == NULL)
+    /* k varints end at the k-th byte without the continuation bit: counted,
+     * not decoded (every replica walks every item it applies or spills). */
+    for (uint64_t k = tag >> 1; k > 0; k -= !(*at++ & 0x80))
+        if (at == end)
             return 0;
     return (size_t)(at - p);
 }

@@ -39,6 +39,16 @@ static inline const uint8_t *result_item_varint(const uint8_t *p, const uint8_t 
     return NULL;
 }
 
+/* Writes x as a varint at p: the byte after it. */
+static inline uint8_t *result_item_put_varint(uint8_t *p, uint64_t x)
+{
+    do {
+        *p++ = (uint8_t)((x & 0x7f) | (x > 0x7f ? 0x80 : 0));
+        x >>= 7;
+    } while (x != 0);
+    return p;
+}
+
 /* An item is at most a text's length plus this many bytes (and its
  * making writes up to that far). */
 enum { RESULT_ITEM_SLACK = 4 };

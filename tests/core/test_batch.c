@@ -344,8 +344,46 @@ static void test_validate_rejects_broken_lists(void)
     batch_spec_free(&s);
 }
 
+/* A range's numbers below 2^64 as words (the leader's check reads them
+ * so) are batch_number's, digit for digit, on both sides of every power of
+ * ten, up to 2^64 - 1 and not past it; other kinds and indexes past the
+ * batch have none. */
+static void test_range_as_words(void)
+{
+    struct batch_spec s;
+    char err[128], buf[MESH_MAX_DIGITS + 2], start[32], want[32];
+    uint64_t v;
+    for (uint64_t p = 1, k = 0; k < 20; k++, p *= 10) {
+        snprintf(start, sizeof start, "%llu", (unsigned long long)(p > 2 ? p - 2 : p));
+        CHECK_INT_EQ(batch_range_init(&s, start, 1, 4, err, sizeof err), 0);
+        for (uint64_t i = 0; i < 4; i++) {
+            CHECK(batch_number_u64(&s, i, &v));
+            CHECK_INT_EQ(batch_number(&s, i, buf, sizeof buf), 0);
+            snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+            CHECK_STR_EQ(buf, want);
+        }
+        CHECK(!batch_number_u64(&s, 4, &v));
+        batch_spec_free(&s);
+    }
+    CHECK_INT_EQ(batch_range_init(&s, "18446744073709551614", 1, 4, err, sizeof err), 0);
+    CHECK(batch_number_u64(&s, 1, &v) && v == UINT64_MAX);
+    CHECK(!batch_number_u64(&s, 2, &v));        /* 2^64: batch_number's GMP path */
+    batch_spec_free(&s);
+    CHECK_INT_EQ(batch_range_init(&s, "1", UINT64_MAX, 3, err, sizeof err), 0);
+    CHECK(batch_number_u64(&s, 0, &v) && v == 1);
+    CHECK(!batch_number_u64(&s, 1, &v));        /* 1 + (2^64 - 1) */
+    batch_spec_free(&s);
+    CHECK_INT_EQ(batch_range_init(&s, "100000000000000000000", 1, 3, err, sizeof err), 0);
+    CHECK(!batch_number_u64(&s, 0, &v));        /* 21 digits */
+    batch_spec_free(&s);
+    CHECK_INT_EQ(batch_semiprimes_init(&s, 64, 7, 3, err, sizeof err), 0);
+    CHECK(!batch_number_u64(&s, 0, &v));
+    batch_spec_free(&s);
+}
+
 int main(void)
 {
+    test_range_as_words();
     test_range_small();
     test_range_crosses_2_64();
     test_range_huge_step_and_index();

@@ -1,6 +1,7 @@
 /* test_qcmd_block.c - COMPLETE_BLOCK: a batch's results as one compact
  * block. Round trips, the one encoding per block, hostile bytes, and that
  * applying a block leaves a queue exactly as the same COMPLETE does. */
+#include "block_make.h"
 #include "qcmd_block.h"
 #include "queue_codec.h"
 #include "queue_helpers.h"
@@ -253,8 +254,76 @@ static void test_items_keep_every_text(void)
     }
 }
 
+/* The leader's block (block_make.h), its items made from the words its
+ * check read or from the texts, is byte for byte the block the same
+ * results encode to: an unordered list, a rest, a factor of 64 bits and
+ * the empty text alike. Texts the replicas would refuse make no item, and
+ * indexes out of order no block. */
+static void test_leader_block_same_bytes(void)
+{
+    static const uint64_t w223[] = {2, 2, 3}, w53[] = {5, 3}, wmax[] = {UINT64_MAX},
+                          w1[] = {1}, w7[] = {7, 7, 7, 11};
+    struct {
+        uint64_t index;
+        const char *text;
+        const uint64_t *words;
+        size_t n;
+    } in[] = {
+        {U(0), "1", w1, 1},
+        {U(1), "2 2 3", w223, 3},
+        {U(2), "5 3", w53, 2},
+        {U(9), "", w1, 0},
+        {U(10), "18446744073709551615", wmax, 1},
+        {U(11), "3 unfactored:91", NULL, 0},
+        {U(300), "7 7 7 11", w7, 4},
+        {U(301), "7 7 7 11", NULL, 0},
+    };
+    enum { N = sizeof in / sizeof in[0] };
+    uint8_t items[N][64];
+    struct block_entry e[N];
+    for (size_t i = 0; i < N; i++) {
+        size_t len = strlen(in[i].text);
+        CHECK(block_item_room(len, in[i].n) <= sizeof items[i]);
+        e[i] = (struct block_entry){in[i].index, items[i],
+                                    block_item(in[i].text, len, in[i].words, in[i].n, items[i])};
+        CHECK(e[i].len > 0);
+    }
+    struct qcmd made = {0};
+    CHECK_INT_EQ(block_make(&made, 7, e, N), 0);
+    struct qcmd want = as_block(make_complete(7, N, in[0].index, in[0].text, in[1].index,
+                                              in[1].text, in[2].index, in[2].text, in[3].index,
+                                              in[3].text, in[4].index, in[4].text, in[5].index,
+                                              in[5].text, in[6].index, in[6].text, in[7].index,
+                                              in[7].text));
+    uint8_t *a, *b;
+    size_t alen, blen;
+    CHECK_INT_EQ(qcmd_encode(&made, &a, &alen), 0);
+    CHECK_INT_EQ(qcmd_encode(&want, &b, &blen), 0);
+    CHECK_INT_EQ(alen, blen);
+    CHECK(memcmp(a, b, alen) == 0);
+    roundtrip(&want);
+    free(a);
+    free(b);
+    free(made.block);
+    qcmd_free(&want);
+    uint8_t item[64];
+    CHECK_INT_EQ(block_item("2  3", 4, NULL, 0, item), 0);
+    CHECK_INT_EQ(block_item("abc", 3, NULL, 0, item), 0);
+    char *big = malloc(QRESULT_MAX_TEXT + 2);
+    uint8_t *room = malloc(block_item_room(QRESULT_MAX_TEXT + 1, 0));
+    memset(big, '7', QRESULT_MAX_TEXT + 1);
+    CHECK_INT_EQ(block_item(big, QRESULT_MAX_TEXT + 1, NULL, 0, room), 0);
+    free(big);
+    free(room);
+    struct block_entry back[2] = {e[1], e[0]};
+    struct qcmd none = {0};
+    CHECK_INT_EQ(block_make(&none, 7, back, 2), -1);
+    CHECK(none.block == NULL);
+}
+
 int main(void)
 {
+    test_leader_block_same_bytes();
     test_items_keep_every_text();
     test_roundtrip_every_form();
     test_block_is_compact();

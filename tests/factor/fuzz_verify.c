@@ -5,6 +5,7 @@
  * and its parts really multiply to N. Input: N's digits, a newline, the
  * text (N normalised first; an input without a valid N checks the text
  * against 12). */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum factor_verdict plain = factor_verify(NULL, n, own, len, &unf_plain);
     enum factor_verdict sieved = factor_verify(sieve, n, own, len, &unf_sieved);
     if (plain != sieved || unf_plain != unf_sieved)
+        abort();
+    /* N as a word, when it is one: the same verdict. */
+    char *end;
+    errno = 0;
+    unsigned long long n64 = strtoull(n, &end, 10);
+    bool unf_word;
+    if (*end == '\0' && errno == 0 &&
+        (factor_verify_u64(sieve, n64, own, len, &unf_word, NULL) != plain || unf_word != unf_plain))
         abort();
     if (plain != FACTOR_VERDICT_MALFORMED && !qresult_text_well_formed(own, len))
         abort();

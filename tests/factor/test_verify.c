@@ -3,6 +3,7 @@
  * right verdict, on both paths (64-bit and GMP); the kernel's own answers,
  * partial ones included, are accepted. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -19,6 +20,16 @@ static enum factor_verdict verdict(const char *n, const char *text, bool *unf)
     enum factor_verdict plain = factor_verify(NULL, n, text, strlen(text), unf ? unf : &dummy);
     CHECK_INT_EQ(factor_verify(sieve, n, text, strlen(text), &unf_sieved), plain);
     CHECK(unf_sieved == (unf ? *unf : dummy));
+    /* N as a word (a range batch's numbers): the same verdict. */
+    char *end;
+    unsigned long long n64 = strtoull(n, &end, 10);
+    char back[32];
+    snprintf(back, sizeof back, "%llu", n64);
+    if (*end == '\0' && strcmp(back, n) == 0) {
+        bool unf_word;
+        CHECK_INT_EQ(factor_verify_u64(sieve, n64, text, strlen(text), &unf_word, NULL), plain);
+        CHECK(unf_word == (unf ? *unf : dummy));
+    }
     return plain;
 }
 

@@ -21,12 +21,17 @@ struct seen {
     size_t skipped;
     const char *why;
     bool stop_at_taken;             /* accept() says out of memory */
+    unsigned with_words;            /* taken with the parts the check read */
+    size_t words_seen;              /* how many, the last time */
 };
 
-static bool take(void *ud, uint64_t batch, const struct msg_result *r)
+static bool take(void *ud, uint64_t batch, const struct msg_result *r, const uint64_t *words,
+                 size_t n_words)
 {
     struct seen *s = ud;
     (void)batch;
+    s->with_words += words != NULL;
+    s->words_seen = n_words;
     if (s->stop_at_taken)
         return false;
     s->taken++;
@@ -79,6 +84,8 @@ static void test_right_results_taken(void)
     read_msg(q, t, &s, A, true, id, r, 3, 500);
     CHECK_INT_EQ(s.taken, 2);       /* 0 was done */
     CHECK_INT_EQ(s.last_taken, 4);  /* outside A's lease, right: taken */
+    CHECK_INT_EQ(s.with_words, 2);  /* with the parts the check read: */
+    CHECK_INT_EQ(s.words_seen, 3);  /* "2 2 251" */
     CHECK_INT_EQ(s.refused, 0);
     CHECK_INT_EQ(x->deadline_ms, 500 + BUDGET_MS + LEASE_GRACE_MS);
     /* accept() out of memory: the rest is not read, nothing renewed */
@@ -215,6 +222,13 @@ static void test_unfactored(void)
     CHECK_INT_EQ(s.wrong, 1);
     CHECK_STR_EQ(s.why, "unfactored before the number's budget ran out");
     CHECK_INT_EQ(lease_table_count_of(t, A), 0);
+    /* Once the budget ran out it is taken, as its text (a rest is never
+     * made a factor of the item). */
+    lease_table_grant(t, A, BUDGET_MS, 20);  /* [0, 3) again */
+    s = (struct seen){0};
+    read_msg(q, t, &s, A, true, id, in, 1, 20 + BUDGET_MS);
+    CHECK_INT_EQ(s.taken, 1);
+    CHECK_INT_EQ(s.with_words, 0);
     lease_table_free(t);
     queue_free(q);
 }

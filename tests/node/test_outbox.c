@@ -261,8 +261,66 @@ static void test_empty_result(void)
     queue_free(q);
 }
 
+/* The front prune takes the committed results before the first one not
+ * committed, and only those: one committed behind it stays until the full
+ * prune. What stays is sent whole and in order, unsent counts stay right,
+ * and once the dead front is as big as the rest it is given back (the
+ * texts moved down) without a result lost; results added after that
+ * follow. */
+static void test_front_prune(void)
+{
+    struct queue *q = queue_new();
+    uint64_t a = apply_submit_chunked(q, 20, 0), b = apply_submit_chunked(q, 10, 0);
+    struct outbox *o = outbox_new();
+    const char *texts[] = {"2", "3", "2 2", "5", "2 3", "7", "2 2 2", "3 3"};
+    for (uint64_t i = 0; i < 8; i++)
+        add(o, a, i, texts[i]);
+    uint64_t batch;
+    size_t which[16];
+    next(o, &batch, which, 3);
+    outbox_sent(o, which, 3, 0);                    /* a:0..2 sent */
+    commit(q, a, 0);
+    commit(q, a, 1);
+    commit(q, a, 3);                                /* behind a:2, not committed */
+    outbox_prune_front(o, q);
+    CHECK(outbox_count(o) == 6 && outbox_unsent(o) == 5);
+    CHECK_STR_EQ(next(o, &batch, which, 16), "3=5 4=2 3 5=7 6=2 2 2 7=3 3");
+    commit(q, a, 2);
+    commit(q, a, 4);
+    outbox_prune_front(o, q);                       /* a:2..4 leave: more dead than kept */
+    CHECK(outbox_count(o) == 3 && outbox_unsent(o) == 3);
+    CHECK_STR_EQ(next(o, &batch, which, 16), "5=7 6=2 2 2 7=3 3");
+    add(o, b, 1, "11 13");
+    add(o, a, 8, "2 2 2 2");
+    commit(q, a, 5);
+    outbox_prune_front(o, q);
+    CHECK(outbox_count(o) == 4 && outbox_unsent(o) == 4);
+    CHECK_STR_EQ(next(o, &batch, which, 16), "6=2 2 2 7=3 3 8=2 2 2 2");
+    outbox_sent(o, which, 3, 0);
+    CHECK_STR_EQ(next(o, &batch, which, 16), "1=11 13");
+    CHECK_INT_EQ(batch, b);
+    outbox_unsend_all(o);                           /* a new leader: all kept again */
+    CHECK_INT_EQ(outbox_unsent(o), 4);
+    CHECK_STR_EQ(next(o, &batch, which, 16), "6=2 2 2 7=3 3 8=2 2 2 2");
+    struct qcmd c = make_cancel(a);
+    char err[128];
+    CHECK_INT_EQ(queue_apply(q, &c, NULL, err, sizeof err), 0);
+    outbox_prune_front(o, q);                       /* a cancelled: a:8 waits behind b:1 */
+    CHECK(outbox_count(o) == 2 && outbox_unsent(o) == 2);
+    CHECK_STR_EQ(next(o, &batch, which, 16), "1=11 13");
+    commit(q, b, 1);
+    outbox_prune_front(o, q);
+    CHECK(outbox_count(o) == 0 && outbox_unsent(o) == 0);
+    CHECK_INT_EQ(outbox_next(o, &batch, NULL, which, 16), 0);
+    add(o, b, 2, "3 3 3");                          /* an emptied box works on */
+    CHECK_STR_EQ(next(o, &batch, which, 16), "2=3 3 3");
+    outbox_free(o);
+    queue_free(q);
+}
+
 int main(void)
 {
+    test_front_prune();
     test_empty_result();
     test_burst_given_back();
     test_bytes_bound_a_message();

@@ -250,7 +250,8 @@ static void finish_number(struct sim *s, unsigned i, struct slot *sl)
         return;
     }
     char *text = factor_text(s, i, num);
-    work_on_result(core, &(struct worker_result){sl->job.batch_id, sl->index, text, false, 0});
+    work_on_result(core, &(struct worker_result){sl->job.batch_id, sl->index, text, strlen(text),
+                                                  false, 0});
     free(text);
     sl->index++;
     sl->busy_until += 1 + sim_rng_below(&s->rng, 4);
