@@ -341,8 +341,8 @@ void node_spread_on_applied(struct node *n, const struct consensus_applied *a)
         node_spread_tick(n);
         return;
     }
-    struct spread_one *s = a->type == QCMD_COMPLETE && n->spread != NULL
-                           ? find(n->spread, a->batch_id) : NULL;
+    bool results = a->type == QCMD_COMPLETE || a->type == QCMD_COMPLETE_BLOCK;
+    struct spread_one *s = results && n->spread != NULL ? find(n->spread, a->batch_id) : NULL;
     if (s != NULL)
         step(n, s);
 }
