@@ -221,8 +221,13 @@ class SpreadEcmTest(unittest.TestCase):
         self.assertIn("spread batch %d: N's factors with its cofactor's from batch %d"
                       % (bid, cid), log)
         self.assertNotIn("N goes to one worker", log)
-        # Every node's worker sieved the cofactor's ranges.
-        self.assertEqual(len(nodes), 3, nodes)
+        # The cofactor's ranges went to the mesh, not one worker: at least
+        # two nodes were seen sieving them. Since the coordinator merges on
+        # each commit the 200-bit cofactor splits in ~2 s, and one node may
+        # spend it all on the cofactor batch's ECM curve job (leased beside
+        # the ranges, ended uncommitted by the split), as test_spread.py's
+        # hard-number tests allow.
+        self.assertGreaterEqual(len(nodes), 2, nodes)
         self.assertTrue(found and max(found) > 0, found)
 
     def test_ecm_cofactor_spread_survives_its_leader_killed(self):
