@@ -281,10 +281,16 @@ static void step(struct node *n, struct spread_one *s)
             break;
         }
         const char *text = queue_result(n->queue, s->batch, i);
+        if (text == NULL) {
+            /* Done, but in a segment file this replica has not loaded yet
+             * (a restart, or a new leader sent a snapshot naming it): the
+             * relations come once result_fetch loads it; never skipped. */
+            all_merged = false;
+            continue;
+        }
         s->taken[i] = 1;
         s->merged++;
-        if (text != NULL)
-            siqs_coord_take(s->coord, text, strlen(text));
+        siqs_coord_take(s->coord, text, strlen(text));
     }
     note_counts(s);
     if (!all_merged || !siqs_coord_ready(s->coord))

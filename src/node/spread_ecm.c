@@ -44,8 +44,8 @@ static bool read_one(struct spread_ecm *e, uint64_t i, const char *text, const m
                      mpz_t factor)
 {
     struct ecm_range_result r;
-    if (text == NULL || !ecm_range_result_parse(text, strlen(text), &r, factor)) {
-        e->bad += text != NULL;
+    if (!ecm_range_result_parse(text, strlen(text), &r, factor)) {
+        e->bad++;
         return false;
     }
     e->curves += r.ran;
@@ -65,9 +65,12 @@ bool spread_ecm_scan(struct spread_ecm *e, const struct queue *q, uint64_t batch
     for (uint64_t i = 0; i < e->jobs; i++) {
         if (e->taken[i] || !queue_is_done(q, batch, i))
             continue;
+        const char *text = queue_result(q, batch, i);
+        if (text == NULL)
+            continue; /* in a segment file not loaded here yet: read once it is */
         e->taken[i] = 1;
         e->done++;
-        if (read_one(e, i, queue_result(q, batch, i), n, factor))
+        if (read_one(e, i, text, n, factor))
             return true;
     }
     return false;

@@ -27,16 +27,22 @@ uint64_t qbatch_page_count(const struct qbatch *b)
     return (b->spec.count + QPAGE_SIZE - 1) >> QPAGE_SHIFT;
 }
 
+uint64_t qseg_pages(const struct batch_spec *spec)
+{
+    return spec->kind == BATCH_SPREAD ? 1 : QSEG_PAGES;
+}
+
 uint64_t qbatch_seg_count(const struct qbatch *b)
 {
-    return qbatch_page_count(b) / QSEG_PAGES;
+    return qbatch_page_count(b) / qseg_pages(&b->spec);
 }
 
 const struct qsegment *qbatch_seg_of(const struct qbatch *b, uint64_t p)
 {
-    if (b->segs == NULL || p / QSEG_PAGES >= qbatch_seg_count(b))
+    uint64_t k = p / qseg_pages(&b->spec);
+    if (b->segs == NULL || k >= qbatch_seg_count(b))
         return NULL;
-    return b->segs[p / QSEG_PAGES];
+    return b->segs[k];
 }
 
 /* A page of a segment not loaded yet: full (only full pages are spilled),
@@ -46,15 +52,16 @@ static const uint64_t all_done[QPAGE_WORDS] = {
     ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull};
 static const uint32_t no_offsets[QPAGE_SIZE];
 
-static bool seg_page(const struct qsegment *g, uint64_t p, struct page_view *v)
+static bool seg_page(const struct qsegment *g, uint64_t seg_pages, uint64_t p,
+                     struct page_view *v)
 {
     const struct spilled *d = g->disk;
     if (d == NULL) {
         *v = (struct page_view){all_done, no_offsets, "", 0, true};
         return true;
     }
-    uint64_t lp = p % QSEG_PAGES;
-    uint64_t end = lp + 1 < QSEG_PAGES ? d->page_base[lp + 1] : d->text_len;
+    uint64_t lp = p % seg_pages;
+    uint64_t end = lp + 1 < seg_pages ? d->page_base[lp + 1] : d->text_len;
     *v = (struct page_view){d->done + lp * QPAGE_WORDS, d->offset + lp * QPAGE_SIZE,
                             d->texts + d->page_base[lp], end - d->page_base[lp], true};
     return true;
@@ -65,7 +72,7 @@ bool qbatch_page(const struct qbatch *b, uint64_t p, struct page_view *v)
     _Static_assert(QPAGE_WORDS == 16, "all_done has one word per 64 slots");
     const struct qsegment *g = b->disk == NULL ? qbatch_seg_of(b, p) : NULL;
     if (g != NULL)
-        return seg_page(g, p, v);
+        return seg_page(g, qseg_pages(&b->spec), p, v);
     if (b->disk != NULL) {
         const struct spilled *d = b->disk;
         uint64_t end = p + 1 < qbatch_page_count(b) ? d->page_base[p + 1] : d->text_len;

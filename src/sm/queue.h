@@ -273,7 +273,7 @@ uint64_t queue_drained_at(const struct queue *q, size_t i);  /* 0 when i is past
  * identical (a snapshot names a spilled batch's file, and carries a batch
  * still in memory inline: both restore to the same state).
  * start: a job for the lowest finished batch still in memory, else for
- *   the lowest segment of a running batch whose QSEG_PAGES pages are all
+ *   the lowest segment of a running batch whose qseg_pages pages are all
  *   full (NULL with errno ENOENT when there is none, or another errno).
  * step: writes up to max_pages more pages: 1 more to do, 0 done, -1 failed
  *   (errno: ENOSPC, EIO...; ENOENT: the batch was forgotten meanwhile).
@@ -297,7 +297,7 @@ int queue_spill_finish(struct queue_spill *s, struct queue *q);
 int queue_spill_name(struct queue_spill *s);
 void queue_spill_abort(struct queue_spill *s);
 uint64_t queue_spill_batch(const struct queue_spill *s);
-/* Whether the job writes a running batch's segment (a run of QSEG_PAGES
+/* Whether the job writes a running batch's segment (a run of qseg_pages
  * full pages, queue_state.h), not a finished batch's whole file. */
 bool queue_spill_is_segment(const struct queue_spill *s);
 bool queue_batch_spilled(const struct queue *q, uint64_t id);

@@ -255,7 +255,7 @@ static int encode_batch(const struct frozen_batch *fb, struct qbuf *out)
         qbuf_put_varint(out, g->file.len);
         qbuf_put_bytes(out, g->file.hash, sizeof g->file.hash);
     }
-    qbuf_put_varint(out, fb->done - fb->n_segs * QSEG_RESULTS);
+    qbuf_put_varint(out, fb->done - fb->n_segs * qseg_results(fb->spec));
     if (fb->manifest) {
         qbuf_put_varint(out, fb->unfactored);
         qbuf_put_varint(out, fb->bytes);
@@ -370,12 +370,13 @@ static int restore_one_seg(struct qbatch *b, uint64_t k, struct qreader *in)
     g->bytes = qreader_varint(in);
     g->file.len = qreader_varint(in);
     const uint8_t *hash = qreader_bytes(in, sizeof g->file.hash);
-    if (in->failed || hash == NULL || g->unfactored > QSEG_RESULTS ||
+    uint64_t results = qseg_results(&b->spec);
+    if (in->failed || hash == NULL || g->unfactored > results ||
         g->bytes > max_seg_bytes || g->file.len < QUEUE_FILE_MIN_BYTES)
         return -1;
     memcpy(g->file.hash, hash, sizeof g->file.hash);
     b->segs_elsewhere++;
-    b->done += QSEG_RESULTS;
+    b->done += results;
     b->unfactored += g->unfactored;
     b->bytes += g->bytes;
     b->seg_bytes += g->bytes;

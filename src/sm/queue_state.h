@@ -80,6 +80,20 @@ struct result_ref {
  * names the spilled segments (hash, counters) and carries the rest inline. */
 enum { QSEG_PAGES = 64, QSEG_RESULTS = QSEG_PAGES * QPAGE_SIZE };
 
+/* A spread batch's segments are one page each. Its results are relation
+ * sets (~16 KB an A at 330 bits: a page of them ~16 MB, where a page of
+ * ordinary results is ~12 KB), and it has fewer than QSEG_RESULTS indexes
+ * (BATCH_SPREAD_MAX_BITS bounds its ranges), so a run of QSEG_PAGES pages
+ * never filled: every relation of a running hard number was inline in
+ * every snapshot (~65 MB at 330 bits). No spread batch ever had a segment,
+ * so a snapshot of an earlier release reads the same. Follows from the
+ * spec alone, as every replica must agree on which segments exist. */
+uint64_t qseg_pages(const struct batch_spec *spec);
+static inline uint64_t qseg_results(const struct batch_spec *spec)
+{
+    return qseg_pages(spec) * QPAGE_SIZE;
+}
+
 struct qsegment {
     struct result_ref file;
     uint64_t unfactored;          /* of its results */
@@ -136,7 +150,7 @@ struct seg_names {
     struct result_ref *file;
 };
 void seg_names_compute(struct seg_names *out, const struct spilled *d, uint64_t count,
-                       const uint8_t *skip);
+                       uint64_t seg_pages, const uint8_t *skip);
 /* Adds them to b as released segments (no file; read from b's own). */
 void seg_names_install(struct qbatch *b, const struct seg_names *names);
 void seg_names_free(struct seg_names *names);

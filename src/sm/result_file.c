@@ -129,6 +129,7 @@ struct file_expect {
     uint64_t batch_id, count, done, unfactored;
     uint64_t seg;                 /* SEG_WHOLE, or the segment */
     struct result_ref file;
+    uint64_t seg_pages;           /* the batch's segment length (qseg_pages) */
 };
 
 enum { SEG_WHOLE = UINT64_MAX };
@@ -156,15 +157,17 @@ static struct qbatch *waiting_batch(const struct queue *q, uint64_t id)
 }
 
 /* What b waits for first: its own file, or its first segment's (a full
- * run of QSEG_RESULTS numbers). */
+ * run of qseg_results numbers). */
 static struct file_expect expect_of(const struct qbatch *b)
 {
     if (b->elsewhere)
         return (struct file_expect){b->id, b->spec.count, b->done, b->unfactored, SEG_WHOLE,
-                                    b->file};
+                                    b->file, qseg_pages(&b->spec)};
     uint64_t k = first_seg_elsewhere(b);
     const struct qsegment *g = b->segs[k];
-    return (struct file_expect){b->id, QSEG_RESULTS, QSEG_RESULTS, g->unfactored, k, g->file};
+    uint64_t results = qseg_results(&b->spec);
+    return (struct file_expect){b->id, results, results, g->unfactored, k, g->file,
+                                qseg_pages(&b->spec)};
 }
 
 /* Whether b still waits for exactly the file x describes. */
@@ -268,7 +271,7 @@ void queue_load_check(struct queue_load *l)
     /* A batch's own file answers for its segments a peer may still ask
      * for (spill_segments.c): their names, while the file is read here. */
     if (x->seg == SEG_WHOLE)
-        seg_names_compute(&l->names, l->disk, x->count, NULL);
+        seg_names_compute(&l->names, l->disk, x->count, x->seg_pages, NULL);
     /* The checks read every page of the mapping: give them back (the page
      * cache keeps them), so the node's RSS does not grow by what it
      * retains; reads fault in what they touch. */

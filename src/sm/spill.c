@@ -46,6 +46,7 @@ struct queue_spill {
     uint64_t batch_id, n_pages, next_page;
     uint64_t seg;                   /* SEG_WHOLE, or the segment (qsegment) */
     uint64_t first_page, count;     /* the batch's first page in the file; its numbers */
+    uint64_t seg_pages;             /* the batch's segment length (qseg_pages) */
     uint64_t unfactored;            /* of the items written */
     int fd;
     char dir[PATH_BYTES], tmp[PATH_BYTES];
@@ -95,7 +96,8 @@ static bool seg_ready(const struct qbatch *b, uint64_t k)
         k >= qbatch_seg_count(b) ||
         (b->segs != NULL && b->segs[k] != NULL))
         return false;
-    for (uint64_t p = k * QSEG_PAGES; p < (k + 1) * QSEG_PAGES; p++)
+    uint64_t seg_pages = qseg_pages(&b->spec);
+    for (uint64_t p = k * seg_pages; p < (k + 1) * seg_pages; p++)
         if (b->pages[p] == NULL || b->pages[p]->n_done != QPAGE_SIZE)
             return false;
     return true;
@@ -209,9 +211,10 @@ static struct queue_spill *spill_start(const struct queue *q, const char *dir, b
     s->fd = -1;
     s->batch_id = b->id;
     s->seg = seg;
-    s->first_page = seg == SEG_WHOLE ? 0 : seg * QSEG_PAGES;
-    s->n_pages = seg == SEG_WHOLE ? qbatch_page_count(b) : QSEG_PAGES;
-    s->count = seg == SEG_WHOLE ? b->spec.count : QSEG_RESULTS;
+    s->first_page = seg == SEG_WHOLE ? 0 : seg * qseg_pages(&b->spec);
+    s->n_pages = seg == SEG_WHOLE ? qbatch_page_count(b) : qseg_pages(&b->spec);
+    s->count = seg == SEG_WHOLE ? b->spec.count : qseg_results(&b->spec);
+    s->seg_pages = qseg_pages(&b->spec);
     s->page_base = calloc(s->n_pages ? s->n_pages : 1, sizeof *s->page_base);
     if (snprintf(s->dir, sizeof s->dir, "%s", dir) >= (int)sizeof s->dir ||
         snprintf(s->tmp, sizeof s->tmp, "%s/.spill-%llu-%llu.tmp", dir,
@@ -353,7 +356,8 @@ static int hash_slice(struct queue_spill *s, uint64_t max)
 static void release_segment(const struct qbatch *b, uint64_t p)
 {
     const struct qsegment *g = qbatch_seg_of(b, p);
-    if (g != NULL && g->disk != NULL && p % QSEG_PAGES == QSEG_PAGES - 1)
+    uint64_t seg_pages = qseg_pages(&b->spec);
+    if (g != NULL && g->disk != NULL && p % seg_pages == seg_pages - 1)
         madvise(g->disk->map, g->disk->map_len, MADV_DONTNEED);
 }
 
@@ -441,7 +445,8 @@ static void drop_pages(struct queue *q, struct qbatch *b)
 static uint64_t seg_page_bytes(const struct qbatch *b, uint64_t k)
 {
     uint64_t bytes = 0;
-    for (uint64_t p = k * QSEG_PAGES; p < (k + 1) * QSEG_PAGES; p++)
+    uint64_t seg_pages = qseg_pages(&b->spec);
+    for (uint64_t p = k * seg_pages; p < (k + 1) * seg_pages; p++)
         bytes += qpage_bytes(b->pages[p]->cap);
     return bytes;
 }
@@ -459,7 +464,7 @@ static int install_segment(struct queue_spill *s, struct queue *q, struct qbatch
     g->unfactored = s->unfactored;
     g->bytes = seg_page_bytes(b, s->seg);
     g->disk = d;
-    drop_page_range(q, b, s->first_page, s->first_page + QSEG_PAGES);
+    drop_page_range(q, b, s->first_page, s->first_page + s->n_pages);
     b->segs[s->seg] = g;
     b->seg_bytes += g->bytes;
     q->file_bytes += g->bytes;
@@ -503,7 +508,7 @@ static void name_segments(struct queue_spill *s)
     if (map == MAP_FAILED)
         return;
     if (spilled_bind(&d, map, (size_t)s->file_len, s->count) == 0)
-        seg_names_compute(&s->names, &d, s->count, s->seg_known);
+        seg_names_compute(&s->names, &d, s->count, s->seg_pages, s->seg_known);
     munmap(map, (size_t)s->file_len);
 }
 

@@ -5,8 +5,8 @@
  * A snapshot frozen while the batch ran names its segments, and a replica
  * restoring it loads them before it can write the batch's own file: this
  * node at a restart from its own snapshot, a peer sent one. A segment is
- * canonical and full, so its file is the own file's pages k * QSEG_PAGES
- * .. + QSEG_PAGES re-headed: the same done bitmaps, offsets (each page's
+ * canonical and full, so its file is the own file's pages k * P .. + P
+ * re-headed (P: the batch's qseg_pages): the same done bitmaps, offsets (each page's
  * are relative to its own texts) and texts, under a header and page bases
  * of its own. So the segments' files go as soon as the own file is in
  * place, and:
@@ -36,16 +36,21 @@
 
 static const char seg_magic[8] = {'M', 'E', 'S', 'H', 'R', 'E', 'S', '1'};
 
-/* Where the pieces of a segment file start, in its own layout. */
-enum {
-    HEAD_BYTES = 32,
-    SEG_BASES_AT = HEAD_BYTES,
-    SEG_DONE_AT = SEG_BASES_AT + QSEG_PAGES * 8,
-    SEG_OFFSET_AT = SEG_DONE_AT + QSEG_PAGES * QPAGE_WORDS * 8,
-    SEG_TEXT_AT = SEG_OFFSET_AT + QSEG_PAGES * QPAGE_SIZE * 4,
-    PATH_BYTES = 4200,
+enum { HEAD_BYTES = 32, PATH_BYTES = 4200 };
+
+/* A segment of `pages` pages: where the pieces of its file start, in its
+ * own layout (every piece a multiple of 8 bytes: no padding). */
+struct seg_shape {
+    uint64_t pages, done_at, offset_at, text_at;
 };
-_Static_assert(SEG_TEXT_AT % 8 == 0, "a segment's texts start aligned: no padding");
+
+static struct seg_shape seg_shape_of(uint64_t pages)
+{
+    struct seg_shape sh = {.pages = pages, .done_at = HEAD_BYTES + pages * 8};
+    sh.offset_at = sh.done_at + pages * QPAGE_WORDS * 8;
+    sh.text_at = sh.offset_at + pages * QPAGE_SIZE * 4;
+    return sh;
+}
 
 void queue_segments_release(const struct queue *q, struct qbatch *b, const char *dir)
 {
@@ -64,17 +69,18 @@ void queue_segments_release(const struct queue *q, struct qbatch *b, const char 
 
 /* Segment k of a file of pages_total pages mapped as d: its texts' range
  * in d and its file's length; 0 when d cannot hold it. */
-static uint64_t seg_layout(const struct spilled *d, uint64_t pages_total, uint64_t k,
-                          uint64_t *text_from, uint64_t *text_to)
+static uint64_t seg_layout(const struct spilled *d, const struct seg_shape *sh,
+                          uint64_t pages_total, uint64_t k, uint64_t *text_from,
+                          uint64_t *text_to)
 {
-    uint64_t first = k * QSEG_PAGES, end = first + QSEG_PAGES;
+    uint64_t first = k * sh->pages, end = first + sh->pages;
     if (end > pages_total)
         return 0;
     *text_from = d->page_base[first];
     *text_to = end < pages_total ? d->page_base[end] : d->text_len;
     if (*text_from > *text_to || *text_to > d->text_len)
         return 0;
-    return SEG_TEXT_AT + (*text_to - *text_from) + 1;
+    return sh->text_at + (*text_to - *text_from) + 1;
 }
 
 /* Copies the part of [from, from + len) that falls in [at, at + n) of the
@@ -89,50 +95,52 @@ static void copy_piece(uint8_t *out, uint64_t at, size_t n, uint64_t from, const
 }
 
 /* Bytes [at, at + n) of segment k's file, made from d (seg_layout's range). */
-static void seg_bytes(const struct spilled *d, uint64_t k, uint64_t text_from, uint64_t text_to,
-                      uint64_t at, uint8_t *out, size_t n)
+static void seg_bytes(const struct spilled *d, const struct seg_shape *sh, uint64_t k,
+                      uint64_t text_from, uint64_t text_to, uint64_t at, uint8_t *out,
+                      size_t n)
 {
-    uint64_t first = k * QSEG_PAGES;
+    uint64_t first = k * sh->pages;
     uint64_t head[HEAD_BYTES / 8 + QSEG_PAGES];
     memcpy(&head[0], seg_magic, sizeof seg_magic);
-    head[1] = QSEG_RESULTS;
-    head[2] = QSEG_PAGES;
+    head[1] = sh->pages * QPAGE_SIZE;
+    head[2] = sh->pages;
     head[3] = text_to - text_from;
-    for (uint64_t p = 0; p < QSEG_PAGES; p++)
+    for (uint64_t p = 0; p < sh->pages; p++)
         head[4 + p] = d->page_base[first + p] - text_from;
     memset(out, 0, n);   /* the byte after the texts */
-    copy_piece(out, at, n, 0, head, sizeof head);
-    copy_piece(out, at, n, SEG_DONE_AT, d->done + first * QPAGE_WORDS,
-               QSEG_PAGES * QPAGE_WORDS * 8);
-    copy_piece(out, at, n, SEG_OFFSET_AT, d->offset + first * QPAGE_SIZE,
-               QSEG_PAGES * QPAGE_SIZE * 4);
-    copy_piece(out, at, n, SEG_TEXT_AT, d->texts + text_from, text_to - text_from);
+    copy_piece(out, at, n, 0, head, (4 + sh->pages) * 8);
+    copy_piece(out, at, n, sh->done_at, d->done + first * QPAGE_WORDS,
+               sh->pages * QPAGE_WORDS * 8);
+    copy_piece(out, at, n, sh->offset_at, d->offset + first * QPAGE_SIZE,
+               sh->pages * QPAGE_SIZE * 4);
+    copy_piece(out, at, n, sh->text_at, d->texts + text_from, text_to - text_from);
 }
 
 /* Every page of segment k done: only such a run was ever a segment. */
-static bool seg_full(const struct spilled *d, uint64_t k)
+static bool seg_full(const struct spilled *d, const struct seg_shape *sh, uint64_t k)
 {
-    const uint64_t *done = d->done + k * QSEG_PAGES * QPAGE_WORDS;
-    for (uint64_t w = 0; w < QSEG_PAGES * QPAGE_WORDS; w++)
+    const uint64_t *done = d->done + k * sh->pages * QPAGE_WORDS;
+    for (uint64_t w = 0; w < sh->pages * QPAGE_WORDS; w++)
         if (done[w] != UINT64_MAX)
             return false;
     return true;
 }
 
 void seg_names_compute(struct seg_names *out, const struct spilled *d, uint64_t count,
-                       const uint8_t *skip)
+                       uint64_t seg_pages, const uint8_t *skip)
 {
-    uint64_t total = count / QSEG_RESULTS, pages = (count + QPAGE_SIZE - 1) >> QPAGE_SHIFT;
+    struct seg_shape sh = seg_shape_of(seg_pages);
+    uint64_t pages = (count + QPAGE_SIZE - 1) >> QPAGE_SHIFT, total = pages / seg_pages;
     *out = (struct seg_names){0};
     out->seg = malloc((total ? total : 1) * sizeof *out->seg);
     out->file = malloc((total ? total : 1) * sizeof *out->file);
-    uint8_t *bytes = malloc(SEG_TEXT_AT + 1);
-    size_t cap = SEG_TEXT_AT + 1;
+    uint8_t *bytes = malloc(sh.text_at + 1);
+    size_t cap = sh.text_at + 1;
     for (uint64_t k = 0; out->seg != NULL && out->file != NULL && bytes != NULL && k < total;
          k++) {
         uint64_t from, to, len;
-        if ((skip != NULL && (skip[k / 8] >> (k % 8)) & 1) || !seg_full(d, k) ||
-            (len = seg_layout(d, pages, k, &from, &to)) == 0)
+        if ((skip != NULL && (skip[k / 8] >> (k % 8)) & 1) || !seg_full(d, &sh, k) ||
+            (len = seg_layout(d, &sh, pages, k, &from, &to)) == 0)
             continue;
         if (len > cap) {
             uint8_t *more = realloc(bytes, len);
@@ -141,7 +149,7 @@ void seg_names_compute(struct seg_names *out, const struct spilled *d, uint64_t 
             bytes = more;
             cap = len;
         }
-        seg_bytes(d, k, from, to, 0, bytes, len);
+        seg_bytes(d, &sh, k, from, to, 0, bytes, len);
         out->seg[out->n] = k;
         out->file[out->n].len = len;
         crypto_generichash(out->file[out->n].hash, QUEUE_FILE_HASH_BYTES, bytes, len, NULL, 0);
@@ -201,7 +209,8 @@ int64_t queue_segment_read(const struct queue *q, const uint8_t *hash, uint64_t 
         errno = ENOENT;
         return -1;
     }
-    uint64_t len = seg_layout(b->disk, qbatch_page_count(b), k, &from, &to);
+    struct seg_shape sh = seg_shape_of(qseg_pages(&b->spec));
+    uint64_t len = seg_layout(b->disk, &sh, qbatch_page_count(b), k, &from, &to);
     if (len != g->file.len) {
         errno = EBADMSG;   /* the batch's file does not hold this segment */
         return -1;
@@ -210,7 +219,7 @@ int64_t queue_segment_read(const struct queue *q, const uint8_t *hash, uint64_t 
     if (offset >= len)
         return 0;
     size_t n = len - offset < max ? (size_t)(len - offset) : max;
-    seg_bytes(b->disk, k, from, to, offset, buf, n);
+    seg_bytes(b->disk, &sh, k, from, to, offset, buf, n);
     return (int64_t)n;
 }
 
@@ -300,13 +309,14 @@ static int rebuild_from(const struct qbatch *b, uint64_t k, const char *path, co
     if (map == MAP_FAILED)
         return -1;
     struct spilled d;
+    struct seg_shape sh = seg_shape_of(qseg_pages(&b->spec));
     uint64_t from = 0, to = 0;
     uint8_t *bytes = NULL;
     int rc = -1;
     if (spilled_bind(&d, map, (size_t)st.st_size, b->spec.count) == 0 &&
-        seg_layout(&d, qbatch_page_count(b), k, &from, &to) == g->file.len &&
+        seg_layout(&d, &sh, qbatch_page_count(b), k, &from, &to) == g->file.len &&
         (bytes = malloc(g->file.len)) != NULL) {
-        seg_bytes(&d, k, from, to, 0, bytes, g->file.len);
+        seg_bytes(&d, &sh, k, from, to, 0, bytes, g->file.len);
         if (queue_file_hash_ok(bytes, g->file.len, g->file.hash))
             rc = write_named(dir, g->file.hash, bytes, g->file.len);
     }

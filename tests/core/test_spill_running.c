@@ -1,5 +1,5 @@
 /* test_spill_running.c - a running batch's full pages spilled in segments
- * (queue_state.h, QSEG_PAGES): read the same as in memory, a snapshot that
+ * (queue_state.h, qseg_pages): read the same as in memory, a snapshot that
  * names them and carries only the rest, a restart that restores and loads
  * them, a replica elsewhere that gets the files (as a fetch would) and ends
  * with byte-identical results, a damaged segment refused, and a frozen
@@ -84,7 +84,7 @@ static void same_results(const struct queue *a, const struct queue *b)
     CHECK_INT_EQ(queue_retained_bytes(a), queue_retained_bytes(b));
     for (uint64_t i = 0; i < x.total; i++) {
         const char *r = queue_result(a, 1, i);
-        char keep[64];
+        char keep[512];   /* a spread batch's relations too */
         if (r != NULL)
             snprintf(keep, sizeof keep, "%s", r);
         const char *s = queue_result(b, 1, i);
@@ -429,6 +429,16 @@ static size_t read_files(const char *d, struct seg_copy *out, size_t max)
     return n;
 }
 
+/* The sweep of a queue that names nothing removes the `files` files in d;
+ * then d goes. */
+static void remove_files_and_dir(const char *d, int files)
+{
+    struct queue *none = queue_new();
+    CHECK_INT_EQ(queue_results_sweep(none, d, false), files);
+    queue_free(none);
+    CHECK_INT_EQ(rmdir(d), 0);
+}
+
 static bool file_exists(const char *d, const uint8_t *hash)
 {
     char path[512];
@@ -564,10 +574,7 @@ static void test_finished_segments_released_and_served(void)
     free(manifest);
     queue_free(m);
     queue_free(t);
-    struct queue *none = queue_new();
-    CHECK_INT_EQ(queue_results_sweep(none, third, false), 3);
-    queue_free(none);
-    CHECK_INT_EQ(rmdir(third), 0);
+    remove_files_and_dir(third, 3);
     /* this node restarted from the snapshot taken while the batch ran: a
      * stray file goes, the own file stays for the segments' sake */
     struct queue *r = restored(old, old_len);
@@ -627,6 +634,88 @@ static void test_finished_segments_released_and_served(void)
     CHECK_INT_EQ(rmdir(bad), 0);
 }
 
+/* A spread batch (one hard number's ranges, src/sm/batch.h): its results
+ * are relation sets, KBs each, so its segments are single pages
+ * (qseg_pages): a running hard number's full pages leave memory and every
+ * snapshot, which named none of them while segments were 64 pages (a
+ * spread batch never has that many indexes). */
+static const char *const SPREAD_N = "509210500453231419516077995770618553170047119";
+static const uint64_t SPREAD_RANGES = 2000, SPREAD_FIRST = 1100;
+
+/* Range i's relations: "rels:" and a few hundred base-32 letters of its own. */
+static void relations_text(uint64_t i, char *text, size_t size)
+{
+    size_t at = (size_t)snprintf(text, size, "rels:%llx", (unsigned long long)i);
+    for (size_t k = 0; at + 1 < size && k < 200 + i % 37; k++)
+        text[at++] = "0123456789abcdefghijklmnopqrstuv"[(i * 7 + k) % 32];
+    text[at] = '\0';
+}
+
+static void complete_relations(struct queue *q, uint64_t from, uint64_t to)
+{
+    char err[128], text[300];
+    for (uint64_t i = from; i < to; i++) {
+        relations_text(i, text, sizeof text);
+        CHECK_INT_EQ(apply_free(q, make_complete(1, 1, i, text), NULL, err), 0);
+    }
+}
+
+static struct queue *spread_running(void)
+{
+    struct queue *q = queue_new();
+    struct qcmd c = {.type = QCMD_SUBMIT};
+    char err[128];
+    CHECK_INT_EQ(batch_spread_init(&c.spec, SPREAD_N, 1, SPREAD_RANGES, err, sizeof err), 0);
+    struct queue_outcome out;
+    CHECK_INT_EQ(queue_apply(q, &c, &out, err, sizeof err), 0);
+    qcmd_free(&c);
+    CHECK_INT_EQ(out.batch_id, 1);
+    complete_relations(q, 0, SPREAD_FIRST);
+    return q;
+}
+
+static void test_spread_batch_segments_are_pages(void)
+{
+    char d[] = "/tmp/mesh-spillrun8-XXXXXX";
+    CHECK(mkdtemp(d) != NULL);
+    struct queue *q = spread_running(), *mem = spread_running();
+    uint64_t inline_before = queue_inline_bytes(q);
+    CHECK_INT_EQ(spill_all(q, d), 1);           /* page 0; page 1 is not full */
+    CHECK(queue_inline_bytes(q) < inline_before / 8);
+    same_results(q, mem);
+    uint8_t *snap, *full;
+    size_t len, full_len;
+    CHECK_INT_EQ(queue_snapshot(q, &snap, &len), 0);
+    CHECK_INT_EQ(queue_snapshot(mem, &full, &full_len), 0);
+    CHECK(len < full_len / 8);                  /* 76 ranges inline of 1100 */
+    struct queue *r = restored(snap, len);
+    struct batch_info info;
+    CHECK_INT_EQ(queue_batch_get(r, 1, &info), 0);
+    CHECK(info.results_elsewhere && info.done == SPREAD_FIRST);
+    CHECK_INT_EQ(load_all(r, d), 1);
+    same_results(r, mem);
+    struct seg_copy seg, whole;
+    CHECK_INT_EQ(read_files(d, &seg, 1), 1);
+    /* done: its own file, the page's segment file gone and served from it */
+    char err[128];
+    complete_relations(q, SPREAD_FIRST, SPREAD_RANGES);
+    CHECK_INT_EQ(apply_free(q, make_complete(1, 1, SPREAD_RANGES, SPREAD_N), NULL, err), 0);
+    CHECK_INT_EQ(queue_batch_get(q, 1, &info), 0);
+    CHECK(info.state == BATCH_DONE);
+    CHECK_INT_EQ(spill_all(q, d), 1);
+    CHECK(!file_exists(d, seg.hash));
+    CHECK_INT_EQ(read_files(d, &whole, 1), 1);
+    served_same(q, &seg, 1000);
+    free(seg.bytes);
+    free(whole.bytes);
+    free(snap);
+    free(full);
+    queue_free(r);
+    queue_free(q);
+    queue_free(mem);
+    remove_files_and_dir(d, 1);
+}
+
 int main(void)
 {
     CHECK(mkdtemp(dir) != NULL);
@@ -637,6 +726,7 @@ int main(void)
     test_two_kinds_of_job();
     test_inline_bytes_and_forget();
     test_finished_segments_released_and_served();
+    test_spread_batch_segments_are_pages();
     struct queue *empty = queue_new();
     queue_results_sweep(empty, dir, true);
     queue_free(empty);
