@@ -172,17 +172,19 @@ static void finish(struct node *n, struct spread_one *s)
 }
 
 /* The counts shown (node_spread_counts), taken on the loop. */
-static void note_counts(struct spread_one *s)
+/* caught_up: every range committed so far is merged (the rate's start). */
+static void note_counts(struct spread_one *s, bool caught_up)
 {
     struct siqs_coord_stats st;
     siqs_coord_stats(s->coord, &st);
     s->count.batch = s->batch;
     s->count.sets = st.sets;
     s->count.want_sets = st.want_sets;
-    if (!s->counted) {
+    s->counted = true;
+    if (caught_up && !s->count.rate_known) {
         s->count.since_ms = uv_now(&s->node->loop);
         s->count.since_sets = st.sets;
-        s->counted = true;
+        s->count.rate_known = true;
     }
 }
 
@@ -220,7 +222,7 @@ static void combine_done(uv_work_t *w, int status)
     struct node *n = s->node;
     struct siqs_coord_stats st;
     siqs_coord_stats(s->coord, &st);
-    note_counts(s);
+    note_counts(s, false);
     mlog(&n->log, LOG_INFO, "spread batch %llu: combine %d (%llu ms, off the loop): %zu sets, "
          "%zu relations, %zu repeats, %zu dropped, %zu malformed", (unsigned long long)s->batch,
          st.combines, (unsigned long long)s->combine_ms, st.sets, st.wire.added,
@@ -292,7 +294,7 @@ static void step(struct node *n, struct spread_one *s)
         s->merged++;
         siqs_coord_take(s->coord, text, strlen(text));
     }
-    note_counts(s);
+    note_counts(s, all_merged);
     if (!all_merged || !siqs_coord_ready(s->coord))
         return;
     s->work.data = s;

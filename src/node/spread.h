@@ -29,11 +29,16 @@ void node_spread_tick(struct node *n);
 void node_spread_on_applied(struct node *n, const struct consensus_applied *a);
 /* Where a coordinator is (spread_progress.h shows it): its relation sets,
  * those it waits for, whether it combines now, and the sets it had when
- * this leader began to count (since_ms) for the rate. */
+ * it had merged everything committed before it opened (since_ms; rate
+ * known from then on): what a new leader or a restarted node merges to
+ * catch up was sieved before, and counted in the rate it made a
+ * restarted 100-digit run show 8-29 sets/s for minutes where the mesh
+ * made 0.5. */
 struct spread_count {
     uint64_t batch;
     size_t sets, want_sets;
     bool combining;
+    bool rate_known;
     uint64_t since_ms;
     size_t since_sets;
 };

@@ -61,7 +61,7 @@ static size_t coordinating(const struct node *n, struct msg_hard *out, size_t ma
                                .found = c[i].sets, .needed = c[i].want_sets};
         uint64_t ms = now - c[i].since_ms;
         size_t gained = c[i].sets - c[i].since_sets;
-        if (ms >= RATE_AFTER_MS && gained > 0 && !c[i].combining) {
+        if (c[i].rate_known && ms >= RATE_AFTER_MS && gained > 0 && !c[i].combining) {
             h->rate_milli = (uint64_t)gained * 1000000 / ms;
             h->eta_known = true;
             h->eta_s = c[i].sets >= c[i].want_sets ? 0
