@@ -103,9 +103,9 @@ int siqs_mp_setup(struct mp_ctx *ctx, mpz_t factor)
     int fb = siqs_mp_factor_base(ctx, factor);
     if (fb != 0)
         return fb == 1 ? 1 : -1;
+    set_bounds(ctx); /* the interval and logs the sieve's plan follows */
     if (!siqs_mp_poly_alloc(ctx) || !siqs_mp_sieve_alloc(ctx))
         return -1;
-    set_bounds(ctx);
     return 0;
 }
 

@@ -21,6 +21,9 @@
 #include <stdint.h>
 
 #include <gmp.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "progress.h"
 
@@ -134,9 +137,14 @@ struct mp_ctx {
     uint32_t *bucket;          /* blocks x bucket_cap entries: slot<<15|offset */
     uint32_t *bucket_fill;
     uint32_t bucket_cap;
+    uint32_t first_large;      /* bucket primes from here on exceed the
+                                  interval: each root hits it once or not */
+    uint32_t *slice_first;     /* per logp step: its first slot (fixed per n) */
     uint32_t *slice_start;     /* per logp step and block: where it starts */
     uint8_t *slice_logp;
-    uint32_t nslices, max_slices;
+    uint32_t nslices;
+    bool buckets_filled;       /* siqs_mp_next_b filled them as it moved the
+                                  roots (siqs_mp_move_fill) */
     uint32_t *hits;            /* factor slots of the candidate */
     uint32_t *bucket_hits;     /* this block's bucket entries on candidates */
     uint32_t nbucket_hits;
@@ -180,6 +188,39 @@ uint32_t siqs_mp_polys_per_a(const struct mp_ctx *ctx);
 bool siqs_mp_sieve_alloc(struct mp_ctx *ctx);
 void siqs_mp_sieve_free(struct mp_ctx *ctx);
 bool siqs_mp_sieve_poly(struct mp_ctx *ctx);
+/* Root r of a prime p moved by d (< p), mod p; MP_NO_ROOT stays (A's
+ * primes, which have no root). */
+static inline uint32_t siqs_mp_moved(uint32_t r, uint32_t d, uint32_t p)
+{
+    uint32_t a = r + d;
+    a = a >= p ? a - p : a;
+    return r == MP_NO_ROOT ? r : a;
+}
+
+#if defined(__SSE2__)
+/* The same for four roots (values < 2^31: signed compares hold). */
+static inline __m128i siqs_mp_moved4(__m128i r, __m128i d, __m128i pv)
+{
+    __m128i a = _mm_add_epi32(r, d);
+    a = _mm_sub_epi32(a, _mm_andnot_si128(_mm_cmpgt_epi32(pv, a), pv));
+    __m128i none = _mm_cmpeq_epi32(r, _mm_set1_epi32(-1));
+    return _mm_or_si128(_mm_and_si128(none, r), _mm_andnot_si128(none, a));
+}
+#endif
+
+/* Roots j in [from, to): r += delta (add) or r += p - delta (mod p), both
+ * < p < 2^22; MP_NO_ROOT stays. Branch-free; SSE2 four at a time. With lo
+ * and hi (the block-sieved primes, p < 2^15), also each prime's smaller
+ * and larger root as 16 bits at j - from: the sieve's next hits, written
+ * here rather than in a second pass over the roots (A's primes come out
+ * 0xffff there: siqs_mp_next_b zeroes them). */
+void siqs_mp_move_range(uint32_t *r1, uint32_t *r2, const uint32_t *delta, const uint32_t *p,
+                        uint32_t from, uint32_t to, bool add, uint16_t *lo, uint16_t *hi);
+/* The bucket primes' roots moved by delta (add) or p - delta, as
+ * siqs_mp_next_b moves every root, and their hits for the new polynomial
+ * put in the buckets in the same pass (siqs_mp_sieve_poly then skips its
+ * fill). A's primes keep MP_NO_ROOT and hit nothing. */
+void siqs_mp_move_fill(struct mp_ctx *ctx, const uint32_t *delta, bool add);
 /* The block-sieved primes' next hits (small_next1, small_next2) and logs
  * (small_logp: 0 for A's primes) from the roots of A's first B; the next
  * B's are written by siqs_mp_next_b as it moves the roots. */

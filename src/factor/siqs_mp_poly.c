@@ -262,6 +262,7 @@ bool siqs_mp_first_b(struct mp_ctx *ctx, uint32_t a_index)
     compute_roots(ctx);
     siqs_mp_small_roots(ctx);
     ctx->poly.b_index = 0;
+    ctx->buckets_filled = false; /* the sieve fills them from these roots */
     return true;
 }
 
@@ -295,14 +296,8 @@ uint32_t siqs_mp_polys_per_a(const struct mp_ctx *ctx)
     return 1u << (ctx->poly.s - 1);
 }
 
-/* Roots j in [from, to): r += delta (add) or r += p - delta (mod p), both
- * < p < 2^22 (so signed compares work). Branch-free; SSE2 four at a time.
- * With lo and hi (the block-sieved primes, p < 2^15), also each prime's
- * smaller and larger root as 16 bits at j - from: the sieve's next hits,
- * written here rather than in a second pass over the roots. A's primes
- * (MP_NO_ROOT) come out wrong: the caller resets them. */
-static void move_range(uint32_t *r1, uint32_t *r2, const uint32_t *delta, const uint32_t *p,
-                       uint32_t from, uint32_t to, bool add, uint16_t *lo, uint16_t *hi)
+void siqs_mp_move_range(uint32_t *r1, uint32_t *r2, const uint32_t *delta, const uint32_t *p,
+                        uint32_t from, uint32_t to, bool add, uint16_t *lo, uint16_t *hi)
 {
     uint32_t j = from;
 #if defined(__SSE2__)
@@ -311,12 +306,11 @@ static void move_range(uint32_t *r1, uint32_t *r2, const uint32_t *delta, const 
         __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(delta + j));
         if (!add)
             d = _mm_sub_epi32(pv, d);
-        __m128i a = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(const void *)(r1 + j)), d);
-        __m128i b = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(const void *)(r2 + j)), d);
-        a = _mm_sub_epi32(a, _mm_andnot_si128(_mm_cmpgt_epi32(pv, a), pv));
-        b = _mm_sub_epi32(b, _mm_andnot_si128(_mm_cmpgt_epi32(pv, b), pv));
-        _mm_storeu_si128((__m128i *)(void *)(r1 + j), a);
-        _mm_storeu_si128((__m128i *)(void *)(r2 + j), b);
+        __m128i *ra = (__m128i *)(void *)(r1 + j), *rb = (__m128i *)(void *)(r2 + j);
+        __m128i a = siqs_mp_moved4(_mm_loadu_si128(ra), d, pv);
+        __m128i b = siqs_mp_moved4(_mm_loadu_si128(rb), d, pv);
+        _mm_storeu_si128(ra, a);
+        _mm_storeu_si128(rb, b);
         if (lo != NULL) {
             __m128i a_big = _mm_cmpgt_epi32(a, b);
             __m128i min = _mm_or_si128(_mm_and_si128(a_big, b), _mm_andnot_si128(a_big, a));
@@ -328,9 +322,8 @@ static void move_range(uint32_t *r1, uint32_t *r2, const uint32_t *delta, const 
 #endif
     for (; j < to; j++) {
         uint32_t d = add ? delta[j] : p[j] - delta[j];
-        uint32_t a = r1[j] + d, b = r2[j] + d;
-        r1[j] = a = a >= p[j] ? a - p[j] : a;
-        r2[j] = b = b >= p[j] ? b - p[j] : b;
+        uint32_t a = r1[j] = siqs_mp_moved(r1[j], d, p[j]);
+        uint32_t b = r2[j] = siqs_mp_moved(r2[j], d, p[j]);
         if (lo != NULL) {
             lo[j - from] = (uint16_t)(a < b ? a : b);
             hi[j - from] = (uint16_t)(a < b ? b : a);
@@ -342,10 +335,10 @@ static void move_roots(struct mp_ctx *ctx, const uint32_t *delta, bool add)
 {
     const struct mp_fb *fb = &ctx->fb;
     uint32_t *r1 = ctx->poly.root1, *r2 = ctx->poly.root2;
-    move_range(r1, r2, delta, fb->p, MP_FB_ODD, fb->first_sieved, add, NULL, NULL);
-    move_range(r1, r2, delta, fb->p, fb->first_sieved, fb->first_bucket, add, ctx->small_next1,
-               ctx->small_next2);
-    move_range(r1, r2, delta, fb->p, fb->first_bucket, fb->count, add, NULL, NULL);
+    siqs_mp_move_range(r1, r2, delta, fb->p, MP_FB_ODD, fb->first_sieved, add, NULL, NULL);
+    siqs_mp_move_range(r1, r2, delta, fb->p, fb->first_sieved, fb->first_bucket, add,
+                       ctx->small_next1, ctx->small_next2);
+    siqs_mp_move_fill(ctx, delta, add);
 }
 
 /* Gray-code step: b_index -> b_index + 1 flips the sign of one term B_l
