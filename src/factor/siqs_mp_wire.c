@@ -10,7 +10,14 @@
 #include "siqs_mp_internal.h"
 #include "siqs_mp_wire.h"
 
-enum { WIRE_MAGIC = 'R', WIRE_VERSION = 1, VARINT_MAX = 10 };
+/* Version 1 sent every slot; version 2 (written since) leaves out one
+ * occurrence of each of A's primes, which divide every relation of that A
+ * (y^2 - kN = A Q(x)) and which the receiver knows from the A index, and
+ * sends the A index as a signed difference from the previous relation's.
+ * At 200 bits that is 26 bytes a relation instead of 34 (8 A primes of
+ * ~20 slots), bytes every node carries through its log and apply. Both
+ * are read: committed results of either version replay. */
+enum { WIRE_MAGIC = 'R', WIRE_V1 = 1, WIRE_V2 = 2, WIRE_VERSION_MAX = WIRE_V2, VARINT_MAX = 10 };
 
 struct writer {
     uint8_t *buf;
@@ -35,22 +42,82 @@ static void put_varint(struct writer *w, uint64_t v)
     } while (v != 0);
 }
 
+static uint64_t zigzag(int64_t v)
+{
+    return v < 0 ? ((uint64_t)(-v) << 1) - 1 : (uint64_t)v << 1;
+}
+
+static int64_t unzigzag(uint64_t z)
+{
+    return (z & 1) ? -(int64_t)(z >> 1) - 1 : (int64_t)(z >> 1);
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);
 }
 
-static void put_relation(struct writer *w, const struct mp_relations *r, const struct mp_rel *rel)
+/* The slots of A number a_index, sorted, in out[0 .. *count); false when
+ * there is no such A. Moves ctx->poly to it. */
+static bool a_slots(struct mp_ctx *ctx, uint32_t a_index, uint32_t *out, int *count)
+{
+    if (!siqs_mp_set_ab(ctx, a_index, 0))
+        return false;
+    *count = ctx->poly.s;
+    memcpy(out, ctx->poly.a_idx, (size_t)ctx->poly.s * sizeof *out);
+    qsort(out, (size_t)*count, sizeof *out, cmp_u32);
+    return true;
+}
+
+/* The relation as version 2 sends it: its sorted slots less one of each
+ * of A's (sorted, a[0 .. na)). False when one of A's is missing: such a
+ * relation would not check, and stays home. */
+static bool slots_without_a(const struct mp_relations *r, const struct mp_rel *rel,
+                            const uint32_t *a, int na, uint32_t *out, uint32_t *n)
 {
     uint32_t slots[SIQS_WIRE_MAX_FACTORS];
-    uint32_t n = rel->nfactors;
-    memcpy(slots, r->factors + rel->first, n * sizeof *slots);
-    qsort(slots, n, sizeof *slots, cmp_u32);
-    put_varint(w, rel->at.a_index);
+    uint32_t all = rel->nfactors;
+    memcpy(slots, r->factors + rel->first, all * sizeof *slots);
+    qsort(slots, all, sizeof *slots, cmp_u32);
+    int k = 0;
+    *n = 0;
+    for (uint32_t i = 0; i < all; i++) {
+        if (k < na && slots[i] == a[k])
+            k++;
+        else
+            out[(*n)++] = slots[i];
+    }
+    return k == na;
+}
+
+struct a_cache {
+    uint32_t index;
+    int count; /* -1: none yet (or no such A) */
+    uint32_t slot[MP_MAX_A_PRIMES];
+};
+
+/* Version 2's relation, or false when it cannot be sent (no such A, an A
+ * prime missing, too many slots). */
+static bool v2_relation(struct mp_ctx *ctx, struct a_cache *a, const struct mp_rel *rel,
+                        uint32_t *slots, uint32_t *n)
+{
+    if (rel->nfactors > SIQS_WIRE_MAX_FACTORS)
+        return false;
+    if (a->count < 0 || a->index != rel->at.a_index) {
+        a->index = rel->at.a_index;
+        if (!a_slots(ctx, a->index, a->slot, &a->count))
+            a->count = -1;
+    }
+    return a->count >= 0 && slots_without_a(&ctx->rels, rel, a->slot, a->count, slots, n);
+}
+
+static void put_relation(struct writer *w, const struct mp_rel *rel, int64_t a_step,
+                         const uint32_t *slots, uint32_t n)
+{
+    put_varint(w, zigzag(a_step));
     put_varint(w, rel->at.b_index);
-    int64_t x = rel->at.x;
-    put_varint(w, x < 0 ? ((uint64_t)(-x) << 1) - 1 : (uint64_t)x << 1);
+    put_varint(w, zigzag(rel->at.x));
     put_varint(w, n);
     uint32_t prev = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -61,21 +128,30 @@ static void put_relation(struct writer *w, const struct mp_relations *r, const s
     put_varint(w, rel->large[1]);
 }
 
-bool siqs_wire_encode(const struct mp_ctx *ctx, size_t first, size_t last, uint8_t **out,
+bool siqs_wire_encode(struct mp_ctx *ctx, size_t first, size_t last, uint8_t **out,
                       size_t *out_len)
 {
     if (last < first || last - first > SIQS_WIRE_MAX_RELS)
         return false;
-    size_t count = 0; /* a relation of more slots than a message allows stays home */
+    /* The count leads the message: a first pass finds the relations that
+     * go (A's slots are found once an A: a range's relations come A by A). */
+    struct a_cache a = {.count = -1};
+    uint32_t slots[SIQS_WIRE_MAX_FACTORS], n;
+    size_t count = 0;
     for (size_t i = first; i < last; i++)
-        count += ctx->rels.rel[i].nfactors <= SIQS_WIRE_MAX_FACTORS;
+        count += v2_relation(ctx, &a, &ctx->rels.rel[i], slots, &n);
     struct writer w = {0};
     put_varint(&w, WIRE_MAGIC);
-    put_varint(&w, WIRE_VERSION);
+    put_varint(&w, WIRE_V2);
     put_varint(&w, count);
-    for (size_t i = first; i < last && !w.failed; i++)
-        if (ctx->rels.rel[i].nfactors <= SIQS_WIRE_MAX_FACTORS)
-            put_relation(&w, &ctx->rels, &ctx->rels.rel[i]);
+    int64_t prev_a = 0;
+    for (size_t i = first; i < last && !w.failed; i++) {
+        const struct mp_rel *rel = &ctx->rels.rel[i];
+        if (!v2_relation(ctx, &a, rel, slots, &n))
+            continue;
+        put_relation(&w, rel, (int64_t)rel->at.a_index - prev_a, slots, n);
+        prev_a = rel->at.a_index;
+    }
     if (w.failed) {
         free(w.buf);
         return false;
@@ -88,6 +164,8 @@ bool siqs_wire_encode(const struct mp_ctx *ctx, size_t first, size_t last, uint8
 struct reader {
     const uint8_t *p, *end;
     bool bad;
+    int version;
+    int64_t prev_a; /* version 2: the A index the next one steps from */
 };
 
 /* A varint of at most 'max': anything longer, larger or cut short marks
@@ -115,13 +193,23 @@ struct wire_rel {
     uint32_t large[2];
 };
 
+static uint32_t get_a_index(struct reader *r)
+{
+    if (r->version == WIRE_V1)
+        return (uint32_t)get_varint(r, UINT32_MAX);
+    int64_t a = r->prev_a + unzigzag(get_varint(r, (uint64_t)UINT32_MAX * 2 + 1));
+    if (a < 0 || a > UINT32_MAX)
+        r->bad = true;
+    r->prev_a = a;
+    return (uint32_t)a;
+}
+
 /* Parses one relation; only the syntax and the ranges of its fields. */
 static void get_relation(struct reader *r, const struct mp_ctx *ctx, struct wire_rel *w)
 {
-    w->at.a_index = (uint32_t)get_varint(r, UINT32_MAX);
+    w->at.a_index = get_a_index(r);
     w->at.b_index = (uint32_t)get_varint(r, UINT32_MAX);
-    uint64_t zx = get_varint(r, (uint64_t)UINT32_MAX);
-    w->at.x = (zx & 1) ? -(int32_t)(zx >> 1) - 1 : (int32_t)(zx >> 1);
+    w->at.x = (int32_t)unzigzag(get_varint(r, (uint64_t)UINT32_MAX));
     w->nfactors = (uint32_t)get_varint(r, SIQS_WIRE_MAX_FACTORS);
     uint64_t slot = 0;
     for (uint32_t i = 0; i < w->nfactors && !r->bad; i++) {
@@ -146,13 +234,37 @@ static bool large_ok(const struct mp_ctx *ctx, const uint32_t large[2])
     return large[0] > pmax && large[0] != large[1];
 }
 
+/* Version 2: A's slots (ctx->poly, set to the relation's A) merged back
+ * into the sorted slots sent. False when that makes more than a message
+ * allows (no encoder sends such a relation). */
+static bool restore_a_slots(const struct mp_ctx *ctx, struct wire_rel *w)
+{
+    int s = ctx->poly.s;
+    if (w->nfactors + (uint32_t)s > SIQS_WIRE_MAX_FACTORS)
+        return false;
+    uint32_t a[MP_MAX_A_PRIMES];
+    memcpy(a, ctx->poly.a_idx, (size_t)s * sizeof *a);
+    qsort(a, (size_t)s, sizeof *a, cmp_u32);
+    uint32_t sent = w->nfactors, all = sent + (uint32_t)s;
+    /* Merge from the back, in place. */
+    for (uint32_t out = all, i = sent; out > 0; out--) {
+        if (s > 0 && (i == 0 || a[s - 1] > w->slot[i - 1]))
+            w->slot[out - 1] = a[--s];
+        else
+            w->slot[out - 1] = w->slot[--i];
+    }
+    w->nfactors = all;
+    return true;
+}
+
 /* The check: |x| < M, A and B of its indices, and the slots and large
  * primes multiply to exactly (A x + B)^2 - kN. Leaves y in ctx->y. */
-static bool relation_holds(struct mp_ctx *ctx, const struct wire_rel *w)
+static bool relation_holds(struct mp_ctx *ctx, struct wire_rel *w, int version)
 {
     int64_t x = w->at.x;
     if (x < -(int64_t)ctx->m || x >= (int64_t)ctx->m || !large_ok(ctx, w->large) ||
-        !siqs_mp_set_ab(ctx, w->at.a_index, w->at.b_index))
+        !siqs_mp_set_ab(ctx, w->at.a_index, w->at.b_index) ||
+        (version == WIRE_V2 && !restore_a_slots(ctx, w)))
         return false;
     mpz_mul_si(ctx->y, ctx->poly.a, (long)x);
     mpz_add(ctx->y, ctx->y, ctx->poly.b);
@@ -175,8 +287,9 @@ bool siqs_wire_decode(struct mp_ctx *ctx, const uint8_t *buf, size_t len,
                       struct siqs_wire_stats *stats)
 {
     struct reader r = {.p = buf, .end = buf + len};
-    bool header_ok = get_varint(&r, WIRE_MAGIC) == WIRE_MAGIC &&
-                     get_varint(&r, WIRE_VERSION) == WIRE_VERSION;
+    bool header_ok = get_varint(&r, WIRE_MAGIC) == WIRE_MAGIC;
+    r.version = (int)get_varint(&r, WIRE_VERSION_MAX);
+    header_ok = header_ok && r.version >= WIRE_V1;
     size_t count = (size_t)get_varint(&r, SIQS_WIRE_MAX_RELS);
     if (!header_ok || r.bad) {
         stats->malformed++;
@@ -189,7 +302,7 @@ bool siqs_wire_decode(struct mp_ctx *ctx, const uint8_t *buf, size_t len,
             stats->malformed++;
             return false;
         }
-        if (!relation_holds(ctx, &w)) {
+        if (!relation_holds(ctx, &w, r.version)) {
             stats->dropped++;
             continue;
         }
