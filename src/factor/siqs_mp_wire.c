@@ -165,7 +165,8 @@ struct reader {
     const uint8_t *p, *end;
     bool bad;
     int version;
-    int64_t prev_a; /* version 2: the A index the next one steps from */
+    int64_t prev_a;     /* version 2: the A index the next one steps from */
+    struct a_cache a;   /* version 2: its A's slots */
 };
 
 /* A varint of at most 'max': anything longer, larger or cut short marks
@@ -234,22 +235,31 @@ static bool large_ok(const struct mp_ctx *ctx, const uint32_t large[2])
     return large[0] > pmax && large[0] != large[1];
 }
 
-/* Version 2: A's slots (ctx->poly, set to the relation's A) merged back
- * into the sorted slots sent. False when that makes more than a message
- * allows (no encoder sends such a relation). */
-static bool restore_a_slots(const struct mp_ctx *ctx, struct wire_rel *w)
+/* Version 2: A's slots, sorted, for the A the reader is on (ctx->poly,
+ * set to the relation's A by siqs_mp_set_ab): sorted once an A, as a
+ * range's relations come A by A. */
+static void a_slots_of_poly(const struct mp_ctx *ctx, struct a_cache *a)
 {
-    int s = ctx->poly.s;
-    if (w->nfactors + (uint32_t)s > SIQS_WIRE_MAX_FACTORS)
+    if (a->count >= 0 && a->index == ctx->poly.a_index)
+        return;
+    a->index = ctx->poly.a_index;
+    a->count = ctx->poly.s;
+    memcpy(a->slot, ctx->poly.a_idx, (size_t)a->count * sizeof *a->slot);
+    qsort(a->slot, (size_t)a->count, sizeof *a->slot, cmp_u32);
+}
+
+/* Merges A's slots (sorted, a[0 .. na)) back into the sorted slots sent.
+ * False when that makes more than a message allows (no encoder sends
+ * such a relation). */
+static bool restore_a_slots(struct wire_rel *w, const uint32_t *a, int na)
+{
+    if (w->nfactors + (uint32_t)na > SIQS_WIRE_MAX_FACTORS)
         return false;
-    uint32_t a[MP_MAX_A_PRIMES];
-    memcpy(a, ctx->poly.a_idx, (size_t)s * sizeof *a);
-    qsort(a, (size_t)s, sizeof *a, cmp_u32);
-    uint32_t sent = w->nfactors, all = sent + (uint32_t)s;
-    /* Merge from the back, in place. */
+    uint32_t sent = w->nfactors, all = sent + (uint32_t)na;
+    /* From the back, in place. */
     for (uint32_t out = all, i = sent; out > 0; out--) {
-        if (s > 0 && (i == 0 || a[s - 1] > w->slot[i - 1]))
-            w->slot[out - 1] = a[--s];
+        if (na > 0 && (i == 0 || a[na - 1] > w->slot[i - 1]))
+            w->slot[out - 1] = a[--na];
         else
             w->slot[out - 1] = w->slot[--i];
     }
@@ -258,13 +268,14 @@ static bool restore_a_slots(const struct mp_ctx *ctx, struct wire_rel *w)
 }
 
 /* The check: |x| < M, A and B of its indices, and the slots and large
- * primes multiply to exactly (A x + B)^2 - kN. Leaves y in ctx->y. */
-static bool relation_holds(struct mp_ctx *ctx, struct wire_rel *w, int version)
+ * primes multiply to exactly (A x + B)^2 - kN. Leaves y in ctx->y. A
+ * version 2 relation's slots are those sent, A's primes multiplied in as
+ * A; they are added to its slots after. */
+static bool relation_holds(struct mp_ctx *ctx, struct reader *r, struct wire_rel *w)
 {
     int64_t x = w->at.x;
     if (x < -(int64_t)ctx->m || x >= (int64_t)ctx->m || !large_ok(ctx, w->large) ||
-        !siqs_mp_set_ab(ctx, w->at.a_index, w->at.b_index) ||
-        (version == WIRE_V2 && !restore_a_slots(ctx, w)))
+        !siqs_mp_set_ab(ctx, w->at.a_index, w->at.b_index))
         return false;
     mpz_mul_si(ctx->y, ctx->poly.a, (long)x);
     mpz_add(ctx->y, ctx->y, ctx->poly.b);
@@ -272,6 +283,8 @@ static bool relation_holds(struct mp_ctx *ctx, struct wire_rel *w, int version)
     mpz_sub(ctx->tmp, ctx->tmp, ctx->kn);
     mpz_set_ui(ctx->q, w->large[0]);
     mpz_mul_ui(ctx->q, ctx->q, w->large[1]);
+    if (r->version == WIRE_V2)
+        mpz_mul(ctx->q, ctx->q, ctx->poly.a);
     for (uint32_t i = 0; i < w->nfactors; i++) {
         if (w->slot[i] == MP_FB_SIGN)
             mpz_neg(ctx->q, ctx->q);
@@ -280,13 +293,18 @@ static bool relation_holds(struct mp_ctx *ctx, struct wire_rel *w, int version)
         else
             mpz_mul_ui(ctx->q, ctx->q, ctx->fb.p[w->slot[i]]);
     }
-    return mpz_sgn(ctx->tmp) != 0 && mpz_cmp(ctx->q, ctx->tmp) == 0;
+    if (mpz_sgn(ctx->tmp) == 0 || mpz_cmp(ctx->q, ctx->tmp) != 0)
+        return false;
+    if (r->version == WIRE_V1)
+        return true;
+    a_slots_of_poly(ctx, &r->a);
+    return restore_a_slots(w, r->a.slot, r->a.count);
 }
 
 bool siqs_wire_decode(struct mp_ctx *ctx, const uint8_t *buf, size_t len,
                       struct siqs_wire_stats *stats)
 {
-    struct reader r = {.p = buf, .end = buf + len};
+    struct reader r = {.p = buf, .end = buf + len, .a = {.count = -1}};
     bool header_ok = get_varint(&r, WIRE_MAGIC) == WIRE_MAGIC;
     r.version = (int)get_varint(&r, WIRE_VERSION_MAX);
     header_ok = header_ok && r.version >= WIRE_V1;
@@ -302,7 +320,7 @@ bool siqs_wire_decode(struct mp_ctx *ctx, const uint8_t *buf, size_t len,
             stats->malformed++;
             return false;
         }
-        if (!relation_holds(ctx, &w, r.version)) {
+        if (!relation_holds(ctx, &r, &w)) {
             stats->dropped++;
             continue;
         }
