@@ -10,13 +10,15 @@
 #include "siqs_mp_internal.h"
 #include "siqs_mp_wire.h"
 
-/* Version 1 sent every slot; version 2 (written since) leaves out one
- * occurrence of each of A's primes, which divide every relation of that A
- * (y^2 - kN = A Q(x)) and which the receiver knows from the A index, and
- * sends the A index as a signed difference from the previous relation's.
- * At 200 bits that is 26 bytes a relation instead of 34 (8 A primes of
- * ~20 slots), bytes every node carries through its log and apply. Both
- * are read: committed results of either version replay. */
+/* Version 1 sent every slot; version 2 (written since) leaves out what
+ * the receiver finds itself: one occurrence of each of A's primes, which
+ * divide every relation of that A (y^2 - kN = A Q(x)) and which it knows
+ * from the A index, and the slots of -1 and 2, the sign and the power of
+ * two of y^2 - kN; and it sends the A index as a signed difference from
+ * the previous relation's. At 200 bits that is ~24 bytes a relation
+ * instead of 34 (8 A primes, the sign and ~2 twos of ~20 slots), bytes
+ * every node carries through its log and apply. Both are read: committed
+ * results of either version replay. */
 enum { WIRE_MAGIC = 'R', WIRE_V1 = 1, WIRE_V2 = 2, WIRE_VERSION_MAX = WIRE_V2, VARINT_MAX = 10 };
 
 struct writer {
@@ -70,9 +72,9 @@ static bool a_slots(struct mp_ctx *ctx, uint32_t a_index, uint32_t *out, int *co
     return true;
 }
 
-/* The relation as version 2 sends it: its sorted slots less one of each
- * of A's (sorted, a[0 .. na)). False when one of A's is missing: such a
- * relation would not check, and stays home. */
+/* The relation as version 2 sends it: its sorted slots less -1's and 2's
+ * and one of each of A's (sorted, a[0 .. na)). False when one of A's is
+ * missing: such a relation would not check, and stays home. */
 static bool slots_without_a(const struct mp_relations *r, const struct mp_rel *rel,
                             const uint32_t *a, int na, uint32_t *out, uint32_t *n)
 {
@@ -85,7 +87,7 @@ static bool slots_without_a(const struct mp_relations *r, const struct mp_rel *r
     for (uint32_t i = 0; i < all; i++) {
         if (k < na && slots[i] == a[k])
             k++;
-        else
+        else if (slots[i] >= MP_FB_ODD)
             out[(*n)++] = slots[i];
     }
     return k == na;
@@ -248,12 +250,14 @@ static void a_slots_of_poly(const struct mp_ctx *ctx, struct a_cache *a)
     qsort(a->slot, (size_t)a->count, sizeof *a->slot, cmp_u32);
 }
 
-/* Merges A's slots (sorted, a[0 .. na)) back into the sorted slots sent.
- * False when that makes more than a message allows (no encoder sends
- * such a relation). */
-static bool restore_a_slots(struct wire_rel *w, const uint32_t *a, int na)
+/* The relation's slots from those sent: -1 when negative, 2 twos times,
+ * and A's slots (sorted, a[0 .. na)) merged in. False when that makes
+ * more than a message allows (no encoder sends such a relation). */
+static bool restore_slots(struct wire_rel *w, bool negative, uint32_t twos, const uint32_t *a,
+                          int na)
 {
-    if (w->nfactors + (uint32_t)na > SIQS_WIRE_MAX_FACTORS)
+    uint32_t low = (negative ? 1 : 0) + twos;
+    if ((uint64_t)w->nfactors + (uint32_t)na + low > SIQS_WIRE_MAX_FACTORS)
         return false;
     uint32_t sent = w->nfactors, all = sent + (uint32_t)na;
     /* From the back, in place. */
@@ -263,14 +267,33 @@ static bool restore_a_slots(struct wire_rel *w, const uint32_t *a, int na)
         else
             w->slot[out - 1] = w->slot[--i];
     }
-    w->nfactors = all;
+    memmove(w->slot + low, w->slot, all * sizeof *w->slot);
+    for (uint32_t i = 0; i < low; i++)
+        w->slot[i] = negative && i == 0 ? MP_FB_SIGN : MP_FB_TWO;
+    w->nfactors = all + low;
+    return true;
+}
+
+/* Version 2's product: the slots sent (odd primes only), times A, times
+ * the sign and power of two of y^2 - kN (in ctx->tmp, not 0). */
+static bool v2_product(struct mp_ctx *ctx, const struct wire_rel *w, uint32_t twos)
+{
+    mpz_mul(ctx->q, ctx->q, ctx->poly.a);
+    for (uint32_t i = 0; i < w->nfactors; i++) {
+        if (w->slot[i] < MP_FB_ODD)
+            return false;
+        mpz_mul_ui(ctx->q, ctx->q, ctx->fb.p[w->slot[i]]);
+    }
+    mpz_mul_2exp(ctx->q, ctx->q, twos);
+    if (mpz_sgn(ctx->tmp) < 0)
+        mpz_neg(ctx->q, ctx->q);
     return true;
 }
 
 /* The check: |x| < M, A and B of its indices, and the slots and large
  * primes multiply to exactly (A x + B)^2 - kN. Leaves y in ctx->y. A
- * version 2 relation's slots are those sent, A's primes multiplied in as
- * A; they are added to its slots after. */
+ * version 2 relation's product is that of the slots sent times A and the
+ * sign and twos of (A x + B)^2 - kN; the slots left out are added after. */
 static bool relation_holds(struct mp_ctx *ctx, struct reader *r, struct wire_rel *w)
 {
     int64_t x = w->at.x;
@@ -281,10 +304,17 @@ static bool relation_holds(struct mp_ctx *ctx, struct reader *r, struct wire_rel
     mpz_add(ctx->y, ctx->y, ctx->poly.b);
     mpz_mul(ctx->tmp, ctx->y, ctx->y);
     mpz_sub(ctx->tmp, ctx->tmp, ctx->kn);
+    if (mpz_sgn(ctx->tmp) == 0)
+        return false;
     mpz_set_ui(ctx->q, w->large[0]);
     mpz_mul_ui(ctx->q, ctx->q, w->large[1]);
-    if (r->version == WIRE_V2)
-        mpz_mul(ctx->q, ctx->q, ctx->poly.a);
+    if (r->version == WIRE_V2) {
+        uint32_t twos = (uint32_t)mpz_scan1(ctx->tmp, 0);
+        if (!v2_product(ctx, w, twos) || mpz_cmp(ctx->q, ctx->tmp) != 0)
+            return false;
+        a_slots_of_poly(ctx, &r->a);
+        return restore_slots(w, mpz_sgn(ctx->tmp) < 0, twos, r->a.slot, r->a.count);
+    }
     for (uint32_t i = 0; i < w->nfactors; i++) {
         if (w->slot[i] == MP_FB_SIGN)
             mpz_neg(ctx->q, ctx->q);
@@ -293,12 +323,7 @@ static bool relation_holds(struct mp_ctx *ctx, struct reader *r, struct wire_rel
         else
             mpz_mul_ui(ctx->q, ctx->q, ctx->fb.p[w->slot[i]]);
     }
-    if (mpz_sgn(ctx->tmp) == 0 || mpz_cmp(ctx->q, ctx->tmp) != 0)
-        return false;
-    if (r->version == WIRE_V1)
-        return true;
-    a_slots_of_poly(ctx, &r->a);
-    return restore_a_slots(w, r->a.slot, r->a.count);
+    return mpz_cmp(ctx->q, ctx->tmp) == 0;
 }
 
 bool siqs_wire_decode(struct mp_ctx *ctx, const uint8_t *buf, size_t len,

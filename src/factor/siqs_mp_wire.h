@@ -10,9 +10,11 @@
  *   version 1: a_index, b_index, zigzag x, nfactors, slot deltas (slots
  *              non-decreasing), large0, large1;
  *   version 2: zigzag (a_index - the previous relation's, 0 before the
- *              first), then as version 1 but without one occurrence of
- *              each of A's primes in the slots (the receiver adds them
- *              back from the A index; nfactors counts those sent).
+ *              first), then as version 1 but with odd primes' slots only
+ *              and without one occurrence of each of A's primes (the
+ *              receiver adds back A's from the A index, and -1 and 2 as
+ *              the sign and power of two of y^2 - kN; nfactors counts
+ *              those sent).
  * The encoder writes version 2; the decoder reads both. */
 #ifndef MESH_FACTOR_SIQS_MP_WIRE_H
 #define MESH_FACTOR_SIQS_MP_WIRE_H

@@ -48,6 +48,25 @@ static void y_of(const struct mp_relations *r, size_t i, mpz_t y)
         mpz_neg(y, y);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Relation i has the same slots, with multiplicity, in both. */
+static bool same_slots(const struct mp_relations *a, const struct mp_relations *b, size_t i)
+{
+    uint32_t x[512], y[512], n = a->rel[i].nfactors;
+    if (n != b->rel[i].nfactors || n > 512)
+        return false;
+    memcpy(x, a->factors + a->rel[i].first, n * sizeof *x);
+    memcpy(y, b->factors + b->rel[i].first, n * sizeof *y);
+    qsort(x, n, sizeof *x, cmp_u32);
+    qsort(y, n, sizeof *y, cmp_u32);
+    return memcmp(x, y, n * sizeof *x) == 0;
+}
+
 static void test_round_trip(struct mp_ctx *sender)
 {
     uint8_t *buf;
@@ -67,6 +86,7 @@ static void test_round_trip(struct mp_ctx *sender)
         y_of(&rx.rels, i, b);
         CHECK(mpz_cmp(a, b) == 0);
         CHECK(rx.rels.rel[i].nfactors == sender->rels.rel[i].nfactors);
+        CHECK(same_slots(&sender->rels, &rx.rels, i)); /* those left out restored */
     }
     mpz_clears(a, b, NULL);
     st = decode(&rx, buf, len, true); /* the same range again: all repeats */
