@@ -75,7 +75,7 @@ static bool a_slots(struct mp_ctx *ctx, uint32_t a_index, uint32_t *out, int *co
 /* The relation as version 2 sends it: its sorted slots less -1's and 2's
  * and one of each of A's (sorted, a[0 .. na)). False when one of A's is
  * missing: such a relation would not check, and stays home. */
-static bool slots_without_a(const struct mp_relations *r, const struct mp_rel *rel,
+static bool slots_sent(const struct mp_relations *r, const struct mp_rel *rel,
                             const uint32_t *a, int na, uint32_t *out, uint32_t *n)
 {
     uint32_t slots[SIQS_WIRE_MAX_FACTORS];
@@ -111,7 +111,7 @@ static bool v2_relation(struct mp_ctx *ctx, struct a_cache *a, const struct mp_r
         if (!a_slots(ctx, a->index, a->slot, &a->count))
             a->count = -1;
     }
-    return a->count >= 0 && slots_without_a(&ctx->rels, rel, a->slot, a->count, slots, n);
+    return a->count >= 0 && slots_sent(&ctx->rels, rel, a->slot, a->count, slots, n);
 }
 
 static void put_relation(struct writer *w, const struct mp_rel *rel, int64_t a_step,
