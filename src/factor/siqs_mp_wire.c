@@ -15,7 +15,7 @@
  * divide every relation of that A (y^2 - kN = A Q(x)) and which it knows
  * from the A index, and the slots of -1 and 2, the sign and the power of
  * two of y^2 - kN; and it sends the A index as a signed difference from
- * the previous relation's. At 200 bits that is ~24 bytes a relation
+ * the previous relation's. At 200 bits that is ~23 bytes a relation
  * instead of 34 (8 A primes, the sign and ~2 twos of ~20 slots), bytes
  * every node carries through its log and apply. Both are read: committed
  * results of either version replay. */
