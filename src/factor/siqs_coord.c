@@ -19,7 +19,7 @@ struct siqs_coord {
 };
 
 /* A indices a job. What bounds it is the result's size more than time: a
- * result text holds ~1300 relations (~30 bytes each, base 32), and an A
+ * result text holds ~1770 relations (~23 bytes each at 200 bits, base 32), and an A
  * brings ~300 of them at 180 bits (2^(s-1) polynomials each, s growing
  * with the size), ~70 ms of one core's sieving; past ~190 bits one A is
  * already a good share of a text. A range's relations beyond one text are

@@ -5,9 +5,17 @@
  * base slots and large primes; the receiver re-derives y = A x + B itself
  * and keeps the relation only when the factors multiply to exactly
  * y^2 - kN (= A Q(x)), so nothing a sender claims is taken on trust.
- * Layout (doc/DESIGN.md, "One number on all cores"): byte 'R', version 1,
- * varint count, then per relation varints a_index, b_index, zigzag x,
- * nfactors, slot deltas (slots non-decreasing), large0, large1. */
+ * Layout (doc/DESIGN.md, "One number on all cores"): byte 'R', version,
+ * varint count, then per relation varints:
+ *   version 1: a_index, b_index, zigzag x, nfactors, slot deltas (slots
+ *              non-decreasing), large0, large1;
+ *   version 2: zigzag (a_index - the previous relation's, 0 before the
+ *              first), then as version 1 but with odd primes' slots only
+ *              and without one occurrence of each of A's primes (the
+ *              receiver adds back A's from the A index, and -1 and 2 as
+ *              the sign and power of two of y^2 - kN; nfactors counts
+ *              those sent).
+ * The encoder writes version 2; the decoder reads both. */
 #ifndef MESH_FACTOR_SIQS_MP_WIRE_H
 #define MESH_FACTOR_SIQS_MP_WIRE_H
 
@@ -30,8 +38,11 @@ struct siqs_wire_stats {
 };
 
 /* Encodes ctx->rels.rel[first .. last) into a malloc'd buffer (*out,
- * *out_len). False when out of memory or more than SIQS_WIRE_MAX_RELS. */
-bool siqs_wire_encode(const struct mp_ctx *ctx, size_t first, size_t last, uint8_t **out,
+ * *out_len). False when out of memory or more than SIQS_WIRE_MAX_RELS.
+ * A relation that could not check (more than SIQS_WIRE_MAX_FACTORS slots,
+ * or one of its A's primes missing) is left out. Moves ctx->poly (to find
+ * A's primes): sieving restarts with siqs_mp_first_b. */
+bool siqs_wire_encode(struct mp_ctx *ctx, size_t first, size_t last, uint8_t **out,
                       size_t *out_len);
 
 /* Decodes a message, checks every relation against ctx's n, factor base

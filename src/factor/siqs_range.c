@@ -97,13 +97,18 @@ static void b32_encode(const uint8_t *in, size_t len, char *out)
     *out = '\0';
 }
 
+/* A letter's value plus one (B32), 0 outside the alphabet. */
+static const uint8_t B32_PLUS_ONE[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+    ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+    ['f'] = 16, ['g'] = 17, ['h'] = 18, ['i'] = 19, ['j'] = 20, ['k'] = 21, ['l'] = 22,
+    ['m'] = 23, ['n'] = 24, ['o'] = 25, ['p'] = 26, ['q'] = 27, ['r'] = 28, ['s'] = 29,
+    ['t'] = 30, ['u'] = 31, ['v'] = 32
+};
+
 static int b32_value(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'v')
-        return c - 'a' + 10;
-    return -1;
+    return B32_PLUS_ONE[(unsigned char)c] - 1;
 }
 
 /* The leader checks every range result's form (up to 64 KiB) before it is
@@ -119,6 +124,25 @@ static bool b32_letters_only(const char *in, size_t len)
     return bad == 0;
 }
 
+/* Every range result is decoded by the leader's coordinator (~6% of its
+ * loop letter by letter at 200 bits): eight letters make five bytes, from
+ * a table, one check for the eight. */
+static bool b32_decode_groups(const char *in, size_t groups, uint8_t *out)
+{
+    unsigned bad = 0;
+    for (size_t g = 0; g < groups; g++, in += 8, out += 5) {
+        uint64_t acc = 0;
+        for (int i = 0; i < 8; i++) {
+            unsigned v = B32_PLUS_ONE[(unsigned char)in[i]];
+            bad |= v == 0;
+            acc = (acc << 5) | ((v - 1) & 31u);
+        }
+        for (int i = 0; i < 5; i++)
+            out[i] = (uint8_t)(acc >> (32 - 8 * i));
+    }
+    return bad == 0;
+}
+
 /* out holds len * 5 / 8 bytes. False: a letter outside the alphabet, a
  * length no encoder writes, or unused bits that are not zero. */
 static bool b32_decode(const char *in, size_t len, uint8_t *out, size_t *out_len)
@@ -126,10 +150,13 @@ static bool b32_decode(const char *in, size_t len, uint8_t *out, size_t *out_len
     size_t bytes = len * 5 / 8;
     if (b32_len(bytes) != len)
         return false;
+    size_t groups = len / 8;
+    if (!b32_decode_groups(in, groups, out))
+        return false;
     uint32_t acc = 0;
     int bits = 0;
-    size_t at = 0;
-    for (size_t i = 0; i < len; i++) {
+    size_t at = groups * 5;
+    for (size_t i = groups * 8; i < len; i++) {
         int v = b32_value(in[i]);
         if (v < 0)
             return false;
@@ -147,7 +174,7 @@ static bool b32_decode(const char *in, size_t len, uint8_t *out, size_t *out_len
 
 /* ---- results ------------------------------------------------------------- */
 
-bool siqs_range_result_encode(const struct mp_ctx *ctx, char **text, size_t *text_len,
+bool siqs_range_result_encode(struct mp_ctx *ctx, char **text, size_t *text_len,
                               size_t *sent)
 {
     size_t count = ctx->rels.nrel;

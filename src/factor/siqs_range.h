@@ -48,7 +48,7 @@ bool siqs_range_job_parse(const char *text, size_t len, mpz_t n, uint32_t *a_lo,
 /* The result text of ctx->rels.rel[0 .. count), as many of them as fit in
  * SIQS_RANGE_TEXT_MAX: malloc'd, NUL-terminated, in *text; *sent says how
  * many went in. False when out of memory. */
-bool siqs_range_result_encode(const struct mp_ctx *ctx, char **text, size_t *text_len,
+bool siqs_range_result_encode(struct mp_ctx *ctx, char **text, size_t *text_len,
                               size_t *sent);
 
 /* Is the text a result in form (prefix, letters, a length and unused bits

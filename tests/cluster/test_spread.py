@@ -96,6 +96,10 @@ class SpreadTest(unittest.TestCase):
             self.assertGreater(sum(worked[x.name] for x in survivors), 0,
                                "the survivors sieved nothing: %s" % worked)
         for x in survivors:
+            # A follower applies the last commit after the leader (1 run
+            # of 4 here, load average 15, read it a moment before).
+            wait_for(lambda: self.batch(x, bid)["state"] == "done", 30, interval=0.1,
+                     what="the spread batch done on %s" % x.name)
             self.assertEqual(self.factors_of(x, bid, n), factors)
         if kill == "leader":
             self.assertIn("spread batch %d: split" % bid, lead.log())

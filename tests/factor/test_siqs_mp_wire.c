@@ -3,7 +3,8 @@
  * n with the same y and the same set count; a second copy adds nothing;
  * tampered relations (x, a slot, a large prime, indices out of range) are
  * dropped and counted; cut or foreign messages are malformed; relations
- * of another n are all dropped. */
+ * of another n are all dropped; a message of the previous release
+ * (version 1, every slot sent; the file named by the argument) decodes. */
 #include <stdio.h> /* before gmp.h */
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,6 +48,25 @@ static void y_of(const struct mp_relations *r, size_t i, mpz_t y)
         mpz_neg(y, y);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Relation i has the same slots, with multiplicity, in both. */
+static bool same_slots(const struct mp_relations *a, const struct mp_relations *b, size_t i)
+{
+    uint32_t x[512], y[512], n = a->rel[i].nfactors;
+    if (n != b->rel[i].nfactors || n > 512)
+        return false;
+    memcpy(x, a->factors + a->rel[i].first, n * sizeof *x);
+    memcpy(y, b->factors + b->rel[i].first, n * sizeof *y);
+    qsort(x, n, sizeof *x, cmp_u32);
+    qsort(y, n, sizeof *y, cmp_u32);
+    return memcmp(x, y, n * sizeof *x) == 0;
+}
+
 static void test_round_trip(struct mp_ctx *sender)
 {
     uint8_t *buf;
@@ -66,6 +86,7 @@ static void test_round_trip(struct mp_ctx *sender)
         y_of(&rx.rels, i, b);
         CHECK(mpz_cmp(a, b) == 0);
         CHECK(rx.rels.rel[i].nfactors == sender->rels.rel[i].nfactors);
+        CHECK(same_slots(&sender->rels, &rx.rels, i)); /* those left out restored */
     }
     mpz_clears(a, b, NULL);
     st = decode(&rx, buf, len, true); /* the same range again: all repeats */
@@ -116,11 +137,47 @@ static void check_tampered(struct mp_ctx *sender, void (*tamper)(struct mp_ctx *
     free(buf);
 }
 
+/* The A index changed on the wire (version 2 leaves A's primes out, so
+ * the sender itself would not send a relation whose slots lack them): the
+ * receiver adds the other A's primes and the product fails. */
+static void check_other_a_on_the_wire(struct mp_ctx *sender)
+{
+    uint8_t *buf;
+    size_t len;
+    CHECK(sender->rels.rel[0].at.a_index < 32);
+    CHECK(siqs_wire_encode(sender, 0, 1, &buf, &len));
+    CHECK(len > 4 && buf[0] == 'R' && buf[1] == 2 && buf[2] == 1); /* version 2, one */
+    CHECK(buf[3] == 2 * sender->rels.rel[0].at.a_index); /* zigzag step from 0 */
+    buf[3] += 2 * 7;                                       /* A index + 7 */
+    struct mp_ctx rx;
+    ready_ctx(&rx, N150);
+    struct siqs_wire_stats st = decode(&rx, buf, len, true);
+    CHECK(st.added == 0 && st.dropped == 1 && rx.rels.nrel == 0);
+    siqs_mp_ctx_free(&rx);
+    free(buf);
+}
+
+/* The previous release's seed (tests/factor/siqs_wire_v1.bin: relations
+ * 0..2 of N150, version 1): all three check and are added. */
+static void check_version_1(const char *path)
+{
+    uint8_t buf[4096];
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    CHECK(len > 3 && buf[0] == 'R' && buf[1] == 1 && buf[2] == 3);
+    struct mp_ctx rx;
+    ready_ctx(&rx, N150);
+    struct siqs_wire_stats st = decode(&rx, buf, len, true);
+    CHECK(st.added == 3 && st.dropped == 0 && st.malformed == 0 && rx.rels.nrel == 3);
+    siqs_mp_ctx_free(&rx);
+}
+
 static void x_plus_one(struct mp_ctx *c) { c->rels.rel[0].at.x++; }
 static void x_past_m(struct mp_ctx *c) { c->rels.rel[0].at.x = (int32_t)c->m; }
 static void other_b(struct mp_ctx *c) { c->rels.rel[0].at.b_index ^= 1; }
 static void b_past_end(struct mp_ctx *c) { c->rels.rel[0].at.b_index = 1u << 20; }
-static void other_a(struct mp_ctx *c) { c->rels.rel[0].at.a_index += 7; }
 static void slot_up(struct mp_ctx *c)
 {
     struct mp_rel *r = &c->rels.rel[0];
@@ -163,12 +220,14 @@ int main(int argc, char **argv)
         siqs_mp_ctx_free(&sender);
         return 0;
     }
+    CHECK(argc == 2); /* the version 1 message */
+    check_version_1(argv[1]);
     test_round_trip(&sender);
     check_tampered(&sender, x_plus_one, "x + 1");
     check_tampered(&sender, x_past_m, "x = M");
     check_tampered(&sender, other_b, "B index");
     check_tampered(&sender, b_past_end, "B index past 2^(s-1)");
-    check_tampered(&sender, other_a, "A index");
+    check_other_a_on_the_wire(&sender);
     check_tampered(&sender, slot_up, "a slot");
     check_tampered(&sender, slot_past_fb, "slot past the factor base");
     check_tampered(&sender, fake_large, "a large prime");

@@ -4,8 +4,10 @@
  * text inside a result's charset and size; the coordinator merges those
  * texts (from two workers, out of order, one range twice) and its combine
  * splits n; tampered and foreign relations are dropped and counted, texts
- * that are not results are malformed. With an argument `seed DIR` it
- * writes the fuzz corpus seeds for fuzz_siqs_range instead. */
+ * that are not results are malformed; a result written by the previous
+ * release (wire version 1, the file named by the argument) still merges,
+ * the same relations as today's text of that range. With the arguments
+ * `seed DIR` it writes the fuzz corpus seeds for fuzz_siqs_range instead. */
 #include <stdio.h> /* before gmp.h */
 #include <stdint.h>
 #include <stdlib.h>
@@ -324,6 +326,43 @@ static void test_plan(void)
     mpz_clears(n, p, NULL);
 }
 
+/* siqs_range_v1.txt: the result of job siqs:N150:0:1 as the previous
+ * release's worker answered it (wire version 1, every slot sent), the form
+ * committed in its data dirs and in results still being stored. It merges
+ * with nothing dropped, and today's answer to the same job (version 2)
+ * brings exactly those relations again: all repeats. */
+static void test_version_1(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    static char old[SIQS_RANGE_TEXT_MAX + 1];
+    size_t len = fread(old, 1, sizeof old - 1, f);
+    fclose(f);
+    CHECK(len > 1000 && siqs_range_result_form(old, len));
+    mpz_t n;
+    mpz_init_set_str(n, N150, 10);
+    struct siqs_coord *c = open_coord(n);
+    struct siqs_coord_stats st;
+    CHECK(siqs_coord_take(c, old, len));
+    siqs_coord_stats(c, &st);
+    size_t old_rels = st.wire.added;
+    CHECK(old_rels > 100 && st.wire.dropped == 0 && st.wire.malformed == 0 && st.wire.repeats == 0);
+    char job[SIQS_RANGE_JOB_MAX + 1], err[64], *text = NULL;
+    size_t job_len = siqs_range_job_format(job, sizeof job, n, 0, 1);
+    struct siqs_range_worker w = {0};
+    CHECK(job_len > 0 && siqs_range_run(&w, job, job_len, 0, &text, err, sizeof err));
+    fprintf(stderr, "range 0:1 of N150: %zu relations, %zu letters as version 1, %zu now\n",
+            old_rels, len, strlen(text));
+    CHECK(strlen(text) < len);
+    CHECK(siqs_coord_take(c, text, strlen(text)));
+    siqs_coord_stats(c, &st);
+    CHECK(st.wire.added == old_rels && st.wire.repeats == old_rels && st.wire.dropped == 0);
+    free(text);
+    siqs_range_worker_free(&w);
+    siqs_coord_free(c);
+    mpz_clear(n);
+}
+
 static void write_file(const char *dir, const char *name, const char *text)
 {
     char path[4096];
@@ -359,6 +398,8 @@ int main(int argc, char **argv)
         write_seeds(argv[2]);
         return 0;
     }
+    CHECK(argc == 2); /* the version 1 result */
+    test_version_1(argv[1]);
     gmp_randinit_default(rng);
     gmp_randseed_ui(rng, 20);
     test_job_texts();
