@@ -80,7 +80,7 @@ static uint64_t cut_at_hold(const struct sched *s, uint64_t batch_id, uint64_t l
     return h < hi ? h : hi;
 }
 
-static struct sched_batch *find_batch(struct sched *s, uint64_t id)
+static struct sched_batch *find_batch(const struct sched *s, uint64_t id)
 {
     for (size_t i = 0; i < s->n_batches; i++)
         if (s->batches[i].id == id)
@@ -179,6 +179,23 @@ bool sched_next_job(struct sched *s, struct sched_job *out)
         }
     }
     return false;
+}
+
+bool sched_left_at_least(const struct sched *s, uint64_t enough)
+{
+    uint64_t left = 0;
+    size_t n = queue_batch_count(s->q);
+    for (size_t i = 0; i < n && left < enough; i++) {
+        struct batch_info info;
+        if (queue_batch_at(s->q, i, &info) != 0 || info.state != BATCH_RUNNING)
+            continue;
+        const struct sched_batch *b = find_batch(s, info.id);
+        uint64_t from = b != NULL ? b->cursor : 0;
+        uint64_t fresh = from < info.total ? info.total - from : 0;
+        uint64_t undone = info.total - info.done;
+        left += fresh < undone ? fresh : undone;
+    }
+    return left >= enough;
 }
 
 void sched_give_back(struct sched *s, const struct sched_job *job, uint64_t from,

@@ -54,6 +54,10 @@ bool sched_next_job(struct sched *s, struct sched_job *out);
 void sched_give_back(struct sched *s, const struct sched_job *job, uint64_t from,
                      uint32_t crashes);
 
+/* Whether the running batches have at least `enough` numbers never handed
+ * out and not done (what is handed back again is not counted). */
+bool sched_left_at_least(const struct sched *s, uint64_t enough);
+
 /* Measured cost: `numbers` numbers of a batch took `ms` of worker time. */
 void sched_observe(struct sched *s, uint64_t batch_id, uint64_t numbers, double ms);
 

@@ -71,6 +71,7 @@ struct lead {
      * the check is then slower, never weaker); own_verifier: built here. */
     const struct factor_verifier *verifier;
     struct factor_verifier *own_verifier;
+    struct lease_needs needs;       /* what leases of recent batches ask */
 };
 
 static uint64_t now_ms(const struct lead *l)
@@ -164,8 +165,8 @@ const struct lease *lead_first_lease(const struct lead *l)
 
 static int send_lease(struct lead *l, const struct lease *x)
 {
-    struct msg_lease m = {x->id, x->job.batch_id, x->job.lo, x->job.hi,
-                          l->io->applied(l->ud), x->job.crashes};
+    uint64_t needs = lead_rules_lease_needs(&l->needs, x->job.batch_id, l->io->applied(l->ud));
+    struct msg_lease m = {x->id, x->job.batch_id, x->job.lo, x->job.hi, needs, x->job.crashes};
     if (x->node == l->self) {
         l->io->own_lease(l->ud, &m);
         return 0;

@@ -137,3 +137,14 @@ void lead_rules_tick(struct lease_table *t, uint64_t now_ms, bool idle,
     lease_table_settle(t, now_ms, idle, requeued, ud);
     lease_table_prune(t);
 }
+
+uint64_t lead_rules_lease_needs(struct lease_needs *n, uint64_t batch, uint64_t applied)
+{
+    for (size_t i = 0; i < LEASE_NEEDS_KEPT; i++)
+        if (n->kept[i].index != 0 && n->kept[i].batch == batch)
+            return n->kept[i].index;
+    n->kept[n->next].batch = batch;
+    n->kept[n->next].index = applied;
+    n->next = (n->next + 1) % LEASE_NEEDS_KEPT;
+    return applied;
+}

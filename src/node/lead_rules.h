@@ -86,4 +86,24 @@ void lead_rules_fill(struct lease_table *t, uint64_t node, unsigned workers,
 void lead_rules_tick(struct lease_table *t, uint64_t now_ms, bool idle,
                      lease_tell_fn *expired, lease_tell_fn *requeued, void *ud);
 
+
+/* The applied index a node must reach before it starts a lease of `batch`
+ * (LEASE's `needs`). Its numbers follow from the batch's SUBMIT alone (a
+ * batch is created whole and its recipe never changes), so any index at
+ * or after that SUBMIT will do: the leader's applied index when it first
+ * leased the batch in this leadership (`applied`, the current one, is
+ * remembered then). Asking the current index every time made each lease
+ * on a follower wait for the entries committed since, a replication round
+ * while results commit every few milliseconds: the followers' workers sat
+ * idle most of a trivial batch (doc/DESIGN.md, "Leases wait for their
+ * batch, not for the log"). A batch no longer remembered (LEASE_NEEDS_KEPT
+ * others leased since) asks the current index again: later, never wrong. */
+enum { LEASE_NEEDS_KEPT = 8 };
+struct lease_needs {
+    struct {
+        uint64_t batch, index;      /* index 0: an empty slot */
+    } kept[LEASE_NEEDS_KEPT];
+    size_t next;                    /* the slot taken next */
+};
+uint64_t lead_rules_lease_needs(struct lease_needs *n, uint64_t batch, uint64_t applied);
 #endif

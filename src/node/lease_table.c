@@ -88,8 +88,10 @@ bool lease_table_wants_more(const struct lease_table *t, uint64_t node, unsigned
     size_t held = lease_table_count_of(t, node);
     if (held < workers + LEASE_PREFETCH)
         return true;
-    return held < (size_t)workers * SMALL_LEASE_DEPTH &&
-           numbers_of(t, node) < (uint64_t)workers * SMALL_LEASE_NUMBERS;
+    bool deep = sched_left_at_least(t->sched, DEEP_LEASE_LEFT);
+    size_t depth = deep ? DEEP_LEASE_DEPTH : SMALL_LEASE_DEPTH;
+    uint64_t numbers = deep ? DEEP_LEASE_NUMBERS : SMALL_LEASE_NUMBERS;
+    return held < (size_t)workers * depth && numbers_of(t, node) < (uint64_t)workers * numbers;
 }
 
 /* ---- granting ------------------------------------------------------------- */

@@ -21,6 +21,12 @@ enum {
     LEASE_PREFETCH = 1,             /* leases beyond one per worker ... */
     SMALL_LEASE_NUMBERS = 256,      /* ... and, while leases are this small, */
     SMALL_LEASE_DEPTH = 8,          /* up to this many per worker */
+    /* While the running batches have DEEP_LEASE_LEFT numbers or more left
+     * to hand out, a node holds small leases up to these (a fast worker's
+     * queue in the pool, worker.c's JOBS_MAX and FAST_WINDOW): */
+    DEEP_LEASE_NUMBERS = 1024,
+    DEEP_LEASE_DEPTH = 16,
+    DEEP_LEASE_LEFT = 8192,
     LEASE_GRACE_MS = 10000,         /* silence past the number budget: requeue */
     SETTLE_MS = 10000,              /* a DONE lease's uncommitted rest: re-lease
                                      * (longer than the sender's resend, so a
@@ -56,7 +62,11 @@ size_t lease_table_count_of(const struct lease_table *t, uint64_t node);
 /* Whether `node`, with `workers` workers, should be given another lease:
  * one per worker plus LEASE_PREFETCH, or while its leases are small, up to
  * SMALL_LEASE_DEPTH per worker (a round trip per tiny lease would leave
- * workers idle). */
+ * workers idle), and DEEP_LEASE_DEPTH while much is left to hand out: a
+ * node's loop busy for a few milliseconds (applying a large entry,
+ * checking a large message) left its fast worker idle once it had
+ * answered 256 numbers. A batch's tail, and a small batch whole, go in
+ * small leases, so no node late to run holds a large share of it. */
 bool lease_table_wants_more(const struct lease_table *t, uint64_t node, unsigned workers);
 
 /* A new lease for `node`: a range the scheduler has, else (a batch's tail)

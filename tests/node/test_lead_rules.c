@@ -323,8 +323,34 @@ static void test_tick(void)
     queue_free(q);
 }
 
+/* What a lease asks its node to have applied: the index at the batch's
+ * first lease, however far the log has gone since, for each of the last
+ * LEASE_NEEDS_KEPT batches; a batch no longer remembered asks the current
+ * index (later than needed, never earlier). */
+static void test_lease_needs(void)
+{
+    struct lease_needs n = {0};
+    CHECK_INT_EQ(lead_rules_lease_needs(&n, 7, 40), 40);
+    CHECK_INT_EQ(lead_rules_lease_needs(&n, 7, 41), 40);
+    CHECK_INT_EQ(lead_rules_lease_needs(&n, 7, 500), 40);
+    CHECK_INT_EQ(lead_rules_lease_needs(&n, 8, 510), 510); /* another batch: its own */
+    CHECK_INT_EQ(lead_rules_lease_needs(&n, 7, 520), 40);
+    CHECK_INT_EQ(lead_rules_lease_needs(&n, 8, 530), 510);
+    for (uint64_t b = 100; b < 100 + LEASE_NEEDS_KEPT - 2; b++)
+        CHECK_INT_EQ(lead_rules_lease_needs(&n, b, 600 + b), 600 + b);
+    CHECK_INT_EQ(lead_rules_lease_needs(&n, 7, 900), 40); /* still one of the last 8 */
+    CHECK_INT_EQ(lead_rules_lease_needs(&n, 9, 910), 910);  /* pushes batch 7 out */
+    CHECK_INT_EQ(lead_rules_lease_needs(&n, 7, 920), 920);  /* forgotten: the current */
+    CHECK_INT_EQ(lead_rules_lease_needs(&n, 7, 990), 920);
+    /* index 0 (nothing applied) is not remembered as a batch's: asked again */
+    struct lease_needs z = {0};
+    CHECK_INT_EQ(lead_rules_lease_needs(&z, 0, 0), 0);
+    CHECK_INT_EQ(lead_rules_lease_needs(&z, 0, 5), 5);
+}
+
 int main(void)
 {
+    test_lease_needs();
     test_right_results_taken();
     test_taken_once();
     test_wrong_result_costs_the_batch();

@@ -51,12 +51,58 @@ static void test_how_many_a_node_holds(void)
     queue_free(q);
 
     q = queue_new();
-    apply_submit_chunked(q, 100000, 10);   /* tiny leases: up to 8 per worker, 256 numbers */
+    apply_submit_chunked(q, 4000, 10);   /* tiny leases: up to 8 per worker, 256 numbers */
     t = lease_table_new(q, 1);
     held = 0;
     while (lease_table_wants_more(t, A, 2) && lease_table_grant(t, A, BUDGET_MS, 1) != NULL)
         held++;
     CHECK_INT_EQ(held, 2 * SMALL_LEASE_DEPTH);
+    lease_table_free(t);
+    queue_free(q);
+
+    q = queue_new();
+    apply_submit_chunked(q, 4000, 100);  /* bigger small leases: 256 numbers per worker */
+    t = lease_table_new(q, 1);
+    held = 0;
+    while (lease_table_wants_more(t, A, 2) && lease_table_grant(t, A, BUDGET_MS, 1) != NULL)
+        held++;
+    CHECK_INT_EQ(held, 2 * SMALL_LEASE_NUMBERS / 100 + 1); /* the one that passes 512 */
+    lease_table_free(t);
+    queue_free(q);
+}
+
+/* While much is left to hand out a node holds small leases deeper (up to
+ * DEEP_LEASE_DEPTH per worker, DEEP_LEASE_NUMBERS), and as the batch's
+ * tail comes, as many as before: a node late to run holds no large share
+ * of it. */
+static void test_deep_while_much_is_left(void)
+{
+    struct queue *q = queue_new();
+    uint64_t count = DEEP_LEASE_LEFT + 2 * DEEP_LEASE_NUMBERS + 500;
+    apply_submit_chunked(q, count, 10);
+    struct lease_table *t = lease_table_new(q, 1);
+    unsigned held = 0;
+    while (lease_table_wants_more(t, A, 2) && lease_table_grant(t, A, BUDGET_MS, 1) != NULL)
+        held++;
+    CHECK_INT_EQ(held, 2 * DEEP_LEASE_DEPTH);  /* 32 leases of 10 */
+    held = 0;
+    apply_submit_chunked(q, 10, 100);          /* a second batch adds to what is left */
+    while (lease_table_wants_more(t, B, 1) && lease_table_grant(t, B, BUDGET_MS, 1) != NULL)
+        held++;
+    CHECK_INT_EQ(held, DEEP_LEASE_DEPTH);
+    /* Hand out the first batch down to DEEP_LEASE_LEFT - 2 left (with the
+     * second batch's 10, DEEP_LEASE_LEFT + 8); the next node's first lease
+     * (one per worker plus one, whatever is left) takes it below: small
+     * again. */
+    for (uint64_t left = count - 48 * 10; left >= DEEP_LEASE_LEFT; left -= 10) {
+        struct lease *x = lease_table_grant(t, 0xc, BUDGET_MS, 1);
+        CHECK(x != NULL && x->job.hi - x->job.lo == 10);
+    }
+    held = 0;
+    while (lease_table_wants_more(t, 0xd, 1) && lease_table_grant(t, 0xd, BUDGET_MS, 1) != NULL)
+        held++;
+    CHECK_INT_EQ(held, SMALL_LEASE_DEPTH);
+    CHECK(!lease_table_wants_more(t, A, 2));   /* held deep already: no more */
     lease_table_free(t);
     queue_free(q);
 }
@@ -280,6 +326,7 @@ static void test_revoke(void)
 int main(void)
 {
     test_how_many_a_node_holds();
+    test_deep_while_much_is_left();
     test_tail_copies();
     test_find_and_cover();
     test_deadlines();
