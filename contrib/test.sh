@@ -6,7 +6,8 @@
 #   3. every libFuzzer target for a short bounded run (clang; only the
 #      fuzz targets are built),
 #   4. the packagers' builds, buildtype plain and release: built, plus the
-#      kernel's tests (the code whose speed depends on the optimiser).
+#      kernel's tests (the code whose speed depends on the optimiser); the
+#      plain one also the generated tables' slow check (suite 'plain-only').
 # Every build here treats warnings as errors (-Dwerror=true); the project's
 # defaults do not, so a distribution's own flags and compilers build it.
 # Ends with one line "mesh: N passed, N failed, N skipped".
@@ -55,7 +56,7 @@ run_suite() { # run_suite NAME BUILDDIR [meson setup args...] -- [meson test arg
 
 # sim-random: a bounded batch of random simulator seeds, in the default build
 # only (the sanitizer build gets through too few of them to matter).
-run_suite "default build (debugoptimized)" build-test -- --no-suite fuzz
+run_suite "default build (debugoptimized)" build-test -- --no-suite fuzz --no-suite plain-only
 # Under the sanitizers: every C test and the simulator's fixed seeds, and of
 # the multi-process tests the set tests/meson.build names (asan_e2e, and
 # there how it was chosen); the others are suite 'default-only'.
@@ -63,7 +64,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
     LSAN_OPTIONS=suppressions="$top/tests/lib/lsan.supp" \
     run_suite "asan+ubsan build" build-test-asan -Db_sanitize=address,undefined \
     -Db_lundef=false -- --no-suite fuzz --no-suite sim-random --no-suite slow \
-    --no-suite default-only --timeout-multiplier 3
+    --no-suite default-only --no-suite plain-only --timeout-multiplier 3
 # The fuzz targets only: every other build compiles the whole tree.
 CC=clang only_tests=1 run_suite "fuzz (libFuzzer, bounded)" build-test-fuzz -Dfuzz=true \
     -Db_sanitize=address,undefined -Db_lundef=false -- --suite fuzz
@@ -71,7 +72,7 @@ CC=clang only_tests=1 run_suite "fuzz (libFuzzer, bounded)" build-test-fuzz -Dfu
 run_suite "plain build (packager flags only)" build-test-plain --buildtype=plain -- \
     --suite factor --no-suite slow
 run_suite "release build" build-test-release --buildtype=release -- \
-    --suite factor --suite install --no-suite slow
+    --suite factor --suite install --no-suite slow --no-suite plain-only
 
 # Failures again, at the end, where a CI log that keeps only its tail shows
 # them; then the counts.
