@@ -171,8 +171,8 @@ static void finish(struct node *n, struct spread_one *s)
     mpz_clears(g, lo, hi, NULL);
 }
 
-/* The counts shown (node_spread_counts), taken on the loop. */
-/* caught_up: every range committed so far is merged (the rate's start). */
+/* The counts shown (node_spread_counts), taken on the loop; caught_up:
+ * every range committed so far is merged (where the rate starts). */
 static void note_counts(struct spread_one *s, bool caught_up)
 {
     struct siqs_coord_stats st;
